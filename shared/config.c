@@ -1,0 +1,347 @@
+#include "config.h"
+
+#include "json_util.h"
+#include "json_writer.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* true when name equals one of the '|' separated spellings in names */
+static bool name_matches(const char *names, const char *name)
+{
+    size_t len = strlen(name);
+    const char *p = names;
+    while (*p) {
+        const char *bar = strchr(p, '|');
+        size_t n = bar ? (size_t)(bar - p) : strlen(p);
+        if (n == len && strncmp(p, name, n) == 0)
+            return true;
+        if (!bar)
+            break;
+        p = bar + 1;
+    }
+    return false;
+}
+
+const cJSON *config_get(const cJSON *root, const char *names)
+{
+    char one[128];
+    const char *p = names;
+    while (*p) {
+        const char *bar = strchr(p, '|');
+        size_t n = bar ? (size_t)(bar - p) : strlen(p);
+        if (n < sizeof(one)) {
+            memcpy(one, p, n);
+            one[n] = '\0';
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, one);
+            if (v && !cJSON_IsNull(v))
+                return v;
+        }
+        if (!bar)
+            break;
+        p = bar + 1;
+    }
+    return NULL;
+}
+
+static void shorten(const cJSON *v, char *out, size_t n)
+{
+    char *s = cJSON_PrintUnformatted(v);
+    if (!s) {
+        snprintf(out, n, "?");
+        return;
+    }
+    if (strlen(s) >= n && n > 4)
+        snprintf(out, n, "%.*s...", (int)(n - 4), s);
+    else
+        snprintf(out, n, "%s", s);
+    cJSON_free(s);
+}
+
+static bool is_int_text(const char *s)
+{
+    if (!s || !*s)
+        return false;
+    errno = 0;
+    char *end = NULL;
+    (void)strtoll(s, &end, 10);
+    return errno == 0 && end && *end == '\0';
+}
+
+static bool is_number_text(const char *s)
+{
+    if (!s || !*s)
+        return false;
+    char *end = NULL;
+    (void)strtod(s, &end);
+    return end && *end == '\0';
+}
+
+static bool check_type(const cJSON *v, cfg_type type, const char **expected)
+{
+    switch (type) {
+    case CFG_STRING:
+        *expected = "a string";
+        return cJSON_IsString(v) || cJSON_IsNumber(v);
+    case CFG_INT: {
+        *expected = "an integer";
+        long long x;
+        return ju_to_int(v, &x) || (cJSON_IsString(v) && is_int_text(v->valuestring));
+    }
+    case CFG_NUMBER:
+        *expected = "a number";
+        return cJSON_IsNumber(v) || (cJSON_IsString(v) && is_number_text(v->valuestring));
+    case CFG_BOOL:
+        *expected = "true or false";
+        if (cJSON_IsBool(v))
+            return true;
+        if (cJSON_IsString(v))
+            return strcasecmp(v->valuestring, "true") == 0 ||
+                   strcasecmp(v->valuestring, "false") == 0 || strcmp(v->valuestring, "1") == 0 ||
+                   strcmp(v->valuestring, "0") == 0 || strcasecmp(v->valuestring, "yes") == 0 ||
+                   strcasecmp(v->valuestring, "no") == 0 || v->valuestring[0] == '\0';
+        if (cJSON_IsNumber(v))
+            return v->valuedouble == 0 || v->valuedouble == 1;
+        return false;
+    case CFG_STRING_LIST:
+        *expected = "a comma-separated string or an array of strings";
+        if (cJSON_IsString(v))
+            return true;
+        if (cJSON_IsArray(v)) {
+            const cJSON *e;
+            cJSON_ArrayForEach(e, v)
+            {
+                if (!cJSON_IsString(e))
+                    return false;
+            }
+            return true;
+        }
+        return false;
+    case CFG_OBJECT:
+        *expected = "an object";
+        return cJSON_IsObject(v);
+    case CFG_ANY:
+        *expected = "a value";
+        return true;
+    }
+    return false;
+}
+
+bool config_validate(const cJSON *root, const cfg_key *keys, size_t n, const char *what)
+{
+    if (!cJSON_IsObject(root)) {
+        log_error("%s must be a JSON object", what);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *v = config_get(root, keys[i].name);
+        if (!v) {
+            if (keys[i].required) {
+                const char *bar = strchr(keys[i].name, '|');
+                if (bar)
+                    log_error("%s: required key \"%.*s\" is missing", what,
+                              (int)(bar - keys[i].name), keys[i].name);
+                else
+                    log_error("%s: required key \"%s\" is missing", what, keys[i].name);
+                return false;
+            }
+            continue;
+        }
+        const char *expected = "";
+        if (!check_type(v, keys[i].type, &expected)) {
+            char shown[80];
+            if (keys[i].secret)
+                snprintf(shown, sizeof(shown), "a %s", cJSON_IsString(v) ? "string" : "value");
+            else
+                shorten(v, shown, sizeof(shown));
+            log_error("%s: key \"%s\" must be %s, got %s", what, v->string ? v->string : "?",
+                      expected, shown);
+            return false;
+        }
+    }
+    const cJSON *item;
+    cJSON_ArrayForEach(item, root)
+    {
+        bool known = false;
+        for (size_t i = 0; i < n && !known; i++)
+            known = name_matches(keys[i].name, item->string);
+        if (!known)
+            log_warn("%s: unknown key \"%s\" is ignored", what, item->string);
+    }
+    return true;
+}
+
+cJSON *config_load(const char *path, const cfg_key *keys, size_t n)
+{
+    cJSON *root = ju_parse_file(path, "config");
+    if (!root)
+        return NULL;
+    char what[512];
+    snprintf(what, sizeof(what), "config \"%s\"", path);
+    if (!config_validate(root, keys, n, what)) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+void config_masked(buf *out, const cJSON *root, const cfg_key *keys, size_t n)
+{
+    cJSON *copy = cJSON_Duplicate(root, true);
+    if (!copy)
+        return;
+    cJSON *item = copy->child;
+    while (item) {
+        cJSON *next = item->next; /* item may be replaced (freed) below */
+        bool secret = false;
+        for (size_t i = 0; i < n; i++)
+            if (keys[i].secret && name_matches(keys[i].name, item->string))
+                secret = true;
+        if (secret) {
+            cJSON *masked = cJSON_CreateString("***");
+            if (masked) {
+                /* the replacement keeps the key name: hand the old name over */
+                masked->string = item->string;
+                item->string = NULL;
+                cJSON_ReplaceItemViaPointer(copy, item, masked);
+            }
+        }
+        item = next;
+    }
+    ju_print(out, copy);
+    cJSON_Delete(copy);
+}
+
+static const char *type_schema(cfg_type t)
+{
+    switch (t) {
+    case CFG_STRING:
+        return "{\"type\":\"string\"";
+    case CFG_INT:
+        return "{\"type\":[\"integer\",\"string\"]";
+    case CFG_NUMBER:
+        return "{\"type\":[\"number\",\"string\"]";
+    case CFG_BOOL:
+        return "{\"type\":[\"boolean\",\"string\"]";
+    case CFG_STRING_LIST:
+        return "{\"type\":[\"string\",\"array\"]";
+    case CFG_OBJECT:
+        return "{\"type\":\"object\"";
+    case CFG_ANY:
+        return "{";
+    }
+    return "{";
+}
+
+void config_settings_schema(buf *out, const cfg_key *keys, size_t n)
+{
+    buf_append_lit(out, "{\"type\":\"object\",\"properties\":{");
+    for (size_t i = 0; i < n; i++) {
+        const char *bar = strchr(keys[i].name, '|');
+        size_t len = bar ? (size_t)(bar - keys[i].name) : strlen(keys[i].name);
+        if (i)
+            buf_putc(out, ',');
+        jw_string(out, keys[i].name, len);
+        buf_putc(out, ':');
+        const char *ts = type_schema(keys[i].type);
+        buf_appends(out, ts);
+        bool need_comma = ts[1] != '\0';
+        if (keys[i].description) {
+            if (need_comma)
+                buf_putc(out, ',');
+            buf_append_lit(out, "\"description\":");
+            jw_string(out, keys[i].description, strlen(keys[i].description));
+            need_comma = true;
+        }
+        if (keys[i].default_text) {
+            if (need_comma)
+                buf_putc(out, ',');
+            buf_append_lit(out, "\"default\":");
+            jw_string(out, keys[i].default_text, strlen(keys[i].default_text));
+            need_comma = true;
+        }
+        if (keys[i].secret) {
+            if (need_comma)
+                buf_putc(out, ',');
+            buf_append_lit(out, "\"writeOnly\":true");
+            need_comma = true;
+        }
+        if (bar) {
+            if (need_comma)
+                buf_putc(out, ',');
+            buf_append_lit(out, "\"aliases\":[");
+            const char *p = bar + 1;
+            bool first = true;
+            while (*p) {
+                const char *nb = strchr(p, '|');
+                size_t l = nb ? (size_t)(nb - p) : strlen(p);
+                if (!first)
+                    buf_putc(out, ',');
+                jw_string(out, p, l);
+                first = false;
+                if (!nb)
+                    break;
+                p = nb + 1;
+            }
+            buf_putc(out, ']');
+        }
+        buf_putc(out, '}');
+    }
+    buf_append_lit(out, "},\"required\":[");
+    bool first = true;
+    for (size_t i = 0; i < n; i++) {
+        if (!keys[i].required)
+            continue;
+        const char *bar = strchr(keys[i].name, '|');
+        size_t len = bar ? (size_t)(bar - keys[i].name) : strlen(keys[i].name);
+        if (!first)
+            buf_putc(out, ',');
+        jw_string(out, keys[i].name, len);
+        first = false;
+    }
+    buf_append_lit(out, "]}");
+}
+
+static const char *type_name(cfg_type t)
+{
+    switch (t) {
+    case CFG_STRING:
+        return "string";
+    case CFG_INT:
+        return "integer";
+    case CFG_NUMBER:
+        return "number";
+    case CFG_BOOL:
+        return "boolean";
+    case CFG_STRING_LIST:
+        return "string or array";
+    case CFG_OBJECT:
+        return "object";
+    case CFG_ANY:
+        return "any";
+    }
+    return "any";
+}
+
+void config_settings_markdown(buf *out, const cfg_key *keys, size_t n)
+{
+    buf_append_lit(out, "| key | type | required | default | description |\n");
+    buf_append_lit(out, "|---|---|---|---|---|\n");
+    for (size_t i = 0; i < n; i++) {
+        buf_append_lit(out, "| `");
+        for (const char *p = keys[i].name; *p; p++) {
+            if (*p == '|')
+                buf_append_lit(out, "` or `");
+            else
+                buf_putc(out, *p);
+        }
+        buf_appendf(out, "` | %s | %s | %s | %s |\n", type_name(keys[i].type),
+                    keys[i].required ? "yes" : "no",
+                    keys[i].default_text ? keys[i].default_text : "",
+                    keys[i].description ? keys[i].description : "");
+    }
+}

@@ -1,0 +1,55 @@
+/*
+ * config: load a JSON config file and check it against a table of known keys.
+ *
+ * Each program describes its keys once (name, type, required, default,
+ * secret, description); the same table drives validation, defaults, the
+ * unknown-key warning, secret masking and the settings list of --about.
+ */
+#ifndef SINGER_CONFIG_H
+#define SINGER_CONFIG_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+typedef enum cfg_type {
+    CFG_STRING,      /* a string (numbers are accepted and kept as text) */
+    CFG_INT,         /* an integer, or a string holding one */
+    CFG_BOOL,        /* true/false, or the strings "true"/"false" */
+    CFG_NUMBER,      /* a number, or a string holding one */
+    CFG_STRING_LIST, /* a comma-separated string or an array of strings */
+    CFG_OBJECT,      /* a JSON object */
+    CFG_ANY,         /* anything */
+} cfg_type;
+
+typedef struct cfg_key {
+    const char *name;
+    cfg_type type;
+    bool required;
+    const char *default_text; /* shown in --about and the README; NULL for none */
+    bool secret;              /* masked in logs */
+    const char *description;
+} cfg_key;
+
+/*
+ * config_load: parse the file at path and validate it against keys[0..n).
+ * Returns the tree (caller frees with cJSON_Delete) or NULL after logging one
+ * line naming the file and the key at fault. Unknown keys are warned about.
+ * A required key may be satisfied by any key in its "a|b" alternatives list:
+ * name "dbname|database" means either spelling is accepted.
+ */
+cJSON *config_load(const char *path, const cfg_key *keys, size_t n);
+/* config_validate: the checks of config_load on a tree already parsed. */
+bool config_validate(const cJSON *root, const cfg_key *keys, size_t n, const char *what);
+/* config_get: the node of the first present spelling of "a|b". Borrowed. */
+const cJSON *config_get(const cJSON *root, const char *names);
+/* config_masked: compact JSON text of the config with secret keys replaced by "***". */
+void config_masked(buf *out, const cJSON *root, const cfg_key *keys, size_t n);
+/* config_settings_schema: the JSON Schema of the keys (for --about), appended to out. */
+void config_settings_schema(buf *out, const cfg_key *keys, size_t n);
+/* config_settings_markdown: a Markdown table of the keys, appended to out. */
+void config_settings_markdown(buf *out, const cfg_key *keys, size_t n);
+
+#endif

@@ -1,0 +1,28 @@
+#include "lsn.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+bool lsn_parse(const char *text, uint64_t *out)
+{
+    if (!text || !*text)
+        return false;
+    char *end = NULL;
+    errno = 0;
+    unsigned long hi = strtoul(text, &end, 16);
+    if (errno || end == text || *end != '/' || hi > 0xFFFFFFFFUL)
+        return false;
+    const char *lo_text = end + 1;
+    unsigned long lo = strtoul(lo_text, &end, 16);
+    if (errno || end == lo_text || *end != '\0' || lo > 0xFFFFFFFFUL)
+        return false;
+    *out = ((uint64_t)hi << 32) | (uint64_t)lo;
+    return true;
+}
+
+void lsn_format(uint64_t lsn, char *out)
+{
+    snprintf(out, LSN_TEXT_MAX, "%" PRIX32 "/%" PRIX32, (uint32_t)(lsn >> 32), (uint32_t)lsn);
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install the Debian packages the project needs when any is missing (as root: apt-get).
+# Sourced or run by tests/run.sh and samples/demo.sh.
+set -euo pipefail
+packages=(cmake make gcc pkg-config postgresql-15 postgresql-15-wal2json postgresql-client-15
+          libpq-dev libcjson-dev libcurl4-openssl-dev check)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}" >&2
+    if [ "$(id -u)" != 0 ]; then
+        if command -v sudo >/dev/null 2>&1; then
+            SUDO=sudo
+        else
+            echo "missing packages: ${missing[*]}; run as root or install them with apt-get" >&2
+            exit 1
+        fi
+    else
+        SUDO=
+    fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi

@@ -1,0 +1,131 @@
+# Helpers for the integration scenarios (bash). Source it first:
+#   . "$TESTS_DIR/lib.sh"
+# It needs the throwaway cluster started by tests/run.sh (PGTEST_PORT in the environment);
+# without it the scenario fails: a test that skips itself is a test that cannot fail.
+set -euo pipefail
+
+if [ -z "${PGTEST_PORT:-}" ]; then
+    echo "FAIL: no test cluster (PGTEST_PORT unset); run tests/run.sh, or start one with" >&2
+    echo "      tests/pg_cluster.sh start build/pgtest && . build/pgtest/env" >&2
+    exit 1
+fi
+
+: "${TAP_BIN:?TAP_BIN unset}"
+: "${TARGET_BIN:?TARGET_BIN unset}"
+: "${TESTS_DIR:?TESTS_DIR unset}"
+TEST_TMP=${TEST_TMP:-$(mktemp -d)}
+rm -rf "$TEST_TMP"
+mkdir -p "$TEST_TMP"
+export PGHOST=${PGTEST_HOST:-127.0.0.1} PGPORT=$PGTEST_PORT PGUSER=${PGTEST_USER:-postgres}
+
+T_PASSED=0
+T_FAILED=0
+
+# psql_q DB SQL: run SQL, print unaligned tuples-only output
+psql_q() {
+    psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" -c "$2"
+}
+
+# psql_f DB FILE: run a file
+psql_f() {
+    psql -X -q -v ON_ERROR_STOP=1 -d "$1" -f "$2" >/dev/null
+}
+
+# fresh_db NAME: drop (with its slots) and create a database
+fresh_db() {
+    local db=$1
+    psql_q postgres "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '$db' AND NOT active" >/dev/null
+    psql_q postgres "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
+    psql_q postgres "CREATE DATABASE \"$db\"" >/dev/null
+}
+
+# tap_config DB [extra json members]: a tap config for the test cluster
+tap_config() {
+    local extra=${2:-}
+    printf '{"host":"%s","port":%s,"user":"%s","password":"","dbname":"%s"%s}\n' \
+        "$PGHOST" "$PGPORT" "$PGUSER" "$1" "${extra:+,$extra}"
+}
+
+# target_config DB [extra json members]: a target config for the test cluster
+target_config() {
+    local extra=${2:-}
+    printf '{"host":"%s","port":%s,"user":"%s","password":"","dbname":"%s"%s}\n' \
+        "$PGHOST" "$PGPORT" "$PGUSER" "$1" "${extra:+,$extra}"
+}
+
+ok() {
+    T_PASSED=$((T_PASSED + 1))
+    echo "ok - $1"
+}
+
+not_ok() {
+    T_FAILED=$((T_FAILED + 1))
+    echo "not ok - $1" >&2
+}
+
+# assert_eq EXPECTED ACTUAL MESSAGE
+assert_eq() {
+    if [ "$1" == "$2" ]; then
+        ok "$3"
+    else
+        not_ok "$3"
+        echo "  expected: $1" >&2
+        echo "  actual:   $2" >&2
+    fi
+}
+
+# assert_contains HAYSTACK NEEDLE MESSAGE
+assert_contains() {
+    if [[ "$1" == *"$2"* ]]; then
+        ok "$3"
+    else
+        not_ok "$3"
+        echo "  expected to contain: $2" >&2
+        echo "  actual: ${1:0:2000}" >&2
+    fi
+}
+
+# assert_not_contains HAYSTACK NEEDLE MESSAGE
+assert_not_contains() {
+    if [[ "$1" != *"$2"* ]]; then
+        ok "$3"
+    else
+        not_ok "$3"
+        echo "  expected not to contain: $2" >&2
+        echo "  actual: ${1:0:2000}" >&2
+    fi
+}
+
+# assert_files_eq EXPECTED_FILE ACTUAL_FILE MESSAGE: line-by-line comparison, diff on failure
+assert_files_eq() {
+    if diff -u "$1" "$2" >"$TEST_TMP/diff.out" 2>&1; then
+        ok "$3"
+    else
+        not_ok "$3"
+        head -n 60 "$TEST_TMP/diff.out" >&2
+    fi
+}
+
+# run_cmd OUT ERR CMD...: run a command, keep stdout/stderr in files, set RC
+run_cmd() {
+    local out=$1 err=$2
+    shift 2
+    set +e
+    "$@" >"$out" 2>"$err"
+    RC=$?
+    set -e
+}
+
+# mask_volatile: replace per-run values (versions, times, lsn) in Singer output
+mask_volatile() {
+    sed -E -e 's/"version":[0-9]+/"version":"<V>"/g' \
+        -e 's/"time_extracted":"[^"]*"/"time_extracted":"<T>"/g' \
+        -e 's/"lsn":[0-9]+/"lsn":"<LSN>"/g' \
+        -e 's/"xmin":[0-9]+/"xmin":"<XMIN>"/g'
+}
+
+# finish: print the summary line and exit non-zero on any failure
+finish() {
+    echo "${T_PASSED} passed, ${T_FAILED} failed"
+    [ "$T_FAILED" = 0 ]
+}
