@@ -1,0 +1,123 @@
+/*
+ * logical_slot: the replication slot and the publication of LOG_BASED streams.
+ *
+ * Names: slot_name and publication_name from the config, else pipelinewise's
+ * rule: "pipelinewise_<dbname>" plus "_<tap_id>" when tap_id is set,
+ * lower-cased, every character outside [a-z0-9_] replaced by '_'.
+ *
+ * Every setup problem gets its own message naming the setting or privilege to
+ * change and the SQL to run: wal_level not logical, no REPLICATION privilege,
+ * all slots in use, wal2json not allowed by output_plugin_libraries (or not
+ * installed), a slot that belongs to another database or is in use, a
+ * publication we may not create or extend.
+ */
+#ifndef TAP_LOGICAL_SLOT_H
+#define TAP_LOGICAL_SLOT_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "pg_conn.h"
+
+#define LOGICAL_NAME_MAX 64 /* NAMEDATALEN */
+
+/*
+ * logical_default_name: pipelinewise's slot name rule applied to dbname and
+ * tap_id (NULL or "" for none), into out (LOGICAL_NAME_MAX bytes). False when
+ * the result is longer than 63 bytes (logged).
+ */
+bool logical_default_name(const char *dbname, const char *tap_id, char *out);
+
+/*
+ * logical_names: the slot and publication names for a tap config
+ * (slot_name / publication_name, else the default rule on dbname|database
+ * and tap_id). Each out holds LOGICAL_NAME_MAX bytes. False after logging.
+ */
+bool logical_names(const cJSON *config, char *slot_out, char *publication_out);
+
+/* logical_plugin_known: true for "wal2json" and "pgoutput". */
+bool logical_plugin_known(const char *plugin);
+
+/*
+ * logical_check_server: on a normal connection, check what LOG_BASED needs
+ * before touching anything: wal_level = logical, the REPLICATION privilege
+ * (or superuser), and when plugin is "wal2json" that output_plugin_libraries
+ * (on releases that have it) lists it. False after logging the fix.
+ */
+bool logical_check_server(pg_conn *c, const char *plugin);
+
+typedef struct logical_slot_info {
+    bool exists;
+    char plugin[64];
+    char database[128];
+    bool logical;
+    bool active;
+    int active_pid;
+    bool temporary;
+    uint64_t restart_lsn;
+    uint64_t confirmed_flush_lsn;
+} logical_slot_info;
+
+/* logical_slot_lookup: what pg_replication_slots says about slot. False after logging. */
+bool logical_slot_lookup(pg_conn *c, const char *slot, logical_slot_info *out);
+
+/*
+ * logical_slot_usable: check an existing slot against this tap: a logical
+ * slot of this database, with a known plugin, not in use by another process.
+ * False after logging what to do.
+ */
+bool logical_slot_usable(const logical_slot_info *info, const char *slot, const char *dbname);
+
+/*
+ * logical_check_capacity: before creating `needed` slots, check that
+ * max_replication_slots leaves room. False after logging the fix.
+ */
+bool logical_check_capacity(pg_conn *c, int needed);
+
+typedef struct logical_created_slot {
+    char name[LOGICAL_NAME_MAX];
+    uint64_t consistent_point; /* changes that commit at or after it are streamed */
+    char snapshot[64];         /* exported snapshot ("" when none) */
+    char plugin[64];
+} logical_created_slot;
+
+/*
+ * logical_slot_create: CREATE_REPLICATION_SLOT slot [TEMPORARY] LOGICAL plugin
+ * EXPORT_SNAPSHOT on a replication connection. The snapshot stays importable
+ * (SET TRANSACTION SNAPSHOT) until the next command on this connection. It
+ * waits for the transactions running on the server to end. False after
+ * logging the cause and its fix.
+ */
+bool logical_slot_create(pg_conn *repl, const char *slot, const char *plugin, bool temporary,
+                         logical_created_slot *out);
+
+/*
+ * logical_explain_failure: after a failed replication command (slot
+ * creation, START_REPLICATION) on c, log the fix for the causes we know
+ * (wal2json not allowed or not installed, no free slot, no free WAL
+ * sender, missing privilege). Logs nothing for other causes.
+ */
+void logical_explain_failure(pg_conn *c, const char *plugin);
+
+typedef struct logical_table {
+    const char *schema;
+    const char *table;
+} logical_table;
+
+/*
+ * logical_publication_ensure: make publication `pub` publish every table in
+ * tables[0..n): create it (FOR TABLE ..., publish_via_partition_root) when
+ * missing, add the missing tables otherwise. A table without a replica
+ * identity is refused before it is added (UPDATE and DELETE on it would fail
+ * once it is published). When we may not change the publication the error
+ * gives the exact SQL for the owner to run. Warns when the publication does
+ * not publish insert, update, delete or truncate. False after logging.
+ */
+bool logical_publication_ensure(pg_conn *c, const char *pub, const logical_table *tables, int n);
+
+/* logical_repl_literal: append s as a literal of the replication command grammar ('' for '). */
+void logical_repl_literal(buf *out, const char *s);
+
+#endif
