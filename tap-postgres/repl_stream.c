@@ -233,6 +233,12 @@ repl_result repl_next(repl_stream *s, double deadline, char **msg, size_t *len,
             bool reply = s->copybuf[17] != 0;
             if (wal_end > s->server_wal_end)
                 s->server_wal_end = wal_end;
+            /*
+             * Caught up: report the server's position as written (as
+             * pg_recvlogical does), or the server keeps pinging us.
+             */
+            if (wal_end > s->received_lsn)
+                s->received_lsn = wal_end;
             if (reply && !repl_send_status(s, false))
                 return REPL_ERROR;
             return REPL_KEEPALIVE;
@@ -242,12 +248,10 @@ repl_result repl_next(repl_stream *s, double deadline, char **msg, size_t *len,
                 log_error("malformed XLogData message (%d bytes)", r);
                 return REPL_ERROR;
             }
+            /* the header's WAL end is the message's own position in logical replication */
             uint64_t start = get_u64(s->copybuf + 1);
-            uint64_t wal_end = get_u64(s->copybuf + 9);
             if (start > s->received_lsn)
                 s->received_lsn = start;
-            if (wal_end > s->server_wal_end)
-                s->server_wal_end = wal_end;
             s->messages++;
             s->bytes += r - 25;
             *msg = s->copybuf + 25;
