@@ -1,6 +1,5 @@
 #include "logical_slot.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,11 +20,17 @@ bool logical_default_name(const char *dbname, const char *tap_id, char *out)
                   raw);
         return false;
     }
+    /* as Python's re.sub on characters: one '_' per UTF-8 character, not per byte */
+    int k = 0;
     for (int i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)tolower((unsigned char)raw[i]);
-        out[i] = (char)(((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') ? c : '_');
+        unsigned char c = (unsigned char)raw[i];
+        if ((c & 0xC0) == 0x80)
+            continue; /* a continuation byte of a multi-byte character */
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c - 'A' + 'a');
+        out[k++] = (char)(((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') ? c : '_');
     }
-    out[n] = '\0';
+    out[k] = '\0';
     return true;
 }
 
