@@ -14,13 +14,10 @@ bool logical_default_name(const char *dbname, const char *tap_id, char *out)
     char raw[512];
     int n = snprintf(raw, sizeof(raw), "pipelinewise_%s%s%s", dbname ? dbname : "",
                      tap_id && *tap_id ? "_" : "", tap_id && *tap_id ? tap_id : "");
-    if (n < 0 || (size_t)n >= sizeof(raw) || n >= LOGICAL_NAME_MAX) {
-        log_error("the default slot name \"%.80s\" is longer than 63 bytes: set slot_name (and "
-                  "publication_name) in the config",
-                  raw);
-        return false;
-    }
+    if (n < 0 || (size_t)n >= sizeof(raw))
+        n = (int)sizeof(raw) - 1;
     /* as Python's re.sub on characters: one '_' per UTF-8 character, not per byte */
+    char name[sizeof(raw)];
     int k = 0;
     for (int i = 0; i < n; i++) {
         unsigned char c = (unsigned char)raw[i];
@@ -28,9 +25,16 @@ bool logical_default_name(const char *dbname, const char *tap_id, char *out)
             continue; /* a continuation byte of a multi-byte character */
         if (c >= 'A' && c <= 'Z')
             c = (unsigned char)(c - 'A' + 'a');
-        out[k++] = (char)(((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') ? c : '_');
+        name[k++] = (char)(((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') ? c : '_');
     }
-    out[k] = '\0';
+    name[k] = '\0';
+    if (k >= LOGICAL_NAME_MAX) {
+        log_error("the default slot name \"%.80s\" is longer than 63 bytes: set slot_name (and "
+                  "publication_name) in the config",
+                  name);
+        return false;
+    }
+    memcpy(out, name, (size_t)k + 1);
     return true;
 }
 
