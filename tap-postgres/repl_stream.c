@@ -61,7 +61,8 @@ bool repl_identify(pg_conn *c, repl_identity *out)
 }
 
 bool repl_start(repl_stream *s, pg_conn *c, const char *slot, uint64_t start_lsn,
-                const char *options, int status_interval_ms, const volatile sig_atomic_t *wake)
+                const char *options, int status_interval_ms, const volatile sig_atomic_t *wake,
+                bool quiet)
 {
     memset(s, 0, sizeof(*s));
     s->conn = c;
@@ -86,7 +87,7 @@ bool repl_start(repl_stream *s, pg_conn *c, const char *slot, uint64_t start_lsn
     log_debug("%s", cmd.data);
     PGresult *res = PQexec(c->conn, cmd.data);
     bool ok = res && PQresultStatus(res) == PGRES_COPY_BOTH;
-    if (!ok) {
+    if (!ok && !quiet) {
         const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
         snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", st ? st : "");
         char msg[1024];
@@ -94,6 +95,9 @@ bool repl_start(repl_stream *s, pg_conn *c, const char *slot, uint64_t start_lsn
         if (!*msg)
             first_line(PQerrorMessage(c->conn), msg, sizeof(msg));
         log_error("could not start logical replication on slot \"%s\" at %s: %s", slot, lsn, msg);
+    } else if (!ok) {
+        const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", st ? st : "");
     }
     PQclear(res);
     buf_term(&cmd);

@@ -70,10 +70,13 @@ typedef struct repl_stream {
  * (options: the plugin's parenthesised option list, or NULL).
  * status_interval_ms: how often to send a status update (> 0).
  * wake: a flag the signal handlers set (may be NULL).
- * False after logging the server's message (and keeping its SQLSTATE on c).
+ * False after logging the server's message (unless quiet: a probe whose
+ * failure the caller handles; PQerrorMessage(c->conn) keeps it) with its
+ * SQLSTATE kept on c.
  */
 bool repl_start(repl_stream *s, pg_conn *c, const char *slot, uint64_t start_lsn,
-                const char *options, int status_interval_ms, const volatile sig_atomic_t *wake);
+                const char *options, int status_interval_ms, const volatile sig_atomic_t *wake,
+                bool quiet);
 
 typedef enum repl_result {
     REPL_DATA = 1,      /* *msg, *len: one plugin message; *wal_start: its WAL position */
