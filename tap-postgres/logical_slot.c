@@ -107,19 +107,65 @@ static bool list_has_wal2json(const char *list)
     return false;
 }
 
+/* the elements of a GUC list ("a, b" or "\"a\", b") as a quoted list: 'a', 'b' */
+static void quoted_list(buf *out, const char *list)
+{
+    const char *p = list;
+    bool first = true;
+    while (*p) {
+        while (*p == ' ' || *p == ',' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        const char *b = p;
+        size_t n;
+        if (*p == '"') {
+            b = ++p;
+            while (*p && *p != '"')
+                p++;
+            n = (size_t)(p - b);
+            if (*p)
+                p++;
+        } else {
+            while (*p && *p != ',')
+                p++;
+            n = (size_t)(p - b);
+            while (n > 0 && (b[n - 1] == ' ' || b[n - 1] == '\t'))
+                n--;
+        }
+        if (!first)
+            buf_append_lit(out, ", ");
+        first = false;
+        buf_putc(out, '\'');
+        for (size_t i = 0; i < n; i++) {
+            if (b[i] == '\'')
+                buf_putc(out, '\'');
+            buf_putc(out, b[i]);
+        }
+        buf_putc(out, '\'');
+    }
+}
+
 static void log_wal2json_refused(const char *libs)
 {
-    if (libs)
+    if (libs) {
+        buf fix = BUF_INIT;
+        quoted_list(&fix, libs);
+        if (fix.len)
+            buf_append_lit(&fix, ", ");
+        buf_append_lit(&fix, "'wal2json'");
         log_error("the server does not allow wal2json as an output plugin (output_plugin_libraries "
                   "= '%s'): a superuser must add it and reload: ALTER SYSTEM SET "
-                  "output_plugin_libraries = '%s%swal2json'; SELECT pg_reload_conf(); or use "
+                  "output_plugin_libraries = %s; SELECT pg_reload_conf(); or use "
                   "logical_decoding_plugin = pgoutput for a new slot",
-                  libs, libs, *libs ? ", " : "");
-    else
+                  libs, fix.data ? fix.data : "'wal2json'");
+        buf_term(&fix);
+    } else {
         log_error("the server does not allow wal2json as an output plugin: a superuser must add "
                   "wal2json to output_plugin_libraries and reload (ALTER SYSTEM SET "
-                  "output_plugin_libraries = '<current list>, wal2json'; SELECT pg_reload_conf();), "
-                  "or use logical_decoding_plugin = pgoutput for a new slot");
+                  "output_plugin_libraries = '<each current entry>', 'wal2json'; SELECT "
+                  "pg_reload_conf();), or use logical_decoding_plugin = pgoutput for a new slot");
+    }
 }
 
 bool logical_check_server(pg_conn *c, const char *plugin)
