@@ -364,7 +364,7 @@ static void error_message(buf *out, const char *body, size_t len)
             buf_appends(&m, e->valuestring);
         }
     }
-    if (m.len == 0)
+    if (!type && !msg && !cJSON_IsArray(errors))
         buf_append(&m, body, len); /* a JSON body in an unknown shape: show it as is */
     shorten_text(out, m.data ? m.data : "", m.len);
     buf_term(&m);
