@@ -407,6 +407,37 @@ START_TEST(sigv4_iam_list_users)
 }
 END_TEST
 
+/* a GetSecretValue request as botocore's SigV4Auth signs it (an independent implementation) */
+START_TEST(sigv4_secretsmanager_botocore)
+{
+    const char *body = "{\"SecretId\":\"prod/db\"}";
+    secrets_header h[] = {
+        {"Content-Type", "application/x-amz-json-1.1"},
+        {"X-Amz-Target", "secretsmanager.GetSecretValue"},
+        {"Host", "secretsmanager.us-east-1.amazonaws.com"},
+        {"X-Amz-Date", "20150830T123600Z"},
+        {"X-Amz-Security-Token", "FwoGZXIvYXdzEXAMPLE"},
+    };
+    secrets_sigv4 req = {
+        .method = "POST",
+        .path = "/",
+        .headers = h,
+        .nheaders = 5,
+        .payload = body,
+        .payload_len = strlen(body),
+        .region = "us-east-1",
+        .service = "secretsmanager",
+        .access_key = "AKIDEXAMPLE",
+        .secret_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        .amz_date = "20150830T123600Z",
+    };
+    ck_assert_str_eq(sign(&req), "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/"
+                                 "secretsmanager/aws4_request, SignedHeaders=content-type;host;"
+                                 "x-amz-date;x-amz-security-token;x-amz-target, Signature=666464ba"
+                                 "1b39b2594bada10638d802724b5fccededd3a1efee2d944b1abd9c06");
+}
+END_TEST
+
 START_TEST(sigv4_rejects_bad_input)
 {
     secrets_header h[] = {{"Host", "example.amazonaws.com"}};
@@ -651,6 +682,9 @@ START_TEST(aws_flow_env_credentials_whole_string)
                                  "SignedHeaders=content-type;host;x-amz-date;x-amz-target, "));
     check_aws_signature(&s, "AKIAENVEXAMPLE", "envsecretkeyEXAMPLE", "us-west-2");
     secrets_free(pw);
+    unsetenv("AWS_ACCESS_KEY_ID");
+    unsetenv("AWS_SECRET_ACCESS_KEY");
+    unsetenv("AWS_REGION");
 }
 END_TEST
 
@@ -777,6 +811,8 @@ START_TEST(vault_kv1_env)
     ck_assert_str_eq(server_header(&s, "X-Vault-Token"), "env-token");
     ck_assert_ptr_null(server_header(&s, "X-Vault-Namespace"));
     secrets_free(pw);
+    unsetenv("VAULT_ADDR");
+    unsetenv("VAULT_TOKEN");
 }
 END_TEST
 
@@ -891,6 +927,7 @@ START_TEST(azure_env_token_json_key)
     ck_assert_str_eq(s.target, "/secrets/db?api-version=7.4");
     ck_assert_str_eq(server_header(&s, "Authorization"), "Bearer env-bearer");
     secrets_free(pw);
+    unsetenv("AZURE_ACCESS_TOKEN");
 }
 END_TEST
 
@@ -1016,6 +1053,7 @@ static Suite *secrets_suite(void)
     tcase_add_test(t, sigv4_s3_get_object);
     tcase_add_test(t, sigv4_test_suite_vanilla);
     tcase_add_test(t, sigv4_iam_list_users);
+    tcase_add_test(t, sigv4_secretsmanager_botocore);
     tcase_add_test(t, sigv4_rejects_bad_input);
     tcase_add_test(t, amz_date_format);
     suite_add_tcase(s, t);
