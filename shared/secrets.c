@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_RESPONSE (1024 * 1024)
 #define CONNECT_TIMEOUT_S 10L
@@ -194,9 +195,9 @@ bool secrets_sigv4_authorization(buf *out, const secrets_sigv4 *req)
     sha256_hex(digest, hex);
 
     size_t before = out->len;
-    buf_appendf(out, "AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, Signature=%s",
-                req->access_key, date, req->region, req->service, names.data ? names.data : "",
-                hex);
+    buf_appendf(
+        out, "AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, Signature=%s",
+        req->access_key, date, req->region, req->service, names.data ? names.data : "", hex);
     if (!buf_ok(out)) {
         out->len = before;
         goto oom;
@@ -231,9 +232,10 @@ typedef struct http_call {
     struct curl_slist *headers; /* borrowed */
     const char *body;           /* borrowed; POST only */
     size_t body_len;
-    long status;   /* out: HTTP status */
-    buf response;  /* out: the body; wiped by http_call_term */
-    bool too_big;  /* the response passed MAX_RESPONSE */
+    const char *ca_cert; /* borrowed; a PEM bundle path, or NULL for the system's */
+    long status;         /* out: HTTP status */
+    buf response;        /* out: the body; wiped by http_call_term */
+    bool too_big;        /* the response passed MAX_RESPONSE */
 } http_call;
 
 static void http_call_term(http_call *c)
@@ -262,6 +264,8 @@ static bool http_perform(http_call *c)
         return false;
     }
     char errbuf[CURL_ERROR_SIZE] = "";
+    /* room for any usual answer up front: a realloc would leave the secret in freed memory */
+    buf_reserve(&c->response, 16384);
     curl_easy_setopt(curl, CURLOPT_URL, c->url);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, c->headers);
     if (c->post) {
@@ -279,6 +283,8 @@ static bool http_perform(http_call *c)
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (c->ca_cert)
+        curl_easy_setopt(curl, CURLOPT_CAINFO, c->ca_cert);
     /* a redirect could carry the token to another host: never follow */
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "singer-postgres/" PROJECT_VERSION);
@@ -383,9 +389,8 @@ static bool http_status_ok(const http_call *c, const char *hint)
                   "address that answers directly",
                   c->provider, c->status, c->url);
     else
-        log_error("password_secret (%s): HTTP %ld from %s: %s%s%s", c->provider, c->status,
-                  c->url, m.len ? m.data : "(no error message)", hint ? "; " : "",
-                  hint ? hint : "");
+        log_error("password_secret (%s): HTTP %ld from %s: %s%s%s", c->provider, c->status, c->url,
+                  m.len ? m.data : "(no error message)", hint ? "; " : "", hint ? hint : "");
     buf_term(&m);
     return false;
 }
@@ -492,6 +497,17 @@ static const char *opt_env(const cJSON *ps, const char *names, const char *env_n
     return v ? v : env(env_name);
 }
 
+/* ca_cert: the "ca_cert" member (else env_name when given); false (logged) when unreadable */
+static bool ca_cert(const char *provider, const cJSON *ps, const char *env_name, const char **out)
+{
+    *out = env_name ? opt_env(ps, "ca_cert", env_name) : opt(ps, "ca_cert");
+    if (*out && access(*out, R_OK) != 0) {
+        log_error("password_secret (%s): ca_cert \"%.200s\" cannot be read: %m", provider, *out);
+        return false;
+    }
+    return true;
+}
+
 /* header_safe: a value that can go into a header line (no CR, LF or other control bytes) */
 static bool header_safe(const char *provider, const char *what, const char *v)
 {
@@ -561,6 +577,7 @@ static const cfg_key aws_keys[] = {
     {"aws_access_key_id|AWS_ACCESS_KEY_ID", CFG_STRING, false, NULL, false, "access key"},
     {"aws_secret_access_key|AWS_SECRET_ACCESS_KEY", CFG_STRING, false, NULL, true, "secret key"},
     {"aws_session_token|AWS_SESSION_TOKEN", CFG_STRING, false, NULL, true, "session token"},
+    {"ca_cert", CFG_STRING, false, NULL, false, "CA bundle path (else AWS_CA_BUNDLE)"},
 };
 
 static const cfg_key vault_keys[] = {
@@ -570,6 +587,7 @@ static const cfg_key vault_keys[] = {
     {"key", CFG_STRING, false, "password", false, "member of the secret's data"},
     {"token", CFG_STRING, false, NULL, true, "Vault token (else VAULT_TOKEN)"},
     {"namespace", CFG_STRING, false, NULL, false, "Vault namespace (else VAULT_NAMESPACE)"},
+    {"ca_cert", CFG_STRING, false, NULL, false, "CA bundle path (else VAULT_CACERT)"},
 };
 
 static const cfg_key azure_keys[] = {
@@ -579,6 +597,7 @@ static const cfg_key azure_keys[] = {
     {"version", CFG_STRING, false, NULL, false, "secret version"},
     {"key", CFG_STRING, false, NULL, false, "member of a JSON secret value"},
     {"access_token", CFG_STRING, false, NULL, true, "bearer token (else AZURE_ACCESS_TOKEN)"},
+    {"ca_cert", CFG_STRING, false, NULL, false, "CA bundle path"},
 };
 
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
@@ -603,10 +622,10 @@ static const char *required(const char *provider, const cJSON *ps, const char *n
 
 static char *fetch_aws(const cJSON *ps)
 {
-    const char *P = "aws";
+    const char *prov = "aws";
     if (!config_validate(ps, aws_keys, NKEYS(aws_keys), "password_secret (aws)"))
         return NULL;
-    const char *secret_id = required(P, ps, "secret_id", NULL);
+    const char *secret_id = required(prov, ps, "secret_id", NULL);
     if (!secret_id)
         return NULL;
     const char *region = opt_env(ps, "region", "AWS_REGION");
@@ -634,8 +653,12 @@ static char *fetch_aws(const cJSON *ps)
                   "password_secret)");
         return NULL;
     }
-    if (!header_safe(P, "region", region) || !header_safe(P, "aws_access_key_id", access_key) ||
-        (token && !header_safe(P, "aws_session_token", token)))
+    if (!header_safe(prov, "region", region) ||
+        !header_safe(prov, "aws_access_key_id", access_key) ||
+        (token && !header_safe(prov, "aws_session_token", token)))
+        return NULL;
+    const char *ca = NULL;
+    if (!ca_cert(prov, ps, "AWS_CA_BUNDLE", &ca))
         return NULL;
 
     char *result = NULL;
@@ -643,12 +666,12 @@ static char *fetch_aws(const cJSON *ps)
     CURLU *u = NULL;
     char *u_host = NULL, *u_port = NULL, *u_path = NULL;
     struct curl_slist *headers = NULL;
-    http_call call = {.provider = P, .post = true};
+    http_call call = {.provider = prov, .post = true, .ca_cert = ca};
     cJSON *root = NULL;
 
     const char *endpoint = opt(ps, "endpoint_url");
     if (endpoint) {
-        if (!append_base_url(&url, P, "endpoint_url", endpoint))
+        if (!append_base_url(&url, prov, "endpoint_url", endpoint))
             goto done;
     } else {
         buf_append_lit(&url, "https://secretsmanager.");
@@ -683,8 +706,9 @@ static char *fetch_aws(const cJSON *ps)
     const char *content_type = "application/x-amz-json-1.1";
     const char *target = "secretsmanager.GetSecretValue";
     secrets_header signed_headers[] = {
-        {"content-type", content_type}, {"host", host.data},       {"x-amz-date", amz_date},
-        {"x-amz-target", target},       {"x-amz-security-token", token},
+        {"content-type", content_type},  {"host", host.data},
+        {"x-amz-date", amz_date},        {"x-amz-target", target},
+        {"x-amz-security-token", token},
     };
     secrets_sigv4 req = {
         .method = "POST",
@@ -702,13 +726,13 @@ static char *fetch_aws(const cJSON *ps)
     };
     if (!secrets_sigv4_authorization(&auth, &req))
         goto done;
-    if (!add_header(P, &headers, "Host", host.data) ||
-        !add_header(P, &headers, "Content-Type", content_type) ||
-        !add_header(P, &headers, "X-Amz-Target", target) ||
-        !add_header(P, &headers, "X-Amz-Date", amz_date) ||
-        (token && !add_header(P, &headers, "X-Amz-Security-Token", token)) ||
-        !add_header(P, &headers, "Authorization", auth.data) ||
-        !add_header(P, &headers, "Expect", ""))
+    if (!add_header(prov, &headers, "Host", host.data) ||
+        !add_header(prov, &headers, "Content-Type", content_type) ||
+        !add_header(prov, &headers, "X-Amz-Target", target) ||
+        !add_header(prov, &headers, "X-Amz-Date", amz_date) ||
+        (token && !add_header(prov, &headers, "X-Amz-Security-Token", token)) ||
+        !add_header(prov, &headers, "Authorization", auth.data) ||
+        !add_header(prov, &headers, "Expect", ""))
         goto done;
 
     call.url = url.data;
@@ -731,7 +755,7 @@ static char *fetch_aws(const cJSON *ps)
                       secret_id);
         goto done;
     }
-    result = secret_text_value(P, s->valuestring, opt(ps, "key"), "the SecretString");
+    result = secret_text_value(prov, s->valuestring, opt(ps, "key"), "the SecretString");
     if (result)
         log_info("password_secret (aws): password read from secret \"%.200s\"", secret_id);
     goto done;
@@ -754,27 +778,30 @@ done:
 
 static char *fetch_vault(const cJSON *ps)
 {
-    const char *P = "vault";
+    const char *prov = "vault";
     if (!config_validate(ps, vault_keys, NKEYS(vault_keys), "password_secret (vault)"))
         return NULL;
-    const char *base = required(P, ps, "url", "VAULT_ADDR");
-    const char *path = required(P, ps, "path", NULL);
-    const char *token = base && path ? required(P, ps, "token", "VAULT_TOKEN") : NULL;
+    const char *base = required(prov, ps, "url", "VAULT_ADDR");
+    const char *path = required(prov, ps, "path", NULL);
+    const char *token = base && path ? required(prov, ps, "token", "VAULT_TOKEN") : NULL;
     if (!token)
         return NULL;
     const char *ns = opt_env(ps, "namespace", "VAULT_NAMESPACE");
     const char *key = opt(ps, "key");
     if (!key)
         key = "password";
-    if (!header_safe(P, "token", token) || (ns && !header_safe(P, "namespace", ns)))
+    if (!header_safe(prov, "token", token) || (ns && !header_safe(prov, "namespace", ns)))
+        return NULL;
+    const char *ca = NULL;
+    if (!ca_cert(prov, ps, "VAULT_CACERT", &ca))
         return NULL;
 
     char *result = NULL;
     buf url = BUF_INIT;
     struct curl_slist *headers = NULL;
-    http_call call = {.provider = P};
+    http_call call = {.provider = prov, .ca_cert = ca};
     cJSON *root = NULL;
-    if (!append_base_url(&url, P, "url", base))
+    if (!append_base_url(&url, prov, "url", base))
         goto done;
     buf_append_lit(&url, "/v1/");
     while (*path == '/')
@@ -784,10 +811,10 @@ static char *fetch_vault(const cJSON *ps)
         log_error("password_secret (vault): out of memory");
         goto done;
     }
-    if (!add_header(P, &headers, "X-Vault-Token", token) ||
-        (ns && !add_header(P, &headers, "X-Vault-Namespace", ns)) ||
-        !add_header(P, &headers, "X-Vault-Request", "true") ||
-        !add_header(P, &headers, "Accept", "application/json"))
+    if (!add_header(prov, &headers, "X-Vault-Token", token) ||
+        (ns && !add_header(prov, &headers, "X-Vault-Namespace", ns)) ||
+        !add_header(prov, &headers, "X-Vault-Request", "true") ||
+        !add_header(prov, &headers, "Accept", "application/json"))
         goto done;
     call.url = url.data;
     call.headers = headers;
@@ -808,7 +835,7 @@ static char *fetch_vault(const cJSON *ps)
     /* KV v2 wraps the secret: data.data beside data.metadata; KV v1 is data itself */
     const cJSON *inner = cJSON_GetObjectItemCaseSensitive(data, "data");
     bool v2 = cJSON_IsObject(inner) && cJSON_GetObjectItemCaseSensitive(data, "metadata");
-    result = member_string(P, v2 ? inner : data, key, v2 ? "data.data" : "data");
+    result = member_string(prov, v2 ? inner : data, key, v2 ? "data.data" : "data");
     if (result)
         log_info("password_secret (vault): password read from \"%.200s\"", path);
 done:
@@ -821,22 +848,25 @@ done:
 
 static char *fetch_azure(const cJSON *ps)
 {
-    const char *P = "azure";
+    const char *prov = "azure";
     if (!config_validate(ps, azure_keys, NKEYS(azure_keys), "password_secret (azure)"))
         return NULL;
-    const char *base = required(P, ps, "vault_url", NULL);
-    const char *name = base ? required(P, ps, "name", NULL) : NULL;
-    const char *token = name ? required(P, ps, "access_token", "AZURE_ACCESS_TOKEN") : NULL;
-    if (!token || !header_safe(P, "access_token", token))
+    const char *base = required(prov, ps, "vault_url", NULL);
+    const char *name = base ? required(prov, ps, "name", NULL) : NULL;
+    const char *token = name ? required(prov, ps, "access_token", "AZURE_ACCESS_TOKEN") : NULL;
+    if (!token || !header_safe(prov, "access_token", token))
+        return NULL;
+    const char *ca = NULL;
+    if (!ca_cert(prov, ps, NULL, &ca))
         return NULL;
     const char *version = opt(ps, "version");
 
     char *result = NULL;
     buf url = BUF_INIT, auth = BUF_INIT;
     struct curl_slist *headers = NULL;
-    http_call call = {.provider = P};
+    http_call call = {.provider = prov, .ca_cert = ca};
     cJSON *root = NULL;
-    if (!append_base_url(&url, P, "vault_url", base))
+    if (!append_base_url(&url, prov, "vault_url", base))
         goto done;
     buf_append_lit(&url, "/secrets/");
     append_escaped(&url, name, false);
@@ -851,8 +881,8 @@ static char *fetch_azure(const cJSON *ps)
         log_error("password_secret (azure): out of memory");
         goto done;
     }
-    if (!add_header(P, &headers, "Authorization", auth.data) ||
-        !add_header(P, &headers, "Accept", "application/json"))
+    if (!add_header(prov, &headers, "Authorization", auth.data) ||
+        !add_header(prov, &headers, "Accept", "application/json"))
         goto done;
     call.url = url.data;
     call.headers = headers;
@@ -868,7 +898,7 @@ static char *fetch_azure(const cJSON *ps)
                   name);
         goto done;
     }
-    result = secret_text_value(P, value->valuestring, opt(ps, "key"), "the secret value");
+    result = secret_text_value(prov, value->valuestring, opt(ps, "key"), "the secret value");
     if (result)
         log_info("password_secret (azure): password read from secret \"%.200s\"", name);
 done:

@@ -7,10 +7,10 @@
  *     {"provider": "aws", "secret_id": "prod/db", "region": "eu-west-1",
  *      "key": "password",            optional: a member of a JSON SecretString;
  *                                    absent -> the whole SecretString
- *      "endpoint_url": "...",        optional; default https://secretsmanager.<region>.amazonaws.com
- *      "aws_access_key_id": "...", "aws_secret_access_key": "...", "aws_session_token": "..."}
- *                                    optional (also spelled AWS_ACCESS_KEY_ID, ...); when
- *                                    absent, the environment variables AWS_ACCESS_KEY_ID,
+ *      "endpoint_url": "...",        optional; default
+ * https://secretsmanager.<region>.amazonaws.com "aws_access_key_id": "...",
+ * "aws_secret_access_key": "...", "aws_session_token": "..."} optional (also spelled
+ * AWS_ACCESS_KEY_ID, ...); when absent, the environment variables AWS_ACCESS_KEY_ID,
  *                                    AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN are used
  *     region falls back to AWS_REGION, then AWS_DEFAULT_REGION. The request is
  *     POST / with X-Amz-Target: secretsmanager.GetSecretValue, signed with SigV4.
@@ -29,6 +29,9 @@
  *      "access_token": "..." (or AZURE_ACCESS_TOKEN)}
  *     GET {vault_url}/secrets/{name}[/{version}]?api-version=7.4 with a Bearer token; the
  *     value is "value".
+ *
+ * Every provider also takes "ca_cert": the path of a PEM CA bundle to verify the server with
+ * (for a private CA; default: the system's; falls back to AWS_CA_BUNDLE / VAULT_CACERT).
  *
  * Requests: connect timeout 10 s, total 30 s, TLS certificates and host names verified,
  * redirects not followed, responses over 1 MiB refused. Proxies follow the usual curl
@@ -65,18 +68,18 @@ typedef struct secrets_header {
 } secrets_header;
 
 typedef struct secrets_sigv4 {
-    const char *method;             /* "GET", "POST" */
-    const char *path;               /* canonical URI, already URI-encoded: "/" */
-    const char *query;              /* canonical query string (sorted, encoded); NULL for none */
-    const secrets_header *headers;  /* the headers to sign; must include host and x-amz-date */
+    const char *method;            /* "GET", "POST" */
+    const char *path;              /* canonical URI, already URI-encoded: "/" */
+    const char *query;             /* canonical query string (sorted, encoded); NULL for none */
+    const secrets_header *headers; /* the headers to sign; must include host and x-amz-date */
     size_t nheaders;
-    const void *payload;            /* request body; NULL when len is 0 */
+    const void *payload; /* request body; NULL when len is 0 */
     size_t payload_len;
-    const char *region;             /* "us-east-1" */
-    const char *service;            /* "secretsmanager" */
-    const char *access_key;         /* AKIA... */
+    const char *region;     /* "us-east-1" */
+    const char *service;    /* "secretsmanager" */
+    const char *access_key; /* AKIA... */
     const char *secret_key;
-    const char *amz_date;           /* the x-amz-date value, YYYYMMDDTHHMMSSZ */
+    const char *amz_date; /* the x-amz-date value, YYYYMMDDTHHMMSSZ */
 } secrets_sigv4;
 
 /*

@@ -131,8 +131,7 @@ static void *serve_one(void *arg)
         req[len] = '\0';
         char *line_end = strstr(req, "\r\n");
         sscanf(req, "%15s %2047s", s->method, s->target);
-        snprintf(s->headers, sizeof(s->headers), "%.*s", (int)(end - line_end - 2),
-                 line_end + 2);
+        snprintf(s->headers, sizeof(s->headers), "%.*s", (int)(end - line_end - 2), line_end + 2);
         snprintf(s->body, sizeof(s->body), "%s", end + 4);
         s->got_request = true;
     }
@@ -323,7 +322,8 @@ START_TEST(sigv4_s3_get_object)
     secrets_header h[] = {
         {"Host", "examplebucket.s3.amazonaws.com"},
         {"Range", "bytes=0-9"},
-        {"x-amz-content-sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+        {"x-amz-content-sha256",
+         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
         {"x-amz-date", "20130524T000000Z"},
     };
     secrets_sigv4 req = {
@@ -346,7 +346,8 @@ START_TEST(sigv4_s3_get_object)
     secrets_header messy[] = {
         {"X-Amz-Date", "20130524T000000Z"},
         {"RANGE", "  bytes=0-9 "},
-        {"x-amz-content-sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+        {"x-amz-content-sha256",
+         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
         {"host", "\texamplebucket.s3.amazonaws.com"},
     };
     req.headers = messy;
@@ -370,10 +371,11 @@ START_TEST(sigv4_test_suite_vanilla)
         .secret_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
         .amz_date = "20150830T123600Z",
     };
-    ck_assert_str_eq(sign(&req), "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/"
-                                 "service/aws4_request, SignedHeaders=host;x-amz-date, "
-                                 "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d"
-                                 "763fbf31");
+    ck_assert_str_eq(sign(&req),
+                     "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/"
+                     "service/aws4_request, SignedHeaders=host;x-amz-date, "
+                     "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d"
+                     "763fbf31");
     req.method = "POST";
     ck_assert(strstr(sign(&req),
                      "Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b"));
@@ -442,8 +444,15 @@ START_TEST(sigv4_rejects_bad_input)
 {
     secrets_header h[] = {{"Host", "example.amazonaws.com"}};
     secrets_sigv4 req = {
-        .method = "GET", .path = "/", .headers = h, .nheaders = 1, .region = "us-east-1",
-        .service = "service", .access_key = "AK", .secret_key = "SK", .amz_date = "2015-08-30",
+        .method = "GET",
+        .path = "/",
+        .headers = h,
+        .nheaders = 1,
+        .region = "us-east-1",
+        .service = "service",
+        .access_key = "AK",
+        .secret_key = "SK",
+        .amz_date = "2015-08-30",
     };
     buf b = BUF_INIT;
     capture_begin();
@@ -503,12 +512,11 @@ START_TEST(resolve_bad_objects)
     ck_assert_ptr_nonnull(strstr(log, "password_secret: \"provider\" is missing"));
 
     ck_assert_ptr_null(resolve("{\"password_secret\":{\"provider\":\"gcp\"}}", &found, &log));
-    ck_assert_ptr_nonnull(strstr(
-        log, "password_secret: unknown provider \"gcp\" (expected aws, vault or azure)"));
+    ck_assert_ptr_nonnull(
+        strstr(log, "password_secret: unknown provider \"gcp\" (expected aws, vault or azure)"));
 
-    ck_assert_ptr_null(
-        resolve("{\"password_secret\":{\"provider\":\"aws\",\"region\":\"eu-west-1\"}}", &found,
-                &log));
+    ck_assert_ptr_null(resolve(
+        "{\"password_secret\":{\"provider\":\"aws\",\"region\":\"eu-west-1\"}}", &found, &log));
     ck_assert_ptr_nonnull(
         strstr(log, "password_secret (aws): required key \"secret_id\" is missing"));
 
@@ -516,16 +524,16 @@ START_TEST(resolve_bad_objects)
         resolve("{\"password_secret\":{\"provider\":\"vault\",\"url\":\"vault:8200\","
                 "\"path\":\"secret/data/db\",\"token\":\"t\"}}",
                 &found, &log));
-    ck_assert_ptr_nonnull(strstr(
-        log, "password_secret (vault): \"url\" must start with https:// (or http://), got "
-             "\"vault:8200\""));
+    ck_assert_ptr_nonnull(
+        strstr(log, "password_secret (vault): \"url\" must start with https:// (or http://), got "
+                    "\"vault:8200\""));
 
     ck_assert_ptr_null(resolve("{\"password_secret\":{\"provider\":\"azure\",\"vault_url\":"
                                "\"https://x.vault.azure.net\",\"name\":\"n\"}}",
                                &found, &log));
-    ck_assert_ptr_nonnull(
-        strstr(log, "password_secret (azure): \"access_token\" is missing (set it in "
-                    "password_secret or set AZURE_ACCESS_TOKEN)"));
+    ck_assert_ptr_nonnull(strstr(log,
+                                 "password_secret (azure): \"access_token\" is missing (set it in "
+                                 "password_secret or set AZURE_ACCESS_TOKEN)"));
 }
 END_TEST
 
@@ -551,7 +559,15 @@ START_TEST(resolve_missing_credentials)
     ck_assert_ptr_null(resolve("{\"password_secret\":{\"provider\":\"vault\",\"url\":\"http://"
                                "127.0.0.1:1\",\"path\":\"p\",\"token\":\"a\\r\\nX-Evil: 1\"}}",
                                &found, &log));
-    ck_assert_ptr_nonnull(strstr(log, "password_secret (vault): token contains a control character"));
+    ck_assert_ptr_nonnull(
+        strstr(log, "password_secret (vault): token contains a control character"));
+    /* a CA bundle that cannot be read is reported before any request */
+    ck_assert_ptr_null(resolve("{\"password_secret\":{\"provider\":\"vault\",\"url\":\"https://"
+                               "127.0.0.1:1\",\"path\":\"p\",\"token\":\"t\",\"ca_cert\":"
+                               "\"/nonexistent/ca.pem\"}}",
+                               &found, &log));
+    ck_assert_ptr_nonnull(strstr(log, "password_secret (vault): ca_cert \"/nonexistent/ca.pem\" "
+                                      "cannot be read: No such file or directory\n"));
 }
 END_TEST
 
@@ -650,8 +666,7 @@ START_TEST(aws_flow_json_key)
         strstr(server_header(&s, "Authorization"),
                "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, "
                "Signature="));
-    check_aws_signature(&s, "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-                        "eu-west-1");
+    check_aws_signature(&s, "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "eu-west-1");
     ck_assert_ptr_nonnull(
         strstr(log, "INFO singer: password_secret (aws): password read from secret \"prod/db\""));
     ck_assert_ptr_null(strstr(log, "s3cr"));
@@ -719,8 +734,9 @@ END_TEST
 START_TEST(aws_missing_key)
 {
     fake_server s;
-    server_start(&s, 200,
-                 "{\"SecretString\":\"{\\\"user\\\":\\\"app\\\",\\\"pass\\\":\\\"topsecret\\\"}\"}");
+    server_start(
+        &s, 200,
+        "{\"SecretString\":\"{\\\"user\\\":\\\"app\\\",\\\"pass\\\":\\\"topsecret\\\"}\"}");
     char config[512];
     snprintf(config, sizeof(config),
              "{\"password_secret\":{\"provider\":\"aws\",\"secret_id\":\"prod/db\",\"key\":"
@@ -862,8 +878,9 @@ END_TEST
 START_TEST(vault_missing_key)
 {
     fake_server s;
-    server_start(&s, 200,
-                 "{\"data\":{\"data\":{\"user\":\"app\",\"pw\":\"not-this-one\"},\"metadata\":{}}}");
+    server_start(
+        &s, 200,
+        "{\"data\":{\"data\":{\"user\":\"app\",\"pw\":\"not-this-one\"},\"metadata\":{}}}");
     char config[512];
     snprintf(config, sizeof(config),
              "{\"password_secret\":{\"provider\":\"vault\",\"url\":\"http://127.0.0.1:%d\","
@@ -886,9 +903,10 @@ END_TEST
 START_TEST(azure_flow)
 {
     fake_server s;
-    server_start(&s, 200,
-                 "{\"value\":\"azure-pw\",\"id\":\"https://x.vault.azure.net/secrets/db-pw/abc123\","
-                 "\"attributes\":{\"enabled\":true}}");
+    server_start(
+        &s, 200,
+        "{\"value\":\"azure-pw\",\"id\":\"https://x.vault.azure.net/secrets/db-pw/abc123\","
+        "\"attributes\":{\"enabled\":true}}");
     char config[512];
     snprintf(config, sizeof(config),
              "{\"password_secret\":{\"provider\":\"azure\",\"vault_url\":\"http://127.0.0.1:%d/\","
@@ -1087,10 +1105,10 @@ int main(void)
 {
     /* loopback only, and nothing from the caller's environment changes the requests */
     static const char *clear[] = {
-        "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
-        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
-        "AWS_DEFAULT_REGION", "VAULT_ADDR", "VAULT_TOKEN", "VAULT_NAMESPACE",
-        "AZURE_ACCESS_TOKEN", "LOG_FORMAT",
+        "http_proxy",        "HTTP_PROXY",      "https_proxy",        "HTTPS_PROXY",
+        "all_proxy",         "ALL_PROXY",       "AWS_ACCESS_KEY_ID",  "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN", "AWS_REGION",      "AWS_DEFAULT_REGION", "VAULT_ADDR",
+        "VAULT_TOKEN",       "VAULT_NAMESPACE", "AZURE_ACCESS_TOKEN", "LOG_FORMAT",
     };
     for (size_t i = 0; i < sizeof(clear) / sizeof(clear[0]); i++)
         unsetenv(clear[i]);
