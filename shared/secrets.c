@@ -310,23 +310,41 @@ static bool http_perform(http_call *c)
     return ok;
 }
 
-/* shorten_text: s[0..n) with whitespace and control bytes folded to single spaces, cut to fit */
+/*
+ * shorten_text: s[0..n) with whitespace and control bytes folded to single spaces, cut after
+ * SHOWN_MAX bytes (at a UTF-8 character boundary) with "..." when something was left out.
+ */
 static void shorten_text(buf *out, const char *s, size_t n)
 {
     size_t start = out->len;
-    bool space = false;
-    for (size_t i = 0; i < n && out->len - start < SHOWN_MAX; i++) {
+    bool space = false, cut = false, mid_char = false;
+    for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
         if (ch <= ' ' || ch == 0x7f) {
             space = out->len > start;
             continue;
+        }
+        if (out->len - start >= SHOWN_MAX) {
+            cut = true;
+            mid_char = (ch & 0xC0) == 0x80; /* the cut falls inside a UTF-8 character */
+            break;
         }
         if (space)
             buf_putc(out, ' ');
         space = false;
         buf_putc(out, (char)ch);
     }
-    if (out->len - start >= SHOWN_MAX)
+    if (mid_char && buf_ok(out)) {
+        /* drop the incomplete character */
+        size_t len = out->len;
+        while (len > start && ((unsigned char)out->data[len - 1] & 0xC0) == 0x80)
+            len--;
+        if (len > start && (unsigned char)out->data[len - 1] >= 0xC0)
+            len--;
+        out->len = len;
+        out->data[len] = '\0';
+    }
+    if (cut)
         buf_append_lit(out, "...");
 }
 

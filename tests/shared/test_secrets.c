@@ -1028,6 +1028,61 @@ START_TEST(long_error_message_shortened)
 }
 END_TEST
 
+START_TEST(error_message_cut_at_utf8_boundary)
+{
+    /* "a" then 150 two-byte characters: the cut at 200 bytes falls inside one, which goes */
+    static char reply[1024];
+    size_t o = (size_t)snprintf(reply, sizeof(reply), "{\"errors\":[\"a");
+    for (int i = 0; i < 150; i++)
+        o += (size_t)snprintf(reply + o, sizeof(reply) - o, "\xc3\xa9");
+    snprintf(reply + o, sizeof(reply) - o, "\"]}");
+    fake_server s;
+    server_start(&s, 500, reply);
+    char config[512];
+    snprintf(config, sizeof(config),
+             "{\"password_secret\":{\"provider\":\"vault\",\"url\":\"http://127.0.0.1:%d\","
+             "\"path\":\"p\",\"token\":\"t\"}}",
+             s.port);
+    bool found;
+    const char *log;
+    char *pw = resolve(config, &found, &log);
+    server_join(&s);
+    ck_assert_ptr_null(pw);
+    const char *e = strstr(log, "\xc3\xa9");
+    ck_assert_ptr_nonnull(e);
+    size_t run = 0;
+    while (e[run] == '\xc3' && e[run + 1] == '\xa9')
+        run += 2;
+    ck_assert_uint_eq(run, 198);
+    ck_assert_int_eq(strncmp(e + run, "...\n", 4), 0);
+}
+END_TEST
+
+START_TEST(error_message_exactly_at_limit_not_marked)
+{
+    static char reply[512];
+    char msg[201];
+    memset(msg, 'y', 200);
+    msg[200] = '\0';
+    snprintf(reply, sizeof(reply), "{\"errors\":[\"%s\"]}", msg);
+    fake_server s;
+    server_start(&s, 500, reply);
+    char config[512];
+    snprintf(config, sizeof(config),
+             "{\"password_secret\":{\"provider\":\"vault\",\"url\":\"http://127.0.0.1:%d\","
+             "\"path\":\"p\",\"token\":\"t\"}}",
+             s.port);
+    bool found;
+    const char *log;
+    char *pw = resolve(config, &found, &log);
+    server_join(&s);
+    ck_assert_ptr_null(pw);
+    char expect[300];
+    snprintf(expect, sizeof(expect), ": %s\n", msg);
+    ck_assert_msg(strstr(log, expect) != NULL, "log: %s", log);
+}
+END_TEST
+
 START_TEST(connection_refused)
 {
     /* a port that was free a moment ago: nothing listens there */
@@ -1096,6 +1151,8 @@ static Suite *secrets_suite(void)
     tcase_add_test(t, azure_http_401);
     tcase_add_test(t, non_json_body);
     tcase_add_test(t, long_error_message_shortened);
+    tcase_add_test(t, error_message_cut_at_utf8_boundary);
+    tcase_add_test(t, error_message_exactly_at_limit_not_marked);
     tcase_add_test(t, connection_refused);
     suite_add_tcase(s, t);
     return s;
