@@ -695,6 +695,8 @@ static char *fetch_aws(const cJSON *ps)
         buf_append_lit(&url, "https://secretsmanager.");
         append_escaped(&url, region, false);
         buf_append_lit(&url, ".amazonaws.com");
+        if (strncmp(region, "cn-", 3) == 0) /* the China partition */
+            buf_append_lit(&url, ".cn");
     }
     if (!buf_ok(&url))
         goto oom;

@@ -5,13 +5,14 @@
  *
  *   AWS Secrets Manager
  *     {"provider": "aws", "secret_id": "prod/db", "region": "eu-west-1",
- *      "key": "password",            optional: a member of a JSON SecretString;
- *                                    absent -> the whole SecretString
- *      "endpoint_url": "...",        optional; default
- * https://secretsmanager.<region>.amazonaws.com "aws_access_key_id": "...",
- * "aws_secret_access_key": "...", "aws_session_token": "..."} optional (also spelled
- * AWS_ACCESS_KEY_ID, ...); when absent, the environment variables AWS_ACCESS_KEY_ID,
- *                                    AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN are used
+ *      "key": "password",         optional: a member of a JSON SecretString;
+ *                                 absent -> the whole SecretString
+ *      "endpoint_url": "...",     optional; default https://secretsmanager.REGION.amazonaws.com
+ *                                 (.amazonaws.com.cn for cn-* regions)
+ *      "aws_access_key_id": "...", "aws_secret_access_key": "...", "aws_session_token": "..."}
+ *                                 optional (also spelled AWS_ACCESS_KEY_ID, ...); when absent,
+ *                                 the environment's AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
+ *                                 and AWS_SESSION_TOKEN are used (never a mix of the two)
  *     region falls back to AWS_REGION, then AWS_DEFAULT_REGION. The request is
  *     POST / with X-Amz-Target: secretsmanager.GetSecretValue, signed with SigV4.
  *
