@@ -357,7 +357,7 @@ static long prop_index(const vnode *n, const char *name)
 /* compiling                                                                                   */
 /* ------------------------------------------------------------------------------------------ */
 
-#define PATH_CAP 256
+#define PATH_CAP 1024
 #define MAX_DEPTH 100
 
 /* a path of names ("properties.address.maxLength"), built in place while descending */
@@ -404,6 +404,25 @@ static void path_pop(vpath *p, size_t mark)
     p->text[mark] = '\0';
 }
 
+/*
+ * format_error: "<prefix><path>: <msg>" into out. When it does not fit, the path loses its
+ * beginning ("...ss.zip: ...") so that the property that failed and the rule stay readable.
+ */
+static void format_error(char *out, size_t outlen, const char *prefix, const char *path,
+                         const char *msg)
+{
+    size_t fixed = strlen(prefix) + 2 + strlen(msg) + 1, plen = strlen(path);
+    if (fixed + plen > outlen && outlen > fixed + 3 + 8) {
+        size_t keep = outlen - fixed - 3;
+        const char *tail = path + plen - keep;
+        while (*tail && ((unsigned char)*tail & 0xC0) == 0x80)
+            tail++;
+        snprintf(out, outlen, "%s...%s: %s", prefix, tail, msg);
+        return;
+    }
+    snprintf(out, outlen, "%s%s: %s", prefix, path, msg);
+}
+
 typedef struct cctx {
     vpath path;
     char *err;
@@ -422,7 +441,7 @@ static bool cfail(cctx *c, const char *fmt, ...)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     if (c->path.len > 0)
-        snprintf(c->err, c->errlen, "schema %s: %s", c->path.text, msg);
+        format_error(c->err, c->errlen, "schema ", c->path.text, msg);
     else
         snprintf(c->err, c->errlen, "schema: %s", msg);
     return false;
@@ -1100,7 +1119,7 @@ static bool fail(vctx *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    snprintf(c->err, c->errlen, "%s: %s", c->path.len ? c->path.text : "(root)", msg);
+    format_error(c->err, c->errlen, "", c->path.len ? c->path.text : "(root)", msg);
     return false;
 }
 
@@ -1365,9 +1384,29 @@ static bool probe(const vnode *n, const cJSON *v, vctx *c, char *out, size_t out
 }
 
 /* would n's type keyword let v through (so its error says more than "wrong type") */
-static bool type_admits(const vnode *n, const cJSON *v, const vctx *c)
+static bool type_admits(const vnode *n, const cJSON *v)
 {
-    return !n->never && (n->types == 0 || type_ok(n, v, c));
+    if (n->never)
+        return false;
+    if (n->types == 0)
+        return true;
+    switch (v->type & 0xFF) {
+    case cJSON_NULL:
+        return n->types & T_NULL;
+    case cJSON_True:
+    case cJSON_False:
+        return n->types & T_BOOLEAN;
+    case cJSON_Object:
+        return n->types & T_OBJECT;
+    case cJSON_Array:
+        return n->types & T_ARRAY;
+    case cJSON_String:
+        return n->types & T_STRING;
+    case cJSON_Number:
+        return n->types & (T_NUMBER | T_INTEGER); /* "expected integer, got 1.5" says more */
+    default:
+        return false;
+    }
 }
 
 static bool check_alternatives(const vnode *n, const cJSON *v, vctx *c)
@@ -1381,7 +1420,7 @@ static bool check_alternatives(const vnode *n, const cJSON *v, vctx *c)
         for (size_t i = 0; i < n->n_any; i++) {
             const vnode *alt = n->any_of[i];
             bool want = c->err != NULL;
-            bool admits = want && !have_best && type_admits(alt, v, c);
+            bool admits = want && !have_best && type_admits(alt, v);
             char *out = !want ? NULL : (admits ? best : (i == 0 ? first : NULL));
             if (probe(alt, v, c, out, out ? sizeof(first) : 0))
                 return true;
