@@ -246,8 +246,8 @@ typedef struct vprop {
 } vprop;
 
 struct vnode {
-    bool never;   /* the schema false: no value matches */
-    bool trivial; /* no constraint at all: every value matches (checking is skipped) */
+    bool never;     /* the schema false: no value matches */
+    bool trivial;   /* no constraint at all: every value matches (checking is skipped) */
     unsigned types; /* T_* mask; 0 = any type */
     int format;     /* F_* */
 
@@ -705,6 +705,46 @@ static bool copy_value(cctx *c, const cJSON *v, const char *kw, cJSON **out)
     return true;
 }
 
+/* the keywords compiled below; each may appear once in a schema object */
+static const char *const known_keywords[] = {
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "patternProperties",
+    "items",
+    "minItems",
+    "maxItems",
+    "minLength",
+    "maxLength",
+    "format",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "anyOf",
+    "allOf",
+    "oneOf",
+    "not",
+    "enum",
+    "const",
+};
+
+/* a known keyword that an earlier member of the same schema object already gave */
+static bool repeated_keyword(const cJSON *s, const cJSON *k)
+{
+    bool known = false;
+    for (size_t i = 0; i < sizeof(known_keywords) / sizeof(known_keywords[0]) && !known; i++)
+        known = strcmp(k->string, known_keywords[i]) == 0;
+    if (!known)
+        return false;
+    for (const cJSON *p = s->child; p && p != k; p = p->next)
+        if (p->string && strcmp(p->string, k->string) == 0)
+            return true;
+    return false;
+}
+
 static bool compile(cctx *c, const cJSON *s, vnode **out)
 {
     *out = NULL;
@@ -730,6 +770,12 @@ static bool compile(cctx *c, const cJSON *s, vnode **out)
     for (const cJSON *k = s->child; k; k = k->next) {
         const char *kw = k->string ? k->string : "";
         bool r = true;
+        if (k->string && repeated_keyword(s, k)) {
+            size_t mark = path_push(&c->path, ".", "%s", kw);
+            cfail(c, "given twice");
+            path_pop(&c->path, mark);
+            goto done;
+        }
         if (strcmp(kw, "type") == 0) {
             r = compile_type(c, k, n);
         } else if (strcmp(kw, "properties") == 0) {
@@ -1093,8 +1139,8 @@ static void describe_types(unsigned types, char *out, size_t outlen)
     size_t len = 0;
     out[0] = '\0';
     /* in a fixed, readable order, null last */
-    static const unsigned order[] = {T_STRING,  T_INTEGER, T_NUMBER, T_BOOLEAN,
-                                     T_OBJECT,  T_ARRAY,   T_NULL};
+    static const unsigned order[] = {T_STRING, T_INTEGER, T_NUMBER, T_BOOLEAN,
+                                     T_OBJECT, T_ARRAY,   T_NULL};
     for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
         if (!(types & order[i]))
             continue;
@@ -1223,7 +1269,8 @@ static bool multiple_ok(const vnode *n, const numv *nv)
     double x = nv->x;
     if (!isfinite(x))
         return false;
-    if (n->mult_int > 0 && floor(x) == x && fabs(x) < 9223372036854775808.0)
+    /* below 2^53 an integral double is the exact value of its text */
+    if (n->mult_int > 0 && floor(x) == x && fabs(x) < 9007199254740992.0)
         return ((long long)x % n->mult_int) == 0;
     dec d;
     if (!dec_from_double(x, &d))
@@ -1275,8 +1322,8 @@ static bool check_number(const vnode *n, const cJSON *v, vctx *c)
 static bool check_string(const vnode *n, const cJSON *v, vctx *c)
 {
     const char *s = v->valuestring;
+    size_t bytes = strlen(s);
     if (n->has_min_len || n->has_max_len) {
-        size_t bytes = strlen(s);
         /* code points <= bytes: decide without counting when the byte length settles it */
         bool need = (n->has_max_len && bytes > n->max_len) || (n->has_min_len && n->min_len > 0);
         if (need) {
@@ -1289,7 +1336,7 @@ static bool check_string(const vnode *n, const cJSON *v, vctx *c)
                 return fail(c, "shorter than minLength %zu (%zu characters)", n->min_len, cps);
         }
     }
-    if (n->format != F_NONE && !format_ok(n->format, s, strlen(s))) {
+    if (n->format != F_NONE && !format_ok(n->format, s, bytes)) {
         char q[64];
         quote_string(s, q, sizeof(q));
         return fail(c, "%s is not a valid %s", q, format_name(n->format));

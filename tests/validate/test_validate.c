@@ -115,17 +115,17 @@ END_TEST
 
 START_TEST(nested_paths)
 {
-    validator *v = mk(
-        "{\"type\":\"object\",\"properties\":{"
-        "\"address\":{\"type\":\"object\",\"properties\":{"
-        "\"zip\":{\"type\":\"string\",\"maxLength\":5},"
-        "\"geo\":{\"type\":\"object\",\"properties\":{\"lat\":{\"type\":\"number\","
-        "\"minimum\":-90,\"maximum\":90}}}},\"required\":[\"zip\"]},"
-        "\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"minLength\":1}},"
-        "\"matrix\":{\"type\":\"array\",\"items\":{\"type\":\"array\",\"items\":{\"type\":"
-        "\"integer\"}}},"
-        "\"people\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"
-        "\"name\":{\"type\":\"string\"}},\"required\":[\"name\"]}}}}");
+    validator *v =
+        mk("{\"type\":\"object\",\"properties\":{"
+           "\"address\":{\"type\":\"object\",\"properties\":{"
+           "\"zip\":{\"type\":\"string\",\"maxLength\":5},"
+           "\"geo\":{\"type\":\"object\",\"properties\":{\"lat\":{\"type\":\"number\","
+           "\"minimum\":-90,\"maximum\":90}}}},\"required\":[\"zip\"]},"
+           "\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"minLength\":1}},"
+           "\"matrix\":{\"type\":\"array\",\"items\":{\"type\":\"array\",\"items\":{\"type\":"
+           "\"integer\"}}},"
+           "\"people\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"
+           "\"name\":{\"type\":\"string\"}},\"required\":[\"name\"]}}}}");
     OK(v, "{\"address\":{\"zip\":\"12345\",\"geo\":{\"lat\":45.5}},\"tags\":[\"a\",\"b\"],"
           "\"matrix\":[[1,2],[3]],\"people\":[{\"name\":\"x\"}]}");
     BAD(v, "{\"address\":{\"zip\":\"1234567\"}}",
@@ -133,7 +133,8 @@ START_TEST(nested_paths)
     BAD(v, "{\"address\":{\"zip\":\"1\",\"geo\":{\"lat\":91}}}",
         "address.geo.lat: 91 is greater than maximum 90");
     BAD(v, "{\"address\":{}}", "address.zip: required property is missing");
-    BAD(v, "{\"tags\":[\"a\",\"b\",\"c\",\"\"]}", "tags[3]: shorter than minLength 1 (0 characters)");
+    BAD(v, "{\"tags\":[\"a\",\"b\",\"c\",\"\"]}",
+        "tags[3]: shorter than minLength 1 (0 characters)");
     BAD(v, "{\"tags\":[\"a\",7]}", "tags[1]: expected string, got number 7");
     BAD(v, "{\"matrix\":[[1],[2,3.5]]}", "matrix[1][1]: expected integer, got number 3.5");
     BAD(v, "{\"people\":[{\"name\":\"a\"},{}]}", "people[1].name: required property is missing");
@@ -191,8 +192,8 @@ START_TEST(lengths_in_code_points)
                       "\"minLength\":3}}}");
     OK(v, "{\"s\":\"abc\"}");
     OK(v, "{\"s\":\"abcde\"}");
-    OK(v, "{\"s\":\"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\"}"); /* 5 characters, 10 bytes */
-    OK(v, "{\"s\":\"日本語\"}");                               /* 3 characters, 9 bytes */
+    OK(v, "{\"s\":\"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\"}");        /* 5 characters, 10 bytes */
+    OK(v, "{\"s\":\"日本語\"}");                                     /* 3 characters, 9 bytes */
     OK(v, "{\"s\":\"\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\"}"); /* 3 emoji, 12 bytes */
     BAD(v, "{\"s\":\"abcdef\"}", "s: longer than maxLength 5 (6 characters)");
     BAD(v, "{\"s\":\"ééééé\\u00e9\"}", "s: longer than maxLength 5 (6 characters)");
@@ -238,8 +239,8 @@ START_TEST(format_date_time)
         "2023-02-29T00:00:00Z",
         "1900-02-29T00:00:00Z",
         "2024-05-01",
-        "2024-05-01T10:11:12",        /* RFC 3339 needs the offset */
-        "2024-05-01 10:11:12+00:00",  /* and the T */
+        "2024-05-01T10:11:12",       /* RFC 3339 needs the offset */
+        "2024-05-01 10:11:12+00:00", /* and the T */
         "2024-05-01T24:00:00Z",
         "2024-05-01T10:60:00Z",
         "2024-05-01T10:11:61Z",
@@ -336,10 +337,10 @@ START_TEST(multiple_of_decimal)
                       "\"exclusiveMinimum\":true,\"minimum\":-10000000000}}}");
     OK(v, "{\"m\":12.34}");
     BAD(v, "{\"m\":12.345}", "m: 12.345 is not a multiple of 0.01 (multipleOf)");
-    const char *good[] = {"0",       "0.07",          "0.29",        "1.1",        "-12.34",
-                          "10",      "9999999999.99", "0.01",        "4.35",       "1.15",
-                          "123.1",   "1e2",           "1.23E1",      "-0.0",       "5.10",
-                          "0.57",    "0.58",          "8.2",         "1234567.89", "-9999999999.99"};
+    const char *good[] = {"0",     "0.07",          "0.29",   "1.1",        "-12.34",
+                          "10",    "9999999999.99", "0.01",   "4.35",       "1.15",
+                          "123.1", "1e2",           "1.23E1", "-0.0",       "5.10",
+                          "0.57",  "0.58",          "8.2",    "1234567.89", "-9999999999.99"};
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         char rec[64];
         snprintf(rec, sizeof(rec), "{\"m\":%s}", good[i]);
@@ -366,9 +367,14 @@ START_TEST(multiple_of_decimal)
     BAD(v, "{\"c\":7}", "c: 7 is not a multiple of 2.5 (multipleOf)");
     BAD(v, "{\"e\":1.5}", "e: 1.5 is not a multiple of 1 (multipleOf)");
     BAD(v, "{\"f\":0.00011}", "f: 0.00011 is not a multiple of 0.0001 (multipleOf)");
-    BAD(v, "{\"g\":1e19}", "g: 10000000000000000000 is not a multiple of 100000000000000000000 (multipleOf)");
-    BAD(v, "{\"h\":9007199254740991}",
-        "h: 9007199254740991 is not a multiple of 3 (multipleOf)");
+    BAD(v, "{\"g\":1e19}",
+        "g: 10000000000000000000 is not a multiple of 100000000000000000000 (multipleOf)");
+    BAD(v, "{\"h\":9007199254740991}", "h: 9007199254740991 is not a multiple of 3 (multipleOf)");
+    /* integers beyond 2^53 written with at most 15 digits are checked on their text */
+    OK(v, "{\"h\":3e20,\"b\":9.12345678901234e18}");
+    BAD(v, "{\"h\":9.12345678901234e18}",
+        "h: 9123456789012340000 is not a multiple of 3 (multipleOf)");
+    BAD(v, "{\"h\":1e17}", "h: 100000000000000000 is not a multiple of 3 (multipleOf)");
     BAD(v, "{\"d\":1e-39}", "d: 1e-39 is not a multiple of 1e-38 (multipleOf)");
     validator_destroy(v);
 }
@@ -382,12 +388,15 @@ START_TEST(any_of)
     OK(v, "{\"t\":\"2024-05-01T00:00:00Z\"}");
     OK(v, "{\"t\":null}");
     OK(v, "{\"t\":3}");
-    BAD(v, "{\"t\":\"2024-13-01\"}", "t: matches none of the 2 anyOf alternatives "
-                                       "(t: \"2024-13-01\" is not a valid date-time)");
-    BAD(v, "{\"t\":1.5}", "t: matches none of the 2 anyOf alternatives "
-                          "(t: expected integer or null, got number 1.5)");
-    BAD(v, "{\"t\":true}", "t: matches none of the 2 anyOf alternatives "
-                           "(t: expected string, got boolean true)");
+    BAD(v, "{\"t\":\"2024-13-01\"}",
+        "t: matches none of the 2 anyOf alternatives "
+        "(t: \"2024-13-01\" is not a valid date-time)");
+    BAD(v, "{\"t\":1.5}",
+        "t: matches none of the 2 anyOf alternatives "
+        "(t: expected integer or null, got number 1.5)");
+    BAD(v, "{\"t\":true}",
+        "t: matches none of the 2 anyOf alternatives "
+        "(t: expected string, got boolean true)");
     validator_destroy(v);
 
     v = mk("{\"properties\":{\"x\":{\"type\":\"object\",\"anyOf\":[{\"required\":[\"a\"]},"
@@ -410,8 +419,9 @@ START_TEST(combinators)
     BAD(v, "{\"all\":2}", "all: 2 is less than minimum 3");
     BAD(v, "{\"all\":3.5}", "all: expected integer, got number 3.5");
     BAD(v, "{\"one\":4}", "one: matches more than one oneOf alternative");
-    BAD(v, "{\"one\":2.5}", "one: matches none of the 2 oneOf alternatives "
-                            "(one: expected integer, got number 2.5)");
+    BAD(v, "{\"one\":2.5}",
+        "one: matches none of the 2 oneOf alternatives "
+        "(one: expected integer, got number 2.5)");
     BAD(v, "{\"not\":\"s\"}", "not: matches the schema under \"not\"");
     validator_destroy(v);
 }
@@ -459,6 +469,18 @@ START_TEST(additional_properties)
 
     v = mk("{\"additionalProperties\":true,\"properties\":{\"id\":{}}}");
     OK(v, "{\"id\":1,\"x_a\":2}");
+    validator_destroy(v);
+}
+END_TEST
+
+START_TEST(property_given_twice)
+{
+    /* as most JSON readers do, the later definition wins */
+    validator *v = mk("{\"properties\":{\"a\":{\"type\":\"string\"},\"a\":{\"type\":"
+                      "\"integer\"}},\"required\":[\"a\"]}");
+    OK(v, "{\"a\":1}");
+    BAD(v, "{\"a\":\"x\"}", "a: expected integer, got string \"x\"");
+    BAD(v, "{}", "a: required property is missing");
     validator_destroy(v);
 }
 END_TEST
@@ -542,6 +564,12 @@ START_TEST(invalid_schemas)
     ck_assert_str_eq(bad_schema("{\"format\":5}"), "schema format: must be a string");
     ck_assert_str_eq(bad_schema("{\"additionalProperties\":5}"),
                      "schema additionalProperties: must be true, false or a schema");
+    ck_assert_str_eq(bad_schema("{\"properties\":{\"a\":{\"type\":\"string\","
+                                "\"maxLength\":1,\"description\":\"x\",\"description\":\"y\","
+                                "\"maxLength\":2}}}"),
+                     "schema properties.a.maxLength: given twice");
+    ck_assert_str_eq(bad_schema("{\"properties\":{},\"properties\":{}}"),
+                     "schema properties: given twice");
     ck_assert_str_eq(bad_schema("{\"not\":[]}"),
                      "schema not: a schema must be an object (or true / false)");
 
@@ -585,7 +613,8 @@ START_TEST(messages_stay_short_and_one_line)
 {
     validator *v = mk("{\"properties\":{\"s\":{\"type\":\"integer\"}},"
                       "\"additionalProperties\":{\"type\":\"string\"}}");
-    BAD(v, "{\"s\":\"line1\\nline2\\tend\"}", "s: expected integer, got string \"line1?line2?end\"");
+    BAD(v, "{\"s\":\"line1\\nline2\\tend\"}",
+        "s: expected integer, got string \"line1?line2?end\"");
     BAD(v, "{\"s\":\"éééééééééééééééééééééééééééééééééééééééé\"}",
         "s: expected integer, got string \"éééééééééééééééééééé\"...");
     char rec[1024], name[400];
@@ -657,8 +686,7 @@ START_TEST(exact_numbers_with_text)
     OK(v, "{\"m\":1234567890123456.785}");
     ck_assert_str_eq(why_text(v, "{\"m\":1234567890123456.785}", "m", "1234567890123456.785"),
                      "m: 1234567890123456.785 is not a multiple of 0.01 (multipleOf)");
-    ck_assert_str_eq(why_text(v, "{\"m\":1234567890123456.78}", "m", "1234567890123456.78"),
-                     "ok");
+    ck_assert_str_eq(why_text(v, "{\"m\":1234567890123456.78}", "m", "1234567890123456.78"), "ok");
     /* a 30-digit numeric */
     ck_assert_str_eq(why_text(v, "{\"m\":1}", "m", "123456789012345678901234567.89"), "ok");
     ck_assert_str_eq(why_text(v, "{\"m\":1}", "m", "123456789012345678901234567.891"),
@@ -671,9 +699,9 @@ START_TEST(exact_numbers_with_text)
                      "i: expected integer, got number 1.0000000000000000001");
     /* text the lookup cannot give, or too long, falls back to the double */
     ck_assert_str_eq(why_text(v, "{\"i\":1}", "i", "garbage"), "ok");
-    ck_assert_str_eq(why_text(v, "{\"i\":1}", "i",
-                              "1.00000000000000000000000000000000000000000000000000001"),
-                     "ok");
+    ck_assert_str_eq(
+        why_text(v, "{\"i\":1}", "i", "1.00000000000000000000000000000000000000000000000000001"),
+        "ok");
     validator_destroy(v);
 }
 END_TEST
@@ -696,6 +724,7 @@ int main(void)
     tcase_add_test(tc, combinators);
     tcase_add_test(tc, enum_and_const);
     tcase_add_test(tc, additional_properties);
+    tcase_add_test(tc, property_given_twice);
     tcase_add_test(tc, arrays);
     tcase_add_test(tc, boolean_schemas_and_unknown_keywords);
     tcase_add_test(tc, invalid_schemas);
