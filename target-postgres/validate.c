@@ -262,6 +262,7 @@ struct vnode {
     uint64_t mult_coef; /* multipleOf = mult_coef * 10^mult_exp exactly (as dec_from_double) */
     long mult_exp;
     long long mult_int; /* multipleOf as an integer when it is one below 2^53, else 0 */
+    double pow10_k;     /* 10^k when multipleOf is 10^-k, 1 <= k <= 22, else 0 */
 
     vprop *props; /* malloc'ed array of nprops */
     size_t nprops;
@@ -682,6 +683,12 @@ static bool compile_multiple(cctx *c, const cJSON *v, vnode *n)
         n->mult_coef = n->mult_coef * 10 + (uint64_t)(d.d[i] - '0');
     n->mult_exp = d.exp;
     n->mult_int = 0;
+    n->pow10_k = 0;
+    if (n->mult_coef == 1 && n->mult_exp < 0 && n->mult_exp >= -22) {
+        n->pow10_k = 1;
+        for (long i = 0; i < -n->mult_exp; i++)
+            n->pow10_k *= 10; /* exact: 10^k = 2^k * 5^k and 5^22 < 2^53 */
+    }
     if (floor(v->valuedouble) == v->valuedouble && v->valuedouble < 9007199254740992.0)
         n->mult_int = (long long)v->valuedouble;
     ok = true;
@@ -1054,13 +1061,61 @@ static const char *format_name(int format)
 /* checking                                                                                    */
 /* ------------------------------------------------------------------------------------------ */
 
+/* one step of the path to the value being checked: a property name or an array index */
+typedef struct vseg {
+    const char *key; /* borrowed from the record or the schema; NULL for an index */
+    size_t index;
+} vseg;
+
+#define SEG_CAP 128
+
 typedef struct vctx {
-    vpath path;
-    char *err; /* NULL while an error is not wanted (probing oneOf / not) */
+    /* the path, kept as borrowed steps and only printed when a check fails */
+    vseg seg[SEG_CAP];
+    size_t depth; /* may exceed SEG_CAP: the steps beyond are not kept */
+    char *err;    /* NULL while an error is not wanted (probing oneOf / not) */
     size_t errlen;
     validator_numtext_fn numtext;
     void *numtext_ctx;
 } vctx;
+
+static void seg_push_key(vctx *c, const char *key)
+{
+    if (c->depth < SEG_CAP)
+        c->seg[c->depth] = (vseg){key, 0};
+    c->depth++;
+}
+
+static void seg_push_index(vctx *c, size_t index)
+{
+    if (c->depth < SEG_CAP)
+        c->seg[c->depth] = (vseg){NULL, index};
+    c->depth++;
+}
+
+static void seg_pop(vctx *c)
+{
+    c->depth--;
+}
+
+/* print the path ("address.zip", "tags[3]", "(root)") into p */
+static void seg_print(const vctx *c, vpath *p)
+{
+    p->len = 0;
+    p->text[0] = '\0';
+    if (c->depth == 0) {
+        path_push(p, NULL, "(root)");
+        return;
+    }
+    for (size_t i = 0; i < c->depth && i < SEG_CAP; i++) {
+        if (c->seg[i].key)
+            path_push(p, ".", "%s", c->seg[i].key);
+        else
+            path_push(p, NULL, "[%zu]", c->seg[i].index);
+    }
+    if (c->depth > SEG_CAP)
+        path_push(p, ".", "...");
+}
 
 /* a number seen by the checks: its double, and its exact decimal when the text is known */
 typedef struct numv {
@@ -1165,7 +1220,9 @@ static bool fail(vctx *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    format_error(c->err, c->errlen, "", c->path.len ? c->path.text : "(root)", msg);
+    vpath path;
+    seg_print(c, &path);
+    format_error(c->err, c->errlen, "", path.text, msg);
     return false;
 }
 
@@ -1272,6 +1329,22 @@ static bool multiple_ok(const vnode *n, const numv *nv)
     /* below 2^53 an integral double is the exact value of its text */
     if (n->mult_int > 0 && floor(x) == x && fabs(x) < 9007199254740992.0)
         return ((long long)x % n->mult_int) == 0;
+    /*
+     * multipleOf 10^-k (numeric(p,k) columns) without printing: x is a multiple exactly when
+     * some integer r with |r| < 10^14 makes r / 10^k read back as x. 10^k (k <= 22) is an exact
+     * double and r / 10^k is correctly rounded, so this is the test "the decimal r * 10^-k reads
+     * back as x"; such a decimal has at most 14 digits, so it is the one dec_from_double finds,
+     * and the answer is the same as the general path below. When no such r exists although
+     * |x * 10^k| < 10^14, no decimal of at most 14 digits and k decimals reads as x (x * 10^k
+     * would be within 0.25 of it), so again the same answer.
+     */
+    if (n->pow10_k > 0) {
+        double y = x * n->pow10_k;
+        if (fabs(y) < 1e14) {
+            double r = nearbyint(y);
+            return r / n->pow10_k == x;
+        }
+    }
     dec d;
     if (!dec_from_double(x, &d))
         return false;
@@ -1359,17 +1432,17 @@ static bool check_object(const vnode *n, const cJSON *obj, vctx *c)
                 seen |= (uint64_t)1 << p->req_bit;
             sub = p->schema;
         } else if (n->additional == ADD_NONE) {
-            size_t mark = path_push(&c->path, ".", "%s", key);
+            seg_push_key(c, key);
             fail(c, "property is not allowed (additionalProperties is false)");
-            path_pop(&c->path, mark);
+            seg_pop(c);
             return false;
         } else if (n->additional == ADD_SCHEMA) {
             sub = n->additional_schema;
         }
         if (sub && !sub->trivial) {
-            size_t mark = path_push(&c->path, ".", "%s", key);
+            seg_push_key(c, key);
             bool ok = check(sub, m, c);
-            path_pop(&c->path, mark);
+            seg_pop(c);
             if (!ok)
                 return false;
         }
@@ -1379,9 +1452,9 @@ static bool check_object(const vnode *n, const cJSON *obj, vctx *c)
         bool present = pi >= 0 ? (seen >> n->props[pi].req_bit) & 1
                                : cJSON_GetObjectItemCaseSensitive(obj, n->required[i]) != NULL;
         if (!present) {
-            size_t mark = path_push(&c->path, ".", "%s", n->required[i]);
+            seg_push_key(c, n->required[i]);
             fail(c, "required property is missing");
-            path_pop(&c->path, mark);
+            seg_pop(c);
             return false;
         }
     }
@@ -1406,9 +1479,9 @@ static bool check_array(const vnode *n, const cJSON *arr, vctx *c)
         const vnode *sub = n->ntuple ? (i < n->ntuple ? n->tuple[i] : NULL) : n->items;
         if (!sub || sub->trivial)
             continue;
-        size_t mark = path_push(&c->path, NULL, "[%zu]", i);
+        seg_push_index(c, i);
         bool ok = check(sub, e, c);
-        path_pop(&c->path, mark);
+        seg_pop(c);
         if (!ok)
             return false;
     }
@@ -1559,8 +1632,7 @@ bool validator_check_numtext(const validator *v, const cJSON *record, validator_
                              void *ctx, char *err, size_t errlen)
 {
     vctx c;
-    c.path.len = 0;
-    c.path.text[0] = '\0';
+    c.depth = 0;
     c.err = errlen ? err : NULL;
     c.errlen = errlen;
     c.numtext = numtext;
