@@ -617,6 +617,9 @@ START_TEST(messages_stay_short_and_one_line)
         "s: expected integer, got string \"line1?line2?end\"");
     BAD(v, "{\"s\":\"éééééééééééééééééééééééééééééééééééééééé\"}",
         "s: expected integer, got string \"éééééééééééééééééééé\"...");
+    /* 40 bytes would cut the 20th é in half */
+    BAD(v, "{\"s\":\"aéééééééééééééééééééééééééééééééééééééééé\"}",
+        "s: expected integer, got string \"aééééééééééééééééééé\"...");
     char rec[1024], name[400];
     memset(name, 'k', sizeof(name) - 1);
     name[sizeof(name) - 1] = '\0';
@@ -702,6 +705,35 @@ START_TEST(exact_numbers_with_text)
     ck_assert_str_eq(
         why_text(v, "{\"i\":1}", "i", "1.00000000000000000000000000000000000000000000000000001"),
         "ok");
+    validator_destroy(v);
+
+    /* bounds compared on the text: signs, magnitudes, digits */
+    v = mk("{\"properties\":{\"lo\":{\"minimum\":-5},\"hi\":{\"maximum\":1e20},"
+           "\"z\":{\"exclusiveMinimum\":0},\"p\":{\"minimum\":-1,\"maximum\":1}}}");
+    ck_assert_str_eq(why_text(v, "{\"lo\":-5}", "lo", "-5.000000000000000001"),
+                     "lo: -5.000000000000000001 is less than minimum -5");
+    ck_assert_str_eq(why_text(v, "{\"lo\":-5}", "lo", "-4.99999999999999999999"), "ok");
+    ck_assert_str_eq(why_text(v, "{\"lo\":-5}", "lo", "-50e-1"), "ok");
+    ck_assert_str_eq(why_text(v, "{\"lo\":-5}", "lo", "-6"), "lo: -6 is less than minimum -5");
+    ck_assert_str_eq(why_text(v, "{\"hi\":1e20}", "hi", "100000000000000000000.0000001"),
+                     "hi: 100000000000000000000.0000001 is greater than maximum "
+                     "100000000000000000000");
+    ck_assert_str_eq(why_text(v, "{\"hi\":1e20}", "hi", "99999999999999999999.9999"), "ok");
+    ck_assert_str_eq(why_text(v, "{\"hi\":1e20}", "hi", "1000000000000000000000"),
+                     "hi: 1e+21 is greater than maximum 100000000000000000000");
+    ck_assert_str_eq(why_text(v, "{\"z\":0}", "z", "0.000"),
+                     "z: 0 is not greater than exclusiveMinimum 0");
+    ck_assert_str_eq(why_text(v, "{\"z\":0}", "z", "1e-400"), "ok"); /* the double is 0 */
+    ck_assert_str_eq(why_text(v, "{\"z\":0}", "z", "-1e-400"),
+                     "z: -1e-400 is not greater than exclusiveMinimum 0");
+    ck_assert_str_eq(why_text(v, "{\"p\":0}", "p", "0"), "ok");
+    ck_assert_str_eq(why_text(v, "{\"p\":0}", "p", "-0.5"), "ok");
+    ck_assert_str_eq(why_text(v, "{\"p\":0}", "p", "0.5"), "ok");
+    /* not number text, or an exponent too large to hold: the double decides */
+    ck_assert_str_eq(why_text(v, "{\"p\":0}", "p", "1e"), "ok");
+    ck_assert_str_eq(why_text(v, "{\"p\":0}", "p", "1.e5"), "ok");
+    ck_assert_str_eq(why_text(v, "{\"p\":0}", "p", "1e99999999"), "ok");
+    ck_assert_str_eq(why_text(v, "{\"p\":0}", "p", "0x10"), "ok");
     validator_destroy(v);
 }
 END_TEST
