@@ -34,6 +34,8 @@
  *   enum, const      deep JSON equality (numbers compared as doubles).
  *   anyOf, allOf, oneOf, not.
  *   true / false as whole schemas (draft 6+).
+ * A supported keyword given twice in one schema object makes the schema invalid; a property
+ * named twice in "properties" takes the later definition.
  * Not supported (ignored): $ref and definitions, patternProperties, pattern, dependencies,
  * if/then/else, uniqueItems, contains, propertyNames, min/maxProperties, other formats.
  *
