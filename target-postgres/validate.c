@@ -978,8 +978,9 @@ static bool read_date(const char **p, const char *end)
 }
 
 /*
- * time: HH:MM:SS[.frac] then an offset. strict (date-time): the offset is required and is Z or
- * +HH:MM. Otherwise (format time) it is optional and may be +HH, +HH:MM or +HH:MM:SS, and
+ * time: HH:MM:SS[.frac] then an optional offset. strict (date-time): the offset is Z or +HH:MM;
+ * a date-time without an offset is accepted (and loaded as UTC) because taps that users run
+ * today emit such values and pipelinewise accepts them. Otherwise (format time) it is optional and may be +HH, +HH:MM or +HH:MM:SS, and
  * 24:00:00 is accepted, as PostgreSQL writes time and timetz.
  */
 static bool read_time(const char **p, const char *end, bool strict)
@@ -1003,7 +1004,7 @@ static bool read_time(const char **p, const char *end, bool strict)
     if ((h > 23 && !midnight_24) || m > 59 || s > 60)
         return false;
     if (*p == end)
-        return !strict;
+        return true;
     if (**p == 'Z' || **p == 'z') {
         (*p)++;
         return true;
@@ -1037,7 +1038,7 @@ static bool format_ok(int format, const char *s, size_t len)
     case F_DATE_TIME:
         if (!read_date(&p, end))
             return false;
-        if (!read_char(&p, end, 'T') && !read_char(&p, end, 't'))
+        if (!read_char(&p, end, 'T') && !read_char(&p, end, 't') && !read_char(&p, end, ' '))
             return false;
         return read_time(&p, end, true) && p == end;
     default:
