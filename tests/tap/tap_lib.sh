@@ -8,13 +8,13 @@ TAP_GOLDEN=$TESTS_DIR/tap/golden
 
 # select_streams METHOD < catalog > catalog: select every stream with METHOD
 select_streams() {
-    sed -E "s/\"metadata\":\{\"table-key-properties\"/\"metadata\":{\"selected\":true,\"replication-method\":\"$1\",\"table-key-properties\"/"
+    sed -E "s/\"breadcrumb\":\[\],\"metadata\":\{/&\"selected\":true,\"replication-method\":\"$1\",/"
 }
 
 # stream_metadata STREAM_ID JSON_MEMBERS < catalog > catalog: add members to one stream's metadata
 stream_metadata() {
     local id=$1 extra=$2
-    sed -E "/\"tap_stream_id\":\"$id\"/ s/\"metadata\":\{\"table-key-properties\"/\"metadata\":{$extra,\"table-key-properties\"/"
+    sed -E "/\"tap_stream_id\":\"$id\"/ s/\"breadcrumb\":\[\],\"metadata\":\{/&$extra,/"
 }
 
 # only_stream STREAM_ID < catalog > catalog: keep the catalog lines of one stream
