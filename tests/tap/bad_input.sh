@@ -72,5 +72,5 @@ expect 3 "LOG_BASED replication is not implemented yet" "LOG_BASED stub" -- --co
 # the source fails during the sync (a view that divides by zero): exit 4, the stream named
 psql_q "$db" "CREATE VIEW boom AS SELECT id, 1 / (id - 1) AS x FROM t"
 "$TAP_BIN" --config "$TEST_TMP/config.json" --discover 2>/dev/null | select_streams FULL_TABLE | only_stream public-boom >"$TEST_TMP/cat_boom.json"
-expect 4 'stream "public-boom": the query failed with SQLSTATE 22012: ERROR:  division by zero' "query failure" -- --config "$TEST_TMP/config.json" --catalog "$TEST_TMP/cat_boom.json"
+expect 4 'stream "public-boom": reading the table failed after 0 rows with SQLSTATE 22012: ERROR:  division by zero' "query failure" -- --config "$TEST_TMP/config.json" --catalog "$TEST_TMP/cat_boom.json"
 finish
