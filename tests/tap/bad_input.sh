@@ -2,7 +2,7 @@
 # Bad input: each case gives a one-line error naming the thing, the documented exit code, and
 # nothing but whole Singer lines on stdout (here: nothing at all).
 # shellcheck disable=SC1091
-. "$TESTS_DIR/tap/tap_lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/tap_lib.sh"
 
 db=tap_bad
 fresh_db "$db"
@@ -32,7 +32,7 @@ printf '{"host":"127.0.0.1","port":1,"user":"postgres","password":"","dbname":"%
 expect 4 "cannot connect to PostgreSQL at 127.0.0.1:1/$db" "unreachable server" -- --config "$TEST_TMP/config_down.json" --discover
 
 # a wrong password (pw_user has scram authentication in the test cluster)
-psql_q postgres "DROP ROLE IF EXISTS pw_user; CREATE ROLE pw_user LOGIN PASSWORD 'right-pw'" 2>/dev/null
+psql_q postgres "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pw_user') THEN CREATE ROLE pw_user LOGIN; END IF; END \$\$; ALTER ROLE pw_user LOGIN PASSWORD 'right-pw'" >/dev/null
 printf '{"host":"%s","port":%s,"user":"pw_user","password":"wrong-pw-42","dbname":"%s"}\n' "$PGHOST" "$PGPORT" "$db" >"$TEST_TMP/config_pw.json"
 expect 4 'password authentication failed for user "pw_user"' "wrong password" -- --config "$TEST_TMP/config_pw.json" --catalog "$TEST_TMP/catalog.json"
 assert_not_contains "$(cat "$TEST_TMP/err")" "wrong-pw-42" "the password never reaches a log line"

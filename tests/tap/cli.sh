@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The command line: --help, --version, --about (json, markdown), bad arguments.
 # shellcheck disable=SC1091
-. "$TESTS_DIR/tap/tap_lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/tap_lib.sh"
 
 run_cmd "$TEST_TMP/out" "$TEST_TMP/err" "$TAP_BIN" --help
 assert_eq 0 "$RC" "--help exits 0"

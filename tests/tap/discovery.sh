@@ -2,11 +2,11 @@
 # Discovery of a database with every type: golden catalog, filter_schemas (string, array, odd
 # names bound as values), kinds of relations, and only the columns the user may SELECT.
 # shellcheck disable=SC1091
-. "$TESTS_DIR/tap/tap_lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/tap_lib.sh"
 
 db=tap_disc
 fresh_db "$db"
-psql_f "$db" "$TESTS_DIR/tap/sql/types.sql"
+psql_f "$db" "$TAP_TESTS_DIR/sql/types.sql"
 tap_config "$db" >"$TEST_TMP/config.json"
 
 run_cmd "$TEST_TMP/catalog.json" "$TEST_TMP/err" "$TAP_BIN" --config "$TEST_TMP/config.json" --discover

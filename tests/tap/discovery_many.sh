@@ -2,7 +2,7 @@
 # Discovery of 2,000 tables: every table is found, in a handful of catalog queries (counted in
 # the server log with log_statement=all), whatever the number of tables.
 # shellcheck disable=SC1091
-. "$TESTS_DIR/tap/tap_lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/tap_lib.sh"
 
 db=tap_many
 n=${TAP_MANY_TABLES:-2000}

@@ -3,11 +3,11 @@
 # column; output compared line by line to a golden file (versions and times masked); a second
 # run with the first run's state.
 # shellcheck disable=SC1091
-. "$TESTS_DIR/tap/tap_lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/tap_lib.sh"
 
 db=tap_ft
 fresh_db "$db"
-psql_f "$db" "$TESTS_DIR/tap/sql/types.sql"
+psql_f "$db" "$TAP_TESTS_DIR/sql/types.sql"
 tap_config "$db" '"itersize":2' >"$TEST_TMP/config.json"
 "$TAP_BIN" --config "$TEST_TMP/config.json" --discover 2>/dev/null |
     select_streams FULL_TABLE |

@@ -2,7 +2,7 @@
 # INCREMENTAL: two runs with the first run's state (inclusive >=, bookmark kept exactly as text,
 # NULL keys never become the bookmark), limit, and a changed replication key resetting the bookmark.
 # shellcheck disable=SC1091
-. "$TESTS_DIR/tap/tap_lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/tap_lib.sh"
 
 db=tap_inc
 fresh_db "$db"

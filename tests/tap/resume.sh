@@ -3,7 +3,7 @@
 # interruption (the reading side closes the pipe), composite and text keys, and a
 # pipelinewise state interrupted by xmin (starts over with the same version).
 # shellcheck disable=SC1091
-. "$TESTS_DIR/tap/tap_lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/tap_lib.sh"
 
 db=tap_resume
 fresh_db "$db"

@@ -1,10 +1,13 @@
 # Helpers for the tap scenarios (on top of tests/lib.sh). Source it first:
-#   . "$TESTS_DIR/tap/tap_lib.sh"
+#   . "$(dirname "${BASH_SOURCE[0]}")/tap_lib.sh"
+# (ctest sets TESTS_DIR to the directory of the calling CMakeLists, tests/tap here, so paths
+# are taken from this file's location instead.)
+TAP_TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck disable=SC1091
-. "$TESTS_DIR/lib.sh"
+. "$TAP_TESTS_DIR/../lib.sh"
 
 JSONL_CHECK=${JSONL_CHECK:-$(dirname "$(dirname "$TAP_BIN")")/tests/tap/jsonl_check}
-TAP_GOLDEN=$TESTS_DIR/tap/golden
+TAP_GOLDEN=$TAP_TESTS_DIR/golden
 
 # select_streams METHOD < catalog > catalog: select every stream with METHOD
 select_streams() {
