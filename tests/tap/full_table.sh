@@ -51,4 +51,12 @@ EXP
 assert_files_eq "$TEST_TMP/orders2.expected" "$TEST_TMP/orders2" "second run: no ACTIVATE_VERSION before the records, deselected column absent"
 v2=$(grep -m1 '^{"type":"RECORD","stream":"public-orders"' "$TEST_TMP/out2.jsonl" | sed -E 's/.*"version":([0-9]+).*/\1/')
 if [ "$v2" -gt "$v_rec" ]; then ok "second run has a newer version"; else not_ok "second run has a newer version ($v2 <= $v_rec)"; fi
+
+# use_secondary: FULL_TABLE reads from secondary_host/secondary_port (here the primary is down)
+printf '{"host":"127.0.0.1","port":1,"user":"%s","password":"","dbname":"%s","use_secondary":true,"secondary_host":"%s","secondary_port":%s}\n' \
+    "$PGUSER" "$db" "$PGHOST" "$PGPORT" >"$TEST_TMP/config_secondary.json"
+only_stream public-nokey <"$TEST_TMP/catalog.json" >"$TEST_TMP/cat_nokey.json"
+run_cmd "$TEST_TMP/out3.jsonl" "$TEST_TMP/err3" "$TAP_BIN" --config "$TEST_TMP/config_secondary.json" --catalog "$TEST_TMP/cat_nokey.json"
+assert_eq 0 "$RC" "use_secondary reads from the secondary"
+assert_eq 2 "$(grep -c '^{"type":"RECORD","stream":"public-nokey"' "$TEST_TMP/out3.jsonl")" "the secondary's rows are sent"
 finish
