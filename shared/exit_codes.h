@@ -12,5 +12,6 @@
 #define EXIT_BAD_INPUT 6      /* bad Singer input on stdin (malformed line, record before schema) */
 #define EXIT_OUTPUT 7         /* stdout closed or unwritable */
 #define EXIT_INTERNAL 70      /* a bug or out of memory */
+#define EXIT_INTERRUPTED 130  /* stopped by SIGINT or SIGTERM (after whole lines) */
 
 #endif

@@ -1,0 +1,173 @@
+#include "copy_text.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void ct_init(ct_decoder *d)
+{
+    d->fields = NULL;
+    d->n = 0;
+    d->cap = 0;
+    buf_init(&d->scratch);
+}
+
+void ct_term(ct_decoder *d)
+{
+    if (!d)
+        return;
+    free(d->fields);
+    d->fields = NULL;
+    d->n = d->cap = 0;
+    buf_term(&d->scratch);
+}
+
+static bool add_field(ct_decoder *d)
+{
+    if (d->n < d->cap)
+        return true;
+    size_t cap = d->cap ? d->cap * 2 : 32;
+    ct_field *f = realloc(d->fields, cap * sizeof(*f));
+    if (!f)
+        return false;
+    d->fields = f;
+    d->cap = cap;
+    return true;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/*
+ * Un-escape s[i..] up to the next unescaped tab / end into dst; returns the
+ * index of the terminating tab (or n), or (size_t)-1 when malformed.
+ */
+static size_t unescape(const char *s, size_t n, size_t i, char *dst, size_t *dlen)
+{
+    size_t o = 0;
+    while (i < n && s[i] != '\t') {
+        char c = s[i];
+        if (c != '\\') {
+            dst[o++] = c;
+            i++;
+            continue;
+        }
+        if (i + 1 >= n)
+            return (size_t)-1;
+        c = s[i + 1];
+        i += 2;
+        switch (c) {
+        case 't':
+            dst[o++] = '\t';
+            break;
+        case 'n':
+            dst[o++] = '\n';
+            break;
+        case 'r':
+            dst[o++] = '\r';
+            break;
+        case 'b':
+            dst[o++] = '\b';
+            break;
+        case 'f':
+            dst[o++] = '\f';
+            break;
+        case 'v':
+            dst[o++] = '\v';
+            break;
+        case 'x': {
+            int v = i < n ? hexval(s[i]) : -1;
+            if (v < 0) {
+                dst[o++] = 'x'; /* as COPY FROM: \x not followed by a hex digit is x */
+                break;
+            }
+            i++;
+            int v2 = i < n ? hexval(s[i]) : -1;
+            if (v2 >= 0) {
+                v = v * 16 + v2;
+                i++;
+            }
+            dst[o++] = (char)v;
+            break;
+        }
+        case '0':
+        case '1':
+        case '2':
+        case '3':
+        case '4':
+        case '5':
+        case '6':
+        case '7': {
+            int v = c - '0';
+            for (int k = 0; k < 2 && i < n && s[i] >= '0' && s[i] <= '7'; k++)
+                v = v * 8 + (s[i++] - '0');
+            dst[o++] = (char)(v & 0xff);
+            break;
+        }
+        default:
+            dst[o++] = c; /* \\ and any other escaped character */
+            break;
+        }
+    }
+    *dlen = o;
+    return i;
+}
+
+bool ct_split(ct_decoder *d, const char *row, size_t len)
+{
+    if (len && row[len - 1] == '\n')
+        len--;
+    d->n = 0;
+    /* un-escaped text is never longer than the row: reserve once, no realloc mid-row */
+    buf_reset(&d->scratch);
+    if (!buf_reserve(&d->scratch, len))
+        return false;
+    char *scratch = d->scratch.data;
+    size_t used = 0;
+    size_t i = 0;
+    for (;;) {
+        if (!add_field(d))
+            return false;
+        ct_field *f = &d->fields[d->n++];
+        size_t start = i;
+        /* fast scan to the end of the field, noting a backslash */
+        const char *p = row + i;
+        const char *end = row + len;
+        const char *tab = memchr(p, '\t', (size_t)(end - p));
+        size_t flen = (size_t)((tab ? tab : end) - p);
+        const char *bs = memchr(p, '\\', flen);
+        if (!bs) {
+            f->p = p;
+            f->len = flen;
+            f->null = false;
+            i = start + flen;
+        } else if (flen == 2 && p[1] == 'N') {
+            f->p = NULL;
+            f->len = 0;
+            f->null = true;
+            i = start + 2;
+        } else {
+            size_t dlen = 0;
+            size_t stop = unescape(row, len, start, scratch + used, &dlen);
+            if (stop == (size_t)-1)
+                return false;
+            f->p = scratch + used;
+            f->len = dlen;
+            f->null = false;
+            used += dlen;
+            i = stop;
+        }
+        if (i >= len)
+            break;
+        i++; /* the tab */
+    }
+    d->scratch.len = used;
+    return true;
+}

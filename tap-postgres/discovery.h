@@ -1,0 +1,82 @@
+/*
+ * discovery: read the database's tables, views, materialized views and
+ * partitioned tables with their columns, keys and types in a handful of
+ * catalog queries (not one per table), and write the catalog.
+ *
+ * The same metadata (pgm_db) serves the sync: the selected streams' tables
+ * are looked up again at the start of a run, so that the types come from the
+ * database and a missing table or column is found before anything is read.
+ */
+#ifndef TAP_DISCOVERY_H
+#define TAP_DISCOVERY_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "pg_conn.h"
+#include "typemap.h"
+
+typedef struct pgm_column {
+    const char *name;      /* borrowed from the columns result */
+    const char *sql_type;  /* borrowed: format_type(atttypid, NULL), e.g. "character varying" */
+    int attnum;
+    bool not_null;
+    bool is_pk;
+    bool can_select;       /* the user holds SELECT on the column */
+    tm_type type;          /* resolved through domains to the base (and element) type */
+} pgm_column;
+
+typedef struct pgm_table {
+    unsigned int oid;
+    const char *schema;    /* borrowed from the tables result */
+    const char *name;      /* borrowed */
+    char relkind;          /* r, p (partitioned), v (view), m (materialized view) */
+    long long reltuples;
+    pgm_column *cols;      /* points into pgm_db.cols, in attnum order */
+    size_t ncols;
+    const pgm_column **pk; /* malloc'ed: primary key columns in key order */
+    size_t npk;
+} pgm_table;
+
+typedef struct pgm_db {
+    char *dbname;          /* malloc'ed current_database() */
+    pgm_table *tables;     /* malloc'ed, ordered by schema then name */
+    size_t ntables;
+    const pgm_table **by_name; /* malloc'ed: tables sorted by (schema, name) in byte order */
+    pgm_column *cols;      /* malloc'ed, all columns of all tables */
+    size_t ncols;
+    PGresult *res_tables;  /* owned: the strings above point into these results */
+    PGresult *res_cols;
+    PGresult *res_types;
+} pgm_db;
+
+/*
+ * pgm_load: read the metadata. schemas[0..nschemas) limits it to those
+ * schemas (all user schemas when nschemas is 0). When nrel > 0, only the
+ * relations rel_schemas[i].rel_names[i] are read (for the sync). All values
+ * are bound as parameters. False after logging.
+ */
+bool pgm_load(pg_conn *c, const char *const *schemas, size_t nschemas,
+              const char *const *rel_schemas, const char *const *rel_names, size_t nrel,
+              pgm_db *out);
+/* pgm_term: free what db holds; accepts a zeroed db. */
+void pgm_term(pgm_db *db);
+/* pgm_find: the table schema.name, or NULL. */
+const pgm_table *pgm_find(const pgm_db *db, const char *schema, const char *name);
+/* pgm_column_find: the column of t named name, or NULL. */
+const pgm_column *pgm_column_find(const pgm_table *t, const char *name);
+/* pgm_is_view: views and materialized views (no primary key, is-view true). */
+static inline bool pgm_is_view(const pgm_table *t)
+{
+    return t->relkind == 'v' || t->relkind == 'm';
+}
+
+/*
+ * discovery_write: append the catalog of db ({"streams":[...]}, one stream
+ * per line) to out. Tables whose columns the user may not SELECT are left out.
+ */
+void discovery_write(buf *out, const pgm_db *db);
+
+#endif

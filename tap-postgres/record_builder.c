@@ -1,0 +1,83 @@
+#include "record_builder.h"
+
+#include "json_writer.h"
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+bool rb_init(record_builder *rb, tm_ctx *tm, const char *stream, const char *const *names,
+             const tm_type *const *types, size_t n)
+{
+    memset(rb, 0, sizeof(*rb));
+    rb->tm = tm;
+    buf_init(&rb->head);
+    buf_init(&rb->tail);
+    buf_append_lit(&rb->head, "{\"type\":\"RECORD\",\"stream\":");
+    jw_string(&rb->head, stream, strlen(stream));
+    buf_append_lit(&rb->head, ",\"record\":{");
+    rb->cols = calloc(n ? n : 1, sizeof(*rb->cols));
+    if (!rb->cols)
+        goto oom;
+    rb->ncols = n;
+    buf k = BUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        buf_reset(&k);
+        jw_string(&k, names[i], strlen(names[i]));
+        buf_putc(&k, ':');
+        if (!buf_ok(&k)) {
+            buf_term(&k);
+            goto oom;
+        }
+        rb->cols[i].key_len = k.len;
+        rb->cols[i].key = buf_detach(&k);
+        rb->cols[i].type = types[i];
+        if (!rb->cols[i].key)
+            goto oom;
+    }
+    buf_term(&k);
+    rb_set_version(rb, -1, NULL);
+    if (!buf_ok(&rb->head) || !buf_ok(&rb->tail))
+        goto oom;
+    return true;
+oom:
+    log_error("out of memory");
+    return false;
+}
+
+void rb_term(record_builder *rb)
+{
+    if (!rb)
+        return;
+    for (size_t i = 0; rb->cols && i < rb->ncols; i++)
+        free(rb->cols[i].key);
+    free(rb->cols);
+    buf_term(&rb->head);
+    buf_term(&rb->tail);
+    memset(rb, 0, sizeof(*rb));
+}
+
+void rb_set_version(record_builder *rb, long long version, const char *time_extracted)
+{
+    buf_reset(&rb->tail);
+    buf_putc(&rb->tail, '}');
+    if (version >= 0) {
+        buf_append_lit(&rb->tail, ",\"version\":");
+        jw_int(&rb->tail, version);
+    }
+    if (time_extracted) {
+        buf_append_lit(&rb->tail, ",\"time_extracted\":");
+        jw_string(&rb->tail, time_extracted, strlen(time_extracted));
+    }
+    buf_putc(&rb->tail, '}');
+}
+
+void rb_raw(record_builder *rb, const char *name, const char *json, size_t len)
+{
+    if (!rb->first)
+        buf_putc(rb->out, ',');
+    rb->first = false;
+    jw_string(rb->out, name, strlen(name));
+    buf_putc(rb->out, ':');
+    buf_append(rb->out, json, len);
+}

@@ -1,0 +1,228 @@
+#include "state.h"
+
+#include "json_util.h"
+#include "log.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool state_check(const cJSON *st, const char *what)
+{
+    if (!cJSON_IsObject(st)) {
+        log_error("%s: expected a JSON object", what);
+        return false;
+    }
+    const cJSON *cs = cJSON_GetObjectItemCaseSensitive(st, "currently_syncing");
+    if (cs && !cJSON_IsNull(cs) && !cJSON_IsString(cs)) {
+        log_error("%s: \"currently_syncing\" must be a string or null", what);
+        return false;
+    }
+    const cJSON *bms = cJSON_GetObjectItemCaseSensitive(st, "bookmarks");
+    if (bms && !cJSON_IsNull(bms) && !cJSON_IsObject(bms)) {
+        log_error("%s: \"bookmarks\" must be an object", what);
+        return false;
+    }
+    const cJSON *bm;
+    cJSON_ArrayForEach(bm, bms)
+    {
+        if (!cJSON_IsObject(bm)) {
+            log_error("%s: the bookmark of stream \"%s\" must be an object", what, bm->string);
+            return false;
+        }
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(bm, "version");
+        long long x;
+        if (v && !cJSON_IsNull(v) && !ju_to_int(v, &x)) {
+            log_error("%s: bookmark \"%s\": \"version\" must be an integer", what, bm->string);
+            return false;
+        }
+        const cJSON *pk = cJSON_GetObjectItemCaseSensitive(bm, "last_pk_fetched");
+        if (pk && !cJSON_IsNull(pk) && !cJSON_IsObject(pk)) {
+            log_error("%s: bookmark \"%s\": \"last_pk_fetched\" must be an object", what,
+                      bm->string);
+            return false;
+        }
+    }
+    return true;
+}
+
+cJSON *state_load(const char *path)
+{
+    if (!path)
+        return cJSON_CreateObject();
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        log_error("cannot open state file \"%s\": %m", path);
+        return NULL;
+    }
+    int c;
+    bool blank = true;
+    while ((c = fgetc(f)) != EOF)
+        if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+            blank = false;
+            break;
+        }
+    fclose(f);
+    if (blank) {
+        log_warn("state file \"%s\" is empty: starting without state", path);
+        return cJSON_CreateObject();
+    }
+    cJSON *st = ju_parse_file(path, "state");
+    if (!st)
+        return NULL;
+    char what[512];
+    snprintf(what, sizeof(what), "state file \"%s\"", path);
+    if (!state_check(st, what)) {
+        cJSON_Delete(st);
+        return NULL;
+    }
+    return st;
+}
+
+static cJSON *obj_member(cJSON *parent, const char *key)
+{
+    cJSON *o = cJSON_GetObjectItemCaseSensitive(parent, key);
+    if (cJSON_IsObject(o))
+        return o;
+    cJSON *n = cJSON_CreateObject();
+    if (!n)
+        return NULL;
+    if (o)
+        cJSON_ReplaceItemInObjectCaseSensitive(parent, key, n);
+    else
+        cJSON_AddItemToObject(parent, key, n);
+    return n;
+}
+
+cJSON *state_bookmark(cJSON *state, const char *stream_id)
+{
+    cJSON *bms = obj_member(state, "bookmarks");
+    return bms ? obj_member(bms, stream_id) : NULL;
+}
+
+const cJSON *state_get(const cJSON *state, const char *stream_id, const char *key)
+{
+    const cJSON *bm = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(state, "bookmarks"), stream_id);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(bm, key);
+    return cJSON_IsNull(v) ? NULL : v;
+}
+
+void bm_set_item(cJSON *bm, const char *key, cJSON *item)
+{
+    if (!bm || !item) {
+        cJSON_Delete(item);
+        return;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(bm, key))
+        cJSON_ReplaceItemInObjectCaseSensitive(bm, key, item);
+    else
+        cJSON_AddItemToObject(bm, key, item);
+}
+
+void state_set_currently_syncing(cJSON *state, const char *stream_id)
+{
+    bm_set_item(state, "currently_syncing",
+                stream_id ? cJSON_CreateString(stream_id) : cJSON_CreateNull());
+}
+
+const char *state_currently_syncing(const cJSON *state)
+{
+    return ju_string(state, "currently_syncing", NULL);
+}
+
+void bm_set_int(cJSON *bm, const char *key, long long v)
+{
+    /* exact for |v| < 2^53 (versions in ms, lsns) */
+    bm_set_item(bm, key, cJSON_CreateNumber((double)v));
+}
+
+void bm_set_string(cJSON *bm, const char *key, const char *s, size_t n)
+{
+    char stack[256];
+    char *tmp = n < sizeof(stack) ? stack : malloc(n + 1);
+    if (!tmp)
+        return;
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    bm_set_item(bm, key, cJSON_CreateString(tmp));
+    if (tmp != stack)
+        free(tmp);
+}
+
+void bm_remove(cJSON *bm, const char *key)
+{
+    if (bm)
+        cJSON_DeleteItemFromObjectCaseSensitive(bm, key);
+}
+
+bool bm_get_int(const cJSON *bm, const char *key, long long *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(bm, key);
+    return v && !cJSON_IsNull(v) && ju_to_int(v, out);
+}
+
+const char *bm_value_text(const cJSON *v, char *tmp, size_t n)
+{
+    if (cJSON_IsString(v))
+        return v->valuestring;
+    if (cJSON_IsNumber(v)) {
+        double d = v->valuedouble;
+        if (d == floor(d) && fabs(d) < 9.2e18)
+            snprintf(tmp, n, "%lld", (long long)d);
+        else
+            snprintf(tmp, n, "%.17g", d);
+        return tmp;
+    }
+    if (cJSON_IsBool(v))
+        return cJSON_IsTrue(v) ? "true" : "false";
+    return NULL;
+}
+
+void state_prepare_stream(cJSON *state, const char *stream_id, const char *method,
+                          const char *replication_key)
+{
+    cJSON *bm = state_bookmark(state, stream_id);
+    if (!bm)
+        return;
+    const char *last = ju_string(bm, "last_replication_method", NULL);
+    bool reset = false;
+    if (last && strcmp(last, method) != 0) {
+        log_info("stream \"%s\": replication method changed from %s to %s: its bookmark is "
+                 "reset",
+                 stream_id, last, method);
+        reset = true;
+    }
+    if (!reset && strcmp(method, "INCREMENTAL") == 0) {
+        const char *key = ju_string(bm, "replication_key", NULL);
+        if (!key || strcmp(key, replication_key ? replication_key : "") != 0) {
+            if (key)
+                log_info("stream \"%s\": replication key changed from \"%s\" to \"%s\": its "
+                         "bookmark is reset",
+                         stream_id, key, replication_key ? replication_key : "");
+            reset = true;
+        }
+    }
+    if (reset) {
+        cJSON *bms = cJSON_GetObjectItemCaseSensitive(state, "bookmarks");
+        cJSON_ReplaceItemInObjectCaseSensitive(bms, stream_id, cJSON_CreateObject());
+        bm = state_bookmark(state, stream_id);
+    }
+    bm_set_item(bm, "last_replication_method", cJSON_CreateString(method));
+}
+
+bool state_write(const cJSON *state, singer_writer *w)
+{
+    char *text = cJSON_PrintUnformatted(state);
+    if (!text) {
+        log_error("out of memory while writing the state");
+        return false;
+    }
+    buf *b = sw_buf(w);
+    buf_append_lit(b, "{\"type\":\"STATE\",\"value\":");
+    buf_appends(b, text);
+    buf_putc(b, '}');
+    cJSON_free(text);
+    return sw_end_line(w);
+}

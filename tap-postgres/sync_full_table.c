@@ -1,0 +1,174 @@
+#include "sync_full_table.h"
+
+#include "exit_codes.h"
+#include "log.h"
+#include "state.h"
+#include "timefmt.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct ft_progress {
+    tap_stream *s;
+    cJSON *bm;
+} ft_progress;
+
+/* every itersize rows: remember the key of the last record and write a STATE */
+static bool ft_row(tap_run *run, void *user, const ct_field *f, long long row_no)
+{
+    ft_progress *p = user;
+    if (row_no % run->cfg->itersize != 0)
+        return true;
+    tap_stream *s = p->s;
+    if (s->npk && !s->is_view) {
+        cJSON *pk = cJSON_CreateObject();
+        if (!pk) {
+            log_error("out of memory");
+            return tap_fail(run, EXIT_INTERNAL);
+        }
+        for (size_t k = 0; k < s->npk; k++) {
+            const ct_field *kf = &f[s->pk_index[k]];
+            bm_set_string(pk, s->columns[s->pk_index[k]].name, kf->p ? kf->p : "", kf->len);
+        }
+        bm_set_item(p->bm, "last_pk_fetched", pk);
+    }
+    return tap_emit_state(run);
+}
+
+/* the state's last_pk_fetched, when it names exactly the table's key columns */
+static const cJSON *resume_key(const tap_stream *s, const cJSON *bm)
+{
+    const cJSON *pk = cJSON_GetObjectItemCaseSensitive(bm, "last_pk_fetched");
+    if (!cJSON_IsObject(pk) || s->is_view || s->npk == 0)
+        return NULL;
+    if ((size_t)cJSON_GetArraySize(pk) != s->npk)
+        return NULL;
+    for (size_t k = 0; k < s->npk; k++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(pk, s->columns[s->pk_index[k]].name);
+        if (!cJSON_IsString(v) && !cJSON_IsNumber(v))
+            return NULL;
+    }
+    return pk;
+}
+
+bool sft_sync(tap_run *run, pg_conn *c, tap_stream *s)
+{
+    bool ok = false, in_tx = false;
+    buf sql = BUF_INIT;
+    record_builder rb;
+    memset(&rb, 0, sizeof(rb));
+    cJSON *bm = state_bookmark(run->state, s->tap_stream_id);
+    if (!bm) {
+        log_error("out of memory");
+        return tap_fail(run, EXIT_INTERNAL);
+    }
+    long long version = -1;
+    bool have_version = bm_get_int(bm, "version", &version);
+    bool first_run = !have_version;
+    const cJSON *lpk = cJSON_GetObjectItemCaseSensitive(bm, "last_pk_fetched");
+    bool interrupted = (lpk && !cJSON_IsNull(lpk)) ||
+                       cJSON_GetObjectItemCaseSensitive(bm, "xmin") != NULL;
+    if (!have_version || !interrupted)
+        version = timefmt_now_ms();
+    bm_set_int(bm, "version", version);
+
+    if (!tap_emit_schema(run, s, NULL, NULL) || !tap_emit_state(run))
+        goto done;
+    if (first_run && !tap_emit_activate_version(run, s, version))
+        goto done;
+
+    char time_extracted[40];
+    timefmt_now_rfc3339(time_extracted, sizeof(time_extracted));
+    if (!tap_stream_builder(run, s, &rb))
+        goto done;
+    rb_set_version(&rb, version, time_extracted);
+
+    if (!pgc_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")) {
+        tap_fail(run, EXIT_SOURCE_DB);
+        goto done;
+    }
+    in_tx = true;
+
+    const cJSON *resume = interrupted ? resume_key(s, bm) : NULL;
+    if (interrupted && !resume)
+        log_warn("stream \"%s\": the previous run was interrupted but cannot be resumed (%s): "
+                 "reading the whole table again with the same version",
+                 s->tap_stream_id,
+                 s->is_view ? "a view" : s->npk == 0 ? "no primary key" : "no usable last_pk_fetched");
+    if (resume) {
+        /* the key values reach the server as parameters, through custom settings */
+        const char *params[32];
+        char tmp[32][40];
+        size_t np = s->npk < 32 ? s->npk : 32;
+        buf_append_lit(&sql, "SELECT ");
+        for (size_t k = 0; k < np; k++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+                resume, s->columns[s->pk_index[k]].name);
+            params[k] = bm_value_text(v, tmp[k], sizeof(tmp[k]));
+            buf_appendf(&sql, "%sset_config('tap_postgres.pk%zu', $%zu, true)", k ? ", " : "", k,
+                        k + 1);
+        }
+        PGresult *r = pgc_query(c, sql.data, (int)np, params);
+        if (!r) {
+            tap_fail(run, EXIT_SOURCE_DB);
+            goto done;
+        }
+        PQclear(r);
+        log_info("stream \"%s\": resuming after the key of the last record sent (version %lld)",
+                 s->tap_stream_id, version);
+        buf_reset(&sql);
+    }
+
+    buf_append_lit(&sql, "COPY (SELECT ");
+    tap_select_list(&sql, s);
+    buf_append_lit(&sql, " FROM ");
+    tap_quoted_table(&sql, s);
+    if (resume) {
+        buf_append_lit(&sql, " WHERE (");
+        for (size_t k = 0; k < s->npk; k++) {
+            if (k)
+                buf_putc(&sql, ',');
+            pg_quote_ident(&sql, s->columns[s->pk_index[k]].name);
+        }
+        buf_append_lit(&sql, ") > (");
+        for (size_t k = 0; k < s->npk; k++)
+            buf_appendf(&sql, "%scurrent_setting('tap_postgres.pk%zu')::%s", k ? "," : "", k,
+                        s->columns[s->pk_index[k]].sql_type);
+        buf_putc(&sql, ')');
+    }
+    if (s->npk && !s->is_view) {
+        buf_append_lit(&sql, " ORDER BY ");
+        for (size_t k = 0; k < s->npk; k++) {
+            if (k)
+                buf_putc(&sql, ',');
+            pg_quote_ident(&sql, s->columns[s->pk_index[k]].name);
+        }
+    }
+    buf_append_lit(&sql, ") TO STDOUT");
+    if (!buf_ok(&sql)) {
+        log_error("out of memory");
+        tap_fail(run, EXIT_INTERNAL);
+        goto done;
+    }
+    log_debug("stream \"%s\": %s", s->tap_stream_id, sql.data);
+
+    ft_progress prog = {s, bm};
+    long long rows = 0;
+    if (!tap_copy_rows(run, c, sql.data, s, &rb, ft_row, &prog, &rows))
+        goto done;
+    if (!pgc_exec(c, "COMMIT")) {
+        tap_fail(run, EXIT_SOURCE_DB);
+        goto done;
+    }
+    in_tx = false;
+    log_info("stream \"%s\": %lld rows", s->tap_stream_id, rows);
+    bm_remove(bm, "last_pk_fetched");
+    bm_remove(bm, "xmin");
+    ok = tap_emit_activate_version(run, s, version);
+done:
+    if (in_tx && c->conn && PQstatus(c->conn) == CONNECTION_OK)
+        PQclear(PQexec(c->conn, "ROLLBACK"));
+    rb_term(&rb);
+    buf_term(&sql);
+    return ok;
+}

@@ -1,0 +1,127 @@
+#include "sync_incremental.h"
+
+#include "exit_codes.h"
+#include "log.h"
+#include "state.h"
+#include "timefmt.h"
+
+#include <string.h>
+
+typedef struct inc_progress {
+    tap_stream *s;
+    cJSON *bm;
+    buf last; /* text of the newest non-NULL key seen */
+    bool have_last;
+} inc_progress;
+
+static void save_bookmark(inc_progress *p)
+{
+    if (p->have_last)
+        bm_set_string(p->bm, "replication_key_value", p->last.data ? p->last.data : "",
+                      p->last.len);
+}
+
+static bool inc_row(tap_run *run, void *user, const ct_field *f, long long row_no)
+{
+    inc_progress *p = user;
+    const ct_field *k = &f[p->s->rk_index];
+    if (!k->null) {
+        buf_reset(&p->last);
+        buf_append(&p->last, k->p, k->len);
+        p->have_last = true;
+    }
+    if (row_no % run->cfg->itersize != 0)
+        return true;
+    save_bookmark(p);
+    return tap_emit_state(run);
+}
+
+bool sinc_sync(tap_run *run, pg_conn *c, tap_stream *s)
+{
+    bool ok = false, in_tx = false;
+    buf sql = BUF_INIT;
+    record_builder rb;
+    memset(&rb, 0, sizeof(rb));
+    inc_progress prog = {s, NULL, BUF_INIT, false};
+    cJSON *bm = state_bookmark(run->state, s->tap_stream_id);
+    if (!bm || s->rk_index < 0) {
+        log_error("stream \"%s\": internal error preparing the INCREMENTAL sync",
+                  s->tap_stream_id);
+        return tap_fail(run, EXIT_INTERNAL);
+    }
+    prog.bm = bm;
+    const tap_column *key = &s->columns[s->rk_index];
+    bm_set_item(bm, "replication_key", cJSON_CreateString(key->name));
+    long long version;
+    if (!bm_get_int(bm, "version", &version))
+        version = timefmt_now_ms();
+    bm_set_int(bm, "version", version);
+
+    if (!tap_emit_schema(run, s, key->name, NULL) || !tap_emit_state(run) ||
+        !tap_emit_activate_version(run, s, version))
+        goto done;
+
+    char time_extracted[40];
+    timefmt_now_rfc3339(time_extracted, sizeof(time_extracted));
+    if (!tap_stream_builder(run, s, &rb))
+        goto done;
+    rb_set_version(&rb, version, time_extracted);
+
+    if (!pgc_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")) {
+        tap_fail(run, EXIT_SOURCE_DB);
+        goto done;
+    }
+    in_tx = true;
+    char tmp[40];
+    const char *value =
+        bm_value_text(cJSON_GetObjectItemCaseSensitive(bm, "replication_key_value"), tmp,
+                      sizeof(tmp));
+    if (value) {
+        const char *params[1] = {value};
+        PGresult *r = pgc_query(c, "SELECT set_config('tap_postgres.rkv', $1, true)", 1, params);
+        if (!r) {
+            tap_fail(run, EXIT_SOURCE_DB);
+            goto done;
+        }
+        PQclear(r);
+        log_info("stream \"%s\": rows with %s >= %.100s", s->tap_stream_id, key->name, value);
+    }
+    buf_append_lit(&sql, "COPY (SELECT ");
+    tap_select_list(&sql, s);
+    buf_append_lit(&sql, " FROM ");
+    tap_quoted_table(&sql, s);
+    if (value) {
+        buf_append_lit(&sql, " WHERE ");
+        pg_quote_ident(&sql, key->name);
+        buf_appendf(&sql, " >= current_setting('tap_postgres.rkv')::%s", key->sql_type);
+    }
+    buf_append_lit(&sql, " ORDER BY ");
+    pg_quote_ident(&sql, key->name);
+    if (run->cfg->limit >= 0)
+        buf_appendf(&sql, " LIMIT %lld", run->cfg->limit);
+    buf_append_lit(&sql, ") TO STDOUT");
+    if (!buf_ok(&sql)) {
+        log_error("out of memory");
+        tap_fail(run, EXIT_INTERNAL);
+        goto done;
+    }
+    log_debug("stream \"%s\": %s", s->tap_stream_id, sql.data);
+    long long rows = 0;
+    if (!tap_copy_rows(run, c, sql.data, s, &rb, inc_row, &prog, &rows))
+        goto done;
+    if (!pgc_exec(c, "COMMIT")) {
+        tap_fail(run, EXIT_SOURCE_DB);
+        goto done;
+    }
+    in_tx = false;
+    save_bookmark(&prog);
+    log_info("stream \"%s\": %lld rows", s->tap_stream_id, rows);
+    ok = true;
+done:
+    if (in_tx && c->conn && PQstatus(c->conn) == CONNECTION_OK)
+        PQclear(PQexec(c->conn, "ROLLBACK"));
+    rb_term(&rb);
+    buf_term(&sql);
+    buf_term(&prog.last);
+    return ok;
+}

@@ -1,0 +1,56 @@
+/*
+ * tap_config: the tap's config keys (one cfg_key table) and the parsed values.
+ *
+ * Every pipelinewise-tap-postgres key is accepted (COMPAT.md), with `database`
+ * as an alias of `dbname`. The table drives validation (errors name the key),
+ * defaults, the unknown-key warning, secret masking, --about and the README.
+ */
+#ifndef TAP_TAP_CONFIG_H
+#define TAP_TAP_CONFIG_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+
+extern const cfg_key tap_config_keys[];
+extern const size_t tap_config_nkeys;
+
+typedef struct tap_config {
+    cJSON *root;                      /* owned: the config document (given to pgc_connect) */
+    const char *dbname;               /* borrowed from root */
+    const char *default_replication_method; /* borrowed: FULL_TABLE/INCREMENTAL/LOG_BASED or NULL */
+    char **filter_schemas;            /* malloc'ed array of malloc'ed names; NULL when all */
+    size_t n_filter_schemas;
+    long long itersize;               /* rows between STATE messages (> 0) */
+    long long limit;                  /* INCREMENTAL LIMIT, -1 for none */
+    bool use_secondary;
+    const char *secondary_host;       /* borrowed; set when use_secondary */
+    char secondary_port[24];         /* "" when not given */
+    bool special_numbers_as_strings;  /* NaN/Infinity as strings instead of null */
+    bool debug_lsn;
+    const char *tap_id;               /* borrowed or NULL */
+    long long logical_poll_total_seconds;
+    bool break_at_end_lsn;
+    long long max_run_seconds;
+    long long wal_sender_timeout;     /* ms */
+    const char *logical_decoding_plugin; /* borrowed: "pgoutput" (default) or "wal2json" */
+    const char *slot_name;            /* borrowed or NULL (derived by the LOG_BASED code) */
+    const char *publication_name;     /* borrowed or NULL */
+} tap_config;
+
+/*
+ * tap_config_load: read, validate and parse the config file at path into out
+ * (which the caller terms). False after logging one line naming the key.
+ */
+bool tap_config_load(tap_config *out, const char *path);
+/* tap_config_parse: the same from a parsed tree, which out takes over (even on failure). */
+bool tap_config_parse(tap_config *out, cJSON *root, const char *what);
+/* tap_config_term: free what out holds; accepts a zeroed or terminated config. */
+void tap_config_term(tap_config *c);
+
+/* tap_method_valid: true for FULL_TABLE, INCREMENTAL and LOG_BASED. */
+bool tap_method_valid(const char *method);
+
+#endif

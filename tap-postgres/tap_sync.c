@@ -1,0 +1,340 @@
+#include "tap_sync.h"
+
+#include "exit_codes.h"
+#include "json_writer.h"
+#include "log.h"
+#include "state.h"
+#include "sync_full_table.h"
+#include "sync_incremental.h"
+#include "sync_logical.h"
+#include "timefmt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+volatile sig_atomic_t tap_stop_requested = 0;
+
+void tap_run_init(tap_run *run, const tap_config *cfg, singer_writer *w, cJSON *state,
+                  const cJSON *input_state)
+{
+    memset(run, 0, sizeof(*run));
+    run->cfg = cfg;
+    run->w = w;
+    run->state = state;
+    run->input_state = input_state;
+    tm_ctx_init(&run->tm);
+    run->tm.special_numbers_as_strings = cfg ? cfg->special_numbers_as_strings : false;
+    ct_init(&run->ct);
+}
+
+void tap_run_term(tap_run *run)
+{
+    if (!run)
+        return;
+    tm_ctx_term(&run->tm);
+    ct_term(&run->ct);
+}
+
+bool tap_fail(tap_run *run, int code)
+{
+    if (!run->fail_code)
+        run->fail_code = code;
+    return false;
+}
+
+pg_conn *tap_connect(tap_run *run, bool secondary)
+{
+    pgc_options o = {0};
+    o.application_name = "tap-postgres";
+    o.attempts = 3;
+    if (secondary && run->cfg->use_secondary) {
+        o.host_override = run->cfg->secondary_host;
+        if (run->cfg->secondary_port[0])
+            o.port_override = run->cfg->secondary_port;
+    }
+    pg_conn *c = pgc_connect(run->cfg->root, &o);
+    if (!c) {
+        tap_fail(run, EXIT_SOURCE_DB);
+        return NULL;
+    }
+    if (!pgc_exec(c, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; "
+                     "SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 3; "
+                     "SET bytea_output = 'hex'")) {
+        pgc_destroy(c);
+        tap_fail(run, EXIT_SOURCE_DB);
+        return NULL;
+    }
+    return c;
+}
+
+void tap_quoted_table(buf *sql, const tap_stream *s)
+{
+    pg_quote_ident(sql, s->schema_name);
+    buf_putc(sql, '.');
+    pg_quote_ident(sql, s->table_name);
+}
+
+void tap_select_list(buf *sql, const tap_stream *s)
+{
+    for (size_t i = 0; i < s->ncolumns; i++) {
+        if (i)
+            buf_putc(sql, ',');
+        pg_quote_ident(sql, s->columns[i].name);
+    }
+}
+
+static void put_str(buf *b, const char *s)
+{
+    jw_string(b, s, strlen(s));
+}
+
+bool tap_emit_schema(tap_run *run, const tap_stream *s, const char *bookmark_property,
+                     const char *extra_props)
+{
+    buf *b = sw_buf(run->w);
+    buf_append_lit(b, "{\"type\":\"SCHEMA\",\"stream\":");
+    put_str(b, s->tap_stream_id);
+    buf_append_lit(b, ",\"schema\":{\"type\":\"object\",\"properties\":{");
+    bool arrays = false;
+    for (size_t i = 0; i < s->ncolumns; i++) {
+        const tap_column *c = &s->columns[i];
+        if (i)
+            buf_putc(b, ',');
+        put_str(b, c->name);
+        buf_putc(b, ':');
+        tm_schema(b, &c->type, !c->is_pk);
+        arrays |= c->type.kind == TM_ARRAY;
+    }
+    if (extra_props && *extra_props) {
+        if (s->ncolumns)
+            buf_putc(b, ',');
+        buf_appends(b, extra_props);
+    }
+    buf_putc(b, '}');
+    if (arrays) {
+        buf_append_lit(b, ",\"definitions\":{");
+        tm_array_definitions(b);
+        buf_putc(b, '}');
+    }
+    buf_append_lit(b, "},\"key_properties\":[");
+    for (size_t k = 0; k < s->nkeys; k++) {
+        if (k)
+            buf_putc(b, ',');
+        put_str(b, s->key_properties[k]);
+    }
+    buf_append_lit(b, "],\"bookmark_properties\":[");
+    if (bookmark_property)
+        put_str(b, bookmark_property);
+    buf_append_lit(b, "]}");
+    if (!sw_end_line(run->w))
+        return tap_fail(run, EXIT_OUTPUT);
+    return true;
+}
+
+bool tap_emit_state(tap_run *run)
+{
+    if (!state_write(run->state, run->w))
+        return tap_fail(run, sw_ok(run->w) ? EXIT_INTERNAL : EXIT_OUTPUT);
+    return true;
+}
+
+bool tap_emit_activate_version(tap_run *run, const tap_stream *s, long long version)
+{
+    buf *b = sw_buf(run->w);
+    buf_append_lit(b, "{\"type\":\"ACTIVATE_VERSION\",\"stream\":");
+    put_str(b, s->tap_stream_id);
+    buf_append_lit(b, ",\"version\":");
+    jw_int(b, version);
+    buf_putc(b, '}');
+    if (!sw_end_line(run->w))
+        return tap_fail(run, EXIT_OUTPUT);
+    return true;
+}
+
+bool tap_stream_builder(tap_run *run, const tap_stream *s, record_builder *rb)
+{
+    const char **names = calloc(s->ncolumns ? s->ncolumns : 1, sizeof(*names));
+    const tm_type **types = calloc(s->ncolumns ? s->ncolumns : 1, sizeof(*types));
+    bool ok = names && types;
+    if (ok) {
+        for (size_t i = 0; i < s->ncolumns; i++) {
+            names[i] = s->columns[i].name;
+            types[i] = &s->columns[i].type;
+        }
+        ok = rb_init(rb, &run->tm, s->tap_stream_id, names, types, s->ncolumns);
+    } else {
+        log_error("out of memory");
+    }
+    free(names);
+    free(types);
+    if (!ok)
+        tap_fail(run, EXIT_INTERNAL);
+    return ok;
+}
+
+bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *s,
+                   record_builder *rb, tap_row_fn fn, void *user, long long *rows)
+{
+    *rows = 0;
+    PGconn *conn = c->conn;
+    PGresult *res = PQexec(conn, sql);
+    if (PQresultStatus(res) != PGRES_COPY_OUT) {
+        const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        char msg[512];
+        snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(res));
+        msg[strcspn(msg, "\n")] = '\0';
+        log_error("stream \"%s\": the query failed%s%s: %s", s->tap_stream_id,
+                  st ? " with SQLSTATE " : "", st ? st : "", msg);
+        log_debug("query: %s", sql);
+        PQclear(res);
+        return tap_fail(run, EXIT_SOURCE_DB);
+    }
+    PQclear(res);
+    bool ok = true;
+    long long n = 0;
+    singer_writer *w = run->w;
+    for (;;) {
+        char *row = NULL;
+        int len = PQgetCopyData(conn, &row, 0);
+        if (len < 0)
+            break;
+        if (!ok || tap_stop_requested) {
+            /* drain after a failure: the connection must come back to idle */
+            PQfreemem(row);
+            continue;
+        }
+        if (!ct_split(&run->ct, row, (size_t)len) || run->ct.n != s->ncolumns) {
+            log_error("stream \"%s\": row %lld of the COPY output has %zu fields, expected %zu",
+                      s->tap_stream_id, n + 1, run->ct.n, s->ncolumns);
+            PQfreemem(row);
+            ok = tap_fail(run, EXIT_SOURCE_DB);
+            continue;
+        }
+        const ct_field *f = run->ct.fields;
+        rb_begin(rb, sw_buf(w));
+        for (size_t i = 0; i < s->ncolumns; i++) {
+            if (f[i].null)
+                rb_null(rb, i);
+            else
+                rb_value(rb, i, f[i].p, f[i].len);
+        }
+        rb_end(rb);
+        n++;
+        if (!sw_end_line(w)) {
+            ok = tap_fail(run, EXIT_OUTPUT);
+        } else if (fn && !fn(run, user, f, n)) {
+            ok = false;
+        }
+        PQfreemem(row);
+    }
+    run->records += n;
+    *rows = n;
+    /* -1: done, the final result follows; -2: error */
+    while ((res = PQgetResult(conn)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && ok) {
+            const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+            char msg[512];
+            snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(res));
+            msg[strcspn(msg, "\n")] = '\0';
+            log_error("stream \"%s\": reading the table failed after %lld rows%s%s: %s",
+                      s->tap_stream_id, n, st ? " with SQLSTATE " : "", st ? st : "", msg);
+            ok = tap_fail(run, EXIT_SOURCE_DB);
+        }
+        PQclear(res);
+    }
+    if (ok && tap_stop_requested) {
+        log_error("stream \"%s\": interrupted after %lld rows", s->tap_stream_id, n);
+        ok = tap_fail(run, EXIT_INTERRUPTED);
+    }
+    return ok;
+}
+
+void tap_log_counters(tap_run *run, const char *stream_id)
+{
+    tm_ctx *t = &run->tm;
+    if (t->nan_count)
+        log_warn("stream \"%s\": %lld NaN or Infinity numeric/float values were written as %s",
+                 stream_id, t->nan_count, t->special_numbers_as_strings ? "strings" : "null");
+    if (t->pos_infinity_count || t->neg_infinity_count)
+        log_warn("stream \"%s\": %lld +infinity and %lld -infinity dates/timestamps were written "
+                 "as %s and %s",
+                 stream_id, t->pos_infinity_count, t->neg_infinity_count, TIMEFMT_POS_INFINITY,
+                 TIMEFMT_NEG_INFINITY);
+    if (t->bad_values)
+        log_warn("stream \"%s\": %lld values did not parse as their type and were written as "
+                 "strings",
+                 stream_id, t->bad_values);
+    t->nan_count = t->pos_infinity_count = t->neg_infinity_count = t->bad_values = 0;
+}
+
+bool tap_sync_run(tap_run *run, pg_conn *c, tap_catalog *cat)
+{
+    /* a changed method or key resets a bookmark before anything is sent (as pipelinewise) */
+    for (size_t i = 0; i < cat->n; i++) {
+        tap_stream *s = &cat->streams[i];
+        state_prepare_stream(run->state, s->tap_stream_id, s->method_name, s->replication_key);
+    }
+    size_t ntrad = 0, nlog = 0;
+    tap_stream **order = calloc(cat->n ? cat->n : 1, sizeof(*order));
+    tap_stream **logical = calloc(cat->n ? cat->n : 1, sizeof(*logical));
+    bool ok = order && logical;
+    if (!ok) {
+        log_error("out of memory");
+        tap_fail(run, EXIT_INTERNAL);
+        goto done;
+    }
+    const char *cs = state_currently_syncing(run->input_state);
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < cat->n; i++) {
+            tap_stream *s = &cat->streams[i];
+            if (s->method == TAP_LOG_BASED) {
+                if (pass == 0)
+                    logical[nlog++] = s;
+                continue;
+            }
+            bool is_cs = cs && strcmp(cs, s->tap_stream_id) == 0;
+            if ((pass == 0) == is_cs)
+                order[ntrad++] = s;
+        }
+    }
+    if (cs && (ntrad == 0 || strcmp(order[0]->tap_stream_id, cs) != 0))
+        log_warn("currently_syncing stream \"%s\" of the state is not a selected FULL_TABLE or "
+                 "INCREMENTAL stream: ignored",
+                 cs);
+    for (size_t i = 0; i < nlog; i++)
+        if (logical[i]->is_view) {
+            log_error("stream \"%s\": LOG_BASED replication is not possible for views",
+                      logical[i]->tap_stream_id);
+            ok = tap_fail(run, EXIT_BAD_CONFIG);
+            goto done;
+        }
+    for (size_t i = 0; i < ntrad && ok; i++) {
+        tap_stream *s = order[i];
+        log_info("stream \"%s\": %s sync of %zu columns", s->tap_stream_id, s->method_name,
+                 s->ncolumns);
+        double t0 = timefmt_monotonic();
+        long long before = run->records;
+        state_set_currently_syncing(run->state, s->tap_stream_id);
+        if (s->method == TAP_FULL_TABLE)
+            ok = sft_sync(run, c, s);
+        else
+            ok = sinc_sync(run, c, s);
+        tap_log_counters(run, s->tap_stream_id);
+        if (!ok)
+            break;
+        state_set_currently_syncing(run->state, NULL);
+        ok = tap_emit_state(run);
+        log_metric_counter("record_count", run->records - before, s->tap_stream_id);
+        log_metric_timer("sync_duration", timefmt_monotonic() - t0, s->tap_stream_id);
+        if (tap_stop_requested) {
+            log_error("interrupted");
+            ok = tap_fail(run, EXIT_INTERRUPTED);
+        }
+    }
+    if (ok && nlog)
+        ok = sync_logical_run(run, logical, nlog);
+done:
+    free(order);
+    free(logical);
+    return ok;
+}

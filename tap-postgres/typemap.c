@@ -1,0 +1,624 @@
+#include "typemap.h"
+
+#include "json_writer.h"
+#include "timefmt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/*
+ * The one table. typname is pg_type.typname of a base type; sql is how people
+ * spell it (docs only). Types not listed here -- and every range, multirange
+ * and composite -- are strings of their text form; enums are strings.
+ */
+typedef struct tm_entry {
+    const char *typname;
+    const char *sql;
+    tm_kind kind;
+    tm_family family;
+    const char *note;
+} tm_entry;
+
+static const tm_entry tm_table[] = {
+    {"int2", "smallint", TM_INTEGER, TMF_INTEGER, "minimum/maximum of 16 bits"},
+    {"int4", "integer", TM_INTEGER, TMF_INTEGER, "minimum/maximum of 32 bits"},
+    {"int8", "bigint", TM_INTEGER, TMF_INTEGER, "minimum/maximum of 64 bits; exact"},
+    {"numeric", "numeric(p,s)", TM_NUMERIC, TMF_NUMBER,
+     "exact text; multipleOf 1e-s, exclusive bounds 1e(p-s); NaN/Infinity -> null"},
+    {"float4", "real", TM_FLOAT, TMF_NUMBER, "shortest exact text; NaN/Infinity -> null"},
+    {"float8", "double precision", TM_FLOAT, TMF_NUMBER,
+     "shortest exact text; NaN/Infinity -> null"},
+    {"bool", "boolean", TM_BOOL, TMF_BOOLEAN, ""},
+    {"bit", "bit(n)", TM_BIT1, TMF_BOOLEAN, "bit(1) is a boolean; bit(n>1) a string of 0/1"},
+    {"json", "json", TM_JSON, TMF_OBJECT, "the JSON itself (on one line)"},
+    {"jsonb", "jsonb", TM_JSON, TMF_OBJECT, "the JSON itself"},
+    {"hstore", "hstore", TM_HSTORE, TMF_OBJECT, "an object of strings (NULL values kept)"},
+    {"date", "date", TM_DATE, TMF_TIMESTAMP, "YYYY-MM-DDT00:00:00+00:00"},
+    {"timestamp", "timestamp", TM_TIMESTAMP, TMF_TIMESTAMP,
+     "RFC 3339, taken as UTC, 6-digit fraction when not zero"},
+    {"timestamptz", "timestamptz", TM_TIMESTAMP, TMF_TIMESTAMP,
+     "RFC 3339 in UTC, 6-digit fraction when not zero"},
+    {"time", "time", TM_STRING, TMF_TIME, "HH:MM:SS[.ffffff]"},
+    {"timetz", "timetz", TM_STRING, TMF_TIME, "HH:MM:SS[.ffffff]+HH[:MM] (fraction kept)"},
+    {"text", "text", TM_STRING, TMF_STRING, ""},
+    {"varchar", "varchar(n)", TM_STRING, TMF_STRING, "maxLength n"},
+    {"bpchar", "char(n)", TM_STRING, TMF_STRING, "maxLength n, blank-padded"},
+    {"char", "\"char\"", TM_STRING, TMF_STRING, ""},
+    {"name", "name", TM_STRING, TMF_STRING, ""},
+    {"citext", "citext", TM_STRING, TMF_STRING, "(extension)"},
+    {"uuid", "uuid", TM_STRING, TMF_STRING, ""},
+    {"inet", "inet", TM_STRING, TMF_STRING, ""},
+    {"cidr", "cidr", TM_STRING, TMF_STRING, ""},
+    {"macaddr", "macaddr", TM_STRING, TMF_STRING, ""},
+    {"macaddr8", "macaddr8", TM_STRING, TMF_STRING, ""},
+    {"money", "money", TM_STRING, TMF_STRING, "text form (depends on lc_monetary)"},
+    {"interval", "interval", TM_STRING, TMF_STRING, "ISO 8601, e.g. P1Y2M3DT4H5M6S"},
+    {"bytea", "bytea", TM_STRING, TMF_STRING, "hex, e.g. \\\\x0102"},
+    {"varbit", "bit varying(n)", TM_STRING, TMF_STRING, "string of 0/1"},
+    {"xml", "xml", TM_STRING, TMF_STRING, ""},
+    {"tsvector", "tsvector", TM_STRING, TMF_STRING, ""},
+    {"tsquery", "tsquery", TM_STRING, TMF_STRING, ""},
+    {"point", "point", TM_STRING, TMF_STRING, "text form (x,y)"},
+    {"line", "line", TM_STRING, TMF_STRING, ""},
+    {"lseg", "lseg", TM_STRING, TMF_STRING, ""},
+    {"box", "box", TM_STRING, TMF_STRING, "arrays of box use ';' between elements"},
+    {"path", "path", TM_STRING, TMF_STRING, ""},
+    {"polygon", "polygon", TM_STRING, TMF_STRING, ""},
+    {"circle", "circle", TM_STRING, TMF_STRING, ""},
+    {"oid", "oid", TM_STRING, TMF_STRING, "and the reg* types"},
+    {"xid", "xid", TM_STRING, TMF_STRING, ""},
+    {"pg_lsn", "pg_lsn", TM_STRING, TMF_STRING, ""},
+    {"pg_snapshot", "pg_snapshot", TM_STRING, TMF_STRING, ""},
+};
+
+#define TM_TABLE_LEN (sizeof(tm_table) / sizeof(tm_table[0]))
+
+static const tm_entry *find_entry(const char *typname)
+{
+    for (size_t i = 0; i < TM_TABLE_LEN; i++)
+        if (strcmp(tm_table[i].typname, typname) == 0)
+            return &tm_table[i];
+    return NULL;
+}
+
+void tm_ctx_init(tm_ctx *ctx)
+{
+    memset(ctx, 0, sizeof(*ctx));
+    buf_init(&ctx->scratch);
+    buf_init(&ctx->scratch2);
+}
+
+void tm_ctx_term(tm_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    buf_term(&ctx->scratch);
+    buf_term(&ctx->scratch2);
+}
+
+void tm_resolve(tm_type *out, const char *typname, char typtype, bool is_array, int typmod)
+{
+    memset(out, 0, sizeof(*out));
+    out->typmod = typmod;
+    out->delim = ',';
+    out->typname = NULL;
+    tm_kind kind = TM_STRING;
+    tm_family family = TMF_STRING;
+    const tm_entry *e = (typtype == 'b' || typtype == 0) ? find_entry(typname) : NULL;
+    if (e) {
+        kind = e->kind;
+        family = e->family;
+        out->typname = e->typname;
+        if (kind == TM_BIT1 && typmod > 1) {
+            kind = TM_STRING; /* bit(n) with n > 1 */
+            family = TMF_STRING;
+        }
+        if (strcmp(typname, "box") == 0)
+            out->delim = ';';
+    }
+    out->family = family;
+    if (is_array) {
+        out->kind = TM_ARRAY;
+        out->elem_kind = kind;
+    } else {
+        out->kind = kind;
+        out->elem_kind = kind;
+    }
+}
+
+/* ---- values ---- */
+
+static bool is_special_number(const char *s, size_t n)
+{
+    /* numeric and float text: NaN, Infinity, -Infinity (digits never start with I or N) */
+    if (n == 0)
+        return false;
+    char c = s[0] == '-' || s[0] == '+' ? (n > 1 ? s[1] : '\0') : s[0];
+    return c == 'N' || c == 'I' || c == 'n' || c == 'i';
+}
+
+static void put_json_text(buf *out, const char *s, size_t n)
+{
+    /* json keeps its input text: newlines outside strings would break the line */
+    if (!memchr(s, '\n', n) && !memchr(s, '\r', n)) {
+        buf_append(out, s, n);
+        return;
+    }
+    if (!buf_reserve(out, n))
+        return;
+    char *d = out->data + out->len;
+    for (size_t i = 0; i < n; i++)
+        d[i] = (s[i] == '\n' || s[i] == '\r') ? ' ' : s[i];
+    out->len += n;
+    out->data[out->len] = '\0';
+}
+
+/* hstore: "k"=>"v", "k2"=>NULL ; keys and values quoted with \" and \\ escapes */
+static size_t hstore_token(const char *s, size_t n, size_t i, buf *tmp, bool *null, bool *ok)
+{
+    *ok = false;
+    *null = false;
+    buf_reset(tmp);
+    if (i < n && s[i] == '"') {
+        i++;
+        while (i < n && s[i] != '"') {
+            if (s[i] == '\\' && i + 1 < n)
+                i++;
+            buf_putc(tmp, s[i]);
+            i++;
+        }
+        if (i >= n)
+            return i;
+        *ok = true;
+        return i + 1;
+    }
+    /* unquoted (hstore_out always quotes, but the input form allows it) */
+    size_t start = i;
+    while (i < n && s[i] != '=' && s[i] != ',' && s[i] != ' ')
+        i++;
+    if (i == start)
+        return i;
+    if (i - start == 4 && strncasecmp(s + start, "NULL", 4) == 0)
+        *null = true;
+    else
+        buf_append(tmp, s + start, i - start);
+    *ok = true;
+    return i;
+}
+
+static bool put_hstore(tm_ctx *ctx, buf *out, const char *s, size_t n)
+{
+    size_t mark = out->len;
+    buf *tmp = &ctx->scratch2;
+    buf_putc(out, '{');
+    size_t i = 0;
+    bool first = true;
+    for (;;) {
+        while (i < n && (s[i] == ' ' || s[i] == ','))
+            i++;
+        if (i >= n)
+            break;
+        bool null, ok;
+        i = hstore_token(s, n, i, tmp, &null, &ok);
+        if (!ok || null)
+            goto bad;
+        if (!first)
+            buf_putc(out, ',');
+        first = false;
+        jw_string(out, tmp->data ? tmp->data : "", tmp->len);
+        buf_putc(out, ':');
+        while (i < n && s[i] == ' ')
+            i++;
+        if (i + 1 >= n || s[i] != '=' || s[i + 1] != '>')
+            goto bad;
+        i += 2;
+        while (i < n && s[i] == ' ')
+            i++;
+        i = hstore_token(s, n, i, tmp, &null, &ok);
+        if (!ok)
+            goto bad;
+        if (null)
+            buf_append_lit(out, "null");
+        else
+            jw_string(out, tmp->data ? tmp->data : "", tmp->len);
+    }
+    buf_putc(out, '}');
+    return true;
+bad:
+    out->len = mark;
+    if (out->data)
+        out->data[mark] = '\0';
+    return false;
+}
+
+static void put_scalar(tm_ctx *ctx, tm_kind kind, buf *out, const char *s, size_t n);
+
+/*
+ * Arrays: [lo:hi]={a,"b c",NULL,{...}}. Quoted elements carry \" and \\
+ * escapes; an unquoted NULL is null. Returns the position after the closing
+ * brace, or 0 on a parse error.
+ */
+static size_t put_array_level(tm_ctx *ctx, tm_kind elem, char delim, buf *out, const char *s,
+                              size_t n, size_t i, int depth)
+{
+    if (depth > 64 || i >= n || s[i] != '{')
+        return 0;
+    i++;
+    buf_putc(out, '[');
+    if (i < n && s[i] == '}') {
+        buf_putc(out, ']');
+        return i + 1;
+    }
+    bool first = true;
+    for (;;) {
+        if (i >= n)
+            return 0;
+        if (!first)
+            buf_putc(out, ',');
+        first = false;
+        if (s[i] == '{') {
+            i = put_array_level(ctx, elem, delim, out, s, n, i, depth + 1);
+            if (!i)
+                return 0;
+        } else if (s[i] == '"') {
+            buf *tmp = &ctx->scratch;
+            buf_reset(tmp);
+            i++;
+            size_t run = i;
+            while (i < n && s[i] != '"') {
+                if (s[i] == '\\') {
+                    buf_append(tmp, s + run, i - run);
+                    i++;
+                    if (i >= n)
+                        return 0;
+                    run = i;
+                }
+                i++;
+            }
+            if (i >= n)
+                return 0;
+            buf_append(tmp, s + run, i - run);
+            i++;
+            put_scalar(ctx, elem, out, tmp->data ? tmp->data : "", tmp->len);
+        } else {
+            size_t start = i;
+            while (i < n && s[i] != delim && s[i] != '}')
+                i++;
+            size_t len = i - start;
+            if (len == 4 && strncasecmp(s + start, "NULL", 4) == 0)
+                buf_append_lit(out, "null");
+            else
+                put_scalar(ctx, elem, out, s + start, len);
+        }
+        if (i >= n)
+            return 0;
+        if (s[i] == delim) {
+            i++;
+            continue;
+        }
+        if (s[i] == '}') {
+            buf_putc(out, ']');
+            return i + 1;
+        }
+        return 0;
+    }
+}
+
+static bool put_array(tm_ctx *ctx, const tm_type *t, buf *out, const char *s, size_t n)
+{
+    size_t i = 0;
+    if (n && s[0] == '[') {
+        /* explicit bounds: [1:2][3:4]={...} */
+        const char *eq = memchr(s, '=', n);
+        if (!eq)
+            return false;
+        i = (size_t)(eq - s) + 1;
+    }
+    size_t mark = out->len;
+    size_t end = put_array_level(ctx, t->elem_kind, t->delim, out, s, n, i, 0);
+    if (!end || end != n) {
+        out->len = mark;
+        if (out->data)
+            out->data[mark] = '\0';
+        return false;
+    }
+    return true;
+}
+
+static void put_bad(tm_ctx *ctx, buf *out, const char *s, size_t n)
+{
+    ctx->bad_values++;
+    jw_string(out, s, n);
+}
+
+static void put_special(tm_ctx *ctx, buf *out, const char *s, size_t n)
+{
+    ctx->nan_count++;
+    if (ctx->special_numbers_as_strings)
+        jw_string(out, s, n);
+    else
+        buf_append_lit(out, "null");
+}
+
+/* drop the last byte (an opening quote) */
+static void unput(buf *out)
+{
+    if (out->len && out->data) {
+        out->len--;
+        out->data[out->len] = '\0';
+    }
+}
+
+static void put_scalar(tm_ctx *ctx, tm_kind kind, buf *out, const char *s, size_t n)
+{
+    int inf = 0;
+    switch (kind) {
+    case TM_INTEGER:
+        if (n == 0) {
+            put_bad(ctx, out, s, n);
+            return;
+        }
+        buf_append(out, s, n);
+        return;
+    case TM_NUMERIC:
+    case TM_FLOAT:
+        if (n == 0) {
+            put_bad(ctx, out, s, n);
+            return;
+        }
+        if (is_special_number(s, n)) {
+            put_special(ctx, out, s, n);
+            return;
+        }
+        buf_append(out, s, n);
+        return;
+    case TM_BOOL:
+        if (n == 1 && s[0] == 't')
+            buf_append_lit(out, "true");
+        else if (n == 1 && s[0] == 'f')
+            buf_append_lit(out, "false");
+        else
+            put_bad(ctx, out, s, n);
+        return;
+    case TM_BIT1:
+        if (n == 1 && s[0] == '1')
+            buf_append_lit(out, "true");
+        else if (n == 1 && s[0] == '0')
+            buf_append_lit(out, "false");
+        else
+            jw_string(out, s, n);
+        return;
+    case TM_JSON:
+        if (n == 0) {
+            put_bad(ctx, out, s, n);
+            return;
+        }
+        put_json_text(out, s, n);
+        return;
+    case TM_HSTORE:
+        if (!put_hstore(ctx, out, s, n))
+            put_bad(ctx, out, s, n);
+        return;
+    case TM_DATE:
+        buf_putc(out, '"');
+        if (!timefmt_date(out, s, n, &inf)) {
+            unput(out);
+            put_bad(ctx, out, s, n);
+            return;
+        }
+        buf_putc(out, '"');
+        break;
+    case TM_TIMESTAMP:
+        buf_putc(out, '"');
+        if (!timefmt_timestamp(out, s, n, &inf)) {
+            unput(out);
+            put_bad(ctx, out, s, n);
+            return;
+        }
+        buf_putc(out, '"');
+        break;
+    case TM_ARRAY: /* arrays of arrays do not exist: dimensions are handled by put_array */
+    case TM_STRING:
+        jw_string(out, s, n);
+        return;
+    }
+    if (inf > 0)
+        ctx->pos_infinity_count++;
+    else if (inf < 0)
+        ctx->neg_infinity_count++;
+}
+
+void tm_value(tm_ctx *ctx, const tm_type *t, buf *out, const char *text, size_t len)
+{
+    if (t->kind == TM_ARRAY) {
+        if (!put_array(ctx, t, out, text, len))
+            put_bad(ctx, out, text, len);
+        return;
+    }
+    put_scalar(ctx, t->kind, out, text, len);
+}
+
+/* ---- schemas ---- */
+
+static const char *family_json_type(tm_family f)
+{
+    switch (f) {
+    case TMF_INTEGER:
+        return "integer";
+    case TMF_NUMBER:
+        return "number";
+    case TMF_BOOLEAN:
+        return "boolean";
+    case TMF_OBJECT:
+        return "object";
+    case TMF_STRING:
+    case TMF_TIMESTAMP:
+    case TMF_TIME:
+        return "string";
+    }
+    return "string";
+}
+
+static const char *family_array_name(tm_family f)
+{
+    switch (f) {
+    case TMF_INTEGER:
+        return "integer";
+    case TMF_NUMBER:
+        return "number";
+    case TMF_BOOLEAN:
+        return "boolean";
+    case TMF_OBJECT:
+        return "object";
+    case TMF_TIMESTAMP:
+        return "timestamp";
+    case TMF_STRING:
+    case TMF_TIME:
+        return "string";
+    }
+    return "string";
+}
+
+static void put_type_list(buf *out, bool nullable, const char *a, const char *b)
+{
+    buf_append_lit(out, "\"type\":[");
+    if (nullable)
+        buf_append_lit(out, "\"null\",");
+    buf_appendf(out, "\"%s\"", a);
+    if (b)
+        buf_appendf(out, ",\"%s\"", b);
+    buf_putc(out, ']');
+}
+
+void tm_schema(buf *out, const tm_type *t, bool nullable)
+{
+    buf_putc(out, '{');
+    if (t->kind == TM_ARRAY) {
+        put_type_list(out, true, "array", NULL);
+        buf_appendf(out, ",\"items\":{\"$ref\":\"#/definitions/sdc_recursive_%s_array\"}}",
+                    family_array_name(t->family));
+        return;
+    }
+    const char *name = t->typname ? t->typname : "";
+    switch (t->family) {
+    case TMF_INTEGER:
+        put_type_list(out, nullable, "integer", NULL);
+        if (strcmp(name, "int2") == 0)
+            buf_append_lit(out, ",\"minimum\":-32768,\"maximum\":32767");
+        else if (strcmp(name, "int4") == 0)
+            buf_append_lit(out, ",\"minimum\":-2147483648,\"maximum\":2147483647");
+        else
+            buf_append_lit(out,
+                           ",\"minimum\":-9223372036854775808,\"maximum\":9223372036854775807");
+        break;
+    case TMF_NUMBER:
+        put_type_list(out, nullable, "number", NULL);
+        if (t->kind == TM_NUMERIC && t->typmod >= 4) {
+            int tm = t->typmod - 4;
+            int precision = (tm >> 16) & 0xffff;
+            int scale = tm & 0x7ff;
+            if (scale & 0x400)
+                scale -= 0x800; /* negative scales (PostgreSQL 15) */
+            int digits = precision - scale;
+            buf_appendf(out, ",\"exclusiveMaximum\":true,\"maximum\":1e%d", digits);
+            if (scale > 0)
+                buf_appendf(out, ",\"multipleOf\":1e-%d", scale);
+            else if (scale == 0)
+                buf_append_lit(out, ",\"multipleOf\":1");
+            else
+                buf_appendf(out, ",\"multipleOf\":1e%d", -scale);
+            buf_appendf(out, ",\"exclusiveMinimum\":true,\"minimum\":-1e%d", digits);
+        }
+        break;
+    case TMF_BOOLEAN:
+        put_type_list(out, nullable, "boolean", NULL);
+        break;
+    case TMF_TIMESTAMP:
+        put_type_list(out, nullable, "string", NULL);
+        buf_append_lit(out, ",\"format\":\"date-time\"");
+        break;
+    case TMF_TIME:
+        put_type_list(out, nullable, "string", NULL);
+        buf_append_lit(out, ",\"format\":\"time\"");
+        break;
+    case TMF_OBJECT:
+        if (t->kind == TM_HSTORE) {
+            put_type_list(out, nullable, "object", NULL);
+            buf_append_lit(out, ",\"properties\":{}");
+        } else {
+            put_type_list(out, nullable, "object", "array");
+        }
+        break;
+    case TMF_STRING:
+        put_type_list(out, nullable, "string", NULL);
+        if ((strcmp(name, "varchar") == 0 || strcmp(name, "bpchar") == 0) && t->typmod > 4)
+            buf_appendf(out, ",\"maxLength\":%d", t->typmod - 4);
+        break;
+    }
+    buf_putc(out, '}');
+}
+
+void tm_array_definitions(buf *out)
+{
+    static const tm_family fams[] = {TMF_INTEGER, TMF_NUMBER,    TMF_STRING,
+                                     TMF_BOOLEAN, TMF_TIMESTAMP, TMF_OBJECT};
+    for (size_t i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
+        const char *n = family_array_name(fams[i]);
+        if (i)
+            buf_putc(out, ',');
+        buf_appendf(out, "\"sdc_recursive_%s_array\":{\"type\":[\"null\",\"%s\",\"array\"],", n,
+                    family_json_type(fams[i]));
+        if (fams[i] == TMF_TIMESTAMP)
+            buf_append_lit(out, "\"format\":\"date-time\",");
+        buf_appendf(out, "\"items\":{\"$ref\":\"#/definitions/sdc_recursive_%s_array\"}}", n);
+    }
+}
+
+const char *tm_kind_name(tm_kind kind)
+{
+    switch (kind) {
+    case TM_STRING:
+        return "string";
+    case TM_INTEGER:
+        return "integer";
+    case TM_NUMERIC:
+        return "numeric";
+    case TM_FLOAT:
+        return "float";
+    case TM_BOOL:
+        return "boolean";
+    case TM_BIT1:
+        return "bit";
+    case TM_JSON:
+        return "json";
+    case TM_HSTORE:
+        return "hstore";
+    case TM_DATE:
+        return "date";
+    case TM_TIMESTAMP:
+        return "timestamp";
+    case TM_ARRAY:
+        return "array";
+    }
+    return "?";
+}
+
+void tm_table_markdown(buf *out)
+{
+    buf_append_lit(out, "| PostgreSQL | JSON Schema | value |\n|---|---|---|\n");
+    for (size_t i = 0; i < TM_TABLE_LEN; i++) {
+        const tm_entry *e = &tm_table[i];
+        const char *js = family_json_type(e->family);
+        const char *fmt = e->family == TMF_TIMESTAMP ? ", format date-time"
+                          : e->family == TMF_TIME    ? ", format time"
+                                                     : "";
+        if (e->kind == TM_JSON)
+            js = "object or array";
+        buf_appendf(out, "| %s | %s%s | %s |\n", e->sql, js, fmt, e->note);
+    }
+    buf_append_lit(out, "| enum, range, multirange, other types | string | the text form |\n");
+    buf_append_lit(out, "| domain | as its base type | |\n");
+    buf_append_lit(out, "| T[] (any dimensions) | array of T | nested arrays, NULL elements kept |\n");
+}

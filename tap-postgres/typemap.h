@@ -1,0 +1,109 @@
+/*
+ * typemap: PostgreSQL types -> JSON Schema, and text values -> JSON values.
+ *
+ * One table (tm_table in typemap.c) drives both directions: each entry names a
+ * base type (pg_type.typname), the conversion kind of its values and the JSON
+ * Schema written for its columns. Domains are resolved to their base type by
+ * the caller (discovery), enums and ranges are recognised by their typtype,
+ * arrays by their element type.
+ *
+ * The value conversion takes a value in its *text output form* -- what the
+ * type's output function prints, as found in a COPY text field after
+ * un-escaping, a pgoutput text column or a wal2json string -- and appends the
+ * JSON value to a buf. It does not allocate per value: the scratch buffers it
+ * needs live in a tm_ctx that the caller keeps for the whole run. The session
+ * that produced the text must use DateStyle=ISO, IntervalStyle=iso_8601,
+ * TimeZone=UTC and extra_float_digits=3 (sync_full_table sets them).
+ */
+#ifndef TAP_TYPEMAP_H
+#define TAP_TYPEMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+typedef enum tm_kind {
+    TM_STRING = 0, /* the text as a JSON string */
+    TM_INTEGER,    /* int2/int4/int8: the text as a JSON number */
+    TM_NUMERIC,    /* numeric: exact text; NaN/Infinity -> null (or a string) */
+    TM_FLOAT,      /* real/double: text; NaN/Infinity -> null (or a string) */
+    TM_BOOL,       /* "t"/"f" -> true/false */
+    TM_BIT1,       /* bit(1): "1"/"0" -> true/false */
+    TM_JSON,       /* json/jsonb: the JSON text itself, on one line */
+    TM_HSTORE,     /* hstore text -> a JSON object of strings (or null) */
+    TM_DATE,       /* "2024-05-01" -> "2024-05-01T00:00:00+00:00" */
+    TM_TIMESTAMP,  /* timestamp / timestamptz -> RFC 3339 UTC */
+    TM_ARRAY,      /* an array (any dimensions) of elem kind */
+} tm_kind;
+
+/* The JSON Schema family of a type; arrays refer to sdc_recursive_<family>_array. */
+typedef enum tm_family {
+    TMF_STRING = 0,
+    TMF_INTEGER,
+    TMF_NUMBER,
+    TMF_BOOLEAN,
+    TMF_TIMESTAMP, /* string, format date-time */
+    TMF_TIME,      /* string, format time */
+    TMF_OBJECT,    /* json, jsonb (object or array), hstore (object) */
+} tm_family;
+
+/* The resolved type of one column: what the conversion and the schema need. */
+typedef struct tm_type {
+    tm_kind kind;      /* TM_ARRAY for arrays */
+    tm_kind elem_kind; /* for arrays: the kind of the elements */
+    tm_family family;  /* of the scalar (or of the elements of an array) */
+    char delim;        /* array element delimiter: ',' (';' for box) */
+    int typmod;        /* atttypmod of the column (of the base type for domains), -1 if none */
+    const char *typname; /* static: the type name of the table entry; NULL when the type is
+                            not in the table (a string of its text form) */
+} tm_type;
+
+/* The per-run conversion context: options, counters, scratch buffers. */
+typedef struct tm_ctx {
+    bool special_numbers_as_strings; /* emit NaN/Infinity as strings instead of null */
+    long long nan_count;             /* numeric/float NaN or +-Infinity seen */
+    long long pos_infinity_count;    /* date/timestamp +infinity seen */
+    long long neg_infinity_count;    /* date/timestamp -infinity seen */
+    long long bad_values;            /* values whose text did not parse (written as strings) */
+    buf scratch;                     /* owned: array element un-escaping */
+    buf scratch2;                    /* owned: hstore key/value un-escaping */
+} tm_ctx;
+
+/* tm_ctx_init / tm_ctx_term: set up and free a context (term accepts NULL). */
+void tm_ctx_init(tm_ctx *ctx);
+void tm_ctx_term(tm_ctx *ctx);
+
+/*
+ * tm_resolve: the conversion of a column whose scalar type (the element type
+ * for arrays, the base type for domains) is typname with pg_type.typtype
+ * typtype ('b' base, 'e' enum, 'r' range, 'm' multirange, ...); typname is
+ * not kept. is_array: the column is an array
+ * of that type. typmod: the column's atttypmod.
+ */
+void tm_resolve(tm_type *out, const char *typname, char typtype, bool is_array, int typmod);
+
+/*
+ * tm_value: append the JSON value of text[0..len) (the type's text output
+ * form) to out. Never fails: a value that does not parse as its type is
+ * written as a JSON string and counted in ctx->bad_values.
+ */
+void tm_value(tm_ctx *ctx, const tm_type *t, buf *out, const char *text, size_t len);
+
+/*
+ * tm_schema: append the JSON Schema of a column of type t. nullable adds
+ * "null" to the type list (every column except primary key columns).
+ */
+void tm_schema(buf *out, const tm_type *t, bool nullable);
+
+/* tm_array_definitions: append the "definitions" members (without braces) the array
+ * schemas refer to (sdc_recursive_<family>_array, as pipelinewise names them). */
+void tm_array_definitions(buf *out);
+
+/* tm_kind_name: a short name of a kind for messages and docs. */
+const char *tm_kind_name(tm_kind kind);
+
+/* tm_table_markdown: the mapping table as Markdown (for the README / --about). */
+void tm_table_markdown(buf *out);
+
+#endif

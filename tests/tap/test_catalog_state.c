@@ -1,0 +1,363 @@
+#include "capture.h"
+#include "catalog.h"
+#include "log.h"
+#include "record_builder.h"
+#include "state.h"
+
+#include <string.h>
+
+static tap_config cfg;
+
+static void setup(void)
+{
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.itersize = 20000;
+    cfg.limit = -1;
+}
+
+/* a catalog entry: id public-<t>, metadata [] with extra members, columns a, b, c */
+static char *entry(const char *table, const char *md_extra, const char *col_md)
+{
+    static char bufs[8][2048];
+    static int next;
+    char *b = bufs[next++ % 8];
+    snprintf(b, 2048,
+             "{\"tap_stream_id\":\"public-%s\",\"table_name\":\"%s\",\"stream\":\"%s\","
+             "\"schema\":{\"type\":\"object\",\"properties\":{\"a\":{},\"b\":{},\"c\":{}}},"
+             "\"metadata\":[{\"breadcrumb\":[],\"metadata\":{\"schema-name\":\"public\"%s}}%s]}",
+             table, table, table, md_extra, col_md ? col_md : "");
+    return b;
+}
+
+static bool parse_catalog(tap_catalog *cat, const char *streams, const char **log)
+{
+    char text[16384];
+    snprintf(text, sizeof(text), "{\"streams\":[%s]}", streams);
+    cJSON *root = cJSON_Parse(text);
+    ck_assert_ptr_nonnull(root);
+    capture_begin();
+    bool ok = catalog_parse(cat, root, "catalog", &cfg);
+    *log = capture_end();
+    return ok;
+}
+
+START_TEST(selection_and_order)
+{
+    char s[8192];
+    snprintf(s, sizeof(s), "%s,%s,%s", entry("zeta", ",\"selected\":true,\"replication-method\":\"FULL_TABLE\"", NULL),
+             entry("alpha", ",\"selected\":\"true\",\"replication-method\":\"INCREMENTAL\",\"replication-key\":\"b\"", NULL),
+             entry("skipped", ",\"selected\":false", NULL));
+    tap_catalog cat;
+    const char *log;
+    ck_assert(parse_catalog(&cat, s, &log));
+    ck_assert_uint_eq(cat.n, 2);
+    ck_assert_str_eq(cat.streams[0].tap_stream_id, "public-alpha");
+    ck_assert_int_eq(cat.streams[0].method, TAP_INCREMENTAL);
+    ck_assert_str_eq(cat.streams[0].replication_key, "b");
+    ck_assert_str_eq(cat.streams[1].tap_stream_id, "public-zeta");
+    ck_assert_int_eq(cat.streams[1].method, TAP_FULL_TABLE);
+    catalog_term(&cat);
+}
+END_TEST
+
+static void catalog_error(const char *streams, const char *needle)
+{
+    tap_catalog cat;
+    const char *log;
+    ck_assert_msg(!parse_catalog(&cat, streams, &log), "accepted %s", streams);
+    ck_assert_msg(strstr(log, needle) != NULL, "log \"%s\" lacks \"%s\"", log, needle);
+    catalog_term(&cat);
+}
+
+START_TEST(catalog_errors)
+{
+    catalog_error(entry("t", ",\"selected\":true,\"replication-method\":\"FULL\"", NULL),
+                  "stream \"public-t\": unknown replication method \"FULL\"");
+    catalog_error(entry("t", ",\"selected\":true", NULL),
+                  "stream \"public-t\" has no replication-method in its metadata");
+    catalog_error(entry("t", ",\"selected\":true,\"replication-method\":\"INCREMENTAL\"", NULL),
+                  "stream \"public-t\": INCREMENTAL replication needs a replication-key");
+    catalog_error("{\"table_name\":\"x\"}", "stream #1 has no \"tap_stream_id\"");
+    tap_catalog cat;
+    const char *log;
+    cJSON *root = cJSON_Parse("{\"streams\":{}}");
+    capture_begin();
+    ck_assert(!catalog_parse(&cat, root, "catalog", &cfg));
+    log = capture_end();
+    ck_assert(strstr(log, "\"streams\" array") != NULL);
+    catalog_term(&cat);
+}
+END_TEST
+
+START_TEST(default_method_from_config)
+{
+    cfg.default_replication_method = "FULL_TABLE";
+    tap_catalog cat;
+    const char *log;
+    ck_assert(parse_catalog(&cat, entry("t", ",\"selected\":true", NULL), &log));
+    ck_assert_uint_eq(cat.n, 1);
+    ck_assert_str_eq(cat.streams[0].method_name, "FULL_TABLE");
+    catalog_term(&cat);
+}
+END_TEST
+
+/* a hand-made metadata of table public.t: id (pk), a, b, newcol */
+static pgm_column cols[4];
+static pgm_table table;
+static const pgm_column *pk[1];
+static const pgm_table *by_name[1];
+static pgm_db db;
+
+static void make_db(void)
+{
+    memset(cols, 0, sizeof(cols));
+    const char *names[4] = {"id", "a", "b", "newcol"};
+    for (int i = 0; i < 4; i++) {
+        cols[i].name = names[i];
+        cols[i].sql_type = "integer";
+        cols[i].attnum = i + 1;
+        cols[i].can_select = true;
+        tm_resolve(&cols[i].type, "int4", 'b', false, -1);
+    }
+    cols[0].is_pk = true;
+    pk[0] = &cols[0];
+    memset(&table, 0, sizeof(table));
+    table.schema = "public";
+    table.name = "t";
+    table.relkind = 'r';
+    table.cols = cols;
+    table.ncols = 4;
+    table.pk = pk;
+    table.npk = 1;
+    by_name[0] = &table;
+    memset(&db, 0, sizeof(db));
+    db.dbname = "d";
+    db.tables = &table;
+    db.ntables = 1;
+    db.by_name = by_name;
+}
+
+static tap_catalog bound;
+
+static bool bind(const char *streams, const char **log)
+{
+    make_db();
+    ck_assert(parse_catalog(&bound, streams, log));
+    capture_begin();
+    bool ok = catalog_bind(&bound, &db);
+    *log = capture_end();
+    return ok;
+}
+
+START_TEST(bind_columns)
+{
+    /* catalog lists id? no: a, b, c; c does not exist but is deselected; b deselected */
+    const char *log;
+    char s[4096];
+    snprintf(s, sizeof(s), "%s",
+             entry("t", ",\"selected\":true,\"replication-method\":\"FULL_TABLE\"",
+                   ",{\"breadcrumb\":[\"properties\",\"b\"],\"metadata\":{\"selected\":false}}"
+                   ",{\"breadcrumb\":[\"properties\",\"c\"],\"metadata\":{\"selected\":false}}"));
+    ck_assert(bind(s, &log));
+    tap_stream *st = &bound.streams[0];
+    /* id: primary key (always), a: selected, b: deselected, newcol: not in the catalog */
+    ck_assert_uint_eq(st->ncolumns, 3);
+    ck_assert_str_eq(st->columns[0].name, "id");
+    ck_assert_str_eq(st->columns[1].name, "a");
+    ck_assert_str_eq(st->columns[2].name, "newcol");
+    ck_assert_uint_eq(st->nkeys, 1);
+    ck_assert_str_eq(st->key_properties[0], "id");
+    ck_assert_uint_eq(st->npk, 1);
+    ck_assert_int_eq(st->pk_index[0], 0);
+    ck_assert(strstr(log, "column \"newcol\" is not in the catalog") != NULL);
+    catalog_term(&bound);
+}
+END_TEST
+
+START_TEST(bind_errors)
+{
+    const char *log;
+    /* column c is selected but does not exist */
+    ck_assert(!bind(entry("t", ",\"selected\":true,\"replication-method\":\"FULL_TABLE\"", NULL),
+                    &log));
+    ck_assert_msg(strstr(log, "stream \"public-t\": column \"c\" does not exist in \"public\".\"t\"") != NULL, "%s", log);
+    catalog_term(&bound);
+    const char *deselect_c =
+        ",{\"breadcrumb\":[\"properties\",\"c\"],\"metadata\":{\"selected\":false}}";
+    ck_assert(!bind(entry("t", ",\"selected\":true,\"replication-method\":\"INCREMENTAL\","
+                               "\"replication-key\":\"zz\"",
+                          deselect_c),
+                    &log));
+    ck_assert_msg(strstr(log, "stream \"public-t\": replication-key \"zz\" is not a column") != NULL, "%s", log);
+    catalog_term(&bound);
+    ck_assert(!bind(entry("missing", ",\"selected\":true,\"replication-method\":\"FULL_TABLE\"",
+                          deselect_c),
+                    &log));
+    ck_assert_msg(strstr(log, "stream \"public-missing\": table \"public\".\"missing\" does not exist") != NULL, "%s", log);
+    catalog_term(&bound);
+}
+END_TEST
+
+static cJSON *parse_state(const char *text)
+{
+    cJSON *st = cJSON_Parse(text);
+    ck_assert_ptr_nonnull(st);
+    return st;
+}
+
+static const char *print(const cJSON *v)
+{
+    static char out[2048];
+    char *p = cJSON_PrintUnformatted(v);
+    snprintf(out, sizeof(out), "%s", p);
+    cJSON_free(p);
+    return out;
+}
+
+START_TEST(state_reset_rules)
+{
+    cJSON *st = parse_state("{\"bookmarks\":{\"s\":{\"last_replication_method\":\"INCREMENTAL\","
+                            "\"replication_key\":\"u\",\"version\":1,\"replication_key_value\":\"5\"}}}");
+    capture_begin();
+    state_prepare_stream(st, "s", "INCREMENTAL", "u");
+    capture_end();
+    ck_assert_str_eq(print(st), "{\"bookmarks\":{\"s\":{\"last_replication_method\":\"INCREMENTAL\","
+                                "\"replication_key\":\"u\",\"version\":1,\"replication_key_value\":\"5\"}}}");
+    /* key changed */
+    capture_begin();
+    state_prepare_stream(st, "s", "INCREMENTAL", "v");
+    const char *log = capture_end();
+    ck_assert(strstr(log, "replication key changed") != NULL);
+    ck_assert_str_eq(print(st), "{\"bookmarks\":{\"s\":{\"last_replication_method\":\"INCREMENTAL\"}}}");
+    cJSON_Delete(st);
+    /* method changed */
+    st = parse_state("{\"bookmarks\":{\"s\":{\"last_replication_method\":\"FULL_TABLE\",\"version\":7}}}");
+    capture_begin();
+    state_prepare_stream(st, "s", "LOG_BASED", NULL);
+    log = capture_end();
+    ck_assert(strstr(log, "replication method changed from FULL_TABLE to LOG_BASED") != NULL);
+    ck_assert_str_eq(print(st), "{\"bookmarks\":{\"s\":{\"last_replication_method\":\"LOG_BASED\"}}}");
+    cJSON_Delete(st);
+    /* same method: kept */
+    st = parse_state("{\"bookmarks\":{\"s\":{\"last_replication_method\":\"FULL_TABLE\",\"version\":7}}}");
+    state_prepare_stream(st, "s", "FULL_TABLE", NULL);
+    ck_assert_str_eq(print(st), "{\"bookmarks\":{\"s\":{\"last_replication_method\":\"FULL_TABLE\",\"version\":7}}}");
+    state_set_currently_syncing(st, "s");
+    ck_assert_str_eq(state_currently_syncing(st), "s");
+    state_set_currently_syncing(st, NULL);
+    ck_assert_ptr_null(state_currently_syncing(st));
+    cJSON_Delete(st);
+}
+END_TEST
+
+static void state_bad(const char *text, const char *needle)
+{
+    cJSON *st = cJSON_Parse(text);
+    ck_assert_ptr_nonnull(st);
+    capture_begin();
+    ck_assert_msg(!state_check(st, "state"), "accepted %s", text);
+    const char *log = capture_end();
+    ck_assert_msg(strstr(log, needle) != NULL, "log \"%s\" lacks \"%s\"", log, needle);
+    cJSON_Delete(st);
+}
+
+START_TEST(state_shape_checks)
+{
+    state_bad("[]", "expected a JSON object");
+    state_bad("{\"bookmarks\":[]}", "\"bookmarks\" must be an object");
+    state_bad("{\"bookmarks\":{\"s\":1}}", "the bookmark of stream \"s\" must be an object");
+    state_bad("{\"currently_syncing\":5}", "\"currently_syncing\" must be a string or null");
+    state_bad("{\"bookmarks\":{\"s\":{\"version\":\"x\"}}}", "bookmark \"s\": \"version\" must be an integer");
+    cJSON *ok = cJSON_Parse("{\"currently_syncing\":null,\"bookmarks\":{\"s\":{\"version\":\"12\",\"lsn\":5}}}");
+    ck_assert(state_check(ok, "state"));
+    cJSON_Delete(ok);
+}
+END_TEST
+
+START_TEST(bookmark_values)
+{
+    char tmp[40];
+    cJSON *v = cJSON_CreateNumber(1700000000123.0);
+    ck_assert_str_eq(bm_value_text(v, tmp, sizeof(tmp)), "1700000000123");
+    cJSON_Delete(v);
+    v = cJSON_CreateNumber(1.5);
+    ck_assert_str_eq(bm_value_text(v, tmp, sizeof(tmp)), "1.5");
+    cJSON_Delete(v);
+    v = cJSON_CreateString("2024-01-01 10:00:00.123456+00");
+    ck_assert_str_eq(bm_value_text(v, tmp, sizeof(tmp)), "2024-01-01 10:00:00.123456+00");
+    cJSON_Delete(v);
+    ck_assert_ptr_null(bm_value_text(NULL, tmp, sizeof(tmp)));
+    cJSON *bm = cJSON_CreateObject();
+    bm_set_string(bm, "k", "12345678901234567890123", 23);
+    bm_set_int(bm, "version", 1700000000123LL);
+    bm_set_string(bm, "k", "x", 1); /* replaced in place */
+    ck_assert_str_eq(print(bm), "{\"k\":\"x\",\"version\":1700000000123}");
+    cJSON_Delete(bm);
+}
+END_TEST
+
+START_TEST(record_builder_shapes)
+{
+    tm_ctx tm;
+    tm_ctx_init(&tm);
+    tm_type ti, tt;
+    tm_resolve(&ti, "int8", 'b', false, -1);
+    tm_resolve(&tt, "text", 'b', false, -1);
+    const char *names[] = {"id", "na\"me"};
+    const tm_type *types[] = {&ti, &tt};
+    record_builder rb;
+    ck_assert(rb_init(&rb, &tm, "public-t", names, types, 2));
+    rb_set_version(&rb, 1700000000123LL, "2024-05-01T10:11:12.123456Z");
+    buf out = BUF_INIT;
+    rb_begin(&rb, &out);
+    rb_value(&rb, 0, "42", 2);
+    rb_null(&rb, 1);
+    rb_end(&rb);
+    ck_assert_str_eq(out.data, "{\"type\":\"RECORD\",\"stream\":\"public-t\",\"record\":{\"id\":42,"
+                               "\"na\\\"me\":null},\"version\":1700000000123,"
+                               "\"time_extracted\":\"2024-05-01T10:11:12.123456Z\"}");
+    /* a column left out (unchanged TOAST) and extra properties */
+    buf_reset(&out);
+    rb_set_version(&rb, 5, NULL);
+    rb_begin(&rb, &out);
+    rb_value(&rb, 0, "7", 1);
+    rb_raw(&rb, "_sdc_deleted_at", "\"2024-01-01T00:00:00+00:00\"", 27);
+    rb_end(&rb);
+    ck_assert_str_eq(out.data, "{\"type\":\"RECORD\",\"stream\":\"public-t\",\"record\":{\"id\":7,"
+                               "\"_sdc_deleted_at\":\"2024-01-01T00:00:00+00:00\"},\"version\":5}");
+    buf_reset(&out);
+    rb_begin(&rb, &out);
+    rb_raw(&rb, "_sdc_lsn", "123", 3);
+    rb_end(&rb);
+    ck_assert_str_eq(out.data, "{\"type\":\"RECORD\",\"stream\":\"public-t\",\"record\":{"
+                               "\"_sdc_lsn\":123},\"version\":5}");
+    buf_term(&out);
+    rb_term(&rb);
+    tm_ctx_term(&tm);
+}
+END_TEST
+
+int main(void)
+{
+    log_init("unit");
+    Suite *s = suite_create("catalog_state");
+    TCase *tc = tcase_create("catalog");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, selection_and_order);
+    tcase_add_test(tc, catalog_errors);
+    tcase_add_test(tc, default_method_from_config);
+    tcase_add_test(tc, bind_columns);
+    tcase_add_test(tc, bind_errors);
+    suite_add_tcase(s, tc);
+    TCase *ts = tcase_create("state");
+    tcase_add_test(ts, state_reset_rules);
+    tcase_add_test(ts, state_shape_checks);
+    tcase_add_test(ts, bookmark_values);
+    tcase_add_test(ts, record_builder_shapes);
+    suite_add_tcase(s, ts);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,168 @@
+#include "capture.h"
+#include "log.h"
+#include "tap_config.h"
+
+#include <string.h>
+
+static bool parse(const char *text, tap_config *c, const char **log)
+{
+    cJSON *root = cJSON_Parse(text);
+    ck_assert_ptr_nonnull(root);
+    capture_begin();
+    bool ok = tap_config_parse(c, root, "config");
+    *log = capture_end();
+    return ok;
+}
+
+#define BASE "\"host\":\"h\",\"user\":\"u\",\"password\":\"secret\""
+
+START_TEST(defaults)
+{
+    tap_config c;
+    const char *log;
+    ck_assert(parse("{" BASE ",\"dbname\":\"d\"}", &c, &log));
+    ck_assert_str_eq(log, "");
+    ck_assert_str_eq(c.dbname, "d");
+    ck_assert_int_eq(c.itersize, 20000);
+    ck_assert_int_eq(c.limit, -1);
+    ck_assert_ptr_null(c.default_replication_method);
+    ck_assert_uint_eq(c.n_filter_schemas, 0);
+    ck_assert(!c.use_secondary);
+    ck_assert(!c.special_numbers_as_strings);
+    ck_assert(c.break_at_end_lsn);
+    ck_assert_int_eq(c.logical_poll_total_seconds, 10800);
+    ck_assert_int_eq(c.max_run_seconds, 43200);
+    ck_assert_int_eq(c.wal_sender_timeout, 3600000);
+    ck_assert_str_eq(c.logical_decoding_plugin, "pgoutput");
+    tap_config_term(&c);
+}
+END_TEST
+
+START_TEST(pipelinewise_spellings)
+{
+    tap_config c;
+    const char *log;
+    /* database alias, strings for numbers and booleans, comma-separated schemas */
+    ck_assert(parse("{" BASE ",\"database\":\"d2\",\"port\":\"5433\",\"itersize\":\"500\","
+                    "\"ssl\":\"true\",\"filter_schemas\":\"public, sales\",\"debug_lsn\":\"true\","
+                    "\"limit\":\"10\",\"default_replication_method\":\"INCREMENTAL\","
+                    "\"use_secondary\":true,\"secondary_host\":\"replica\",\"secondary_port\":5499,"
+                    "\"break_at_end_lsn\":false,\"tap_id\":\"x\"}",
+                    &c, &log));
+    ck_assert_str_eq(log, "");
+    ck_assert_str_eq(c.dbname, "d2");
+    ck_assert_int_eq(c.itersize, 500);
+    ck_assert_int_eq(c.limit, 10);
+    ck_assert_uint_eq(c.n_filter_schemas, 2);
+    ck_assert_str_eq(c.filter_schemas[0], "public");
+    ck_assert_str_eq(c.filter_schemas[1], "sales");
+    ck_assert_str_eq(c.default_replication_method, "INCREMENTAL");
+    ck_assert(c.use_secondary);
+    ck_assert_str_eq(c.secondary_host, "replica");
+    ck_assert_str_eq(c.secondary_port, "5499");
+    ck_assert(c.debug_lsn);
+    ck_assert(!c.break_at_end_lsn);
+    tap_config_term(&c);
+}
+END_TEST
+
+START_TEST(filter_schemas_array)
+{
+    tap_config c;
+    const char *log;
+    ck_assert(parse("{" BASE ",\"dbname\":\"d\",\"filter_schemas\":[\"a\",\"b'c\"]}", &c, &log));
+    ck_assert_uint_eq(c.n_filter_schemas, 2);
+    ck_assert_str_eq(c.filter_schemas[1], "b'c");
+    tap_config_term(&c);
+}
+END_TEST
+
+static void expect_error(const char *text, const char *needle)
+{
+    tap_config c;
+    const char *log;
+    ck_assert_msg(!parse(text, &c, &log), "accepted: %s", text);
+    ck_assert_msg(strstr(log, needle) != NULL, "log \"%s\" lacks \"%s\"", log, needle);
+    ck_assert_msg(strstr(log, "secret") == NULL, "password logged: %s", log);
+    tap_config_term(&c);
+}
+
+START_TEST(errors_name_the_key)
+{
+    expect_error("{\"host\":\"h\",\"user\":\"u\",\"password\":\"secret\"}",
+                 "required key \"dbname\" is missing");
+    expect_error("{\"user\":\"u\",\"password\":\"secret\",\"dbname\":\"d\"}",
+                 "required key \"host\" is missing");
+    expect_error("{" BASE ",\"dbname\":\"d\",\"port\":\"abc\"}", "key \"port\" must be an integer");
+    expect_error("{" BASE ",\"dbname\":\"d\",\"itersize\":0}", "key \"itersize\" must be a positive");
+    expect_error("{" BASE ",\"dbname\":\"d\",\"itersize\":[1]}", "key \"itersize\" must be an integer");
+    expect_error("{" BASE ",\"dbname\":\"d\",\"ssl\":\"maybe\"}", "key \"ssl\" must be true or false");
+    expect_error("{" BASE ",\"dbname\":\"d\",\"filter_schemas\":[1]}", "key \"filter_schemas\"");
+    expect_error("{" BASE ",\"dbname\":\"d\",\"default_replication_method\":\"FULL\"}",
+                 "key \"default_replication_method\" must be FULL_TABLE, INCREMENTAL or LOG_BASED");
+    expect_error("{" BASE ",\"dbname\":\"d\",\"use_secondary\":true}", "key \"secondary_host\"");
+    expect_error("{" BASE ",\"dbname\":\"d\",\"logical_decoding_plugin\":\"decoderbufs\"}",
+                 "key \"logical_decoding_plugin\"");
+    expect_error("{" BASE ",\"dbname\":\"\"}", "key \"dbname\" must be a non-empty string");
+    expect_error("{\"host\":\"h\",\"user\":\"u\",\"dbname\":\"d\",\"password\":{\"secret\":1}}",
+                 "key \"password\" must be a string, got a value");
+}
+END_TEST
+
+START_TEST(unknown_key_warned)
+{
+    tap_config c;
+    const char *log;
+    ck_assert(parse("{" BASE ",\"dbname\":\"d\",\"colour\":\"red\"}", &c, &log));
+    ck_assert(strstr(log, "unknown key \"colour\"") != NULL);
+    tap_config_term(&c);
+}
+END_TEST
+
+START_TEST(every_compat_key_is_known)
+{
+    static const char *const keys[] = {
+        "host", "port", "user", "password", "dbname", "database", "ssl", "sslmode",
+        "sslrootcert", "sslcert", "sslkey", "sslpassword", "filter_schemas",
+        "default_replication_method", "itersize", "logical_poll_total_seconds",
+        "break_at_end_lsn", "max_run_seconds", "debug_lsn", "tap_id", "use_secondary",
+        "secondary_host", "secondary_port", "limit", "wal_sender_timeout",
+        "logical_decoding_plugin", "slot_name", "publication_name", "connect_timeout",
+        "application_name"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        bool found = false;
+        for (size_t k = 0; k < tap_config_nkeys && !found; k++) {
+            const char *n = tap_config_keys[k].name;
+            size_t len = strlen(keys[i]);
+            const char *p = n;
+            while (p && *p && !found) {
+                if (strncmp(p, keys[i], len) == 0 && (p[len] == '\0' || p[len] == '|'))
+                    found = true;
+                p = strchr(p, '|');
+                if (p)
+                    p++;
+            }
+        }
+        ck_assert_msg(found, "key %s missing from the table", keys[i]);
+    }
+}
+END_TEST
+
+int main(void)
+{
+    log_init("unit");
+    Suite *s = suite_create("tap_config");
+    TCase *tc = tcase_create("config");
+    tcase_add_test(tc, defaults);
+    tcase_add_test(tc, pipelinewise_spellings);
+    tcase_add_test(tc, filter_schemas_array);
+    tcase_add_test(tc, errors_name_the_key);
+    tcase_add_test(tc, unknown_key_warned);
+    tcase_add_test(tc, every_compat_key_is_known);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

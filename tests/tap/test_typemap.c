@@ -1,0 +1,276 @@
+#include "typemap.h"
+
+#include <check.h>
+#include <string.h>
+
+static tm_ctx ctx;
+static buf out;
+
+static void setup(void)
+{
+    tm_ctx_init(&ctx);
+    buf_init(&out);
+}
+
+static void teardown(void)
+{
+    tm_ctx_term(&ctx);
+    buf_term(&out);
+}
+
+/* the JSON value of text for a column of type typname (typtype 'b' unless given) */
+static const char *conv_t(const char *typname, char typtype, bool is_array, int typmod,
+                          const char *text)
+{
+    tm_type t;
+    tm_resolve(&t, typname, typtype, is_array, typmod);
+    buf_reset(&out);
+    tm_value(&ctx, &t, &out, text, strlen(text));
+    return out.data ? out.data : "";
+}
+
+static const char *conv(const char *typname, const char *text)
+{
+    return conv_t(typname, 'b', false, -1, text);
+}
+
+static const char *arr(const char *elem, const char *text)
+{
+    return conv_t(elem, 'b', true, -1, text);
+}
+
+static const char *schema(const char *typname, char typtype, bool is_array, int typmod,
+                          bool nullable)
+{
+    tm_type t;
+    tm_resolve(&t, typname, typtype, is_array, typmod);
+    buf_reset(&out);
+    tm_schema(&out, &t, nullable);
+    return out.data;
+}
+
+START_TEST(integers)
+{
+    ck_assert_str_eq(conv("int2", "-32768"), "-32768");
+    ck_assert_str_eq(conv("int4", "2147483647"), "2147483647");
+    ck_assert_str_eq(conv("int8", "-9223372036854775808"), "-9223372036854775808");
+    ck_assert_str_eq(conv("int8", "9223372036854775807"), "9223372036854775807");
+}
+END_TEST
+
+START_TEST(numerics_exact)
+{
+    ck_assert_str_eq(conv("numeric", "12345678901234567890.123456789012345678"),
+                     "12345678901234567890.123456789012345678");
+    ck_assert_str_eq(conv("numeric", "-0.10"), "-0.10");
+    ck_assert_str_eq(conv("numeric", "1.50"), "1.50");
+    ck_assert_int_eq(ctx.nan_count, 0);
+    ck_assert_str_eq(conv("numeric", "NaN"), "null");
+    ck_assert_str_eq(conv("numeric", "Infinity"), "null");
+    ck_assert_str_eq(conv("numeric", "-Infinity"), "null");
+    ck_assert_int_eq(ctx.nan_count, 3);
+    ctx.special_numbers_as_strings = true;
+    ck_assert_str_eq(conv("numeric", "NaN"), "\"NaN\"");
+    ck_assert_str_eq(conv("float8", "-Infinity"), "\"-Infinity\"");
+    ck_assert_int_eq(ctx.nan_count, 5);
+}
+END_TEST
+
+START_TEST(floats)
+{
+    ck_assert_str_eq(conv("float8", "0.1"), "0.1");
+    ck_assert_str_eq(conv("float8", "1e+300"), "1e+300");
+    ck_assert_str_eq(conv("float8", "-1.7976931348623157e+308"), "-1.7976931348623157e+308");
+    ck_assert_str_eq(conv("float4", "3.4028235e+38"), "3.4028235e+38");
+    ck_assert_str_eq(conv("float4", "NaN"), "null");
+    ck_assert_str_eq(conv("float4", "Infinity"), "null");
+    ck_assert_str_eq(conv("float8", "-0"), "-0");
+}
+END_TEST
+
+START_TEST(booleans_and_bits)
+{
+    ck_assert_str_eq(conv("bool", "t"), "true");
+    ck_assert_str_eq(conv("bool", "f"), "false");
+    ck_assert_str_eq(conv_t("bit", 'b', false, 1, "1"), "true");
+    ck_assert_str_eq(conv_t("bit", 'b', false, 1, "0"), "false");
+    ck_assert_str_eq(conv_t("bit", 'b', false, 3, "101"), "\"101\"");
+    ck_assert_str_eq(conv_t("varbit", 'b', false, -1, "10110"), "\"10110\"");
+}
+END_TEST
+
+START_TEST(strings)
+{
+    ck_assert_str_eq(conv("text", "plain"), "\"plain\"");
+    ck_assert_str_eq(conv("text", "q\"b\\s/"), "\"q\\\"b\\\\s/\"");
+    ck_assert_str_eq(conv("text", "tab\tnl\ncr\r\x01"), "\"tab\\tnl\\ncr\\r\\u0001\"");
+    ck_assert_str_eq(conv("varchar", "héllo ✓ 😀"), "\"héllo ✓ 😀\"");
+    ck_assert_str_eq(conv("bpchar", "ab  "), "\"ab  \"");
+    ck_assert_str_eq(conv("uuid", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
+                     "\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\"");
+    ck_assert_str_eq(conv("citext", "MiXed"), "\"MiXed\"");
+    ck_assert_str_eq(conv_t("mood", 'e', false, -1, "happy"), "\"happy\"");
+}
+END_TEST
+
+START_TEST(pipelinewise_dropped_types_are_strings)
+{
+    ck_assert_str_eq(conv("interval", "P1Y2M3DT4H5M6.5S"), "\"P1Y2M3DT4H5M6.5S\"");
+    ck_assert_str_eq(conv("bytea", "\\x0102ff"), "\"\\\\x0102ff\"");
+    ck_assert_str_eq(conv("xml", "<a x=\"1\">t</a>"), "\"<a x=\\\"1\\\">t</a>\"");
+    ck_assert_str_eq(conv_t("int4range", 'r', false, -1, "[1,5)"), "\"[1,5)\"");
+    ck_assert_str_eq(conv("point", "(1,2)"), "\"(1,2)\"");
+    ck_assert_str_eq(conv("tsvector", "'a':1 'b':2"), "\"'a':1 'b':2\"");
+    ck_assert_str_eq(conv("money", "$1,000.50"), "\"$1,000.50\"");
+    ck_assert_str_eq(conv("oid", "12345"), "\"12345\"");
+    ck_assert_str_eq(conv("inet", "192.168.0.1/24"), "\"192.168.0.1/24\"");
+    ck_assert_str_eq(conv("some_extension_type", "x"), "\"x\"");
+}
+END_TEST
+
+START_TEST(json_values)
+{
+    ck_assert_str_eq(conv("jsonb", "{\"a\": [1, 2.50, null]}"), "{\"a\": [1, 2.50, null]}");
+    ck_assert_str_eq(conv("json", "{\"a\":\n  1,\r\n \"b\": \"x\"}"), "{\"a\":   1,   \"b\": \"x\"}");
+    ck_assert_str_eq(conv("jsonb", "[]"), "[]");
+    ck_assert_str_eq(conv("jsonb", "\"s\""), "\"s\"");
+}
+END_TEST
+
+START_TEST(hstore_values)
+{
+    ck_assert_str_eq(conv("hstore", "\"a\"=>\"1\", \"b c\"=>NULL, \"q\\\"\"=>\"\\\\x\""),
+                     "{\"a\":\"1\",\"b c\":null,\"q\\\"\":\"\\\\x\"}");
+    ck_assert_str_eq(conv("hstore", ""), "{}");
+    ck_assert_int_eq(ctx.bad_values, 0);
+    ck_assert_str_eq(conv("hstore", "\"a\"=>"), "\"\\\"a\\\"=>\"");
+    ck_assert_int_eq(ctx.bad_values, 1);
+}
+END_TEST
+
+START_TEST(dates_and_times)
+{
+    ck_assert_str_eq(conv("date", "2024-02-29"), "\"2024-02-29T00:00:00+00:00\"");
+    ck_assert_str_eq(conv("timestamp", "2024-05-01 10:11:12.5"),
+                     "\"2024-05-01T10:11:12.500000+00:00\"");
+    ck_assert_str_eq(conv("timestamptz", "2024-05-01 10:11:12.123456+00"),
+                     "\"2024-05-01T10:11:12.123456+00:00\"");
+    ck_assert_str_eq(conv("timestamptz", "2024-05-01 01:00:00+02"),
+                     "\"2024-04-30T23:00:00+00:00\"");
+    ck_assert_str_eq(conv("time", "10:11:12.000123"), "\"10:11:12.000123\"");
+    ck_assert_str_eq(conv("timetz", "10:11:12.5+02"), "\"10:11:12.5+02\"");
+    ck_assert_int_eq(ctx.pos_infinity_count + ctx.neg_infinity_count, 0);
+    ck_assert_str_eq(conv("timestamptz", "infinity"), "\"9999-12-31T23:59:59.999999+00:00\"");
+    ck_assert_str_eq(conv("timestamp", "-infinity"), "\"0001-01-01T00:00:00+00:00\"");
+    ck_assert_str_eq(conv("date", "infinity"), "\"9999-12-31T23:59:59.999999+00:00\"");
+    ck_assert_int_eq(ctx.pos_infinity_count, 2);
+    ck_assert_int_eq(ctx.neg_infinity_count, 1);
+    ck_assert_str_eq(conv("date", "0044-03-15 BC"), "\"-0043-03-15T00:00:00+00:00\"");
+    ck_assert_str_eq(conv("timestamptz", "not a time"), "\"not a time\"");
+    ck_assert_int_eq(ctx.bad_values, 1);
+}
+END_TEST
+
+START_TEST(arrays)
+{
+    ck_assert_str_eq(arr("int4", "{1,2,3}"), "[1,2,3]");
+    ck_assert_str_eq(arr("int4", "{}"), "[]");
+    ck_assert_str_eq(arr("int4", "{1,NULL,3}"), "[1,null,3]");
+    ck_assert_str_eq(arr("int4", "{{1,2},{3,4}}"), "[[1,2],[3,4]]");
+    ck_assert_str_eq(arr("int4", "{{{1},{2}},{{3},{4}}}"), "[[[1],[2]],[[3],[4]]]");
+    ck_assert_str_eq(arr("int4", "[0:1]={7,8}"), "[7,8]");
+    ck_assert_str_eq(arr("text", "{a,\"b c\",\"q\\\"x\",\"back\\\\slash\",NULL,\"NULL\"}"),
+                     "[\"a\",\"b c\",\"q\\\"x\",\"back\\\\slash\",null,\"NULL\"]");
+    ck_assert_str_eq(arr("text", "{\"{braces}\",\"a,b\",\"\"}"), "[\"{braces}\",\"a,b\",\"\"]");
+    ck_assert_str_eq(arr("numeric", "{1.50,NaN}"), "[1.50,null]");
+    ck_assert_str_eq(arr("bool", "{t,f}"), "[true,false]");
+    ck_assert_str_eq(arr("timestamptz", "{\"2024-01-01 00:00:00+00\",infinity}"),
+                     "[\"2024-01-01T00:00:00+00:00\",\"9999-12-31T23:59:59.999999+00:00\"]");
+    ck_assert_str_eq(arr("jsonb", "{\"{\\\"a\\\": 1}\",NULL}"), "[{\"a\": 1},null]");
+    ck_assert_str_eq(arr("box", "{(1,1),(0,0);(2,2),(1,1)}"), "[\"(1,1),(0,0)\",\"(2,2),(1,1)\"]");
+    ck_assert_str_eq(arr("text", "{é,\"✓ x\"}"), "[\"é\",\"✓ x\"]");
+    ck_assert_int_eq(ctx.bad_values, 0);
+    ck_assert_str_eq(arr("int4", "{1,2"), "\"{1,2\"");
+    ck_assert_int_eq(ctx.bad_values, 1);
+}
+END_TEST
+
+START_TEST(schemas)
+{
+    ck_assert_str_eq(schema("int2", 'b', false, -1, false),
+                     "{\"type\":[\"integer\"],\"minimum\":-32768,\"maximum\":32767}");
+    ck_assert_str_eq(schema("int8", 'b', false, -1, true),
+                     "{\"type\":[\"null\",\"integer\"],\"minimum\":-9223372036854775808,"
+                     "\"maximum\":9223372036854775807}");
+    /* numeric(10,2): typmod = (10 << 16 | 2) + 4 */
+    ck_assert_str_eq(schema("numeric", 'b', false, ((10 << 16) | 2) + 4, true),
+                     "{\"type\":[\"null\",\"number\"],\"exclusiveMaximum\":true,\"maximum\":1e8,"
+                     "\"multipleOf\":1e-2,\"exclusiveMinimum\":true,\"minimum\":-1e8}");
+    ck_assert_str_eq(schema("numeric", 'b', false, -1, true), "{\"type\":[\"null\",\"number\"]}");
+    ck_assert_str_eq(schema("varchar", 'b', false, 24, true),
+                     "{\"type\":[\"null\",\"string\"],\"maxLength\":20}");
+    ck_assert_str_eq(schema("text", 'b', false, -1, true), "{\"type\":[\"null\",\"string\"]}");
+    ck_assert_str_eq(schema("timestamptz", 'b', false, -1, true),
+                     "{\"type\":[\"null\",\"string\"],\"format\":\"date-time\"}");
+    ck_assert_str_eq(schema("date", 'b', false, -1, false),
+                     "{\"type\":[\"string\"],\"format\":\"date-time\"}");
+    ck_assert_str_eq(schema("timetz", 'b', false, -1, true),
+                     "{\"type\":[\"null\",\"string\"],\"format\":\"time\"}");
+    ck_assert_str_eq(schema("jsonb", 'b', false, -1, true),
+                     "{\"type\":[\"null\",\"object\",\"array\"]}");
+    ck_assert_str_eq(schema("hstore", 'b', false, -1, true),
+                     "{\"type\":[\"null\",\"object\"],\"properties\":{}}");
+    ck_assert_str_eq(schema("bit", 'b', false, 1, true), "{\"type\":[\"null\",\"boolean\"]}");
+    ck_assert_str_eq(schema("bit", 'b', false, 8, true), "{\"type\":[\"null\",\"string\"]}");
+    ck_assert_str_eq(schema("interval", 'b', false, -1, true), "{\"type\":[\"null\",\"string\"]}");
+    ck_assert_str_eq(schema("mood", 'e', false, -1, true), "{\"type\":[\"null\",\"string\"]}");
+    ck_assert_str_eq(schema("int4", 'b', true, -1, true),
+                     "{\"type\":[\"null\",\"array\"],\"items\":{\"$ref\":\"#/definitions/"
+                     "sdc_recursive_integer_array\"}}");
+    ck_assert_str_eq(schema("timestamptz", 'b', true, -1, true),
+                     "{\"type\":[\"null\",\"array\"],\"items\":{\"$ref\":\"#/definitions/"
+                     "sdc_recursive_timestamp_array\"}}");
+}
+END_TEST
+
+START_TEST(no_allocation_per_value)
+{
+    /* after warm-up, converting many values keeps the same scratch buffers */
+    tm_type t;
+    tm_resolve(&t, "text", 'b', true, -1);
+    const char *v = "{\"a b\",\"c\\\"d\",NULL}";
+    tm_value(&ctx, &t, &out, v, strlen(v));
+    char *scratch = ctx.scratch.data;
+    for (int i = 0; i < 1000; i++) {
+        buf_reset(&out);
+        tm_value(&ctx, &t, &out, v, strlen(v));
+    }
+    ck_assert_ptr_eq(ctx.scratch.data, scratch);
+    ck_assert_str_eq(out.data, "[\"a b\",\"c\\\"d\",null]");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("typemap");
+    TCase *tc = tcase_create("values");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, integers);
+    tcase_add_test(tc, numerics_exact);
+    tcase_add_test(tc, floats);
+    tcase_add_test(tc, booleans_and_bits);
+    tcase_add_test(tc, strings);
+    tcase_add_test(tc, pipelinewise_dropped_types_are_strings);
+    tcase_add_test(tc, json_values);
+    tcase_add_test(tc, hstore_values);
+    tcase_add_test(tc, dates_and_times);
+    tcase_add_test(tc, arrays);
+    tcase_add_test(tc, schemas);
+    tcase_add_test(tc, no_allocation_per_value);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
