@@ -1,12 +1,1338 @@
-/* Placeholder until LOG_BASED replication lands: the interface is in sync_logical.h. */
+/*
+ * sync_logical: every selected LOG_BASED stream in one pass over one slot.
+ *
+ * The run:
+ *   1. names (slot, publication), a normal connection, the server checks
+ *      (wal_level, REPLICATION, wal2json allowed), the slot looked up;
+ *   2. pgoutput: the publication created or extended to the streams' tables;
+ *   3. streams without an lsn bookmark are copied inside the snapshot
+ *      exported by the slot's creation (a TEMPORARY slot when the main slot
+ *      already exists); their bookmark becomes the slot's consistent point;
+ *   4. START_REPLICATION at the smallest bookmark; the flush position
+ *      confirmed to the server is the smallest lsn of the INPUT state (what
+ *      the target committed), and never moves during the run;
+ *   5. each transaction's changes become RECORDs for the streams whose
+ *      bookmark it is not older than; STATE at transaction boundaries.
+ *
+ * LSN BOOKMARKS. A stream's "lsn" L means: every transaction whose commit
+ * record starts before L is in the output. After a transaction is written it
+ * is the end of its commit record (where a subscriber confirms and where
+ * pipelinewise's bookmark points), after the initial copy the slot's
+ * consistent point, and when the tables are idle the WAL position of the last
+ * keepalive. A transaction is applied to a stream iff its commit LSN >= L.
+ */
 #include "sync_logical.h"
 
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "change.h"
+#include "decode_pgoutput.h"
+#include "decode_wal2json.h"
+#include "discovery.h"
 #include "exit_codes.h"
+#include "json_writer.h"
 #include "log.h"
+#include "logical_slot.h"
+#include "lsn.h"
+#include "repl_stream.h"
+#include "state.h"
+#include "timefmt.h"
+
+#define DELETED_AT_SCHEMA "\"_sdc_deleted_at\":{\"type\":[\"null\",\"string\"],\"format\":\"date-time\"}"
+#define LSN_SCHEMA "\"_sdc_lsn\":{\"type\":[\"null\",\"string\"]}"
+#define XLOG_PAGE_HEADER_MAX 40 /* SizeOfXLogLongPHD */
+
+/* one column of a stream's table as this run knows it */
+typedef struct lcol {
+    tap_column col;    /* name and type (borrowed strings: catalog or a kept pgm_db) */
+    bool synced;       /* false: left out by the catalog */
+    int rb_index;      /* index in the record builder, -1 when not synced */
+    uint64_t wire_sig; /* the type as last seen on the wire, 0 before */
+    uint32_t stamp;    /* == the run's stamp when already written in the current record */
+} lcol;
+
+typedef struct lstream {
+    tap_stream *src;      /* borrowed: the catalog's stream */
+    tap_stream view;      /* src with columns = synced (what SCHEMA and RECORDs show) */
+    lcol *cols;           /* malloc'ed, ncols (all known columns, table order, new ones last) */
+    size_t ncols;
+    tap_column *synced;   /* malloc'ed: the view's columns */
+    const change_value **vals; /* malloc'ed, ncols: the values of the record being built */
+    record_builder rb;    /* owned */
+    bool rb_ready;
+    size_t hint;          /* where the next column lookup starts */
+    uint64_t lsn;         /* the bookmark */
+    uint64_t input_lsn;   /* the bookmark of the input state, 0 when none */
+    long long version;
+    bool need_copy;       /* no usable lsn bookmark: copied inside the exported snapshot */
+    bool need_schema;     /* SCHEMA due before the next RECORD */
+    bool warned_unknown;  /* a column we could not find was reported */
+    char tail_time[40];   /* the time_extracted in the builder's tail */
+    long long records;
+} lstream;
+
+/* a relation name -> stream index (or -1) */
+typedef struct relmap_entry {
+    char *key; /* malloc'ed "schema\x1ftable" */
+    int stream;
+} relmap_entry;
+
+typedef struct relmap {
+    relmap_entry *slots; /* malloc'ed, cap (power of two) */
+    size_t n, cap;
+} relmap;
+
+typedef struct sl_run {
+    tap_run *run;
+    lstream *streams; /* malloc'ed, n */
+    size_t n;
+    pg_conn *c;       /* normal connection: metadata, copies */
+    pg_conn *repl;    /* replication connection */
+    char slot[LOGICAL_NAME_MAX];
+    char publication[LOGICAL_NAME_MAX];
+    char plugin[64];
+    bool slot_exists;
+    bool has_partitions;
+    bool standby;
+    relmap names;
+    pgm_db *dbs;      /* malloc'ed: metadata loaded during the run (column names point into it) */
+    size_t ndbs;
+    wal2json_decoder *w2j;
+    pgoutput_decoder *pgo;
+    /* the transaction being read */
+    bool in_txn;
+    uint64_t txn_commit_lsn;
+    int64_t txn_commit_time;
+    char deleted_at[64]; /* "\"<RFC 3339 commit time>\"" */
+    char extracted[40];  /* time_extracted of the transaction's records */
+    uint64_t processed;  /* every transaction committed before this is written */
+    long long changes_since_state;
+    uint32_t stamp;
+    buf scratch;
+    long long txns, records;
+} sl_run;
+
+/* ---- relation name map ---- */
+
+static uint64_t fnv(const char *s, size_t n, uint64_t h)
+{
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= UINT64_C(1099511628211);
+    }
+    return h;
+}
+
+static uint64_t relkey_hash(const char *schema, const char *table)
+{
+    uint64_t h = fnv(schema, strlen(schema), UINT64_C(14695981039346656037));
+    h = fnv("\x1f", 1, h);
+    return fnv(table, strlen(table), h);
+}
+
+static bool relkey_eq(const char *key, const char *schema, const char *table)
+{
+    size_t ls = strlen(schema);
+    return strncmp(key, schema, ls) == 0 && key[ls] == '\x1f' && strcmp(key + ls + 1, table) == 0;
+}
+
+static relmap_entry *relmap_find(const relmap *m, const char *schema, const char *table)
+{
+    if (!m->cap)
+        return NULL;
+    for (size_t i = relkey_hash(schema, table) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        if (!m->slots[i].key)
+            return NULL;
+        if (relkey_eq(m->slots[i].key, schema, table))
+            return &m->slots[i];
+    }
+}
+
+static bool relmap_put(relmap *m, const char *schema, const char *table, int stream)
+{
+    relmap_entry *e = relmap_find(m, schema, table);
+    if (e) {
+        e->stream = stream;
+        return true;
+    }
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        relmap_entry *fresh = calloc(cap, sizeof(*fresh));
+        if (!fresh)
+            return false;
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->slots[i].key)
+                continue;
+            const char *k = m->slots[i].key;
+            size_t ls = strcspn(k, "\x1f");
+            uint64_t h = fnv(k, ls, UINT64_C(14695981039346656037));
+            h = fnv("\x1f", 1, h);
+            h = fnv(k + ls + 1, strlen(k + ls + 1), h);
+            size_t j = h & (cap - 1);
+            while (fresh[j].key)
+                j = (j + 1) & (cap - 1);
+            fresh[j] = m->slots[i];
+        }
+        free(m->slots);
+        m->slots = fresh;
+        m->cap = cap;
+    }
+    size_t ls = strlen(schema), lt = strlen(table);
+    char *key = malloc(ls + lt + 2);
+    if (!key)
+        return false;
+    memcpy(key, schema, ls);
+    key[ls] = '\x1f';
+    memcpy(key + ls + 1, table, lt + 1);
+    size_t i = relkey_hash(schema, table) & (m->cap - 1);
+    while (m->slots[i].key)
+        i = (i + 1) & (m->cap - 1);
+    m->slots[i].key = key;
+    m->slots[i].stream = stream;
+    m->n++;
+    return true;
+}
+
+static void relmap_term(relmap *m)
+{
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->slots[i].key);
+    free(m->slots);
+    memset(m, 0, sizeof(*m));
+}
+
+/* ---- failures ---- */
+
+static bool fail(sl_run *L, int code)
+{
+    return tap_fail(L->run, code);
+}
+
+/* ---- stream columns, view and builder ---- */
+
+static bool rebuild_view(sl_run *L, lstream *ls)
+{
+    free(ls->synced);
+    free(ls->vals);
+    ls->synced = calloc(ls->ncols ? ls->ncols : 1, sizeof(*ls->synced));
+    ls->vals = calloc(ls->ncols ? ls->ncols : 1, sizeof(*ls->vals));
+    if (!ls->synced || !ls->vals) {
+        log_error("out of memory");
+        return fail(L, EXIT_INTERNAL);
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < ls->ncols; i++) {
+        if (ls->cols[i].synced) {
+            ls->cols[i].rb_index = (int)k;
+            ls->synced[k++] = ls->cols[i].col;
+        } else {
+            ls->cols[i].rb_index = -1;
+        }
+    }
+    ls->view = *ls->src;
+    ls->view.columns = ls->synced;
+    ls->view.ncolumns = k;
+    if (ls->rb_ready)
+        rb_term(&ls->rb);
+    ls->rb_ready = false;
+    if (!tap_stream_builder(L->run, &ls->view, &ls->rb))
+        return false;
+    ls->rb_ready = true;
+    ls->tail_time[0] = '\0';
+    rb_set_version(&ls->rb, ls->version, NULL);
+    return true;
+}
+
+static bool init_stream(sl_run *L, lstream *ls, tap_stream *s)
+{
+    ls->src = s;
+    const pgm_table *t = s->table;
+    size_t total = t ? t->ncols : s->ncolumns;
+    ls->cols = calloc(total ? total : 1, sizeof(*ls->cols));
+    if (!ls->cols) {
+        log_error("out of memory");
+        return fail(L, EXIT_INTERNAL);
+    }
+    if (t) {
+        /* every column of the table; the catalog's selection decides which are synced */
+        for (size_t i = 0; i < t->ncols; i++) {
+            lcol *lc = &ls->cols[ls->ncols++];
+            lc->col.name = t->cols[i].name;
+            lc->col.sql_type = t->cols[i].sql_type;
+            lc->col.is_pk = t->cols[i].is_pk;
+            lc->col.type = t->cols[i].type;
+            lc->synced = false;
+            for (size_t j = 0; j < s->ncolumns; j++) {
+                if (strcmp(s->columns[j].name, lc->col.name) == 0) {
+                    lc->col = s->columns[j];
+                    lc->synced = true;
+                    break;
+                }
+            }
+        }
+    } else {
+        for (size_t i = 0; i < s->ncolumns; i++) {
+            ls->cols[ls->ncols].col = s->columns[i];
+            ls->cols[ls->ncols++].synced = true;
+        }
+    }
+    return rebuild_view(L, ls);
+}
+
+static lcol *find_col(lstream *ls, const char *name)
+{
+    size_t n = ls->ncols;
+    if (!n)
+        return NULL;
+    size_t h = ls->hint < n ? ls->hint : 0;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = h + k < n ? h + k : h + k - n;
+        if (strcmp(ls->cols[i].col.name, name) == 0) {
+            ls->hint = i + 1;
+            return &ls->cols[i];
+        }
+    }
+    return NULL;
+}
+
+static bool same_type(const tm_type *a, const tm_type *b)
+{
+    return a->kind == b->kind && a->elem_kind == b->elem_kind && a->family == b->family &&
+           a->typmod == b->typmod && a->delim == b->delim &&
+           ((!a->typname && !b->typname) || (a->typname && b->typname && strcmp(a->typname, b->typname) == 0));
+}
+
+/*
+ * reload_columns: read the table's columns from the database again (after a
+ * new column or a type change arrived on the wire): new columns are synced,
+ * types are refreshed, and a SCHEMA is due when anything the schema shows
+ * changed. The metadata is kept for the run (the names point into it).
+ */
+static bool reload_columns(sl_run *L, lstream *ls)
+{
+    pgm_db *dbs = realloc(L->dbs, (L->ndbs + 1) * sizeof(*dbs));
+    if (!dbs) {
+        log_error("out of memory");
+        return fail(L, EXIT_INTERNAL);
+    }
+    L->dbs = dbs;
+    pgm_db *db = &L->dbs[L->ndbs];
+    memset(db, 0, sizeof(*db));
+    const char *sch = ls->src->schema_name, *tab = ls->src->table_name;
+    if (!pgm_load(L->c, NULL, 0, &sch, &tab, 1, db)) {
+        pgm_term(db);
+        return fail(L, EXIT_SOURCE_DB);
+    }
+    L->ndbs++;
+    const pgm_table *t = pgm_find(db, sch, tab);
+    if (!t) {
+        log_warn("stream \"%s\": the table is gone from the database; its later changes are "
+                 "still read from the WAL",
+                 ls->src->tap_stream_id);
+        return true;
+    }
+    bool changed = false;
+    for (size_t i = 0; i < t->ncols; i++) {
+        const pgm_column *pc = &t->cols[i];
+        lcol *lc = NULL;
+        for (size_t j = 0; j < ls->ncols; j++)
+            if (strcmp(ls->cols[j].col.name, pc->name) == 0)
+                lc = &ls->cols[j];
+        if (!lc) {
+            lcol *grown = realloc(ls->cols, (ls->ncols + 1) * sizeof(*grown));
+            if (!grown) {
+                log_error("out of memory");
+                return fail(L, EXIT_INTERNAL);
+            }
+            ls->cols = grown;
+            lc = &ls->cols[ls->ncols++];
+            memset(lc, 0, sizeof(*lc));
+            lc->col.name = pc->name;
+            lc->col.sql_type = pc->sql_type;
+            lc->col.is_pk = pc->is_pk;
+            lc->col.type = pc->type;
+            lc->synced = true;
+            changed = true;
+            log_info("stream \"%s\": new column \"%s\" (%s)", ls->src->tap_stream_id, pc->name,
+                     pc->sql_type);
+            continue;
+        }
+        if (!same_type(&lc->col.type, &pc->type)) {
+            if (lc->synced) {
+                changed = true;
+                log_info("stream \"%s\": column \"%s\" is now %s", ls->src->tap_stream_id,
+                         pc->name, pc->sql_type);
+            }
+            lc->col.type = pc->type;
+            lc->col.sql_type = pc->sql_type;
+        }
+    }
+    if (changed) {
+        ls->need_schema = true;
+        return rebuild_view(L, ls);
+    }
+    return true;
+}
+
+/* a type signature of a wire column: oid, type name and typmod */
+static uint64_t wire_sig(const change_column *c)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+    h = fnv((const char *)&c->type_oid, sizeof(c->type_oid), h);
+    h = fnv((const char *)&c->typmod, sizeof(c->typmod), h);
+    if (c->type_name)
+        h = fnv(c->type_name, strlen(c->type_name), h);
+    return h | 1; /* never 0 */
+}
+
+/*
+ * check_wire_columns: the columns of a relation or a wal2json row against
+ * what the stream knows; a column never seen or a changed type reloads the
+ * table's columns.
+ */
+static bool check_wire_columns(sl_run *L, lstream *ls, const change_column *cols, int n)
+{
+    bool reload = false;
+    for (int i = 0; i < n; i++) {
+        lcol *lc = find_col(ls, cols[i].name);
+        uint64_t sig = wire_sig(&cols[i]);
+        if (!lc || (lc->wire_sig && lc->wire_sig != sig))
+            reload = true;
+        if (lc)
+            lc->wire_sig = sig;
+    }
+    if (!reload)
+        return true;
+    if (!reload_columns(L, ls))
+        return false;
+    for (int i = 0; i < n; i++) {
+        lcol *lc = find_col(ls, cols[i].name);
+        if (lc) {
+            lc->wire_sig = wire_sig(&cols[i]);
+        } else if (!ls->warned_unknown) {
+            ls->warned_unknown = true;
+            log_warn("stream \"%s\": column \"%s\" of the change is not in the table any more "
+                     "(dropped since): its values are left out",
+                     ls->src->tap_stream_id, cols[i].name);
+        }
+    }
+    return true;
+}
+
+/* ---- messages ---- */
+
+static bool emit_schema(sl_run *L, lstream *ls)
+{
+    const char *extra = L->run->cfg->debug_lsn ? DELETED_AT_SCHEMA "," LSN_SCHEMA : DELETED_AT_SCHEMA;
+    if (!tap_emit_schema(L->run, &ls->view, "lsn", extra))
+        return false;
+    ls->need_schema = false;
+    return true;
+}
+
+static void set_bookmarks(sl_run *L)
+{
+    for (size_t i = 0; i < L->n; i++) {
+        lstream *ls = &L->streams[i];
+        if (L->processed > ls->lsn)
+            ls->lsn = L->processed;
+        cJSON *bm = state_bookmark(L->run->state, ls->src->tap_stream_id);
+        if (!bm)
+            continue;
+        bm_set_int(bm, "lsn", (long long)ls->lsn);
+        bm_set_int(bm, "version", ls->version);
+    }
+}
+
+static bool emit_state(sl_run *L)
+{
+    set_bookmarks(L);
+    L->changes_since_state = 0;
+    return tap_emit_state(L->run);
+}
+
+/* the tail (version, time_extracted) of a stream's records for this transaction */
+static void stream_tail(sl_run *L, lstream *ls)
+{
+    if (strcmp(ls->tail_time, L->extracted) != 0) {
+        rb_set_version(&ls->rb, ls->version, L->extracted);
+        snprintf(ls->tail_time, sizeof(ls->tail_time), "%s", L->extracted);
+    }
+}
+
+static void put_value(record_builder *rb, int idx, const change_value *v)
+{
+    if (v->kind == CHANGE_VALUE_NULL)
+        rb_null(rb, (size_t)idx);
+    else
+        rb_value(rb, (size_t)idx, v->text, v->len);
+}
+
+static bool end_record(sl_run *L, lstream *ls, uint64_t wal_start)
+{
+    if (L->run->cfg->debug_lsn) {
+        char num[32];
+        int n = snprintf(num, sizeof(num), "\"%" PRIu64 "\"", wal_start);
+        rb_raw(&ls->rb, "_sdc_lsn", num, (size_t)n);
+    }
+    rb_end(&ls->rb);
+    if (!sw_end_line(L->run->w))
+        return fail(L, EXIT_OUTPUT);
+    ls->records++;
+    L->records++;
+    L->run->records++;
+    L->changes_since_state++;
+    return true;
+}
+
+/*
+ * write_row: a RECORD of an inserted or updated row. Unchanged TOAST values
+ * are left out, or taken from the old row when the change carries it
+ * (REPLICA IDENTITY FULL).
+ */
+static bool write_row(sl_run *L, lstream *ls, const change *c, uint64_t wal_start)
+{
+    if (ls->need_schema && !emit_schema(L, ls))
+        return false;
+    stream_tail(L, ls);
+    uint32_t stamp = ++L->stamp;
+    const change_tuple *t = &c->new_tuple;
+    for (int i = 0; i < t->nvalues; i++) {
+        lcol *lc = find_col(ls, t->columns[i].name);
+        if (!lc || lc->rb_index < 0)
+            continue;
+        ls->vals[lc - ls->cols] = &t->values[i];
+        lc->stamp = stamp;
+    }
+    if (c->old_kind == 'O') {
+        /*
+         * REPLICA IDENTITY FULL: the old row fills what the new one did not
+         * send (pgoutput marks it unchanged, wal2json leaves it out)
+         */
+        const change_tuple *old = &c->old_tuple;
+        for (int i = 0; i < old->nvalues; i++) {
+            lcol *lc = find_col(ls, old->columns[i].name);
+            if (!lc || lc->rb_index < 0 || old->values[i].kind == CHANGE_VALUE_UNCHANGED)
+                continue;
+            size_t k = (size_t)(lc - ls->cols);
+            if (lc->stamp == stamp && ls->vals[k]->kind != CHANGE_VALUE_UNCHANGED)
+                continue;
+            ls->vals[k] = &old->values[i];
+            lc->stamp = stamp;
+        }
+    }
+    /* in table order, whichever way the values came */
+    record_builder *rb = &ls->rb;
+    rb_begin(rb, sw_buf(L->run->w));
+    for (size_t k = 0; k < ls->ncols; k++) {
+        const lcol *lc = &ls->cols[k];
+        if (lc->stamp != stamp || ls->vals[k]->kind == CHANGE_VALUE_UNCHANGED)
+            continue; /* missing is not null: the target keeps what it has */
+        put_value(rb, lc->rb_index, ls->vals[k]);
+    }
+    rb_raw(rb, "_sdc_deleted_at", "null", 4);
+    return end_record(L, ls, wal_start);
+}
+
+/*
+ * write_delete: a RECORD of a deleted row: its key (the stream's key
+ * properties; every identity column when it has none) and _sdc_deleted_at =
+ * the commit time.
+ */
+static bool write_delete(sl_run *L, lstream *ls, const change_tuple *old, uint64_t wal_start)
+{
+    if (ls->need_schema && !emit_schema(L, ls))
+        return false;
+    stream_tail(L, ls);
+    record_builder *rb = &ls->rb;
+    rb_begin(rb, sw_buf(L->run->w));
+    size_t nkeys = ls->src->nkeys;
+    for (int i = 0; i < old->nvalues; i++) {
+        const char *name = old->columns[i].name;
+        if (old->values[i].kind == CHANGE_VALUE_UNCHANGED)
+            continue;
+        if (nkeys) {
+            bool is_key = false;
+            for (size_t k = 0; k < nkeys && !is_key; k++)
+                is_key = strcmp(ls->src->key_properties[k], name) == 0;
+            if (!is_key)
+                continue;
+        }
+        lcol *lc = find_col(ls, name);
+        if (!lc || lc->rb_index < 0)
+            continue;
+        put_value(rb, lc->rb_index, &old->values[i]);
+    }
+    rb_raw(rb, "_sdc_deleted_at", L->deleted_at, strlen(L->deleted_at));
+    return end_record(L, ls, wal_start);
+}
+
+/* did an update change the stream's key? (only knowable when the old key was sent) */
+static bool key_changed(const lstream *ls, const change *c)
+{
+    if (!c->old_kind || !ls->src->nkeys)
+        return false;
+    for (size_t k = 0; k < ls->src->nkeys; k++) {
+        const char *name = ls->src->key_properties[k];
+        const change_value *o = change_find_value(&c->old_tuple, name);
+        const change_value *n = change_find_value(&c->new_tuple, name);
+        if (!o || !n || o->kind == CHANGE_VALUE_UNCHANGED || n->kind == CHANGE_VALUE_UNCHANGED)
+            continue;
+        if (o->kind != n->kind || o->len != n->len ||
+            (o->kind == CHANGE_VALUE_TEXT && memcmp(o->text, n->text, o->len) != 0))
+            return true;
+    }
+    return false;
+}
+
+/* ---- relations -> streams ---- */
+
+/* a relation not in the map: a partition of a partitioned stream? (cached either way) */
+static int resolve_relation(sl_run *L, const char *schema, const char *table)
+{
+    relmap_entry *e = relmap_find(&L->names, schema, table);
+    if (e)
+        return e->stream;
+    int stream = -1;
+    if (L->has_partitions) {
+        const char *params[2] = {schema, table};
+        PGresult *res = pgc_query(L->c,
+                                  "SELECT rn.nspname, r.relname FROM pg_class c "
+                                  "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                  "JOIN pg_class r ON r.oid = pg_partition_root(c.oid) "
+                                  "JOIN pg_namespace rn ON rn.oid = r.relnamespace "
+                                  "WHERE n.nspname = $1 AND c.relname = $2",
+                                  2, params);
+        if (res && PQntuples(res) == 1) {
+            relmap_entry *root = relmap_find(&L->names, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+            if (root)
+                stream = root->stream;
+        }
+        PQclear(res);
+    }
+    relmap_put(&L->names, schema, table, stream);
+    return stream;
+}
+
+/* is this transaction's change to be written for stream ls? */
+static bool applies(const sl_run *L, const lstream *ls)
+{
+    return L->txn_commit_lsn >= ls->lsn;
+}
+
+/* ---- the change dispatcher ---- */
+
+static bool on_begin(sl_run *L, const change *c)
+{
+    L->in_txn = true;
+    L->txn_commit_lsn = c->commit_lsn;
+    L->txn_commit_time = c->commit_time;
+    char text[CHANGE_TIME_TEXT_MAX];
+    size_t n = change_time_text(c->commit_time == CHANGE_TIME_UNKNOWN ? timefmt_now_ms() * 1000
+                                                                      : c->commit_time,
+                                text);
+    buf_reset(&L->scratch);
+    buf_putc(&L->scratch, '"');
+    int inf;
+    if (!timefmt_timestamp(&L->scratch, text, n, &inf))
+        buf_appends(&L->scratch, text);
+    buf_putc(&L->scratch, '"');
+    snprintf(L->deleted_at, sizeof(L->deleted_at), "%s", L->scratch.data);
+    timefmt_now_rfc3339(L->extracted, sizeof(L->extracted));
+    return true;
+}
+
+static bool on_commit(sl_run *L, const change *c)
+{
+    L->in_txn = false;
+    L->txns++;
+    uint64_t end = c->end_lsn ? c->end_lsn : c->commit_lsn + 1;
+    if (end > L->processed)
+        L->processed = end;
+    if (L->changes_since_state >= L->run->cfg->itersize)
+        return emit_state(L);
+    return true;
+}
+
+static bool on_row_change(sl_run *L, const change *c, uint64_t wal_start)
+{
+    int si = resolve_relation(L, c->rel->schema, c->rel->table);
+    if (si < 0)
+        return true;
+    lstream *ls = &L->streams[si];
+    if (!applies(L, ls))
+        return true;
+    if (L->w2j) {
+        /* wal2json describes the columns in every row: new columns and type changes show here */
+        const change_tuple *t = c->kind == CHANGE_DELETE ? &c->old_tuple : &c->new_tuple;
+        if (!check_wire_columns(L, ls, t->columns, t->nvalues))
+            return false;
+    }
+    switch (c->kind) {
+    case CHANGE_INSERT:
+        return write_row(L, ls, c, wal_start);
+    case CHANGE_UPDATE:
+        if (key_changed(ls, c) && !write_delete(L, ls, &c->old_tuple, wal_start))
+            return false;
+        return write_row(L, ls, c, wal_start);
+    case CHANGE_DELETE:
+        if (!c->old_tuple.nvalues) {
+            log_warn("stream \"%s\": a delete without its key was skipped (the table has no "
+                     "replica identity)",
+                     ls->src->tap_stream_id);
+            return true;
+        }
+        return write_delete(L, ls, &c->old_tuple, wal_start);
+    default:
+        return true;
+    }
+}
+
+static bool on_truncate(sl_run *L, const change *c)
+{
+    for (int i = 0; i < c->nrelations; i++) {
+        int si = resolve_relation(L, c->relations[i]->schema, c->relations[i]->table);
+        if (si < 0)
+            continue;
+        lstream *ls = &L->streams[si];
+        if (!applies(L, ls))
+            continue;
+        /* a new table version: ACTIVATE_VERSION makes the target drop the older rows */
+        long long v = timefmt_now_ms();
+        if (v <= ls->version)
+            v = ls->version + 1;
+        ls->version = v;
+        ls->tail_time[0] = '\0';
+        log_info("stream \"%s\": TRUNCATE, new table version %lld", ls->src->tap_stream_id, v);
+        if (ls->need_schema && !emit_schema(L, ls))
+            return false;
+        if (!tap_emit_activate_version(L->run, &ls->view, v))
+            return false;
+        L->changes_since_state++;
+    }
+    return true;
+}
+
+static bool on_relation(sl_run *L, const change *c)
+{
+    int si = resolve_relation(L, c->rel->schema, c->rel->table);
+    if (si < 0)
+        return true;
+    return check_wire_columns(L, &L->streams[si], c->rel->columns, c->rel->ncolumns);
+}
+
+static bool on_message(sl_run *L, char *msg, size_t len, uint64_t wal_start)
+{
+    change c;
+    bool ok = L->w2j ? wal2json_decode(L->w2j, msg, len, &c)
+                     : pgoutput_decode(L->pgo, msg, len, &c);
+    if (!ok) {
+        char at[LSN_TEXT_MAX];
+        lsn_format(wal_start, at);
+        log_error("could not decode the %s message at %s", L->plugin, at);
+        return fail(L, EXIT_SOURCE_DB);
+    }
+    switch (c.kind) {
+    case CHANGE_BEGIN:
+        return on_begin(L, &c);
+    case CHANGE_COMMIT:
+        return on_commit(L, &c);
+    case CHANGE_INSERT:
+    case CHANGE_UPDATE:
+    case CHANGE_DELETE:
+        return on_row_change(L, &c, wal_start);
+    case CHANGE_TRUNCATE:
+        return on_truncate(L, &c);
+    case CHANGE_RELATION:
+        return on_relation(L, &c);
+    default:
+        return true;
+    }
+}
+
+/* ---- setup ---- */
+
+static long long new_version(void)
+{
+    return timefmt_now_ms();
+}
+
+/* an lsn bookmark as found in a state: a number, a "X/Y" text or a decimal text */
+static bool bookmark_lsn(const cJSON *v, uint64_t *out)
+{
+    if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble < 9.0e15) {
+        *out = (uint64_t)v->valuedouble;
+        return true;
+    }
+    if (!cJSON_IsString(v))
+        return false;
+    if (lsn_parse(v->valuestring, out) && *out)
+        return true;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long u = strtoull(v->valuestring, &end, 10);
+    if (errno || !end || *end || !u)
+        return false;
+    *out = u;
+    return true;
+}
+
+static bool read_bookmarks(sl_run *L)
+{
+    for (size_t i = 0; i < L->n; i++) {
+        lstream *ls = &L->streams[i];
+        const char *id = ls->src->tap_stream_id;
+        const cJSON *lsn = state_get(L->run->state, id, "lsn");
+        ls->need_copy = !lsn || !bookmark_lsn(lsn, &ls->lsn);
+        if (lsn && ls->need_copy)
+            log_warn("stream \"%s\": the lsn bookmark of the state is not an LSN: the table "
+                     "is copied again",
+                     id);
+        /* what the target committed: the input state's bookmark, when it is still ours */
+        uint64_t in;
+        const cJSON *in_lsn = state_get(L->run->input_state, id, "lsn");
+        if (!ls->need_copy && in_lsn && bookmark_lsn(in_lsn, &in) && in == ls->lsn)
+            ls->input_lsn = in;
+        long long v;
+        const cJSON *bm = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(L->run->state, "bookmarks"), id);
+        ls->version = bm_get_int(bm, "version", &v) && v > 0 ? v : -1;
+    }
+    return true;
+}
+
+static bool build_name_map(sl_run *L)
+{
+    for (size_t i = 0; i < L->n; i++) {
+        tap_stream *s = L->streams[i].src;
+        if (!relmap_put(&L->names, s->schema_name, s->table_name, (int)i)) {
+            log_error("out of memory");
+            return fail(L, EXIT_INTERNAL);
+        }
+        if (s->table && s->table->relkind == 'p')
+            L->has_partitions = true;
+    }
+    if (!L->has_partitions)
+        return true;
+    /* the current partitions of partitioned streams (later ones are resolved when seen) */
+    for (size_t i = 0; i < L->n; i++) {
+        tap_stream *s = L->streams[i].src;
+        if (!s->table || s->table->relkind != 'p')
+            continue;
+        const char *params[2] = {s->schema_name, s->table_name};
+        PGresult *res = pgc_query(L->c,
+                                  "SELECT n.nspname, c.relname FROM pg_partition_tree("
+                                  "(SELECT c2.oid FROM pg_class c2 JOIN pg_namespace n2 ON n2.oid "
+                                  "= c2.relnamespace WHERE n2.nspname = $1 AND c2.relname = $2)) t "
+                                  "JOIN pg_class c ON c.oid = t.relid "
+                                  "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.isleaf "
+                                  "OR t.isleaf",
+                                  2, params);
+        if (!res)
+            return fail(L, EXIT_SOURCE_DB);
+        for (int r = 0; r < PQntuples(res); r++)
+            relmap_put(&L->names, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1), (int)i);
+        PQclear(res);
+    }
+    return true;
+}
+
+/* the add-tables list of wal2json: the streams, their partitions' schemas as wildcards */
+static void wal2json_tables(sl_run *L, buf *out)
+{
+    bool first = true;
+    for (size_t i = 0; i < L->names.cap; i++) {
+        const relmap_entry *e = &L->names.slots[i];
+        if (!e->key || e->stream < 0)
+            continue;
+        size_t ls = strcspn(e->key, "\x1f");
+        char schema[256];
+        snprintf(schema, sizeof(schema), "%.*s", (int)ls, e->key);
+        if (!first)
+            buf_putc(out, ',');
+        first = false;
+        if (L->streams[e->stream].src->table && L->streams[e->stream].src->table->relkind == 'p') {
+            /* partitions created during the run must not be missed: their whole schema */
+            wal2json_table_pattern(out, schema, "");
+            buf_putc(out, '*');
+        } else {
+            wal2json_table_pattern(out, schema, e->key + ls + 1);
+        }
+    }
+}
+
+/* the initial copy of the streams that need one, inside snapshot */
+static bool copy_streams(sl_run *L, const char *snapshot, uint64_t consistent_point)
+{
+    bool ok = true;
+    buf sql = BUF_INIT;
+    buf_append_lit(&sql, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION "
+                         "SNAPSHOT ");
+    pg_quote_literal(&sql, snapshot);
+    if (!pgc_exec(L->c, sql.data)) {
+        buf_term(&sql);
+        return fail(L, EXIT_SOURCE_DB);
+    }
+    for (size_t i = 0; i < L->n && ok; i++) {
+        lstream *ls = &L->streams[i];
+        if (!ls->need_copy)
+            continue;
+        bool first_version = ls->version < 0;
+        ls->version = new_version();
+        if (i > 0 && ls->version <= L->streams[i - 1].version)
+            ls->version = L->streams[i - 1].version + 1;
+        rb_set_version(&ls->rb, ls->version, NULL);
+        log_info("stream \"%s\": initial copy inside the snapshot of the slot", ls->src->tap_stream_id);
+        double t0 = timefmt_monotonic();
+        if (first_version && !tap_emit_activate_version(L->run, &ls->view, ls->version)) {
+            ok = false;
+            break;
+        }
+        char now[40];
+        timefmt_now_rfc3339(now, sizeof(now));
+        rb_set_version(&ls->rb, ls->version, now);
+        ls->tail_time[0] = '\0';
+        buf_reset(&sql);
+        buf_append_lit(&sql, "COPY (SELECT ");
+        tap_select_list(&sql, &ls->view);
+        buf_append_lit(&sql, " FROM ");
+        tap_quoted_table(&sql, &ls->view);
+        buf_append_lit(&sql, ") TO STDOUT");
+        long long rows = 0;
+        ok = tap_copy_rows(L->run, L->c, sql.data, &ls->view, &ls->rb, NULL, NULL, &rows);
+        tap_log_counters(L->run, ls->src->tap_stream_id);
+        if (!ok)
+            break;
+        if (!tap_emit_activate_version(L->run, &ls->view, ls->version)) {
+            ok = false;
+            break;
+        }
+        ls->lsn = consistent_point;
+        ls->need_copy = false;
+        ls->records += rows;
+        cJSON *bm = state_bookmark(L->run->state, ls->src->tap_stream_id);
+        if (bm) {
+            bm_set_int(bm, "lsn", (long long)ls->lsn);
+            bm_set_int(bm, "version", ls->version);
+            bm_remove(bm, "xmin");
+        }
+        ok = tap_emit_state(L->run);
+        log_metric_counter("record_count", rows, ls->src->tap_stream_id);
+        log_metric_timer("copy_duration", timefmt_monotonic() - t0, ls->src->tap_stream_id);
+    }
+    if (!pgc_exec(L->c, ok ? "COMMIT" : "ROLLBACK") && ok)
+        ok = fail(L, EXIT_SOURCE_DB);
+    buf_term(&sql);
+    return ok;
+}
+
+/* a replication connection with the session settings the value texts rely on */
+static pg_conn *repl_connect(sl_run *L)
+{
+    pgc_options o = {0};
+    o.application_name = "tap-postgres";
+    o.attempts = 3;
+    o.replication = true;
+    pg_conn *r = pgc_connect(L->run->cfg->root, &o);
+    if (!r) {
+        fail(L, EXIT_SOURCE_DB);
+        return NULL;
+    }
+    buf sql = BUF_INIT;
+    buf_appendf(&sql,
+                "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET IntervalStyle = 'iso_8601'; "
+                "SET extra_float_digits = 3; SET bytea_output = 'hex'; "
+                "SET wal_sender_timeout = %lld",
+                L->run->cfg->wal_sender_timeout > 0 ? L->run->cfg->wal_sender_timeout : 0LL);
+    bool ok = pgc_exec(r, sql.data);
+    buf_term(&sql);
+    if (!ok) {
+        logical_explain_failure(r, L->plugin);
+        pgc_destroy(r);
+        fail(L, EXIT_SOURCE_DB);
+        return NULL;
+    }
+    return r;
+}
+
+/* ---- the stream loop ---- */
+
+typedef enum stop_reason {
+    STOP_NONE = 0,
+    STOP_END_LSN,
+    STOP_MAX_RUN,
+    STOP_POLL,
+    STOP_SIGNAL,
+} stop_reason;
+
+static bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_lsn)
+{
+    const tap_config *cfg = L->run->cfg;
+    buf opts = BUF_INIT;
+    bool numeric_as_string = true;
+    repl_stream rs;
+    bool started = false;
+    for (int attempt = 0; attempt < 2 && !started; attempt++) {
+        buf_reset(&opts);
+        if (L->w2j) {
+            buf tables = BUF_INIT;
+            wal2json_tables(L, &tables);
+            wal2json_start_options(&opts, tables.data, numeric_as_string);
+            buf_term(&tables);
+        } else {
+            pgoutput_start_options(&opts, L->publication);
+        }
+        int interval = 10000;
+        if (cfg->wal_sender_timeout > 0 && cfg->wal_sender_timeout / 3 < interval)
+            interval = (int)(cfg->wal_sender_timeout / 3 > 100 ? cfg->wal_sender_timeout / 3 : 100);
+        if (!L->repl && !(L->repl = repl_connect(L)))
+            break;
+        bool probe = L->w2j && numeric_as_string;
+        started = repl_start(&rs, L->repl, L->slot, start, opts.data, interval,
+                             &tap_stop_requested, probe);
+        if (!started && probe &&
+            strstr(PQerrorMessage(L->repl->conn), "numeric-data-types-as-string")) {
+            /* wal2json before 2.6 does not know this option: values stay exact anyway */
+            log_info("wal2json has no numeric-data-types-as-string (before 2.6): NaN and Infinity "
+                     "of number types arrive as null");
+            numeric_as_string = false;
+            pgc_destroy(L->repl);
+            L->repl = NULL;
+            continue;
+        }
+        if (!started && probe) {
+            /* the probe failed for another reason: say it as repl_start would have */
+            const char *m = PQerrorMessage(L->repl->conn);
+            char at[LSN_TEXT_MAX];
+            lsn_format(start, at);
+            log_error("could not start logical replication on slot \"%s\" at %s: %.*s", L->slot,
+                      at, (int)strcspn(m, "\n"), m);
+        }
+        if (!started)
+            logical_explain_failure(L->repl, L->plugin);
+    }
+    buf_term(&opts);
+    if (!started)
+        return fail(L, EXIT_SOURCE_DB);
+
+    /* confirm what the input state proves, once, and never more */
+    repl_confirm(&rs, confirm);
+    if (!repl_send_status(&rs, false)) {
+        repl_term(&rs);
+        return fail(L, EXIT_SOURCE_DB);
+    }
+
+    double t_start = timefmt_monotonic();
+    double run_deadline = cfg->max_run_seconds > 0 ? t_start + (double)cfg->max_run_seconds : -1;
+    double poll_seconds = cfg->logical_poll_total_seconds > 0 ? (double)cfg->logical_poll_total_seconds : 10800;
+    double last_data = t_start;
+    stop_reason why = STOP_NONE;
+    bool ok = true;
+    char *msg;
+    size_t len;
+    uint64_t wal_start;
+    L->processed = start;
+    while (ok) {
+        if (!L->in_txn) {
+            double now = timefmt_monotonic();
+            if (tap_stop_requested)
+                why = STOP_SIGNAL;
+            /*
+             * The insert position may point past the page header that follows
+             * the last record, which decoding never reports: a page header's
+             * worth of slack (stopping a little early only defers a change to
+             * the next run, it never loses one).
+             */
+            else if (cfg->break_at_end_lsn && L->processed + XLOG_PAGE_HEADER_MAX >= end_lsn)
+                why = STOP_END_LSN;
+            else if (run_deadline >= 0 && now >= run_deadline)
+                why = STOP_MAX_RUN;
+            else if (now - last_data >= poll_seconds)
+                why = STOP_POLL;
+            if (why)
+                break;
+        }
+        double deadline = last_data + poll_seconds;
+        if (run_deadline >= 0 && run_deadline < deadline)
+            deadline = run_deadline;
+        /* inside a transaction a signal waits for its end: no wake-up, no deadline */
+        rs.wake = L->in_txn ? NULL : &tap_stop_requested;
+        repl_result r = repl_next(&rs, L->in_txn ? -1 : deadline, &msg, &len, &wal_start);
+        switch (r) {
+        case REPL_DATA:
+            last_data = timefmt_monotonic();
+            ok = on_message(L, msg, len, wal_start);
+            break;
+        case REPL_KEEPALIVE:
+        case REPL_TIMEOUT:
+            /* every transaction that committed before the server's position was sent */
+            if (r == REPL_KEEPALIVE && !L->in_txn && rs.server_wal_end > L->processed)
+                L->processed = rs.server_wal_end;
+            /* idle: what was written goes out now, with a STATE when records were written */
+            if (!L->in_txn && L->changes_since_state > 0)
+                ok = emit_state(L);
+            if (ok && !sw_flush(L->run->w))
+                ok = fail(L, EXIT_OUTPUT);
+            break;
+        case REPL_END:
+        case REPL_ERROR:
+            log_error("the replication stream ended unexpectedly%s",
+                      L->in_txn ? " inside a transaction (no STATE past the last one written)" : "");
+            ok = fail(L, EXIT_SOURCE_DB);
+            break;
+        }
+    }
+    if (ok) {
+        static const char *const reasons[] = {"", "reached the WAL position of the start",
+                                              "max_run_seconds reached",
+                                              "no new data for logical_poll_total_seconds",
+                                              "stopped by a signal"};
+        char a[LSN_TEXT_MAX];
+        lsn_format(L->processed, a);
+        log_info("LOG_BASED: %s; %lld transactions, %lld records, position %s", reasons[why],
+                 L->txns, L->records, a);
+        ok = emit_state(L);
+        if (ok && sw_flush(L->run->w) == false)
+            ok = fail(L, EXIT_OUTPUT);
+        if (!repl_finish(&rs))
+            log_warn("the replication stream did not end cleanly (the state is written)");
+    }
+    repl_term(&rs);
+    return ok;
+}
+
+/* ---- entry point ---- */
+
+static void sl_term(sl_run *L)
+{
+    for (size_t i = 0; i < L->n; i++) {
+        lstream *ls = &L->streams[i];
+        if (ls->rb_ready)
+            rb_term(&ls->rb);
+        free(ls->cols);
+        free(ls->synced);
+        free(ls->vals);
+    }
+    free(L->streams);
+    relmap_term(&L->names);
+    for (size_t i = 0; i < L->ndbs; i++)
+        pgm_term(&L->dbs[i]);
+    free(L->dbs);
+    wal2json_destroy(L->w2j);
+    pgoutput_destroy(L->pgo);
+    pgc_destroy(L->repl);
+    pgc_destroy(L->c);
+    buf_term(&L->scratch);
+}
+
+static bool setup_and_run(sl_run *L)
+{
+    tap_run *run = L->run;
+    const tap_config *cfg = run->cfg;
+    if (!logical_names(cfg->root, L->slot, L->publication))
+        return fail(L, EXIT_BAD_CONFIG);
+    const char *wanted = cfg->logical_decoding_plugin ? cfg->logical_decoding_plugin : "pgoutput";
+    if (!logical_plugin_known(wanted)) {
+        log_error("config key logical_decoding_plugin: \"%s\" is not wal2json or pgoutput", wanted);
+        return fail(L, EXIT_BAD_CONFIG);
+    }
+    if (!(L->c = tap_connect(run, false)))
+        return false;
+
+    PGresult *res = pgc_query(L->c, "SELECT pg_is_in_recovery(), current_database()", 0, NULL);
+    if (!res)
+        return fail(L, EXIT_SOURCE_DB);
+    L->standby = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    char dbname[128];
+    snprintf(dbname, sizeof(dbname), "%s", PQgetvalue(res, 0, 1));
+    PQclear(res);
+    if (L->standby && pgc_server_version(L->c) < 160000) {
+        log_error("the source is a standby: logical decoding on a standby needs PostgreSQL 16 or "
+                  "later (this is %d); point LOG_BASED at the primary",
+                  pgc_server_version(L->c) / 10000);
+        return fail(L, EXIT_SOURCE_DB);
+    }
+    if (L->standby)
+        log_info("the source is a standby (in recovery): positions are its replay positions");
+
+    logical_slot_info info;
+    if (!logical_slot_lookup(L->c, L->slot, &info))
+        return fail(L, EXIT_SOURCE_DB);
+    L->slot_exists = info.exists;
+    if (info.exists) {
+        if (!logical_slot_usable(&info, L->slot, dbname))
+            return fail(L, EXIT_SOURCE_DB);
+        snprintf(L->plugin, sizeof(L->plugin), "%s", info.plugin);
+        if (strcmp(info.plugin, wanted) != 0 && cfg->logical_decoding_plugin)
+            log_info("slot \"%s\" uses %s and keeps it (logical_decoding_plugin = %s applies to "
+                     "new slots)",
+                     L->slot, info.plugin, wanted);
+    } else {
+        snprintf(L->plugin, sizeof(L->plugin), "%s", wanted);
+    }
+    if (!logical_check_server(L->c, L->plugin))
+        return fail(L, EXIT_SOURCE_DB);
+
+    if (!read_bookmarks(L) || !build_name_map(L))
+        return false;
+    if (!info.exists) {
+        for (size_t i = 0; i < L->n; i++) {
+            if (!L->streams[i].need_copy) {
+                log_warn("stream \"%s\": its lsn bookmark cannot be honoured because replication "
+                         "slot \"%s\" does not exist (dropped?): the table is copied again as a "
+                         "new table version",
+                         L->streams[i].src->tap_stream_id, L->slot);
+                L->streams[i].need_copy = true;
+            }
+        }
+    } else {
+        for (size_t i = 0; i < L->n; i++) {
+            lstream *ls = &L->streams[i];
+            if (!ls->need_copy && ls->lsn < info.confirmed_flush_lsn) {
+                char a[LSN_TEXT_MAX], b[LSN_TEXT_MAX];
+                lsn_format(ls->lsn, a);
+                lsn_format(info.confirmed_flush_lsn, b);
+                log_warn("stream \"%s\": the state's lsn %s is behind the slot's confirmed "
+                         "position %s (an older state file?): changes between them are not sent "
+                         "again",
+                         ls->src->tap_stream_id, a, b);
+            }
+        }
+    }
+
+    /* check, before changing anything, that the slots we need can be created */
+    size_t ncopy = 0;
+    for (size_t i = 0; i < L->n; i++)
+        ncopy += L->streams[i].need_copy;
+    if ((!info.exists || ncopy) && !logical_check_capacity(L->c, 1))
+        return fail(L, EXIT_SOURCE_DB);
+
+    if (strcmp(L->plugin, "pgoutput") == 0) {
+        logical_table *tables = calloc(L->n, sizeof(*tables));
+        if (!tables) {
+            log_error("out of memory");
+            return fail(L, EXIT_INTERNAL);
+        }
+        for (size_t i = 0; i < L->n; i++) {
+            tables[i].schema = L->streams[i].src->schema_name;
+            tables[i].table = L->streams[i].src->table_name;
+        }
+        bool ok = logical_publication_ensure(L->c, L->publication, tables, (int)L->n);
+        free(tables);
+        if (!ok)
+            return fail(L, EXIT_SOURCE_DB);
+        L->pgo = pgoutput_create();
+    } else {
+        L->w2j = wal2json_create();
+    }
+    if (!L->pgo && !L->w2j)
+        return fail(L, EXIT_INTERNAL);
+
+    /* SCHEMA of every stream first (pipelinewise sends them at the start) */
+    for (size_t i = 0; i < L->n; i++) {
+        lstream *ls = &L->streams[i];
+        if (!ls->need_copy && ls->version < 0) {
+            ls->version = new_version();
+            rb_set_version(&ls->rb, ls->version, NULL);
+        }
+        if (!emit_schema(L, ls))
+            return false;
+    }
+
+    if (!info.exists) {
+        /* the slot itself exports the snapshot of the copies */
+        if (!(L->repl = repl_connect(L)))
+            return false;
+        logical_created_slot created;
+        if (!logical_slot_create(L->repl, L->slot, L->plugin, false, &created))
+            return fail(L, EXIT_SOURCE_DB);
+        if (!copy_streams(L, created.snapshot, created.consistent_point))
+            return false;
+    } else if (ncopy) {
+        /* a temporary slot exports the snapshot; the main slot streams what follows */
+        pg_conn *tmp = repl_connect(L);
+        if (!tmp)
+            return false;
+        char name[LOGICAL_NAME_MAX];
+        snprintf(name, sizeof(name), "%.40s_tmp_%ld", L->slot, (long)getpid());
+        logical_created_slot created;
+        bool ok = logical_slot_create(tmp, name, "pgoutput", true, &created);
+        if (!ok)
+            fail(L, EXIT_SOURCE_DB);
+        else
+            ok = copy_streams(L, created.snapshot, created.consistent_point);
+        pgc_destroy(tmp); /* drops the temporary slot */
+        if (!ok)
+            return false;
+    }
+    if (tap_stop_requested) {
+        log_error("interrupted after the initial copy");
+        return fail(L, EXIT_INTERRUPTED);
+    }
+
+    /* where to start, what to confirm, where to stop */
+    uint64_t start = UINT64_MAX, confirm = UINT64_MAX;
+    for (size_t i = 0; i < L->n; i++) {
+        lstream *ls = &L->streams[i];
+        if (ls->lsn < start)
+            start = ls->lsn;
+        if (ls->input_lsn && ls->input_lsn < confirm)
+            confirm = ls->input_lsn;
+    }
+    if (confirm == UINT64_MAX || !info.exists)
+        confirm = 0;
+    if (!L->repl && !(L->repl = repl_connect(L)))
+        return false;
+    repl_identity id;
+    if (!repl_identify(L->repl, &id))
+        return fail(L, EXIT_SOURCE_DB);
+    /*
+     * break_at_end_lsn stops at the server's WAL position seen now: the insert
+     * position, which holds every commit so far even when it is not flushed
+     * yet (synchronous_commit = off); a standby's replay position.
+     */
+    uint64_t end_lsn = id.xlogpos;
+    res = pgc_query(L->c,
+                    L->standby ? "SELECT pg_last_wal_replay_lsn()" : "SELECT pg_current_wal_insert_lsn()",
+                    0, NULL);
+    if (!res)
+        return fail(L, EXIT_SOURCE_DB);
+    if (!PQgetisnull(res, 0, 0))
+        lsn_parse(PQgetvalue(res, 0, 0), &end_lsn);
+    PQclear(res);
+    char a[LSN_TEXT_MAX], b[LSN_TEXT_MAX], e[LSN_TEXT_MAX];
+    lsn_format(start, a);
+    lsn_format(confirm, b);
+    lsn_format(end_lsn, e);
+    log_info("LOG_BASED: %zu stream(s) on slot \"%s\" (%s) from %s, confirming %s, server at %s",
+             L->n, L->slot, L->plugin, a, b, e);
+    return stream_changes(L, start, confirm, end_lsn);
+}
 
 bool sync_logical_run(tap_run *run, tap_stream *const *streams, size_t n)
 {
-    log_error("LOG_BASED replication is not implemented yet (%zu stream%s, first \"%s\")", n,
-              n == 1 ? "" : "s", n ? streams[0]->tap_stream_id : "");
-    return tap_fail(run, EXIT_BAD_CONFIG);
+    sl_run L;
+    memset(&L, 0, sizeof(L));
+    L.run = run;
+    L.streams = calloc(n ? n : 1, sizeof(*L.streams));
+    bool ok = L.streams != NULL;
+    if (!ok) {
+        log_error("out of memory");
+        tap_fail(run, EXIT_INTERNAL);
+    }
+    for (size_t i = 0; ok && i < n; i++) {
+        ok = init_stream(&L, &L.streams[i], streams[i]);
+        L.n = i + 1;
+    }
+    if (ok)
+        ok = setup_and_run(&L);
+    for (size_t i = 0; i < L.n; i++)
+        tap_log_counters(run, L.streams[i].src->tap_stream_id);
+    sl_term(&L);
+    return ok;
 }
