@@ -175,7 +175,7 @@ void loader_merge_sql(buf *sql, const table_def *d, bool dups, bool absent, bool
         for (size_t i = 0; i < d->cs.ncols; i++) {
             if (d->cs.cols[i].is_key)
                 continue;
-            buf_append_lit(sql, any ? ", " : "UPDATE SET ");
+            buf_appends(sql, any ? ", " : "UPDATE SET ");
             any = true;
             pg_quote_ident(sql, d->cs.cols[i].name);
             buf_append_lit(sql, " = EXCLUDED.");
