@@ -158,7 +158,10 @@ int copy_json_raw(buf *out, const char *s, size_t n, const nul_opts *nul)
             buf_append_lit(out, "\\\\");
             p++;
             if (p < end) {
-                buf_putc(out, (char)*p);
+                if (*p == '\\')
+                    buf_append_lit(out, "\\\\");
+                else
+                    buf_putc(out, (char)*p);
                 p++;
             }
         }
