@@ -284,7 +284,8 @@ bool table_sync(pg_conn *c, const table_def *d, table_cache *cache, bool hard_de
             goto done;
         cache->has_unique_key = d->cs.nkeys > 0;
     } else {
-        const char *oid = PQgetvalue(res, 0, 4);
+        char oid[24];
+        snprintf(oid, sizeof(oid), "%s", PQgetvalue(res, 0, 4));
         table_cache_clear(cache);
         cache->types = calloc(d->cs.ncols ? d->cs.ncols : 1, sizeof(char *));
         if (!cache->types)
