@@ -1,5 +1,57 @@
 /*
- * validate: JSON Schema validation of records (validate_records).
+ * validate: JSON Schema validation of RECORD messages (the target's validate_records).
+ *
+ * A stream's schema is compiled once (validator_create) into a small immutable tree; checking a
+ * record (validator_check) walks that tree and the record's cJSON tree side by side, with no
+ * allocation and no keyword lookups. A validator is never modified after creation, so several
+ * threads may check records against the same validator at once.
+ *
+ * Neither function logs: they return false and put a one-line message in err, and the caller
+ * (who knows the line number and stream) logs it once.
+ *
+ * Supported keywords (anything else is ignored, as JSON Schema says of unknown keywords):
+ *   type             a name or an array of names: null boolean object array number integer
+ *                    string; an unknown name is an invalid schema. integer means a whole number
+ *                    (1.0 is an integer).
+ *   properties, required, additionalProperties (false, true or a schema; the check is turned off
+ *                    when patternProperties is present, which is not supported). A property
+ *                    that the schema does not name is accepted unless additionalProperties says
+ *                    otherwise. The draft-3 boolean "required" inside a property is ignored.
+ *   items            a schema (every element) or an array of schemas (by position; further
+ *                    elements are not checked); minItems, maxItems.
+ *   minLength, maxLength   in Unicode code points, not bytes.
+ *   format           date-time, date, time (others are ignored):
+ *                    date       YYYY-MM-DD, a real calendar day (leap years included)
+ *                    date-time  RFC 3339: date "T" time, seconds required, any fraction, offset
+ *                               required ("Z" or +HH:MM / -HH:MM); "t" and "z" accepted
+ *                    time       HH:MM:SS[.fraction] with an optional offset (Z, +HH, +HH:MM,
+ *                               +HH:MM:SS): taps write PostgreSQL time and timetz this way.
+ *                               24:00:00 (a valid PostgreSQL time) is accepted.
+ *                    Seconds may be 60 (leap second). The year has 4 digits, or up to 6 and a
+ *                    leading "-": the tap writes PostgreSQL's years beyond 9999 and BC years so.
+ *   minimum, maximum, exclusiveMinimum, exclusiveMaximum (draft-4 boolean form modifying
+ *                    minimum/maximum, and the numeric form of draft 6+), multipleOf (> 0).
+ *   enum, const      deep JSON equality (numbers compared as doubles).
+ *   anyOf, allOf, oneOf, not.
+ *   true / false as whole schemas (draft 6+).
+ * A supported keyword given twice in one schema object makes the schema invalid; a property
+ * named twice in "properties" takes the later definition.
+ * Not supported (ignored): $ref and definitions, patternProperties, pattern, dependencies,
+ * if/then/else, uniqueItems, contains, propertyNames, min/maxProperties, other formats.
+ *
+ * Precision of numbers. cJSON keeps every number as a double, so the decimal text of the record
+ * is gone after parsing. Bounds compare doubles, which is exact for the doubles themselves; two
+ * different decimals that round to the same double (beyond 2^53, or more than 15 significant
+ * digits) compare equal. multipleOf never divides in floating point: the value and the divisor
+ * are turned into exact decimals (the shortest decimal text that reads back as the same double,
+ * printed with 15, 16 or 17 significant digits) and the check is done on those digits with
+ * integer arithmetic. For every JSON number written with at most 15 significant digits that
+ * decimal is exactly the number's text (C's DBL_DIG guarantee), so multipleOf 0.01 accepts
+ * 12.34 and rejects 12.345 exactly; numeric(12,2) values have at most 12 digits. With 16 or
+ * more significant digits the check applies to the value as cJSON rounded it.
+ * To be exact beyond that, give validator_check_numtext a lookup that returns the number's
+ * original JSON text: bounds, integer and multipleOf then work on that text (up to
+ * VALIDATOR_MAX_DIGITS significant digits; longer texts fall back to the double).
  */
 #ifndef TARGET_VALIDATE_H
 #define TARGET_VALIDATE_H
@@ -8,13 +60,43 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* significant digits kept when a number's original text is known (see validator_numtext_fn) */
+#define VALIDATOR_MAX_DIGITS 48
+
 typedef struct validator validator;
-/* validator_create: compile a stream's JSON Schema (borrowed, not kept); NULL + message in
-   err on an unsupported or invalid schema. Caller destroys. */
+
+/*
+ * validator_numtext_fn: return the original JSON text of the number node num (not
+ * NUL-terminated; its length in *len) or NULL when it is not known. The text must be valid
+ * JSON number text; it is only read during the call to validator_check_numtext.
+ */
+typedef const char *(*validator_numtext_fn)(void *ctx, const cJSON *num, size_t *len);
+
+/*
+ * validator_create: compile a stream's JSON Schema. The schema is borrowed: nothing of it is
+ * kept after the call (enum and const values are copied). Returns the validator, which the
+ * caller frees with validator_destroy, or NULL with a message in err (naming the schema location,
+ * e.g. "schema properties.age.type: unknown type \"int\"") when the schema is invalid or out of
+ * memory. err may be NULL when errlen is 0.
+ */
 validator *validator_create(const cJSON *schema, char *err, size_t errlen);
+
+/* validator_destroy: free a validator; NULL does nothing. */
 void validator_destroy(validator *v);
-/* validator_check: true when record conforms; otherwise false and a message naming the
-   property path and the broken rule in err. */
+
+/*
+ * validator_check: true when record conforms to the schema. Otherwise false and a message in err
+ * naming the property path ("address.zip", "tags[3]", "(root)" for the record itself) and the
+ * broken rule, e.g. "address.zip: longer than maxLength 5 (7 characters)". Both pointers are
+ * borrowed; nothing is allocated.
+ */
 bool validator_check(const validator *v, const cJSON *record, char *err, size_t errlen);
+
+/*
+ * validator_check_numtext: validator_check, with numtext (may be NULL) called for a number node
+ * whose exact value matters (integer type, bounds, multipleOf); ctx is passed through.
+ */
+bool validator_check_numtext(const validator *v, const cJSON *record, validator_numtext_fn numtext,
+                             void *ctx, char *err, size_t errlen);
 
 #endif

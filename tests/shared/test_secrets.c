@@ -1,0 +1,1177 @@
+/*
+ * unit_secrets: SHA-256 and HMAC-SHA256 vectors, SigV4 against AWS's published examples,
+ * and each provider's request flow against a one-request HTTP server on 127.0.0.1.
+ */
+#define _GNU_SOURCE /* strcasestr */
+#include "buf.h"
+#include "secrets.h"
+#include "sha256.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* ---- helpers ---- */
+
+static void hex_of(const uint8_t *d, size_t n, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[d[i] >> 4];
+        out[2 * i + 1] = hex[d[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static const char *sha_hex(const void *data, size_t n)
+{
+    static char out[SHA256_HEX_LEN + 1];
+    uint8_t d[SHA256_DIGEST_LEN];
+    sha256(data, n, d);
+    sha256_hex(d, out);
+    return out;
+}
+
+/* stderr capture around a call: capture_begin(); ...; const char *log = capture_end(); */
+static char logged[16384];
+static int cap_fd = -1, cap_saved = -1;
+static char cap_path[64];
+
+static void capture_begin(void)
+{
+    snprintf(cap_path, sizeof(cap_path), "/tmp/unit_secrets_XXXXXX");
+    cap_fd = mkstemp(cap_path);
+    ck_assert_int_ge(cap_fd, 0);
+    fflush(stderr);
+    cap_saved = dup(2);
+    dup2(cap_fd, 2);
+}
+
+static const char *capture_end(void)
+{
+    fflush(stderr);
+    dup2(cap_saved, 2);
+    close(cap_saved);
+    lseek(cap_fd, 0, SEEK_SET);
+    ssize_t n = read(cap_fd, logged, sizeof(logged) - 1);
+    logged[n > 0 ? n : 0] = '\0';
+    close(cap_fd);
+    unlink(cap_path);
+    return logged;
+}
+
+/* resolve: secrets_resolve on config text, with its log captured */
+static char *resolve(const char *config_text, bool *found, const char **log)
+{
+    cJSON *config = cJSON_Parse(config_text);
+    ck_assert_msg(config != NULL, "bad test config: %s", config_text);
+    capture_begin();
+    char *pw = secrets_resolve(config, found);
+    *log = capture_end();
+    cJSON_Delete(config);
+    return pw;
+}
+
+/* ---- a one-request HTTP server on 127.0.0.1 ---- */
+
+typedef struct fake_server {
+    int fd;
+    int port;
+    pthread_t thread;
+    int status;        /* the canned answer */
+    const char *reply; /* the canned body */
+    /* the recorded request */
+    char method[16];
+    char target[2048];
+    char headers[8192]; /* the header lines, CRLF-separated */
+    char body[8192];
+    bool got_request;
+} fake_server;
+
+static void *serve_one(void *arg)
+{
+    fake_server *s = arg;
+    struct pollfd p = {.fd = s->fd, .events = POLLIN};
+    if (poll(&p, 1, 20000) != 1) /* the test fails on its own when no request comes */
+        return NULL;
+    int c = accept(s->fd, NULL, NULL);
+    if (c < 0)
+        return NULL;
+    static char req[32768];
+    size_t len = 0;
+    char *end = NULL;
+    while (!end && len < sizeof(req) - 1) {
+        ssize_t n = read(c, req + len, sizeof(req) - 1 - len);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        req[len] = '\0';
+        end = strstr(req, "\r\n\r\n");
+    }
+    if (end) {
+        size_t head_len = (size_t)(end - req);
+        size_t want = 0;
+        const char *cl = strcasestr(req, "\r\ncontent-length:");
+        if (cl && cl < end)
+            want = strtoul(cl + 17, NULL, 10);
+        while (len < head_len + 4 + want && len < sizeof(req) - 1) {
+            ssize_t n = read(c, req + len, sizeof(req) - 1 - len);
+            if (n <= 0)
+                break;
+            len += (size_t)n;
+        }
+        req[len] = '\0';
+        char *line_end = strstr(req, "\r\n");
+        sscanf(req, "%15s %2047s", s->method, s->target);
+        snprintf(s->headers, sizeof(s->headers), "%.*s", (int)(end - line_end - 2), line_end + 2);
+        snprintf(s->body, sizeof(s->body), "%s", end + 4);
+        s->got_request = true;
+    }
+    char head[256];
+    int hn = snprintf(head, sizeof(head),
+                      "HTTP/1.1 %d Canned\r\nContent-Type: application/json\r\nContent-Length: "
+                      "%zu\r\nConnection: close\r\n\r\n",
+                      s->status, strlen(s->reply));
+    ssize_t w = write(c, head, (size_t)hn);
+    w = write(c, s->reply, strlen(s->reply));
+    (void)w;
+    close(c);
+    return NULL;
+}
+
+static void server_start(fake_server *s, int status, const char *reply)
+{
+    memset(s, 0, sizeof(*s));
+    s->status = status;
+    s->reply = reply;
+    s->fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(s->fd, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(listen(s->fd, 4), 0);
+    socklen_t alen = sizeof(a);
+    ck_assert_int_eq(getsockname(s->fd, (struct sockaddr *)&a, &alen), 0);
+    s->port = ntohs(a.sin_port);
+    ck_assert_int_eq(pthread_create(&s->thread, NULL, serve_one, s), 0);
+}
+
+static void server_join(fake_server *s)
+{
+    pthread_join(s->thread, NULL);
+    close(s->fd);
+}
+
+/* server_header: the value of a recorded header (case-insensitive name), or NULL */
+static const char *server_header(const fake_server *s, const char *name)
+{
+    static char value[2048];
+    size_t n = strlen(name);
+    const char *p = s->headers;
+    while (*p) {
+        const char *eol = strstr(p, "\r\n");
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        if (len > n && strncasecmp(p, name, n) == 0 && p[n] == ':') {
+            const char *v = p + n + 1;
+            while (*v == ' ')
+                v++;
+            snprintf(value, sizeof(value), "%.*s", (int)(len - (size_t)(v - p)), v);
+            return value;
+        }
+        if (!eol)
+            break;
+        p = eol + 2;
+    }
+    return NULL;
+}
+
+/* ---- SHA-256 ---- */
+
+START_TEST(sha256_vectors)
+{
+    ck_assert_str_eq(sha_hex("", 0),
+                     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    ck_assert_str_eq(sha_hex("abc", 3),
+                     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    const char *m448 = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    ck_assert_str_eq(sha_hex(m448, strlen(m448)),
+                     "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    const char *m896 = "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjk"
+                       "lmnopqklmnopqrlmnopqrsmnopqrstnopqrstu";
+    ck_assert_str_eq(sha_hex(m896, strlen(m896)),
+                     "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
+}
+END_TEST
+
+START_TEST(sha256_million_a_in_pieces)
+{
+    /* one million 'a' fed in uneven pieces crosses every block boundary case */
+    static char chunk[997];
+    memset(chunk, 'a', sizeof(chunk));
+    sha256_ctx ctx;
+    sha256_init(&ctx);
+    size_t left = 1000000;
+    for (size_t step = 1; left; step = (step + 61) % sizeof(chunk) + 1) {
+        size_t n = step < left ? step : left;
+        sha256_update(&ctx, chunk, n);
+        left -= n;
+    }
+    uint8_t d[SHA256_DIGEST_LEN];
+    char hex[SHA256_HEX_LEN + 1];
+    sha256_final(&ctx, d);
+    sha256_hex(d, hex);
+    ck_assert_str_eq(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+END_TEST
+
+START_TEST(sha256_split_equals_whole)
+{
+    char msg[200];
+    for (size_t i = 0; i < sizeof(msg); i++)
+        msg[i] = (char)(i * 7 + 3);
+    for (size_t len = 0; len <= sizeof(msg); len += 13) {
+        char whole[SHA256_HEX_LEN + 1];
+        snprintf(whole, sizeof(whole), "%s", sha_hex(msg, len));
+        for (size_t cut = 0; cut <= len; cut++) {
+            sha256_ctx ctx;
+            uint8_t d[SHA256_DIGEST_LEN];
+            char hex[SHA256_HEX_LEN + 1];
+            sha256_init(&ctx);
+            sha256_update(&ctx, msg, cut);
+            sha256_update(&ctx, NULL, 0);
+            sha256_update(&ctx, msg + cut, len - cut);
+            sha256_final(&ctx, d);
+            sha256_hex(d, hex);
+            ck_assert_msg(strcmp(hex, whole) == 0, "len %zu cut %zu", len, cut);
+        }
+    }
+}
+END_TEST
+
+/* ---- HMAC-SHA256, RFC 4231 section 4 ---- */
+
+static const char *hmac_hex(const void *key, size_t klen, const void *data, size_t n)
+{
+    static char out[SHA256_HEX_LEN + 1];
+    uint8_t d[SHA256_DIGEST_LEN];
+    hmac_sha256(key, klen, data, n, d);
+    hex_of(d, sizeof(d), out);
+    return out;
+}
+
+START_TEST(hmac_rfc4231)
+{
+    uint8_t key[131], data[50];
+
+    memset(key, 0x0b, 20); /* test case 1 */
+    ck_assert_str_eq(hmac_hex(key, 20, "Hi There", 8),
+                     "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    /* test case 2: a key shorter than the output */
+    ck_assert_str_eq(hmac_hex("Jefe", 4, "what do ya want for nothing?", 28),
+                     "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    memset(key, 0xaa, 20); /* test case 3 */
+    memset(data, 0xdd, 50);
+    ck_assert_str_eq(hmac_hex(key, 20, data, 50),
+                     "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe");
+    for (int i = 0; i < 25; i++) /* test case 4 */
+        key[i] = (uint8_t)(i + 1);
+    memset(data, 0xcd, 50);
+    ck_assert_str_eq(hmac_hex(key, 25, data, 50),
+                     "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b");
+    memset(key, 0x0c, 20); /* test case 5: output truncated to 128 bits */
+    ck_assert_int_eq(strncmp(hmac_hex(key, 20, "Test With Truncation", 20),
+                             "a3b6167473100ee06e0c796c2955552b", 32),
+                     0);
+    memset(key, 0xaa, 131); /* test case 6: a key larger than a block */
+    const char *m6 = "Test Using Larger Than Block-Size Key - Hash Key First";
+    ck_assert_str_eq(hmac_hex(key, 131, m6, strlen(m6)),
+                     "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+    /* test case 7: key and data larger than a block */
+    const char *m7 = "This is a test using a larger than block-size key and a larger than "
+                     "block-size data. The key needs to be hashed before being used by the HMAC "
+                     "algorithm.";
+    ck_assert_str_eq(hmac_hex(key, 131, m7, strlen(m7)),
+                     "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
+}
+END_TEST
+
+/* ---- SigV4 against AWS's published examples ---- */
+
+static const char *sign(const secrets_sigv4 *req)
+{
+    static char out[512];
+    buf b = BUF_INIT;
+    bool ok = secrets_sigv4_authorization(&b, req);
+    ck_assert(ok);
+    snprintf(out, sizeof(out), "%s", b.data);
+    buf_term(&b);
+    return out;
+}
+
+/* the S3 GetObject example of the SigV4 documentation ("Signature Calculations ... Header") */
+START_TEST(sigv4_s3_get_object)
+{
+    secrets_header h[] = {
+        {"Host", "examplebucket.s3.amazonaws.com"},
+        {"Range", "bytes=0-9"},
+        {"x-amz-content-sha256",
+         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+        {"x-amz-date", "20130524T000000Z"},
+    };
+    secrets_sigv4 req = {
+        .method = "GET",
+        .path = "/test.txt",
+        .headers = h,
+        .nheaders = 4,
+        .region = "us-east-1",
+        .service = "s3",
+        .access_key = "AKIAIOSFODNN7EXAMPLE",
+        .secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        .amz_date = "20130524T000000Z",
+    };
+    ck_assert_str_eq(sign(&req),
+                     "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/"
+                     "aws4_request, SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
+                     "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
+
+    /* header order, name case and surrounding/inner blanks do not change the signature */
+    secrets_header messy[] = {
+        {"X-Amz-Date", "20130524T000000Z"},
+        {"RANGE", "  bytes=0-9 "},
+        {"x-amz-content-sha256",
+         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+        {"host", "\texamplebucket.s3.amazonaws.com"},
+    };
+    req.headers = messy;
+    ck_assert(strstr(sign(&req),
+                     "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"));
+}
+END_TEST
+
+/* the get-vanilla and post-vanilla cases of the AWS SigV4 test suite */
+START_TEST(sigv4_test_suite_vanilla)
+{
+    secrets_header h[] = {{"Host", "example.amazonaws.com"}, {"X-Amz-Date", "20150830T123600Z"}};
+    secrets_sigv4 req = {
+        .method = "GET",
+        .path = "/",
+        .headers = h,
+        .nheaders = 2,
+        .region = "us-east-1",
+        .service = "service",
+        .access_key = "AKIDEXAMPLE",
+        .secret_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        .amz_date = "20150830T123600Z",
+    };
+    ck_assert_str_eq(sign(&req),
+                     "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/"
+                     "service/aws4_request, SignedHeaders=host;x-amz-date, "
+                     "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d"
+                     "763fbf31");
+    req.method = "POST";
+    ck_assert(strstr(sign(&req),
+                     "Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b"));
+}
+END_TEST
+
+/* the IAM ListUsers example of the SigV4 documentation: a query string and a content-type */
+START_TEST(sigv4_iam_list_users)
+{
+    secrets_header h[] = {
+        {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
+        {"Host", "iam.amazonaws.com"},
+        {"X-Amz-Date", "20150830T123600Z"},
+    };
+    secrets_sigv4 req = {
+        .method = "GET",
+        .path = "/",
+        .query = "Action=ListUsers&Version=2010-05-08",
+        .headers = h,
+        .nheaders = 3,
+        .region = "us-east-1",
+        .service = "iam",
+        .access_key = "AKIDEXAMPLE",
+        .secret_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        .amz_date = "20150830T123600Z",
+    };
+    ck_assert_str_eq(sign(&req), "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/"
+                                 "aws4_request, SignedHeaders=content-type;host;x-amz-date, "
+                                 "Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b59"
+                                 "24a6f2b5d7");
+}
+END_TEST
+
+/* a GetSecretValue request as botocore's SigV4Auth signs it (an independent implementation) */
+START_TEST(sigv4_secretsmanager_botocore)
+{
+    const char *body = "{\"SecretId\":\"prod/db\"}";
+    secrets_header h[] = {
+        {"Content-Type", "application/x-amz-json-1.1"},
+        {"X-Amz-Target", "secretsmanager.GetSecretValue"},
+        {"Host", "secretsmanager.us-east-1.amazonaws.com"},
+        {"X-Amz-Date", "20150830T123600Z"},
+        {"X-Amz-Security-Token", "FwoGZXIvYXdzEXAMPLE"},
+    };
+    secrets_sigv4 req = {
+        .method = "POST",
+        .path = "/",
+        .headers = h,
+        .nheaders = 5,
+        .payload = body,
+        .payload_len = strlen(body),
+        .region = "us-east-1",
+        .service = "secretsmanager",
+        .access_key = "AKIDEXAMPLE",
+        .secret_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        .amz_date = "20150830T123600Z",
+    };
+    ck_assert_str_eq(sign(&req), "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/"
+                                 "secretsmanager/aws4_request, SignedHeaders=content-type;host;"
+                                 "x-amz-date;x-amz-security-token;x-amz-target, Signature=666464ba"
+                                 "1b39b2594bada10638d802724b5fccededd3a1efee2d944b1abd9c06");
+}
+END_TEST
+
+START_TEST(sigv4_rejects_bad_input)
+{
+    secrets_header h[] = {{"Host", "example.amazonaws.com"}};
+    secrets_sigv4 req = {
+        .method = "GET",
+        .path = "/",
+        .headers = h,
+        .nheaders = 1,
+        .region = "us-east-1",
+        .service = "service",
+        .access_key = "AK",
+        .secret_key = "SK",
+        .amz_date = "2015-08-30",
+    };
+    buf b = BUF_INIT;
+    capture_begin();
+    bool ok = secrets_sigv4_authorization(&b, &req);
+    const char *log = capture_end();
+    ck_assert(!ok);
+    ck_assert_uint_eq(b.len, 0);
+    ck_assert_ptr_nonnull(strstr(log, "sigv4: x-amz-date \"2015-08-30\" is not YYYYMMDDTHHMMSSZ"));
+
+    secrets_header bad[] = {{"Host", "example.amazonaws.com\r\nX-Evil: 1"}};
+    req.headers = bad;
+    req.amz_date = "20150830T123600Z";
+    capture_begin();
+    ok = secrets_sigv4_authorization(&b, &req);
+    log = capture_end();
+    ck_assert(!ok);
+    ck_assert_ptr_nonnull(strstr(log, "sigv4: header \"Host\" cannot be signed"));
+    buf_term(&b);
+}
+END_TEST
+
+START_TEST(amz_date_format)
+{
+    char d[17];
+    secrets_amz_date(1369353600LL, d); /* 2013-05-24 00:00:00 UTC */
+    ck_assert_str_eq(d, "20130524T000000Z");
+    secrets_amz_date(1440938160LL, d);
+    ck_assert_str_eq(d, "20150830T123600Z");
+}
+END_TEST
+
+/* ---- secrets_resolve: the object itself ---- */
+
+START_TEST(resolve_absent_or_null)
+{
+    bool found = true;
+    const char *log;
+    ck_assert_ptr_null(resolve("{\"password\":\"x\"}", &found, &log));
+    ck_assert(!found);
+    ck_assert_str_eq(log, "");
+    found = true;
+    ck_assert_ptr_null(resolve("{\"password_secret\":null}", &found, &log));
+    ck_assert(!found);
+    ck_assert_str_eq(log, "");
+}
+END_TEST
+
+START_TEST(resolve_bad_objects)
+{
+    bool found = false;
+    const char *log;
+    ck_assert_ptr_null(resolve("{\"password_secret\":\"aws\"}", &found, &log));
+    ck_assert(found);
+    ck_assert_ptr_nonnull(strstr(log, "password_secret must be an object with a \"provider\""));
+
+    ck_assert_ptr_null(resolve("{\"password_secret\":{\"secret_id\":\"x\"}}", &found, &log));
+    ck_assert_ptr_nonnull(strstr(log, "password_secret: \"provider\" is missing"));
+
+    ck_assert_ptr_null(resolve("{\"password_secret\":{\"provider\":\"gcp\"}}", &found, &log));
+    ck_assert_ptr_nonnull(
+        strstr(log, "password_secret: unknown provider \"gcp\" (expected aws, vault or azure)"));
+
+    ck_assert_ptr_null(resolve(
+        "{\"password_secret\":{\"provider\":\"aws\",\"region\":\"eu-west-1\"}}", &found, &log));
+    ck_assert_ptr_nonnull(
+        strstr(log, "password_secret (aws): required key \"secret_id\" is missing"));
+
+    ck_assert_ptr_null(
+        resolve("{\"password_secret\":{\"provider\":\"vault\",\"url\":\"vault:8200\","
+                "\"path\":\"secret/data/db\",\"token\":\"t\"}}",
+                &found, &log));
+    ck_assert_ptr_nonnull(
+        strstr(log, "password_secret (vault): \"url\" must start with https:// (or http://), got "
+                    "\"vault:8200\""));
+
+    ck_assert_ptr_null(resolve("{\"password_secret\":{\"provider\":\"azure\",\"vault_url\":"
+                               "\"https://x.vault.azure.net\",\"name\":\"n\"}}",
+                               &found, &log));
+    ck_assert_ptr_nonnull(strstr(log,
+                                 "password_secret (azure): \"access_token\" is missing (set it in "
+                                 "password_secret or set AZURE_ACCESS_TOKEN)"));
+}
+END_TEST
+
+START_TEST(resolve_missing_credentials)
+{
+    bool found;
+    const char *log;
+    ck_assert_ptr_null(resolve("{\"password_secret\":{\"provider\":\"aws\",\"secret_id\":\"x\","
+                               "\"region\":\"eu-west-1\"}}",
+                               &found, &log));
+    ck_assert_ptr_nonnull(strstr(log, "password_secret (aws): no credentials: set "
+                                      "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"));
+    ck_assert_ptr_null(resolve("{\"password_secret\":{\"provider\":\"aws\",\"secret_id\":\"x\","
+                               "\"aws_access_key_id\":\"AK\",\"aws_secret_access_key\":\"SK\"}}",
+                               &found, &log));
+    ck_assert_ptr_nonnull(strstr(log, "password_secret (aws): \"region\" is missing"));
+    ck_assert_ptr_null(resolve("{\"password_secret\":{\"provider\":\"vault\",\"url\":\"http://"
+                               "127.0.0.1:1\",\"path\":\"secret/data/db\"}}",
+                               &found, &log));
+    ck_assert_ptr_nonnull(strstr(log, "password_secret (vault): \"token\" is missing (set it in "
+                                      "password_secret or set VAULT_TOKEN)"));
+    /* a CR/LF in a token would split the header */
+    ck_assert_ptr_null(resolve("{\"password_secret\":{\"provider\":\"vault\",\"url\":\"http://"
+                               "127.0.0.1:1\",\"path\":\"p\",\"token\":\"a\\r\\nX-Evil: 1\"}}",
+                               &found, &log));
+    ck_assert_ptr_nonnull(
+        strstr(log, "password_secret (vault): token contains a control character"));
+    /* a CA bundle that cannot be read is reported before any request */
+    ck_assert_ptr_null(resolve("{\"password_secret\":{\"provider\":\"vault\",\"url\":\"https://"
+                               "127.0.0.1:1\",\"path\":\"p\",\"token\":\"t\",\"ca_cert\":"
+                               "\"/nonexistent/ca.pem\"}}",
+                               &found, &log));
+    ck_assert_ptr_nonnull(strstr(log, "password_secret (vault): ca_cert \"/nonexistent/ca.pem\" "
+                                      "cannot be read: No such file or directory\n"));
+}
+END_TEST
+
+/* ---- AWS Secrets Manager ---- */
+
+/* check_aws_signature: the Authorization the server got signs exactly what it received */
+static void check_aws_signature(const fake_server *s, const char *access_key,
+                                const char *secret_key, const char *region)
+{
+    char auth[1024], date[32], names[256], expect_prefix[256];
+    const char *a = server_header(s, "Authorization");
+    ck_assert_ptr_nonnull(a);
+    snprintf(auth, sizeof(auth), "%s", a);
+    const char *d = server_header(s, "X-Amz-Date");
+    ck_assert_ptr_nonnull(d);
+    ck_assert_uint_eq(strlen(d), 16);
+    snprintf(date, sizeof(date), "%s", d);
+    snprintf(expect_prefix, sizeof(expect_prefix),
+             "AWS4-HMAC-SHA256 Credential=%s/%.8s/%s/secretsmanager/aws4_request, SignedHeaders=",
+             access_key, date, region);
+    ck_assert_msg(strncmp(auth, expect_prefix, strlen(expect_prefix)) == 0, "Authorization: %s",
+                  auth);
+    const char *sh = auth + strlen(expect_prefix);
+    const char *comma = strchr(sh, ',');
+    ck_assert_ptr_nonnull(comma);
+    snprintf(names, sizeof(names), "%.*s", (int)(comma - sh), sh);
+    ck_assert_ptr_nonnull(strstr(comma, ", Signature="));
+    ck_assert_uint_eq(strlen(strstr(comma, "Signature=") + 10), 64);
+
+    /* recompute over the headers as received */
+    static char values[8][512];
+    static char hnames[8][256];
+    secrets_header h[8];
+    size_t n = 0;
+    for (char *tok = names; *tok && n < 8; n++) {
+        char *semi = strchr(tok, ';');
+        if (semi)
+            *semi = '\0';
+        const char *v = server_header(s, tok);
+        ck_assert_msg(v != NULL, "signed header %s was not sent", tok);
+        snprintf(hnames[n], sizeof(hnames[n]), "%s", tok);
+        snprintf(values[n], sizeof(values[n]), "%s", v);
+        h[n].name = hnames[n];
+        h[n].value = values[n];
+        tok = semi ? semi + 1 : tok + strlen(tok);
+    }
+    secrets_sigv4 req = {
+        .method = s->method,
+        .path = s->target,
+        .headers = h,
+        .nheaders = n,
+        .payload = s->body,
+        .payload_len = strlen(s->body),
+        .region = region,
+        .service = "secretsmanager",
+        .access_key = access_key,
+        .secret_key = secret_key,
+        .amz_date = date,
+    };
+    ck_assert_str_eq(sign(&req), auth);
+}
+
+START_TEST(aws_flow_json_key)
+{
+    fake_server s;
+    server_start(&s, 200,
+                 "{\"ARN\":\"arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf\","
+                 "\"Name\":\"prod/db\",\"SecretString\":\"{\\\"username\\\":\\\"app\\\","
+                 "\\\"password\\\":\\\"s3cr\\\\\\\"et\\\"}\",\"VersionId\":\"v1\"}");
+    char config[1024];
+    snprintf(config, sizeof(config),
+             "{\"password_secret\":{\"provider\":\"aws\",\"secret_id\":\"prod/db\","
+             "\"region\":\"eu-west-1\",\"key\":\"password\","
+             "\"endpoint_url\":\"http://127.0.0.1:%d\",\"aws_access_key_id\":\"AKIDEXAMPLE\","
+             "\"aws_secret_access_key\":\"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY\","
+             "\"aws_session_token\":\"FwoGZXIvYXdzEXAMPLE\"}}",
+             s.port);
+    bool found = false;
+    const char *log;
+    char *pw = resolve(config, &found, &log);
+    server_join(&s);
+    ck_assert(s.got_request);
+    ck_assert(found);
+    ck_assert_msg(pw != NULL, "log: %s", log);
+    ck_assert_str_eq(pw, "s3cr\"et");
+    ck_assert_str_eq(s.method, "POST");
+    ck_assert_str_eq(s.target, "/");
+    ck_assert_str_eq(s.body, "{\"SecretId\":\"prod/db\"}");
+    ck_assert_str_eq(server_header(&s, "X-Amz-Target"), "secretsmanager.GetSecretValue");
+    ck_assert_str_eq(server_header(&s, "Content-Type"), "application/x-amz-json-1.1");
+    ck_assert_str_eq(server_header(&s, "X-Amz-Security-Token"), "FwoGZXIvYXdzEXAMPLE");
+    char host[64];
+    snprintf(host, sizeof(host), "127.0.0.1:%d", s.port);
+    ck_assert_str_eq(server_header(&s, "Host"), host);
+    ck_assert_ptr_nonnull(
+        strstr(server_header(&s, "Authorization"),
+               "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, "
+               "Signature="));
+    check_aws_signature(&s, "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "eu-west-1");
+    ck_assert_ptr_nonnull(
+        strstr(log, "INFO singer: password_secret (aws): password read from secret \"prod/db\""));
+    ck_assert_ptr_null(strstr(log, "s3cr"));
+    secrets_free(pw);
+}
+END_TEST
+
+START_TEST(aws_flow_env_credentials_whole_string)
+{
+    fake_server s;
+    server_start(&s, 200, "{\"Name\":\"db\",\"SecretString\":\"plain pass word\"}");
+    setenv("AWS_ACCESS_KEY_ID", "AKIAENVEXAMPLE", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "envsecretkeyEXAMPLE", 1);
+    setenv("AWS_REGION", "us-west-2", 1);
+    char config[512];
+    snprintf(config, sizeof(config),
+             "{\"password_secret\":{\"provider\":\"aws\",\"secret_id\":\"db\","
+             "\"endpoint_url\":\"http://127.0.0.1:%d/\"}}",
+             s.port);
+    bool found;
+    const char *log;
+    char *pw = resolve(config, &found, &log);
+    server_join(&s);
+    ck_assert_msg(pw != NULL, "log: %s", log);
+    ck_assert_str_eq(pw, "plain pass word");
+    ck_assert_ptr_null(server_header(&s, "X-Amz-Security-Token"));
+    ck_assert_ptr_nonnull(strstr(server_header(&s, "Authorization"),
+                                 "SignedHeaders=content-type;host;x-amz-date;x-amz-target, "));
+    check_aws_signature(&s, "AKIAENVEXAMPLE", "envsecretkeyEXAMPLE", "us-west-2");
+    secrets_free(pw);
+    unsetenv("AWS_ACCESS_KEY_ID");
+    unsetenv("AWS_SECRET_ACCESS_KEY");
+    unsetenv("AWS_REGION");
+}
+END_TEST
+
+START_TEST(aws_http_403)
+{
+    fake_server s;
+    server_start(&s, 403,
+                 "{\"__type\":\"AccessDeniedException\",\"Message\":\"User: "
+                 "arn:aws:iam::123456789012:user/etl is not authorized to perform: "
+                 "secretsmanager:GetSecretValue on resource: prod/db\"}");
+    char config[512];
+    snprintf(config, sizeof(config),
+             "{\"password_secret\":{\"provider\":\"aws\",\"secret_id\":\"prod/db\","
+             "\"region\":\"eu-west-1\",\"endpoint_url\":\"http://127.0.0.1:%d\","
+             "\"aws_access_key_id\":\"AK\",\"aws_secret_access_key\":\"SK\"}}",
+             s.port);
+    bool found;
+    const char *log;
+    char *pw = resolve(config, &found, &log);
+    server_join(&s);
+    ck_assert_ptr_null(pw);
+    char expect[512];
+    snprintf(expect, sizeof(expect),
+             "ERROR singer: password_secret (aws): HTTP 403 from http://127.0.0.1:%d: "
+             "AccessDeniedException: User: arn:aws:iam::123456789012:user/etl is not authorized "
+             "to perform: secretsmanager:GetSecretValue on resource: prod/db\n",
+             s.port);
+    ck_assert_msg(strstr(log, expect) != NULL, "log: %s", log);
+}
+END_TEST
+
+START_TEST(aws_missing_key)
+{
+    fake_server s;
+    server_start(
+        &s, 200,
+        "{\"SecretString\":\"{\\\"user\\\":\\\"app\\\",\\\"pass\\\":\\\"topsecret\\\"}\"}");
+    char config[512];
+    snprintf(config, sizeof(config),
+             "{\"password_secret\":{\"provider\":\"aws\",\"secret_id\":\"prod/db\",\"key\":"
+             "\"password\",\"region\":\"eu-west-1\",\"endpoint_url\":\"http://127.0.0.1:%d\","
+             "\"aws_access_key_id\":\"AK\",\"aws_secret_access_key\":\"SK\"}}",
+             s.port);
+    bool found;
+    const char *log;
+    char *pw = resolve(config, &found, &log);
+    server_join(&s);
+    ck_assert_ptr_null(pw);
+    ck_assert_msg(strstr(log, "ERROR singer: password_secret (aws): key \"password\" not found in "
+                              "the SecretString (it has: user, pass)\n") != NULL,
+                  "log: %s", log);
+    ck_assert_ptr_null(strstr(log, "topsecret"));
+}
+END_TEST
+
+START_TEST(aws_secret_string_not_json)
+{
+    fake_server s;
+    server_start(&s, 200, "{\"SecretString\":\"hunter2\"}");
+    char config[512];
+    snprintf(config, sizeof(config),
+             "{\"password_secret\":{\"provider\":\"aws\",\"secret_id\":\"prod/db\",\"key\":"
+             "\"password\",\"region\":\"eu-west-1\",\"endpoint_url\":\"http://127.0.0.1:%d\","
+             "\"aws_access_key_id\":\"AK\",\"aws_secret_access_key\":\"SK\"}}",
+             s.port);
+    bool found;
+    const char *log;
+    char *pw = resolve(config, &found, &log);
+    server_join(&s);
+    ck_assert_ptr_null(pw);
+    ck_assert_ptr_nonnull(strstr(log, "password_secret (aws): the SecretString is not a JSON "
+                                      "object, so key \"password\" cannot be looked up"));
+    ck_assert_ptr_null(strstr(log, "hunter2"));
+}
+END_TEST
+
+/* ---- HashiCorp Vault ---- */
+
+START_TEST(vault_kv2_flow)
+{
+    fake_server s;
+    server_start(&s, 200,
+                 "{\"request_id\":\"r\",\"data\":{\"data\":{\"password\":\"vault-pw\",\"user\":"
+                 "\"app\"},\"metadata\":{\"version\":3}}}");
+    char config[512];
+    snprintf(config, sizeof(config),
+             "{\"password_secret\":{\"provider\":\"vault\",\"url\":\"http://127.0.0.1:%d/\","
+             "\"path\":\"secret/data/db\",\"token\":\"hvs.EXAMPLE\",\"namespace\":\"team-a\"}}",
+             s.port);
+    bool found;
+    const char *log;
+    char *pw = resolve(config, &found, &log);
+    server_join(&s);
+    ck_assert_msg(pw != NULL, "log: %s", log);
+    ck_assert_str_eq(pw, "vault-pw");
+    ck_assert_str_eq(s.method, "GET");
+    ck_assert_str_eq(s.target, "/v1/secret/data/db");
+    ck_assert_str_eq(server_header(&s, "X-Vault-Token"), "hvs.EXAMPLE");
+    ck_assert_str_eq(server_header(&s, "X-Vault-Namespace"), "team-a");
+    ck_assert_ptr_nonnull(strstr(log, "password_secret (vault): password read from "
+                                      "\"secret/data/db\""));
+    ck_assert_ptr_null(strstr(log, "vault-pw"));
+    ck_assert_ptr_null(strstr(log, "hvs."));
+    secrets_free(pw);
+}
+END_TEST
+
+START_TEST(vault_kv1_env)
+{
+    fake_server s;
+    server_start(&s, 200, "{\"data\":{\"password\":\"kv1-pw\",\"data\":{\"x\":1}}}");
+    char addr[64];
+    snprintf(addr, sizeof(addr), "http://127.0.0.1:%d", s.port);
+    setenv("VAULT_ADDR", addr, 1);
+    setenv("VAULT_TOKEN", "env-token", 1);
+    bool found;
+    const char *log;
+    char *pw = resolve("{\"password_secret\":{\"provider\":\"vault\",\"path\":\"/kv/my db\"}}",
+                       &found, &log);
+    server_join(&s);
+    ck_assert_msg(pw != NULL, "log: %s", log);
+    /* no metadata beside data.data: KV v1, the value is data.password */
+    ck_assert_str_eq(pw, "kv1-pw");
+    ck_assert_str_eq(s.target, "/v1/kv/my%20db");
+    ck_assert_str_eq(server_header(&s, "X-Vault-Token"), "env-token");
+    ck_assert_ptr_null(server_header(&s, "X-Vault-Namespace"));
+    secrets_free(pw);
+    unsetenv("VAULT_ADDR");
+    unsetenv("VAULT_TOKEN");
+}
+END_TEST
+
+START_TEST(vault_http_403)
+{
+    fake_server s;
+    server_start(&s, 403, "{\"errors\":[\"1 error occurred:\\n\\t* permission denied\\n\\n\"]}");
+    char config[512];
+    snprintf(config, sizeof(config),
+             "{\"password_secret\":{\"provider\":\"vault\",\"url\":\"http://127.0.0.1:%d\","
+             "\"path\":\"secret/data/db\",\"token\":\"bad\"}}",
+             s.port);
+    bool found;
+    const char *log;
+    char *pw = resolve(config, &found, &log);
+    server_join(&s);
+    ck_assert_ptr_null(pw);
+    char expect[256];
+    snprintf(expect, sizeof(expect),
+             "ERROR singer: password_secret (vault): HTTP 403 from "
+             "http://127.0.0.1:%d/v1/secret/data/db: 1 error occurred: * permission denied\n",
+             s.port);
+    ck_assert_msg(strstr(log, expect) != NULL, "log: %s", log);
+}
+END_TEST
+
+START_TEST(vault_http_404_hint)
+{
+    fake_server s;
+    server_start(&s, 404, "{\"errors\":[]}");
+    char config[512];
+    snprintf(config, sizeof(config),
+             "{\"password_secret\":{\"provider\":\"vault\",\"url\":\"http://127.0.0.1:%d\","
+             "\"path\":\"secret/db\",\"token\":\"t\"}}",
+             s.port);
+    bool found;
+    const char *log;
+    char *pw = resolve(config, &found, &log);
+    server_join(&s);
+    ck_assert_ptr_null(pw);
+    ck_assert_msg(strstr(log, "/v1/secret/db: (no error message); check \"path\" (KV v2 paths "
+                              "look like secret/data/NAME)\n") != NULL,
+                  "log: %s", log);
+}
+END_TEST
+
+START_TEST(vault_missing_key)
+{
+    fake_server s;
+    server_start(
+        &s, 200,
+        "{\"data\":{\"data\":{\"user\":\"app\",\"pw\":\"not-this-one\"},\"metadata\":{}}}");
+    char config[512];
+    snprintf(config, sizeof(config),
+             "{\"password_secret\":{\"provider\":\"vault\",\"url\":\"http://127.0.0.1:%d\","
+             "\"path\":\"secret/data/db\",\"token\":\"t\"}}",
+             s.port);
+    bool found;
+    const char *log;
+    char *pw = resolve(config, &found, &log);
+    server_join(&s);
+    ck_assert_ptr_null(pw);
+    ck_assert_msg(strstr(log, "ERROR singer: password_secret (vault): key \"password\" not found "
+                              "in data.data (it has: user, pw)\n") != NULL,
+                  "log: %s", log);
+    ck_assert_ptr_null(strstr(log, "not-this-one"));
+}
+END_TEST
+
+/* ---- Azure Key Vault ---- */
+
+START_TEST(azure_flow)
+{
+    fake_server s;
+    server_start(
+        &s, 200,
+        "{\"value\":\"azure-pw\",\"id\":\"https://x.vault.azure.net/secrets/db-pw/abc123\","
+        "\"attributes\":{\"enabled\":true}}");
+    char config[512];
+    snprintf(config, sizeof(config),
+             "{\"password_secret\":{\"provider\":\"azure\",\"vault_url\":\"http://127.0.0.1:%d/\","
+             "\"name\":\"db-pw\",\"version\":\"abc123\",\"access_token\":\"eyJ0eXAiEXAMPLE\"}}",
+             s.port);
+    bool found;
+    const char *log;
+    char *pw = resolve(config, &found, &log);
+    server_join(&s);
+    ck_assert_msg(pw != NULL, "log: %s", log);
+    ck_assert_str_eq(pw, "azure-pw");
+    ck_assert_str_eq(s.method, "GET");
+    ck_assert_str_eq(s.target, "/secrets/db-pw/abc123?api-version=7.4");
+    ck_assert_str_eq(server_header(&s, "Authorization"), "Bearer eyJ0eXAiEXAMPLE");
+    ck_assert_ptr_null(strstr(log, "azure-pw"));
+    secrets_free(pw);
+}
+END_TEST
+
+START_TEST(azure_env_token_json_key)
+{
+    fake_server s;
+    server_start(&s, 200, "{\"value\":\"{\\\"password\\\":\\\"inner-pw\\\"}\"}");
+    setenv("AZURE_ACCESS_TOKEN", "env-bearer", 1);
+    char config[512];
+    snprintf(config, sizeof(config),
+             "{\"password_secret\":{\"provider\":\"azure\",\"vault_url\":\"http://127.0.0.1:%d\","
+             "\"name\":\"db\",\"key\":\"password\"}}",
+             s.port);
+    bool found;
+    const char *log;
+    char *pw = resolve(config, &found, &log);
+    server_join(&s);
+    ck_assert_msg(pw != NULL, "log: %s", log);
+    ck_assert_str_eq(pw, "inner-pw");
+    ck_assert_str_eq(s.target, "/secrets/db?api-version=7.4");
+    ck_assert_str_eq(server_header(&s, "Authorization"), "Bearer env-bearer");
+    secrets_free(pw);
+    unsetenv("AZURE_ACCESS_TOKEN");
+}
+END_TEST
+
+START_TEST(azure_http_401)
+{
+    fake_server s;
+    server_start(&s, 401,
+                 "{\"error\":{\"code\":\"Unauthorized\",\"message\":\"AKV10000: Request is "
+                 "missing a Bearer or PoP token.\"}}");
+    char config[512];
+    snprintf(config, sizeof(config),
+             "{\"password_secret\":{\"provider\":\"azure\",\"vault_url\":\"http://127.0.0.1:%d\","
+             "\"name\":\"db\",\"access_token\":\"expired\"}}",
+             s.port);
+    bool found;
+    const char *log;
+    char *pw = resolve(config, &found, &log);
+    server_join(&s);
+    ck_assert_ptr_null(pw);
+    char expect[256];
+    snprintf(expect, sizeof(expect),
+             "password_secret (azure): HTTP 401 from "
+             "http://127.0.0.1:%d/secrets/db?api-version=7.4: Unauthorized: AKV10000: Request is "
+             "missing a Bearer or PoP token.\n",
+             s.port);
+    ck_assert_msg(strstr(log, expect) != NULL, "log: %s", log);
+}
+END_TEST
+
+/* ---- transport and body errors ---- */
+
+START_TEST(non_json_body)
+{
+    fake_server s;
+    server_start(&s, 200, "<html>proxy says hi</html>");
+    char config[512];
+    snprintf(config, sizeof(config),
+             "{\"password_secret\":{\"provider\":\"vault\",\"url\":\"http://127.0.0.1:%d\","
+             "\"path\":\"secret/data/db\",\"token\":\"t\"}}",
+             s.port);
+    bool found;
+    const char *log;
+    char *pw = resolve(config, &found, &log);
+    server_join(&s);
+    ck_assert_ptr_null(pw);
+    char expect[256];
+    snprintf(expect, sizeof(expect),
+             "password_secret (vault): the response from http://127.0.0.1:%d/v1/secret/data/db "
+             "is not JSON (error at byte 0 of 26)\n",
+             s.port);
+    ck_assert_msg(strstr(log, expect) != NULL, "log: %s", log);
+}
+END_TEST
+
+START_TEST(long_error_message_shortened)
+{
+    static char reply[4096];
+    char msg[3000];
+    memset(msg, 'x', sizeof(msg) - 1);
+    msg[sizeof(msg) - 1] = '\0';
+    snprintf(reply, sizeof(reply), "{\"errors\":[\"%s\"]}", msg);
+    fake_server s;
+    server_start(&s, 500, reply);
+    char config[512];
+    snprintf(config, sizeof(config),
+             "{\"password_secret\":{\"provider\":\"vault\",\"url\":\"http://127.0.0.1:%d\","
+             "\"path\":\"p\",\"token\":\"t\"}}",
+             s.port);
+    bool found;
+    const char *log;
+    char *pw = resolve(config, &found, &log);
+    server_join(&s);
+    ck_assert_ptr_null(pw);
+    const char *x = strstr(log, "HTTP 500 from");
+    ck_assert_ptr_nonnull(x);
+    x = strchr(x, 'x');
+    ck_assert_ptr_nonnull(x);
+    ck_assert_int_eq((int)strspn(x, "x"), 200);
+    ck_assert_int_eq(strncmp(x + 200, "...\n", 4), 0);
+}
+END_TEST
+
+START_TEST(error_message_cut_at_utf8_boundary)
+{
+    /* "a" then 150 two-byte characters: the cut at 200 bytes falls inside one, which goes */
+    static char reply[1024];
+    size_t o = (size_t)snprintf(reply, sizeof(reply), "{\"errors\":[\"a");
+    for (int i = 0; i < 150; i++)
+        o += (size_t)snprintf(reply + o, sizeof(reply) - o, "\xc3\xa9");
+    snprintf(reply + o, sizeof(reply) - o, "\"]}");
+    fake_server s;
+    server_start(&s, 500, reply);
+    char config[512];
+    snprintf(config, sizeof(config),
+             "{\"password_secret\":{\"provider\":\"vault\",\"url\":\"http://127.0.0.1:%d\","
+             "\"path\":\"p\",\"token\":\"t\"}}",
+             s.port);
+    bool found;
+    const char *log;
+    char *pw = resolve(config, &found, &log);
+    server_join(&s);
+    ck_assert_ptr_null(pw);
+    const char *e = strstr(log, "\xc3\xa9");
+    ck_assert_ptr_nonnull(e);
+    size_t run = 0;
+    while (e[run] == '\xc3' && e[run + 1] == '\xa9')
+        run += 2;
+    ck_assert_uint_eq(run, 198);
+    ck_assert_int_eq(strncmp(e + run, "...\n", 4), 0);
+}
+END_TEST
+
+START_TEST(error_message_exactly_at_limit_not_marked)
+{
+    static char reply[512];
+    char msg[201];
+    memset(msg, 'y', 200);
+    msg[200] = '\0';
+    snprintf(reply, sizeof(reply), "{\"errors\":[\"%s\"]}", msg);
+    fake_server s;
+    server_start(&s, 500, reply);
+    char config[512];
+    snprintf(config, sizeof(config),
+             "{\"password_secret\":{\"provider\":\"vault\",\"url\":\"http://127.0.0.1:%d\","
+             "\"path\":\"p\",\"token\":\"t\"}}",
+             s.port);
+    bool found;
+    const char *log;
+    char *pw = resolve(config, &found, &log);
+    server_join(&s);
+    ck_assert_ptr_null(pw);
+    char expect[300];
+    snprintf(expect, sizeof(expect), ": %s\n", msg);
+    ck_assert_msg(strstr(log, expect) != NULL, "log: %s", log);
+}
+END_TEST
+
+START_TEST(connection_refused)
+{
+    /* a port that was free a moment ago: nothing listens there */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    socklen_t alen = sizeof(a);
+    getsockname(fd, (struct sockaddr *)&a, &alen);
+    close(fd);
+    char config[512];
+    snprintf(config, sizeof(config),
+             "{\"password_secret\":{\"provider\":\"azure\",\"vault_url\":\"http://127.0.0.1:%d\","
+             "\"name\":\"db\",\"access_token\":\"t\"}}",
+             ntohs(a.sin_port));
+    bool found;
+    const char *log;
+    char *pw = resolve(config, &found, &log);
+    ck_assert_ptr_null(pw);
+    char expect[256];
+    snprintf(expect, sizeof(expect),
+             "ERROR singer: password_secret (azure): request to "
+             "http://127.0.0.1:%d/secrets/db?api-version=7.4 failed: ",
+             ntohs(a.sin_port));
+    ck_assert_msg(strstr(log, expect) != NULL, "log: %s", log);
+    ck_assert_int_eq((int)(strchr(strstr(log, "ERROR"), '\n') - log + 1), (int)strlen(log));
+}
+END_TEST
+
+static Suite *secrets_suite(void)
+{
+    Suite *s = suite_create("secrets");
+    TCase *t = tcase_create("hash");
+    tcase_add_test(t, sha256_vectors);
+    tcase_add_test(t, sha256_million_a_in_pieces);
+    tcase_add_test(t, sha256_split_equals_whole);
+    tcase_add_test(t, hmac_rfc4231);
+    suite_add_tcase(s, t);
+
+    t = tcase_create("sigv4");
+    tcase_add_test(t, sigv4_s3_get_object);
+    tcase_add_test(t, sigv4_test_suite_vanilla);
+    tcase_add_test(t, sigv4_iam_list_users);
+    tcase_add_test(t, sigv4_secretsmanager_botocore);
+    tcase_add_test(t, sigv4_rejects_bad_input);
+    tcase_add_test(t, amz_date_format);
+    suite_add_tcase(s, t);
+
+    t = tcase_create("resolve");
+    tcase_set_timeout(t, 60);
+    tcase_add_test(t, resolve_absent_or_null);
+    tcase_add_test(t, resolve_bad_objects);
+    tcase_add_test(t, resolve_missing_credentials);
+    tcase_add_test(t, aws_flow_json_key);
+    tcase_add_test(t, aws_flow_env_credentials_whole_string);
+    tcase_add_test(t, aws_http_403);
+    tcase_add_test(t, aws_missing_key);
+    tcase_add_test(t, aws_secret_string_not_json);
+    tcase_add_test(t, vault_kv2_flow);
+    tcase_add_test(t, vault_kv1_env);
+    tcase_add_test(t, vault_http_403);
+    tcase_add_test(t, vault_http_404_hint);
+    tcase_add_test(t, vault_missing_key);
+    tcase_add_test(t, azure_flow);
+    tcase_add_test(t, azure_env_token_json_key);
+    tcase_add_test(t, azure_http_401);
+    tcase_add_test(t, non_json_body);
+    tcase_add_test(t, long_error_message_shortened);
+    tcase_add_test(t, error_message_cut_at_utf8_boundary);
+    tcase_add_test(t, error_message_exactly_at_limit_not_marked);
+    tcase_add_test(t, connection_refused);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    /* loopback only, and nothing from the caller's environment changes the requests */
+    static const char *clear[] = {
+        "http_proxy",        "HTTP_PROXY",      "https_proxy",        "HTTPS_PROXY",
+        "all_proxy",         "ALL_PROXY",       "AWS_ACCESS_KEY_ID",  "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN", "AWS_REGION",      "AWS_DEFAULT_REGION", "VAULT_ADDR",
+        "VAULT_TOKEN",       "VAULT_NAMESPACE", "AZURE_ACCESS_TOKEN", "LOG_FORMAT",
+    };
+    for (size_t i = 0; i < sizeof(clear) / sizeof(clear[0]); i++)
+        unsetenv(clear[i]);
+    SRunner *sr = srunner_create(secrets_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
