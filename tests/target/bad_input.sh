@@ -46,6 +46,10 @@ printf '%s\n' "$S" '{"type":"RECORD","stream":"public-t","record":{"id":1,"s":"a
 printf '%s\n' '{"type":"STATE"}' | bad "STATE without value" 6 'line 1: STATE message without "value"'
 printf '%s\n' '[1,2]' | bad "not an object" 6 'line 1: a message must be a JSON object'
 
+printf '%s\n' '{"type":"SCHEMA","stream":"public-v","schema":{"type":"object","properties":{"id":{"type":"integer"},"s":{"type":["null","string"],"maxLength":3}}},"key_properties":["id"]}' \
+    '{"type":"RECORD","stream":"public-v","record":{"id":1,"s":"abc"}}' '{"type":"RECORD","stream":"public-v","record":{"id":2,"s":"abcd"}}' |
+    bad "validate_records" 6 'line 3: stream "public-v": record does not match the schema: s: longer than maxLength 3' '"validate_records":true'
+
 # the open batch is rolled back: rows of the same stream before the bad line are not loaded
 printf '%s\n' "$S" '{"type":"RECORD","stream":"public-t","record":{"id":1}}' '{"type":"RECORD","stream":"public-t","record":{"id":"x"}}' |
     bad "bad second record" 6 'line 3: stream "public-t": property "id"'
