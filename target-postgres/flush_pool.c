@@ -20,6 +20,7 @@ struct flush_pool {
     pthread_mutex_t mu;
     pthread_cond_t work_cv;
     pthread_cond_t done_cv;
+    pthread_cond_t turn_cv;
     flush_job *q_head, *q_tail;
     flush_job *d_head, *d_tail;
     int ndone;       /* read without the lock by flush_pool_done_count */
@@ -91,6 +92,11 @@ static void *worker_main(void *arg)
         }
 
         pthread_mutex_lock(&p->mu);
+        if (job->ok)
+            job->st->committed_no = job->batch_no;
+        else
+            job->st->load_failed = true;
+        pthread_cond_broadcast(&p->turn_cv);
         if (p->d_tail)
             p->d_tail->next = job;
         else
@@ -121,6 +127,7 @@ flush_pool *flush_pool_create(const tconfig *cfg, int max_workers)
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->work_cv, NULL);
     pthread_cond_init(&p->done_cv, NULL);
+    pthread_cond_init(&p->turn_cv, NULL);
     p->workers = calloc((size_t)p->max_workers, sizeof(worker *));
     if (!p->workers || pipe(p->wake) != 0) {
         log_error("cannot set up the flush workers: %m");
@@ -159,9 +166,22 @@ static bool spawn(flush_pool *p)
     return true;
 }
 
+static bool wait_turn(flush_job *job)
+{
+    flush_pool *p = job->pool;
+    pthread_mutex_lock(&p->mu);
+    while (job->st->committed_no < job->batch_no - 1 && !job->st->load_failed)
+        pthread_cond_wait(&p->turn_cv, &p->mu);
+    bool ok = !job->st->load_failed;
+    pthread_mutex_unlock(&p->mu);
+    return ok;
+}
+
 void flush_pool_submit(flush_pool *p, flush_job *job)
 {
     job->next = NULL;
+    job->pool = p;
+    job->wait_turn = wait_turn;
     pthread_mutex_lock(&p->mu);
     if (p->idle == 0 && p->nworkers < p->max_workers) {
         if (!spawn(p) && p->nworkers == 0)
@@ -254,5 +274,6 @@ void flush_pool_destroy(flush_pool *p)
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->work_cv);
     pthread_cond_destroy(&p->done_cv);
+    pthread_cond_destroy(&p->turn_cv);
     free(p);
 }

@@ -348,6 +348,7 @@ bool loader_run(pg_conn *c, flush_job *job)
                   job->batch_no, d->qname);
         goto fail;
     }
+    __atomic_store_n(&job->st->synced_fp, d->cs.fingerprint, __ATOMIC_RELEASE);
     if (job->b->rows > 0) {
         buf_append_lit(&sql, "CREATE TEMP TABLE " TMP_TABLE " (");
         bool first = true;
@@ -364,8 +365,17 @@ bool loader_run(pg_conn *c, flush_job *job)
         buf_append_lit(&sql, ", \"_tgt_seq\" bigint, \"_tgt_absent\" varbit) ON COMMIT DROP");
         if (!run_sql(c, job, "creating the temp table", sql.data, 0, NULL, NULL))
             goto fail;
+        double tc = timefmt_monotonic();
         if (!copy_batch(c, job))
             goto fail;
+        double tm = timefmt_monotonic();
+        log_debug("stream \"%s\": batch %lld: COPY into the temp table took %.3f s", job->st->name,
+                  job->batch_no, tm - tc);
+        if (job->wait_turn && !job->wait_turn(job)) {
+            log_error("stream \"%s\": batch %lld: not merged, the batch before it failed",
+                      job->st->name, job->batch_no);
+            goto fail;
+        }
         bool dups = job->b->has_dups, absent = job->b->has_absent;
         bool unique = cache->has_unique_key;
         buf_reset(&sql);
@@ -408,6 +418,8 @@ bool loader_run(pg_conn *c, flush_job *job)
         } else if (!run_sql(c, job, "merge", sql.data, 0, NULL, &job->inserted)) {
             goto fail;
         }
+        log_debug("stream \"%s\": batch %lld: merge took %.3f s", job->st->name, job->batch_no,
+                  timefmt_monotonic() - tm);
         if (job->hard_delete && d->cs.nkeys && has_meta(d, META_DELETED_AT)) {
             buf_reset(&sql);
             buf_appendf(&sql, "DELETE FROM %s t USING " TMP_TABLE " s WHERE ", d->qname);
@@ -421,6 +433,8 @@ bool loader_run(pg_conn *c, flush_job *job)
                          job->batch_no, deleted);
         }
     }
+    if (job->b->rows == 0 && job->wait_turn && !job->wait_turn(job))
+        goto fail;
     if (job->activate) {
         char ver[32];
         snprintf(ver, sizeof(ver), "%lld", (long long)job->version);
@@ -454,8 +468,6 @@ fail:
             PGresult *r = PQexec(c->conn, "ROLLBACK");
             PQclear(r);
         }
-        /* the schema may have changed under a failed transaction: forget what we knew */
-        table_cache_clear(cache);
         log_error("stream \"%s\": batch %lld (%zu rows, input lines %lld-%lld) rolled back",
                   job->st->name, job->batch_no, job->b->rows,
                   (long long)batch_line_of_row(job->b, 0),

@@ -27,6 +27,10 @@ typedef struct flush_job {
     bool ok;            /* set by the worker */
     double seconds;     /* set by the worker */
     long long inserted; /* rows the merge wrote */
+    /* set by the pool: waits until the stream's previous batch is committed; false when it
+       failed. A job may COPY while its predecessor merges, never merge before it. */
+    bool (*wait_turn)(struct flush_job *job);
+    void *pool;
     struct flush_job *next;
 } flush_job;
 

@@ -152,8 +152,9 @@ static int64_t min_uncommitted(const target *t)
         const stream *st = t->streams[i];
         if (st->cur->first_seq >= 0 && st->cur->first_seq < m)
             m = st->cur->first_seq;
-        if (st->in_flight && st->inflight_first_seq >= 0 && st->inflight_first_seq < m)
-            m = st->inflight_first_seq;
+        for (int k = 0; k < st->ninflight; k++)
+            if (st->inflight_seq[k] >= 0 && st->inflight_seq[k] < m)
+                m = st->inflight_seq[k];
     }
     return m;
 }
@@ -185,7 +186,15 @@ static void take_done(target *t, bool wait)
     if (!job)
         return;
     stream *st = job->st;
-    st->in_flight = false;
+    /* forget this job's sequence (jobs of a stream usually finish in order) */
+    for (int k = 0; k < st->ninflight; k++) {
+        if (st->inflight_seq[k] == job->first_seq) {
+            for (int j = k; j + 1 < st->ninflight; j++)
+                st->inflight_seq[j] = st->inflight_seq[j + 1];
+            break;
+        }
+    }
+    st->ninflight--;
     t->in_flight--;
     if (!job->ok) {
         t->failed = true;
@@ -213,7 +222,11 @@ static void wait_all(target *t)
 
 static bool submit(target *t, stream *st, bool activate, int64_t version, int64_t act_seq)
 {
-    while (st->in_flight && !t->failed)
+    /* at most two batches of a stream in flight, and two only when the table needs no DDL:
+       the second one copies while the first merges */
+    while (!t->failed && (st->ninflight >= 2 ||
+                          (st->ninflight == 1 &&
+                           __atomic_load_n(&st->synced_fp, __ATOMIC_ACQUIRE) != st->def->cs.fingerprint)))
         take_done(t, true);
     if (t->failed)
         return false;
@@ -244,8 +257,7 @@ static bool submit(target *t, stream *st, bool activate, int64_t version, int64_
     job->first_seq = b->first_seq;
     job->hard_delete = t->cfg.hard_delete;
     st->cur = next;
-    st->in_flight = true;
-    st->inflight_first_seq = job->first_seq;
+    st->inflight_seq[st->ninflight++] = job->first_seq;
     t->in_flight++;
     log_debug("stream \"%s\": batch %lld: %zu rows, %zu bytes to load", st->name, job->batch_no,
               b->rows, b->data.len);

@@ -52,8 +52,11 @@ typedef struct stream {
     table_def *def;      /* current definition (a reference) */
     batch *cur;          /* filling (owned) */
     batch *spare;        /* an empty batch to reuse (owned) */
-    bool in_flight;      /* a flush job holds a batch of this stream */
-    int64_t inflight_first_seq;
+    int ninflight;       /* flush jobs holding a batch of this stream (at most 2) */
+    int64_t inflight_seq[2]; /* their first sequences */
+    uint64_t synced_fp;  /* atomic: fingerprint of the columns the table was last synced to */
+    long long committed_no; /* last committed batch (guarded by the pool's lock) */
+    bool load_failed;    /* a batch of this stream failed (guarded by the pool's lock) */
     long long batches;   /* batches handed to the pool so far */
     long long rows_total;
     table_cache cache;
