@@ -74,6 +74,21 @@ assert_contains "$(cat "$ERR")" 'stream "public-c": batch 2 (1 rows, input lines
 assert_eq '1|1
 2|2' "$(q $db "SELECT id, v FROM tgt.c ORDER BY id")" "failed flush: the committed batch stays, the failed one is gone"
 
+# the same with asynchronous, pipelined flushes: nothing after the failed batch is merged
+psql_q $db "TRUNCATE tgt.c" >/dev/null
+cat >"$in" <<'JSON'
+{"type":"SCHEMA","stream":"public-c","schema":{"type":"object","properties":{"id":{"type":"integer"},"v":{"type":"integer"}}},"key_properties":["id"]}
+{"type":"RECORD","stream":"public-c","record":{"id":1,"v":1}}
+{"type":"RECORD","stream":"public-c","record":{"id":2,"v":500}}
+{"type":"RECORD","stream":"public-c","record":{"id":3,"v":3}}
+{"type":"RECORD","stream":"public-c","record":{"id":4,"v":4}}
+{"type":"STATE","value":{"c":4}}
+JSON
+load "$db" '"batch_size_rows":1' "$in"
+assert_eq 5 "$RC" "failed flush (async): exit code"
+assert_eq '' "$(cat "$OUT")" "failed flush (async): no state"
+assert_eq '1' "$(q $db "SELECT string_agg(id::text, ',' ORDER BY id) FROM tgt.c")" "failed flush (async): later batches not merged"
+
 # a value PostgreSQL rejects in COPY names the input line
 psql_q $db "CREATE TABLE tgt.vc (id bigint PRIMARY KEY, s varchar(3))" >/dev/null
 printf '%s\n' '{"type":"SCHEMA","stream":"public-vc","schema":{"type":"object","properties":{"id":{"type":"integer"},"s":{"type":"string"}}},"key_properties":["id"]}' \
