@@ -1,0 +1,66 @@
+/*
+ * batch: one stream's pending rows as PostgreSQL COPY text (compact, one
+ * buffer, no per-value allocation), with the bookkeeping a flush needs: the
+ * input line of every row, the sequence of the first record, whether two rows
+ * may share a key (a hash set of the key text) and whether any row lacks a
+ * property.
+ *
+ * Also the COPY text encoders of JSON values (see copy_*): a JSON string is
+ * decoded and escaped for COPY in one pass, a JSON document (jsonb) is escaped
+ * as it is. U+0000 cannot be stored in text or jsonb: nul_opts says whether
+ * it is an error, replaced or stripped.
+ */
+#ifndef TARGET_BATCH_H
+#define TARGET_BATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "tconfig.h"
+
+typedef struct nul_opts {
+    nul_policy policy;
+    const char *copy_repl; /* replacement, escaped for COPY text */
+    const char *json_repl; /* replacement, escaped for a JSON string body */
+} nul_opts;
+
+enum { COPY_OK = 0, COPY_NUL = 1, COPY_BAD_UNICODE = 2 };
+
+/* copy_json_string: append the JSON string body s[0..n) decoded and COPY-escaped. escaped:
+   whether s holds backslash escapes (the fast path copies it as it is). Returns COPY_OK, or
+   COPY_NUL (\u0000 with the error policy) / COPY_BAD_UNICODE (a lone surrogate). */
+int copy_json_string(buf *out, const char *s, size_t n, bool escaped, const nul_opts *nul);
+/* copy_json_raw: append the JSON text s[0..n) (a document for jsonb) COPY-escaped, with
+   \u0000 handled by the policy. */
+int copy_json_raw(buf *out, const char *s, size_t n, const nul_opts *nul);
+/* copy_text: append UTF-8 text COPY-escaped (backslash, tab, newline, CR). */
+void copy_text(buf *out, const char *s, size_t n);
+
+typedef struct batch {
+    buf data;            /* COPY text rows */
+    size_t rows;
+    int64_t first_seq;   /* sequence of the first record or message in the batch, -1 when empty */
+    int64_t *lines;      /* malloc'ed input line of each row */
+    size_t lines_cap;
+    uint64_t *keyset;    /* malloc'ed open-addressing set of key hashes (0 = empty slot) */
+    size_t keyset_cap;
+    size_t keyset_n;
+    bool has_dups;       /* two rows may share a key */
+    bool has_absent;     /* some row lacks a property */
+    double started;      /* monotonic time of the first row */
+} batch;
+
+batch *batch_create(void);
+void batch_destroy(batch *b);
+/* batch_reset: empty it, keep the memory. */
+void batch_reset(batch *b);
+/* batch_row_done: account the row just appended to data (input line, sequence). */
+bool batch_row_done(batch *b, int64_t line, int64_t seq);
+/* batch_note_key: remember a row's key hash; sets has_dups when seen before. */
+bool batch_note_key(batch *b, uint64_t h);
+/* batch_line_of_row: the input line of row i (0-based), or 0. */
+int64_t batch_line_of_row(const batch *b, size_t i);
+
+#endif

@@ -1,0 +1,404 @@
+#include "flatten.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct tmpcols {
+    tcolumn *cols;
+    size_t n, cap;
+} tmpcols;
+
+static const char *kind_sql[] = {
+    "text", "smallint", "integer", "bigint", "numeric", "boolean", "timestamp with time zone",
+    "date", "time without time zone", "jsonb",
+};
+
+const char *flatten_kind_sql(col_kind k)
+{
+    return kind_sql[k];
+}
+
+enum { T_NULL = 1, T_STRING = 2, T_INTEGER = 4, T_NUMBER = 8, T_BOOLEAN = 16, T_OBJECT = 32, T_ARRAY = 64, T_ANY = 128 };
+
+static unsigned type_bit(const char *s)
+{
+    if (strcmp(s, "null") == 0)
+        return T_NULL;
+    if (strcmp(s, "string") == 0)
+        return T_STRING;
+    if (strcmp(s, "integer") == 0)
+        return T_INTEGER;
+    if (strcmp(s, "number") == 0)
+        return T_NUMBER;
+    if (strcmp(s, "boolean") == 0)
+        return T_BOOLEAN;
+    if (strcmp(s, "object") == 0)
+        return T_OBJECT;
+    if (strcmp(s, "array") == 0)
+        return T_ARRAY;
+    return T_ANY;
+}
+
+/* the types of a property, following anyOf/oneOf; *fmt: the first format seen;
+   *bounds: the integer bounds (min, max) when given */
+static unsigned prop_types(const cJSON *prop, const char **fmt, double *min, double *max, int depth)
+{
+    if (!cJSON_IsObject(prop) || depth > 8)
+        return T_ANY;
+    unsigned t = 0;
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(prop, "format");
+    if (cJSON_IsString(f) && !*fmt)
+        *fmt = f->valuestring;
+    const cJSON *mn = cJSON_GetObjectItemCaseSensitive(prop, "minimum");
+    const cJSON *mx = cJSON_GetObjectItemCaseSensitive(prop, "maximum");
+    if (cJSON_IsNumber(mn))
+        *min = mn->valuedouble;
+    if (cJSON_IsNumber(mx))
+        *max = mx->valuedouble;
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(prop, "type");
+    if (cJSON_IsString(type)) {
+        t |= type_bit(type->valuestring);
+    } else if (cJSON_IsArray(type)) {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, type)
+        {
+            if (cJSON_IsString(e))
+                t |= type_bit(e->valuestring);
+        }
+    }
+    static const char *const combos[] = {"anyOf", "oneOf"};
+    for (int i = 0; i < 2; i++) {
+        const cJSON *any = cJSON_GetObjectItemCaseSensitive(prop, combos[i]);
+        if (cJSON_IsArray(any)) {
+            const cJSON *e;
+            cJSON_ArrayForEach(e, any)
+            {
+                t |= prop_types(e, fmt, min, max, depth + 1);
+            }
+        }
+    }
+    if (t == 0)
+        t = T_ANY;
+    return t;
+}
+
+col_kind flatten_kind(const cJSON *prop)
+{
+    const char *fmt = NULL;
+    double min = NAN, max = NAN;
+    unsigned t = prop_types(prop, &fmt, &min, &max, 0) & ~(unsigned)T_NULL;
+    if (t == 0 || (t & T_ANY))
+        return CK_JSONB;
+    if (t & (T_OBJECT | T_ARRAY))
+        return CK_JSONB;
+    if (t == T_STRING) {
+        if (fmt && strcmp(fmt, "date-time") == 0)
+            return CK_TIMESTAMPTZ;
+        if (fmt && strcmp(fmt, "date") == 0)
+            return CK_DATE;
+        if (fmt && strcmp(fmt, "time") == 0)
+            return CK_TIME;
+        return CK_TEXT;
+    }
+    if (t == T_INTEGER) {
+        if (isnan(min) || isnan(max))
+            return CK_BIGINT;
+        if (min >= -32768.0 && max <= 32767.0)
+            return CK_SMALLINT;
+        if (min >= -2147483648.0 && max <= 2147483647.0)
+            return CK_INTEGER;
+        if (min >= -9223372036854775808.0 && max <= 9223372036854775808.0)
+            return CK_BIGINT;
+        return CK_NUMERIC;
+    }
+    if ((t & ~(unsigned)(T_INTEGER | T_NUMBER)) == 0)
+        return CK_NUMERIC;
+    if (t == T_BOOLEAN)
+        return CK_BOOL;
+    return CK_TEXT;
+}
+
+static bool is_flattenable(const cJSON *prop)
+{
+    const char *fmt = NULL;
+    double min = NAN, max = NAN;
+    unsigned t = prop_types(prop, &fmt, &min, &max, 0) & ~(unsigned)T_NULL;
+    const cJSON *props = cJSON_GetObjectItemCaseSensitive(prop, "properties");
+    return t == T_OBJECT && cJSON_IsObject(props) && props->child;
+}
+
+static bool add_col(tmpcols *tc, const char *name, size_t namelen, const char *path, col_kind kind,
+                    uint8_t meta, char *err, size_t errlen)
+{
+    char final[NAMING_MAX + 1];
+    naming_column(name, namelen, final);
+    for (size_t i = 0; i < tc->n; i++) {
+        if (strcmp(tc->cols[i].name, final) == 0) {
+            snprintf(err, errlen, "properties \"%s\" and \"%s\" both become column \"%s\"",
+                     tc->cols[i].path, path, final);
+            return false;
+        }
+    }
+    if (tc->n == tc->cap) {
+        size_t ncap = tc->cap ? tc->cap * 2 : 16;
+        tcolumn *c = realloc(tc->cols, ncap * sizeof(*c));
+        if (!c) {
+            snprintf(err, errlen, "out of memory");
+            return false;
+        }
+        tc->cols = c;
+        tc->cap = ncap;
+    }
+    tcolumn *c = &tc->cols[tc->n];
+    memset(c, 0, sizeof(*c));
+    memcpy(c->name, final, sizeof(final));
+    c->path = strdup(path);
+    if (!c->path) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    c->kind = kind;
+    c->meta = meta;
+    c->absent_is_null = strcmp(final, "_sdc_deleted_at") == 0;
+    tc->n++;
+    return true;
+}
+
+static uint32_t key_hash(const char *k, size_t n)
+{
+    return naming_hash32(k, n);
+}
+
+static bool node_index(prop_node *node)
+{
+    size_t cap = 8;
+    while (cap < node->n * 2)
+        cap *= 2;
+    node->slots = malloc(cap * sizeof(int32_t));
+    if (!node->slots)
+        return false;
+    node->hcap = cap;
+    for (size_t i = 0; i < cap; i++)
+        node->slots[i] = -1;
+    for (size_t i = 0; i < node->n; i++) {
+        size_t h = key_hash(node->children[i].key, node->children[i].keylen) & (cap - 1);
+        while (node->slots[h] >= 0)
+            h = (h + 1) & (cap - 1);
+        node->slots[h] = (int32_t)i;
+    }
+    return true;
+}
+
+int flatten_lookup(const prop_node *node, const char *key, size_t n, size_t hint)
+{
+    if (hint < node->n && node->children[hint].keylen == n &&
+        memcmp(node->children[hint].key, key, n) == 0)
+        return (int)hint;
+    if (!node->hcap)
+        return -1;
+    size_t h = key_hash(key, n) & (node->hcap - 1);
+    for (;;) {
+        int32_t i = node->slots[h];
+        if (i < 0)
+            return -1;
+        if (node->children[i].keylen == n && memcmp(node->children[i].key, key, n) == 0)
+            return i;
+        h = (h + 1) & (node->hcap - 1);
+    }
+}
+
+static void node_free(prop_node *node)
+{
+    for (size_t i = 0; i < node->n; i++) {
+        free(node->children[i].key);
+        if (node->children[i].sub) {
+            node_free(node->children[i].sub);
+            free(node->children[i].sub);
+        }
+    }
+    free(node->children);
+    free(node->slots);
+    memset(node, 0, sizeof(*node));
+}
+
+static bool build(tmpcols *tc, prop_node *node, const cJSON *props, const char *prefix,
+                  const char *pathprefix, int level, int max_level, char *err, size_t errlen)
+{
+    size_t count = 0;
+    const cJSON *p;
+    cJSON_ArrayForEach(p, props) count++;
+    node->children = calloc(count ? count : 1, sizeof(prop_child));
+    if (!node->children) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    cJSON_ArrayForEach(p, props)
+    {
+        prop_child *ch = &node->children[node->n++];
+        size_t klen = strlen(p->string);
+        ch->key = strdup(p->string);
+        ch->keylen = klen;
+        ch->col = -1;
+        if (!ch->key) {
+            snprintf(err, errlen, "out of memory");
+            return false;
+        }
+        char name[2048], path[2048];
+        snprintf(name, sizeof(name), "%s%s%s", prefix, *prefix ? "__" : "", p->string);
+        snprintf(path, sizeof(path), "%s%s%s", pathprefix, *pathprefix ? "." : "", p->string);
+        if (level < max_level && is_flattenable(p)) {
+            ch->sub = calloc(1, sizeof(prop_node));
+            if (!ch->sub) {
+                snprintf(err, errlen, "out of memory");
+                return false;
+            }
+            if (!build(tc, ch->sub, cJSON_GetObjectItemCaseSensitive(p, "properties"), name, path,
+                       level + 1, max_level, err, errlen))
+                return false;
+        } else {
+            ch->col = (int)tc->n;
+            if (!add_col(tc, name, strlen(name), path, flatten_kind(p), META_NONE, err, errlen))
+                return false;
+        }
+    }
+    if (!node_index(node)) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    return true;
+}
+
+static uint64_t fnv64(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+bool flatten_schema(column_set *out, const cJSON *schema, const cJSON *key_properties,
+                    int max_level, bool metadata, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    tmpcols tc = {0};
+    const cJSON *props = cJSON_GetObjectItemCaseSensitive(schema, "properties");
+    if (!cJSON_IsObject(props) || !props->child) {
+        snprintf(err, errlen, "the schema has no properties");
+        return false;
+    }
+    bool ok = build(&tc, &out->root, props, "", "", 0, max_level, err, errlen);
+    if (ok && metadata) {
+        static const struct {
+            const char *name;
+            uint8_t meta;
+            col_kind kind;
+        } md[] = {
+            {"_sdc_extracted_at", META_EXTRACTED_AT, CK_TIMESTAMPTZ},
+            {"_sdc_received_at", META_RECEIVED_AT, CK_TIMESTAMPTZ},
+            {"_sdc_batched_at", META_BATCHED_AT, CK_TIMESTAMPTZ},
+            {"_sdc_deleted_at", META_DELETED_AT, CK_TIMESTAMPTZ},
+            {"_sdc_sequence", META_SEQUENCE, CK_BIGINT},
+            {"_sdc_table_version", META_TABLE_VERSION, CK_BIGINT},
+        };
+        for (size_t i = 0; ok && i < sizeof(md) / sizeof(md[0]); i++) {
+            size_t j;
+            for (j = 0; j < tc.n; j++)
+                if (strcmp(tc.cols[j].name, md[i].name) == 0)
+                    break;
+            if (j < tc.n) {
+                /* the schema has it already (LOG_BASED streams carry _sdc_deleted_at): the
+                   record's value is used, the type is ours */
+                if (md[i].meta == META_DELETED_AT) {
+                    tc.cols[j].kind = CK_TIMESTAMPTZ;
+                    tc.cols[j].meta = META_DELETED_AT;
+                } else {
+                    tc.cols[j].kind = md[i].kind;
+                    tc.cols[j].meta = md[i].meta;
+                }
+                continue;
+            }
+            ok = add_col(&tc, md[i].name, strlen(md[i].name), md[i].name, md[i].kind, md[i].meta,
+                         err, errlen);
+        }
+    }
+    out->cols = tc.cols;
+    out->ncols = tc.n;
+    if (!ok) {
+        flatten_free(out);
+        return false;
+    }
+    size_t nk = cJSON_IsArray(key_properties) ? (size_t)cJSON_GetArraySize(key_properties) : 0;
+    out->keys = calloc(nk ? nk : 1, sizeof(int));
+    if (!out->keys) {
+        snprintf(err, errlen, "out of memory");
+        flatten_free(out);
+        return false;
+    }
+    const cJSON *k;
+    if (nk) {
+        cJSON_ArrayForEach(k, key_properties)
+        {
+            if (!cJSON_IsString(k)) {
+                snprintf(err, errlen, "key_properties must be strings");
+                flatten_free(out);
+                return false;
+            }
+            int idx = flatten_lookup(&out->root, k->valuestring, strlen(k->valuestring), 0);
+            int col = idx >= 0 ? out->root.children[idx].col : -1;
+            if (col < 0) {
+                /* a flattened key may be named by its column name */
+                char final[NAMING_MAX + 1];
+                naming_column(k->valuestring, strlen(k->valuestring), final);
+                for (size_t j = 0; j < out->ncols; j++)
+                    if (strcmp(out->cols[j].name, final) == 0)
+                        col = (int)j;
+            }
+            if (col < 0) {
+                snprintf(err, errlen, "key property \"%s\" is not in the schema properties",
+                         k->valuestring);
+                flatten_free(out);
+                return false;
+            }
+            for (size_t j = 0; j < out->nkeys; j++) {
+                if (out->keys[j] == col) {
+                    snprintf(err, errlen, "key property \"%s\" is listed twice", k->valuestring);
+                    flatten_free(out);
+                    return false;
+                }
+            }
+            out->keys[out->nkeys++] = col;
+            out->cols[col].is_key = true;
+            if (out->cols[col].kind == CK_JSONB) {
+                /* a jsonb key cannot be compared by its text; keep it as text */
+                out->cols[col].kind = CK_TEXT;
+            }
+        }
+    }
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < out->ncols; i++) {
+        h = fnv64(h, out->cols[i].name, strlen(out->cols[i].name) + 1);
+        h = fnv64(h, &out->cols[i].kind, sizeof(out->cols[i].kind));
+        h = fnv64(h, &out->cols[i].meta, sizeof(out->cols[i].meta));
+    }
+    h = fnv64(h, "|", 1);
+    for (size_t i = 0; i < out->nkeys; i++)
+        h = fnv64(h, &out->keys[i], sizeof(int));
+    out->fingerprint = h;
+    return true;
+}
+
+void flatten_free(column_set *cs)
+{
+    if (!cs)
+        return;
+    for (size_t i = 0; i < cs->ncols; i++)
+        free(cs->cols[i].path);
+    free(cs->cols);
+    free(cs->keys);
+    node_free(&cs->root);
+    memset(cs, 0, sizeof(*cs));
+}

@@ -1,0 +1,96 @@
+/*
+ * flatten: a stream's JSON Schema -> the table's columns.
+ *
+ * Nested objects with properties become parent__child columns up to
+ * data_flattening_max_level levels; deeper objects, objects without
+ * properties and arrays stay jsonb. Each column gets its PostgreSQL type from
+ * the property's JSON Schema (see flatten_kind). A tree of property nodes maps
+ * the keys of a RECORD (and of its flattened objects) to column indices.
+ * Two properties that end on one column name (after lower-casing and the
+ * 63-byte cut) are an error naming both.
+ */
+#ifndef TARGET_FLATTEN_H
+#define TARGET_FLATTEN_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "naming.h"
+
+typedef enum col_kind {
+    CK_TEXT = 0,
+    CK_SMALLINT,
+    CK_INTEGER,
+    CK_BIGINT,
+    CK_NUMERIC,
+    CK_BOOL,
+    CK_TIMESTAMPTZ,
+    CK_DATE,
+    CK_TIME,
+    CK_JSONB,
+} col_kind;
+
+typedef enum meta_kind {
+    META_NONE = 0,
+    META_EXTRACTED_AT,
+    META_RECEIVED_AT,
+    META_BATCHED_AT,
+    META_DELETED_AT,
+    META_SEQUENCE,
+    META_TABLE_VERSION,
+} meta_kind;
+
+typedef struct tcolumn {
+    char name[NAMING_MAX + 1];
+    char *path;          /* malloc'ed property path for messages ("a.b") */
+    col_kind kind;
+    uint8_t meta;        /* meta_kind */
+    bool absent_is_null; /* _sdc_deleted_at: an absent value means NULL, not "keep" */
+    bool is_key;
+} tcolumn;
+
+typedef struct prop_node prop_node;
+typedef struct prop_child {
+    char *key;      /* malloc'ed property name as in the schema */
+    size_t keylen;
+    int col;        /* column index, or -1 when the child is a flattened object */
+    prop_node *sub; /* owned; the flattened object's properties */
+} prop_child;
+
+struct prop_node {
+    prop_child *children; /* malloc'ed */
+    size_t n;
+    int32_t *slots;       /* malloc'ed open-addressing table of child indices, hcap entries */
+    size_t hcap;
+};
+
+typedef struct column_set {
+    tcolumn *cols;       /* malloc'ed */
+    size_t ncols;
+    int *keys;           /* malloc'ed column indices of key_properties, in their order */
+    size_t nkeys;
+    prop_node root;
+    uint64_t fingerprint; /* names, kinds and keys: equal fingerprints = same table shape */
+} column_set;
+
+/* flatten_kind: the column kind of a property schema (flattening aside). */
+col_kind flatten_kind(const cJSON *prop);
+/* flatten_kind_sql: the SQL type of a kind ("bigint", "timestamp with time zone"...). */
+const char *flatten_kind_sql(col_kind k);
+
+/*
+ * flatten_schema: build the columns of schema (the SCHEMA message's "schema",
+ * borrowed) with key_properties (array of strings, borrowed). metadata adds
+ * the _sdc_* columns. false with a message in err on a bad schema, a key
+ * property that is not a property, or a name collision.
+ */
+bool flatten_schema(column_set *out, const cJSON *schema, const cJSON *key_properties,
+                    int max_level, bool metadata, char *err, size_t errlen);
+void flatten_free(column_set *cs);
+
+/* flatten_lookup: the child index of key[0..n) in node, or -1. hint: the expected index. */
+int flatten_lookup(const prop_node *node, const char *key, size_t n, size_t hint);
+
+#endif

@@ -1,0 +1,478 @@
+#include "loader.h"
+
+#include "log.h"
+#include "table_sync.h"
+#include "timefmt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TMP_TABLE "\"_tgt_tmp\""
+
+static void ident(buf *b, const char *alias, const char *name)
+{
+    if (alias) {
+        buf_appends(b, alias);
+        buf_putc(b, '.');
+    }
+    pg_quote_ident(b, name);
+}
+
+/* position of column i in the COPY (the absent mask bit) */
+static int copy_pos(const table_def *d, size_t i)
+{
+    int p = 0;
+    for (size_t k = 0; k < i; k++)
+        if (d->cs.cols[k].meta != META_BATCHED_AT)
+            p++;
+    return p;
+}
+
+static bool always_present(const tcolumn *c)
+{
+    return c->is_key || c->absent_is_null || (c->meta != META_NONE && c->meta != META_SEQUENCE);
+}
+
+static void key_list(buf *b, const table_def *d, const char *alias)
+{
+    for (size_t k = 0; k < d->cs.nkeys; k++) {
+        if (k)
+            buf_append_lit(b, ", ");
+        ident(b, alias, d->cs.cols[d->cs.keys[k]].name);
+    }
+}
+
+static void key_join(buf *b, const table_def *d, const char *l, const char *r)
+{
+    for (size_t k = 0; k < d->cs.nkeys; k++) {
+        if (k)
+            buf_append_lit(b, " AND ");
+        ident(b, l, d->cs.cols[d->cs.keys[k]].name);
+        buf_append_lit(b, " = ");
+        ident(b, r, d->cs.cols[d->cs.keys[k]].name);
+    }
+}
+
+static void present_expr(buf *b, const table_def *d, size_t i, const char *alias)
+{
+    buf_appendf(b, "(%s.\"_tgt_absent\" IS NULL OR get_bit(%s.\"_tgt_absent\", %d) = 0)", alias,
+                alias, copy_pos(d, i));
+}
+
+/* the source rows: s, one per key when dups (with "_tgt_p<i>" presence flags when absent) */
+static void source_sql(buf *b, const table_def *d, bool dups, bool absent)
+{
+    if (!dups) {
+        buf_append_lit(b, TMP_TABLE " s");
+        return;
+    }
+    if (!absent) {
+        buf_append_lit(b, "(SELECT DISTINCT ON (");
+        key_list(b, d, NULL);
+        buf_append_lit(b, ") * FROM " TMP_TABLE " ORDER BY ");
+        key_list(b, d, NULL);
+        buf_append_lit(b, ", \"_tgt_seq\" DESC) s");
+        return;
+    }
+    buf_append_lit(b, "(SELECT ");
+    key_list(b, d, NULL);
+    for (size_t i = 0; i < d->cs.ncols; i++) {
+        const tcolumn *c = &d->cs.cols[i];
+        if (c->is_key || c->meta == META_BATCHED_AT)
+            continue;
+        buf_append_lit(b, ", (array_agg(");
+        ident(b, "t", c->name);
+        buf_append_lit(b, " ORDER BY t.\"_tgt_seq\" DESC)");
+        if (!always_present(c)) {
+            buf_append_lit(b, " FILTER (WHERE ");
+            present_expr(b, d, i, "t");
+            buf_putc(b, ')');
+        }
+        buf_append_lit(b, ")[1] AS ");
+        pg_quote_ident(b, c->name);
+        if (!always_present(c)) {
+            buf_appendf(b, ", bool_or(");
+            present_expr(b, d, i, "t");
+            buf_appendf(b, ") AS \"_tgt_p%zu\"", i);
+        }
+    }
+    buf_append_lit(b, " FROM " TMP_TABLE " t GROUP BY ");
+    key_list(b, d, "t");
+    buf_append_lit(b, ") s");
+}
+
+/* the value of column i in the merged row */
+static void value_expr(buf *b, const table_def *d, size_t i, bool dups, bool absent)
+{
+    const tcolumn *c = &d->cs.cols[i];
+    if (c->meta == META_BATCHED_AT) {
+        buf_append_lit(b, "now()");
+        return;
+    }
+    if (!absent || always_present(c)) {
+        ident(b, "s", c->name);
+        return;
+    }
+    buf_append_lit(b, "CASE WHEN ");
+    if (dups)
+        buf_appendf(b, "s.\"_tgt_p%zu\"", i);
+    else
+        present_expr(b, d, i, "s");
+    buf_append_lit(b, " THEN ");
+    ident(b, "s", c->name);
+    buf_append_lit(b, " ELSE ");
+    ident(b, "o", c->name);
+    buf_append_lit(b, " END");
+}
+
+static void all_columns(buf *b, const table_def *d)
+{
+    for (size_t i = 0; i < d->cs.ncols; i++) {
+        if (i)
+            buf_append_lit(b, ", ");
+        pg_quote_ident(b, d->cs.cols[i].name);
+    }
+}
+
+void loader_merge_sql(buf *sql, const table_def *d, bool dups, bool absent, bool unique,
+                      bool hard_delete)
+{
+    if (d->cs.nkeys == 0) {
+        buf_appendf(sql, "INSERT INTO %s (", d->qname);
+        all_columns(sql, d);
+        buf_append_lit(sql, ") SELECT ");
+        for (size_t i = 0; i < d->cs.ncols; i++) {
+            if (i)
+                buf_append_lit(sql, ", ");
+            value_expr(sql, d, i, false, false);
+        }
+        buf_append_lit(sql, " FROM " TMP_TABLE " s");
+        if (hard_delete)
+            buf_append_lit(sql, " WHERE s.\"_sdc_deleted_at\" IS NULL");
+        buf_append_lit(sql, " ORDER BY s.\"_tgt_seq\"");
+        return;
+    }
+    if (unique) {
+        buf_appendf(sql, "INSERT INTO %s AS t (", d->qname);
+        all_columns(sql, d);
+        buf_append_lit(sql, ") SELECT ");
+        for (size_t i = 0; i < d->cs.ncols; i++) {
+            if (i)
+                buf_append_lit(sql, ", ");
+            value_expr(sql, d, i, dups, absent);
+        }
+        buf_append_lit(sql, " FROM ");
+        source_sql(sql, d, dups, absent);
+        if (absent) {
+            buf_appendf(sql, " LEFT JOIN %s o ON ", d->qname);
+            key_join(sql, d, "o", "s");
+        }
+        buf_append_lit(sql, " ON CONFLICT (");
+        key_list(sql, d, NULL);
+        buf_append_lit(sql, ") DO ");
+        bool any = false;
+        for (size_t i = 0; i < d->cs.ncols; i++) {
+            if (d->cs.cols[i].is_key)
+                continue;
+            buf_appends(sql, any ? ", " : "UPDATE SET ");
+            any = true;
+            pg_quote_ident(sql, d->cs.cols[i].name);
+            buf_append_lit(sql, " = EXCLUDED.");
+            pg_quote_ident(sql, d->cs.cols[i].name);
+        }
+        if (!any)
+            buf_append_lit(sql, "NOTHING");
+        return;
+    }
+    /* no unique index on the keys (a table we did not create): update, then insert the rest */
+    buf_append_lit(sql, "WITH m AS (SELECT ");
+    for (size_t i = 0; i < d->cs.ncols; i++) {
+        if (i)
+            buf_append_lit(sql, ", ");
+        value_expr(sql, d, i, dups, absent);
+        buf_append_lit(sql, " AS ");
+        pg_quote_ident(sql, d->cs.cols[i].name);
+    }
+    buf_append_lit(sql, " FROM ");
+    source_sql(sql, d, dups, absent);
+    if (absent) {
+        buf_appendf(sql, " LEFT JOIN %s o ON ", d->qname);
+        key_join(sql, d, "o", "s");
+    }
+    buf_appendf(sql, "), u AS (UPDATE %s t SET ", d->qname);
+    bool any = false;
+    for (size_t i = 0; i < d->cs.ncols; i++) {
+        if (d->cs.cols[i].is_key)
+            continue;
+        if (any)
+            buf_append_lit(sql, ", ");
+        any = true;
+        pg_quote_ident(sql, d->cs.cols[i].name);
+        buf_append_lit(sql, " = ");
+        ident(sql, "m", d->cs.cols[i].name);
+    }
+    if (!any) {
+        /* only key columns: a no-op update finds the existing rows */
+        pg_quote_ident(sql, d->cs.cols[d->cs.keys[0]].name);
+        buf_append_lit(sql, " = ");
+        ident(sql, "m", d->cs.cols[d->cs.keys[0]].name);
+    }
+    buf_append_lit(sql, " FROM m WHERE ");
+    key_join(sql, d, "t", "m");
+    buf_append_lit(sql, " RETURNING ");
+    key_list(sql, d, "t");
+    buf_appendf(sql, ") INSERT INTO %s (", d->qname);
+    all_columns(sql, d);
+    buf_append_lit(sql, ") SELECT ");
+    for (size_t i = 0; i < d->cs.ncols; i++) {
+        if (i)
+            buf_append_lit(sql, ", ");
+        ident(sql, "m", d->cs.cols[i].name);
+    }
+    buf_append_lit(sql, " FROM m WHERE NOT EXISTS (SELECT 1 FROM u WHERE ");
+    key_join(sql, d, "u", "m");
+    buf_putc(sql, ')');
+}
+
+static bool has_meta(const table_def *d, int meta)
+{
+    for (size_t i = 0; i < d->cs.ncols; i++)
+        if (d->cs.cols[i].meta == meta)
+            return true;
+    return false;
+}
+
+/* the COPY error's "line N" mapped to the input line */
+static void copy_error(pg_conn *c, PGresult *res, flush_job *job)
+{
+    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    const char *ctx = PQresultErrorField(res, PG_DIAG_CONTEXT);
+    const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", st ? st : "");
+    long long in_line = 0;
+    const char *l = ctx ? strstr(ctx, ", line ") : NULL;
+    if (l) {
+        long row = strtol(l + 7, NULL, 10);
+        if (row > 0)
+            in_line = batch_line_of_row(job->b, (size_t)row - 1);
+    }
+    char where[160] = "";
+    const char *col = ctx ? strstr(ctx, ", column ") : NULL;
+    if (col) {
+        size_t n = strcspn(col + 9, ":\n");
+        snprintf(where, sizeof(where), ", column %.*s", (int)(n > 100 ? 100 : n), col + 9);
+    }
+    if (in_line)
+        log_error("stream \"%s\": batch %lld: input line %lld%s: %s (SQLSTATE %s)", job->st->name,
+                  job->batch_no, in_line, where, msg ? msg : PQerrorMessage(c->conn),
+                  st ? st : "?");
+    else
+        log_error("stream \"%s\": batch %lld: COPY failed: %s (SQLSTATE %s)", job->st->name,
+                  job->batch_no, msg ? msg : PQerrorMessage(c->conn), st ? st : "?");
+}
+
+static bool copy_batch(pg_conn *c, flush_job *job)
+{
+    const table_def *d = job->def;
+    buf sql = BUF_INIT;
+    buf_append_lit(&sql, "COPY " TMP_TABLE " (");
+    stream_copy_columns(d, &sql);
+    buf_append_lit(&sql, ") FROM STDIN");
+    PGresult *res = PQexec(c->conn, sql.data);
+    buf_term(&sql);
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+        log_error("stream \"%s\": batch %lld: cannot start COPY: %s", job->st->name, job->batch_no,
+                  PQerrorMessage(c->conn));
+        PQclear(res);
+        return false;
+    }
+    PQclear(res);
+    const char *p = job->b->data.data;
+    size_t left = job->b->data.len;
+    bool ok = true;
+    while (left > 0) {
+        size_t chunk = left > (1u << 20) ? (1u << 20) : left;
+        if (PQputCopyData(c->conn, p, (int)chunk) != 1) {
+            ok = false;
+            break;
+        }
+        p += chunk;
+        left -= chunk;
+    }
+    if (PQputCopyEnd(c->conn, ok ? NULL : "aborted") != 1)
+        ok = false;
+    res = PQgetResult(c->conn);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        copy_error(c, res, job);
+        ok = false;
+    }
+    PQclear(res);
+    while ((res = PQgetResult(c->conn)) != NULL)
+        PQclear(res);
+    return ok;
+}
+
+static bool run_sql(pg_conn *c, flush_job *job, const char *what, const char *sql, int np,
+                    const char *const *params, long long *rows)
+{
+    PGresult *res = pgc_query_quiet(c, sql, np, params);
+    if (!res) {
+        char msg[1024];
+        const char *e = PQerrorMessage(c->conn);
+        size_t n = strcspn(e, "\n");
+        snprintf(msg, sizeof(msg), "%.*s", (int)(n > 1000 ? 1000 : n), e);
+        log_error("stream \"%s\": batch %lld: %s failed: %s (SQLSTATE %s)", job->st->name,
+                  job->batch_no, what, msg, pgc_sqlstate(c)[0] ? pgc_sqlstate(c) : "?");
+        return false;
+    }
+    if (rows) {
+        const char *t = PQcmdTuples(res);
+        *rows = t && *t ? strtoll(t, NULL, 10) : 0;
+    }
+    PQclear(res);
+    return true;
+}
+
+bool loader_run(pg_conn *c, flush_job *job)
+{
+    double t0 = timefmt_monotonic();
+    const table_def *d = job->def;
+    table_cache *cache = &job->st->cache;
+    buf sql = BUF_INIT;
+    bool ok = false;
+    if (!pgc_exec(c, "BEGIN"))
+        goto fail;
+    if (!table_sync(c, d, cache, job->hard_delete)) {
+        log_error("stream \"%s\": batch %lld: cannot prepare table %s", job->st->name,
+                  job->batch_no, d->qname);
+        goto fail;
+    }
+    __atomic_store_n(&job->st->synced_fp, d->cs.fingerprint, __ATOMIC_RELEASE);
+    if (job->b->rows > 0) {
+        buf_append_lit(&sql, "CREATE TEMP TABLE " TMP_TABLE " (");
+        bool first = true;
+        for (size_t i = 0; i < d->cs.ncols; i++) {
+            if (d->cs.cols[i].meta == META_BATCHED_AT)
+                continue;
+            if (!first)
+                buf_append_lit(&sql, ", ");
+            first = false;
+            pg_quote_ident(&sql, d->cs.cols[i].name);
+            buf_putc(&sql, ' ');
+            buf_appends(&sql, cache->types[i]);
+        }
+        buf_append_lit(&sql, ", \"_tgt_seq\" bigint, \"_tgt_absent\" varbit) ON COMMIT DROP");
+        if (!run_sql(c, job, "creating the temp table", sql.data, 0, NULL, NULL))
+            goto fail;
+        double tc = timefmt_monotonic();
+        if (!copy_batch(c, job))
+            goto fail;
+        double tm = timefmt_monotonic();
+        log_debug("stream \"%s\": batch %lld: COPY into the temp table took %.3f s", job->st->name,
+                  job->batch_no, tm - tc);
+        if (job->wait_turn && !job->wait_turn(job)) {
+            log_error("stream \"%s\": batch %lld: not merged, the batch before it failed",
+                      job->st->name, job->batch_no);
+            goto fail;
+        }
+        bool dups = job->b->has_dups, absent = job->b->has_absent;
+        bool unique = cache->has_unique_key;
+        buf_reset(&sql);
+        loader_merge_sql(&sql, d, dups, absent, unique, job->hard_delete);
+        if (!buf_ok(&sql)) {
+            log_error("out of memory");
+            goto fail;
+        }
+        log_debug("merge: %s", sql.data);
+        if (d->cs.nkeys && !dups) {
+            /* the key hash said "no duplicates"; keys equal as values but not as text
+               (1 and 1.0) would make the merge touch a row twice: retry with dedup */
+            if (!run_sql(c, job, "savepoint", "SAVEPOINT tgt_merge", 0, NULL, NULL))
+                goto fail;
+            PGresult *res = pgc_query_quiet(c, sql.data, 0, NULL);
+            if (!res && strcmp(pgc_sqlstate(c), "21000") == 0) {
+                log_debug("stream \"%s\": batch %lld: keys repeat; merging with dedup",
+                          job->st->name, job->batch_no);
+                if (!run_sql(c, job, "rollback to savepoint", "ROLLBACK TO SAVEPOINT tgt_merge", 0,
+                             NULL, NULL))
+                    goto fail;
+                buf_reset(&sql);
+                loader_merge_sql(&sql, d, true, absent, unique, job->hard_delete);
+                if (!run_sql(c, job, "merge", sql.data, 0, NULL, &job->inserted))
+                    goto fail;
+            } else if (!res) {
+                char msg[1024];
+                const char *e = PQerrorMessage(c->conn);
+                size_t n = strcspn(e, "\n");
+                snprintf(msg, sizeof(msg), "%.*s", (int)(n > 1000 ? 1000 : n), e);
+                log_error("stream \"%s\": batch %lld: merge into %s failed: %s (SQLSTATE %s)",
+                          job->st->name, job->batch_no, d->qname, msg,
+                          pgc_sqlstate(c)[0] ? pgc_sqlstate(c) : "?");
+                goto fail;
+            } else {
+                const char *t = PQcmdTuples(res);
+                job->inserted = t && *t ? strtoll(t, NULL, 10) : 0;
+                PQclear(res);
+            }
+        } else if (!run_sql(c, job, "merge", sql.data, 0, NULL, &job->inserted)) {
+            goto fail;
+        }
+        log_debug("stream \"%s\": batch %lld: merge took %.3f s", job->st->name, job->batch_no,
+                  timefmt_monotonic() - tm);
+        if (job->hard_delete && d->cs.nkeys && has_meta(d, META_DELETED_AT)) {
+            buf_reset(&sql);
+            buf_appendf(&sql, "DELETE FROM %s t USING " TMP_TABLE " s WHERE ", d->qname);
+            key_join(&sql, d, "t", "s");
+            buf_append_lit(&sql, " AND t.\"_sdc_deleted_at\" IS NOT NULL");
+            long long deleted = 0;
+            if (!run_sql(c, job, "hard delete", sql.data, 0, NULL, &deleted))
+                goto fail;
+            if (deleted)
+                log_info("stream \"%s\": batch %lld: deleted %lld rows", job->st->name,
+                         job->batch_no, deleted);
+        }
+    }
+    if (job->b->rows == 0 && job->wait_turn && !job->wait_turn(job))
+        goto fail;
+    if (job->activate) {
+        char ver[32];
+        snprintf(ver, sizeof(ver), "%lld", (long long)job->version);
+        const char *p1[1] = {ver};
+        buf_reset(&sql);
+        long long n = 0;
+        if (job->hard_delete)
+            buf_appendf(&sql,
+                        "DELETE FROM %s WHERE \"_sdc_table_version\" IS NULL OR "
+                        "\"_sdc_table_version\" < $1::bigint",
+                        d->qname);
+        else
+            buf_appendf(&sql,
+                        "UPDATE %s SET \"_sdc_deleted_at\" = now() WHERE (\"_sdc_table_version\" IS "
+                        "NULL OR \"_sdc_table_version\" < $1::bigint) AND \"_sdc_deleted_at\" IS NULL",
+                        d->qname);
+        if (!run_sql(c, job, "ACTIVATE_VERSION", sql.data, 1, p1, &n))
+            goto fail;
+        log_info("stream \"%s\": version %s activated: %lld older rows %s", job->st->name, ver, n,
+                 job->hard_delete ? "deleted" : "marked deleted");
+    }
+    if (!run_sql(c, job, "COMMIT", "COMMIT", 0, NULL, NULL))
+        goto fail;
+    ok = true;
+    job->seconds = timefmt_monotonic() - t0;
+    log_info("stream \"%s\": batch %lld: loaded %zu rows into %s in %.3f s", job->st->name,
+             job->batch_no, job->b->rows, d->qname, job->seconds);
+fail:
+    if (!ok) {
+        if (PQtransactionStatus(c->conn) != PQTRANS_IDLE) {
+            PGresult *r = PQexec(c->conn, "ROLLBACK");
+            PQclear(r);
+        }
+        log_error("stream \"%s\": batch %lld (%zu rows, input lines %lld-%lld) rolled back",
+                  job->st->name, job->batch_no, job->b->rows,
+                  (long long)batch_line_of_row(job->b, 0),
+                  (long long)batch_line_of_row(job->b, job->b->rows ? job->b->rows - 1 : 0));
+    }
+    buf_term(&sql);
+    return ok;
+}

@@ -1,0 +1,45 @@
+/*
+ * loader: one flush of one stream, as one transaction on the worker's
+ * connection: table sync, COPY of the batch into a temp table, one merge
+ * statement into the table (last record per key wins by arrival order; a
+ * property absent from a record keeps the stored value), the hard delete of
+ * the batch's deleted keys, and ACTIVATE_VERSION. Any failure rolls back.
+ */
+#ifndef TARGET_LOADER_H
+#define TARGET_LOADER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "batch.h"
+#include "pg_conn.h"
+#include "streams.h"
+
+typedef struct flush_job {
+    stream *st;         /* borrowed; its cache is ours while the job runs */
+    table_def *def;     /* a reference (released when the job is freed) */
+    batch *b;           /* owned by the job until it comes back */
+    bool activate;      /* ACTIVATE_VERSION after the batch */
+    int64_t version;
+    long long batch_no; /* 1-based, per stream */
+    int64_t first_seq;
+    bool hard_delete;
+    bool ok;            /* set by the worker */
+    double seconds;     /* set by the worker */
+    long long inserted; /* rows the merge wrote */
+    /* set by the pool: waits until the stream's previous batch is committed; false when it
+       failed. A job may COPY while its predecessor merges, never merge before it. */
+    bool (*wait_turn)(struct flush_job *job);
+    void *pool;
+    struct flush_job *next;
+} flush_job;
+
+/* loader_run: run the job on c; false after logging a line naming the stream and batch. */
+bool loader_run(pg_conn *c, flush_job *job);
+
+/* loader_merge_sql: the merge statement (exposed for tests). dups: the batch may hold a key
+   twice; absent: some row lacks a property; unique: the table has a unique index on the keys. */
+void loader_merge_sql(buf *sql, const table_def *d, bool dups, bool absent, bool unique,
+                      bool hard_delete);
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * table_sync: make the table match a stream's columns, inside the caller's
+ * transaction: CREATE SCHEMA (with USAGE grants) and CREATE TABLE (primary key
+ * from key_properties, SELECT grants, indices) when missing; ADD COLUMN for new
+ * properties; a column whose new type is wider is altered in place (integer ->
+ * bigint -> numeric -> text, date -> timestamptz, anything -> text). Columns
+ * are never renamed or dropped; compatible existing types are kept (double
+ * precision for numbers, timestamp without time zone, varchar...).
+ */
+#ifndef TARGET_TABLE_SYNC_H
+#define TARGET_TABLE_SYNC_H
+
+#include <stdbool.h>
+
+#include "pg_conn.h"
+#include "streams.h"
+
+/* table_sync: sync d's table; fills cache (types as in the table, unique key index).
+   Skips the catalog when cache already holds d's shape. false after logging. */
+bool table_sync(pg_conn *c, const table_def *d, table_cache *cache, bool hard_delete);
+
+/* table_sync_widen: the type to alter an existing column of type typname to for kind, or
+   NULL to keep it. Exposed for the unit tests. */
+const char *table_sync_widen(const char *typname, col_kind kind);
+
+#endif

@@ -1,0 +1,220 @@
+#include "tconfig.h"
+
+#include "buf.h"
+#include "json_util.h"
+#include "json_writer.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+const cfg_key tconfig_keys[] = {
+    {"host", CFG_STRING, false, "localhost", false, "PostgreSQL host"},
+    {"port", CFG_INT, false, "5432", false, "PostgreSQL port"},
+    {"user|username", CFG_STRING, false, NULL, false, "PostgreSQL user"},
+    {"password", CFG_STRING, false, NULL, true, "PostgreSQL password"},
+    {"dbname|database", CFG_STRING, true, NULL, false, "database to load into"},
+    {"ssl", CFG_BOOL, false, "false", false, "true: sslmode=require (pipelinewise)"},
+    {"sslmode", CFG_STRING, false, NULL, false, "libpq sslmode (disable, require, verify-ca, verify-full)"},
+    {"sslrootcert", CFG_STRING, false, NULL, false, "CA certificate: a path or PEM text"},
+    {"sslcert", CFG_STRING, false, NULL, false, "client certificate: a path or PEM text"},
+    {"sslkey", CFG_STRING, false, NULL, true, "client key: a path or PEM text"},
+    {"sslpassword", CFG_STRING, false, NULL, true, "password of the client key"},
+    {"connect_timeout", CFG_INT, false, "10", false, "seconds to wait for a connection"},
+    {"application_name", CFG_STRING, false, "target-postgres", false, "application_name of the connections"},
+    {"default_target_schema", CFG_STRING, false, NULL, false,
+     "schema for streams not in schema_mapping (one of the two is required)"},
+    {"default_target_schema_select_permissions|default_target_schema_select_permission",
+     CFG_STRING_LIST, false, NULL, false, "roles granted USAGE on the schema and SELECT on the tables"},
+    {"schema_mapping", CFG_OBJECT, false, NULL, false,
+     "per source schema: target_schema, target_schema_select_permissions, indices"},
+    {"batch_size_rows", CFG_INT, false, "100000", false, "rows per stream before a flush"},
+    {"batch_size_bytes", CFG_INT, false, "67108864", false,
+     "bytes of COPY text per stream before a flush (the memory bound of a batch)"},
+    {"batch_wait_limit_seconds", CFG_NUMBER, false, NULL, false,
+     "flush a stream whose oldest pending row is this old"},
+    {"flush_all_streams", CFG_BOOL, false, "false", false, "flush every stream when one is flushed"},
+    {"parallelism", CFG_INT, false, "0", false, "flush workers: 0 = one per stream, -1 = one per CPU"},
+    {"max_parallelism|parallelism_max", CFG_INT, false, "16", false, "upper bound of flush workers"},
+    {"add_metadata_columns", CFG_BOOL, false, "false", false, "add the _sdc_* metadata columns"},
+    {"hard_delete", CFG_BOOL, false, "false", false,
+     "delete rows whose record carries _sdc_deleted_at (turns metadata columns on)"},
+    {"data_flattening_max_level", CFG_INT, false, "0", false, "levels of nested objects flattened into parent__child columns"},
+    {"primary_key_required", CFG_BOOL, false, "true", false, "fail on a stream without key_properties"},
+    {"validate_records", CFG_BOOL, false, "false", false, "validate every record against its JSON Schema"},
+    {"temp_dir", CFG_STRING, false, NULL, false, "accepted for compatibility; unused (batches stay in memory)"},
+    {"activate_version", CFG_BOOL, false, "true", false,
+     "honour ACTIVATE_VERSION (needs metadata columns): older versions deleted or marked deleted"},
+    {"async_flush", CFG_BOOL, false, "true", false,
+     "keep reading stdin while batches load; false waits for every flush (deterministic STATE output)"},
+    {"nul_character_policy", CFG_STRING, false, "error", false,
+     "U+0000 in strings: error, replace (with nul_replacement) or strip"},
+    {"nul_replacement", CFG_STRING, false, "\xef\xbf\xbd", false, "text that replaces U+0000 with nul_character_policy=replace"},
+    {"sanitize_null_text_characters", CFG_BOOL, false, "false", false, "true: nul_character_policy=replace (Meltano spelling)"},
+    {"max_line_bytes", CFG_INT, false, "134217728", false, "longest accepted input line"},
+};
+const size_t tconfig_nkeys = sizeof(tconfig_keys) / sizeof(tconfig_keys[0]);
+
+static long long get_int(const cJSON *root, const char *names, long long def)
+{
+    const cJSON *v = config_get(root, names);
+    long long x;
+    if (v && ju_to_int(v, &x))
+        return x;
+    if (v && cJSON_IsString(v)) {
+        char *end = NULL;
+        long long y = strtoll(v->valuestring, &end, 10);
+        if (end && *end == '\0' && end != v->valuestring)
+            return y;
+    }
+    return def;
+}
+
+static bool get_bool(const cJSON *root, const char *names, bool def)
+{
+    const cJSON *v = config_get(root, names);
+    if (!v)
+        return def;
+    if (cJSON_IsString(v) && v->valuestring[0] == '\0')
+        return def;
+    return ju_is_true(v);
+}
+
+static void copy_escape(buf *b, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '\\': buf_append_lit(b, "\\\\"); break;
+        case '\t': buf_append_lit(b, "\\t"); break;
+        case '\n': buf_append_lit(b, "\\n"); break;
+        case '\r': buf_append_lit(b, "\\r"); break;
+        default: buf_putc(b, *s);
+        }
+    }
+}
+
+bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
+{
+    memset(c, 0, sizeof(*c));
+    c->root = root;
+    if (!config_validate(root, tconfig_keys, tconfig_nkeys, what))
+        return false;
+    const cJSON *dts = config_get(root, "default_target_schema");
+    if (dts && cJSON_IsString(dts) && dts->valuestring[0])
+        c->default_target_schema = dts->valuestring;
+    c->default_grants =
+        config_get(root, "default_target_schema_select_permissions|default_target_schema_select_permission");
+    c->schema_mapping = config_get(root, "schema_mapping");
+    if (!c->default_target_schema && !c->schema_mapping) {
+        log_error("%s: neither \"default_target_schema\" (string) nor \"schema_mapping\" (object) is set",
+                  what);
+        return false;
+    }
+    if (c->schema_mapping) {
+        const cJSON *m;
+        cJSON_ArrayForEach(m, c->schema_mapping)
+        {
+            if (!cJSON_IsObject(m) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(m, "target_schema"))) {
+                log_error("%s: key \"schema_mapping\": entry \"%s\" must be an object with a string "
+                          "\"target_schema\"",
+                          what, m->string);
+                return false;
+            }
+        }
+    }
+    c->batch_size_rows = get_int(root, "batch_size_rows", 100000);
+    c->batch_size_bytes = get_int(root, "batch_size_bytes", 64LL * 1024 * 1024);
+    if (c->batch_size_rows < 1 || c->batch_size_bytes < 1024) {
+        log_error("%s: key \"%s\" is too small", what,
+                  c->batch_size_rows < 1 ? "batch_size_rows" : "batch_size_bytes");
+        return false;
+    }
+    const cJSON *bw = config_get(root, "batch_wait_limit_seconds");
+    if (bw) {
+        c->batch_wait_limit_seconds = cJSON_IsNumber(bw) ? bw->valuedouble : strtod(bw->valuestring, NULL);
+        if (c->batch_wait_limit_seconds < 0) {
+            log_error("%s: key \"batch_wait_limit_seconds\" must not be negative", what);
+            return false;
+        }
+    }
+    c->flush_all_streams = get_bool(root, "flush_all_streams", false);
+    c->parallelism = (int)get_int(root, "parallelism", 0);
+    c->max_parallelism = (int)get_int(root, "max_parallelism|parallelism_max", 16);
+    if (c->max_parallelism < 1)
+        c->max_parallelism = 1;
+    if (c->parallelism == -1) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        c->parallelism = n > 0 ? (int)n : 1;
+    } else if (c->parallelism < -1) {
+        log_error("%s: key \"parallelism\" must be -1, 0 or a positive number", what);
+        return false;
+    }
+    c->hard_delete = get_bool(root, "hard_delete", false);
+    c->add_metadata_columns = get_bool(root, "add_metadata_columns", false) || c->hard_delete;
+    c->data_flattening_max_level = (int)get_int(root, "data_flattening_max_level", 0);
+    if (c->data_flattening_max_level < 0)
+        c->data_flattening_max_level = 0;
+    c->primary_key_required = get_bool(root, "primary_key_required", true);
+    c->validate_records = get_bool(root, "validate_records", false);
+    c->activate_version = get_bool(root, "activate_version", true);
+    c->async_flush = get_bool(root, "async_flush", true);
+    const char *pol = ju_string(root, "nul_character_policy", NULL);
+    if (get_bool(root, "sanitize_null_text_characters", false))
+        c->nul = NUL_REPLACE;
+    if (pol) {
+        if (strcasecmp(pol, "error") == 0)
+            c->nul = NUL_ERROR;
+        else if (strcasecmp(pol, "replace") == 0)
+            c->nul = NUL_REPLACE;
+        else if (strcasecmp(pol, "strip") == 0)
+            c->nul = NUL_STRIP;
+        else {
+            log_error("%s: key \"nul_character_policy\" must be error, replace or strip, got \"%s\"",
+                      what, pol);
+            return false;
+        }
+    }
+    const char *rep = ju_string(root, "nul_replacement", "\xef\xbf\xbd");
+    if (c->nul == NUL_STRIP)
+        rep = "";
+    if (!jw_utf8_valid(rep, strlen(rep))) {
+        log_error("%s: key \"nul_replacement\" is not valid UTF-8", what);
+        return false;
+    }
+    buf b = BUF_INIT;
+    copy_escape(&b, rep);
+    buf_putc(&b, '\0');
+    c->nul_copy = buf_detach(&b);
+    jw_string_body(&b, rep, strlen(rep));
+    buf_putc(&b, '\0');
+    c->nul_json = buf_detach(&b);
+    if (!c->nul_copy || !c->nul_json) {
+        log_error("out of memory");
+        return false;
+    }
+    long long ml = get_int(root, "max_line_bytes", 128LL * 1024 * 1024);
+    c->max_line_bytes = ml > 1024 ? (size_t)ml : 1024;
+    return true;
+}
+
+bool tconfig_load(tconfig *c, const char *path)
+{
+    memset(c, 0, sizeof(*c));
+    cJSON *root = ju_parse_file(path, "config");
+    if (!root)
+        return false;
+    char what[512];
+    snprintf(what, sizeof(what), "config \"%s\"", path);
+    return tconfig_from_json(c, root, what);
+}
+
+void tconfig_term(tconfig *c)
+{
+    cJSON_Delete(c->root);
+    free(c->nul_copy);
+    free(c->nul_json);
+    memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,50 @@
+/*
+ * tconfig: the target's config keys (one cfg_key table drives validation,
+ * defaults, --about and the README) and the parsed, read-only settings.
+ */
+#ifndef TARGET_TCONFIG_H
+#define TARGET_TCONFIG_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+typedef enum nul_policy { NUL_ERROR = 0, NUL_REPLACE, NUL_STRIP } nul_policy;
+
+typedef struct tconfig {
+    cJSON *root; /* the whole config (owned); pg_conn reads connection keys from it */
+    const char *default_target_schema;  /* borrowed from root; NULL when unset */
+    const cJSON *default_grants;        /* borrowed: string or array; NULL when unset */
+    const cJSON *schema_mapping;        /* borrowed object; NULL when unset */
+    long long batch_size_rows;
+    long long batch_size_bytes;
+    double batch_wait_limit_seconds;    /* 0: no time limit */
+    bool flush_all_streams;
+    int parallelism;     /* 0 = one per stream, -1 = one per CPU, n */
+    int max_parallelism;
+    bool add_metadata_columns; /* true also when hard_delete */
+    bool hard_delete;
+    int data_flattening_max_level;
+    bool primary_key_required;
+    bool validate_records;
+    bool activate_version;
+    bool async_flush;
+    nul_policy nul;
+    char *nul_copy;      /* malloc'ed: the replacement as COPY text (escaped) */
+    char *nul_json;      /* malloc'ed: the replacement as JSON string body (escaped) */
+    size_t max_line_bytes;
+} tconfig;
+
+extern const cfg_key tconfig_keys[];
+extern const size_t tconfig_nkeys;
+
+/* tconfig_load: read and validate the file; false after logging one line naming the key. */
+bool tconfig_load(tconfig *c, const char *path);
+/* tconfig_from_json: the same on a tree (taken over: freed by tconfig_term). */
+bool tconfig_from_json(tconfig *c, cJSON *root, const char *what);
+void tconfig_term(tconfig *c);
+
+#endif

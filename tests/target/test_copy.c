@@ -1,0 +1,134 @@
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "streams.h"
+
+static nul_opts NUL_ERR = {NUL_ERROR, "", ""};
+static nul_opts NUL_REP = {NUL_REPLACE, "\xef\xbf\xbd", "\xef\xbf\xbd"};
+static nul_opts NUL_STR = {NUL_STRIP, "", ""};
+
+static const char *enc(buf *b, const char *json_body, const nul_opts *n, int *rc)
+{
+    buf_reset(b);
+    *rc = copy_json_string(b, json_body, strlen(json_body), strchr(json_body, '\\') != NULL, n);
+    buf_putc(b, '\0');
+    return b->data;
+}
+
+START_TEST(string_escapes)
+{
+    buf b = BUF_INIT;
+    int rc;
+    ck_assert_str_eq(enc(&b, "plain text", &NUL_ERR, &rc), "plain text");
+    ck_assert_str_eq(enc(&b, "a\\tb\\nc\\rd", &NUL_ERR, &rc), "a\\tb\\nc\\rd");
+    ck_assert_str_eq(enc(&b, "back\\\\slash", &NUL_ERR, &rc), "back\\\\slash");
+    ck_assert_str_eq(enc(&b, "q\\\"q\\/", &NUL_ERR, &rc), "q\"q/");
+    ck_assert_str_eq(enc(&b, "\\u00e9\\u4e2d", &NUL_ERR, &rc), "é中");
+    ck_assert_str_eq(enc(&b, "\\ud83d\\ude00", &NUL_ERR, &rc), "😀");
+    ck_assert_str_eq(enc(&b, "raw é 中", &NUL_ERR, &rc), "raw é 中");
+    ck_assert_str_eq(enc(&b, "\\u0009\\u005c\\u000a", &NUL_ERR, &rc), "\\t\\\\\\n");
+    ck_assert_int_eq(rc, COPY_OK);
+    enc(&b, "x\\ud83dy", &NUL_ERR, &rc);
+    ck_assert_int_eq(rc, COPY_BAD_UNICODE);
+    buf_term(&b);
+}
+END_TEST
+
+START_TEST(nul_handling)
+{
+    buf b = BUF_INIT;
+    int rc;
+    enc(&b, "a\\u0000b", &NUL_ERR, &rc);
+    ck_assert_int_eq(rc, COPY_NUL);
+    ck_assert_str_eq(enc(&b, "a\\u0000b", &NUL_REP, &rc), "a\xef\xbf\xbd" "b");
+    ck_assert_int_eq(rc, COPY_OK);
+    ck_assert_str_eq(enc(&b, "a\\u0000b", &NUL_STR, &rc), "ab");
+    /* in a jsonb document */
+    const char *doc = "{\"k\":\"a\\u0000b\",\"t\":\"x\\ty\"}";
+    buf_reset(&b);
+    ck_assert_int_eq(copy_json_raw(&b, doc, strlen(doc), &NUL_ERR), COPY_NUL);
+    buf_reset(&b);
+    ck_assert_int_eq(copy_json_raw(&b, doc, strlen(doc), &NUL_STR), COPY_OK);
+    buf_putc(&b, '\0');
+    ck_assert_str_eq(b.data, "{\"k\":\"ab\",\"t\":\"x\\\\ty\"}");
+    buf_term(&b);
+}
+END_TEST
+
+START_TEST(raw_json_and_text)
+{
+    buf b = BUF_INIT;
+    const char *doc = "{\"a\":\t[1, \"x\\\\y\"]}";
+    ck_assert_int_eq(copy_json_raw(&b, doc, strlen(doc), &NUL_ERR), COPY_OK);
+    buf_putc(&b, '\0');
+    ck_assert_str_eq(b.data, "{\"a\":\\t[1, \"x\\\\\\\\y\"]}");
+    buf_reset(&b);
+    copy_text(&b, "a\tb\nc\\d\re", 9);
+    buf_putc(&b, '\0');
+    ck_assert_str_eq(b.data, "a\\tb\\nc\\\\d\\re");
+    buf_term(&b);
+}
+END_TEST
+
+START_TEST(integers)
+{
+    char out[96];
+    size_t n;
+    ck_assert(conv_integer("42", 2, CK_BIGINT, out, &n));
+    ck_assert_str_eq(out, "42");
+    ck_assert(conv_integer("1.0", 3, CK_BIGINT, out, &n));
+    ck_assert_str_eq(out, "1");
+    ck_assert(conv_integer("1e3", 3, CK_INTEGER, out, &n));
+    ck_assert_str_eq(out, "1000");
+    ck_assert(conv_integer("-0", 2, CK_SMALLINT, out, &n));
+    ck_assert_str_eq(out, "0");
+    ck_assert(!conv_integer("1.5", 3, CK_BIGINT, out, &n));
+    ck_assert(conv_integer("32767", 5, CK_SMALLINT, out, &n));
+    ck_assert(!conv_integer("32768", 5, CK_SMALLINT, out, &n));
+    ck_assert(conv_integer("-32768", 6, CK_SMALLINT, out, &n));
+    ck_assert(!conv_integer("2147483648", 10, CK_INTEGER, out, &n));
+    ck_assert(conv_integer("9223372036854775807", 19, CK_BIGINT, out, &n));
+    ck_assert(!conv_integer("9223372036854775808", 19, CK_BIGINT, out, &n));
+    ck_assert(conv_integer("-9223372036854775808", 20, CK_BIGINT, out, &n));
+    ck_assert(!conv_integer("abc", 3, CK_BIGINT, out, &n));
+}
+END_TEST
+
+START_TEST(timestamps)
+{
+#define TS(s) conv_timestamp_ok(s, strlen(s), true, false)
+    ck_assert(TS("2024-05-01T10:11:12.123456+00:00"));
+    ck_assert(TS("2024-05-01T10:11:12Z"));
+    ck_assert(TS("2024-05-01 10:11:12+0200"));
+    ck_assert(TS("2024-05-01"));
+    ck_assert(TS("2024-02-29T00:00:00"));
+    ck_assert(TS("infinity"));
+    ck_assert(!TS("2023-02-29T00:00:00"));
+    ck_assert(!TS("2024-13-01"));
+    ck_assert(!TS("not a date"));
+    ck_assert(!TS("2024-05-01T25:00:00"));
+    ck_assert(!TS(""));
+    ck_assert(conv_timestamp_ok("10:11:12.5", 10, false, false));
+    ck_assert(!conv_timestamp_ok("10:61", 5, false, false));
+#undef TS
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("copy");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, string_escapes);
+    tcase_add_test(tc, nul_handling);
+    tcase_add_test(tc, raw_json_and_text);
+    tcase_add_test(tc, integers);
+    tcase_add_test(tc, timestamps);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
