@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# LOG_BASED run bounds and failures: logical_poll_total_seconds, max_run_seconds (under a
+# constant stream of writes), debug_lsn, and a lost replication connection (non-zero exit, no
+# STATE after the failure).
+# shellcheck disable=SC1091
+. "$(dirname "${BASH_SOURCE[0]}")/log_lib.sh"
+
+db=log_bounds
+slot=pipelinewise_$db
+fresh_db "$db"
+psql_q "$db" "CREATE TABLE t (id bigint PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a')"
+log_config "$db" '"debug_lsn":"true"' >"$TEST_TMP/config.json"
+log_catalog "$TEST_TMP/config.json" public-t >"$TEST_TMP/catalog.json"
+run_cmd "$TEST_TMP/o1" "$TEST_TMP/e1" "$TAP_BIN" --config "$TEST_TMP/config.json" --catalog "$TEST_TMP/catalog.json"
+assert_eq 0 "$RC" "run 1 exits 0"
+assert_contains "$(head -n 1 "$TEST_TMP/o1")" '"_sdc_lsn":{"type":["null","string"]}' "debug_lsn: the SCHEMA has _sdc_lsn"
+last_state "$TEST_TMP/o1" >"$TEST_TMP/s1"
+
+# logical_poll_total_seconds: no data for that long ends the run cleanly
+psql_q "$db" "INSERT INTO t VALUES (2, 'b')"
+log_config "$db" '"debug_lsn":"true","break_at_end_lsn":false,"logical_poll_total_seconds":1' >"$TEST_TMP/poll.json"
+start=$(date +%s)
+run_cmd "$TEST_TMP/o2" "$TEST_TMP/e2" "$TAP_BIN" --config "$TEST_TMP/poll.json" --catalog "$TEST_TMP/catalog.json" --state "$TEST_TMP/s1"
+took=$(($(date +%s) - start))
+assert_eq 0 "$RC" "logical_poll_total_seconds: exit 0"
+assert_contains "$(cat "$TEST_TMP/e2")" "no new data for logical_poll_total_seconds" "logical_poll_total_seconds: the reason is logged"
+if [ "$took" -le 8 ]; then ok "logical_poll_total_seconds: ended after ${took}s"; else not_ok "took ${took}s"; fi
+assert_contains "$(grep '"id":2' "$TEST_TMP/o2")" '"_sdc_lsn":"' "debug_lsn: records carry _sdc_lsn"
+last_state "$TEST_TMP/o2" >"$TEST_TMP/s2"
+
+# max_run_seconds: the run ends at a transaction boundary although changes keep coming
+psql -X -q -d "$db" -c "DO \$\$ BEGIN FOR i IN 1000..60000 LOOP
+  INSERT INTO t VALUES (i, 'w'); COMMIT; PERFORM pg_sleep(0.001); END LOOP; END \$\$" >/dev/null 2>&1 &
+writer=$!
+log_config "$db" '"break_at_end_lsn":false,"logical_poll_total_seconds":60,"max_run_seconds":2' >"$TEST_TMP/max.json"
+start=$(date +%s)
+run_cmd "$TEST_TMP/o3" "$TEST_TMP/e3" "$TAP_BIN" --config "$TEST_TMP/max.json" --catalog "$TEST_TMP/catalog.json" --state "$TEST_TMP/s2"
+took=$(($(date +%s) - start))
+assert_eq 0 "$RC" "max_run_seconds: exit 0"
+assert_contains "$(cat "$TEST_TMP/e3")" "max_run_seconds reached" "max_run_seconds: the reason is logged"
+if [ "$took" -le 8 ]; then ok "max_run_seconds: ended after ${took}s"; else not_ok "took ${took}s"; fi
+assert_contains "$(tail -n 1 "$TEST_TMP/o3")" '{"type":"STATE"' "max_run_seconds: a final STATE"
+psql_q "$db" "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = '$db' AND query LIKE 'DO %'" >/dev/null
+wait "$writer" || true
+
+# a lost replication connection: exit 4, nothing written after the failure
+log_config "$db" '"break_at_end_lsn":false,"logical_poll_total_seconds":60' >"$TEST_TMP/live.json"
+last_state "$TEST_TMP/o3" >"$TEST_TMP/s3"
+"$TAP_BIN" --config "$TEST_TMP/live.json" --catalog "$TEST_TMP/catalog.json" --state "$TEST_TMP/s3" \
+    >"$TEST_TMP/o4" 2>"$TEST_TMP/e4" &
+victim=$!
+wait_for "$TEST_TMP/e4" "logical replication started" 30
+psql_q "$db" "INSERT INTO t VALUES (100000, 'last')"
+wait_for "$TEST_TMP/o4" '"record":{"id":100000,' 30
+wait_for "$TEST_TMP/o4" '^{"type":"STATE"' 30
+lines=$(wc -l <"$TEST_TMP/o4")
+psql_q postgres "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = '$slot'" >/dev/null
+set +e
+wait "$victim"
+RC=$?
+set -e
+assert_eq 4 "$RC" "a lost connection exits 4"
+assert_contains "$(cat "$TEST_TMP/e4")" "the replication stream ended unexpectedly" "a lost connection is reported"
+assert_eq "$lines" "$(wc -l <"$TEST_TMP/o4")" "nothing is written after the failure (no STATE past what was written)"
+drop_slots "$db"
+finish
