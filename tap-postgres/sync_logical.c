@@ -1101,6 +1101,9 @@ static bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t
             ok = fail(L, EXIT_OUTPUT);
         if (!repl_finish(&rs))
             log_warn("the replication stream did not end cleanly (the state is written)");
+        /* a signal ends the run as cleanly as a bound, but the caller learns it was one */
+        if (ok && why == STOP_SIGNAL)
+            ok = fail(L, EXIT_INTERRUPTED);
     }
     repl_term(&rs);
     return ok;

@@ -80,7 +80,7 @@ echo "== workload: 200,000 single-row updates in 200 transactions"
 t0=$(date +%s.%N)
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$root/tests/bench/updates_workload.sql" >/dev/null
 echo "   $(echo "$(date +%s.%N) - $t0" | bc) s"
-end=$(q "SELECT pg_current_wal_lsn()")
+end=$(q "SELECT pg_current_wal_insert_lsn()")
 echo "   end LSN $end"
 
 timed() { # OUTFILE CMD... : "<seconds> <peak RSS kB>"

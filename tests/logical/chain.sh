@@ -97,6 +97,17 @@ assert_eq 0 "$RC" "run 8 (after kill -9) exits 0"
 sed -n "1,$(grep -n '^{"type":"STATE"' "$TEST_TMP/o7" | tail -n 1 | cut -d: -f1)p" "$TEST_TMP/o7" >"$TEST_TMP/o7.committed"
 cat <(record_ids "$TEST_TMP/o7.committed" public-ev) <(record_ids "$TEST_TMP/o8" public-ev) | sort -n >"$TEST_TMP/ev.ids"
 assert_eq "$(seq 1001 21000)" "$(cat "$TEST_TMP/ev.ids")" "after kill -9 and resume every row arrives, once past the last STATE"
+# the slot dropped behind the tap's back: the bookmarks cannot be honoured, every table is
+# copied again as a new table version (ACTIVATE_VERSION after the copy removes older rows)
+drop_slots "$db"
+last_state "$TEST_TMP/o8" >"$TEST_TMP/s8"
+tap "$TEST_TMP/o9" "$TEST_TMP/e9" "$TEST_TMP/cat_both.json" "$TEST_TMP/s8"
+assert_eq 0 "$RC" "run 9 (slot dropped) exits 0"
+assert_contains "$(cat "$TEST_TMP/e9")" "because replication slot \"$slot\" does not exist" "run 9 says why it copies again"
+assert_eq "$(psql_q "$db" "SELECT count(*) FROM ev")" "$(record_ids "$TEST_TMP/o9" public-ev | wc -l)" "run 9 copies ev again"
+v_old=$(grep -o '"public-ev":{[^}]*' "$TEST_TMP/s8" | grep -o '"version":[0-9]*' | cut -d: -f2)
+v_new=$(grep '^{"type":"ACTIVATE_VERSION","stream":"public-ev"' "$TEST_TMP/o9" | tail -n 1 | grep -o '"version":[0-9]*' | cut -d: -f2)
+if [ -n "$v_new" ] && [ "$v_new" -gt "$v_old" ]; then ok "run 9 activates a new table version"; else not_ok "versions $v_old -> $v_new"; fi
 drop_slots "$db"
 psql_q postgres "DROP TABLE log_chain_noise_$PLUGIN"
 finish

@@ -4,7 +4,7 @@
 # same rows), insert, update, delete, a key change, unchanged TOAST with and without REPLICA
 # IDENTITY FULL, a row moving between partitions (reported under the root), odd names,
 # TRUNCATE (a new table version), a column added and a column altered mid-stream (a new
-# SCHEMA before the next record), ended by SIGTERM (a final STATE, exit 0). The same golden
+# SCHEMA before the next record), ended by SIGTERM (a final STATE, exit 130). The same golden
 # files serve both plugins: a value looks the same whichever way it came.
 # shellcheck disable=SC1091
 . "$(dirname "${BASH_SOURCE[0]}")/log_lib.sh"
@@ -66,7 +66,7 @@ set +e
 wait "$tap_pid"
 RC=$?
 set -e
-assert_eq 0 "$RC" "run 2 ends cleanly on SIGTERM"
+assert_eq 130 "$RC" "run 2 ends on SIGTERM after the current transaction (exit 130)"
 assert_contains "$(cat "$TEST_TMP/err2")" "stopped by a signal" "run 2 says why it stopped"
 check_jsonl "$TEST_TMP/out2.jsonl" "run 2 writes whole Singer messages only"
 assert_contains "$(tail -n 1 "$TEST_TMP/out2.jsonl")" '{"type":"STATE"' "run 2 ends with a STATE"
