@@ -83,28 +83,28 @@ echo "   $(echo "$(date +%s.%N) - $t0" | bc) s"
 end=$(q "SELECT pg_current_wal_insert_lsn()")
 echo "   end LSN $end"
 
-timed() { # OUTFILE CMD... : "<seconds> <peak RSS kB>"
+timed() { # OUTFILE CMD... : "<seconds> <peak RSS kB> <CPU seconds>"
     local out=$1
     shift
-    /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >"$out" 2>"$work/err.txt" || {
+    /usr/bin/time -f "%e %M %U %S" -o "$work/time.txt" "$@" >"$out" 2>"$work/err.txt" || {
         echo "FAILED: $*" >&2
         tail -n 5 "$work/err.txt" >&2
         exit 1
     }
-    cat "$work/time.txt"
+    awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' "$work/time.txt"
 }
 
 w2j_opts=(-o format-version=2 -o include-xids=1 -o include-timestamp=1 -o include-lsn=1
           -o include-type-oids=1 -o include-transaction=1 -o add-tables=public.bench)
-declare -a T_BASE T_W2J T_PGO M_BASE M_W2J M_PGO
+declare -a T_BASE T_W2J T_PGO M_BASE M_W2J M_PGO C_BASE C_W2J C_PGO
 for r in $(seq 1 "$rounds"); do
-    read -r t m < <(timed /dev/null "$PGBIN/pg_recvlogical" -d "$db" -S "bench_base_$r" --start \
+    read -r t m c < <(timed /dev/null "$PGBIN/pg_recvlogical" -d "$db" -S "bench_base_$r" --start \
         --endpos="$end" -f /dev/null "${w2j_opts[@]}" --no-loop)
-    T_BASE+=("$t"); M_BASE+=("$m")
-    read -r t m < <(timed /dev/null "$tap" --config "$work/tap_w2j.json" --catalog "$work/catalog.json" --state "$work/state_w2j.json")
-    T_W2J+=("$t"); M_W2J+=("$m")
-    read -r t m < <(timed /dev/null "$tap" --config "$work/tap_pgo.json" --catalog "$work/catalog.json" --state "$work/state_pgo.json")
-    T_PGO+=("$t"); M_PGO+=("$m")
+    T_BASE+=("$t"); M_BASE+=("$m"); C_BASE+=("$c")
+    read -r t m c < <(timed /dev/null "$tap" --config "$work/tap_w2j.json" --catalog "$work/catalog.json" --state "$work/state_w2j.json")
+    T_W2J+=("$t"); M_W2J+=("$m"); C_W2J+=("$c")
+    read -r t m c < <(timed /dev/null "$tap" --config "$work/tap_pgo.json" --catalog "$work/catalog.json" --state "$work/state_pgo.json")
+    T_PGO+=("$t"); M_PGO+=("$m"); C_PGO+=("$c")
     echo "   round $r: pg_recvlogical ${T_BASE[-1]} s, tap wal2json ${T_W2J[-1]} s, tap pgoutput ${T_PGO[-1]} s"
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -117,10 +117,10 @@ n_pgo=$("$tap" --config "$work/tap_pgo.json" --catalog "$work/catalog.json" --st
 
 echo
 echo "== 200,000 changes, median of $rounds round(s)"
-printf '%-34s %8s %8s %10s %8s\n' consumer seconds ratio "peak RSS" records
-printf '%-34s %8.2f %8s %7d kB %8s\n' "pg_recvlogical (wal2json v2)" "$b" "1.00" "$(maxof "${M_BASE[@]}")" "-"
-printf '%-34s %8.2f %8.2f %7d kB %8d\n' "tap-postgres (wal2json)" "$w" "$(echo "$w / $b" | bc -l)" "$(maxof "${M_W2J[@]}")" "$n_w2j"
-printf '%-34s %8.2f %8.2f %7d kB %8d\n' "tap-postgres (pgoutput)" "$p" "$(echo "$p / $b" | bc -l)" "$(maxof "${M_PGO[@]}")" "$n_pgo"
+printf '%-34s %8s %8s %10s %9s %8s\n' consumer seconds ratio "peak RSS" "CPU s" records
+printf '%-34s %8.2f %8s %7d kB %9.2f %8s\n' "pg_recvlogical (wal2json v2)" "$b" "1.00" "$(maxof "${M_BASE[@]}")" "$(median "${C_BASE[@]}")" "-"
+printf '%-34s %8.2f %8.2f %7d kB %9.2f %8d\n' "tap-postgres (wal2json)" "$w" "$(echo "$w / $b" | bc -l)" "$(maxof "${M_W2J[@]}")" "$(median "${C_W2J[@]}")" "$n_w2j"
+printf '%-34s %8.2f %8.2f %7d kB %9.2f %8d\n' "tap-postgres (pgoutput)" "$p" "$(echo "$p / $b" | bc -l)" "$(maxof "${M_PGO[@]}")" "$(median "${C_PGO[@]}")" "$n_pgo"
 
 if [ "${SKIP_BIG:-0}" != 1 ]; then
     echo
