@@ -592,7 +592,11 @@ static bool key_changed(const lstream *ls, const change *c)
 
 /* ---- relations -> streams ---- */
 
-/* a relation not in the map: a partition of a partitioned stream? (cached either way) */
+/*
+ * resolve_relation: the stream of a relation, -1 when it is none of ours, -2
+ * after a failed query (logged, fail code set). A relation not in the map
+ * may be a partition of a partitioned stream; the answer is cached.
+ */
 static int resolve_relation(sl_run *L, const char *schema, const char *table)
 {
     relmap_entry *e = relmap_find(&L->names, schema, table);
@@ -608,14 +612,22 @@ static int resolve_relation(sl_run *L, const char *schema, const char *table)
                                   "JOIN pg_namespace rn ON rn.oid = r.relnamespace "
                                   "WHERE n.nspname = $1 AND c.relname = $2",
                                   2, params);
-        if (res && PQntuples(res) == 1) {
+        if (!res) {
+            fail(L, EXIT_SOURCE_DB);
+            return -2;
+        }
+        if (PQntuples(res) == 1) {
             relmap_entry *root = relmap_find(&L->names, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
             if (root)
                 stream = root->stream;
         }
         PQclear(res);
     }
-    relmap_put(&L->names, schema, table, stream);
+    if (!relmap_put(&L->names, schema, table, stream)) {
+        log_error("out of memory");
+        fail(L, EXIT_INTERNAL);
+        return -2;
+    }
     return stream;
 }
 
@@ -663,7 +675,7 @@ static bool on_row_change(sl_run *L, const change *c, uint64_t wal_start)
 {
     int si = resolve_relation(L, c->rel->schema, c->rel->table);
     if (si < 0)
-        return true;
+        return si == -1;
     lstream *ls = &L->streams[si];
     if (!applies(L, ls))
         return true;
@@ -697,6 +709,8 @@ static bool on_truncate(sl_run *L, const change *c)
 {
     for (int i = 0; i < c->nrelations; i++) {
         int si = resolve_relation(L, c->relations[i]->schema, c->relations[i]->table);
+        if (si == -2)
+            return false;
         if (si < 0)
             continue;
         lstream *ls = &L->streams[si];
@@ -722,7 +736,7 @@ static bool on_relation(sl_run *L, const change *c)
 {
     int si = resolve_relation(L, c->rel->schema, c->rel->table);
     if (si < 0)
-        return true;
+        return si == -1;
     return check_wire_columns(L, &L->streams[si], c->rel->columns, c->rel->ncolumns);
 }
 
@@ -830,14 +844,18 @@ static bool build_name_map(sl_run *L)
                                   "(SELECT c2.oid FROM pg_class c2 JOIN pg_namespace n2 ON n2.oid "
                                   "= c2.relnamespace WHERE n2.nspname = $1 AND c2.relname = $2)) t "
                                   "JOIN pg_class c ON c.oid = t.relid "
-                                  "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.isleaf "
-                                  "OR t.isleaf",
+                                  "JOIN pg_namespace n ON n.oid = c.relnamespace",
                                   2, params);
         if (!res)
             return fail(L, EXIT_SOURCE_DB);
-        for (int r = 0; r < PQntuples(res); r++)
-            relmap_put(&L->names, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1), (int)i);
+        bool ok = true;
+        for (int r = 0; r < PQntuples(res) && ok; r++)
+            ok = relmap_put(&L->names, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1), (int)i);
         PQclear(res);
+        if (!ok) {
+            log_error("out of memory");
+            return fail(L, EXIT_INTERNAL);
+        }
     }
     return true;
 }
