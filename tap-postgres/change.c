@@ -225,7 +225,8 @@ void change_debug_line(buf *out, const change *c)
     case CHANGE_RELATION:
         buf_appendf(out, " oid=%" PRIu32 " ", c->rel->oid);
         debug_rel_name(out, c->rel);
-        buf_appendf(out, " identity=%c%s%s:", c->rel->replica_identity ? c->rel->replica_identity : '?',
+        buf_appendf(out,
+                    " identity=%c%s%s:", c->rel->replica_identity ? c->rel->replica_identity : '?',
                     c->rel->is_new ? " new" : "", c->rel->changed ? " changed" : "");
         for (int i = 0; i < c->rel->ncolumns; i++) {
             buf_putc(out, ' ');

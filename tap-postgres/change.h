@@ -75,14 +75,14 @@ typedef struct change_tuple {
 
 /* change_relation: a table as the plugin names it. */
 typedef struct change_relation {
-    uint32_t oid;             /* pgoutput relation id; 0 for wal2json */
-    const char *schema;       /* borrowed */
-    const char *table;        /* borrowed */
-    char replica_identity;    /* 'd' default, 'n' nothing, 'f' full, 'i' index; 0 unknown */
-    int ncolumns;             /* pgoutput: the relation's columns; wal2json: 0 */
+    uint32_t oid;                 /* pgoutput relation id; 0 for wal2json */
+    const char *schema;           /* borrowed */
+    const char *table;            /* borrowed */
+    char replica_identity;        /* 'd' default, 'n' nothing, 'f' full, 'i' index; 0 unknown */
+    int ncolumns;                 /* pgoutput: the relation's columns; wal2json: 0 */
     const change_column *columns; /* borrowed */
-    bool is_new;              /* R: first description of this oid seen by the decoder */
-    bool changed;             /* R: differs from the previous description of this oid */
+    bool is_new;                  /* R: first description of this oid seen by the decoder */
+    bool changed;                 /* R: differs from the previous description of this oid */
 } change_relation;
 
 /* the "unknown commit time" marker */

@@ -10,9 +10,9 @@
 
 /* one cached relation: the description plus the storage it points into */
 typedef struct rel_entry {
-    change_relation rel;    /* rel.columns points at cols */
-    change_column *cols;    /* malloc'ed, rel.ncolumns entries */
-    char *strings;          /* malloc'ed: schema, table, column names, type names */
+    change_relation rel; /* rel.columns points at cols */
+    change_column *cols; /* malloc'ed, rel.ncolumns entries */
+    char *strings;       /* malloc'ed: schema, table, column names, type names */
 } rel_entry;
 
 /* a user-defined type described by a Type message */
@@ -27,7 +27,7 @@ struct pgoutput_decoder {
     size_t cap;
     type_entry *types; /* malloc'ed, ntypes entries (few: user types only) */
     size_t ntypes;
-    change_arena arena;     /* per message: tuple arrays, truncate lists */
+    change_arena arena; /* per message: tuple arrays, truncate lists */
 };
 
 /* ---- bounds-checked reader ---- */

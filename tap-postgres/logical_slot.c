@@ -25,7 +25,8 @@ bool logical_default_name(const char *dbname, const char *tap_id, char *out)
             continue; /* a continuation byte of a multi-byte character */
         if (c >= 'A' && c <= 'Z')
             c = (unsigned char)(c - 'A' + 'a');
-        name[k++] = (char)(((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') ? c : '_');
+        name[k++] =
+            (char)(((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') ? c : '_');
     }
     name[k] = '\0';
     if (k >= LOGICAL_NAME_MAX) {
@@ -170,13 +171,13 @@ static void log_wal2json_refused(const char *libs)
 
 bool logical_check_server(pg_conn *c, const char *plugin)
 {
-    PGresult *res = pgc_query(
-        c,
-        "SELECT current_setting('wal_level'), "
-        "(SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user), "
-        "current_user, "
-        "(SELECT setting FROM pg_settings WHERE name = 'output_plugin_libraries')",
-        0, NULL);
+    PGresult *res =
+        pgc_query(c,
+                  "SELECT current_setting('wal_level'), "
+                  "(SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user), "
+                  "current_user, "
+                  "(SELECT setting FROM pg_settings WHERE name = 'output_plugin_libraries')",
+                  0, NULL);
     if (!res)
         return false;
     bool ok = true;
@@ -236,7 +237,8 @@ bool logical_slot_lookup(pg_conn *c, const char *slot, logical_slot_info *out)
 bool logical_slot_usable(const logical_slot_info *info, const char *slot, const char *dbname)
 {
     if (!info->logical) {
-        log_error("replication slot \"%s\" is a physical slot: set slot_name to another name", slot);
+        log_error("replication slot \"%s\" is a physical slot: set slot_name to another name",
+                  slot);
         return false;
     }
     if (strcmp(info->database, dbname) != 0) {
@@ -444,21 +446,22 @@ bool logical_publication_ensure(pg_conn *c, const char *pub, const logical_table
     buf_putc(&schemas, '}');
     buf_putc(&names, '}');
     bool has_pubns = pgc_server_version(c) >= 150000;
-    buf_appendf(&sql,
-                "SELECT t.i, c.relkind, c.relreplident, "
-                "EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = c.oid AND x.indisprimary), "
-                "EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = c.oid AND x.indisreplident), "
-                "EXISTS (SELECT 1 FROM pg_publication p JOIN pg_publication_rel pr ON pr.prpubid "
-                "= p.oid WHERE p.pubname = $3 AND (pr.prrelid = c.oid OR pr.prrelid IN (SELECT relid "
-                "FROM pg_partition_ancestors(c.oid))))%s "
-                "FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(s, r, i) "
-                "LEFT JOIN pg_namespace n ON n.nspname = t.s "
-                "LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.r "
-                "ORDER BY t.i",
-                has_pubns ? " OR EXISTS (SELECT 1 FROM pg_publication p JOIN "
-                            "pg_publication_namespace pn ON pn.pnpubid = p.oid WHERE p.pubname "
-                            "= $3 AND pn.pnnspid = n.oid)"
-                          : "");
+    buf_appendf(
+        &sql,
+        "SELECT t.i, c.relkind, c.relreplident, "
+        "EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = c.oid AND x.indisprimary), "
+        "EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = c.oid AND x.indisreplident), "
+        "EXISTS (SELECT 1 FROM pg_publication p JOIN pg_publication_rel pr ON pr.prpubid "
+        "= p.oid WHERE p.pubname = $3 AND (pr.prrelid = c.oid OR pr.prrelid IN (SELECT relid "
+        "FROM pg_partition_ancestors(c.oid))))%s "
+        "FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(s, r, i) "
+        "LEFT JOIN pg_namespace n ON n.nspname = t.s "
+        "LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.r "
+        "ORDER BY t.i",
+        has_pubns ? " OR EXISTS (SELECT 1 FROM pg_publication p JOIN "
+                    "pg_publication_namespace pn ON pn.pnpubid = p.oid WHERE p.pubname "
+                    "= $3 AND pn.pnnspid = n.oid)"
+                  : "");
     const char *p3[3] = {schemas.data, names.data, pub};
     if (!buf_ok(&sql) || !buf_ok(&schemas) || !buf_ok(&names)) {
         log_error("out of memory");
@@ -489,15 +492,17 @@ bool logical_publication_ensure(pg_conn *c, const char *pub, const logical_table
             refused = true;
             continue;
         }
-        bool has_identity = kind == 'p' || ident == 'f' || (ident == 'd' && pk) ||
-                            (ident == 'i' && ident_index);
+        bool has_identity =
+            kind == 'p' || ident == 'f' || (ident == 'd' && pk) || (ident == 'i' && ident_index);
         if (!published && !has_identity) {
             log_error("table \"%s\".\"%s\" has no replica identity (no primary key and REPLICA "
                       "IDENTITY %s): once published, UPDATE and DELETE on it would fail on the "
                       "source; add a primary key or run ALTER TABLE \"%s\".\"%s\" REPLICA "
                       "IDENTITY FULL; first",
                       t->schema, t->table,
-                      ident == 'n' ? "NOTHING" : ident == 'i' ? "USING INDEX" : "DEFAULT",
+                      ident == 'n'   ? "NOTHING"
+                      : ident == 'i' ? "USING INDEX"
+                                     : "DEFAULT",
                       t->schema, t->table);
             refused = true;
             continue;

@@ -164,8 +164,7 @@ static repl_result stream_ended(repl_stream *s)
     return rc;
 }
 
-repl_result repl_next(repl_stream *s, double deadline, char **msg, size_t *len,
-                      uint64_t *wal_start)
+repl_result repl_next(repl_stream *s, double deadline, char **msg, size_t *len, uint64_t *wal_start)
 {
     PGconn *conn = s->conn->conn;
     for (;;) {

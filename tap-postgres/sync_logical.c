@@ -43,7 +43,8 @@
 #include "state.h"
 #include "timefmt.h"
 
-#define DELETED_AT_SCHEMA "\"_sdc_deleted_at\":{\"type\":[\"null\",\"string\"],\"format\":\"date-time\"}"
+#define DELETED_AT_SCHEMA                                                                          \
+    "\"_sdc_deleted_at\":{\"type\":[\"null\",\"string\"],\"format\":\"date-time\"}"
 #define LSN_SCHEMA "\"_sdc_lsn\":{\"type\":[\"null\",\"string\"]}"
 #define XLOG_PAGE_HEADER_MAX 40 /* SizeOfXLogLongPHD */
 
@@ -57,22 +58,22 @@ typedef struct lcol {
 } lcol;
 
 typedef struct lstream {
-    tap_stream *src;      /* borrowed: the catalog's stream */
-    tap_stream view;      /* src with columns = synced (what SCHEMA and RECORDs show) */
-    lcol *cols;           /* malloc'ed, ncols (all known columns, table order, new ones last) */
+    tap_stream *src; /* borrowed: the catalog's stream */
+    tap_stream view; /* src with columns = synced (what SCHEMA and RECORDs show) */
+    lcol *cols;      /* malloc'ed, ncols (all known columns, table order, new ones last) */
     size_t ncols;
-    tap_column *synced;   /* malloc'ed: the view's columns */
+    tap_column *synced;        /* malloc'ed: the view's columns */
     const change_value **vals; /* malloc'ed, ncols: the values of the record being built */
-    record_builder rb;    /* owned */
+    record_builder rb;         /* owned */
     bool rb_ready;
-    size_t hint;          /* where the next column lookup starts */
-    uint64_t lsn;         /* the bookmark */
-    uint64_t input_lsn;   /* the bookmark of the input state, 0 when none */
+    size_t hint;        /* where the next column lookup starts */
+    uint64_t lsn;       /* the bookmark */
+    uint64_t input_lsn; /* the bookmark of the input state, 0 when none */
     long long version;
-    bool need_copy;       /* no usable lsn bookmark: copied inside the exported snapshot */
-    bool need_schema;     /* SCHEMA due before the next RECORD */
-    bool warned_unknown;  /* a column we could not find was reported */
-    char tail_time[40];   /* the time_extracted in the builder's tail */
+    bool need_copy;      /* no usable lsn bookmark: copied inside the exported snapshot */
+    bool need_schema;    /* SCHEMA due before the next RECORD */
+    bool warned_unknown; /* a column we could not find was reported */
+    char tail_time[40];  /* the time_extracted in the builder's tail */
     long long records;
 } lstream;
 
@@ -91,8 +92,8 @@ typedef struct sl_run {
     tap_run *run;
     lstream *streams; /* malloc'ed, n */
     size_t n;
-    pg_conn *c;       /* normal connection: metadata, copies */
-    pg_conn *repl;    /* replication connection */
+    pg_conn *c;    /* normal connection: metadata, copies */
+    pg_conn *repl; /* replication connection */
     char slot[LOGICAL_NAME_MAX];
     char publication[LOGICAL_NAME_MAX];
     char plugin[64];
@@ -100,7 +101,7 @@ typedef struct sl_run {
     bool has_partitions;
     bool standby;
     relmap names;
-    pgm_db *dbs;      /* malloc'ed: metadata loaded during the run (column names point into it) */
+    pgm_db *dbs; /* malloc'ed: metadata loaded during the run (column names point into it) */
     size_t ndbs;
     wal2json_decoder *w2j;
     pgoutput_decoder *pgo;
@@ -304,7 +305,8 @@ static bool same_type(const tm_type *a, const tm_type *b)
 {
     return a->kind == b->kind && a->elem_kind == b->elem_kind && a->family == b->family &&
            a->typmod == b->typmod && a->delim == b->delim &&
-           ((!a->typname && !b->typname) || (a->typname && b->typname && strcmp(a->typname, b->typname) == 0));
+           ((!a->typname && !b->typname) ||
+            (a->typname && b->typname && strcmp(a->typname, b->typname) == 0));
 }
 
 /*
@@ -365,8 +367,8 @@ static bool reload_columns(sl_run *L, lstream *ls)
         if (!same_type(&lc->col.type, &pc->type)) {
             if (lc->synced) {
                 changed = true;
-                log_info("stream \"%s\": column \"%s\" is now %s", ls->src->tap_stream_id,
-                         pc->name, pc->sql_type);
+                log_info("stream \"%s\": column \"%s\" is now %s", ls->src->tap_stream_id, pc->name,
+                         pc->sql_type);
             }
             lc->col.type = pc->type;
             lc->col.sql_type = pc->sql_type;
@@ -428,7 +430,8 @@ static bool check_wire_columns(sl_run *L, lstream *ls, const change_column *cols
 
 static bool emit_schema(sl_run *L, lstream *ls)
 {
-    const char *extra = L->run->cfg->debug_lsn ? DELETED_AT_SCHEMA "," LSN_SCHEMA : DELETED_AT_SCHEMA;
+    const char *extra =
+        L->run->cfg->debug_lsn ? DELETED_AT_SCHEMA "," LSN_SCHEMA : DELETED_AT_SCHEMA;
     if (!tap_emit_schema(L->run, &ls->view, "lsn", extra))
         return false;
     ls->need_schema = false;
@@ -617,7 +620,8 @@ static int resolve_relation(sl_run *L, const char *schema, const char *table)
             return -2;
         }
         if (PQntuples(res) == 1) {
-            relmap_entry *root = relmap_find(&L->names, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+            relmap_entry *root =
+                relmap_find(&L->names, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
             if (root)
                 stream = root->stream;
         }
@@ -645,9 +649,8 @@ static bool on_begin(sl_run *L, const change *c)
     L->txn_commit_lsn = c->commit_lsn;
     L->txn_commit_time = c->commit_time;
     char text[CHANGE_TIME_TEXT_MAX];
-    size_t n = change_time_text(c->commit_time == CHANGE_TIME_UNKNOWN ? timefmt_now_ms() * 1000
-                                                                      : c->commit_time,
-                                text);
+    size_t n = change_time_text(
+        c->commit_time == CHANGE_TIME_UNKNOWN ? timefmt_now_ms() * 1000 : c->commit_time, text);
     buf_reset(&L->scratch);
     buf_putc(&L->scratch, '"');
     int inf;
@@ -743,8 +746,8 @@ static bool on_relation(sl_run *L, const change *c)
 static bool on_message(sl_run *L, char *msg, size_t len, uint64_t wal_start)
 {
     change c;
-    bool ok = L->w2j ? wal2json_decode(L->w2j, msg, len, &c)
-                     : pgoutput_decode(L->pgo, msg, len, &c);
+    bool ok =
+        L->w2j ? wal2json_decode(L->w2j, msg, len, &c) : pgoutput_decode(L->pgo, msg, len, &c);
     if (!ok) {
         char at[LSN_TEXT_MAX];
         lsn_format(wal_start, at);
@@ -905,7 +908,8 @@ static bool copy_streams(sl_run *L, const char *snapshot, uint64_t consistent_po
         if (i > 0 && ls->version <= L->streams[i - 1].version)
             ls->version = L->streams[i - 1].version + 1;
         rb_set_version(&ls->rb, ls->version, NULL);
-        log_info("stream \"%s\": initial copy inside the snapshot of the slot", ls->src->tap_stream_id);
+        log_info("stream \"%s\": initial copy inside the snapshot of the slot",
+                 ls->src->tap_stream_id);
         double t0 = timefmt_monotonic();
         if (first_version && !tap_emit_activate_version(L->run, &ls->view, ls->version)) {
             ok = false;
@@ -1011,8 +1015,8 @@ static bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t
         if (!L->repl && !(L->repl = repl_connect(L)))
             break;
         bool probe = L->w2j && numeric_as_string;
-        started = repl_start(&rs, L->repl, L->slot, start, opts.data, interval,
-                             &tap_stop_requested, probe);
+        started = repl_start(&rs, L->repl, L->slot, start, opts.data, interval, &tap_stop_requested,
+                             probe);
         if (!started && probe &&
             strstr(PQerrorMessage(L->repl->conn), "numeric-data-types-as-string")) {
             /* wal2json before 2.6 does not know this option: values stay exact anyway */
@@ -1028,8 +1032,8 @@ static bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t
             const char *m = PQerrorMessage(L->repl->conn);
             char at[LSN_TEXT_MAX];
             lsn_format(start, at);
-            log_error("could not start logical replication on slot \"%s\" at %s: %.*s", L->slot,
-                      at, (int)strcspn(m, "\n"), m);
+            log_error("could not start logical replication on slot \"%s\" at %s: %.*s", L->slot, at,
+                      (int)strcspn(m, "\n"), m);
         }
         if (!started)
             logical_explain_failure(L->repl, L->plugin);
@@ -1047,7 +1051,8 @@ static bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t
 
     double t_start = timefmt_monotonic();
     double run_deadline = cfg->max_run_seconds > 0 ? t_start + (double)cfg->max_run_seconds : -1;
-    double poll_seconds = cfg->logical_poll_total_seconds > 0 ? (double)cfg->logical_poll_total_seconds : 10800;
+    double poll_seconds =
+        cfg->logical_poll_total_seconds > 0 ? (double)cfg->logical_poll_total_seconds : 10800;
     double last_data = t_start;
     stop_reason why = STOP_NONE;
     bool ok = true;
@@ -1100,16 +1105,16 @@ static bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t
         case REPL_END:
         case REPL_ERROR:
             log_error("the replication stream ended unexpectedly%s",
-                      L->in_txn ? " inside a transaction (no STATE past the last one written)" : "");
+                      L->in_txn ? " inside a transaction (no STATE past the last one written)"
+                                : "");
             ok = fail(L, EXIT_SOURCE_DB);
             break;
         }
     }
     if (ok) {
-        static const char *const reasons[] = {"", "reached the WAL position of the start",
-                                              "max_run_seconds reached",
-                                              "no new data for logical_poll_total_seconds",
-                                              "stopped by a signal"};
+        static const char *const reasons[] = {
+            "", "reached the WAL position of the start", "max_run_seconds reached",
+            "no new data for logical_poll_total_seconds", "stopped by a signal"};
         char a[LSN_TEXT_MAX];
         lsn_format(L->processed, a);
         log_info("LOG_BASED: %s; %lld transactions, %lld records, position %s", reasons[why],
@@ -1318,9 +1323,9 @@ static bool setup_and_run(sl_run *L)
      * yet (synchronous_commit = off); a standby's replay position.
      */
     uint64_t end_lsn = id.xlogpos;
-    res = pgc_query(L->c,
-                    L->standby ? "SELECT pg_last_wal_replay_lsn()" : "SELECT pg_current_wal_insert_lsn()",
-                    0, NULL);
+    res = pgc_query(
+        L->c, L->standby ? "SELECT pg_last_wal_replay_lsn()" : "SELECT pg_current_wal_insert_lsn()",
+        0, NULL);
     if (!res)
         return fail(L, EXIT_SOURCE_DB);
     if (!PQgetisnull(res, 0, 0))

@@ -186,8 +186,8 @@ static bool find_change(bool pgoutput, change_kind kind, const char *table, int 
             ck_assert(wal2json_decode(f->decoder, f->copy, len, &f->c));
         }
         const char *t = f->c.kind == CHANGE_TRUNCATE ? f->c.relations[0]->table
-                        : f->c.rel                    ? f->c.rel->table
-                                                      : NULL;
+                        : f->c.rel                   ? f->c.rel->table
+                                                     : NULL;
         if (f->c.kind == kind && (!table || (t && strcmp(t, table) == 0)) && --nth == 0)
             ok = true;
     }
@@ -451,13 +451,14 @@ START_TEST(test_wal2json_edge_cases)
     char store[1024];
     log_set_level(LOG_FATAL);
     /* escapes and surrogate pairs, members in any order, white space */
-    ck_assert(w2j(" { \"table\" : \"t\", \"schema\":\"s\", \"action\" : \"I\", \"columns\" : [ "
-                  "{\"value\":\"a\\u00e9\\ud83d\\ude00\\\\\\/\\\"\",\"name\":\"x\",\"typeoid\":25} ,"
-                  "{\"name\":\"n\",\"value\":-1.5e+10,\"type\":\"numeric\"},"
-                  "{\"name\":\"b\",\"value\":\"00\",\"type\":\"bytea\"},"
-                  "{\"name\":\"f\",\"value\":false,\"extra\":{\"deep\":[1,{\"x\":null}]}}"
-                  "] } ",
-                  &c, d, store));
+    ck_assert(
+        w2j(" { \"table\" : \"t\", \"schema\":\"s\", \"action\" : \"I\", \"columns\" : [ "
+            "{\"value\":\"a\\u00e9\\ud83d\\ude00\\\\\\/\\\"\",\"name\":\"x\",\"typeoid\":25} ,"
+            "{\"name\":\"n\",\"value\":-1.5e+10,\"type\":\"numeric\"},"
+            "{\"name\":\"b\",\"value\":\"00\",\"type\":\"bytea\"},"
+            "{\"name\":\"f\",\"value\":false,\"extra\":{\"deep\":[1,{\"x\":null}]}}"
+            "] } ",
+            &c, d, store));
     ck_assert_int_eq(c.kind, CHANGE_INSERT);
     ck_assert_str_eq(c.rel->schema, "s");
     ck_assert_int_eq(c.new_tuple.nvalues, 4);
@@ -468,17 +469,19 @@ START_TEST(test_wal2json_edge_cases)
     ck_assert(memcmp(c.new_tuple.values[2].text, "\\x00", 4) == 0);
     ck_assert(memcmp(c.new_tuple.values[3].text, "f", 1) == 0);
     /* malformed */
-    ck_assert(!w2j("{\"action\":\"I\",\"schema\":\"s\",\"table\":\"t\",\"columns\":[{\"name\":\"x\","
-                   "\"value\":\"\\ud83d\"}]}",
-                   &c, d, store));
+    ck_assert(
+        !w2j("{\"action\":\"I\",\"schema\":\"s\",\"table\":\"t\",\"columns\":[{\"name\":\"x\","
+             "\"value\":\"\\ud83d\"}]}",
+             &c, d, store));
     ck_assert(!w2j("{\"action\":\"X\"}", &c, d, store));
     ck_assert(!w2j("{\"action\":\"B\"}", &c, d, store)); /* no lsn */
     ck_assert(!w2j("{\"action\":\"D\",\"schema\":\"s\",\"table\":\"t\"}", &c, d, store));
-    ck_assert(!w2j("{\"action\":\"I\",\"schema\":\"s\",\"table\":\"t\",\"columns\":[]} x", &c, d,
-                   store));
-    ck_assert(!w2j("{\"action\":\"I\",\"schema\":\"s\",\"table\":\"t\",\"columns\":[{\"name\":\"x\","
-                   "\"value\":\"a\x01\"}]}",
-                   &c, d, store));
+    ck_assert(
+        !w2j("{\"action\":\"I\",\"schema\":\"s\",\"table\":\"t\",\"columns\":[]} x", &c, d, store));
+    ck_assert(
+        !w2j("{\"action\":\"I\",\"schema\":\"s\",\"table\":\"t\",\"columns\":[{\"name\":\"x\","
+             "\"value\":\"a\x01\"}]}",
+             &c, d, store));
     ck_assert(!w2j("[]", &c, d, store));
     /* a logical message is skipped */
     ck_assert(w2j("{\"action\":\"M\",\"transactional\":false,\"prefix\":\"p\",\"content\":\"c\"}",
@@ -500,8 +503,9 @@ START_TEST(test_pgoutput_unknown_relation)
     const char bad_kind[] = {'Z'};
     ck_assert(!pgoutput_decode(d, bad_kind, 1, &c));
     /* a relation, then the insert decodes; a second, different relation is flagged */
-    const char rel[] = {'R', 0, 0, 0x40, 0, 'p', 0, 't', 0, 'd', 0, 1,
-                        1,   'a', 0, 0, 0, 0, 23, (char)0xff, (char)0xff, (char)0xff, (char)0xff};
+    const char rel[] = {'R', 0,   0,  0x40,       0,          'p',        0,         't',
+                        0,   'd', 0,  1,          1,          'a',        0,         0,
+                        0,   0,   23, (char)0xff, (char)0xff, (char)0xff, (char)0xff};
     ck_assert(pgoutput_decode(d, rel, sizeof(rel), &c));
     ck_assert_int_eq(c.kind, CHANGE_RELATION);
     ck_assert(c.rel->is_new && !c.rel->changed);
