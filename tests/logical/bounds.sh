@@ -32,6 +32,7 @@ last_state "$TEST_TMP/o2" >"$TEST_TMP/s2"
 psql -X -q -d "$db" -c "DO \$\$ BEGIN FOR i IN 1000..60000 LOOP
   INSERT INTO t VALUES (i, 'w'); COMMIT; PERFORM pg_sleep(0.001); END LOOP; END \$\$" >/dev/null 2>&1 &
 writer=$!
+trap 'kill "$writer" 2>/dev/null || true' EXIT
 log_config "$db" '"break_at_end_lsn":false,"logical_poll_total_seconds":60,"max_run_seconds":2' >"$TEST_TMP/max.json"
 start=$(date +%s)
 run_cmd "$TEST_TMP/o3" "$TEST_TMP/e3" "$TAP_BIN" --config "$TEST_TMP/max.json" --catalog "$TEST_TMP/catalog.json" --state "$TEST_TMP/s2"
@@ -49,6 +50,7 @@ last_state "$TEST_TMP/o3" >"$TEST_TMP/s3"
 "$TAP_BIN" --config "$TEST_TMP/live.json" --catalog "$TEST_TMP/catalog.json" --state "$TEST_TMP/s3" \
     >"$TEST_TMP/o4" 2>"$TEST_TMP/e4" &
 victim=$!
+trap 'kill "$victim" 2>/dev/null || true' EXIT
 wait_for "$TEST_TMP/e4" "logical replication started" 30
 psql_q "$db" "INSERT INTO t VALUES (100000, 'last')"
 wait_for "$TEST_TMP/o4" '"record":{"id":100000,' 30

@@ -43,6 +43,7 @@ psql -X -q -d "$db" -c "DO \$\$ BEGIN FOR i IN 50001..50400 LOOP
   INSERT INTO hand VALUES (i, 'w' || i); COMMIT; PERFORM pg_sleep(0.005); END LOOP; END \$\$" \
     >"$TEST_TMP/writer.out" 2>&1 &
 writer=$!
+trap 'kill "$writer" 2>/dev/null || true' EXIT
 sleep 0.3
 tap "$TEST_TMP/o3" "$TEST_TMP/e3" "$TEST_TMP/cat_both.json" "$TEST_TMP/s2"
 assert_eq 0 "$RC" "run 3 (new table, concurrent writes) exits 0"
@@ -81,6 +82,7 @@ reader=$!
 "$TAP_BIN" --config "$TEST_TMP/config.json" --catalog "$TEST_TMP/cat_both.json" --state "$TEST_TMP/s6" \
     >"$TEST_TMP/fifo" 2>"$TEST_TMP/e7" &
 victim=$!
+trap 'kill -9 "$victim" "$reader" 2>/dev/null || true' EXIT
 wait_for "$TEST_TMP/e7" "logical replication started" 30
 for _ in $(seq 1 100); do [ "$(wc -l <"$TEST_TMP/o7")" -ge 3000 ] && break; sleep 0.1; done
 kill -9 "$victim"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # LOG_BASED with $PLUGIN: the initial copy, then a live run that sees every kind of change --
-# every type (each all-types row updated in place, compared with FULL_TABLE's records of the
-# same rows), insert, update, delete, a key change, unchanged TOAST with and without REPLICA
+# every type (each all-types row updated in place and inserted again under another key,
+# compared with FULL_TABLE's records of the same rows), insert, update, delete, a key change, unchanged TOAST with and without REPLICA
 # IDENTITY FULL, a row moving between partitions (reported under the root), odd names,
 # TRUNCATE (a new table version), a column added and a column altered mid-stream (a new
 # SCHEMA before the next record), ended by SIGTERM (a final STATE, exit 130). The same golden
@@ -32,9 +32,15 @@ log_config "$db" '"break_at_end_lsn":false,"logical_poll_total_seconds":120' >"$
 "$TAP_BIN" --config "$TEST_TMP/config_live.json" --catalog "$TEST_TMP/catalog.json" \
     --state "$TEST_TMP/state1.json" >"$TEST_TMP/out2.jsonl" 2>"$TEST_TMP/err2" &
 tap_pid=$!
+trap 'kill "$tap_pid" 2>/dev/null || true' EXIT
 wait_for "$TEST_TMP/err2" "logical replication started" 30
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" >/dev/null <<'SQL'
 UPDATE alltypes SET c_text = c_text;
+DO $$ DECLARE cols text; BEGIN
+  SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) INTO cols FROM pg_attribute
+   WHERE attrelid = 'alltypes'::regclass AND attnum > 1 AND NOT attisdropped;
+  EXECUTE format('INSERT INTO alltypes SELECT id + 10, %s FROM alltypes', cols);
+END $$;
 INSERT INTO items VALUES (4, 'four', 4.40, '2024-04-04 04:04:04+00');
 UPDATE items SET c_vc = 'ONE', c_num = NULL WHERE id = 1;
 UPDATE items SET id = 20 WHERE id = 2;
@@ -81,7 +87,7 @@ run_cmd "$TEST_TMP/ft.jsonl" "$TEST_TMP/err_ft" "$TAP_BIN" --config "$TEST_TMP/c
 assert_eq 0 "$RC" "FULL_TABLE run of public-alltypes exits 0"
 records_only "$TEST_TMP/ft.jsonl" public-alltypes | sort >"$TEST_TMP/ft.records"
 records_only "$TEST_TMP/out2.jsonl" public-alltypes | sort >"$TEST_TMP/cdc.records"
-assert_eq 4 "$(wc -l <"$TEST_TMP/cdc.records")" "CDC sent the four all-types rows"
+assert_eq 8 "$(wc -l <"$TEST_TMP/cdc.records")" "CDC sent the four all-types rows updated and four inserted"
 assert_files_eq "$TEST_TMP/ft.records" "$TEST_TMP/cdc.records" "CDC values equal FULL_TABLE values for every type"
 
 # run 3 from run 2's final state: nothing is sent again
