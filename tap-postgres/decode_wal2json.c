@@ -119,6 +119,31 @@ static bool hex4(scan *s, const char *at, unsigned *out)
     return true;
 }
 
+/* the bytes that end a run of plain string bytes: '"', '\\' and the control characters */
+static const unsigned char special[256] = {
+    [0] = 1,  [1] = 1,  [2] = 1,  [3] = 1,  [4] = 1,  [5] = 1,   [6] = 1,    [7] = 1,  [8] = 1,
+    [9] = 1,  [10] = 1, [11] = 1, [12] = 1, [13] = 1, [14] = 1,  [15] = 1,   [16] = 1, [17] = 1,
+    [18] = 1, [19] = 1, [20] = 1, [21] = 1, [22] = 1, [23] = 1,  [24] = 1,   [25] = 1, [26] = 1,
+    [27] = 1, [28] = 1, [29] = 1, [30] = 1, [31] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
+/*
+ * special8: does any of the 8 bytes at p need a look (a control character, '"' or '\\')?
+ * Word-at-a-time tests (a byte is flagged when it is below 0x20 or equals the pattern);
+ * a false alarm only sends the caller to the byte loop.
+ */
+static inline bool special8(const char *p)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    uint64_t v;
+    memcpy(&v, p, 8);
+    uint64_t ctl = (v - ones * 0x20) & ~v & highs;
+    uint64_t q = v ^ (ones * '"');
+    uint64_t bs = v ^ (ones * '\\');
+    uint64_t hit = ctl | ((q - ones) & ~q & highs) | ((bs - ones) & ~bs & highs);
+    return hit != 0;
+}
+
 /*
  * parse_string: at a '"', un-escape the string in place; *out points at its
  * first byte, *len is its length, and a NUL follows it (written over the
@@ -133,17 +158,22 @@ static bool parse_string(scan *s, char **out, size_t *len)
     char *w = r;      /* write */
     char *begin = r;
     for (;;) {
-        /* fast path: plain bytes */
-        while (r < s->end && *r != '"' && *r != '\\') {
-            if ((unsigned char)*r < 0x20) {
-                s->p = r;
-                return fail(s, "control character in a string");
-            }
-            *w++ = *r++;
-        }
+        /* fast path: a run of plain bytes, moved only once an escape shifted them */
+        char *run = r;
+        while (s->end - r >= 8 && !special8(r))
+            r += 8;
+        while (r < s->end && !special[(unsigned char)*r])
+            r++;
+        if (w != run)
+            memmove(w, run, (size_t)(r - run));
+        w += r - run;
         if (r >= s->end) {
             s->p = r;
             return fail(s, "unterminated string");
+        }
+        if ((unsigned char)*r < 0x20) {
+            s->p = r;
+            return fail(s, "control character in a string");
         }
         if (*r == '"')
             break;
