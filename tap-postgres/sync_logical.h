@@ -2,12 +2,19 @@
  * sync_logical: LOG_BASED replication of every selected LOG_BASED stream in
  * one pass over one replication slot (DESIGN.md).
  *
- * INTERFACE (the implementation in sync_logical.c is replaced by the
- * LOG_BASED work; keep this signature):
- *
  *   bool sync_logical_run(tap_run *run, tap_stream *const *streams, size_t n);
  *
- * What the implementation gets:
+ * The run (sync_logical.c has the details): slot and publication checked or
+ * created (logical_slot.h); streams without an lsn bookmark copied inside the
+ * snapshot the slot exports; then START_REPLICATION (repl_stream.h) at the
+ * smallest bookmark, each plugin message decoded (decode_wal2json.h,
+ * decode_pgoutput.h) into a change (change.h) and written as RECORDs with the
+ * stream's record builder; STATE at transaction boundaries. The flush
+ * position confirmed to the slot is the input state's, never more. The
+ * streams' catalog entries are not modified (columns that appear mid-stream
+ * are kept in sync_logical's own copy of each stream).
+ *
+ * What it gets:
  *  - run->cfg: the parsed config (tap_config.h): the connection (run->cfg->root
  *    for pgc_connect, with pgc_options.replication for the replication
  *    connection), logical_decoding_plugin, slot_name / publication_name /
@@ -32,8 +39,10 @@
  *  - the initial copy of a new stream can reuse tap_copy_rows inside a
  *    transaction that imported the slot's exported snapshot.
  *
- * Returns false after logging, with the exit code set by tap_fail(run, code).
- * It must check tap_stop_requested in its loops.
+ * Returns false after logging, with the exit code set by tap_fail(run, code):
+ * EXIT_SOURCE_DB for the server and the setup, EXIT_BAD_CONFIG for names and
+ * plugins, EXIT_OUTPUT for stdout, EXIT_INTERRUPTED after a signal (which ends
+ * the run after the current transaction, with a final STATE).
  */
 #ifndef TAP_SYNC_LOGICAL_H
 #define TAP_SYNC_LOGICAL_H
