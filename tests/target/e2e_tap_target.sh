@@ -19,7 +19,7 @@ tap_config "$src" >"$TEST_TMP/tap.json"
 target_config "$dst" '"default_target_schema":"public","batch_size_rows":1000' >"$TEST_TMP/target.json"
 "$TAP_BIN" --config "$TEST_TMP/tap.json" --discover >"$TEST_TMP/catalog.json"
 # select every stream
-sed -E 's/"selected-by-default":(true|false)/&,"selected":true/g' "$TEST_TMP/catalog.json" >"$TEST_TMP/selected.json"
+sed -E 's/"breadcrumb":\[\],"metadata":\{/"breadcrumb":[],"metadata":{"selected":true,"replication-method":"FULL_TABLE",/g' "$TEST_TMP/catalog.json" >"$TEST_TMP/selected.json"
 set +e
 "$TAP_BIN" --config "$TEST_TMP/tap.json" --catalog "$TEST_TMP/selected.json" |
     "$TARGET_BIN" --config "$TEST_TMP/target.json" >"$TEST_TMP/states.jsonl" 2>"$TEST_TMP/target.err"
