@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # End to end: tap-postgres | target-postgres from a source database into a second one, then
-# source and target compared with SQL both ways (EXCEPT). Not in ctest until the tap works:
-# the lead adds singer_scenario(target_e2e ${CMAKE_CURRENT_SOURCE_DIR}/e2e_tap_target.sh).
+# source and target compared row by row.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/../lib.sh"
 src=target_e2e_src
