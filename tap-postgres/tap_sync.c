@@ -47,6 +47,7 @@ pg_conn *tap_connect(tap_run *run, bool secondary)
     pgc_options o = {0};
     o.application_name = "tap-postgres";
     o.attempts = 3;
+    o.password = run->cfg->password;
     if (secondary && run->cfg->use_secondary) {
         o.host_override = run->cfg->secondary_host;
         if (run->cfg->secondary_port[0])
