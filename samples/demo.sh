@@ -80,7 +80,27 @@ psql -X -q -d shop -c "INSERT INTO shop.orders (customer_id, status, total, orde
 echo "shop-orders records in the second run (>= the bookmark, so the last one again plus the new one):"
 grep '^{"type":"RECORD","stream":"shop-orders"' "$out/tap_output2.jsonl" | sed -E 's/.*"record":\{"id":([0-9]+).*"updated_at":"([^"]*)".*/  id \1 updated_at \2/'
 
-# ---------------------------------------------------------------- target (added later)
+# ---------------------------------------------------------------- target
+step "load: tap-postgres ... | target-postgres --config target_config.json >> states.jsonl"
+target=$build/target-postgres/target-postgres
+psql -X -q -d postgres -c 'DROP DATABASE IF EXISTS warehouse WITH (FORCE)' -c 'CREATE DATABASE warehouse'
+printf '{"host":"%s","port":%s,"user":"%s","password":"","dbname":"warehouse","default_target_schema":"shop","add_metadata_columns":true,"primary_key_required":false}\n' \
+    "$PGHOST" "$PGPORT" "$PGUSER" >"$out/target_config.json"
+echo "config: $out/target_config.json"
+"$tap" --config "$out/tap_config.json" --catalog "$out/catalog.json" 2>"$out/pipe_tap.log" |
+    "$target" --config "$out/target_config.json" >>"$out/states.jsonl" 2>"$out/pipe_target.log"
+echo "states written by the target (each one only after the rows before it were committed):"
+sed 's/^/  /' "$out/states.jsonl" | cut -c1-160
+tail -n 1 "$out/states.jsonl" >"$out/pipeline_state.json"
+echo "rows per table, source (database shop) and target (database warehouse):"
+for t in customers products orders order_lines measurements order_summary; do
+    printf '  %-14s source %6s   target %6s\n' "$t" \
+        "$(psql -X -A -t -d shop -c "SELECT count(*) FROM shop.$t")" \
+        "$(psql -X -A -t -d warehouse -c "SELECT count(*) FROM shop.$t")"
+done
+echo "a few loaded rows (shop.customers in the warehouse, with the _sdc_ metadata columns):"
+psql -X -d warehouse -c "SELECT id, email, full_name, birthday, preferences, _sdc_batched_at FROM shop.customers ORDER BY id LIMIT 3"
+
 # ---------------------------------------------------------------- LOG_BASED (added later)
 
 step "done: outputs in $out"

@@ -1,5 +1,7 @@
 #include "tap_config.h"
 
+#include "secrets.h"
+
 #include "json_util.h"
 #include "log.h"
 
@@ -13,6 +15,8 @@ const cfg_key tap_config_keys[] = {
     {"user|username", CFG_STRING, true, NULL, false, "user name"},
     {"password", CFG_STRING, false, NULL, true,
      "password (may be empty with trust, peer or .pgpass authentication)"},
+    {"password_secret", CFG_OBJECT, false, NULL, true,
+     "fetch the password from AWS Secrets Manager, HashiCorp Vault or Azure Key Vault"},
     {"dbname|database", CFG_STRING, true, NULL, false, "database to extract"},
     {"ssl", CFG_BOOL, false, "false", false, "true: sslmode=require (pipelinewise's \"true\")"},
     {"sslmode", CFG_STRING, false, NULL, false,
@@ -208,7 +212,11 @@ bool tap_config_load(tap_config *out, const char *path)
         return false;
     char what[512];
     snprintf(what, sizeof(what), "config \"%s\"", path);
-    return tap_config_parse(out, root, what);
+    if (!tap_config_parse(out, root, what))
+        return false;
+    bool found = false;
+    out->password = secrets_resolve(out->root, &found);
+    return !found || out->password;
 }
 
 void tap_config_term(tap_config *c)
@@ -218,6 +226,7 @@ void tap_config_term(tap_config *c)
     for (size_t i = 0; i < c->n_filter_schemas; i++)
         free(c->filter_schemas[i]);
     free(c->filter_schemas);
+    secrets_free(c->password);
     cJSON_Delete(c->root);
     memset(c, 0, sizeof(*c));
 }

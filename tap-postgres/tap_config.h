@@ -38,6 +38,7 @@ typedef struct tap_config {
     const char *logical_decoding_plugin; /* borrowed: "pgoutput" (default) or "wal2json" */
     const char *slot_name;            /* borrowed or NULL (derived by the LOG_BASED code) */
     const char *publication_name;     /* borrowed or NULL */
+    char *password;                   /* malloc'ed: fetched through password_secret, or NULL */
 } tap_config;
 
 /*

@@ -47,6 +47,7 @@ pg_conn *tap_connect(tap_run *run, bool secondary)
     pgc_options o = {0};
     o.application_name = "tap-postgres";
     o.attempts = 3;
+    o.password = run->cfg->password;
     if (secondary && run->cfg->use_secondary) {
         o.host_override = run->cfg->secondary_host;
         if (run->cfg->secondary_port[0])
@@ -172,6 +173,17 @@ bool tap_stream_builder(tap_run *run, const tap_stream *s, record_builder *rb)
     return ok;
 }
 
+static void cancel_query(PGconn *conn)
+{
+    PGcancel *cancel = PQgetCancel(conn);
+    char err[256];
+    if (cancel) {
+        if (!PQcancel(cancel, err, sizeof(err)))
+            log_debug("cannot cancel the query: %s", err);
+        PQfreeCancel(cancel);
+    }
+}
+
 bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *s,
                    record_builder *rb, tap_row_fn fn, void *user, long long *rows)
 {
@@ -190,7 +202,7 @@ bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *
         return tap_fail(run, EXIT_SOURCE_DB);
     }
     PQclear(res);
-    bool ok = true;
+    bool ok = true, cancelled = false;
     long long n = 0;
     singer_writer *w = run->w;
     for (;;) {
@@ -199,7 +211,11 @@ bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *
         if (len < 0)
             break;
         if (!ok || tap_stop_requested) {
-            /* drain after a failure: the connection must come back to idle */
+            /* after a failure or a stop: cancel the query, then drain what is in flight so
+               the connection comes back to idle */
+            if (!cancelled)
+                cancel_query(conn);
+            cancelled = true;
             PQfreemem(row);
             continue;
         }
@@ -231,7 +247,7 @@ bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *
     *rows = n;
     /* -1: done, the final result follows; -2: error */
     while ((res = PQgetResult(conn)) != NULL) {
-        if (PQresultStatus(res) != PGRES_COMMAND_OK && ok) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && ok && !tap_stop_requested) {
             const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
             char msg[512];
             snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(res));

@@ -246,8 +246,14 @@ static bool build(tmpcols *tc, prop_node *node, const cJSON *props, const char *
             return false;
         }
         char name[2048], path[2048];
-        snprintf(name, sizeof(name), "%s%s%s", prefix, *prefix ? "__" : "", p->string);
-        snprintf(path, sizeof(path), "%s%s%s", pathprefix, *pathprefix ? "." : "", p->string);
+        int nl = snprintf(name, sizeof(name), "%s%s%s", prefix, *prefix ? "__" : "", p->string);
+        int pl = snprintf(path, sizeof(path), "%s%s%s", pathprefix, *pathprefix ? "." : "",
+                          p->string);
+        if (nl < 0 || (size_t)nl >= sizeof(name) || pl < 0 || (size_t)pl >= sizeof(path)) {
+            snprintf(err, errlen, "property path too long (over %zu bytes): %.80s...",
+                     sizeof(path) - 1, path);
+            return false;
+        }
         if (level < max_level && is_flattenable(p)) {
             ch->sub = calloc(1, sizeof(prop_node));
             if (!ch->sub) {

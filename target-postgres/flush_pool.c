@@ -45,6 +45,7 @@ static pg_conn *connect_one(const tconfig *cfg)
     pgc_options o = {0};
     o.application_name = "target-postgres";
     o.attempts = 3;
+    o.password = cfg->password;
     pg_conn *c = pgc_connect(cfg->root, &o);
     if (!c)
         return NULL;

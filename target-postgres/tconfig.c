@@ -1,5 +1,7 @@
 #include "tconfig.h"
 
+#include "secrets.h"
+
 #include "buf.h"
 #include "json_util.h"
 #include "json_writer.h"
@@ -16,6 +18,8 @@ const cfg_key tconfig_keys[] = {
     {"port", CFG_INT, false, "5432", false, "PostgreSQL port"},
     {"user|username", CFG_STRING, false, NULL, false, "PostgreSQL user"},
     {"password", CFG_STRING, false, NULL, true, "PostgreSQL password"},
+    {"password_secret", CFG_OBJECT, false, NULL, true,
+     "fetch the password from AWS Secrets Manager, HashiCorp Vault or Azure Key Vault"},
     {"dbname|database", CFG_STRING, true, NULL, false, "database to load into"},
     {"ssl", CFG_BOOL, false, "false", false, "true: sslmode=require (pipelinewise)"},
     {"sslmode", CFG_STRING, false, NULL, false, "libpq sslmode (disable, require, verify-ca, verify-full)"},
@@ -208,11 +212,16 @@ bool tconfig_load(tconfig *c, const char *path)
         return false;
     char what[512];
     snprintf(what, sizeof(what), "config \"%s\"", path);
-    return tconfig_from_json(c, root, what);
+    if (!tconfig_from_json(c, root, what))
+        return false;
+    bool found = false;
+    c->password = secrets_resolve(c->root, &found);
+    return !found || c->password;
 }
 
 void tconfig_term(tconfig *c)
 {
+    secrets_free(c->password);
     cJSON_Delete(c->root);
     free(c->nul_copy);
     free(c->nul_json);

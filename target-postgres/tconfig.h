@@ -36,6 +36,7 @@ typedef struct tconfig {
     char *nul_copy;      /* malloc'ed: the replacement as COPY text (escaped) */
     char *nul_json;      /* malloc'ed: the replacement as JSON string body (escaped) */
     size_t max_line_bytes;
+    char *password;      /* malloc'ed: fetched through password_secret; NULL: config "password" */
 } tconfig;
 
 extern const cfg_key tconfig_keys[];

@@ -40,6 +40,22 @@ printf '{"host":"%s","port":%s,"user":"pw_user","password":"right-pw","dbname":"
 run_cmd "$TEST_TMP/out" "$TEST_TMP/err" "$TAP_BIN" --config "$TEST_TMP/config_pw_ok.json" --discover
 assert_eq 0 "$RC" "the right password connects"
 
+# the password from a secret manager (a Vault KV v2 answer served on loopback)
+printf '{"data":{"data":{"password":"right-pw"},"metadata":{"version":1}}}' >"$TEST_TMP/vault.json"
+"$HTTP_ONCE" 200 "$TEST_TMP/vault.json" "$TEST_TMP/vault_req.txt" >"$TEST_TMP/vault_port" &
+vault_pid=$!
+for _ in $(seq 100); do [ -s "$TEST_TMP/vault_port" ] && break; sleep 0.05; done
+vault_port=$(cat "$TEST_TMP/vault_port")
+printf '{"host":"%s","port":%s,"user":"pw_user","dbname":"%s","password_secret":{"provider":"vault","url":"http://127.0.0.1:%s","path":"secret/data/db","token":"vault-token-7"}}\n' "$PGHOST" "$PGPORT" "$db" "$vault_port" >"$TEST_TMP/config_secret.json"
+run_cmd "$TEST_TMP/out" "$TEST_TMP/err" "$TAP_BIN" --config "$TEST_TMP/config_secret.json" --discover
+wait "$vault_pid" || true
+assert_eq 0 "$RC" "password_secret: the password from Vault connects"
+assert_contains "$(head -n 1 "$TEST_TMP/vault_req.txt")" "GET /v1/secret/data/db " "password_secret: the Vault path is read"
+assert_contains "$(cat "$TEST_TMP/vault_req.txt")" "X-Vault-Token: vault-token-7" "password_secret: the token is sent"
+assert_not_contains "$(cat "$TEST_TMP/err")" "vault-token-7" "password_secret: the token is not logged"
+printf '{"host":"%s","port":%s,"user":"pw_user","dbname":"%s","password_secret":{"provider":"vault","url":"http://127.0.0.1:9","path":"secret/data/db","token":"t"}}\n' "$PGHOST" "$PGPORT" "$db" >"$TEST_TMP/config_secret_down.json"
+expect 3 'password_secret (vault)' "password_secret unreachable" -- --config "$TEST_TMP/config_secret_down.json" --discover
+
 # a catalog naming a missing table, a missing column
 sed 's/"table_name":"t"/"table_name":"gone"/' "$TEST_TMP/catalog.json" >"$TEST_TMP/cat_table.json"
 expect 3 'stream "public-t": table "public"."gone" does not exist' "missing table" -- --config "$TEST_TMP/config.json" --catalog "$TEST_TMP/cat_table.json"

@@ -75,4 +75,25 @@ assert_eq 0 "$RC" "xmin state run exits 0"
 assert_eq 5 "$(grep '^{"type":"RECORD"' "$TEST_TMP/out6.jsonl" | grep -c '"version":77,')" "every row again with the same version"
 assert_contains "$(cat "$TEST_TMP/err6")" "cannot be resumed" "the restart is logged"
 assert_not_contains "$(last_state "$TEST_TMP/out6.jsonl")" "xmin" "the xmin bookmark is dropped at the end"
+
+# 5. SIGTERM while the reader is slow: the tap stops after whole lines with exit 130, and its
+#    last STATE resumes the table
+mkfifo "$TEST_TMP/fifo"
+(exec <"$TEST_TMP/fifo"; sleep 1; cat >"$TEST_TMP/out7.jsonl") &
+reader=$!
+"$TAP_BIN" --config "$TEST_TMP/config.json" --catalog "$TEST_TMP/big.json" >"$TEST_TMP/fifo" 2>"$TEST_TMP/err7" &
+pid=$!
+sleep 0.5
+kill -TERM "$pid"
+set +e
+wait "$pid"
+rc=$?
+wait "$reader"
+set -e
+assert_eq 130 "$rc" "SIGTERM stops the tap with exit 130"
+check_jsonl "$TEST_TMP/out7.jsonl" "after SIGTERM stdout holds whole lines only"
+assert_contains "$(cat "$TEST_TMP/err7")" "interrupted after" "the interruption is logged"
+n7=$(grep -c '^{"type":"RECORD"' "$TEST_TMP/out7.jsonl" || true)
+if [ "$n7" -gt 0 ] && [ "$n7" -lt 20000 ]; then ok "the run stopped part way ($n7 records)"; else not_ok "the run stopped part way ($n7 records)"; fi
+assert_contains "$(last_state "$TEST_TMP/out7.jsonl")" '"last_pk_fetched":{"id":"' "its last STATE can resume the table"
 finish

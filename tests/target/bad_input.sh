@@ -112,6 +112,12 @@ echo '{"host":"127.0.0.1","dbname":"x"}' >"$TEST_TMP/bad.json"
 run_cmd "$TEST_TMP/o" "$TEST_TMP/e" "$TARGET_BIN" --config "$TEST_TMP/bad.json"
 assert_eq 3 "$RC" "no target schema: exit 3"
 assert_contains "$(cat "$TEST_TMP/e")" 'neither "default_target_schema" (string) nor "schema_mapping" (object) is set' "no target schema: message"
+# password_secret: a secret manager that does not answer stops the target before it reads input
+target_config x '"default_target_schema":"t","password_secret":{"provider":"vault","url":"http://127.0.0.1:9","path":"secret/data/db","token":"s3cr3t-token"}' >"$TEST_TMP/secret.json"
+run_cmd "$TEST_TMP/o" "$TEST_TMP/e" "$TARGET_BIN" --config "$TEST_TMP/secret.json" </dev/null
+assert_eq 3 "$RC" "password_secret unreachable: exit 3"
+assert_contains "$(cat "$TEST_TMP/e")" 'password_secret (vault)' "password_secret unreachable: names the provider"
+assert_not_contains "$(cat "$TEST_TMP/e")" 's3cr3t-token' "password_secret unreachable: the token is not logged"
 target_config no_such_db '"default_target_schema":"t"' >"$TEST_TMP/nodb.json"
 run_cmd "$TEST_TMP/o" "$TEST_TMP/e" "$TARGET_BIN" --config "$TEST_TMP/nodb.json" </dev/null
 assert_eq 5 "$RC" "unreachable database: exit 5"
