@@ -19,7 +19,7 @@ step "install what is missing"
 "$root/tests/deps.sh"
 
 step "build"
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S "$root" -B "$build" >/dev/null
 cmake --build "$build" -j "${JOBS:-2}" -- --no-print-directory >/dev/null
 echo "built $tap"
 

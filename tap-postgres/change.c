@@ -96,7 +96,7 @@ static bool take_char(const char *s, size_t n, size_t *i, char c)
 bool change_parse_time(const char *s, size_t n, int64_t *unix_us)
 {
     size_t i = 0;
-    int64_t y, mo, d, hh, mi, ss, frac = 0;
+    int64_t y = 0, mo = 0, d = 0, hh = 0, mi = 0, ss = 0, frac = 0;
     if (!take_digits(s, n, &i, 4, &y) || !take_char(s, n, &i, '-') ||
         !take_digits(s, n, &i, 2, &mo) || !take_char(s, n, &i, '-') ||
         !take_digits(s, n, &i, 2, &d) || i >= n || (s[i] != ' ' && s[i] != 'T'))

@@ -960,6 +960,7 @@ static pg_conn *repl_connect(sl_run *L)
     o.application_name = "tap-postgres";
     o.attempts = 3;
     o.replication = true;
+    o.password = L->run->cfg->password;
     pg_conn *r = pgc_connect(L->run->cfg->root, &o);
     if (!r) {
         fail(L, EXIT_SOURCE_DB);
