@@ -101,6 +101,27 @@ done
 echo "a few loaded rows (shop.customers in the warehouse, with the _sdc_ metadata columns):"
 psql -X -d warehouse -c "SELECT id, email, full_name, birthday, preferences, _sdc_batched_at FROM shop.customers ORDER BY id LIMIT 3"
 
-# ---------------------------------------------------------------- LOG_BASED (added later)
+# ---------------------------------------------------------------- LOG_BASED
+step "LOG_BASED: shop.customers through a replication slot (pgoutput): the copy, then the changes"
+awk 'NR == 1 || /"tap_stream_id":"shop-customers"/ || /^\]\}/' "$out/discovered.json" | sed -E '2s/,$//' |
+    sed -E 's/"breadcrumb":\[\],"metadata":\{/&"selected":true,"replication-method":"LOG_BASED",/' >"$out/catalog_log.json"
+printf '{"host":"%s","port":%s,"user":"%s","password":"","dbname":"warehouse","default_target_schema":"cdc","hard_delete":true}\n' \
+    "$PGHOST" "$PGPORT" "$PGUSER" >"$out/target_cdc_config.json"
+"$tap" --config "$out/tap_config.json" --catalog "$out/catalog_log.json" >"$out/log1.jsonl" 2>"$out/log1.log"
+grep -E 'publication|slot "' "$out/log1.log" | sed -E 's/^[^ ]+ INFO tap-postgres: /  /'
+echo "first run: $(grep -c '^{"type":"RECORD"' "$out/log1.jsonl") records, copied inside the slot's exported snapshot"
+"$target" --config "$out/target_cdc_config.json" <"$out/log1.jsonl" >"$out/log_states.jsonl" 2>"$out/log1_target.log"
+tail -n 1 "$out/log_states.jsonl" >"$out/log_state.json"
+psql -X -q -d shop -c "INSERT INTO shop.customers (email, full_name, country) VALUES ('new@example.com', 'New Customer', 'FR')" \
+    -c "UPDATE shop.customers SET vip = true WHERE id = 2" \
+    -c "DELETE FROM shop.customers WHERE email = 'new@example.com'" \
+    -c "INSERT INTO shop.customers (email, full_name, country) VALUES ('kept@example.com', 'Kept Customer', 'DE')"
+"$tap" --config "$out/tap_config.json" --catalog "$out/catalog_log.json" --state "$out/log_state.json" >"$out/log2.jsonl" 2>"$out/log2.log"
+echo "second run, from the state the target wrote: the two inserts, the update and the delete"
+grep '^{"type":"RECORD"' "$out/log2.jsonl" | cut -c1-150 | sed 's/^/  /'
+"$target" --config "$out/target_cdc_config.json" <"$out/log2.jsonl" >>"$out/log_states.jsonl" 2>"$out/log2_target.log"
+echo "cdc.customers in the warehouse (hard_delete: the deleted customer is gone):"
+psql -X -d warehouse -c "SELECT id, email, full_name, vip, _sdc_deleted_at FROM cdc.customers ORDER BY id"
+
 
 step "done: outputs in $out"
