@@ -2,11 +2,14 @@
 # Install the Debian packages the project needs when any is missing (as root: apt-get).
 # Sourced or run by tests/run.sh and samples/demo.sh.
 set -euo pipefail
-packages=(cmake make gcc pkg-config postgresql-15 postgresql-15-wal2json postgresql-client-15
-          libpq-dev libcjson-dev libcurl4-openssl-dev check)
+# libc6-dev is only a recommendation of gcc, and apt-get below installs no recommendations
+packages=(cmake make gcc libc6-dev pkg-config postgresql-15 postgresql-15-wal2json
+          postgresql-client-15 libpq-dev libcjson-dev libcurl4-openssl-dev check)
 missing=()
 for p in "${packages[@]}"; do
-    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+    # "install ok installed" only: a removed package can leave its status behind
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [ "$status" = "install ok installed" ] || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing: ${missing[*]}" >&2

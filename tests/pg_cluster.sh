@@ -6,6 +6,8 @@
 #   tests/pg_cluster.sh stop DIR    stop it (does nothing when it is not running)
 #
 # initdb refuses to run as root, so as root the cluster belongs to the postgres system user.
+# That user must reach DIR: when it cannot (DIR under /root, which is private), the data, socket
+# and log live in a folder of their own under /tmp instead, whose path DIR/location keeps.
 set -euo pipefail
 
 cmd=${1:-}
@@ -33,11 +35,31 @@ fi
 
 as_owner() {
     if [ "$(id -u)" = 0 ]; then
-        runuser -u postgres -- "$@"
+        (cd / && runuser -u postgres -- "$@")
     else
         "$@"
     fi
 }
+
+# srv: the folder of the server's files (data, sock, server.log): DIR, or as root the folder
+# named in DIR/location when the postgres user cannot reach DIR
+srv=$dir
+if [ "$(id -u)" = 0 ]; then
+    if [ -s "$dir/location" ]; then
+        srv=$(cat "$dir/location")
+    elif [ "$cmd" = start ]; then
+        chown postgres: "$dir"
+        if ! as_owner test -x "$dir" -a -w "$dir"; then
+            srv=$(mktemp -d /tmp/pg_cluster.XXXXXX)
+            echo "$srv" >"$dir/location"
+            echo "pg_cluster: the postgres user cannot reach $dir; the cluster lives in $srv" >&2
+        fi
+    fi
+    if [ "$cmd" = start ]; then
+        mkdir -p "$srv"
+        chown postgres: "$srv"
+    fi
+fi
 
 port_in_use() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
@@ -45,10 +67,7 @@ port_in_use() {
 
 case "$cmd" in
 start)
-    if [ "$(id -u)" = 0 ]; then
-        chown postgres: "$dir"
-    fi
-    data="$dir/data"
+    data="$srv/data"
     if [ -f "$data/postmaster.pid" ] && [ -f "$dir/env" ]; then
         # shellcheck disable=SC1091
         . "$dir/env"
@@ -60,11 +79,11 @@ start)
     if [ ! -f "$data/PG_VERSION" ]; then
         rm -rf "$data"
         as_owner "$PGBIN/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 \
-            --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || {
-            cat "$dir/initdb.log" >&2
+            --locale=C.UTF-8 >"$srv/initdb.log" 2>&1 || {
+            cat "$srv/initdb.log" >&2
             exit 1
         }
-        as_owner mkdir -p "$dir/sock"
+        as_owner mkdir -p "$srv/sock"
         extra=""
         # PostgreSQL minor releases from 2026 only load the output plugins listed here
         settings=$("$PGBIN/postgres" --describe-config 2>/dev/null || true)
@@ -75,7 +94,7 @@ start)
 
 # throwaway test cluster
 listen_addresses = '127.0.0.1'
-unix_socket_directories = '$dir/sock'
+unix_socket_directories = '$srv/sock'
 wal_level = logical
 max_replication_slots = 40
 max_wal_senders = 40
@@ -102,7 +121,7 @@ HBA
     for try in $(seq 0 50); do
         port=$((base + try))
         port_in_use "$port" && continue
-        if as_owner "$PGBIN/pg_ctl" -D "$data" -l "$dir/server.log" -o "-p $port" -w -t 60 start >/dev/null; then
+        if as_owner "$PGBIN/pg_ctl" -D "$data" -l "$srv/server.log" -o "-p $port" -w -t 60 start >/dev/null; then
             cat >"$dir/env" <<ENV
 export PGHOST=127.0.0.1
 export PGPORT=$port
@@ -111,21 +130,21 @@ export PGDATABASE=postgres
 export PGTEST_HOST=127.0.0.1
 export PGTEST_PORT=$port
 export PGTEST_USER=postgres
-export PGTEST_SOCKET_DIR=$dir/sock
-export PGTEST_DIR=$dir
+export PGTEST_SOCKET_DIR=$srv/sock
+export PGTEST_DIR=$srv
 export PGBIN=$PGBIN
 ENV
             echo "pg_cluster: PostgreSQL running on 127.0.0.1:$port (data in $data)" >&2
             exit 0
         fi
-        tail -n 5 "$dir/server.log" >&2 || true
+        tail -n 5 "$srv/server.log" >&2 || true
     done
     echo "pg_cluster: could not start PostgreSQL" >&2
     exit 1
     ;;
 stop)
-    if [ -f "$dir/data/postmaster.pid" ]; then
-        as_owner "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+    if [ -f "$srv/data/postmaster.pid" ]; then
+        as_owner "$PGBIN/pg_ctl" -D "$srv/data" -m fast -w stop >/dev/null 2>&1 || true
     fi
     ;;
 *)
