@@ -212,6 +212,7 @@ static bool bind_stream(tap_stream *s, const pgm_db *db)
         tap_column *tc = &s->columns[s->ncolumns];
         tc->name = c->name;
         tc->sql_type = c->sql_type;
+        tc->cast_type = c->cast_type;
         tc->is_pk = c->is_pk;
         tc->type = c->type;
         if (is_rk)

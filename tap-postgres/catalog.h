@@ -25,7 +25,9 @@ typedef enum tap_method { TAP_FULL_TABLE = 0, TAP_INCREMENTAL, TAP_LOG_BASED } t
 
 typedef struct tap_column {
     const char *name;     /* borrowed from the database metadata (pgm_db) */
-    const char *sql_type; /* borrowed: format_type without typmod, used for casts */
+    const char *sql_type; /* borrowed: format_type without typmod (sql-datatype, messages) */
+    const char *cast_type; /* borrowed: format_type with typmod: casts of bookmark values (without
+                              the typmod, "character" would mean char(1) and "bit" bit(1)) */
     bool is_pk;
     tm_type type;
 } tap_column;

@@ -26,7 +26,8 @@ static const char sql_tables[] =
 
 static const char sql_columns[] =
     "SELECT a.attrelid, a.attname, a.attnum, a.atttypid, a.atttypmod, a.attnotnull,"
-    " format_type(a.atttypid, NULL), has_column_privilege(a.attrelid, a.attnum, 'SELECT')"
+    " format_type(a.atttypid, NULL), has_column_privilege(a.attrelid, a.attnum, 'SELECT'),"
+    " format_type(a.atttypid, a.atttypmod)"
     " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
     " JOIN pg_namespace n ON n.oid = c.relnamespace"
     " WHERE a.attnum > 0 AND NOT a.attisdropped AND" REL_FILTER
@@ -252,6 +253,7 @@ bool pgm_load(pg_conn *c, const char *const *schemas, size_t nschemas,
         col->not_null = PQgetvalue(rc, row, 5)[0] == 't';
         col->sql_type = PQgetvalue(rc, row, 6);
         col->can_select = PQgetvalue(rc, row, 7)[0] == 't';
+        col->cast_type = PQgetvalue(rc, row, 8);
         resolve(&col->type, types, ntypes, typid, typmod);
         if (cur)
             cur->ncols++;

@@ -21,6 +21,8 @@
 typedef struct pgm_column {
     const char *name;      /* borrowed from the columns result */
     const char *sql_type;  /* borrowed: format_type(atttypid, NULL), e.g. "character varying" */
+    const char *cast_type; /* borrowed: format_type(atttypid, atttypmod), e.g. "character(3)":
+                              the column's exact type, for casting a bookmark back to it */
     int attnum;
     bool not_null;
     bool is_pk;

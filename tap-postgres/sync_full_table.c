@@ -133,7 +133,7 @@ bool sft_sync(tap_run *run, pg_conn *c, tap_stream *s)
         buf_append_lit(&sql, ") > (");
         for (size_t k = 0; k < s->npk; k++)
             buf_appendf(&sql, "%scurrent_setting('tap_postgres.pk%zu')::%s", k ? "," : "", k,
-                        s->columns[s->pk_index[k]].sql_type);
+                        s->columns[s->pk_index[k]].cast_type);
         buf_putc(&sql, ')');
     }
     if (s->npk && !s->is_view) {

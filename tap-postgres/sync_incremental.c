@@ -93,7 +93,7 @@ bool sinc_sync(tap_run *run, pg_conn *c, tap_stream *s)
     if (value) {
         buf_append_lit(&sql, " WHERE ");
         pg_quote_ident(&sql, key->name);
-        buf_appendf(&sql, " >= current_setting('tap_postgres.rkv')::%s", key->sql_type);
+        buf_appendf(&sql, " >= current_setting('tap_postgres.rkv')::%s", key->cast_type);
     }
     buf_append_lit(&sql, " ORDER BY ");
     pg_quote_ident(&sql, key->name);

@@ -70,4 +70,20 @@ run_cmd "$TEST_TMP/out5.jsonl" "$TEST_TMP/err5" "$TAP_BIN" --config "$TEST_TMP/c
 assert_eq 0 "$RC" "a pipelinewise state with a numeric bookmark is accepted"
 assert_eq "5 6 4 7 8 9" "$(record_ids "$TEST_TMP/out5.jsonl" public-items | tr '\n' ' ' | sed 's/ $//')" "the numeric bookmark is used"
 assert_contains "$(grep -m1 '^{"type":"RECORD"' "$TEST_TMP/out5.jsonl")" '"version":1,' "the state's version is kept"
+
+# replication keys whose type has a length: the bookmark is cast to char(5) / bit(4), not to
+# char(1) / bit(1) (which truncated the bookmark or failed)
+psql_q "$db" "CREATE TABLE sized (id int PRIMARY KEY, k char(5), b bit(4));
+  INSERT INTO sized VALUES (1, 'aa', B'0001'), (2, 'ab', B'0010'), (3, 'abc', B'0100'), (4, 'b', B'1000')"
+"$TAP_BIN" --config "$TEST_TMP/config.json" --discover 2>/dev/null | select_streams INCREMENTAL |
+    stream_metadata public-sized '"replication-key":"k"' | only_stream public-sized >"$TEST_TMP/catalog_sized.json"
+printf '{"bookmarks":{"public-sized":{"last_replication_method":"INCREMENTAL","replication_key":"k","version":1,"replication_key_value":"abc  "}}}' >"$TEST_TMP/state_sized.json"
+run_cmd "$TEST_TMP/out6.jsonl" "$TEST_TMP/err6" "$TAP_BIN" --config "$TEST_TMP/config.json" --catalog "$TEST_TMP/catalog_sized.json" --state "$TEST_TMP/state_sized.json"
+assert_eq 0 "$RC" "a char(5) replication key runs"
+assert_eq "3 4" "$(record_ids "$TEST_TMP/out6.jsonl" public-sized | tr '\n' ' ' | sed 's/ $//')" "a char(5) bookmark keeps its length"
+sed 's/"replication-key":"k"/"replication-key":"b"/' "$TEST_TMP/catalog_sized.json" >"$TEST_TMP/catalog_bits.json"
+printf '{"bookmarks":{"public-sized":{"last_replication_method":"INCREMENTAL","replication_key":"b","version":1,"replication_key_value":"0100"}}}' >"$TEST_TMP/state_bits.json"
+run_cmd "$TEST_TMP/out7.jsonl" "$TEST_TMP/err7" "$TAP_BIN" --config "$TEST_TMP/config.json" --catalog "$TEST_TMP/catalog_bits.json" --state "$TEST_TMP/state_bits.json"
+assert_eq 0 "$RC" "a bit(4) replication key runs"
+assert_eq "3 4" "$(record_ids "$TEST_TMP/out7.jsonl" public-sized | tr '\n' ' ' | sed 's/ $//')" "a bit(4) bookmark is compared as bit(4)"
 finish

@@ -68,6 +68,15 @@ run_cmd "$TEST_TMP/out5.jsonl" "$TEST_TMP/err5" "$TAP_BIN" --config "$TEST_TMP/c
 assert_eq 0 "$RC" "a key value with a quote is bound, not interpolated"
 assert_eq 1 "$(grep -c '^{"type":"RECORD"' "$TEST_TMP/out5.jsonl")" "only the row after ('o''brien', 1)"
 
+# 3b. a char(n) key: the resume value is cast to the column's own type (char(3), not char(1))
+psql_q "$db" "CREATE TABLE fixed (code char(3) PRIMARY KEY, v int); INSERT INTO fixed VALUES ('aaa', 1), ('aab', 2), ('abc', 3), ('b', 4)"
+"$TAP_BIN" --config "$TEST_TMP/config.json" --discover 2>/dev/null | select_streams FULL_TABLE | only_stream public-fixed >"$TEST_TMP/fixed.json"
+printf '%s\n' '{"bookmarks":{"public-fixed":{"last_replication_method":"FULL_TABLE","version":5,"last_pk_fetched":{"code":"aab"}}}}' >"$TEST_TMP/state_fixed.json"
+run_cmd "$TEST_TMP/out_fixed.jsonl" "$TEST_TMP/err_fixed" "$TAP_BIN" --config "$TEST_TMP/config.json" --catalog "$TEST_TMP/fixed.json" --state "$TEST_TMP/state_fixed.json"
+assert_eq 0 "$RC" "char(n) key resume exits 0"
+assert_eq "abc b  " "$(grep '^{"type":"RECORD"' "$TEST_TMP/out_fixed.jsonl" | sed -E 's/.*"code":"([^"]*)".*/\1/' | tr '\n' ' ' | sed 's/ $//')" \
+    "char(n) key resume continues after 'aab', not after 'a'"
+
 # 4. a pipelinewise state interrupted by xmin: the whole table again, same version
 printf '%s\n' '{"bookmarks":{"public-comp":{"last_replication_method":"FULL_TABLE","version":77,"xmin":1234}}}' >"$TEST_TMP/state_xmin.json"
 run_cmd "$TEST_TMP/out6.jsonl" "$TEST_TMP/err6" "$TAP_BIN" --config "$TEST_TMP/config.json" --catalog "$TEST_TMP/comp.json" --state "$TEST_TMP/state_xmin.json"

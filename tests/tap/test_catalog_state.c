@@ -115,6 +115,7 @@ static void make_db(void)
     for (int i = 0; i < 4; i++) {
         cols[i].name = names[i];
         cols[i].sql_type = "integer";
+        cols[i].cast_type = "integer";
         cols[i].attnum = i + 1;
         cols[i].can_select = true;
         tm_resolve(&cols[i].type, "int4", 'b', false, -1);
