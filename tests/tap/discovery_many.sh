@@ -27,6 +27,6 @@ if [ "$queries" -ge 1 ] && [ "$queries" -le 8 ]; then
 else
     not_ok "discovery ran $queries statements for $n tables (expected 1..8)"
 fi
-echo "# discovery of $n tables took $(echo "$end - $start" | bc 2>/dev/null || echo "?") s" >&2
+echo "# discovery of $n tables took $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }') s" >&2
 psql_q postgres "DROP DATABASE $db" >/dev/null
 finish
