@@ -158,6 +158,22 @@ static int column_choice(const tap_stream *s, const char *name)
     return 1;
 }
 
+/* name is one of the view's view-key-properties */
+static bool is_view_key(const tap_stream *s, const char *name)
+{
+    if (!s->is_view)
+        return false;
+    const cJSON *vk =
+        cJSON_GetObjectItemCaseSensitive(find_metadata(s->entry, NULL), "view-key-properties");
+    const cJSON *k;
+    cJSON_ArrayForEach(k, vk)
+    {
+        if (cJSON_IsString(k) && strcmp(k->valuestring, name) == 0)
+            return true;
+    }
+    return false;
+}
+
 static bool bind_stream(tap_stream *s, const pgm_db *db)
 {
     const pgm_table *t = pgm_find(db, s->schema_name, s->table_name);
@@ -203,7 +219,8 @@ static bool bind_stream(tap_stream *s, const pgm_db *db)
             continue;
         int choice = column_choice(s, c->name);
         bool is_rk = s->replication_key && strcmp(s->replication_key, c->name) == 0;
-        if (choice == 0 && !c->is_pk && !is_rk)
+        /* key columns are always sent: a record without its key cannot be merged */
+        if (choice == 0 && !c->is_pk && !is_rk && !is_view_key(s, c->name))
             continue;
         if (choice == -1)
             log_info("stream \"%s\": column \"%s\" is not in the catalog (added since "

@@ -6,7 +6,8 @@
  * replication method is its `replication-method` metadata or the config's
  * default_replication_method. A column is synced unless its metadata says
  * `selected: false` or `inclusion: unsupported`; key columns (inclusion
- * automatic) and the replication key are always synced. Columns that the
+ * automatic, a view's view-key-properties) and the replication key are always
+ * synced. Columns that the
  * database has but the catalog does not list (added since discovery) are
  * synced too, as pipelinewise does after refreshing the schema.
  */

@@ -175,6 +175,38 @@ START_TEST(bind_columns)
 }
 END_TEST
 
+START_TEST(view_key_columns_always_synced)
+{
+    /* a view keyed by a through view-key-properties: a stays in the records even when the
+       catalog deselects it (a key property missing from the records fails the target) */
+    const char *log;
+    char s[4096];
+    snprintf(s, sizeof(s), "%s",
+             entry("t", ",\"selected\":true,\"replication-method\":\"FULL_TABLE\","
+                        "\"view-key-properties\":[\"a\"]",
+                   ",{\"breadcrumb\":[\"properties\",\"a\"],\"metadata\":{\"selected\":false}}"
+                   ",{\"breadcrumb\":[\"properties\",\"c\"],\"metadata\":{\"selected\":false}}"));
+    make_db();
+    table.relkind = 'v';
+    table.npk = 0;
+    cols[0].is_pk = false;
+    ck_assert(parse_catalog(&bound, s, &log));
+    capture_begin();
+    bool ok = catalog_bind(&bound, &db);
+    log = capture_end();
+    ck_assert_msg(ok, "%s", log);
+    tap_stream *st = &bound.streams[0];
+    ck_assert(st->is_view);
+    ck_assert_uint_eq(st->nkeys, 1);
+    ck_assert_str_eq(st->key_properties[0], "a");
+    bool has_a = false;
+    for (size_t i = 0; i < st->ncolumns; i++)
+        has_a |= strcmp(st->columns[i].name, "a") == 0;
+    ck_assert_msg(has_a, "the view key column a is synced");
+    catalog_term(&bound);
+}
+END_TEST
+
 START_TEST(bind_errors)
 {
     const char *log;
@@ -349,6 +381,7 @@ int main(void)
     tcase_add_test(tc, default_method_from_config);
     tcase_add_test(tc, bind_columns);
     tcase_add_test(tc, bind_errors);
+    tcase_add_test(tc, view_key_columns_always_synced);
     suite_add_tcase(s, tc);
     TCase *ts = tcase_create("state");
     tcase_add_test(ts, state_reset_rules);
