@@ -26,7 +26,8 @@ static const char sql_tables[] =
 
 static const char sql_columns[] =
     "SELECT a.attrelid, a.attname, a.attnum, a.atttypid, a.atttypmod, a.attnotnull,"
-    " format_type(a.atttypid, NULL), has_column_privilege(a.attrelid, a.attnum, 'SELECT'),"
+    " format_type(a.atttypid, NULL),"
+    " has_column_privilege(a.attrelid, a.attnum, 'SELECT') AND has_schema_privilege(n.oid, 'USAGE'),"
     " format_type(a.atttypid, a.atttypmod)"
     " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
     " JOIN pg_namespace n ON n.oid = c.relnamespace"

@@ -26,7 +26,7 @@ typedef struct pgm_column {
     int attnum;
     bool not_null;
     bool is_pk;
-    bool can_select;       /* the user holds SELECT on the column */
+    bool can_select;       /* the user holds SELECT on the column and USAGE on its schema */
     tm_type type;          /* resolved through domains to the base (and element) type */
 } pgm_column;
 

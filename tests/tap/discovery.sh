@@ -44,11 +44,13 @@ assert_eq "1" "$(psql_q "$db" "SELECT count(*) FROM pg_tables WHERE schemaname =
 
 # only the columns the user may SELECT
 psql_q "$db" "DROP ROLE IF EXISTS tap_limited; CREATE ROLE tap_limited LOGIN; GRANT USAGE ON SCHEMA public TO tap_limited; GRANT SELECT (region, order_no) ON public.orders TO tap_limited"
+# SELECT on a table of a schema without USAGE is no use: reading it fails
+psql_q "$db" "CREATE SCHEMA hidden; CREATE TABLE hidden.h (id int PRIMARY KEY); GRANT SELECT ON hidden.h TO tap_limited"
 printf '{"host":"%s","port":%s,"user":"tap_limited","password":"","dbname":"%s"}\n' "$PGHOST" "$PGPORT" "$db" >"$TEST_TMP/config_lim.json"
 run_cmd "$TEST_TMP/cat_lim.json" "$TEST_TMP/err" "$TAP_BIN" --config "$TEST_TMP/config_lim.json" --discover
 assert_eq 0 "$RC" "discovery as a limited user exits 0"
 assert_eq '"tap_stream_id":"public-orders" ' "$(grep -o '"tap_stream_id":"[^"]*"' "$TEST_TMP/cat_lim.json" | tr '\n' ' ')" \
-    "tables without a readable column are left out"
+    "tables without a readable column, or in a schema without USAGE, are left out"
 line=$(grep '"public-orders"' "$TEST_TMP/cat_lim.json")
 assert_contains "$line" '"properties":{"region":' "granted columns are listed"
 assert_not_contains "$line" '"amount"' "columns without SELECT privilege are left out"
