@@ -19,6 +19,13 @@ assert_contains "$about" '"capabilities":["catalog","discover","state","about","
 assert_contains "$about" '"dbname":{"type":"string","description":"database to extract","aliases":["database"]}' "settings carry aliases"
 assert_contains "$about" '"itersize":{"type":["integer","string"],"description":"rows between STATE messages in FULL_TABLE and INCREMENTAL","default":"20000"}' "settings carry defaults"
 assert_contains "$about" '"required":["host","user","dbname"]' "required settings"
+# schemas/tap_config.schema.json lists every setting (and alias) of --about
+missing=""
+for k in $(grep -oE '"[a-z_]+":\{"type"' "$TEST_TMP/about.json" | sed -E 's/^"([a-z_]+)".*/\1/' | grep -vx settings) \
+    $(grep -oE '"aliases":\["[a-z_]+"' "$TEST_TMP/about.json" | sed -E 's/.*\["//; s/"$//'); do
+    grep -q "^    \"$k\": {" "$SOURCE_DIR/schemas/tap_config.schema.json" || missing="$missing $k"
+done
+assert_eq "" "$missing" "schemas/tap_config.schema.json has every setting"
 run_cmd "$TEST_TMP/about.md" "$TEST_TMP/err" "$TAP_BIN" --about --format=markdown
 assert_eq 0 "$RC" "--about --format=markdown exits 0"
 assert_contains "$(cat "$TEST_TMP/about.md")" '| `filter_schemas` | string or array | no |' "markdown settings table"
