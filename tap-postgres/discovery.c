@@ -99,7 +99,9 @@ static void resolve(tm_type *out, const type_row *types, size_t n, unsigned int 
         tm_resolve(out, "", 'b', false, typmod);
         return;
     }
-    if (t->category == 'A' && t->elem != 0) {
+    /* int2vector and oidvector are in the array category but print "1 2", not {1,2} */
+    if (t->category == 'A' && t->elem != 0 && strcmp(t->name, "int2vector") != 0 &&
+        strcmp(t->name, "oidvector") != 0) {
         const type_row *e = base_type(types, n, find_type(types, n, t->elem), &typmod);
         if (!e)
             tm_resolve(out, "", 'b', true, typmod);

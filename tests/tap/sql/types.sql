@@ -102,3 +102,6 @@ INSERT INTO events VALUES (1, '2023-06-01', 'a'), (2, '2024-06-01', 'b');
 CREATE SCHEMA "Odd Schema";
 CREATE TABLE "Odd Schema"."Mixed Case" ("Id" integer PRIMARY KEY, "quote""col" text, "space col" int);
 INSERT INTO "Odd Schema"."Mixed Case" VALUES (1, 'q', 2);
+-- int2vector and oidvector are in the array category but print as "1 2": strings, not arrays
+CREATE TABLE vectors (id integer PRIMARY KEY, iv int2vector, ov oidvector);
+INSERT INTO vectors VALUES (1, '1 2', '23 25'), (2, '', '');
