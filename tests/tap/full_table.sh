@@ -15,8 +15,19 @@ tap_config "$db" '"itersize":2' >"$TEST_TMP/config.json"
     sed -E '/"tap_stream_id":"public-orders"/ s/("breadcrumb":\["properties","note"\],"metadata":\{)/\1"selected":false,/' \
         >"$TEST_TMP/catalog.json"
 
+# the first run's statements are logged (log_statement=all for this database only)
+psql_q postgres "ALTER DATABASE $db SET log_statement = 'all'"
+log_before=$(wc -l <"$PGTEST_DIR/server.log")
 run_cmd "$TEST_TMP/out1.jsonl" "$TEST_TMP/err1" "$TAP_BIN" --config "$TEST_TMP/config.json" --catalog "$TEST_TMP/catalog.json"
+psql_q postgres "ALTER DATABASE $db RESET log_statement"
 assert_eq 0 "$RC" "FULL_TABLE run exits 0"
+tail -n +"$((log_before + 1))" "$PGTEST_DIR/server.log" | grep -F "@$db LOG:  statement: " >"$TEST_TMP/statements" || true
+n_streams=$(grep -c '^{"type":"SCHEMA"' "$TEST_TMP/out1.jsonl")
+assert_eq "$n_streams" "$(grep -c 'statement: BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY$' "$TEST_TMP/statements")" \
+    "one REPEATABLE READ, READ ONLY transaction per table"
+assert_eq "$n_streams" "$(grep -c 'statement: COPY (SELECT ' "$TEST_TMP/statements")" "one COPY per table"
+assert_contains "$(cat "$TEST_TMP/statements")" "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 3" \
+    "the session settings the conversions rely on"
 check_jsonl "$TEST_TMP/out1.jsonl" "stdout holds whole Singer messages only"
 mask_volatile <"$TEST_TMP/out1.jsonl" >"$TEST_TMP/out1.masked"
 assert_files_eq "$TAP_GOLDEN/types_full_table.jsonl" "$TEST_TMP/out1.masked" "FULL_TABLE output equals the golden file"
