@@ -343,6 +343,17 @@ bool loader_run(pg_conn *c, flush_job *job)
     bool ok = false;
     if (!pgc_exec(c, "BEGIN"))
         goto fail;
+    if (job->lock_table) {
+        /* several streams load this table: their flushes take turns for the whole transaction
+           (DDL, merge), and the columns are read again since another stream may have changed
+           them. The lock is taken before anything else, so a batch waiting for its stream's
+           previous one (wait_turn) never holds it while that one needs it. */
+        const char *p1[1] = {d->qname};
+        if (!run_sql(c, job, "locking the table", "SELECT pg_advisory_xact_lock(7312, hashtext($1))",
+                     1, p1, NULL))
+            goto fail;
+        cache->synced = false;
+    }
     if (!table_sync(c, d, cache, job->hard_delete)) {
         log_error("stream \"%s\": batch %lld: cannot prepare table %s", job->st->name,
                   job->batch_no, d->qname);

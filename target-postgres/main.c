@@ -256,6 +256,7 @@ static bool submit(target *t, stream *st, bool activate, int64_t version, int64_
     job->batch_no = ++st->batches;
     job->first_seq = b->first_seq;
     job->hard_delete = t->cfg.hard_delete;
+    job->lock_table = st->shared_table;
     st->cur = next;
     st->inflight_seq[st->ninflight++] = job->first_seq;
     t->in_flight++;
@@ -382,6 +383,28 @@ static void handle_record(target *t, const char *line, size_t len)
         flush_stream(t, st);
 }
 
+/*
+ * Two streams that land on one table (schema_mapping of two source schemas to one target
+ * schema, "a-t" and "b-t") must not flush at the same time: concurrent ADD COLUMN or CREATE
+ * TABLE fail, and a merge that keeps absent values would overwrite the other's commit. From
+ * now on their flushes lock the table; batches already loading without the lock finish first.
+ */
+static void mark_shared(target *t, stream *st)
+{
+    for (size_t i = 0; i < t->nstreams && !t->failed; i++) {
+        stream *o = t->streams[i];
+        if (o == st || !o->def || strcmp(o->def->qname, st->def->qname) != 0)
+            continue;
+        if (!o->shared_table)
+            log_info("streams \"%s\" and \"%s\" load the same table %s: their flushes take turns",
+                     o->name, st->name, st->def->qname);
+        while (!t->failed && o->ninflight > 0)
+            take_done(t, true);
+        o->shared_table = true;
+        st->shared_table = true;
+    }
+}
+
 static void handle_schema(target *t, const char *line, size_t len)
 {
     size_t off = 0;
@@ -422,9 +445,12 @@ static void handle_schema(target *t, const char *line, size_t len)
         if (!t->cfg.async_flush)
             wait_all(t);
     }
+    bool first = st->def == NULL;
     tdef_unref(st->def);
     st->def = d;
     log_debug("stream \"%s\": %zu columns -> %s", st->name, d->cs.ncols, d->qname);
+    if (first)
+        mark_shared(t, st); /* a stream's table never changes: its first SCHEMA decides */
     cJSON_Delete(msg);
 }
 

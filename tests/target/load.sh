@@ -190,6 +190,36 @@ assert_eq 't|t' "$(q $db "SELECT has_schema_privilege('target_reader', 'mapped',
 assert_eq '2' "$(q $db "SELECT count(*) FROM pg_indexes WHERE schemaname = 'mapped' AND tablename = 'orders' AND indexname LIKE 'i_orders%'")" \
     "schema_mapping: indices"
 
+# --- two streams loading one table (two source schemas, one target schema), flushed in
+# parallel, both adding columns: their flushes take turns (table lock) and see each other's DDL
+{
+    for s in a b; do
+        echo '{"type":"SCHEMA","stream":"'$s'-shared","schema":{"type":"object","properties":{"id":{"type":"integer"},"src":{"type":"string"},"v":{"type":"string"}}},"key_properties":["id","src"]}'
+    done
+    for i in $(seq 1 600); do
+        if [ "$i" = 301 ]; then
+            for s in a b; do
+                echo '{"type":"SCHEMA","stream":"'$s'-shared","schema":{"type":"object","properties":{"id":{"type":"integer"},"src":{"type":"string"},"v":{"type":"string"},"w":{"type":["null","integer"]}}},"key_properties":["id","src"]}'
+            done
+        fi
+        for s in a b; do
+            if [ "$i" -gt 300 ]; then
+                echo '{"type":"RECORD","stream":"'$s'-shared","record":{"id":'$i',"src":"'$s'","v":"x","w":'$i'}}'
+            else
+                echo '{"type":"RECORD","stream":"'$s'-shared","record":{"id":'$i',"src":"'$s'","v":"x"}}'
+            fi
+        done
+        [ $((i % 100)) = 0 ] && echo '{"type":"STATE","value":{"i":'$i'}}'
+    done
+} >"$in"
+load "$db" '"batch_size_rows":50' "$in"
+assert_eq 0 "$RC" "two streams, one table: exit code"
+[ "$RC" = 0 ] || grep -m 3 ERROR "$ERR" >&2
+assert_eq '{"i":600}' "$(tail -n 1 "$OUT")" "two streams, one table: the last state"
+assert_eq '1200|600' "$(q $db "SELECT count(*), count(w) FROM tgt.shared")" "two streams, one table: every row, the new column filled"
+assert_contains "$(cat "$ERR")" 'streams "a-shared" and "b-shared" load the same table "tgt"."shared"' \
+    "two streams, one table: said once"
+
 # --- NUL policy replace / strip
 printf '%s\n' '{"type":"SCHEMA","stream":"public-nul","schema":{"type":"object","properties":{"id":{"type":"integer"},"s":{"type":"string"},"j":{"type":"object"}}},"key_properties":["id"]}' \
     '{"type":"RECORD","stream":"public-nul","record":{"id":1,"s":"a\u0000b","j":{"k":"c\u0000d"}}}' >"$in"
