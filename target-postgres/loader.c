@@ -243,6 +243,20 @@ static bool has_meta(const table_def *d, int meta)
     return false;
 }
 
+/*
+ * the type of a column in the temporary table: the table's own, so that COPY reports a value
+ * the column rejects with its input line; but a date-time read as timestamp without time zone
+ * (a pipelinewise table) would lose its offset, so it is read as timestamptz and the merge's
+ * cast turns it into UTC time (the session's TimeZone)
+ */
+static const char *temp_type(const tcolumn *col, const char *table_type)
+{
+    if (col->kind == CK_TIMESTAMPTZ && strncmp(table_type, "timestamp", 9) == 0 &&
+        strstr(table_type, "without time zone"))
+        return "timestamp with time zone";
+    return table_type;
+}
+
 /* the COPY error's "line N" mapped to the input line */
 static void copy_error(pg_conn *c, PGresult *res, flush_job *job)
 {
@@ -371,7 +385,7 @@ bool loader_run(pg_conn *c, flush_job *job)
             first = false;
             pg_quote_ident(&sql, d->cs.cols[i].name);
             buf_putc(&sql, ' ');
-            buf_appends(&sql, cache->types[i]);
+            buf_appends(&sql, temp_type(&d->cs.cols[i], cache->types[i]));
         }
         buf_append_lit(&sql, ", \"_tgt_seq\" bigint, \"_tgt_absent\" varbit) ON COMMIT DROP");
         if (!run_sql(c, job, "creating the temp table", sql.data, 0, NULL, NULL))
