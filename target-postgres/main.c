@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,11 +46,22 @@ typedef struct target {
     int64_t seq;         /* sequence of the last RECORD / ACTIVATE_VERSION */
     int in_flight;
     bool failed;
+    bool interrupted;    /* stopped by a signal */
     int exit_code;
     long long line_no;
     buf tmp;
     bool warned_activate;
 } target;
+
+/* SIGINT / SIGTERM: stop reading, load what was read, write its STATE, exit 130. The handler
+   is reset by its first run, so a second signal ends the process at once (open transactions
+   roll back on the server; no STATE is written for them). */
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
 
 /* ------------------------------------------------------------------ errors */
 
@@ -588,6 +600,16 @@ static void run(target *t)
 {
     long long since_check = 0;
     while (!t->failed) {
+        if (stop_signal) {
+            size_t pending = 0;
+            for (size_t i = 0; i < t->nstreams; i++)
+                pending += t->streams[i]->cur->rows;
+            log_info("stopping on signal %d after line %lld: loading the %zu pending rows, then "
+                     "writing their STATE (a second signal stops at once)",
+                     (int)stop_signal, t->line_no, pending);
+            t->interrupted = true;
+            break;
+        }
         while (flush_pool_done_count(t->pool) > 0 && !t->failed)
             take_done(t, false);
         if (t->failed)
@@ -756,6 +778,13 @@ int main(int argc, char **argv)
         target_term(&t);
         return EXIT_TARGET_DB;
     }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND; /* no SA_RESTART: poll() returns at once */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     double t0 = timefmt_monotonic();
     run(&t);
     long long rows = 0;
@@ -764,7 +793,12 @@ int main(int argc, char **argv)
     int code = t.exit_code;
     if (!code && !sw_flush(&t.out))
         code = EXIT_OUTPUT;
-    if (!code)
+    if (!code && t.interrupted) {
+        log_info("stopped by a signal: loaded %lld rows from %lld lines in %.3f s; the last "
+                 "STATE written covers them",
+                 rows, t.line_no, timefmt_monotonic() - t0);
+        code = EXIT_INTERRUPTED;
+    } else if (!code)
         log_info("loaded %lld rows from %lld lines in %.3f s", rows, t.line_no,
                  timefmt_monotonic() - t0);
     else
