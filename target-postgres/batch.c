@@ -229,7 +229,7 @@ void batch_reset(batch *b)
 bool batch_row_done(batch *b, int64_t line, int64_t seq)
 {
     if (b->rows == b->lines_cap) {
-        size_t ncap = b->lines_cap ? b->lines_cap * 2 : 1024;
+        size_t ncap = b->lines_cap ? b->lines_cap * 2 : 256;
         int64_t *l = realloc(b->lines, ncap * sizeof(*l));
         if (!l)
             return false;
@@ -250,7 +250,7 @@ bool batch_note_key(batch *b, uint64_t h)
     if (h == 0)
         h = 1;
     if ((b->keyset_n + 1) * 2 > b->keyset_cap) {
-        size_t ncap = b->keyset_cap ? b->keyset_cap * 2 : 4096;
+        size_t ncap = b->keyset_cap ? b->keyset_cap * 2 : 256;
         uint64_t *ns = calloc(ncap, sizeof(uint64_t));
         if (!ns)
             return false;
@@ -283,4 +283,26 @@ bool batch_note_key(batch *b, uint64_t h)
 int64_t batch_line_of_row(const batch *b, size_t i)
 {
     return i < b->rows ? b->lines[i] : 0;
+}
+
+size_t batch_mem(const batch *b)
+{
+    return b ? b->data.cap + b->lines_cap * sizeof(int64_t) + b->keyset_cap * sizeof(uint64_t) : 0;
+}
+
+size_t batch_mem_growth(const batch *b, size_t row_bytes)
+{
+    size_t g = 0;
+    size_t need = b->data.len + row_bytes + 2;
+    if (need > b->data.cap) {
+        size_t cap = b->data.cap ? b->data.cap : 256;
+        while (cap < need)
+            cap *= 2;
+        g += cap - b->data.cap;
+    }
+    if (b->rows == b->lines_cap)
+        g += (b->lines_cap ? b->lines_cap : 256) * sizeof(int64_t);
+    if ((b->keyset_n + 1) * 2 > b->keyset_cap)
+        g += (b->keyset_cap ? b->keyset_cap * 2 : 256) * sizeof(uint64_t);
+    return g;
 }

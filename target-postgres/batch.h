@@ -62,5 +62,10 @@ bool batch_row_done(batch *b, int64_t line, int64_t seq);
 bool batch_note_key(batch *b, uint64_t h);
 /* batch_line_of_row: the input line of row i (0-based), or 0. */
 int64_t batch_line_of_row(const batch *b, size_t i);
+/* batch_mem: the bytes the batch has allocated (COPY text, line numbers, key set); 0 for NULL. */
+size_t batch_mem(const batch *b);
+/* batch_mem_growth: how much batch_mem may grow when one more row of at most row_bytes bytes
+   of COPY text is added (buffers double when full). */
+size_t batch_mem_growth(const batch *b, size_t row_bytes);
 
 #endif

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -156,7 +157,15 @@ static bool spawn(flush_pool *p)
         w->conn = p->first;
         p->first = NULL;
     }
-    if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+    /* SIGINT and SIGTERM go to the main thread, whose poll() they interrupt */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int rc = pthread_create(&w->thread, NULL, worker_main, w);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
         if (w->conn)
             p->first = w->conn;
         free(w);

@@ -243,6 +243,20 @@ static bool has_meta(const table_def *d, int meta)
     return false;
 }
 
+/*
+ * the type of a column in the temporary table: the table's own, so that COPY reports a value
+ * the column rejects with its input line; but a date-time read as timestamp without time zone
+ * (a pipelinewise table) would lose its offset, so it is read as timestamptz and the merge's
+ * cast turns it into UTC time (the session's TimeZone)
+ */
+static const char *temp_type(const tcolumn *col, const char *table_type)
+{
+    if (col->kind == CK_TIMESTAMPTZ && strncmp(table_type, "timestamp", 9) == 0 &&
+        strstr(table_type, "without time zone"))
+        return "timestamp with time zone";
+    return table_type;
+}
+
 /* the COPY error's "line N" mapped to the input line */
 static void copy_error(pg_conn *c, PGresult *res, flush_job *job)
 {
@@ -343,6 +357,17 @@ bool loader_run(pg_conn *c, flush_job *job)
     bool ok = false;
     if (!pgc_exec(c, "BEGIN"))
         goto fail;
+    if (job->lock_table) {
+        /* several streams load this table: their flushes take turns for the whole transaction
+           (DDL, merge), and the columns are read again since another stream may have changed
+           them. The lock is taken before anything else, so a batch waiting for its stream's
+           previous one (wait_turn) never holds it while that one needs it. */
+        const char *p1[1] = {d->qname};
+        if (!run_sql(c, job, "locking the table", "SELECT pg_advisory_xact_lock(7312, hashtext($1))",
+                     1, p1, NULL))
+            goto fail;
+        cache->synced = false;
+    }
     if (!table_sync(c, d, cache, job->hard_delete)) {
         log_error("stream \"%s\": batch %lld: cannot prepare table %s", job->st->name,
                   job->batch_no, d->qname);
@@ -360,7 +385,7 @@ bool loader_run(pg_conn *c, flush_job *job)
             first = false;
             pg_quote_ident(&sql, d->cs.cols[i].name);
             buf_putc(&sql, ' ');
-            buf_appends(&sql, cache->types[i]);
+            buf_appends(&sql, temp_type(&d->cs.cols[i], cache->types[i]));
         }
         buf_append_lit(&sql, ", \"_tgt_seq\" bigint, \"_tgt_absent\" varbit) ON COMMIT DROP");
         if (!run_sql(c, job, "creating the temp table", sql.data, 0, NULL, NULL))

@@ -24,6 +24,7 @@ typedef struct flush_job {
     long long batch_no; /* 1-based, per stream */
     int64_t first_seq;
     bool hard_delete;
+    bool lock_table;    /* other streams load this table too: take its lock, re-read its columns */
     bool ok;            /* set by the worker */
     double seconds;     /* set by the worker */
     long long inserted; /* rows the merge wrote */

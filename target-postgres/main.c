@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,11 +46,25 @@ typedef struct target {
     int64_t seq;         /* sequence of the last RECORD / ACTIVATE_VERSION */
     int in_flight;
     bool failed;
+    bool interrupted;    /* stopped by a signal */
     int exit_code;
     long long line_no;
     buf tmp;
     bool warned_activate;
+    bool warned_memory;
+    size_t mem;          /* bytes held by every batch (filling, spare, loading): see batch_mem */
+    size_t mem_peak;
 } target;
+
+/* SIGINT / SIGTERM: stop reading, load what was read, write its STATE, exit 130. The handler
+   is reset by its first run, so a second signal ends the process at once (open transactions
+   roll back on the server; no STATE is written for them). */
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
 
 /* ------------------------------------------------------------------ errors */
 
@@ -179,6 +194,13 @@ static void emit_states(target *t)
 
 /* ------------------------------------------------------------------ flushing */
 
+static void mem_add(target *t, size_t before, size_t after)
+{
+    t->mem = t->mem - before + after;
+    if (t->mem > t->mem_peak)
+        t->mem_peak = t->mem;
+}
+
 /* take one finished job (waiting for one when wait) and account for it */
 static void take_done(target *t, bool wait)
 {
@@ -204,11 +226,16 @@ static void take_done(target *t, bool wait)
         st->rows_total += (long long)job->b->rows;
         log_metric_counter("record_count", (long long)job->b->rows, st->name);
     }
+    size_t before = batch_mem(job->b);
     batch_reset(job->b);
-    if (!st->spare)
+    mem_add(t, before, batch_mem(job->b));
+    /* kept for the stream's next batch unless memory is short (over half the bound) */
+    if (!st->spare && t->mem <= (size_t)t->cfg.max_batch_memory_bytes / 2) {
         st->spare = job->b;
-    else
+    } else {
+        mem_add(t, batch_mem(job->b), 0);
         batch_destroy(job->b);
+    }
     tdef_unref(job->def);
     free(job);
     emit_states(t);
@@ -256,6 +283,7 @@ static bool submit(target *t, stream *st, bool activate, int64_t version, int64_
     job->batch_no = ++st->batches;
     job->first_seq = b->first_seq;
     job->hard_delete = t->cfg.hard_delete;
+    job->lock_table = st->shared_table;
     st->cur = next;
     st->inflight_seq[st->ninflight++] = job->first_seq;
     t->in_flight++;
@@ -280,6 +308,74 @@ static void flush_stream(target *t, stream *st)
         submit(t, st, false, 0, 0);
     if (!t->cfg.async_flush)
         wait_all(t);
+}
+
+static int by_pending_desc(const void *a, const void *b)
+{
+    size_t x = batch_mem((*(stream *const *)a)->cur), y = batch_mem((*(stream *const *)b)->cur);
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/*
+ * max_batch_memory_bytes: the batches of all streams together (filling, spare, loading) stay
+ * under it. batch_size_bytes bounds one stream; with hundreds of streams each below it, this
+ * bounds the whole. Called before a row that could take the total past the bound (extra: how
+ * much it may allocate): spare buffers are freed, the largest pending batches are loaded
+ * until at most half the bound is pending, and reading waits for loads to finish.
+ */
+static void enforce_memory(target *t, size_t extra)
+{
+    size_t limit = (size_t)t->cfg.max_batch_memory_bytes;
+    limit = limit > extra ? limit - extra : 0;
+    if (t->mem <= limit || t->failed)
+        return;
+    for (size_t i = 0; i < t->nstreams; i++) {
+        stream *st = t->streams[i];
+        if (st->spare && batch_mem(st->spare)) {
+            mem_add(t, batch_mem(st->spare), 0);
+            batch_destroy(st->spare);
+            st->spare = NULL;
+        }
+    }
+    if (t->mem <= limit)
+        return;
+    size_t pending = 0, n = 0;
+    for (size_t i = 0; i < t->nstreams; i++)
+        pending += batch_mem(t->streams[i]->cur);
+    log_debug("max_batch_memory_bytes reached: %zu bytes in batches, %zu pending", t->mem, pending);
+    if (t->cfg.flush_all_streams) {
+        flush_all(t);
+    } else if (pending > limit / 2) {
+        stream **order = malloc(t->nstreams * sizeof(*order));
+        if (!order) {
+            log_error("out of memory");
+            t->failed = true;
+            t->exit_code = EXIT_INTERNAL;
+            return;
+        }
+        memcpy(order, t->streams, t->nstreams * sizeof(*order));
+        qsort(order, t->nstreams, sizeof(*order), by_pending_desc);
+        for (size_t i = 0; i < t->nstreams && pending > limit / 2 && !t->failed; i++) {
+            size_t len = batch_mem(order[i]->cur);
+            if (order[i]->cur->rows == 0)
+                break;
+            if (!submit(t, order[i], false, 0, 0))
+                break;
+            pending -= len;
+            n++;
+        }
+        free(order);
+    }
+    if (!t->warned_memory) {
+        log_info("max_batch_memory_bytes reached (%zu bytes in batches): loading %zu pending "
+                 "batches early (said once)",
+                 t->mem, n);
+        t->warned_memory = true;
+    }
+    if (!t->cfg.async_flush)
+        wait_all(t);
+    while (!t->failed && t->mem > limit && t->in_flight > 0)
+        take_done(t, true);
 }
 
 static void check_age(target *t)
@@ -345,7 +441,6 @@ static stream *record_stream(target *t, const char *line, int stok, const char *
 
 static void handle_record(target *t, const char *line, size_t len)
 {
-    (void)len;
     int stok = jscan_find(&t->js, line, 0, "stream");
     stream *st = record_stream(t, line, stok, "RECORD");
     if (!st)
@@ -370,8 +465,20 @@ static void handle_record(target *t, const char *line, size_t len)
     int ttok = jscan_find(&t->js, line, 0, "time_extracted");
     char err[1024];
     int64_t seq = t->seq + 1;
-    if (!stream_add_record(st, &t->cx, line, &t->js, rec, vtok, ttok, t->line_no, seq, err,
-                           sizeof(err))) {
+    /* a COPY row is at most twice its JSON (backslashes doubled in jsonb) plus metadata */
+    size_t rowmax = 2 * len + st->def->cs.ncols + 512;
+    size_t grow = batch_mem_growth(st->cur, rowmax);
+    for (int k = 0; k < 2 && t->mem + grow > (size_t)t->cfg.max_batch_memory_bytes; k++) {
+        enforce_memory(t, grow);
+        if (t->failed)
+            return;
+        grow = batch_mem_growth(st->cur, rowmax); /* the stream's batch may be a new one */
+    }
+    size_t before = batch_mem(st->cur);
+    bool added = stream_add_record(st, &t->cx, line, &t->js, rec, vtok, ttok, t->line_no, seq,
+                                   err, sizeof(err));
+    mem_add(t, before, batch_mem(st->cur));
+    if (!added) {
         bad_input(t, st->name, "%s", err);
         return;
     }
@@ -380,6 +487,28 @@ static void handle_record(target *t, const char *line, size_t len)
     if (b->rows >= (size_t)t->cfg.batch_size_rows ||
         b->data.len >= (size_t)t->cfg.batch_size_bytes)
         flush_stream(t, st);
+}
+
+/*
+ * Two streams that land on one table (schema_mapping of two source schemas to one target
+ * schema, "a-t" and "b-t") must not flush at the same time: concurrent ADD COLUMN or CREATE
+ * TABLE fail, and a merge that keeps absent values would overwrite the other's commit. From
+ * now on their flushes lock the table; batches already loading without the lock finish first.
+ */
+static void mark_shared(target *t, stream *st)
+{
+    for (size_t i = 0; i < t->nstreams && !t->failed; i++) {
+        stream *o = t->streams[i];
+        if (o == st || !o->def || strcmp(o->def->qname, st->def->qname) != 0)
+            continue;
+        if (!o->shared_table)
+            log_info("streams \"%s\" and \"%s\" load the same table %s: their flushes take turns",
+                     o->name, st->name, st->def->qname);
+        while (!t->failed && o->ninflight > 0)
+            take_done(t, true);
+        o->shared_table = true;
+        st->shared_table = true;
+    }
 }
 
 static void handle_schema(target *t, const char *line, size_t len)
@@ -422,9 +551,12 @@ static void handle_schema(target *t, const char *line, size_t len)
         if (!t->cfg.async_flush)
             wait_all(t);
     }
+    bool first = st->def == NULL;
     tdef_unref(st->def);
     st->def = d;
     log_debug("stream \"%s\": %zu columns -> %s", st->name, d->cs.ncols, d->qname);
+    if (first)
+        mark_shared(t, st); /* a stream's table never changes: its first SCHEMA decides */
     cJSON_Delete(msg);
 }
 
@@ -562,6 +694,16 @@ static void run(target *t)
 {
     long long since_check = 0;
     while (!t->failed) {
+        if (stop_signal) {
+            size_t pending = 0;
+            for (size_t i = 0; i < t->nstreams; i++)
+                pending += t->streams[i]->cur->rows;
+            log_info("stopping on signal %d after line %lld: loading the %zu pending rows, then "
+                     "writing their STATE (a second signal stops at once)",
+                     (int)stop_signal, t->line_no, pending);
+            t->interrupted = true;
+            break;
+        }
         while (flush_pool_done_count(t->pool) > 0 && !t->failed)
             take_done(t, false);
         if (t->failed)
@@ -730,6 +872,13 @@ int main(int argc, char **argv)
         target_term(&t);
         return EXIT_TARGET_DB;
     }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND; /* no SA_RESTART: poll() returns at once */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     double t0 = timefmt_monotonic();
     run(&t);
     long long rows = 0;
@@ -738,11 +887,19 @@ int main(int argc, char **argv)
     int code = t.exit_code;
     if (!code && !sw_flush(&t.out))
         code = EXIT_OUTPUT;
-    if (!code)
+    if (!code && t.interrupted) {
+        log_info("stopped by a signal: loaded %lld rows from %lld lines in %.3f s; the last "
+                 "STATE written covers them",
+                 rows, t.line_no, timefmt_monotonic() - t0);
+        code = EXIT_INTERRUPTED;
+    } else if (!code) {
         log_info("loaded %lld rows from %lld lines in %.3f s", rows, t.line_no,
                  timefmt_monotonic() - t0);
-    else
+    } else {
         log_error("stopped: no STATE was written after the failure (exit code %d)", code);
+    }
+    log_info("batches held at most %zu bytes (max_batch_memory_bytes %lld)", t.mem_peak,
+             t.cfg.max_batch_memory_bytes);
     target_term(&t);
     return code;
 }

@@ -57,6 +57,7 @@ typedef struct stream {
     uint64_t synced_fp;  /* atomic: fingerprint of the columns the table was last synced to */
     long long committed_no; /* last committed batch (guarded by the pool's lock) */
     bool load_failed;    /* a batch of this stream failed (guarded by the pool's lock) */
+    bool shared_table;   /* another stream loads the same table: flushes lock it (main thread) */
     long long batches;   /* batches handed to the pool so far */
     long long rows_total;
     table_cache cache;

@@ -7,6 +7,7 @@
 #include "json_writer.h"
 #include "log.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,9 @@ const cfg_key tconfig_keys[] = {
     {"batch_size_rows", CFG_INT, false, "100000", false, "rows per stream before a flush"},
     {"batch_size_bytes", CFG_INT, false, "67108864", false,
      "bytes of COPY text per stream before a flush (the memory bound of a batch)"},
+    {"max_batch_memory_bytes", CFG_INT, false, NULL, false,
+     "bytes held by the batches of all streams together (filling, loading; default 4 x "
+     "batch_size_bytes); past it the largest pending batches are loaded early and reading waits"},
     {"batch_wait_limit_seconds", CFG_NUMBER, false, NULL, false,
      "flush a stream whose oldest pending row is this old"},
     {"flush_all_streams", CFG_BOOL, false, "false", false, "flush every stream when one is flushed"},
@@ -134,6 +138,13 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
     if (c->batch_size_rows < 1 || c->batch_size_bytes < 1024) {
         log_error("%s: key \"%s\" is too small", what,
                   c->batch_size_rows < 1 ? "batch_size_rows" : "batch_size_bytes");
+        return false;
+    }
+    c->max_batch_memory_bytes = get_int(root, "max_batch_memory_bytes", 0);
+    if (!config_get(root, "max_batch_memory_bytes"))
+        c->max_batch_memory_bytes = c->batch_size_bytes > LLONG_MAX / 4 ? LLONG_MAX : 4 * c->batch_size_bytes;
+    if (c->max_batch_memory_bytes < 1024 * 1024) {
+        log_error("%s: key \"max_batch_memory_bytes\" must be at least 1048576 (1 MiB)", what);
         return false;
     }
     const cJSON *bw = config_get(root, "batch_wait_limit_seconds");

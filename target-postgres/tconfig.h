@@ -21,6 +21,7 @@ typedef struct tconfig {
     const cJSON *schema_mapping;        /* borrowed object; NULL when unset */
     long long batch_size_rows;
     long long batch_size_bytes;
+    long long max_batch_memory_bytes;   /* all batches together (filling and loading) */
     double batch_wait_limit_seconds;    /* 0: no time limit */
     bool flush_all_streams;
     int parallelism;     /* 0 = one per stream, -1 = one per CPU, n */

@@ -176,6 +176,25 @@ assert_eq 'bigint|character varying|bigint|boolean' \
     "$(q $db "SELECT string_agg(format_type(atttypid, atttypmod), '|' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'tgt.legacy'::regclass AND attnum > 0")" \
     "existing table: compatible column kept, narrower one widened, new one added"
 
+# --- a pipelinewise table: timestamp without time zone and double precision columns are kept;
+# a date-time with an offset is stored as its UTC time (not with the offset dropped)
+psql_q $db "CREATE TABLE tgt.pwts (id bigint PRIMARY KEY, ts timestamp(6) without time zone, x double precision)" >/dev/null
+cat >"$in" <<'JSON'
+{"type":"SCHEMA","stream":"public-pwts","schema":{"type":"object","properties":{"id":{"type":"integer"},"ts":{"type":["null","string"],"format":"date-time"},"x":{"type":["null","number"]}}},"key_properties":["id"]}
+{"type":"RECORD","stream":"public-pwts","record":{"id":1,"ts":"2024-05-01T10:11:12.5+02:00","x":0.1}}
+{"type":"RECORD","stream":"public-pwts","record":{"id":2,"ts":"2024-05-01T23:30:00-05:30","x":1e300}}
+{"type":"RECORD","stream":"public-pwts","record":{"id":3,"ts":"2024-05-01T10:11:12Z"}}
+JSON
+load "$db" '' "$in"
+assert_eq 0 "$RC" "pipelinewise timestamp column: exit code"
+assert_eq '1|2024-05-01 08:11:12.5|0.1
+2|2024-05-02 05:00:00|1e+300
+3|2024-05-01 10:11:12|' "$(q $db "SELECT id, ts, x FROM tgt.pwts ORDER BY id")" \
+    "pipelinewise timestamp column: offsets converted to UTC, double precision kept"
+assert_eq 'timestamp(6) without time zone|double precision' \
+    "$(q $db "SELECT string_agg(format_type(atttypid, atttypmod), '|' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'tgt.pwts'::regclass AND attnum > 1")" \
+    "pipelinewise timestamp column: column types kept"
+
 # --- schema_mapping, grants and indices
 psql_q $db "DO \$\$ BEGIN CREATE ROLE target_reader; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$" >/dev/null
 cat >"$in" <<'JSON'
@@ -189,6 +208,36 @@ assert_eq 't|t' "$(q $db "SELECT has_schema_privilege('target_reader', 'mapped',
     "schema_mapping: grants"
 assert_eq '2' "$(q $db "SELECT count(*) FROM pg_indexes WHERE schemaname = 'mapped' AND tablename = 'orders' AND indexname LIKE 'i_orders%'")" \
     "schema_mapping: indices"
+
+# --- two streams loading one table (two source schemas, one target schema), flushed in
+# parallel, both adding columns: their flushes take turns (table lock) and see each other's DDL
+{
+    for s in a b; do
+        echo '{"type":"SCHEMA","stream":"'$s'-shared","schema":{"type":"object","properties":{"id":{"type":"integer"},"src":{"type":"string"},"v":{"type":"string"}}},"key_properties":["id","src"]}'
+    done
+    for i in $(seq 1 600); do
+        if [ "$i" = 301 ]; then
+            for s in a b; do
+                echo '{"type":"SCHEMA","stream":"'$s'-shared","schema":{"type":"object","properties":{"id":{"type":"integer"},"src":{"type":"string"},"v":{"type":"string"},"w":{"type":["null","integer"]}}},"key_properties":["id","src"]}'
+            done
+        fi
+        for s in a b; do
+            if [ "$i" -gt 300 ]; then
+                echo '{"type":"RECORD","stream":"'$s'-shared","record":{"id":'$i',"src":"'$s'","v":"x","w":'$i'}}'
+            else
+                echo '{"type":"RECORD","stream":"'$s'-shared","record":{"id":'$i',"src":"'$s'","v":"x"}}'
+            fi
+        done
+        [ $((i % 100)) = 0 ] && echo '{"type":"STATE","value":{"i":'$i'}}'
+    done
+} >"$in"
+load "$db" '"batch_size_rows":50' "$in"
+assert_eq 0 "$RC" "two streams, one table: exit code"
+[ "$RC" = 0 ] || grep -m 3 ERROR "$ERR" >&2
+assert_eq '{"i":600}' "$(tail -n 1 "$OUT")" "two streams, one table: the last state"
+assert_eq '1200|600' "$(q $db "SELECT count(*), count(w) FROM tgt.shared")" "two streams, one table: every row, the new column filled"
+assert_contains "$(cat "$ERR")" 'streams "a-shared" and "b-shared" load the same table "tgt"."shared"' \
+    "two streams, one table: said once"
 
 # --- NUL policy replace / strip
 printf '%s\n' '{"type":"SCHEMA","stream":"public-nul","schema":{"type":"object","properties":{"id":{"type":"integer"},"s":{"type":"string"},"j":{"type":"object"}}},"key_properties":["id"]}' \

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# target-postgres while input is still open: STATE held back while a stream's flush is blocked
+# (asynchronous flushes), SIGTERM (pending rows loaded, the last STATE written, exit 130), a
+# second signal during that final flush, a connection lost in the middle of a flush.
+# Deterministic: a table is held locked by another session, and the script waits (bounded
+# polling) for the target's backend to wait on that lock before it goes on.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/../lib.sh"
+. "$here/common.sh"
+db=target_signals
+fresh_db "$db"
+psql_q $db "CREATE SCHEMA tgt; CREATE TABLE tgt.b (id bigint PRIMARY KEY, v text)" >/dev/null
+SA='{"type":"SCHEMA","stream":"a","schema":{"type":"object","properties":{"id":{"type":"integer"},"v":{"type":"string"}}},"key_properties":["id"]}'
+SB='{"type":"SCHEMA","stream":"b","schema":{"type":"object","properties":{"id":{"type":"integer"},"v":{"type":"string"}}},"key_properties":["id"]}'
+fifo=$TEST_TMP/fifo
+pid=
+locker=
+
+# wait_for WHAT CMD...: poll CMD until it succeeds (at most 20 s); fails the test otherwise
+wait_for() {
+    local what=$1
+    shift
+    for _ in $(seq 1 400); do
+        "$@" && return 0
+        sleep 0.05
+    done
+    not_ok "timed out waiting for: $what"
+    return 1
+}
+target_waits_on_lock() {
+    [ "$(q $db "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'target-postgres' AND wait_event_type = 'Lock'")" = 1 ]
+}
+b_is_locked() {
+    [ "$(q $db "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'b' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = 1 ]
+}
+err_has() { grep -q -- "$1" "$TEST_TMP/err"; }
+# start the target on the fifo with config EXTRA; fd 7 writes its input
+start_target() {
+    target_config "$db" "\"default_target_schema\":\"tgt\",$1" >"$TEST_TMP/config.json"
+    rm -f "$fifo"
+    mkfifo "$fifo"
+    "$TARGET_BIN" --config "$TEST_TMP/config.json" --log-level debug <"$fifo" >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
+    pid=$!
+    exec 7>"$fifo"
+}
+stop_target() {
+    set +e
+    wait "$pid"
+    RC=$?
+    set -e
+    pid=
+    exec 7>&- || true
+}
+# lock tgt.b from another session until unlock
+lock_b() {
+    psql -X -q -d $db -c "BEGIN" -c "LOCK TABLE tgt.b IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(60)" \
+        >/dev/null 2>&1 &
+    locker=$!
+    wait_for "the lock on tgt.b" b_is_locked
+}
+unlock_b() {
+    q $db "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()" >/dev/null
+    wait "$locker" 2>/dev/null || true
+    locker=
+}
+cleanup() {
+    if [ -n "$pid" ]; then kill -9 "$pid" 2>/dev/null || true; fi
+    if [ -n "$locker" ]; then kill "$locker" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+
+# --- asynchronous flushes: while b's batch waits for the lock, a's batches commit and only the
+# STATE that needs nothing of b is written; once b commits, the newest STATE follows
+lock_b
+start_target '"batch_size_rows":1'
+{
+    echo "$SA"
+    echo "$SB"
+    echo '{"type":"RECORD","stream":"a","record":{"id":1,"v":"a1"}}'
+    echo '{"type":"STATE","value":{"s":0}}'
+    echo '{"type":"RECORD","stream":"b","record":{"id":1,"v":"b1"}}'
+    echo '{"type":"STATE","value":{"s":1}}'
+    echo '{"type":"RECORD","stream":"a","record":{"id":2,"v":"a2"}}'
+    echo '{"type":"STATE","value":{"s":2}}'
+} >&7
+wait_for "b's flush waiting on the lock" target_waits_on_lock
+wait_for "a's second batch committed" err_has 'stream "a": batch 2: loaded'
+wait_for "the first state" test -s "$TEST_TMP/out"
+echo '{"type":"PING"}' >&7
+wait_for "the target read every line" err_has 'message type "PING" ignored'
+assert_eq '{"s":0}' "$(cat "$TEST_TMP/out")" "blocked stream: only the state whose records are committed"
+unlock_b
+wait_for "b committed" err_has 'stream "b": batch 1: loaded'
+wait_for "the last state" grep -q '"s":2' "$TEST_TMP/out"
+exec 7>&-
+stop_target
+assert_eq 0 "$RC" "blocked stream: exit code"
+assert_eq '{"s":0}
+{"s":2}' "$(cat "$TEST_TMP/out")" "blocked stream: the newest state once everything is committed"
+
+# --- SIGTERM with input still open: the rows read so far are loaded, their STATE is written,
+# exit 130
+psql_q $db "TRUNCATE tgt.b" >/dev/null
+start_target '"batch_size_rows":1000'
+{
+    echo "$SB"
+    echo '{"type":"RECORD","stream":"b","record":{"id":10,"v":"x"}}'
+    echo '{"type":"RECORD","stream":"b","record":{"id":11,"v":"y"}}'
+    echo '{"type":"STATE","value":{"s":11}}'
+    echo '{"type":"PING"}'
+} >&7
+wait_for "the target read every line" err_has 'message type "PING" ignored'
+assert_eq '' "$(cat "$TEST_TMP/out")" "SIGTERM: nothing committed before the signal"
+kill -TERM "$pid"
+stop_target
+assert_eq 130 "$RC" "SIGTERM: exit code 130"
+assert_eq '{"s":11}' "$(cat "$TEST_TMP/out")" "SIGTERM: the state of the rows read is written"
+assert_eq '10,11' "$(q $db "SELECT string_agg(id::text, ',' ORDER BY id) FROM tgt.b")" "SIGTERM: the rows read were loaded"
+assert_contains "$(cat "$TEST_TMP/err")" "stopping on signal" "SIGTERM: said so"
+
+# --- a second signal while that final flush waits: the target stops at once, nothing is
+# committed and no STATE is written
+lock_b
+start_target '"batch_size_rows":1000'
+{
+    echo "$SB"
+    echo '{"type":"RECORD","stream":"b","record":{"id":20,"v":"z"}}'
+    echo '{"type":"STATE","value":{"s":20}}'
+    echo '{"type":"PING"}'
+} >&7
+wait_for "the target read every line" err_has 'message type "PING" ignored'
+kill -TERM "$pid"
+wait_for "the final flush waiting on the lock" target_waits_on_lock
+kill -TERM "$pid"
+stop_target
+assert_eq 143 "$RC" "second SIGTERM: killed by the signal"
+unlock_b
+assert_eq '' "$(cat "$TEST_TMP/out")" "second SIGTERM: no state"
+assert_eq '10,11' "$(q $db "SELECT string_agg(id::text, ',' ORDER BY id) FROM tgt.b")" "second SIGTERM: nothing more committed"
+
+# --- the connection is lost in the middle of a flush: rolled back, named, exit 5, no STATE
+lock_b
+start_target '"batch_size_rows":1'
+{
+    echo "$SB"
+    echo '{"type":"RECORD","stream":"b","record":{"id":30,"v":"w"}}'
+    echo '{"type":"STATE","value":{"s":30}}'
+} >&7
+wait_for "the flush waiting on the lock" target_waits_on_lock
+q $db "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'target-postgres' AND wait_event_type = 'Lock'" >/dev/null
+exec 7>&-
+stop_target
+unlock_b
+assert_eq 5 "$RC" "lost connection: exit code"
+assert_contains "$(cat "$TEST_TMP/err")" 'stream "b": batch 1: merge into "tgt"."b" failed' "lost connection: names stream and batch"
+assert_contains "$(cat "$TEST_TMP/err")" 'stream "b": batch 1 (1 rows, input lines 2-2) rolled back' "lost connection: rolled back"
+assert_eq '' "$(cat "$TEST_TMP/out")" "lost connection: no state"
+assert_eq '10,11' "$(q $db "SELECT string_agg(id::text, ',' ORDER BY id) FROM tgt.b")" "lost connection: nothing committed"
+
+finish
