@@ -810,6 +810,19 @@ static bool read_bookmarks(sl_run *L)
             log_warn("stream \"%s\": the lsn bookmark of the state is not an LSN: the table "
                      "is copied again",
                      id);
+        /*
+         * pipelinewise writes "xmin" during the initial copy of a LOG_BASED
+         * stream and sets it to null when the copy is done: an lsn with an
+         * xmin means the copy was interrupted, and the rows it did not reach
+         * are not in the target.
+         */
+        const cJSON *xmin = state_get(L->run->state, id, "xmin");
+        if (!ls->need_copy && xmin && !cJSON_IsNull(xmin)) {
+            log_warn("stream \"%s\": the state says its initial copy was interrupted (an xmin "
+                     "bookmark next to the lsn): the table is copied again as a new table version",
+                     id);
+            ls->need_copy = true;
+        }
         /* what the target committed: the input state's bookmark, when it is still ours */
         uint64_t in;
         const cJSON *in_lsn = state_get(L->run->input_state, id, "lsn");
@@ -1221,14 +1234,39 @@ static bool setup_and_run(sl_run *L)
         for (size_t i = 0; i < L->n; i++) {
             lstream *ls = &L->streams[i];
             if (!ls->need_copy && ls->lsn < info.confirmed_flush_lsn) {
+                /*
+                 * The slot no longer holds the transactions between the two
+                 * positions (an older state file, a stream selected again
+                 * after a pause, another consumer of the slot): streaming
+                 * from the bookmark would silently skip them.
+                 */
                 char a[LSN_TEXT_MAX], b[LSN_TEXT_MAX];
                 lsn_format(ls->lsn, a);
                 lsn_format(info.confirmed_flush_lsn, b);
                 log_warn("stream \"%s\": the state's lsn %s is behind the slot's confirmed "
-                         "position %s (an older state file?): changes between them are not sent "
-                         "again",
+                         "position %s (an older state file, or the stream was not selected for "
+                         "a while): the changes in between are gone from the slot, so the table "
+                         "is copied again as a new table version",
                          ls->src->tap_stream_id, a, b);
+                ls->need_copy = true;
             }
+        }
+    }
+    /*
+     * A stream to be copied has no usable bookmark: drop the old one from the
+     * output state now, so that no STATE written before its copy is complete
+     * (e.g. after another stream's copy, then an interruption) still carries
+     * it and makes the next run skip the copy.
+     */
+    for (size_t i = 0; i < L->n; i++) {
+        lstream *ls = &L->streams[i];
+        if (!ls->need_copy)
+            continue;
+        ls->input_lsn = 0;
+        cJSON *bm = state_bookmark(L->run->state, ls->src->tap_stream_id);
+        if (bm) {
+            bm_remove(bm, "lsn");
+            bm_remove(bm, "xmin");
         }
     }
 
