@@ -73,9 +73,18 @@ typedef struct lstream {
     bool need_copy;      /* no usable lsn bookmark: copied inside the exported snapshot */
     bool need_schema;    /* SCHEMA due before the next RECORD */
     bool warned_unknown; /* a column we could not find was reported */
+    bool recopy;         /* a TRUNCATE of one partition: no more changes this run, and the
+                            lsn bookmark is dropped so that the next run copies it again */
     char tail_time[40];  /* the time_extracted in the builder's tail */
     long long records;
 } lstream;
+
+/* one relation of the TRUNCATE statement being collected */
+typedef struct trunc_rel {
+    int stream;
+    bool root;   /* the stream's own table (not one of its partitions) */
+    size_t name; /* offset in sl_run.trunc_names of "schema\0table\0" */
+} trunc_rel;
 
 /* a relation name -> stream index (or -1) */
 typedef struct relmap_entry {
@@ -113,6 +122,14 @@ typedef struct sl_run {
     char extracted[40];  /* time_extracted of the transaction's records */
     uint64_t processed;  /* every transaction committed before this is written */
     long long changes_since_state;
+    /*
+     * The relations of the TRUNCATE statement being read: pgoutput sends one
+     * message for them all, wal2json one message per relation, so they are
+     * collected until the next message of another kind, then acted upon.
+     */
+    trunc_rel *trunc; /* malloc'ed, ntrunc of cap_trunc */
+    size_t ntrunc, cap_trunc;
+    buf trunc_names;
     uint32_t stamp;
     buf scratch;
     long long txns, records;
@@ -447,7 +464,10 @@ static void set_bookmarks(sl_run *L)
         cJSON *bm = state_bookmark(L->run->state, ls->src->tap_stream_id);
         if (!bm)
             continue;
-        bm_set_int(bm, "lsn", (long long)ls->lsn);
+        if (ls->recopy)
+            bm_remove(bm, "lsn"); /* the next run copies it again */
+        else
+            bm_set_int(bm, "lsn", (long long)ls->lsn);
         bm_set_int(bm, "version", ls->version);
     }
 }
@@ -638,7 +658,7 @@ static int resolve_relation(sl_run *L, const char *schema, const char *table)
 /* is this transaction's change to be written for stream ls? */
 static bool applies(const sl_run *L, const lstream *ls)
 {
-    return L->txn_commit_lsn >= ls->lsn;
+    return !ls->recopy && L->txn_commit_lsn >= ls->lsn;
 }
 
 /* ---- the change dispatcher ---- */
@@ -708,17 +728,124 @@ static bool on_row_change(sl_run *L, const change *c, uint64_t wal_start)
     }
 }
 
+/* on_truncate: collect the relations of a TRUNCATE (acted upon by flush_truncate) */
 static bool on_truncate(sl_run *L, const change *c)
 {
     for (int i = 0; i < c->nrelations; i++) {
-        int si = resolve_relation(L, c->relations[i]->schema, c->relations[i]->table);
+        const change_relation *rel = c->relations[i];
+        int si = resolve_relation(L, rel->schema, rel->table);
         if (si == -2)
             return false;
         if (si < 0)
             continue;
+        if (L->ntrunc == L->cap_trunc) {
+            size_t cap = L->cap_trunc ? L->cap_trunc * 2 : 8;
+            trunc_rel *grown = realloc(L->trunc, cap * sizeof(*grown));
+            if (!grown) {
+                log_error("out of memory");
+                return fail(L, EXIT_INTERNAL);
+            }
+            L->trunc = grown;
+            L->cap_trunc = cap;
+        }
+        const tap_stream *src = L->streams[si].src;
+        trunc_rel *t = &L->trunc[L->ntrunc++];
+        t->stream = si;
+        t->root = strcmp(src->schema_name, rel->schema) == 0 &&
+                  strcmp(src->table_name, rel->table) == 0;
+        t->name = L->trunc_names.len;
+        buf_append(&L->trunc_names, rel->schema, strlen(rel->schema) + 1);
+        buf_append(&L->trunc_names, rel->table, strlen(rel->table) + 1);
+        if (!buf_ok(&L->trunc_names)) {
+            log_error("out of memory");
+            return fail(L, EXIT_INTERNAL);
+        }
+    }
+    return true;
+}
+
+/* was relation schema.table of stream si among the collected TRUNCATE relations? */
+static bool truncated(const sl_run *L, int si, const char *schema, const char *table)
+{
+    for (size_t k = 0; k < L->ntrunc; k++) {
+        const char *n = L->trunc_names.data + L->trunc[k].name;
+        if (L->trunc[k].stream == si && strcmp(n, schema) == 0 &&
+            strcmp(n + strlen(n) + 1, table) == 0)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * whole_table_truncated: did the collected TRUNCATE empty every leaf
+ * partition of partitioned stream si (a TRUNCATE of the root, which pgoutput
+ * without publish_via_partition_root reports as its partitions)? -1 after a
+ * failed query (logged).
+ */
+static int whole_table_truncated(sl_run *L, int si)
+{
+    const tap_stream *src = L->streams[si].src;
+    const char *params[2] = {src->schema_name, src->table_name};
+    PGresult *res = pgc_query(L->c,
+                              "SELECT n.nspname, c.relname FROM pg_partition_tree("
+                              "(SELECT c2.oid FROM pg_class c2 JOIN pg_namespace n2 ON n2.oid "
+                              "= c2.relnamespace WHERE n2.nspname = $1 AND c2.relname = $2)) t "
+                              "JOIN pg_class c ON c.oid = t.relid "
+                              "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE t.isleaf",
+                              2, params);
+    if (!res) {
+        fail(L, EXIT_SOURCE_DB);
+        return -1;
+    }
+    int all = 1;
+    for (int r = 0; r < PQntuples(res) && all; r++)
+        all = truncated(L, si, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1));
+    PQclear(res);
+    return all;
+}
+
+/*
+ * flush_truncate: act upon the collected TRUNCATE, once per stream. The whole
+ * table emptied: a new table version and ACTIVATE_VERSION (the target drops
+ * the older rows). Only some partitions of a partitioned stream: the target
+ * cannot be told which rows went, so the stream stops here for this run and
+ * its lsn bookmark is dropped: the next run copies it again as a new table
+ * version (until then the target keeps the truncated rows).
+ */
+static bool flush_truncate(sl_run *L)
+{
+    bool ok = true;
+    for (size_t k = 0; k < L->ntrunc && ok; k++) {
+        int si = L->trunc[k].stream;
+        bool seen = false, whole = false;
+        for (size_t j = 0; j < L->ntrunc; j++) {
+            if (L->trunc[j].stream != si)
+                continue;
+            if (j < k)
+                seen = true;
+            whole = whole || L->trunc[j].root;
+        }
         lstream *ls = &L->streams[si];
-        if (!applies(L, ls))
+        if (seen || !applies(L, ls))
             continue;
+        if (!whole && ls->src->table && ls->src->table->relkind == 'p') {
+            int w = whole_table_truncated(L, si);
+            if (w < 0) {
+                ok = false;
+                break;
+            }
+            whole = w == 1;
+        }
+        if (!whole) {
+            const char *n = L->trunc_names.data + L->trunc[k].name;
+            log_warn("stream \"%s\": TRUNCATE of partition \"%s\".\"%s\" alone: the stream is "
+                     "copied again by the next run (its lsn bookmark is dropped; until then the "
+                     "target keeps the partition's rows)",
+                     ls->src->tap_stream_id, n, n + strlen(n) + 1);
+            ls->recopy = true;
+            L->changes_since_state++;
+            continue;
+        }
         /* a new table version: ACTIVATE_VERSION makes the target drop the older rows */
         long long v = timefmt_now_ms();
         if (v <= ls->version)
@@ -726,13 +853,19 @@ static bool on_truncate(sl_run *L, const change *c)
         ls->version = v;
         ls->tail_time[0] = '\0';
         log_info("stream \"%s\": TRUNCATE, new table version %lld", ls->src->tap_stream_id, v);
-        if (ls->need_schema && !emit_schema(L, ls))
-            return false;
-        if (!tap_emit_activate_version(L->run, &ls->view, v))
-            return false;
+        if (ls->need_schema && !emit_schema(L, ls)) {
+            ok = false;
+            break;
+        }
+        if (!tap_emit_activate_version(L->run, &ls->view, v)) {
+            ok = false;
+            break;
+        }
         L->changes_since_state++;
     }
-    return true;
+    L->ntrunc = 0;
+    buf_reset(&L->trunc_names);
+    return ok;
 }
 
 static bool on_relation(sl_run *L, const change *c)
@@ -754,6 +887,8 @@ static bool on_message(sl_run *L, char *msg, size_t len, uint64_t wal_start)
         log_error("could not decode the %s message at %s", L->plugin, at);
         return fail(L, EXIT_SOURCE_DB);
     }
+    if (L->ntrunc && c.kind != CHANGE_TRUNCATE && !flush_truncate(L))
+        return false;
     switch (c.kind) {
     case CHANGE_BEGIN:
         return on_begin(L, &c);
@@ -1159,6 +1294,8 @@ static void sl_term(sl_run *L)
         free(ls->vals);
     }
     free(L->streams);
+    free(L->trunc);
+    buf_term(&L->trunc_names);
     relmap_term(&L->names);
     for (size_t i = 0; i < L->ndbs; i++)
         pgm_term(&L->dbs[i]);
