@@ -73,6 +73,7 @@ typedef struct lstream {
     bool need_copy;      /* no usable lsn bookmark: copied inside the exported snapshot */
     bool need_schema;    /* SCHEMA due before the next RECORD */
     bool warned_unknown; /* a column we could not find was reported */
+    bool warned_keyless; /* a delete without the key was reported */
     bool recopy;         /* a TRUNCATE of one partition: no more changes this run, and the
                             lsn bookmark is dropped so that the next run copies it again */
     char tail_time[40];  /* the time_extracted in the builder's tail */
@@ -572,9 +573,26 @@ static bool write_delete(sl_run *L, lstream *ls, const change_tuple *old, uint64
     if (ls->need_schema && !emit_schema(L, ls))
         return false;
     stream_tail(L, ls);
+    size_t nkeys = ls->src->nkeys;
+    for (size_t k = 0; k < nkeys; k++) {
+        const change_value *v = change_find_value(old, ls->src->key_properties[k]);
+        if (v && v->kind != CHANGE_VALUE_UNCHANGED)
+            continue;
+        /*
+         * REPLICA IDENTITY USING INDEX on other columns than the key: the
+         * target could not find the row (and a record without its key is bad
+         * input for it). Warned about at the start of the run too.
+         */
+        if (!ls->warned_keyless)
+            log_warn("stream \"%s\": a DELETE without the key properties was skipped (the "
+                     "table's replica identity does not hold key column \"%s\"); further ones "
+                     "are skipped silently",
+                     ls->src->tap_stream_id, ls->src->key_properties[k]);
+        ls->warned_keyless = true;
+        return true;
+    }
     record_builder *rb = &ls->rb;
     rb_begin(rb, sw_buf(L->run->w));
-    size_t nkeys = ls->src->nkeys;
     for (int i = 0; i < old->nvalues; i++) {
         const char *name = old->columns[i].name;
         if (old->values[i].kind == CHANGE_VALUE_UNCHANGED)
@@ -1011,6 +1029,108 @@ static bool build_name_map(sl_run *L)
     return true;
 }
 
+/* append v to a PostgreSQL array literal being built in out */
+static void array_elem(buf *out, const char *v, bool first)
+{
+    if (!first)
+        buf_putc(out, ',');
+    buf_putc(out, '"');
+    for (const char *p = v; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            buf_putc(out, '\\');
+        buf_putc(out, *p);
+    }
+    buf_putc(out, '"');
+}
+
+/*
+ * check_identities: warn about replica identities that lose changes: none at
+ * all with wal2json (it sends no UPDATE and no DELETE of such a table;
+ * pgoutput refuses to publish it, see logical_publication_ensure), and an
+ * identity index that does not hold the stream's key (a DELETE cannot name
+ * its row, a key change is not seen). Partitioned tables are left alone (each
+ * partition has its own identity).
+ */
+static bool check_identities(sl_run *L)
+{
+    buf schemas = BUF_INIT, names = BUF_INIT;
+    buf_putc(&schemas, '{');
+    buf_putc(&names, '{');
+    for (size_t i = 0; i < L->n; i++) {
+        array_elem(&schemas, L->streams[i].src->schema_name, i == 0);
+        array_elem(&names, L->streams[i].src->table_name, i == 0);
+    }
+    buf_putc(&schemas, '}');
+    buf_putc(&names, '}');
+    if (!buf_ok(&schemas) || !buf_ok(&names)) {
+        buf_term(&schemas);
+        buf_term(&names);
+        log_error("out of memory");
+        return fail(L, EXIT_INTERNAL);
+    }
+    const char *params[2] = {schemas.data, names.data};
+    PGresult *res = pgc_query(
+        L->c,
+        "SELECT t.i::int - 1, c.relreplident, "
+        "EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = c.oid AND x.indisprimary), "
+        "ri.indexname, ri.attname "
+        "FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(s, r, i) "
+        "JOIN pg_namespace n ON n.nspname = t.s "
+        "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.r AND c.relkind = 'r' "
+        "LEFT JOIN LATERAL (SELECT x.indexrelid::regclass::text AS indexname, a.attname "
+        "  FROM pg_index x LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid "
+        "  AND a.attnum = ANY (x.indkey) WHERE x.indrelid = c.oid AND x.indisreplident) ri "
+        "ON c.relreplident = 'i' "
+        "ORDER BY 1",
+        2, params);
+    buf_term(&schemas);
+    buf_term(&names);
+    if (!res)
+        return fail(L, EXIT_SOURCE_DB);
+    int rows = PQntuples(res);
+    for (int r = 0; r < rows;) {
+        int si = (int)strtol(PQgetvalue(res, r, 0), NULL, 10);
+        int end = r;
+        while (end < rows && strcmp(PQgetvalue(res, end, 0), PQgetvalue(res, r, 0)) == 0)
+            end++;
+        if (si < 0 || (size_t)si >= L->n) {
+            r = end;
+            continue;
+        }
+        const tap_stream *src = L->streams[si].src;
+        char ident = PQgetvalue(res, r, 1)[0];
+        bool pk = strcmp(PQgetvalue(res, r, 2), "t") == 0;
+        bool index = !PQgetisnull(res, r, 3);
+        if (ident == 'n' || (ident == 'd' && !pk) || (ident == 'i' && !index)) {
+            if (L->w2j)
+                log_warn("table \"%s\".\"%s\" has no replica identity: wal2json sends none of "
+                         "its UPDATEs and DELETEs (they are lost for stream \"%s\"); add a "
+                         "primary key or run ALTER TABLE \"%s\".\"%s\" REPLICA IDENTITY FULL;",
+                         src->schema_name, src->table_name, src->tap_stream_id,
+                         src->schema_name, src->table_name);
+        } else if (ident == 'i') {
+            for (size_t k = 0; k < src->nkeys; k++) {
+                bool held = false;
+                for (int j = r; j < end && !held; j++)
+                    held = !PQgetisnull(res, j, 4) &&
+                           strcmp(PQgetvalue(res, j, 4), src->key_properties[k]) == 0;
+                if (held)
+                    continue;
+                log_warn("the replica identity of table \"%s\".\"%s\" (index %s) does not hold "
+                         "its key column \"%s\": its DELETEs cannot name their row and are "
+                         "skipped, and a change of its key is not seen; run ALTER TABLE "
+                         "\"%s\".\"%s\" REPLICA IDENTITY DEFAULT; (or FULL)",
+                         src->schema_name, src->table_name, PQgetvalue(res, r, 3),
+                         src->key_properties[k], src->schema_name, src->table_name);
+                break;
+            }
+        }
+        r = end;
+    }
+    PQclear(res);
+    return true;
+}
+
 /* the add-tables list of wal2json: the streams, their partitions' schemas as wildcards */
 static void wal2json_tables(sl_run *L, buf *out)
 {
@@ -1434,6 +1554,8 @@ static bool setup_and_run(sl_run *L)
     }
     if (!L->pgo && !L->w2j)
         return fail(L, EXIT_INTERNAL);
+    if (!check_identities(L))
+        return false;
 
     /* SCHEMA of every stream first (pipelinewise sends them at the start) */
     for (size_t i = 0; i < L->n; i++) {

@@ -93,4 +93,29 @@ else
 fi
 assert_eq 3000 "$(record_ids "$TEST_TMP/o4" public-u | wc -l)" "u is copied again"
 drop_slots "$db"
+
+# replica identities wal2json cannot work with: none at all (wal2json sends no UPDATE and no
+# DELETE of the table: warned about at the start of every run), and an identity index without
+# the key (a delete cannot name its row by the key: warned about, and such a delete is skipped
+# rather than sent without its key)
+psql_q "$db" "CREATE TABLE nk (a int, b text); INSERT INTO nk VALUES (1, 'x');
+  CREATE TABLE ri (id int PRIMARY KEY, u int NOT NULL UNIQUE, v text); INSERT INTO ri VALUES (1, 10, 'x'), (2, 20, 'y');
+  ALTER TABLE ri REPLICA IDENTITY USING INDEX ri_u_key" >/dev/null
+log_catalog "$TEST_TMP/config.json" public-nk public-ri >"$TEST_TMP/cat_ri.json"
+run_cmd "$TEST_TMP/o5" "$TEST_TMP/e5" "$TAP_BIN" --config "$TEST_TMP/config.json" --catalog "$TEST_TMP/cat_ri.json"
+assert_eq 0 "$RC" "replica identities: run 1 exits 0"
+assert_contains "$(cat "$TEST_TMP/e5")" 'table "public"."nk" has no replica identity: wal2json sends none of its UPDATEs and DELETEs' \
+    "no replica identity with wal2json is warned about"
+assert_contains "$(cat "$TEST_TMP/e5")" 'ALTER TABLE "public"."nk" REPLICA IDENTITY FULL;' "the warning gives the fix"
+assert_contains "$(cat "$TEST_TMP/e5")" 'the replica identity of table "public"."ri" (index ri_u_key) does not hold its key column "id"' \
+    "an identity index without the key is warned about"
+last_state "$TEST_TMP/o5" >"$TEST_TMP/s5"
+psql_q "$db" "DELETE FROM ri WHERE id = 1; INSERT INTO ri VALUES (3, 30, 'z')"
+psql_q "$db" "SELECT pg_switch_wal() IS NOT NULL" >/dev/null
+run_cmd "$TEST_TMP/o6" "$TEST_TMP/e6" "$TAP_BIN" --config "$TEST_TMP/config.json" --catalog "$TEST_TMP/cat_ri.json" --state "$TEST_TMP/s5"
+assert_eq 0 "$RC" "replica identities: run 2 exits 0"
+assert_eq 0 "$(grep '^{"type":"RECORD","stream":"public-ri"' "$TEST_TMP/o6" | grep -vc '"id":' || true)" "no record without its key"
+assert_eq 3 "$(record_ids "$TEST_TMP/o6" public-ri)" "the insert arrives"
+assert_contains "$(cat "$TEST_TMP/e6")" 'stream "public-ri": a DELETE without the key properties was skipped' "the skipped delete is named"
+drop_slots "$db"
 finish
