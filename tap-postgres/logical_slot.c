@@ -416,13 +416,17 @@ bool logical_publication_ensure(pg_conn *c, const char *pub, const logical_table
 
     const char *p1[1] = {pub};
     res = pgc_query(c,
-                    "SELECT puballtables, pubinsert, pubupdate, pubdelete, pubtruncate "
-                    "FROM pg_publication WHERE pubname = $1",
+                    pgc_server_version(c) >= 130000
+                        ? "SELECT puballtables, pubinsert, pubupdate, pubdelete, pubtruncate, "
+                          "pubviaroot FROM pg_publication WHERE pubname = $1"
+                        : "SELECT puballtables, pubinsert, pubupdate, pubdelete, pubtruncate, "
+                          "false FROM pg_publication WHERE pubname = $1",
                     1, p1);
     if (!res)
         goto done;
     bool exists = PQntuples(res) == 1;
     bool all_tables = exists && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    bool via_root = exists && strcmp(PQgetvalue(res, 0, 5), "t") == 0;
     if (exists) {
         static const char *const actions[4] = {"insert", "update", "delete", "truncate"};
         for (int a = 0; a < 4; a++) {
@@ -492,6 +496,12 @@ bool logical_publication_ensure(pg_conn *c, const char *pub, const logical_table
             refused = true;
             continue;
         }
+        if (kind == 'p' && via_root)
+            log_warn("publication \"%s\" has publish_via_partition_root = true: a TRUNCATE of a "
+                     "single partition of \"%s\".\"%s\" is not published, and the target would "
+                     "keep that partition's rows; the owner can run ALTER PUBLICATION \"%s\" SET "
+                     "(publish_via_partition_root = false);",
+                     pub, t->schema, t->table, pub);
         bool has_identity =
             kind == 'p' || ident == 'f' || (ident == 'd' && pk) || (ident == 'i' && ident_index);
         if (!published && !has_identity) {
@@ -527,7 +537,11 @@ bool logical_publication_ensure(pg_conn *c, const char *pub, const logical_table
         pg_quote_ident(&sql, pub);
         buf_append_lit(&sql, " FOR TABLE ");
         table_list(&sql, tables, missing, n);
-        buf_append_lit(&sql, " WITH (publish_via_partition_root = true)");
+        /*
+         * publish_via_partition_root stays false: partitions are published
+         * under their own names (the tap maps them to their root), because
+         * with true a TRUNCATE of a single partition is not published at all.
+         */
     } else {
         buf_append_lit(&sql, "ALTER PUBLICATION ");
         pg_quote_ident(&sql, pub);

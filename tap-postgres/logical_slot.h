@@ -108,7 +108,7 @@ typedef struct logical_table {
 
 /*
  * logical_publication_ensure: make publication `pub` publish every table in
- * tables[0..n): create it (FOR TABLE ..., publish_via_partition_root) when
+ * tables[0..n): create it (FOR TABLE ..., partitions published under their own names) when
  * missing, add the missing tables otherwise. A table without a replica
  * identity is refused before it is added (UPDATE and DELETE on it would fail
  * once it is published). When we may not change the publication the error

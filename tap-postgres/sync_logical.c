@@ -73,9 +73,19 @@ typedef struct lstream {
     bool need_copy;      /* no usable lsn bookmark: copied inside the exported snapshot */
     bool need_schema;    /* SCHEMA due before the next RECORD */
     bool warned_unknown; /* a column we could not find was reported */
+    bool warned_keyless; /* a delete without the key was reported */
+    bool recopy;         /* a TRUNCATE of one partition: no more changes this run, and the
+                            lsn bookmark is dropped so that the next run copies it again */
     char tail_time[40];  /* the time_extracted in the builder's tail */
     long long records;
 } lstream;
+
+/* one relation of the TRUNCATE statement being collected */
+typedef struct trunc_rel {
+    int stream;
+    bool root;   /* the stream's own table (not one of its partitions) */
+    size_t name; /* offset in sl_run.trunc_names of "schema\0table\0" */
+} trunc_rel;
 
 /* a relation name -> stream index (or -1) */
 typedef struct relmap_entry {
@@ -113,6 +123,14 @@ typedef struct sl_run {
     char extracted[40];  /* time_extracted of the transaction's records */
     uint64_t processed;  /* every transaction committed before this is written */
     long long changes_since_state;
+    /*
+     * The relations of the TRUNCATE statement being read: pgoutput sends one
+     * message for them all, wal2json one message per relation, so they are
+     * collected until the next message of another kind, then acted upon.
+     */
+    trunc_rel *trunc; /* malloc'ed, ntrunc of cap_trunc */
+    size_t ntrunc, cap_trunc;
+    buf trunc_names;
     uint32_t stamp;
     buf scratch;
     long long txns, records;
@@ -447,7 +465,10 @@ static void set_bookmarks(sl_run *L)
         cJSON *bm = state_bookmark(L->run->state, ls->src->tap_stream_id);
         if (!bm)
             continue;
-        bm_set_int(bm, "lsn", (long long)ls->lsn);
+        if (ls->recopy)
+            bm_remove(bm, "lsn"); /* the next run copies it again */
+        else
+            bm_set_int(bm, "lsn", (long long)ls->lsn);
         bm_set_int(bm, "version", ls->version);
     }
 }
@@ -552,9 +573,26 @@ static bool write_delete(sl_run *L, lstream *ls, const change_tuple *old, uint64
     if (ls->need_schema && !emit_schema(L, ls))
         return false;
     stream_tail(L, ls);
+    size_t nkeys = ls->src->nkeys;
+    for (size_t k = 0; k < nkeys; k++) {
+        const change_value *v = change_find_value(old, ls->src->key_properties[k]);
+        if (v && v->kind != CHANGE_VALUE_UNCHANGED)
+            continue;
+        /*
+         * REPLICA IDENTITY USING INDEX on other columns than the key: the
+         * target could not find the row (and a record without its key is bad
+         * input for it). Warned about at the start of the run too.
+         */
+        if (!ls->warned_keyless)
+            log_warn("stream \"%s\": a DELETE without the key properties was skipped (the "
+                     "table's replica identity does not hold key column \"%s\"); further ones "
+                     "are skipped silently",
+                     ls->src->tap_stream_id, ls->src->key_properties[k]);
+        ls->warned_keyless = true;
+        return true;
+    }
     record_builder *rb = &ls->rb;
     rb_begin(rb, sw_buf(L->run->w));
-    size_t nkeys = ls->src->nkeys;
     for (int i = 0; i < old->nvalues; i++) {
         const char *name = old->columns[i].name;
         if (old->values[i].kind == CHANGE_VALUE_UNCHANGED)
@@ -638,7 +676,7 @@ static int resolve_relation(sl_run *L, const char *schema, const char *table)
 /* is this transaction's change to be written for stream ls? */
 static bool applies(const sl_run *L, const lstream *ls)
 {
-    return L->txn_commit_lsn >= ls->lsn;
+    return !ls->recopy && L->txn_commit_lsn >= ls->lsn;
 }
 
 /* ---- the change dispatcher ---- */
@@ -708,17 +746,124 @@ static bool on_row_change(sl_run *L, const change *c, uint64_t wal_start)
     }
 }
 
+/* on_truncate: collect the relations of a TRUNCATE (acted upon by flush_truncate) */
 static bool on_truncate(sl_run *L, const change *c)
 {
     for (int i = 0; i < c->nrelations; i++) {
-        int si = resolve_relation(L, c->relations[i]->schema, c->relations[i]->table);
+        const change_relation *rel = c->relations[i];
+        int si = resolve_relation(L, rel->schema, rel->table);
         if (si == -2)
             return false;
         if (si < 0)
             continue;
+        if (L->ntrunc == L->cap_trunc) {
+            size_t cap = L->cap_trunc ? L->cap_trunc * 2 : 8;
+            trunc_rel *grown = realloc(L->trunc, cap * sizeof(*grown));
+            if (!grown) {
+                log_error("out of memory");
+                return fail(L, EXIT_INTERNAL);
+            }
+            L->trunc = grown;
+            L->cap_trunc = cap;
+        }
+        const tap_stream *src = L->streams[si].src;
+        trunc_rel *t = &L->trunc[L->ntrunc++];
+        t->stream = si;
+        t->root = strcmp(src->schema_name, rel->schema) == 0 &&
+                  strcmp(src->table_name, rel->table) == 0;
+        t->name = L->trunc_names.len;
+        buf_append(&L->trunc_names, rel->schema, strlen(rel->schema) + 1);
+        buf_append(&L->trunc_names, rel->table, strlen(rel->table) + 1);
+        if (!buf_ok(&L->trunc_names)) {
+            log_error("out of memory");
+            return fail(L, EXIT_INTERNAL);
+        }
+    }
+    return true;
+}
+
+/* was relation schema.table of stream si among the collected TRUNCATE relations? */
+static bool truncated(const sl_run *L, int si, const char *schema, const char *table)
+{
+    for (size_t k = 0; k < L->ntrunc; k++) {
+        const char *n = L->trunc_names.data + L->trunc[k].name;
+        if (L->trunc[k].stream == si && strcmp(n, schema) == 0 &&
+            strcmp(n + strlen(n) + 1, table) == 0)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * whole_table_truncated: did the collected TRUNCATE empty every leaf
+ * partition of partitioned stream si (a TRUNCATE of the root, which pgoutput
+ * without publish_via_partition_root reports as its partitions)? -1 after a
+ * failed query (logged).
+ */
+static int whole_table_truncated(sl_run *L, int si)
+{
+    const tap_stream *src = L->streams[si].src;
+    const char *params[2] = {src->schema_name, src->table_name};
+    PGresult *res = pgc_query(L->c,
+                              "SELECT n.nspname, c.relname FROM pg_partition_tree("
+                              "(SELECT c2.oid FROM pg_class c2 JOIN pg_namespace n2 ON n2.oid "
+                              "= c2.relnamespace WHERE n2.nspname = $1 AND c2.relname = $2)) t "
+                              "JOIN pg_class c ON c.oid = t.relid "
+                              "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE t.isleaf",
+                              2, params);
+    if (!res) {
+        fail(L, EXIT_SOURCE_DB);
+        return -1;
+    }
+    int all = 1;
+    for (int r = 0; r < PQntuples(res) && all; r++)
+        all = truncated(L, si, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1));
+    PQclear(res);
+    return all;
+}
+
+/*
+ * flush_truncate: act upon the collected TRUNCATE, once per stream. The whole
+ * table emptied: a new table version and ACTIVATE_VERSION (the target drops
+ * the older rows). Only some partitions of a partitioned stream: the target
+ * cannot be told which rows went, so the stream stops here for this run and
+ * its lsn bookmark is dropped: the next run copies it again as a new table
+ * version (until then the target keeps the truncated rows).
+ */
+static bool flush_truncate(sl_run *L)
+{
+    bool ok = true;
+    for (size_t k = 0; k < L->ntrunc && ok; k++) {
+        int si = L->trunc[k].stream;
+        bool seen = false, whole = false;
+        for (size_t j = 0; j < L->ntrunc; j++) {
+            if (L->trunc[j].stream != si)
+                continue;
+            if (j < k)
+                seen = true;
+            whole = whole || L->trunc[j].root;
+        }
         lstream *ls = &L->streams[si];
-        if (!applies(L, ls))
+        if (seen || !applies(L, ls))
             continue;
+        if (!whole && ls->src->table && ls->src->table->relkind == 'p') {
+            int w = whole_table_truncated(L, si);
+            if (w < 0) {
+                ok = false;
+                break;
+            }
+            whole = w == 1;
+        }
+        if (!whole) {
+            const char *n = L->trunc_names.data + L->trunc[k].name;
+            log_warn("stream \"%s\": TRUNCATE of partition \"%s\".\"%s\" alone: the stream is "
+                     "copied again by the next run (its lsn bookmark is dropped; until then the "
+                     "target keeps the partition's rows)",
+                     ls->src->tap_stream_id, n, n + strlen(n) + 1);
+            ls->recopy = true;
+            L->changes_since_state++;
+            continue;
+        }
         /* a new table version: ACTIVATE_VERSION makes the target drop the older rows */
         long long v = timefmt_now_ms();
         if (v <= ls->version)
@@ -726,13 +871,19 @@ static bool on_truncate(sl_run *L, const change *c)
         ls->version = v;
         ls->tail_time[0] = '\0';
         log_info("stream \"%s\": TRUNCATE, new table version %lld", ls->src->tap_stream_id, v);
-        if (ls->need_schema && !emit_schema(L, ls))
-            return false;
-        if (!tap_emit_activate_version(L->run, &ls->view, v))
-            return false;
+        if (ls->need_schema && !emit_schema(L, ls)) {
+            ok = false;
+            break;
+        }
+        if (!tap_emit_activate_version(L->run, &ls->view, v)) {
+            ok = false;
+            break;
+        }
         L->changes_since_state++;
     }
-    return true;
+    L->ntrunc = 0;
+    buf_reset(&L->trunc_names);
+    return ok;
 }
 
 static bool on_relation(sl_run *L, const change *c)
@@ -754,6 +905,8 @@ static bool on_message(sl_run *L, char *msg, size_t len, uint64_t wal_start)
         log_error("could not decode the %s message at %s", L->plugin, at);
         return fail(L, EXIT_SOURCE_DB);
     }
+    if (L->ntrunc && c.kind != CHANGE_TRUNCATE && !flush_truncate(L))
+        return false;
     switch (c.kind) {
     case CHANGE_BEGIN:
         return on_begin(L, &c);
@@ -810,6 +963,19 @@ static bool read_bookmarks(sl_run *L)
             log_warn("stream \"%s\": the lsn bookmark of the state is not an LSN: the table "
                      "is copied again",
                      id);
+        /*
+         * pipelinewise writes "xmin" during the initial copy of a LOG_BASED
+         * stream and sets it to null when the copy is done: an lsn with an
+         * xmin means the copy was interrupted, and the rows it did not reach
+         * are not in the target.
+         */
+        const cJSON *xmin = state_get(L->run->state, id, "xmin");
+        if (!ls->need_copy && xmin && !cJSON_IsNull(xmin)) {
+            log_warn("stream \"%s\": the state says its initial copy was interrupted (an xmin "
+                     "bookmark next to the lsn): the table is copied again as a new table version",
+                     id);
+            ls->need_copy = true;
+        }
         /* what the target committed: the input state's bookmark, when it is still ours */
         uint64_t in;
         const cJSON *in_lsn = state_get(L->run->input_state, id, "lsn");
@@ -860,6 +1026,108 @@ static bool build_name_map(sl_run *L)
             return fail(L, EXIT_INTERNAL);
         }
     }
+    return true;
+}
+
+/* append v to a PostgreSQL array literal being built in out */
+static void array_elem(buf *out, const char *v, bool first)
+{
+    if (!first)
+        buf_putc(out, ',');
+    buf_putc(out, '"');
+    for (const char *p = v; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            buf_putc(out, '\\');
+        buf_putc(out, *p);
+    }
+    buf_putc(out, '"');
+}
+
+/*
+ * check_identities: warn about replica identities that lose changes: none at
+ * all with wal2json (it sends no UPDATE and no DELETE of such a table;
+ * pgoutput refuses to publish it, see logical_publication_ensure), and an
+ * identity index that does not hold the stream's key (a DELETE cannot name
+ * its row, a key change is not seen). Partitioned tables are left alone (each
+ * partition has its own identity).
+ */
+static bool check_identities(sl_run *L)
+{
+    buf schemas = BUF_INIT, names = BUF_INIT;
+    buf_putc(&schemas, '{');
+    buf_putc(&names, '{');
+    for (size_t i = 0; i < L->n; i++) {
+        array_elem(&schemas, L->streams[i].src->schema_name, i == 0);
+        array_elem(&names, L->streams[i].src->table_name, i == 0);
+    }
+    buf_putc(&schemas, '}');
+    buf_putc(&names, '}');
+    if (!buf_ok(&schemas) || !buf_ok(&names)) {
+        buf_term(&schemas);
+        buf_term(&names);
+        log_error("out of memory");
+        return fail(L, EXIT_INTERNAL);
+    }
+    const char *params[2] = {schemas.data, names.data};
+    PGresult *res = pgc_query(
+        L->c,
+        "SELECT t.i::int - 1, c.relreplident, "
+        "EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = c.oid AND x.indisprimary), "
+        "ri.indexname, ri.attname "
+        "FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(s, r, i) "
+        "JOIN pg_namespace n ON n.nspname = t.s "
+        "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.r AND c.relkind = 'r' "
+        "LEFT JOIN LATERAL (SELECT x.indexrelid::regclass::text AS indexname, a.attname "
+        "  FROM pg_index x LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid "
+        "  AND a.attnum = ANY (x.indkey) WHERE x.indrelid = c.oid AND x.indisreplident) ri "
+        "ON c.relreplident = 'i' "
+        "ORDER BY 1",
+        2, params);
+    buf_term(&schemas);
+    buf_term(&names);
+    if (!res)
+        return fail(L, EXIT_SOURCE_DB);
+    int rows = PQntuples(res);
+    for (int r = 0; r < rows;) {
+        int si = (int)strtol(PQgetvalue(res, r, 0), NULL, 10);
+        int end = r;
+        while (end < rows && strcmp(PQgetvalue(res, end, 0), PQgetvalue(res, r, 0)) == 0)
+            end++;
+        if (si < 0 || (size_t)si >= L->n) {
+            r = end;
+            continue;
+        }
+        const tap_stream *src = L->streams[si].src;
+        char ident = PQgetvalue(res, r, 1)[0];
+        bool pk = strcmp(PQgetvalue(res, r, 2), "t") == 0;
+        bool index = !PQgetisnull(res, r, 3);
+        if (ident == 'n' || (ident == 'd' && !pk) || (ident == 'i' && !index)) {
+            if (L->w2j)
+                log_warn("table \"%s\".\"%s\" has no replica identity: wal2json sends none of "
+                         "its UPDATEs and DELETEs (they are lost for stream \"%s\"); add a "
+                         "primary key or run ALTER TABLE \"%s\".\"%s\" REPLICA IDENTITY FULL;",
+                         src->schema_name, src->table_name, src->tap_stream_id,
+                         src->schema_name, src->table_name);
+        } else if (ident == 'i') {
+            for (size_t k = 0; k < src->nkeys; k++) {
+                bool held = false;
+                for (int j = r; j < end && !held; j++)
+                    held = !PQgetisnull(res, j, 4) &&
+                           strcmp(PQgetvalue(res, j, 4), src->key_properties[k]) == 0;
+                if (held)
+                    continue;
+                log_warn("the replica identity of table \"%s\".\"%s\" (index %s) does not hold "
+                         "its key column \"%s\": its DELETEs cannot name their row and are "
+                         "skipped, and a change of its key is not seen; run ALTER TABLE "
+                         "\"%s\".\"%s\" REPLICA IDENTITY DEFAULT; (or FULL)",
+                         src->schema_name, src->table_name, PQgetvalue(res, r, 3),
+                         src->key_properties[k], src->schema_name, src->table_name);
+                break;
+            }
+        }
+        r = end;
+    }
+    PQclear(res);
     return true;
 }
 
@@ -1146,6 +1414,8 @@ static void sl_term(sl_run *L)
         free(ls->vals);
     }
     free(L->streams);
+    free(L->trunc);
+    buf_term(&L->trunc_names);
     relmap_term(&L->names);
     for (size_t i = 0; i < L->ndbs; i++)
         pgm_term(&L->dbs[i]);
@@ -1221,14 +1491,39 @@ static bool setup_and_run(sl_run *L)
         for (size_t i = 0; i < L->n; i++) {
             lstream *ls = &L->streams[i];
             if (!ls->need_copy && ls->lsn < info.confirmed_flush_lsn) {
+                /*
+                 * The slot no longer holds the transactions between the two
+                 * positions (an older state file, a stream selected again
+                 * after a pause, another consumer of the slot): streaming
+                 * from the bookmark would silently skip them.
+                 */
                 char a[LSN_TEXT_MAX], b[LSN_TEXT_MAX];
                 lsn_format(ls->lsn, a);
                 lsn_format(info.confirmed_flush_lsn, b);
                 log_warn("stream \"%s\": the state's lsn %s is behind the slot's confirmed "
-                         "position %s (an older state file?): changes between them are not sent "
-                         "again",
+                         "position %s (an older state file, or the stream was not selected for "
+                         "a while): the changes in between are gone from the slot, so the table "
+                         "is copied again as a new table version",
                          ls->src->tap_stream_id, a, b);
+                ls->need_copy = true;
             }
+        }
+    }
+    /*
+     * A stream to be copied has no usable bookmark: drop the old one from the
+     * output state now, so that no STATE written before its copy is complete
+     * (e.g. after another stream's copy, then an interruption) still carries
+     * it and makes the next run skip the copy.
+     */
+    for (size_t i = 0; i < L->n; i++) {
+        lstream *ls = &L->streams[i];
+        if (!ls->need_copy)
+            continue;
+        ls->input_lsn = 0;
+        cJSON *bm = state_bookmark(L->run->state, ls->src->tap_stream_id);
+        if (bm) {
+            bm_remove(bm, "lsn");
+            bm_remove(bm, "xmin");
         }
     }
 
@@ -1259,6 +1554,8 @@ static bool setup_and_run(sl_run *L)
     }
     if (!L->pgo && !L->w2j)
         return fail(L, EXIT_INTERNAL);
+    if (!check_identities(L))
+        return false;
 
     /* SCHEMA of every stream first (pipelinewise sends them at the start) */
     for (size_t i = 0; i < L->n; i++) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # LOG_BASED run bounds and failures: logical_poll_total_seconds, max_run_seconds (under a
-# constant stream of writes), debug_lsn, and a lost replication connection (non-zero exit, no
-# STATE after the failure).
+# constant stream of writes), debug_lsn, a lost replication connection (non-zero exit, no
+# STATE after the failure), and wal_sender_timeout (status updates keep an idle stream alive).
 # shellcheck disable=SC1091
 . "$(dirname "${BASH_SOURCE[0]}")/log_lib.sh"
 
@@ -64,5 +64,28 @@ set -e
 assert_eq 4 "$RC" "a lost connection exits 4"
 assert_contains "$(cat "$TEST_TMP/e4")" "the replication stream ended unexpectedly" "a lost connection is reported"
 assert_eq "$lines" "$(wc -l <"$TEST_TMP/o4")" "nothing is written after the failure (no STATE past what was written)"
+
+# wal_sender_timeout: set on the replication connection, and the status updates keep an idle
+# stream alive well beyond it (a third of it apart); a tap that cannot answer (stopped) is cut
+# off by the server after it
+log_config "$db" '"wal_sender_timeout":1000,"break_at_end_lsn":false,"logical_poll_total_seconds":2' >"$TEST_TMP/wst.json"
+last_state "$TEST_TMP/o3" >"$TEST_TMP/s3"
+run_cmd "$TEST_TMP/o5" "$TEST_TMP/e5" "$TAP_BIN" --config "$TEST_TMP/wst.json" --catalog "$TEST_TMP/catalog.json" --state "$TEST_TMP/s3"
+assert_eq 0 "$RC" "wal_sender_timeout 1 s, idle for 2 s: status updates keep the stream alive (exit 0)"
+assert_contains "$(cat "$TEST_TMP/e5")" "no new data for logical_poll_total_seconds" "wal_sender_timeout: the run ends by its poll bound"
+log_config "$db" '"wal_sender_timeout":1000,"break_at_end_lsn":false,"logical_poll_total_seconds":30' >"$TEST_TMP/wst30.json"
+"$TAP_BIN" --config "$TEST_TMP/wst30.json" --catalog "$TEST_TMP/catalog.json" --state "$TEST_TMP/s3" \
+    >"$TEST_TMP/o6" 2>"$TEST_TMP/e6" &
+victim=$!
+trap 'kill -CONT "$victim" 2>/dev/null || true; kill "$victim" 2>/dev/null || true' EXIT
+wait_for "$TEST_TMP/e6" "logical replication started" 30
+kill -STOP "$victim"
+sleep 2
+kill -CONT "$victim"
+set +e
+wait "$victim"
+RC=$?
+set -e
+assert_eq 4 "$RC" "wal_sender_timeout 1 s applies: a tap stopped for 2 s is cut off (exit 4)"
 drop_slots "$db"
 finish
