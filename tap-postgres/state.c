@@ -37,6 +37,14 @@ bool state_check(const cJSON *st, const char *what)
             log_error("%s: bookmark \"%s\": \"version\" must be an integer", what, bm->string);
             return false;
         }
+        const cJSON *rkv = cJSON_GetObjectItemCaseSensitive(bm, "replication_key_value");
+        if (rkv && !cJSON_IsNull(rkv) && !cJSON_IsString(rkv) && !cJSON_IsNumber(rkv) &&
+            !cJSON_IsBool(rkv)) {
+            log_error("%s: bookmark \"%s\": \"replication_key_value\" must be a string or a "
+                      "number",
+                      what, bm->string);
+            return false;
+        }
         const cJSON *pk = cJSON_GetObjectItemCaseSensitive(bm, "last_pk_fetched");
         if (pk && !cJSON_IsNull(pk) && !cJSON_IsObject(pk)) {
             log_error("%s: bookmark \"%s\": \"last_pk_fetched\" must be an object", what,

@@ -301,7 +301,13 @@ START_TEST(state_shape_checks)
     state_bad("{\"bookmarks\":{\"s\":1}}", "the bookmark of stream \"s\" must be an object");
     state_bad("{\"currently_syncing\":5}", "\"currently_syncing\" must be a string or null");
     state_bad("{\"bookmarks\":{\"s\":{\"version\":\"x\"}}}", "bookmark \"s\": \"version\" must be an integer");
-    cJSON *ok = cJSON_Parse("{\"currently_syncing\":null,\"bookmarks\":{\"s\":{\"version\":\"12\",\"lsn\":5}}}");
+    /* a bookmark value that cannot be compared would silently mean "no bookmark": all rows again */
+    state_bad("{\"bookmarks\":{\"s\":{\"replication_key_value\":{\"a\":1}}}}",
+              "bookmark \"s\": \"replication_key_value\" must be a string or a number");
+    state_bad("{\"bookmarks\":{\"s\":{\"replication_key_value\":[1]}}}",
+              "bookmark \"s\": \"replication_key_value\" must be a string or a number");
+    cJSON *ok = cJSON_Parse("{\"currently_syncing\":null,\"bookmarks\":{\"s\":{\"version\":\"12\",\"lsn\":5,"
+                            "\"replication_key_value\":null},\"t\":{\"replication_key_value\":1.5}}}");
     ck_assert(state_check(ok, "state"));
     cJSON_Delete(ok);
 }
