@@ -177,10 +177,17 @@ const char *bm_value_text(const cJSON *v, char *tmp, size_t n)
         return v->valuestring;
     if (cJSON_IsNumber(v)) {
         double d = v->valuedouble;
-        if (d == floor(d) && fabs(d) < 9.2e18)
+        if (d == floor(d) && fabs(d) < 9.2e18) {
             snprintf(tmp, n, "%lld", (long long)d);
-        else
-            snprintf(tmp, n, "%.17g", d);
+            return tmp;
+        }
+        /* the shortest text that reads back as the same double: 0.1, not 0.10000000000000001
+           (compared as numeric, the longer one is greater than 0.1 and would skip rows) */
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(tmp, n, "%.*g", prec, d);
+            if (strtod(tmp, NULL) == d)
+                break;
+        }
         return tmp;
     }
     if (cJSON_IsBool(v))

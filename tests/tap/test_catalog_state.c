@@ -322,6 +322,17 @@ START_TEST(bookmark_values)
     v = cJSON_CreateNumber(1.5);
     ck_assert_str_eq(bm_value_text(v, tmp, sizeof(tmp)), "1.5");
     cJSON_Delete(v);
+    /* a pipelinewise numeric bookmark 0.1: "0.10000000000000001" compared as numeric would be
+       > 0.1 and skip the rows whose key is exactly 0.1 */
+    v = cJSON_Parse("0.1");
+    ck_assert_str_eq(bm_value_text(v, tmp, sizeof(tmp)), "0.1");
+    cJSON_Delete(v);
+    v = cJSON_Parse("123.456");
+    ck_assert_str_eq(bm_value_text(v, tmp, sizeof(tmp)), "123.456");
+    cJSON_Delete(v);
+    v = cJSON_Parse("0.30000000000000004");
+    ck_assert_str_eq(bm_value_text(v, tmp, sizeof(tmp)), "0.30000000000000004");
+    cJSON_Delete(v);
     v = cJSON_CreateString("2024-01-01 10:00:00.123456+00");
     ck_assert_str_eq(bm_value_text(v, tmp, sizeof(tmp)), "2024-01-01 10:00:00.123456+00");
     cJSON_Delete(v);
