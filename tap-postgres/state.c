@@ -37,6 +37,14 @@ bool state_check(const cJSON *st, const char *what)
             log_error("%s: bookmark \"%s\": \"version\" must be an integer", what, bm->string);
             return false;
         }
+        const cJSON *rkv = cJSON_GetObjectItemCaseSensitive(bm, "replication_key_value");
+        if (rkv && !cJSON_IsNull(rkv) && !cJSON_IsString(rkv) && !cJSON_IsNumber(rkv) &&
+            !cJSON_IsBool(rkv)) {
+            log_error("%s: bookmark \"%s\": \"replication_key_value\" must be a string or a "
+                      "number",
+                      what, bm->string);
+            return false;
+        }
         const cJSON *pk = cJSON_GetObjectItemCaseSensitive(bm, "last_pk_fetched");
         if (pk && !cJSON_IsNull(pk) && !cJSON_IsObject(pk)) {
             log_error("%s: bookmark \"%s\": \"last_pk_fetched\" must be an object", what,
@@ -169,10 +177,17 @@ const char *bm_value_text(const cJSON *v, char *tmp, size_t n)
         return v->valuestring;
     if (cJSON_IsNumber(v)) {
         double d = v->valuedouble;
-        if (d == floor(d) && fabs(d) < 9.2e18)
+        if (d == floor(d) && fabs(d) < 9.2e18) {
             snprintf(tmp, n, "%lld", (long long)d);
-        else
-            snprintf(tmp, n, "%.17g", d);
+            return tmp;
+        }
+        /* the shortest text that reads back as the same double: 0.1, not 0.10000000000000001
+           (compared as numeric, the longer one is greater than 0.1 and would skip rows) */
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(tmp, n, "%.*g", prec, d);
+            if (strtod(tmp, NULL) == d)
+                break;
+        }
         return tmp;
     }
     if (cJSON_IsBool(v))

@@ -58,7 +58,8 @@ void bm_remove(cJSON *bm, const char *key);
 bool bm_get_int(const cJSON *bm, const char *key, long long *out);
 /*
  * bm_value_text: the text of a bookmark value to bind as a parameter: strings
- * as they are, numbers as integers when integral (else %.17g), booleans as
+ * as they are, numbers as integers when integral (else the shortest text that
+ * reads back as the same double: 0.1, not 0.10000000000000001), booleans as
  * true/false. tmp holds the formatted number. NULL for other JSON values.
  */
 const char *bm_value_text(const cJSON *v, char *tmp, size_t n);

@@ -10,9 +10,29 @@
 typedef struct inc_progress {
     tap_stream *s;
     cJSON *bm;
-    buf last; /* text of the newest non-NULL key seen */
+    buf last; /* text of the newest key seen that may become the bookmark */
     bool have_last;
+    long long unbounded; /* rows whose key is +infinity or NaN */
 } inc_progress;
+
+/*
+ * A key of +infinity (dates, timestamps) or NaN / Infinity (numeric, float) sorts after every
+ * other value: as the bookmark it would hide every row added later (key >= infinity), so such
+ * rows are sent but, as NULL keys, never become the bookmark. -infinity sorts first: harmless.
+ */
+static bool unbounded_key(const tm_type *t, const char *p, size_t n)
+{
+    switch (t->kind) {
+    case TM_DATE:
+    case TM_TIMESTAMP:
+        return n == 8 && memcmp(p, "infinity", 8) == 0;
+    case TM_NUMERIC:
+    case TM_FLOAT:
+        return (n == 3 && memcmp(p, "NaN", 3) == 0) || (n == 8 && memcmp(p, "Infinity", 8) == 0);
+    default:
+        return false;
+    }
+}
 
 static void save_bookmark(inc_progress *p)
 {
@@ -25,7 +45,9 @@ static bool inc_row(tap_run *run, void *user, const ct_field *f, long long row_n
 {
     inc_progress *p = user;
     const ct_field *k = &f[p->s->rk_index];
-    if (!k->null) {
+    if (!k->null && unbounded_key(&p->s->columns[p->s->rk_index].type, k->p, k->len)) {
+        p->unbounded++;
+    } else if (!k->null) {
         buf_reset(&p->last);
         buf_append(&p->last, k->p, k->len);
         p->have_last = true;
@@ -42,7 +64,7 @@ bool sinc_sync(tap_run *run, pg_conn *c, tap_stream *s)
     buf sql = BUF_INIT;
     record_builder rb;
     memset(&rb, 0, sizeof(rb));
-    inc_progress prog = {s, NULL, BUF_INIT, false};
+    inc_progress prog = {s, NULL, BUF_INIT, false, 0};
     cJSON *bm = state_bookmark(run->state, s->tap_stream_id);
     if (!bm || s->rk_index < 0) {
         log_error("stream \"%s\": internal error preparing the INCREMENTAL sync",
@@ -116,6 +138,11 @@ bool sinc_sync(tap_run *run, pg_conn *c, tap_stream *s)
     in_tx = false;
     save_bookmark(&prog);
     log_info("stream \"%s\": %lld rows", s->tap_stream_id, rows);
+    if (prog.unbounded)
+        log_warn("stream \"%s\": %lld rows have %s = infinity or NaN: they are sent, but such "
+                 "keys never become the bookmark (every later row would be skipped), so every run "
+                 "sends them again",
+                 s->tap_stream_id, prog.unbounded, key->name);
     ok = true;
 done:
     if (in_tx && c->conn && PQstatus(c->conn) == CONNECTION_OK)

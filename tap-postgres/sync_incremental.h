@@ -6,7 +6,8 @@
  * [LIMIT n]) TO STDOUT. The comparison is inclusive (the last row of the
  * previous run is sent again, as pipelinewise does). The bookmark
  * (replication_key_value) is the key's PostgreSQL text form, kept exactly as a
- * string and bound as a parameter; a NULL key never becomes the bookmark.
+ * string and bound as a parameter; a NULL key never becomes the bookmark, nor
+ * does +infinity or NaN (they sort after every value and would hide new rows).
  * Messages: SCHEMA (bookmark_properties [key]), STATE, ACTIVATE_VERSION once,
  * the records with a STATE every `itersize` rows.
  */

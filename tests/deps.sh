@@ -2,9 +2,10 @@
 # Install the Debian packages the project needs when any is missing (as root: apt-get).
 # Sourced or run by tests/run.sh and samples/demo.sh.
 set -euo pipefail
-# libc6-dev is only a recommendation of gcc, and apt-get below installs no recommendations
+# libc6-dev is only a recommendation of gcc (and ca-certificates, for password_secret over
+# HTTPS, one of libcurl), and apt-get below installs no recommendations
 packages=(cmake make gcc libc6-dev pkg-config postgresql-15 postgresql-15-wal2json
-          postgresql-client-15 libpq-dev libcjson-dev libcurl4-openssl-dev check)
+          postgresql-client-15 libpq-dev libcjson-dev libcurl4-openssl-dev check ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
     # "install ok installed" only: a removed package can leave its status behind

@@ -17,6 +17,11 @@ TEST_TMP=${TEST_TMP:-$(mktemp -d)}
 rm -rf "$TEST_TMP"
 mkdir -p "$TEST_TMP"
 export PGHOST=${PGTEST_HOST:-127.0.0.1} PGPORT=$PGTEST_PORT PGUSER=${PGTEST_USER:-postgres}
+# the password_secret scenarios talk to a loopback stub: nothing of the caller's secret-manager
+# environment (a CA bundle path that may not exist, a token, a proxy) may change the requests
+unset AWS_CA_BUNDLE VAULT_CACERT VAULT_ADDR VAULT_TOKEN VAULT_NAMESPACE AZURE_ACCESS_TOKEN \
+    AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION \
+    http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
 
 T_PASSED=0
 T_FAILED=0

@@ -1166,6 +1166,7 @@ int main(void)
         "all_proxy",         "ALL_PROXY",       "AWS_ACCESS_KEY_ID",  "AWS_SECRET_ACCESS_KEY",
         "AWS_SESSION_TOKEN", "AWS_REGION",      "AWS_DEFAULT_REGION", "VAULT_ADDR",
         "VAULT_TOKEN",       "VAULT_NAMESPACE", "AZURE_ACCESS_TOKEN", "LOG_FORMAT",
+        "AWS_CA_BUNDLE",     "VAULT_CACERT",
     };
     for (size_t i = 0; i < sizeof(clear) / sizeof(clear[0]); i++)
         unsetenv(clear[i]);

@@ -86,4 +86,26 @@ printf '{"bookmarks":{"public-sized":{"last_replication_method":"INCREMENTAL","r
 run_cmd "$TEST_TMP/out7.jsonl" "$TEST_TMP/err7" "$TAP_BIN" --config "$TEST_TMP/config.json" --catalog "$TEST_TMP/catalog_bits.json" --state "$TEST_TMP/state_bits.json"
 assert_eq 0 "$RC" "a bit(4) replication key runs"
 assert_eq "3 4" "$(record_ids "$TEST_TMP/out7.jsonl" public-sized | tr '\n' ' ' | sed 's/ $//')" "a bit(4) bookmark is compared as bit(4)"
+
+# +infinity and NaN keys sort after every other value: as the bookmark they would hide every
+# row added later, so they are sent but never become the bookmark (as NULL keys)
+psql_q "$db" "CREATE TABLE special (id int PRIMARY KEY, at timestamptz, score float8);
+  INSERT INTO special VALUES (1, '2024-01-01 00:00:00+00', 1), (2, 'infinity', 'NaN'), (3, '2024-01-02 00:00:00+00', 'Infinity')"
+"$TAP_BIN" --config "$TEST_TMP/config.json" --discover 2>/dev/null | select_streams INCREMENTAL |
+    stream_metadata public-special '"replication-key":"at"' | only_stream public-special >"$TEST_TMP/catalog_special.json"
+sed 's/"replication-key":"at"/"replication-key":"score"/' "$TEST_TMP/catalog_special.json" >"$TEST_TMP/catalog_score.json"
+for key in at score; do
+    cat_file=$TEST_TMP/catalog_special.json
+    [ "$key" = score ] && cat_file=$TEST_TMP/catalog_score.json
+    psql_q "$db" "DELETE FROM special WHERE id >= 10"
+    run_cmd "$TEST_TMP/sp1_$key.jsonl" "$TEST_TMP/sp1_$key.err" "$TAP_BIN" --config "$TEST_TMP/config.json" --catalog "$cat_file"
+    assert_eq 0 "$RC" "$key: first run exits 0"
+    assert_eq "1 3 2" "$(record_ids "$TEST_TMP/sp1_$key.jsonl" public-special | tr '\n' ' ' | sed 's/ $//')" "$key: every row is sent, infinity/NaN last"
+    assert_contains "$(cat "$TEST_TMP/sp1_$key.err")" "never become the bookmark" "$key: the skipped bookmark is logged"
+    last_state "$TEST_TMP/sp1_$key.jsonl" >"$TEST_TMP/sp1_$key.state"
+    psql_q "$db" "INSERT INTO special VALUES (10, '2024-06-01 00:00:00+00', 50)"
+    run_cmd "$TEST_TMP/sp2_$key.jsonl" "$TEST_TMP/sp2_$key.err" "$TAP_BIN" --config "$TEST_TMP/config.json" --catalog "$cat_file" --state "$TEST_TMP/sp1_$key.state"
+    assert_contains " $(record_ids "$TEST_TMP/sp2_$key.jsonl" public-special | tr '\n' ' ')" " 10 " "$key: a row added later is read by the next run"
+done
+assert_contains "$(cat "$TEST_TMP/sp1_at.state")" '"replication_key_value":"2024-01-02 00:00:00+00"' "the bookmark is the greatest finite key"
 finish

@@ -301,7 +301,13 @@ START_TEST(state_shape_checks)
     state_bad("{\"bookmarks\":{\"s\":1}}", "the bookmark of stream \"s\" must be an object");
     state_bad("{\"currently_syncing\":5}", "\"currently_syncing\" must be a string or null");
     state_bad("{\"bookmarks\":{\"s\":{\"version\":\"x\"}}}", "bookmark \"s\": \"version\" must be an integer");
-    cJSON *ok = cJSON_Parse("{\"currently_syncing\":null,\"bookmarks\":{\"s\":{\"version\":\"12\",\"lsn\":5}}}");
+    /* a bookmark value that cannot be compared would silently mean "no bookmark": all rows again */
+    state_bad("{\"bookmarks\":{\"s\":{\"replication_key_value\":{\"a\":1}}}}",
+              "bookmark \"s\": \"replication_key_value\" must be a string or a number");
+    state_bad("{\"bookmarks\":{\"s\":{\"replication_key_value\":[1]}}}",
+              "bookmark \"s\": \"replication_key_value\" must be a string or a number");
+    cJSON *ok = cJSON_Parse("{\"currently_syncing\":null,\"bookmarks\":{\"s\":{\"version\":\"12\",\"lsn\":5,"
+                            "\"replication_key_value\":null},\"t\":{\"replication_key_value\":1.5}}}");
     ck_assert(state_check(ok, "state"));
     cJSON_Delete(ok);
 }
@@ -315,6 +321,17 @@ START_TEST(bookmark_values)
     cJSON_Delete(v);
     v = cJSON_CreateNumber(1.5);
     ck_assert_str_eq(bm_value_text(v, tmp, sizeof(tmp)), "1.5");
+    cJSON_Delete(v);
+    /* a pipelinewise numeric bookmark 0.1: "0.10000000000000001" compared as numeric would be
+       > 0.1 and skip the rows whose key is exactly 0.1 */
+    v = cJSON_Parse("0.1");
+    ck_assert_str_eq(bm_value_text(v, tmp, sizeof(tmp)), "0.1");
+    cJSON_Delete(v);
+    v = cJSON_Parse("123.456");
+    ck_assert_str_eq(bm_value_text(v, tmp, sizeof(tmp)), "123.456");
+    cJSON_Delete(v);
+    v = cJSON_Parse("0.30000000000000004");
+    ck_assert_str_eq(bm_value_text(v, tmp, sizeof(tmp)), "0.30000000000000004");
     cJSON_Delete(v);
     v = cJSON_CreateString("2024-01-01 10:00:00.123456+00");
     ck_assert_str_eq(bm_value_text(v, tmp, sizeof(tmp)), "2024-01-01 10:00:00.123456+00");
