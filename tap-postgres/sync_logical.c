@@ -46,7 +46,10 @@
 #define DELETED_AT_SCHEMA                                                                          \
     "\"_sdc_deleted_at\":{\"type\":[\"null\",\"string\"],\"format\":\"date-time\"}"
 #define LSN_SCHEMA "\"_sdc_lsn\":{\"type\":[\"null\",\"string\"]}"
-#define XLOG_PAGE_HEADER_MAX 40 /* SizeOfXLogLongPHD */
+#define XLOG_SHORT_PHD 24 /* SizeOfXLogShortPHD: the header of every WAL page */
+#define XLOG_LONG_PHD 40  /* SizeOfXLogLongPHD: the header of a segment's first page */
+/* how long the stream must be idle before asking whether the server has caught up */
+#define CAUGHT_UP_IDLE_SECONDS 1.0
 
 /* one column of a stream's table as this run knows it */
 typedef struct lcol {
@@ -1259,7 +1262,29 @@ typedef enum stop_reason {
     STOP_MAX_RUN,
     STOP_POLL,
     STOP_SIGNAL,
+    STOP_CAUGHT_UP,
 } stop_reason;
+
+/*
+ * walsender_waiting: is the server process of the replication connection
+ * waiting for WAL to be flushed (it has read and sent everything flushed)?
+ * -1 when that cannot be told (logged once by the caller).
+ */
+static int walsender_waiting(sl_run *L)
+{
+    char pid[16];
+    snprintf(pid, sizeof(pid), "%d", PQbackendPID(L->repl->conn));
+    const char *params[1] = {pid};
+    PGresult *res = pgc_query_quiet(
+        L->c, "SELECT wait_event FROM pg_stat_activity WHERE pid = $1::int", 1, params);
+    if (!res)
+        return -1;
+    int waiting = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)
+                      ? strcmp(PQgetvalue(res, 0, 0), "WalSenderWaitForWAL") == 0
+                      : PQntuples(res) == 1 ? 0 : -1;
+    PQclear(res);
+    return waiting;
+}
 
 static bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_lsn)
 {
@@ -1328,20 +1353,28 @@ static bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t
     char *msg;
     size_t len;
     uint64_t wal_start;
+    /*
+     * break_at_end_lsn and WAL that is never flushed: the end position is
+     * the insert position at the start, and WAL records of a transaction still
+     * open (or a record cut by a page flush) may stay unflushed, so unread, for
+     * as long as nothing else commits. Once the stream has been idle for a
+     * second, the server process is asked (pg_stat_activity) whether it waits
+     * for WAL to be flushed; if it does, a status update asks for a keepalive,
+     * and its arrival (after every message sent before it) ends the run: every
+     * transaction committed and flushed before the start has been written.
+     */
+    double next_check = t_start + CAUGHT_UP_IDLE_SECONDS;
+    bool can_check = cfg->break_at_end_lsn, pinged = false, caught_up = false;
     L->processed = start;
     while (ok) {
         if (!L->in_txn) {
             double now = timefmt_monotonic();
             if (tap_stop_requested)
                 why = STOP_SIGNAL;
-            /*
-             * The insert position may point past the page header that follows
-             * the last record, which decoding never reports: a page header's
-             * worth of slack (stopping a little early only defers a change to
-             * the next run, it never loses one).
-             */
-            else if (cfg->break_at_end_lsn && L->processed + XLOG_PAGE_HEADER_MAX >= end_lsn)
+            else if (cfg->break_at_end_lsn && L->processed >= end_lsn)
                 why = STOP_END_LSN;
+            else if (caught_up)
+                why = STOP_CAUGHT_UP;
             else if (run_deadline >= 0 && now >= run_deadline)
                 why = STOP_MAX_RUN;
             else if (now - last_data >= poll_seconds)
@@ -1352,12 +1385,16 @@ static bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t
         double deadline = last_data + poll_seconds;
         if (run_deadline >= 0 && run_deadline < deadline)
             deadline = run_deadline;
+        if (can_check && !pinged && next_check < deadline)
+            deadline = next_check;
         /* inside a transaction a signal waits for its end: no wake-up, no deadline */
         rs.wake = L->in_txn ? NULL : &tap_stop_requested;
         repl_result r = repl_next(&rs, L->in_txn ? -1 : deadline, &msg, &len, &wal_start);
         switch (r) {
         case REPL_DATA:
             last_data = timefmt_monotonic();
+            next_check = last_data + CAUGHT_UP_IDLE_SECONDS;
+            pinged = false;
             ok = on_message(L, msg, len, wal_start);
             break;
         case REPL_KEEPALIVE:
@@ -1365,6 +1402,22 @@ static bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t
             /* every transaction that committed before the server's position was sent */
             if (r == REPL_KEEPALIVE && !L->in_txn && rs.server_wal_end > L->processed)
                 L->processed = rs.server_wal_end;
+            if (r == REPL_KEEPALIVE && pinged && !L->in_txn)
+                caught_up = true;
+            if (can_check && !pinged && !L->in_txn && L->processed < end_lsn &&
+                timefmt_monotonic() >= next_check) {
+                int w = walsender_waiting(L);
+                if (w < 0) {
+                    log_warn("cannot tell from pg_stat_activity whether the server has sent "
+                             "all flushed WAL: break_at_end_lsn waits for the end position");
+                    can_check = false;
+                } else if (w == 1) {
+                    pinged = true;
+                    if (!repl_send_status(&rs, true))
+                        ok = fail(L, EXIT_SOURCE_DB);
+                }
+                next_check = timefmt_monotonic() + CAUGHT_UP_IDLE_SECONDS;
+            }
             /* idle: what was written goes out now, with a STATE when records were written */
             if (!L->in_txn && L->changes_since_state > 0)
                 ok = emit_state(L);
@@ -1383,7 +1436,9 @@ static bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t
     if (ok) {
         static const char *const reasons[] = {
             "", "reached the WAL position of the start", "max_run_seconds reached",
-            "no new data for logical_poll_total_seconds", "stopped by a signal"};
+            "no new data for logical_poll_total_seconds", "stopped by a signal",
+            "caught up with the server's flushed WAL (the rest up to the start's insert "
+            "position is not flushed: an open transaction's changes)"};
         char a[LSN_TEXT_MAX];
         lsn_format(L->processed, a);
         log_info("LOG_BASED: %s; %lld transactions, %lld records, position %s", reasons[why],
@@ -1621,13 +1676,28 @@ static bool setup_and_run(sl_run *L)
      * yet (synchronous_commit = off); a standby's replay position.
      */
     uint64_t end_lsn = id.xlogpos;
-    res = pgc_query(
-        L->c, L->standby ? "SELECT pg_last_wal_replay_lsn()" : "SELECT pg_current_wal_insert_lsn()",
-        0, NULL);
+    res = pgc_query(L->c,
+                    L->standby ? "SELECT pg_last_wal_replay_lsn(), 0, 0"
+                               : "SELECT pg_current_wal_insert_lsn(), "
+                                 "current_setting('wal_block_size')::bigint, "
+                                 "(SELECT setting::bigint FROM pg_settings "
+                                 "WHERE name = 'wal_segment_size')",
+                    0, NULL);
     if (!res)
         return fail(L, EXIT_SOURCE_DB);
-    if (!PQgetisnull(res, 0, 0))
-        lsn_parse(PQgetvalue(res, 0, 0), &end_lsn);
+    if (!PQgetisnull(res, 0, 0) && lsn_parse(PQgetvalue(res, 0, 0), &end_lsn)) {
+        /*
+         * The insert position is where the next record goes: right after the
+         * page header when the last record filled its page. Decoding reports
+         * the end of the last record, before that header.
+         */
+        uint64_t page = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+        uint64_t seg = PQgetisnull(res, 0, 2) ? 0 : strtoull(PQgetvalue(res, 0, 2), NULL, 10);
+        if (seg && end_lsn % seg == XLOG_LONG_PHD)
+            end_lsn -= XLOG_LONG_PHD;
+        else if (page && end_lsn % page == XLOG_SHORT_PHD)
+            end_lsn -= XLOG_SHORT_PHD;
+    }
     PQclear(res);
     char a[LSN_TEXT_MAX], b[LSN_TEXT_MAX], e[LSN_TEXT_MAX];
     lsn_format(start, a);
