@@ -211,9 +211,13 @@ bool logical_slot_lookup(pg_conn *c, const char *slot, logical_slot_info *out)
     memset(out, 0, sizeof(*out));
     const char *params[1] = {slot};
     PGresult *res = pgc_query(c,
-                              "SELECT plugin, slot_type, database, active, active_pid, temporary, "
-                              "restart_lsn, confirmed_flush_lsn FROM pg_replication_slots "
-                              "WHERE slot_name = $1",
+                              pgc_server_version(c) >= 130000
+                                  ? "SELECT plugin, slot_type, database, active, active_pid, "
+                                    "temporary, restart_lsn, confirmed_flush_lsn, wal_status "
+                                    "FROM pg_replication_slots WHERE slot_name = $1"
+                                  : "SELECT plugin, slot_type, database, active, active_pid, "
+                                    "temporary, restart_lsn, confirmed_flush_lsn, '' "
+                                    "FROM pg_replication_slots WHERE slot_name = $1",
                               1, params);
     if (!res)
         return false;
@@ -229,8 +233,21 @@ bool logical_slot_lookup(pg_conn *c, const char *slot, logical_slot_info *out)
             lsn_parse(PQgetvalue(res, 0, 6), &out->restart_lsn);
         if (!PQgetisnull(res, 0, 7))
             lsn_parse(PQgetvalue(res, 0, 7), &out->confirmed_flush_lsn);
+        snprintf(out->wal_status, sizeof(out->wal_status), "%s",
+                 PQgetisnull(res, 0, 8) ? "" : PQgetvalue(res, 0, 8));
     }
     PQclear(res);
+    return true;
+}
+
+bool logical_slot_drop(pg_conn *c, const char *slot)
+{
+    const char *params[1] = {slot};
+    PGresult *res = pgc_query(c, "SELECT pg_drop_replication_slot($1)", 1, params);
+    if (!res)
+        return false;
+    PQclear(res);
+    log_info("replication slot \"%s\" dropped", slot);
     return true;
 }
 
@@ -324,6 +341,11 @@ void logical_explain_failure(pg_conn *c, const char *plugin)
     } else if (strcmp(state, "55006") == 0 || strstr(msg, "is active for PID")) {
         log_error("the replication slot is in use by another process: is another run of this "
                   "tap still going?");
+    } else if (strstr(msg, "cannot read from logical replication slot") ||
+               strstr(msg, "can no longer get changes from replication slot")) {
+        log_error("the replication slot was invalidated by the server (it held more WAL than "
+                  "max_slot_wal_keep_size allows): the next run drops it, creates it again and "
+                  "copies the LOG_BASED tables anew");
     } else if (strcmp(state, "42704") == 0 || strstr(msg, "does not exist")) {
         log_error("the replication slot is gone (dropped while we ran?): the next run creates "
                   "it again and copies the LOG_BASED tables anew");

@@ -58,10 +58,17 @@ typedef struct logical_slot_info {
     bool temporary;
     uint64_t restart_lsn;
     uint64_t confirmed_flush_lsn;
+    char wal_status[16]; /* reserved, extended, unreserved, lost ("" before PostgreSQL 13) */
 } logical_slot_info;
 
 /* logical_slot_lookup: what pg_replication_slots says about slot. False after logging. */
 bool logical_slot_lookup(pg_conn *c, const char *slot, logical_slot_info *out);
+
+/*
+ * logical_slot_drop: drop an inactive slot (pg_drop_replication_slot) on a
+ * normal connection. False after logging.
+ */
+bool logical_slot_drop(pg_conn *c, const char *slot);
 
 /*
  * logical_slot_usable: check an existing slot against this tap: a logical

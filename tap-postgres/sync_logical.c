@@ -1329,8 +1329,10 @@ static bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t
             log_error("could not start logical replication on slot \"%s\" at %s: %.*s", L->slot, at,
                       (int)strcspn(m, "\n"), m);
         }
-        if (!started)
+        if (!started) {
             logical_explain_failure(L->repl, L->plugin);
+            break;
+        }
     }
     buf_term(&opts);
     if (!started)
@@ -1515,6 +1517,25 @@ static bool setup_and_run(sl_run *L)
     logical_slot_info info;
     if (!logical_slot_lookup(L->c, L->slot, &info))
         return fail(L, EXIT_SOURCE_DB);
+    if (info.exists && strcmp(info.wal_status, "lost") == 0 && !info.active) {
+        /*
+         * max_slot_wal_keep_size made the server invalidate the slot: it can
+         * never be read again, and keeping it would fail every run. It is
+         * replaced, and the streams are copied again (below).
+         */
+        log_warn("replication slot \"%s\" was invalidated by the server (wal_status = lost: it "
+                 "held more WAL than max_slot_wal_keep_size allows): it is dropped and created "
+                 "again, and the LOG_BASED tables are copied again",
+                 L->slot);
+        if (!logical_slot_drop(L->c, L->slot))
+            return fail(L, EXIT_SOURCE_DB);
+        info.exists = false;
+    } else if (info.exists && strcmp(info.wal_status, "unreserved") == 0) {
+        log_warn("replication slot \"%s\" holds more WAL than max_slot_wal_keep_size allows "
+                 "(wal_status = unreserved): the server may invalidate it at the next "
+                 "checkpoint, and the tables would then be copied again; run the tap more often",
+                 L->slot);
+    }
     L->slot_exists = info.exists;
     if (info.exists) {
         if (!logical_slot_usable(&info, L->slot, dbname))
