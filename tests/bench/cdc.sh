@@ -49,7 +49,7 @@ if [ "$(q "SELECT count(*) FROM pg_class WHERE relname = 'bench'")" = 0 ] || [ "
     echo "loading 1,000,000 rows"
     psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$root/tests/bench/bench_table.sql" >/dev/null
 fi
-q "DROP PUBLICATION IF EXISTS bench_pub; CREATE PUBLICATION bench_pub FOR TABLE public.bench WITH (publish_via_partition_root = true)"
+q "DROP PUBLICATION IF EXISTS bench_pub; CREATE PUBLICATION bench_pub FOR TABLE public.bench"
 q "CHECKPOINT"
 
 base=$(printf '{"host":"%s","port":%s,"user":"%s","password":"","dbname":"%s","max_run_seconds":3600,"logical_poll_total_seconds":600,"itersize":20000}' \
