@@ -1734,6 +1734,12 @@ bool sync_logical_run(tap_run *run, tap_stream *const *streams, size_t n)
     sl_run L;
     memset(&L, 0, sizeof(L));
     L.run = run;
+    /*
+     * pipelinewise reads state["currently_syncing"] without a default when it
+     * runs LOG_BASED streams: a state of ours must keep working with it.
+     */
+    if (!cJSON_GetObjectItemCaseSensitive(run->state, "currently_syncing"))
+        state_set_currently_syncing(run->state, NULL);
     L.streams = calloc(n ? n : 1, sizeof(*L.streams));
     bool ok = L.streams != NULL;
     if (!ok) {

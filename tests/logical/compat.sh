@@ -104,6 +104,8 @@ psql_q "$db" "CREATE TABLE nk (a int, b text); INSERT INTO nk VALUES (1, 'x');
 log_catalog "$TEST_TMP/config.json" public-nk public-ri >"$TEST_TMP/cat_ri.json"
 run_cmd "$TEST_TMP/o5" "$TEST_TMP/e5" "$TAP_BIN" --config "$TEST_TMP/config.json" --catalog "$TEST_TMP/cat_ri.json"
 assert_eq 0 "$RC" "replica identities: run 1 exits 0"
+assert_contains "$(last_state "$TEST_TMP/o5")" '"currently_syncing":null' \
+    "a state written without an input state has currently_syncing (pipelinewise reads it without a default)"
 assert_contains "$(cat "$TEST_TMP/e5")" 'table "public"."nk" has no replica identity: wal2json sends none of its UPDATEs and DELETEs' \
     "no replica identity with wal2json is warned about"
 assert_contains "$(cat "$TEST_TMP/e5")" 'ALTER TABLE "public"."nk" REPLICA IDENTITY FULL;' "the warning gives the fix"
