@@ -35,6 +35,7 @@
 #include "decode_wal2json.h"
 #include "discovery.h"
 #include "exit_codes.h"
+#include "json_util.h"
 #include "json_writer.h"
 #include "log.h"
 #include "logical_slot.h"
@@ -1517,6 +1518,26 @@ static bool setup_and_run(sl_run *L)
     logical_slot_info info;
     if (!logical_slot_lookup(L->c, L->slot, &info))
         return fail(L, EXIT_SOURCE_DB);
+    const char *tap_id = ju_string(cfg->root, "tap_id", NULL);
+    if (!info.exists && tap_id && *tap_id && !ju_string(cfg->root, "slot_name", NULL)) {
+        /*
+         * pipelinewise looks for its older slot name first, the one without
+         * tap_id, and uses it when it exists: so do we, or a slot that still
+         * holds WAL would be left behind and the tables copied again.
+         */
+        const char *db = ju_string(cfg->root, "dbname", NULL);
+        char legacy[LOGICAL_NAME_MAX];
+        logical_slot_info old;
+        if (logical_default_name(db ? db : ju_string(cfg->root, "database", ""), NULL, legacy) &&
+            logical_slot_lookup(L->c, legacy, &old) && old.exists && old.logical &&
+            strcmp(old.database, dbname) == 0) {
+            log_info("using replication slot \"%s\", pipelinewise's name without tap_id, which "
+                     "exists (as pipelinewise does)",
+                     legacy);
+            snprintf(L->slot, sizeof(L->slot), "%s", legacy);
+            info = old;
+        }
+    }
     if (info.exists && strcmp(info.wal_status, "lost") == 0 && !info.active) {
         /*
          * max_slot_wal_keep_size made the server invalidate the slot: it can
