@@ -1670,8 +1670,9 @@ static bool setup_and_run(sl_run *L)
         if (!(L->repl = repl_connect(L)))
             return false;
         logical_created_slot created;
-        if (!logical_slot_create(L->repl, L->slot, L->plugin, false, &created))
-            return fail(L, EXIT_SOURCE_DB);
+        if (!logical_slot_create(L->repl, L->slot, L->plugin, false, &tap_stop_requested,
+                                 &created))
+            return fail(L, created.interrupted ? EXIT_INTERRUPTED : EXIT_SOURCE_DB);
         if (!copy_streams(L, created.snapshot, created.consistent_point))
             return false;
     } else if (ncopy) {
@@ -1682,9 +1683,9 @@ static bool setup_and_run(sl_run *L)
         char name[LOGICAL_NAME_MAX];
         snprintf(name, sizeof(name), "%.40s_tmp_%ld", L->slot, (long)getpid());
         logical_created_slot created;
-        bool ok = logical_slot_create(tmp, name, "pgoutput", true, &created);
+        bool ok = logical_slot_create(tmp, name, "pgoutput", true, &tap_stop_requested, &created);
         if (!ok)
-            fail(L, EXIT_SOURCE_DB);
+            fail(L, created.interrupted ? EXIT_INTERRUPTED : EXIT_SOURCE_DB);
         else
             ok = copy_streams(L, created.snapshot, created.consistent_point);
         pgc_destroy(tmp); /* drops the temporary slot */
