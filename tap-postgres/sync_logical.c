@@ -635,6 +635,112 @@ static bool key_changed(const lstream *ls, const change *c)
     return false;
 }
 
+/*
+ * write_moved_row: the new row of an update that changed the key. The target
+ * has no row under the new key yet, so a column left out (unchanged TOAST,
+ * not sent by the server unless REPLICA IDENTITY FULL) would be stored as
+ * NULL there: such columns are read from the source by the new key. The
+ * value read may be newer than this change; any later change of the row
+ * follows in the stream, so the target ends up right. A row gone meanwhile
+ * is deleted later in the stream.
+ */
+static bool write_moved_row(sl_run *L, lstream *ls, const change *c, uint64_t wal_start)
+{
+    if (c->old_kind == 'O')
+        return write_row(L, ls, c, wal_start); /* the old row fills them */
+    size_t nmiss = 0;
+    for (size_t k = 0; k < ls->ncols; k++) {
+        const lcol *lc = &ls->cols[k];
+        const change_value *v = change_find_value(&c->new_tuple, lc->col.name);
+        if (lc->rb_index >= 0 && (!v || v->kind == CHANGE_VALUE_UNCHANGED))
+            nmiss++;
+    }
+    if (!nmiss || !ls->src->nkeys)
+        return write_row(L, ls, c, wal_start);
+
+    bool ok = false;
+    PGresult *res = NULL;
+    buf sql = BUF_INIT, keys = BUF_INIT;
+    size_t nkeys = ls->src->nkeys;
+    const char **params = calloc(nkeys, sizeof(*params));
+    size_t *offsets = calloc(nkeys, sizeof(*offsets));
+    change_column *cols = calloc(nmiss, sizeof(*cols));
+    change_value *vals = calloc(nmiss, sizeof(*vals));
+    if (!params || !offsets || !cols || !vals) {
+        log_error("out of memory");
+        fail(L, EXIT_INTERNAL);
+        goto done;
+    }
+    buf_append_lit(&sql, "SELECT ");
+    size_t m = 0;
+    for (size_t k = 0; k < ls->ncols; k++) {
+        const lcol *lc = &ls->cols[k];
+        const change_value *v = change_find_value(&c->new_tuple, lc->col.name);
+        if (lc->rb_index < 0 || (v && v->kind != CHANGE_VALUE_UNCHANGED))
+            continue;
+        if (m)
+            buf_append_lit(&sql, ", ");
+        pg_quote_ident(&sql, lc->col.name);
+        cols[m++].name = lc->col.name;
+    }
+    buf_append_lit(&sql, " FROM ");
+    tap_quoted_table(&sql, ls->src);
+    for (size_t k = 0; k < nkeys; k++) {
+        const char *name = ls->src->key_properties[k];
+        const change_value *v = change_find_value(&c->new_tuple, name);
+        if (!v || v->kind != CHANGE_VALUE_TEXT) {
+            /* no usable key value: the record goes out as it came */
+            ok = write_row(L, ls, c, wal_start);
+            goto done;
+        }
+        buf_append_lit(&sql, k ? " AND " : " WHERE ");
+        pg_quote_ident(&sql, name);
+        buf_appendf(&sql, " = $%zu", k + 1);
+        offsets[k] = keys.len;
+        buf_append(&keys, v->text, v->len);
+        buf_putc(&keys, '\0');
+    }
+    if (!buf_ok(&sql) || !buf_ok(&keys)) {
+        log_error("out of memory");
+        fail(L, EXIT_INTERNAL);
+        goto done;
+    }
+    for (size_t k = 0; k < nkeys; k++)
+        params[k] = keys.data + offsets[k];
+    res = pgc_query(L->c, sql.data, (int)nkeys, params);
+    if (!res) {
+        fail(L, EXIT_SOURCE_DB);
+        goto done;
+    }
+    change moved = *c;
+    if (PQntuples(res) == 1) {
+        for (size_t i = 0; i < m; i++) {
+            if (PQgetisnull(res, 0, (int)i)) {
+                vals[i].kind = CHANGE_VALUE_NULL;
+            } else {
+                vals[i].kind = CHANGE_VALUE_TEXT;
+                vals[i].text = PQgetvalue(res, 0, (int)i);
+                vals[i].len = (size_t)PQgetlength(res, 0, (int)i);
+            }
+        }
+        moved.old_kind = 'O';
+        moved.old_tuple.nvalues = (int)m;
+        moved.old_tuple.columns = cols;
+        moved.old_tuple.values = vals;
+    }
+    ok = write_row(L, ls, &moved, wal_start);
+
+done:
+    PQclear(res);
+    free(params);
+    free(offsets);
+    free(cols);
+    free(vals);
+    buf_term(&sql);
+    buf_term(&keys);
+    return ok;
+}
+
 /* ---- relations -> streams ---- */
 
 /*
@@ -734,8 +840,11 @@ static bool on_row_change(sl_run *L, const change *c, uint64_t wal_start)
     case CHANGE_INSERT:
         return write_row(L, ls, c, wal_start);
     case CHANGE_UPDATE:
-        if (key_changed(ls, c) && !write_delete(L, ls, &c->old_tuple, wal_start))
-            return false;
+        if (key_changed(ls, c)) {
+            if (!write_delete(L, ls, &c->old_tuple, wal_start))
+                return false;
+            return write_moved_row(L, ls, c, wal_start);
+        }
         return write_row(L, ls, c, wal_start);
     case CHANGE_DELETE:
         if (!c->old_tuple.nvalues) {
