@@ -442,8 +442,7 @@ bool logical_slot_create(pg_conn *repl, const char *slot, const char *plugin, bo
             log_error("unexpected answer to CREATE_REPLICATION_SLOT: consistent point \"%s\"",
                       PQgetvalue(res, 0, 1));
     } else if (!res && out->interrupted) {
-        log_error("interrupted while creating replication slot \"%s\" (the server drops it)",
-                  slot);
+        log_error("interrupted while creating replication slot \"%s\" (the server drops it)", slot);
     } else if (!res) {
         char line[1024];
         const char *m = PQerrorMessage(repl->conn);

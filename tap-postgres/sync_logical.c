@@ -882,8 +882,8 @@ static bool on_truncate(sl_run *L, const change *c)
         const tap_stream *src = L->streams[si].src;
         trunc_rel *t = &L->trunc[L->ntrunc++];
         t->stream = si;
-        t->root = strcmp(src->schema_name, rel->schema) == 0 &&
-                  strcmp(src->table_name, rel->table) == 0;
+        t->root =
+            strcmp(src->schema_name, rel->schema) == 0 && strcmp(src->table_name, rel->table) == 0;
         t->name = L->trunc_names.len;
         buf_append(&L->trunc_names, rel->schema, strlen(rel->schema) + 1);
         buf_append(&L->trunc_names, rel->table, strlen(rel->table) + 1);
@@ -1219,8 +1219,8 @@ static bool check_identities(sl_run *L)
                 log_warn("table \"%s\".\"%s\" has no replica identity: wal2json sends none of "
                          "its UPDATEs and DELETEs (they are lost for stream \"%s\"); add a "
                          "primary key or run ALTER TABLE \"%s\".\"%s\" REPLICA IDENTITY FULL;",
-                         src->schema_name, src->table_name, src->tap_stream_id,
-                         src->schema_name, src->table_name);
+                         src->schema_name, src->table_name, src->tap_stream_id, src->schema_name,
+                         src->table_name);
         } else if (ident == 'i') {
             for (size_t k = 0; k < src->nkeys; k++) {
                 bool held = false;
@@ -1391,7 +1391,8 @@ static int walsender_waiting(sl_run *L)
         return -1;
     int waiting = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)
                       ? strcmp(PQgetvalue(res, 0, 0), "WalSenderWaitForWAL") == 0
-                      : PQntuples(res) == 1 ? 0 : -1;
+                  : PQntuples(res) == 1 ? 0
+                                        : -1;
     PQclear(res);
     return waiting;
 }
@@ -1547,8 +1548,11 @@ static bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t
     }
     if (ok) {
         static const char *const reasons[] = {
-            "", "reached the WAL position of the start", "max_run_seconds reached",
-            "no new data for logical_poll_total_seconds", "stopped by a signal",
+            "",
+            "reached the WAL position of the start",
+            "max_run_seconds reached",
+            "no new data for logical_poll_total_seconds",
+            "stopped by a signal",
             "caught up with the server's flushed WAL (the rest up to the start's insert "
             "position is not flushed: an open transaction's changes)"};
         char a[LSN_TEXT_MAX];
@@ -1779,8 +1783,7 @@ static bool setup_and_run(sl_run *L)
         if (!(L->repl = repl_connect(L)))
             return false;
         logical_created_slot created;
-        if (!logical_slot_create(L->repl, L->slot, L->plugin, false, &tap_stop_requested,
-                                 &created))
+        if (!logical_slot_create(L->repl, L->slot, L->plugin, false, &tap_stop_requested, &created))
             return fail(L, created.interrupted ? EXIT_INTERRUPTED : EXIT_SOURCE_DB);
         if (!copy_streams(L, created.snapshot, created.consistent_point))
             return false;
