@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 
 #include "json_util.h"
 #include "log.h"
 #include "lsn.h"
+#include "timefmt.h"
 
 bool logical_default_name(const char *dbname, const char *tap_id, char *out)
 {
@@ -211,9 +213,13 @@ bool logical_slot_lookup(pg_conn *c, const char *slot, logical_slot_info *out)
     memset(out, 0, sizeof(*out));
     const char *params[1] = {slot};
     PGresult *res = pgc_query(c,
-                              "SELECT plugin, slot_type, database, active, active_pid, temporary, "
-                              "restart_lsn, confirmed_flush_lsn FROM pg_replication_slots "
-                              "WHERE slot_name = $1",
+                              pgc_server_version(c) >= 130000
+                                  ? "SELECT plugin, slot_type, database, active, active_pid, "
+                                    "temporary, restart_lsn, confirmed_flush_lsn, wal_status "
+                                    "FROM pg_replication_slots WHERE slot_name = $1"
+                                  : "SELECT plugin, slot_type, database, active, active_pid, "
+                                    "temporary, restart_lsn, confirmed_flush_lsn, '' "
+                                    "FROM pg_replication_slots WHERE slot_name = $1",
                               1, params);
     if (!res)
         return false;
@@ -229,8 +235,21 @@ bool logical_slot_lookup(pg_conn *c, const char *slot, logical_slot_info *out)
             lsn_parse(PQgetvalue(res, 0, 6), &out->restart_lsn);
         if (!PQgetisnull(res, 0, 7))
             lsn_parse(PQgetvalue(res, 0, 7), &out->confirmed_flush_lsn);
+        snprintf(out->wal_status, sizeof(out->wal_status), "%s",
+                 PQgetisnull(res, 0, 8) ? "" : PQgetvalue(res, 0, 8));
     }
     PQclear(res);
+    return true;
+}
+
+bool logical_slot_drop(pg_conn *c, const char *slot)
+{
+    const char *params[1] = {slot};
+    PGresult *res = pgc_query(c, "SELECT pg_drop_replication_slot($1)", 1, params);
+    if (!res)
+        return false;
+    PQclear(res);
+    log_info("replication slot \"%s\" dropped", slot);
     return true;
 }
 
@@ -324,14 +343,74 @@ void logical_explain_failure(pg_conn *c, const char *plugin)
     } else if (strcmp(state, "55006") == 0 || strstr(msg, "is active for PID")) {
         log_error("the replication slot is in use by another process: is another run of this "
                   "tap still going?");
+    } else if (strstr(msg, "cannot read from logical replication slot") ||
+               strstr(msg, "can no longer get changes from replication slot")) {
+        log_error("the replication slot was invalidated by the server (it held more WAL than "
+                  "max_slot_wal_keep_size allows): the next run drops it, creates it again and "
+                  "copies the LOG_BASED tables anew");
     } else if (strcmp(state, "42704") == 0 || strstr(msg, "does not exist")) {
         log_error("the replication slot is gone (dropped while we ran?): the next run creates "
                   "it again and copies the LOG_BASED tables anew");
     }
 }
 
+/*
+ * exec_waiting: run a command that may wait a long time on the server,
+ * cancelling it when *stop becomes non-zero (then *interrupted is set) and
+ * saying every 30 s that it still waits. Returns the last result (NULL when
+ * the command could not be sent or the connection broke); the SQLSTATE of a
+ * failure is kept on c.
+ */
+static PGresult *exec_waiting(pg_conn *c, const char *sql, const char *what,
+                              const volatile sig_atomic_t *stop, bool *interrupted)
+{
+    c->sqlstate[0] = '\0';
+    if (!PQsendQuery(c->conn, sql))
+        return NULL;
+    double started = timefmt_monotonic(), next_note = started + 30;
+    bool cancelled = false;
+    while (PQconsumeInput(c->conn) && PQisBusy(c->conn)) {
+        if (!cancelled && stop && *stop) {
+            PGcancel *cancel = PQgetCancel(c->conn);
+            char err[256];
+            if (cancel) {
+                PQcancel(cancel, err, (int)sizeof(err));
+                PQfreeCancel(cancel);
+            }
+            cancelled = true;
+            *interrupted = true;
+        }
+        double now = timefmt_monotonic();
+        if (now >= next_note) {
+            log_info("%s: still waiting after %.0f s for the transactions running on the server to "
+                     "end (a session idle in a transaction? see pg_stat_activity)",
+                     what, now - started);
+            next_note += 30;
+        }
+        int sock = PQsocket(c->conn);
+        if (sock < 0)
+            break;
+        fd_set fds;
+        FD_ZERO(&fds);
+        FD_SET(sock, &fds);
+        struct timeval tv = {0, 200000}; /* the stop flag is looked at 5 times a second */
+        if (select(sock + 1, &fds, NULL, NULL, &tv) < 0 && errno != EINTR)
+            break;
+    }
+    PGresult *last = NULL, *res;
+    while ((res = PQgetResult(c->conn)) != NULL) {
+        PQclear(last);
+        last = res;
+    }
+    if (last && PQresultStatus(last) == PGRES_FATAL_ERROR) {
+        const char *st = PQresultErrorField(last, PG_DIAG_SQLSTATE);
+        snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", st ? st : "");
+    }
+    return last;
+}
+
 bool logical_slot_create(pg_conn *repl, const char *slot, const char *plugin, bool temporary,
-                         logical_created_slot *out)
+                         const volatile sig_atomic_t *stop, logical_created_slot *out)
 {
     memset(out, 0, sizeof(*out));
     buf cmd = BUF_INIT;
@@ -345,7 +424,13 @@ bool logical_slot_create(pg_conn *repl, const char *slot, const char *plugin, bo
     log_info("creating %sreplication slot \"%s\" with %s (this waits for the transactions "
              "running on the server to end)",
              temporary ? "temporary " : "", slot, plugin);
-    PGresult *res = pgc_query_quiet(repl, cmd.data, 0, NULL);
+    char what[128];
+    snprintf(what, sizeof(what), "creating replication slot \"%s\"", slot);
+    PGresult *res = exec_waiting(repl, cmd.data, what, stop, &out->interrupted);
+    if (res && PQresultStatus(res) != PGRES_TUPLES_OK) {
+        PQclear(res);
+        res = NULL;
+    }
     bool ok = res != NULL && PQntuples(res) == 1 && PQnfields(res) >= 4;
     if (ok) {
         snprintf(out->name, sizeof(out->name), "%s", PQgetvalue(res, 0, 0));
@@ -356,6 +441,8 @@ bool logical_slot_create(pg_conn *repl, const char *slot, const char *plugin, bo
         if (!ok)
             log_error("unexpected answer to CREATE_REPLICATION_SLOT: consistent point \"%s\"",
                       PQgetvalue(res, 0, 1));
+    } else if (!res && out->interrupted) {
+        log_error("interrupted while creating replication slot \"%s\" (the server drops it)", slot);
     } else if (!res) {
         char line[1024];
         const char *m = PQerrorMessage(repl->conn);

@@ -15,6 +15,7 @@
 #define TAP_LOGICAL_SLOT_H
 
 #include <cjson/cJSON.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -58,10 +59,17 @@ typedef struct logical_slot_info {
     bool temporary;
     uint64_t restart_lsn;
     uint64_t confirmed_flush_lsn;
+    char wal_status[16]; /* reserved, extended, unreserved, lost ("" before PostgreSQL 13) */
 } logical_slot_info;
 
 /* logical_slot_lookup: what pg_replication_slots says about slot. False after logging. */
 bool logical_slot_lookup(pg_conn *c, const char *slot, logical_slot_info *out);
+
+/*
+ * logical_slot_drop: drop an inactive slot (pg_drop_replication_slot) on a
+ * normal connection. False after logging.
+ */
+bool logical_slot_drop(pg_conn *c, const char *slot);
 
 /*
  * logical_slot_usable: check an existing slot against this tap: a logical
@@ -81,17 +89,20 @@ typedef struct logical_created_slot {
     uint64_t consistent_point; /* changes that commit at or after it are streamed */
     char snapshot[64];         /* exported snapshot ("" when none) */
     char plugin[64];
+    bool interrupted; /* on failure: *stop was set while waiting (the command was cancelled) */
 } logical_created_slot;
 
 /*
  * logical_slot_create: CREATE_REPLICATION_SLOT slot [TEMPORARY] LOGICAL plugin
  * EXPORT_SNAPSHOT on a replication connection. The snapshot stays importable
  * (SET TRANSACTION SNAPSHOT) until the next command on this connection. It
- * waits for the transactions running on the server to end. False after
- * logging the cause and its fix.
+ * waits for the transactions running on the server to end (saying so every
+ * 30 s); when *stop becomes non-zero meanwhile (a signal), the command is
+ * cancelled (no slot is left) and out->interrupted set. stop may be NULL.
+ * False after logging the cause and its fix.
  */
 bool logical_slot_create(pg_conn *repl, const char *slot, const char *plugin, bool temporary,
-                         logical_created_slot *out);
+                         const volatile sig_atomic_t *stop, logical_created_slot *out);
 
 /*
  * logical_explain_failure: after a failed replication command (slot

@@ -35,6 +35,7 @@
 #include "decode_wal2json.h"
 #include "discovery.h"
 #include "exit_codes.h"
+#include "json_util.h"
 #include "json_writer.h"
 #include "log.h"
 #include "logical_slot.h"
@@ -46,7 +47,10 @@
 #define DELETED_AT_SCHEMA                                                                          \
     "\"_sdc_deleted_at\":{\"type\":[\"null\",\"string\"],\"format\":\"date-time\"}"
 #define LSN_SCHEMA "\"_sdc_lsn\":{\"type\":[\"null\",\"string\"]}"
-#define XLOG_PAGE_HEADER_MAX 40 /* SizeOfXLogLongPHD */
+#define XLOG_SHORT_PHD 24 /* SizeOfXLogShortPHD: the header of every WAL page */
+#define XLOG_LONG_PHD 40  /* SizeOfXLogLongPHD: the header of a segment's first page */
+/* how long the stream must be idle before asking whether the server has caught up */
+#define CAUGHT_UP_IDLE_SECONDS 1.0
 
 /* one column of a stream's table as this run knows it */
 typedef struct lcol {
@@ -631,6 +635,112 @@ static bool key_changed(const lstream *ls, const change *c)
     return false;
 }
 
+/*
+ * write_moved_row: the new row of an update that changed the key. The target
+ * has no row under the new key yet, so a column left out (unchanged TOAST,
+ * not sent by the server unless REPLICA IDENTITY FULL) would be stored as
+ * NULL there: such columns are read from the source by the new key. The
+ * value read may be newer than this change; any later change of the row
+ * follows in the stream, so the target ends up right. A row gone meanwhile
+ * is deleted later in the stream.
+ */
+static bool write_moved_row(sl_run *L, lstream *ls, const change *c, uint64_t wal_start)
+{
+    if (c->old_kind == 'O')
+        return write_row(L, ls, c, wal_start); /* the old row fills them */
+    size_t nmiss = 0;
+    for (size_t k = 0; k < ls->ncols; k++) {
+        const lcol *lc = &ls->cols[k];
+        const change_value *v = change_find_value(&c->new_tuple, lc->col.name);
+        if (lc->rb_index >= 0 && (!v || v->kind == CHANGE_VALUE_UNCHANGED))
+            nmiss++;
+    }
+    if (!nmiss || !ls->src->nkeys)
+        return write_row(L, ls, c, wal_start);
+
+    bool ok = false;
+    PGresult *res = NULL;
+    buf sql = BUF_INIT, keys = BUF_INIT;
+    size_t nkeys = ls->src->nkeys;
+    const char **params = calloc(nkeys, sizeof(*params));
+    size_t *offsets = calloc(nkeys, sizeof(*offsets));
+    change_column *cols = calloc(nmiss, sizeof(*cols));
+    change_value *vals = calloc(nmiss, sizeof(*vals));
+    if (!params || !offsets || !cols || !vals) {
+        log_error("out of memory");
+        fail(L, EXIT_INTERNAL);
+        goto done;
+    }
+    buf_append_lit(&sql, "SELECT ");
+    size_t m = 0;
+    for (size_t k = 0; k < ls->ncols; k++) {
+        const lcol *lc = &ls->cols[k];
+        const change_value *v = change_find_value(&c->new_tuple, lc->col.name);
+        if (lc->rb_index < 0 || (v && v->kind != CHANGE_VALUE_UNCHANGED))
+            continue;
+        if (m)
+            buf_append_lit(&sql, ", ");
+        pg_quote_ident(&sql, lc->col.name);
+        cols[m++].name = lc->col.name;
+    }
+    buf_append_lit(&sql, " FROM ");
+    tap_quoted_table(&sql, ls->src);
+    for (size_t k = 0; k < nkeys; k++) {
+        const char *name = ls->src->key_properties[k];
+        const change_value *v = change_find_value(&c->new_tuple, name);
+        if (!v || v->kind != CHANGE_VALUE_TEXT) {
+            /* no usable key value: the record goes out as it came */
+            ok = write_row(L, ls, c, wal_start);
+            goto done;
+        }
+        buf_append_lit(&sql, k ? " AND " : " WHERE ");
+        pg_quote_ident(&sql, name);
+        buf_appendf(&sql, " = $%zu", k + 1);
+        offsets[k] = keys.len;
+        buf_append(&keys, v->text, v->len);
+        buf_putc(&keys, '\0');
+    }
+    if (!buf_ok(&sql) || !buf_ok(&keys)) {
+        log_error("out of memory");
+        fail(L, EXIT_INTERNAL);
+        goto done;
+    }
+    for (size_t k = 0; k < nkeys; k++)
+        params[k] = keys.data + offsets[k];
+    res = pgc_query(L->c, sql.data, (int)nkeys, params);
+    if (!res) {
+        fail(L, EXIT_SOURCE_DB);
+        goto done;
+    }
+    change moved = *c;
+    if (PQntuples(res) == 1) {
+        for (size_t i = 0; i < m; i++) {
+            if (PQgetisnull(res, 0, (int)i)) {
+                vals[i].kind = CHANGE_VALUE_NULL;
+            } else {
+                vals[i].kind = CHANGE_VALUE_TEXT;
+                vals[i].text = PQgetvalue(res, 0, (int)i);
+                vals[i].len = (size_t)PQgetlength(res, 0, (int)i);
+            }
+        }
+        moved.old_kind = 'O';
+        moved.old_tuple.nvalues = (int)m;
+        moved.old_tuple.columns = cols;
+        moved.old_tuple.values = vals;
+    }
+    ok = write_row(L, ls, &moved, wal_start);
+
+done:
+    PQclear(res);
+    free(params);
+    free(offsets);
+    free(cols);
+    free(vals);
+    buf_term(&sql);
+    buf_term(&keys);
+    return ok;
+}
+
 /* ---- relations -> streams ---- */
 
 /*
@@ -730,8 +840,11 @@ static bool on_row_change(sl_run *L, const change *c, uint64_t wal_start)
     case CHANGE_INSERT:
         return write_row(L, ls, c, wal_start);
     case CHANGE_UPDATE:
-        if (key_changed(ls, c) && !write_delete(L, ls, &c->old_tuple, wal_start))
-            return false;
+        if (key_changed(ls, c)) {
+            if (!write_delete(L, ls, &c->old_tuple, wal_start))
+                return false;
+            return write_moved_row(L, ls, c, wal_start);
+        }
         return write_row(L, ls, c, wal_start);
     case CHANGE_DELETE:
         if (!c->old_tuple.nvalues) {
@@ -769,8 +882,8 @@ static bool on_truncate(sl_run *L, const change *c)
         const tap_stream *src = L->streams[si].src;
         trunc_rel *t = &L->trunc[L->ntrunc++];
         t->stream = si;
-        t->root = strcmp(src->schema_name, rel->schema) == 0 &&
-                  strcmp(src->table_name, rel->table) == 0;
+        t->root =
+            strcmp(src->schema_name, rel->schema) == 0 && strcmp(src->table_name, rel->table) == 0;
         t->name = L->trunc_names.len;
         buf_append(&L->trunc_names, rel->schema, strlen(rel->schema) + 1);
         buf_append(&L->trunc_names, rel->table, strlen(rel->table) + 1);
@@ -1106,8 +1219,8 @@ static bool check_identities(sl_run *L)
                 log_warn("table \"%s\".\"%s\" has no replica identity: wal2json sends none of "
                          "its UPDATEs and DELETEs (they are lost for stream \"%s\"); add a "
                          "primary key or run ALTER TABLE \"%s\".\"%s\" REPLICA IDENTITY FULL;",
-                         src->schema_name, src->table_name, src->tap_stream_id,
-                         src->schema_name, src->table_name);
+                         src->schema_name, src->table_name, src->tap_stream_id, src->schema_name,
+                         src->table_name);
         } else if (ident == 'i') {
             for (size_t k = 0; k < src->nkeys; k++) {
                 bool held = false;
@@ -1259,7 +1372,30 @@ typedef enum stop_reason {
     STOP_MAX_RUN,
     STOP_POLL,
     STOP_SIGNAL,
+    STOP_CAUGHT_UP,
 } stop_reason;
+
+/*
+ * walsender_waiting: is the server process of the replication connection
+ * waiting for WAL to be flushed (it has read and sent everything flushed)?
+ * -1 when that cannot be told (logged once by the caller).
+ */
+static int walsender_waiting(sl_run *L)
+{
+    char pid[16];
+    snprintf(pid, sizeof(pid), "%d", PQbackendPID(L->repl->conn));
+    const char *params[1] = {pid};
+    PGresult *res = pgc_query_quiet(
+        L->c, "SELECT wait_event FROM pg_stat_activity WHERE pid = $1::int", 1, params);
+    if (!res)
+        return -1;
+    int waiting = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)
+                      ? strcmp(PQgetvalue(res, 0, 0), "WalSenderWaitForWAL") == 0
+                  : PQntuples(res) == 1 ? 0
+                                        : -1;
+    PQclear(res);
+    return waiting;
+}
 
 static bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_lsn)
 {
@@ -1304,8 +1440,10 @@ static bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t
             log_error("could not start logical replication on slot \"%s\" at %s: %.*s", L->slot, at,
                       (int)strcspn(m, "\n"), m);
         }
-        if (!started)
+        if (!started) {
             logical_explain_failure(L->repl, L->plugin);
+            break;
+        }
     }
     buf_term(&opts);
     if (!started)
@@ -1328,20 +1466,28 @@ static bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t
     char *msg;
     size_t len;
     uint64_t wal_start;
+    /*
+     * break_at_end_lsn and WAL that is never flushed: the end position is
+     * the insert position at the start, and WAL records of a transaction still
+     * open (or a record cut by a page flush) may stay unflushed, so unread, for
+     * as long as nothing else commits. Once the stream has been idle for a
+     * second, the server process is asked (pg_stat_activity) whether it waits
+     * for WAL to be flushed; if it does, a status update asks for a keepalive,
+     * and its arrival (after every message sent before it) ends the run: every
+     * transaction committed and flushed before the start has been written.
+     */
+    double next_check = t_start + CAUGHT_UP_IDLE_SECONDS;
+    bool can_check = cfg->break_at_end_lsn, pinged = false, caught_up = false;
     L->processed = start;
     while (ok) {
         if (!L->in_txn) {
             double now = timefmt_monotonic();
             if (tap_stop_requested)
                 why = STOP_SIGNAL;
-            /*
-             * The insert position may point past the page header that follows
-             * the last record, which decoding never reports: a page header's
-             * worth of slack (stopping a little early only defers a change to
-             * the next run, it never loses one).
-             */
-            else if (cfg->break_at_end_lsn && L->processed + XLOG_PAGE_HEADER_MAX >= end_lsn)
+            else if (cfg->break_at_end_lsn && L->processed >= end_lsn)
                 why = STOP_END_LSN;
+            else if (caught_up)
+                why = STOP_CAUGHT_UP;
             else if (run_deadline >= 0 && now >= run_deadline)
                 why = STOP_MAX_RUN;
             else if (now - last_data >= poll_seconds)
@@ -1352,12 +1498,16 @@ static bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t
         double deadline = last_data + poll_seconds;
         if (run_deadline >= 0 && run_deadline < deadline)
             deadline = run_deadline;
+        if (can_check && !pinged && next_check < deadline)
+            deadline = next_check;
         /* inside a transaction a signal waits for its end: no wake-up, no deadline */
         rs.wake = L->in_txn ? NULL : &tap_stop_requested;
         repl_result r = repl_next(&rs, L->in_txn ? -1 : deadline, &msg, &len, &wal_start);
         switch (r) {
         case REPL_DATA:
             last_data = timefmt_monotonic();
+            next_check = last_data + CAUGHT_UP_IDLE_SECONDS;
+            pinged = false;
             ok = on_message(L, msg, len, wal_start);
             break;
         case REPL_KEEPALIVE:
@@ -1365,6 +1515,22 @@ static bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t
             /* every transaction that committed before the server's position was sent */
             if (r == REPL_KEEPALIVE && !L->in_txn && rs.server_wal_end > L->processed)
                 L->processed = rs.server_wal_end;
+            if (r == REPL_KEEPALIVE && pinged && !L->in_txn)
+                caught_up = true;
+            if (can_check && !pinged && !L->in_txn && L->processed < end_lsn &&
+                timefmt_monotonic() >= next_check) {
+                int w = walsender_waiting(L);
+                if (w < 0) {
+                    log_warn("cannot tell from pg_stat_activity whether the server has sent "
+                             "all flushed WAL: break_at_end_lsn waits for the end position");
+                    can_check = false;
+                } else if (w == 1) {
+                    pinged = true;
+                    if (!repl_send_status(&rs, true))
+                        ok = fail(L, EXIT_SOURCE_DB);
+                }
+                next_check = timefmt_monotonic() + CAUGHT_UP_IDLE_SECONDS;
+            }
             /* idle: what was written goes out now, with a STATE when records were written */
             if (!L->in_txn && L->changes_since_state > 0)
                 ok = emit_state(L);
@@ -1382,8 +1548,13 @@ static bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t
     }
     if (ok) {
         static const char *const reasons[] = {
-            "", "reached the WAL position of the start", "max_run_seconds reached",
-            "no new data for logical_poll_total_seconds", "stopped by a signal"};
+            "",
+            "reached the WAL position of the start",
+            "max_run_seconds reached",
+            "no new data for logical_poll_total_seconds",
+            "stopped by a signal",
+            "caught up with the server's flushed WAL (the rest up to the start's insert "
+            "position is not flushed: an open transaction's changes)"};
         char a[LSN_TEXT_MAX];
         lsn_format(L->processed, a);
         log_info("LOG_BASED: %s; %lld transactions, %lld records, position %s", reasons[why],
@@ -1460,6 +1631,45 @@ static bool setup_and_run(sl_run *L)
     logical_slot_info info;
     if (!logical_slot_lookup(L->c, L->slot, &info))
         return fail(L, EXIT_SOURCE_DB);
+    const char *tap_id = ju_string(cfg->root, "tap_id", NULL);
+    if (!info.exists && tap_id && *tap_id && !ju_string(cfg->root, "slot_name", NULL)) {
+        /*
+         * pipelinewise looks for its older slot name first, the one without
+         * tap_id, and uses it when it exists: so do we, or a slot that still
+         * holds WAL would be left behind and the tables copied again.
+         */
+        const char *db = ju_string(cfg->root, "dbname", NULL);
+        char legacy[LOGICAL_NAME_MAX];
+        logical_slot_info old;
+        if (logical_default_name(db ? db : ju_string(cfg->root, "database", ""), NULL, legacy) &&
+            logical_slot_lookup(L->c, legacy, &old) && old.exists && old.logical &&
+            strcmp(old.database, dbname) == 0) {
+            log_info("using replication slot \"%s\", pipelinewise's name without tap_id, which "
+                     "exists (as pipelinewise does)",
+                     legacy);
+            snprintf(L->slot, sizeof(L->slot), "%s", legacy);
+            info = old;
+        }
+    }
+    if (info.exists && strcmp(info.wal_status, "lost") == 0 && !info.active) {
+        /*
+         * max_slot_wal_keep_size made the server invalidate the slot: it can
+         * never be read again, and keeping it would fail every run. It is
+         * replaced, and the streams are copied again (below).
+         */
+        log_warn("replication slot \"%s\" was invalidated by the server (wal_status = lost: it "
+                 "held more WAL than max_slot_wal_keep_size allows): it is dropped and created "
+                 "again, and the LOG_BASED tables are copied again",
+                 L->slot);
+        if (!logical_slot_drop(L->c, L->slot))
+            return fail(L, EXIT_SOURCE_DB);
+        info.exists = false;
+    } else if (info.exists && strcmp(info.wal_status, "unreserved") == 0) {
+        log_warn("replication slot \"%s\" holds more WAL than max_slot_wal_keep_size allows "
+                 "(wal_status = unreserved): the server may invalidate it at the next "
+                 "checkpoint, and the tables would then be copied again; run the tap more often",
+                 L->slot);
+    }
     L->slot_exists = info.exists;
     if (info.exists) {
         if (!logical_slot_usable(&info, L->slot, dbname))
@@ -1573,8 +1783,8 @@ static bool setup_and_run(sl_run *L)
         if (!(L->repl = repl_connect(L)))
             return false;
         logical_created_slot created;
-        if (!logical_slot_create(L->repl, L->slot, L->plugin, false, &created))
-            return fail(L, EXIT_SOURCE_DB);
+        if (!logical_slot_create(L->repl, L->slot, L->plugin, false, &tap_stop_requested, &created))
+            return fail(L, created.interrupted ? EXIT_INTERRUPTED : EXIT_SOURCE_DB);
         if (!copy_streams(L, created.snapshot, created.consistent_point))
             return false;
     } else if (ncopy) {
@@ -1585,9 +1795,9 @@ static bool setup_and_run(sl_run *L)
         char name[LOGICAL_NAME_MAX];
         snprintf(name, sizeof(name), "%.40s_tmp_%ld", L->slot, (long)getpid());
         logical_created_slot created;
-        bool ok = logical_slot_create(tmp, name, "pgoutput", true, &created);
+        bool ok = logical_slot_create(tmp, name, "pgoutput", true, &tap_stop_requested, &created);
         if (!ok)
-            fail(L, EXIT_SOURCE_DB);
+            fail(L, created.interrupted ? EXIT_INTERRUPTED : EXIT_SOURCE_DB);
         else
             ok = copy_streams(L, created.snapshot, created.consistent_point);
         pgc_destroy(tmp); /* drops the temporary slot */
@@ -1621,13 +1831,28 @@ static bool setup_and_run(sl_run *L)
      * yet (synchronous_commit = off); a standby's replay position.
      */
     uint64_t end_lsn = id.xlogpos;
-    res = pgc_query(
-        L->c, L->standby ? "SELECT pg_last_wal_replay_lsn()" : "SELECT pg_current_wal_insert_lsn()",
-        0, NULL);
+    res = pgc_query(L->c,
+                    L->standby ? "SELECT pg_last_wal_replay_lsn(), 0, 0"
+                               : "SELECT pg_current_wal_insert_lsn(), "
+                                 "current_setting('wal_block_size')::bigint, "
+                                 "(SELECT setting::bigint FROM pg_settings "
+                                 "WHERE name = 'wal_segment_size')",
+                    0, NULL);
     if (!res)
         return fail(L, EXIT_SOURCE_DB);
-    if (!PQgetisnull(res, 0, 0))
-        lsn_parse(PQgetvalue(res, 0, 0), &end_lsn);
+    if (!PQgetisnull(res, 0, 0) && lsn_parse(PQgetvalue(res, 0, 0), &end_lsn)) {
+        /*
+         * The insert position is where the next record goes: right after the
+         * page header when the last record filled its page. Decoding reports
+         * the end of the last record, before that header.
+         */
+        uint64_t page = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+        uint64_t seg = PQgetisnull(res, 0, 2) ? 0 : strtoull(PQgetvalue(res, 0, 2), NULL, 10);
+        if (seg && end_lsn % seg == XLOG_LONG_PHD)
+            end_lsn -= XLOG_LONG_PHD;
+        else if (page && end_lsn % page == XLOG_SHORT_PHD)
+            end_lsn -= XLOG_SHORT_PHD;
+    }
     PQclear(res);
     char a[LSN_TEXT_MAX], b[LSN_TEXT_MAX], e[LSN_TEXT_MAX];
     lsn_format(start, a);
@@ -1643,6 +1868,12 @@ bool sync_logical_run(tap_run *run, tap_stream *const *streams, size_t n)
     sl_run L;
     memset(&L, 0, sizeof(L));
     L.run = run;
+    /*
+     * pipelinewise reads state["currently_syncing"] without a default when it
+     * runs LOG_BASED streams: a state of ours must keep working with it.
+     */
+    if (!cJSON_GetObjectItemCaseSensitive(run->state, "currently_syncing"))
+        state_set_currently_syncing(run->state, NULL);
     L.streams = calloc(n ? n : 1, sizeof(*L.streams));
     bool ok = L.streams != NULL;
     if (!ok) {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # CDC benchmark (not a test): tap-postgres LOG_BASED against pg_recvlogical over the same WAL.
 #
-#   tests/bench/cdc.sh                 build/ binaries, a cluster in build/pgbench (started if
-#                                      needed, or the one in PGPORT when PGTEST_PORT is set)
+#   tests/bench/cdc.sh                 build/ binaries, a cluster in build/pgbench (started and
+#                                      stopped again, or the one in PGPORT when PGTEST_PORT is set)
 #   ROUNDS=5 tests/bench/cdc.sh        rounds per consumer (median reported)
 #   SKIP_BIG=1 tests/bench/cdc.sh      skip the 1,000,000-row transaction
 #
@@ -32,6 +32,7 @@ command -v /usr/bin/time >/dev/null || {
 
 if [ -z "${PGTEST_PORT:-}" ]; then
     "$root/tests/pg_cluster.sh" start "$build/pgbench"
+    trap '"$root/tests/pg_cluster.sh" stop "$build/pgbench" >/dev/null 2>&1 || true' EXIT
     # shellcheck disable=SC1091
     . "$build/pgbench/env"
 fi
@@ -49,7 +50,7 @@ if [ "$(q "SELECT count(*) FROM pg_class WHERE relname = 'bench'")" = 0 ] || [ "
     echo "loading 1,000,000 rows"
     psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$root/tests/bench/bench_table.sql" >/dev/null
 fi
-q "DROP PUBLICATION IF EXISTS bench_pub; CREATE PUBLICATION bench_pub FOR TABLE public.bench WITH (publish_via_partition_root = true)"
+q "DROP PUBLICATION IF EXISTS bench_pub; CREATE PUBLICATION bench_pub FOR TABLE public.bench"
 q "CHECKPOINT"
 
 base=$(printf '{"host":"%s","port":%s,"user":"%s","password":"","dbname":"%s","max_run_seconds":3600,"logical_poll_total_seconds":600,"itersize":20000}' \

@@ -65,6 +65,55 @@ assert_eq 4 "$RC" "a lost connection exits 4"
 assert_contains "$(cat "$TEST_TMP/e4")" "the replication stream ended unexpectedly" "a lost connection is reported"
 assert_eq "$lines" "$(wc -l <"$TEST_TMP/o4")" "nothing is written after the failure (no STATE past what was written)"
 
+# break_at_end_lsn with a transaction left open after a change (its WAL is never flushed while
+# nothing else commits): the run ends once the server has sent all flushed WAL, not after
+# logical_poll_total_seconds; the change arrives with the run after its commit
+log_config "$db" '"logical_poll_total_seconds":30' >"$TEST_TMP/open.json"
+last_state "$TEST_TMP/o3" >"$TEST_TMP/s3"
+coproc OPEN { psql -X -q -A -t -d "$db"; }
+echo "BEGIN; INSERT INTO t VALUES (200000, 'open'); SELECT 'inserted';" >&"${OPEN[1]}"
+read -r -t 10 line <&"${OPEN[0]}"
+assert_eq inserted "$line" "a transaction is left open after an insert"
+start=$(date +%s)
+run_cmd "$TEST_TMP/o7" "$TEST_TMP/e7" "$TAP_BIN" --config "$TEST_TMP/open.json" --catalog "$TEST_TMP/catalog.json" --state "$TEST_TMP/s3"
+took=$(($(date +%s) - start))
+assert_eq 0 "$RC" "an open transaction: exit 0"
+if [ "$took" -le 6 ]; then ok "an open transaction does not hold the run until logical_poll_total_seconds (${took}s)"; else not_ok "took ${took}s"; fi
+echo "COMMIT; SELECT 'committed';" >&"${OPEN[1]}"
+read -r -t 10 line <&"${OPEN[0]}"
+exec {OPEN[1]}>&-
+last_state "$TEST_TMP/o7" >"$TEST_TMP/s7"
+run_cmd "$TEST_TMP/o8" "$TEST_TMP/e8" "$TAP_BIN" --config "$TEST_TMP/open.json" --catalog "$TEST_TMP/catalog.json" --state "$TEST_TMP/s7"
+assert_eq 0 "$RC" "after the commit: exit 0"
+assert_contains "$(cat "$TEST_TMP/o8")" '"record":{"id":200000,' "the change arrives with the run after its commit"
+
+# creating a slot waits for the transactions running on the server to end: a session idle in
+# a transaction holds it up, and SIGTERM must still end the run at once (exit 130)
+coproc HOLD { psql -X -q -A -t -d "$db"; }
+echo "BEGIN; SELECT txid_current() > 0;" >&"${HOLD[1]}"
+read -r -t 10 line <&"${HOLD[0]}"
+assert_eq t "$line" "a session holds a transaction id"
+log_config "$db" '"slot_name":"log_bounds_held"' >"$TEST_TMP/held.json"
+"$TAP_BIN" --config "$TEST_TMP/held.json" --catalog "$TEST_TMP/catalog.json" >"$TEST_TMP/o9" 2>"$TEST_TMP/e9" &
+victim=$!
+trap 'kill -9 "$victim" 2>/dev/null || true' EXIT
+wait_for "$TEST_TMP/e9" 'creating replication slot "log_bounds_held"' 30
+sleep 0.5
+kill -TERM "$victim"
+for _ in $(seq 1 50); do kill -0 "$victim" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$victim" 2>/dev/null; then
+    not_ok "SIGTERM while the slot creation waits: the tap is still running after 5 s"
+    echo "ROLLBACK;" >&"${HOLD[1]}"
+fi
+set +e
+wait "$victim"
+RC=$?
+set -e
+assert_eq 130 "$RC" "SIGTERM while the slot creation waits: exit 130"
+assert_contains "$(cat "$TEST_TMP/e9")" "interrupted while creating replication slot \"log_bounds_held\"" "the interruption is named"
+exec {HOLD[1]}>&-
+assert_eq 0 "$(psql_q postgres "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'log_bounds_held'")" "no slot is left behind"
+
 # wal_sender_timeout: set on the replication connection, and the status updates keep an idle
 # stream alive well beyond it (a third of it apart); a tap that cannot answer (stopped) is cut
 # off by the server after it

@@ -2,7 +2,8 @@
 # LOG_BASED with $PLUGIN: the initial copy, then a live run that sees every kind of change --
 # every type (each all-types row updated in place and inserted again under another key,
 # compared with FULL_TABLE's records of the same rows), insert, update, delete, a key change, unchanged TOAST with and without REPLICA
-# IDENTITY FULL, a row moving between partitions (reported under the root), odd names,
+# IDENTITY FULL, a delete under REPLICA IDENTITY FULL (the key only), a row moving between
+# partitions (reported under the root), odd names,
 # TRUNCATE (a new table version), a column added and a column altered mid-stream (a new
 # SCHEMA before the next record), ended by SIGTERM (a final STATE, exit 130). The same golden
 # files serve both plugins: a value looks the same whichever way it came.
@@ -53,6 +54,7 @@ COMMIT;
 UPDATE docs SET n = 2 WHERE id = 1;
 ALTER TABLE docs REPLICA IDENTITY FULL;
 UPDATE docs SET n = 3 WHERE id = 2;
+DELETE FROM docs WHERE id = 1;
 UPDATE orders SET order_no = 3 WHERE region = 'eu' AND order_no = 2;
 INSERT INTO events VALUES (3, '2023-12-31', 'c'), (4, '2024-01-01', 'd');
 UPDATE events SET at = '2024-07-01' WHERE id = 1;

@@ -104,6 +104,8 @@ psql_q "$db" "CREATE TABLE nk (a int, b text); INSERT INTO nk VALUES (1, 'x');
 log_catalog "$TEST_TMP/config.json" public-nk public-ri >"$TEST_TMP/cat_ri.json"
 run_cmd "$TEST_TMP/o5" "$TEST_TMP/e5" "$TAP_BIN" --config "$TEST_TMP/config.json" --catalog "$TEST_TMP/cat_ri.json"
 assert_eq 0 "$RC" "replica identities: run 1 exits 0"
+assert_contains "$(last_state "$TEST_TMP/o5")" '"currently_syncing":null' \
+    "a state written without an input state has currently_syncing (pipelinewise reads it without a default)"
 assert_contains "$(cat "$TEST_TMP/e5")" 'table "public"."nk" has no replica identity: wal2json sends none of its UPDATEs and DELETEs' \
     "no replica identity with wal2json is warned about"
 assert_contains "$(cat "$TEST_TMP/e5")" 'ALTER TABLE "public"."nk" REPLICA IDENTITY FULL;' "the warning gives the fix"
@@ -117,5 +119,15 @@ assert_eq 0 "$RC" "replica identities: run 2 exits 0"
 assert_eq 0 "$(grep '^{"type":"RECORD","stream":"public-ri"' "$TEST_TMP/o6" | grep -vc '"id":' || true)" "no record without its key"
 assert_eq 3 "$(record_ids "$TEST_TMP/o6" public-ri)" "the insert arrives"
 assert_contains "$(cat "$TEST_TMP/e6")" 'stream "public-ri": a DELETE without the key properties was skipped' "the skipped delete is named"
+drop_slots "$db"
+
+# pipelinewise looks for its older slot name (without tap_id) first and uses it when it exists:
+# a config with tap_id keeps using that slot instead of leaving it behind (pinning WAL)
+psql_q "$db" "SELECT 1 FROM pg_create_logical_replication_slot('$slot', 'wal2json')" >/dev/null
+cfg '"tap_id":"eu"' >"$TEST_TMP/config_eu.json"
+run_cmd "$TEST_TMP/o7" "$TEST_TMP/e7" "$TAP_BIN" --config "$TEST_TMP/config_eu.json" --catalog "$TEST_TMP/catalog.json"
+assert_eq 0 "$RC" "tap_id with pipelinewise's older slot: exit 0"
+assert_contains "$(cat "$TEST_TMP/e7")" "using replication slot \"$slot\", pipelinewise's name without tap_id" "the older slot is used"
+assert_eq 0 "$(psql_q postgres "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '${slot}_eu'")" "no second slot is created"
 drop_slots "$db"
 finish

@@ -58,6 +58,7 @@ UPDATE items SET price = price * 2, doc = doc || '{"u": 1}' WHERE id % 10 = 0;
 DELETE FROM items WHERE id % 7 = 0;
 UPDATE items SET id = id + 100000 WHERE id BETWEEN 1 AND 5;
 UPDATE docs SET n = n + 1 WHERE id <= 10;
+UPDATE docs SET id = id + 100 WHERE id IN (19, 20);
 TRUNCATE gone;
 INSERT INTO gone VALUES (1, 'new one'), (500, 'five hundred');
 ALTER TABLE items ADD COLUMN extra text;

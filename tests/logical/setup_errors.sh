@@ -2,7 +2,8 @@
 # Every LOG_BASED setup error gets its own message naming the setting or privilege and the fix,
 # and a non-zero exit: wal_level not logical, all replication slots in use, wal2json not in
 # output_plugin_libraries, no REPLICATION privilege, a publication we may not create or extend,
-# a table without a replica identity, a slot in use by another process. Server settings are
+# a table without a replica identity, a slot in use by another process, a slot the server
+# invalidated (replaced, not an error). Server settings are
 # changed on a second throwaway cluster, never on the shared one.
 # shellcheck disable=SC1091
 . "$(dirname "${BASH_SOURCE[0]}")/log_lib.sh"
@@ -127,6 +128,24 @@ assert_eq 4 "$RC" "slot in use: exit 4"
 assert_contains "$ERR" "replication slot \"pipelinewise_e\" is in use by another process (pid" "slot in use: the message says so"
 kill "$recv"
 wait "$recv" 2>/dev/null || true
+
+# a slot the server invalidated (max_slot_wal_keep_size) can never be read again: it is dropped
+# and created again, and the tables are copied again (instead of failing every run)
+p2 "ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'"
+p2 "SELECT pg_reload_conf()" >/dev/null
+for i in 1 2 3 4; do p2 "INSERT INTO t2 VALUES ($i); SELECT pg_switch_wal() IS NOT NULL" e >/dev/null; done
+p2 "CHECKPOINT"
+assert_eq lost "$(p2 "SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'pipelinewise_e'")" \
+    "max_slot_wal_keep_size invalidated the slot"
+run_tap postgres pgoutput public-t
+assert_eq 0 "$RC" "an invalidated slot: exit 0"
+assert_contains "$ERR" "replication slot \"pipelinewise_e\" was invalidated by the server (wal_status = lost" \
+    "an invalidated slot: the message says what happened"
+assert_eq 1 "$(grep -c '^{"type":"RECORD","stream":"public-t"' "$TEST_TMP/out")" "an invalidated slot: the table is copied again"
+assert_eq reserved "$(p2 "SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'pipelinewise_e'")" \
+    "an invalidated slot: it is created again"
+p2 "ALTER SYSTEM RESET max_slot_wal_keep_size"
+p2 "SELECT pg_reload_conf()" >/dev/null
 
 # an unknown plugin in the config
 run_tap postgres test_decoding public-t
