@@ -7,7 +7,8 @@
 #
 # initdb refuses to run as root, so as root the cluster belongs to the postgres system user.
 # That user must reach DIR: when it cannot (DIR under /root, which is private), the data, socket
-# and log live in a folder of their own under /tmp instead, whose path DIR/location keeps.
+# and log live in a folder of their own under /tmp instead (one per DIR path), whose path
+# DIR/location keeps.
 set -euo pipefail
 
 cmd=${1:-}
@@ -50,7 +51,15 @@ if [ "$(id -u)" = 0 ]; then
     elif [ "$cmd" = start ]; then
         chown postgres: "$dir"
         if ! as_owner test -x "$dir" -a -w "$dir"; then
-            srv=$(mktemp -d /tmp/pg_cluster.XXXXXX)
+            # one folder per DIR path: a DIR deleted and made again (a test's scratch folder)
+            # gets a fresh cluster in the same place instead of leaving the old one behind
+            srv=/tmp/pg_cluster.$(printf '%s' "$dir" | md5sum | cut -c1-16)
+            if [ -d "$srv" ]; then
+                if [ -f "$srv/data/postmaster.pid" ]; then
+                    as_owner "$PGBIN/pg_ctl" -D "$srv/data" -m immediate -w stop >/dev/null 2>&1 || true
+                fi
+                rm -rf "$srv"
+            fi
             echo "$srv" >"$dir/location"
             echo "pg_cluster: the postgres user cannot reach $dir; the cluster lives in $srv" >&2
         fi
