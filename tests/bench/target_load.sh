@@ -17,7 +17,7 @@ extra=${EXTRA:-}
 mkdir -p "$work"
 bin=$build/target-postgres/target-postgres
 [ -x "$bin" ] || { echo "build first: cmake --build $build" >&2; exit 1; }
-[ -x /usr/bin/time ] || { echo "installing time" >&2; apt-get install -y -qq time >/dev/null; }
+[ -x /usr/bin/time ] || { echo "installing time" >&2; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; }
 
 if [ -z "${PGTEST_PORT:-}" ]; then
     "$root/tests/pg_cluster.sh" start "$work/pg"

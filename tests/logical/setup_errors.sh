@@ -58,35 +58,50 @@ assert_contains "$ERR" "raise max_replication_slots" "no free slot: the message 
 assert_eq 0 "$(p2 "SELECT count(*) FROM pg_publication" e)" "no free slot: nothing was changed (no publication)"
 p2 "SELECT pg_drop_replication_slot('filler')" >/dev/null
 
-# wal2json refused by output_plugin_libraries (current minor releases)
-assert_eq 1 "$(p2 "SELECT count(*) FROM pg_settings WHERE name = 'output_plugin_libraries'")" \
-    "the server has output_plugin_libraries"
-p2 "ALTER SYSTEM SET output_plugin_libraries = pgoutput, test_decoding"
-p2 "SELECT pg_reload_conf()" >/dev/null
-sleep 0.5
-run_tap postgres wal2json public-t
-assert_eq 4 "$RC" "wal2json refused: exit 4"
-assert_contains "$ERR" "does not allow wal2json as an output plugin (output_plugin_libraries = 'pgoutput, test_decoding')" \
-    "wal2json refused: the message names the setting"
-assert_contains "$ERR" "ALTER SYSTEM SET output_plugin_libraries = 'pgoutput', 'test_decoding', 'wal2json'; SELECT pg_reload_conf();" \
-    "wal2json refused: the message gives the fix"
-assert_eq 0 "$(p2 "SELECT count(*) FROM pg_replication_slots")" "no slot was created"
-# the server's own refusal (a wal2json slot that existed before the setting changed)
-p2 "ALTER SYSTEM RESET output_plugin_libraries"
-p2 "SELECT pg_reload_conf()" >/dev/null
-sleep 0.5
-p2 "SELECT count(*) FROM pg_create_logical_replication_slot('pipelinewise_e', 'wal2json')" e >/dev/null
-p2 "ALTER SYSTEM SET output_plugin_libraries = pgoutput"
-p2 "SELECT pg_reload_conf()" >/dev/null
-sleep 0.5
-run_tap postgres pgoutput public-t
-assert_eq 4 "$RC" "an existing wal2json slot on a server that refuses it: exit 4"
-assert_contains "$ERR" "slot \"pipelinewise_e\" uses wal2json and keeps it" "an existing slot keeps its plugin"
-assert_contains "$ERR" "does not allow wal2json" "the refusal is explained"
-p2 "ALTER SYSTEM RESET output_plugin_libraries"
-p2 "SELECT pg_reload_conf()" >/dev/null
-p2 "SELECT pg_drop_replication_slot('pipelinewise_e')" >/dev/null
-sleep 0.5
+# wal2json refused by output_plugin_libraries (minor releases from 2026: 15.19 and later)
+# set_plugins VALUE|default: change the setting and wait until new sessions see it
+set_plugins() {
+    if [ "$1" = default ]; then
+        p2 "ALTER SYSTEM RESET output_plugin_libraries"
+    else
+        p2 "ALTER SYSTEM SET output_plugin_libraries = $1"
+    fi
+    p2 "SELECT pg_reload_conf()" >/dev/null
+    local want=${2:-}
+    for _ in $(seq 1 100); do
+        [ "$(p2 "SHOW output_plugin_libraries")" = "$want" ] && return 0
+        sleep 0.05
+    done
+    echo "output_plugin_libraries did not become '$want'" >&2
+    return 1
+}
+if [ "$(p2 "SELECT count(*) FROM pg_settings WHERE name = 'output_plugin_libraries'")" = 1 ]; then
+    set_plugins "pgoutput, test_decoding" "pgoutput, test_decoding"
+    run_tap postgres wal2json public-t
+    assert_eq 4 "$RC" "wal2json refused: exit 4"
+    assert_contains "$ERR" "does not allow wal2json as an output plugin (output_plugin_libraries = 'pgoutput, test_decoding')" \
+        "wal2json refused: the message names the setting"
+    assert_contains "$ERR" "ALTER SYSTEM SET output_plugin_libraries = 'pgoutput', 'test_decoding', 'wal2json'; SELECT pg_reload_conf();" \
+        "wal2json refused: the message gives the fix"
+    assert_eq 0 "$(p2 "SELECT count(*) FROM pg_replication_slots")" "no slot was created"
+    # the server's own refusal (a wal2json slot that existed before the setting changed)
+    set_plugins default "pgoutput, test_decoding, wal2json"
+    p2 "SELECT count(*) FROM pg_create_logical_replication_slot('pipelinewise_e', 'wal2json')" e >/dev/null
+    set_plugins pgoutput pgoutput
+    run_tap postgres pgoutput public-t
+    assert_eq 4 "$RC" "an existing wal2json slot on a server that refuses it: exit 4"
+    assert_contains "$ERR" "slot \"pipelinewise_e\" uses wal2json and keeps it" "an existing slot keeps its plugin"
+    assert_contains "$ERR" "does not allow wal2json" "the refusal is explained"
+    set_plugins default "pgoutput, test_decoding, wal2json"
+    p2 "SELECT pg_drop_replication_slot('pipelinewise_e')" >/dev/null
+else
+    # a server from before output_plugin_libraries (15.18 and older) loads any installed plugin
+    run_tap postgres wal2json public-t
+    assert_eq 0 "$RC" "a server without output_plugin_libraries: wal2json is used"
+    assert_not_contains "$ERR" "does not allow wal2json" "a server without output_plugin_libraries: nothing refused"
+    p2 "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots" >/dev/null
+    p2 "DROP PUBLICATION IF EXISTS pipelinewise_e" e
+fi
 
 # no REPLICATION privilege
 p2 "CREATE ROLE norepl LOGIN; GRANT SELECT ON ALL TABLES IN SCHEMA public TO norepl" e
