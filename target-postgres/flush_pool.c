@@ -29,6 +29,7 @@ struct flush_pool {
     int nworkers;
     int max_workers;
     int idle;
+    int nqueued;     /* jobs submitted and not yet taken by a worker */
     bool stopping;
     int wake[2];
     const tconfig *cfg;
@@ -77,6 +78,7 @@ static void *worker_main(void *arg)
             p->q_tail = NULL;
         job->next = NULL;
         p->idle--;
+        p->nqueued--;
         pthread_mutex_unlock(&p->mu);
 
         if (!w->conn)
@@ -193,7 +195,10 @@ void flush_pool_submit(flush_pool *p, flush_job *job)
     job->pool = p;
     job->wait_turn = wait_turn;
     pthread_mutex_lock(&p->mu);
-    if (p->idle == 0 && p->nworkers < p->max_workers) {
+    /* a worker counted idle may be about to take an earlier job: start one more whenever the
+       queued jobs outnumber the idle workers, or a job could wait behind a long load */
+    p->nqueued++;
+    if (p->nqueued > p->idle && p->nworkers < p->max_workers) {
         if (!spawn(p) && p->nworkers == 0)
             log_error("cannot start a flush worker");
     }
