@@ -231,7 +231,8 @@ assert_eq '2' "$(q $db "SELECT count(*) FROM pg_indexes WHERE schemaname = 'mapp
         [ $((i % 100)) = 0 ] && echo '{"type":"STATE","value":{"i":'$i'}}'
     done
 } >"$in"
-load "$db" '"batch_size_rows":50' "$in"
+# small batches: many chances for a stream's next batch to start before its previous one
+load "$db" '"batch_size_rows":10' "$in"
 assert_eq 0 "$RC" "two streams, one table: exit code"
 [ "$RC" = 0 ] || grep -m 3 ERROR "$ERR" >&2
 assert_eq '{"i":600}' "$(tail -n 1 "$OUT")" "two streams, one table: the last state"
