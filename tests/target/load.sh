@@ -240,6 +240,17 @@ assert_eq '1200|600' "$(q $db "SELECT count(*), count(w) FROM tgt.shared")" "two
 assert_contains "$(cat "$ERR")" 'streams "a-shared" and "b-shared" load the same table "tgt"."shared"' \
     "two streams, one table: said once"
 
+# --- encoded strings (the Singer SDK case): escapes, control characters, a literal "\u0000"
+# (escaped backslash), surrogate pairs as Python taps write them, in text, jsonb and arrays
+cat >"$in" <<'JSON'
+{"type":"SCHEMA","stream":"public-enc","schema":{"type":"object","properties":{"id":{"type":"integer"},"s":{"type":"string"},"o":{"type":"object","properties":{"v":{"type":"string"}}},"a":{"type":"array","items":{"type":"string"}}}},"key_properties":["id"]}
+{"type":"RECORD","stream":"public-enc","record":{"id":1,"s":"lit \\u0000 \\u0041 ctl \u0001\b\f \/ \ud83d\ude00","o":{"v":"\ud83d\ude00 \\u0000 \u00e9"},"a":["\ud83d\ude00","\\u0000","\u0001"]}}
+JSON
+load "$db" '' "$in"
+assert_eq 0 "$RC" "encoded strings: exit code"
+assert_eq 't|t|t|t|t' "$(q $db "SELECT s = E'lit \\\\u0000 \\\\u0041 ctl \\x01\\b\\f / \\U0001F600', o->>'v' = E'\\U0001F600 \\\\u0000 \\u00e9', a->>0 = E'\\U0001F600', a->>1 = E'\\\\u0000', a->>2 = E'\\x01' FROM tgt.enc")" \
+    "encoded strings: stored as sent (surrogate pairs in jsonb too)"
+
 # --- NUL policy replace / strip
 printf '%s\n' '{"type":"SCHEMA","stream":"public-nul","schema":{"type":"object","properties":{"id":{"type":"integer"},"s":{"type":"string"},"j":{"type":"object"}}},"key_properties":["id"]}' \
     '{"type":"RECORD","stream":"public-nul","record":{"id":1,"s":"a\u0000b","j":{"k":"c\u0000d"}}}' >"$in"
