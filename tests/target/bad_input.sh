@@ -125,6 +125,27 @@ run_cmd "$TEST_TMP/o" "$TEST_TMP/e" "$TARGET_BIN" --about
 assert_eq 0 "$RC" "--about: exit 0"
 assert_contains "$(cat "$TEST_TMP/o")" '"max_parallelism":{"type":["integer","string"]' "--about lists the settings"
 assert_contains "$(cat "$TEST_TMP/o")" '"aliases":["parallelism_max"]' "--about lists aliases"
+# schemas/target_config.schema.json matches the settings (names with aliases, types), and the
+# sample config uses only known keys (PostgreSQL's jsonb does the comparing)
+about_props="SELECT k, v->'type' FROM jsonb_each(:'about'::jsonb->'settings'->'properties') e(k, v)
+    UNION ALL SELECT a, e.v->'type' FROM jsonb_each(:'about'::jsonb->'settings'->'properties') e(k, v),
+    jsonb_array_elements_text(coalesce(e.v->'aliases', '[]')) a"
+schema_props="SELECT k, v->'type' FROM jsonb_each(:'schema'::jsonb->'properties') e(k, v)"
+diff_sql="SELECT count(*) FROM (($about_props) EXCEPT ($schema_props)) a"
+diff2_sql="SELECT count(*) FROM (($schema_props) EXCEPT ($about_props)) a"
+sample_sql="SELECT string_agg(k, ',') FROM jsonb_object_keys(:'sample'::jsonb) k WHERE NOT (:'schema'::jsonb->'properties' ? k)"
+for sql in "$diff_sql" "$diff2_sql" "$sample_sql"; do
+    echo "$sql;"
+done >"$TEST_TMP/schema_check.sql"
+schema_check=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -d $db -v about="$(cat "$TEST_TMP/o")" \
+    -v schema="$(cat "$SOURCE_DIR/schemas/target_config.schema.json")" \
+    -v sample="$(cat "$SOURCE_DIR/samples/target_config.json")" -f "$TEST_TMP/schema_check.sql" | tr '\n' ' ')
+assert_eq '0 0  ' "$schema_check" "schemas/target_config.schema.json: the settings of --about, and every key of the sample config"
+run_cmd "$TEST_TMP/o" "$TEST_TMP/e" "$TARGET_BIN" --version
+assert_eq "0" "$RC" "--version: exit 0"
+assert_contains "$(cat "$TEST_TMP/o")" "target-postgres " "--version: name and version on stdout"
+run_cmd "$TEST_TMP/o" "$TEST_TMP/e" "$TARGET_BIN" --help
+assert_contains "$(cat "$TEST_TMP/o")" "usage: target-postgres --config CONFIG" "--help: usage on stdout"
 run_cmd "$TEST_TMP/o" "$TEST_TMP/e" "$TARGET_BIN" --about --format markdown
 assert_contains "$(cat "$TEST_TMP/o")" '| `batch_size_bytes` | integer | no | 67108864 |' "--about markdown"
 
