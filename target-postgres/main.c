@@ -508,6 +508,10 @@ static void mark_shared(target *t, stream *st)
             take_done(t, true);
         o->shared_table = true;
         st->shared_table = true;
+        if (!o->shared_with)
+            o->shared_with = st;
+        if (!st->shared_with)
+            st->shared_with = o;
     }
 }
 
@@ -642,6 +646,15 @@ static void handle_activate(target *t, const char *line)
                                                           ? "activate_version is false"
                                                           : "needs add_metadata_columns or hard_delete");
         t->warned_activate = true;
+        return;
+    }
+    if (st->shared_table) {
+        /* its DELETE / UPDATE of older versions would take the other stream's rows too */
+        if (!st->warned_activate)
+            log_warn("ACTIVATE_VERSION of stream \"%s\" ignored: streams \"%s\" and \"%s\" load the "
+                     "same table %s, whose rows do not say which stream they came from (said once)",
+                     st->name, st->name, st->shared_with->name, st->def->qname);
+        st->warned_activate = true;
         return;
     }
     int64_t seq = ++t->seq;

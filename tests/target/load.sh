@@ -158,6 +158,24 @@ assert_eq '1|200
 load "$db" '"add_metadata_columns":false' "$in"
 assert_contains "$(cat "$ERR")" "ACTIVATE_VERSION ignored" "activate version without metadata columns: ignored, said once"
 
+# two streams on one table: ACTIVATE_VERSION of one would remove the other's rows (the table
+# has no column saying which stream a row came from), so it is ignored, with a warning
+cat >"$in" <<'JSON'
+{"type":"SCHEMA","stream":"east-avs","schema":{"type":"object","properties":{"id":{"type":"integer"}}},"key_properties":["id"]}
+{"type":"SCHEMA","stream":"west-avs","schema":{"type":"object","properties":{"id":{"type":"integer"}}},"key_properties":["id"]}
+{"type":"RECORD","stream":"east-avs","record":{"id":1},"version":100}
+{"type":"ACTIVATE_VERSION","stream":"east-avs","version":100}
+{"type":"RECORD","stream":"west-avs","record":{"id":2},"version":200}
+{"type":"ACTIVATE_VERSION","stream":"west-avs","version":200}
+JSON
+load "$db" '"hard_delete":true' "$in"
+assert_eq 0 "$RC" "activate version, two streams on one table: exit code"
+assert_eq '1|100
+2|200' "$(q $db "SELECT id, _sdc_table_version FROM tgt.avs ORDER BY id")" \
+    "activate version, two streams on one table: neither stream's rows removed"
+assert_contains "$(cat "$ERR")" 'ACTIVATE_VERSION of stream "east-avs" ignored: streams "east-avs" and "west-avs" load' \
+    "activate version, two streams on one table: said"
+
 # --- a table created by someone else: no primary key (update + insert path), narrower type
 psql_q $db "CREATE TABLE tgt.legacy (id bigint, v character varying, n integer)" >/dev/null
 psql_q $db "INSERT INTO tgt.legacy VALUES (1, 'old', 5)" >/dev/null
