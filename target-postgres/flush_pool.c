@@ -31,6 +31,7 @@ struct flush_pool {
     int idle;
     int nqueued;     /* jobs submitted and not yet taken by a worker */
     bool stopping;
+    bool failed;     /* a flush failed: the target stops, no new load starts */
     int wake[2];
     const tconfig *cfg;
     pg_conn *first;  /* connected by create, handed to worker 0 */
@@ -79,11 +80,16 @@ static void *worker_main(void *arg)
         job->next = NULL;
         p->idle--;
         p->nqueued--;
+        bool skip = p->failed;
         pthread_mutex_unlock(&p->mu);
 
-        if (!w->conn)
+        if (!skip && !w->conn)
             w->conn = connect_one(p->cfg);
-        if (!w->conn) {
+        if (skip) {
+            /* the target is stopping: no new load starts after a failure */
+            job->ok = false;
+            job->skipped = true;
+        } else if (!w->conn) {
             log_error("stream \"%s\": batch %lld: no connection to load it", job->st->name,
                       job->batch_no);
             job->ok = false;
@@ -96,10 +102,12 @@ static void *worker_main(void *arg)
         }
 
         pthread_mutex_lock(&p->mu);
-        if (job->ok)
+        if (job->ok) {
             job->st->committed_no = job->batch_no;
-        else
+        } else {
             job->st->load_failed = true;
+            p->failed = true;
+        }
         pthread_cond_broadcast(&p->turn_cv);
         if (p->d_tail)
             p->d_tail->next = job;

@@ -218,7 +218,11 @@ static void take_done(target *t, bool wait)
     }
     st->ninflight--;
     t->in_flight--;
-    if (!job->ok) {
+    if (job->skipped) {
+        log_info("stream \"%s\": batch %lld (%zu rows) not loaded: an earlier flush failed",
+                 st->name, job->batch_no, job->b->rows);
+        t->failed = true;
+    } else if (!job->ok) {
         t->failed = true;
         if (!t->exit_code)
             t->exit_code = EXIT_TARGET_DB;
