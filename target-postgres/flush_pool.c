@@ -256,6 +256,13 @@ int flush_pool_workers(flush_pool *p)
     return p->nworkers;
 }
 
+void flush_pool_stop_new(flush_pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->failed = true;
+    pthread_mutex_unlock(&p->mu);
+}
+
 static void free_job(flush_job *j)
 {
     batch_destroy(j->b);

@@ -219,8 +219,8 @@ static void take_done(target *t, bool wait)
     st->ninflight--;
     t->in_flight--;
     if (job->skipped) {
-        log_info("stream \"%s\": batch %lld (%zu rows) not loaded: an earlier flush failed",
-                 st->name, job->batch_no, job->b->rows);
+        log_info("stream \"%s\": batch %lld (%zu rows) not loaded: the target stops after a "
+                 "failure", st->name, job->batch_no, job->b->rows);
         t->failed = true;
     } else if (!job->ok) {
         t->failed = true;
@@ -769,7 +769,10 @@ static void run(target *t)
         wait_all(t);
         emit_states(t);
     }
-    /* let running loads finish (committed data stays; no STATE is written after a failure) */
+    /* after a failure: loads not started are dropped, running ones finish (committed data
+       stays; no STATE is written after a failure) */
+    if (t->failed)
+        flush_pool_stop_new(t->pool);
     wait_all(t);
 }
 
