@@ -89,6 +89,17 @@ assert_eq 5 "$RC" "failed flush (async): exit code"
 assert_eq '' "$(cat "$OUT")" "failed flush (async): no state"
 assert_eq '1' "$(q $db "SELECT string_agg(id::text, ',' ORDER BY id) FROM tgt.c")" "failed flush (async): later batches not merged"
 
+# the widening and the new column belong to the load's transaction: a failed load leaves the
+# table as it was
+psql_q $db "CREATE TABLE tgt.w (id bigint PRIMARY KEY, n smallint CHECK (n < 1000))" >/dev/null
+printf '%s\n' '{"type":"SCHEMA","stream":"public-w","schema":{"type":"object","properties":{"id":{"type":"integer"},"n":{"type":"integer"},"extra":{"type":"string"}}},"key_properties":["id"]}' \
+    '{"type":"RECORD","stream":"public-w","record":{"id":1,"n":5000,"extra":"x"}}' >"$in"
+load "$db" '' "$in"
+assert_eq 5 "$RC" "failed load after a schema change: exit code"
+assert_eq 'id:bigint n:smallint' \
+    "$(q $db "SELECT string_agg(attname || ':' || format_type(atttypid, atttypmod), ' ' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'tgt.w'::regclass AND attnum > 0 AND NOT attisdropped")" \
+    "failed load after a schema change: the widening and the new column were rolled back with it"
+
 # a value PostgreSQL rejects in COPY names the input line
 psql_q $db "CREATE TABLE tgt.vc (id bigint PRIMARY KEY, s varchar(3))" >/dev/null
 printf '%s\n' '{"type":"SCHEMA","stream":"public-vc","schema":{"type":"object","properties":{"id":{"type":"integer"},"s":{"type":"string"}}},"key_properties":["id"]}' \
