@@ -9,7 +9,10 @@ fresh_db "$db"
 in=$TEST_TMP/in.jsonl
 S='{"type":"SCHEMA","stream":"public-t","schema":{"type":"object","properties":{"id":{"type":"integer"},"n":{"type":["null","integer"],"minimum":-32768,"maximum":32767},"s":{"type":["null","string"]},"ts":{"type":["null","string"],"format":"date-time"}}},"key_properties":["id"]}'
 
-# bad CASE_NAME EXIT_CODE MESSAGE [EXTRA_CONFIG] -- input lines on stdin
+# bad CASE_NAME EXIT_CODE MESSAGE [EXTRA_CONFIG] -- input lines on stdin. It is the last
+# command of a pipeline: lastpipe runs it in this shell, or its failures would be counted in a
+# subshell and lost (every case here passed whatever the target did)
+shopt -s lastpipe
 bad() {
     local name=$1 code=$2 msg=$3 extra=${4:-}
     cat >"$in"
