@@ -667,6 +667,17 @@ static void handle_activate(target *t, const char *line)
         wait_all(t);
 }
 
+/* a Singer SDK BATCH message: its records are in files. Ignored like an unknown type, they
+   would be lost and the next STATE would claim them, so it is an error. */
+static void handle_batch(target *t, const char *line)
+{
+    int stok = jscan_find(&t->js, line, 0, "stream");
+    size_t n = 0;
+    const char *name = stok >= 0 ? tok_string(t, line, stok, &n) : NULL;
+    bad_input(t, name, "BATCH messages (records in files) are not supported: configure the tap "
+                       "to send RECORD messages (no batch_config)");
+}
+
 static void handle_line(target *t, const char *line, size_t len)
 {
     if (len == 0)
@@ -696,6 +707,8 @@ static void handle_line(target *t, const char *line, size_t len)
         handle_schema(t, line, len);
     else if (tn == 16 && strncasecmp(ty, "ACTIVATE_VERSION", 16) == 0)
         handle_activate(t, line);
+    else if (tn == 5 && strncasecmp(ty, "BATCH", 5) == 0)
+        handle_batch(t, line);
     else
         log_debug("line %lld: message type \"%.*s\" ignored", t->line_no, (int)(tn > 40 ? 40 : tn), ty);
 }
