@@ -71,6 +71,23 @@ assert_eq '1|101|string1|||
     "$(q $db "SELECT id, a1, a2, a3, a4, a5 FROM tgt.test_schema_updates ORDER BY id")" \
     "schema updates: rows"
 
+# --- primary key change (the Singer SDK case): key_properties [id] then [email]; the records
+# after the change merge on email (the table's primary key stays on id: nothing is dropped)
+cat >"$in" <<'JSON'
+{"type":"SCHEMA","stream":"pk_change","schema":{"type":"object","properties":{"id":{"type":"integer"},"name":{"type":"string"},"email":{"type":"string"}}},"key_properties":["id"]}
+{"type":"RECORD","stream":"pk_change","record":{"id":1,"name":"Alice","email":"alice@example.com"}}
+{"type":"SCHEMA","stream":"pk_change","schema":{"type":"object","properties":{"id":{"type":"integer"},"name":{"type":"string"},"email":{"type":"string"}}},"key_properties":["email"]}
+{"type":"RECORD","stream":"pk_change","record":{"id":2,"name":"Bob","email":"bob@example.com"}}
+{"type":"RECORD","stream":"pk_change","record":{"id":3,"name":"Bob again","email":"bob@example.com"}}
+{"type":"STATE","value":{"pk":1}}
+JSON
+load "$db" '' "$in"
+assert_eq 0 "$RC" "primary key change: exit code"
+assert_eq '{"pk":1}' "$(cat "$OUT")" "primary key change: stdout"
+assert_eq '1|Alice|alice@example.com
+3|Bob again|bob@example.com' "$(q $db "SELECT id, name, email FROM tgt.pk_change ORDER BY id")" \
+    "primary key change: later records merge on the new key"
+
 # --- camelCase and special characters; long names; no primary key
 cat >"$in" <<'JSON'
 {"type":"SCHEMA","stream":"test:SpecialChars!in?attributes","schema":{"type":"object","properties":{"_id":{"type":"string"},"CamelCaseKey":{"type":"string"},"with space & $ymbols":{"type":"integer"},"a_property_name_that_is_much_longer_than_sixty_three_bytes_in_total_1":{"type":"string"}}},"key_properties":["_id"]}
