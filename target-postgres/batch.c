@@ -153,6 +153,14 @@ int copy_json_raw(buf *out, const char *s, size_t n, const nul_opts *nul)
                     unsigned lo = hex4(p + 8);
                     if (lo < 0xDC00 || lo > 0xDFFF)
                         return COPY_BAD_UNICODE;
+                    /* the pair as it is, both backslashes doubled (the low half must not be
+                       seen again on its own) */
+                    buf_append_lit(out, "\\\\");
+                    buf_append(out, p + 1, 5);
+                    buf_append_lit(out, "\\\\");
+                    buf_append(out, p + 7, 5);
+                    p += 12;
+                    continue;
                 }
             }
             buf_append_lit(out, "\\\\");

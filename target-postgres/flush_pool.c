@@ -29,7 +29,9 @@ struct flush_pool {
     int nworkers;
     int max_workers;
     int idle;
+    int nqueued;     /* jobs submitted and not yet taken by a worker */
     bool stopping;
+    bool failed;     /* a flush failed: the target stops, no new load starts */
     int wake[2];
     const tconfig *cfg;
     pg_conn *first;  /* connected by create, handed to worker 0 */
@@ -77,11 +79,17 @@ static void *worker_main(void *arg)
             p->q_tail = NULL;
         job->next = NULL;
         p->idle--;
+        p->nqueued--;
+        bool skip = p->failed;
         pthread_mutex_unlock(&p->mu);
 
-        if (!w->conn)
+        if (!skip && !w->conn)
             w->conn = connect_one(p->cfg);
-        if (!w->conn) {
+        if (skip) {
+            /* the target is stopping: no new load starts after a failure */
+            job->ok = false;
+            job->skipped = true;
+        } else if (!w->conn) {
             log_error("stream \"%s\": batch %lld: no connection to load it", job->st->name,
                       job->batch_no);
             job->ok = false;
@@ -94,10 +102,12 @@ static void *worker_main(void *arg)
         }
 
         pthread_mutex_lock(&p->mu);
-        if (job->ok)
+        if (job->ok) {
             job->st->committed_no = job->batch_no;
-        else
+        } else {
             job->st->load_failed = true;
+            p->failed = true;
+        }
         pthread_cond_broadcast(&p->turn_cv);
         if (p->d_tail)
             p->d_tail->next = job;
@@ -193,7 +203,10 @@ void flush_pool_submit(flush_pool *p, flush_job *job)
     job->pool = p;
     job->wait_turn = wait_turn;
     pthread_mutex_lock(&p->mu);
-    if (p->idle == 0 && p->nworkers < p->max_workers) {
+    /* a worker counted idle may be about to take an earlier job: start one more whenever the
+       queued jobs outnumber the idle workers, or a job could wait behind a long load */
+    p->nqueued++;
+    if (p->nqueued > p->idle && p->nworkers < p->max_workers) {
         if (!spawn(p) && p->nworkers == 0)
             log_error("cannot start a flush worker");
     }
@@ -241,6 +254,13 @@ int flush_pool_wake_fd(flush_pool *p)
 int flush_pool_workers(flush_pool *p)
 {
     return p->nworkers;
+}
+
+void flush_pool_stop_new(flush_pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->failed = true;
+    pthread_mutex_unlock(&p->mu);
 }
 
 static void free_job(flush_job *j)

@@ -32,5 +32,8 @@ int flush_pool_done_count(flush_pool *p);
 /* flush_pool_wake_fd: readable when a finished job is waiting. */
 int flush_pool_wake_fd(flush_pool *p);
 int flush_pool_workers(flush_pool *p);
+/* flush_pool_stop_new: jobs not started yet are not run (they come back skipped); running ones
+   finish. For a target that stops after a failure. */
+void flush_pool_stop_new(flush_pool *p);
 
 #endif

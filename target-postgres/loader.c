@@ -355,13 +355,19 @@ bool loader_run(pg_conn *c, flush_job *job)
     table_cache *cache = &job->st->cache;
     buf sql = BUF_INIT;
     bool ok = false;
+    if (job->lock_table && job->wait_turn && !job->wait_turn(job)) {
+        /* several streams load this table: their flushes take turns for the whole transaction
+           (DDL, merge) under a table lock. The stream's previous batch holds that lock until it
+           commits, so this one waits for that commit before it asks for the lock (asking first
+           would deadlock: the previous batch would wait for the lock, this one for it). */
+        log_error("stream \"%s\": batch %lld: not loaded, the batch before it failed",
+                  job->st->name, job->batch_no);
+        goto fail;
+    }
     if (!pgc_exec(c, "BEGIN"))
         goto fail;
     if (job->lock_table) {
-        /* several streams load this table: their flushes take turns for the whole transaction
-           (DDL, merge), and the columns are read again since another stream may have changed
-           them. The lock is taken before anything else, so a batch waiting for its stream's
-           previous one (wait_turn) never holds it while that one needs it. */
+        /* the columns are read again since another stream may have changed them */
         const char *p1[1] = {d->qname};
         if (!run_sql(c, job, "locking the table", "SELECT pg_advisory_xact_lock(7312, hashtext($1))",
                      1, p1, NULL))

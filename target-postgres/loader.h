@@ -26,6 +26,7 @@ typedef struct flush_job {
     bool hard_delete;
     bool lock_table;    /* other streams load this table too: take its lock, re-read its columns */
     bool ok;            /* set by the worker */
+    bool skipped;       /* set by the pool: not run, an earlier flush had failed */
     double seconds;     /* set by the worker */
     long long inserted; /* rows the merge wrote */
     /* set by the pool: waits until the stream's previous batch is committed; false when it

@@ -218,7 +218,11 @@ static void take_done(target *t, bool wait)
     }
     st->ninflight--;
     t->in_flight--;
-    if (!job->ok) {
+    if (job->skipped) {
+        log_info("stream \"%s\": batch %lld (%zu rows) not loaded: the target stops after a "
+                 "failure", st->name, job->batch_no, job->b->rows);
+        t->failed = true;
+    } else if (!job->ok) {
         t->failed = true;
         if (!t->exit_code)
             t->exit_code = EXIT_TARGET_DB;
@@ -508,6 +512,10 @@ static void mark_shared(target *t, stream *st)
             take_done(t, true);
         o->shared_table = true;
         st->shared_table = true;
+        if (!o->shared_with)
+            o->shared_with = st;
+        if (!st->shared_with)
+            st->shared_with = o;
     }
 }
 
@@ -644,10 +652,30 @@ static void handle_activate(target *t, const char *line)
         t->warned_activate = true;
         return;
     }
+    if (st->shared_table) {
+        /* its DELETE / UPDATE of older versions would take the other stream's rows too */
+        if (!st->warned_activate)
+            log_warn("ACTIVATE_VERSION of stream \"%s\" ignored: streams \"%s\" and \"%s\" load the "
+                     "same table %s, whose rows do not say which stream they came from (said once)",
+                     st->name, st->name, st->shared_with->name, st->def->qname);
+        st->warned_activate = true;
+        return;
+    }
     int64_t seq = ++t->seq;
     submit(t, st, true, version, seq);
     if (!t->cfg.async_flush)
         wait_all(t);
+}
+
+/* a Singer SDK BATCH message: its records are in files. Ignored like an unknown type, they
+   would be lost and the next STATE would claim them, so it is an error. */
+static void handle_batch(target *t, const char *line)
+{
+    int stok = jscan_find(&t->js, line, 0, "stream");
+    size_t n = 0;
+    const char *name = stok >= 0 ? tok_string(t, line, stok, &n) : NULL;
+    bad_input(t, name, "BATCH messages (records in files) are not supported: configure the tap "
+                       "to send RECORD messages (no batch_config)");
 }
 
 static void handle_line(target *t, const char *line, size_t len)
@@ -679,6 +707,8 @@ static void handle_line(target *t, const char *line, size_t len)
         handle_schema(t, line, len);
     else if (tn == 16 && strncasecmp(ty, "ACTIVATE_VERSION", 16) == 0)
         handle_activate(t, line);
+    else if (tn == 5 && strncasecmp(ty, "BATCH", 5) == 0)
+        handle_batch(t, line);
     else
         log_debug("line %lld: message type \"%.*s\" ignored", t->line_no, (int)(tn > 40 ? 40 : tn), ty);
 }
@@ -752,7 +782,10 @@ static void run(target *t)
         wait_all(t);
         emit_states(t);
     }
-    /* let running loads finish (committed data stays; no STATE is written after a failure) */
+    /* after a failure: loads not started are dropped, running ones finish (committed data
+       stays; no STATE is written after a failure) */
+    if (t->failed)
+        flush_pool_stop_new(t->pool);
     wait_all(t);
 }
 

@@ -58,6 +58,8 @@ typedef struct stream {
     long long committed_no; /* last committed batch (guarded by the pool's lock) */
     bool load_failed;    /* a batch of this stream failed (guarded by the pool's lock) */
     bool shared_table;   /* another stream loads the same table: flushes lock it (main thread) */
+    const struct stream *shared_with; /* borrowed: one such stream, for messages */
+    bool warned_activate; /* ACTIVATE_VERSION ignored on the shared table, said once */
     long long batches;   /* batches handed to the pool so far */
     long long rows_total;
     table_cache cache;

@@ -9,7 +9,10 @@ fresh_db "$db"
 in=$TEST_TMP/in.jsonl
 S='{"type":"SCHEMA","stream":"public-t","schema":{"type":"object","properties":{"id":{"type":"integer"},"n":{"type":["null","integer"],"minimum":-32768,"maximum":32767},"s":{"type":["null","string"]},"ts":{"type":["null","string"],"format":"date-time"}}},"key_properties":["id"]}'
 
-# bad CASE_NAME EXIT_CODE MESSAGE [EXTRA_CONFIG] -- input lines on stdin
+# bad CASE_NAME EXIT_CODE MESSAGE [EXTRA_CONFIG] -- input lines on stdin. It is the last
+# command of a pipeline: lastpipe runs it in this shell, or its failures would be counted in a
+# subshell and lost (every case here passed whatever the target did)
+shopt -s lastpipe
 bad() {
     local name=$1 code=$2 msg=$3 extra=${4:-}
     cat >"$in"
@@ -45,6 +48,10 @@ printf '%s\n' "$S" '{"type":"RECORD","stream":"public-t","record":{"id":1,"s":"a
     bad "line over the size limit" 6 'line 2: the line is longer than max_line_bytes (2048 bytes)' '"max_line_bytes":2048'
 printf '%s\n' '{"type":"STATE"}' | bad "STATE without value" 6 'line 1: STATE message without "value"'
 printf '%s\n' '[1,2]' | bad "not an object" 6 'line 1: a message must be a JSON object'
+# a Singer SDK BATCH message carries records in files: ignoring it would lose them and let the
+# next STATE claim them
+printf '%s\n' "$S" '{"type":"BATCH","stream":"public-t","encoding":{"format":"jsonl"},"manifest":["file:///tmp/x.jsonl"]}' '{"type":"STATE","value":{"s":1}}' |
+    bad "BATCH message" 6 'line 2: stream "public-t": BATCH messages (records in files) are not supported'
 
 printf '%s\n' '{"type":"SCHEMA","stream":"public-v","schema":{"type":"object","properties":{"id":{"type":"integer"},"s":{"type":["null","string"],"maxLength":3}}},"key_properties":["id"]}' \
     '{"type":"RECORD","stream":"public-v","record":{"id":1,"s":"abc"}}' '{"type":"RECORD","stream":"public-v","record":{"id":2,"s":"abcd"}}' |
@@ -89,6 +96,17 @@ assert_eq 5 "$RC" "failed flush (async): exit code"
 assert_eq '' "$(cat "$OUT")" "failed flush (async): no state"
 assert_eq '1' "$(q $db "SELECT string_agg(id::text, ',' ORDER BY id) FROM tgt.c")" "failed flush (async): later batches not merged"
 
+# the widening and the new column belong to the load's transaction: a failed load leaves the
+# table as it was
+psql_q $db "CREATE TABLE tgt.w (id bigint PRIMARY KEY, n smallint CHECK (n < 1000))" >/dev/null
+printf '%s\n' '{"type":"SCHEMA","stream":"public-w","schema":{"type":"object","properties":{"id":{"type":"integer"},"n":{"type":"integer"},"extra":{"type":"string"}}},"key_properties":["id"]}' \
+    '{"type":"RECORD","stream":"public-w","record":{"id":1,"n":5000,"extra":"x"}}' >"$in"
+load "$db" '' "$in"
+assert_eq 5 "$RC" "failed load after a schema change: exit code"
+assert_eq 'id:bigint n:smallint' \
+    "$(q $db "SELECT string_agg(attname || ':' || format_type(atttypid, atttypmod), ' ' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'tgt.w'::regclass AND attnum > 0 AND NOT attisdropped")" \
+    "failed load after a schema change: the widening and the new column were rolled back with it"
+
 # a value PostgreSQL rejects in COPY names the input line
 psql_q $db "CREATE TABLE tgt.vc (id bigint PRIMARY KEY, s varchar(3))" >/dev/null
 printf '%s\n' '{"type":"SCHEMA","stream":"public-vc","schema":{"type":"object","properties":{"id":{"type":"integer"},"s":{"type":"string"}}},"key_properties":["id"]}' \
@@ -125,6 +143,27 @@ run_cmd "$TEST_TMP/o" "$TEST_TMP/e" "$TARGET_BIN" --about
 assert_eq 0 "$RC" "--about: exit 0"
 assert_contains "$(cat "$TEST_TMP/o")" '"max_parallelism":{"type":["integer","string"]' "--about lists the settings"
 assert_contains "$(cat "$TEST_TMP/o")" '"aliases":["parallelism_max"]' "--about lists aliases"
+# schemas/target_config.schema.json matches the settings (names with aliases, types), and the
+# sample config uses only known keys (PostgreSQL's jsonb does the comparing)
+about_props="SELECT k, v->'type' FROM jsonb_each(:'about'::jsonb->'settings'->'properties') e(k, v)
+    UNION ALL SELECT a, e.v->'type' FROM jsonb_each(:'about'::jsonb->'settings'->'properties') e(k, v),
+    jsonb_array_elements_text(coalesce(e.v->'aliases', '[]')) a"
+schema_props="SELECT k, v->'type' FROM jsonb_each(:'schema'::jsonb->'properties') e(k, v)"
+diff_sql="SELECT count(*) FROM (($about_props) EXCEPT ($schema_props)) a"
+diff2_sql="SELECT count(*) FROM (($schema_props) EXCEPT ($about_props)) a"
+sample_sql="SELECT string_agg(k, ',') FROM jsonb_object_keys(:'sample'::jsonb) k WHERE NOT (:'schema'::jsonb->'properties' ? k)"
+for sql in "$diff_sql" "$diff2_sql" "$sample_sql"; do
+    echo "$sql;"
+done >"$TEST_TMP/schema_check.sql"
+schema_check=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -d $db -v about="$(cat "$TEST_TMP/o")" \
+    -v schema="$(cat "$SOURCE_DIR/schemas/target_config.schema.json")" \
+    -v sample="$(cat "$SOURCE_DIR/samples/target_config.json")" -f "$TEST_TMP/schema_check.sql" | tr '\n' ' ')
+assert_eq '0 0  ' "$schema_check" "schemas/target_config.schema.json: the settings of --about, and every key of the sample config"
+run_cmd "$TEST_TMP/o" "$TEST_TMP/e" "$TARGET_BIN" --version
+assert_eq "0" "$RC" "--version: exit 0"
+assert_contains "$(cat "$TEST_TMP/o")" "target-postgres " "--version: name and version on stdout"
+run_cmd "$TEST_TMP/o" "$TEST_TMP/e" "$TARGET_BIN" --help
+assert_contains "$(cat "$TEST_TMP/o")" "usage: target-postgres --config CONFIG" "--help: usage on stdout"
 run_cmd "$TEST_TMP/o" "$TEST_TMP/e" "$TARGET_BIN" --about --format markdown
 assert_contains "$(cat "$TEST_TMP/o")" '| `batch_size_bytes` | integer | no | 67108864 |' "--about markdown"
 

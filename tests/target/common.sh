@@ -6,7 +6,8 @@ load() {
     target_config "$db" "\"default_target_schema\":\"tgt\"${extra:+,$extra}" >"$TEST_TMP/config.json"
     OUT=$TEST_TMP/out.txt
     ERR=$TEST_TMP/err.txt
-    run_cmd "$OUT" "$ERR" "$TARGET_BIN" --config "$TEST_TMP/config.json" <"$input"
+    # a hang (a deadlock) fails the test instead of stalling the suite
+    run_cmd "$OUT" "$ERR" timeout -k 5 300 "$TARGET_BIN" --config "$TEST_TMP/config.json" <"$input"
 }
 
 # q DB SQL: query result, rows on lines, columns separated by |

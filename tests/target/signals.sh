@@ -157,4 +157,50 @@ assert_contains "$(cat "$TEST_TMP/err")" 'stream "b": batch 1 (1 rows, input lin
 assert_eq '' "$(cat "$TEST_TMP/out")" "lost connection: no state"
 assert_eq '10,11' "$(q $db "SELECT string_agg(id::text, ',' ORDER BY id) FROM tgt.b")" "lost connection: nothing committed"
 
+# --- after a failed flush no new load starts: batches of other streams still queued (one
+# worker, busy with the failing one) are dropped, not committed
+psql_q $db "DROP TABLE IF EXISTS tgt.a" >/dev/null
+lock_b
+start_target '"batch_size_rows":1,"max_parallelism":1'
+{
+    echo "$SB"
+    echo "$SA"
+    echo '{"type":"RECORD","stream":"b","record":{"id":40,"v":"w"}}'
+    echo '{"type":"RECORD","stream":"a","record":{"id":41,"v":"x"}}'
+    echo '{"type":"STATE","value":{"s":41}}'
+    echo '{"type":"PING"}'
+} >&7
+wait_for "the flush waiting on the lock" target_waits_on_lock
+wait_for "the target read every line" err_has 'message type "PING" ignored'
+q $db "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'target-postgres' AND wait_event_type = 'Lock'" >/dev/null
+exec 7>&-
+stop_target
+unlock_b
+assert_eq 5 "$RC" "queued batches after a failure: exit code"
+assert_eq '' "$(cat "$TEST_TMP/out")" "queued batches after a failure: no state"
+assert_eq 't' "$(q $db "SELECT to_regclass('tgt.a') IS NULL")" "queued batches after a failure: not loaded"
+
+# --- the same after bad input: the batch queued before the bad line is not loaded either;
+# the load already running (b, waiting for the lock) finishes
+psql_q $db "TRUNCATE tgt.b" >/dev/null
+lock_b
+start_target '"batch_size_rows":1,"max_parallelism":1'
+{
+    echo "$SB"
+    echo "$SA"
+    echo '{"type":"RECORD","stream":"b","record":{"id":50,"v":"w"}}'
+    echo '{"type":"RECORD","stream":"a","record":{"id":51,"v":"x"}}'
+    echo '{"type":"STATE","value":{"s":51}}'
+} >&7
+wait_for "the flush waiting on the lock" target_waits_on_lock
+echo '{"type":"RECORD","stream":"a","record":{"id":"not a number"}}' >&7
+wait_for "the bad line" err_has 'line 6: stream "a": property "id"'
+unlock_b
+exec 7>&-
+stop_target
+assert_eq 6 "$RC" "queued batch, then bad input: exit code"
+assert_eq '' "$(cat "$TEST_TMP/out")" "queued batch, then bad input: no state"
+assert_eq '50' "$(q $db "SELECT string_agg(id::text, ',') FROM tgt.b")" "queued batch, then bad input: the running load finished"
+assert_eq 't' "$(q $db "SELECT to_regclass('tgt.a') IS NULL")" "queued batch, then bad input: the queued batch was not loaded"
+
 finish

@@ -55,6 +55,31 @@ JSON
 assert_eq 0 "$RC" "flush_all_streams: exit code"
 assert_files_eq "$TEST_TMP/expected" "$OUT" "flush_all_streams: states"
 
+# the Singer SDK's multiple-state-messages sequence: its standard test expects exactly the
+# states a1/b0, a3/b2, a5/b6; with 3-row batches (sync) those are the states whose records are
+# committed after each commit (a1/b0 once a{1,2,3} commits; a3/b2 once b{1,2,3}; a5/b6 at the end)
+psql_q $db "DROP SCHEMA tgt CASCADE" >/dev/null
+sa='"stream":"test_multiple_state_messages_a"' sb='"stream":"test_multiple_state_messages_b"'
+st() { echo '{"type":"STATE","value":{"test_multiple_state_messages_a":'$1',"test_multiple_state_messages_b":'$2'}}'; }
+rec() { echo '{"type":"RECORD",'$1',"record":{"id":'$2',"metric":'$3'}}'; }
+{
+    head -n 2 "$in"
+    rec "$sa" 1 100; st 1 0
+    rec "$sa" 2 200; rec "$sb" 1 110; st 2 1
+    rec "$sa" 3 300; rec "$sb" 2 220; st 3 2
+    rec "$sa" 4 400; rec "$sa" 5 500; rec "$sb" 3 330; st 5 3
+    rec "$sb" 4 440; rec "$sb" 5 550; rec "$sb" 6 660; st 5 6
+    rec "$sa" 6 600
+} >"$TEST_TMP/sdk.jsonl"
+load "$db" '"batch_size_rows":3,"async_flush":false' "$TEST_TMP/sdk.jsonl"
+assert_eq 0 "$RC" "SDK multiple state messages: exit code"
+assert_eq '{"test_multiple_state_messages_a":1,"test_multiple_state_messages_b":0}
+{"test_multiple_state_messages_a":3,"test_multiple_state_messages_b":2}
+{"test_multiple_state_messages_a":5,"test_multiple_state_messages_b":6}' "$(cat "$OUT")" \
+    "SDK multiple state messages: the SDK's expected states"
+assert_eq '6|6' "$(q $db "SELECT (SELECT count(*) FROM tgt.test_multiple_state_messages_a), (SELECT count(*) FROM tgt.test_multiple_state_messages_b)")" \
+    "SDK multiple state messages: rows"
+
 # asynchronous flushes (the default): which intermediate states appear depends on timing, but
 # they keep their order, the last one is written, and none twice in a row
 psql_q $db "DROP SCHEMA tgt CASCADE" >/dev/null

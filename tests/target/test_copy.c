@@ -64,6 +64,18 @@ START_TEST(raw_json_and_text)
     ck_assert_int_eq(copy_json_raw(&b, doc, strlen(doc), &NUL_ERR), COPY_OK);
     buf_putc(&b, '\0');
     ck_assert_str_eq(b.data, "{\"a\":\\t[1, \"x\\\\\\\\y\"]}");
+    /* a surrogate pair (how Python taps write an emoji) stays a pair in a jsonb document;
+       a lone surrogate is refused */
+    const char *emoji = "[\"\\ud83d\\ude00\", \"\\u00e9\"]";
+    buf_reset(&b);
+    ck_assert_int_eq(copy_json_raw(&b, emoji, strlen(emoji), &NUL_ERR), COPY_OK);
+    buf_putc(&b, '\0');
+    ck_assert_str_eq(b.data, "[\"\\\\ud83d\\\\ude00\", \"\\\\u00e9\"]");
+    const char *lone = "[\"\\ud83dx\"]", *lone_low = "[\"\\ude00\"]";
+    buf_reset(&b);
+    ck_assert_int_eq(copy_json_raw(&b, lone, strlen(lone), &NUL_ERR), COPY_BAD_UNICODE);
+    buf_reset(&b);
+    ck_assert_int_eq(copy_json_raw(&b, lone_low, strlen(lone_low), &NUL_ERR), COPY_BAD_UNICODE);
     buf_reset(&b);
     copy_text(&b, "a\tb\nc\\d\re", 9);
     buf_putc(&b, '\0');
