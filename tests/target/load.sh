@@ -121,6 +121,21 @@ assert_eq '1|x|{"d": 4}|{"z": 1}
 psql_q $db "DROP TABLE tgt.flat" >/dev/null
 load "$db" '"data_flattening_max_level":2' "$in"
 assert_eq '1|x|4' "$(q $db "SELECT id, a__b, a__c__d FROM tgt.flat WHERE id = 1")" "flatten level 2: a__c__d"
+# updates of flattened columns: an absent parent or child keeps the stored values, a null parent
+# stores NULL in all its columns
+cat >"$TEST_TMP/flat2.jsonl" <<'JSON'
+{"type":"SCHEMA","stream":"public-flat","schema":{"type":"object","properties":{"id":{"type":"integer"},"a":{"type":["null","object"],"properties":{"b":{"type":"string"},"c":{"type":"object","properties":{"d":{"type":"integer"}}}}},"e":{"type":"object"}}},"key_properties":["id"]}
+{"type":"RECORD","stream":"public-flat","record":{"id":1,"e":{"z":2}}}
+{"type":"RECORD","stream":"public-flat","record":{"id":2,"a":{"b":"y"}}}
+JSON
+load "$db" '"data_flattening_max_level":2' "$TEST_TMP/flat2.jsonl"
+assert_eq '1|x|4|{"z": 2}' "$(q $db "SELECT id, a__b, a__c__d, e FROM tgt.flat WHERE id = 1")" "flatten, update: an absent parent keeps its columns"
+printf '%s\n' "$(head -n 1 "$TEST_TMP/flat2.jsonl")" '{"type":"RECORD","stream":"public-flat","record":{"id":1,"a":{"c":{}}}}' >"$TEST_TMP/flat3.jsonl"
+load "$db" '"data_flattening_max_level":2' "$TEST_TMP/flat3.jsonl"
+assert_eq '1|x|4' "$(q $db "SELECT id, a__b, a__c__d FROM tgt.flat WHERE id = 1")" "flatten, update: absent children keep their columns"
+printf '%s\n' "$(head -n 1 "$TEST_TMP/flat2.jsonl")" '{"type":"RECORD","stream":"public-flat","record":{"id":1,"a":null}}' >"$TEST_TMP/flat3.jsonl"
+load "$db" '"data_flattening_max_level":2' "$TEST_TMP/flat3.jsonl"
+assert_eq '1|||{"z": 2}' "$(q $db "SELECT id, a__b, a__c__d, e FROM tgt.flat WHERE id = 1")" "flatten, update: a null parent stores NULL in its columns"
 psql_q $db "DROP TABLE tgt.flat" >/dev/null
 load "$db" '' "$in"
 assert_eq '1|{"b": "x", "c": {"d": 4}}' "$(q $db "SELECT id, a FROM tgt.flat WHERE id = 1")" "flatten level 0: objects stay jsonb"

@@ -203,4 +203,22 @@ assert_eq '' "$(cat "$TEST_TMP/out")" "queued batch, then bad input: no state"
 assert_eq '50' "$(q $db "SELECT string_agg(id::text, ',') FROM tgt.b")" "queued batch, then bad input: the running load finished"
 assert_eq 't' "$(q $db "SELECT to_regclass('tgt.a') IS NULL")" "queued batch, then bad input: the queued batch was not loaded"
 
+# --- stdout closed by its reader: the STATE cannot be written, exit 7 (SIGPIPE is ignored)
+outfifo=$TEST_TMP/outfifo
+rm -f "$fifo" "$outfifo"
+mkfifo "$fifo" "$outfifo"
+target_config "$db" '"default_target_schema":"tgt"' >"$TEST_TMP/config.json"
+"$TARGET_BIN" --config "$TEST_TMP/config.json" <"$fifo" >"$outfifo" 2>"$TEST_TMP/err" &
+pid=$!
+exec 7>"$fifo"     # the target opens its stdin first, then its stdout
+exec 8<"$outfifo"
+exec 8<&-          # no reader left
+echo "$SB" >&7
+echo '{"type":"RECORD","stream":"b","record":{"id":60,"v":"p"}}' >&7
+echo '{"type":"STATE","value":{"s":60}}' >&7
+exec 7>&-
+stop_target
+assert_eq 7 "$RC" "stdout closed: exit code 7"
+assert_contains "$(cat "$TEST_TMP/err")" "cannot write to standard output" "stdout closed: said"
+
 finish
