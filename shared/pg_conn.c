@@ -129,8 +129,8 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
         timeout = "10";
     const char *appname = ju_string(config, "application_name", opts->application_name);
 
-    const char *keys[20];
-    const char *vals[20];
+    const char *keys[24];
+    const char *vals[24];
     int k = 0;
 #define ADD(key, val)                                                                              \
     do {                                                                                           \
@@ -155,6 +155,12 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
     ADD("sslpassword", ju_string(config, "sslpassword", NULL));
     ADD("connect_timeout", timeout);
     ADD("application_name", appname);
+    /* a network partition must not block a load or a stream forever: TCP keepalives find a
+       dead peer in about 90 s (ignored on Unix sockets) */
+    ADD("keepalives", "1");
+    ADD("keepalives_idle", "30");
+    ADD("keepalives_interval", "10");
+    ADD("keepalives_count", "6");
     if (opts->replication)
         ADD("replication", "database");
     ADD("client_encoding", "UTF8");
