@@ -101,12 +101,13 @@ void log_write(log_level level, const char *fmt, ...)
     buf_term(&line);
 }
 
-void log_metric_counter(const char *metric, long long value, const char *stream)
+/* one METRIC line: value is the already formatted number */
+static void log_metric(const char *type, const char *metric, const char *value, const char *stream)
 {
     if (!log_enabled(LOG_INFO))
         return;
     buf b = BUF_INIT;
-    buf_appendf(&b, "{\"type\":\"counter\",\"metric\":\"%s\",\"value\":%lld,\"tags\":{", metric,
+    buf_appendf(&b, "{\"type\":\"%s\",\"metric\":\"%s\",\"value\":%s,\"tags\":{", type, metric,
                 value);
     if (stream) {
         buf_append_lit(&b, "\"stream\":");
@@ -117,18 +118,16 @@ void log_metric_counter(const char *metric, long long value, const char *stream)
     buf_term(&b);
 }
 
+void log_metric_counter(const char *metric, long long value, const char *stream)
+{
+    char v[32];
+    snprintf(v, sizeof(v), "%lld", value);
+    log_metric("counter", metric, v, stream);
+}
+
 void log_metric_timer(const char *metric, double seconds, const char *stream)
 {
-    if (!log_enabled(LOG_INFO))
-        return;
-    buf b = BUF_INIT;
-    buf_appendf(&b, "{\"type\":\"timer\",\"metric\":\"%s\",\"value\":%.3f,\"tags\":{", metric,
-                seconds);
-    if (stream) {
-        buf_append_lit(&b, "\"stream\":");
-        jw_string(&b, stream, strlen(stream));
-    }
-    buf_append_lit(&b, "}}");
-    log_write(LOG_INFO, "METRIC: %s", b.data ? b.data : "");
-    buf_term(&b);
+    char v[64];
+    snprintf(v, sizeof(v), "%.3f", seconds);
+    log_metric("timer", metric, v, stream);
 }

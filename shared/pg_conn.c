@@ -233,7 +233,8 @@ static void log_failure(pg_conn *c, const char *sql, const PGresult *res)
               hint ? hint : "", sql);
 }
 
-PGresult *pgc_query_quiet(pg_conn *c, const char *sql, int nparams, const char *const *params)
+static PGresult *run_query(pg_conn *c, const char *sql, int nparams, const char *const *params,
+                           bool log)
 {
     c->sqlstate[0] = '\0';
     PGresult *res = nparams > 0 ? PQexecParams(c->conn, sql, nparams, NULL, params, NULL, NULL, 0)
@@ -244,24 +245,20 @@ PGresult *pgc_query_quiet(pg_conn *c, const char *sql, int nparams, const char *
     keep_error(c, res);
     if (!c->sqlstate[0] && PQstatus(c->conn) == CONNECTION_BAD)
         snprintf(c->sqlstate, sizeof(c->sqlstate), "08006");
+    if (log)
+        log_failure(c, sql, res);
     PQclear(res);
     return NULL;
 }
 
+PGresult *pgc_query_quiet(pg_conn *c, const char *sql, int nparams, const char *const *params)
+{
+    return run_query(c, sql, nparams, params, false);
+}
+
 PGresult *pgc_query(pg_conn *c, const char *sql, int nparams, const char *const *params)
 {
-    c->sqlstate[0] = '\0';
-    PGresult *res = nparams > 0 ? PQexecParams(c->conn, sql, nparams, NULL, params, NULL, NULL, 0)
-                                : PQexec(c->conn, sql);
-    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
-        return res;
-    keep_error(c, res);
-    if (!c->sqlstate[0] && PQstatus(c->conn) == CONNECTION_BAD)
-        snprintf(c->sqlstate, sizeof(c->sqlstate), "08006");
-    log_failure(c, sql, res);
-    PQclear(res);
-    return NULL;
+    return run_query(c, sql, nparams, params, true);
 }
 
 bool pgc_exec(pg_conn *c, const char *sql)
@@ -310,4 +307,17 @@ void pg_quote_literal(buf *out, const char *s)
         buf_putc(out, *p);
     }
     buf_putc(out, '\'');
+}
+
+void pg_array_elem(buf *out, const char *v, bool first)
+{
+    if (!first)
+        buf_putc(out, ',');
+    buf_putc(out, '"');
+    for (const char *p = v; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            buf_putc(out, '\\');
+        buf_putc(out, *p);
+    }
+    buf_putc(out, '"');
 }

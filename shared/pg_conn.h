@@ -67,4 +67,11 @@ void pg_quote_ident(buf *out, const char *s);
 /* pg_quote_literal: append s as a single-quoted literal (E'' when it holds a backslash). */
 void pg_quote_literal(buf *out, const char *s);
 
+/*
+ * pg_array_elem: append v as a double-quoted element of a PostgreSQL array literal being built
+ * in out ("{...}"), with a comma before it unless first. The literal is then passed as a
+ * parameter (text[]), never spliced into SQL.
+ */
+void pg_array_elem(buf *out, const char *v, bool first);
+
 #endif

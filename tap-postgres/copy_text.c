@@ -1,5 +1,7 @@
 #include "copy_text.h"
 
+#include "json_writer.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,17 +34,6 @@ static bool add_field(ct_decoder *d)
     d->fields = f;
     d->cap = cap;
     return true;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /*
@@ -83,13 +74,13 @@ static size_t unescape(const char *s, size_t n, size_t i, char *dst, size_t *dle
             dst[o++] = '\v';
             break;
         case 'x': {
-            int v = i < n ? hexval(s[i]) : -1;
+            int v = i < n ? jw_hex_value((unsigned char)s[i]) : -1;
             if (v < 0) {
                 dst[o++] = 'x'; /* as COPY FROM: \x not followed by a hex digit is x */
                 break;
             }
             i++;
-            int v2 = i < n ? hexval(s[i]) : -1;
+            int v2 = i < n ? jw_hex_value((unsigned char)s[i]) : -1;
             if (v2 >= 0) {
                 v = v * 16 + v2;
                 i++;

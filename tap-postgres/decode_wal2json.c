@@ -93,29 +93,14 @@ static bool expect(scan *s, char c)
     return true;
 }
 
-static int hex_val(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool hex4(scan *s, const char *at, unsigned *out)
 {
     if (s->end - at < 4)
         return fail(s, "truncated \\u escape");
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = hex_val(at[i]);
-        if (h < 0)
-            return fail(s, "bad \\u escape");
-        v = v << 4 | (unsigned)h;
-    }
-    *out = v;
+    long v = jw_hex4((const unsigned char *)at);
+    if (v < 0)
+        return fail(s, "bad \\u escape");
+    *out = (unsigned)v;
     return true;
 }
 
@@ -235,21 +220,7 @@ static bool parse_string(scan *s, char **out, size_t *len)
                 return fail(s, "unpaired surrogate in \\u escape");
             }
             /* the UTF-8 form is never longer than the escape it replaces */
-            if (cp < 0x80) {
-                *w++ = (char)cp;
-            } else if (cp < 0x800) {
-                *w++ = (char)(0xC0 | cp >> 6);
-                *w++ = (char)(0x80 | (cp & 0x3F));
-            } else if (cp < 0x10000) {
-                *w++ = (char)(0xE0 | cp >> 12);
-                *w++ = (char)(0x80 | (cp >> 6 & 0x3F));
-                *w++ = (char)(0x80 | (cp & 0x3F));
-            } else {
-                *w++ = (char)(0xF0 | cp >> 18);
-                *w++ = (char)(0x80 | (cp >> 12 & 0x3F));
-                *w++ = (char)(0x80 | (cp >> 6 & 0x3F));
-                *w++ = (char)(0x80 | (cp & 0x3F));
-            }
+            w += jw_utf8_encode(w, cp);
             break;
         }
         default:

@@ -461,20 +461,6 @@ bool logical_slot_create(pg_conn *repl, const char *slot, const char *plugin, bo
     return ok;
 }
 
-/* append v to a PostgreSQL array literal being built in out ("{...}") */
-static void array_elem(buf *out, const char *v, bool first)
-{
-    if (!first)
-        buf_putc(out, ',');
-    buf_putc(out, '"');
-    for (const char *p = v; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            buf_putc(out, '\\');
-        buf_putc(out, *p);
-    }
-    buf_putc(out, '"');
-}
-
 static void table_list(buf *out, const logical_table *tables, const bool *pick, int n)
 {
     bool first = true;
@@ -531,8 +517,8 @@ bool logical_publication_ensure(pg_conn *c, const char *pub, const logical_table
     buf_putc(&schemas, '{');
     buf_putc(&names, '{');
     for (int i = 0; i < n; i++) {
-        array_elem(&schemas, tables[i].schema, i == 0);
-        array_elem(&names, tables[i].table, i == 0);
+        pg_array_elem(&schemas, tables[i].schema, i == 0);
+        pg_array_elem(&names, tables[i].table, i == 0);
     }
     buf_putc(&schemas, '}');
     buf_putc(&names, '}');

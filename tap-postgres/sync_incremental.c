@@ -83,16 +83,8 @@ bool sinc_sync(tap_run *run, pg_conn *c, tap_stream *s)
         !tap_emit_activate_version(run, s, version))
         goto done;
 
-    char time_extracted[40];
-    timefmt_now_rfc3339(time_extracted, sizeof(time_extracted));
-    if (!tap_stream_builder(run, s, &rb))
+    if (!tap_begin_read(run, c, s, &rb, version))
         goto done;
-    rb_set_version(&rb, version, time_extracted);
-
-    if (!pgc_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")) {
-        tap_fail(run, EXIT_SOURCE_DB);
-        goto done;
-    }
     in_tx = true;
     char tmp[40];
     const char *value =

@@ -1142,20 +1142,6 @@ static bool build_name_map(sl_run *L)
     return true;
 }
 
-/* append v to a PostgreSQL array literal being built in out */
-static void array_elem(buf *out, const char *v, bool first)
-{
-    if (!first)
-        buf_putc(out, ',');
-    buf_putc(out, '"');
-    for (const char *p = v; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            buf_putc(out, '\\');
-        buf_putc(out, *p);
-    }
-    buf_putc(out, '"');
-}
-
 /*
  * check_identities: warn about replica identities that lose changes: none at
  * all with wal2json (it sends no UPDATE and no DELETE of such a table;
@@ -1170,8 +1156,8 @@ static bool check_identities(sl_run *L)
     buf_putc(&schemas, '{');
     buf_putc(&names, '{');
     for (size_t i = 0; i < L->n; i++) {
-        array_elem(&schemas, L->streams[i].src->schema_name, i == 0);
-        array_elem(&names, L->streams[i].src->table_name, i == 0);
+        pg_array_elem(&schemas, L->streams[i].src->schema_name, i == 0);
+        pg_array_elem(&names, L->streams[i].src->table_name, i == 0);
     }
     buf_putc(&schemas, '}');
     buf_putc(&names, '}');

@@ -152,6 +152,19 @@ bool tap_emit_activate_version(tap_run *run, const tap_stream *s, long long vers
     return true;
 }
 
+bool tap_begin_read(tap_run *run, pg_conn *c, const tap_stream *s, record_builder *rb,
+                    long long version)
+{
+    char time_extracted[40];
+    timefmt_now_rfc3339(time_extracted, sizeof(time_extracted));
+    if (!tap_stream_builder(run, s, rb))
+        return false;
+    rb_set_version(rb, version, time_extracted);
+    if (!pgc_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+        return tap_fail(run, EXIT_SOURCE_DB);
+    return true;
+}
+
 bool tap_stream_builder(tap_run *run, const tap_stream *s, record_builder *rb)
 {
     const char **names = calloc(s->ncolumns ? s->ncolumns : 1, sizeof(*names));

@@ -72,6 +72,14 @@ bool tap_emit_activate_version(tap_run *run, const tap_stream *s, long long vers
 bool tap_stream_builder(tap_run *run, const tap_stream *s, record_builder *rb);
 
 /*
+ * tap_begin_read: prepare rb for s's records of this version (time_extracted = now) and open
+ * the REPEATABLE READ, READ ONLY transaction the rows are read in. False after logging (fail
+ * code set); on success the caller ends the transaction and rb_term's rb.
+ */
+bool tap_begin_read(tap_run *run, pg_conn *c, const tap_stream *s, record_builder *rb,
+                    long long version);
+
+/*
  * tap_row_fn: called after each row's RECORD line is written; fields are the
  * row's COPY fields (valid during the call), row_no counts from 1. Return
  * false to stop (after setting the fail code).

@@ -1,47 +1,22 @@
 #include "batch.h"
 
+#include "json_writer.h"
+
 #include "timefmt.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static void put_utf8(buf *out, unsigned cp)
 {
     char u[4];
-    if (cp < 0x80) {
-        buf_putc(out, (char)cp);
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | (cp >> 6));
-        u[1] = (char)(0x80 | (cp & 0x3F));
-        buf_append(out, u, 2);
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12));
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F));
-        buf_append(out, u, 3);
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18));
-        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (char)(0x80 | (cp & 0x3F));
-        buf_append(out, u, 4);
-    }
+    buf_append(out, u, jw_utf8_encode(u, cp));
 }
 
+/* the caller has checked the four digits */
 static unsigned hex4(const unsigned char *p)
 {
-    return (unsigned)(hexval(p[0]) << 12 | hexval(p[1]) << 8 | hexval(p[2]) << 4 | hexval(p[3]));
+    return (unsigned)jw_hex4(p);
 }
 
 int copy_json_string(buf *out, const char *s, size_t n, bool escaped, const nul_opts *nul)

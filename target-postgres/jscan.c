@@ -1,5 +1,7 @@
 #include "jscan.h"
 
+#include "json_writer.h"
+
 #include "buf.h"
 
 #include <stdlib.h>
@@ -40,17 +42,6 @@ static const uint8_t str_class[256] = {
     3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
     3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
 };
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* length of a well-formed UTF-8 sequence at p (p < end, *p >= 0x80), 0 when malformed */
 static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
@@ -106,8 +97,7 @@ static const unsigned char *scan_string(const unsigned char *p, const unsigned c
             }
             unsigned char e = p[1];
             if (e == 'u') {
-                if (end - p < 6 || hexval(p[2]) < 0 || hexval(p[3]) < 0 || hexval(p[4]) < 0 ||
-                    hexval(p[5]) < 0) {
+                if (end - p < 6 || jw_hex4(p + 2) < 0) {
                     *err = "bad \\u escape";
                     return NULL;
                 }
@@ -367,24 +357,7 @@ int jscan_find(const jscan *s, const char *text, int obj, const char *key)
 static void put_utf8(buf *out, unsigned cp)
 {
     char u[4];
-    if (cp < 0x80) {
-        buf_putc(out, (char)cp);
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | (cp >> 6));
-        u[1] = (char)(0x80 | (cp & 0x3F));
-        buf_append(out, u, 2);
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12));
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F));
-        buf_append(out, u, 3);
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18));
-        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (char)(0x80 | (cp & 0x3F));
-        buf_append(out, u, 4);
-    }
+    buf_append(out, u, jw_utf8_encode(u, cp));
 }
 
 bool jscan_unescape(buf *out, const char *s, size_t n)
@@ -407,16 +380,15 @@ bool jscan_unescape(buf *out, const char *s, size_t n)
         case 'r': buf_putc(out, '\r'); break;
         case 't': buf_putc(out, '\t'); break;
         case 'u': {
-            unsigned cp = (unsigned)(hexval(p[0]) << 12 | hexval(p[1]) << 8 | hexval(p[2]) << 4 |
-                                     hexval(p[3]));
+            unsigned cp = (unsigned)jw_hex4(p); /* checked by the scanner */
             p += 4;
             if (cp >= 0xD800 && cp <= 0xDBFF) {
                 if (end - p < 6 || p[0] != '\\' || p[1] != 'u')
                     return false;
-                int h0 = hexval(p[2]), h1 = hexval(p[3]), h2 = hexval(p[4]), h3 = hexval(p[5]);
-                if (h0 < 0 || h1 < 0 || h2 < 0 || h3 < 0)
+                long lo4 = jw_hex4(p + 2);
+                if (lo4 < 0)
                     return false;
-                unsigned lo = (unsigned)(h0 << 12 | h1 << 8 | h2 << 4 | h3);
+                unsigned lo = (unsigned)lo4;
                 if (lo < 0xDC00 || lo > 0xDFFF)
                     return false;
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
