@@ -227,13 +227,15 @@ void state_prepare_stream(cJSON *state, const char *stream_id, const char *metho
     bm_set_item(bm, "last_replication_method", cJSON_CreateString(method));
 }
 
-bool state_write(const cJSON *state, singer_writer *w)
+bool state_write(const cJSON *state, singer_writer *w, size_t *bytes)
 {
     char *text = cJSON_PrintUnformatted(state);
     if (!text) {
         log_error("out of memory while writing the state");
         return false;
     }
+    if (bytes)
+        *bytes = strlen(text);
     buf *b = sw_buf(w);
     buf_append_lit(b, "{\"type\":\"STATE\",\"value\":");
     buf_appends(b, text);

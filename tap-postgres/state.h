@@ -64,7 +64,8 @@ bool bm_get_int(const cJSON *bm, const char *key, long long *out);
  */
 const char *bm_value_text(const cJSON *v, char *tmp, size_t n);
 
-/* state_write: write {"type":"STATE","value":<state>} as one line. */
-bool state_write(const cJSON *state, singer_writer *w);
+/* state_write: write {"type":"STATE","value":<state>} as one line; *bytes (may be NULL) gets
+   the size of the state's text. */
+bool state_write(const cJSON *state, singer_writer *w, size_t *bytes);
 
 #endif

@@ -72,7 +72,7 @@ bool sft_sync(tap_run *run, pg_conn *c, tap_stream *s)
         version = timefmt_now_ms();
     bm_set_int(bm, "version", version);
 
-    if (!tap_emit_schema(run, s, NULL, NULL) || !tap_emit_state(run))
+    if (!tap_emit_schema(run, s, NULL, NULL) || !tap_emit_boundary_state(run))
         goto done;
     if (first_run && !tap_emit_activate_version(run, s, version))
         goto done;

@@ -79,7 +79,7 @@ bool sinc_sync(tap_run *run, pg_conn *c, tap_stream *s)
         version = timefmt_now_ms();
     bm_set_int(bm, "version", version);
 
-    if (!tap_emit_schema(run, s, key->name, NULL) || !tap_emit_state(run) ||
+    if (!tap_emit_schema(run, s, key->name, NULL) || !tap_emit_boundary_state(run) ||
         !tap_emit_activate_version(run, s, version))
         goto done;
 

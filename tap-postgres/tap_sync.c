@@ -134,9 +134,21 @@ bool tap_emit_schema(tap_run *run, const tap_stream *s, const char *bookmark_pro
 
 bool tap_emit_state(tap_run *run)
 {
-    if (!state_write(run->state, run->w))
+    if (!state_write(run->state, run->w, &run->last_state_bytes))
         return tap_fail(run, sw_ok(run->w) ? EXIT_INTERNAL : EXIT_OUTPUT);
+    run->last_state_time = timefmt_monotonic();
+    run->state_pending = false;
     return true;
+}
+
+bool tap_emit_boundary_state(tap_run *run)
+{
+    if (run->last_state_bytes > TAP_STATE_THROTTLE_BYTES &&
+        timefmt_monotonic() - run->last_state_time < 1.0) {
+        run->state_pending = true;
+        return true;
+    }
+    return tap_emit_state(run);
 }
 
 bool tap_emit_activate_version(tap_run *run, const tap_stream *s, long long version)
@@ -352,14 +364,18 @@ bool tap_sync_run(tap_run *run, pg_conn *c, tap_catalog *cat)
         if (!ok)
             break;
         state_set_currently_syncing(run->state, NULL);
-        ok = tap_emit_state(run);
+        ok = tap_emit_boundary_state(run);
         log_metric_counter("record_count", run->records - before, s->tap_stream_id);
         log_metric_timer("sync_duration", timefmt_monotonic() - t0, s->tap_stream_id);
         if (tap_stop_requested) {
             log_error("interrupted");
+            if (run->state_pending)
+                tap_emit_state(run);
             ok = tap_fail(run, EXIT_INTERRUPTED);
         }
     }
+    if (ok && run->state_pending)
+        ok = tap_emit_state(run);
     if (ok && nlog)
         ok = sync_logical_run(run, logical, nlog);
 done:

@@ -33,6 +33,9 @@ typedef struct tap_run {
     ct_decoder ct;            /* owned: COPY row splitting */
     int fail_code;            /* EXIT_* of the first failure, 0 while none */
     long long records;        /* RECORD messages written */
+    double last_state_time;   /* monotonic time of the last STATE written */
+    size_t last_state_bytes;  /* size of that STATE's value */
+    bool state_pending;       /* a boundary STATE was skipped since (see tap_emit_boundary_state) */
 } tap_run;
 
 /* tap_run_init / tap_run_term: the run context (term accepts NULL). */
@@ -65,6 +68,16 @@ bool tap_emit_schema(tap_run *run, const tap_stream *s, const char *bookmark_pro
                      const char *extra_props);
 /* tap_emit_state: the current state as a STATE message. */
 bool tap_emit_state(tap_run *run);
+/*
+ * tap_emit_boundary_state: the STATE at the start or end of a stream. Every STATE carries the
+ * whole state, so over thousands of streams these alone would grow with the square of the
+ * number of streams (10,000 empty tables: 14 GB). When the state is large (over
+ * TAP_STATE_THROTTLE_BYTES) and the last STATE went out less than a second ago, it is held back
+ * (state_pending) and written with the next STATE: an interrupted run then repeats a few
+ * streams, it never skips one. Small states go out every time, as pipelinewise does.
+ */
+bool tap_emit_boundary_state(tap_run *run);
+#define TAP_STATE_THROTTLE_BYTES (64 * 1024)
 /* tap_emit_activate_version: ACTIVATE_VERSION for s. */
 bool tap_emit_activate_version(tap_run *run, const tap_stream *s, long long version);
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Discovery of 2,000 tables: every table is found, in a handful of catalog queries (counted in
-# the server log with log_statement=all), whatever the number of tables.
+# the server log with log_statement=all), whatever the number of tables. Then a sync of all of
+# them: the STATE lines, each carrying the whole state, are held to a bounded rate instead of
+# two per stream (which would write ~700 MB here), and the last one has every stream.
 # shellcheck disable=SC1091
 . "$(dirname "${BASH_SOURCE[0]}")/tap_lib.sh"
 
@@ -27,6 +29,20 @@ if [ "$queries" -ge 1 ] && [ "$queries" -le 8 ]; then
 else
     not_ok "discovery ran $queries statements for $n tables (expected 1..8)"
 fi
+sed -E 's/"breadcrumb":\[\],"metadata":\{/&"selected":true,"replication-method":"FULL_TABLE",/' \
+    "$TEST_TMP/catalog.json" >"$TEST_TMP/selected.json"
+run_cmd "$TEST_TMP/out.jsonl" "$TEST_TMP/sync.err" "$TAP_BIN" --config "$TEST_TMP/config.json" --catalog "$TEST_TMP/selected.json"
+assert_eq 0 "$RC" "a sync of $n tables exits 0"
+assert_eq "$((2 * n))" "$(grep -c '^{"type":"ACTIVATE_VERSION"' "$TEST_TMP/out.jsonl")" "every table gets its two ACTIVATE_VERSIONs (before and after its rows)"
+states=$(grep -c '^{"type":"STATE"' "$TEST_TMP/out.jsonl")
+if [ "$states" -ge 2 ] && [ "$states" -le 400 ]; then
+    ok "$states STATE lines for $n streams (not $((2 * n)))"
+else
+    not_ok "$states STATE lines for $n streams (expected 2..400)"
+fi
+assert_eq "$n" "$(grep '^{"type":"STATE"' "$TEST_TMP/out.jsonl" | tail -n 1 | grep -o '"last_replication_method":"FULL_TABLE","version":[0-9]*}' | wc -l)" \
+    "the last STATE has every stream with its version"
+assert_contains "$(grep '^{"type":"STATE"' "$TEST_TMP/out.jsonl" | tail -n 1)" '"currently_syncing":null' "the last STATE syncs nothing"
 echo "# discovery of $n tables took $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }') s" >&2
 psql_q postgres "DROP DATABASE $db" >/dev/null
 finish
