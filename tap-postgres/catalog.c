@@ -82,6 +82,9 @@ bool catalog_parse(tap_catalog *out, cJSON *root, const char *what, const tap_co
             log_error("%s: stream \"%s\": replication-method must be a string", what, id);
             return false;
         }
+        /* a Singer SDK catalog (MeltanoLabs) also carries them at the top of the entry */
+        if (!method || !*method)
+            method = ju_string(e, "replication_method", NULL);
         if (!method || !*method)
             method = cfg->default_replication_method;
         if (!method) {
@@ -102,12 +105,24 @@ bool catalog_parse(tap_catalog *out, cJSON *root, const char *what, const tap_co
                                                          : TAP_LOG_BASED;
         if (s->method == TAP_INCREMENTAL) {
             s->replication_key = ju_string(md, "replication-key", NULL);
+            if (!s->replication_key || !*s->replication_key)
+                s->replication_key = ju_string(e, "replication_key", NULL);
             if (!s->replication_key || !*s->replication_key) {
                 log_error("%s: stream \"%s\": INCREMENTAL replication needs a replication-key in "
                           "its metadata",
                           what, id);
                 return false;
             }
+        }
+        s->where_clauses = tap_where_clauses(cfg, id);
+        if (s->where_clauses && s->method == TAP_LOG_BASED) {
+            /* the copy could be filtered, the changes that follow cannot: the target would
+               get rows the clauses exclude, and a table that is neither */
+            log_error("%s: stream \"%s\": stream_options custom_where_clauses cannot apply to "
+                      "LOG_BASED replication (the changes are not filtered); remove them or use "
+                      "FULL_TABLE or INCREMENTAL",
+                      what, id);
+            return false;
         }
         const cJSON *props =
             cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(e, "schema"),
@@ -125,6 +140,18 @@ bool catalog_parse(tap_catalog *out, cJSON *root, const char *what, const tap_co
                 return false;
             }
     qsort(out->streams, out->n, sizeof(*out->streams), cmp_stream);
+    /* a stream_options key that names no selected stream is most likely a typo */
+    const cJSON *so;
+    cJSON_ArrayForEach(so, cfg->stream_options)
+    {
+        bool found = false;
+        for (size_t i = 0; i < out->n && !found; i++)
+            found = strcmp(out->streams[i].tap_stream_id, so->string) == 0;
+        if (!found)
+            log_warn("config key stream_options names stream \"%.100s\", which is not a "
+                     "selected stream of the catalog (stream ids are \"<schema>-<table>\")",
+                     so->string);
+    }
     return true;
 }
 

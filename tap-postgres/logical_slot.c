@@ -59,6 +59,9 @@ bool logical_names(const cJSON *config, char *slot_out, char *publication_out)
     const char *tap_id = ju_string(config, "tap_id", NULL);
     char def[LOGICAL_NAME_MAX] = "";
     const char *slot = ju_string(config, "slot_name", NULL);
+    const char *slot_key = "slot_name";
+    if (!slot && (slot = ju_string(config, "replication_slot_name", NULL)) != NULL)
+        slot_key = "replication_slot_name"; /* MeltanoLabs tap-postgres's spelling */
     const char *pub = ju_string(config, "publication_name", NULL);
     if ((!slot || !pub) && !logical_default_name(dbname, tap_id, def))
         return false;
@@ -66,14 +69,14 @@ bool logical_names(const cJSON *config, char *slot_out, char *publication_out)
         slot = def;
     if (!pub)
         pub = def;
-    if (!valid_name("slot_name", slot) || !valid_name("publication_name", pub))
+    if (!valid_name(slot_key, slot) || !valid_name("publication_name", pub))
         return false;
     /* slot names may only hold lower-case letters, digits and underscores */
     for (const char *p = slot; *p; p++) {
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_')) {
-            log_error("config key slot_name: \"%s\" may only contain lower-case letters, digits "
+            log_error("config key %s: \"%s\" may only contain lower-case letters, digits "
                       "and underscores",
-                      slot);
+                      slot_key, slot);
             return false;
         }
     }

@@ -243,3 +243,47 @@ bool state_write(const cJSON *state, singer_writer *w, size_t *bytes)
     cJSON_free(text);
     return sw_end_line(w);
 }
+
+static const cJSON *bookmark_of(const cJSON *state, const char *stream_id)
+{
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(state, "bookmarks"),
+                                            stream_id);
+}
+
+bool state_is_sdk_lsn(const cJSON *state, const char *stream_id)
+{
+    const char *rk = ju_string(bookmark_of(state, stream_id), "replication_key", NULL);
+    return rk && strcmp(rk, STATE_SDK_LSN_KEY) == 0;
+}
+
+const cJSON *state_lsn_value(const cJSON *state, const char *stream_id)
+{
+    const cJSON *bm = bookmark_of(state, stream_id);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(bm, "replication_key_value");
+    if (state_is_sdk_lsn(state, stream_id) && v && !cJSON_IsNull(v))
+        return v;
+    v = cJSON_GetObjectItemCaseSensitive(bm, "lsn");
+    return cJSON_IsNull(v) ? NULL : v;
+}
+
+bool state_adopt_sdk_lsn(cJSON *state, const char *stream_id)
+{
+    cJSON *bm = (cJSON *)bookmark_of(state, stream_id);
+    if (!state_is_sdk_lsn(state, stream_id))
+        return false;
+    cJSON *v = cJSON_DetachItemFromObjectCaseSensitive(bm, "replication_key_value");
+    if (!v)
+        return false;
+    if (cJSON_IsNull(v)) {
+        cJSON_Delete(v);
+        return false;
+    }
+    char text[64];
+    const char *shown = bm_value_text(v, text, sizeof(text));
+    log_info("stream \"%s\": a MeltanoLabs tap-postgres bookmark (replication_key _sdc_lsn, "
+             "replication_key_value %.40s): taken as its lsn (the transaction holding that "
+             "position is sent again)",
+             stream_id, shown ? shown : "?");
+    bm_set_item(bm, "lsn", v);
+    return true;
+}

@@ -49,6 +49,30 @@ const char *state_currently_syncing(const cJSON *state);
 void state_prepare_stream(cJSON *state, const char *stream_id, const char *method,
                           const char *replication_key);
 
+/*
+ * MeltanoLabs tap-postgres (Singer SDK) LOG_BASED bookmarks: {"replication_key": "_sdc_lsn",
+ * "replication_key_value": <integer>}, no last_replication_method. Their value is the WAL
+ * position of the last change they sent (a wal2json message's data_start, inside its
+ * transaction), or the server's WAL position after an idle run. Ours is an "lsn" (see
+ * sync_logical.c): a transaction is sent when its commit record starts at or after it. Taken
+ * as an lsn, their value sends again the transaction holding that change (never skips one).
+ */
+#define STATE_SDK_LSN_KEY "_sdc_lsn"
+#define STATE_SDK_SLOT "tappostgres" /* their default replication_slot_name */
+/* state_is_sdk_lsn: the stream's bookmark has replication_key "_sdc_lsn" (theirs, or ours
+   after state_adopt_sdk_lsn: the key is kept as the mark of their slot). */
+bool state_is_sdk_lsn(const cJSON *state, const char *stream_id);
+/* state_lsn_value: the stream's LOG_BASED position in state: their replication_key_value
+   (when the replication_key is "_sdc_lsn"), else "lsn"; NULL when neither. Borrowed. */
+const cJSON *state_lsn_value(const cJSON *state, const char *stream_id);
+/*
+ * state_adopt_sdk_lsn: turn a MeltanoLabs LOG_BASED bookmark of stream_id into ours: its
+ * replication_key_value becomes "lsn" (it is newer than an "lsn" beside it: we never write
+ * replication_key_value for LOG_BASED) and is removed, so that a bookmark we drop later (a
+ * stream to copy again) cannot come back; replication_key stays. True when it did (logged).
+ */
+bool state_adopt_sdk_lsn(cJSON *state, const char *stream_id);
+
 /* bookmark setters: replace the member in place (keeping its position) or add it */
 void bm_set_int(cJSON *bm, const char *key, long long v);
 void bm_set_string(cJSON *bm, const char *key, const char *s, size_t n);

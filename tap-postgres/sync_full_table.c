@@ -11,13 +11,16 @@
 typedef struct ft_progress {
     tap_stream *s;
     cJSON *bm;
+    long long limit; /* max_record_count, -1 for none */
 } ft_progress;
 
-/* every itersize rows: remember the key of the last record and write a STATE */
+/* every itersize rows: remember the key of the last record and write a STATE; at the limit
+   (max_record_count), remember it for the next run */
 static bool ft_row(tap_run *run, void *user, const ct_field *f, long long row_no)
 {
     ft_progress *p = user;
-    if (row_no % run->cfg->itersize != 0)
+    bool at_state = row_no % run->cfg->itersize == 0;
+    if (!at_state && row_no != p->limit)
         return true;
     tap_stream *s = p->s;
     if (s->npk && !s->is_view) {
@@ -32,7 +35,7 @@ static bool ft_row(tap_run *run, void *user, const ct_field *f, long long row_no
         }
         bm_set_item(p->bm, "last_pk_fetched", pk);
     }
-    return tap_emit_state(run);
+    return at_state ? tap_emit_state(run) : true;
 }
 
 /* the state's last_pk_fetched, when it names exactly the table's key columns */
@@ -61,6 +64,15 @@ bool sft_sync(tap_run *run, pg_conn *c, tap_stream *s)
     if (!bm) {
         log_error("out of memory");
         return tap_fail(run, EXIT_INTERNAL);
+    }
+    long long limit = tap_record_limit(run, s);
+    if (limit > 0 && (s->npk == 0 || s->is_view)) {
+        /* a part of the table followed by ACTIVATE_VERSION would make the target drop the
+           rest, and without a key the next run cannot continue after the last row */
+        log_error("stream \"%s\": max_record_count needs a primary key for FULL_TABLE (the next "
+                  "run continues after the last key sent); this %s has none",
+                  s->tap_stream_id, s->is_view ? "view" : "table");
+        return tap_fail(run, EXIT_BAD_CONFIG);
     }
     long long version = -1;
     bool have_version = bm_get_int(bm, "version", &version);
@@ -115,6 +127,7 @@ bool sft_sync(tap_run *run, pg_conn *c, tap_stream *s)
     tap_select_list(&sql, s);
     buf_append_lit(&sql, " FROM ");
     tap_quoted_table(&sql, s);
+    bool have_where = resume != NULL;
     if (resume) {
         buf_append_lit(&sql, " WHERE (");
         for (size_t k = 0; k < s->npk; k++) {
@@ -128,6 +141,7 @@ bool sft_sync(tap_run *run, pg_conn *c, tap_stream *s)
                         s->columns[s->pk_index[k]].cast_type);
         buf_putc(&sql, ')');
     }
+    tap_append_where(&sql, s, &have_where);
     if (s->npk && !s->is_view) {
         buf_append_lit(&sql, " ORDER BY ");
         for (size_t k = 0; k < s->npk; k++) {
@@ -136,6 +150,8 @@ bool sft_sync(tap_run *run, pg_conn *c, tap_stream *s)
             pg_quote_ident(&sql, s->columns[s->pk_index[k]].name);
         }
     }
+    if (limit > 0)
+        buf_appendf(&sql, " LIMIT %lld", limit);
     buf_append_lit(&sql, ") TO STDOUT");
     if (!buf_ok(&sql)) {
         log_error("out of memory");
@@ -144,7 +160,7 @@ bool sft_sync(tap_run *run, pg_conn *c, tap_stream *s)
     }
     log_debug("stream \"%s\": %s", s->tap_stream_id, sql.data);
 
-    ft_progress prog = {s, bm};
+    ft_progress prog = {s, bm, limit};
     long long rows = 0;
     if (!tap_copy_rows(run, c, sql.data, s, &rb, ft_row, &prog, &rows))
         goto done;
@@ -154,6 +170,15 @@ bool sft_sync(tap_run *run, pg_conn *c, tap_stream *s)
     }
     in_tx = false;
     log_info("stream \"%s\": %lld rows", s->tap_stream_id, rows);
+    if (limit > 0 && rows == limit) {
+        /* the table is not done: this version continues with the next run, after the key of
+           the last row sent (last_pk_fetched), and is activated when a run reaches the end */
+        log_info("stream \"%s\": max_record_count (%lld) reached: the next run continues after "
+                 "the last key sent, with the same table version",
+                 s->tap_stream_id, limit);
+        ok = true;
+        goto done;
+    }
     bm_remove(bm, "last_pk_fetched");
     bm_remove(bm, "xmin");
     ok = tap_emit_activate_version(run, s, version);

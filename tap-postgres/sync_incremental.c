@@ -61,7 +61,8 @@ static bool inc_row(tap_run *run, void *user, const ct_field *f, long long row_n
 bool sinc_sync(tap_run *run, pg_conn *c, tap_stream *s)
 {
     bool ok = false, in_tx = false;
-    buf sql = BUF_INIT;
+    buf sql = BUF_INIT, start = BUF_INIT; /* start: the bookmark at the start (value may not
+                                              outlive the first STATE) */
     record_builder rb;
     memset(&rb, 0, sizeof(rb));
     inc_progress prog = {s, NULL, BUF_INIT, false, 0};
@@ -90,6 +91,8 @@ bool sinc_sync(tap_run *run, pg_conn *c, tap_stream *s)
     const char *value =
         bm_value_text(cJSON_GetObjectItemCaseSensitive(bm, "replication_key_value"), tmp,
                       sizeof(tmp));
+    if (value)
+        buf_appends(&start, value);
     if (value) {
         const char *params[1] = {value};
         PGresult *r = pgc_query(c, "SELECT set_config('tap_postgres.rkv', $1, true)", 1, params);
@@ -104,15 +107,19 @@ bool sinc_sync(tap_run *run, pg_conn *c, tap_stream *s)
     tap_select_list(&sql, s);
     buf_append_lit(&sql, " FROM ");
     tap_quoted_table(&sql, s);
+    bool have_where = value != NULL;
     if (value) {
         buf_append_lit(&sql, " WHERE ");
         pg_quote_ident(&sql, key->name);
         buf_appendf(&sql, " >= current_setting('tap_postgres.rkv')::%s", key->cast_type);
     }
+    tap_append_where(&sql, s, &have_where);
+    /* in key order, so that a LIMIT leaves the bookmark at the last row sent */
     buf_append_lit(&sql, " ORDER BY ");
     pg_quote_ident(&sql, key->name);
-    if (run->cfg->limit >= 0)
-        buf_appendf(&sql, " LIMIT %lld", run->cfg->limit);
+    long long lim = tap_record_limit(run, s);
+    if (lim >= 0)
+        buf_appendf(&sql, " LIMIT %lld", lim);
     buf_append_lit(&sql, ") TO STDOUT");
     if (!buf_ok(&sql)) {
         log_error("out of memory");
@@ -130,6 +137,12 @@ bool sinc_sync(tap_run *run, pg_conn *c, tap_stream *s)
     in_tx = false;
     save_bookmark(&prog);
     log_info("stream \"%s\": %lld rows", s->tap_stream_id, rows);
+    if (lim > 0 && rows == lim && value && prog.have_last && start.len == prog.last.len &&
+        memcmp(start.data, prog.last.data, start.len) == 0)
+        log_warn("stream \"%s\": all %lld rows of the LIMIT (max_record_count / limit) have %s "
+                 "= %.100s, the bookmark: the next run reads the same rows again and cannot move "
+                 "past them; raise the limit above the number of rows sharing one key value",
+                 s->tap_stream_id, rows, key->name, start.data);
     if (prog.unbounded)
         log_warn("stream \"%s\": %lld rows have %s = infinity or NaN: they are sent, but such "
                  "keys never become the bookmark (every later row would be skipped), so every run "
@@ -141,6 +154,7 @@ done:
         PQclear(PQexec(c->conn, "ROLLBACK"));
     rb_term(&rb);
     buf_term(&sql);
+    buf_term(&start);
     buf_term(&prog.last);
     return ok;
 }

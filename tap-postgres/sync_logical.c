@@ -1070,6 +1070,7 @@ static bool read_bookmarks(sl_run *L)
     for (size_t i = 0; i < L->n; i++) {
         lstream *ls = &L->streams[i];
         const char *id = ls->src->tap_stream_id;
+        state_adopt_sdk_lsn(L->run->state, id); /* a MeltanoLabs bookmark becomes an lsn */
         const cJSON *lsn = state_get(L->run->state, id, "lsn");
         ls->need_copy = !lsn || !bookmark_lsn(lsn, &ls->lsn);
         if (lsn && ls->need_copy)
@@ -1091,7 +1092,7 @@ static bool read_bookmarks(sl_run *L)
         }
         /* what the target committed: the input state's bookmark, when it is still ours */
         uint64_t in;
-        const cJSON *in_lsn = state_get(L->run->input_state, id, "lsn");
+        const cJSON *in_lsn = state_lsn_value(L->run->input_state, id);
         if (!ls->need_copy && in_lsn && bookmark_lsn(in_lsn, &in) && in == ls->lsn)
             ls->input_lsn = in;
         long long v;
@@ -1590,6 +1591,17 @@ static bool setup_and_run(sl_run *L)
     const tap_config *cfg = run->cfg;
     if (!logical_names(cfg->root, L->slot, L->publication))
         return fail(L, EXIT_BAD_CONFIG);
+    /* no slot named: a state of MeltanoLabs tap-postgres means its default slot, which holds
+       the changes since that state (see state.h) */
+    bool sdk_slot = false;
+    for (size_t i = 0; !cfg->slot_name && !sdk_slot && i < L->n; i++)
+        sdk_slot = state_is_sdk_lsn(run->state, L->streams[i].src->tap_stream_id);
+    if (sdk_slot) {
+        snprintf(L->slot, sizeof(L->slot), "%s", STATE_SDK_SLOT);
+        log_info("using replication slot \"%s\", MeltanoLabs tap-postgres's default: the state "
+                 "holds its LOG_BASED bookmarks (replication_key _sdc_lsn)",
+                 L->slot);
+    }
     const char *wanted = cfg->logical_decoding_plugin ? cfg->logical_decoding_plugin : "pgoutput";
     if (!logical_plugin_known(wanted)) {
         log_error("config key logical_decoding_plugin: \"%s\" is not wal2json or pgoutput", wanted);
@@ -1618,7 +1630,7 @@ static bool setup_and_run(sl_run *L)
     if (!logical_slot_lookup(L->c, L->slot, &info))
         return fail(L, EXIT_SOURCE_DB);
     const char *tap_id = ju_string(cfg->root, "tap_id", NULL);
-    if (!info.exists && tap_id && *tap_id && !ju_string(cfg->root, "slot_name", NULL)) {
+    if (!info.exists && tap_id && *tap_id && !cfg->slot_name && !sdk_slot) {
         /*
          * pipelinewise looks for its older slot name first, the one without
          * tap_id, and uses it when it exists: so do we, or a slot that still

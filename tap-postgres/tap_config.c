@@ -30,7 +30,7 @@ const cfg_key tap_config_keys[] = {
      "application_name of the connections"},
     {"filter_schemas", CFG_STRING_LIST, false, NULL, false,
      "schemas to discover: a comma-separated string or an array (default: all)"},
-    {"default_replication_method", CFG_STRING, false, NULL, false,
+    {"default_replication_method", CFG_STRING, false, "FULL_TABLE", false,
      "FULL_TABLE, INCREMENTAL or LOG_BASED for streams whose metadata names none"},
     {"itersize", CFG_INT, false, "20000", false,
      "rows between STATE messages in FULL_TABLE and INCREMENTAL"},
@@ -41,11 +41,12 @@ const cfg_key tap_config_keys[] = {
     {"secondary_port", CFG_INT, false, NULL, false, "replica port (default: port)"},
     {"special_numbers_as_strings", CFG_BOOL, false, "false", false,
      "emit numeric/float NaN and Infinity as strings instead of null"},
-    {"logical_poll_total_seconds", CFG_INT, false, "10800", false,
+    {"logical_poll_total_seconds|replication_idle_exit_seconds", CFG_INT, false, "10800", false,
      "LOG_BASED: stop after this long without new data"},
     {"break_at_end_lsn", CFG_BOOL, false, "true", false,
      "LOG_BASED: stop at the WAL position seen at start"},
-    {"max_run_seconds", CFG_INT, false, "43200", false, "LOG_BASED: upper bound of a run"},
+    {"max_run_seconds|replication_max_run_seconds", CFG_INT, false, "43200", false,
+     "LOG_BASED: upper bound of a run"},
     {"debug_lsn", CFG_BOOL, false, "false", false, "LOG_BASED: add _sdc_lsn to records"},
     {"tap_id", CFG_STRING, false, NULL, false, "LOG_BASED: suffix of the slot name"},
     {"wal_sender_timeout", CFG_INT, false, "3600000", false,
@@ -55,8 +56,126 @@ const cfg_key tap_config_keys[] = {
     {"slot_name", CFG_STRING, false, NULL, false,
      "LOG_BASED: slot name (default pipelinewise_<dbname>[_<tap_id>])"},
     {"publication_name", CFG_STRING, false, NULL, false, "LOG_BASED: pgoutput publication"},
+    /* MeltanoLabs tap-postgres (Singer SDK): accepted with their meaning, or an error */
+    {"replication_slot_name", CFG_STRING, false, NULL, false,
+     "LOG_BASED: MeltanoLabs's spelling of slot_name (their default tappostgres: see the README)"},
+    {"max_record_count", CFG_INT, false, NULL, false,
+     "at most this many records per stream and run (INCREMENTAL: a LIMIT in key order; "
+     "FULL_TABLE: the next run continues after the last key)"},
+    {"stream_options", CFG_OBJECT, false, NULL, false,
+     "{\"<stream>\": {\"custom_where_clauses\": [\"<SQL>\", ...]}}: FULL_TABLE and "
+     "INCREMENTAL rows must match every clause (trusted SQL text)"},
+    {"stream_maps", CFG_ANY, false, NULL, false, "Singer SDK stream maps: not supported (an error)"},
+    {"stream_map_config", CFG_ANY, false, NULL, false,
+     "Singer SDK stream maps: not supported (an error)"},
+    {"faker_config", CFG_ANY, false, NULL, false,
+     "Singer SDK stream maps: not supported (an error)"},
+    {"flattening_enabled", CFG_BOOL, false, "false", false,
+     "Singer SDK flattening: not supported (an error when true)"},
+    {"flattening_max_depth", CFG_INT, false, NULL, false,
+     "Singer SDK flattening depth (only with flattening_enabled)"},
+    {"batch_config", CFG_ANY, false, NULL, false,
+     "Singer SDK BATCH messages: not supported (an error)"},
+    {"ssh_tunnel", CFG_OBJECT, false, NULL, true,
+     "SSH tunnel (bastion host): not supported yet (an error when enable is true)"},
 };
 const size_t tap_config_nkeys = sizeof(tap_config_keys) / sizeof(tap_config_keys[0]);
+
+const cJSON *tap_where_clauses(const tap_config *cfg, const char *stream_id)
+{
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(cfg->stream_options, stream_id);
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "custom_where_clauses");
+    return cJSON_IsArray(w) && cJSON_GetArraySize(w) > 0 ? w : NULL;
+}
+
+/* set: present and not null, false, {} or [] (what Meltano may pass for "not configured") */
+static bool is_set(const cJSON *v)
+{
+    if (!v || cJSON_IsNull(v) || cJSON_IsFalse(v))
+        return false;
+    if (cJSON_IsObject(v) || cJSON_IsArray(v))
+        return v->child != NULL;
+    if (cJSON_IsString(v))
+        return v->valuestring[0] != '\0';
+    return true;
+}
+
+/*
+ * The Singer SDK settings of MeltanoLabs tap-postgres that we do not implement change what is
+ * loaded (maps rename, filter and hash columns; flattening and BATCH change the messages) or
+ * how we connect: an error naming the key, never a warning.
+ */
+static bool check_sdk_keys(const cJSON *root, const char *what)
+{
+    static const char *const maps[] = {"stream_maps", "stream_map_config", "faker_config"};
+    for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+        if (is_set(cJSON_GetObjectItemCaseSensitive(root, maps[i]))) {
+            log_error("%s: key \"%s\": Singer SDK stream maps are not supported (they change "
+                      "what is loaded); remove the key, or map in the target",
+                      what, maps[i]);
+            return false;
+        }
+    }
+    if (is_set(cJSON_GetObjectItemCaseSensitive(root, "flattening_enabled")) &&
+        ju_bool(root, "flattening_enabled", false)) {
+        log_error("%s: key \"flattening_enabled\": the tap does not flatten records; remove it "
+                  "and flatten in the target (target-postgres: data_flattening_max_level)",
+                  what);
+        return false;
+    }
+    if (is_set(cJSON_GetObjectItemCaseSensitive(root, "batch_config"))) {
+        log_error("%s: key \"batch_config\": BATCH messages are not supported: the tap writes "
+                  "RECORD messages; remove the key",
+                  what);
+        return false;
+    }
+    const cJSON *ssh = cJSON_GetObjectItemCaseSensitive(root, "ssh_tunnel");
+    if (cJSON_IsObject(ssh) && ju_bool(ssh, "enable", false)) {
+        log_error("%s: key \"ssh_tunnel\": SSH tunnels are not supported yet; open the tunnel "
+                  "outside the tap (ssh -L) and point host and port at it",
+                  what);
+        return false;
+    }
+    return true;
+}
+
+static bool check_stream_options(const cJSON *so, const char *what)
+{
+    const cJSON *st;
+    cJSON_ArrayForEach(st, so)
+    {
+        if (cJSON_IsNull(st))
+            continue;
+        if (!cJSON_IsObject(st)) {
+            log_error("%s: key \"stream_options\": stream \"%.100s\" must be an object", what,
+                      st->string);
+            return false;
+        }
+        const cJSON *opt;
+        cJSON_ArrayForEach(opt, st)
+        {
+            if (strcmp(opt->string, "custom_where_clauses") != 0) {
+                log_warn("%s: key \"stream_options\": stream \"%.100s\": unknown option "
+                         "\"%.60s\" (ignored)",
+                         what, st->string, opt->string);
+                continue;
+            }
+            if (cJSON_IsNull(opt))
+                continue;
+            bool good = cJSON_IsArray(opt);
+            const cJSON *e;
+            cJSON_ArrayForEach(e, opt) good = good && cJSON_IsString(e) && e->valuestring[0];
+            if (!good) {
+                log_error("%s: key \"stream_options\": stream \"%.100s\": "
+                          "custom_where_clauses must be an array of non-empty strings (SQL "
+                          "conditions)",
+                          what, st->string);
+                return false;
+            }
+        }
+    }
+    return true;
+}
 
 bool tap_method_valid(const char *m)
 {
@@ -134,9 +253,10 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
         log_error("%s: key \"dbname\" must be a non-empty string", what);
         return false;
     }
-    c->default_replication_method = ju_string(root, "default_replication_method", NULL);
-    if (c->default_replication_method && !*c->default_replication_method)
-        c->default_replication_method = NULL;
+    /* MeltanoLabs's default; pipelinewise has none (it stops at such a stream) */
+    c->default_replication_method = ju_string(root, "default_replication_method", "FULL_TABLE");
+    if (!*c->default_replication_method)
+        c->default_replication_method = "FULL_TABLE";
     if (c->default_replication_method && !tap_method_valid(c->default_replication_method)) {
         log_error("%s: key \"default_replication_method\" must be FULL_TABLE, INCREMENTAL or "
                   "LOG_BASED, got \"%.60s\"",
@@ -185,9 +305,10 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
     c->special_numbers_as_strings = get_bool(root, "special_numbers_as_strings", false);
     c->debug_lsn = get_bool(root, "debug_lsn", false);
     c->tap_id = ju_string(root, "tap_id", NULL);
-    c->logical_poll_total_seconds = get_int(root, "logical_poll_total_seconds", 10800);
+    c->logical_poll_total_seconds =
+        get_int(root, "logical_poll_total_seconds|replication_idle_exit_seconds", 10800);
     c->break_at_end_lsn = get_bool(root, "break_at_end_lsn", true);
-    c->max_run_seconds = get_int(root, "max_run_seconds", 43200);
+    c->max_run_seconds = get_int(root, "max_run_seconds|replication_max_run_seconds", 43200);
     c->wal_sender_timeout = get_int(root, "wal_sender_timeout", 3600000);
     c->logical_decoding_plugin = ju_string(root, "logical_decoding_plugin", "pgoutput");
     if (strcmp(c->logical_decoding_plugin, "pgoutput") != 0 &&
@@ -197,7 +318,26 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
         return false;
     }
     c->slot_name = ju_string(root, "slot_name", NULL);
+    const char *rsn = ju_string(root, "replication_slot_name", NULL);
+    if (c->slot_name && rsn && strcmp(c->slot_name, rsn) != 0) {
+        log_error("%s: keys \"slot_name\" (\"%.63s\") and \"replication_slot_name\" (\"%.63s\") "
+                  "name different slots: keep one",
+                  what, c->slot_name, rsn);
+        return false;
+    }
+    if (!c->slot_name)
+        c->slot_name = rsn;
     c->publication_name = ju_string(root, "publication_name", NULL);
+
+    /* MeltanoLabs tap-postgres keys */
+    c->max_record_count = get_int(root, "max_record_count", -1);
+    if (config_get(root, "max_record_count") && c->max_record_count <= 0) {
+        log_error("%s: key \"max_record_count\" must be a positive integer", what);
+        return false;
+    }
+    c->stream_options = config_get(root, "stream_options");
+    if (!check_stream_options(c->stream_options, what) || !check_sdk_keys(root, what))
+        return false;
     return true;
 oom:
     log_error("out of memory");

@@ -20,7 +20,7 @@ extern const size_t tap_config_nkeys;
 typedef struct tap_config {
     cJSON *root;                      /* owned: the config document (given to pgc_connect) */
     const char *dbname;               /* borrowed from root */
-    const char *default_replication_method; /* borrowed: FULL_TABLE/INCREMENTAL/LOG_BASED or NULL */
+    const char *default_replication_method; /* borrowed: FULL_TABLE (default), INCREMENTAL, LOG_BASED */
     char **filter_schemas;            /* malloc'ed array of malloc'ed names; NULL when all */
     size_t n_filter_schemas;
     long long itersize;               /* rows between STATE messages (> 0) */
@@ -36,9 +36,13 @@ typedef struct tap_config {
     long long max_run_seconds;
     long long wal_sender_timeout;     /* ms */
     const char *logical_decoding_plugin; /* borrowed: "pgoutput" (default) or "wal2json" */
-    const char *slot_name;            /* borrowed or NULL (derived by the LOG_BASED code) */
+    const char *slot_name;            /* borrowed: slot_name, else replication_slot_name, or NULL
+                                         (derived by the LOG_BASED code) */
     const char *publication_name;     /* borrowed or NULL */
     char *password;                   /* malloc'ed: fetched through password_secret, or NULL */
+    /* MeltanoLabs tap-postgres (Singer SDK) keys */
+    long long max_record_count;       /* records per stream and run, -1 for no bound */
+    const cJSON *stream_options;      /* borrowed from root: {"<stream>": {...}} or NULL */
 } tap_config;
 
 /*
@@ -50,6 +54,12 @@ bool tap_config_load(tap_config *out, const char *path);
 bool tap_config_parse(tap_config *out, cJSON *root, const char *what);
 /* tap_config_term: free what out holds; accepts a zeroed or terminated config. */
 void tap_config_term(tap_config *c);
+
+/*
+ * tap_where_clauses: the stream_options.<stream_id>.custom_where_clauses array of cfg
+ * (checked by tap_config_parse: strings, not empty), or NULL when there is none. Borrowed.
+ */
+const cJSON *tap_where_clauses(const tap_config *cfg, const char *stream_id);
 
 /* tap_method_valid: true for FULL_TABLE, INCREMENTAL and LOG_BASED. */
 bool tap_method_valid(const char *method);

@@ -84,6 +84,26 @@ void tap_select_list(buf *sql, const tap_stream *s)
     }
 }
 
+void tap_append_where(buf *sql, const tap_stream *s, bool *have_where)
+{
+    const cJSON *c;
+    cJSON_ArrayForEach(c, s->where_clauses)
+    {
+        buf_appends(sql, *have_where ? " AND (" : " WHERE (");
+        buf_appends(sql, c->valuestring);
+        buf_putc(sql, ')');
+        *have_where = true;
+    }
+}
+
+long long tap_record_limit(const tap_run *run, const tap_stream *s)
+{
+    long long lim = run->cfg->max_record_count > 0 ? run->cfg->max_record_count : -1;
+    if (s->method == TAP_INCREMENTAL && run->cfg->limit >= 0 && (lim < 0 || run->cfg->limit < lim))
+        lim = run->cfg->limit;
+    return lim;
+}
+
 static void put_str(buf *b, const char *s)
 {
     jw_string(b, s, strlen(s));

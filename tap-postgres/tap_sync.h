@@ -58,6 +58,16 @@ pg_conn *tap_connect(tap_run *run, bool secondary);
 void tap_quoted_table(buf *sql, const tap_stream *s);
 /* tap_select_list: append the stream's columns, quoted, comma-separated. */
 void tap_select_list(buf *sql, const tap_stream *s);
+/*
+ * tap_append_where: append s's custom_where_clauses (stream_options of the config), each in
+ * parentheses, joined by AND, after " WHERE " when *have_where is false (then set), else after
+ * " AND ". The clauses are SQL text from the config's owner, trusted as the config itself:
+ * they reach the query as given.
+ */
+void tap_append_where(buf *sql, const tap_stream *s, bool *have_where);
+/* tap_record_limit: the LIMIT of s's query for this run (max_record_count, and limit for
+   INCREMENTAL: the smaller one), -1 for none. */
+long long tap_record_limit(const tap_run *run, const tap_stream *s);
 
 /*
  * tap_emit_schema: the SCHEMA message of s (its synced columns), with

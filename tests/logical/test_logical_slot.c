@@ -53,6 +53,17 @@ START_TEST(test_names_from_config)
     ck_assert(!names_of("{\"dbname\":\"d\",\"slot_name\":\"Bad-Slot\"}", slot, pub));
     ck_assert(!names_of("{\"dbname\":\"d\",\"slot_name\":\"\"}", slot, pub));
     log_set_level(LOG_INFO);
+    /* MeltanoLabs tap-postgres's replication_slot_name is slot_name; the publication keeps
+       pipelinewise's default (their tap reads wal2json slots only) */
+    ck_assert(names_of("{\"database\":\"d\",\"replication_slot_name\":\"custom_slot\"}", slot, pub));
+    ck_assert_str_eq(slot, "custom_slot");
+    ck_assert_str_eq(pub, "pipelinewise_d");
+    ck_assert(names_of("{\"dbname\":\"d\",\"slot_name\":\"s1\",\"replication_slot_name\":\"s1\"}",
+                       slot, pub));
+    ck_assert_str_eq(slot, "s1");
+    log_set_level(LOG_FATAL);
+    ck_assert(!names_of("{\"dbname\":\"d\",\"replication_slot_name\":\"Custom_Slot\"}", slot, pub));
+    log_set_level(LOG_INFO);
 }
 END_TEST
 

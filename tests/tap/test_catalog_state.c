@@ -101,6 +101,54 @@ START_TEST(default_method_from_config)
 }
 END_TEST
 
+/* a Singer SDK catalog (MeltanoLabs) carries replication_method / replication_key at the top
+   of the entry; the metadata wins, then the top, then the config's default */
+START_TEST(sdk_catalog_top_level_method)
+{
+    cfg.default_replication_method = "FULL_TABLE";
+    char s[8192];
+    char *a = entry("a", ",\"selected\":true", NULL), *b = entry("b", ",\"selected\":true", NULL),
+         *c = entry("c", ",\"selected\":true,\"replication-method\":\"FULL_TABLE\"", NULL);
+    /* insert the top-level members after the opening brace */
+    snprintf(s, sizeof(s), "{\"replication_method\":\"LOG_BASED\",%s,"
+             "{\"replication_method\":\"INCREMENTAL\",\"replication_key\":\"b\",%s,"
+             "{\"replication_method\":\"LOG_BASED\",%s",
+             a + 1, b + 1, c + 1);
+    tap_catalog cat;
+    const char *log;
+    ck_assert(parse_catalog(&cat, s, &log));
+    ck_assert_uint_eq(cat.n, 3);
+    ck_assert_str_eq(cat.streams[0].method_name, "LOG_BASED");
+    ck_assert_str_eq(cat.streams[1].method_name, "INCREMENTAL");
+    ck_assert_str_eq(cat.streams[1].replication_key, "b");
+    ck_assert_str_eq(cat.streams[2].method_name, "FULL_TABLE");
+    catalog_term(&cat);
+}
+END_TEST
+
+/* stream_options custom_where_clauses attach to their stream; LOG_BASED cannot be filtered */
+START_TEST(stream_options_where_clauses)
+{
+    cJSON *so = cJSON_Parse("{\"public-t\":{\"custom_where_clauses\":[\"a > 1\"]},"
+                            "\"public-typo\":{\"custom_where_clauses\":[\"a > 2\"]}}");
+    cfg.stream_options = so;
+    tap_catalog cat;
+    const char *log;
+    ck_assert(parse_catalog(&cat, entry("t", ",\"selected\":true,\"replication-method\":\"FULL_TABLE\"", NULL),
+                            &log));
+    ck_assert_ptr_nonnull(cat.streams[0].where_clauses);
+    ck_assert_str_eq(cJSON_GetArrayItem(cat.streams[0].where_clauses, 0)->valuestring, "a > 1");
+    ck_assert_msg(strstr(log, "stream_options names stream \"public-typo\", which is not a selected "
+                              "stream") != NULL,
+                  "log: %s", log);
+    catalog_term(&cat);
+    catalog_error(entry("t", ",\"selected\":true,\"replication-method\":\"LOG_BASED\"", NULL),
+                  "stream \"public-t\": stream_options custom_where_clauses cannot apply to LOG_BASED");
+    cfg.stream_options = NULL;
+    cJSON_Delete(so);
+}
+END_TEST
+
 /* a hand-made metadata of table public.t: id (pk), a, b, newcol */
 static pgm_column cols[4];
 static pgm_table table;
@@ -346,6 +394,46 @@ START_TEST(bookmark_values)
 }
 END_TEST
 
+/* MeltanoLabs tap-postgres LOG_BASED bookmarks: replication_key _sdc_lsn, the position as
+   replication_key_value; taken as our lsn, the mark kept, the value removed */
+START_TEST(sdk_lsn_bookmarks)
+{
+    cJSON *st = cJSON_Parse("{\"bookmarks\":{\"public-t\":{\"replication_key\":\"_sdc_lsn\","
+                            "\"replication_key_value\":23456789},\"public-u\":{\"lsn\":5},"
+                            "\"public-v\":{\"replication_key\":\"updated_at\","
+                            "\"replication_key_value\":\"2024-01-01\"}}}");
+    ck_assert(state_check(st, "state"));
+    ck_assert(state_is_sdk_lsn(st, "public-t"));
+    ck_assert(!state_is_sdk_lsn(st, "public-u"));
+    ck_assert(!state_is_sdk_lsn(st, "public-v"));
+    ck_assert(!state_is_sdk_lsn(st, "public-missing"));
+    ck_assert_int_eq((long long)state_lsn_value(st, "public-t")->valuedouble, 23456789);
+    ck_assert_int_eq((long long)state_lsn_value(st, "public-u")->valuedouble, 5);
+    ck_assert_ptr_null(state_lsn_value(st, "public-v")); /* an INCREMENTAL key is no lsn */
+    capture_begin();
+    ck_assert(state_adopt_sdk_lsn(st, "public-t"));
+    const char *log = capture_end();
+    ck_assert_msg(strstr(log, "a MeltanoLabs tap-postgres bookmark (replication_key _sdc_lsn, "
+                              "replication_key_value 23456789): taken as its lsn") != NULL,
+                  "log: %s", log);
+    ck_assert(!state_adopt_sdk_lsn(st, "public-u"));
+    ck_assert(!state_adopt_sdk_lsn(st, "public-v"));
+    ck_assert(!state_adopt_sdk_lsn(st, "public-t")); /* done once */
+    ck_assert_str_eq(print(st), "{\"bookmarks\":{\"public-t\":{\"replication_key\":\"_sdc_lsn\","
+                                "\"lsn\":23456789},\"public-u\":{\"lsn\":5},\"public-v\":{"
+                                "\"replication_key\":\"updated_at\",\"replication_key_value\":"
+                                "\"2024-01-01\"}}}");
+    cJSON_Delete(st);
+    /* their value written after ours (back to MeltanoLabs and again to us) is the newer one */
+    st = cJSON_Parse("{\"bookmarks\":{\"public-t\":{\"replication_key\":\"_sdc_lsn\",\"lsn\":100,"
+                     "\"replication_key_value\":900}}}");
+    ck_assert(state_adopt_sdk_lsn(st, "public-t"));
+    ck_assert_str_eq(print(st), "{\"bookmarks\":{\"public-t\":{\"replication_key\":\"_sdc_lsn\","
+                                "\"lsn\":900}}}");
+    cJSON_Delete(st);
+}
+END_TEST
+
 START_TEST(record_builder_shapes)
 {
     tm_ctx tm;
@@ -396,6 +484,8 @@ int main(void)
     tcase_add_test(tc, selection_and_order);
     tcase_add_test(tc, catalog_errors);
     tcase_add_test(tc, default_method_from_config);
+    tcase_add_test(tc, sdk_catalog_top_level_method);
+    tcase_add_test(tc, stream_options_where_clauses);
     tcase_add_test(tc, bind_columns);
     tcase_add_test(tc, bind_errors);
     tcase_add_test(tc, view_key_columns_always_synced);
@@ -404,6 +494,7 @@ int main(void)
     tcase_add_test(ts, state_reset_rules);
     tcase_add_test(ts, state_shape_checks);
     tcase_add_test(ts, bookmark_values);
+    tcase_add_test(ts, sdk_lsn_bookmarks);
     tcase_add_test(ts, record_builder_shapes);
     suite_add_tcase(s, ts);
     SRunner *sr = srunner_create(s);

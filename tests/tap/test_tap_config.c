@@ -25,7 +25,10 @@ START_TEST(defaults)
     ck_assert_str_eq(c.dbname, "d");
     ck_assert_int_eq(c.itersize, 20000);
     ck_assert_int_eq(c.limit, -1);
-    ck_assert_ptr_null(c.default_replication_method);
+    ck_assert_str_eq(c.default_replication_method, "FULL_TABLE"); /* MeltanoLabs's default */
+    ck_assert_int_eq(c.max_record_count, -1);
+    ck_assert_ptr_null(c.stream_options);
+    ck_assert_ptr_null(c.slot_name);
     ck_assert_uint_eq(c.n_filter_schemas, 0);
     ck_assert(!c.use_secondary);
     ck_assert(!c.special_numbers_as_strings);
@@ -77,6 +80,43 @@ START_TEST(filter_schemas_array)
 }
 END_TEST
 
+/* a MeltanoLabs tap-postgres config: their keys with their meaning, no unknown-key warning */
+START_TEST(meltanolabs_keys)
+{
+    tap_config c;
+    const char *log;
+    ck_assert(parse("{" BASE ",\"database\":\"d\",\"replication_slot_name\":\"custom_slot\","
+                    "\"max_record_count\":1000,\"filter_schemas\":[\"public\"],"
+                    "\"default_replication_method\":\"LOG_BASED\","
+                    "\"replication_max_run_seconds\":600,\"replication_idle_exit_seconds\":60,"
+                    "\"stream_options\":{\"public-t\":{\"custom_where_clauses\":[\"id % 2 = 0\","
+                    "\"b IS NOT NULL\"]},\"public-u\":{}},"
+                    "\"ssh_tunnel\":{\"enable\":false,\"host\":\"bastion\"},"
+                    "\"flattening_enabled\":false,\"flattening_max_depth\":3,\"stream_maps\":{},"
+                    "\"batch_config\":null}",
+                    &c, &log));
+    ck_assert_str_eq(log, "");
+    ck_assert_str_eq(c.dbname, "d");
+    ck_assert_str_eq(c.slot_name, "custom_slot");
+    ck_assert_int_eq(c.max_record_count, 1000);
+    ck_assert_str_eq(c.default_replication_method, "LOG_BASED");
+    ck_assert_int_eq(c.max_run_seconds, 600);
+    ck_assert_int_eq(c.logical_poll_total_seconds, 60);
+    const cJSON *w = tap_where_clauses(&c, "public-t");
+    ck_assert_ptr_nonnull(w);
+    ck_assert_int_eq(cJSON_GetArraySize(w), 2);
+    ck_assert_str_eq(cJSON_GetArrayItem(w, 0)->valuestring, "id % 2 = 0");
+    ck_assert_ptr_null(tap_where_clauses(&c, "public-u"));
+    ck_assert_ptr_null(tap_where_clauses(&c, "public-x"));
+    tap_config_term(&c);
+    /* slot_name and replication_slot_name naming the same slot are fine */
+    ck_assert(parse("{" BASE ",\"dbname\":\"d\",\"slot_name\":\"s\",\"replication_slot_name\":\"s\"}",
+                    &c, &log));
+    ck_assert_str_eq(c.slot_name, "s");
+    tap_config_term(&c);
+}
+END_TEST
+
 static void expect_error(const char *text, const char *needle)
 {
     tap_config c;
@@ -109,6 +149,32 @@ START_TEST(errors_name_the_key)
 }
 END_TEST
 
+/* Singer SDK settings we do not implement change what is loaded: errors, never warnings */
+START_TEST(sdk_settings_not_implemented)
+{
+#define D BASE ",\"dbname\":\"d\""
+    expect_error("{" D ",\"stream_maps\":{\"public-t\":{\"b\":null}}}", "key \"stream_maps\": Singer SDK stream maps are not supported");
+    expect_error("{" D ",\"stream_map_config\":{\"k\":1}}", "key \"stream_map_config\"");
+    expect_error("{" D ",\"faker_config\":{\"seed\":1}}", "key \"faker_config\"");
+    expect_error("{" D ",\"flattening_enabled\":true}", "key \"flattening_enabled\": the tap does not flatten");
+    expect_error("{" D ",\"flattening_enabled\":\"true\",\"flattening_max_depth\":1}", "key \"flattening_enabled\"");
+    expect_error("{" D ",\"batch_config\":{\"encoding\":{\"format\":\"jsonl\"}}}", "key \"batch_config\": BATCH messages are not supported");
+    expect_error("{" D ",\"ssh_tunnel\":{\"enable\":true,\"host\":\"b\",\"private_key\":\"secret\"}}",
+                 "key \"ssh_tunnel\": SSH tunnels are not supported yet");
+    expect_error("{" D ",\"stream_options\":{\"public-t\":{\"custom_where_clauses\":\"id > 1\"}}}",
+                 "stream \"public-t\": custom_where_clauses must be an array of non-empty strings");
+    expect_error("{" D ",\"stream_options\":{\"public-t\":{\"custom_where_clauses\":[\"\"]}}}",
+                 "custom_where_clauses must be an array of non-empty strings");
+    expect_error("{" D ",\"stream_options\":{\"public-t\":[\"id > 1\"]}}",
+                 "key \"stream_options\": stream \"public-t\" must be an object");
+    expect_error("{" D ",\"stream_options\":[1]}", "key \"stream_options\" must be");
+    expect_error("{" D ",\"slot_name\":\"a\",\"replication_slot_name\":\"b\"}",
+                 "keys \"slot_name\" (\"a\") and \"replication_slot_name\" (\"b\") name different slots");
+    expect_error("{" D ",\"max_record_count\":0}", "key \"max_record_count\" must be a positive integer");
+#undef D
+}
+END_TEST
+
 START_TEST(unknown_key_warned)
 {
     tap_config c;
@@ -128,7 +194,13 @@ START_TEST(every_compat_key_is_known)
         "break_at_end_lsn", "max_run_seconds", "debug_lsn", "tap_id", "use_secondary",
         "secondary_host", "secondary_port", "limit", "wal_sender_timeout",
         "logical_decoding_plugin", "slot_name", "publication_name", "connect_timeout",
-        "application_name"};
+        "application_name",
+        /* MeltanoLabs tap-postgres (other helpers add sqlalchemy_url, ssl_*, dates_as_string,
+           json_as_object) */
+        "replication_slot_name", "max_record_count", "stream_options", "stream_maps",
+        "stream_map_config", "faker_config", "flattening_enabled", "flattening_max_depth",
+        "batch_config", "ssh_tunnel", "replication_max_run_seconds",
+        "replication_idle_exit_seconds"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         bool found = false;
         for (size_t k = 0; k < tap_config_nkeys && !found; k++) {
@@ -157,6 +229,8 @@ int main(void)
     tcase_add_test(tc, pipelinewise_spellings);
     tcase_add_test(tc, filter_schemas_array);
     tcase_add_test(tc, errors_name_the_key);
+    tcase_add_test(tc, meltanolabs_keys);
+    tcase_add_test(tc, sdk_settings_not_implemented);
     tcase_add_test(tc, unknown_key_warned);
     tcase_add_test(tc, every_compat_key_is_known);
     suite_add_tcase(s, tc);
