@@ -65,7 +65,8 @@ const cfg_key tap_config_keys[] = {
     {"stream_options", CFG_OBJECT, false, NULL, false,
      "{\"<stream>\": {\"custom_where_clauses\": [\"<SQL>\", ...]}}: FULL_TABLE and "
      "INCREMENTAL rows must match every clause (trusted SQL text)"},
-    {"stream_maps", CFG_ANY, false, NULL, false, "Singer SDK stream maps: not supported (an error)"},
+    {"stream_maps", CFG_ANY, false, NULL, false,
+     "Singer SDK stream maps: not supported (an error)"},
     {"stream_map_config", CFG_ANY, false, NULL, false,
      "Singer SDK stream maps: not supported (an error)"},
     {"faker_config", CFG_ANY, false, NULL, false,

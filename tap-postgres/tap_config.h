@@ -20,7 +20,7 @@ extern const size_t tap_config_nkeys;
 typedef struct tap_config {
     cJSON *root;                      /* owned: the config document (given to pgc_connect) */
     const char *dbname;               /* borrowed from root */
-    const char *default_replication_method; /* borrowed: FULL_TABLE (default), INCREMENTAL, LOG_BASED */
+    const char *default_replication_method; /* borrowed: FULL_TABLE (the default), ... */
     char **filter_schemas;            /* malloc'ed array of malloc'ed names; NULL when all */
     size_t n_filter_schemas;
     long long itersize;               /* rows between STATE messages (> 0) */
@@ -36,13 +36,12 @@ typedef struct tap_config {
     long long max_run_seconds;
     long long wal_sender_timeout;     /* ms */
     const char *logical_decoding_plugin; /* borrowed: "pgoutput" (default) or "wal2json" */
-    const char *slot_name;            /* borrowed: slot_name, else replication_slot_name, or NULL
-                                         (derived by the LOG_BASED code) */
+    const char *slot_name;               /* borrowed: slot_name or replication_slot_name, or NULL */
     const char *publication_name;     /* borrowed or NULL */
     char *password;                   /* malloc'ed: fetched through password_secret, or NULL */
     /* MeltanoLabs tap-postgres (Singer SDK) keys */
-    long long max_record_count;       /* records per stream and run, -1 for no bound */
-    const cJSON *stream_options;      /* borrowed from root: {"<stream>": {...}} or NULL */
+    long long max_record_count;  /* records per stream and run, -1 for no bound */
+    const cJSON *stream_options; /* borrowed from root: {"<stream>": {...}} or NULL */
 } tap_config;
 
 /*

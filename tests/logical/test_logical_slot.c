@@ -55,7 +55,8 @@ START_TEST(test_names_from_config)
     log_set_level(LOG_INFO);
     /* MeltanoLabs tap-postgres's replication_slot_name is slot_name; the publication keeps
        pipelinewise's default (their tap reads wal2json slots only) */
-    ck_assert(names_of("{\"database\":\"d\",\"replication_slot_name\":\"custom_slot\"}", slot, pub));
+    ck_assert(
+        names_of("{\"database\":\"d\",\"replication_slot_name\":\"custom_slot\"}", slot, pub));
     ck_assert_str_eq(slot, "custom_slot");
     ck_assert_str_eq(pub, "pipelinewise_d");
     ck_assert(names_of("{\"dbname\":\"d\",\"slot_name\":\"s1\",\"replication_slot_name\":\"s1\"}",

@@ -110,7 +110,8 @@ START_TEST(sdk_catalog_top_level_method)
     char *a = entry("a", ",\"selected\":true", NULL), *b = entry("b", ",\"selected\":true", NULL),
          *c = entry("c", ",\"selected\":true,\"replication-method\":\"FULL_TABLE\"", NULL);
     /* insert the top-level members after the opening brace */
-    snprintf(s, sizeof(s), "{\"replication_method\":\"LOG_BASED\",%s,"
+    snprintf(s, sizeof(s),
+             "{\"replication_method\":\"LOG_BASED\",%s,"
              "{\"replication_method\":\"INCREMENTAL\",\"replication_key\":\"b\",%s,"
              "{\"replication_method\":\"LOG_BASED\",%s",
              a + 1, b + 1, c + 1);
@@ -134,16 +135,18 @@ START_TEST(stream_options_where_clauses)
     cfg.stream_options = so;
     tap_catalog cat;
     const char *log;
-    ck_assert(parse_catalog(&cat, entry("t", ",\"selected\":true,\"replication-method\":\"FULL_TABLE\"", NULL),
-                            &log));
+    ck_assert(parse_catalog(
+        &cat, entry("t", ",\"selected\":true,\"replication-method\":\"FULL_TABLE\"", NULL), &log));
     ck_assert_ptr_nonnull(cat.streams[0].where_clauses);
     ck_assert_str_eq(cJSON_GetArrayItem(cat.streams[0].where_clauses, 0)->valuestring, "a > 1");
-    ck_assert_msg(strstr(log, "stream_options names stream \"public-typo\", which is not a selected "
-                              "stream") != NULL,
+    ck_assert_msg(strstr(log,
+                         "stream_options names stream \"public-typo\", which is not a selected "
+                         "stream") != NULL,
                   "log: %s", log);
     catalog_term(&cat);
-    catalog_error(entry("t", ",\"selected\":true,\"replication-method\":\"LOG_BASED\"", NULL),
-                  "stream \"public-t\": stream_options custom_where_clauses cannot apply to LOG_BASED");
+    catalog_error(
+        entry("t", ",\"selected\":true,\"replication-method\":\"LOG_BASED\"", NULL),
+        "stream \"public-t\": stream_options custom_where_clauses cannot apply to LOG_BASED");
     cfg.stream_options = NULL;
     cJSON_Delete(so);
 }

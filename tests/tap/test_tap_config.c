@@ -110,7 +110,8 @@ START_TEST(meltanolabs_keys)
     ck_assert_ptr_null(tap_where_clauses(&c, "public-x"));
     tap_config_term(&c);
     /* slot_name and replication_slot_name naming the same slot are fine */
-    ck_assert(parse("{" BASE ",\"dbname\":\"d\",\"slot_name\":\"s\",\"replication_slot_name\":\"s\"}",
+    ck_assert(parse("{" BASE
+                    ",\"dbname\":\"d\",\"slot_name\":\"s\",\"replication_slot_name\":\"s\"}",
                     &c, &log));
     ck_assert_str_eq(c.slot_name, "s");
     tap_config_term(&c);
@@ -153,13 +154,18 @@ END_TEST
 START_TEST(sdk_settings_not_implemented)
 {
 #define D BASE ",\"dbname\":\"d\""
-    expect_error("{" D ",\"stream_maps\":{\"public-t\":{\"b\":null}}}", "key \"stream_maps\": Singer SDK stream maps are not supported");
+    expect_error("{" D ",\"stream_maps\":{\"public-t\":{\"b\":null}}}",
+                 "key \"stream_maps\": Singer SDK stream maps are not supported");
     expect_error("{" D ",\"stream_map_config\":{\"k\":1}}", "key \"stream_map_config\"");
     expect_error("{" D ",\"faker_config\":{\"seed\":1}}", "key \"faker_config\"");
-    expect_error("{" D ",\"flattening_enabled\":true}", "key \"flattening_enabled\": the tap does not flatten");
-    expect_error("{" D ",\"flattening_enabled\":\"true\",\"flattening_max_depth\":1}", "key \"flattening_enabled\"");
-    expect_error("{" D ",\"batch_config\":{\"encoding\":{\"format\":\"jsonl\"}}}", "key \"batch_config\": BATCH messages are not supported");
-    expect_error("{" D ",\"ssh_tunnel\":{\"enable\":true,\"host\":\"b\",\"private_key\":\"secret\"}}",
+    expect_error("{" D ",\"flattening_enabled\":true}",
+                 "key \"flattening_enabled\": the tap does not flatten");
+    expect_error("{" D ",\"flattening_enabled\":\"true\",\"flattening_max_depth\":1}",
+                 "key \"flattening_enabled\"");
+    expect_error("{" D ",\"batch_config\":{\"encoding\":{\"format\":\"jsonl\"}}}",
+                 "key \"batch_config\": BATCH messages are not supported");
+    expect_error("{" D
+                 ",\"ssh_tunnel\":{\"enable\":true,\"host\":\"b\",\"private_key\":\"secret\"}}",
                  "key \"ssh_tunnel\": SSH tunnels are not supported yet");
     expect_error("{" D ",\"stream_options\":{\"public-t\":{\"custom_where_clauses\":\"id > 1\"}}}",
                  "stream \"public-t\": custom_where_clauses must be an array of non-empty strings");
@@ -168,9 +174,11 @@ START_TEST(sdk_settings_not_implemented)
     expect_error("{" D ",\"stream_options\":{\"public-t\":[\"id > 1\"]}}",
                  "key \"stream_options\": stream \"public-t\" must be an object");
     expect_error("{" D ",\"stream_options\":[1]}", "key \"stream_options\" must be");
-    expect_error("{" D ",\"slot_name\":\"a\",\"replication_slot_name\":\"b\"}",
-                 "keys \"slot_name\" (\"a\") and \"replication_slot_name\" (\"b\") name different slots");
-    expect_error("{" D ",\"max_record_count\":0}", "key \"max_record_count\" must be a positive integer");
+    expect_error(
+        "{" D ",\"slot_name\":\"a\",\"replication_slot_name\":\"b\"}",
+        "keys \"slot_name\" (\"a\") and \"replication_slot_name\" (\"b\") name different slots");
+    expect_error("{" D ",\"max_record_count\":0}",
+                 "key \"max_record_count\" must be a positive integer");
 #undef D
 }
 END_TEST
@@ -188,13 +196,12 @@ END_TEST
 START_TEST(every_compat_key_is_known)
 {
     static const char *const keys[] = {
-        "host", "port", "user", "password", "dbname", "database", "ssl", "sslmode",
-        "sslrootcert", "sslcert", "sslkey", "sslpassword", "filter_schemas",
-        "default_replication_method", "itersize", "logical_poll_total_seconds",
-        "break_at_end_lsn", "max_run_seconds", "debug_lsn", "tap_id", "use_secondary",
-        "secondary_host", "secondary_port", "limit", "wal_sender_timeout",
-        "logical_decoding_plugin", "slot_name", "publication_name", "connect_timeout",
-        "application_name",
+        "host", "port", "user", "password", "dbname", "database", "ssl", "sslmode", "sslrootcert",
+        "sslcert", "sslkey", "sslpassword", "filter_schemas", "default_replication_method",
+        "itersize", "logical_poll_total_seconds", "break_at_end_lsn", "max_run_seconds",
+        "debug_lsn", "tap_id", "use_secondary", "secondary_host", "secondary_port", "limit",
+        "wal_sender_timeout", "logical_decoding_plugin", "slot_name", "publication_name",
+        "connect_timeout", "application_name",
         /* MeltanoLabs tap-postgres (other helpers add sqlalchemy_url, ssl_*, dates_as_string,
            json_as_object) */
         "replication_slot_name", "max_record_count", "stream_options", "stream_maps",
