@@ -90,6 +90,10 @@ assert_contains "$(last_state "$TEST_TMP/i1")" '"replication_key_value":"40"' "t
 last_state "$TEST_TMP/i1" >"$TEST_TMP/is1"
 run_cmd "$TEST_TMP/i2" "$TEST_TMP/ie2" "$TAP_BIN" --config "$TEST_TMP/max.json" --catalog "$TEST_TMP/cat_inc.json" --state "$TEST_TMP/is1"
 assert_eq "4 5 6 7" "$(ids "$TEST_TMP/i2" public-t)" "INCREMENTAL run 2: from the bookmark (inclusive), 4 rows"
+# a Singer SDK INCREMENTAL state (their record's value, no last_replication_method, SDK extras)
+printf '{"bookmarks":{"public-t":{"replication_key":"a","replication_key_value":60,"starting_replication_value":null,"replication_key_signpost":null}}}\n' >"$TEST_TMP/sdk_inc.json"
+run_cmd "$TEST_TMP/i5" "$TEST_TMP/ie5" "$TAP_BIN" --config "$TEST_TMP/plain.json" --catalog "$TEST_TMP/cat_inc.json" --state "$TEST_TMP/sdk_inc.json"
+assert_eq "6 7 8 9 10" "$(ids "$TEST_TMP/i5" public-t)" "a Singer SDK INCREMENTAL state: from its bookmark"
 # limit (pipelinewise) and max_record_count: the smaller one
 meltano_config '"max_record_count":4,"limit":2' >"$TEST_TMP/max_limit.json"
 run_cmd "$TEST_TMP/i3" "$TEST_TMP/ie3" "$TAP_BIN" --config "$TEST_TMP/max_limit.json" --catalog "$TEST_TMP/cat_inc.json"
