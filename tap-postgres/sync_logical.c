@@ -1734,6 +1734,47 @@ static bool recopy_streams(sl_run *L)
 }
 
 /*
+ * check_via_root: with publish_via_partition_root = true the server sends a
+ * partition's changes under the name of its topmost published ancestor
+ * only: a partition selected together with an ancestor would get none of
+ * them and go stale. Refused (exit 3) with the fix.
+ */
+static bool check_via_root(sl_run *L)
+{
+    if (pgc_server_version(L->c) < 130000)
+        return true;
+    const char *params[1] = {L->publication};
+    PGresult *res =
+        pgc_query(L->c, "SELECT pubviaroot FROM pg_publication WHERE pubname = $1", 1, params);
+    if (!res)
+        return fail(L, EXIT_SOURCE_DB);
+    bool via_root = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    bool refused = false;
+    for (size_t i = 0; via_root && i < L->n; i++) {
+        const tap_stream *src = L->streams[i].src;
+        const relmap_entry *e = relmap_find(&L->names, src->schema_name, src->table_name);
+        if (!e || e->inherited)
+            continue;
+        for (int k = 0; k < e->count; k++) {
+            const rel_target *t = &L->targets[e->first + (size_t)k];
+            if (t->own)
+                continue;
+            log_error("publication \"%s\" has publish_via_partition_root = true: the changes of "
+                      "partition \"%s\".\"%s\" reach the slot under the name of its root only, "
+                      "so stream \"%s\" (selected with stream \"%s\" of an ancestor) would get "
+                      "none of them; the owner can run ALTER PUBLICATION \"%s\" SET "
+                      "(publish_via_partition_root = false); or select only one of the two",
+                      L->publication, src->schema_name, src->table_name, src->tap_stream_id,
+                      L->streams[t->stream].src->tap_stream_id, L->publication);
+            refused = true;
+            break;
+        }
+    }
+    return refused ? fail(L, EXIT_BAD_CONFIG) : true;
+}
+
+/*
  * ensure_publication: the publication publishes every stream's table and
  * every inheritance child below one (partitions come with their partitioned
  * table). A table that was not published before this run never had its
@@ -1779,6 +1820,8 @@ static bool ensure_publication(sl_run *L)
         ok = fail(L, EXIT_SOURCE_DB);
         goto done;
     }
+    if (!(ok = check_via_root(L)))
+        goto done;
     for (size_t t = 0; t < n; t++) {
         if (!added[t])
             continue;

@@ -69,6 +69,9 @@ ALTER TABLE ic ADD COLUMN extra2 int;
 UPDATE ic SET extra2 = 5 WHERE id = 12;
 ALTER TABLE ip ADD COLUMN w int;
 UPDATE ip SET w = id * 2;
+CREATE TABLE ic3 (PRIMARY KEY (id)) INHERITS (ip);
+INSERT INTO ic3 VALUES (40, 'e40', 80), (41, 'e41', 82);
+DELETE FROM ic3 WHERE id = 41;
 DO $$
 DECLARE x text;
 BEGIN
@@ -87,6 +90,13 @@ pipeline 2 "$TEST_TMP/state.json"
 assert_eq 0 "$RC" "run 2 (changes): tap | target exits 0"
 compare "after the changes"
 assert_not_contains "$(cat "$TEST_TMP/tap2.err")" "dropped since" "a child's own column is not taken for a dropped one"
+if [ "$PLUGIN" = pgoutput ]; then
+    # the new child's changes before this run were never published: the parent is copied again
+    assert_contains "$(cat "$TEST_TMP/tap2.err")" 'stream "public-ip": table "public"."ic3" was not in publication' \
+        "a child new since the last run is added to the publication, and its parent copied again"
+    assert_eq 1 "$(psql_q "$src" "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'pipelinewise_$src' AND tablename = 'ic3'")" \
+        "the new child is published"
+fi
 
 psql -X -q -v ON_ERROR_STOP=1 -d "$src" >/dev/null <<'SQL'
 TRUNCATE ic2;
@@ -116,6 +126,29 @@ assert_eq 0 "$RC" "run 4 (nothing new): exit 0"
 compare "after a run without changes"
 assert_eq 0 "$(grep -c '^{"type":"RECORD"' <("$TAP_BIN" --config "$TEST_TMP/tap.json" --catalog "$TEST_TMP/catalog.json" --state "$TEST_TMP/state.json" 2>/dev/null) || true)" \
     "the copies at the end of run 3 are not repeated"
+
+if [ "$PLUGIN" = pgoutput ]; then
+    psql_q "$src" "ALTER PUBLICATION pipelinewise_$src SET (publish_via_partition_root = true)"
+    run_cmd "$TEST_TMP/ov" "$TEST_TMP/ev" "$TAP_BIN" --config "$TEST_TMP/tap.json" --catalog "$TEST_TMP/catalog.json" --state "$TEST_TMP/state.json"
+    assert_eq 3 "$RC" "publish_via_partition_root = true with a partition selected with its root: exit 3"
+    assert_contains "$(cat "$TEST_TMP/ev")" "publication \"pipelinewise_$src\" has publish_via_partition_root = true: the changes of partition \"public\".\"ma\" reach the slot under the name of its root only" \
+        "the message names the partition and the setting"
+    psql_q "$src" "ALTER PUBLICATION pipelinewise_$src SET (publish_via_partition_root = false)"
+fi
+
+# a child whose replica identity does not hold the parent stream's key: refused at the start
+psql_q "$src" "CREATE TABLE kp (id int PRIMARY KEY, v text);
+  CREATE TABLE kc (code text PRIMARY KEY) INHERITS (kp);
+  INSERT INTO kc VALUES (1, 'x', 'c1')" >/dev/null
+log_catalog "$TEST_TMP/tap.json" public-kp >"$TEST_TMP/catalog_k.json"
+run_cmd "$TEST_TMP/ok" "$TEST_TMP/ek" "$TAP_BIN" --config "$TEST_TMP/tap.json" --catalog "$TEST_TMP/catalog_k.json"
+assert_eq 3 "$RC" "a child whose replica identity lacks the parent's key: exit 3"
+assert_contains "$(cat "$TEST_TMP/ek")" 'stream "public-kp" reads the rows of "public"."kc" (a partition or inheritance child of its table), whose replica identity does not hold the stream'"'"'s key column "id"' \
+    "the message names the stream, the child and the key column"
+assert_eq 0 "$(grep -c '"type":"RECORD"' "$TEST_TMP/ok" || true)" "nothing is copied"
+psql_q "$src" "ALTER TABLE kc REPLICA IDENTITY FULL" >/dev/null
+run_cmd "$TEST_TMP/ok2" "$TEST_TMP/ek2" "$TAP_BIN" --config "$TEST_TMP/tap.json" --catalog "$TEST_TMP/catalog_k.json"
+assert_eq 0 "$RC" "with REPLICA IDENTITY FULL on the child: exit 0"
 
 drop_slots "$src"
 finish
