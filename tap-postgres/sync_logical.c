@@ -1590,6 +1590,14 @@ static void wal2json_tables(sl_run *L, buf *out)
             continue;
         char schema[256];
         key_schema(e->key, schema, sizeof(schema));
+        /* a partition or child in the schema of a stream that reads it: that schema's wildcard */
+        bool covered = true;
+        for (int k = 0; k < e->count && covered; k++) {
+            const rel_target *t = &L->targets[e->first + (size_t)k];
+            covered = !t->own && strcmp(L->streams[t->stream].src->schema_name, schema) == 0;
+        }
+        if (covered)
+            continue;
         if (!first)
             buf_putc(out, ',');
         first = false;
