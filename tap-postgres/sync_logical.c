@@ -1552,6 +1552,15 @@ static bool check_descendant_identities(sl_run *L)
         }
         if (cols && !missing)
             continue;
+        if (!cols && !src->nkeys) {
+            /* a stream without a key: as for its own table (check_identities), a warning */
+            if (strcmp(L->plugin, "wal2json") == 0)
+                log_warn("table \"%s\".\"%s\" has no replica identity: wal2json sends none of "
+                         "its UPDATEs and DELETEs (they are lost for stream \"%s\"); add a "
+                         "primary key or run ALTER TABLE \"%s\".\"%s\" REPLICA IDENTITY FULL;",
+                         sch, tab, src->tap_stream_id, sch, tab);
+            continue;
+        }
         if (!cols)
             log_error("stream \"%s\" reads the rows of \"%s\".\"%s\" (a partition or "
                       "inheritance child of its table), which has no replica identity: its "
