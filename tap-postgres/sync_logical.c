@@ -1171,8 +1171,7 @@ static bool on_relation(sl_run *L, const change *c)
         return false;
     for (int k = 0; k < count; k++) {
         rel_target t = L->targets[first + (size_t)k];
-        if (!check_wire_columns(L, &L->streams[t.stream], c->rel->columns, c->rel->ncolumns,
-                                t.own))
+        if (!check_wire_columns(L, &L->streams[t.stream], c->rel->columns, c->rel->ncolumns, t.own))
             return false;
     }
     return true;
@@ -1842,9 +1841,8 @@ static bool ensure_publication(sl_run *L)
     for (size_t t = 0; t < n; t++) {
         if (!added[t])
             continue;
-        const relmap_entry *e =
-            t < L->n ? relmap_find(&L->names, tables[t].schema, tables[t].table)
-                     : &L->names.slots[entry[t]];
+        const relmap_entry *e = t < L->n ? relmap_find(&L->names, tables[t].schema, tables[t].table)
+                                         : &L->names.slots[entry[t]];
         for (int k = 0; e && k < e->count; k++) {
             lstream *ls = &L->streams[L->targets[e->first + (size_t)k].stream];
             if (ls->need_copy)
