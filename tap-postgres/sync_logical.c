@@ -1339,7 +1339,8 @@ static bool build_name_map(sl_run *L)
                 continue;
             const tap_stream *src = L->streams[si].src;
             bool own = strcmp(src->schema_name, sch) == 0 && strcmp(src->table_name, tab) == 0;
-            if (!own) {
+            /* a partitioned table without partitions yet gets some later */
+            if (!own || PQgetvalue(res, end, 3)[0] == 'p') {
                 L->streams[si].has_descendants = true;
                 L->has_descendants = true;
             }
