@@ -127,6 +127,19 @@ compare "after a run without changes"
 assert_eq 0 "$(grep -c '^{"type":"RECORD"' <("$TAP_BIN" --config "$TEST_TMP/tap.json" --catalog "$TEST_TMP/catalog.json" --state "$TEST_TMP/state.json" 2>/dev/null) || true)" \
     "the copies at the end of run 3 are not repeated"
 
+# TRUNCATE of the parent with its children, and of a root: whole new versions, nothing copied again
+psql -X -q -v ON_ERROR_STOP=1 -d "$src" >/dev/null <<'SQL'
+TRUNCATE ip;
+INSERT INTO ip (id, v, w) VALUES (6, 'p6', 1);
+INSERT INTO ic (id, v, extra, extra2, w) VALUES (32, 'c32', 'e32', 8, 3);
+TRUNCATE ra;
+INSERT INTO ra VALUES (2000, 5, 'after ra'), (2001, 150, 'after ra');
+SQL
+pipeline 5 "$TEST_TMP/state.json"
+assert_eq 0 "$RC" "run 5 (TRUNCATE of a parent and of a root): exit 0"
+compare "after the whole truncates"
+assert_not_contains "$(cat "$TEST_TMP/tap5.err")" "empties only part" "a TRUNCATE of the parent with its children empties the whole streams"
+
 if [ "$PLUGIN" = pgoutput ]; then
     psql_q "$src" "ALTER PUBLICATION pipelinewise_$src SET (publish_via_partition_root = true)"
     run_cmd "$TEST_TMP/ov" "$TEST_TMP/ev" "$TAP_BIN" --config "$TEST_TMP/tap.json" --catalog "$TEST_TMP/catalog.json" --state "$TEST_TMP/state.json"
