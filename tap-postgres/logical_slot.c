@@ -479,8 +479,11 @@ static void table_list(buf *out, const logical_table *tables, const bool *pick, 
     }
 }
 
-bool logical_publication_ensure(pg_conn *c, const char *pub, const logical_table *tables, int n)
+bool logical_publication_ensure(pg_conn *c, const char *pub, const logical_table *tables, int n,
+                                bool *added)
 {
+    for (int i = 0; added && i < n; i++)
+        added[i] = false;
     bool ok = false;
     PGresult *res = NULL;
     buf schemas = BUF_INIT, names = BUF_INIT, sql = BUF_INIT;
@@ -633,6 +636,8 @@ bool logical_publication_ensure(pg_conn *c, const char *pub, const logical_table
     res = pgc_query_quiet(c, sql.data, 0, NULL);
     if (res || strcmp(pgc_sqlstate(c), "42710") == 0) {
         ok = true; /* 42710: already a member (a partition's root was added meanwhile) */
+        for (int i = 0; added && i < n; i++)
+            added[i] = missing[i];
         goto done;
     }
     {

@@ -124,9 +124,14 @@ typedef struct logical_table {
  * identity is refused before it is added (UPDATE and DELETE on it would fail
  * once it is published). When we may not change the publication the error
  * gives the exact SQL for the owner to run. Warns when the publication does
- * not publish insert, update, delete or truncate. False after logging.
+ * not publish insert, update, delete or truncate. Tables are named without
+ * ONLY: an inheritance parent brings its children along (list them too, so
+ * that a missing child is found and added). added (n entries, or NULL) tells
+ * which tables were not published before this call: their changes until now
+ * never reached the slot. False after logging.
  */
-bool logical_publication_ensure(pg_conn *c, const char *pub, const logical_table *tables, int n);
+bool logical_publication_ensure(pg_conn *c, const char *pub, const logical_table *tables, int n,
+                                bool *added);
 
 /* logical_repl_literal: append s as a literal of the replication command grammar ('' for '). */
 void logical_repl_literal(buf *out, const char *s);

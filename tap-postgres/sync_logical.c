@@ -59,6 +59,9 @@ typedef struct lcol {
     int rb_index;      /* index in the record builder, -1 when not synced */
     uint64_t wire_sig; /* the type as last seen on the wire, 0 before */
     uint32_t stamp;    /* == the run's stamp when already written in the current record */
+    bool foreign;      /* not a column of the stream's table (a partition's or child's own
+                          column, or one dropped since): never synced */
+    char *owned_name;  /* malloc'ed copy of a foreign column's name (col.name points to it) */
 } lcol;
 
 typedef struct lstream {
@@ -78,23 +81,39 @@ typedef struct lstream {
     bool need_schema;    /* SCHEMA due before the next RECORD */
     bool warned_unknown; /* a column we could not find was reported */
     bool warned_keyless; /* a delete without the key was reported */
-    bool recopy;         /* a TRUNCATE of one partition: no more changes this run, and the
-                            lsn bookmark is dropped so that the next run copies it again */
+    bool recopy;         /* a TRUNCATE of part of its rows (one partition or child): no more
+                            changes; copied again at the end of the run (until then its lsn
+                            bookmark is left out of the STATE) */
+    bool has_descendants; /* its table has partitions or inheritance children */
+    long long nan_count, pos_inf, neg_inf, bad_values; /* value counters of its CDC records */
     char tail_time[40];  /* the time_extracted in the builder's tail */
     long long records;
 } lstream;
 
-/* one relation of the TRUNCATE statement being collected */
+/* one (relation, stream) pair of the TRUNCATE statement being collected */
 typedef struct trunc_rel {
     int stream;
-    bool root;   /* the stream's own table (not one of its partitions) */
+    bool own;    /* the stream's own table (not one of its partitions or children) */
     size_t name; /* offset in sl_run.trunc_names of "schema\0table\0" */
 } trunc_rel;
 
-/* a relation name -> stream index (or -1) */
-typedef struct relmap_entry {
-    char *key; /* malloc'ed "schema\x1ftable" */
+/*
+ * A stream that reads a relation's rows: its own table, or an ancestor
+ * (partitioned table, intermediate partition, inheritance parent) whose
+ * copy (a plain SELECT FROM it) holds the relation's rows.
+ */
+typedef struct rel_target {
     int stream;
+    bool own; /* the relation is the stream's own table */
+} rel_target;
+
+/* a relation name -> the streams its changes go to (none: not ours) */
+typedef struct relmap_entry {
+    char *key;    /* malloc'ed "schema\x1ftable" */
+    size_t first; /* its targets: sl_run.targets[first .. first + count) */
+    int count;
+    char relkind;   /* pg_class.relkind as found at the start ('\0': resolved later) */
+    bool inherited; /* not a partition (an inheritance child, or a stream's own table) */
 } relmap_entry;
 
 typedef struct relmap {
@@ -112,9 +131,11 @@ typedef struct sl_run {
     char publication[LOGICAL_NAME_MAX];
     char plugin[64];
     bool slot_exists;
-    bool has_partitions;
+    bool has_descendants; /* a stream's table has partitions or inheritance children */
     bool standby;
     relmap names;
+    rel_target *targets; /* malloc'ed, ntargets of cap_targets: the relmap entries' targets */
+    size_t ntargets, cap_targets;
     pgm_db *dbs; /* malloc'ed: metadata loaded during the run (column names point into it) */
     size_t ndbs;
     wal2json_decoder *w2j;
@@ -176,11 +197,12 @@ static relmap_entry *relmap_find(const relmap *m, const char *schema, const char
     }
 }
 
-static bool relmap_put(relmap *m, const char *schema, const char *table, int stream)
+static bool relmap_put(relmap *m, const char *schema, const char *table, size_t first, int count)
 {
     relmap_entry *e = relmap_find(m, schema, table);
     if (e) {
-        e->stream = stream;
+        e->first = first;
+        e->count = count;
         return true;
     }
     if ((m->n + 1) * 2 > m->cap) {
@@ -216,7 +238,10 @@ static bool relmap_put(relmap *m, const char *schema, const char *table, int str
     while (m->slots[i].key)
         i = (i + 1) & (m->cap - 1);
     m->slots[i].key = key;
-    m->slots[i].stream = stream;
+    m->slots[i].first = first;
+    m->slots[i].count = count;
+    m->slots[i].relkind = '\0';
+    m->slots[i].inherited = false;
     m->n++;
     return true;
 }
@@ -367,6 +392,21 @@ static bool reload_columns(sl_run *L, lstream *ls)
         for (size_t j = 0; j < ls->ncols; j++)
             if (strcmp(ls->cols[j].col.name, pc->name) == 0)
                 lc = &ls->cols[j];
+        if (lc && lc->foreign) {
+            /* a column seen on a child's or partition's row is now the table's own too */
+            lc->foreign = false;
+            lc->col.name = pc->name;
+            free(lc->owned_name);
+            lc->owned_name = NULL;
+            lc->col.sql_type = pc->sql_type;
+            lc->col.is_pk = pc->is_pk;
+            lc->col.type = pc->type;
+            lc->synced = true;
+            changed = true;
+            log_info("stream \"%s\": new column \"%s\" (%s)", ls->src->tap_stream_id, pc->name,
+                     pc->sql_type);
+            continue;
+        }
         if (!lc) {
             lcol *grown = realloc(ls->cols, (ls->ncols + 1) * sizeof(*grown));
             if (!grown) {
@@ -415,11 +455,44 @@ static uint64_t wire_sig(const change_column *c)
 }
 
 /*
+ * add_foreign_column: remember a column of the wire that the stream's table
+ * does not have (a partition's or inheritance child's own column, or one
+ * dropped since), so that its values are skipped without reading the
+ * table's columns again on every row.
+ */
+static bool add_foreign_column(sl_run *L, lstream *ls, const change_column *wc)
+{
+    lcol *grown = realloc(ls->cols, (ls->ncols + 1) * sizeof(*grown));
+    if (!grown) {
+        log_error("out of memory");
+        return fail(L, EXIT_INTERNAL);
+    }
+    ls->cols = grown;
+    lcol *lc = &ls->cols[ls->ncols];
+    memset(lc, 0, sizeof(*lc));
+    size_t n = strlen(wc->name);
+    lc->owned_name = malloc(n + 1);
+    if (!lc->owned_name) {
+        log_error("out of memory");
+        return fail(L, EXIT_INTERNAL);
+    }
+    memcpy(lc->owned_name, wc->name, n + 1);
+    lc->col.name = lc->owned_name;
+    lc->col.sql_type = "";
+    lc->foreign = true;
+    lc->rb_index = -1;
+    lc->wire_sig = wire_sig(wc);
+    ls->ncols++;
+    return rebuild_view(L, ls);
+}
+
+/*
  * check_wire_columns: the columns of a relation or a wal2json row against
  * what the stream knows; a column never seen or a changed type reloads the
- * table's columns.
+ * table's columns. own: the relation is the stream's own table (else a
+ * partition or child of it, whose extra columns are not the stream's).
  */
-static bool check_wire_columns(sl_run *L, lstream *ls, const change_column *cols, int n)
+static bool check_wire_columns(sl_run *L, lstream *ls, const change_column *cols, int n, bool own)
 {
     bool reload = false;
     for (int i = 0; i < n; i++) {
@@ -438,12 +511,16 @@ static bool check_wire_columns(sl_run *L, lstream *ls, const change_column *cols
         lcol *lc = find_col(ls, cols[i].name);
         if (lc) {
             lc->wire_sig = wire_sig(&cols[i]);
-        } else if (!ls->warned_unknown) {
+            continue;
+        }
+        if (own && !ls->warned_unknown) {
             ls->warned_unknown = true;
             log_warn("stream \"%s\": column \"%s\" of the change is not in the table any more "
                      "(dropped since): its values are left out",
                      ls->src->tap_stream_id, cols[i].name);
         }
+        if (!add_foreign_column(L, ls, &cols[i]))
+            return false;
     }
     return true;
 }
@@ -509,6 +586,16 @@ static bool end_record(sl_run *L, lstream *ls, uint64_t wal_start)
         rb_raw(&ls->rb, "_sdc_lsn", num, (size_t)n);
     }
     rb_end(&ls->rb);
+    /*
+     * The run's conversion counters now hold this record's values only: they
+     * are the stream's, warned about under its name at the end of the run.
+     */
+    tm_ctx *tm = &L->run->tm;
+    ls->nan_count += tm->nan_count;
+    ls->pos_inf += tm->pos_infinity_count;
+    ls->neg_inf += tm->neg_infinity_count;
+    ls->bad_values += tm->bad_values;
+    tm->nan_count = tm->pos_infinity_count = tm->neg_infinity_count = tm->bad_values = 0;
     if (!sw_end_line(L->run->w))
         return fail(L, EXIT_OUTPUT);
     ls->records++;
@@ -743,44 +830,80 @@ done:
 
 /* ---- relations -> streams ---- */
 
+/* add_target: append a target to L->targets. False on out of memory (logged, fail code set). */
+static bool add_target(sl_run *L, int stream, bool own)
+{
+    if (L->ntargets == L->cap_targets) {
+        size_t cap = L->cap_targets ? L->cap_targets * 2 : 64;
+        rel_target *grown = realloc(L->targets, cap * sizeof(*grown));
+        if (!grown) {
+            log_error("out of memory");
+            return fail(L, EXIT_INTERNAL);
+        }
+        L->targets = grown;
+        L->cap_targets = cap;
+    }
+    L->targets[L->ntargets].stream = stream;
+    L->targets[L->ntargets].own = own;
+    L->ntargets++;
+    return true;
+}
+
 /*
- * resolve_relation: the stream of a relation, -1 when it is none of ours, -2
- * after a failed query (logged, fail code set). A relation not in the map
- * may be a partition of a partitioned stream; the answer is cached.
+ * resolve_relation: the streams a relation's changes go to, as
+ * L->targets[*first .. *first + *count) (*count 0: none of ours). False after a
+ * failed query (logged, fail code set). A relation not in the map may be a
+ * partition or inheritance child created since the start: every selected
+ * ancestor of it (pg_inherits, which holds both) reads its rows. The answer
+ * is cached.
  */
-static int resolve_relation(sl_run *L, const char *schema, const char *table)
+static bool resolve_relation(sl_run *L, const char *schema, const char *table, size_t *first,
+                             int *count)
 {
     relmap_entry *e = relmap_find(&L->names, schema, table);
-    if (e)
-        return e->stream;
-    int stream = -1;
-    if (L->has_partitions) {
+    if (e) {
+        *first = e->first;
+        *count = e->count;
+        return true;
+    }
+    *first = L->ntargets;
+    *count = 0;
+    if (L->has_descendants) {
         const char *params[2] = {schema, table};
         PGresult *res = pgc_query(L->c,
-                                  "SELECT rn.nspname, r.relname FROM pg_class c "
+                                  "WITH RECURSIVE a(relid) AS ("
+                                  "SELECT h.inhparent FROM pg_inherits h "
+                                  "JOIN pg_class c ON c.oid = h.inhrelid "
                                   "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                                  "JOIN pg_class r ON r.oid = pg_partition_root(c.oid) "
-                                  "JOIN pg_namespace rn ON rn.oid = r.relnamespace "
-                                  "WHERE n.nspname = $1 AND c.relname = $2",
+                                  "WHERE n.nspname = $1 AND c.relname = $2 "
+                                  "UNION SELECT h.inhparent FROM a "
+                                  "JOIN pg_inherits h ON h.inhrelid = a.relid) "
+                                  "SELECT n.nspname, c.relname FROM a "
+                                  "JOIN pg_class c ON c.oid = a.relid "
+                                  "JOIN pg_namespace n ON n.oid = c.relnamespace",
                                   2, params);
-        if (!res) {
-            fail(L, EXIT_SOURCE_DB);
-            return -2;
-        }
-        if (PQntuples(res) == 1) {
-            relmap_entry *root =
-                relmap_find(&L->names, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
-            if (root)
-                stream = root->stream;
+        if (!res)
+            return fail(L, EXIT_SOURCE_DB);
+        bool ok = true;
+        for (int r = 0; r < PQntuples(res) && ok; r++) {
+            const relmap_entry *anc =
+                relmap_find(&L->names, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1));
+            for (int k = 0; anc && k < anc->count && ok; k++) {
+                const rel_target *t = &L->targets[anc->first + (size_t)k];
+                if (t->own)
+                    ok = add_target(L, t->stream, false);
+            }
         }
         PQclear(res);
+        if (!ok)
+            return false;
+        *count = (int)(L->ntargets - *first);
     }
-    if (!relmap_put(&L->names, schema, table, stream)) {
+    if (!relmap_put(&L->names, schema, table, *first, *count)) {
         log_error("out of memory");
-        fail(L, EXIT_INTERNAL);
-        return -2;
+        return fail(L, EXIT_INTERNAL);
     }
-    return stream;
+    return true;
 }
 
 /* is this transaction's change to be written for stream ls? */
@@ -822,18 +945,15 @@ static bool on_commit(sl_run *L, const change *c)
     return true;
 }
 
-static bool on_row_change(sl_run *L, const change *c, uint64_t wal_start)
+/* row_change_to: one row change for one of the streams that read the relation */
+static bool row_change_to(sl_run *L, lstream *ls, bool own, const change *c, uint64_t wal_start)
 {
-    int si = resolve_relation(L, c->rel->schema, c->rel->table);
-    if (si < 0)
-        return si == -1;
-    lstream *ls = &L->streams[si];
     if (!applies(L, ls))
         return true;
     if (L->w2j) {
         /* wal2json describes the columns in every row: new columns and type changes show here */
         const change_tuple *t = c->kind == CHANGE_DELETE ? &c->old_tuple : &c->new_tuple;
-        if (!check_wire_columns(L, ls, t->columns, t->nvalues))
+        if (!check_wire_columns(L, ls, t->columns, t->nvalues, own))
             return false;
     }
     switch (c->kind) {
@@ -859,37 +979,65 @@ static bool on_row_change(sl_run *L, const change *c, uint64_t wal_start)
     }
 }
 
+/*
+ * on_row_change: a change of a relation goes to every stream that reads its
+ * rows (its own, and each selected partitioned table or inheritance parent
+ * above it), each projected onto that stream's columns by name and under
+ * that stream's bookmark.
+ */
+static bool on_row_change(sl_run *L, const change *c, uint64_t wal_start)
+{
+    size_t first;
+    int count;
+    if (!resolve_relation(L, c->rel->schema, c->rel->table, &first, &count))
+        return false;
+    for (int k = 0; k < count; k++) {
+        rel_target t = L->targets[first + (size_t)k];
+        if (!row_change_to(L, &L->streams[t.stream], t.own, c, wal_start))
+            return false;
+    }
+    return true;
+}
+
+/* collect_truncate: remember that relation rel of the TRUNCATE is one of stream si's */
+static bool collect_truncate(sl_run *L, int si, bool own, const change_relation *rel)
+{
+    if (L->ntrunc == L->cap_trunc) {
+        size_t cap = L->cap_trunc ? L->cap_trunc * 2 : 8;
+        trunc_rel *grown = realloc(L->trunc, cap * sizeof(*grown));
+        if (!grown) {
+            log_error("out of memory");
+            return fail(L, EXIT_INTERNAL);
+        }
+        L->trunc = grown;
+        L->cap_trunc = cap;
+    }
+    trunc_rel *t = &L->trunc[L->ntrunc++];
+    t->stream = si;
+    t->own = own;
+    t->name = L->trunc_names.len;
+    buf_append(&L->trunc_names, rel->schema, strlen(rel->schema) + 1);
+    buf_append(&L->trunc_names, rel->table, strlen(rel->table) + 1);
+    if (!buf_ok(&L->trunc_names)) {
+        log_error("out of memory");
+        return fail(L, EXIT_INTERNAL);
+    }
+    return true;
+}
+
 /* on_truncate: collect the relations of a TRUNCATE (acted upon by flush_truncate) */
 static bool on_truncate(sl_run *L, const change *c)
 {
     for (int i = 0; i < c->nrelations; i++) {
         const change_relation *rel = c->relations[i];
-        int si = resolve_relation(L, rel->schema, rel->table);
-        if (si == -2)
+        size_t first;
+        int count;
+        if (!resolve_relation(L, rel->schema, rel->table, &first, &count))
             return false;
-        if (si < 0)
-            continue;
-        if (L->ntrunc == L->cap_trunc) {
-            size_t cap = L->cap_trunc ? L->cap_trunc * 2 : 8;
-            trunc_rel *grown = realloc(L->trunc, cap * sizeof(*grown));
-            if (!grown) {
-                log_error("out of memory");
-                return fail(L, EXIT_INTERNAL);
-            }
-            L->trunc = grown;
-            L->cap_trunc = cap;
-        }
-        const tap_stream *src = L->streams[si].src;
-        trunc_rel *t = &L->trunc[L->ntrunc++];
-        t->stream = si;
-        t->root =
-            strcmp(src->schema_name, rel->schema) == 0 && strcmp(src->table_name, rel->table) == 0;
-        t->name = L->trunc_names.len;
-        buf_append(&L->trunc_names, rel->schema, strlen(rel->schema) + 1);
-        buf_append(&L->trunc_names, rel->table, strlen(rel->table) + 1);
-        if (!buf_ok(&L->trunc_names)) {
-            log_error("out of memory");
-            return fail(L, EXIT_INTERNAL);
+        for (int k = 0; k < count; k++) {
+            rel_target tg = L->targets[first + (size_t)k];
+            if (!collect_truncate(L, tg.stream, tg.own, rel))
+                return false;
         }
     }
     return true;
@@ -908,21 +1056,27 @@ static bool truncated(const sl_run *L, int si, const char *schema, const char *t
 }
 
 /*
- * whole_table_truncated: did the collected TRUNCATE empty every leaf
- * partition of partitioned stream si (a TRUNCATE of the root, which pgoutput
- * without publish_via_partition_root reports as its partitions)? -1 after a
- * failed query (logged).
+ * whole_table_truncated: did the collected TRUNCATE empty every table that
+ * holds rows of stream si (its own table unless partitioned, and every
+ * partition or inheritance child below it)? -1 after a failed query
+ * (logged). A TRUNCATE of a partitioned table arrives as its partitions with
+ * pgoutput (publish_via_partition_root false), and TRUNCATE ONLY of an
+ * inheritance parent leaves its children's rows.
  */
 static int whole_table_truncated(sl_run *L, int si)
 {
     const tap_stream *src = L->streams[si].src;
     const char *params[2] = {src->schema_name, src->table_name};
     PGresult *res = pgc_query(L->c,
-                              "SELECT n.nspname, c.relname FROM pg_partition_tree("
-                              "(SELECT c2.oid FROM pg_class c2 JOIN pg_namespace n2 ON n2.oid "
-                              "= c2.relnamespace WHERE n2.nspname = $1 AND c2.relname = $2)) t "
-                              "JOIN pg_class c ON c.oid = t.relid "
-                              "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE t.isleaf",
+                              "WITH RECURSIVE d(relid) AS ("
+                              "SELECT c2.oid FROM pg_class c2 JOIN pg_namespace n2 ON n2.oid "
+                              "= c2.relnamespace WHERE n2.nspname = $1 AND c2.relname = $2 "
+                              "UNION SELECT h.inhrelid FROM d "
+                              "JOIN pg_inherits h ON h.inhparent = d.relid) "
+                              "SELECT n.nspname, c.relname FROM d "
+                              "JOIN pg_class c ON c.oid = d.relid "
+                              "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                              "WHERE c.relkind = 'r'",
                               2, params);
     if (!res) {
         fail(L, EXIT_SOURCE_DB);
@@ -936,30 +1090,39 @@ static int whole_table_truncated(sl_run *L, int si)
 }
 
 /*
- * flush_truncate: act upon the collected TRUNCATE, once per stream. The whole
- * table emptied: a new table version and ACTIVATE_VERSION (the target drops
- * the older rows). Only some partitions of a partitioned stream: the target
- * cannot be told which rows went, so the stream stops here for this run and
- * its lsn bookmark is dropped: the next run copies it again as a new table
- * version (until then the target keeps the truncated rows).
+ * flush_truncate: act upon the collected TRUNCATE, once per stream. Every
+ * table holding the stream's rows emptied: a new table version and
+ * ACTIVATE_VERSION (the target drops the older rows). Only part of them (a
+ * partition, an inheritance child, TRUNCATE ONLY of a parent): the target
+ * cannot be told which rows went, so the stream takes no more changes and is
+ * copied again at the end of the run as a new table version (its lsn
+ * bookmark is left out of the STATE until then).
  */
 static bool flush_truncate(sl_run *L)
 {
     bool ok = true;
     for (size_t k = 0; k < L->ntrunc && ok; k++) {
         int si = L->trunc[k].stream;
-        bool seen = false, whole = false;
+        bool seen = false, own = false;
         for (size_t j = 0; j < L->ntrunc; j++) {
             if (L->trunc[j].stream != si)
                 continue;
             if (j < k)
                 seen = true;
-            whole = whole || L->trunc[j].root;
+            own = own || L->trunc[j].own;
         }
         lstream *ls = &L->streams[si];
         if (seen || !applies(L, ls))
             continue;
-        if (!whole && ls->src->table && ls->src->table->relkind == 'p') {
+        bool partitioned = ls->src->table && ls->src->table->relkind == 'p';
+        bool whole;
+        if (partitioned && own)
+            whole = true; /* the partitioned table itself: all of it */
+        else if (!ls->has_descendants)
+            whole = own;
+        else if (!partitioned && !own)
+            whole = false; /* the stream's own table keeps its rows */
+        else {
             int w = whole_table_truncated(L, si);
             if (w < 0) {
                 ok = false;
@@ -969,10 +1132,11 @@ static bool flush_truncate(sl_run *L)
         }
         if (!whole) {
             const char *n = L->trunc_names.data + L->trunc[k].name;
-            log_warn("stream \"%s\": TRUNCATE of partition \"%s\".\"%s\" alone: the stream is "
-                     "copied again by the next run (its lsn bookmark is dropped; until then the "
-                     "target keeps the partition's rows)",
-                     ls->src->tap_stream_id, n, n + strlen(n) + 1);
+            log_warn("stream \"%s\": TRUNCATE of \"%s\".\"%s\"%s empties only part of the "
+                     "stream's rows: the stream takes no more changes and is copied again at "
+                     "the end of the run (as a new table version)",
+                     ls->src->tap_stream_id, n, n + strlen(n) + 1,
+                     L->trunc[k].own ? " alone (ONLY)" : "");
             ls->recopy = true;
             L->changes_since_state++;
             continue;
@@ -1001,10 +1165,16 @@ static bool flush_truncate(sl_run *L)
 
 static bool on_relation(sl_run *L, const change *c)
 {
-    int si = resolve_relation(L, c->rel->schema, c->rel->table);
-    if (si < 0)
-        return si == -1;
-    return check_wire_columns(L, &L->streams[si], c->rel->columns, c->rel->ncolumns);
+    size_t first;
+    int count;
+    if (!resolve_relation(L, c->rel->schema, c->rel->table, &first, &count))
+        return false;
+    for (int k = 0; k < count; k++) {
+        rel_target t = L->targets[first + (size_t)k];
+        if (!check_wire_columns(L, &L->streams[t.stream], c->rel->columns, c->rel->ncolumns, t.own))
+            return false;
+    }
+    return true;
 }
 
 static bool on_message(sl_run *L, char *msg, size_t len, uint64_t wal_start)
@@ -1103,44 +1273,105 @@ static bool read_bookmarks(sl_run *L)
     return true;
 }
 
-static bool build_name_map(sl_run *L)
+/* stream_array_params: the streams' schemas and tables as two text[] literals */
+static bool stream_array_params(sl_run *L, buf *schemas, buf *names)
 {
+    buf_putc(schemas, '{');
+    buf_putc(names, '{');
     for (size_t i = 0; i < L->n; i++) {
-        tap_stream *s = L->streams[i].src;
-        if (!relmap_put(&L->names, s->schema_name, s->table_name, (int)i)) {
-            log_error("out of memory");
-            return fail(L, EXIT_INTERNAL);
-        }
-        if (s->table && s->table->relkind == 'p')
-            L->has_partitions = true;
+        pg_array_elem(schemas, L->streams[i].src->schema_name, i == 0);
+        pg_array_elem(names, L->streams[i].src->table_name, i == 0);
     }
-    if (!L->has_partitions)
-        return true;
-    /* the current partitions of partitioned streams (later ones are resolved when seen) */
-    for (size_t i = 0; i < L->n; i++) {
-        tap_stream *s = L->streams[i].src;
-        if (!s->table || s->table->relkind != 'p')
-            continue;
-        const char *params[2] = {s->schema_name, s->table_name};
-        PGresult *res = pgc_query(L->c,
-                                  "SELECT n.nspname, c.relname FROM pg_partition_tree("
-                                  "(SELECT c2.oid FROM pg_class c2 JOIN pg_namespace n2 ON n2.oid "
-                                  "= c2.relnamespace WHERE n2.nspname = $1 AND c2.relname = $2)) t "
-                                  "JOIN pg_class c ON c.oid = t.relid "
-                                  "JOIN pg_namespace n ON n.oid = c.relnamespace",
-                                  2, params);
-        if (!res)
-            return fail(L, EXIT_SOURCE_DB);
-        bool ok = true;
-        for (int r = 0; r < PQntuples(res) && ok; r++)
-            ok = relmap_put(&L->names, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1), (int)i);
-        PQclear(res);
-        if (!ok) {
-            log_error("out of memory");
-            return fail(L, EXIT_INTERNAL);
-        }
+    buf_putc(schemas, '}');
+    buf_putc(names, '}');
+    if (!buf_ok(schemas) || !buf_ok(names)) {
+        log_error("out of memory");
+        return fail(L, EXIT_INTERNAL);
     }
     return true;
+}
+
+/*
+ * build_name_map: every relation whose rows a stream reads, with the streams
+ * that read it: each stream's own table, and every partition and inheritance
+ * child below it (pg_inherits holds both, at every level): a plain SELECT
+ * FROM a parent or partitioned table returns their rows, so the stream gets
+ * their changes too. One relation may so feed several streams (a partition
+ * selected with its root, an inheritance parent with its child). Relations
+ * created later are resolved when they appear (resolve_relation).
+ */
+static bool build_name_map(sl_run *L)
+{
+    buf schemas = BUF_INIT, names = BUF_INIT;
+    if (!stream_array_params(L, &schemas, &names)) {
+        buf_term(&schemas);
+        buf_term(&names);
+        return false;
+    }
+    const char *params[2] = {schemas.data, names.data};
+    PGresult *res = pgc_query(L->c,
+                              "WITH RECURSIVE d(i, relid) AS ("
+                              "SELECT t.i, c.oid FROM unnest($1::text[], $2::text[]) "
+                              "WITH ORDINALITY AS t(s, r, i) "
+                              "JOIN pg_namespace n ON n.nspname = t.s "
+                              "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.r "
+                              "UNION SELECT d.i, h.inhrelid FROM d "
+                              "JOIN pg_inherits h ON h.inhparent = d.relid) "
+                              "SELECT d.i::int - 1, n.nspname, c.relname, c.relkind, "
+                              "c.relispartition FROM d JOIN pg_class c ON c.oid = d.relid "
+                              "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                              "ORDER BY 2, 3, 1",
+                              2, params);
+    buf_term(&schemas);
+    buf_term(&names);
+    if (!res)
+        return fail(L, EXIT_SOURCE_DB);
+    bool ok = true;
+    int rows = PQntuples(res);
+    for (int r = 0; r < rows && ok;) {
+        const char *sch = PQgetvalue(res, r, 1), *tab = PQgetvalue(res, r, 2);
+        size_t first = L->ntargets;
+        int end = r;
+        for (; end < rows && ok && strcmp(PQgetvalue(res, end, 1), sch) == 0 &&
+               strcmp(PQgetvalue(res, end, 2), tab) == 0;
+             end++) {
+            long si = strtol(PQgetvalue(res, end, 0), NULL, 10);
+            if (si < 0 || (size_t)si >= L->n)
+                continue;
+            const tap_stream *src = L->streams[si].src;
+            bool own = strcmp(src->schema_name, sch) == 0 && strcmp(src->table_name, tab) == 0;
+            /* a partitioned table without partitions yet gets some later */
+            if (!own || PQgetvalue(res, end, 3)[0] == 'p') {
+                L->streams[si].has_descendants = true;
+                L->has_descendants = true;
+            }
+            ok = add_target(L, (int)si, own);
+        }
+        if (ok && !relmap_put(&L->names, sch, tab, first, (int)(L->ntargets - first))) {
+            log_error("out of memory");
+            ok = fail(L, EXIT_INTERNAL);
+        }
+        if (ok) {
+            relmap_entry *e = relmap_find(&L->names, sch, tab);
+            e->relkind = PQgetvalue(res, r, 3)[0];
+            e->inherited = strcmp(PQgetvalue(res, r, 4), "t") != 0;
+        }
+        r = end;
+    }
+    PQclear(res);
+    /* a stream whose table was not found still owns its name (its changes are its own) */
+    for (size_t i = 0; i < L->n && ok; i++) {
+        const tap_stream *s = L->streams[i].src;
+        if (relmap_find(&L->names, s->schema_name, s->table_name))
+            continue;
+        size_t first = L->ntargets;
+        ok = add_target(L, (int)i, true);
+        if (ok && !relmap_put(&L->names, s->schema_name, s->table_name, first, 1)) {
+            log_error("out of memory");
+            ok = fail(L, EXIT_INTERNAL);
+        }
+    }
+    return ok;
 }
 
 /*
@@ -1231,27 +1462,166 @@ static bool check_identities(sl_run *L)
     return true;
 }
 
-/* the add-tables list of wal2json: the streams, their partitions' schemas as wildcards */
+/* key_schema: the schema part of a relmap key, into out (size n) */
+static void key_schema(const char *key, char *out, size_t n)
+{
+    snprintf(out, n, "%.*s", (int)strcspn(key, "\x1f"), key);
+}
+
+/*
+ * check_descendant_identities: a partition's or inheritance child's UPDATE
+ * and DELETE reach an ancestor's stream only when the server logs the
+ * ancestor stream's key with them: the child's replica identity must be FULL
+ * or hold every key column of the stream (inheritance does not carry primary
+ * keys to children). Else that stream's deletes could not name their rows
+ * and it would diverge from its table: the combination is refused (exit 3)
+ * with the fix.
+ */
+static bool check_descendant_identities(sl_run *L)
+{
+    buf schemas = BUF_INIT, names = BUF_INIT, idx = BUF_INIT;
+    buf_putc(&schemas, '{');
+    buf_putc(&names, '{');
+    buf_putc(&idx, '{');
+    size_t npairs = 0;
+    for (size_t i = 0; i < L->names.cap; i++) {
+        const relmap_entry *e = &L->names.slots[i];
+        if (!e->key || e->relkind != 'r')
+            continue;
+        for (int k = 0; k < e->count; k++) {
+            const rel_target *t = &L->targets[e->first + (size_t)k];
+            if (t->own)
+                continue;
+            char schema[256];
+            key_schema(e->key, schema, sizeof(schema));
+            pg_array_elem(&schemas, schema, npairs == 0);
+            pg_array_elem(&names, e->key + strcspn(e->key, "\x1f") + 1, npairs == 0);
+            buf_appendf(&idx, "%s%d", npairs ? "," : "", t->stream);
+            npairs++;
+        }
+    }
+    buf_putc(&schemas, '}');
+    buf_putc(&names, '}');
+    buf_putc(&idx, '}');
+    bool ok = buf_ok(&schemas) && buf_ok(&names) && buf_ok(&idx);
+    PGresult *res = NULL;
+    if (!ok) {
+        log_error("out of memory");
+        fail(L, EXIT_INTERNAL);
+    } else if (npairs) {
+        const char *params[3] = {schemas.data, names.data, idx.data};
+        res = pgc_query(L->c,
+                        "SELECT t.i, n.nspname, c.relname, c.relreplident, "
+                        "(SELECT string_agg(a.attname::text, E'\\x1f') FROM pg_index x "
+                        "JOIN pg_attribute a ON a.attrelid = x.indrelid "
+                        "AND a.attnum = ANY (x.indkey) WHERE x.indrelid = c.oid AND "
+                        "CASE c.relreplident WHEN 'd' THEN x.indisprimary "
+                        "WHEN 'i' THEN x.indisreplident ELSE false END) "
+                        "FROM unnest($1::text[], $2::text[], $3::int[]) AS t(s, r, i) "
+                        "JOIN pg_namespace n ON n.nspname = t.s "
+                        "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.r "
+                        "ORDER BY 1, 2, 3",
+                        3, params);
+        if (!res)
+            ok = fail(L, EXIT_SOURCE_DB);
+    }
+    buf_term(&schemas);
+    buf_term(&names);
+    buf_term(&idx);
+    bool refused = false;
+    for (int r = 0; ok && res && r < PQntuples(res); r++) {
+        long si = strtol(PQgetvalue(res, r, 0), NULL, 10);
+        if (si < 0 || (size_t)si >= L->n)
+            continue;
+        const tap_stream *src = L->streams[si].src;
+        const char *sch = PQgetvalue(res, r, 1), *tab = PQgetvalue(res, r, 2);
+        if (PQgetvalue(res, r, 3)[0] == 'f')
+            continue;
+        const char *cols = PQgetisnull(res, r, 4) ? NULL : PQgetvalue(res, r, 4);
+        const char *missing = NULL;
+        for (size_t k = 0; k < src->nkeys && cols && !missing; k++) {
+            const char *key = src->key_properties[k];
+            size_t kl = strlen(key);
+            bool held = false;
+            for (const char *p = cols; *p && !held;) {
+                size_t l = strcspn(p, "\x1f");
+                held = l == kl && memcmp(p, key, kl) == 0;
+                p += l + (p[l] ? 1 : 0);
+            }
+            if (!held)
+                missing = key;
+        }
+        if (cols && !missing)
+            continue;
+        if (!cols && !src->nkeys) {
+            /* a stream without a key: as for its own table (check_identities), a warning */
+            if (strcmp(L->plugin, "wal2json") == 0)
+                log_warn("table \"%s\".\"%s\" has no replica identity: wal2json sends none of "
+                         "its UPDATEs and DELETEs (they are lost for stream \"%s\"); add a "
+                         "primary key or run ALTER TABLE \"%s\".\"%s\" REPLICA IDENTITY FULL;",
+                         sch, tab, src->tap_stream_id, sch, tab);
+            continue;
+        }
+        if (!cols)
+            log_error("stream \"%s\" reads the rows of \"%s\".\"%s\" (a partition or "
+                      "inheritance child of its table), which has no replica identity: its "
+                      "UPDATEs and DELETEs could not reach the stream, which would diverge from "
+                      "its table; run ALTER TABLE \"%s\".\"%s\" REPLICA IDENTITY FULL; (or give "
+                      "it a primary key on the stream's key), or do not select the stream",
+                      src->tap_stream_id, sch, tab, sch, tab);
+        else
+            log_error("stream \"%s\" reads the rows of \"%s\".\"%s\" (a partition or "
+                      "inheritance child of its table), whose replica identity does not hold "
+                      "the stream's key column \"%s\": its DELETEs could not name their row in "
+                      "the stream, which would diverge from its table; run ALTER TABLE "
+                      "\"%s\".\"%s\" REPLICA IDENTITY FULL; (or give it a primary key on the "
+                      "stream's key), or do not select the stream",
+                      src->tap_stream_id, sch, tab, missing, sch, tab);
+        refused = true;
+    }
+    PQclear(res);
+    if (ok && refused)
+        ok = fail(L, EXIT_BAD_CONFIG);
+    return ok;
+}
+
+/*
+ * the add-tables list of wal2json: every relation a stream reads (its table,
+ * its partitions and inheritance children), and the whole schema of a table
+ * that has some, so that partitions and children created during the run are
+ * not missed
+ */
 static void wal2json_tables(sl_run *L, buf *out)
 {
     bool first = true;
     for (size_t i = 0; i < L->names.cap; i++) {
         const relmap_entry *e = &L->names.slots[i];
-        if (!e->key || e->stream < 0)
+        if (!e->key || e->count == 0)
             continue;
-        size_t ls = strcspn(e->key, "\x1f");
         char schema[256];
-        snprintf(schema, sizeof(schema), "%.*s", (int)ls, e->key);
+        key_schema(e->key, schema, sizeof(schema));
+        /* a partition or child in the schema of a stream that reads it: that schema's wildcard */
+        bool covered = true;
+        for (int k = 0; k < e->count && covered; k++) {
+            const rel_target *t = &L->targets[e->first + (size_t)k];
+            covered = !t->own && strcmp(L->streams[t->stream].src->schema_name, schema) == 0;
+        }
+        if (covered)
+            continue;
         if (!first)
             buf_putc(out, ',');
         first = false;
-        if (L->streams[e->stream].src->table && L->streams[e->stream].src->table->relkind == 'p') {
-            /* partitions created during the run must not be missed: their whole schema */
-            wal2json_table_pattern(out, schema, "");
-            buf_putc(out, '*');
-        } else {
-            wal2json_table_pattern(out, schema, e->key + ls + 1);
-        }
+        wal2json_table_pattern(out, schema, e->key + strcspn(e->key, "\x1f") + 1);
+    }
+    for (size_t i = 0; i < L->n; i++) {
+        const tap_stream *src = L->streams[i].src;
+        if (!L->streams[i].has_descendants && !(src->table && src->table->relkind == 'p'))
+            continue;
+        if (!first)
+            buf_putc(out, ',');
+        first = false;
+        wal2json_table_pattern(out, src->schema_name, "");
+        buf_putc(out, '*');
     }
 }
 
@@ -1272,9 +1642,16 @@ static bool copy_streams(sl_run *L, const char *snapshot, uint64_t consistent_po
         if (!ls->need_copy)
             continue;
         bool first_version = ls->version < 0;
+        long long old_version = ls->version;
         ls->version = new_version();
         if (i > 0 && ls->version <= L->streams[i - 1].version)
             ls->version = L->streams[i - 1].version + 1;
+        if (ls->version <= old_version)
+            ls->version = old_version + 1; /* a copy again in the same run (recopy_streams) */
+        if (ls->need_schema && !emit_schema(L, ls)) {
+            ok = false;
+            break;
+        }
         rb_set_version(&ls->rb, ls->version, NULL);
         log_info("stream \"%s\": initial copy inside the snapshot of the slot",
                  ls->src->tap_stream_id);
@@ -1318,6 +1695,178 @@ static bool copy_streams(sl_run *L, const char *snapshot, uint64_t consistent_po
     if (!pgc_exec(L->c, ok ? "COMMIT" : "ROLLBACK") && ok)
         ok = fail(L, EXIT_SOURCE_DB);
     buf_term(&sql);
+    return ok;
+}
+
+static pg_conn *repl_connect(sl_run *L);
+
+/*
+ * copy_in_temporary_slot: copy the streams that need it inside the snapshot
+ * of a TEMPORARY slot (the main slot exists and streams what follows); the
+ * slot is dropped with its connection after the copies.
+ */
+static bool copy_in_temporary_slot(sl_run *L)
+{
+    pg_conn *tmp = repl_connect(L);
+    if (!tmp)
+        return false;
+    char name[LOGICAL_NAME_MAX];
+    snprintf(name, sizeof(name), "%.40s_tmp_%ld", L->slot, (long)getpid());
+    logical_created_slot created;
+    bool ok = logical_slot_create(tmp, name, "pgoutput", true, &tap_stop_requested, &created);
+    if (!ok)
+        fail(L, created.interrupted ? EXIT_INTERRUPTED : EXIT_SOURCE_DB);
+    else
+        ok = copy_streams(L, created.snapshot, created.consistent_point);
+    pgc_destroy(tmp); /* drops the temporary slot */
+    return ok;
+}
+
+/*
+ * recopy_streams: after the stream, copy again each stream a TRUNCATE
+ * emptied only in part (flush_truncate), as a new table version inside the
+ * snapshot of a temporary slot: its bookmark becomes that slot's consistent
+ * point, so the next run applies exactly the transactions the copy does not
+ * see. The STATE written at the end of the stream has no lsn for these
+ * streams: a run interrupted before the copy ends leaves them to the next
+ * run's copy.
+ */
+static bool recopy_streams(sl_run *L)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < L->n; i++) {
+        lstream *ls = &L->streams[i];
+        if (!ls->recopy)
+            continue;
+        ls->recopy = false;
+        ls->need_copy = true;
+        ls->input_lsn = 0;
+        n++;
+    }
+    if (!n)
+        return true;
+    log_info("LOG_BASED: copying again %zu stream(s) that a TRUNCATE emptied in part", n);
+    if (!logical_check_capacity(L->c, 1))
+        return fail(L, EXIT_SOURCE_DB);
+    return copy_in_temporary_slot(L);
+}
+
+/*
+ * check_via_root: with publish_via_partition_root = true the server sends a
+ * partition's changes under the name of its topmost published ancestor
+ * only: a partition selected together with an ancestor would get none of
+ * them and go stale. Refused (exit 3) with the fix.
+ */
+static bool check_via_root(sl_run *L)
+{
+    if (pgc_server_version(L->c) < 130000)
+        return true;
+    const char *params[1] = {L->publication};
+    PGresult *res =
+        pgc_query(L->c, "SELECT pubviaroot FROM pg_publication WHERE pubname = $1", 1, params);
+    if (!res)
+        return fail(L, EXIT_SOURCE_DB);
+    bool via_root = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    bool refused = false;
+    for (size_t i = 0; via_root && i < L->n; i++) {
+        const tap_stream *src = L->streams[i].src;
+        const relmap_entry *e = relmap_find(&L->names, src->schema_name, src->table_name);
+        if (!e || e->inherited)
+            continue;
+        for (int k = 0; k < e->count; k++) {
+            const rel_target *t = &L->targets[e->first + (size_t)k];
+            if (t->own)
+                continue;
+            log_error("publication \"%s\" has publish_via_partition_root = true: the changes of "
+                      "partition \"%s\".\"%s\" reach the slot under the name of its root only, "
+                      "so stream \"%s\" (selected with stream \"%s\" of an ancestor) would get "
+                      "none of them; the owner can run ALTER PUBLICATION \"%s\" SET "
+                      "(publish_via_partition_root = false); or select only one of the two",
+                      L->publication, src->schema_name, src->table_name, src->tap_stream_id,
+                      L->streams[t->stream].src->tap_stream_id, L->publication);
+            refused = true;
+            break;
+        }
+    }
+    return refused ? fail(L, EXIT_BAD_CONFIG) : true;
+}
+
+/*
+ * ensure_publication: the publication publishes every stream's table and
+ * every inheritance child below one (partitions come with their partitioned
+ * table). A table that was not published before this run never had its
+ * changes in the slot: each stream that reads its rows and has a bookmark is
+ * copied again (a child created since the last run, a publication dropped
+ * and made again).
+ */
+static bool ensure_publication(sl_run *L)
+{
+    size_t cap = L->n;
+    for (size_t i = 0; i < L->names.cap; i++)
+        cap += L->names.slots[i].key != NULL;
+    logical_table *tables = calloc(cap ? cap : 1, sizeof(*tables));
+    size_t *entry = calloc(cap ? cap : 1, sizeof(*entry)); /* relmap slot of tables[n..] */
+    bool *added = calloc(cap ? cap : 1, sizeof(*added));
+    char *schemas = calloc(cap ? cap : 1, 256);
+    bool ok = tables && entry && added && schemas;
+    if (!ok) {
+        log_error("out of memory");
+        fail(L, EXIT_INTERNAL);
+        goto done;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < L->n; i++, n++) {
+        tables[n].schema = L->streams[i].src->schema_name;
+        tables[n].table = L->streams[i].src->table_name;
+    }
+    for (size_t i = 0; i < L->names.cap; i++) {
+        const relmap_entry *e = &L->names.slots[i];
+        if (!e->key || e->relkind != 'r' || !e->inherited)
+            continue;
+        bool own = false;
+        for (int k = 0; k < e->count && !own; k++)
+            own = L->targets[e->first + (size_t)k].own;
+        if (own || !e->count)
+            continue;
+        key_schema(e->key, schemas + n * 256, 256);
+        tables[n].schema = schemas + n * 256;
+        tables[n].table = e->key + strcspn(e->key, "\x1f") + 1;
+        entry[n++] = i;
+    }
+    if (!logical_publication_ensure(L->c, L->publication, tables, (int)n, added)) {
+        ok = fail(L, EXIT_SOURCE_DB);
+        goto done;
+    }
+    if (!(ok = check_via_root(L)))
+        goto done;
+    for (size_t t = 0; t < n; t++) {
+        if (!added[t])
+            continue;
+        const relmap_entry *e = t < L->n ? relmap_find(&L->names, tables[t].schema, tables[t].table)
+                                         : &L->names.slots[entry[t]];
+        for (int k = 0; e && k < e->count; k++) {
+            lstream *ls = &L->streams[L->targets[e->first + (size_t)k].stream];
+            if (ls->need_copy)
+                continue;
+            log_warn("stream \"%s\": table \"%s\".\"%s\" was not in publication \"%s\" "
+                     "(created or made a child since the last run?): its changes until now never "
+                     "reached the slot, so the stream is copied again as a new table version",
+                     ls->src->tap_stream_id, tables[t].schema, tables[t].table, L->publication);
+            ls->need_copy = true;
+            ls->input_lsn = 0;
+            cJSON *bm = state_bookmark(L->run->state, ls->src->tap_stream_id);
+            if (bm) {
+                bm_remove(bm, "lsn");
+                bm_remove(bm, "xmin");
+            }
+        }
+    }
+done:
+    free(tables);
+    free(entry);
+    free(added);
+    free(schemas);
     return ok;
 }
 
@@ -1567,6 +2116,8 @@ static void sl_term(sl_run *L)
         lstream *ls = &L->streams[i];
         if (ls->rb_ready)
             rb_term(&ls->rb);
+        for (size_t k = 0; k < ls->ncols; k++)
+            free(ls->cols[k].owned_name);
         free(ls->cols);
         free(ls->synced);
         free(ls->vals);
@@ -1575,6 +2126,7 @@ static void sl_term(sl_run *L)
     free(L->trunc);
     buf_term(&L->trunc_names);
     relmap_term(&L->names);
+    free(L->targets);
     for (size_t i = 0; i < L->ndbs; i++)
         pgm_term(&L->dbs[i]);
     free(L->dbs);
@@ -1683,7 +2235,7 @@ static bool setup_and_run(sl_run *L)
     if (!logical_check_server(L->c, L->plugin))
         return fail(L, EXIT_SOURCE_DB);
 
-    if (!read_bookmarks(L) || !build_name_map(L))
+    if (!read_bookmarks(L) || !build_name_map(L) || !check_descendant_identities(L))
         return false;
     if (!info.exists) {
         for (size_t i = 0; i < L->n; i++) {
@@ -1743,19 +2295,14 @@ static bool setup_and_run(sl_run *L)
         return fail(L, EXIT_SOURCE_DB);
 
     if (strcmp(L->plugin, "pgoutput") == 0) {
-        logical_table *tables = calloc(L->n, sizeof(*tables));
-        if (!tables) {
-            log_error("out of memory");
-            return fail(L, EXIT_INTERNAL);
-        }
-        for (size_t i = 0; i < L->n; i++) {
-            tables[i].schema = L->streams[i].src->schema_name;
-            tables[i].table = L->streams[i].src->table_name;
-        }
-        bool ok = logical_publication_ensure(L->c, L->publication, tables, (int)L->n);
-        free(tables);
-        if (!ok)
+        if (!ensure_publication(L))
+            return false;
+        size_t now = 0;
+        for (size_t i = 0; i < L->n; i++)
+            now += L->streams[i].need_copy;
+        if (info.exists && !ncopy && now && !logical_check_capacity(L->c, 1))
             return fail(L, EXIT_SOURCE_DB);
+        ncopy = now;
         L->pgo = pgoutput_create();
     } else {
         L->w2j = wal2json_create();
@@ -1785,22 +2332,8 @@ static bool setup_and_run(sl_run *L)
             return fail(L, created.interrupted ? EXIT_INTERRUPTED : EXIT_SOURCE_DB);
         if (!copy_streams(L, created.snapshot, created.consistent_point))
             return false;
-    } else if (ncopy) {
-        /* a temporary slot exports the snapshot; the main slot streams what follows */
-        pg_conn *tmp = repl_connect(L);
-        if (!tmp)
-            return false;
-        char name[LOGICAL_NAME_MAX];
-        snprintf(name, sizeof(name), "%.40s_tmp_%ld", L->slot, (long)getpid());
-        logical_created_slot created;
-        bool ok = logical_slot_create(tmp, name, "pgoutput", true, &tap_stop_requested, &created);
-        if (!ok)
-            fail(L, created.interrupted ? EXIT_INTERRUPTED : EXIT_SOURCE_DB);
-        else
-            ok = copy_streams(L, created.snapshot, created.consistent_point);
-        pgc_destroy(tmp); /* drops the temporary slot */
-        if (!ok)
-            return false;
+    } else if (ncopy && !copy_in_temporary_slot(L)) {
+        return false;
     }
     if (tap_stop_requested) {
         log_error("interrupted after the initial copy");
@@ -1858,7 +2391,9 @@ static bool setup_and_run(sl_run *L)
     lsn_format(end_lsn, e);
     log_info("LOG_BASED: %zu stream(s) on slot \"%s\" (%s) from %s, confirming %s, server at %s",
              L->n, L->slot, L->plugin, a, b, e);
-    return stream_changes(L, start, confirm, end_lsn);
+    if (!stream_changes(L, start, confirm, end_lsn))
+        return false;
+    return recopy_streams(L);
 }
 
 bool sync_logical_run(tap_run *run, tap_stream *const *streams, size_t n)
@@ -1884,8 +2419,15 @@ bool sync_logical_run(tap_run *run, tap_stream *const *streams, size_t n)
     }
     if (ok)
         ok = setup_and_run(&L);
-    for (size_t i = 0; i < L.n; i++)
-        tap_log_counters(run, L.streams[i].src->tap_stream_id);
+    for (size_t i = 0; i < L.n; i++) {
+        /* each stream's counters (see end_record) go out under its own name */
+        lstream *ls = &L.streams[i];
+        run->tm.nan_count += ls->nan_count;
+        run->tm.pos_infinity_count += ls->pos_inf;
+        run->tm.neg_infinity_count += ls->neg_inf;
+        run->tm.bad_values += ls->bad_values;
+        tap_log_counters(run, ls->src->tap_stream_id);
+    }
     sl_term(&L);
     return ok;
 }
