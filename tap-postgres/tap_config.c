@@ -4,20 +4,24 @@
 
 #include "json_util.h"
 #include "log.h"
+#include "pg_conn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 const cfg_key tap_config_keys[] = {
-    {"host", CFG_STRING, true, NULL, false, "PostgreSQL host name or address"},
+    {"host", CFG_STRING, false, NULL, false,
+     "PostgreSQL host name or address (required unless sqlalchemy_url is set)"},
     {"port", CFG_INT, false, "5432", false, "PostgreSQL port"},
-    {"user|username", CFG_STRING, true, NULL, false, "user name"},
+    {"user|username", CFG_STRING, false, NULL, false,
+     "user name (required unless sqlalchemy_url is set)"},
     {"password", CFG_STRING, false, NULL, true,
      "password (may be empty with trust, peer or .pgpass authentication)"},
     {"password_secret", CFG_OBJECT, false, NULL, true,
      "fetch the password from AWS Secrets Manager, HashiCorp Vault or Azure Key Vault"},
-    {"dbname|database", CFG_STRING, true, NULL, false, "database to extract"},
+    {"dbname|database", CFG_STRING, false, NULL, false,
+     "database to extract (required unless sqlalchemy_url is set)"},
     {"ssl", CFG_BOOL, false, "false", false, "true: sslmode=require (pipelinewise's \"true\")"},
     {"sslmode", CFG_STRING, false, NULL, false,
      "libpq sslmode (disable, allow, prefer, require, verify-ca, verify-full)"},
@@ -55,6 +59,14 @@ const cfg_key tap_config_keys[] = {
     {"slot_name", CFG_STRING, false, NULL, false,
      "LOG_BASED: slot name (default pipelinewise_<dbname>[_<tap_id>])"},
     {"publication_name", CFG_STRING, false, NULL, false, "LOG_BASED: pgoutput publication"},
+    /* MeltanoLabs tap-postgres: connection settings, SDK settings */
+    PGC_MELTANO_CONFIG_KEYS,
+    CONFIG_SDK_KEYS,
+    {"flattening_enabled", CFG_BOOL, false, "false", false,
+     "Singer SDK flattening of the tap's output: not supported, an error when true (flatten in "
+     "the target: data_flattening_max_level)"},
+    {"flattening_max_depth", CFG_INT, false, NULL, false,
+     "Singer SDK flattening depth (with flattening_enabled)"},
 };
 const size_t tap_config_nkeys = sizeof(tap_config_keys) / sizeof(tap_config_keys[0]);
 
@@ -128,6 +140,44 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
     c->root = root;
     if (!config_validate(root, tap_config_keys, tap_config_nkeys, what))
         return false;
+    char *url_db = NULL;
+    if (!pgc_config_check(root, what, &url_db) || !config_sdk_check(root, what))
+        return false;
+    if (get_bool(root, "flattening_enabled", false)) {
+        log_error("%s: key \"flattening_enabled\" is true, but the tap does not flatten its "
+                  "records (it would change what is loaded): flatten in the target with "
+                  "data_flattening_max_level (or flattening_enabled there)",
+                  what);
+        free(url_db);
+        return false;
+    }
+    if (config_is_set(root, "sqlalchemy_url")) {
+        /* the URL's database is the one read: dbname for everything else (slot names) */
+        if (!url_db) {
+            log_error("%s: key \"sqlalchemy_url\" names no database (write "
+                      "postgresql://user:password@host:port/<database>)",
+                      what);
+            return false;
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(root, "database");
+        cJSON *v = cJSON_CreateString(url_db);
+        free(url_db);
+        if (!v || (cJSON_GetObjectItemCaseSensitive(root, "dbname")
+                       ? !cJSON_ReplaceItemInObjectCaseSensitive(root, "dbname", v)
+                       : !cJSON_AddItemToObject(root, "dbname", v))) {
+            cJSON_Delete(v);
+            goto oom;
+        }
+    } else {
+        static const char *const required[] = {"host", "user|username", "dbname|database"};
+        for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+            if (!config_get(root, required[i])) {
+                log_error("%s: required key \"%.*s\" is missing (or set sqlalchemy_url)", what,
+                          (int)strcspn(required[i], "|"), required[i]);
+                return false;
+            }
+        }
+    }
     const cJSON *db = config_get(root, "dbname|database");
     c->dbname = cJSON_IsString(db) ? db->valuestring : NULL;
     if (!c->dbname || !*c->dbname) {
