@@ -37,6 +37,7 @@ typedef struct cfg_key {
  * CONFIG_SDK_KEYS: the Singer SDK's stream map settings (MeltanoLabs tap and target), accepted
  * only when empty (config_sdk_check): stream maps change what is loaded and we do not run them.
  */
+/* clang-format off */
 #define CONFIG_SDK_KEYS                                                                            \
     {"stream_maps", CFG_ANY, false, NULL, false,                                                   \
      "Singer SDK stream maps: not supported, an error unless empty"},                              \
@@ -44,6 +45,7 @@ typedef struct cfg_key {
          "Singer SDK stream maps: not supported, an error unless empty"},                          \
         {"faker_config", CFG_ANY, false, NULL, false,                                              \
          "Singer SDK stream maps: not supported, an error unless empty"}
+/* clang-format on */
 
 /*
  * config_load: parse the file at path and validate it against keys[0..n).

@@ -129,7 +129,8 @@ static void tls_from_config(const cJSON *config, tls_params *out)
 {
     memset(out, 0, sizeof(*out));
     bool ssl_enable = ju_is_true(cJSON_GetObjectItemCaseSensitive(config, "ssl_enable"));
-    bool client = ju_is_true(cJSON_GetObjectItemCaseSensitive(config, "ssl_client_certificate_enable"));
+    bool client =
+        ju_is_true(cJSON_GetObjectItemCaseSensitive(config, "ssl_client_certificate_enable"));
     out->sslmode = ju_string(config, "sslmode", NULL);
     if ((!out->sslmode || !*out->sslmode) && ssl_enable) {
         out->sslmode = ju_string(config, "ssl_mode", NULL);
@@ -191,7 +192,8 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
         port = cfg_text(config, "port", t_port, sizeof(t_port));
         user = cfg_text(config, "user|username", t_user, sizeof(t_user));
         dbname = cfg_text(config, "dbname|database", t_db, sizeof(t_db));
-        password = opts->password ? opts->password : cfg_text(config, "password", t_pw, sizeof(t_pw));
+        password =
+            opts->password ? opts->password : cfg_text(config, "password", t_pw, sizeof(t_pw));
     }
     if (opts->host_override)
         host = opts->host_override;
@@ -290,15 +292,13 @@ static bool nonempty_text(const cJSON *config, const char *key)
 }
 
 /* key a (libpq's name) and key b (MeltanoLabs', in effect) both set to different values */
-static bool disagree(const cJSON *config, const char *a, const char *b, bool b_on,
-                     const char *what)
+static bool disagree(const cJSON *config, const char *a, const char *b, bool b_on, const char *what)
 {
     if (!b_on || !nonempty_text(config, a) || !nonempty_text(config, b))
         return false;
     if (strcmp(ju_string(config, a, ""), ju_string(config, b, "")) == 0)
         return false;
-    log_error("%s: keys \"%s\" and \"%s\" are both set, to different values: keep one", what,
-              a, b);
+    log_error("%s: keys \"%s\" and \"%s\" are both set, to different values: keep one", what, a, b);
     return true;
 }
 
@@ -306,8 +306,8 @@ bool pgc_config_check(const cJSON *config, const char *what, char **dbname_out)
 {
     if (dbname_out)
         *dbname_out = NULL;
-    static const char *const modes[] = {"disable", "allow", "prefer", "require", "verify-ca",
-                                        "verify-full"};
+    static const char *const modes[] = {"disable", "allow",     "prefer",
+                                        "require", "verify-ca", "verify-full"};
     const char *sa = sqlalchemy_url(config);
     if (sa) {
         pg_url url;
@@ -322,8 +322,8 @@ bool pgc_config_check(const cJSON *config, const char *what, char **dbname_out)
             url.dbname = NULL;
         }
         pg_url_term(&url);
-        static const char *const replaced[] = {"host", "port", "user", "username", "password",
-                                               "dbname", "database"};
+        static const char *const replaced[] = {"host",     "port",   "user",    "username",
+                                               "password", "dbname", "database"};
         char list[128] = "";
         for (size_t i = 0; i < sizeof(replaced) / sizeof(replaced[0]); i++)
             if (config_get(config, replaced[i])) {
@@ -335,7 +335,8 @@ bool pgc_config_check(const cJSON *config, const char *what, char **dbname_out)
                      what, list, strchr(list, ',') ? "are" : "is");
     }
     bool ssl_enable = ju_is_true(cJSON_GetObjectItemCaseSensitive(config, "ssl_enable"));
-    bool client = ju_is_true(cJSON_GetObjectItemCaseSensitive(config, "ssl_client_certificate_enable"));
+    bool client =
+        ju_is_true(cJSON_GetObjectItemCaseSensitive(config, "ssl_client_certificate_enable"));
     const char *mode = ju_string(config, "ssl_mode", NULL);
     if (mode && *mode) {
         bool known = false;

@@ -31,6 +31,7 @@
  * PGC_MELTANO_CONFIG_KEYS: the connection settings of the MeltanoLabs tap and target, one block
  * for both programs' key tables (their meaning is pgc_connect's and pgc_config_check's).
  */
+/* clang-format off */
 #define PGC_MELTANO_CONFIG_KEYS                                                                    \
     {"sqlalchemy_url", CFG_STRING, false, NULL, true,                                              \
      "MeltanoLabs: postgresql[+driver]://user:password@host:port/database?libpq-keyword=value; "   \
@@ -55,6 +56,7 @@
          "MeltanoLabs: accepted; PEM text is written to private temporary files instead"},         \
         {"ssh_tunnel", CFG_OBJECT, false, NULL, true,                                              \
          "MeltanoLabs: accepted with enable false; enable true is an error (not supported yet)"}
+/* clang-format on */
 
 typedef struct pgc_options {
     const char *host_override; /* e.g. secondary_host; NULL to use config "host" */

@@ -13,25 +13,44 @@
  * loaded: set such settings on the role instead), "requiressl" (deprecated).
  */
 static const char *const safe_keywords[] = {
-    "host",          "hostaddr",
-    "port",          "dbname",
-    "user",          "password",
-    "passfile",      "service",
-    "connect_timeout", "application_name",
-    "fallback_application_name", "keepalives",
-    "keepalives_idle", "keepalives_interval",
-    "keepalives_count", "tcp_user_timeout",
-    "target_session_attrs", "load_balance_hosts",
-    "sslmode",       "sslnegotiation",
-    "sslcompression", "sslcert",
-    "sslkey",        "sslpassword",
-    "sslcertmode",   "sslrootcert",
-    "sslcrl",        "sslcrldir",
-    "sslsni",        "ssl_min_protocol_version",
-    "ssl_max_protocol_version", "channel_binding",
-    "require_auth",  "requirepeer",
-    "gssencmode",    "krbsrvname",
-    "gsslib",        "gssdelegation",
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "passfile",
+    "service",
+    "connect_timeout",
+    "application_name",
+    "fallback_application_name",
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_count",
+    "tcp_user_timeout",
+    "target_session_attrs",
+    "load_balance_hosts",
+    "sslmode",
+    "sslnegotiation",
+    "sslcompression",
+    "sslcert",
+    "sslkey",
+    "sslpassword",
+    "sslcertmode",
+    "sslrootcert",
+    "sslcrl",
+    "sslcrldir",
+    "sslsni",
+    "ssl_min_protocol_version",
+    "ssl_max_protocol_version",
+    "channel_binding",
+    "require_auth",
+    "requirepeer",
+    "gssencmode",
+    "krbsrvname",
+    "gsslib",
+    "gssdelegation",
 };
 
 static bool is_safe(const char *k)
@@ -124,8 +143,8 @@ static bool parse_query(const char *q, pg_url *out, char *err, size_t errlen)
             char *k = NULL, *v = NULL;
             if (!part(&k, q, (size_t)(eq - q), true, "name of a query parameter", err, errlen))
                 return false;
-            if (!part(&v, eq + 1, n - (size_t)(eq - q) - 1, true, "value of a query parameter",
-                      err, errlen)) {
+            if (!part(&v, eq + 1, n - (size_t)(eq - q) - 1, true, "value of a query parameter", err,
+                      errlen)) {
                 free(k);
                 return false;
             }
@@ -140,8 +159,9 @@ static bool parse_query(const char *q, pg_url *out, char *err, size_t errlen)
                         q++;
                     continue;
                 }
-                snprintf(err, errlen, "query parameter \"client_encoding\" must be utf8 (both "
-                                      "programs always read and write UTF-8)");
+                snprintf(err, errlen,
+                         "query parameter \"client_encoding\" must be utf8 (both "
+                         "programs always read and write UTF-8)");
             } else if (!is_safe(k)) {
                 snprintf(err, errlen,
                          "query parameter \"%.60s\" is not supported (accepted: libpq's TLS, "
@@ -213,9 +233,8 @@ bool pg_url_parse(const char *url, pg_url *out, char *err, size_t errlen)
         if (at) {
             if (!part(&out->user, r, ulen, false, "user name", err, errlen))
                 return false;
-            if (r[ulen] == ':' &&
-                !part(&out->password, r + ulen + 1, (size_t)(at - r - ulen - 1), false,
-                      "password", err, errlen))
+            if (r[ulen] == ':' && !part(&out->password, r + ulen + 1, (size_t)(at - r - ulen - 1),
+                                        false, "password", err, errlen))
                 return false;
             r = at + 1;
         }

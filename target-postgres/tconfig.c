@@ -78,7 +78,8 @@ const cfg_key tconfig_keys[] = {
      "neither key is given)"},
     {"use_copy", CFG_BOOL, false, "true", false, "accepted; batches are always loaded with COPY"},
     {"flattening_enabled", CFG_BOOL, false, "false", false,
-     "MeltanoLabs: flatten nested objects, flattening_max_depth levels (= data_flattening_max_level)"},
+     "MeltanoLabs: flatten nested objects, flattening_max_depth levels (= "
+     "data_flattening_max_level)"},
     {"flattening_max_depth", CFG_INT, false, NULL, false,
      "MeltanoLabs: levels flattened when flattening_enabled"},
 };
@@ -141,8 +142,8 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
         config_get(root, "default_target_schema_select_permissions|default_target_schema_select_permission");
     c->schema_mapping = config_get(root, "schema_mapping");
     if (!c->default_target_schema && !c->schema_mapping) {
-        log_error("%s: neither \"default_target_schema\" (string) nor \"schema_mapping\" (object) is set "
-                  "(MeltanoLabs target-postgres used \"melty\" when unset: name it)",
+        log_error("%s: neither \"default_target_schema\" (string) nor \"schema_mapping\" (object) "
+                  "is set (MeltanoLabs target-postgres used \"melty\" when unset: name it)",
                   what);
         return false;
     }
@@ -202,8 +203,9 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
                      !get_bool(root, "add_metadata_columns", false)) ||
                     (config_get(root, "add_record_metadata") &&
                      !get_bool(root, "add_record_metadata", false));
-    const char *av_key = config_get(root, "activate_version") ? "activate_version"
-                                                               : "process_activate_version_messages";
+    const char *av_key = "activate_version";
+    if (!config_get(root, av_key))
+        av_key = "process_activate_version_messages";
     bool av_on = config_get(root, av_key) && get_bool(root, av_key, true);
     if (av_on && !meta && meta_off && !c->hard_delete) {
         log_error("%s: key \"%s\" is true but the metadata columns are turned off "
@@ -228,7 +230,8 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
             log_error("%s: key \"flattening_max_depth\" must not be negative", what);
             return false;
         }
-        if (config_get(root, "data_flattening_max_level") && depth != c->data_flattening_max_level) {
+        if (config_get(root, "data_flattening_max_level") &&
+            depth != c->data_flattening_max_level) {
             log_error("%s: keys \"data_flattening_max_level\" and \"flattening_max_depth\" "
                       "disagree: keep one",
                       what);
@@ -262,7 +265,8 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
     }
     c->primary_key_required = get_bool(root, "primary_key_required", true);
     c->validate_records = get_bool(root, "validate_records", false);
-    c->activate_version = get_bool(root, "activate_version|process_activate_version_messages", true);
+    c->activate_version =
+        get_bool(root, "activate_version|process_activate_version_messages", true);
     c->async_flush = get_bool(root, "async_flush", true);
     const char *pol = ju_string(root, "nul_character_policy", NULL);
     if (get_bool(root, "sanitize_null_text_characters", false))

@@ -210,9 +210,8 @@ START_TEST(config_check)
 {
     bool ok = false;
     char *db = NULL;
-    const char *log =
-        check("{\"sqlalchemy_url\":\"postgresql://u:s3cr@h/wh\",\"host\":\"x\",\"port\":1}", &ok,
-              &db);
+    const char *log = check(
+        "{\"sqlalchemy_url\":\"postgresql://u:s3cr@h/wh\",\"host\":\"x\",\"port\":1}", &ok, &db);
     ck_assert(ok);
     ck_assert_str_eq(db, "wh");
     free(db);
@@ -254,7 +253,8 @@ START_TEST(sdk_keys)
         cJSON_Delete(root);
     }
     const char *refused[] = {"{\"stream_maps\":{\"s\":{\"c\":\"__NULL__\"}}}",
-                             "{\"stream_map_config\":{\"k\":1}}", "{\"faker_config\":{\"seed\":1}}"};
+                             "{\"stream_map_config\":{\"k\":1}}",
+                             "{\"faker_config\":{\"seed\":1}}"};
     for (size_t i = 0; i < 3; i++) {
         cJSON *root = cJSON_Parse(refused[i]);
         ck_assert_msg(!config_sdk_check(root, "config"), "%s", refused[i]);

@@ -123,8 +123,8 @@ START_TEST(meltanolabs_config)
     ck_assert_str_eq(c.dbname, "src-db");
     tap_config_term(&c);
     /* the URL replaces dbname and database */
-    ck_assert(parse("{\"sqlalchemy_url\":\"postgresql://h/url_db\",\"database\":\"old\"}", &c,
-                    &log));
+    ck_assert(
+        parse("{\"sqlalchemy_url\":\"postgresql://h/url_db\",\"database\":\"old\"}", &c, &log));
     ck_assert_str_eq(c.dbname, "url_db");
     ck_assert_msg(strstr(log, "database is ignored") != NULL, "%s", log);
     tap_config_term(&c);
