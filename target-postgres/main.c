@@ -664,7 +664,8 @@ static void handle_activate(target *t, const char *line)
         if (!t->warned_activate)
             log_info("ACTIVATE_VERSION ignored (%s)", !t->cfg.activate_version
                                                           ? "activate_version is false"
-                                                          : "needs add_metadata_columns, add_record_metadata or hard_delete");
+                                                          : "needs add_metadata_columns, "
+                                                            "add_record_metadata or hard_delete");
         t->warned_activate = true;
         return;
     }
