@@ -42,18 +42,25 @@ openssl req -new -x509 -days 2 -nodes -subj "/CN=localhost" -addext "subjectAltN
 openssl req -new -x509 -days 2 -nodes -subj "/CN=other-ca" \
     -keyout "$certs/other.key" -out "$certs/other.crt" 2>/dev/null
 cp "$certs/server.crt" "$certs/root.crt"
+# a client certificate for the role "certuser" (self-signed: the server trusts it as its CA)
+openssl req -new -x509 -days 2 -nodes -subj "/CN=certuser" \
+    -keyout "$certs/client.key" -out "$certs/client.crt" 2>/dev/null
+chmod 600 "$certs/client.key"
 # the server's files belong to the server's user (who may not reach this folder)
 as_pg tee "$srv/server.crt" <"$certs/server.crt" >/dev/null
 as_pg tee "$srv/server.key" <"$certs/server.key" >/dev/null
+as_pg tee "$srv/client_ca.crt" <"$certs/client.crt" >/dev/null
 as_pg chmod 600 "$srv/server.key"
 # TLS only, with a password: a connection without TLS finds no pg_hba.conf line
 as_pg tee "$srv/data/pg_hba.conf" >/dev/null <<HBA
 local   all   all                    trust
+hostssl all   certuser 127.0.0.1/32  cert
 hostssl all   all   127.0.0.1/32     scram-sha-256
 HBA
 tq postgres "ALTER SYSTEM SET ssl = on" >/dev/null
 tq postgres "ALTER SYSTEM SET ssl_cert_file = '$srv/server.crt'" >/dev/null
 tq postgres "ALTER SYSTEM SET ssl_key_file = '$srv/server.key'" >/dev/null
+tq postgres "ALTER SYSTEM SET ssl_ca_file = '$srv/client_ca.crt'" >/dev/null
 tq postgres "SELECT pg_reload_conf()" >/dev/null
 for _ in $(seq 50); do
     [ "$(tq postgres "SHOW ssl")" = on ] && break
@@ -65,6 +72,7 @@ pw='p@ss:w/rd%?#&+ x'
 pw_sql=${pw//\'/\'\'}
 tq postgres "CREATE ROLE melt LOGIN SUPERUSER PASSWORD '$pw_sql'" >/dev/null
 tq postgres "CREATE DATABASE meltdb OWNER melt" >/dev/null
+tq postgres "CREATE ROLE certuser LOGIN SUPERUSER" >/dev/null
 tq meltdb "CREATE TABLE public.src (id int PRIMARY KEY, name text); INSERT INTO public.src VALUES (1, 'a')" >/dev/null
 pw_url='p%40ss%3Aw%2Frd%25%3F%23%26%2B%20x'
 
@@ -113,6 +121,17 @@ tload right "$base,\"ssl_enable\":true,\"ssl_mode\":\"verify-full\",\"ssl_certif
 assert_eq 0 "$RC" "target: the right CA and host name: exit 0"
 assert_eq '{"n":1}' "$(cat "$OUT")" "target: the right CA: the STATE"
 assert_eq '1|over tls' "$(tq meltdb "SELECT id, v FROM tgt.tls")" "target: the right CA: the row is loaded"
+
+# --- a client certificate: ssl_client_certificate_enable sends ssl_client_certificate and key
+cert_base="\"host\":\"localhost\",\"port\":$tls_port,\"user\":\"certuser\",\"database\":\"meltdb\",\"ssl_enable\":true,\"ssl_certificate_authority\":\"$certs/root.crt\""
+tq meltdb "DROP SCHEMA IF EXISTS tgt CASCADE" >/dev/null
+tload client "$cert_base,\"ssl_client_certificate_enable\":true,\"ssl_client_certificate\":\"$certs/client.crt\",\"ssl_client_private_key\":\"$(pem_json "$certs/client.key")\""
+assert_eq 0 "$RC" "target: a client certificate (key as PEM text) authenticates certuser"
+assert_eq '1|over tls' "$(tq meltdb "SELECT id, v FROM tgt.tls")" "target: client certificate: the row is loaded"
+tload client_off "$cert_base,\"ssl_client_certificate\":\"$certs/client.crt\",\"ssl_client_private_key\":\"$certs/client.key\""
+assert_eq 5 "$RC" "target: a client certificate without ssl_client_certificate_enable is not sent (exit 5)"
+assert_contains "$(cat "$ERR")" 'key "ssl_client_certificate" is ignored: ssl_client_certificate_enable is not true' \
+    "target: the unused client certificate is warned about"
 
 # --- sqlalchemy_url alone: percent-encoded password, TLS verification in its query
 tq meltdb "DROP SCHEMA IF EXISTS tgt CASCADE" >/dev/null
