@@ -48,6 +48,33 @@ const cJSON *config_get(const cJSON *root, const char *names)
     return NULL;
 }
 
+bool config_is_set(const cJSON *root, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (!v || cJSON_IsNull(v) || cJSON_IsFalse(v))
+        return false;
+    if (cJSON_IsString(v))
+        return v->valuestring[0] != '\0';
+    if (cJSON_IsObject(v) || cJSON_IsArray(v))
+        return v->child != NULL;
+    return true;
+}
+
+bool config_sdk_check(const cJSON *root, const char *what)
+{
+    static const char *const keys[] = {"stream_maps", "stream_map_config", "faker_config"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (config_is_set(root, keys[i])) {
+            log_error("%s: key \"%s\" is set, but Singer SDK stream maps are not supported (they "
+                      "change what is loaded): remove it, or run the maps in a separate mapper "
+                      "between tap and target",
+                      what, keys[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
 static void shorten(const cJSON *v, char *out, size_t n)
 {
     char *s = cJSON_PrintUnformatted(v);

@@ -34,6 +34,20 @@ typedef struct cfg_key {
 } cfg_key;
 
 /*
+ * CONFIG_SDK_KEYS: the Singer SDK's stream map settings (MeltanoLabs tap and target), accepted
+ * only when empty (config_sdk_check): stream maps change what is loaded and we do not run them.
+ */
+/* clang-format off */
+#define CONFIG_SDK_KEYS                                                                            \
+    {"stream_maps", CFG_ANY, false, NULL, false,                                                   \
+     "Singer SDK stream maps: not supported, an error unless empty"},                              \
+        {"stream_map_config", CFG_ANY, false, NULL, true,                                          \
+         "Singer SDK stream maps: not supported, an error unless empty"},                          \
+        {"faker_config", CFG_ANY, false, NULL, false,                                              \
+         "Singer SDK stream maps: not supported, an error unless empty"}
+/* clang-format on */
+
+/*
  * config_load: parse the file at path and validate it against keys[0..n).
  * Returns the tree (caller frees with cJSON_Delete) or NULL after logging one
  * line naming the file and the key at fault. Unknown keys are warned about.
@@ -43,6 +57,13 @@ typedef struct cfg_key {
 cJSON *config_load(const char *path, const cfg_key *keys, size_t n);
 /* config_validate: the checks of config_load on a tree already parsed. */
 bool config_validate(const cJSON *root, const cfg_key *keys, size_t n, const char *what);
+/*
+ * config_is_set: the key is present with a value that says something: not null, false, "", {}
+ * or [].
+ */
+bool config_is_set(const cJSON *root, const char *key);
+/* config_sdk_check: false after logging when a CONFIG_SDK_KEYS key is set (what: the file). */
+bool config_sdk_check(const cJSON *root, const char *what);
 /* config_get: the node of the first present spelling of "a|b". Borrowed. */
 const cJSON *config_get(const cJSON *root, const char *names);
 /* config_masked: compact JSON text of the config with secret keys replaced by "***". */

@@ -1,7 +1,9 @@
 #include "pg_conn.h"
 
+#include "config.h"
 #include "json_util.h"
 #include "log.h"
+#include "pg_url.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -52,9 +54,24 @@ static const char *cfg_text(const cJSON *config, const char *names, char *tmp, s
     return NULL;
 }
 
-/* PEM text goes to a private temp file; a path is used as it is */
+/* PEM text goes to a private temp file; a path is used as it is ("~/" is the home folder,
+   as the MeltanoLabs defaults write it: libpq itself does not expand it) */
 static const char *pem_or_path(pg_conn *c, int slot, const char *value, const char *key)
 {
+    const char *v = value;
+    while (v && (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r'))
+        v++;
+    if (v && strncmp(v, "-----BEGIN", 10) == 0)
+        value = v;
+    else if (value && value[0] == '~' && value[1] == '/') {
+        const char *home = getenv("HOME");
+        char path[4096];
+        int n = snprintf(path, sizeof(path), "%s%s", home ? home : "", value + 1);
+        if (!home || n < 0 || (size_t)n >= sizeof(path))
+            return value;
+        c->paths[slot] = xstrdup(path);
+        return c->paths[slot] ? c->paths[slot] : value;
+    }
     if (!value || strncmp(value, "-----BEGIN", 10) != 0)
         return value;
     const char *dir = getenv("TMPDIR");
@@ -101,6 +118,46 @@ static void first_line(const char *msg, char *out, size_t n)
     snprintf(out, n, "%.*s", (int)len, msg);
 }
 
+/* the TLS keywords of the config: libpq's own names (pipelinewise) first, then the MeltanoLabs
+   settings, which take effect only when their switch (ssl_enable,
+   ssl_client_certificate_enable) is on, as in MeltanoLabs */
+typedef struct tls_params {
+    const char *sslmode, *rootcert, *cert, *key;
+} tls_params;
+
+static void tls_from_config(const cJSON *config, tls_params *out)
+{
+    memset(out, 0, sizeof(*out));
+    bool ssl_enable = ju_is_true(cJSON_GetObjectItemCaseSensitive(config, "ssl_enable"));
+    bool client =
+        ju_is_true(cJSON_GetObjectItemCaseSensitive(config, "ssl_client_certificate_enable"));
+    out->sslmode = ju_string(config, "sslmode", NULL);
+    if ((!out->sslmode || !*out->sslmode) && ssl_enable) {
+        out->sslmode = ju_string(config, "ssl_mode", NULL);
+        if (!out->sslmode || !*out->sslmode)
+            out->sslmode = "verify-full"; /* MeltanoLabs' default */
+    }
+    const cJSON *ssl = cJSON_GetObjectItemCaseSensitive(config, "ssl");
+    if ((!out->sslmode || !*out->sslmode) && ssl && ju_is_true(ssl))
+        out->sslmode = "require";
+    out->rootcert = ju_string(config, "sslrootcert", NULL);
+    if ((!out->rootcert || !*out->rootcert) && ssl_enable)
+        out->rootcert = ju_string(config, "ssl_certificate_authority", NULL);
+    out->cert = ju_string(config, "sslcert", NULL);
+    if ((!out->cert || !*out->cert) && client)
+        out->cert = ju_string(config, "ssl_client_certificate", NULL);
+    out->key = ju_string(config, "sslkey", NULL);
+    if ((!out->key || !*out->key) && client)
+        out->key = ju_string(config, "ssl_client_private_key", NULL);
+}
+
+/* sqlalchemy_url, when set (an empty string is unset, as in MeltanoLabs) */
+static const char *sqlalchemy_url(const cJSON *config)
+{
+    const char *u = ju_string(config, "sqlalchemy_url", NULL);
+    return u && *u ? u : NULL;
+}
+
 pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
 {
     pgc_options none = {0};
@@ -111,26 +168,46 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
         log_error("out of memory");
         return NULL;
     }
-    char t_port[32], t_timeout[32], t_host[32], t_user[32], t_db[32], t_ssl[32], t_pw[32];
-    const char *host = opts->host_override ? opts->host_override
-                                           : cfg_text(config, "host", t_host, sizeof(t_host));
-    const char *port = opts->port_override ? opts->port_override
-                                           : cfg_text(config, "port", t_port, sizeof(t_port));
-    const char *user = cfg_text(config, "user|username", t_user, sizeof(t_user));
-    const char *dbname = cfg_text(config, "dbname|database", t_db, sizeof(t_db));
-    const char *password =
-        opts->password ? opts->password : cfg_text(config, "password", t_pw, sizeof(t_pw));
-    const char *sslmode = cfg_text(config, "sslmode", t_ssl, sizeof(t_ssl));
-    const cJSON *ssl = cJSON_GetObjectItemCaseSensitive(config, "ssl");
-    if (!sslmode && ssl && ju_is_true(ssl))
-        sslmode = "require";
+    char t_port[32], t_timeout[32], t_host[32], t_user[32], t_db[32], t_pw[32];
+    const char *host, *port, *user, *dbname, *password;
+    pg_url url;
+    memset(&url, 0, sizeof(url));
+    const char *sa = sqlalchemy_url(config);
+    if (sa) {
+        /* the URL replaces host, port, user, password and database (checked at config time) */
+        char err[512];
+        if (!pg_url_parse(sa, &url, err, sizeof(err))) {
+            log_error("config key \"sqlalchemy_url\" %s", err);
+            pg_url_term(&url);
+            pgc_destroy(c);
+            return NULL;
+        }
+        host = url.host;
+        port = url.port;
+        user = url.user;
+        dbname = url.dbname;
+        password = url.password ? url.password : opts->password;
+    } else {
+        host = cfg_text(config, "host", t_host, sizeof(t_host));
+        port = cfg_text(config, "port", t_port, sizeof(t_port));
+        user = cfg_text(config, "user|username", t_user, sizeof(t_user));
+        dbname = cfg_text(config, "dbname|database", t_db, sizeof(t_db));
+        password =
+            opts->password ? opts->password : cfg_text(config, "password", t_pw, sizeof(t_pw));
+    }
+    if (opts->host_override)
+        host = opts->host_override;
+    if (opts->port_override)
+        port = opts->port_override;
+    tls_params tls;
+    tls_from_config(config, &tls);
     const char *timeout = cfg_text(config, "connect_timeout", t_timeout, sizeof(t_timeout));
     if (!timeout)
         timeout = "10";
     const char *appname = ju_string(config, "application_name", opts->application_name);
 
-    const char *keys[24];
-    const char *vals[24];
+    const char *keys[24 + PG_URL_MAX_PARAMS];
+    const char *vals[24 + PG_URL_MAX_PARAMS];
     int k = 0;
 #define ADD(key, val)                                                                              \
     do {                                                                                           \
@@ -145,10 +222,15 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
     ADD("user", user);
     ADD("password", password);
     ADD("dbname", dbname);
-    ADD("sslmode", sslmode);
-    const char *rootcert = pem_or_path(c, 0, ju_string(config, "sslrootcert", NULL), "sslrootcert");
-    const char *cert = pem_or_path(c, 1, ju_string(config, "sslcert", NULL), "sslcert");
-    const char *key = pem_or_path(c, 2, ju_string(config, "sslkey", NULL), "sslkey");
+    ADD("sslmode", tls.sslmode);
+    const char *rootcert = pem_or_path(c, 0, tls.rootcert, "sslrootcert");
+    const char *cert = pem_or_path(c, 1, tls.cert, "sslcert");
+    const char *key = pem_or_path(c, 2, tls.key, "sslkey");
+    if ((tls.rootcert && !rootcert) || (tls.cert && !cert) || (tls.key && !key)) {
+        pg_url_term(&url);
+        pgc_destroy(c);
+        return NULL; /* logged */
+    }
     ADD("sslrootcert", rootcert);
     ADD("sslcert", cert);
     ADD("sslkey", key);
@@ -161,6 +243,10 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
     ADD("keepalives_idle", "30");
     ADD("keepalives_interval", "10");
     ADD("keepalives_count", "6");
+    /* the URL's query parameters come after: libpq keeps the last value of a keyword, so they
+       win over the settings above (sslmode=... in the URL beats ssl_enable's verify-full) */
+    for (size_t i = 0; i < url.nparams; i++)
+        ADD(url.keys[i], url.vals[i]);
     if (opts->replication)
         ADD("replication", "database");
     ADD("client_encoding", "UTF8");
@@ -184,6 +270,7 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
         if (!retry) {
             log_error("cannot connect to PostgreSQL at %s as %s: %s", c->label,
                       user ? user : "(default user)", msg);
+            pg_url_term(&url);
             pgc_destroy(c);
             return NULL;
         }
@@ -194,7 +281,114 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
         struct timespec ts = {attempt, 0};
         nanosleep(&ts, NULL);
     }
+    pg_url_term(&url);
     return c;
+}
+
+static bool nonempty_text(const cJSON *config, const char *key)
+{
+    const char *v = ju_string(config, key, NULL);
+    return v && *v;
+}
+
+/* key a (libpq's name) and key b (MeltanoLabs', in effect) both set to different values */
+static bool disagree(const cJSON *config, const char *a, const char *b, bool b_on, const char *what)
+{
+    if (!b_on || !nonempty_text(config, a) || !nonempty_text(config, b))
+        return false;
+    if (strcmp(ju_string(config, a, ""), ju_string(config, b, "")) == 0)
+        return false;
+    log_error("%s: keys \"%s\" and \"%s\" are both set, to different values: keep one", what, a, b);
+    return true;
+}
+
+bool pgc_config_check(const cJSON *config, const char *what, char **dbname_out)
+{
+    if (dbname_out)
+        *dbname_out = NULL;
+    static const char *const modes[] = {"disable", "allow",     "prefer",
+                                        "require", "verify-ca", "verify-full"};
+    const char *sa = sqlalchemy_url(config);
+    if (sa) {
+        pg_url url;
+        char err[512];
+        if (!pg_url_parse(sa, &url, err, sizeof(err))) {
+            log_error("%s: key \"sqlalchemy_url\" %s", what, err);
+            pg_url_term(&url);
+            return false;
+        }
+        if (dbname_out && url.dbname) {
+            *dbname_out = url.dbname;
+            url.dbname = NULL;
+        }
+        pg_url_term(&url);
+        static const char *const replaced[] = {"host",     "port",   "user",    "username",
+                                               "password", "dbname", "database"};
+        char list[128] = "";
+        for (size_t i = 0; i < sizeof(replaced) / sizeof(replaced[0]); i++)
+            if (config_get(config, replaced[i])) {
+                size_t n = strlen(list);
+                snprintf(list + n, sizeof(list) - n, "%s%s", n ? ", " : "", replaced[i]);
+            }
+        if (*list)
+            log_warn("%s: key \"sqlalchemy_url\" is set, so %s %s ignored (as in MeltanoLabs)",
+                     what, list, strchr(list, ',') ? "are" : "is");
+    }
+    bool ssl_enable = ju_is_true(cJSON_GetObjectItemCaseSensitive(config, "ssl_enable"));
+    bool client =
+        ju_is_true(cJSON_GetObjectItemCaseSensitive(config, "ssl_client_certificate_enable"));
+    const char *mode = ju_string(config, "ssl_mode", NULL);
+    if (mode && *mode) {
+        bool known = false;
+        for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+            known = known || strcmp(modes[i], mode) == 0;
+        if (!known) {
+            log_error("%s: key \"ssl_mode\" must be disable, allow, prefer, require, verify-ca or "
+                      "verify-full, got \"%.40s\"",
+                      what, mode);
+            return false;
+        }
+    }
+    if (ssl_enable && nonempty_text(config, "sslmode") &&
+        strcmp(ju_string(config, "sslmode", ""), mode && *mode ? mode : "verify-full") != 0) {
+        log_error("%s: keys \"sslmode\" and \"ssl_enable\" (with ssl_mode %s) ask for different "
+                  "TLS modes: keep one",
+                  what, mode && *mode ? mode : "verify-full, its default");
+        return false;
+    }
+    if (disagree(config, "sslrootcert", "ssl_certificate_authority", ssl_enable, what) ||
+        disagree(config, "sslcert", "ssl_client_certificate", client, what) ||
+        disagree(config, "sslkey", "ssl_client_private_key", client, what))
+        return false;
+    /* MeltanoLabs reads these only under their switch: say so rather than drop them quietly */
+    static const char *const server_keys[] = {"ssl_mode", "ssl_certificate_authority"};
+    static const char *const client_keys[] = {"ssl_client_certificate", "ssl_client_private_key"};
+    for (size_t i = 0; i < 2; i++) {
+        if (!ssl_enable && nonempty_text(config, server_keys[i]))
+            log_warn("%s: key \"%s\" is ignored: ssl_enable is not true (MeltanoLabs' meaning); "
+                     "set ssl_enable to verify the server",
+                     what, server_keys[i]);
+        if (!client && nonempty_text(config, client_keys[i]))
+            log_warn("%s: key \"%s\" is ignored: ssl_client_certificate_enable is not true "
+                     "(MeltanoLabs' meaning)",
+                     what, client_keys[i]);
+    }
+    const cJSON *tunnel = cJSON_GetObjectItemCaseSensitive(config, "ssh_tunnel");
+    if (cJSON_IsObject(tunnel) && ju_is_true(cJSON_GetObjectItemCaseSensitive(tunnel, "enable"))) {
+        log_error("%s: key \"ssh_tunnel\": enable is true, but SSH tunnels are not supported yet "
+                  "(it would change where we connect): open the tunnel outside, e.g. ssh -N -L "
+                  "15432:<db host>:5432 <bastion>, and point host and port at it",
+                  what);
+        return false;
+    }
+    const char *dialect = ju_string(config, "dialect+driver", NULL);
+    if (dialect && *dialect && strncmp(dialect, "postgresql", 10) != 0) {
+        log_error("%s: key \"dialect+driver\" must be postgresql or postgresql+<driver>, got "
+                  "\"%.40s\"",
+                  what, dialect);
+        return false;
+    }
+    return true;
 }
 
 void pgc_destroy(pg_conn *c)
@@ -208,6 +402,7 @@ void pgc_destroy(pg_conn *c)
             unlink(c->tmp_files[i]);
             free(c->tmp_files[i]);
         }
+        free(c->paths[i]);
     }
     free(c->label);
     free(c);

@@ -3,9 +3,15 @@
  *
  * Connection parameters come from the program's config (host, port, user,
  * password, dbname|database, ssl, sslmode, sslrootcert, sslcert, sslkey,
- * sslpassword, connect_timeout, application_name). TLS files may be given as
- * paths or as PEM text; PEM text is written to private temporary files that
- * live as long as the connection.
+ * sslpassword, connect_timeout, application_name), or from the MeltanoLabs
+ * settings: sqlalchemy_url (see pg_url.h; it replaces host, port, user,
+ * password and database, and its query parameters win over every other TLS
+ * setting), ssl_enable with ssl_mode (default verify-full) and
+ * ssl_certificate_authority, ssl_client_certificate_enable with
+ * ssl_client_certificate and ssl_client_private_key. libpq's own names win
+ * over the MeltanoLabs ones (pgc_config_check refuses the two disagreeing).
+ * TLS files may be given as paths or as PEM text; PEM text is written to
+ * private temporary files that live as long as the connection.
  *
  * Errors are logged once here, with the server's message and SQLSTATE; the
  * caller only learns success or failure (and can read pgc_sqlstate()).
@@ -19,6 +25,38 @@
 #include <stdbool.h>
 
 #include "buf.h"
+#include "config.h"
+
+/*
+ * PGC_MELTANO_CONFIG_KEYS: the connection settings of the MeltanoLabs tap and target, one block
+ * for both programs' key tables (their meaning is pgc_connect's and pgc_config_check's).
+ */
+/* clang-format off */
+#define PGC_MELTANO_CONFIG_KEYS                                                                    \
+    {"sqlalchemy_url", CFG_STRING, false, NULL, true,                                              \
+     "MeltanoLabs: postgresql[+driver]://user:password@host:port/database?libpq-keyword=value; "   \
+     "replaces host, port, user, password and database; its query parameters win over the TLS "    \
+     "keys"},                                                                                      \
+        {"dialect+driver", CFG_STRING, false, "postgresql+psycopg2", false,                        \
+         "MeltanoLabs: accepted when it is postgresql[+driver] (the driver does not matter)"},     \
+        {"ssl_enable", CFG_BOOL, false, "false", false,                                            \
+         "MeltanoLabs: verify the server: sslmode = ssl_mode, sslrootcert = "                      \
+         "ssl_certificate_authority"},                                                             \
+        {"ssl_mode", CFG_STRING, false, "verify-full", false,                                      \
+         "MeltanoLabs: the sslmode used when ssl_enable is true"},                                 \
+        {"ssl_certificate_authority", CFG_STRING, false, "~/.postgresql/root.crt", false,          \
+         "MeltanoLabs: CA certificate (path or PEM text) used when ssl_enable is true"},           \
+        {"ssl_client_certificate_enable", CFG_BOOL, false, "false", false,                         \
+         "MeltanoLabs: send ssl_client_certificate and ssl_client_private_key"},                   \
+        {"ssl_client_certificate", CFG_STRING, false, "~/.postgresql/postgresql.crt", false,       \
+         "MeltanoLabs: client certificate (path or PEM text)"},                                    \
+        {"ssl_client_private_key", CFG_STRING, false, "~/.postgresql/postgresql.key", true,        \
+         "MeltanoLabs: client key (path or PEM text)"},                                            \
+        {"ssl_storage_directory", CFG_STRING, false, NULL, false,                                  \
+         "MeltanoLabs: accepted; PEM text is written to private temporary files instead"},         \
+        {"ssh_tunnel", CFG_OBJECT, false, NULL, true,                                              \
+         "MeltanoLabs: accepted with enable false; enable true is an error (not supported yet)"}
+/* clang-format on */
 
 typedef struct pgc_options {
     const char *host_override; /* e.g. secondary_host; NULL to use config "host" */
@@ -33,6 +71,7 @@ typedef struct pg_conn {
     PGconn *conn;         /* owned */
     char sqlstate[6];     /* of the last failed command, "" when none */
     char *tmp_files[3];   /* malloc'ed paths of PEM temp files, unlinked on destroy */
+    char *paths[3];       /* malloc'ed "~/..." TLS paths with the home folder put in */
     char *label;          /* malloc'ed "host:port/dbname" for messages */
 } pg_conn;
 
@@ -43,6 +82,14 @@ typedef struct pg_conn {
  * retried with backoff up to opts->attempts times; authentication failures not.
  */
 pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts);
+/*
+ * pgc_config_check: the connection settings of a config, checked when it is loaded (what names
+ * the file in messages): sqlalchemy_url parsed, ssl_mode known, libpq-named and MeltanoLabs TLS
+ * keys not contradicting each other, ssh_tunnel not enabled, dialect+driver postgresql. False
+ * after logging one line naming the key. dbname_out (may be NULL) receives the URL's database
+ * (malloc'ed, the caller frees; NULL when there is no URL or it names none).
+ */
+bool pgc_config_check(const cJSON *config, const char *what, char **dbname_out);
 /* pgc_destroy: close and free; NULL is fine. */
 void pgc_destroy(pg_conn *c);
 

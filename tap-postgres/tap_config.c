@@ -4,20 +4,24 @@
 
 #include "json_util.h"
 #include "log.h"
+#include "pg_conn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 const cfg_key tap_config_keys[] = {
-    {"host", CFG_STRING, true, NULL, false, "PostgreSQL host name or address"},
+    {"host", CFG_STRING, false, NULL, false,
+     "PostgreSQL host name or address (required unless sqlalchemy_url is set)"},
     {"port", CFG_INT, false, "5432", false, "PostgreSQL port"},
-    {"user|username", CFG_STRING, true, NULL, false, "user name"},
+    {"user|username", CFG_STRING, false, NULL, false,
+     "user name (required unless sqlalchemy_url is set)"},
     {"password", CFG_STRING, false, NULL, true,
      "password (may be empty with trust, peer or .pgpass authentication)"},
     {"password_secret", CFG_OBJECT, false, NULL, true,
      "fetch the password from AWS Secrets Manager, HashiCorp Vault or Azure Key Vault"},
-    {"dbname|database", CFG_STRING, true, NULL, false, "database to extract"},
+    {"dbname|database", CFG_STRING, false, NULL, false,
+     "database to extract (required unless sqlalchemy_url is set)"},
     {"ssl", CFG_BOOL, false, "false", false, "true: sslmode=require (pipelinewise's \"true\")"},
     {"sslmode", CFG_STRING, false, NULL, false,
      "libpq sslmode (disable, allow, prefer, require, verify-ca, verify-full)"},
@@ -65,20 +69,16 @@ const cfg_key tap_config_keys[] = {
     {"stream_options", CFG_OBJECT, false, NULL, false,
      "{\"<stream>\": {\"custom_where_clauses\": [\"<SQL>\", ...]}}: FULL_TABLE and "
      "INCREMENTAL rows must match every clause (trusted SQL text)"},
-    {"stream_maps", CFG_ANY, false, NULL, false,
-     "Singer SDK stream maps: not supported (an error)"},
-    {"stream_map_config", CFG_ANY, false, NULL, false,
-     "Singer SDK stream maps: not supported (an error)"},
-    {"faker_config", CFG_ANY, false, NULL, false,
-     "Singer SDK stream maps: not supported (an error)"},
-    {"flattening_enabled", CFG_BOOL, false, "false", false,
-     "Singer SDK flattening: not supported (an error when true)"},
-    {"flattening_max_depth", CFG_INT, false, NULL, false,
-     "Singer SDK flattening depth (only with flattening_enabled)"},
     {"batch_config", CFG_ANY, false, NULL, false,
      "Singer SDK BATCH messages: not supported (an error)"},
-    {"ssh_tunnel", CFG_OBJECT, false, NULL, true,
-     "SSH tunnel (bastion host): not supported yet (an error when enable is true)"},
+    /* MeltanoLabs tap-postgres: connection settings, SDK settings */
+    PGC_MELTANO_CONFIG_KEYS,
+    CONFIG_SDK_KEYS,
+    {"flattening_enabled", CFG_BOOL, false, "false", false,
+     "Singer SDK flattening of the tap's output: not supported, an error when true (flatten in "
+     "the target: data_flattening_max_level)"},
+    {"flattening_max_depth", CFG_INT, false, NULL, false,
+     "Singer SDK flattening depth (with flattening_enabled)"},
 };
 const size_t tap_config_nkeys = sizeof(tap_config_keys) / sizeof(tap_config_keys[0]);
 
@@ -89,51 +89,16 @@ const cJSON *tap_where_clauses(const tap_config *cfg, const char *stream_id)
     return cJSON_IsArray(w) && cJSON_GetArraySize(w) > 0 ? w : NULL;
 }
 
-/* set: present and not null, false, {} or [] (what Meltano may pass for "not configured") */
-static bool is_set(const cJSON *v)
-{
-    if (!v || cJSON_IsNull(v) || cJSON_IsFalse(v))
-        return false;
-    if (cJSON_IsObject(v) || cJSON_IsArray(v))
-        return v->child != NULL;
-    if (cJSON_IsString(v))
-        return v->valuestring[0] != '\0';
-    return true;
-}
-
 /*
- * The Singer SDK settings of MeltanoLabs tap-postgres that we do not implement change what is
- * loaded (maps rename, filter and hash columns; flattening and BATCH change the messages) or
- * how we connect: an error naming the key, never a warning.
+ * BATCH messages (Singer SDK batch_config) change the messages we write: an error naming the key,
+ * never a warning. Stream maps (config_sdk_check), ssh_tunnel (pgc_config_check) and
+ * flattening_enabled (tap_config_parse) are refused where both programs check them.
  */
 static bool check_sdk_keys(const cJSON *root, const char *what)
 {
-    static const char *const maps[] = {"stream_maps", "stream_map_config", "faker_config"};
-    for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-        if (is_set(cJSON_GetObjectItemCaseSensitive(root, maps[i]))) {
-            log_error("%s: key \"%s\": Singer SDK stream maps are not supported (they change "
-                      "what is loaded); remove the key, or map in the target",
-                      what, maps[i]);
-            return false;
-        }
-    }
-    if (is_set(cJSON_GetObjectItemCaseSensitive(root, "flattening_enabled")) &&
-        ju_bool(root, "flattening_enabled", false)) {
-        log_error("%s: key \"flattening_enabled\": the tap does not flatten records; remove it "
-                  "and flatten in the target (target-postgres: data_flattening_max_level)",
-                  what);
-        return false;
-    }
-    if (is_set(cJSON_GetObjectItemCaseSensitive(root, "batch_config"))) {
+    if (config_is_set(root, "batch_config")) {
         log_error("%s: key \"batch_config\": BATCH messages are not supported: the tap writes "
                   "RECORD messages; remove the key",
-                  what);
-        return false;
-    }
-    const cJSON *ssh = cJSON_GetObjectItemCaseSensitive(root, "ssh_tunnel");
-    if (cJSON_IsObject(ssh) && ju_bool(ssh, "enable", false)) {
-        log_error("%s: key \"ssh_tunnel\": SSH tunnels are not supported yet; open the tunnel "
-                  "outside the tap (ssh -L) and point host and port at it",
                   what);
         return false;
     }
@@ -248,6 +213,44 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
     c->root = root;
     if (!config_validate(root, tap_config_keys, tap_config_nkeys, what))
         return false;
+    char *url_db = NULL;
+    if (!pgc_config_check(root, what, &url_db) || !config_sdk_check(root, what))
+        return false;
+    if (get_bool(root, "flattening_enabled", false)) {
+        log_error("%s: key \"flattening_enabled\" is true, but the tap does not flatten its "
+                  "records (it would change what is loaded): flatten in the target with "
+                  "data_flattening_max_level (or flattening_enabled there)",
+                  what);
+        free(url_db);
+        return false;
+    }
+    if (config_is_set(root, "sqlalchemy_url")) {
+        /* the URL's database is the one read: dbname for everything else (slot names) */
+        if (!url_db) {
+            log_error("%s: key \"sqlalchemy_url\" names no database (write "
+                      "postgresql://user:password@host:port/<database>)",
+                      what);
+            return false;
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(root, "database");
+        cJSON *v = cJSON_CreateString(url_db);
+        free(url_db);
+        if (!v || (cJSON_GetObjectItemCaseSensitive(root, "dbname")
+                       ? !cJSON_ReplaceItemInObjectCaseSensitive(root, "dbname", v)
+                       : !cJSON_AddItemToObject(root, "dbname", v))) {
+            cJSON_Delete(v);
+            goto oom;
+        }
+    } else {
+        static const char *const required[] = {"host", "user|username", "dbname|database"};
+        for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+            if (!config_get(root, required[i])) {
+                log_error("%s: required key \"%.*s\" is missing (or set sqlalchemy_url)", what,
+                          (int)strcspn(required[i], "|"), required[i]);
+                return false;
+            }
+        }
+    }
     const cJSON *db = config_get(root, "dbname|database");
     c->dbname = cJSON_IsString(db) ? db->valuestring : NULL;
     if (!c->dbname || !*c->dbname) {

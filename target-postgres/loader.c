@@ -135,22 +135,28 @@ static void all_columns(buf *b, const table_def *d)
     }
 }
 
+/* every row of the batch inserted, in arrival order (no keys, or load_method append-only) */
+static void insert_all_sql(buf *sql, const table_def *d, bool hard_delete)
+{
+    buf_appendf(sql, "INSERT INTO %s (", d->qname);
+    all_columns(sql, d);
+    buf_append_lit(sql, ") SELECT ");
+    for (size_t i = 0; i < d->cs.ncols; i++) {
+        if (i)
+            buf_append_lit(sql, ", ");
+        value_expr(sql, d, i, false, false);
+    }
+    buf_append_lit(sql, " FROM " TMP_TABLE " s");
+    if (hard_delete)
+        buf_append_lit(sql, " WHERE s.\"_sdc_deleted_at\" IS NULL");
+    buf_append_lit(sql, " ORDER BY s.\"_tgt_seq\"");
+}
+
 void loader_merge_sql(buf *sql, const table_def *d, bool dups, bool absent, bool unique,
                       bool hard_delete)
 {
     if (d->cs.nkeys == 0) {
-        buf_appendf(sql, "INSERT INTO %s (", d->qname);
-        all_columns(sql, d);
-        buf_append_lit(sql, ") SELECT ");
-        for (size_t i = 0; i < d->cs.ncols; i++) {
-            if (i)
-                buf_append_lit(sql, ", ");
-            value_expr(sql, d, i, false, false);
-        }
-        buf_append_lit(sql, " FROM " TMP_TABLE " s");
-        if (hard_delete)
-            buf_append_lit(sql, " WHERE s.\"_sdc_deleted_at\" IS NULL");
-        buf_append_lit(sql, " ORDER BY s.\"_tgt_seq\"");
+        insert_all_sql(sql, d, hard_delete);
         return;
     }
     if (unique) {
@@ -374,12 +380,24 @@ bool loader_run(pg_conn *c, flush_job *job)
             goto fail;
         cache->synced = false;
     }
-    if (!table_sync(c, d, cache, job->hard_delete)) {
+    if (!table_sync(c, d, cache, job->hard_delete, job->load_method != LOAD_APPEND_ONLY)) {
         log_error("stream \"%s\": batch %lld: cannot prepare table %s", job->st->name,
                   job->batch_no, d->qname);
         goto fail;
     }
     __atomic_store_n(&job->st->synced_fp, d->cs.fingerprint, __ATOMIC_RELEASE);
+    if (job->load_method == LOAD_OVERWRITE && job->batch_no == 1) {
+        /* the run's first batch of the stream empties the table in its own transaction: the
+           rows before this run disappear when the first new ones are committed */
+        buf_appendf(&sql, "DELETE FROM %s", d->qname);
+        long long n = 0;
+        if (!run_sql(c, job, "overwrite (deleting the rows of earlier runs)", sql.data, 0, NULL,
+                     &n))
+            goto fail;
+        log_info("stream \"%s\": load_method overwrite: %lld rows of earlier runs deleted from %s",
+                 job->st->name, n, d->qname);
+        buf_reset(&sql);
+    }
     if (job->b->rows > 0) {
         buf_append_lit(&sql, "CREATE TEMP TABLE " TMP_TABLE " (");
         bool first = true;
@@ -410,13 +428,17 @@ bool loader_run(pg_conn *c, flush_job *job)
         bool dups = job->b->has_dups, absent = job->b->has_absent;
         bool unique = cache->has_unique_key;
         buf_reset(&sql);
-        loader_merge_sql(&sql, d, dups, absent, unique, job->hard_delete);
+        bool append = job->load_method == LOAD_APPEND_ONLY;
+        if (append)
+            insert_all_sql(&sql, d, job->hard_delete);
+        else
+            loader_merge_sql(&sql, d, dups, absent, unique, job->hard_delete);
         if (!buf_ok(&sql)) {
             log_error("out of memory");
             goto fail;
         }
         log_debug("merge: %s", sql.data);
-        if (d->cs.nkeys && !dups) {
+        if (d->cs.nkeys && !dups && !append) {
             /* the key hash said "no duplicates"; keys equal as values but not as text
                (1 and 1.0) would make the merge touch a row twice: retry with dedup */
             if (!run_sql(c, job, "savepoint", "SAVEPOINT tgt_merge", 0, NULL, NULL))

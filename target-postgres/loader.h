@@ -24,6 +24,8 @@ typedef struct flush_job {
     long long batch_no; /* 1-based, per stream */
     int64_t first_seq;
     bool hard_delete;
+    load_method
+        load_method;    /* append-only: insert every row; overwrite: batch 1 empties the table */
     bool lock_table;    /* other streams load this table too: take its lock, re-read its columns */
     bool ok;            /* set by the worker */
     bool skipped;       /* set by the pool: not run, an earlier flush had failed */

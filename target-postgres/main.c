@@ -251,6 +251,13 @@ static void wait_all(target *t)
         take_done(t, true);
 }
 
+/* load_method overwrite and no batch of the stream loaded yet: even a stream without records
+   replaces the table's rows (with none) */
+static bool overwrite_pending(const target *t, const stream *st)
+{
+    return t->cfg.load_method == LOAD_OVERWRITE && st->batches == 0 && st->def;
+}
+
 static bool submit(target *t, stream *st, bool activate, int64_t version, int64_t act_seq)
 {
     /* at most two batches of a stream in flight, and two only when the table needs no DDL:
@@ -262,7 +269,7 @@ static bool submit(target *t, stream *st, bool activate, int64_t version, int64_
     if (t->failed)
         return false;
     batch *b = st->cur;
-    if (b->rows == 0 && !activate)
+    if (b->rows == 0 && !activate && !overwrite_pending(t, st))
         return true;
     batch *next = st->spare ? st->spare : batch_create();
     flush_job *job = calloc(1, sizeof(*job));
@@ -287,6 +294,7 @@ static bool submit(target *t, stream *st, bool activate, int64_t version, int64_
     job->batch_no = ++st->batches;
     job->first_seq = b->first_seq;
     job->hard_delete = t->cfg.hard_delete;
+    job->load_method = t->cfg.load_method;
     job->lock_table = st->shared_table;
     st->cur = next;
     st->inflight_seq[st->ninflight++] = job->first_seq;
@@ -300,7 +308,7 @@ static bool submit(target *t, stream *st, bool activate, int64_t version, int64_
 static void flush_all(target *t)
 {
     for (size_t i = 0; i < t->nstreams && !t->failed; i++)
-        if (t->streams[i]->cur->rows > 0)
+        if (t->streams[i]->cur->rows > 0 || overwrite_pending(t, t->streams[i]))
             submit(t, t->streams[i], false, 0, 0);
 }
 
@@ -505,6 +513,14 @@ static void mark_shared(target *t, stream *st)
         stream *o = t->streams[i];
         if (o == st || !o->def || strcmp(o->def->qname, st->def->qname) != 0)
             continue;
+        if (t->cfg.load_method == LOAD_OVERWRITE) {
+            /* each stream's first batch would delete the other's rows */
+            bad_input(t, st->name,
+                      "load_method overwrite: streams \"%s\" and \"%s\" load the same table %s, "
+                      "which overwrite cannot do (each would delete the other's rows)",
+                      o->name, st->name, st->def->qname);
+            return;
+        }
         if (!o->shared_table)
             log_info("streams \"%s\" and \"%s\" load the same table %s: their flushes take turns",
                      o->name, st->name, st->def->qname);
@@ -648,7 +664,8 @@ static void handle_activate(target *t, const char *line)
         if (!t->warned_activate)
             log_info("ACTIVATE_VERSION ignored (%s)", !t->cfg.activate_version
                                                           ? "activate_version is false"
-                                                          : "needs add_metadata_columns or hard_delete");
+                                                          : "needs add_metadata_columns, "
+                                                            "add_record_metadata or hard_delete");
         t->warned_activate = true;
         return;
     }

@@ -196,7 +196,8 @@ static bool set_types_from_kinds(const table_def *d, table_cache *cache)
     return true;
 }
 
-bool table_sync(pg_conn *c, const table_def *d, table_cache *cache, bool hard_delete)
+bool table_sync(pg_conn *c, const table_def *d, table_cache *cache, bool hard_delete,
+                bool primary_key)
 {
     if (cache->synced && cache->fingerprint == d->cs.fingerprint)
         return true;
@@ -255,7 +256,7 @@ bool table_sync(pg_conn *c, const table_def *d, table_cache *cache, bool hard_de
             buf_putc(&sql, ' ');
             buf_appends(&sql, flatten_kind_sql(d->cs.cols[i].kind));
         }
-        if (d->cs.nkeys) {
+        if (d->cs.nkeys && primary_key) {
             buf_append_lit(&sql, ", PRIMARY KEY (");
             for (size_t k = 0; k < d->cs.nkeys; k++) {
                 if (k)
@@ -282,7 +283,7 @@ bool table_sync(pg_conn *c, const table_def *d, table_cache *cache, bool hard_de
         log_info("created table %s (%zu columns)", d->qname, d->cs.ncols);
         if (!set_types_from_kinds(d, cache))
             goto done;
-        cache->has_unique_key = d->cs.nkeys > 0;
+        cache->has_unique_key = d->cs.nkeys > 0 && primary_key;
     } else {
         char oid[24];
         snprintf(oid, sizeof(oid), "%s", PQgetvalue(res, 0, 4));

@@ -6,6 +6,7 @@
 #include "json_util.h"
 #include "json_writer.h"
 #include "log.h"
+#include "pg_conn.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -21,7 +22,8 @@ const cfg_key tconfig_keys[] = {
     {"password", CFG_STRING, false, NULL, true, "PostgreSQL password"},
     {"password_secret", CFG_OBJECT, false, NULL, true,
      "fetch the password from AWS Secrets Manager, HashiCorp Vault or Azure Key Vault"},
-    {"dbname|database", CFG_STRING, true, NULL, false, "database to load into"},
+    {"dbname|database", CFG_STRING, false, NULL, false,
+     "database to load into (required unless sqlalchemy_url is set)"},
     {"ssl", CFG_BOOL, false, "false", false, "true: sslmode=require (pipelinewise)"},
     {"sslmode", CFG_STRING, false, NULL, false, "libpq sslmode (disable, require, verify-ca, verify-full)"},
     {"sslrootcert", CFG_STRING, false, NULL, false, "CA certificate: a path or PEM text"},
@@ -54,8 +56,9 @@ const cfg_key tconfig_keys[] = {
     {"primary_key_required", CFG_BOOL, false, "true", false, "fail on a stream without key_properties"},
     {"validate_records", CFG_BOOL, false, "false", false, "validate every record against its JSON Schema"},
     {"temp_dir", CFG_STRING, false, NULL, false, "accepted for compatibility; unused (batches stay in memory)"},
-    {"activate_version", CFG_BOOL, false, "true", false,
-     "honour ACTIVATE_VERSION (needs metadata columns): older versions deleted or marked deleted"},
+    {"activate_version|process_activate_version_messages", CFG_BOOL, false, "true", false,
+     "honour ACTIVATE_VERSION (needs metadata columns; set to true it turns them on): older "
+     "versions deleted (hard_delete) or marked deleted"},
     {"async_flush", CFG_BOOL, false, "true", false,
      "keep reading stdin while batches load; false waits for every flush (deterministic STATE output)"},
     {"nul_character_policy", CFG_STRING, false, "error", false,
@@ -63,6 +66,22 @@ const cfg_key tconfig_keys[] = {
     {"nul_replacement", CFG_STRING, false, "\xef\xbf\xbd", false, "text that replaces U+0000 with nul_character_policy=replace"},
     {"sanitize_null_text_characters", CFG_BOOL, false, "false", false, "true: nul_character_policy=replace (Meltano spelling)"},
     {"max_line_bytes", CFG_INT, false, "134217728", false, "longest accepted input line"},
+    /* MeltanoLabs target-postgres (Singer SDK): connection settings, then load settings */
+    PGC_MELTANO_CONFIG_KEYS,
+    CONFIG_SDK_KEYS,
+    {"load_method", CFG_STRING, false, "upsert", false,
+     "MeltanoLabs: upsert (merge by key, our default), append-only (insert every record, no "
+     "merge, tables created without a primary key) or overwrite (this run's rows replace the "
+     "table's)"},
+    {"add_record_metadata", CFG_BOOL, false, "false", false,
+     "MeltanoLabs spelling of add_metadata_columns (pipelinewise's default false wins when "
+     "neither key is given)"},
+    {"use_copy", CFG_BOOL, false, "true", false, "accepted; batches are always loaded with COPY"},
+    {"flattening_enabled", CFG_BOOL, false, "false", false,
+     "MeltanoLabs: flatten nested objects, flattening_max_depth levels (= "
+     "data_flattening_max_level)"},
+    {"flattening_max_depth", CFG_INT, false, NULL, false,
+     "MeltanoLabs: levels flattened when flattening_enabled"},
 };
 const size_t tconfig_nkeys = sizeof(tconfig_keys) / sizeof(tconfig_keys[0]);
 
@@ -110,6 +129,12 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
     c->root = root;
     if (!config_validate(root, tconfig_keys, tconfig_nkeys, what))
         return false;
+    if (!pgc_config_check(root, what, NULL) || !config_sdk_check(root, what))
+        return false;
+    if (!config_is_set(root, "sqlalchemy_url") && !config_get(root, "dbname|database")) {
+        log_error("%s: required key \"dbname\" is missing (or set sqlalchemy_url)", what);
+        return false;
+    }
     const cJSON *dts = config_get(root, "default_target_schema");
     if (dts && cJSON_IsString(dts) && dts->valuestring[0])
         c->default_target_schema = dts->valuestring;
@@ -117,7 +142,8 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
         config_get(root, "default_target_schema_select_permissions|default_target_schema_select_permission");
     c->schema_mapping = config_get(root, "schema_mapping");
     if (!c->default_target_schema && !c->schema_mapping) {
-        log_error("%s: neither \"default_target_schema\" (string) nor \"schema_mapping\" (object) is set",
+        log_error("%s: neither \"default_target_schema\" (string) nor \"schema_mapping\" (object) "
+                  "is set (MeltanoLabs target-postgres used \"melty\" when unset: name it)",
                   what);
         return false;
     }
@@ -168,13 +194,79 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
         return false;
     }
     c->hard_delete = get_bool(root, "hard_delete", false);
-    c->add_metadata_columns = get_bool(root, "add_metadata_columns", false) || c->hard_delete;
+    /* metadata columns: pipelinewise's default (off) wins over MeltanoLabs' (on) when no key
+       says; either spelling set to true turns them on, and so do hard_delete and an explicit
+       activate_version: true (MeltanoLabs requires add_record_metadata for it) */
+    bool meta = get_bool(root, "add_metadata_columns", false) ||
+                get_bool(root, "add_record_metadata", false);
+    bool meta_off = (config_get(root, "add_metadata_columns") &&
+                     !get_bool(root, "add_metadata_columns", false)) ||
+                    (config_get(root, "add_record_metadata") &&
+                     !get_bool(root, "add_record_metadata", false));
+    const char *av_key = "activate_version";
+    if (!config_get(root, av_key))
+        av_key = "process_activate_version_messages";
+    bool av_on = config_get(root, av_key) && get_bool(root, av_key, true);
+    if (av_on && !meta && meta_off && !c->hard_delete) {
+        log_error("%s: key \"%s\" is true but the metadata columns are turned off "
+                  "(add_record_metadata / add_metadata_columns false): ACTIVATE_VERSION needs "
+                  "_sdc_table_version; turn one of them on",
+                  what, av_key);
+        return false;
+    }
+    c->add_metadata_columns = meta || c->hard_delete || av_on;
     c->data_flattening_max_level = (int)get_int(root, "data_flattening_max_level", 0);
     if (c->data_flattening_max_level < 0)
         c->data_flattening_max_level = 0;
+    if (get_bool(root, "flattening_enabled", false)) {
+        if (!config_get(root, "flattening_max_depth")) {
+            log_error("%s: key \"flattening_enabled\" is true but \"flattening_max_depth\" is "
+                      "not set (the Singer SDK needs it too)",
+                      what);
+            return false;
+        }
+        int depth = (int)get_int(root, "flattening_max_depth", 0);
+        if (depth < 0) {
+            log_error("%s: key \"flattening_max_depth\" must not be negative", what);
+            return false;
+        }
+        if (config_get(root, "data_flattening_max_level") &&
+            depth != c->data_flattening_max_level) {
+            log_error("%s: keys \"data_flattening_max_level\" and \"flattening_max_depth\" "
+                      "disagree: keep one",
+                      what);
+            return false;
+        }
+        c->data_flattening_max_level = depth;
+    } else if (config_get(root, "flattening_max_depth")) {
+        log_warn("%s: key \"flattening_max_depth\" is ignored: flattening_enabled is not true",
+                 what);
+    }
+    const char *lm = ju_string(root, "load_method", "upsert");
+    if (strcmp(lm, "upsert") == 0) {
+        c->load_method = LOAD_UPSERT;
+    } else if (strcmp(lm, "append-only") == 0) {
+        c->load_method = LOAD_APPEND_ONLY;
+    } else if (strcmp(lm, "overwrite") == 0) {
+        c->load_method = LOAD_OVERWRITE;
+    } else {
+        log_error("%s: key \"load_method\" must be upsert, append-only or overwrite, got "
+                  "\"%.40s\"",
+                  what, lm);
+        return false;
+    }
+    if (c->load_method == LOAD_APPEND_ONLY && c->hard_delete) {
+        /* a delete would have to remove every earlier row of its key, rows append-only keeps */
+        log_error("%s: load_method append-only with hard_delete true is not supported: a deleted "
+                  "record would leave the earlier rows of its key; use upsert, or hard_delete "
+                  "false (deletes are then kept as rows with _sdc_deleted_at)",
+                  what);
+        return false;
+    }
     c->primary_key_required = get_bool(root, "primary_key_required", true);
     c->validate_records = get_bool(root, "validate_records", false);
-    c->activate_version = get_bool(root, "activate_version", true);
+    c->activate_version =
+        get_bool(root, "activate_version|process_activate_version_messages", true);
     c->async_flush = get_bool(root, "async_flush", true);
     const char *pol = ju_string(root, "nul_character_policy", NULL);
     if (get_bool(root, "sanitize_null_text_characters", false))

@@ -14,6 +14,10 @@
 
 typedef enum nul_policy { NUL_ERROR = 0, NUL_REPLACE, NUL_STRIP } nul_policy;
 
+/* MeltanoLabs' load_method: upsert is the merge by key (pipelinewise's behaviour, our default);
+   append-only inserts every record; overwrite replaces the table's rows by this run's */
+typedef enum load_method { LOAD_UPSERT = 0, LOAD_APPEND_ONLY, LOAD_OVERWRITE } load_method;
+
 typedef struct tconfig {
     cJSON *root; /* the whole config (owned); pg_conn reads connection keys from it */
     const char *default_target_schema;  /* borrowed from root; NULL when unset */
@@ -26,7 +30,8 @@ typedef struct tconfig {
     bool flush_all_streams;
     int parallelism;     /* 0 = one per stream, -1 = one per CPU, n */
     int max_parallelism;
-    bool add_metadata_columns; /* true also when hard_delete */
+    bool add_metadata_columns; /* true also when hard_delete or activate_version set true */
+    load_method load_method;
     bool hard_delete;
     int data_flattening_max_level;
     bool primary_key_required;

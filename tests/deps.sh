@@ -5,7 +5,7 @@ set -euo pipefail
 # libc6-dev is only a recommendation of gcc (and ca-certificates, for password_secret over
 # HTTPS, one of libcurl), and apt-get below installs no recommendations
 packages=(cmake make gcc libc6-dev pkg-config postgresql-15 postgresql-15-wal2json
-          postgresql-client-15 libpq-dev libcjson-dev libcurl4-openssl-dev check ca-certificates)
+          postgresql-client-15 libpq-dev libcjson-dev libcurl4-openssl-dev check ca-certificates openssl)
 missing=()
 for p in "${packages[@]}"; do
     # "install ok installed" only: a removed package can leave its status behind

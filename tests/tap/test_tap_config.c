@@ -155,18 +155,18 @@ START_TEST(sdk_settings_not_implemented)
 {
 #define D BASE ",\"dbname\":\"d\""
     expect_error("{" D ",\"stream_maps\":{\"public-t\":{\"b\":null}}}",
-                 "key \"stream_maps\": Singer SDK stream maps are not supported");
+                 "key \"stream_maps\" is set, but Singer SDK stream maps are not supported");
     expect_error("{" D ",\"stream_map_config\":{\"k\":1}}", "key \"stream_map_config\"");
     expect_error("{" D ",\"faker_config\":{\"seed\":1}}", "key \"faker_config\"");
     expect_error("{" D ",\"flattening_enabled\":true}",
-                 "key \"flattening_enabled\": the tap does not flatten");
+                 "key \"flattening_enabled\" is true, but the tap does not flatten");
     expect_error("{" D ",\"flattening_enabled\":\"true\",\"flattening_max_depth\":1}",
                  "key \"flattening_enabled\"");
     expect_error("{" D ",\"batch_config\":{\"encoding\":{\"format\":\"jsonl\"}}}",
                  "key \"batch_config\": BATCH messages are not supported");
     expect_error("{" D
                  ",\"ssh_tunnel\":{\"enable\":true,\"host\":\"b\",\"private_key\":\"secret\"}}",
-                 "key \"ssh_tunnel\": SSH tunnels are not supported yet");
+                 "key \"ssh_tunnel\": enable is true");
     expect_error("{" D ",\"stream_options\":{\"public-t\":{\"custom_where_clauses\":\"id > 1\"}}}",
                  "stream \"public-t\": custom_where_clauses must be an array of non-empty strings");
     expect_error("{" D ",\"stream_options\":{\"public-t\":{\"custom_where_clauses\":[\"\"]}}}",
@@ -180,6 +180,45 @@ START_TEST(sdk_settings_not_implemented)
     expect_error("{" D ",\"max_record_count\":0}",
                  "key \"max_record_count\" must be a positive integer");
 #undef D
+}
+END_TEST
+
+/* a MeltanoLabs tap-postgres config: sqlalchemy_url alone is a whole connection */
+START_TEST(meltanolabs_config)
+{
+    tap_config c;
+    const char *log;
+    ck_assert(parse("{\"sqlalchemy_url\":\"postgresql+psycopg2://u:secret%40x@h:5433/src%2Ddb\","
+                    "\"ssl_enable\":false,\"ssh_tunnel\":{\"enable\":false},\"stream_maps\":{},"
+                    "\"flattening_enabled\":false,\"ssl_storage_directory\":\".secrets\"}",
+                    &c, &log));
+    ck_assert_str_eq(log, "");
+    /* the URL's database is the dbname (slot names follow it) */
+    ck_assert_str_eq(c.dbname, "src-db");
+    tap_config_term(&c);
+    /* the URL replaces dbname and database */
+    ck_assert(
+        parse("{\"sqlalchemy_url\":\"postgresql://h/url_db\",\"database\":\"old\"}", &c, &log));
+    ck_assert_str_eq(c.dbname, "url_db");
+    ck_assert_msg(strstr(log, "database is ignored") != NULL, "%s", log);
+    tap_config_term(&c);
+}
+END_TEST
+
+START_TEST(meltanolabs_errors)
+{
+    expect_error("{\"sqlalchemy_url\":\"postgresql://u:secret@h:5x/d\"}",
+                 "key \"sqlalchemy_url\" has a port");
+    expect_error("{\"sqlalchemy_url\":\"postgresql://u:secret@h\"}",
+                 "key \"sqlalchemy_url\" names no database");
+    expect_error("{" BASE ",\"dbname\":\"d\",\"ssh_tunnel\":{\"enable\":true}}",
+                 "key \"ssh_tunnel\": enable is true");
+    expect_error("{" BASE ",\"dbname\":\"d\",\"stream_maps\":{\"s\":null}}",
+                 "key \"stream_maps\" is set");
+    expect_error("{" BASE ",\"dbname\":\"d\",\"flattening_enabled\":true}",
+                 "key \"flattening_enabled\" is true");
+    expect_error("{" BASE ",\"dbname\":\"d\",\"ssl_enable\":true,\"ssl_mode\":\"full\"}",
+                 "key \"ssl_mode\" must be");
 }
 END_TEST
 
@@ -238,6 +277,8 @@ int main(void)
     tcase_add_test(tc, errors_name_the_key);
     tcase_add_test(tc, meltanolabs_keys);
     tcase_add_test(tc, sdk_settings_not_implemented);
+    tcase_add_test(tc, meltanolabs_config);
+    tcase_add_test(tc, meltanolabs_errors);
     tcase_add_test(tc, unknown_key_warned);
     tcase_add_test(tc, every_compat_key_is_known);
     suite_add_tcase(s, tc);
