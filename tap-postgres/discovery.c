@@ -379,6 +379,14 @@ static void write_stream(buf *out, const pgm_db *db, const pgm_table *t)
     /* every stream has the definitions, as pipelinewise's */
     buf_append_lit(out, "},\"definitions\":{");
     tm_array_definitions(out);
+    for (size_t i = 0; i < t->ncols; i++) {
+        const pgm_column *c = &t->cols[i];
+        bool seen = !c->can_select;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = t->cols[k].can_select && tm_same_definition(&t->cols[k].type, &c->type);
+        if (!seen)
+            tm_column_definition(out, &c->type);
+    }
     buf_putc(out, '}');
     buf_append_lit(out, "},\"metadata\":[{\"breadcrumb\":[],\"metadata\":{\"table-key-properties\":[");
     for (size_t k = 0; k < t->npk; k++) {

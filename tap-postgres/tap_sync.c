@@ -112,6 +112,13 @@ bool tap_emit_schema(tap_run *run, const tap_stream *s, const char *bookmark_pro
     /* every SCHEMA has the definitions, as pipelinewise's */
     buf_append_lit(b, "},\"definitions\":{");
     tm_array_definitions(b);
+    for (size_t i = 0; i < s->ncolumns; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = tm_same_definition(&s->columns[k].type, &s->columns[i].type);
+        if (!seen)
+            tm_column_definition(b, &s->columns[i].type);
+    }
     buf_putc(b, '}');
     buf_append_lit(b, "},\"key_properties\":[");
     for (size_t k = 0; k < s->nkeys; k++) {

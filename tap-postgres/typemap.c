@@ -547,10 +547,50 @@ static const char *family_array_name(tm_family f)
     return "string";
 }
 
-/* the definition an array's items refer to: json[] elements may be any JSON value */
-static const char *array_definition(const tm_type *t)
+/* the precision and scale of a numeric(p,s) typmod */
+static void numeric_typmod(int typmod, int *precision, int *scale)
 {
-    return t->elem_kind == TM_JSON ? "json" : family_array_name(t->family);
+    int tm = typmod - 4;
+    *precision = (tm >> 16) & 0xffff;
+    *scale = tm & 0x7ff;
+    if (*scale & 0x400)
+        *scale -= 0x800; /* negative scales (PostgreSQL 15) */
+}
+
+/* the members after "type" of numeric(p,s): multipleOf 1e-s, exclusive bounds 1e(p-s) */
+static void put_numeric_bounds(buf *out, int typmod)
+{
+    int precision, scale;
+    numeric_typmod(typmod, &precision, &scale);
+    int digits = precision - scale;
+    buf_appendf(out, ",\"exclusiveMaximum\":true,\"maximum\":1e%d", digits);
+    if (scale > 0)
+        buf_appendf(out, ",\"multipleOf\":1e-%d", scale);
+    else if (scale == 0)
+        buf_append_lit(out, ",\"multipleOf\":1");
+    else
+        buf_appendf(out, ",\"multipleOf\":1e%d", -scale);
+    buf_appendf(out, ",\"exclusiveMinimum\":true,\"minimum\":-1e%d", digits);
+}
+
+/* numeric(p,s)[] has a definition of its own, as in pipelinewise */
+static bool is_decimal_array(const tm_type *t)
+{
+    return t->kind == TM_ARRAY && t->elem_kind == TM_NUMERIC && t->typmod >= 4;
+}
+
+/* the definition an array's items refer to (without "#/definitions/") */
+static void put_array_definition_name(buf *out, const tm_type *t)
+{
+    if (is_decimal_array(t)) {
+        int precision, scale;
+        numeric_typmod(t->typmod, &precision, &scale);
+        buf_appendf(out, "sdc_recursive_decimal_%d_%d_array", precision, scale);
+    } else {
+        /* json[] elements may be any JSON value */
+        buf_appendf(out, "sdc_recursive_%s_array",
+                    t->elem_kind == TM_JSON ? "json" : family_array_name(t->family));
+    }
 }
 
 static void put_type_list(buf *out, bool nullable, const char *a, const char *b)
@@ -569,8 +609,9 @@ void tm_schema(buf *out, const tm_type *t, bool nullable)
     buf_putc(out, '{');
     if (t->kind == TM_ARRAY) {
         put_type_list(out, true, "array", NULL);
-        buf_appendf(out, ",\"items\":{\"$ref\":\"#/definitions/sdc_recursive_%s_array\"}}",
-                    array_definition(t));
+        buf_append_lit(out, ",\"items\":{\"$ref\":\"#/definitions/");
+        put_array_definition_name(out, t);
+        buf_append_lit(out, "\"}}");
         return;
     }
     const char *name = t->typname ? t->typname : "";
@@ -587,22 +628,8 @@ void tm_schema(buf *out, const tm_type *t, bool nullable)
         break;
     case TMF_NUMBER:
         put_type_list(out, nullable, "number", NULL);
-        if (t->kind == TM_NUMERIC && t->typmod >= 4) {
-            int tm = t->typmod - 4;
-            int precision = (tm >> 16) & 0xffff;
-            int scale = tm & 0x7ff;
-            if (scale & 0x400)
-                scale -= 0x800; /* negative scales (PostgreSQL 15) */
-            int digits = precision - scale;
-            buf_appendf(out, ",\"exclusiveMaximum\":true,\"maximum\":1e%d", digits);
-            if (scale > 0)
-                buf_appendf(out, ",\"multipleOf\":1e-%d", scale);
-            else if (scale == 0)
-                buf_append_lit(out, ",\"multipleOf\":1");
-            else
-                buf_appendf(out, ",\"multipleOf\":1e%d", -scale);
-            buf_appendf(out, ",\"exclusiveMinimum\":true,\"minimum\":-1e%d", digits);
-        }
+        if (t->kind == TM_NUMERIC && t->typmod >= 4)
+            put_numeric_bounds(out, t->typmod);
         break;
     case TMF_BOOLEAN:
         put_type_list(out, nullable, "boolean", NULL);
@@ -653,6 +680,25 @@ void tm_array_definitions(buf *out)
     }    /* not pipelinewise's: json[] elements may be scalars too */
     buf_append_lit(out, ",\"sdc_recursive_json_array\":{\"type\":[\"null\"," JSON_ANY_TYPES
                         "],\"items\":{\"$ref\":\"#/definitions/sdc_recursive_json_array\"}}");
+}
+
+bool tm_column_definition(buf *out, const tm_type *t)
+{
+    if (!is_decimal_array(t))
+        return false;
+    buf_append_lit(out, ",\"");
+    put_array_definition_name(out, t);
+    buf_append_lit(out, "\":{\"type\":[\"null\",\"number\",\"array\"]");
+    put_numeric_bounds(out, t->typmod);
+    buf_append_lit(out, ",\"items\":{\"$ref\":\"#/definitions/");
+    put_array_definition_name(out, t);
+    buf_append_lit(out, "\"}}");
+    return true;
+}
+
+bool tm_same_definition(const tm_type *a, const tm_type *b)
+{
+    return is_decimal_array(a) && is_decimal_array(b) && a->typmod == b->typmod;
 }
 
 const char *tm_kind_name(tm_kind kind)

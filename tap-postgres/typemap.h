@@ -122,6 +122,17 @@ void tm_schema(buf *out, const tm_type *t, bool nullable);
  * catalog stream has them, as pipelinewise's), and sdc_recursive_json_array for json[]. */
 void tm_array_definitions(buf *out);
 
+/*
+ * tm_column_definition: the definition a column of type t needs beyond
+ * tm_array_definitions' (pipelinewise's sdc_recursive_decimal_<p>_<s>_array of
+ * a numeric(p,s)[] column): appends ",\"name\":{...}" and returns true, or
+ * appends nothing and returns false. Write it once per name: skip a column
+ * when tm_same_definition is true for an earlier one.
+ */
+bool tm_column_definition(buf *out, const tm_type *t);
+/* tm_same_definition: a and b need the same tm_column_definition (false when neither needs one). */
+bool tm_same_definition(const tm_type *a, const tm_type *b);
+
 /* tm_kind_name: a short name of a kind for messages and docs. */
 const char *tm_kind_name(tm_kind kind);
 

@@ -362,6 +362,38 @@ START_TEST(definitions)
 }
 END_TEST
 
+/* numeric(p,s)[]: pipelinewise's sdc_recursive_decimal_<p>_<s>_array */
+START_TEST(decimal_array_definitions)
+{
+    int typmod = ((5 << 16) | 2) + 4;
+    ck_assert_str_eq(schema("numeric", 'b', true, typmod, true),
+                     "{\"type\":[\"null\",\"array\"],\"items\":{\"$ref\":\"#/definitions/"
+                     "sdc_recursive_decimal_5_2_array\"}}");
+    tm_type a, b, c, u, i;
+    tm_resolve(&a, "numeric", 'b', true, typmod);
+    tm_resolve(&b, "numeric", 'b', true, typmod);
+    tm_resolve(&c, "numeric", 'b', true, ((7 << 16) | 0) + 4);
+    tm_resolve(&u, "numeric", 'b', true, -1);
+    tm_resolve(&i, "int4", 'b', true, -1);
+    buf_reset(&out);
+    ck_assert(tm_column_definition(&out, &a));
+    ck_assert_str_eq(out.data, ",\"sdc_recursive_decimal_5_2_array\":{\"type\":[\"null\",\"number\","
+                               "\"array\"],\"exclusiveMaximum\":true,\"maximum\":1e3,\"multipleOf\":"
+                               "1e-2,\"exclusiveMinimum\":true,\"minimum\":-1e3,\"items\":{\"$ref\":"
+                               "\"#/definitions/sdc_recursive_decimal_5_2_array\"}}");
+    buf_reset(&out);
+    ck_assert(!tm_column_definition(&out, &u));
+    ck_assert(!tm_column_definition(&out, &i));
+    ck_assert_uint_eq(out.len, 0);
+    ck_assert(tm_same_definition(&a, &b));
+    ck_assert(!tm_same_definition(&a, &c));
+    ck_assert(!tm_same_definition(&u, &u));
+    ck_assert_str_eq(schema("numeric", 'b', true, -1, true),
+                     "{\"type\":[\"null\",\"array\"],\"items\":{\"$ref\":\"#/definitions/"
+                     "sdc_recursive_number_array\"}}");
+}
+END_TEST
+
 START_TEST(no_allocation_per_value)
 {
     /* after warm-up, converting many values keeps the same scratch buffers */
@@ -400,6 +432,7 @@ int main(void)
     tcase_add_test(tc, dates_as_string);
     tcase_add_test(tc, json_as_object);
     tcase_add_test(tc, definitions);
+    tcase_add_test(tc, decimal_array_definitions);
     tcase_add_test(tc, schemas);
     tcase_add_test(tc, no_allocation_per_value);
     suite_add_tcase(s, tc);

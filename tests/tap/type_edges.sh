@@ -25,16 +25,23 @@ INSERT INTO edges VALUES
   '10:11:12', '10:11:12.5+02', NULL, NULL, NULL, NULL, NULL),
  (3, '{"a": [1, 2]}', '[1, "b"]', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 CREATE TABLE plain (id int PRIMARY KEY, v text);
+CREATE TABLE decs (id int PRIMARY KEY, a numeric(5,2)[], b numeric(5,2)[], c numeric(7)[], u numeric[]);
+INSERT INTO decs VALUES (1, '{1.50,NULL}', NULL, '{{1},{2}}', '{1e-30}');
 SQL
 tap_config "$db" >"$TEST_TMP/config.json"
-log_catalog "$TEST_TMP/config.json" public-edges public-plain | sed 's/"LOG_BASED"/"FULL_TABLE"/' \
+log_catalog "$TEST_TMP/config.json" public-decs public-edges public-plain | sed 's/"LOG_BASED"/"FULL_TABLE"/' \
     >"$TEST_TMP/catalog.json"
-assert_eq 2 "$(grep -c '"replication-method":"FULL_TABLE"' "$TEST_TMP/catalog.json")" "two streams selected"
+assert_eq 3 "$(grep -c '"replication-method":"FULL_TABLE"' "$TEST_TMP/catalog.json")" "three streams selected"
 
 defs='"definitions":{"sdc_recursive_integer_array":{"type":["null","integer","array"],"items":{"$ref":"#/definitions/sdc_recursive_integer_array"}},"sdc_recursive_number_array":{"type":["null","number","array"],"items":{"$ref":"#/definitions/sdc_recursive_number_array"}},"sdc_recursive_string_array":{"type":["null","string","array"],"items":{"$ref":"#/definitions/sdc_recursive_string_array"}},"sdc_recursive_boolean_array":{"type":["null","boolean","array"],"items":{"$ref":"#/definitions/sdc_recursive_boolean_array"}},"sdc_recursive_timestamp_array":{"type":["null","string","array"],"format":"date-time","items":{"$ref":"#/definitions/sdc_recursive_timestamp_array"}},"sdc_recursive_object_array":{"type":["null","object","array"],"items":{"$ref":"#/definitions/sdc_recursive_object_array"}},"sdc_recursive_json_array":{"type":["null","object","array","string","number","boolean"],"items":{"$ref":"#/definitions/sdc_recursive_json_array"}}}'
 plain_schema='"schema":{"type":"object","properties":{"id":{"type":["integer"],"minimum":-2147483648,"maximum":2147483647},"v":{"type":["null","string"]}},'$defs'}'
 assert_contains "$(grep '"tap_stream_id":"public-plain"' "$TEST_TMP/catalog.json")" "$plain_schema" \
     "the catalog stream of a table without arrays has pipelinewise's definitions"
+
+# numeric(p,s)[]: pipelinewise's sdc_recursive_decimal_<p>_<s>_array, once per (p,s)
+decs_schema='"schema":{"type":"object","properties":{"id":{"type":["integer"],"minimum":-2147483648,"maximum":2147483647},"a":{"type":["null","array"],"items":{"$ref":"#/definitions/sdc_recursive_decimal_5_2_array"}},"b":{"type":["null","array"],"items":{"$ref":"#/definitions/sdc_recursive_decimal_5_2_array"}},"c":{"type":["null","array"],"items":{"$ref":"#/definitions/sdc_recursive_decimal_7_0_array"}},"u":{"type":["null","array"],"items":{"$ref":"#/definitions/sdc_recursive_number_array"}}},'${defs%\}}',"sdc_recursive_decimal_5_2_array":{"type":["null","number","array"],"exclusiveMaximum":true,"maximum":1e3,"multipleOf":1e-2,"exclusiveMinimum":true,"minimum":-1e3,"items":{"$ref":"#/definitions/sdc_recursive_decimal_5_2_array"}},"sdc_recursive_decimal_7_0_array":{"type":["null","number","array"],"exclusiveMaximum":true,"maximum":1e7,"multipleOf":1,"exclusiveMinimum":true,"minimum":-1e7,"items":{"$ref":"#/definitions/sdc_recursive_decimal_7_0_array"}}}}'
+assert_contains "$(grep '"tap_stream_id":"public-decs"' "$TEST_TMP/catalog.json")" "$decs_schema" \
+    "numeric(p,s)[] columns refer to a definition of their precision and scale"
 
 # FULL_TABLE
 run_cmd "$TEST_TMP/out1.jsonl" "$TEST_TMP/err1" "$TAP_BIN" --config "$TEST_TMP/config.json" --catalog "$TEST_TMP/catalog.json"
@@ -43,12 +50,19 @@ check_jsonl "$TEST_TMP/out1.jsonl" "stdout holds whole Singer messages only"
 assert_eq "{\"type\":\"SCHEMA\",\"stream\":\"public-plain\",$plain_schema,\"key_properties\":[\"id\"],\"bookmark_properties\":[]}" \
     "$(grep '^{"type":"SCHEMA","stream":"public-plain"' "$TEST_TMP/out1.jsonl")" \
     "the SCHEMA of a table without arrays has the definitions"
+assert_contains "$(grep '^{"type":"SCHEMA","stream":"public-decs"' "$TEST_TMP/out1.jsonl")" "$decs_schema" \
+    "the SCHEMA of numeric(p,s)[] columns has their definitions"
+assert_contains "$(grep '^{"type":"RECORD","stream":"public-decs"' "$TEST_TMP/out1.jsonl")" \
+    '"record":{"id":1,"a":[1.50,null],"b":null,"c":[[1],[2]],"u":[0.000000000000000000000000000001]}' "numeric arrays keep their exact text"
 schema=$(grep '^{"type":"SCHEMA","stream":"public-edges"' "$TEST_TMP/out1.jsonl")
 assert_contains "$schema" '"j":{"type":["null","object","array","string","number","boolean"]},"jb":{"type":["null","object","array","string","number","boolean"]}' \
     "json and jsonb admit every JSON value"
 assert_contains "$schema" '"g":{"type":["null","array"],"items":{"$ref":"#/definitions/sdc_recursive_string_array"}}' "geometry[]: an array of strings"
 assert_contains "$schema" '"jarr":{"type":["null","array"],"items":{"$ref":"#/definitions/sdc_recursive_json_array"}}' "jsonb[]: an array of any JSON values"
 assert_contains "$schema" '"da":{"type":["null","array"],"items":{"$ref":"#/definitions/sdc_recursive_timestamp_array"}}' "date[]: an array of date-times"
+assert_contains "$(grep '^{"type":"RECORD","stream":"public-edges","record":{"id":1,' "$TEST_TMP/out1.jsonl")" \
+    '"g":["0101000000000000000000F03F0000000000000040",null,"01020000000200000000000000000000000000000000000000000000000000F03F000000000000F03F"],"b":["(1,1),(0,0)",null,"(3,3),(2,2)"]' \
+    "geometry[] is split on PostGIS's typdelim ':' (NULL elements kept), box[] on ';'"
 grep '^{"type":"RECORD","stream":"public-edges"' "$TEST_TMP/out1.jsonl" | mask_volatile >"$TEST_TMP/records1"
 cat >"$TEST_TMP/records1.expected" <<'EXP'
 {"type":"RECORD","stream":"public-edges","record":{"id":1,"j":3.14,"jb":22,"d":"0001-01-01T00:00:00+00:00","ts":"9999-12-31T23:59:59.999999+00:00","tz":"9999-12-31T23:59:59.999999+00:00","t":"23:59:59.999999","ttz":"23:59:59.999999+02","g":["0101000000000000000000F03F0000000000000040",null,"01020000000200000000000000000000000000000000000000000000000000F03F000000000000F03F"],"b":["(1,1),(0,0)",null,"(3,3),(2,2)"],"n":[1.1,2.2],"jarr":[1,"x",{"a": 1}],"da":["0001-01-01T00:00:00+00:00","9999-12-31T23:59:59.999999+00:00"]},"version":"<V>","time_extracted":"<T>"}
