@@ -65,7 +65,7 @@ static const tm_entry tm_table[] = {
     {"point", "point", TM_STRING, TMF_STRING, "text form (x,y)"},
     {"line", "line", TM_STRING, TMF_STRING, ""},
     {"lseg", "lseg", TM_STRING, TMF_STRING, ""},
-    {"box", "box", TM_STRING, TMF_STRING, "arrays of box use ';' between elements"},
+    {"box", "box", TM_STRING, TMF_STRING, "text form (arrays of box use ';' between elements)"},
     {"path", "path", TM_STRING, TMF_STRING, ""},
     {"polygon", "polygon", TM_STRING, TMF_STRING, ""},
     {"circle", "circle", TM_STRING, TMF_STRING, ""},
@@ -749,5 +749,6 @@ void tm_table_markdown(buf *out)
     }
     buf_append_lit(out, "| enum, range, multirange, other types | string | the text form |\n");
     buf_append_lit(out, "| domain | as its base type | |\n");
-    buf_append_lit(out, "| T[] (any dimensions) | array of T | nested arrays, NULL elements kept |\n");
+    buf_append_lit(out, "| T[] (any dimensions) | array of T | nested arrays, NULL elements kept, "
+                        "split on T's typdelim; lower bounds dropped |\n");
 }
