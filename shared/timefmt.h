@@ -21,10 +21,10 @@
  */
 enum {
     TIMEFMT_FINITE = 0,
-    TIMEFMT_POS_INF = 1,       /* "infinity" -> TIMEFMT_POS_INFINITY */
-    TIMEFMT_NEG_INF = -1,      /* "-infinity" -> TIMEFMT_NEG_INFINITY */
-    TIMEFMT_CLAMPED_HIGH = 2,  /* after 9999-12-31 (UTC) -> TIMEFMT_POS_INFINITY */
-    TIMEFMT_CLAMPED_LOW = -2,  /* before 0001-01-01 (UTC, BC dates) -> TIMEFMT_NEG_INFINITY */
+    TIMEFMT_POS_INF = 1,      /* "infinity" -> TIMEFMT_POS_INFINITY */
+    TIMEFMT_NEG_INF = -1,     /* "-infinity" -> TIMEFMT_NEG_INFINITY */
+    TIMEFMT_CLAMPED_HIGH = 2, /* after 9999-12-31 (UTC) -> TIMEFMT_POS_INFINITY */
+    TIMEFMT_CLAMPED_LOW = -2, /* before 0001-01-01 (UTC, BC dates) -> TIMEFMT_NEG_INFINITY */
 };
 
 /*

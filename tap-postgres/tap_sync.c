@@ -315,8 +315,8 @@ void tap_log_counters(tap_run *run, const char *stream_id)
                  stream_id, t->clamped_high_count, t->clamped_low_count, TIMEFMT_POS_INFINITY,
                  TIMEFMT_NEG_INFINITY);
     if (t->time_24_count)
-        log_warn("stream \"%s\": %lld times of 24:00:00 were written as 23:59:59.999999",
-                 stream_id, t->time_24_count);
+        log_warn("stream \"%s\": %lld times of 24:00:00 were written as 23:59:59.999999", stream_id,
+                 t->time_24_count);
     if (t->json_not_object_count)
         log_warn("stream \"%s\": %lld json values that are not objects were written as they "
                  "are although json_as_object types them as objects",

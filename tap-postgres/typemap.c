@@ -138,7 +138,7 @@ void tm_resolve(tm_type *out, const char *typname, char typtype, bool is_array, 
             out->pg_text = true;
     }
     if (tm_opts.json_as_object && kind == TM_JSON)
-        kind = TM_JSON_OBJECT;
+        kind = TM_JSON_OBJ;
     out->family = family;
     if (is_array) {
         out->kind = TM_ARRAY;
@@ -411,7 +411,7 @@ static void put_scalar(tm_ctx *ctx, tm_kind kind, buf *out, const char *s, size_
         else
             jw_string(out, s, n);
         return;
-    case TM_JSON_OBJECT:
+    case TM_JSON_OBJ:
         if (n == 0) {
             put_bad(ctx, out, s, n);
             return;
@@ -646,7 +646,7 @@ void tm_schema(buf *out, const tm_type *t, bool nullable)
         if (t->kind == TM_HSTORE) {
             put_type_list(out, nullable, "object", NULL);
             buf_append_lit(out, ",\"properties\":{}");
-        } else if (t->kind == TM_JSON_OBJECT) {
+        } else if (t->kind == TM_JSON_OBJ) {
             put_type_list(out, nullable, "object", NULL);
         } else {
             /* json holds any JSON value, scalars too; object and array first make a jsonb
@@ -677,7 +677,8 @@ void tm_array_definitions(buf *out)
         if (fams[i] == TMF_TIMESTAMP)
             buf_append_lit(out, "\"format\":\"date-time\",");
         buf_appendf(out, "\"items\":{\"$ref\":\"#/definitions/sdc_recursive_%s_array\"}}", n);
-    }    /* not pipelinewise's: json[] elements may be scalars too */
+    }
+    /* not pipelinewise's: json[] elements may be scalars too */
     buf_append_lit(out, ",\"sdc_recursive_json_array\":{\"type\":[\"null\"," JSON_ANY_TYPES
                         "],\"items\":{\"$ref\":\"#/definitions/sdc_recursive_json_array\"}}");
 }
@@ -728,7 +729,7 @@ const char *tm_kind_name(tm_kind kind)
         return "array";
     case TM_TIME:
         return "time";
-    case TM_JSON_OBJECT:
+    case TM_JSON_OBJ:
         return "json object";
     }
     return "?";

@@ -36,7 +36,7 @@ typedef enum tm_kind {
     TM_TIMESTAMP,  /* timestamp / timestamptz -> RFC 3339 UTC */
     TM_ARRAY,      /* an array (any dimensions) of elem kind */
     TM_TIME,       /* time / timetz: the text, 24:00:00 -> 23:59:59.999999 */
-    TM_JSON_OBJECT, /* json/jsonb with json_as_object: as TM_JSON, non-objects counted */
+    TM_JSON_OBJ,   /* json/jsonb with json_as_object: as TM_JSON, non-objects counted */
 } tm_kind;
 
 /* The JSON Schema family of a type; arrays refer to sdc_recursive_<family>_array. */

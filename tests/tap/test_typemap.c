@@ -377,10 +377,11 @@ START_TEST(decimal_array_definitions)
     tm_resolve(&i, "int4", 'b', true, -1);
     buf_reset(&out);
     ck_assert(tm_column_definition(&out, &a));
-    ck_assert_str_eq(out.data, ",\"sdc_recursive_decimal_5_2_array\":{\"type\":[\"null\",\"number\","
-                               "\"array\"],\"exclusiveMaximum\":true,\"maximum\":1e3,\"multipleOf\":"
-                               "1e-2,\"exclusiveMinimum\":true,\"minimum\":-1e3,\"items\":{\"$ref\":"
-                               "\"#/definitions/sdc_recursive_decimal_5_2_array\"}}");
+    ck_assert_str_eq(out.data,
+                     ",\"sdc_recursive_decimal_5_2_array\":{\"type\":[\"null\",\"number\","
+                     "\"array\"],\"exclusiveMaximum\":true,\"maximum\":1e3,\"multipleOf\":"
+                     "1e-2,\"exclusiveMinimum\":true,\"minimum\":-1e3,\"items\":{\"$ref\":"
+                     "\"#/definitions/sdc_recursive_decimal_5_2_array\"}}");
     buf_reset(&out);
     ck_assert(!tm_column_definition(&out, &u));
     ck_assert(!tm_column_definition(&out, &i));
