@@ -45,15 +45,32 @@ static bool digits(const char *s, size_t n, size_t at, size_t count, int64_t *ou
     return true;
 }
 
-static bool check_infinity(buf *out, const char *s, size_t n, int *infinity)
+static bool check_infinity(buf *out, const char *s, size_t n, int *special)
 {
     if (n == 8 && memcmp(s, "infinity", 8) == 0) {
-        *infinity = 1;
+        *special = TIMEFMT_POS_INF;
         buf_append_lit(out, TIMEFMT_POS_INFINITY);
         return true;
     }
     if (n == 9 && memcmp(s, "-infinity", 9) == 0) {
-        *infinity = -1;
+        *special = TIMEFMT_NEG_INF;
+        buf_append_lit(out, TIMEFMT_NEG_INFINITY);
+        return true;
+    }
+    return false;
+}
+
+/* RFC 3339 has four-digit years: a year outside 1-9999 is written as the nearer end of that
+   range (true), counted by the caller through *special */
+static bool clamp_year(buf *out, int64_t y, int *special)
+{
+    if (y > 9999) {
+        *special = TIMEFMT_CLAMPED_HIGH;
+        buf_append_lit(out, TIMEFMT_POS_INFINITY);
+        return true;
+    }
+    if (y < 1) {
+        *special = TIMEFMT_CLAMPED_LOW;
         buf_append_lit(out, TIMEFMT_NEG_INFINITY);
         return true;
     }
@@ -82,15 +99,12 @@ static size_t parse_date(const char *s, size_t n, int64_t *y, int64_t *m, int64_
     return i;
 }
 
+/* a year of 1-9999 (clamp_year has ruled out the others) */
 static void put_year(buf *out, int64_t y)
 {
-    if (y < 0) {
-        buf_putc(out, '-');
-        y = -y;
-    }
-    char tmp[24];
-    snprintf(tmp, sizeof(tmp), "%04lld", (long long)y);
-    buf_appends(out, tmp);
+    char t[4] = {(char)('0' + y / 1000), (char)('0' + y / 100 % 10), (char)('0' + y / 10 % 10),
+                 (char)('0' + y % 10)};
+    buf_append(out, t, 4);
 }
 
 static void put2(buf *out, int64_t v)
@@ -99,10 +113,10 @@ static void put2(buf *out, int64_t v)
     buf_append(out, t, 2);
 }
 
-bool timefmt_date(buf *out, const char *s, size_t n, int *infinity)
+bool timefmt_date(buf *out, const char *s, size_t n, int *special)
 {
-    *infinity = 0;
-    if (check_infinity(out, s, n, infinity))
+    *special = TIMEFMT_FINITE;
+    if (check_infinity(out, s, n, special))
         return true;
     int64_t y, m, d;
     size_t i = parse_date(s, n, &y, &m, &d);
@@ -117,6 +131,8 @@ bool timefmt_date(buf *out, const char *s, size_t n, int *infinity)
     }
     if (bc)
         y = 1 - y; /* ISO 8601 astronomical year: 1 BC = 0000 */
+    if (clamp_year(out, y, special))
+        return true;
     put_year(out, y);
     buf_putc(out, '-');
     put2(out, m);
@@ -126,10 +142,10 @@ bool timefmt_date(buf *out, const char *s, size_t n, int *infinity)
     return true;
 }
 
-bool timefmt_timestamp(buf *out, const char *s, size_t n, int *infinity)
+bool timefmt_timestamp(buf *out, const char *s, size_t n, int *special)
 {
-    *infinity = 0;
-    if (check_infinity(out, s, n, infinity))
+    *special = TIMEFMT_FINITE;
+    if (check_infinity(out, s, n, special))
         return true;
     int64_t y, mo, d, hh, mi, ss;
     size_t i = parse_date(s, n, &y, &mo, &d);
@@ -201,6 +217,8 @@ bool timefmt_timestamp(buf *out, const char *s, size_t n, int *infinity)
         mi = rem % 3600 / 60;
         ss = rem % 60;
     }
+    if (clamp_year(out, y, special))
+        return true;
     put_year(out, y);
     buf_putc(out, '-');
     put2(out, mo);

@@ -34,7 +34,8 @@ static const char sql_columns[] =
     " WHERE a.attnum > 0 AND NOT a.attisdropped AND" REL_FILTER
     " ORDER BY a.attrelid, a.attnum";
 
-/* the column types, the base types of domains and the element types of arrays */
+/* the column types, the base types of domains and the element types of arrays; typdelim
+   separates the elements of an array of the type (',' mostly, ';' for box, ':' for PostGIS) */
 static const char sql_types[] =
     "WITH RECURSIVE used(oid) AS ("
     "  SELECT DISTINCT a.atttypid FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
@@ -43,7 +44,8 @@ static const char sql_types[] =
     "  UNION"
     "  SELECT v.x FROM used u JOIN pg_type t ON t.oid = u.oid,"
     "  LATERAL (VALUES (t.typbasetype), (t.typelem)) AS v(x) WHERE v.x <> 0"
-    ") SELECT t.oid, t.typname, t.typtype, t.typbasetype, t.typtypmod, t.typelem, t.typcategory"
+    ") SELECT t.oid, t.typname, t.typtype, t.typbasetype, t.typtypmod, t.typelem, t.typcategory,"
+    " t.typdelim"
     " FROM pg_type t JOIN used USING (oid) ORDER BY t.oid";
 
 typedef struct type_row {
@@ -54,6 +56,7 @@ typedef struct type_row {
     int typmod;
     unsigned int elem;
     char category;
+    char delim; /* typdelim */
 } type_row;
 
 static unsigned int parse_oid(const char *s)
@@ -103,10 +106,13 @@ static void resolve(tm_type *out, const type_row *types, size_t n, unsigned int 
     if (t->category == 'A' && t->elem != 0 && strcmp(t->name, "int2vector") != 0 &&
         strcmp(t->name, "oidvector") != 0) {
         const type_row *e = base_type(types, n, find_type(types, n, t->elem), &typmod);
-        if (!e)
+        if (!e) {
             tm_resolve(out, "", 'b', true, typmod);
-        else
-            tm_resolve(out, e->name, e->typtype, true, typmod);
+            return;
+        }
+        tm_resolve(out, e->name, e->typtype, true, typmod);
+        if (e->delim)
+            out->delim = e->delim; /* array_out separates elements with the element's typdelim */
         return;
     }
     tm_resolve(out, t->name, t->typtype, false, typmod);
@@ -201,6 +207,7 @@ bool pgm_load(pg_conn *c, const char *const *schemas, size_t nschemas,
         types[i].typmod = parse_int(PQgetvalue(rt, row, 4));
         types[i].elem = parse_oid(PQgetvalue(rt, row, 5));
         types[i].category = PQgetvalue(rt, row, 6)[0];
+        types[i].delim = PQgetvalue(rt, row, 7)[0];
     }
 
     /* tables */
@@ -357,7 +364,7 @@ static void write_stream(buf *out, const pgm_db *db, const pgm_table *t)
     buf_append_lit(out, ",\"stream\":");
     put_str(out, t->name);
     buf_append_lit(out, ",\"schema\":{\"type\":\"object\",\"properties\":{");
-    bool first = true, arrays = false;
+    bool first = true;
     for (size_t i = 0; i < t->ncols; i++) {
         const pgm_column *c = &t->cols[i];
         if (!c->can_select)
@@ -368,15 +375,19 @@ static void write_stream(buf *out, const pgm_db *db, const pgm_table *t)
         put_str(out, c->name);
         buf_putc(out, ':');
         tm_schema(out, &c->type, !c->is_pk);
-        if (c->type.kind == TM_ARRAY)
-            arrays = true;
+    }
+    /* every stream has the definitions, as pipelinewise's */
+    buf_append_lit(out, "},\"definitions\":{");
+    tm_array_definitions(out);
+    for (size_t i = 0; i < t->ncols; i++) {
+        const pgm_column *c = &t->cols[i];
+        bool seen = !c->can_select;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = t->cols[k].can_select && tm_same_definition(&t->cols[k].type, &c->type);
+        if (!seen)
+            tm_column_definition(out, &c->type);
     }
     buf_putc(out, '}');
-    if (arrays) {
-        buf_append_lit(out, ",\"definitions\":{");
-        tm_array_definitions(out);
-        buf_putc(out, '}');
-    }
     buf_append_lit(out, "},\"metadata\":[{\"breadcrumb\":[],\"metadata\":{\"table-key-properties\":[");
     for (size_t k = 0; k < t->npk; k++) {
         if (k)

@@ -314,6 +314,10 @@ int main(int argc, char **argv)
         log_debug("config: %s", masked.data ? masked.data : "");
         buf_term(&masked);
     }
+    /* the mapping settings: discovery, the SCHEMA messages and the values all follow them */
+    tm_options topts = {.dates_as_string = cfg.dates_as_string,
+                        .json_as_object = cfg.json_as_object};
+    tm_set_options(&topts);
     if (a.discover)
         rc = run_discovery(&cfg);
     else

@@ -45,6 +45,11 @@ const cfg_key tap_config_keys[] = {
     {"secondary_port", CFG_INT, false, NULL, false, "replica port (default: port)"},
     {"special_numbers_as_strings", CFG_BOOL, false, "false", false,
      "emit numeric/float NaN and Infinity as strings instead of null"},
+    /* MeltanoLabs tap-postgres: value and schema mapping */
+    {"dates_as_string", CFG_BOOL, false, "false", false,
+     "date, timestamp and timestamptz values as PostgreSQL's text, typed as plain strings"},
+    {"json_as_object", CFG_BOOL, false, "false", false,
+     "type json and jsonb columns as objects (default: any JSON value)"},
     {"logical_poll_total_seconds|replication_idle_exit_seconds", CFG_INT, false, "10800", false,
      "LOG_BASED: stop after this long without new data"},
     {"break_at_end_lsn", CFG_BOOL, false, "true", false,
@@ -307,6 +312,8 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
     if (sp >= 0)
         snprintf(c->secondary_port, sizeof(c->secondary_port), "%lld", sp);
     c->special_numbers_as_strings = get_bool(root, "special_numbers_as_strings", false);
+    c->dates_as_string = get_bool(root, "dates_as_string", false);
+    c->json_as_object = get_bool(root, "json_as_object", false);
     c->debug_lsn = get_bool(root, "debug_lsn", false);
     c->tap_id = ju_string(root, "tap_id", NULL);
     c->logical_poll_total_seconds =

@@ -29,6 +29,8 @@ typedef struct tap_config {
     const char *secondary_host;       /* borrowed; set when use_secondary */
     char secondary_port[24];         /* "" when not given */
     bool special_numbers_as_strings;  /* NaN/Infinity as strings instead of null */
+    bool dates_as_string;             /* MeltanoLabs: dates/timestamps as PostgreSQL's text */
+    bool json_as_object;              /* MeltanoLabs: json/jsonb typed as object */
     bool debug_lsn;
     const char *tap_id;               /* borrowed or NULL */
     long long logical_poll_total_seconds;

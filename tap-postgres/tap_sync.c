@@ -116,7 +116,6 @@ bool tap_emit_schema(tap_run *run, const tap_stream *s, const char *bookmark_pro
     buf_append_lit(b, "{\"type\":\"SCHEMA\",\"stream\":");
     put_str(b, s->tap_stream_id);
     buf_append_lit(b, ",\"schema\":{\"type\":\"object\",\"properties\":{");
-    bool arrays = false;
     for (size_t i = 0; i < s->ncolumns; i++) {
         const tap_column *c = &s->columns[i];
         if (i)
@@ -124,19 +123,23 @@ bool tap_emit_schema(tap_run *run, const tap_stream *s, const char *bookmark_pro
         put_str(b, c->name);
         buf_putc(b, ':');
         tm_schema(b, &c->type, !c->is_pk);
-        arrays |= c->type.kind == TM_ARRAY;
     }
     if (extra_props && *extra_props) {
         if (s->ncolumns)
             buf_putc(b, ',');
         buf_appends(b, extra_props);
     }
-    buf_putc(b, '}');
-    if (arrays) {
-        buf_append_lit(b, ",\"definitions\":{");
-        tm_array_definitions(b);
-        buf_putc(b, '}');
+    /* every SCHEMA has the definitions, as pipelinewise's */
+    buf_append_lit(b, "},\"definitions\":{");
+    tm_array_definitions(b);
+    for (size_t i = 0; i < s->ncolumns; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = tm_same_definition(&s->columns[k].type, &s->columns[i].type);
+        if (!seen)
+            tm_column_definition(b, &s->columns[i].type);
     }
+    buf_putc(b, '}');
     buf_append_lit(b, "},\"key_properties\":[");
     for (size_t k = 0; k < s->nkeys; k++) {
         if (k)
@@ -325,7 +328,22 @@ void tap_log_counters(tap_run *run, const char *stream_id)
         log_warn("stream \"%s\": %lld values did not parse as their type and were written as "
                  "strings",
                  stream_id, t->bad_values);
+    if (t->clamped_high_count || t->clamped_low_count)
+        log_warn("stream \"%s\": %lld dates/timestamps after 9999-12-31 and %lld before "
+                 "0001-01-01 (in UTC) were written as %s and %s (dates_as_string keeps "
+                 "PostgreSQL's text)",
+                 stream_id, t->clamped_high_count, t->clamped_low_count, TIMEFMT_POS_INFINITY,
+                 TIMEFMT_NEG_INFINITY);
+    if (t->time_24_count)
+        log_warn("stream \"%s\": %lld times of 24:00:00 were written as 23:59:59.999999", stream_id,
+                 t->time_24_count);
+    if (t->json_not_object_count)
+        log_warn("stream \"%s\": %lld json values that are not objects were written as they "
+                 "are although json_as_object types them as objects",
+                 stream_id, t->json_not_object_count);
     t->nan_count = t->pos_infinity_count = t->neg_infinity_count = t->bad_values = 0;
+    t->clamped_high_count = t->clamped_low_count = t->time_24_count = 0;
+    t->json_not_object_count = 0;
 }
 
 bool tap_sync_run(tap_run *run, pg_conn *c, tap_catalog *cat)

@@ -32,16 +32,18 @@ static const tm_entry tm_table[] = {
      "shortest exact text; NaN/Infinity -> null"},
     {"bool", "boolean", TM_BOOL, TMF_BOOLEAN, ""},
     {"bit", "bit(n)", TM_BIT1, TMF_BOOLEAN, "bit(1) is a boolean; bit(n>1) a string of 0/1"},
-    {"json", "json", TM_JSON, TMF_OBJECT, "the JSON itself (on one line)"},
-    {"jsonb", "jsonb", TM_JSON, TMF_OBJECT, "the JSON itself"},
+    {"json", "json", TM_JSON, TMF_OBJECT, "the JSON itself (on one line), scalars too"},
+    {"jsonb", "jsonb", TM_JSON, TMF_OBJECT, "the JSON itself, scalars too"},
     {"hstore", "hstore", TM_HSTORE, TMF_OBJECT, "an object of strings (NULL values kept)"},
-    {"date", "date", TM_DATE, TMF_TIMESTAMP, "YYYY-MM-DDT00:00:00+00:00"},
+    {"date", "date", TM_DATE, TMF_TIMESTAMP,
+     "YYYY-MM-DDT00:00:00+00:00; years outside 0001-9999 clamped"},
     {"timestamp", "timestamp", TM_TIMESTAMP, TMF_TIMESTAMP,
-     "RFC 3339, taken as UTC, 6-digit fraction when not zero"},
+     "RFC 3339, taken as UTC, 6-digit fraction when not zero; years outside 0001-9999 clamped"},
     {"timestamptz", "timestamptz", TM_TIMESTAMP, TMF_TIMESTAMP,
-     "RFC 3339 in UTC, 6-digit fraction when not zero"},
-    {"time", "time", TM_STRING, TMF_TIME, "HH:MM:SS[.ffffff]"},
-    {"timetz", "timetz", TM_STRING, TMF_TIME, "HH:MM:SS[.ffffff]+HH[:MM] (fraction kept)"},
+     "RFC 3339 in UTC, 6-digit fraction when not zero; years outside 0001-9999 clamped"},
+    {"time", "time", TM_TIME, TMF_TIME, "HH:MM:SS[.ffffff]; 24:00:00 -> 23:59:59.999999"},
+    {"timetz", "timetz", TM_TIME, TMF_TIME,
+     "HH:MM:SS[.ffffff]+HH[:MM] (fraction kept); 24:00:00 -> 23:59:59.999999"},
     {"text", "text", TM_STRING, TMF_STRING, ""},
     {"varchar", "varchar(n)", TM_STRING, TMF_STRING, "maxLength n"},
     {"bpchar", "char(n)", TM_STRING, TMF_STRING, "maxLength n, blank-padded"},
@@ -63,7 +65,7 @@ static const tm_entry tm_table[] = {
     {"point", "point", TM_STRING, TMF_STRING, "text form (x,y)"},
     {"line", "line", TM_STRING, TMF_STRING, ""},
     {"lseg", "lseg", TM_STRING, TMF_STRING, ""},
-    {"box", "box", TM_STRING, TMF_STRING, "arrays of box use ';' between elements"},
+    {"box", "box", TM_STRING, TMF_STRING, "text form (arrays of box use ';' between elements)"},
     {"path", "path", TM_STRING, TMF_STRING, ""},
     {"polygon", "polygon", TM_STRING, TMF_STRING, ""},
     {"circle", "circle", TM_STRING, TMF_STRING, ""},
@@ -74,6 +76,14 @@ static const tm_entry tm_table[] = {
 };
 
 #define TM_TABLE_LEN (sizeof(tm_table) / sizeof(tm_table[0]))
+
+/* the config's mapping settings: set once at start (tm_set_options), read-only afterwards */
+static tm_options tm_opts;
+
+void tm_set_options(const tm_options *o)
+{
+    tm_opts = *o;
+}
 
 static const tm_entry *find_entry(const char *typname)
 {
@@ -118,6 +128,17 @@ void tm_resolve(tm_type *out, const char *typname, char typtype, bool is_array, 
         if (strcmp(typname, "box") == 0)
             out->delim = ';';
     }
+    if (tm_opts.dates_as_string && (kind == TM_DATE || kind == TM_TIMESTAMP)) {
+        /* MeltanoLabs' dates_as_string: PostgreSQL's text, typed as a plain string; a scalar
+           keeps its kind (an INCREMENTAL key at infinity is still recognised) */
+        family = TMF_STRING;
+        if (is_array)
+            kind = TM_STRING;
+        else
+            out->pg_text = true;
+    }
+    if (tm_opts.json_as_object && kind == TM_JSON)
+        kind = TM_JSON_OBJ;
     out->family = family;
     if (is_array) {
         out->kind = TM_ARRAY;
@@ -390,12 +411,38 @@ static void put_scalar(tm_ctx *ctx, tm_kind kind, buf *out, const char *s, size_
         else
             jw_string(out, s, n);
         return;
+    case TM_JSON_OBJ:
+        if (n == 0) {
+            put_bad(ctx, out, s, n);
+            return;
+        }
+        {
+            size_t i = 0;
+            while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+                i++;
+            if (i == n || s[i] != '{')
+                ctx->json_not_object_count++; /* written as it is: the data is kept */
+        }
+        put_json_text(out, s, n);
+        return;
     case TM_JSON:
         if (n == 0) {
             put_bad(ctx, out, s, n);
             return;
         }
         put_json_text(out, s, n);
+        return;
+    case TM_TIME:
+        if (n >= 8 && memcmp(s, "24:00:00", 8) == 0) {
+            /* RFC 3339 times end at 23:59:59: the end of the day becomes its last microsecond
+               (the order of values is kept), counted in a warning; timetz keeps its offset */
+            ctx->time_24_count++;
+            buf_append_lit(out, "\"23:59:59.999999");
+            jw_string_body(out, s + 8, n - 8);
+            buf_putc(out, '"');
+            return;
+        }
+        jw_string(out, s, n);
         return;
     case TM_HSTORE:
         if (!put_hstore(ctx, out, s, n))
@@ -424,10 +471,22 @@ static void put_scalar(tm_ctx *ctx, tm_kind kind, buf *out, const char *s, size_
         jw_string(out, s, n);
         return;
     }
-    if (inf > 0)
+    switch (inf) {
+    case TIMEFMT_POS_INF:
         ctx->pos_infinity_count++;
-    else if (inf < 0)
+        break;
+    case TIMEFMT_NEG_INF:
         ctx->neg_infinity_count++;
+        break;
+    case TIMEFMT_CLAMPED_HIGH:
+        ctx->clamped_high_count++;
+        break;
+    case TIMEFMT_CLAMPED_LOW:
+        ctx->clamped_low_count++;
+        break;
+    default:
+        break;
+    }
 }
 
 void tm_value(tm_ctx *ctx, const tm_type *t, buf *out, const char *text, size_t len)
@@ -437,10 +496,17 @@ void tm_value(tm_ctx *ctx, const tm_type *t, buf *out, const char *text, size_t 
             put_bad(ctx, out, text, len);
         return;
     }
+    if (t->pg_text) {
+        jw_string(out, text, len);
+        return;
+    }
     put_scalar(ctx, t->kind, out, text, len);
 }
 
 /* ---- schemas ---- */
+
+/* the JSON Schema types of any JSON value (json, jsonb) */
+#define JSON_ANY_TYPES "\"object\",\"array\",\"string\",\"number\",\"boolean\""
 
 static const char *family_json_type(tm_family f)
 {
@@ -481,6 +547,52 @@ static const char *family_array_name(tm_family f)
     return "string";
 }
 
+/* the precision and scale of a numeric(p,s) typmod */
+static void numeric_typmod(int typmod, int *precision, int *scale)
+{
+    int tm = typmod - 4;
+    *precision = (tm >> 16) & 0xffff;
+    *scale = tm & 0x7ff;
+    if (*scale & 0x400)
+        *scale -= 0x800; /* negative scales (PostgreSQL 15) */
+}
+
+/* the members after "type" of numeric(p,s): multipleOf 1e-s, exclusive bounds 1e(p-s) */
+static void put_numeric_bounds(buf *out, int typmod)
+{
+    int precision, scale;
+    numeric_typmod(typmod, &precision, &scale);
+    int digits = precision - scale;
+    buf_appendf(out, ",\"exclusiveMaximum\":true,\"maximum\":1e%d", digits);
+    if (scale > 0)
+        buf_appendf(out, ",\"multipleOf\":1e-%d", scale);
+    else if (scale == 0)
+        buf_append_lit(out, ",\"multipleOf\":1");
+    else
+        buf_appendf(out, ",\"multipleOf\":1e%d", -scale);
+    buf_appendf(out, ",\"exclusiveMinimum\":true,\"minimum\":-1e%d", digits);
+}
+
+/* numeric(p,s)[] has a definition of its own, as in pipelinewise */
+static bool is_decimal_array(const tm_type *t)
+{
+    return t->kind == TM_ARRAY && t->elem_kind == TM_NUMERIC && t->typmod >= 4;
+}
+
+/* the definition an array's items refer to (without "#/definitions/") */
+static void put_array_definition_name(buf *out, const tm_type *t)
+{
+    if (is_decimal_array(t)) {
+        int precision, scale;
+        numeric_typmod(t->typmod, &precision, &scale);
+        buf_appendf(out, "sdc_recursive_decimal_%d_%d_array", precision, scale);
+    } else {
+        /* json[] elements may be any JSON value */
+        buf_appendf(out, "sdc_recursive_%s_array",
+                    t->elem_kind == TM_JSON ? "json" : family_array_name(t->family));
+    }
+}
+
 static void put_type_list(buf *out, bool nullable, const char *a, const char *b)
 {
     buf_append_lit(out, "\"type\":[");
@@ -497,8 +609,9 @@ void tm_schema(buf *out, const tm_type *t, bool nullable)
     buf_putc(out, '{');
     if (t->kind == TM_ARRAY) {
         put_type_list(out, true, "array", NULL);
-        buf_appendf(out, ",\"items\":{\"$ref\":\"#/definitions/sdc_recursive_%s_array\"}}",
-                    family_array_name(t->family));
+        buf_append_lit(out, ",\"items\":{\"$ref\":\"#/definitions/");
+        put_array_definition_name(out, t);
+        buf_append_lit(out, "\"}}");
         return;
     }
     const char *name = t->typname ? t->typname : "";
@@ -515,22 +628,8 @@ void tm_schema(buf *out, const tm_type *t, bool nullable)
         break;
     case TMF_NUMBER:
         put_type_list(out, nullable, "number", NULL);
-        if (t->kind == TM_NUMERIC && t->typmod >= 4) {
-            int tm = t->typmod - 4;
-            int precision = (tm >> 16) & 0xffff;
-            int scale = tm & 0x7ff;
-            if (scale & 0x400)
-                scale -= 0x800; /* negative scales (PostgreSQL 15) */
-            int digits = precision - scale;
-            buf_appendf(out, ",\"exclusiveMaximum\":true,\"maximum\":1e%d", digits);
-            if (scale > 0)
-                buf_appendf(out, ",\"multipleOf\":1e-%d", scale);
-            else if (scale == 0)
-                buf_append_lit(out, ",\"multipleOf\":1");
-            else
-                buf_appendf(out, ",\"multipleOf\":1e%d", -scale);
-            buf_appendf(out, ",\"exclusiveMinimum\":true,\"minimum\":-1e%d", digits);
-        }
+        if (t->kind == TM_NUMERIC && t->typmod >= 4)
+            put_numeric_bounds(out, t->typmod);
         break;
     case TMF_BOOLEAN:
         put_type_list(out, nullable, "boolean", NULL);
@@ -547,8 +646,13 @@ void tm_schema(buf *out, const tm_type *t, bool nullable)
         if (t->kind == TM_HSTORE) {
             put_type_list(out, nullable, "object", NULL);
             buf_append_lit(out, ",\"properties\":{}");
+        } else if (t->kind == TM_JSON_OBJ) {
+            put_type_list(out, nullable, "object", NULL);
         } else {
-            put_type_list(out, nullable, "object", "array");
+            /* json holds any JSON value, scalars too; object and array first make a jsonb
+               column in pipelinewise's and the Singer SDK's targets, and in ours */
+            buf_appends(out, nullable ? "\"type\":[\"null\"," : "\"type\":[");
+            buf_append_lit(out, JSON_ANY_TYPES "]");
         }
         break;
     case TMF_STRING:
@@ -574,6 +678,28 @@ void tm_array_definitions(buf *out)
             buf_append_lit(out, "\"format\":\"date-time\",");
         buf_appendf(out, "\"items\":{\"$ref\":\"#/definitions/sdc_recursive_%s_array\"}}", n);
     }
+    /* not pipelinewise's: json[] elements may be scalars too */
+    buf_append_lit(out, ",\"sdc_recursive_json_array\":{\"type\":[\"null\"," JSON_ANY_TYPES
+                        "],\"items\":{\"$ref\":\"#/definitions/sdc_recursive_json_array\"}}");
+}
+
+bool tm_column_definition(buf *out, const tm_type *t)
+{
+    if (!is_decimal_array(t))
+        return false;
+    buf_append_lit(out, ",\"");
+    put_array_definition_name(out, t);
+    buf_append_lit(out, "\":{\"type\":[\"null\",\"number\",\"array\"]");
+    put_numeric_bounds(out, t->typmod);
+    buf_append_lit(out, ",\"items\":{\"$ref\":\"#/definitions/");
+    put_array_definition_name(out, t);
+    buf_append_lit(out, "\"}}");
+    return true;
+}
+
+bool tm_same_definition(const tm_type *a, const tm_type *b)
+{
+    return is_decimal_array(a) && is_decimal_array(b) && a->typmod == b->typmod;
 }
 
 const char *tm_kind_name(tm_kind kind)
@@ -601,6 +727,10 @@ const char *tm_kind_name(tm_kind kind)
         return "timestamp";
     case TM_ARRAY:
         return "array";
+    case TM_TIME:
+        return "time";
+    case TM_JSON_OBJ:
+        return "json object";
     }
     return "?";
 }
@@ -615,10 +745,11 @@ void tm_table_markdown(buf *out)
                           : e->family == TMF_TIME    ? ", format time"
                                                      : "";
         if (e->kind == TM_JSON)
-            js = "object or array";
+            js = "any JSON value";
         buf_appendf(out, "| %s | %s%s | %s |\n", e->sql, js, fmt, e->note);
     }
     buf_append_lit(out, "| enum, range, multirange, other types | string | the text form |\n");
     buf_append_lit(out, "| domain | as its base type | |\n");
-    buf_append_lit(out, "| T[] (any dimensions) | array of T | nested arrays, NULL elements kept |\n");
+    buf_append_lit(out, "| T[] (any dimensions) | array of T | nested arrays, NULL elements kept, "
+                        "split on T's typdelim; lower bounds dropped |\n");
 }

@@ -35,6 +35,8 @@ typedef enum tm_kind {
     TM_DATE,       /* "2024-05-01" -> "2024-05-01T00:00:00+00:00" */
     TM_TIMESTAMP,  /* timestamp / timestamptz -> RFC 3339 UTC */
     TM_ARRAY,      /* an array (any dimensions) of elem kind */
+    TM_TIME,       /* time / timetz: the text, 24:00:00 -> 23:59:59.999999 */
+    TM_JSON_OBJ,   /* json/jsonb with json_as_object: as TM_JSON, non-objects counted */
 } tm_kind;
 
 /* The JSON Schema family of a type; arrays refer to sdc_recursive_<family>_array. */
@@ -45,7 +47,7 @@ typedef enum tm_family {
     TMF_BOOLEAN,
     TMF_TIMESTAMP, /* string, format date-time */
     TMF_TIME,      /* string, format time */
-    TMF_OBJECT,    /* json, jsonb (object or array), hstore (object) */
+    TMF_OBJECT,    /* json, jsonb (any JSON value), hstore (object) */
 } tm_family;
 
 /* The resolved type of one column: what the conversion and the schema need. */
@@ -53,11 +55,26 @@ typedef struct tm_type {
     tm_kind kind;      /* TM_ARRAY for arrays */
     tm_kind elem_kind; /* for arrays: the kind of the elements */
     tm_family family;  /* of the scalar (or of the elements of an array) */
-    char delim;        /* array element delimiter: ',' (';' for box) */
+    char delim;        /* array element delimiter: pg_type.typdelim of the element type, set
+                          by discovery; tm_resolve's default is ',' (';' for box) */
+    bool pg_text;      /* dates_as_string: a date/timestamp value is PostgreSQL's own text */
     int typmod;        /* atttypmod of the column (of the base type for domains), -1 if none */
     const char *typname; /* static: the type name of the table entry; NULL when the type is
                             not in the table (a string of its text form) */
 } tm_type;
+
+/*
+ * The mapping settings of the run (MeltanoLabs' tap settings), applied by
+ * tm_resolve, so the catalog, the SCHEMA messages and the values agree.
+ */
+typedef struct tm_options {
+    bool dates_as_string; /* date, timestamp, timestamptz (and arrays): text, schema string */
+    bool json_as_object;  /* json, jsonb: schema ["null","object"] */
+} tm_options;
+
+/* tm_set_options: the settings tm_resolve applies from now on (the config's; call it once at
+ * start, before any tm_resolve). The default is all false. */
+void tm_set_options(const tm_options *o);
 
 /* The per-run conversion context: options, counters, scratch buffers. */
 typedef struct tm_ctx {
@@ -66,6 +83,10 @@ typedef struct tm_ctx {
     long long pos_infinity_count;    /* date/timestamp +infinity seen */
     long long neg_infinity_count;    /* date/timestamp -infinity seen */
     long long bad_values;            /* values whose text did not parse (written as strings) */
+    long long clamped_high_count;    /* dates/timestamps after 9999-12-31 (UTC), clamped */
+    long long clamped_low_count;     /* dates/timestamps before 0001-01-01 (UTC), clamped */
+    long long time_24_count;         /* time/timetz 24:00:00 written as 23:59:59.999999 */
+    long long json_not_object_count; /* json_as_object: json values that are not objects */
     buf scratch;                     /* owned: array element un-escaping */
     buf scratch2;                    /* owned: hstore key/value un-escaping */
 } tm_ctx;
@@ -97,8 +118,20 @@ void tm_value(tm_ctx *ctx, const tm_type *t, buf *out, const char *text, size_t 
 void tm_schema(buf *out, const tm_type *t, bool nullable);
 
 /* tm_array_definitions: append the "definitions" members (without braces) the array
- * schemas refer to (sdc_recursive_<family>_array, as pipelinewise names them). */
+ * schemas refer to: pipelinewise's six sdc_recursive_<family>_array (every SCHEMA and
+ * catalog stream has them, as pipelinewise's), and sdc_recursive_json_array for json[]. */
 void tm_array_definitions(buf *out);
+
+/*
+ * tm_column_definition: the definition a column of type t needs beyond
+ * tm_array_definitions' (pipelinewise's sdc_recursive_decimal_<p>_<s>_array of
+ * a numeric(p,s)[] column): appends ",\"name\":{...}" and returns true, or
+ * appends nothing and returns false. Write it once per name: skip a column
+ * when tm_same_definition is true for an earlier one.
+ */
+bool tm_column_definition(buf *out, const tm_type *t);
+/* tm_same_definition: a and b need the same tm_column_definition (false when neither needs one). */
+bool tm_same_definition(const tm_type *a, const tm_type *b);
 
 /* tm_kind_name: a short name of a kind for messages and docs. */
 const char *tm_kind_name(tm_kind kind);

@@ -3,8 +3,10 @@
 # Sourced or run by tests/run.sh and samples/demo.sh.
 set -euo pipefail
 # libc6-dev is only a recommendation of gcc (and ca-certificates, for password_secret over
-# HTTPS, one of libcurl), and apt-get below installs no recommendations
+# HTTPS, one of libcurl), and apt-get below installs no recommendations; PostGIS for the
+# arrays of geometry (their elements are separated by ":") in tests/tap/type_edges.sh
 packages=(cmake make gcc libc6-dev pkg-config postgresql-15 postgresql-15-wal2json
+          postgresql-15-postgis-3
           postgresql-client-15 libpq-dev libcjson-dev libcurl4-openssl-dev check ca-certificates openssl)
 missing=()
 for p in "${packages[@]}"; do

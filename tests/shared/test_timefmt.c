@@ -32,8 +32,10 @@ START_TEST(timestamps)
     ck_assert_str_eq(ts("2024-05-01 01:30:00+02", &inf), "2024-04-30T23:30:00+00:00");
     ck_assert_str_eq(ts("2024-12-31 23:30:00-05:30", &inf), "2025-01-01T05:00:00+00:00");
     ck_assert_str_eq(ts("2024-02-29 00:00:00+00:00:30", &inf), "2024-02-28T23:59:30+00:00");
-    ck_assert_str_eq(ts("0044-03-15 12:00:00+00 BC", &inf), "-0043-03-15T12:00:00+00:00");
-    ck_assert_str_eq(ts("10000-01-01 00:00:00+00", &inf), "10000-01-01T00:00:00+00:00");
+    ck_assert_str_eq(ts("9999-12-31 23:59:59.999999+00", &inf), TIMEFMT_POS_INFINITY);
+    ck_assert_int_eq(inf, TIMEFMT_FINITE);
+    ck_assert_str_eq(ts("0001-01-01 00:00:00+00", &inf), "0001-01-01T00:00:00+00:00");
+    ck_assert_int_eq(inf, TIMEFMT_FINITE);
     ck_assert_str_eq(ts("infinity", &inf), TIMEFMT_POS_INFINITY);
     ck_assert_int_eq(inf, 1);
     ck_assert_str_eq(ts("-infinity", &inf), TIMEFMT_NEG_INFINITY);
@@ -43,12 +45,44 @@ START_TEST(timestamps)
 }
 END_TEST
 
+/* RFC 3339 has years 0001-9999 only: the others are clamped, also when UTC moves them out */
+START_TEST(years_out_of_range)
+{
+    int inf = 9;
+    ck_assert_str_eq(ts("0044-03-15 12:00:00+00 BC", &inf), TIMEFMT_NEG_INFINITY);
+    ck_assert_int_eq(inf, TIMEFMT_CLAMPED_LOW);
+    ck_assert_str_eq(ts("10000-01-01 00:00:00+00", &inf), TIMEFMT_POS_INFINITY);
+    ck_assert_int_eq(inf, TIMEFMT_CLAMPED_HIGH);
+    ck_assert_str_eq(ts("10000-09-01 20:10:56", &inf), TIMEFMT_POS_INFINITY);
+    ck_assert_int_eq(inf, TIMEFMT_CLAMPED_HIGH);
+    ck_assert_str_eq(ts("294276-12-31 23:59:59.999999+00", &inf), TIMEFMT_POS_INFINITY);
+    ck_assert_int_eq(inf, TIMEFMT_CLAMPED_HIGH);
+    ck_assert_str_eq(ts("9999-12-31 23:59:59.999999-03", &inf), TIMEFMT_POS_INFINITY);
+    ck_assert_int_eq(inf, TIMEFMT_CLAMPED_HIGH);
+    ck_assert_str_eq(ts("0001-01-01 00:00:00.000123+04", &inf), TIMEFMT_NEG_INFINITY);
+    ck_assert_int_eq(inf, TIMEFMT_CLAMPED_LOW);
+    ck_assert_str_eq(ts("0001-01-01 03:00:00+04", &inf), TIMEFMT_NEG_INFINITY);
+    ck_assert_str_eq(ts("0001-01-01 04:00:00+04", &inf), "0001-01-01T00:00:00+00:00");
+    ck_assert_int_eq(inf, TIMEFMT_FINITE);
+    ck_assert_str_eq(ts("9999-12-31 22:00:00-01", &inf), "9999-12-31T23:00:00+00:00");
+    ck_assert_int_eq(inf, TIMEFMT_FINITE);
+    ck_assert_str_eq(dt("4713-04-03 BC", &inf), TIMEFMT_NEG_INFINITY);
+    ck_assert_int_eq(inf, TIMEFMT_CLAMPED_LOW);
+    ck_assert_str_eq(dt("0001-01-01 BC", &inf), TIMEFMT_NEG_INFINITY);
+    ck_assert_int_eq(inf, TIMEFMT_CLAMPED_LOW);
+    ck_assert_str_eq(dt("5874897-12-31", &inf), TIMEFMT_POS_INFINITY);
+    ck_assert_int_eq(inf, TIMEFMT_CLAMPED_HIGH);
+    ck_assert_str_eq(dt("9999-12-31", &inf), "9999-12-31T00:00:00+00:00");
+    ck_assert_str_eq(dt("0001-01-01", &inf), "0001-01-01T00:00:00+00:00");
+    ck_assert_int_eq(inf, TIMEFMT_FINITE);
+}
+END_TEST
+
 START_TEST(dates)
 {
     int inf = 9;
     ck_assert_str_eq(dt("2024-05-01", &inf), "2024-05-01T00:00:00+00:00");
     ck_assert_int_eq(inf, 0);
-    ck_assert_str_eq(dt("0001-01-01 BC", &inf), "0000-01-01T00:00:00+00:00");
     ck_assert_str_eq(dt("infinity", &inf), TIMEFMT_POS_INFINITY);
     ck_assert_str_eq(dt("-infinity", &inf), TIMEFMT_NEG_INFINITY);
     ck_assert_str_eq(dt("2024-13-01", &inf), "(invalid)");
@@ -74,6 +108,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, timestamps);
     tcase_add_test(tc, dates);
+    tcase_add_test(tc, years_out_of_range);
     tcase_add_test(tc, civil_roundtrip);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

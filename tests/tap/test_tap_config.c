@@ -205,6 +205,25 @@ START_TEST(meltanolabs_config)
 }
 END_TEST
 
+/* MeltanoLabs tap-postgres: dates_as_string and json_as_object, known keys, default false */
+START_TEST(meltanolabs_mapping_keys)
+{
+    tap_config c;
+    const char *log;
+    ck_assert(parse("{" BASE ",\"database\":\"d\"}", &c, &log));
+    ck_assert(!c.dates_as_string);
+    ck_assert(!c.json_as_object);
+    tap_config_term(&c);
+    ck_assert(parse("{" BASE ",\"database\":\"d\",\"dates_as_string\":true,"
+                    "\"json_as_object\":\"true\"}",
+                    &c, &log));
+    ck_assert_str_eq(log, "");
+    ck_assert(c.dates_as_string);
+    ck_assert(c.json_as_object);
+    tap_config_term(&c);
+}
+END_TEST
+
 START_TEST(meltanolabs_errors)
 {
     expect_error("{\"sqlalchemy_url\":\"postgresql://u:secret@h:5x/d\"}",
@@ -280,6 +299,7 @@ int main(void)
     tcase_add_test(tc, meltanolabs_config);
     tcase_add_test(tc, meltanolabs_errors);
     tcase_add_test(tc, unknown_key_warned);
+    tcase_add_test(tc, meltanolabs_mapping_keys);
     tcase_add_test(tc, every_compat_key_is_known);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

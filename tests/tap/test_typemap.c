@@ -16,6 +16,8 @@ static void teardown(void)
 {
     tm_ctx_term(&ctx);
     buf_term(&out);
+    tm_options none = {0};
+    tm_set_options(&none);
 }
 
 /* the JSON value of text for a column of type typname (typtype 'b' unless given) */
@@ -134,6 +136,13 @@ START_TEST(json_values)
     ck_assert_str_eq(conv("json", "{\"a\":\n  1,\r\n \"b\": \"x\"}"), "{\"a\":   1,   \"b\": \"x\"}");
     ck_assert_str_eq(conv("jsonb", "[]"), "[]");
     ck_assert_str_eq(conv("jsonb", "\"s\""), "\"s\"");
+    /* scalars are JSON values too: written as they are (and the schema admits them) */
+    ck_assert_str_eq(conv("json", "3.14"), "3.14");
+    ck_assert_str_eq(conv("jsonb", "22"), "22");
+    ck_assert_str_eq(conv("jsonb", "true"), "true");
+    ck_assert_str_eq(conv("jsonb", "null"), "null");
+    ck_assert_int_eq(ctx.bad_values, 0);
+    ck_assert_int_eq(ctx.json_not_object_count, 0);
 }
 END_TEST
 
@@ -165,9 +174,41 @@ START_TEST(dates_and_times)
     ck_assert_str_eq(conv("date", "infinity"), "\"9999-12-31T23:59:59.999999+00:00\"");
     ck_assert_int_eq(ctx.pos_infinity_count, 2);
     ck_assert_int_eq(ctx.neg_infinity_count, 1);
-    ck_assert_str_eq(conv("date", "0044-03-15 BC"), "\"-0043-03-15T00:00:00+00:00\"");
     ck_assert_str_eq(conv("timestamptz", "not a time"), "\"not a time\"");
     ck_assert_int_eq(ctx.bad_values, 1);
+}
+END_TEST
+
+/* never an invalid date-time: years outside 0001-9999 (in UTC) are clamped and counted */
+START_TEST(dates_out_of_range)
+{
+    ck_assert_str_eq(conv("date", "0044-03-15 BC"), "\"0001-01-01T00:00:00+00:00\"");
+    ck_assert_str_eq(conv("date", "4713-04-03 BC"), "\"0001-01-01T00:00:00+00:00\"");
+    ck_assert_str_eq(conv("timestamp", "10000-09-01 20:10:56"),
+                     "\"9999-12-31T23:59:59.999999+00:00\"");
+    ck_assert_str_eq(conv("timestamptz", "9999-12-31 23:59:59.999999-03"),
+                     "\"9999-12-31T23:59:59.999999+00:00\"");
+    ck_assert_str_eq(conv("timestamptz", "0001-01-01 00:00:00.000123+04"),
+                     "\"0001-01-01T00:00:00+00:00\"");
+    ck_assert_str_eq(arr("date", "{\"4713-01-01 BC\",2024-01-01,10000-01-01}"),
+                     "[\"0001-01-01T00:00:00+00:00\",\"2024-01-01T00:00:00+00:00\","
+                     "\"9999-12-31T23:59:59.999999+00:00\"]");
+    ck_assert_int_eq(ctx.clamped_low_count, 4);
+    ck_assert_int_eq(ctx.clamped_high_count, 3);
+    ck_assert_int_eq(ctx.pos_infinity_count + ctx.neg_infinity_count + ctx.bad_values, 0);
+}
+END_TEST
+
+/* RFC 3339 times end at 23:59:59: 24:00:00 is the day's last microsecond, counted */
+START_TEST(time_24)
+{
+    ck_assert_str_eq(conv("time", "24:00:00"), "\"23:59:59.999999\"");
+    ck_assert_str_eq(conv("timetz", "24:00:00+02"), "\"23:59:59.999999+02\"");
+    ck_assert_str_eq(conv("timetz", "24:00:00-05:30"), "\"23:59:59.999999-05:30\"");
+    ck_assert_str_eq(arr("time", "{00:00:00,24:00:00}"), "[\"00:00:00\",\"23:59:59.999999\"]");
+    ck_assert_int_eq(ctx.time_24_count, 4);
+    ck_assert_str_eq(conv("time", "23:59:59.999999"), "\"23:59:59.999999\"");
+    ck_assert_int_eq(ctx.time_24_count, 4);
 }
 END_TEST
 
@@ -195,6 +236,75 @@ START_TEST(arrays)
 }
 END_TEST
 
+/* the element delimiter is the element type's typdelim, as discovery reads it */
+START_TEST(array_delimiters)
+{
+    tm_type t;
+    tm_resolve(&t, "geometry", 'b', true, -1);
+    t.delim = ':'; /* PostGIS geometry's typdelim */
+    const char *v = "{0101000000000000000000F03F0000000000000040:NULL:"
+                    "01020000000200000000000000000000000000000000000000}";
+    buf_reset(&out);
+    tm_value(&ctx, &t, &out, v, strlen(v));
+    ck_assert_str_eq(out.data, "[\"0101000000000000000000F03F0000000000000040\",null,"
+                               "\"01020000000200000000000000000000000000000000000000\"]");
+    v = "{{a:\"b:c\"}:{NULL:d}}";
+    buf_reset(&out);
+    tm_value(&ctx, &t, &out, v, strlen(v));
+    ck_assert_str_eq(out.data, "[[\"a\",\"b:c\"],[null,\"d\"]]");
+    /* with ':' as the delimiter a comma is part of the element */
+    v = "{a,b:c}";
+    buf_reset(&out);
+    tm_value(&ctx, &t, &out, v, strlen(v));
+    ck_assert_str_eq(out.data, "[\"a,b\",\"c\"]");
+    ck_assert_int_eq(ctx.bad_values, 0);
+}
+END_TEST
+
+/* MeltanoLabs' dates_as_string: PostgreSQL's text, a plain string schema (time unchanged) */
+START_TEST(dates_as_string)
+{
+    tm_options o = {.dates_as_string = true};
+    tm_set_options(&o);
+    ck_assert_str_eq(conv("date", "4713-04-03 BC"), "\"4713-04-03 BC\"");
+    ck_assert_str_eq(conv("timestamp", "10000-09-01 20:10:56"), "\"10000-09-01 20:10:56\"");
+    ck_assert_str_eq(conv("timestamptz", "infinity"), "\"infinity\"");
+    ck_assert_str_eq(arr("timestamptz", "{\"2024-01-01 00:00:00+00\",-infinity}"),
+                     "[\"2024-01-01 00:00:00+00\",\"-infinity\"]");
+    ck_assert_int_eq(ctx.clamped_low_count + ctx.clamped_high_count, 0);
+    ck_assert_int_eq(ctx.pos_infinity_count + ctx.neg_infinity_count, 0);
+    ck_assert_str_eq(schema("date", 'b', false, -1, true), "{\"type\":[\"null\",\"string\"]}");
+    ck_assert_str_eq(schema("timestamptz", 'b', false, -1, false), "{\"type\":[\"string\"]}");
+    ck_assert_str_eq(schema("timestamp", 'b', true, -1, true),
+                     "{\"type\":[\"null\",\"array\"],\"items\":{\"$ref\":\"#/definitions/"
+                     "sdc_recursive_string_array\"}}");
+    ck_assert_str_eq(schema("time", 'b', false, -1, true),
+                     "{\"type\":[\"null\",\"string\"],\"format\":\"time\"}");
+    /* a scalar keeps its kind: an INCREMENTAL key at infinity is still recognised */
+    tm_type t;
+    tm_resolve(&t, "timestamptz", 'b', false, -1);
+    ck_assert_int_eq(t.kind, TM_TIMESTAMP);
+}
+END_TEST
+
+/* MeltanoLabs' json_as_object: typed as object; other values kept, counted */
+START_TEST(json_as_object)
+{
+    tm_options o = {.json_as_object = true};
+    tm_set_options(&o);
+    ck_assert_str_eq(schema("jsonb", 'b', false, -1, true), "{\"type\":[\"null\",\"object\"]}");
+    ck_assert_str_eq(schema("json", 'b', true, -1, true),
+                     "{\"type\":[\"null\",\"array\"],\"items\":{\"$ref\":\"#/definitions/"
+                     "sdc_recursive_object_array\"}}");
+    ck_assert_str_eq(conv("jsonb", "{\"a\": 1}"), "{\"a\": 1}");
+    ck_assert_str_eq(conv("json", " \n{}"), "  {}");
+    ck_assert_int_eq(ctx.json_not_object_count, 0);
+    ck_assert_str_eq(conv("jsonb", "[1]"), "[1]");
+    ck_assert_str_eq(conv("jsonb", "3.14"), "3.14");
+    ck_assert_int_eq(ctx.json_not_object_count, 2);
+}
+END_TEST
+
 START_TEST(schemas)
 {
     ck_assert_str_eq(schema("int2", 'b', false, -1, false),
@@ -216,8 +326,14 @@ START_TEST(schemas)
                      "{\"type\":[\"string\"],\"format\":\"date-time\"}");
     ck_assert_str_eq(schema("timetz", 'b', false, -1, true),
                      "{\"type\":[\"null\",\"string\"],\"format\":\"time\"}");
-    ck_assert_str_eq(schema("jsonb", 'b', false, -1, true),
-                     "{\"type\":[\"null\",\"object\",\"array\"]}");
+    ck_assert_str_eq(
+        schema("jsonb", 'b', false, -1, true),
+        "{\"type\":[\"null\",\"object\",\"array\",\"string\",\"number\",\"boolean\"]}");
+    ck_assert_str_eq(schema("json", 'b', false, -1, false),
+                     "{\"type\":[\"object\",\"array\",\"string\",\"number\",\"boolean\"]}");
+    ck_assert_str_eq(schema("jsonb", 'b', true, -1, true),
+                     "{\"type\":[\"null\",\"array\"],\"items\":{\"$ref\":\"#/definitions/"
+                     "sdc_recursive_json_array\"}}");
     ck_assert_str_eq(schema("hstore", 'b', false, -1, true),
                      "{\"type\":[\"null\",\"object\"],\"properties\":{}}");
     ck_assert_str_eq(schema("bit", 'b', false, 1, true), "{\"type\":[\"null\",\"boolean\"]}");
@@ -230,6 +346,52 @@ START_TEST(schemas)
     ck_assert_str_eq(schema("timestamptz", 'b', true, -1, true),
                      "{\"type\":[\"null\",\"array\"],\"items\":{\"$ref\":\"#/definitions/"
                      "sdc_recursive_timestamp_array\"}}");
+}
+END_TEST
+
+START_TEST(definitions)
+{
+    buf_reset(&out);
+    tm_array_definitions(&out);
+    ck_assert_ptr_nonnull(strstr(out.data, "\"sdc_recursive_timestamp_array\":{\"type\":[\"null\","
+                                           "\"string\",\"array\"],\"format\":\"date-time\","));
+    ck_assert_ptr_nonnull(
+        strstr(out.data, "\"sdc_recursive_json_array\":{\"type\":[\"null\",\"object\",\"array\","
+                         "\"string\",\"number\",\"boolean\"],\"items\":{\"$ref\":\"#/"
+                         "definitions/sdc_recursive_json_array\"}}"));
+}
+END_TEST
+
+/* numeric(p,s)[]: pipelinewise's sdc_recursive_decimal_<p>_<s>_array */
+START_TEST(decimal_array_definitions)
+{
+    int typmod = ((5 << 16) | 2) + 4;
+    ck_assert_str_eq(schema("numeric", 'b', true, typmod, true),
+                     "{\"type\":[\"null\",\"array\"],\"items\":{\"$ref\":\"#/definitions/"
+                     "sdc_recursive_decimal_5_2_array\"}}");
+    tm_type a, b, c, u, i;
+    tm_resolve(&a, "numeric", 'b', true, typmod);
+    tm_resolve(&b, "numeric", 'b', true, typmod);
+    tm_resolve(&c, "numeric", 'b', true, ((7 << 16) | 0) + 4);
+    tm_resolve(&u, "numeric", 'b', true, -1);
+    tm_resolve(&i, "int4", 'b', true, -1);
+    buf_reset(&out);
+    ck_assert(tm_column_definition(&out, &a));
+    ck_assert_str_eq(out.data,
+                     ",\"sdc_recursive_decimal_5_2_array\":{\"type\":[\"null\",\"number\","
+                     "\"array\"],\"exclusiveMaximum\":true,\"maximum\":1e3,\"multipleOf\":"
+                     "1e-2,\"exclusiveMinimum\":true,\"minimum\":-1e3,\"items\":{\"$ref\":"
+                     "\"#/definitions/sdc_recursive_decimal_5_2_array\"}}");
+    buf_reset(&out);
+    ck_assert(!tm_column_definition(&out, &u));
+    ck_assert(!tm_column_definition(&out, &i));
+    ck_assert_uint_eq(out.len, 0);
+    ck_assert(tm_same_definition(&a, &b));
+    ck_assert(!tm_same_definition(&a, &c));
+    ck_assert(!tm_same_definition(&u, &u));
+    ck_assert_str_eq(schema("numeric", 'b', true, -1, true),
+                     "{\"type\":[\"null\",\"array\"],\"items\":{\"$ref\":\"#/definitions/"
+                     "sdc_recursive_number_array\"}}");
 }
 END_TEST
 
@@ -265,6 +427,13 @@ int main(void)
     tcase_add_test(tc, hstore_values);
     tcase_add_test(tc, dates_and_times);
     tcase_add_test(tc, arrays);
+    tcase_add_test(tc, dates_out_of_range);
+    tcase_add_test(tc, time_24);
+    tcase_add_test(tc, array_delimiters);
+    tcase_add_test(tc, dates_as_string);
+    tcase_add_test(tc, json_as_object);
+    tcase_add_test(tc, definitions);
+    tcase_add_test(tc, decimal_array_definitions);
     tcase_add_test(tc, schemas);
     tcase_add_test(tc, no_allocation_per_value);
     suite_add_tcase(s, tc);
