@@ -63,6 +63,8 @@ const cfg_key tconfig_keys[] = {
     {"nul_replacement", CFG_STRING, false, "\xef\xbf\xbd", false, "text that replaces U+0000 with nul_character_policy=replace"},
     {"sanitize_null_text_characters", CFG_BOOL, false, "false", false, "true: nul_character_policy=replace (Meltano spelling)"},
     {"max_line_bytes", CFG_INT, false, "134217728", false, "longest accepted input line"},
+    {"interpret_content_encoding", CFG_BOOL, false, "false", false,
+     "a string property with contentEncoding base16 (hex) becomes a bytea column (MeltanoLabs)"},
 };
 const size_t tconfig_nkeys = sizeof(tconfig_keys) / sizeof(tconfig_keys[0]);
 
@@ -212,6 +214,7 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
     }
     long long ml = get_int(root, "max_line_bytes", 128LL * 1024 * 1024);
     c->max_line_bytes = ml > 1024 ? (size_t)ml : 1024;
+    c->interpret_content_encoding = get_bool(root, "interpret_content_encoding", false);
     return true;
 }
 

@@ -51,13 +51,13 @@ START_TEST(flatten_levels)
     cJSON *keys = J("[\"id\"]");
     char err[256];
     column_set cs;
-    ck_assert(flatten_schema(&cs, s, keys, 0, false, err, sizeof(err)));
+    ck_assert(flatten_schema(&cs, s, keys, 0, false, false, err, sizeof(err)));
     ck_assert_uint_eq(cs.ncols, 4);
     ck_assert_str_eq(cs.cols[1].name, "a");
     ck_assert_int_eq(cs.cols[1].kind, CK_JSONB);
     flatten_free(&cs);
 
-    ck_assert(flatten_schema(&cs, s, keys, 1, false, err, sizeof(err)));
+    ck_assert(flatten_schema(&cs, s, keys, 1, false, false, err, sizeof(err)));
     ck_assert_uint_eq(cs.ncols, 5);
     ck_assert_str_eq(cs.cols[1].name, "a__b");
     ck_assert_str_eq(cs.cols[1].path, "a.b");
@@ -67,7 +67,7 @@ START_TEST(flatten_levels)
     ck_assert_int_eq(cs.cols[3].kind, CK_JSONB);
     flatten_free(&cs);
 
-    ck_assert(flatten_schema(&cs, s, keys, 2, true, err, sizeof(err)));
+    ck_assert(flatten_schema(&cs, s, keys, 2, true, false, err, sizeof(err)));
     ck_assert_str_eq(cs.cols[2].name, "a__c__d");
     ck_assert_int_eq(cs.cols[2].kind, CK_BIGINT);
     ck_assert_uint_eq(cs.ncols, 5 + 6); /* plus the metadata columns */
@@ -89,20 +89,20 @@ START_TEST(collisions)
     char err[256];
     column_set cs;
     cJSON *s = J("{\"properties\":{\"Name\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"}}}");
-    ck_assert(!flatten_schema(&cs, s, NULL, 0, false, err, sizeof(err)));
+    ck_assert(!flatten_schema(&cs, s, NULL, 0, false, false, err, sizeof(err)));
     ck_assert_str_eq(err, "properties \"Name\" and \"name\" both become column \"name\"");
     cJSON_Delete(s);
     s = J("{\"properties\":{\"a__b\":{\"type\":\"string\"},\"a\":{\"type\":\"object\",\"properties\":{\"b\":{\"type\":\"string\"}}}}}");
-    ck_assert(!flatten_schema(&cs, s, NULL, 1, false, err, sizeof(err)));
+    ck_assert(!flatten_schema(&cs, s, NULL, 1, false, false, err, sizeof(err)));
     ck_assert_str_eq(err, "properties \"a__b\" and \"a.b\" both become column \"a__b\"");
     cJSON_Delete(s);
     s = J("{\"type\":\"object\"}");
-    ck_assert(!flatten_schema(&cs, s, NULL, 0, false, err, sizeof(err)));
+    ck_assert(!flatten_schema(&cs, s, NULL, 0, false, false, err, sizeof(err)));
     ck_assert_str_eq(err, "the schema has no properties");
     cJSON_Delete(s);
     s = J("{\"properties\":{\"a\":{\"type\":\"string\"}}}");
     cJSON *k = J("[\"id\"]");
-    ck_assert(!flatten_schema(&cs, s, k, 0, false, err, sizeof(err)));
+    ck_assert(!flatten_schema(&cs, s, k, 0, false, false, err, sizeof(err)));
     ck_assert_str_eq(err, "key property \"id\" is not in the schema properties");
     cJSON_Delete(s);
     cJSON_Delete(k);
