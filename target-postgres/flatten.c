@@ -33,7 +33,8 @@ enum { MOD_NONE, MOD_LENGTH, MOD_NUMERIC, MOD_PRECISION };
 
 typedef struct hint_type {
     const char *name;    /* as the hint may spell it: lower case, single spaces */
-    const char *sql;     /* what goes into the DDL */
+    const char *sql;     /* what goes into the DDL, as format_type writes it: "base|rest" puts
+                            the modifiers after base ("timestamp(3) with time zone") */
     const char *typname; /* pg_type.typname */
     col_kind kind;       /* the value checks that apply */
     uint8_t mods;        /* the type modifiers it takes */
@@ -65,14 +66,16 @@ static const hint_type hint_types[] = {
     {"character", "char", "bpchar", CK_TEXT, MOD_LENGTH},
     {"bpchar", "bpchar", "bpchar", CK_TEXT, MOD_LENGTH},
     {"date", "date", "date", CK_DATE, MOD_NONE},
-    {"time", "time", "time", CK_TIME, MOD_PRECISION},
-    {"time without time zone", "time", "time", CK_TIME, MOD_PRECISION},
-    {"timetz", "timetz", "timetz", CK_TIME, MOD_PRECISION},
-    {"time with time zone", "timetz", "timetz", CK_TIME, MOD_PRECISION},
-    {"timestamp", "timestamp", "timestamp", CK_TIMESTAMPTZ, MOD_PRECISION},
-    {"timestamp without time zone", "timestamp", "timestamp", CK_TIMESTAMPTZ, MOD_PRECISION},
-    {"timestamptz", "timestamptz", "timestamptz", CK_TIMESTAMPTZ, MOD_PRECISION},
-    {"timestamp with time zone", "timestamptz", "timestamptz", CK_TIMESTAMPTZ, MOD_PRECISION},
+    {"time", "time|without time zone", "time", CK_TIME, MOD_PRECISION},
+    {"time without time zone", "time|without time zone", "time", CK_TIME, MOD_PRECISION},
+    {"timetz", "time|with time zone", "timetz", CK_TIME, MOD_PRECISION},
+    {"time with time zone", "time|with time zone", "timetz", CK_TIME, MOD_PRECISION},
+    {"timestamp", "timestamp|without time zone", "timestamp", CK_TIMESTAMPTZ, MOD_PRECISION},
+    {"timestamp without time zone", "timestamp|without time zone", "timestamp", CK_TIMESTAMPTZ,
+     MOD_PRECISION},
+    {"timestamptz", "timestamp|with time zone", "timestamptz", CK_TIMESTAMPTZ, MOD_PRECISION},
+    {"timestamp with time zone", "timestamp|with time zone", "timestamptz", CK_TIMESTAMPTZ,
+     MOD_PRECISION},
     {"interval", "interval", "interval", CK_TEXT, MOD_PRECISION},
     {"json", "json", "json", CK_JSONB, MOD_NONE},
     {"jsonb", "jsonb", "jsonb", CK_JSONB, MOD_NONE},
@@ -214,17 +217,20 @@ bool flatten_sql_hint(const char *hint, col_kind *kind, char *sql, char *typname
     case MOD_PRECISION: mods_ok = nmods <= 1 && (nmods == 0 || mods[0] <= 6); break;
     default: mods_ok = nmods == 0; break;
     }
+    const char *bar = strchr(h->sql, '|');
+    int bl = bar ? (int)(bar - h->sql) : (int)strlen(h->sql);
+    const char *rest = bar ? bar + 1 : "";
     if (!mods_ok) {
-        snprintf(err, errlen, "x-sql-datatype \"%s\": invalid type modifier for %s", shown,
+        snprintf(err, errlen, "x-sql-datatype \"%s\": invalid type modifier for %.*s", shown, bl,
                  h->sql);
         return false;
     }
     if (nmods == 2)
-        snprintf(sql, 40, "%s(%ld,%ld)", h->sql, mods[0], mods[1]);
+        snprintf(sql, 40, "%.*s(%ld,%ld)%s%s", bl, h->sql, mods[0], mods[1], *rest ? " " : "", rest);
     else if (nmods == 1)
-        snprintf(sql, 40, "%s(%ld)", h->sql, mods[0]);
+        snprintf(sql, 40, "%.*s(%ld)%s%s", bl, h->sql, mods[0], *rest ? " " : "", rest);
     else
-        snprintf(sql, 40, "%s", h->sql);
+        snprintf(sql, 40, "%.*s%s%s", bl, h->sql, *rest ? " " : "", rest);
     snprintf(typname, 12, "%s", h->typname);
     *kind = h->kind;
     return true;
