@@ -950,10 +950,13 @@ static bool leap_year(long y)
     return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
 }
 
-/* full-date: YYYY-MM-DD; the year may have up to 6 digits and a leading "-" (PostgreSQL) */
+/* full-date: YYYY-MM-DD; the year may have up to 6 digits and a sign (ISO 8601 expanded years,
+   astronomical: -0043 is 44 BC), as the target loads them */
 static bool read_date(const char **p, const char *end)
 {
     bool neg = read_char(p, end, '-');
+    if (!neg)
+        read_char(p, end, '+');
     long year = 0;
     int nd = 0;
     while (*p < end && **p >= '0' && **p <= '9' && nd < 7) {

@@ -224,6 +224,8 @@ START_TEST(format_date_time)
         "0001-01-01T00:00:00+00:00",
         "-0043-03-15T12:00:00+00:00",
         "10000-01-01T00:00:00+00:00",
+        "+010000-01-01T00:00:00.000Z", /* JavaScript's toISOString past 9999 */
+        "-002039-04-10T00:00:00.000Z",
         "2024-05-01T10:11:12",       /* no offset: taken as UTC, as pipelinewise does */
         "2024-05-01 10:11:12+00:00", /* a space for the T, as PostgreSQL prints */
     };
@@ -253,6 +255,7 @@ START_TEST(format_date_time)
         "24-05-01T10:11:12Z",
         "2024-5-01T10:11:12Z",
         "1234567-01-01T00:00:00Z",
+        "+-2024-05-01T00:00:00Z",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char rec[128];
