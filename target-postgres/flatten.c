@@ -13,8 +13,17 @@ typedef struct tmpcols {
 /* format time is RFC 3339's full-time, whose offset is part of the value: time with time zone
    keeps it (a time without one is read in the session's TimeZone, UTC, as a date-time is) */
 static const char *kind_sql[] = {
-    "text", "smallint", "integer", "bigint", "numeric", "boolean", "timestamp with time zone",
-    "date", "time with time zone", "jsonb", "bytea",
+    "text",
+    "smallint",
+    "integer",
+    "bigint",
+    "numeric",
+    "boolean",
+    "timestamp with time zone",
+    "date",
+    "time with time zone",
+    "jsonb",
+    "bytea",
 };
 
 const char *flatten_kind_sql(col_kind k)
@@ -210,12 +219,19 @@ bool flatten_sql_hint(const char *hint, col_kind *kind, char *sql, char *typname
     }
     bool mods_ok;
     switch (h->mods) {
-    case MOD_LENGTH: mods_ok = nmods <= 1 && (nmods == 0 || (mods[0] >= 1 && mods[0] <= 10485760)); break;
-    case MOD_NUMERIC:
-        mods_ok = nmods == 0 || (mods[0] >= 1 && mods[0] <= 1000 && (nmods == 1 || mods[1] <= mods[0]));
+    case MOD_LENGTH:
+        mods_ok = nmods <= 1 && (nmods == 0 || (mods[0] >= 1 && mods[0] <= 10485760));
         break;
-    case MOD_PRECISION: mods_ok = nmods <= 1 && (nmods == 0 || mods[0] <= 6); break;
-    default: mods_ok = nmods == 0; break;
+    case MOD_NUMERIC:
+        mods_ok =
+            nmods == 0 || (mods[0] >= 1 && mods[0] <= 1000 && (nmods == 1 || mods[1] <= mods[0]));
+        break;
+    case MOD_PRECISION:
+        mods_ok = nmods <= 1 && (nmods == 0 || mods[0] <= 6);
+        break;
+    default:
+        mods_ok = nmods == 0;
+        break;
     }
     const char *bar = strchr(h->sql, '|');
     int bl = bar ? (int)(bar - h->sql) : (int)strlen(h->sql);
@@ -226,7 +242,8 @@ bool flatten_sql_hint(const char *hint, col_kind *kind, char *sql, char *typname
         return false;
     }
     if (nmods == 2)
-        snprintf(sql, 40, "%.*s(%ld,%ld)%s%s", bl, h->sql, mods[0], mods[1], *rest ? " " : "", rest);
+        snprintf(sql, 40, "%.*s(%ld,%ld)%s%s", bl, h->sql, mods[0], mods[1], *rest ? " " : "",
+                 rest);
     else if (nmods == 1)
         snprintf(sql, 40, "%.*s(%ld)%s%s", bl, h->sql, mods[0], *rest ? " " : "", rest);
     else
@@ -561,8 +578,7 @@ static uint64_t fnv64(uint64_t h, const void *p, size_t n)
 }
 
 bool flatten_schema(column_set *out, const cJSON *schema, const cJSON *key_properties,
-                    int max_level, bool metadata, bool content_encoding, char *err,
-                    size_t errlen)
+                    int max_level, bool metadata, bool content_encoding, char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
     tmpcols tc = {0};

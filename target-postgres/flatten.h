@@ -106,8 +106,7 @@ bool flatten_sql_hint(const char *hint, col_kind *kind, char *sql, char *typname
  * key property that is not a property, a name collision or a bad x-sql-datatype hint.
  */
 bool flatten_schema(column_set *out, const cJSON *schema, const cJSON *key_properties,
-                    int max_level, bool metadata, bool content_encoding, char *err,
-                    size_t errlen);
+                    int max_level, bool metadata, bool content_encoding, char *err, size_t errlen);
 void flatten_free(column_set *cs);
 
 /* flatten_lookup: the child index of key[0..n) in node, or -1. hint: the expected index. */

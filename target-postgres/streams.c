@@ -241,7 +241,7 @@ static bool parse_zone(const char *s, size_t n, size_t *i, int *offset)
 
 /* a date, date-time or time value taken apart (what the range check and the rewrite need) */
 typedef struct dt_value {
-    int64_t year;    /* astronomical: 0 = 1 BC, -2039 = 2040 BC */
+    int64_t year; /* astronomical: 0 = 1 BC, -2039 = 2040 BC */
     int month, day;
     int hh, mi, ss;  /* 0 without a time */
     int offset;      /* seconds east of UTC; 0 without a zone */
@@ -347,7 +347,8 @@ static bool dt_in_range(const dt_value *v, col_kind kind)
     if (v->plain)
         return true; /* years 0001-9999: an offset moves them a day at most */
     if (kind == CK_DATE)
-        return v->year > -4713 || (v->year == -4713 && (v->month > 11 || (v->month == 11 && v->day >= 24)));
+        return v->year > -4713 ||
+               (v->year == -4713 && (v->month > 11 || (v->month == 11 && v->day >= 24)));
     static const int64_t lo = -210866803200LL; /* 4714-11-24 00:00:00 BC UTC, epoch seconds */
     static const int64_t hi = 9224318016000LL; /* 294277-01-01 00:00:00 UTC */
     int64_t secs = timefmt_days_from_civil(v->year, (unsigned)v->month, (unsigned)v->day) * 86400 +
@@ -649,9 +650,12 @@ static int put_field(buf *o, conv_ctx *cx, const tcolumn *c, const char *line, c
         if (!string_content(cx, line, t, &s, &n))
             return F_UNICODE;
         switch (conv_datetime(o, s, n, c->kind)) {
-        case CONV_DT_OK: return F_OK;
-        case CONV_DT_RANGE: return F_DATE_RANGE;
-        default: return F_TYPE;
+        case CONV_DT_OK:
+            return F_OK;
+        case CONV_DT_RANGE:
+            return F_DATE_RANGE;
+        default:
+            return F_TYPE;
         }
     case CK_BYTEA:
         /* MeltanoLabs' base16: hex digits of either case, an optional "0x" or "\\x" before
@@ -827,8 +831,7 @@ bool stream_add_record(stream *st, conv_ctx *cx, const char *line, const jscan *
             size_t at = o->len;
             if (!(te_tok >= 0 && toks[te_tok].type == J_STRING &&
                   !(toks[te_tok].flags & (JF_ESCAPED | JF_BAD_UTF8)) &&
-                  conv_datetime(o, line + toks[te_tok].start,
-                                toks[te_tok].end - toks[te_tok].start,
+                  conv_datetime(o, line + toks[te_tok].start, toks[te_tok].end - toks[te_tok].start,
                                 CK_TIMESTAMPTZ) == CONV_DT_OK)) {
                 o->len = at;
                 buf_append_lit(o, "\\N");

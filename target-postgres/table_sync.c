@@ -27,10 +27,9 @@ static int int_rank(const char *t)
 
 static bool is_known(const char *t)
 {
-    static const char *const known[] = {"text", "varchar", "bpchar", "int2", "int4", "int8",
-                                        "numeric", "float4", "float8", "bool", "timestamptz",
-                                        "timestamp", "date", "time", "timetz", "jsonb", "json",
-                                        "bytea"};
+    static const char *const known[] = {
+        "text", "varchar",     "bpchar",    "int2", "int4", "int8",   "numeric", "float4", "float8",
+        "bool", "timestamptz", "timestamp", "date", "time", "timetz", "jsonb",   "json",   "bytea"};
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
         if (strcmp(t, known[i]) == 0)
             return true;
@@ -88,7 +87,8 @@ const char *table_sync_widen(const char *t, col_kind kind)
         if (strcmp(t, "timetz") == 0)
             return NULL;
         return "text";
-    case CK_BYTEA: return strcmp(t, "bytea") == 0 ? NULL : "text";
+    case CK_BYTEA:
+        return strcmp(t, "bytea") == 0 ? NULL : "text";
     case CK_JSONB:
         if (strcmp(t, "jsonb") == 0 || strcmp(t, "json") == 0)
             return NULL;
