@@ -13,17 +13,8 @@ typedef struct tmpcols {
 /* format time is RFC 3339's full-time, whose offset is part of the value: time with time zone
    keeps it (a time without one is read in the session's TimeZone, UTC, as a date-time is) */
 static const char *kind_sql[] = {
-    "text",
-    "smallint",
-    "integer",
-    "bigint",
-    "numeric",
-    "boolean",
-    "timestamp with time zone",
-    "date",
-    "time with time zone",
-    "jsonb",
-    "bytea",
+    "text", "smallint", "integer", "bigint", "numeric", "boolean", "timestamp with time zone",
+    "date", "time with time zone", "jsonb", "bytea",
 };
 
 const char *flatten_kind_sql(col_kind k)

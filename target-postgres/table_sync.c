@@ -27,9 +27,10 @@ static int int_rank(const char *t)
 
 static bool is_known(const char *t)
 {
-    static const char *const known[] = {
-        "text", "varchar",     "bpchar",    "int2", "int4", "int8",   "numeric", "float4", "float8",
-        "bool", "timestamptz", "timestamp", "date", "time", "timetz", "jsonb",   "json",   "bytea"};
+    static const char *const known[] = {"text", "varchar", "bpchar", "int2", "int4", "int8",
+                                        "numeric", "float4", "float8", "bool", "timestamptz",
+                                        "timestamp", "date", "time", "timetz", "jsonb", "json",
+                                        "bytea"};
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
         if (strcmp(t, known[i]) == 0)
             return true;
