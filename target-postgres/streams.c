@@ -322,6 +322,8 @@ static bool parse_dt(const char *s, size_t n, bool need_date, bool need_time, dt
     } else if (i != n) {
         return false;
     }
+    if (bc && v->core_end > y + 6 && s[v->core_end - 1] == ' ')
+        v->core_end--; /* "10:00:00 BC" */
     if (bc && (y0 || year == 0))
         return false; /* "-0001-01-01 BC", "0000-01-01 BC" */
     v->year = bc ? 1 - year : y0 && s[0] == '-' ? -year : year;

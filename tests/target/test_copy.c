@@ -163,6 +163,7 @@ START_TEST(datetime_text)
     /* PostgreSQL's own BC text is kept */
     ck_assert_str_eq(dt(&b, "2040-04-10 00:00:00+00 BC", CK_TIMESTAMPTZ),
                      "2040-04-10 00:00:00+00 BC");
+    ck_assert_str_eq(dt(&b, "2040-04-10 10:00:00 BC", CK_TIMESTAMPTZ), "2040-04-10 10:00:00 BC");
     /* years past 9999, signed or not */
     ck_assert_str_eq(dt(&b, "+10000-01-01T00:00:00Z", CK_TIMESTAMPTZ), "10000-01-01T00:00:00Z");
     ck_assert_str_eq(dt(&b, "+010000-01-01T00:00:00.000Z", CK_TIMESTAMPTZ),
