@@ -166,6 +166,13 @@ printf '%s\n' '{"type":"SCHEMA","stream":"hex_text","schema":{"type":"object","p
 load "$db" '' "$in"
 assert_eq 0 "$RC" "base16 not interpreted: exit code"
 assert_eq 'text|0xA1' "$(q $db "SELECT pg_typeof(h), h FROM tgt.hex_text")" "base16 not interpreted: text as sent"
+# turned on later: the existing text column stays, and gets PostgreSQL's text of the bytes
+printf '%s\n' '{"type":"SCHEMA","stream":"hex_text","schema":{"type":"object","properties":{"id":{"type":"integer"},"h":{"type":"string","contentEncoding":"base16"}}},"key_properties":["id"]}' \
+    '{"type":"RECORD","stream":"hex_text","record":{"id":2,"h":"0xA1"}}' >"$in"
+load "$db" '"interpret_content_encoding":true' "$in"
+assert_eq 0 "$RC" "base16 into an existing text column: exit code"
+assert_eq 'text|0xA1
+text|\xA1' "$(q $db "SELECT pg_typeof(h), h FROM tgt.hex_text ORDER BY id")" "base16 into an existing text column: kept as text"
 
 # --- tap | target: BC dates and timestamps, timetz with offsets, plain times
 src=target_types_src
