@@ -30,6 +30,7 @@ typedef enum col_kind {
     CK_DATE,
     CK_TIME,
     CK_JSONB,
+    CK_BYTEA, /* contentEncoding base16 with interpret_content_encoding */
 } col_kind;
 
 typedef enum meta_kind {
@@ -45,7 +46,10 @@ typedef enum meta_kind {
 typedef struct tcolumn {
     char name[NAMING_MAX + 1];
     char *path;          /* malloc'ed property path for messages ("a.b") */
-    col_kind kind;
+    col_kind kind;       /* how values are checked and converted */
+    char sql[40];        /* the column type from an x-sql-datatype hint, built by flatten_sql_hint
+                            from its own table (never the hint's text); "" without a hint */
+    char hint_typname[12]; /* pg_type.typname of that type ("int2"); "" without a hint */
     uint8_t meta;        /* meta_kind */
     bool absent_is_null; /* _sdc_deleted_at: an absent value means NULL, not "keep" */
     bool is_key;
@@ -79,15 +83,30 @@ typedef struct column_set {
 col_kind flatten_kind(const cJSON *prop);
 /* flatten_kind_sql: the SQL type of a kind ("bigint", "timestamp with time zone"...). */
 const char *flatten_kind_sql(col_kind k);
+/* flatten_col_sql: the SQL type a new column c gets: its hint's type, else its kind's. */
+const char *flatten_col_sql(const tcolumn *c);
+
+/*
+ * flatten_sql_hint: parse the Singer SDK's x-sql-datatype value hint ("smallint",
+ * "varchar(20)", "numeric(12, 2)", "timestamp with time zone"): a built-in PostgreSQL type name
+ * from our table (case and spacing free) with at most the type modifiers it takes. Writes the
+ * canonical SQL text (made from the table and the parsed numbers) to sql (>= 40 bytes), its
+ * pg_type.typname to typname (>= 12 bytes) and the kind whose value checks apply to *kind
+ * (CK_TEXT for types PostgreSQL checks itself: uuid, inet, double precision...). false with the
+ * reason in err for an unknown name, an array, or bad modifiers.
+ */
+bool flatten_sql_hint(const char *hint, col_kind *kind, char *sql, char *typname, char *err,
+                      size_t errlen);
 
 /*
  * flatten_schema: build the columns of schema (the SCHEMA message's "schema",
  * borrowed) with key_properties (array of strings, borrowed). metadata adds
- * the _sdc_* columns. false with a message in err on a bad schema, a key
- * property that is not a property, or a name collision.
+ * the _sdc_* columns; content_encoding (interpret_content_encoding) makes a string property
+ * with contentEncoding base16 a bytea column. false with a message in err on a bad schema, a
+ * key property that is not a property, a name collision or a bad x-sql-datatype hint.
  */
 bool flatten_schema(column_set *out, const cJSON *schema, const cJSON *key_properties,
-                    int max_level, bool metadata, char *err, size_t errlen);
+                    int max_level, bool metadata, bool content_encoding, char *err, size_t errlen);
 void flatten_free(column_set *cs);
 
 /* flatten_lookup: the child index of key[0..n) in node, or -1. hint: the expected index. */

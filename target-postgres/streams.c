@@ -47,7 +47,7 @@ table_def *tdef_create(const char *stream_id, const cJSON *msg, const tconfig *c
                        &d->target, err, errlen))
         goto fail;
     if (!flatten_schema(&d->cs, schema, keys, cfg->data_flattening_max_level,
-                        cfg->add_metadata_columns, err, errlen))
+                        cfg->add_metadata_columns, cfg->interpret_content_encoding, err, errlen))
         goto fail;
     for (size_t i = 0; i < d->cs.ncols; i++) {
         for (size_t r = 0; r < sizeof(reserved) / sizeof(reserved[0]); r++) {
@@ -202,82 +202,182 @@ static bool parse_time(const char *s, size_t n, size_t *i)
     return true;
 }
 
-/* Z | +HH | +HH:MM | +HHMM | +HH:MM:SS */
-static bool parse_zone(const char *s, size_t n, size_t *i)
+/* Z | +HH | +HH:MM | +HHMM | +HH:MM:SS; *offset: seconds east of UTC */
+static bool parse_zone(const char *s, size_t n, size_t *i, int *offset)
 {
     size_t p = *i;
     if (p < n && (s[p] == 'Z' || s[p] == 'z')) {
         *i = p + 1;
+        *offset = 0;
         return true;
     }
     if (p >= n || (s[p] != '+' && s[p] != '-'))
         return false;
+    int sign = s[p] == '-' ? -1 : 1;
     p++;
     if (!digits(s, n, p, 2) || num2(s + p) > 15)
         return false;
+    int secs = num2(s + p) * 3600;
     p += 2;
     for (int part = 0; part < 2; part++) {
+        int v;
         if (p < n && s[p] == ':' && digits(s, n, p + 1, 2)) {
-            if (num2(s + p + 1) > 59)
-                return false;
+            v = num2(s + p + 1);
             p += 3;
         } else if (digits(s, n, p, 2)) {
-            if (num2(s + p) > 59)
-                return false;
+            v = num2(s + p);
             p += 2;
         } else {
             break;
         }
+        if (v > 59)
+            return false;
+        secs += part == 0 ? v * 60 : v;
     }
     *i = p;
+    *offset = sign * secs;
     return true;
 }
 
-bool conv_timestamp_ok(const char *s, size_t n, bool need_date, bool need_time)
+/* a date, date-time or time value taken apart (what the range check and the rewrite need) */
+typedef struct dt_value {
+    int64_t year; /* astronomical: 0 = 1 BC, -2039 = 2040 BC */
+    int month, day;
+    int hh, mi, ss;  /* 0 without a time */
+    int offset;      /* seconds east of UTC; 0 without a zone */
+    size_t rest;     /* index of the "-MM-DD..." after the year digits */
+    size_t core_end; /* end of the value before a " BC" suffix */
+    bool plain;      /* four unsigned year digits, no BC: PostgreSQL takes the text as it is */
+    bool infinite;
+} dt_value;
+
+static bool leap(int64_t y)
 {
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/*
+ * The accepted forms: RFC 3339 and PostgreSQL's own text. A year is 4 to 6 digits, signed
+ * ("-2039", "+10000": ISO 8601 astronomical years, as JavaScript and our tap write them) or
+ * followed by PostgreSQL's " BC"; "T", "t" or " " before the time; the zone as parse_zone.
+ */
+static bool parse_dt(const char *s, size_t n, bool need_date, bool need_time, dt_value *v)
+{
+    memset(v, 0, sizeof(*v));
     size_t i = 0;
     if (!need_date) {
         /* time [zone] */
         if (!parse_time(s, n, &i))
             return false;
-        if (i < n && !parse_zone(s, n, &i))
+        if (i < n && !parse_zone(s, n, &i, &v->offset))
             return false;
+        v->plain = true;
+        v->core_end = n;
         return i == n;
     }
     if ((n == 8 && strncasecmp(s, "infinity", 8) == 0) ||
         (n == 9 && strncasecmp(s, "-infinity", 9) == 0) ||
-        (n == 9 && strncasecmp(s, "+infinity", 9) == 0))
+        (n == 9 && strncasecmp(s, "+infinity", 9) == 0)) {
+        v->plain = v->infinite = true;
+        v->core_end = n;
         return true;
-    size_t y = 0;
+    }
+    size_t y0 = n > 0 && (s[0] == '-' || s[0] == '+') ? 1 : 0;
+    size_t y = y0;
     while (y < n && s[y] >= '0' && s[y] <= '9')
         y++;
-    if (y < 4 || y > 6 || y + 6 > n || s[y] != '-' || !digits(s, n, y + 1, 2) || s[y + 3] != '-' ||
-        !digits(s, n, y + 4, 2))
+    if (y - y0 < 4 || y - y0 > 6 || y + 6 > n || s[y] != '-' || !digits(s, n, y + 1, 2) ||
+        s[y + 3] != '-' || !digits(s, n, y + 4, 2))
         return false;
-    long year = strtol(s, NULL, 10);
-    int month = num2(s + y + 1), day = num2(s + y + 4);
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (month < 1 || month > 12 || day < 1 || day > mdays[month - 1])
-        return false;
-    if (month == 2 && day == 29 && !((year % 4 == 0 && year % 100 != 0) || year % 400 == 0))
-        return false;
+    int64_t year = 0;
+    for (size_t k = y0; k < y; k++)
+        year = year * 10 + (s[k] - '0');
+    v->month = num2(s + y + 1);
+    v->day = num2(s + y + 4);
+    v->rest = y;
     i = y + 6;
-    if (i < n && (s[i] == 'T' || s[i] == 't' || s[i] == ' ')) {
+    if (i < n && (s[i] == 'T' || s[i] == 't' || s[i] == ' ') && i + 1 < n && s[i + 1] != 'B') {
         i++;
+        size_t t0 = i;
         if (!parse_time(s, n, &i))
             return false;
+        v->hh = num2(s + t0);
+        v->mi = num2(s + t0 + 3);
+        v->ss = i > t0 + 5 && s[t0 + 5] == ':' ? num2(s + t0 + 6) : 0;
         if (i < n && s[i] == ' ')
             i++;
-        if (i < n && s[i] != 'B' && !parse_zone(s, n, &i))
+        if (i < n && s[i] != 'B' && !parse_zone(s, n, &i, &v->offset))
             return false;
     } else if (need_time) {
         return false;
     }
-    if (i + 3 == n && memcmp(s + i, " BC", 3) == 0)
-        return true;
-    if (i + 2 == n && memcmp(s + i, "BC", 2) == 0)
-        return true;
-    return i == n;
+    bool bc = false;
+    v->core_end = n;
+    if (i + 3 == n && memcmp(s + i, " BC", 3) == 0) {
+        bc = true;
+        v->core_end = i;
+    } else if (i + 2 == n && memcmp(s + i, "BC", 2) == 0) {
+        bc = true;
+        v->core_end = i;
+    } else if (i != n) {
+        return false;
+    }
+    if (bc && v->core_end > y + 6 && s[v->core_end - 1] == ' ')
+        v->core_end--; /* "10:00:00 BC" */
+    if (bc && (y0 || year == 0))
+        return false; /* "-0001-01-01 BC", "0000-01-01 BC" */
+    v->year = bc ? 1 - year : y0 && s[0] == '-' ? -year : year;
+    v->plain = !bc && !y0 && y == 4 && year > 0;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (v->month < 1 || v->month > 12 || v->day < 1 || v->day > mdays[v->month - 1])
+        return false;
+    if (v->month == 2 && v->day == 29 && !leap(v->year))
+        return false;
+    return true;
+}
+
+bool conv_timestamp_ok(const char *s, size_t n, bool need_date, bool need_time)
+{
+    dt_value v;
+    return parse_dt(s, n, need_date, need_time, &v);
+}
+
+/* PostgreSQL's range: 4714-11-24 BC (Julian day 0) to 294276-12-31 UTC for timestamps and
+   to 5874897-12-31 for dates (out of reach of six year digits) */
+static bool dt_in_range(const dt_value *v, col_kind kind)
+{
+    if (v->plain)
+        return true; /* years 0001-9999: an offset moves them a day at most */
+    if (kind == CK_DATE)
+        return v->year > -4713 ||
+               (v->year == -4713 && (v->month > 11 || (v->month == 11 && v->day >= 24)));
+    static const int64_t lo = -210866803200LL; /* 4714-11-24 00:00:00 BC UTC, epoch seconds */
+    static const int64_t hi = 9224318016000LL; /* 294277-01-01 00:00:00 UTC */
+    int64_t secs = timefmt_days_from_civil(v->year, (unsigned)v->month, (unsigned)v->day) * 86400 +
+                   v->hh * 3600 + v->mi * 60 + v->ss - v->offset;
+    return secs >= lo && secs < hi;
+}
+
+enum { F_OK = 0, F_TYPE, F_NUL, F_UNICODE, F_UTF8, F_RANGE, F_OOM, F_DATE_RANGE, F_HEX };
+
+conv_dt_result conv_datetime(buf *o, const char *s, size_t n, col_kind kind)
+{
+    dt_value v;
+    if (!parse_dt(s, n, kind != CK_TIME, false, &v))
+        return CONV_DT_BAD;
+    if (v.plain) {
+        buf_append(o, s, n);
+        return CONV_DT_OK;
+    }
+    if (!dt_in_range(&v, kind))
+        return CONV_DT_RANGE;
+    char yt[24];
+    int yl = snprintf(yt, sizeof(yt), "%04lld", (long long)(v.year > 0 ? v.year : 1 - v.year));
+    buf_append(o, yt, (size_t)yl);
+    buf_append(o, s + v.rest, v.core_end - v.rest);
+    if (v.year <= 0)
+        buf_append_lit(o, " BC");
+    return CONV_DT_OK;
 }
 
 bool conv_integer(const char *s, size_t n, col_kind kind, char *out, size_t *outlen)
@@ -412,8 +512,6 @@ static bool numeric_text_ok(const char *s, size_t n)
 }
 
 /* ---------------------------------------------------------------- conversion */
-
-enum { F_OK = 0, F_TYPE, F_NUL, F_UNICODE, F_UTF8, F_RANGE, F_OOM };
 
 static const char *type_name(uint8_t t)
 {
@@ -553,8 +651,32 @@ static int put_field(buf *o, conv_ctx *cx, const tcolumn *c, const char *line, c
             return F_TYPE;
         if (!string_content(cx, line, t, &s, &n))
             return F_UNICODE;
-        if (!conv_timestamp_ok(s, n, c->kind != CK_TIME, false))
+        switch (conv_datetime(o, s, n, c->kind)) {
+        case CONV_DT_OK:
+            return F_OK;
+        case CONV_DT_RANGE:
+            return F_DATE_RANGE;
+        default:
             return F_TYPE;
+        }
+    case CK_BYTEA:
+        /* MeltanoLabs' base16: hex digits of either case, an optional "0x" or "\\x" before
+           them, an odd count read with a leading 0; into COPY text as "\\x<hex>" */
+        if (t->type != J_STRING)
+            return F_TYPE;
+        if (!string_content(cx, line, t, &s, &n))
+            return F_UNICODE;
+        if (n >= 2 && (s[0] == '0' || s[0] == '\\') && s[1] == 'x') {
+            s += 2;
+            n -= 2;
+        }
+        for (size_t k = 0; k < n; k++)
+            if (!((s[k] >= '0' && s[k] <= '9') || (s[k] >= 'a' && s[k] <= 'f') ||
+                  (s[k] >= 'A' && s[k] <= 'F')))
+                return F_HEX;
+        buf_append_lit(o, "\\\\x");
+        if (n % 2)
+            buf_putc(o, '0');
         buf_append(o, s, n);
         return F_OK;
     case CK_JSONB: {
@@ -707,15 +829,17 @@ bool stream_add_record(stream *st, conv_ctx *cx, const char *line, const jscan *
         int32_t slot = st->slots[c];
         st->mask[c] = '0';
         switch (col->meta) {
-        case META_EXTRACTED_AT:
-            if (te_tok >= 0 && toks[te_tok].type == J_STRING &&
-                !(toks[te_tok].flags & (JF_ESCAPED | JF_BAD_UTF8)) &&
-                conv_timestamp_ok(line + toks[te_tok].start, toks[te_tok].end - toks[te_tok].start,
-                                  true, false))
-                buf_append(o, line + toks[te_tok].start, toks[te_tok].end - toks[te_tok].start);
-            else
+        case META_EXTRACTED_AT: {
+            size_t at = o->len;
+            if (!(te_tok >= 0 && toks[te_tok].type == J_STRING &&
+                  !(toks[te_tok].flags & (JF_ESCAPED | JF_BAD_UTF8)) &&
+                  conv_datetime(o, line + toks[te_tok].start, toks[te_tok].end - toks[te_tok].start,
+                                CK_TIMESTAMPTZ) == CONV_DT_OK)) {
+                o->len = at;
                 buf_append_lit(o, "\\N");
+            }
             continue;
+        }
         case META_RECEIVED_AT:
             received_now(cx);
             buf_appends(o, cx->recv_text);
@@ -787,11 +911,24 @@ bool stream_add_record(stream *st, conv_ctx *cx, const char *line, const jscan *
                     break;
                 case F_RANGE:
                     snprintf(err, errlen, "property \"%s\": value %s does not fit column type %s",
-                             col->path, shown, flatten_kind_sql(col->kind));
+                             col->path, shown, flatten_col_sql(col));
+                    break;
+                case F_DATE_RANGE:
+                    snprintf(err, errlen,
+                             "property \"%s\": value %s is outside the range of PostgreSQL's %s "
+                             "(4714-11-24 BC to %s)",
+                             col->path, shown, col->kind == CK_DATE ? "date" : "timestamp",
+                             col->kind == CK_DATE ? "5874897-12-31" : "294276-12-31 23:59:59 UTC");
+                    break;
+                case F_HEX:
+                    snprintf(err, errlen,
+                             "property \"%s\": %s is not hexadecimal text (contentEncoding base16, "
+                             "interpret_content_encoding is true)",
+                             col->path, shown);
                     break;
                 default:
                     snprintf(err, errlen, "property \"%s\": %s %s does not fit column type %s",
-                             col->path, type_name(t->type), shown, flatten_kind_sql(col->kind));
+                             col->path, type_name(t->type), shown, flatten_col_sql(col));
                     break;
                 }
                 return false;

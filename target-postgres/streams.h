@@ -98,6 +98,13 @@ void stream_copy_columns(const table_def *d, buf *out);
 
 /* value checks, exposed for the unit tests */
 bool conv_timestamp_ok(const char *s, size_t n, bool need_date, bool need_time);
+
+typedef enum conv_dt_result { CONV_DT_OK = 0, CONV_DT_BAD, CONV_DT_RANGE } conv_dt_result;
+/* conv_datetime: append the value s[0..n) of a column of kind CK_TIMESTAMPTZ, CK_DATE or
+   CK_TIME to out as PostgreSQL input: as it is for years 0001-9999; else with the year
+   rewritten ("-2039-04-10T..." -> "2040-04-10T... BC", "+10000-..." -> "10000-..."), after a
+   check against PostgreSQL's range (CONV_DT_RANGE). Nothing is appended unless CONV_DT_OK. */
+conv_dt_result conv_datetime(buf *out, const char *s, size_t n, col_kind kind);
 /* conv_integer: the canonical integer text of a JSON number or numeric string s[0..n) into out
    (>= 24 bytes); false when it is not an integer or does not fit kind. */
 bool conv_integer(const char *s, size_t n, col_kind kind, char *out, size_t *outlen);

@@ -29,11 +29,26 @@ static bool is_known(const char *t)
 {
     static const char *const known[] = {"text", "varchar", "bpchar", "int2", "int4", "int8",
                                         "numeric", "float4", "float8", "bool", "timestamptz",
-                                        "timestamp", "date", "time", "timetz", "jsonb", "json"};
+                                        "timestamp", "date", "time", "timetz", "jsonb", "json",
+                                        "bytea"};
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
         if (strcmp(t, known[i]) == 0)
             return true;
     return false;
+}
+
+const char *table_sync_widen_col(const char *t, const tcolumn *col)
+{
+    if (!col->hint_typname[0])
+        return table_sync_widen(t, col->kind);
+    /* an x-sql-datatype column: its type is kept; another is widened by the kind's rules, to
+       the hint's type unless only text holds both */
+    if (strcmp(t, col->hint_typname) == 0)
+        return NULL;
+    if (col->kind == CK_TEXT)
+        return NULL; /* a type PostgreSQL checks itself: the existing column is the user's */
+    const char *w = table_sync_widen(t, col->kind);
+    return !w || strcmp(w, "text") == 0 ? w : col->sql;
 }
 
 const char *table_sync_widen(const char *t, col_kind kind)
@@ -66,9 +81,15 @@ const char *table_sync_widen(const char *t, col_kind kind)
             return NULL;
         return "text";
     case CK_TIME:
-        if (strcmp(t, "time") == 0 || strcmp(t, "timetz") == 0)
+        /* time -> timetz keeps every value: the cast reads it in the session's TimeZone (UTC),
+           as a date column widened to timestamptz gets midnight UTC */
+        if (strcmp(t, "time") == 0)
+            return "time with time zone";
+        if (strcmp(t, "timetz") == 0)
             return NULL;
         return "text";
+    case CK_BYTEA:
+        return strcmp(t, "bytea") == 0 ? NULL : "text";
     case CK_JSONB:
         if (strcmp(t, "jsonb") == 0 || strcmp(t, "json") == 0)
             return NULL;
@@ -189,7 +210,7 @@ static bool set_types_from_kinds(const table_def *d, table_cache *cache)
         return false;
     cache->ntypes = d->cs.ncols;
     for (size_t i = 0; i < d->cs.ncols; i++) {
-        cache->types[i] = strdup(flatten_kind_sql(d->cs.cols[i].kind));
+        cache->types[i] = strdup(flatten_col_sql(&d->cs.cols[i]));
         if (!cache->types[i])
             return false;
     }
@@ -254,7 +275,7 @@ bool table_sync(pg_conn *c, const table_def *d, table_cache *cache, bool hard_de
                 buf_append_lit(&sql, ", ");
             pg_quote_ident(&sql, d->cs.cols[i].name);
             buf_putc(&sql, ' ');
-            buf_appends(&sql, flatten_kind_sql(d->cs.cols[i].kind));
+            buf_appends(&sql, flatten_col_sql(&d->cs.cols[i]));
         }
         if (d->cs.nkeys && primary_key) {
             buf_append_lit(&sql, ", PRIMARY KEY (");
@@ -307,15 +328,15 @@ bool table_sync(pg_conn *c, const table_def *d, table_cache *cache, bool hard_de
                 buf_appendf(&sql, "ALTER TABLE %s ADD COLUMN ", d->qname);
                 pg_quote_ident(&sql, col->name);
                 buf_putc(&sql, ' ');
-                buf_appends(&sql, flatten_kind_sql(col->kind));
+                buf_appends(&sql, flatten_col_sql(col));
                 if (!exec_sql(c, &sql)) {
                     free(keynums);
                     goto done;
                 }
                 log_info("added column %s to %s", col->name, d->qname);
-                type_now = flatten_kind_sql(col->kind);
+                type_now = flatten_col_sql(col);
             } else {
-                const char *widen = table_sync_widen(PQgetvalue(res, r, 3), col->kind);
+                const char *widen = table_sync_widen_col(PQgetvalue(res, r, 3), col);
                 if (widen) {
                     buf_appendf(&sql, "ALTER TABLE %s ALTER COLUMN ", d->qname);
                     pg_quote_ident(&sql, col->name);

@@ -3,7 +3,7 @@
  * transaction: CREATE SCHEMA (with USAGE grants) and CREATE TABLE (primary key
  * from key_properties, SELECT grants, indices) when missing; ADD COLUMN for new
  * properties; a column whose new type is wider is altered in place (integer ->
- * bigint -> numeric -> text, date -> timestamptz, anything -> text). Columns
+ * bigint -> numeric -> text, date -> timestamptz, time -> timetz, anything -> text). Columns
  * are never renamed or dropped; compatible existing types are kept (double
  * precision for numbers, timestamp without time zone, varchar...).
  */
@@ -25,5 +25,8 @@ bool table_sync(pg_conn *c, const table_def *d, table_cache *cache, bool hard_de
 /* table_sync_widen: the type to alter an existing column of type typname to for kind, or
    NULL to keep it. Exposed for the unit tests. */
 const char *table_sync_widen(const char *typname, col_kind kind);
+/* table_sync_widen_col: the same for column col (borrowed), whose x-sql-datatype hint, if any,
+   is the type it is kept at or widened to. */
+const char *table_sync_widen_col(const char *typname, const tcolumn *col);
 
 #endif

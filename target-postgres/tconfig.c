@@ -82,6 +82,8 @@ const cfg_key tconfig_keys[] = {
      "data_flattening_max_level)"},
     {"flattening_max_depth", CFG_INT, false, NULL, false,
      "MeltanoLabs: levels flattened when flattening_enabled"},
+    {"interpret_content_encoding", CFG_BOOL, false, "false", false,
+     "a string property with contentEncoding base16 (hex) becomes a bytea column (MeltanoLabs)"},
 };
 const size_t tconfig_nkeys = sizeof(tconfig_keys) / sizeof(tconfig_keys[0]);
 
@@ -304,6 +306,7 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
     }
     long long ml = get_int(root, "max_line_bytes", 128LL * 1024 * 1024);
     c->max_line_bytes = ml > 1024 ? (size_t)ml : 1024;
+    c->interpret_content_encoding = get_bool(root, "interpret_content_encoding", false);
     return true;
 }
 

@@ -43,6 +43,7 @@ typedef struct tconfig {
     char *nul_json;      /* malloc'ed: the replacement as JSON string body (escaped) */
     size_t max_line_bytes;
     char *password;      /* malloc'ed: fetched through password_secret; NULL: config "password" */
+    bool interpret_content_encoding; /* contentEncoding base16 -> bytea */
 } tconfig;
 
 extern const cfg_key tconfig_keys[];

@@ -950,10 +950,13 @@ static bool leap_year(long y)
     return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
 }
 
-/* full-date: YYYY-MM-DD; the year may have up to 6 digits and a leading "-" (PostgreSQL) */
+/* full-date: YYYY-MM-DD; the year may have up to 6 digits and a sign (ISO 8601 expanded years,
+   astronomical: -0043 is 44 BC), as the target loads them */
 static bool read_date(const char **p, const char *end)
 {
     bool neg = read_char(p, end, '-');
+    if (!neg)
+        read_char(p, end, '+');
     long year = 0;
     int nd = 0;
     while (*p < end && **p >= '0' && **p <= '9' && nd < 7) {
@@ -1027,12 +1030,18 @@ static bool read_time(const char **p, const char *end, bool strict)
     return oh <= 23 && om <= 59 && os <= 59;
 }
 
+/* PostgreSQL's " BC" after a date or date-time with an unsigned year, as the target loads it */
+static bool at_end_or_bc(const char *s, const char *p, const char *end)
+{
+    return p == end || (end - p == 3 && memcmp(p, " BC", 3) == 0 && s[0] != '-' && s[0] != '+');
+}
+
 static bool format_ok(int format, const char *s, size_t len)
 {
     const char *p = s, *end = s + len;
     switch (format) {
     case F_DATE:
-        return read_date(&p, end) && p == end;
+        return read_date(&p, end) && at_end_or_bc(s, p, end);
     case F_TIME:
         return read_time(&p, end, false) && p == end;
     case F_DATE_TIME:
@@ -1040,7 +1049,7 @@ static bool format_ok(int format, const char *s, size_t len)
             return false;
         if (!read_char(&p, end, 'T') && !read_char(&p, end, 't') && !read_char(&p, end, ' '))
             return false;
-        return read_time(&p, end, true) && p == end;
+        return read_time(&p, end, true) && at_end_or_bc(s, p, end);
     default:
         return true;
     }

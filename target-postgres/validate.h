@@ -28,7 +28,9 @@
  *                               +HH:MM:SS): taps write PostgreSQL time and timetz this way.
  *                               24:00:00 (a valid PostgreSQL time) is accepted.
  *                    Seconds may be 60 (leap second). The year has 4 digits, or up to 6 and a
- *                    leading "-": the tap writes PostgreSQL's years beyond 9999 and BC years so.
+ *                    leading "-" or "+": the tap writes PostgreSQL's years beyond 9999 and BC
+ *                    years so (astronomical: -0043 is 44 BC). A date or date-time may end in
+ *                    PostgreSQL's " BC" after an unsigned year.
  *   minimum, maximum, exclusiveMinimum, exclusiveMaximum (draft-4 boolean form modifying
  *                    minimum/maximum, and the numeric form of draft 6+), multipleOf (> 0).
  *   enum, const      deep JSON equality (numbers compared as doubles).

@@ -124,7 +124,68 @@ START_TEST(timestamps)
     ck_assert(!TS(""));
     ck_assert(conv_timestamp_ok("10:11:12.5", 10, false, false));
     ck_assert(!conv_timestamp_ok("10:61", 5, false, false));
+    /* leap days of BC years: 5 BC is astronomical year -4 */
+    ck_assert(TS("0005-02-29 BC"));
+    ck_assert(!TS("0004-02-29 BC"));
+    ck_assert(TS("-0004-02-29"));
+    ck_assert(!TS("-0001-01-01 BC"));
+    ck_assert(!TS("0000-01-01 BC"));
+    ck_assert(!TS("1234567-01-01"));
 #undef TS
+}
+END_TEST
+
+/* the COPY text of a value; "BAD" / "RANGE" when refused */
+static const char *dt(buf *b, const char *s, col_kind kind)
+{
+    buf_reset(b);
+    conv_dt_result r = conv_datetime(b, s, strlen(s), kind);
+    if (r != CONV_DT_OK)
+        return r == CONV_DT_RANGE ? "RANGE" : "BAD";
+    buf_putc(b, '\0');
+    return b->data;
+}
+
+START_TEST(datetime_text)
+{
+    buf b = BUF_INIT;
+    /* years 0001-9999: the text as it is */
+    ck_assert_str_eq(dt(&b, "2024-05-01T10:11:12.123456+02:00", CK_TIMESTAMPTZ),
+                     "2024-05-01T10:11:12.123456+02:00");
+    ck_assert_str_eq(dt(&b, "infinity", CK_TIMESTAMPTZ), "infinity");
+    ck_assert_str_eq(dt(&b, "00:01:00-07:00", CK_TIME), "00:01:00-07:00");
+    /* ISO 8601 astronomical years: 0 = 1 BC, -2039 = 2040 BC */
+    ck_assert_str_eq(dt(&b, "-2039-04-10T00:00:00+00:00", CK_TIMESTAMPTZ),
+                     "2040-04-10T00:00:00+00:00 BC");
+    ck_assert_str_eq(dt(&b, "-2039-04-10", CK_DATE), "2040-04-10 BC");
+    ck_assert_str_eq(dt(&b, "0000-01-01T00:00:00Z", CK_TIMESTAMPTZ), "0001-01-01T00:00:00Z BC");
+    ck_assert_str_eq(dt(&b, "-000001-03-01", CK_DATE), "0002-03-01 BC");
+    /* PostgreSQL's own BC text is kept */
+    ck_assert_str_eq(dt(&b, "2040-04-10 00:00:00+00 BC", CK_TIMESTAMPTZ),
+                     "2040-04-10 00:00:00+00 BC");
+    ck_assert_str_eq(dt(&b, "2040-04-10 10:00:00 BC", CK_TIMESTAMPTZ), "2040-04-10 10:00:00 BC");
+    /* years past 9999, signed or not */
+    ck_assert_str_eq(dt(&b, "+10000-01-01T00:00:00Z", CK_TIMESTAMPTZ), "10000-01-01T00:00:00Z");
+    ck_assert_str_eq(dt(&b, "+010000-01-01T00:00:00.000Z", CK_TIMESTAMPTZ),
+                     "10000-01-01T00:00:00.000Z");
+    ck_assert_str_eq(dt(&b, "294276-12-31T23:59:59.999999Z", CK_TIMESTAMPTZ),
+                     "294276-12-31T23:59:59.999999Z");
+    ck_assert_str_eq(dt(&b, "999999-12-31", CK_DATE), "999999-12-31");
+    /* PostgreSQL's range: 4714-11-24 BC to 294276-12-31 UTC (timestamps) */
+    ck_assert_str_eq(dt(&b, "294277-01-01T00:00:00Z", CK_TIMESTAMPTZ), "RANGE");
+    ck_assert_str_eq(dt(&b, "294276-12-31T23:00:00-05:00", CK_TIMESTAMPTZ), "RANGE");
+    ck_assert_str_eq(dt(&b, "294276-12-31T23:00:00+05:00", CK_TIMESTAMPTZ),
+                     "294276-12-31T23:00:00+05:00");
+    ck_assert_str_eq(dt(&b, "-4713-11-24T00:00:00Z", CK_TIMESTAMPTZ), "4714-11-24T00:00:00Z BC");
+    ck_assert_str_eq(dt(&b, "-4713-11-23T23:59:59Z", CK_TIMESTAMPTZ), "RANGE");
+    ck_assert_str_eq(dt(&b, "4714-11-24T00:00:00+01:00 BC", CK_TIMESTAMPTZ), "RANGE");
+    ck_assert_str_eq(dt(&b, "-4713-11-24", CK_DATE), "4714-11-24 BC");
+    ck_assert_str_eq(dt(&b, "4714-11-23 BC", CK_DATE), "RANGE");
+    ck_assert_str_eq(dt(&b, "-9999-01-01", CK_DATE), "RANGE");
+    ck_assert_str_eq(dt(&b, "+2024-05-01 BC", CK_DATE), "BAD");
+    ck_assert_str_eq(dt(&b, "yesterday", CK_DATE), "BAD");
+    ck_assert_uint_eq(dt(&b, "yesterday", CK_DATE)[0] == 'B' ? b.len : 1, 0);
+    buf_term(&b);
 }
 END_TEST
 
@@ -137,6 +198,7 @@ int main(void)
     tcase_add_test(tc, raw_json_and_text);
     tcase_add_test(tc, integers);
     tcase_add_test(tc, timestamps);
+    tcase_add_test(tc, datetime_text);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

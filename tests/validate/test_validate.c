@@ -224,6 +224,9 @@ START_TEST(format_date_time)
         "0001-01-01T00:00:00+00:00",
         "-0043-03-15T12:00:00+00:00",
         "10000-01-01T00:00:00+00:00",
+        "+010000-01-01T00:00:00.000Z", /* JavaScript's toISOString past 9999 */
+        "-002039-04-10T00:00:00.000Z",
+        "2040-04-10T00:00:00+00:00 BC", /* PostgreSQL's BC, as the target loads it */
         "2024-05-01T10:11:12",       /* no offset: taken as UTC, as pipelinewise does */
         "2024-05-01 10:11:12+00:00", /* a space for the T, as PostgreSQL prints */
     };
@@ -253,6 +256,9 @@ START_TEST(format_date_time)
         "24-05-01T10:11:12Z",
         "2024-5-01T10:11:12Z",
         "1234567-01-01T00:00:00Z",
+        "+-2024-05-01T00:00:00Z",
+        "-2040-04-10T00:00:00+00:00 BC",
+        "2040-04-10T00:00:00+00:00BC",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char rec[128];
@@ -274,6 +280,8 @@ START_TEST(format_date_and_time)
     OK(v, "{\"d\":\"2024-05-01\"}");
     OK(v, "{\"d\":\"2024-02-29\"}");
     OK(v, "{\"d\":\"0000-02-29\"}");
+    OK(v, "{\"d\":\"2040-04-10 BC\"}");
+    NO(v, "{\"d\":\"2040-04-10 AD\"}");
     BAD(v, "{\"d\":\"2024-13-01\"}", "d: \"2024-13-01\" is not a valid date");
     BAD(v, "{\"d\":\"not a date\"}", "d: \"not a date\" is not a valid date");
     NO(v, "{\"d\":\"2023-02-29\"}");
