@@ -43,7 +43,7 @@ static const tm_entry tm_table[] = {
      "RFC 3339 in UTC, 6-digit fraction when not zero; years outside 0001-9999 clamped"},
     {"time", "time", TM_TIME, TMF_TIME, "HH:MM:SS[.ffffff]; 24:00:00 -> 23:59:59.999999"},
     {"timetz", "timetz", TM_TIME, TMF_TIME,
-     "HH:MM:SS[.ffffff]+HH[:MM] (fraction kept); 24:00:00 -> 23:59:59.999999"},
+     "HH:MM:SS[.ffffff]+HH:MM (fraction kept); 24:00:00 -> 23:59:59.999999"},
     {"text", "text", TM_STRING, TMF_STRING, ""},
     {"varchar", "varchar(n)", TM_STRING, TMF_STRING, "maxLength n"},
     {"bpchar", "char(n)", TM_STRING, TMF_STRING, "maxLength n, blank-padded"},
@@ -432,18 +432,24 @@ static void put_scalar(tm_ctx *ctx, tm_kind kind, buf *out, const char *s, size_
         }
         put_json_text(out, s, n);
         return;
-    case TM_TIME:
+    case TM_TIME: {
+        /* timetz prints a whole-hour offset as +HH; RFC 3339 wants +HH:MM */
+        bool short_offset = n >= 11 && (s[n - 3] == '+' || s[n - 3] == '-');
+        buf_putc(out, '"');
         if (n >= 8 && memcmp(s, "24:00:00", 8) == 0) {
             /* RFC 3339 times end at 23:59:59: the end of the day becomes its last microsecond
                (the order of values is kept), counted in a warning; timetz keeps its offset */
             ctx->time_24_count++;
-            buf_append_lit(out, "\"23:59:59.999999");
+            buf_append_lit(out, "23:59:59.999999");
             jw_string_body(out, s + 8, n - 8);
-            buf_putc(out, '"');
-            return;
+        } else {
+            jw_string_body(out, s, n);
         }
-        jw_string(out, s, n);
+        if (short_offset)
+            buf_append_lit(out, ":00");
+        buf_putc(out, '"');
         return;
+    }
     case TM_HSTORE:
         if (!put_hstore(ctx, out, s, n))
             put_bad(ctx, out, s, n);
@@ -641,6 +647,10 @@ void tm_schema(buf *out, const tm_type *t, bool nullable)
     case TMF_TIME:
         put_type_list(out, nullable, "string", NULL);
         buf_append_lit(out, ",\"format\":\"time\"");
+        /* format time holds an offset (RFC 3339), so targets may make it timetz; the Singer
+           SDK's type hint keeps a time column a time column (timetz needs no hint) */
+        if (strcmp(name, "time") == 0)
+            buf_append_lit(out, ",\"x-sql-datatype\":\"time\"");
         break;
     case TMF_OBJECT:
         if (t->kind == TM_HSTORE) {

@@ -167,7 +167,7 @@ START_TEST(dates_and_times)
     ck_assert_str_eq(conv("timestamptz", "2024-05-01 01:00:00+02"),
                      "\"2024-04-30T23:00:00+00:00\"");
     ck_assert_str_eq(conv("time", "10:11:12.000123"), "\"10:11:12.000123\"");
-    ck_assert_str_eq(conv("timetz", "10:11:12.5+02"), "\"10:11:12.5+02\"");
+    ck_assert_str_eq(conv("timetz", "10:11:12.5+02"), "\"10:11:12.5+02:00\"");
     ck_assert_int_eq(ctx.pos_infinity_count + ctx.neg_infinity_count, 0);
     ck_assert_str_eq(conv("timestamptz", "infinity"), "\"9999-12-31T23:59:59.999999+00:00\"");
     ck_assert_str_eq(conv("timestamp", "-infinity"), "\"0001-01-01T00:00:00+00:00\"");
@@ -203,7 +203,7 @@ END_TEST
 START_TEST(time_24)
 {
     ck_assert_str_eq(conv("time", "24:00:00"), "\"23:59:59.999999\"");
-    ck_assert_str_eq(conv("timetz", "24:00:00+02"), "\"23:59:59.999999+02\"");
+    ck_assert_str_eq(conv("timetz", "24:00:00+02"), "\"23:59:59.999999+02:00\"");
     ck_assert_str_eq(conv("timetz", "24:00:00-05:30"), "\"23:59:59.999999-05:30\"");
     ck_assert_str_eq(arr("time", "{00:00:00,24:00:00}"), "[\"00:00:00\",\"23:59:59.999999\"]");
     ck_assert_int_eq(ctx.time_24_count, 4);
@@ -279,7 +279,7 @@ START_TEST(dates_as_string)
                      "{\"type\":[\"null\",\"array\"],\"items\":{\"$ref\":\"#/definitions/"
                      "sdc_recursive_string_array\"}}");
     ck_assert_str_eq(schema("time", 'b', false, -1, true),
-                     "{\"type\":[\"null\",\"string\"],\"format\":\"time\"}");
+                     "{\"type\":[\"null\",\"string\"],\"format\":\"time\",\"x-sql-datatype\":\"time\"}");
     /* a scalar keeps its kind: an INCREMENTAL key at infinity is still recognised */
     tm_type t;
     tm_resolve(&t, "timestamptz", 'b', false, -1);
@@ -326,6 +326,10 @@ START_TEST(schemas)
                      "{\"type\":[\"string\"],\"format\":\"date-time\"}");
     ck_assert_str_eq(schema("timetz", 'b', false, -1, true),
                      "{\"type\":[\"null\",\"string\"],\"format\":\"time\"}");
+    /* a time column says so (format time alone may become timetz in a target) */
+    ck_assert_str_eq(
+        schema("time", 'b', false, -1, true),
+        "{\"type\":[\"null\",\"string\"],\"format\":\"time\",\"x-sql-datatype\":\"time\"}");
     ck_assert_str_eq(
         schema("jsonb", 'b', false, -1, true),
         "{\"type\":[\"null\",\"object\",\"array\",\"string\",\"number\",\"boolean\"]}");

@@ -65,8 +65,8 @@ assert_contains "$(grep '^{"type":"RECORD","stream":"public-edges","record":{"id
     "geometry[] is split on PostGIS's typdelim ':' (NULL elements kept), box[] on ';'"
 grep '^{"type":"RECORD","stream":"public-edges"' "$TEST_TMP/out1.jsonl" | mask_volatile >"$TEST_TMP/records1"
 cat >"$TEST_TMP/records1.expected" <<'EXP'
-{"type":"RECORD","stream":"public-edges","record":{"id":1,"j":3.14,"jb":22,"d":"0001-01-01T00:00:00+00:00","ts":"9999-12-31T23:59:59.999999+00:00","tz":"9999-12-31T23:59:59.999999+00:00","t":"23:59:59.999999","ttz":"23:59:59.999999+02","g":["0101000000000000000000F03F0000000000000040",null,"01020000000200000000000000000000000000000000000000000000000000F03F000000000000F03F"],"b":["(1,1),(0,0)",null,"(3,3),(2,2)"],"n":[1.1,2.2],"jarr":[1,"x",{"a": 1}],"da":["0001-01-01T00:00:00+00:00","9999-12-31T23:59:59.999999+00:00"]},"version":"<V>","time_extracted":"<T>"}
-{"type":"RECORD","stream":"public-edges","record":{"id":2,"j":true,"jb":"x","d":"2024-05-01T00:00:00+00:00","ts":"2024-05-01T10:00:00+00:00","tz":"0001-01-01T00:00:00+00:00","t":"10:11:12","ttz":"10:11:12.5+02","g":null,"b":null,"n":null,"jarr":null,"da":null},"version":"<V>","time_extracted":"<T>"}
+{"type":"RECORD","stream":"public-edges","record":{"id":1,"j":3.14,"jb":22,"d":"0001-01-01T00:00:00+00:00","ts":"9999-12-31T23:59:59.999999+00:00","tz":"9999-12-31T23:59:59.999999+00:00","t":"23:59:59.999999","ttz":"23:59:59.999999+02:00","g":["0101000000000000000000F03F0000000000000040",null,"01020000000200000000000000000000000000000000000000000000000000F03F000000000000F03F"],"b":["(1,1),(0,0)",null,"(3,3),(2,2)"],"n":[1.1,2.2],"jarr":[1,"x",{"a": 1}],"da":["0001-01-01T00:00:00+00:00","9999-12-31T23:59:59.999999+00:00"]},"version":"<V>","time_extracted":"<T>"}
+{"type":"RECORD","stream":"public-edges","record":{"id":2,"j":true,"jb":"x","d":"2024-05-01T00:00:00+00:00","ts":"2024-05-01T10:00:00+00:00","tz":"0001-01-01T00:00:00+00:00","t":"10:11:12","ttz":"10:11:12.5+02:00","g":null,"b":null,"n":null,"jarr":null,"da":null},"version":"<V>","time_extracted":"<T>"}
 {"type":"RECORD","stream":"public-edges","record":{"id":3,"j":{"a": [1, 2]},"jb":[1, "b"],"d":null,"ts":null,"tz":null,"t":null,"ttz":null,"g":null,"b":null,"n":null,"jarr":null,"da":null},"version":"<V>","time_extracted":"<T>"}
 EXP
 assert_files_eq "$TEST_TMP/records1.expected" "$TEST_TMP/records1" \
@@ -103,7 +103,7 @@ tap_config "$db" '"dates_as_string":true,"json_as_object":true' >"$TEST_TMP/conf
 run_cmd "$TEST_TMP/out2.jsonl" "$TEST_TMP/err2" "$TAP_BIN" --config "$TEST_TMP/config_ml.json" --catalog "$TEST_TMP/catalog.json"
 assert_eq 0 "$RC" "a run with dates_as_string and json_as_object exits 0"
 schema=$(grep '^{"type":"SCHEMA","stream":"public-edges"' "$TEST_TMP/out2.jsonl")
-assert_contains "$schema" '"j":{"type":["null","object"]},"jb":{"type":["null","object"]},"d":{"type":["null","string"]},"ts":{"type":["null","string"]},"tz":{"type":["null","string"]},"t":{"type":["null","string"],"format":"time"}' \
+assert_contains "$schema" '"j":{"type":["null","object"]},"jb":{"type":["null","object"]},"d":{"type":["null","string"]},"ts":{"type":["null","string"]},"tz":{"type":["null","string"]},"t":{"type":["null","string"],"format":"time","x-sql-datatype":"time"}' \
     "json_as_object: object; dates_as_string: plain strings (time keeps its format)"
 assert_contains "$schema" '"jarr":{"type":["null","array"],"items":{"$ref":"#/definitions/sdc_recursive_object_array"}},"da":{"type":["null","array"],"items":{"$ref":"#/definitions/sdc_recursive_string_array"}}' \
     "arrays follow the settings"

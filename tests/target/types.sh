@@ -200,6 +200,9 @@ assert_eq 0 "$rc" "tap | target: exit code"
 cols="id, tz::text, CASE WHEN t = '24:00:00' THEN '23:59:59.999999' ELSE t::text END"
 assert_eq "$(q $src "SELECT $cols FROM public.ev ORDER BY id")" "$(q $db "SELECT id, tz::text, (t::time)::text FROM e2e.ev ORDER BY id")" \
     "tap | target: timetz offsets and times as in the source"
+assert_eq 'time with time zone
+time without time zone' "$(q $db "SELECT data_type FROM information_schema.columns WHERE table_schema = 'e2e' AND table_name = 'ev' AND column_name IN ('tz', 't') ORDER BY column_name DESC")" \
+    "tap | target: timetz stays timetz, time stays time (the tap's x-sql-datatype hint)"
 assert_eq '12' "$(q $db "SELECT count(*) FROM e2e.ev WHERE tz::text ~ '[+-][0-9][0-9]'")" "tap | target: 12 of 12 timetz values carry their offset"
 # BC dates: the tap clamps dates and timestamps outside years 0001-9999 to 0001-01-01 (counted
 # in its warning); those in range arrive as they are (BC values are checked with hand-written
