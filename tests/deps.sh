@@ -16,11 +16,13 @@ set -euo pipefail
 packages=(cmake make gcc libc6-dev pkg-config postgresql-15 postgresql-15-wal2json
           postgresql-client-15 libpq-dev libcjson-dev libcurl4-openssl-dev check ca-certificates
           time bc)
+# one dpkg-query for all; "install ok installed" only: a removed package can leave its status
+# behind
+installed=" $(dpkg-query -W -f='${Package} ${Status}\n' "${packages[@]}" 2>/dev/null |
+    sed -n 's/ install ok installed$//p' | tr '\n' ' ' || true) "
 missing=()
 for p in "${packages[@]}"; do
-    # "install ok installed" only: a removed package can leave its status behind
-    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-    [ "$status" = "install ok installed" ] || missing+=("$p")
+    [[ "$installed" == *" $p "* ]] || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing: ${missing[*]}" >&2
