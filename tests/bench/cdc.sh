@@ -25,10 +25,8 @@ rounds=${ROUNDS:-3}
 work=$build/bench-cdc
 mkdir -p "$work"
 
+"$root/tests/deps.sh"   # /usr/bin/time (peak RSS), bc
 [ -x "$tap" ] || { echo "build first: cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build -j" >&2; exit 1; }
-command -v /usr/bin/time >/dev/null || {
-    if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; else echo "install the time package" >&2; exit 1; fi
-}
 
 if [ -z "${PGTEST_PORT:-}" ]; then
     "$root/tests/pg_cluster.sh" start "$build/pgbench"

@@ -15,10 +15,7 @@ tap=${TAP_BIN:-$build/tap-postgres/tap-postgres}
 work=$build/bench-tap
 mkdir -p "$work"
 
-if [ ! -x /usr/bin/time ]; then
-    echo "installing the time package (for peak RSS)" >&2
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
-fi
+"$root/tests/deps.sh"   # /usr/bin/time (peak RSS)
 if [ ! -x "$tap" ]; then
     cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
     cmake --build "$build" -j 2 >/dev/null

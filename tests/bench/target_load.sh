@@ -16,8 +16,8 @@ work=${BENCH_DIR:-$build/bench}
 extra=${EXTRA:-}
 mkdir -p "$work"
 bin=$build/target-postgres/target-postgres
+"$root/tests/deps.sh"   # /usr/bin/time (peak RSS)
 [ -x "$bin" ] || { echo "build first: cmake --build $build" >&2; exit 1; }
-[ -x /usr/bin/time ] || { echo "installing time" >&2; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; }
 
 if [ -z "${PGTEST_PORT:-}" ]; then
     "$root/tests/pg_cluster.sh" start "$work/pg"

@@ -7,7 +7,9 @@
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/../lib.sh"
 . "$here/common.sh"
-db=target_signals
+# its own database per variant (target_signals_slow_start runs beside target_signals); the
+# sessions it looks at or ends are those of this database only
+db=target_signals${START_DELAY:+_slow}
 fresh_db "$db"
 psql_q $db "CREATE SCHEMA tgt; CREATE TABLE tgt.b (id bigint PRIMARY KEY, v text)" >/dev/null
 SA='{"type":"SCHEMA","stream":"a","schema":{"type":"object","properties":{"id":{"type":"integer"},"v":{"type":"string"}}},"key_properties":["id"]}'
@@ -28,18 +30,28 @@ wait_for() {
     return 1
 }
 target_waits_on_lock() {
-    [ "$(q $db "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'target-postgres' AND wait_event_type = 'Lock'")" = 1 ]
+    [ "$(q $db "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'target-postgres' AND wait_event_type = 'Lock'")" = 1 ]
 }
 b_is_locked() {
-    [ "$(q $db "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'b' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = 1 ]
+    [ "$(q $db "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND c.relname = 'b' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = 1 ]
 }
 err_has() { grep -q -- "$1" "$TEST_TMP/err"; }
-# start the target on the fifo with config EXTRA; fd 7 writes its input
+# start the target on the fifo with config EXTRA; fd 7 writes its input.
+# out and err are emptied here, before the target starts: the waits below look for lines
+# of THIS start (the previous scenario's err holds the same "PING ignored" line, and a signal
+# sent on that old line could reach the target before it is ready). START_DELAY (seconds)
+# delays the target between the opening of its input and of its out/err (a slow start: the
+# target_signals_slow_start test).
 start_target() {
     target_config "$db" "\"default_target_schema\":\"tgt\",$1" >"$TEST_TMP/config.json"
     rm -f "$fifo"
     mkfifo "$fifo"
-    "$TARGET_BIN" --config "$TEST_TMP/config.json" --log-level debug <"$fifo" >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
+    : >"$TEST_TMP/out"
+    : >"$TEST_TMP/err"
+    {
+        sleep "${START_DELAY:-0}"
+        exec "$TARGET_BIN" --config "$TEST_TMP/config.json" --log-level debug >"$TEST_TMP/out" 2>"$TEST_TMP/err"
+    } <"$fifo" &
     pid=$!
     exec 7>"$fifo"
 }
@@ -59,7 +71,7 @@ lock_b() {
     wait_for "the lock on tgt.b" b_is_locked
 }
 unlock_b() {
-    q $db "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()" >/dev/null
+    q $db "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()" >/dev/null
     wait "$locker" 2>/dev/null || true
     locker=
 }
@@ -147,7 +159,7 @@ start_target '"batch_size_rows":1'
     echo '{"type":"STATE","value":{"s":30}}'
 } >&7
 wait_for "the flush waiting on the lock" target_waits_on_lock
-q $db "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'target-postgres' AND wait_event_type = 'Lock'" >/dev/null
+q $db "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'target-postgres' AND wait_event_type = 'Lock'" >/dev/null
 exec 7>&-
 stop_target
 unlock_b
@@ -172,7 +184,7 @@ start_target '"batch_size_rows":1,"max_parallelism":1'
 } >&7
 wait_for "the flush waiting on the lock" target_waits_on_lock
 wait_for "the target read every line" err_has 'message type "PING" ignored'
-q $db "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'target-postgres' AND wait_event_type = 'Lock'" >/dev/null
+q $db "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'target-postgres' AND wait_event_type = 'Lock'" >/dev/null
 exec 7>&-
 stop_target
 unlock_b
@@ -208,6 +220,7 @@ outfifo=$TEST_TMP/outfifo
 rm -f "$fifo" "$outfifo"
 mkfifo "$fifo" "$outfifo"
 target_config "$db" '"default_target_schema":"tgt"' >"$TEST_TMP/config.json"
+: >"$TEST_TMP/err"
 "$TARGET_BIN" --config "$TEST_TMP/config.json" <"$fifo" >"$outfifo" 2>"$TEST_TMP/err" &
 pid=$!
 exec 7>"$fifo"     # the target opens its stdin first, then its stdout
