@@ -641,18 +641,35 @@ static void not_in_schema(stream *st, const char *parent, const char *key, size_
     if (is_del && toks[v].type != J_NULL)
         st->deletes_nowhere++;
     char name[64];
-    if (*parent)
-        snprintf(name, sizeof(name), "%s.%.*s", parent, (int)keylen, key);
-    else
-        snprintf(name, sizeof(name), "%.*s", (int)keylen, key);
+    size_t n;
+    if (*parent) {
+        int w = snprintf(name, sizeof(name), "%s.%.*s", parent, (int)keylen, key);
+        n = w < 0 ? 0 : (size_t)w < sizeof(name) ? (size_t)w : sizeof(name) - 1;
+    } else {
+        n = keylen < sizeof(name) ? keylen : sizeof(name) - 1;
+        memcpy(name, key, n);
+    }
+    if (n == sizeof(name) - 1) {
+        /* cut: not inside a UTF-8 sequence */
+        size_t p = n;
+        while (p > 0 && ((unsigned char)name[p - 1] & 0xC0) == 0x80)
+            p--;
+        if (p > 0) {
+            unsigned char lead = (unsigned char)name[p - 1];
+            size_t len = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+            if (p - 1 + len > n)
+                n = p - 1;
+        }
+    }
+    name[n] = '\0';
     for (size_t i = 0; i < st->nunknown; i++) {
-        if (strcmp(st->unknown[i].name, name) == 0) {
+        if (memcmp(st->unknown[i].name, name, n + 1) == 0) {
             st->unknown[i].records++;
             return;
         }
     }
     if (st->nunknown < sizeof(st->unknown) / sizeof(st->unknown[0])) {
-        memcpy(st->unknown[st->nunknown].name, name, sizeof(name));
+        memcpy(st->unknown[st->nunknown].name, name, n + 1);
         st->unknown[st->nunknown++].records = 1;
         return;
     }

@@ -71,6 +71,13 @@ load "$db" '' "$in"
 assert_err_line 'WARNING target-postgres: stream "public-u": properties not in its SCHEMA were ignored (not loaded): "a1" in 1 record, "a2" in 1 record, "a3" in 1 record, "a4" in 1 record, "a5" in 1 record, "a6" in 1 record, "a7" in 1 record, "a8" in 1 record, and 2 more of other names' \
     "many ignored properties: eight named, the rest counted"
 
+# a long name is cut on a UTF-8 boundary (63 bytes at most: 31 two-byte characters)
+long=$(printf 'é%.0s' $(seq 1 40))
+printf '%s\n' "$S" "{\"type\":\"RECORD\",\"stream\":\"public-u\",\"record\":{\"id\":9,\"$long\":1}}" >"$in"
+load "$db" '' "$in"
+assert_err_line "WARNING target-postgres: stream \"public-u\": properties not in its SCHEMA were ignored (not loaded): \"$(printf 'é%.0s' $(seq 1 31))\" in 1 record" \
+    "a long ignored property: its name cut on a UTF-8 boundary"
+
 # --- a stream without keys (REPLICA IDENTITY FULL) with hard_delete: a delete removes exactly
 # one row equal in every column (NULL matches NULL, '' only ''), _sdc_* columns aside (the
 # LOG_BASED _sdc_lsn differs between a row's insert and its delete)
