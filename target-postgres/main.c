@@ -879,6 +879,7 @@ static void run(target *t)
     if (!t->failed) {
         flush_all(t);
         wait_all(t);
+        emit_states(t); /* the STATE of the records does not wait for tables without records */
         sync_tables(t);
         wait_all(t);
         emit_states(t);
