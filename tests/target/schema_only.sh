@@ -44,6 +44,15 @@ assert_eq 0 "$RC" "schema only, new column: exit code"
 assert_eq 'id:bigint v:text w:boolean _sdc_extracted_at:timestamp with time zone _sdc_received_at:timestamp with time zone _sdc_batched_at:timestamp with time zone _sdc_deleted_at:timestamp with time zone _sdc_sequence:bigint _sdc_table_version:bigint' \
     "$(cols tgt.empty)" "schema only: new columns added without records"
 
+# records, then a SCHEMA with a new column and no more records: the column is added
+printf '%s\n' '{"type":"SCHEMA","stream":"public-full","schema":{"type":"object","properties":{"id":{"type":"integer"}}},"key_properties":["id"]}' \
+    '{"type":"RECORD","stream":"public-full","record":{"id":2}}' \
+    '{"type":"SCHEMA","stream":"public-full","schema":{"type":"object","properties":{"id":{"type":"integer"},"later":{"type":["null","string"]}}},"key_properties":["id"]}' >"$in"
+load "$db" '' "$in"
+assert_eq 0 "$RC" "records then a wider SCHEMA: exit code"
+assert_eq 'id:bigint later:text' "$(cols tgt.full)" "records then a wider SCHEMA: its new column added"
+assert_eq 2 "$(q $db "SELECT count(*) FROM tgt.full")" "records then a wider SCHEMA: rows"
+
 # --- ACTIVATE_VERSION before the SCHEMA, metadata columns off: ignored, exit 0
 printf '%s\n' '{"type":"ACTIVATE_VERSION","stream":"public-av","version":1}' \
     '{"type":"SCHEMA","stream":"public-av","schema":{"type":"object","properties":{"id":{"type":"integer"}}},"key_properties":["id"]}' \
