@@ -641,8 +641,12 @@ bool loader_run(pg_conn *c, flush_job *job)
         goto fail;
     ok = true;
     job->seconds = timefmt_monotonic() - t0;
-    log_info("stream \"%s\": batch %lld: loaded %zu rows into %s in %.3f s", job->st->name,
-             job->batch_no, job->b->rows, d->qname, job->seconds);
+    if (d->no_schema)
+        log_info("stream \"%s\": batch %lld: ACTIVATE_VERSION before its SCHEMA done in %.3f s",
+                 job->st->name, job->batch_no, job->seconds);
+    else
+        log_info("stream \"%s\": batch %lld: loaded %zu rows into %s in %.3f s", job->st->name,
+                 job->batch_no, job->b->rows, d->qname, job->seconds);
 fail:
     if (!ok) {
         if (PQtransactionStatus(c->conn) != PQTRANS_IDLE) {
