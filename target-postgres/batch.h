@@ -49,6 +49,7 @@ typedef struct batch {
     size_t keyset_n;
     bool has_dups;       /* two rows may share a key */
     bool has_absent;     /* some row lacks a property */
+    bool has_deletes;    /* some row carries a non-null _sdc_deleted_at */
     double started;      /* monotonic time of the first row */
 } batch;
 

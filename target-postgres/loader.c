@@ -241,6 +241,80 @@ void loader_merge_sql(buf *sql, const table_def *d, bool dups, bool absent, bool
     buf_putc(sql, ')');
 }
 
+/* the columns a delete of a keyless stream compares: all but the metadata ones (_sdc_*, also
+   those a SCHEMA declares, such as _sdc_lsn, which differ between a row's insert and delete) */
+static bool match_column(const tcolumn *c)
+{
+    return c->meta == META_NONE && strncmp(c->name, "_sdc_", 5) != 0;
+}
+
+static const char *temp_type(const tcolumn *col, const char *table_type);
+
+/* ROW(alias.<compared columns>)::text; with types, each cast to the table's type where the
+   temp table's differs. NULL and '' differ in a row's text, so NULL matches only NULL. */
+static void row_text(buf *b, const table_def *d, const char *alias, const char *const *types)
+{
+    buf_append_lit(b, "ROW(");
+    bool first = true;
+    for (size_t i = 0; i < d->cs.ncols; i++) {
+        const tcolumn *c = &d->cs.cols[i];
+        if (!match_column(c))
+            continue;
+        if (!first)
+            buf_append_lit(b, ", ");
+        first = false;
+        ident(b, alias, c->name);
+        if (types && strcmp(temp_type(c, types[i]), types[i]) != 0)
+            buf_appendf(b, "::%s", types[i]);
+    }
+    buf_append_lit(b, ")::text");
+}
+
+void loader_keyless_delete_sql(buf *sql, const table_def *d, const char *const *types)
+{
+    const char *del = d->cs.cols[d->deleted_col].name;
+    /* r: per group of equal rows, the running balance of inserts (+1) and deletes (-1) in
+       arrival order; o: an insert is cancelled by a later delete of the batch when the balance
+       drops below its level after it (each delete takes the latest insert before it); u: the
+       deletes left over, per group, which remove rows already in the table */
+    buf_append_lit(sql, "WITH r AS (SELECT s.*, ");
+    row_text(sql, d, "s", types);
+    buf_append_lit(sql, " AS \"_tgt_k\", sum(CASE WHEN ");
+    ident(sql, "s", del);
+    buf_append_lit(sql, " IS NULL THEN 1 ELSE -1 END) OVER (PARTITION BY ");
+    row_text(sql, d, "s", types);
+    buf_append_lit(
+        sql, " ORDER BY s.\"_tgt_seq\" ROWS UNBOUNDED PRECEDING) AS \"_tgt_r\" FROM " TMP_TABLE
+             " s), o AS (SELECT r.*, min(r.\"_tgt_r\") OVER (PARTITION BY r.\"_tgt_k\" "
+             "ORDER BY r.\"_tgt_seq\" ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) "
+             "AS \"_tgt_after\" FROM r), u AS (SELECT \"_tgt_k\", -min(\"_tgt_r\") AS n "
+             "FROM r GROUP BY \"_tgt_k\" HAVING min(\"_tgt_r\") < 0), x AS (SELECT "
+             "t.ctid AS c, ");
+    row_text(sql, d, "t", NULL);
+    buf_append_lit(sql, " AS k, row_number() OVER (PARTITION BY ");
+    row_text(sql, d, "t", NULL);
+    buf_appendf(sql, ") AS rn FROM %s t WHERE EXISTS (SELECT 1 FROM u) AND ", d->qname);
+    row_text(sql, d, "t", NULL);
+    buf_appendf(sql,
+                " IN (SELECT \"_tgt_k\" FROM u)), del AS (DELETE FROM %s t USING x JOIN u ON "
+                "u.\"_tgt_k\" = x.k WHERE x.rn <= u.n AND t.ctid = x.c RETURNING 1), ins AS "
+                "(INSERT INTO %s (",
+                d->qname, d->qname);
+    all_columns(sql, d);
+    buf_append_lit(sql, ") SELECT ");
+    for (size_t i = 0; i < d->cs.ncols; i++) {
+        if (i)
+            buf_append_lit(sql, ", ");
+        value_expr(sql, d, i, false, false);
+    }
+    buf_append_lit(sql, " FROM o s WHERE ");
+    ident(sql, "s", del);
+    buf_append_lit(sql,
+                   " IS NULL AND (s.\"_tgt_after\" IS NULL OR s.\"_tgt_after\" >= "
+                   "s.\"_tgt_r\") ORDER BY s.\"_tgt_seq\" RETURNING 1) SELECT (SELECT count(*) "
+                   "FROM ins), (SELECT count(*) FROM del), (SELECT coalesce(sum(n), 0) FROM u)");
+}
+
 static bool has_meta(const table_def *d, int meta)
 {
     for (size_t i = 0; i < d->cs.ncols; i++)
@@ -354,6 +428,69 @@ static bool run_sql(pg_conn *c, flush_job *job, const char *what, const char *sq
     return true;
 }
 
+/* the merge of a keyless batch with deletes (loader_keyless_delete_sql) */
+static bool keyless_deletes(pg_conn *c, flush_job *job, const char *sql)
+{
+    PGresult *res = pgc_query_quiet(c, sql, 0, NULL);
+    if (!res || PQntuples(res) != 1) {
+        char msg[1024];
+        const char *e = PQerrorMessage(c->conn);
+        size_t n = strcspn(e, "\n");
+        snprintf(msg, sizeof(msg), "%.*s", (int)(n > 1000 ? 1000 : n), e);
+        log_error("stream \"%s\": batch %lld: merge with deletes into %s failed: %s (SQLSTATE %s)",
+                  job->st->name, job->batch_no, job->def->qname, msg,
+                  pgc_sqlstate(c)[0] ? pgc_sqlstate(c) : "?");
+        PQclear(res);
+        return false;
+    }
+    job->inserted = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    long long deleted = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    long long wanted = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+    PQclear(res);
+    if (deleted)
+        log_info("stream \"%s\": batch %lld: deleted %lld rows", job->st->name, job->batch_no,
+                 deleted);
+    if (wanted > deleted)
+        log_warn("stream \"%s\": batch %lld: %lld deletes found no row equal in every column in "
+                 "%s (a stream without key_properties deletes one such row per delete)",
+                 job->st->name, job->batch_no, wanted - deleted, job->def->qname);
+    return true;
+}
+
+/* an ACTIVATE_VERSION before the stream's SCHEMA (d->no_schema): it applies to a table of an
+   earlier run when that has _sdc_table_version (and _sdc_deleted_at, to mark rows without
+   hard_delete); *apply says whether to. false on a database error. */
+static bool early_activation(pg_conn *c, flush_job *job, bool *apply)
+{
+    const char *p1[1] = {job->def->qname};
+    PGresult *res =
+        pgc_query(c,
+                  "SELECT to_regclass($1) IS NOT NULL, count(*) FILTER (WHERE attname = "
+                  "'_sdc_table_version'), count(*) FILTER (WHERE attname = "
+                  "'_sdc_deleted_at') FROM pg_attribute WHERE attrelid = to_regclass($1) "
+                  "AND attnum > 0 AND NOT attisdropped",
+                  1, p1);
+    if (!res)
+        return false;
+    bool exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    bool version = strcmp(PQgetvalue(res, 0, 1), "0") != 0;
+    bool deleted = strcmp(PQgetvalue(res, 0, 2), "0") != 0;
+    PQclear(res);
+    *apply = false;
+    if (!exists)
+        log_info("stream \"%s\": ACTIVATE_VERSION %lld before its SCHEMA: table %s does not "
+                 "exist, so no older rows to remove",
+                 job->st->name, (long long)job->version, job->def->qname);
+    else if (!version || (!job->hard_delete && !deleted))
+        log_warn("stream \"%s\": ACTIVATE_VERSION %lld before its SCHEMA ignored: table %s has "
+                 "no %s column",
+                 job->st->name, (long long)job->version, job->def->qname,
+                 !version ? "_sdc_table_version" : "_sdc_deleted_at");
+    else
+        *apply = true;
+    return true;
+}
+
 bool loader_run(pg_conn *c, flush_job *job)
 {
     double t0 = timefmt_monotonic();
@@ -380,13 +517,15 @@ bool loader_run(pg_conn *c, flush_job *job)
             goto fail;
         cache->synced = false;
     }
-    if (!table_sync(c, d, cache, job->hard_delete, job->load_method != LOAD_APPEND_ONLY)) {
+    if (!d->no_schema &&
+        !table_sync(c, d, cache, job->hard_delete, job->load_method != LOAD_APPEND_ONLY)) {
         log_error("stream \"%s\": batch %lld: cannot prepare table %s", job->st->name,
                   job->batch_no, d->qname);
         goto fail;
     }
-    __atomic_store_n(&job->st->synced_fp, d->cs.fingerprint, __ATOMIC_RELEASE);
-    if (job->load_method == LOAD_OVERWRITE && job->batch_no == 1) {
+    if (!d->no_schema)
+        __atomic_store_n(&job->st->synced_fp, d->cs.fingerprint, __ATOMIC_RELEASE);
+    if (job->load_method == LOAD_OVERWRITE && job->batch_no == 1 && !d->no_schema) {
         /* the run's first batch of the stream empties the table in its own transaction: the
            rows before this run disappear when the first new ones are committed */
         buf_appendf(&sql, "DELETE FROM %s", d->qname);
@@ -427,10 +566,15 @@ bool loader_run(pg_conn *c, flush_job *job)
         }
         bool dups = job->b->has_dups, absent = job->b->has_absent;
         bool unique = cache->has_unique_key;
+        /* hard_delete without keys (REPLICA IDENTITY FULL): a delete removes one equal row */
+        bool keyless_del =
+            d->cs.nkeys == 0 && job->hard_delete && job->b->has_deletes && d->deleted_col >= 0;
         buf_reset(&sql);
         bool append = job->load_method == LOAD_APPEND_ONLY;
         if (append)
             insert_all_sql(&sql, d, job->hard_delete);
+        else if (keyless_del)
+            loader_keyless_delete_sql(&sql, d, (const char *const *)cache->types);
         else
             loader_merge_sql(&sql, d, dups, absent, unique, job->hard_delete);
         if (!buf_ok(&sql)) {
@@ -438,7 +582,10 @@ bool loader_run(pg_conn *c, flush_job *job)
             goto fail;
         }
         log_debug("merge: %s", sql.data);
-        if (d->cs.nkeys && !dups && !append) {
+        if (keyless_del) {
+            if (!keyless_deletes(c, job, sql.data))
+                goto fail;
+        } else if (d->cs.nkeys && !dups && !append) {
             /* the key hash said "no duplicates"; keys equal as values but not as text
                (1 and 1.0) would make the merge touch a row twice: retry with dedup */
             if (!run_sql(c, job, "savepoint", "SAVEPOINT tgt_merge", 0, NULL, NULL))
@@ -488,7 +635,10 @@ bool loader_run(pg_conn *c, flush_job *job)
     }
     if (job->b->rows == 0 && job->wait_turn && !job->wait_turn(job))
         goto fail;
-    if (job->activate) {
+    bool activate = job->activate;
+    if (activate && d->no_schema && !early_activation(c, job, &activate))
+        goto fail;
+    if (activate) {
         char ver[32];
         snprintf(ver, sizeof(ver), "%lld", (long long)job->version);
         const char *p1[1] = {ver};
@@ -513,8 +663,12 @@ bool loader_run(pg_conn *c, flush_job *job)
         goto fail;
     ok = true;
     job->seconds = timefmt_monotonic() - t0;
-    log_info("stream \"%s\": batch %lld: loaded %zu rows into %s in %.3f s", job->st->name,
-             job->batch_no, job->b->rows, d->qname, job->seconds);
+    if (d->no_schema)
+        log_info("stream \"%s\": batch %lld: ACTIVATE_VERSION before its SCHEMA done in %.3f s",
+                 job->st->name, job->batch_no, job->seconds);
+    else
+        log_info("stream \"%s\": batch %lld: loaded %zu rows into %s in %.3f s", job->st->name,
+                 job->batch_no, job->b->rows, d->qname, job->seconds);
 fail:
     if (!ok) {
         if (PQtransactionStatus(c->conn) != PQTRANS_IDLE) {

@@ -46,4 +46,11 @@ bool loader_run(pg_conn *c, flush_job *job);
 void loader_merge_sql(buf *sql, const table_def *d, bool dups, bool absent, bool unique,
                       bool hard_delete);
 
+/* loader_keyless_delete_sql: the merge of a batch of a stream without keys that holds deletes
+   (hard_delete): each delete removes one row equal in every column but the _sdc_* ones, the
+   latest such insert of the batch before it, else one of the table; the other rows are
+   appended. types: each column's type in the table. One result row: inserted, deleted, deletes
+   that looked for a row in the table. (Exposed for tests.) */
+void loader_keyless_delete_sql(buf *sql, const table_def *d, const char *const *types);
+
 #endif

@@ -258,18 +258,23 @@ static bool overwrite_pending(const target *t, const stream *st)
     return t->cfg.load_method == LOAD_OVERWRITE && st->batches == 0 && st->def;
 }
 
-static bool submit(target *t, stream *st, bool activate, int64_t version, int64_t act_seq)
+/* submit_def: hand st's pending batch to the pool, loaded with def (a reference is taken);
+   activate: ACTIVATE_VERSION version after it; empty_ok: also when there is nothing to load
+   (the table is created or synced to def) */
+static bool submit_def(target *t, stream *st, table_def *def, bool activate, int64_t version,
+                       int64_t act_seq, bool empty_ok)
 {
     /* at most two batches of a stream in flight, and two only when the table needs no DDL:
        the second one copies while the first merges */
-    while (!t->failed && (st->ninflight >= 2 ||
-                          (st->ninflight == 1 &&
-                           __atomic_load_n(&st->synced_fp, __ATOMIC_ACQUIRE) != st->def->cs.fingerprint)))
+    while (!t->failed &&
+           (st->ninflight >= 2 ||
+            (st->ninflight == 1 &&
+             __atomic_load_n(&st->synced_fp, __ATOMIC_ACQUIRE) != def->cs.fingerprint)))
         take_done(t, true);
     if (t->failed)
         return false;
     batch *b = st->cur;
-    if (b->rows == 0 && !activate && !overwrite_pending(t, st))
+    if (b->rows == 0 && !activate && !empty_ok && !overwrite_pending(t, st))
         return true;
     batch *next = st->spare ? st->spare : batch_create();
     flush_job *job = calloc(1, sizeof(*job));
@@ -286,7 +291,7 @@ static bool submit(target *t, stream *st, bool activate, int64_t version, int64_
     if (activate && b->first_seq < 0)
         b->first_seq = act_seq;
     job->st = st;
-    job->def = st->def;
+    job->def = def;
     tdef_ref(job->def);
     job->b = b;
     job->activate = activate;
@@ -303,6 +308,30 @@ static bool submit(target *t, stream *st, bool activate, int64_t version, int64_
               b->rows, b->data.len);
     flush_pool_submit(t->pool, job);
     return true;
+}
+
+static bool submit(target *t, stream *st, bool activate, int64_t version, int64_t act_seq)
+{
+    return submit_def(t, st, st->def, activate, version, act_seq, false);
+}
+
+/*
+ * A stream whose SCHEMA came without records still gets its table, as pipelinewise and the
+ * Singer SDK targets create it at the SCHEMA: at the end of input (and after a signal) every
+ * stream whose table was not synced to its last SCHEMA (created, columns added) is, in a
+ * transaction of its own. Called when no flush is in flight.
+ */
+static void sync_tables(target *t)
+{
+    for (size_t i = 0; i < t->nstreams && !t->failed; i++) {
+        stream *st = t->streams[i];
+        if (!st->def || st->cur->rows > 0 ||
+            __atomic_load_n(&st->synced_fp, __ATOMIC_ACQUIRE) == st->def->cs.fingerprint)
+            continue;
+        log_debug("stream \"%s\": SCHEMA without records: syncing table %s", st->name,
+                  st->def->qname);
+        submit_def(t, st, st->def, false, 0, 0, true);
+    }
 }
 
 static void flush_all(target *t)
@@ -425,7 +454,9 @@ static const char *tok_string(target *t, const char *line, int tok, size_t *len)
     return t->tmp.data;
 }
 
-static stream *record_stream(target *t, const char *line, int stok, const char *what)
+/* the stream of a message; NULL after bad_input. *early (when not NULL): the stream has no
+   SCHEMA yet, which is accepted (NULL returned without an error, *early set) */
+static stream *record_stream(target *t, const char *line, int stok, const char *what, bool *early)
 {
     if (stok < 0) {
         bad_input(t, NULL, "%s message without \"stream\"", what);
@@ -444,6 +475,10 @@ static stream *record_stream(target *t, const char *line, int stok, const char *
         return NULL;
     }
     stream *st = find_stream(t, name, n);
+    if ((!st || !st->def) && early) {
+        *early = true;
+        return NULL;
+    }
     if (!st || !st->def) {
         bad_input(t, name, "%s before its SCHEMA", what);
         return NULL;
@@ -454,7 +489,7 @@ static stream *record_stream(target *t, const char *line, int stok, const char *
 static void handle_record(target *t, const char *line, size_t len)
 {
     int stok = jscan_find(&t->js, line, 0, "stream");
-    stream *st = record_stream(t, line, stok, "RECORD");
+    stream *st = record_stream(t, line, stok, "RECORD", NULL);
     if (!st)
         return;
     int rec = jscan_find(&t->js, line, 0, "record");
@@ -639,15 +674,75 @@ static bool has_version_column(const table_def *d)
     return false;
 }
 
+/*
+ * ACTIVATE_VERSION before the stream's SCHEMA (pipelinewise ignores ACTIVATE_VERSION, so such
+ * inputs exist): with metadata columns and activate_version, it applies to the table of an
+ * earlier run, in its turn among the stream's flushes (see early_activation in loader.c); else
+ * it is ignored as after a SCHEMA.
+ */
+static void activate_early(target *t, const char *line, int stok, long long version)
+{
+    size_t n;
+    const char *name = tok_string(t, line, stok, &n);
+    if (!name) {
+        bad_input(t, NULL, "ACTIVATE_VERSION message: \"stream\" is not a valid string");
+        return;
+    }
+    if (!t->cfg.activate_version || !t->cfg.add_metadata_columns) {
+        if (!t->warned_activate)
+            log_info("ACTIVATE_VERSION ignored (%s)",
+                     !t->cfg.activate_version ? "activate_version is false"
+                                              : "needs add_metadata_columns or hard_delete");
+        t->warned_activate = true;
+        return;
+    }
+    char err[1024];
+    table_def *stub = tdef_create_stub(name, &t->cfg, err, sizeof(err));
+    if (!stub) {
+        bad_input(t, name, "%s", err);
+        return;
+    }
+    for (size_t i = 0; i < t->nstreams; i++) {
+        const stream *o = t->streams[i];
+        if (o->def && strcmp(o->def->qname, stub->qname) == 0 &&
+            !(o->namelen == n && memcmp(o->name, name, n) == 0)) {
+            log_warn(
+                "ACTIVATE_VERSION of stream \"%s\" ignored: streams \"%s\" and \"%s\" load the "
+                "same table %s, whose rows do not say which stream they came from",
+                name, name, o->name, stub->qname);
+            tdef_unref(stub);
+            return;
+        }
+    }
+    stream *st = find_stream(t, name, n);
+    if (!st)
+        st = add_stream(t, name, n);
+    if (!st) {
+        log_error("out of memory");
+        t->failed = true;
+        t->exit_code = EXIT_INTERNAL;
+        tdef_unref(stub);
+        return;
+    }
+    int64_t seq = ++t->seq;
+    submit_def(t, st, stub, true, version, seq, false);
+    tdef_unref(stub);
+    if (!t->cfg.async_flush)
+        wait_all(t);
+}
+
 static void handle_activate(target *t, const char *line)
 {
     int stok = jscan_find(&t->js, line, 0, "stream");
-    stream *st = record_stream(t, line, stok, "ACTIVATE_VERSION");
-    if (!st)
+    bool early = false;
+    stream *st = record_stream(t, line, stok, "ACTIVATE_VERSION", &early);
+    if (!st && !early)
         return;
+    size_t namelen = 0;
+    const char *sname = st ? st->name : tok_string(t, line, stok, &namelen);
     int vt = jscan_find(&t->js, line, 0, "version");
     if (vt < 0 || t->js.toks[vt].type != J_NUMBER || !(t->js.toks[vt].flags & JF_INTEGER)) {
-        bad_input(t, st->name, "ACTIVATE_VERSION without an integer \"version\"");
+        bad_input(t, sname, "ACTIVATE_VERSION without an integer \"version\"");
         return;
     }
     char tmp[32];
@@ -657,7 +752,11 @@ static void handle_activate(target *t, const char *line)
     char *endp = NULL;
     long long version = strtoll(tmp, &endp, 10);
     if (errno || !endp || *endp) {
-        bad_input(t, st->name, "ACTIVATE_VERSION: version %s is out of range", tmp);
+        bad_input(t, sname, "ACTIVATE_VERSION: version %s is out of range", tmp);
+        return;
+    }
+    if (!st) {
+        activate_early(t, line, stok, version);
         return;
     }
     if (!t->cfg.activate_version || !has_version_column(st->def)) {
@@ -797,6 +896,9 @@ static void run(target *t)
     if (!t->failed) {
         flush_all(t);
         wait_all(t);
+        emit_states(t); /* the STATE of the records does not wait for tables without records */
+        sync_tables(t);
+        wait_all(t);
         emit_states(t);
     }
     /* after a failure: loads not started are dropped, running ones finish (committed data
@@ -934,6 +1036,8 @@ int main(int argc, char **argv)
     long long rows = 0;
     for (size_t i = 0; i < t.nstreams; i++)
         rows += t.streams[i]->rows_total;
+    for (size_t i = 0; i < t.nstreams; i++)
+        stream_warn_unknown(t.streams[i]);
     int code = t.exit_code;
     if (!code && !sw_flush(&t.out))
         code = EXIT_OUTPUT;

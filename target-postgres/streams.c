@@ -13,6 +13,8 @@
 
 static const char *const reserved[] = {"_tgt_seq", "_tgt_absent"};
 
+static bool tdef_qname(table_def *d, char *err, size_t errlen);
+
 table_def *tdef_create(const char *stream_id, const cJSON *msg, const tconfig *cfg, char *err,
                        size_t errlen)
 {
@@ -58,11 +60,51 @@ table_def *tdef_create(const char *stream_id, const cJSON *msg, const tconfig *c
             }
         }
     }
+    d->deleted_col = -1;
+    for (size_t i = 0; i < d->cs.ncols; i++)
+        if (d->cs.cols[i].meta == META_DELETED_AT)
+            d->deleted_col = (int)i;
     if (cfg->validate_records) {
         d->val = validator_create(schema, err, errlen);
         if (!d->val)
             goto fail;
     }
+    if (!tdef_qname(d, err, errlen))
+        goto fail;
+    return d;
+fail:
+    tdef_unref(d);
+    return NULL;
+}
+
+table_def *tdef_create_stub(const char *stream_id, const tconfig *cfg, char *err, size_t errlen)
+{
+    table_def *d = calloc(1, sizeof(*d));
+    if (!d) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    d->refs = 1;
+    d->deleted_col = -1;
+    d->no_schema = true;
+    d->stream = strdup(stream_id);
+    if (!d->stream) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (!naming_stream(stream_id, cfg->default_target_schema, cfg->default_grants,
+                       cfg->schema_mapping, &d->target, err, errlen))
+        goto fail;
+    if (!tdef_qname(d, err, errlen))
+        goto fail;
+    return d;
+fail:
+    tdef_unref(d);
+    return NULL;
+}
+
+static bool tdef_qname(table_def *d, char *err, size_t errlen)
+{
     buf q = BUF_INIT;
     pg_quote_ident(&q, d->target.schema);
     buf_putc(&q, '.');
@@ -71,12 +113,9 @@ table_def *tdef_create(const char *stream_id, const cJSON *msg, const tconfig *c
     d->qname = buf_detach(&q);
     if (!d->qname) {
         snprintf(err, errlen, "out of memory");
-        goto fail;
+        return false;
     }
-    return d;
-fail:
-    tdef_unref(d);
-    return NULL;
+    return true;
 }
 
 void tdef_ref(table_def *d)
@@ -706,6 +745,59 @@ static void set_null_below(const prop_node *node, int32_t *slots)
     }
 }
 
+/*
+ * a property that the SCHEMA does not declare: the record's _sdc_deleted_at goes to the
+ * metadata column (pipelinewise takes it from every record, whatever its SCHEMA says); any
+ * other is ignored, as pipelinewise does, and counted for the warning at the end (off the hot
+ * path: records that match their SCHEMA never come here)
+ */
+static void not_in_schema(stream *st, const char *parent, const char *key, size_t keylen,
+                          const jtok *toks, uint32_t v)
+{
+    static const char del[] = "_sdc_deleted_at";
+    bool is_del = !*parent && keylen == sizeof(del) - 1 && memcmp(key, del, keylen) == 0;
+    if (is_del && st->def->deleted_col >= 0) {
+        st->slots[st->def->deleted_col] = (int32_t)v;
+        return;
+    }
+    if (is_del && toks[v].type != J_NULL)
+        st->deletes_nowhere++;
+    char name[64];
+    size_t n;
+    if (*parent) {
+        int w = snprintf(name, sizeof(name), "%s.%.*s", parent, (int)keylen, key);
+        n = w < 0 ? 0 : (size_t)w < sizeof(name) ? (size_t)w : sizeof(name) - 1;
+    } else {
+        n = keylen < sizeof(name) ? keylen : sizeof(name) - 1;
+        memcpy(name, key, n);
+    }
+    if (n == sizeof(name) - 1) {
+        /* cut: not inside a UTF-8 sequence */
+        size_t p = n;
+        while (p > 0 && ((unsigned char)name[p - 1] & 0xC0) == 0x80)
+            p--;
+        if (p > 0) {
+            unsigned char lead = (unsigned char)name[p - 1];
+            size_t len = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+            if (p - 1 + len > n)
+                n = p - 1;
+        }
+    }
+    name[n] = '\0';
+    for (size_t i = 0; i < st->nunknown; i++) {
+        if (memcmp(st->unknown[i].name, name, n + 1) == 0) {
+            st->unknown[i].records++;
+            return;
+        }
+    }
+    if (st->nunknown < sizeof(st->unknown) / sizeof(st->unknown[0])) {
+        memcpy(st->unknown[st->nunknown].name, name, n + 1);
+        st->unknown[st->nunknown++].records = 1;
+        return;
+    }
+    st->unknown_other++;
+}
+
 /* map the members of object token obj to columns; false with err on a non-object value for a
    flattened property */
 static bool fill_slots(stream *st, conv_ctx *cx, const prop_node *node, const char *line,
@@ -718,16 +810,21 @@ static bool fill_slots(stream *st, conv_ctx *cx, const prop_node *node, const ch
         const jtok *k = &toks[i];
         uint32_t v = i + 1;
         int idx;
+        const char *key = line + k->start;
+        size_t keylen = k->end - k->start;
         if (k->flags & JF_ESCAPED) {
             buf_reset(&cx->scratch);
-            if (!jscan_unescape(&cx->scratch, line + k->start, k->end - k->start))
-                idx = -1;
-            else
-                idx = flatten_lookup(node, cx->scratch.data ? cx->scratch.data : "",
-                                     cx->scratch.len, m);
-        } else {
-            idx = flatten_lookup(node, line + k->start, k->end - k->start, m);
+            if (!jscan_unescape(&cx->scratch, key, keylen)) {
+                key = "(a key with a bad escape)";
+                keylen = strlen(key);
+            } else {
+                key = cx->scratch.data ? cx->scratch.data : "";
+                keylen = cx->scratch.len;
+            }
         }
+        idx = flatten_lookup(node, key, keylen, m);
+        if (idx < 0)
+            not_in_schema(st, parent, key, keylen, toks, v);
         if (idx >= 0) {
             const prop_child *ch = &node->children[idx];
             if (ch->col >= 0) {
@@ -933,6 +1030,8 @@ bool stream_add_record(stream *st, conv_ctx *cx, const char *line, const jscan *
                 }
                 return false;
             }
+            if (col->meta == META_DELETED_AT && t->type != J_NULL)
+                b->has_deletes = true;
         }
         if (col->is_key)
             keyhash = hash_bytes(keyhash, o->data + field_start, o->len - field_start + 1);
@@ -959,6 +1058,28 @@ bool stream_add_record(stream *st, conv_ctx *cx, const char *line, const jscan *
         return false;
     }
     return true;
+}
+
+void stream_warn_unknown(const stream *st)
+{
+    if (st->nunknown == 0)
+        return;
+    buf b = BUF_INIT;
+    for (size_t i = 0; i < st->nunknown; i++)
+        buf_appendf(&b, "%s\"%s\" in %lld record%s", i ? ", " : "", st->unknown[i].name,
+                    st->unknown[i].records, st->unknown[i].records == 1 ? "" : "s");
+    if (st->unknown_other)
+        buf_appendf(&b, ", and %lld more of other names", st->unknown_other);
+    buf_putc(&b, '\0');
+    log_warn("stream \"%s\": properties not in its SCHEMA were ignored (not loaded): %s", st->name,
+             buf_ok(&b) ? b.data : "(out of memory)");
+    if (st->deletes_nowhere)
+        log_warn(
+            "stream \"%s\": %lld records carry _sdc_deleted_at, which its SCHEMA does not "
+            "declare: without add_metadata_columns or hard_delete the table has no column "
+            "for it, so these deletes were not applied (each was loaded like any other record)",
+            st->name, st->deletes_nowhere);
+    buf_term(&b);
 }
 
 void stream_copy_columns(const table_def *d, buf *out)

@@ -28,11 +28,17 @@ typedef struct table_def {
     column_set cs;
     validator *val;       /* owned; NULL unless validate_records */
     char *qname;          /* malloc'ed "schema"."table" */
+    int deleted_col;      /* the _sdc_deleted_at metadata column, -1 when none; it takes the
+                             record's _sdc_deleted_at whether the SCHEMA declares it or not */
+    bool no_schema;       /* built by tdef_create_stub: names only, no columns */
 } table_def;
 
 /* tdef_create: build from a SCHEMA message (borrowed). NULL with a message in err. */
 table_def *tdef_create(const char *stream_id, const cJSON *msg, const tconfig *cfg, char *err,
                        size_t errlen);
+/* tdef_create_stub: the table of a stream whose SCHEMA has not arrived yet (names, no
+   columns), for an ACTIVATE_VERSION before the SCHEMA. NULL with a message in err. */
+table_def *tdef_create_stub(const char *stream_id, const tconfig *cfg, char *err, size_t errlen);
 void tdef_ref(table_def *d);
 /* tdef_unref: drop a reference; the last one frees. NULL is fine. */
 void tdef_unref(table_def *d);
@@ -63,6 +69,15 @@ typedef struct stream {
     long long batches;   /* batches handed to the pool so far */
     long long rows_total;
     table_cache cache;
+    /* properties of records that are not in the SCHEMA (ignored, counted for one warning at
+       the end): the first few names with the records carrying each, then the rest */
+    struct {
+        char name[64];
+        long long records;
+    } unknown[8];
+    size_t nunknown;
+    long long unknown_other;   /* occurrences of further names */
+    long long deletes_nowhere; /* non-null _sdc_deleted_at with no column to take it */
     int32_t *slots;      /* malloc'ed per-row scratch: value token per column */
     char *mask;          /* malloc'ed per-row scratch: '1' per absent column */
     size_t scratch_cap;
@@ -92,6 +107,10 @@ void table_cache_clear(table_cache *c);
 bool stream_add_record(stream *st, conv_ctx *cx, const char *line, const jscan *js, int rec,
                        int version_tok, int te_tok, int64_t line_no, int64_t seq, char *err,
                        size_t errlen);
+
+/* stream_warn_unknown: the warning line about the properties of st's records that were not
+   in its SCHEMA (ignored), when there were any. */
+void stream_warn_unknown(const stream *st);
 
 /* stream_copy_columns: the quoted column list of the COPY into the temp table. */
 void stream_copy_columns(const table_def *d, buf *out);
