@@ -3,6 +3,7 @@
  * and each provider's request flow against a one-request HTTP server on 127.0.0.1.
  */
 #define _GNU_SOURCE /* strcasestr */
+#include "aws_sigv4.h"
 #include "buf.h"
 #include "secrets.h"
 #include "sha256.h"
@@ -305,11 +306,11 @@ END_TEST
 
 /* ---- SigV4 against AWS's published examples ---- */
 
-static const char *sign(const secrets_sigv4 *req)
+static const char *sign(const aws_sigv4_request *req)
 {
     static char out[512];
     buf b = BUF_INIT;
-    bool ok = secrets_sigv4_authorization(&b, req);
+    bool ok = aws_sigv4_authorization(&b, req);
     ck_assert(ok);
     snprintf(out, sizeof(out), "%s", b.data);
     buf_term(&b);
@@ -319,14 +320,14 @@ static const char *sign(const secrets_sigv4 *req)
 /* the S3 GetObject example of the SigV4 documentation ("Signature Calculations ... Header") */
 START_TEST(sigv4_s3_get_object)
 {
-    secrets_header h[] = {
+    aws_sigv4_header h[] = {
         {"Host", "examplebucket.s3.amazonaws.com"},
         {"Range", "bytes=0-9"},
         {"x-amz-content-sha256",
          "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
         {"x-amz-date", "20130524T000000Z"},
     };
-    secrets_sigv4 req = {
+    aws_sigv4_request req = {
         .method = "GET",
         .path = "/test.txt",
         .headers = h,
@@ -343,7 +344,7 @@ START_TEST(sigv4_s3_get_object)
                      "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
 
     /* header order, name case and surrounding/inner blanks do not change the signature */
-    secrets_header messy[] = {
+    aws_sigv4_header messy[] = {
         {"X-Amz-Date", "20130524T000000Z"},
         {"RANGE", "  bytes=0-9 "},
         {"x-amz-content-sha256",
@@ -359,8 +360,8 @@ END_TEST
 /* the get-vanilla and post-vanilla cases of the AWS SigV4 test suite */
 START_TEST(sigv4_test_suite_vanilla)
 {
-    secrets_header h[] = {{"Host", "example.amazonaws.com"}, {"X-Amz-Date", "20150830T123600Z"}};
-    secrets_sigv4 req = {
+    aws_sigv4_header h[] = {{"Host", "example.amazonaws.com"}, {"X-Amz-Date", "20150830T123600Z"}};
+    aws_sigv4_request req = {
         .method = "GET",
         .path = "/",
         .headers = h,
@@ -385,12 +386,12 @@ END_TEST
 /* the IAM ListUsers example of the SigV4 documentation: a query string and a content-type */
 START_TEST(sigv4_iam_list_users)
 {
-    secrets_header h[] = {
+    aws_sigv4_header h[] = {
         {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
         {"Host", "iam.amazonaws.com"},
         {"X-Amz-Date", "20150830T123600Z"},
     };
-    secrets_sigv4 req = {
+    aws_sigv4_request req = {
         .method = "GET",
         .path = "/",
         .query = "Action=ListUsers&Version=2010-05-08",
@@ -413,14 +414,14 @@ END_TEST
 START_TEST(sigv4_secretsmanager_botocore)
 {
     const char *body = "{\"SecretId\":\"prod/db\"}";
-    secrets_header h[] = {
+    aws_sigv4_header h[] = {
         {"Content-Type", "application/x-amz-json-1.1"},
         {"X-Amz-Target", "secretsmanager.GetSecretValue"},
         {"Host", "secretsmanager.us-east-1.amazonaws.com"},
         {"X-Amz-Date", "20150830T123600Z"},
         {"X-Amz-Security-Token", "FwoGZXIvYXdzEXAMPLE"},
     };
-    secrets_sigv4 req = {
+    aws_sigv4_request req = {
         .method = "POST",
         .path = "/",
         .headers = h,
@@ -442,8 +443,8 @@ END_TEST
 
 START_TEST(sigv4_rejects_bad_input)
 {
-    secrets_header h[] = {{"Host", "example.amazonaws.com"}};
-    secrets_sigv4 req = {
+    aws_sigv4_header h[] = {{"Host", "example.amazonaws.com"}};
+    aws_sigv4_request req = {
         .method = "GET",
         .path = "/",
         .headers = h,
@@ -456,17 +457,17 @@ START_TEST(sigv4_rejects_bad_input)
     };
     buf b = BUF_INIT;
     capture_begin();
-    bool ok = secrets_sigv4_authorization(&b, &req);
+    bool ok = aws_sigv4_authorization(&b, &req);
     const char *log = capture_end();
     ck_assert(!ok);
     ck_assert_uint_eq(b.len, 0);
     ck_assert_ptr_nonnull(strstr(log, "sigv4: x-amz-date \"2015-08-30\" is not YYYYMMDDTHHMMSSZ"));
 
-    secrets_header bad[] = {{"Host", "example.amazonaws.com\r\nX-Evil: 1"}};
+    aws_sigv4_header bad[] = {{"Host", "example.amazonaws.com\r\nX-Evil: 1"}};
     req.headers = bad;
     req.amz_date = "20150830T123600Z";
     capture_begin();
-    ok = secrets_sigv4_authorization(&b, &req);
+    ok = aws_sigv4_authorization(&b, &req);
     log = capture_end();
     ck_assert(!ok);
     ck_assert_ptr_nonnull(strstr(log, "sigv4: header \"Host\" cannot be signed"));
@@ -477,9 +478,9 @@ END_TEST
 START_TEST(amz_date_format)
 {
     char d[17];
-    secrets_amz_date(1369353600LL, d); /* 2013-05-24 00:00:00 UTC */
+    aws_sigv4_amz_date(1369353600LL, d); /* 2013-05-24 00:00:00 UTC */
     ck_assert_str_eq(d, "20130524T000000Z");
-    secrets_amz_date(1440938160LL, d);
+    aws_sigv4_amz_date(1440938160LL, d);
     ck_assert_str_eq(d, "20150830T123600Z");
 }
 END_TEST
@@ -600,7 +601,7 @@ static void check_aws_signature(const fake_server *s, const char *access_key,
     /* recompute over the headers as received */
     static char values[8][512];
     static char hnames[8][256];
-    secrets_header h[8];
+    aws_sigv4_header h[8];
     size_t n = 0;
     for (char *tok = names; *tok && n < 8; n++) {
         char *semi = strchr(tok, ';');
@@ -614,7 +615,7 @@ static void check_aws_signature(const fake_server *s, const char *access_key,
         h[n].value = values[n];
         tok = semi ? semi + 1 : tok + strlen(tok);
     }
-    secrets_sigv4 req = {
+    aws_sigv4_request req = {
         .method = s->method,
         .path = s->target,
         .headers = h,
