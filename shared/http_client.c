@@ -23,6 +23,7 @@ void http_client_headers_free(struct curl_slist *list)
         wipe_bytes(l->data, strlen(l->data));
     curl_slist_free_all(list);
 }
+
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     http_client_call *c = userdata;
@@ -37,6 +38,7 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 
 bool http_client_perform(http_client_call *c)
 {
+    assert(c->what && c->url && (!c->post || c->body || !c->body_len));
     CURL *curl = curl_easy_init();
     if (!curl) {
         log_error("%s: cannot initialise libcurl", c->what);

@@ -28,6 +28,99 @@ static const cfg_key aws_keys[] = {
 
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
 
+/* aws_credentials: one set, never a mix of sources */
+typedef struct aws_credentials {
+    const char *access_key; /* borrowed from ps or the environment, as the rest */
+    const char *secret_key;
+    const char *token; /* NULL without a session token */
+} aws_credentials;
+
+/*
+ * read_credentials: all from the password_secret object when it names an access key, else all
+ * from the environment; false (logged) when the access or the secret key is missing.
+ */
+static bool read_credentials(const cJSON *ps, aws_credentials *out)
+{
+    if (secrets_opt(ps, "aws_access_key_id|AWS_ACCESS_KEY_ID")) {
+        out->access_key = secrets_opt(ps, "aws_access_key_id|AWS_ACCESS_KEY_ID");
+        out->secret_key = secrets_opt(ps, "aws_secret_access_key|AWS_SECRET_ACCESS_KEY");
+        out->token = secrets_opt(ps, "aws_session_token|AWS_SESSION_TOKEN");
+    } else {
+        out->access_key = secrets_env("AWS_ACCESS_KEY_ID");
+        out->secret_key = secrets_env("AWS_SECRET_ACCESS_KEY");
+        out->token = secrets_env("AWS_SESSION_TOKEN");
+    }
+    if (!out->access_key || !out->secret_key) {
+        log_error("password_secret (aws): no credentials: set AWS_ACCESS_KEY_ID and "
+                  "AWS_SECRET_ACCESS_KEY (or aws_access_key_id and aws_secret_access_key in "
+                  "password_secret)");
+        return false;
+    }
+    return true;
+}
+
+/*
+ * endpoint: the request URL into url ("endpoint_url", else the region's regional endpoint),
+ * the Host header value into host and the path curl will request into *path (curl_free it):
+ * what is signed must be exactly what is sent. False after a log line.
+ */
+static bool endpoint(const cJSON *ps, const char *region, buf *url, buf *host, char **path)
+{
+    const char *endpoint_url = secrets_opt(ps, "endpoint_url");
+    if (endpoint_url) {
+        if (!http_client_append_base_url(url, what, "endpoint_url", endpoint_url))
+            return false;
+    } else {
+        buf_append_lit(url, "https://secretsmanager.");
+        http_client_append_escaped(url, region, false);
+        buf_append_lit(url, ".amazonaws.com");
+        if (strncmp(region, "cn-", 3) == 0) /* the China partition */
+            buf_append_lit(url, ".cn");
+    }
+    bool ok = false;
+    char *u_host = NULL, *u_port = NULL;
+    CURLU *u = buf_ok(url) ? curl_url() : NULL;
+    if (!u)
+        goto oom;
+    if (curl_url_set(u, CURLUPART_URL, url->data, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &u_host, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PATH, path, 0) != CURLUE_OK) {
+        log_error("password_secret (aws): cannot parse the endpoint URL \"%.200s\"", url->data);
+        goto done;
+    }
+    (void)curl_url_get(u, CURLUPART_PORT, &u_port, 0); /* only when written in the URL */
+    buf_appends(host, u_host);
+    if (u_port)
+        buf_appendf(host, ":%s", u_port);
+    ok = buf_ok(host);
+    if (ok)
+        goto done;
+oom:
+    log_error("password_secret (aws): out of memory");
+done:
+    curl_free(u_host);
+    curl_free(u_port);
+    curl_url_cleanup(u);
+    return ok;
+}
+
+/* secret_string: a copy of the SecretString of a GetSecretValue answer (or of its member key) */
+static char *secret_string(const cJSON *root, const char *secret_id, const char *key)
+{
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(root, "SecretString");
+    if (!cJSON_IsString(s)) {
+        if (cJSON_GetObjectItemCaseSensitive(root, "SecretBinary"))
+            log_error("password_secret (aws): secret \"%.200s\" is binary (SecretBinary); store "
+                      "the password as a SecretString",
+                      secret_id);
+        else
+            log_error("password_secret (aws): the response for \"%.200s\" has no SecretString",
+                      secret_id);
+        return NULL;
+    }
+    return secrets_text_value(what, s->valuestring, key, "the SecretString");
+}
+
 bool secret_aws_fetch(const cJSON *ps, char **out)
 {
     *out = NULL;
@@ -44,25 +137,12 @@ bool secret_aws_fetch(const cJSON *ps, char **out)
                   "set AWS_REGION)");
         return false;
     }
-    /* credentials come as a set: all from the object, or all from the environment */
-    const char *access_key, *secret_key, *token;
-    if (secrets_opt(ps, "aws_access_key_id|AWS_ACCESS_KEY_ID")) {
-        access_key = secrets_opt(ps, "aws_access_key_id|AWS_ACCESS_KEY_ID");
-        secret_key = secrets_opt(ps, "aws_secret_access_key|AWS_SECRET_ACCESS_KEY");
-        token = secrets_opt(ps, "aws_session_token|AWS_SESSION_TOKEN");
-    } else {
-        access_key = secrets_env("AWS_ACCESS_KEY_ID");
-        secret_key = secrets_env("AWS_SECRET_ACCESS_KEY");
-        token = secrets_env("AWS_SESSION_TOKEN");
-    }
-    if (!access_key || !secret_key) {
-        log_error("password_secret (aws): no credentials: set AWS_ACCESS_KEY_ID and "
-                  "AWS_SECRET_ACCESS_KEY (or aws_access_key_id and aws_secret_access_key in "
-                  "password_secret)");
+    aws_credentials cred;
+    if (!read_credentials(ps, &cred))
         return false;
-    }
+    const char *token = cred.token;
     if (!http_client_header_safe(what, "region", region) ||
-        !http_client_header_safe(what, "aws_access_key_id", access_key) ||
+        !http_client_header_safe(what, "aws_access_key_id", cred.access_key) ||
         (token && !http_client_header_safe(what, "aws_session_token", token)))
         return false;
     const char *ca = NULL;
@@ -71,47 +151,22 @@ bool secret_aws_fetch(const cJSON *ps, char **out)
 
     char *result = NULL;
     buf url = BUF_INIT, host = BUF_INIT, body = BUF_INIT, auth = BUF_INIT;
-    CURLU *u = NULL;
-    char *u_host = NULL, *u_port = NULL, *u_path = NULL;
+    char *u_path = NULL;
     struct curl_slist *headers = NULL;
     http_client_call call = {.what = what, .post = true, .ca_cert = ca};
     cJSON *root = NULL;
-
-    const char *endpoint = secrets_opt(ps, "endpoint_url");
-    if (endpoint) {
-        if (!http_client_append_base_url(&url, what, "endpoint_url", endpoint))
-            goto done;
-    } else {
-        buf_append_lit(&url, "https://secretsmanager.");
-        http_client_append_escaped(&url, region, false);
-        buf_append_lit(&url, ".amazonaws.com");
-        if (strncmp(region, "cn-", 3) == 0) /* the China partition */
-            buf_append_lit(&url, ".cn");
-    }
-    if (!buf_ok(&url))
-        goto oom;
-    /* sign exactly the Host we send, and the path curl will request */
-    u = curl_url();
-    if (!u)
-        goto oom;
-    if (curl_url_set(u, CURLUPART_URL, url.data, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &u_host, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_PATH, &u_path, 0) != CURLUE_OK) {
-        log_error("password_secret (aws): cannot parse the endpoint URL \"%.200s\"", url.data);
+    if (!endpoint(ps, region, &url, &host, &u_path))
         goto done;
-    }
-    (void)curl_url_get(u, CURLUPART_PORT, &u_port, 0); /* only when written in the URL */
-    buf_appends(&host, u_host);
-    if (u_port)
-        buf_appendf(&host, ":%s", u_port);
 
     char amz_date[17];
     aws_sigv4_amz_date((long long)time(NULL), amz_date);
     buf_append_lit(&body, "{\"SecretId\":");
     jw_string(&body, secret_id, strlen(secret_id));
     buf_putc(&body, '}');
-    if (!buf_ok(&host) || !buf_ok(&body))
-        goto oom;
+    if (!buf_ok(&body)) {
+        log_error("password_secret (aws): out of memory");
+        goto done;
+    }
 
     const char *content_type = "application/x-amz-json-1.1";
     const char *target = "secretsmanager.GetSecretValue";
@@ -130,8 +185,8 @@ bool secret_aws_fetch(const cJSON *ps, char **out)
         .payload_len = body.len,
         .region = region,
         .service = "secretsmanager",
-        .access_key = access_key,
-        .secret_key = secret_key,
+        .access_key = cred.access_key,
+        .secret_key = cred.secret_key,
         .amz_date = amz_date,
     };
     if (!aws_sigv4_authorization(&auth, &req))
@@ -154,31 +209,14 @@ bool secret_aws_fetch(const cJSON *ps, char **out)
     root = http_client_parse_object(&call);
     if (!root)
         goto done;
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive(root, "SecretString");
-    if (!cJSON_IsString(s)) {
-        if (cJSON_GetObjectItemCaseSensitive(root, "SecretBinary"))
-            log_error("password_secret (aws): secret \"%.200s\" is binary (SecretBinary); store "
-                      "the password as a SecretString",
-                      secret_id);
-        else
-            log_error("password_secret (aws): the response for \"%.200s\" has no SecretString",
-                      secret_id);
-        goto done;
-    }
-    result = secrets_text_value(what, s->valuestring, secrets_opt(ps, "key"), "the SecretString");
+    result = secret_string(root, secret_id, secrets_opt(ps, "key"));
     if (result)
         log_info("password_secret (aws): password read from secret \"%.200s\"", secret_id);
-    goto done;
-oom:
-    log_error("password_secret (aws): out of memory");
 done:
     wipe_json_delete(root);
     http_client_call_term(&call);
     http_client_headers_free(headers);
-    curl_free(u_host);
-    curl_free(u_port);
     curl_free(u_path);
-    curl_url_cleanup(u);
     buf_term(&url);
     buf_term(&host);
     buf_term(&body);

@@ -9,6 +9,7 @@
 #include "secret_vault.h"
 #include "wipe.h"
 
+#include <assert.h>
 #include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,7 @@ char *secrets_text_value(const char *what, const char *text, const char *key, co
 
 const char *secrets_opt(const cJSON *ps, const char *names)
 {
+    assert(names);
     const cJSON *v = config_get(ps, names);
     return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : NULL;
 }
