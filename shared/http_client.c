@@ -262,3 +262,11 @@ bool http_client_append_base_url(buf *out, const char *what, const char *key, co
     buf_append(out, url, n);
     return true;
 }
+
+cJSON *http_client_fetch_object(http_client_call *c, long hint_status, const char *hint)
+{
+    if (!http_client_perform(c) ||
+        !http_client_status_ok(c, hint_status && c->status == hint_status ? hint : NULL))
+        return NULL;
+    return http_client_parse_object(c);
+}

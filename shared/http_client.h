@@ -48,6 +48,13 @@ bool http_client_status_ok(const http_client_call *c, const char *hint);
  */
 cJSON *http_client_parse_object(const http_client_call *c);
 
+/*
+ * http_client_fetch_object: http_client_perform, then http_client_status_ok (with hint when
+ * the status is hint_status; 0 for none), then http_client_parse_object: the JSON object of a
+ * 2xx answer (release it with wipe_json_delete), or NULL after one log line.
+ */
+cJSON *http_client_fetch_object(http_client_call *c, long hint_status, const char *hint);
+
 /* http_client_call_term: wipe and free the response. */
 void http_client_call_term(http_client_call *c);
 

@@ -26,8 +26,6 @@ static const cfg_key aws_keys[] = {
     {"ca_cert", CFG_STRING, false, NULL, false, "CA bundle path (else AWS_CA_BUNDLE)"},
 };
 
-#define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
-
 /* aws_credentials: one set, never a mix of sources */
 typedef struct aws_credentials {
     const char *access_key; /* borrowed from ps or the environment, as the rest */
@@ -124,7 +122,7 @@ static char *secret_string(const cJSON *root, const char *secret_id, const char 
 bool secret_aws_fetch(const cJSON *ps, char **out)
 {
     *out = NULL;
-    if (!config_validate(ps, aws_keys, NKEYS(aws_keys), what))
+    if (!config_validate(ps, aws_keys, sizeof(aws_keys) / sizeof(aws_keys[0]), what))
         return false;
     const char *secret_id = secrets_required(what, ps, "secret_id", NULL);
     if (!secret_id)
@@ -204,9 +202,7 @@ bool secret_aws_fetch(const cJSON *ps, char **out)
     call.headers = headers;
     call.body = body.data;
     call.body_len = body.len;
-    if (!http_client_perform(&call) || !http_client_status_ok(&call, NULL))
-        goto done;
-    root = http_client_parse_object(&call);
+    root = http_client_fetch_object(&call, 0, NULL);
     if (!root)
         goto done;
     result = secret_string(root, secret_id, secrets_opt(ps, "key"));

@@ -20,12 +20,10 @@ static const cfg_key azure_keys[] = {
     {"ca_cert", CFG_STRING, false, NULL, false, "CA bundle path"},
 };
 
-#define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
-
 bool secret_azure_fetch(const cJSON *ps, char **out)
 {
     *out = NULL;
-    if (!config_validate(ps, azure_keys, NKEYS(azure_keys), what))
+    if (!config_validate(ps, azure_keys, sizeof(azure_keys) / sizeof(azure_keys[0]), what))
         return false;
     const char *base = secrets_required(what, ps, "vault_url", NULL);
     const char *name = base ? secrets_required(what, ps, "name", NULL) : NULL;
@@ -63,9 +61,7 @@ bool secret_azure_fetch(const cJSON *ps, char **out)
         goto done;
     call.url = url.data;
     call.headers = headers;
-    if (!http_client_perform(&call) || !http_client_status_ok(&call, NULL))
-        goto done;
-    root = http_client_parse_object(&call);
+    root = http_client_fetch_object(&call, 0, NULL);
     if (!root)
         goto done;
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(root, "value");

@@ -21,12 +21,10 @@ static const cfg_key vault_keys[] = {
     {"ca_cert", CFG_STRING, false, NULL, false, "CA bundle path (else VAULT_CACERT)"},
 };
 
-#define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
-
 bool secret_vault_fetch(const cJSON *ps, char **out)
 {
     *out = NULL;
-    if (!config_validate(ps, vault_keys, NKEYS(vault_keys), what))
+    if (!config_validate(ps, vault_keys, sizeof(vault_keys) / sizeof(vault_keys[0]), what))
         return false;
     const char *base = secrets_required(what, ps, "url", "VAULT_ADDR");
     const char *path = secrets_required(what, ps, "path", NULL);
@@ -66,12 +64,8 @@ bool secret_vault_fetch(const cJSON *ps, char **out)
         goto done;
     call.url = url.data;
     call.headers = headers;
-    if (!http_client_perform(&call) ||
-        !http_client_status_ok(
-            &call,
-            call.status == 404 ? "check \"path\" (KV v2 paths look like secret/data/NAME)" : NULL))
-        goto done;
-    root = http_client_parse_object(&call);
+    root = http_client_fetch_object(&call, 404,
+                                    "check \"path\" (KV v2 paths look like secret/data/NAME)");
     if (!root)
         goto done;
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
