@@ -1429,6 +1429,7 @@ typedef struct stop_rules {
     double probe_seconds; /* silence before asking the server where it is */
     double last_progress; /* the last data, position move or busy walsender */
     double next_probe;
+    bool moved;         /* progress since the last probe */
     uint64_t seen_lsn;  /* the highest position the server reported */
     bool ping_out;      /* a reply request has not been answered yet */
     bool can_ask;       /* pg_stat_activity tells what the walsender does */
@@ -1456,6 +1457,7 @@ static void stop_init(stop_rules *st, const tap_config *cfg, double now, uint64_
 static void stop_progress(stop_rules *st, double now)
 {
     st->last_progress = now;
+    st->moved = true;
     if (st->next_probe < now + st->probe_seconds)
         st->next_probe = now + st->probe_seconds;
 }
@@ -1510,7 +1512,7 @@ static bool stop_probe(stop_rules *st, sl_run *L, repl_stream *rs, double now)
 {
     st->next_probe = now + st->probe_seconds;
     bool ask = false;
-    if (now - st->last_progress >= st->probe_seconds && st->can_ask) {
+    if (!st->moved && st->can_ask) {
         walsender_activity a = walsender_activity_now(L);
         if (a == WS_UNKNOWN) {
             log_warn("cannot tell from pg_stat_activity what the server process of the "
@@ -1531,6 +1533,7 @@ static bool stop_probe(stop_rules *st, sl_run *L, repl_stream *rs, double now)
             ask = true;
         }
     }
+    st->moved = false;
     if (st->ping_out && !ask)
         return true;
     if (!repl_send_status(rs, true))
