@@ -1363,8 +1363,8 @@ typedef enum stop_reason {
 
 /* what the server process of the replication connection is doing (pg_stat_activity) */
 typedef enum walsender_activity {
-    WS_UNKNOWN = -1, /* cannot be told (logged once by the caller) */
-    WS_BUSY = 0,     /* running: reading WAL, decoding, replaying a transaction */
+    WS_UNKNOWN = -1,        /* cannot be told (logged once by the caller) */
+    WS_BUSY = 0,            /* running: reading WAL, decoding, replaying a transaction */
     WS_WAITING_FOR_WAL = 1, /* it has read and decoded all flushed WAL */
     WS_WAITING = 2,         /* waiting for something else (our socket, a standby) */
 } walsender_activity;
@@ -1419,9 +1419,13 @@ static walsender_activity walsender_activity_now(sl_run *L)
  * break_at_end_lsn ends the run when every transaction up to the end
  * position (the insert position at the start) is written, which the sent
  * positions of the keepalives show even when nothing of it is ours, or when
- * the server is really idle short of it: its walsender waits for WAL to be
- * flushed (the rest is an open transaction's unflushed WAL), and a keepalive
- * asked for after that was seen has arrived.
+ * the server is really idle short of it. The end position may never be
+ * reached: WAL records of a transaction still open (or a record cut by a
+ * page flush) may stay unflushed, so unread, for as long as nothing else
+ * commits. So when a probe finds the walsender waiting for WAL to be flushed
+ * it asks for a keepalive, and the arrival of one (after every message sent
+ * before it) ends the run: every transaction committed and flushed before
+ * the start has been written.
  */
 typedef struct stop_rules {
     double poll_seconds;  /* logical_poll_total_seconds */
@@ -1429,14 +1433,14 @@ typedef struct stop_rules {
     double probe_seconds; /* silence before asking the server where it is */
     double last_progress; /* the last data, position move or busy walsender */
     double next_probe;
-    bool moved;         /* progress since the last probe */
-    uint64_t seen_lsn;  /* the highest position the server reported */
-    bool ping_out;      /* a reply request has not been answered yet */
-    bool can_ask;       /* pg_stat_activity tells what the walsender does */
-    bool break_at_end;  /* break_at_end_lsn */
-    uint64_t end_lsn;   /* its end position */
-    bool idle_ping;     /* a reply request sent after the walsender was seen waiting for WAL */
-    bool caught_up;     /* ... and answered */
+    bool moved;        /* progress since the last probe */
+    uint64_t seen_lsn; /* the highest position the server reported */
+    bool ping_out;     /* a reply request has not been answered yet */
+    bool can_ask;      /* pg_stat_activity tells what the walsender does */
+    bool break_at_end; /* break_at_end_lsn */
+    uint64_t end_lsn;  /* its end position */
+    bool idle_ping;    /* a reply request sent after the walsender was seen waiting for WAL */
+    bool caught_up;    /* ... and answered */
 } stop_rules;
 
 static void stop_init(stop_rules *st, const tap_config *cfg, double now, uint64_t end_lsn)
@@ -1627,15 +1631,19 @@ static bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t
         case REPL_TIMEOUT:
             if (r == REPL_KEEPALIVE) {
                 /*
-                 * Every transaction that committed before the server's sent
-                 * position has been sent before this keepalive: the
-                 * walsender moves that position to the end of a WAL record
-                 * only after decoding it (XLogSendLogical), and a committed
-                 * transaction's messages go out while its commit record is
-                 * decoded, into the same output stream, ahead of any later
-                 * keepalive. A keepalive sent while a transaction is being
-                 * replayed carries the position before its commit record,
-                 * and inside a transaction nothing moves.
+                 * The bookmark may move to the keepalive's position because
+                 * every transaction that committed before it has been
+                 * received before this keepalive, whether it was ours or
+                 * not. The walsender (walsender.c, XLogSendLogical) moves
+                 * its sent position to the end of a WAL record only after
+                 * decoding that record, and a committed transaction's
+                 * messages are queued while its commit record is decoded,
+                 * on the same connection, ahead of any later keepalive. A
+                 * keepalive sent from inside a commit record's decoding (a
+                 * reply while a large transaction is replayed) still carries
+                 * the end of the record before it, which is not past that
+                 * transaction's commit: the transaction still applies from
+                 * there. Inside a transaction the bookmark does not move.
                  */
                 if (!L->in_txn && rs.server_wal_end > L->processed)
                     L->processed = rs.server_wal_end;
