@@ -8,8 +8,13 @@
 #   1. the target's own load into the same database: one transaction of 2,000,000 rows in a
 #      table that is not selected (the walsender reads and spills it for seconds, then replays
 #      it through the plugin, which filters every row out); break_at_end_lsn (the default)
-#   2. another database of the same server writing a lot of WAL; break_at_end_lsn false: the
-#      run ends when the server is idle after it
+#   2. another database of the same server writing a lot of WAL (300 MB in three transactions);
+#      the slot's restart position is still before the load of 1 (it moves only up to what a
+#      run confirms at its start), so the server reads that load again too. break_at_end_lsn
+#      false: the run ends when the server is idle after it all.
+# Before the fix both runs gave up after 1 s: "no new data for logical_poll_total_seconds; 0
+# transactions, 0 records", the STATE unmoved. (Another database's WAL alone decodes at about
+# 1.5 GB/s here, from the page cache: too fast to outlast a 1 s poll in a test of this size.)
 # shellcheck disable=SC1091
 . "$(dirname "${BASH_SOURCE[0]}")/log_lib.sh"
 
