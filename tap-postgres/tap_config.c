@@ -42,7 +42,7 @@ const cfg_key tap_config_keys[] = {
     {"special_numbers_as_strings", CFG_BOOL, false, "false", false,
      "emit numeric/float NaN and Infinity as strings instead of null"},
     {"logical_poll_total_seconds", CFG_INT, false, "10800", false,
-     "LOG_BASED: stop after this long without new data"},
+     "LOG_BASED: stop after this long with the server idle (not decoding)"},
     {"break_at_end_lsn", CFG_BOOL, false, "true", false,
      "LOG_BASED: stop at the WAL position seen at start"},
     {"max_run_seconds", CFG_INT, false, "43200", false, "LOG_BASED: upper bound of a run"},
