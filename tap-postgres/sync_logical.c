@@ -1414,7 +1414,11 @@ static walsender_activity walsender_activity_now(sl_run *L)
  * wait event, or I/O on its spill files or the WAL) is progress too. The
  * server is idle only when its position stands still and its walsender
  * waits (for new WAL, normally). logical_poll_total_seconds counts idle
- * time only.
+ * time only. That holds for the WAL that was there when the run started,
+ * up to the end position: past it the server follows the WAL as it is
+ * written, and only changes for the selected tables count, or a server
+ * that is never idle (other databases writing all the time) would hold a
+ * run without break_at_end_lsn until max_run_seconds.
  *
  * break_at_end_lsn ends the run when every transaction up to the end
  * position (the insert position at the start) is written, which the sent
@@ -1434,7 +1438,7 @@ typedef struct stop_rules {
     double last_progress; /* the last data, position move or busy walsender */
     double next_probe;
     bool moved;        /* progress since the last probe */
-    uint64_t seen_lsn; /* the highest position the server reported */
+    uint64_t seen_lsn; /* the highest position the server reported (keepalives) */
     bool ping_out;     /* a reply request has not been answered yet */
     bool can_ask;      /* pg_stat_activity tells what the walsender does */
     bool break_at_end; /* break_at_end_lsn */
@@ -1499,8 +1503,9 @@ static void stop_keepalive(stop_rules *st, const repl_stream *rs, double now, bo
 {
     st->ping_out = false;
     if (rs->server_wal_end > st->seen_lsn) {
+        if (st->seen_lsn < st->end_lsn)
+            stop_progress(st, now);
         st->seen_lsn = rs->server_wal_end;
-        stop_progress(st, now);
     }
     if (st->idle_ping && !in_txn)
         st->caught_up = true;
@@ -1516,7 +1521,7 @@ static bool stop_probe(stop_rules *st, sl_run *L, repl_stream *rs, double now)
 {
     st->next_probe = now + st->probe_seconds;
     bool ask = false;
-    if (!st->moved && st->can_ask) {
+    if (!st->moved && st->can_ask && st->seen_lsn < st->end_lsn) {
         walsender_activity a = walsender_activity_now(L);
         if (a == WS_UNKNOWN) {
             log_warn("cannot tell from pg_stat_activity what the server process of the "
@@ -1531,8 +1536,7 @@ static bool stop_probe(stop_rules *st, sl_run *L, repl_stream *rs, double now)
                 lsn_format(st->seen_lsn, at);
                 log_debug("the server is decoding (sent position %s)", at);
             }
-        } else if (a == WS_WAITING_FOR_WAL && st->break_at_end && !st->idle_ping &&
-                   L->processed < st->end_lsn) {
+        } else if (a == WS_WAITING_FOR_WAL && st->break_at_end && !st->idle_ping) {
             st->idle_ping = true;
             ask = true;
         }
@@ -1673,7 +1677,7 @@ static bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t
             "",
             "reached the WAL position of the start",
             "max_run_seconds reached",
-            "no new data for logical_poll_total_seconds while the server was idle",
+            "no new data for logical_poll_total_seconds",
             "stopped by a signal",
             "caught up with the server's flushed WAL (the rest up to the start's insert "
             "position is not flushed: an open transaction's changes)"};

@@ -12,6 +12,8 @@
 #      the slot's restart position is still before the load of 1 (it moves only up to what a
 #      run confirms at its start), so the server reads that load again too. break_at_end_lsn
 #      false: the run ends when the server is idle after it all.
+#   3. another database writing all the time during the run: without break_at_end_lsn the run
+#      still ends after logical_poll_total_seconds without changes for the selected table.
 # Before the fix both runs gave up after 1 s: "no new data for logical_poll_total_seconds; 0
 # transactions, 0 records", the STATE unmoved. (Another database's WAL alone decodes at about
 # 1.5 GB/s here, from the page cache: too fast to outlast a 1 s poll in a test of this size.)
@@ -77,9 +79,24 @@ done
 five_changes 200
 run_cmd "$TEST_TMP/o3" "$TEST_TMP/e3" "$TAP_BIN" --config "$TEST_TMP/idle.json" --catalog "$TEST_TMP/catalog.json" --state "$TEST_TMP/s2"
 assert_eq 0 "$RC" "another database's WAL: exit 0"
-assert_contains "$(grep -o "LOG_BASED: [A-Za-z_ ]*;.*" "$TEST_TMP/e3" | tail -n 1 | sed -E "s/; [0-9]+ transactions,/;/")" "LOG_BASED: no new data for logical_poll_total_seconds while the server was idle; 5 records" \
+assert_contains "$(grep -o "LOG_BASED: [A-Za-z_ ]*;.*" "$TEST_TMP/e3" | tail -n 1 | sed -E "s/; [0-9]+ transactions,/;/")" "LOG_BASED: no new data for logical_poll_total_seconds; 5 records" \
     "another database's WAL: the run ends once the server is idle"
 check_run "another database's WAL" "$TEST_TMP/o3" 200 "$TEST_TMP/s3"
+
+# 3. a server that is never idle (another database writing all the time): past the end position
+# only changes for the selected tables count, and without break_at_end_lsn the run still ends
+# after logical_poll_total_seconds without them
+psql -X -q -d "$nb" -c "DO \$\$ BEGIN FOR i IN 1..30000 LOOP
+  INSERT INTO w VALUES (i, 'live'); COMMIT; PERFORM pg_sleep(0.002); END LOOP; END \$\$" >/dev/null 2>&1 &
+writer=$!
+trap 'kill "$writer" 2>/dev/null || true; drop_slots "$db"; psql_q postgres "DROP DATABASE IF EXISTS \"$nb\" WITH (FORCE)" >/dev/null' EXIT
+sleep 1
+run_cmd "$TEST_TMP/o5" "$TEST_TMP/e5" "$TAP_BIN" --config "$TEST_TMP/idle.json" --catalog "$TEST_TMP/catalog.json" --state "$TEST_TMP/s3"
+assert_eq 0 "$RC" "another database writing all the time: exit 0"
+assert_contains "$(cat "$TEST_TMP/e5")" "LOG_BASED: no new data for logical_poll_total_seconds;" \
+    "another database writing all the time: the run ends by logical_poll_total_seconds"
+psql_q postgres "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = '$nb' AND query LIKE 'DO %'" >/dev/null
+wait "$writer" || true
 
 # the next run confirms the final STATE: the slot moves past the changes
 run_cmd "$TEST_TMP/o4" "$TEST_TMP/e4" "$TAP_BIN" --config "$TEST_TMP/config.json" --catalog "$TEST_TMP/catalog.json" --state "$TEST_TMP/s3"
