@@ -16,7 +16,7 @@
 
 #include <stdbool.h>
 
-#include "tap_sync.h"
+#include "tap.h"
 
 /* sinc_sync: replicate s over c (idle, not in a transaction). False after logging. */
 bool sinc_sync(tap_run *run, pg_conn *c, tap_stream *s);

@@ -50,7 +50,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "tap_sync.h"
+#include "tap.h"
 
 bool sync_logical_run(tap_run *run, tap_stream *const *streams, size_t n);
 
