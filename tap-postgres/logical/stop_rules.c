@@ -6,6 +6,7 @@
 #include "exit_codes.h"
 #include "log.h"
 #include "lsn.h"
+#include "timefmt.h"
 
 /* how long the stream may be silent before the server is asked where it is (at most) */
 #define PROBE_SECONDS 1.0
@@ -69,9 +70,23 @@ void stop_rules_progress(stop_rules *st, double now)
         st->next_probe = now + st->probe_seconds;
 }
 
-/* why the run ends now, between transactions (STOP_NONE: it goes on) */
-stop_reason stop_rules_check(const stop_rules *st, const sl_run *L, double now)
+/* a message of the stream arrived at now: progress, and a keepalive asked for before it no
+   longer shows that the flushed WAL was all read */
+void stop_rules_data(stop_rules *st, double now)
 {
+    stop_rules_progress(st, now);
+    st->idle_ping = false;
+}
+
+/*
+ * why the run ends now (STOP_NONE: it goes on): only between transactions,
+ * a transaction is always read to its end (a signal waits for it too)
+ */
+stop_reason stop_rules_check(const stop_rules *st, const sl_run *L)
+{
+    if (L->in_txn)
+        return STOP_NONE;
+    double now = timefmt_monotonic();
     if (tap_stop_requested)
         return STOP_SIGNAL;
     if (st->break_at_end && L->processed >= st->end_lsn)
@@ -85,9 +100,12 @@ stop_reason stop_rules_check(const stop_rules *st, const sl_run *L, double now)
     return STOP_NONE;
 }
 
-/* how long repl_next may wait between transactions */
-double stop_rules_deadline(const stop_rules *st)
+/* how long repl_next may wait: until the next rule is due; inside a transaction -1 (no
+   deadline) */
+double stop_rules_deadline(const stop_rules *st, const sl_run *L)
 {
+    if (L->in_txn)
+        return -1;
     double d = st->last_progress + st->poll_seconds;
     if (st->run_deadline >= 0 && st->run_deadline < d)
         d = st->run_deadline;
@@ -118,6 +136,8 @@ void stop_rules_keepalive(stop_rules *st, const repl_stream *rs, double now, boo
  */
 bool stop_rules_probe(stop_rules *st, sl_run *L, repl_stream *rs, double now)
 {
+    if (L->in_txn || now < st->next_probe)
+        return true;
     st->next_probe = now + st->probe_seconds;
     bool ask = false;
     if (!st->moved && st->can_ask && st->seen_lsn < st->end_lsn) {
@@ -147,4 +167,17 @@ bool stop_rules_probe(stop_rules *st, sl_run *L, repl_stream *rs, double now)
         return fail(L, EXIT_SOURCE_DB);
     st->ping_out = true;
     return true;
+}
+
+const char *stop_rules_reason(stop_reason why)
+{
+    static const char *const reasons[] = {
+        "",
+        "reached the WAL position of the start",
+        "max_run_seconds reached",
+        "no new data for logical_poll_total_seconds",
+        "stopped by a signal",
+        "caught up with the server's flushed WAL (the rest up to the start's insert "
+        "position is not flushed: an open transaction's changes)"};
+    return reasons[why];
 }

@@ -1,5 +1,6 @@
 /*
- * stop_rules: when the stream loop (stream_changes) ends the run.
+ * stop_rules: when the stream loop (stream_changes) ends the run, decided in
+ * one place: stop_rules_check, between transactions.
  */
 #ifndef TAP_LOGICAL_STOP_RULES_H
 #define TAP_LOGICAL_STOP_RULES_H
@@ -74,14 +75,19 @@ typedef struct stop_rules {
 void stop_rules_init(stop_rules *st, const tap_config *cfg, double now, uint64_t end_lsn);
 /* stop_rules_progress: the server showed progress at now */
 void stop_rules_progress(stop_rules *st, double now);
-/* stop_rules_check: why the run ends now, between transactions (STOP_NONE: it goes on) */
-stop_reason stop_rules_check(const stop_rules *st, const sl_run *L, double now);
-/* stop_rules_deadline: how long repl_next may wait between transactions */
-double stop_rules_deadline(const stop_rules *st);
+/* stop_rules_data: a message of the stream arrived at now */
+void stop_rules_data(stop_rules *st, double now);
+/* stop_rules_check: why the run ends now (STOP_NONE: it goes on, always inside a
+   transaction); the one place that decides */
+stop_reason stop_rules_check(const stop_rules *st, const sl_run *L);
+/* stop_rules_reason: the words of the log line for why */
+const char *stop_rules_reason(stop_reason why);
+/* stop_rules_deadline: how long repl_next may wait (-1: no deadline, inside a transaction) */
+double stop_rules_deadline(const stop_rules *st, const sl_run *L);
 /* stop_rules_keepalive: a keepalive with the server's sent position arrived */
 void stop_rules_keepalive(stop_rules *st, const repl_stream *rs, double now, bool in_txn);
-/* stop_rules_probe: nothing for probe_seconds: ask where the server is. False after logging
-   (fail code set). */
+/* stop_rules_probe: when due (between transactions, after probe_seconds of silence), ask
+   where the server is. False after logging (fail code set). */
 bool stop_rules_probe(stop_rules *st, sl_run *L, repl_stream *rs, double now);
 
 #endif

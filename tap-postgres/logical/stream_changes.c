@@ -217,17 +217,15 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
     uint64_t wal_start;
     L->processed = start;
     while (ok) {
-        if (!L->in_txn && (why = stop_rules_check(&st, L, timefmt_monotonic())) != STOP_NONE)
+        if ((why = stop_rules_check(&st, L)) != STOP_NONE)
             break;
         /* inside a transaction a signal waits for its end: no wake-up, no deadline */
         rs.wake = L->in_txn ? NULL : &tap_stop_requested;
-        repl_result r =
-            repl_next(&rs, L->in_txn ? -1 : stop_rules_deadline(&st), &msg, &len, &wal_start);
+        repl_result r = repl_next(&rs, stop_rules_deadline(&st, L), &msg, &len, &wal_start);
         double now = timefmt_monotonic();
         switch (r) {
         case REPL_DATA:
-            stop_rules_progress(&st, now);
-            st.idle_ping = false;
+            stop_rules_data(&st, now);
             ok = on_message(L, msg, len, wal_start);
             break;
         case REPL_KEEPALIVE:
@@ -252,7 +250,7 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
                     L->processed = rs.server_wal_end;
                 stop_rules_keepalive(&st, &rs, now, L->in_txn);
             }
-            if (!L->in_txn && now >= st.next_probe && !stop_rules_probe(&st, L, &rs, now)) {
+            if (!stop_rules_probe(&st, L, &rs, now)) {
                 ok = false;
                 break;
             }
@@ -272,18 +270,10 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
         }
     }
     if (ok) {
-        static const char *const reasons[] = {
-            "",
-            "reached the WAL position of the start",
-            "max_run_seconds reached",
-            "no new data for logical_poll_total_seconds",
-            "stopped by a signal",
-            "caught up with the server's flushed WAL (the rest up to the start's insert "
-            "position is not flushed: an open transaction's changes)"};
         char a[LSN_TEXT_MAX];
         lsn_format(L->processed, a);
-        log_info("LOG_BASED: %s; %lld transactions, %lld records, position %s", reasons[why],
-                 L->txns, L->records, a);
+        log_info("LOG_BASED: %s; %lld transactions, %lld records, position %s",
+                 stop_rules_reason(why), L->txns, L->records, a);
         ok = sl_run_emit_state(L);
         if (ok && sw_flush(L->run->w) == false)
             ok = fail(L, EXIT_OUTPUT);
