@@ -19,7 +19,7 @@
 
 #include "tap.h"
 
-/* sft_sync: replicate s over c (idle, not in a transaction). False after logging. */
-bool sft_sync(tap_run *run, pg_conn *c, tap_stream *s);
+/* sync_full_table_run: replicate s over c (idle, not in a transaction). False after logging. */
+bool sync_full_table_run(tap_run *run, pg_conn *c, tap_stream *s);
 
 #endif

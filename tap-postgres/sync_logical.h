@@ -32,9 +32,9 @@
  *    with tap_emit_state(run).
  *  - run->w: the Singer writer (stdout); SCHEMA via tap_emit_schema(run, s,
  *    "lsn", "\"_sdc_deleted_at\":{...}"), RECORDs via a record_builder from
- *    tap_stream_builder(run, s, &rb) (rb_value / rb_null / rb_raw, columns may
- *    be left out), ACTIVATE_VERSION via tap_emit_activate_version.
- *  - run->tm: the value conversion context (tm_value takes a value's text
+ *    tap_stream_builder(run, s, &rb) (record_builder_value / record_builder_null /
+ * record_builder_raw, columns may be left out), ACTIVATE_VERSION via tap_emit_activate_version.
+ *  - run->tm: the value conversion context (typemap_value takes a value's text
  *    output form: a pgoutput text column or a wal2json string).
  *  - the initial copy of a new stream can reuse tap_copy_rows inside a
  *    transaction that imported the slot's exported snapshot.

@@ -19,17 +19,17 @@ void tap_run_init(tap_run *run, const tap_config *cfg, singer_writer *w, cJSON *
     run->w = w;
     run->state = state;
     run->input_state = input_state;
-    tm_ctx_init(&run->tm);
+    typemap_ctx_init(&run->tm);
     run->tm.special_numbers_as_strings = cfg ? cfg->special_numbers_as_strings : false;
-    ct_init(&run->ct);
+    copy_text_init(&run->ct);
 }
 
 void tap_run_term(tap_run *run)
 {
     if (!run)
         return;
-    tm_ctx_term(&run->tm);
-    ct_term(&run->ct);
+    typemap_ctx_term(&run->tm);
+    copy_text_term(&run->ct);
 }
 
 bool tap_fail(tap_run *run, int code)
@@ -119,7 +119,7 @@ bool tap_emit_schema(tap_run *run, const tap_stream *s, const char *bookmark_pro
             buf_putc(b, ',');
         put_str(b, c->name);
         buf_putc(b, ':');
-        tm_schema(b, &c->type, !c->is_pk);
+        typemap_schema(b, &c->type, !c->is_pk);
     }
     if (extra_props && *extra_props) {
         if (s->ncolumns)
@@ -128,13 +128,13 @@ bool tap_emit_schema(tap_run *run, const tap_stream *s, const char *bookmark_pro
     }
     /* every SCHEMA has the definitions, as pipelinewise's */
     buf_append_lit(b, "},\"definitions\":{");
-    tm_array_definitions(b);
+    typemap_array_definitions(b);
     for (size_t i = 0; i < s->ncolumns; i++) {
         bool seen = false;
         for (size_t k = 0; k < i && !seen; k++)
-            seen = tm_same_definition(&s->columns[k].type, &s->columns[i].type);
+            seen = typemap_same_definition(&s->columns[k].type, &s->columns[i].type);
         if (!seen)
-            tm_column_definition(b, &s->columns[i].type);
+            typemap_column_definition(b, &s->columns[i].type);
     }
     buf_putc(b, '}');
     buf_append_lit(b, "},\"key_properties\":[");
@@ -191,7 +191,7 @@ bool tap_begin_read(tap_run *run, pg_conn *c, const tap_stream *s, record_builde
     timefmt_now_rfc3339(time_extracted, sizeof(time_extracted));
     if (!tap_stream_builder(run, s, rb))
         return false;
-    rb_set_version(rb, version, time_extracted);
+    record_builder_set_version(rb, version, time_extracted);
     if (!pgc_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
         return tap_fail(run, EXIT_SOURCE_DB);
     return true;
@@ -207,7 +207,7 @@ bool tap_stream_builder(tap_run *run, const tap_stream *s, record_builder *rb)
             names[i] = s->columns[i].name;
             types[i] = &s->columns[i].type;
         }
-        ok = rb_init(rb, &run->tm, s->tap_stream_id, names, types, s->ncolumns);
+        ok = record_builder_init(rb, &run->tm, s->tap_stream_id, names, types, s->ncolumns);
     } else {
         log_error("out of memory");
     }
@@ -264,7 +264,7 @@ bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *
             PQfreemem(row);
             continue;
         }
-        if (!ct_split(&run->ct, row, (size_t)len) || run->ct.n != s->ncolumns) {
+        if (!copy_text_split(&run->ct, row, (size_t)len) || run->ct.n != s->ncolumns) {
             log_error("stream \"%s\": row %lld of the COPY output has %zu fields, expected %zu",
                       s->tap_stream_id, n + 1, run->ct.n, s->ncolumns);
             PQfreemem(row);
@@ -272,14 +272,14 @@ bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *
             continue;
         }
         const ct_field *f = run->ct.fields;
-        rb_begin(rb, sw_buf(w));
+        record_builder_begin(rb, sw_buf(w));
         for (size_t i = 0; i < s->ncolumns; i++) {
             if (f[i].null)
-                rb_null(rb, i);
+                record_builder_null(rb, i);
             else
-                rb_value(rb, i, f[i].p, f[i].len);
+                record_builder_value(rb, i, f[i].p, f[i].len);
         }
-        rb_end(rb);
+        record_builder_end(rb);
         n++;
         if (!sw_end_line(w)) {
             ok = tap_fail(run, EXIT_OUTPUT);

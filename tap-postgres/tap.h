@@ -91,13 +91,13 @@ bool tap_emit_boundary_state(tap_run *run);
 /* tap_emit_activate_version: ACTIVATE_VERSION for s. */
 bool tap_emit_activate_version(tap_run *run, const tap_stream *s, long long version);
 
-/* tap_stream_builder: a record builder for s's columns (caller rb_term's). */
+/* tap_stream_builder: a record builder for s's columns (caller record_builder_term's). */
 bool tap_stream_builder(tap_run *run, const tap_stream *s, record_builder *rb);
 
 /*
  * tap_begin_read: prepare rb for s's records of this version (time_extracted = now) and open
  * the REPEATABLE READ, READ ONLY transaction the rows are read in. False after logging (fail
- * code set); on success the caller ends the transaction and rb_term's rb.
+ * code set); on success the caller ends the transaction and record_builder_term's rb.
  */
 bool tap_begin_read(tap_run *run, pg_conn *c, const tap_stream *s, record_builder *rb,
                     long long version);

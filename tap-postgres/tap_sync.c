@@ -60,9 +60,9 @@ bool tap_sync_run(tap_run *run, pg_conn *c, tap_catalog *cat)
         long long before = run->records;
         state_set_currently_syncing(run->state, s->tap_stream_id);
         if (s->method == TAP_FULL_TABLE)
-            ok = sft_sync(run, c, s);
+            ok = sync_full_table_run(run, c, s);
         else
-            ok = sinc_sync(run, c, s);
+            ok = sync_incremental_run(run, c, s);
         tap_log_counters(run, s->tap_stream_id);
         if (!ok)
             break;

@@ -9,7 +9,7 @@
 /*
  * identity_check: warn about replica identities that lose changes: none at
  * all with wal2json (it sends no UPDATE and no DELETE of such a table;
- * pgoutput refuses to publish it, see logical_publication_ensure), and an
+ * pgoutput refuses to publish it, see logical_slot_publication_ensure), and an
  * identity index that does not hold the stream's key (a DELETE cannot name
  * its row, a key change is not seen). Partitioned tables are left alone (each
  * partition has its own identity).

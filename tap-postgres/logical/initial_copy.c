@@ -36,7 +36,7 @@ bool initial_copy_streams(sl_run *L, const char *snapshot, uint64_t consistent_p
             ok = false;
             break;
         }
-        rb_set_version(&ls->rb, ls->version, NULL);
+        record_builder_set_version(&ls->rb, ls->version, NULL);
         log_info("stream \"%s\": initial copy inside the snapshot of the slot",
                  ls->src->tap_stream_id);
         double t0 = timefmt_monotonic();
@@ -46,7 +46,7 @@ bool initial_copy_streams(sl_run *L, const char *snapshot, uint64_t consistent_p
         }
         char now[40];
         timefmt_now_rfc3339(now, sizeof(now));
-        rb_set_version(&ls->rb, ls->version, now);
+        record_builder_set_version(&ls->rb, ls->version, now);
         ls->tail_time[0] = '\0';
         buf_reset(&sql);
         buf_append_lit(&sql, "COPY (SELECT ");
@@ -68,9 +68,9 @@ bool initial_copy_streams(sl_run *L, const char *snapshot, uint64_t consistent_p
         ls->records += rows;
         cJSON *bm = state_bookmark(L->run->state, ls->src->tap_stream_id);
         if (bm) {
-            bm_set_int(bm, "lsn", (long long)ls->lsn);
-            bm_set_int(bm, "version", ls->version);
-            bm_remove(bm, "xmin");
+            state_bm_set_int(bm, "lsn", (long long)ls->lsn);
+            state_bm_set_int(bm, "version", ls->version);
+            state_bm_remove(bm, "xmin");
         }
         ok = tap_emit_state(L->run);
         log_metric_counter("record_count", rows, ls->src->tap_stream_id);
@@ -128,7 +128,7 @@ bool initial_copy_recopy(sl_run *L)
     if (!n)
         return true;
     log_info("LOG_BASED: copying again %zu stream(s) that a TRUNCATE emptied in part", n);
-    if (!logical_check_capacity(L->c, 1))
+    if (!logical_slot_check_capacity(L->c, 1))
         return fail(L, EXIT_SOURCE_DB);
     return initial_copy_in_temporary_slot(L);
 }

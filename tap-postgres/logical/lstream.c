@@ -35,13 +35,13 @@ static bool rebuild_view(sl_run *L, lstream *ls)
     ls->view.columns = ls->synced;
     ls->view.ncolumns = k;
     if (ls->rb_ready)
-        rb_term(&ls->rb);
+        record_builder_term(&ls->rb);
     ls->rb_ready = false;
     if (!tap_stream_builder(L->run, &ls->view, &ls->rb))
         return false;
     ls->rb_ready = true;
     ls->tail_time[0] = '\0';
-    rb_set_version(&ls->rb, ls->version, NULL);
+    record_builder_set_version(&ls->rb, ls->version, NULL);
     return true;
 }
 
@@ -122,12 +122,12 @@ static bool reload_columns(sl_run *L, lstream *ls)
     pgm_db *db = &L->dbs[L->ndbs];
     memset(db, 0, sizeof(*db));
     const char *sch = ls->src->schema_name, *tab = ls->src->table_name;
-    if (!pgm_load(L->c, NULL, 0, &sch, &tab, 1, db)) {
-        pgm_term(db);
+    if (!discovery_load(L->c, NULL, 0, &sch, &tab, 1, db)) {
+        discovery_term(db);
         return fail(L, EXIT_SOURCE_DB);
     }
     L->ndbs++;
-    const pgm_table *t = pgm_find(db, sch, tab);
+    const pgm_table *t = discovery_find(db, sch, tab);
     if (!t) {
         log_warn("stream \"%s\": the table is gone from the database; its later changes are "
                  "still read from the WAL",
@@ -288,7 +288,7 @@ bool lstream_emit_schema(sl_run *L, lstream *ls)
 static void stream_tail(sl_run *L, lstream *ls)
 {
     if (strcmp(ls->tail_time, L->extracted) != 0) {
-        rb_set_version(&ls->rb, ls->version, L->extracted);
+        record_builder_set_version(&ls->rb, ls->version, L->extracted);
         snprintf(ls->tail_time, sizeof(ls->tail_time), "%s", L->extracted);
     }
 }
@@ -296,9 +296,9 @@ static void stream_tail(sl_run *L, lstream *ls)
 static void put_value(record_builder *rb, int idx, const change_value *v)
 {
     if (v->kind == CHANGE_VALUE_NULL)
-        rb_null(rb, (size_t)idx);
+        record_builder_null(rb, (size_t)idx);
     else
-        rb_value(rb, (size_t)idx, v->text, v->len);
+        record_builder_value(rb, (size_t)idx, v->text, v->len);
 }
 
 static bool end_record(sl_run *L, lstream *ls, uint64_t wal_start)
@@ -306,9 +306,9 @@ static bool end_record(sl_run *L, lstream *ls, uint64_t wal_start)
     if (L->run->cfg->debug_lsn) {
         char num[32];
         int n = snprintf(num, sizeof(num), "\"%" PRIu64 "\"", wal_start);
-        rb_raw(&ls->rb, "_sdc_lsn", num, (size_t)n);
+        record_builder_raw(&ls->rb, "_sdc_lsn", num, (size_t)n);
     }
-    rb_end(&ls->rb);
+    record_builder_end(&ls->rb);
     /*
      * The run's conversion counters now hold this record's values only: they
      * are the stream's, warned about under its name at the end of the run.
@@ -366,14 +366,14 @@ static bool write_row(sl_run *L, lstream *ls, const change *c, uint64_t wal_star
     }
     /* in table order, whichever way the values came */
     record_builder *rb = &ls->rb;
-    rb_begin(rb, sw_buf(L->run->w));
+    record_builder_begin(rb, sw_buf(L->run->w));
     for (size_t k = 0; k < ls->ncols; k++) {
         const lcol *lc = &ls->cols[k];
         if (lc->stamp != stamp || ls->vals[k]->kind == CHANGE_VALUE_UNCHANGED)
             continue; /* missing is not null: the target keeps what it has */
         put_value(rb, lc->rb_index, ls->vals[k]);
     }
-    rb_raw(rb, "_sdc_deleted_at", "null", 4);
+    record_builder_raw(rb, "_sdc_deleted_at", "null", 4);
     return end_record(L, ls, wal_start);
 }
 
@@ -406,7 +406,7 @@ static bool write_delete(sl_run *L, lstream *ls, const change_tuple *old, uint64
         return true;
     }
     record_builder *rb = &ls->rb;
-    rb_begin(rb, sw_buf(L->run->w));
+    record_builder_begin(rb, sw_buf(L->run->w));
     for (int i = 0; i < old->nvalues; i++) {
         const char *name = old->columns[i].name;
         if (old->values[i].kind == CHANGE_VALUE_UNCHANGED)
@@ -423,7 +423,7 @@ static bool write_delete(sl_run *L, lstream *ls, const change_tuple *old, uint64
             continue;
         put_value(rb, lc->rb_index, &old->values[i]);
     }
-    rb_raw(rb, "_sdc_deleted_at", L->deleted_at, strlen(L->deleted_at));
+    record_builder_raw(rb, "_sdc_deleted_at", L->deleted_at, strlen(L->deleted_at));
     return end_record(L, ls, wal_start);
 }
 

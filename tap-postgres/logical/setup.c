@@ -72,7 +72,7 @@ static bool read_bookmarks(sl_run *L)
         long long v;
         const cJSON *bm = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(L->run->state, "bookmarks"), id);
-        ls->version = bm_get_int(bm, "version", &v) && v > 0 ? v : -1;
+        ls->version = state_bm_get_int(bm, "version", &v) && v > 0 ? v : -1;
     }
     return true;
 }
@@ -160,7 +160,7 @@ static bool ensure_publication(sl_run *L)
         tables[n].table = e->key + strcspn(e->key, "\x1f") + 1;
         entry[n++] = i;
     }
-    if (!logical_publication_ensure(L->c, L->publication, tables, (int)n, added)) {
+    if (!logical_slot_publication_ensure(L->c, L->publication, tables, (int)n, added)) {
         ok = fail(L, EXIT_SOURCE_DB);
         goto done;
     }
@@ -183,8 +183,8 @@ static bool ensure_publication(sl_run *L)
             ls->input_lsn = 0;
             cJSON *bm = state_bookmark(L->run->state, ls->src->tap_stream_id);
             if (bm) {
-                bm_remove(bm, "lsn");
-                bm_remove(bm, "xmin");
+                state_bm_remove(bm, "lsn");
+                state_bm_remove(bm, "xmin");
             }
         }
     }
@@ -200,7 +200,7 @@ bool setup_run(sl_run *L, setup_positions *out)
 {
     tap_run *run = L->run;
     const tap_config *cfg = run->cfg;
-    if (!logical_names(cfg->root, L->slot, L->publication))
+    if (!logical_slot_names(cfg->root, L->slot, L->publication))
         return fail(L, EXIT_BAD_CONFIG);
     /* no slot named: a state of MeltanoLabs tap-postgres means its default slot, which holds
        the changes since that state (see state.h) */
@@ -214,7 +214,7 @@ bool setup_run(sl_run *L, setup_positions *out)
                  L->slot);
     }
     const char *wanted = cfg->logical_decoding_plugin ? cfg->logical_decoding_plugin : "pgoutput";
-    if (!logical_plugin_known(wanted)) {
+    if (!logical_slot_plugin_known(wanted)) {
         log_error("config key logical_decoding_plugin: \"%s\" is not wal2json or pgoutput", wanted);
         return fail(L, EXIT_BAD_CONFIG);
     }
@@ -250,7 +250,8 @@ bool setup_run(sl_run *L, setup_positions *out)
         const char *db = ju_string(cfg->root, "dbname", NULL);
         char legacy[LOGICAL_NAME_MAX];
         logical_slot_info old;
-        if (logical_default_name(db ? db : ju_string(cfg->root, "database", ""), NULL, legacy) &&
+        if (logical_slot_default_name(db ? db : ju_string(cfg->root, "database", ""), NULL,
+                                      legacy) &&
             logical_slot_lookup(L->c, legacy, &old) && old.exists && old.logical &&
             strcmp(old.database, dbname) == 0) {
             log_info("using replication slot \"%s\", pipelinewise's name without tap_id, which "
@@ -291,7 +292,7 @@ bool setup_run(sl_run *L, setup_positions *out)
     } else {
         snprintf(L->plugin, sizeof(L->plugin), "%s", wanted);
     }
-    if (!logical_check_server(L->c, L->plugin))
+    if (!logical_slot_check_server(L->c, L->plugin))
         return fail(L, EXIT_SOURCE_DB);
 
     if (!read_bookmarks(L) || !relations_build_map(L) || !identity_check_descendants(L))
@@ -341,8 +342,8 @@ bool setup_run(sl_run *L, setup_positions *out)
         ls->input_lsn = 0;
         cJSON *bm = state_bookmark(L->run->state, ls->src->tap_stream_id);
         if (bm) {
-            bm_remove(bm, "lsn");
-            bm_remove(bm, "xmin");
+            state_bm_remove(bm, "lsn");
+            state_bm_remove(bm, "xmin");
         }
     }
 
@@ -350,7 +351,7 @@ bool setup_run(sl_run *L, setup_positions *out)
     size_t ncopy = 0;
     for (size_t i = 0; i < L->n; i++)
         ncopy += L->streams[i].need_copy;
-    if ((!info.exists || ncopy) && !logical_check_capacity(L->c, 1))
+    if ((!info.exists || ncopy) && !logical_slot_check_capacity(L->c, 1))
         return fail(L, EXIT_SOURCE_DB);
 
     if (strcmp(L->plugin, "pgoutput") == 0) {
@@ -359,12 +360,12 @@ bool setup_run(sl_run *L, setup_positions *out)
         size_t now = 0;
         for (size_t i = 0; i < L->n; i++)
             now += L->streams[i].need_copy;
-        if (info.exists && !ncopy && now && !logical_check_capacity(L->c, 1))
+        if (info.exists && !ncopy && now && !logical_slot_check_capacity(L->c, 1))
             return fail(L, EXIT_SOURCE_DB);
         ncopy = now;
-        L->pgo = pgoutput_create();
+        L->pgo = decode_pgoutput_create();
     } else {
-        L->w2j = wal2json_create();
+        L->w2j = decode_wal2json_create();
     }
     if (!L->pgo && !L->w2j)
         return fail(L, EXIT_INTERNAL);
@@ -376,7 +377,7 @@ bool setup_run(sl_run *L, setup_positions *out)
         lstream *ls = &L->streams[i];
         if (!ls->need_copy && ls->version < 0) {
             ls->version = sl_run_new_version();
-            rb_set_version(&ls->rb, ls->version, NULL);
+            record_builder_set_version(&ls->rb, ls->version, NULL);
         }
         if (!lstream_emit_schema(L, ls))
             return false;
@@ -413,7 +414,7 @@ bool setup_run(sl_run *L, setup_positions *out)
     if (!L->repl && !(L->repl = sl_run_repl_connect(L)))
         return false;
     repl_identity id;
-    if (!repl_identify(L->repl, &id))
+    if (!repl_stream_identify(L->repl, &id))
         return fail(L, EXIT_SOURCE_DB);
     /*
      * break_at_end_lsn stops at the server's WAL position seen now: the insert

@@ -22,10 +22,10 @@ static void set_bookmarks(sl_run *L)
         if (!bm)
             continue;
         if (ls->recopy)
-            bm_remove(bm, "lsn"); /* the next run copies it again */
+            state_bm_remove(bm, "lsn"); /* the next run copies it again */
         else
-            bm_set_int(bm, "lsn", (long long)ls->lsn);
-        bm_set_int(bm, "version", ls->version);
+            state_bm_set_int(bm, "lsn", (long long)ls->lsn);
+        state_bm_set_int(bm, "version", ls->version);
     }
 }
 
@@ -58,7 +58,7 @@ pg_conn *sl_run_repl_connect(sl_run *L)
     bool ok = pgc_exec(r, sql.data);
     buf_term(&sql);
     if (!ok) {
-        logical_explain_failure(r, L->plugin);
+        logical_slot_explain_failure(r, L->plugin);
         pgc_destroy(r);
         fail(L, EXIT_SOURCE_DB);
         return NULL;
@@ -71,7 +71,7 @@ void sl_run_term(sl_run *L)
     for (size_t i = 0; i < L->n; i++) {
         lstream *ls = &L->streams[i];
         if (ls->rb_ready)
-            rb_term(&ls->rb);
+            record_builder_term(&ls->rb);
         for (size_t k = 0; k < ls->ncols; k++)
             free(ls->cols[k].owned_name);
         free(ls->cols);
@@ -84,10 +84,10 @@ void sl_run_term(sl_run *L)
     relmap_term(&L->names);
     free(L->targets);
     for (size_t i = 0; i < L->ndbs; i++)
-        pgm_term(&L->dbs[i]);
+        discovery_term(&L->dbs[i]);
     free(L->dbs);
-    wal2json_destroy(L->w2j);
-    pgoutput_destroy(L->pgo);
+    decode_wal2json_destroy(L->w2j);
+    decode_pgoutput_destroy(L->pgo);
     pgc_destroy(L->repl);
     pgc_destroy(L->c);
     buf_term(&L->scratch);

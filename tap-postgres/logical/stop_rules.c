@@ -100,7 +100,7 @@ stop_reason stop_rules_check(const stop_rules *st, const sl_run *L)
     return STOP_NONE;
 }
 
-/* how long repl_next may wait: until the next rule is due; inside a transaction -1 (no
+/* how long repl_stream_next may wait: until the next rule is due; inside a transaction -1 (no
    deadline) */
 double stop_rules_deadline(const stop_rules *st, const sl_run *L)
 {
@@ -163,7 +163,7 @@ bool stop_rules_probe(stop_rules *st, sl_run *L, repl_stream *rs, double now)
     st->moved = false;
     if (st->ping_out && !ask)
         return true;
-    if (!repl_send_status(rs, true))
+    if (!repl_stream_send_status(rs, true))
         return fail(L, EXIT_SOURCE_DB);
     st->ping_out = true;
     return true;

@@ -82,7 +82,8 @@ void stop_rules_data(stop_rules *st, double now);
 stop_reason stop_rules_check(const stop_rules *st, const sl_run *L);
 /* stop_rules_reason: the words of the log line for why */
 const char *stop_rules_reason(stop_reason why);
-/* stop_rules_deadline: how long repl_next may wait (-1: no deadline, inside a transaction) */
+/* stop_rules_deadline: how long repl_stream_next may wait (-1: no deadline, inside a transaction)
+ */
 double stop_rules_deadline(const stop_rules *st, const sl_run *L);
 /* stop_rules_keepalive: a keepalive with the server's sent position arrived */
 void stop_rules_keepalive(stop_rules *st, const repl_stream *rs, double now, bool in_txn);

@@ -37,7 +37,7 @@ static void wal2json_tables(sl_run *L, buf *out)
         if (!first)
             buf_putc(out, ',');
         first = false;
-        wal2json_table_pattern(out, schema, e->key + strcspn(e->key, "\x1f") + 1);
+        decode_wal2json_table_pattern(out, schema, e->key + strcspn(e->key, "\x1f") + 1);
     }
     for (size_t i = 0; i < L->n; i++) {
         const tap_stream *src = L->streams[i].src;
@@ -46,7 +46,7 @@ static void wal2json_tables(sl_run *L, buf *out)
         if (!first)
             buf_putc(out, ',');
         first = false;
-        wal2json_table_pattern(out, src->schema_name, "");
+        decode_wal2json_table_pattern(out, src->schema_name, "");
         buf_putc(out, '*');
     }
 }
@@ -120,8 +120,8 @@ static bool on_relation(sl_run *L, const change *c)
 static bool on_message(sl_run *L, char *msg, size_t len, uint64_t wal_start)
 {
     change c;
-    bool ok =
-        L->w2j ? wal2json_decode(L->w2j, msg, len, &c) : pgoutput_decode(L->pgo, msg, len, &c);
+    bool ok = L->w2j ? decode_wal2json_decode(L->w2j, msg, len, &c)
+                     : decode_pgoutput_decode(L->pgo, msg, len, &c);
     if (!ok) {
         char at[LSN_TEXT_MAX];
         lsn_format(wal_start, at);
@@ -160,10 +160,10 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
         if (L->w2j) {
             buf tables = BUF_INIT;
             wal2json_tables(L, &tables);
-            wal2json_start_options(&opts, tables.data, numeric_as_string);
+            decode_wal2json_start_options(&opts, tables.data, numeric_as_string);
             buf_term(&tables);
         } else {
-            pgoutput_start_options(&opts, L->publication);
+            decode_pgoutput_start_options(&opts, L->publication);
         }
         int interval = 10000;
         if (cfg->wal_sender_timeout > 0 && cfg->wal_sender_timeout / 3 < interval)
@@ -171,8 +171,8 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
         if (!L->repl && !(L->repl = sl_run_repl_connect(L)))
             break;
         bool probe = L->w2j && numeric_as_string;
-        started = repl_start(&rs, L->repl, L->slot, start, opts.data, interval, &tap_stop_requested,
-                             probe);
+        started = repl_stream_start(&rs, L->repl, L->slot, start, opts.data, interval,
+                                    &tap_stop_requested, probe);
         if (!started && probe &&
             strstr(PQerrorMessage(L->repl->conn), "numeric-data-types-as-string")) {
             /* wal2json before 2.6 does not know this option: values stay exact anyway */
@@ -184,7 +184,7 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
             continue;
         }
         if (!started && probe) {
-            /* the probe failed for another reason: say it as repl_start would have */
+            /* the probe failed for another reason: say it as repl_stream_start would have */
             const char *m = PQerrorMessage(L->repl->conn);
             char at[LSN_TEXT_MAX];
             lsn_format(start, at);
@@ -192,7 +192,7 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
                       (int)strcspn(m, "\n"), m);
         }
         if (!started) {
-            logical_explain_failure(L->repl, L->plugin);
+            logical_slot_explain_failure(L->repl, L->plugin);
             break;
         }
     }
@@ -201,9 +201,9 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
         return fail(L, EXIT_SOURCE_DB);
 
     /* confirm what the input state proves, once, and never more */
-    repl_confirm(&rs, confirm);
-    if (!repl_send_status(&rs, false)) {
-        repl_term(&rs);
+    repl_stream_confirm(&rs, confirm);
+    if (!repl_stream_send_status(&rs, false)) {
+        repl_stream_term(&rs);
         return fail(L, EXIT_SOURCE_DB);
     }
 
@@ -221,7 +221,7 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
             break;
         /* inside a transaction a signal waits for its end: no wake-up, no deadline */
         rs.wake = L->in_txn ? NULL : &tap_stop_requested;
-        repl_result r = repl_next(&rs, stop_rules_deadline(&st, L), &msg, &len, &wal_start);
+        repl_result r = repl_stream_next(&rs, stop_rules_deadline(&st, L), &msg, &len, &wal_start);
         double now = timefmt_monotonic();
         switch (r) {
         case REPL_DATA:
@@ -277,12 +277,12 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
         ok = sl_run_emit_state(L);
         if (ok && sw_flush(L->run->w) == false)
             ok = fail(L, EXIT_OUTPUT);
-        if (!repl_finish(&rs))
+        if (!repl_stream_finish(&rs))
             log_warn("the replication stream did not end cleanly (the state is written)");
         /* a signal ends the run as cleanly as a bound, but the caller learns it was one */
         if (ok && why == STOP_SIGNAL)
             ok = fail(L, EXIT_INTERRUPTED);
     }
-    repl_term(&rs);
+    repl_stream_term(&rs);
     return ok;
 }
