@@ -4,7 +4,7 @@
  *
  *   bool sync_logical_run(tap_run *run, tap_stream *const *streams, size_t n);
  *
- * The run (sync_logical.c has the details): slot and publication checked or
+ * The run (sync_logical.c and logical/ have the details): slot and publication checked or
  * created (logical_slot.h); streams without an lsn bookmark copied inside the
  * snapshot the slot exports; then START_REPLICATION (repl_stream.h) at the
  * smallest bookmark, each plugin message decoded (decode_wal2json.h,
@@ -12,7 +12,7 @@
  * stream's record builder; STATE at transaction boundaries. The flush
  * position confirmed to the slot is the input state's, never more. The
  * streams' catalog entries are not modified (columns that appear mid-stream
- * are kept in sync_logical's own copy of each stream).
+ * are kept in the run's own copy of each stream: logical/lstream.h).
  *
  * What it gets:
  *  - run->cfg: the parsed config (tap_config.h): the connection (run->cfg->root
