@@ -93,7 +93,7 @@ bool catalog_parse(tap_catalog *out, cJSON *root, const char *what, const tap_co
                       what, id);
             return false;
         }
-        if (!tap_method_valid(method)) {
+        if (!tap_config_method_valid(method)) {
             log_error("%s: stream \"%s\": unknown replication method \"%.60s\" (expected "
                       "FULL_TABLE, INCREMENTAL or LOG_BASED)",
                       what, id, method);
@@ -114,7 +114,7 @@ bool catalog_parse(tap_catalog *out, cJSON *root, const char *what, const tap_co
                 return false;
             }
         }
-        s->where_clauses = tap_where_clauses(cfg, id);
+        s->where_clauses = tap_config_where_clauses(cfg, id);
         if (s->where_clauses && s->method == TAP_LOG_BASED) {
             /* the copy could be filtered, the changes that follow cannot: the target would
                get rows the clauses exclude, and a table that is neither */
@@ -203,7 +203,7 @@ static bool is_view_key(const tap_stream *s, const char *name)
 
 static bool bind_stream(tap_stream *s, const pgm_db *db)
 {
-    const pgm_table *t = pgm_find(db, s->schema_name, s->table_name);
+    const pgm_table *t = discovery_find(db, s->schema_name, s->table_name);
     if (!t) {
         log_error("stream \"%s\": table \"%s\".\"%s\" does not exist in database \"%s\" (or is "
                   "not readable)",
@@ -211,7 +211,7 @@ static bool bind_stream(tap_stream *s, const pgm_db *db)
         return false;
     }
     s->table = t;
-    s->is_view = pgm_is_view(t);
+    s->is_view = discovery_is_view(t);
     /* every column the catalog selects must exist and be readable */
     const cJSON *props = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(s->entry, "schema"), "properties");
@@ -220,7 +220,7 @@ static bool bind_stream(tap_stream *s, const pgm_db *db)
     {
         if (column_choice(s, p->string) != 1)
             continue;
-        const pgm_column *c = pgm_column_find(t, p->string);
+        const pgm_column *c = discovery_column_find(t, p->string);
         if (!c || !c->can_select) {
             log_error("stream \"%s\": column \"%s\" does not exist in \"%s\".\"%s\"%s",
                       s->tap_stream_id, p->string, s->schema_name, s->table_name,
@@ -229,7 +229,7 @@ static bool bind_stream(tap_stream *s, const pgm_db *db)
         }
     }
     if (s->replication_key) {
-        const pgm_column *c = pgm_column_find(t, s->replication_key);
+        const pgm_column *c = discovery_column_find(t, s->replication_key);
         if (!c || !c->can_select) {
             log_error("stream \"%s\": replication-key \"%s\" is not a column of \"%s\".\"%s\"",
                       s->tap_stream_id, s->replication_key, s->schema_name, s->table_name);
@@ -288,7 +288,8 @@ static bool bind_stream(tap_stream *s, const pgm_db *db)
         const cJSON *k;
         cJSON_ArrayForEach(k, vk)
         {
-            const pgm_column *c = cJSON_IsString(k) ? pgm_column_find(t, k->valuestring) : NULL;
+            const pgm_column *c =
+                cJSON_IsString(k) ? discovery_column_find(t, k->valuestring) : NULL;
             if (!c) {
                 log_error("stream \"%s\": view-key-properties names \"%s\", which is not a "
                           "column of the view",

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void ct_init(ct_decoder *d)
+void copy_text_init(ct_decoder *d)
 {
     d->fields = NULL;
     d->n = 0;
@@ -13,7 +13,7 @@ void ct_init(ct_decoder *d)
     buf_init(&d->scratch);
 }
 
-void ct_term(ct_decoder *d)
+void copy_text_term(ct_decoder *d)
 {
     if (!d)
         return;
@@ -111,7 +111,7 @@ static size_t unescape(const char *s, size_t n, size_t i, char *dst, size_t *dle
     return i;
 }
 
-bool ct_split(ct_decoder *d, const char *row, size_t len)
+bool copy_text_split(ct_decoder *d, const char *row, size_t len)
 {
     if (len && row[len - 1] == '\n')
         len--;

@@ -9,7 +9,7 @@
  * Fields without a backslash point straight into the row (no copy); escaped
  * fields are un-escaped into the decoder's scratch buffer, which is reused
  * row after row: nothing is allocated per value once the buffers have grown.
- * The field pointers stay valid until the next ct_split call (and as long as
+ * The field pointers stay valid until the next copy_text_split call (and as long as
  * the row itself).
  */
 #ifndef TAP_COPY_TEXT_H
@@ -33,15 +33,15 @@ typedef struct ct_decoder {
     buf scratch; /* owned: un-escaped field bytes */
 } ct_decoder;
 
-/* ct_init / ct_term: set up and free a decoder (term accepts NULL). */
-void ct_init(ct_decoder *d);
-void ct_term(ct_decoder *d);
+/* copy_text_init / copy_text_term: set up and free a decoder (term accepts NULL). */
+void copy_text_init(ct_decoder *d);
+void copy_text_term(ct_decoder *d);
 
 /*
- * ct_split: split row[0..len) (a trailing '\n' is allowed) into d->fields.
+ * copy_text_split: split row[0..len) (a trailing '\n' is allowed) into d->fields.
  * Returns false when the row is malformed (a trailing lone backslash) or on
  * out of memory; d->n is then undefined.
  */
-bool ct_split(ct_decoder *d, const char *row, size_t len);
+bool copy_text_split(ct_decoder *d, const char *row, size_t len);
 
 #endif

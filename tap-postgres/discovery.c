@@ -99,7 +99,7 @@ static void resolve(tm_type *out, const type_row *types, size_t n, unsigned int 
 {
     const type_row *t = base_type(types, n, find_type(types, n, oid), &typmod);
     if (!t) {
-        tm_resolve(out, "", 'b', false, typmod);
+        typemap_resolve(out, "", 'b', false, typmod);
         return;
     }
     /* int2vector and oidvector are in the array category but print "1 2", not {1,2} */
@@ -107,15 +107,15 @@ static void resolve(tm_type *out, const type_row *types, size_t n, unsigned int 
         strcmp(t->name, "oidvector") != 0) {
         const type_row *e = base_type(types, n, find_type(types, n, t->elem), &typmod);
         if (!e) {
-            tm_resolve(out, "", 'b', true, typmod);
+            typemap_resolve(out, "", 'b', true, typmod);
             return;
         }
-        tm_resolve(out, e->name, e->typtype, true, typmod);
+        typemap_resolve(out, e->name, e->typtype, true, typmod);
         if (e->delim)
             out->delim = e->delim; /* array_out separates elements with the element's typdelim */
         return;
     }
-    tm_resolve(out, t->name, t->typtype, false, typmod);
+    typemap_resolve(out, t->name, t->typtype, false, typmod);
 }
 
 /* a text[] parameter value: {"a","b"} with " and \ escaped */
@@ -154,9 +154,9 @@ static int cmp_table_name(const void *a, const void *b)
     return r ? r : strcmp(x->name, y->name);
 }
 
-bool pgm_load(pg_conn *c, const char *const *schemas, size_t nschemas,
-              const char *const *rel_schemas, const char *const *rel_names, size_t nrel,
-              pgm_db *out)
+bool discovery_load(pg_conn *c, const char *const *schemas, size_t nschemas,
+                    const char *const *rel_schemas, const char *const *rel_names, size_t nrel,
+                    pgm_db *out)
 {
     memset(out, 0, sizeof(*out));
     bool ok = false;
@@ -310,11 +310,11 @@ done:
     buf_term(&p2);
     buf_term(&p3);
     if (!ok)
-        pgm_term(out);
+        discovery_term(out);
     return ok;
 }
 
-void pgm_term(pgm_db *db)
+void discovery_term(pgm_db *db)
 {
     if (!db)
         return;
@@ -330,7 +330,7 @@ void pgm_term(pgm_db *db)
     memset(db, 0, sizeof(*db));
 }
 
-const pgm_table *pgm_find(const pgm_db *db, const char *schema, const char *name)
+const pgm_table *discovery_find(const pgm_db *db, const char *schema, const char *name)
 {
     pgm_table key = {.schema = schema, .name = name};
     const pgm_table *kp = &key;
@@ -339,7 +339,7 @@ const pgm_table *pgm_find(const pgm_db *db, const char *schema, const char *name
     return hit ? *hit : NULL;
 }
 
-const pgm_column *pgm_column_find(const pgm_table *t, const char *name)
+const pgm_column *discovery_column_find(const pgm_table *t, const char *name)
 {
     for (size_t i = 0; i < t->ncols; i++)
         if (strcmp(t->cols[i].name, name) == 0)
@@ -354,7 +354,7 @@ static void put_str(buf *out, const char *s)
 
 static void write_stream(buf *out, const pgm_db *db, const pgm_table *t)
 {
-    bool view = pgm_is_view(t);
+    bool view = discovery_is_view(t);
     buf_append_lit(out, "{\"tap_stream_id\":\"");
     jw_string_body(out, t->schema, strlen(t->schema));
     buf_putc(out, '-');
@@ -374,18 +374,18 @@ static void write_stream(buf *out, const pgm_db *db, const pgm_table *t)
         first = false;
         put_str(out, c->name);
         buf_putc(out, ':');
-        tm_schema(out, &c->type, !c->is_pk);
+        typemap_schema(out, &c->type, !c->is_pk);
     }
     /* every stream has the definitions, as pipelinewise's */
     buf_append_lit(out, "},\"definitions\":{");
-    tm_array_definitions(out);
+    typemap_array_definitions(out);
     for (size_t i = 0; i < t->ncols; i++) {
         const pgm_column *c = &t->cols[i];
         bool seen = !c->can_select;
         for (size_t k = 0; k < i && !seen; k++)
-            seen = t->cols[k].can_select && tm_same_definition(&t->cols[k].type, &c->type);
+            seen = t->cols[k].can_select && typemap_same_definition(&t->cols[k].type, &c->type);
         if (!seen)
-            tm_column_definition(out, &c->type);
+            typemap_column_definition(out, &c->type);
     }
     buf_putc(out, '}');
     buf_append_lit(out, "},\"metadata\":[{\"breadcrumb\":[],\"metadata\":{\"table-key-properties\":[");

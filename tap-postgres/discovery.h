@@ -55,22 +55,22 @@ typedef struct pgm_db {
 } pgm_db;
 
 /*
- * pgm_load: read the metadata. schemas[0..nschemas) limits it to those
+ * discovery_load: read the metadata. schemas[0..nschemas) limits it to those
  * schemas (all user schemas when nschemas is 0). When nrel > 0, only the
  * relations rel_schemas[i].rel_names[i] are read (for the sync). All values
  * are bound as parameters. False after logging.
  */
-bool pgm_load(pg_conn *c, const char *const *schemas, size_t nschemas,
-              const char *const *rel_schemas, const char *const *rel_names, size_t nrel,
-              pgm_db *out);
-/* pgm_term: free what db holds; accepts a zeroed db. */
-void pgm_term(pgm_db *db);
-/* pgm_find: the table schema.name, or NULL. */
-const pgm_table *pgm_find(const pgm_db *db, const char *schema, const char *name);
-/* pgm_column_find: the column of t named name, or NULL. */
-const pgm_column *pgm_column_find(const pgm_table *t, const char *name);
-/* pgm_is_view: views and materialized views (no primary key, is-view true). */
-static inline bool pgm_is_view(const pgm_table *t)
+bool discovery_load(pg_conn *c, const char *const *schemas, size_t nschemas,
+                    const char *const *rel_schemas, const char *const *rel_names, size_t nrel,
+                    pgm_db *out);
+/* discovery_term: free what db holds; accepts a zeroed db. */
+void discovery_term(pgm_db *db);
+/* discovery_find: the table schema.name, or NULL. */
+const pgm_table *discovery_find(const pgm_db *db, const char *schema, const char *name);
+/* discovery_column_find: the column of t named name, or NULL. */
+const pgm_column *discovery_column_find(const pgm_table *t, const char *name);
+/* discovery_is_view: views and materialized views (no primary key, is-view true). */
+static inline bool discovery_is_view(const pgm_table *t)
 {
     return t->relkind == 'v' || t->relkind == 'm';
 }

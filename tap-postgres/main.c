@@ -160,7 +160,7 @@ static int print_about(const char *format)
                     PROJECT_VERSION);
         config_settings_markdown(&b, tap_config_keys, tap_config_nkeys);
         buf_append_lit(&b, "\n## Type mapping\n\n");
-        tm_table_markdown(&b);
+        typemap_table_markdown(&b);
     } else {
         log_error("unknown --format \"%s\" (json or markdown)", format);
         buf_term(&b);
@@ -195,8 +195,8 @@ static int run_discovery(const tap_config *cfg)
         return EXIT_SOURCE_DB;
     pgm_db db;
     double t0 = timefmt_monotonic();
-    bool ok = pgm_load(c, (const char *const *)cfg->filter_schemas, cfg->n_filter_schemas, NULL,
-                       NULL, 0, &db);
+    bool ok = discovery_load(c, (const char *const *)cfg->filter_schemas, cfg->n_filter_schemas,
+                             NULL, NULL, 0, &db);
     pgc_destroy(c);
     if (!ok)
         return EXIT_SOURCE_DB;
@@ -206,7 +206,7 @@ static int run_discovery(const tap_config *cfg)
              timefmt_monotonic() - t0);
     int rc = buf_ok(&out) ? write_all(STDOUT_FILENO, &out) : EXIT_INTERNAL;
     buf_term(&out);
-    pgm_term(&db);
+    discovery_term(&db);
     return rc;
 }
 
@@ -250,7 +250,7 @@ static int run_sync(const tap_config *cfg, const char *catalog_path, const char 
         schemas[i] = cat.streams[i].schema_name;
         names[i] = cat.streams[i].table_name;
     }
-    ok = ok && pgm_load(c, NULL, 0, schemas, names, cat.n, &db);
+    ok = ok && discovery_load(c, NULL, 0, schemas, names, cat.n, &db);
     free(schemas);
     free(names);
     if (!ok) {
@@ -268,7 +268,7 @@ done:
         rc = EXIT_OUTPUT;
     pgc_destroy(c);
     tap_run_term(&run);
-    pgm_term(&db);
+    discovery_term(&db);
     catalog_term(&cat);
     cJSON_Delete(state);
     cJSON_Delete(input_state);
@@ -317,7 +317,7 @@ int main(int argc, char **argv)
     /* the mapping settings: discovery, the SCHEMA messages and the values all follow them */
     tm_options topts = {.dates_as_string = cfg.dates_as_string,
                         .json_as_object = cfg.json_as_object};
-    tm_set_options(&topts);
+    typemap_set_options(&topts);
     if (a.discover)
         rc = run_discovery(&cfg);
     else

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool rb_init(record_builder *rb, tm_ctx *tm, const char *stream, const char *const *names,
-             const tm_type *const *types, size_t n)
+bool record_builder_init(record_builder *rb, tm_ctx *tm, const char *stream,
+                         const char *const *names, const tm_type *const *types, size_t n)
 {
     memset(rb, 0, sizeof(*rb));
     rb->tm = tm;
@@ -36,7 +36,7 @@ bool rb_init(record_builder *rb, tm_ctx *tm, const char *stream, const char *con
             goto oom;
     }
     buf_term(&k);
-    rb_set_version(rb, -1, NULL);
+    record_builder_set_version(rb, -1, NULL);
     if (!buf_ok(&rb->head) || !buf_ok(&rb->tail))
         goto oom;
     return true;
@@ -45,7 +45,7 @@ oom:
     return false;
 }
 
-void rb_term(record_builder *rb)
+void record_builder_term(record_builder *rb)
 {
     if (!rb)
         return;
@@ -57,7 +57,7 @@ void rb_term(record_builder *rb)
     memset(rb, 0, sizeof(*rb));
 }
 
-void rb_set_version(record_builder *rb, long long version, const char *time_extracted)
+void record_builder_set_version(record_builder *rb, long long version, const char *time_extracted)
 {
     buf_reset(&rb->tail);
     buf_putc(&rb->tail, '}');
@@ -72,7 +72,7 @@ void rb_set_version(record_builder *rb, long long version, const char *time_extr
     buf_putc(&rb->tail, '}');
 }
 
-void rb_raw(record_builder *rb, const char *name, const char *json, size_t len)
+void record_builder_raw(record_builder *rb, const char *name, const char *json, size_t len)
 {
     if (!rb->first)
         buf_putc(rb->out, ',');

@@ -3,15 +3,15 @@
  * an output buffer (the singer_writer's), converting each text value with the
  * typemap. No tree, no per-value allocation: the stream's constant parts (the
  * message head, each column's quoted key, the version/time tail) are
- * rendered once by rb_init / rb_set_version.
+ * rendered once by record_builder_init / record_builder_set_version.
  *
  * Columns may be left out (an unchanged TOAST value in CDC: "missing is not
- * null") and extra properties added (_sdc_deleted_at, _sdc_lsn) with rb_raw.
+ * null") and extra properties added (_sdc_deleted_at, _sdc_lsn) with record_builder_raw.
  *
- *   rb_begin(&rb, sw_buf(w));
- *   for each column: rb_value(&rb, i, text, len) or rb_null(&rb, i) (or nothing)
- *   rb_raw(&rb, "_sdc_deleted_at", "\"2024-...\"", n);   (optional)
- *   rb_end(&rb);  sw_end_line(w);
+ *   record_builder_begin(&rb, sw_buf(w));
+ *   for each column: record_builder_value(&rb, i, text, len) or record_builder_null(&rb, i) (or
+ * nothing) record_builder_raw(&rb, "_sdc_deleted_at", "\"2024-...\"", n);   (optional)
+ *   record_builder_end(&rb);  sw_end_line(w);
  */
 #ifndef TAP_RECORD_BUILDER_H
 #define TAP_RECORD_BUILDER_H
@@ -39,30 +39,30 @@ typedef struct record_builder {
 } record_builder;
 
 /*
- * rb_init: a builder for stream (the message's stream name) with columns
+ * record_builder_init: a builder for stream (the message's stream name) with columns
  * names[0..n) of types[0..n) (both borrowed during the call; types must
  * outlive the builder). False on out of memory (logged).
  */
-bool rb_init(record_builder *rb, tm_ctx *tm, const char *stream, const char *const *names,
-             const tm_type *const *types, size_t n);
-/* rb_term: free; accepts a zeroed builder. */
-void rb_term(record_builder *rb);
+bool record_builder_init(record_builder *rb, tm_ctx *tm, const char *stream,
+                         const char *const *names, const tm_type *const *types, size_t n);
+/* record_builder_term: free; accepts a zeroed builder. */
+void record_builder_term(record_builder *rb);
 /*
- * rb_set_version: the tail of the records: version (left out when < 0) and
+ * record_builder_set_version: the tail of the records: version (left out when < 0) and
  * time_extracted (left out when NULL). Call before the first record and
  * whenever either changes.
  */
-void rb_set_version(record_builder *rb, long long version, const char *time_extracted);
+void record_builder_set_version(record_builder *rb, long long version, const char *time_extracted);
 
-/* rb_begin: start a record at the end of out (borrowed until rb_end). */
-static inline void rb_begin(record_builder *rb, buf *out)
+/* record_builder_begin: start a record at the end of out (borrowed until record_builder_end). */
+static inline void record_builder_begin(record_builder *rb, buf *out)
 {
     rb->out = out;
     rb->first = true;
     buf_append(out, rb->head.data, rb->head.len);
 }
 
-static inline void rb_key(record_builder *rb, size_t col)
+static inline void record_builder_key(record_builder *rb, size_t col)
 {
     if (!rb->first)
         buf_putc(rb->out, ',');
@@ -70,25 +70,26 @@ static inline void rb_key(record_builder *rb, size_t col)
     buf_append(rb->out, rb->cols[col].key, rb->cols[col].key_len);
 }
 
-/* rb_value: column col with the value text[0..len) in its type's text output form. */
-static inline void rb_value(record_builder *rb, size_t col, const char *text, size_t len)
+/* record_builder_value: column col with the value text[0..len) in its type's text output form. */
+static inline void record_builder_value(record_builder *rb, size_t col, const char *text,
+                                        size_t len)
 {
-    rb_key(rb, col);
-    tm_value(rb->tm, rb->cols[col].type, rb->out, text, len);
+    record_builder_key(rb, col);
+    typemap_value(rb->tm, rb->cols[col].type, rb->out, text, len);
 }
 
-/* rb_null: column col is NULL. */
-static inline void rb_null(record_builder *rb, size_t col)
+/* record_builder_null: column col is NULL. */
+static inline void record_builder_null(record_builder *rb, size_t col)
 {
-    rb_key(rb, col);
+    record_builder_key(rb, col);
     buf_append_lit(rb->out, "null");
 }
 
-/* rb_raw: an extra property name with an already rendered JSON value. */
-void rb_raw(record_builder *rb, const char *name, const char *json, size_t len);
+/* record_builder_raw: an extra property name with an already rendered JSON value. */
+void record_builder_raw(record_builder *rb, const char *name, const char *json, size_t len);
 
-/* rb_end: close the record (the caller ends the line, e.g. sw_end_line). */
-static inline void rb_end(record_builder *rb)
+/* record_builder_end: close the record (the caller ends the line, e.g. sw_end_line). */
+static inline void record_builder_end(record_builder *rb)
 {
     buf_append(rb->out, rb->tail.data, rb->tail.len);
     rb->out = NULL;

@@ -117,7 +117,7 @@ const cJSON *state_get(const cJSON *state, const char *stream_id, const char *ke
     return cJSON_IsNull(v) ? NULL : v;
 }
 
-void bm_set_item(cJSON *bm, const char *key, cJSON *item)
+void state_bm_set_item(cJSON *bm, const char *key, cJSON *item)
 {
     if (!bm || !item) {
         cJSON_Delete(item);
@@ -131,8 +131,8 @@ void bm_set_item(cJSON *bm, const char *key, cJSON *item)
 
 void state_set_currently_syncing(cJSON *state, const char *stream_id)
 {
-    bm_set_item(state, "currently_syncing",
-                stream_id ? cJSON_CreateString(stream_id) : cJSON_CreateNull());
+    state_bm_set_item(state, "currently_syncing",
+                      stream_id ? cJSON_CreateString(stream_id) : cJSON_CreateNull());
 }
 
 const char *state_currently_syncing(const cJSON *state)
@@ -140,13 +140,13 @@ const char *state_currently_syncing(const cJSON *state)
     return ju_string(state, "currently_syncing", NULL);
 }
 
-void bm_set_int(cJSON *bm, const char *key, long long v)
+void state_bm_set_int(cJSON *bm, const char *key, long long v)
 {
     /* exact for |v| < 2^53 (versions in ms, lsns) */
-    bm_set_item(bm, key, cJSON_CreateNumber((double)v));
+    state_bm_set_item(bm, key, cJSON_CreateNumber((double)v));
 }
 
-void bm_set_string(cJSON *bm, const char *key, const char *s, size_t n)
+void state_bm_set_string(cJSON *bm, const char *key, const char *s, size_t n)
 {
     char stack[256];
     char *tmp = n < sizeof(stack) ? stack : malloc(n + 1);
@@ -154,24 +154,24 @@ void bm_set_string(cJSON *bm, const char *key, const char *s, size_t n)
         return;
     memcpy(tmp, s, n);
     tmp[n] = '\0';
-    bm_set_item(bm, key, cJSON_CreateString(tmp));
+    state_bm_set_item(bm, key, cJSON_CreateString(tmp));
     if (tmp != stack)
         free(tmp);
 }
 
-void bm_remove(cJSON *bm, const char *key)
+void state_bm_remove(cJSON *bm, const char *key)
 {
     if (bm)
         cJSON_DeleteItemFromObjectCaseSensitive(bm, key);
 }
 
-bool bm_get_int(const cJSON *bm, const char *key, long long *out)
+bool state_bm_get_int(const cJSON *bm, const char *key, long long *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(bm, key);
     return v && !cJSON_IsNull(v) && ju_to_int(v, out);
 }
 
-const char *bm_value_text(const cJSON *v, char *tmp, size_t n)
+const char *state_bm_value_text(const cJSON *v, char *tmp, size_t n)
 {
     if (cJSON_IsString(v))
         return v->valuestring;
@@ -224,7 +224,7 @@ void state_prepare_stream(cJSON *state, const char *stream_id, const char *metho
         cJSON_ReplaceItemInObjectCaseSensitive(bms, stream_id, cJSON_CreateObject());
         bm = state_bookmark(state, stream_id);
     }
-    bm_set_item(bm, "last_replication_method", cJSON_CreateString(method));
+    state_bm_set_item(bm, "last_replication_method", cJSON_CreateString(method));
 }
 
 bool state_write(const cJSON *state, singer_writer *w, size_t *bytes)
@@ -279,11 +279,11 @@ bool state_adopt_sdk_lsn(cJSON *state, const char *stream_id)
         return false;
     }
     char text[64];
-    const char *shown = bm_value_text(v, text, sizeof(text));
+    const char *shown = state_bm_value_text(v, text, sizeof(text));
     log_info("stream \"%s\": a MeltanoLabs tap-postgres bookmark (replication_key _sdc_lsn, "
              "replication_key_value %.40s): taken as its lsn (the transaction holding that "
              "position is sent again)",
              stream_id, shown ? shown : "?");
-    bm_set_item(bm, "lsn", v);
+    state_bm_set_item(bm, "lsn", v);
     return true;
 }

@@ -74,19 +74,20 @@ const cJSON *state_lsn_value(const cJSON *state, const char *stream_id);
 bool state_adopt_sdk_lsn(cJSON *state, const char *stream_id);
 
 /* bookmark setters: replace the member in place (keeping its position) or add it */
-void bm_set_int(cJSON *bm, const char *key, long long v);
-void bm_set_string(cJSON *bm, const char *key, const char *s, size_t n);
-void bm_set_item(cJSON *bm, const char *key, cJSON *item); /* takes item */
-void bm_remove(cJSON *bm, const char *key);
-/* bm_get_int: an integer member (a number or a numeric string); false when absent or not one. */
-bool bm_get_int(const cJSON *bm, const char *key, long long *out);
+void state_bm_set_int(cJSON *bm, const char *key, long long v);
+void state_bm_set_string(cJSON *bm, const char *key, const char *s, size_t n);
+void state_bm_set_item(cJSON *bm, const char *key, cJSON *item); /* takes item */
+void state_bm_remove(cJSON *bm, const char *key);
+/* state_bm_get_int: an integer member (a number or a numeric string); false when absent or not one.
+ */
+bool state_bm_get_int(const cJSON *bm, const char *key, long long *out);
 /*
- * bm_value_text: the text of a bookmark value to bind as a parameter: strings
+ * state_bm_value_text: the text of a bookmark value to bind as a parameter: strings
  * as they are, numbers as integers when integral (else the shortest text that
  * reads back as the same double: 0.1, not 0.10000000000000001), booleans as
  * true/false. tmp holds the formatted number. NULL for other JSON values.
  */
-const char *bm_value_text(const cJSON *v, char *tmp, size_t n);
+const char *state_bm_value_text(const cJSON *v, char *tmp, size_t n);
 
 /* state_write: write {"type":"STATE","value":<state>} as one line; *bytes (may be NULL) gets
    the size of the state's text. */

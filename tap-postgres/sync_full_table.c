@@ -31,9 +31,9 @@ static bool ft_row(tap_run *run, void *user, const ct_field *f, long long row_no
         }
         for (size_t k = 0; k < s->npk; k++) {
             const ct_field *kf = &f[s->pk_index[k]];
-            bm_set_string(pk, s->columns[s->pk_index[k]].name, kf->p ? kf->p : "", kf->len);
+            state_bm_set_string(pk, s->columns[s->pk_index[k]].name, kf->p ? kf->p : "", kf->len);
         }
-        bm_set_item(p->bm, "last_pk_fetched", pk);
+        state_bm_set_item(p->bm, "last_pk_fetched", pk);
     }
     return at_state ? tap_emit_state(run) : true;
 }
@@ -54,7 +54,7 @@ static const cJSON *resume_key(const tap_stream *s, const cJSON *bm)
     return pk;
 }
 
-bool sft_sync(tap_run *run, pg_conn *c, tap_stream *s)
+bool sync_full_table_run(tap_run *run, pg_conn *c, tap_stream *s)
 {
     bool ok = false, in_tx = false;
     buf sql = BUF_INIT;
@@ -75,14 +75,14 @@ bool sft_sync(tap_run *run, pg_conn *c, tap_stream *s)
         return tap_fail(run, EXIT_BAD_CONFIG);
     }
     long long version = -1;
-    bool have_version = bm_get_int(bm, "version", &version);
+    bool have_version = state_bm_get_int(bm, "version", &version);
     bool first_run = !have_version;
     const cJSON *lpk = cJSON_GetObjectItemCaseSensitive(bm, "last_pk_fetched");
     bool interrupted = (lpk && !cJSON_IsNull(lpk)) ||
                        cJSON_GetObjectItemCaseSensitive(bm, "xmin") != NULL;
     if (!have_version || !interrupted)
         version = timefmt_now_ms();
-    bm_set_int(bm, "version", version);
+    state_bm_set_int(bm, "version", version);
 
     if (!tap_emit_schema(run, s, NULL, NULL) || !tap_emit_boundary_state(run))
         goto done;
@@ -108,7 +108,7 @@ bool sft_sync(tap_run *run, pg_conn *c, tap_stream *s)
         for (size_t k = 0; k < np; k++) {
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(
                 resume, s->columns[s->pk_index[k]].name);
-            params[k] = bm_value_text(v, tmp[k], sizeof(tmp[k]));
+            params[k] = state_bm_value_text(v, tmp[k], sizeof(tmp[k]));
             buf_appendf(&sql, "%sset_config('tap_postgres.pk%zu', $%zu, true)", k ? ", " : "", k,
                         k + 1);
         }
@@ -179,13 +179,13 @@ bool sft_sync(tap_run *run, pg_conn *c, tap_stream *s)
         ok = true;
         goto done;
     }
-    bm_remove(bm, "last_pk_fetched");
-    bm_remove(bm, "xmin");
+    state_bm_remove(bm, "last_pk_fetched");
+    state_bm_remove(bm, "xmin");
     ok = tap_emit_activate_version(run, s, version);
 done:
     if (in_tx && c->conn && PQstatus(c->conn) == CONNECTION_OK)
         PQclear(PQexec(c->conn, "ROLLBACK"));
-    rb_term(&rb);
+    record_builder_term(&rb);
     buf_term(&sql);
     return ok;
 }

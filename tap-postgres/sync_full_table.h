@@ -17,9 +17,9 @@
 
 #include <stdbool.h>
 
-#include "tap_sync.h"
+#include "tap.h"
 
-/* sft_sync: replicate s over c (idle, not in a transaction). False after logging. */
-bool sft_sync(tap_run *run, pg_conn *c, tap_stream *s);
+/* sync_full_table_run: replicate s over c (idle, not in a transaction). False after logging. */
+bool sync_full_table_run(tap_run *run, pg_conn *c, tap_stream *s);
 
 #endif

@@ -37,8 +37,8 @@ static bool unbounded_key(const tm_type *t, const char *p, size_t n)
 static void save_bookmark(inc_progress *p)
 {
     if (p->have_last)
-        bm_set_string(p->bm, "replication_key_value", p->last.data ? p->last.data : "",
-                      p->last.len);
+        state_bm_set_string(p->bm, "replication_key_value", p->last.data ? p->last.data : "",
+                            p->last.len);
 }
 
 static bool inc_row(tap_run *run, void *user, const ct_field *f, long long row_no)
@@ -58,7 +58,7 @@ static bool inc_row(tap_run *run, void *user, const ct_field *f, long long row_n
     return tap_emit_state(run);
 }
 
-bool sinc_sync(tap_run *run, pg_conn *c, tap_stream *s)
+bool sync_incremental_run(tap_run *run, pg_conn *c, tap_stream *s)
 {
     bool ok = false, in_tx = false;
     buf sql = BUF_INIT, start = BUF_INIT; /* start: the bookmark at the start (value may not
@@ -74,11 +74,11 @@ bool sinc_sync(tap_run *run, pg_conn *c, tap_stream *s)
     }
     prog.bm = bm;
     const tap_column *key = &s->columns[s->rk_index];
-    bm_set_item(bm, "replication_key", cJSON_CreateString(key->name));
+    state_bm_set_item(bm, "replication_key", cJSON_CreateString(key->name));
     long long version;
-    if (!bm_get_int(bm, "version", &version))
+    if (!state_bm_get_int(bm, "version", &version))
         version = timefmt_now_ms();
-    bm_set_int(bm, "version", version);
+    state_bm_set_int(bm, "version", version);
 
     if (!tap_emit_schema(run, s, key->name, NULL) || !tap_emit_boundary_state(run) ||
         !tap_emit_activate_version(run, s, version))
@@ -88,9 +88,8 @@ bool sinc_sync(tap_run *run, pg_conn *c, tap_stream *s)
         goto done;
     in_tx = true;
     char tmp[40];
-    const char *value =
-        bm_value_text(cJSON_GetObjectItemCaseSensitive(bm, "replication_key_value"), tmp,
-                      sizeof(tmp));
+    const char *value = state_bm_value_text(
+        cJSON_GetObjectItemCaseSensitive(bm, "replication_key_value"), tmp, sizeof(tmp));
     if (value)
         buf_appends(&start, value);
     if (value) {
@@ -152,7 +151,7 @@ bool sinc_sync(tap_run *run, pg_conn *c, tap_stream *s)
 done:
     if (in_tx && c->conn && PQstatus(c->conn) == CONNECTION_OK)
         PQclear(PQexec(c->conn, "ROLLBACK"));
-    rb_term(&rb);
+    record_builder_term(&rb);
     buf_term(&sql);
     buf_term(&start);
     buf_term(&prog.last);

@@ -16,9 +16,9 @@
 
 #include <stdbool.h>
 
-#include "tap_sync.h"
+#include "tap.h"
 
-/* sinc_sync: replicate s over c (idle, not in a transaction). False after logging. */
-bool sinc_sync(tap_run *run, pg_conn *c, tap_stream *s);
+/* sync_incremental_run: replicate s over c (idle, not in a transaction). False after logging. */
+bool sync_incremental_run(tap_run *run, pg_conn *c, tap_stream *s);
 
 #endif

@@ -4,7 +4,7 @@
  *
  *   bool sync_logical_run(tap_run *run, tap_stream *const *streams, size_t n);
  *
- * The run (sync_logical.c has the details): slot and publication checked or
+ * The run (sync_logical.c and logical/ have the details): slot and publication checked or
  * created (logical_slot.h); streams without an lsn bookmark copied inside the
  * snapshot the slot exports; then START_REPLICATION (repl_stream.h) at the
  * smallest bookmark, each plugin message decoded (decode_wal2json.h,
@@ -12,7 +12,7 @@
  * stream's record builder; STATE at transaction boundaries. The flush
  * position confirmed to the slot is the input state's, never more. The
  * streams' catalog entries are not modified (columns that appear mid-stream
- * are kept in sync_logical's own copy of each stream).
+ * are kept in the run's own copy of each stream: logical/lstream.h).
  *
  * What it gets:
  *  - run->cfg: the parsed config (tap_config.h): the connection (run->cfg->root
@@ -32,9 +32,9 @@
  *    with tap_emit_state(run).
  *  - run->w: the Singer writer (stdout); SCHEMA via tap_emit_schema(run, s,
  *    "lsn", "\"_sdc_deleted_at\":{...}"), RECORDs via a record_builder from
- *    tap_stream_builder(run, s, &rb) (rb_value / rb_null / rb_raw, columns may
- *    be left out), ACTIVATE_VERSION via tap_emit_activate_version.
- *  - run->tm: the value conversion context (tm_value takes a value's text
+ *    tap_stream_builder(run, s, &rb) (record_builder_value / record_builder_null /
+ * record_builder_raw, columns may be left out), ACTIVATE_VERSION via tap_emit_activate_version.
+ *  - run->tm: the value conversion context (typemap_value takes a value's text
  *    output form: a pgoutput text column or a wal2json string).
  *  - the initial copy of a new stream can reuse tap_copy_rows inside a
  *    transaction that imported the slot's exported snapshot.
@@ -50,7 +50,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "tap_sync.h"
+#include "tap.h"
 
 bool sync_logical_run(tap_run *run, tap_stream *const *streams, size_t n);
 

@@ -87,7 +87,7 @@ const cfg_key tap_config_keys[] = {
 };
 const size_t tap_config_nkeys = sizeof(tap_config_keys) / sizeof(tap_config_keys[0]);
 
-const cJSON *tap_where_clauses(const tap_config *cfg, const char *stream_id)
+const cJSON *tap_config_where_clauses(const tap_config *cfg, const char *stream_id)
 {
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(cfg->stream_options, stream_id);
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "custom_where_clauses");
@@ -148,7 +148,7 @@ static bool check_stream_options(const cJSON *so, const char *what)
     return true;
 }
 
-bool tap_method_valid(const char *m)
+bool tap_config_method_valid(const char *m)
 {
     return m && (strcmp(m, "FULL_TABLE") == 0 || strcmp(m, "INCREMENTAL") == 0 ||
                  strcmp(m, "LOG_BASED") == 0);
@@ -266,7 +266,7 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
     c->default_replication_method = ju_string(root, "default_replication_method", "FULL_TABLE");
     if (!*c->default_replication_method)
         c->default_replication_method = "FULL_TABLE";
-    if (c->default_replication_method && !tap_method_valid(c->default_replication_method)) {
+    if (c->default_replication_method && !tap_config_method_valid(c->default_replication_method)) {
         log_error("%s: key \"default_replication_method\" must be FULL_TABLE, INCREMENTAL or "
                   "LOG_BASED, got \"%.60s\"",
                   what, c->default_replication_method);

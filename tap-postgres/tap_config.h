@@ -57,12 +57,12 @@ bool tap_config_parse(tap_config *out, cJSON *root, const char *what);
 void tap_config_term(tap_config *c);
 
 /*
- * tap_where_clauses: the stream_options.<stream_id>.custom_where_clauses array of cfg
+ * tap_config_where_clauses: the stream_options.<stream_id>.custom_where_clauses array of cfg
  * (checked by tap_config_parse: strings, not empty), or NULL when there is none. Borrowed.
  */
-const cJSON *tap_where_clauses(const tap_config *cfg, const char *stream_id);
+const cJSON *tap_config_where_clauses(const tap_config *cfg, const char *stream_id);
 
-/* tap_method_valid: true for FULL_TABLE, INCREMENTAL and LOG_BASED. */
-bool tap_method_valid(const char *method);
+/* tap_config_method_valid: true for FULL_TABLE, INCREMENTAL and LOG_BASED. */
+bool tap_config_method_valid(const char *method);
 
 #endif

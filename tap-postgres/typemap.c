@@ -77,10 +77,10 @@ static const tm_entry tm_table[] = {
 
 #define TM_TABLE_LEN (sizeof(tm_table) / sizeof(tm_table[0]))
 
-/* the config's mapping settings: set once at start (tm_set_options), read-only afterwards */
+/* the config's mapping settings: set once at start (typemap_set_options), read-only afterwards */
 static tm_options tm_opts;
 
-void tm_set_options(const tm_options *o)
+void typemap_set_options(const tm_options *o)
 {
     tm_opts = *o;
 }
@@ -93,14 +93,14 @@ static const tm_entry *find_entry(const char *typname)
     return NULL;
 }
 
-void tm_ctx_init(tm_ctx *ctx)
+void typemap_ctx_init(tm_ctx *ctx)
 {
     memset(ctx, 0, sizeof(*ctx));
     buf_init(&ctx->scratch);
     buf_init(&ctx->scratch2);
 }
 
-void tm_ctx_term(tm_ctx *ctx)
+void typemap_ctx_term(tm_ctx *ctx)
 {
     if (!ctx)
         return;
@@ -108,7 +108,7 @@ void tm_ctx_term(tm_ctx *ctx)
     buf_term(&ctx->scratch2);
 }
 
-void tm_resolve(tm_type *out, const char *typname, char typtype, bool is_array, int typmod)
+void typemap_resolve(tm_type *out, const char *typname, char typtype, bool is_array, int typmod)
 {
     memset(out, 0, sizeof(*out));
     out->typmod = typmod;
@@ -495,7 +495,7 @@ static void put_scalar(tm_ctx *ctx, tm_kind kind, buf *out, const char *s, size_
     }
 }
 
-void tm_value(tm_ctx *ctx, const tm_type *t, buf *out, const char *text, size_t len)
+void typemap_value(tm_ctx *ctx, const tm_type *t, buf *out, const char *text, size_t len)
 {
     if (t->kind == TM_ARRAY) {
         if (!put_array(ctx, t, out, text, len))
@@ -610,7 +610,7 @@ static void put_type_list(buf *out, bool nullable, const char *a, const char *b)
     buf_putc(out, ']');
 }
 
-void tm_schema(buf *out, const tm_type *t, bool nullable)
+void typemap_schema(buf *out, const tm_type *t, bool nullable)
 {
     buf_putc(out, '{');
     if (t->kind == TM_ARRAY) {
@@ -674,7 +674,7 @@ void tm_schema(buf *out, const tm_type *t, bool nullable)
     buf_putc(out, '}');
 }
 
-void tm_array_definitions(buf *out)
+void typemap_array_definitions(buf *out)
 {
     static const tm_family fams[] = {TMF_INTEGER, TMF_NUMBER,    TMF_STRING,
                                      TMF_BOOLEAN, TMF_TIMESTAMP, TMF_OBJECT};
@@ -693,7 +693,7 @@ void tm_array_definitions(buf *out)
                         "],\"items\":{\"$ref\":\"#/definitions/sdc_recursive_json_array\"}}");
 }
 
-bool tm_column_definition(buf *out, const tm_type *t)
+bool typemap_column_definition(buf *out, const tm_type *t)
 {
     if (!is_decimal_array(t))
         return false;
@@ -707,12 +707,12 @@ bool tm_column_definition(buf *out, const tm_type *t)
     return true;
 }
 
-bool tm_same_definition(const tm_type *a, const tm_type *b)
+bool typemap_same_definition(const tm_type *a, const tm_type *b)
 {
     return is_decimal_array(a) && is_decimal_array(b) && a->typmod == b->typmod;
 }
 
-const char *tm_kind_name(tm_kind kind)
+const char *typemap_kind_name(tm_kind kind)
 {
     switch (kind) {
     case TM_STRING:
@@ -745,7 +745,7 @@ const char *tm_kind_name(tm_kind kind)
     return "?";
 }
 
-void tm_table_markdown(buf *out)
+void typemap_table_markdown(buf *out)
 {
     buf_append_lit(out, "| PostgreSQL | JSON Schema | value |\n|---|---|---|\n");
     for (size_t i = 0; i < TM_TABLE_LEN; i++) {

@@ -56,7 +56,7 @@ typedef struct tm_type {
     tm_kind elem_kind; /* for arrays: the kind of the elements */
     tm_family family;  /* of the scalar (or of the elements of an array) */
     char delim;        /* array element delimiter: pg_type.typdelim of the element type, set
-                          by discovery; tm_resolve's default is ',' (';' for box) */
+                          by discovery; typemap_resolve's default is ',' (';' for box) */
     bool pg_text;      /* dates_as_string: a date/timestamp value is PostgreSQL's own text */
     int typmod;        /* atttypmod of the column (of the base type for domains), -1 if none */
     const char *typname; /* static: the type name of the table entry; NULL when the type is
@@ -65,16 +65,16 @@ typedef struct tm_type {
 
 /*
  * The mapping settings of the run (MeltanoLabs' tap settings), applied by
- * tm_resolve, so the catalog, the SCHEMA messages and the values agree.
+ * typemap_resolve, so the catalog, the SCHEMA messages and the values agree.
  */
 typedef struct tm_options {
     bool dates_as_string; /* date, timestamp, timestamptz (and arrays): text, schema string */
     bool json_as_object;  /* json, jsonb: schema ["null","object"] */
 } tm_options;
 
-/* tm_set_options: the settings tm_resolve applies from now on (the config's; call it once at
- * start, before any tm_resolve). The default is all false. */
-void tm_set_options(const tm_options *o);
+/* typemap_set_options: the settings typemap_resolve applies from now on (the config's; call it once
+ * at start, before any typemap_resolve). The default is all false. */
+void typemap_set_options(const tm_options *o);
 
 /* The per-run conversion context: options, counters, scratch buffers. */
 typedef struct tm_ctx {
@@ -91,52 +91,53 @@ typedef struct tm_ctx {
     buf scratch2;                    /* owned: hstore key/value un-escaping */
 } tm_ctx;
 
-/* tm_ctx_init / tm_ctx_term: set up and free a context (term accepts NULL). */
-void tm_ctx_init(tm_ctx *ctx);
-void tm_ctx_term(tm_ctx *ctx);
+/* typemap_ctx_init / typemap_ctx_term: set up and free a context (term accepts NULL). */
+void typemap_ctx_init(tm_ctx *ctx);
+void typemap_ctx_term(tm_ctx *ctx);
 
 /*
- * tm_resolve: the conversion of a column whose scalar type (the element type
+ * typemap_resolve: the conversion of a column whose scalar type (the element type
  * for arrays, the base type for domains) is typname with pg_type.typtype
  * typtype ('b' base, 'e' enum, 'r' range, 'm' multirange, ...); typname is
  * not kept. is_array: the column is an array
  * of that type. typmod: the column's atttypmod.
  */
-void tm_resolve(tm_type *out, const char *typname, char typtype, bool is_array, int typmod);
+void typemap_resolve(tm_type *out, const char *typname, char typtype, bool is_array, int typmod);
 
 /*
- * tm_value: append the JSON value of text[0..len) (the type's text output
+ * typemap_value: append the JSON value of text[0..len) (the type's text output
  * form) to out. Never fails: a value that does not parse as its type is
  * written as a JSON string and counted in ctx->bad_values.
  */
-void tm_value(tm_ctx *ctx, const tm_type *t, buf *out, const char *text, size_t len);
+void typemap_value(tm_ctx *ctx, const tm_type *t, buf *out, const char *text, size_t len);
 
 /*
- * tm_schema: append the JSON Schema of a column of type t. nullable adds
+ * typemap_schema: append the JSON Schema of a column of type t. nullable adds
  * "null" to the type list (every column except primary key columns).
  */
-void tm_schema(buf *out, const tm_type *t, bool nullable);
+void typemap_schema(buf *out, const tm_type *t, bool nullable);
 
-/* tm_array_definitions: append the "definitions" members (without braces) the array
+/* typemap_array_definitions: append the "definitions" members (without braces) the array
  * schemas refer to: pipelinewise's six sdc_recursive_<family>_array (every SCHEMA and
  * catalog stream has them, as pipelinewise's), and sdc_recursive_json_array for json[]. */
-void tm_array_definitions(buf *out);
+void typemap_array_definitions(buf *out);
 
 /*
- * tm_column_definition: the definition a column of type t needs beyond
- * tm_array_definitions' (pipelinewise's sdc_recursive_decimal_<p>_<s>_array of
+ * typemap_column_definition: the definition a column of type t needs beyond
+ * typemap_array_definitions' (pipelinewise's sdc_recursive_decimal_<p>_<s>_array of
  * a numeric(p,s)[] column): appends ",\"name\":{...}" and returns true, or
  * appends nothing and returns false. Write it once per name: skip a column
- * when tm_same_definition is true for an earlier one.
+ * when typemap_same_definition is true for an earlier one.
  */
-bool tm_column_definition(buf *out, const tm_type *t);
-/* tm_same_definition: a and b need the same tm_column_definition (false when neither needs one). */
-bool tm_same_definition(const tm_type *a, const tm_type *b);
+bool typemap_column_definition(buf *out, const tm_type *t);
+/* typemap_same_definition: a and b need the same typemap_column_definition (false when neither
+ * needs one). */
+bool typemap_same_definition(const tm_type *a, const tm_type *b);
 
-/* tm_kind_name: a short name of a kind for messages and docs. */
-const char *tm_kind_name(tm_kind kind);
+/* typemap_kind_name: a short name of a kind for messages and docs. */
+const char *typemap_kind_name(tm_kind kind);
 
-/* tm_table_markdown: the mapping table as Markdown (for the README / --about). */
-void tm_table_markdown(buf *out);
+/* typemap_table_markdown: the mapping table as Markdown (for the README / --about). */
+void typemap_table_markdown(buf *out);
 
 #endif

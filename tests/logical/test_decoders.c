@@ -102,17 +102,17 @@ static void decode_pgoutput_all(buf *out)
     int n;
     char **lines = read_lines("pgoutput.hex", &n);
     ck_assert_int_gt(n, 10);
-    pgoutput_decoder *d = pgoutput_create();
+    pgoutput_decoder *d = decode_pgoutput_create();
     unsigned char *msg = malloc(1 << 20);
     for (int i = 0; i < n; i++) {
         size_t len = unhex(lines[i], msg);
         change c;
-        ck_assert_msg(pgoutput_decode(d, (const char *)msg, len, &c), "message %d", i + 1);
+        ck_assert_msg(decode_pgoutput_decode(d, (const char *)msg, len, &c), "message %d", i + 1);
         change_debug_line(out, &c);
         buf_putc(out, '\n');
     }
     free(msg);
-    pgoutput_destroy(d);
+    decode_pgoutput_destroy(d);
     free_lines(lines);
 }
 
@@ -121,14 +121,15 @@ static void decode_wal2json_all(buf *out)
     int n;
     char **lines = read_lines("wal2json.jsonl", &n);
     ck_assert_int_gt(n, 10);
-    wal2json_decoder *d = wal2json_create();
+    wal2json_decoder *d = decode_wal2json_create();
     for (int i = 0; i < n; i++) {
         change c;
-        ck_assert_msg(wal2json_decode(d, lines[i], strlen(lines[i]), &c), "message %d", i + 1);
+        ck_assert_msg(decode_wal2json_decode(d, lines[i], strlen(lines[i]), &c), "message %d",
+                      i + 1);
         change_debug_line(out, &c);
         buf_putc(out, '\n');
     }
-    wal2json_destroy(d);
+    decode_wal2json_destroy(d);
     free_lines(lines);
 }
 
@@ -160,9 +161,9 @@ typedef struct found {
 static void found_free(found *f, bool pgoutput)
 {
     if (pgoutput)
-        pgoutput_destroy(f->decoder);
+        decode_pgoutput_destroy(f->decoder);
     else
-        wal2json_destroy(f->decoder);
+        decode_wal2json_destroy(f->decoder);
     free(f->copy);
 }
 
@@ -170,7 +171,7 @@ static bool find_change(bool pgoutput, change_kind kind, const char *table, int 
 {
     int n;
     char **lines = read_lines(pgoutput ? "pgoutput.hex" : "wal2json.jsonl", &n);
-    f->decoder = pgoutput ? (void *)pgoutput_create() : (void *)wal2json_create();
+    f->decoder = pgoutput ? (void *)decode_pgoutput_create() : (void *)decode_wal2json_create();
     f->copy = NULL;
     bool ok = false;
     for (int i = 0; i < n && !ok; i++) {
@@ -179,11 +180,11 @@ static bool find_change(bool pgoutput, change_kind kind, const char *table, int 
         size_t len;
         if (pgoutput) {
             len = unhex(lines[i], (unsigned char *)f->copy);
-            ck_assert(pgoutput_decode(f->decoder, f->copy, len, &f->c));
+            ck_assert(decode_pgoutput_decode(f->decoder, f->copy, len, &f->c));
         } else {
             len = strlen(lines[i]);
             memcpy(f->copy, lines[i], len + 1);
-            ck_assert(wal2json_decode(f->decoder, f->copy, len, &f->c));
+            ck_assert(decode_wal2json_decode(f->decoder, f->copy, len, &f->c));
         }
         const char *t = f->c.kind == CHANGE_TRUNCATE ? f->c.relations[0]->table
                         : f->c.rel                   ? f->c.rel->table
@@ -388,7 +389,7 @@ START_TEST(test_pgoutput_truncated)
 {
     int n;
     char **lines = read_lines("pgoutput.hex", &n);
-    pgoutput_decoder *d = pgoutput_create();
+    pgoutput_decoder *d = decode_pgoutput_create();
     unsigned char *msg = malloc(1 << 20);
     log_set_level(LOG_FATAL);
     for (int i = 0; i < n; i++) {
@@ -398,16 +399,16 @@ START_TEST(test_pgoutput_truncated)
             char *part = malloc(cut ? cut : 1);
             memcpy(part, msg, cut);
             change c;
-            bool ok = pgoutput_decode(d, part, cut, &c);
+            bool ok = decode_pgoutput_decode(d, part, cut, &c);
             ck_assert_msg(!ok, "message %d accepted when cut to %zu of %zu bytes", i + 1, cut, len);
             free(part);
         }
         change c;
-        ck_assert(pgoutput_decode(d, (const char *)msg, len, &c));
+        ck_assert(decode_pgoutput_decode(d, (const char *)msg, len, &c));
     }
     log_set_level(LOG_INFO);
     free(msg);
-    pgoutput_destroy(d);
+    decode_pgoutput_destroy(d);
     free_lines(lines);
 }
 END_TEST
@@ -416,7 +417,7 @@ START_TEST(test_wal2json_truncated)
 {
     int n;
     char **lines = read_lines("wal2json.jsonl", &n);
-    wal2json_decoder *d = wal2json_create();
+    wal2json_decoder *d = decode_wal2json_create();
     log_set_level(LOG_FATAL);
     for (int i = 0; i < n; i++) {
         size_t len = strlen(lines[i]);
@@ -425,13 +426,13 @@ START_TEST(test_wal2json_truncated)
             char *part = malloc(cut ? cut : 1);
             memcpy(part, lines[i], cut);
             change c;
-            ck_assert_msg(!wal2json_decode(d, part, cut, &c), "message %d accepted cut to %zu",
-                          i + 1, cut);
+            ck_assert_msg(!decode_wal2json_decode(d, part, cut, &c),
+                          "message %d accepted cut to %zu", i + 1, cut);
             free(part);
         }
     }
     log_set_level(LOG_INFO);
-    wal2json_destroy(d);
+    decode_wal2json_destroy(d);
     free_lines(lines);
 }
 END_TEST
@@ -441,12 +442,12 @@ static bool w2j(const char *json, change *c, wal2json_decoder *d, char *store)
     size_t n = strlen(json);
     ck_assert(n < 1024);
     memcpy(store, json, n + 1);
-    return wal2json_decode(d, store, n, c);
+    return decode_wal2json_decode(d, store, n, c);
 }
 
 START_TEST(test_wal2json_edge_cases)
 {
-    wal2json_decoder *d = wal2json_create();
+    wal2json_decoder *d = decode_wal2json_create();
     change c;
     char store[1024];
     log_set_level(LOG_FATAL);
@@ -488,58 +489,58 @@ START_TEST(test_wal2json_edge_cases)
                   &c, d, store));
     ck_assert_int_eq(c.kind, CHANGE_SKIP);
     log_set_level(LOG_INFO);
-    wal2json_destroy(d);
+    decode_wal2json_destroy(d);
 }
 END_TEST
 
 START_TEST(test_pgoutput_unknown_relation)
 {
-    pgoutput_decoder *d = pgoutput_create();
+    pgoutput_decoder *d = decode_pgoutput_create();
     change c;
     /* 'I', relation 16384, 'N', one text column "1" */
     const char msg[] = {'I', 0, 0, 0x40, 0, 'N', 0, 1, 't', 0, 0, 0, 1, '1'};
     log_set_level(LOG_FATAL);
-    ck_assert(!pgoutput_decode(d, msg, sizeof(msg), &c));
+    ck_assert(!decode_pgoutput_decode(d, msg, sizeof(msg), &c));
     const char bad_kind[] = {'Z'};
-    ck_assert(!pgoutput_decode(d, bad_kind, 1, &c));
+    ck_assert(!decode_pgoutput_decode(d, bad_kind, 1, &c));
     /* a relation, then the insert decodes; a second, different relation is flagged */
     const char rel[] = {'R', 0,   0,  0x40,       0,          'p',        0,         't',
                         0,   'd', 0,  1,          1,          'a',        0,         0,
                         0,   0,   23, (char)0xff, (char)0xff, (char)0xff, (char)0xff};
-    ck_assert(pgoutput_decode(d, rel, sizeof(rel), &c));
+    ck_assert(decode_pgoutput_decode(d, rel, sizeof(rel), &c));
     ck_assert_int_eq(c.kind, CHANGE_RELATION);
     ck_assert(c.rel->is_new && !c.rel->changed);
-    ck_assert(pgoutput_decode(d, msg, sizeof(msg), &c));
+    ck_assert(decode_pgoutput_decode(d, msg, sizeof(msg), &c));
     ck_assert_int_eq(c.kind, CHANGE_INSERT);
     ck_assert_str_eq(c.rel->table, "t");
-    ck_assert(pgoutput_decode(d, rel, sizeof(rel), &c));
+    ck_assert(decode_pgoutput_decode(d, rel, sizeof(rel), &c));
     ck_assert(!c.rel->is_new && !c.rel->changed);
     char rel2[sizeof(rel)];
     memcpy(rel2, rel, sizeof(rel));
     rel2[18] = 20; /* int8 now */
-    ck_assert(pgoutput_decode(d, rel2, sizeof(rel2), &c));
+    ck_assert(decode_pgoutput_decode(d, rel2, sizeof(rel2), &c));
     ck_assert(c.rel->changed);
     /* a tuple with a different column count is refused */
     const char two[] = {'I', 0, 0, 0x40, 0, 'N', 0, 2, 'n', 'n'};
-    ck_assert(!pgoutput_decode(d, two, sizeof(two), &c));
+    ck_assert(!decode_pgoutput_decode(d, two, sizeof(two), &c));
     log_set_level(LOG_INFO);
-    pgoutput_destroy(d);
+    decode_pgoutput_destroy(d);
 }
 END_TEST
 
 START_TEST(test_options_and_patterns)
 {
     buf b = BUF_INIT;
-    wal2json_table_pattern(&b, "Odd Schema", "t,1.x*\\");
+    decode_wal2json_table_pattern(&b, "Odd Schema", "t,1.x*\\");
     ck_assert_str_eq(b.data, "Odd\\ Schema.t\\,1\\.x\\*\\\\");
     buf_reset(&b);
-    wal2json_start_options(&b, "public.a,it's.b", true);
+    decode_wal2json_start_options(&b, "public.a,it's.b", true);
     ck_assert_str_eq(b.data, "(\"format-version\" '2', \"include-xids\" '1', \"include-timestamp\" "
                              "'1', \"include-lsn\" '1', \"include-type-oids\" '1', "
                              "\"include-transaction\" '1', \"numeric-data-types-as-string\" '1', "
                              "\"add-tables\" 'public.a,it''s.b')");
     buf_reset(&b);
-    pgoutput_start_options(&b, "my \"pub\"");
+    decode_pgoutput_start_options(&b, "my \"pub\"");
     ck_assert_str_eq(b.data, "(\"proto_version\" '1', \"publication_names\" '\"my \"\"pub\"\"\"')");
     buf_term(&b);
 }

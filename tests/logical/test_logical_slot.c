@@ -11,19 +11,19 @@
 START_TEST(test_default_name)
 {
     char out[LOGICAL_NAME_MAX];
-    ck_assert(logical_default_name("mydb", NULL, out));
+    ck_assert(logical_slot_default_name("mydb", NULL, out));
     ck_assert_str_eq(out, "pipelinewise_mydb");
-    ck_assert(logical_default_name("My-DB.prod", "Tap 1", out));
+    ck_assert(logical_slot_default_name("My-DB.prod", "Tap 1", out));
     ck_assert_str_eq(out, "pipelinewise_my_db_prod_tap_1");
-    ck_assert(logical_default_name("db", "", out));
+    ck_assert(logical_slot_default_name("db", "", out));
     ck_assert_str_eq(out, "pipelinewise_db");
-    ck_assert(logical_default_name("bäd", "x", out));
+    ck_assert(logical_slot_default_name("bäd", "x", out));
     ck_assert_str_eq(out, "pipelinewise_b_d_x"); /* one '_' per character, as Python's re.sub */
     log_set_level(LOG_FATAL);
     char longname[80];
     memset(longname, 'a', 60);
     longname[60] = '\0';
-    ck_assert(!logical_default_name(longname, NULL, out));
+    ck_assert(!logical_slot_default_name(longname, NULL, out));
     log_set_level(LOG_INFO);
 }
 END_TEST
@@ -32,7 +32,7 @@ static bool names_of(const char *json, char *slot, char *pub)
 {
     cJSON *cfg = cJSON_Parse(json);
     ck_assert(cfg != NULL);
-    bool ok = logical_names(cfg, slot, pub);
+    bool ok = logical_slot_names(cfg, slot, pub);
     cJSON_Delete(cfg);
     return ok;
 }
@@ -70,17 +70,17 @@ END_TEST
 
 START_TEST(test_plugins)
 {
-    ck_assert(logical_plugin_known("wal2json"));
-    ck_assert(logical_plugin_known("pgoutput"));
-    ck_assert(!logical_plugin_known("test_decoding"));
-    ck_assert(!logical_plugin_known(NULL));
+    ck_assert(logical_slot_plugin_known("wal2json"));
+    ck_assert(logical_slot_plugin_known("pgoutput"));
+    ck_assert(!logical_slot_plugin_known("test_decoding"));
+    ck_assert(!logical_slot_plugin_known(NULL));
 }
 END_TEST
 
 START_TEST(test_repl_literal)
 {
     buf b = BUF_INIT;
-    logical_repl_literal(&b, "it's \\ fine");
+    logical_slot_repl_literal(&b, "it's \\ fine");
     ck_assert_str_eq(b.data, "'it''s \\ fine'");
     buf_term(&b);
 }

@@ -169,7 +169,7 @@ static void make_db(void)
         cols[i].cast_type = "integer";
         cols[i].attnum = i + 1;
         cols[i].can_select = true;
-        tm_resolve(&cols[i].type, "int4", 'b', false, -1);
+        typemap_resolve(&cols[i].type, "int4", 'b', false, -1);
     }
     cols[0].is_pk = true;
     pk[0] = &cols[0];
@@ -368,30 +368,30 @@ START_TEST(bookmark_values)
 {
     char tmp[40];
     cJSON *v = cJSON_CreateNumber(1700000000123.0);
-    ck_assert_str_eq(bm_value_text(v, tmp, sizeof(tmp)), "1700000000123");
+    ck_assert_str_eq(state_bm_value_text(v, tmp, sizeof(tmp)), "1700000000123");
     cJSON_Delete(v);
     v = cJSON_CreateNumber(1.5);
-    ck_assert_str_eq(bm_value_text(v, tmp, sizeof(tmp)), "1.5");
+    ck_assert_str_eq(state_bm_value_text(v, tmp, sizeof(tmp)), "1.5");
     cJSON_Delete(v);
     /* a pipelinewise numeric bookmark 0.1: "0.10000000000000001" compared as numeric would be
        > 0.1 and skip the rows whose key is exactly 0.1 */
     v = cJSON_Parse("0.1");
-    ck_assert_str_eq(bm_value_text(v, tmp, sizeof(tmp)), "0.1");
+    ck_assert_str_eq(state_bm_value_text(v, tmp, sizeof(tmp)), "0.1");
     cJSON_Delete(v);
     v = cJSON_Parse("123.456");
-    ck_assert_str_eq(bm_value_text(v, tmp, sizeof(tmp)), "123.456");
+    ck_assert_str_eq(state_bm_value_text(v, tmp, sizeof(tmp)), "123.456");
     cJSON_Delete(v);
     v = cJSON_Parse("0.30000000000000004");
-    ck_assert_str_eq(bm_value_text(v, tmp, sizeof(tmp)), "0.30000000000000004");
+    ck_assert_str_eq(state_bm_value_text(v, tmp, sizeof(tmp)), "0.30000000000000004");
     cJSON_Delete(v);
     v = cJSON_CreateString("2024-01-01 10:00:00.123456+00");
-    ck_assert_str_eq(bm_value_text(v, tmp, sizeof(tmp)), "2024-01-01 10:00:00.123456+00");
+    ck_assert_str_eq(state_bm_value_text(v, tmp, sizeof(tmp)), "2024-01-01 10:00:00.123456+00");
     cJSON_Delete(v);
-    ck_assert_ptr_null(bm_value_text(NULL, tmp, sizeof(tmp)));
+    ck_assert_ptr_null(state_bm_value_text(NULL, tmp, sizeof(tmp)));
     cJSON *bm = cJSON_CreateObject();
-    bm_set_string(bm, "k", "12345678901234567890123", 23);
-    bm_set_int(bm, "version", 1700000000123LL);
-    bm_set_string(bm, "k", "x", 1); /* replaced in place */
+    state_bm_set_string(bm, "k", "12345678901234567890123", 23);
+    state_bm_set_int(bm, "version", 1700000000123LL);
+    state_bm_set_string(bm, "k", "x", 1); /* replaced in place */
     ck_assert_str_eq(print(bm), "{\"k\":\"x\",\"version\":1700000000123}");
     cJSON_Delete(bm);
 }
@@ -440,41 +440,41 @@ END_TEST
 START_TEST(record_builder_shapes)
 {
     tm_ctx tm;
-    tm_ctx_init(&tm);
+    typemap_ctx_init(&tm);
     tm_type ti, tt;
-    tm_resolve(&ti, "int8", 'b', false, -1);
-    tm_resolve(&tt, "text", 'b', false, -1);
+    typemap_resolve(&ti, "int8", 'b', false, -1);
+    typemap_resolve(&tt, "text", 'b', false, -1);
     const char *names[] = {"id", "na\"me"};
     const tm_type *types[] = {&ti, &tt};
     record_builder rb;
-    ck_assert(rb_init(&rb, &tm, "public-t", names, types, 2));
-    rb_set_version(&rb, 1700000000123LL, "2024-05-01T10:11:12.123456Z");
+    ck_assert(record_builder_init(&rb, &tm, "public-t", names, types, 2));
+    record_builder_set_version(&rb, 1700000000123LL, "2024-05-01T10:11:12.123456Z");
     buf out = BUF_INIT;
-    rb_begin(&rb, &out);
-    rb_value(&rb, 0, "42", 2);
-    rb_null(&rb, 1);
-    rb_end(&rb);
+    record_builder_begin(&rb, &out);
+    record_builder_value(&rb, 0, "42", 2);
+    record_builder_null(&rb, 1);
+    record_builder_end(&rb);
     ck_assert_str_eq(out.data, "{\"type\":\"RECORD\",\"stream\":\"public-t\",\"record\":{\"id\":42,"
                                "\"na\\\"me\":null},\"version\":1700000000123,"
                                "\"time_extracted\":\"2024-05-01T10:11:12.123456Z\"}");
     /* a column left out (unchanged TOAST) and extra properties */
     buf_reset(&out);
-    rb_set_version(&rb, 5, NULL);
-    rb_begin(&rb, &out);
-    rb_value(&rb, 0, "7", 1);
-    rb_raw(&rb, "_sdc_deleted_at", "\"2024-01-01T00:00:00+00:00\"", 27);
-    rb_end(&rb);
+    record_builder_set_version(&rb, 5, NULL);
+    record_builder_begin(&rb, &out);
+    record_builder_value(&rb, 0, "7", 1);
+    record_builder_raw(&rb, "_sdc_deleted_at", "\"2024-01-01T00:00:00+00:00\"", 27);
+    record_builder_end(&rb);
     ck_assert_str_eq(out.data, "{\"type\":\"RECORD\",\"stream\":\"public-t\",\"record\":{\"id\":7,"
                                "\"_sdc_deleted_at\":\"2024-01-01T00:00:00+00:00\"},\"version\":5}");
     buf_reset(&out);
-    rb_begin(&rb, &out);
-    rb_raw(&rb, "_sdc_lsn", "123", 3);
-    rb_end(&rb);
+    record_builder_begin(&rb, &out);
+    record_builder_raw(&rb, "_sdc_lsn", "123", 3);
+    record_builder_end(&rb);
     ck_assert_str_eq(out.data, "{\"type\":\"RECORD\",\"stream\":\"public-t\",\"record\":{"
                                "\"_sdc_lsn\":123},\"version\":5}");
     buf_term(&out);
-    rb_term(&rb);
-    tm_ctx_term(&tm);
+    record_builder_term(&rb);
+    typemap_ctx_term(&tm);
 }
 END_TEST
 

@@ -8,12 +8,12 @@ static ct_decoder d;
 
 static void setup(void)
 {
-    ct_init(&d);
+    copy_text_init(&d);
 }
 
 static void teardown(void)
 {
-    ct_term(&d);
+    copy_text_term(&d);
 }
 
 static void field_is(size_t i, const char *expected, size_t len)
@@ -29,7 +29,7 @@ static void field_is(size_t i, const char *expected, size_t len)
 START_TEST(plain_fields)
 {
     const char row[] = "1\tabc\t\t2024-01-01\n";
-    ck_assert(ct_split(&d, row, sizeof(row) - 1));
+    ck_assert(copy_text_split(&d, row, sizeof(row) - 1));
     ck_assert_uint_eq(d.n, 4);
     FIELD_IS(0, "1");
     FIELD_IS(1, "abc");
@@ -43,14 +43,14 @@ END_TEST
 START_TEST(nulls)
 {
     const char row[] = "\\N\tx\t\\N\n";
-    ck_assert(ct_split(&d, row, sizeof(row) - 1));
+    ck_assert(copy_text_split(&d, row, sizeof(row) - 1));
     ck_assert_uint_eq(d.n, 3);
     ck_assert(d.fields[0].null);
     FIELD_IS(1, "x");
     ck_assert(d.fields[2].null);
     /* the text "\N" (escaped backslash + N) is not NULL */
     const char row2[] = "\\\\N";
-    ck_assert(ct_split(&d, row2, sizeof(row2) - 1));
+    ck_assert(copy_text_split(&d, row2, sizeof(row2) - 1));
     FIELD_IS(0, "\\N");
 }
 END_TEST
@@ -58,7 +58,7 @@ END_TEST
 START_TEST(escapes)
 {
     const char row[] = "a\\tb\\nc\\\\d\\re\\bf\\fg\\vh\tX\n";
-    ck_assert(ct_split(&d, row, sizeof(row) - 1));
+    ck_assert(copy_text_split(&d, row, sizeof(row) - 1));
     ck_assert_uint_eq(d.n, 2);
     FIELD_IS(0, "a\tb\nc\\d\re\bf\fg\vh");
     FIELD_IS(1, "X");
@@ -68,7 +68,7 @@ END_TEST
 START_TEST(octal_and_hex)
 {
     const char row[] = "\\101\\0102\\7\t\\x41\\x4a\\x4\\xzz\n";
-    ck_assert(ct_split(&d, row, sizeof(row) - 1));
+    ck_assert(copy_text_split(&d, row, sizeof(row) - 1));
     ck_assert_uint_eq(d.n, 2);
     FIELD_IS(0, "A\b2\a");
     FIELD_IS(1, "AJ\004xzz");
@@ -78,7 +78,7 @@ END_TEST
 START_TEST(other_escaped_characters)
 {
     const char row[] = "\\.\\q\n";
-    ck_assert(ct_split(&d, row, sizeof(row) - 1));
+    ck_assert(copy_text_split(&d, row, sizeof(row) - 1));
     FIELD_IS(0, ".q");
 }
 END_TEST
@@ -87,7 +87,7 @@ START_TEST(many_escaped_fields_reuse_scratch)
 {
     /* several escaped fields in one row keep their own bytes */
     const char row[] = "\\ta\t\\tb\t\\tc\tplain\t\\\\";
-    ck_assert(ct_split(&d, row, sizeof(row) - 1));
+    ck_assert(copy_text_split(&d, row, sizeof(row) - 1));
     ck_assert_uint_eq(d.n, 5);
     FIELD_IS(0, "\ta");
     FIELD_IS(1, "\tb");
@@ -96,7 +96,7 @@ START_TEST(many_escaped_fields_reuse_scratch)
     FIELD_IS(4, "\\");
     /* the next row reuses the buffers */
     const char row2[] = "\\n";
-    ck_assert(ct_split(&d, row2, sizeof(row2) - 1));
+    ck_assert(copy_text_split(&d, row2, sizeof(row2) - 1));
     ck_assert_uint_eq(d.n, 1);
     FIELD_IS(0, "\n");
 }
@@ -108,7 +108,7 @@ START_TEST(utf8_and_many_fields)
     size_t len = 0;
     for (int i = 0; i < 100; i++)
         len += (size_t)snprintf(row + len, sizeof(row) - len, "%sé%d", i ? "\t" : "", i);
-    ck_assert(ct_split(&d, row, len));
+    ck_assert(copy_text_split(&d, row, len));
     ck_assert_uint_eq(d.n, 100);
     FIELD_IS(0, "é0");
     FIELD_IS(99, "é99");
@@ -118,13 +118,13 @@ END_TEST
 START_TEST(malformed)
 {
     const char row[] = "abc\\";
-    ck_assert(!ct_split(&d, row, sizeof(row) - 1));
+    ck_assert(!copy_text_split(&d, row, sizeof(row) - 1));
 }
 END_TEST
 
 START_TEST(empty_row)
 {
-    ck_assert(ct_split(&d, "\n", 1));
+    ck_assert(copy_text_split(&d, "\n", 1));
     ck_assert_uint_eq(d.n, 1);
     FIELD_IS(0, "");
 }

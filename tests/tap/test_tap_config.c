@@ -102,12 +102,12 @@ START_TEST(meltanolabs_keys)
     ck_assert_str_eq(c.default_replication_method, "LOG_BASED");
     ck_assert_int_eq(c.max_run_seconds, 600);
     ck_assert_int_eq(c.logical_poll_total_seconds, 60);
-    const cJSON *w = tap_where_clauses(&c, "public-t");
+    const cJSON *w = tap_config_where_clauses(&c, "public-t");
     ck_assert_ptr_nonnull(w);
     ck_assert_int_eq(cJSON_GetArraySize(w), 2);
     ck_assert_str_eq(cJSON_GetArrayItem(w, 0)->valuestring, "id % 2 = 0");
-    ck_assert_ptr_null(tap_where_clauses(&c, "public-u"));
-    ck_assert_ptr_null(tap_where_clauses(&c, "public-x"));
+    ck_assert_ptr_null(tap_config_where_clauses(&c, "public-u"));
+    ck_assert_ptr_null(tap_config_where_clauses(&c, "public-x"));
     tap_config_term(&c);
     /* slot_name and replication_slot_name naming the same slot are fine */
     ck_assert(parse("{" BASE

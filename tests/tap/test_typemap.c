@@ -8,16 +8,16 @@ static buf out;
 
 static void setup(void)
 {
-    tm_ctx_init(&ctx);
+    typemap_ctx_init(&ctx);
     buf_init(&out);
 }
 
 static void teardown(void)
 {
-    tm_ctx_term(&ctx);
+    typemap_ctx_term(&ctx);
     buf_term(&out);
     tm_options none = {0};
-    tm_set_options(&none);
+    typemap_set_options(&none);
 }
 
 /* the JSON value of text for a column of type typname (typtype 'b' unless given) */
@@ -25,9 +25,9 @@ static const char *conv_t(const char *typname, char typtype, bool is_array, int 
                           const char *text)
 {
     tm_type t;
-    tm_resolve(&t, typname, typtype, is_array, typmod);
+    typemap_resolve(&t, typname, typtype, is_array, typmod);
     buf_reset(&out);
-    tm_value(&ctx, &t, &out, text, strlen(text));
+    typemap_value(&ctx, &t, &out, text, strlen(text));
     return out.data ? out.data : "";
 }
 
@@ -45,9 +45,9 @@ static const char *schema(const char *typname, char typtype, bool is_array, int 
                           bool nullable)
 {
     tm_type t;
-    tm_resolve(&t, typname, typtype, is_array, typmod);
+    typemap_resolve(&t, typname, typtype, is_array, typmod);
     buf_reset(&out);
-    tm_schema(&out, &t, nullable);
+    typemap_schema(&out, &t, nullable);
     return out.data;
 }
 
@@ -240,22 +240,22 @@ END_TEST
 START_TEST(array_delimiters)
 {
     tm_type t;
-    tm_resolve(&t, "geometry", 'b', true, -1);
+    typemap_resolve(&t, "geometry", 'b', true, -1);
     t.delim = ':'; /* PostGIS geometry's typdelim */
     const char *v = "{0101000000000000000000F03F0000000000000040:NULL:"
                     "01020000000200000000000000000000000000000000000000}";
     buf_reset(&out);
-    tm_value(&ctx, &t, &out, v, strlen(v));
+    typemap_value(&ctx, &t, &out, v, strlen(v));
     ck_assert_str_eq(out.data, "[\"0101000000000000000000F03F0000000000000040\",null,"
                                "\"01020000000200000000000000000000000000000000000000\"]");
     v = "{{a:\"b:c\"}:{NULL:d}}";
     buf_reset(&out);
-    tm_value(&ctx, &t, &out, v, strlen(v));
+    typemap_value(&ctx, &t, &out, v, strlen(v));
     ck_assert_str_eq(out.data, "[[\"a\",\"b:c\"],[null,\"d\"]]");
     /* with ':' as the delimiter a comma is part of the element */
     v = "{a,b:c}";
     buf_reset(&out);
-    tm_value(&ctx, &t, &out, v, strlen(v));
+    typemap_value(&ctx, &t, &out, v, strlen(v));
     ck_assert_str_eq(out.data, "[\"a,b\",\"c\"]");
     ck_assert_int_eq(ctx.bad_values, 0);
 }
@@ -265,7 +265,7 @@ END_TEST
 START_TEST(dates_as_string)
 {
     tm_options o = {.dates_as_string = true};
-    tm_set_options(&o);
+    typemap_set_options(&o);
     ck_assert_str_eq(conv("date", "4713-04-03 BC"), "\"4713-04-03 BC\"");
     ck_assert_str_eq(conv("timestamp", "10000-09-01 20:10:56"), "\"10000-09-01 20:10:56\"");
     ck_assert_str_eq(conv("timestamptz", "infinity"), "\"infinity\"");
@@ -282,7 +282,7 @@ START_TEST(dates_as_string)
                      "{\"type\":[\"null\",\"string\"],\"format\":\"time\",\"x-sql-datatype\":\"time\"}");
     /* a scalar keeps its kind: an INCREMENTAL key at infinity is still recognised */
     tm_type t;
-    tm_resolve(&t, "timestamptz", 'b', false, -1);
+    typemap_resolve(&t, "timestamptz", 'b', false, -1);
     ck_assert_int_eq(t.kind, TM_TIMESTAMP);
 }
 END_TEST
@@ -291,7 +291,7 @@ END_TEST
 START_TEST(json_as_object)
 {
     tm_options o = {.json_as_object = true};
-    tm_set_options(&o);
+    typemap_set_options(&o);
     ck_assert_str_eq(schema("jsonb", 'b', false, -1, true), "{\"type\":[\"null\",\"object\"]}");
     ck_assert_str_eq(schema("json", 'b', true, -1, true),
                      "{\"type\":[\"null\",\"array\"],\"items\":{\"$ref\":\"#/definitions/"
@@ -356,7 +356,7 @@ END_TEST
 START_TEST(definitions)
 {
     buf_reset(&out);
-    tm_array_definitions(&out);
+    typemap_array_definitions(&out);
     ck_assert_ptr_nonnull(strstr(out.data, "\"sdc_recursive_timestamp_array\":{\"type\":[\"null\","
                                            "\"string\",\"array\"],\"format\":\"date-time\","));
     ck_assert_ptr_nonnull(
@@ -374,25 +374,25 @@ START_TEST(decimal_array_definitions)
                      "{\"type\":[\"null\",\"array\"],\"items\":{\"$ref\":\"#/definitions/"
                      "sdc_recursive_decimal_5_2_array\"}}");
     tm_type a, b, c, u, i;
-    tm_resolve(&a, "numeric", 'b', true, typmod);
-    tm_resolve(&b, "numeric", 'b', true, typmod);
-    tm_resolve(&c, "numeric", 'b', true, ((7 << 16) | 0) + 4);
-    tm_resolve(&u, "numeric", 'b', true, -1);
-    tm_resolve(&i, "int4", 'b', true, -1);
+    typemap_resolve(&a, "numeric", 'b', true, typmod);
+    typemap_resolve(&b, "numeric", 'b', true, typmod);
+    typemap_resolve(&c, "numeric", 'b', true, ((7 << 16) | 0) + 4);
+    typemap_resolve(&u, "numeric", 'b', true, -1);
+    typemap_resolve(&i, "int4", 'b', true, -1);
     buf_reset(&out);
-    ck_assert(tm_column_definition(&out, &a));
+    ck_assert(typemap_column_definition(&out, &a));
     ck_assert_str_eq(out.data,
                      ",\"sdc_recursive_decimal_5_2_array\":{\"type\":[\"null\",\"number\","
                      "\"array\"],\"exclusiveMaximum\":true,\"maximum\":1e3,\"multipleOf\":"
                      "1e-2,\"exclusiveMinimum\":true,\"minimum\":-1e3,\"items\":{\"$ref\":"
                      "\"#/definitions/sdc_recursive_decimal_5_2_array\"}}");
     buf_reset(&out);
-    ck_assert(!tm_column_definition(&out, &u));
-    ck_assert(!tm_column_definition(&out, &i));
+    ck_assert(!typemap_column_definition(&out, &u));
+    ck_assert(!typemap_column_definition(&out, &i));
     ck_assert_uint_eq(out.len, 0);
-    ck_assert(tm_same_definition(&a, &b));
-    ck_assert(!tm_same_definition(&a, &c));
-    ck_assert(!tm_same_definition(&u, &u));
+    ck_assert(typemap_same_definition(&a, &b));
+    ck_assert(!typemap_same_definition(&a, &c));
+    ck_assert(!typemap_same_definition(&u, &u));
     ck_assert_str_eq(schema("numeric", 'b', true, -1, true),
                      "{\"type\":[\"null\",\"array\"],\"items\":{\"$ref\":\"#/definitions/"
                      "sdc_recursive_number_array\"}}");
@@ -403,13 +403,13 @@ START_TEST(no_allocation_per_value)
 {
     /* after warm-up, converting many values keeps the same scratch buffers */
     tm_type t;
-    tm_resolve(&t, "text", 'b', true, -1);
+    typemap_resolve(&t, "text", 'b', true, -1);
     const char *v = "{\"a b\",\"c\\\"d\",NULL}";
-    tm_value(&ctx, &t, &out, v, strlen(v));
+    typemap_value(&ctx, &t, &out, v, strlen(v));
     char *scratch = ctx.scratch.data;
     for (int i = 0; i < 1000; i++) {
         buf_reset(&out);
-        tm_value(&ctx, &t, &out, v, strlen(v));
+        typemap_value(&ctx, &t, &out, v, strlen(v));
     }
     ck_assert_ptr_eq(ctx.scratch.data, scratch);
     ck_assert_str_eq(out.data, "[\"a b\",\"c\\\"d\",null]");

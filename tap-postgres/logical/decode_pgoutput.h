@@ -22,27 +22,27 @@
 
 typedef struct pgoutput_decoder pgoutput_decoder;
 
-/* pgoutput_create: a decoder with an empty relation cache (caller destroys); NULL if OOM. */
-pgoutput_decoder *pgoutput_create(void);
-/* pgoutput_destroy: free the decoder and its cache; NULL is fine. */
-void pgoutput_destroy(pgoutput_decoder *d);
+/* decode_pgoutput_create: a decoder with an empty relation cache (caller destroys); NULL if OOM. */
+pgoutput_decoder *decode_pgoutput_create(void);
+/* decode_pgoutput_destroy: free the decoder and its cache; NULL is fine. */
+void decode_pgoutput_destroy(pgoutput_decoder *d);
 
 /*
- * pgoutput_decode: decode msg[0..len) into *out. Values borrow from msg;
+ * decode_pgoutput_decode: decode msg[0..len) into *out. Values borrow from msg;
  * relations and columns from the cache. Both stay valid until the next call
  * (a relation: until the next Relation message for its OID). False on a
  * malformed or unknown message, or a change for a relation never described,
  * after logging one line.
  */
-bool pgoutput_decode(pgoutput_decoder *d, const char *msg, size_t len, change *out);
+bool decode_pgoutput_decode(pgoutput_decoder *d, const char *msg, size_t len, change *out);
 
-/* pgoutput_relation: the cached description of oid, or NULL. Borrowed. */
-const change_relation *pgoutput_relation(const pgoutput_decoder *d, uint32_t oid);
+/* decode_pgoutput_relation: the cached description of oid, or NULL. Borrowed. */
+const change_relation *decode_pgoutput_relation(const pgoutput_decoder *d, uint32_t oid);
 
 /*
- * pgoutput_start_options: append the option list of START_REPLICATION,
+ * decode_pgoutput_start_options: append the option list of START_REPLICATION,
  * ("proto_version" '1', "publication_names" '"pub"').
  */
-void pgoutput_start_options(buf *out, const char *publication);
+void decode_pgoutput_start_options(buf *out, const char *publication);
 
 #endif

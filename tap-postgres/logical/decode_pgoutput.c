@@ -105,7 +105,7 @@ static bool rd_bytes(reader *r, uint32_t n, const char **out)
 
 /* ---- caches ---- */
 
-pgoutput_decoder *pgoutput_create(void)
+pgoutput_decoder *decode_pgoutput_create(void)
 {
     pgoutput_decoder *d = calloc(1, sizeof(*d));
     if (!d) {
@@ -125,7 +125,7 @@ static void rel_free(rel_entry *e)
     free(e);
 }
 
-void pgoutput_destroy(pgoutput_decoder *d)
+void decode_pgoutput_destroy(pgoutput_decoder *d)
 {
     if (!d)
         return;
@@ -154,7 +154,7 @@ static rel_entry **rel_slot(const pgoutput_decoder *d, uint32_t oid)
     }
 }
 
-const change_relation *pgoutput_relation(const pgoutput_decoder *d, uint32_t oid)
+const change_relation *decode_pgoutput_relation(const pgoutput_decoder *d, uint32_t oid)
 {
     rel_entry **s = rel_slot(d, oid);
     return s && *s ? &(*s)->rel : NULL;
@@ -434,7 +434,7 @@ static bool key_only(pgoutput_decoder *d, reader *r, change_tuple *t)
 
 static bool lookup(pgoutput_decoder *d, reader *r, uint32_t oid, const change_relation **out)
 {
-    *out = pgoutput_relation(d, oid);
+    *out = decode_pgoutput_relation(d, oid);
     if (!*out)
         return rd_fail(r, "change for a relation never described by a Relation message");
     return true;
@@ -446,7 +446,7 @@ static void log_bad(const reader *r, char type, size_t len)
               (size_t)(r->p - r->start), len, r->err ? r->err : "?");
 }
 
-bool pgoutput_decode(pgoutput_decoder *d, const char *msg, size_t len, change *out)
+bool decode_pgoutput_decode(pgoutput_decoder *d, const char *msg, size_t len, change *out)
 {
     change_reset(out);
     change_arena_reset(&d->arena);
@@ -647,7 +647,7 @@ bad:
     return false;
 }
 
-void pgoutput_start_options(buf *out, const char *publication)
+void decode_pgoutput_start_options(buf *out, const char *publication)
 {
     /* publication_names is a list of identifiers inside a literal: '"a""b"' */
     buf_append_lit(out, "(\"proto_version\" '1', \"publication_names\" '\"");

@@ -36,7 +36,7 @@ typedef struct scan {
     char *err_at;
 } scan;
 
-wal2json_decoder *wal2json_create(void)
+wal2json_decoder *decode_wal2json_create(void)
 {
     wal2json_decoder *d = calloc(1, sizeof(*d));
     if (!d) {
@@ -56,7 +56,7 @@ static void row_free(row_vec *r)
     r->n = r->cap = 0;
 }
 
-void wal2json_destroy(wal2json_decoder *d)
+void decode_wal2json_destroy(wal2json_decoder *d)
 {
     if (!d)
         return;
@@ -533,7 +533,7 @@ static void log_bad(const scan *s, size_t len)
     buf_term(&excerpt);
 }
 
-bool wal2json_decode(wal2json_decoder *d, char *msg, size_t len, change *out)
+bool decode_wal2json_decode(wal2json_decoder *d, char *msg, size_t len, change *out)
 {
     change_reset(out);
     change_arena_reset(&d->arena);
@@ -714,7 +714,7 @@ bad:
     return false;
 }
 
-void wal2json_table_pattern(buf *out, const char *schema, const char *table)
+void decode_wal2json_table_pattern(buf *out, const char *schema, const char *table)
 {
     const char *parts[2] = {schema, table};
     for (int i = 0; i < 2; i++) {
@@ -740,7 +740,7 @@ static void repl_literal(buf *out, const char *s)
     buf_putc(out, '\'');
 }
 
-void wal2json_start_options(buf *out, const char *add_tables, bool numeric_as_string)
+void decode_wal2json_start_options(buf *out, const char *add_tables, bool numeric_as_string)
 {
     buf_append_lit(out, "(\"format-version\" '2', \"include-xids\" '1', \"include-timestamp\" '1', "
                         "\"include-lsn\" '1', \"include-type-oids\" '1', "

@@ -22,8 +22,8 @@
  * THE FLUSH POSITION: the slot's confirmed_flush_lsn moves to the flushed
  * position we report, and the server may then recycle the WAL before it. So
  * the flushed (and applied) position sent here is ONLY what the caller set
- * with repl_confirm(): what the input state proves the target committed.
- * It is never derived from what was read. Until repl_confirm() is called it
+ * with repl_stream_confirm(): what the input state proves the target committed.
+ * It is never derived from what was read. Until repl_stream_confirm() is called it
  * is 0 (InvalidXLogRecPtr), which the server ignores.
  */
 #ifndef TAP_REPL_STREAM_H
@@ -45,28 +45,28 @@ typedef struct repl_identity {
 } repl_identity;
 
 /*
- * repl_identify: run IDENTIFY_SYSTEM on a replication connection. False after
+ * repl_stream_identify: run IDENTIFY_SYSTEM on a replication connection. False after
  * logging (e.g. a connection without replication=database).
  */
-bool repl_identify(pg_conn *c, repl_identity *out);
+bool repl_stream_identify(pg_conn *c, repl_identity *out);
 
 typedef struct repl_stream {
     pg_conn *conn;              /* borrowed; must outlive the stream */
-    char *copybuf;              /* PQfreemem'd at the top of every repl_next */
+    char *copybuf;              /* PQfreemem'd at the top of every repl_stream_next */
     uint64_t received_lsn;      /* highest position seen ('w' data start, keepalive WAL end) */
     uint64_t server_wal_end;    /* WAL end of the last keepalive: every transaction that
                                    committed before it has been sent */
-    uint64_t confirmed_lsn;     /* what status updates report as flushed; set by repl_confirm */
+    uint64_t confirmed_lsn; /* what status updates report as flushed; set by repl_stream_confirm */
     int64_t status_interval_us; /* time between status updates */
     double next_status;         /* monotonic seconds of the next status update */
-    const volatile sig_atomic_t *wake; /* optional: when non-zero, repl_next stops waiting */
+    const volatile sig_atomic_t *wake; /* optional: when non-zero, repl_stream_next stops waiting */
     bool streaming;                    /* inside COPY BOTH */
     long long messages;                /* 'w' messages received */
     long long bytes;                   /* payload bytes received */
 } repl_stream;
 
 /*
- * repl_start: START_REPLICATION SLOT slot LOGICAL start_lsn options on c
+ * repl_stream_start: START_REPLICATION SLOT slot LOGICAL start_lsn options on c
  * (options: the plugin's parenthesised option list, or NULL).
  * status_interval_ms: how often to send a status update (> 0).
  * wake: a flag the signal handlers set (may be NULL).
@@ -74,9 +74,9 @@ typedef struct repl_stream {
  * failure the caller handles; PQerrorMessage(c->conn) keeps it) with its
  * SQLSTATE kept on c.
  */
-bool repl_start(repl_stream *s, pg_conn *c, const char *slot, uint64_t start_lsn,
-                const char *options, int status_interval_ms, const volatile sig_atomic_t *wake,
-                bool quiet);
+bool repl_stream_start(repl_stream *s, pg_conn *c, const char *slot, uint64_t start_lsn,
+                       const char *options, int status_interval_ms,
+                       const volatile sig_atomic_t *wake, bool quiet);
 
 typedef enum repl_result {
     REPL_DATA = 1,      /* *msg, *len: one plugin message; *wal_start: its WAL position */
@@ -87,32 +87,32 @@ typedef enum repl_result {
 } repl_result;
 
 /*
- * repl_next: wait for the next message until deadline (monotonic seconds,
+ * repl_stream_next: wait for the next message until deadline (monotonic seconds,
  * see timefmt_monotonic; a negative deadline waits forever), sending status
  * updates when they are due. A message is returned as soon as one is
  * buffered, even past the deadline. *msg is writable and stays valid until
- * the next call of repl_next or repl_term.
+ * the next call of repl_stream_next or repl_stream_term.
  */
-repl_result repl_next(repl_stream *s, double deadline, char **msg, size_t *len,
-                      uint64_t *wal_start);
+repl_result repl_stream_next(repl_stream *s, double deadline, char **msg, size_t *len,
+                             uint64_t *wal_start);
 
 /*
- * repl_confirm: the position to report as flushed from now on. Call it with
+ * repl_stream_confirm: the position to report as flushed from now on. Call it with
  * what the input state proves committed, never with a position merely read.
  * It never moves backwards.
  */
-void repl_confirm(repl_stream *s, uint64_t lsn);
+void repl_stream_confirm(repl_stream *s, uint64_t lsn);
 
-/* repl_send_status: send a status update now; false after logging. */
-bool repl_send_status(repl_stream *s, bool reply_requested);
+/* repl_stream_send_status: send a status update now; false after logging. */
+bool repl_stream_send_status(repl_stream *s, bool reply_requested);
 
 /*
- * repl_finish: end the stream cleanly (a last status update, CopyDone, and
+ * repl_stream_finish: end the stream cleanly (a last status update, CopyDone, and
  * the server's closing results). False after logging.
  */
-bool repl_finish(repl_stream *s);
+bool repl_stream_finish(repl_stream *s);
 
-/* repl_term: free what the stream holds (not the connection). */
-void repl_term(repl_stream *s);
+/* repl_stream_term: free what the stream holds (not the connection). */
+void repl_stream_term(repl_stream *s);
 
 #endif

@@ -25,29 +25,29 @@
 #define LOGICAL_NAME_MAX 64 /* NAMEDATALEN */
 
 /*
- * logical_default_name: pipelinewise's slot name rule applied to dbname and
+ * logical_slot_default_name: pipelinewise's slot name rule applied to dbname and
  * tap_id (NULL or "" for none), into out (LOGICAL_NAME_MAX bytes). False when
  * the result is longer than 63 bytes (logged).
  */
-bool logical_default_name(const char *dbname, const char *tap_id, char *out);
+bool logical_slot_default_name(const char *dbname, const char *tap_id, char *out);
 
 /*
- * logical_names: the slot and publication names for a tap config
+ * logical_slot_names: the slot and publication names for a tap config
  * (slot_name / publication_name, else the default rule on dbname|database
  * and tap_id). Each out holds LOGICAL_NAME_MAX bytes. False after logging.
  */
-bool logical_names(const cJSON *config, char *slot_out, char *publication_out);
+bool logical_slot_names(const cJSON *config, char *slot_out, char *publication_out);
 
-/* logical_plugin_known: true for "wal2json" and "pgoutput". */
-bool logical_plugin_known(const char *plugin);
+/* logical_slot_plugin_known: true for "wal2json" and "pgoutput". */
+bool logical_slot_plugin_known(const char *plugin);
 
 /*
- * logical_check_server: on a normal connection, check what LOG_BASED needs
+ * logical_slot_check_server: on a normal connection, check what LOG_BASED needs
  * before touching anything: wal_level = logical, the REPLICATION privilege
  * (or superuser), and when plugin is "wal2json" that output_plugin_libraries
  * (on releases that have it) lists it. False after logging the fix.
  */
-bool logical_check_server(pg_conn *c, const char *plugin);
+bool logical_slot_check_server(pg_conn *c, const char *plugin);
 
 typedef struct logical_slot_info {
     bool exists;
@@ -79,10 +79,10 @@ bool logical_slot_drop(pg_conn *c, const char *slot);
 bool logical_slot_usable(const logical_slot_info *info, const char *slot, const char *dbname);
 
 /*
- * logical_check_capacity: before creating `needed` slots, check that
+ * logical_slot_check_capacity: before creating `needed` slots, check that
  * max_replication_slots leaves room. False after logging the fix.
  */
-bool logical_check_capacity(pg_conn *c, int needed);
+bool logical_slot_check_capacity(pg_conn *c, int needed);
 
 typedef struct logical_created_slot {
     char name[LOGICAL_NAME_MAX];
@@ -105,12 +105,12 @@ bool logical_slot_create(pg_conn *repl, const char *slot, const char *plugin, bo
                          const volatile sig_atomic_t *stop, logical_created_slot *out);
 
 /*
- * logical_explain_failure: after a failed replication command (slot
+ * logical_slot_explain_failure: after a failed replication command (slot
  * creation, START_REPLICATION) on c, log the fix for the causes we know
  * (wal2json not allowed or not installed, no free slot, no free WAL
  * sender, missing privilege). Logs nothing for other causes.
  */
-void logical_explain_failure(pg_conn *c, const char *plugin);
+void logical_slot_explain_failure(pg_conn *c, const char *plugin);
 
 typedef struct logical_table {
     const char *schema;
@@ -118,7 +118,7 @@ typedef struct logical_table {
 } logical_table;
 
 /*
- * logical_publication_ensure: make publication `pub` publish every table in
+ * logical_slot_publication_ensure: make publication `pub` publish every table in
  * tables[0..n): create it (FOR TABLE ..., partitions published under their own names) when
  * missing, add the missing tables otherwise. A table without a replica
  * identity is refused before it is added (UPDATE and DELETE on it would fail
@@ -130,10 +130,11 @@ typedef struct logical_table {
  * which tables were not published before this call: their changes until now
  * never reached the slot. False after logging.
  */
-bool logical_publication_ensure(pg_conn *c, const char *pub, const logical_table *tables, int n,
-                                bool *added);
+bool logical_slot_publication_ensure(pg_conn *c, const char *pub, const logical_table *tables,
+                                     int n, bool *added);
 
-/* logical_repl_literal: append s as a literal of the replication command grammar ('' for '). */
-void logical_repl_literal(buf *out, const char *s);
+/* logical_slot_repl_literal: append s as a literal of the replication command grammar ('' for ').
+ */
+void logical_slot_repl_literal(buf *out, const char *s);
 
 #endif

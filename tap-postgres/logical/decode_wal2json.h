@@ -38,32 +38,32 @@
 
 typedef struct wal2json_decoder wal2json_decoder;
 
-/* wal2json_create: a decoder (caller destroys); NULL when out of memory (logged). */
-wal2json_decoder *wal2json_create(void);
-/* wal2json_destroy: free the decoder; NULL is fine. */
-void wal2json_destroy(wal2json_decoder *d);
+/* decode_wal2json_create: a decoder (caller destroys); NULL when out of memory (logged). */
+wal2json_decoder *decode_wal2json_create(void);
+/* decode_wal2json_destroy: free the decoder; NULL is fine. */
+void decode_wal2json_destroy(wal2json_decoder *d);
 
 /*
- * wal2json_decode: decode msg[0..len) into *out. The buffer is rewritten in
+ * decode_wal2json_decode: decode msg[0..len) into *out. The buffer is rewritten in
  * place and *out borrows from it and from the decoder until the next call.
  * False on a malformed message, after logging one line naming the byte
  * offset and a short excerpt.
  */
-bool wal2json_decode(wal2json_decoder *d, char *msg, size_t len, change *out);
+bool decode_wal2json_decode(wal2json_decoder *d, char *msg, size_t len, change *out);
 
 /*
- * wal2json_table_pattern: append schema.table in wal2json's add-tables syntax
+ * decode_wal2json_table_pattern: append schema.table in wal2json's add-tables syntax
  * (a backslash before '.', ',', '*', '\\' and white space).
  */
-void wal2json_table_pattern(buf *out, const char *schema, const char *table);
+void decode_wal2json_table_pattern(buf *out, const char *schema, const char *table);
 
 /*
- * wal2json_start_options: append the option list of START_REPLICATION for
+ * decode_wal2json_start_options: append the option list of START_REPLICATION for
  * wal2json, e.g. ("format-version" '2', "include-xids" '1', ...,
  * "add-tables" 'public.t1,public.t2'). add_tables is the comma-separated
- * list built with wal2json_table_pattern (NULL or "" for every table);
+ * list built with decode_wal2json_table_pattern (NULL or "" for every table);
  * numeric_as_string asks for numeric-data-types-as-string (wal2json >= 2.6).
  */
-void wal2json_start_options(buf *out, const char *add_tables, bool numeric_as_string);
+void decode_wal2json_start_options(buf *out, const char *add_tables, bool numeric_as_string);
 
 #endif

@@ -11,7 +11,7 @@
 #include "lsn.h"
 #include "timefmt.h"
 
-bool logical_default_name(const char *dbname, const char *tap_id, char *out)
+bool logical_slot_default_name(const char *dbname, const char *tap_id, char *out)
 {
     char raw[512];
     int n = snprintf(raw, sizeof(raw), "pipelinewise_%s%s%s", dbname ? dbname : "",
@@ -51,7 +51,7 @@ static bool valid_name(const char *what, const char *name)
     return true;
 }
 
-bool logical_names(const cJSON *config, char *slot_out, char *publication_out)
+bool logical_slot_names(const cJSON *config, char *slot_out, char *publication_out)
 {
     const char *dbname = ju_string(config, "dbname", NULL);
     if (!dbname)
@@ -63,7 +63,7 @@ bool logical_names(const cJSON *config, char *slot_out, char *publication_out)
     if (!slot && (slot = ju_string(config, "replication_slot_name", NULL)) != NULL)
         slot_key = "replication_slot_name"; /* MeltanoLabs tap-postgres's spelling */
     const char *pub = ju_string(config, "publication_name", NULL);
-    if ((!slot || !pub) && !logical_default_name(dbname, tap_id, def))
+    if ((!slot || !pub) && !logical_slot_default_name(dbname, tap_id, def))
         return false;
     if (!slot)
         slot = def;
@@ -85,7 +85,7 @@ bool logical_names(const cJSON *config, char *slot_out, char *publication_out)
     return true;
 }
 
-bool logical_plugin_known(const char *plugin)
+bool logical_slot_plugin_known(const char *plugin)
 {
     return plugin && (strcmp(plugin, "wal2json") == 0 || strcmp(plugin, "pgoutput") == 0);
 }
@@ -174,7 +174,7 @@ static void log_wal2json_refused(const char *libs)
     }
 }
 
-bool logical_check_server(pg_conn *c, const char *plugin)
+bool logical_slot_check_server(pg_conn *c, const char *plugin)
 {
     PGresult *res =
         pgc_query(c,
@@ -269,7 +269,7 @@ bool logical_slot_usable(const logical_slot_info *info, const char *slot, const 
                   slot, info->database, dbname);
         return false;
     }
-    if (!logical_plugin_known(info->plugin)) {
+    if (!logical_slot_plugin_known(info->plugin)) {
         log_error("replication slot \"%s\" uses the output plugin \"%s\"; only wal2json and "
                   "pgoutput are supported: set slot_name to another name",
                   slot, info->plugin);
@@ -284,7 +284,7 @@ bool logical_slot_usable(const logical_slot_info *info, const char *slot, const 
     return true;
 }
 
-bool logical_check_capacity(pg_conn *c, int needed)
+bool logical_slot_check_capacity(pg_conn *c, int needed)
 {
     PGresult *res = pgc_query(c,
                               "SELECT current_setting('max_replication_slots')::int, "
@@ -307,7 +307,7 @@ bool logical_check_capacity(pg_conn *c, int needed)
     return true;
 }
 
-void logical_repl_literal(buf *out, const char *s)
+void logical_slot_repl_literal(buf *out, const char *s)
 {
     buf_putc(out, '\'');
     for (const char *p = s; *p; p++) {
@@ -318,7 +318,7 @@ void logical_repl_literal(buf *out, const char *s)
     buf_putc(out, '\'');
 }
 
-void logical_explain_failure(pg_conn *c, const char *plugin)
+void logical_slot_explain_failure(pg_conn *c, const char *plugin)
 {
     const char *msg = PQerrorMessage(c->conn);
     const char *state = pgc_sqlstate(c);
@@ -451,7 +451,7 @@ bool logical_slot_create(pg_conn *repl, const char *slot, const char *plugin, bo
         const char *m = PQerrorMessage(repl->conn);
         snprintf(line, sizeof(line), "%.*s", (int)strcspn(m, "\n"), m);
         log_error("could not create replication slot \"%s\" with %s: %s", slot, plugin, line);
-        logical_explain_failure(repl, plugin);
+        logical_slot_explain_failure(repl, plugin);
     }
     if (ok) {
         char lsn[LSN_TEXT_MAX];
@@ -479,8 +479,8 @@ static void table_list(buf *out, const logical_table *tables, const bool *pick, 
     }
 }
 
-bool logical_publication_ensure(pg_conn *c, const char *pub, const logical_table *tables, int n,
-                                bool *added)
+bool logical_slot_publication_ensure(pg_conn *c, const char *pub, const logical_table *tables,
+                                     int n, bool *added)
 {
     for (int i = 0; added && i < n; i++)
         added[i] = false;

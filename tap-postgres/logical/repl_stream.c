@@ -36,7 +36,7 @@ static void first_line(const char *msg, char *out, size_t n)
     snprintf(out, n, "%.*s", (int)len, msg ? msg : "");
 }
 
-bool repl_identify(pg_conn *c, repl_identity *out)
+bool repl_stream_identify(pg_conn *c, repl_identity *out)
 {
     memset(out, 0, sizeof(*out));
     PGresult *res = pgc_query(c, "IDENTIFY_SYSTEM", 0, NULL);
@@ -60,9 +60,9 @@ bool repl_identify(pg_conn *c, repl_identity *out)
     return ok;
 }
 
-bool repl_start(repl_stream *s, pg_conn *c, const char *slot, uint64_t start_lsn,
-                const char *options, int status_interval_ms, const volatile sig_atomic_t *wake,
-                bool quiet)
+bool repl_stream_start(repl_stream *s, pg_conn *c, const char *slot, uint64_t start_lsn,
+                       const char *options, int status_interval_ms,
+                       const volatile sig_atomic_t *wake, bool quiet)
 {
     memset(s, 0, sizeof(*s));
     s->conn = c;
@@ -109,13 +109,13 @@ bool repl_start(repl_stream *s, pg_conn *c, const char *slot, uint64_t start_lsn
     return true;
 }
 
-void repl_confirm(repl_stream *s, uint64_t lsn)
+void repl_stream_confirm(repl_stream *s, uint64_t lsn)
 {
     if (lsn > s->confirmed_lsn)
         s->confirmed_lsn = lsn;
 }
 
-bool repl_send_status(repl_stream *s, bool reply_requested)
+bool repl_stream_send_status(repl_stream *s, bool reply_requested)
 {
     char msg[1 + 8 + 8 + 8 + 8 + 1];
     int64_t now_pg = timefmt_now_ms() * 1000 - INT64_C(946684800000000);
@@ -164,7 +164,8 @@ static repl_result stream_ended(repl_stream *s)
     return rc;
 }
 
-repl_result repl_next(repl_stream *s, double deadline, char **msg, size_t *len, uint64_t *wal_start)
+repl_result repl_stream_next(repl_stream *s, double deadline, char **msg, size_t *len,
+                             uint64_t *wal_start)
 {
     PGconn *conn = s->conn->conn;
     for (;;) {
@@ -175,7 +176,7 @@ repl_result repl_next(repl_stream *s, double deadline, char **msg, size_t *len, 
         if (!s->streaming)
             return REPL_END;
         double now = timefmt_monotonic();
-        if (now >= s->next_status && !repl_send_status(s, false))
+        if (now >= s->next_status && !repl_stream_send_status(s, false))
             return REPL_ERROR;
 
         int r = PQgetCopyData(conn, &s->copybuf, 1);
@@ -242,7 +243,7 @@ repl_result repl_next(repl_stream *s, double deadline, char **msg, size_t *len, 
              */
             if (wal_end > s->received_lsn)
                 s->received_lsn = wal_end;
-            if (reply && !repl_send_status(s, false))
+            if (reply && !repl_stream_send_status(s, false))
                 return REPL_ERROR;
             return REPL_KEEPALIVE;
         }
@@ -268,7 +269,7 @@ repl_result repl_next(repl_stream *s, double deadline, char **msg, size_t *len, 
     }
 }
 
-bool repl_finish(repl_stream *s)
+bool repl_stream_finish(repl_stream *s)
 {
     if (s->copybuf) {
         PQfreemem(s->copybuf);
@@ -277,7 +278,7 @@ bool repl_finish(repl_stream *s)
     if (!s->streaming)
         return true;
     PGconn *conn = s->conn->conn;
-    bool ok = repl_send_status(s, false);
+    bool ok = repl_stream_send_status(s, false);
     if (PQputCopyEnd(conn, NULL) <= 0 || PQflush(conn) != 0) {
         char line[512];
         first_line(PQerrorMessage(conn), line, sizeof(line));
@@ -305,7 +306,7 @@ bool repl_finish(repl_stream *s)
     return ok;
 }
 
-void repl_term(repl_stream *s)
+void repl_stream_term(repl_stream *s)
 {
     if (s->copybuf) {
         PQfreemem(s->copybuf);

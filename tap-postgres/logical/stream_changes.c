@@ -1,0 +1,288 @@
+#include "stream_changes.h"
+
+#include <string.h>
+
+#include "exit_codes.h"
+#include "log.h"
+#include "lsn.h"
+#include "lstream.h"
+#include "relations.h"
+#include "stop_rules.h"
+#include "timefmt.h"
+#include "truncate.h"
+
+/*
+ * the add-tables list of wal2json: every relation a stream reads (its table,
+ * its partitions and inheritance children), and the whole schema of a table
+ * that has some, so that partitions and children created during the run are
+ * not missed
+ */
+static void wal2json_tables(sl_run *L, buf *out)
+{
+    bool first = true;
+    for (size_t i = 0; i < L->names.cap; i++) {
+        const relmap_entry *e = &L->names.slots[i];
+        if (!e->key || e->count == 0)
+            continue;
+        char schema[256];
+        relmap_key_schema(e->key, schema, sizeof(schema));
+        /* a partition or child in the schema of a stream that reads it: that schema's wildcard */
+        bool covered = true;
+        for (int k = 0; k < e->count && covered; k++) {
+            const rel_target *t = &L->targets[e->first + (size_t)k];
+            covered = !t->own && strcmp(L->streams[t->stream].src->schema_name, schema) == 0;
+        }
+        if (covered)
+            continue;
+        if (!first)
+            buf_putc(out, ',');
+        first = false;
+        decode_wal2json_table_pattern(out, schema, e->key + strcspn(e->key, "\x1f") + 1);
+    }
+    for (size_t i = 0; i < L->n; i++) {
+        const tap_stream *src = L->streams[i].src;
+        if (!L->streams[i].has_descendants && !(src->table && src->table->relkind == 'p'))
+            continue;
+        if (!first)
+            buf_putc(out, ',');
+        first = false;
+        decode_wal2json_table_pattern(out, src->schema_name, "");
+        buf_putc(out, '*');
+    }
+}
+
+static bool on_begin(sl_run *L, const change *c)
+{
+    L->in_txn = true;
+    L->txn_commit_lsn = c->commit_lsn;
+    L->txn_commit_time = c->commit_time;
+    char text[CHANGE_TIME_TEXT_MAX];
+    size_t n = change_time_text(
+        c->commit_time == CHANGE_TIME_UNKNOWN ? timefmt_now_ms() * 1000 : c->commit_time, text);
+    buf_reset(&L->scratch);
+    buf_putc(&L->scratch, '"');
+    int inf;
+    if (!timefmt_timestamp(&L->scratch, text, n, &inf))
+        buf_appends(&L->scratch, text);
+    buf_putc(&L->scratch, '"');
+    snprintf(L->deleted_at, sizeof(L->deleted_at), "%s", L->scratch.data);
+    timefmt_now_rfc3339(L->extracted, sizeof(L->extracted));
+    return true;
+}
+
+static bool on_commit(sl_run *L, const change *c)
+{
+    L->in_txn = false;
+    L->txns++;
+    uint64_t end = c->end_lsn ? c->end_lsn : c->commit_lsn + 1;
+    if (end > L->processed)
+        L->processed = end;
+    if (L->changes_since_state >= L->run->cfg->itersize)
+        return sl_run_emit_state(L);
+    return true;
+}
+
+/*
+ * on_row_change: a change of a relation goes to every stream that reads its
+ * rows (its own, and each selected partitioned table or inheritance parent
+ * above it), each projected onto that stream's columns by name and under
+ * that stream's bookmark.
+ */
+static bool on_row_change(sl_run *L, const change *c, uint64_t wal_start)
+{
+    size_t first;
+    int count;
+    if (!relations_resolve(L, c->rel->schema, c->rel->table, &first, &count))
+        return false;
+    for (int k = 0; k < count; k++) {
+        rel_target t = L->targets[first + (size_t)k];
+        if (!lstream_row_change(L, &L->streams[t.stream], t.own, c, wal_start))
+            return false;
+    }
+    return true;
+}
+
+static bool on_relation(sl_run *L, const change *c)
+{
+    size_t first;
+    int count;
+    if (!relations_resolve(L, c->rel->schema, c->rel->table, &first, &count))
+        return false;
+    for (int k = 0; k < count; k++) {
+        rel_target t = L->targets[first + (size_t)k];
+        if (!lstream_check_wire_columns(L, &L->streams[t.stream], c->rel->columns, c->rel->ncolumns,
+                                        t.own))
+            return false;
+    }
+    return true;
+}
+
+static bool on_message(sl_run *L, char *msg, size_t len, uint64_t wal_start)
+{
+    change c;
+    bool ok = L->w2j ? decode_wal2json_decode(L->w2j, msg, len, &c)
+                     : decode_pgoutput_decode(L->pgo, msg, len, &c);
+    if (!ok) {
+        char at[LSN_TEXT_MAX];
+        lsn_format(wal_start, at);
+        log_error("could not decode the %s message at %s", L->plugin, at);
+        return fail(L, EXIT_SOURCE_DB);
+    }
+    if (L->ntrunc && c.kind != CHANGE_TRUNCATE && !truncate_flush(L))
+        return false;
+    switch (c.kind) {
+    case CHANGE_BEGIN:
+        return on_begin(L, &c);
+    case CHANGE_COMMIT:
+        return on_commit(L, &c);
+    case CHANGE_INSERT:
+    case CHANGE_UPDATE:
+    case CHANGE_DELETE:
+        return on_row_change(L, &c, wal_start);
+    case CHANGE_TRUNCATE:
+        return truncate_collect(L, &c);
+    case CHANGE_RELATION:
+        return on_relation(L, &c);
+    default:
+        return true;
+    }
+}
+
+bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_lsn)
+{
+    const tap_config *cfg = L->run->cfg;
+    buf opts = BUF_INIT;
+    bool numeric_as_string = true;
+    repl_stream rs;
+    bool started = false;
+    for (int attempt = 0; attempt < 2 && !started; attempt++) {
+        buf_reset(&opts);
+        if (L->w2j) {
+            buf tables = BUF_INIT;
+            wal2json_tables(L, &tables);
+            decode_wal2json_start_options(&opts, tables.data, numeric_as_string);
+            buf_term(&tables);
+        } else {
+            decode_pgoutput_start_options(&opts, L->publication);
+        }
+        int interval = 10000;
+        if (cfg->wal_sender_timeout > 0 && cfg->wal_sender_timeout / 3 < interval)
+            interval = (int)(cfg->wal_sender_timeout / 3 > 100 ? cfg->wal_sender_timeout / 3 : 100);
+        if (!L->repl && !(L->repl = sl_run_repl_connect(L)))
+            break;
+        bool probe = L->w2j && numeric_as_string;
+        started = repl_stream_start(&rs, L->repl, L->slot, start, opts.data, interval,
+                                    &tap_stop_requested, probe);
+        if (!started && probe &&
+            strstr(PQerrorMessage(L->repl->conn), "numeric-data-types-as-string")) {
+            /* wal2json before 2.6 does not know this option: values stay exact anyway */
+            log_info("wal2json has no numeric-data-types-as-string (before 2.6): NaN and Infinity "
+                     "of number types arrive as null");
+            numeric_as_string = false;
+            pgc_destroy(L->repl);
+            L->repl = NULL;
+            continue;
+        }
+        if (!started && probe) {
+            /* the probe failed for another reason: say it as repl_stream_start would have */
+            const char *m = PQerrorMessage(L->repl->conn);
+            char at[LSN_TEXT_MAX];
+            lsn_format(start, at);
+            log_error("could not start logical replication on slot \"%s\" at %s: %.*s", L->slot, at,
+                      (int)strcspn(m, "\n"), m);
+        }
+        if (!started) {
+            logical_slot_explain_failure(L->repl, L->plugin);
+            break;
+        }
+    }
+    buf_term(&opts);
+    if (!started)
+        return fail(L, EXIT_SOURCE_DB);
+
+    /* confirm what the input state proves, once, and never more */
+    repl_stream_confirm(&rs, confirm);
+    if (!repl_stream_send_status(&rs, false)) {
+        repl_stream_term(&rs);
+        return fail(L, EXIT_SOURCE_DB);
+    }
+
+    double t_start = timefmt_monotonic();
+    stop_rules st;
+    stop_rules_init(&st, cfg, t_start, end_lsn);
+    stop_reason why = STOP_NONE;
+    bool ok = true;
+    char *msg;
+    size_t len;
+    uint64_t wal_start;
+    L->processed = start;
+    while (ok) {
+        if ((why = stop_rules_check(&st, L)) != STOP_NONE)
+            break;
+        /* inside a transaction a signal waits for its end: no wake-up, no deadline */
+        rs.wake = L->in_txn ? NULL : &tap_stop_requested;
+        repl_result r = repl_stream_next(&rs, stop_rules_deadline(&st, L), &msg, &len, &wal_start);
+        double now = timefmt_monotonic();
+        switch (r) {
+        case REPL_DATA:
+            stop_rules_data(&st, now);
+            ok = on_message(L, msg, len, wal_start);
+            break;
+        case REPL_KEEPALIVE:
+        case REPL_TIMEOUT:
+            if (r == REPL_KEEPALIVE) {
+                /*
+                 * The bookmark may move to the keepalive's position because
+                 * every transaction that committed before it has been
+                 * received before this keepalive, whether it was ours or
+                 * not. The walsender (walsender.c, XLogSendLogical) moves
+                 * its sent position to the end of a WAL record only after
+                 * decoding that record, and a committed transaction's
+                 * messages are queued while its commit record is decoded,
+                 * on the same connection, ahead of any later keepalive. A
+                 * keepalive sent from inside a commit record's decoding (a
+                 * reply while a large transaction is replayed) still carries
+                 * the end of the record before it, which is not past that
+                 * transaction's commit: the transaction still applies from
+                 * there. Inside a transaction the bookmark does not move.
+                 */
+                if (!L->in_txn && rs.server_wal_end > L->processed)
+                    L->processed = rs.server_wal_end;
+                stop_rules_keepalive(&st, &rs, now, L->in_txn);
+            }
+            if (!stop_rules_probe(&st, L, &rs, now)) {
+                ok = false;
+                break;
+            }
+            /* idle: what was written goes out now, with a STATE when records were written */
+            if (!L->in_txn && L->changes_since_state > 0)
+                ok = sl_run_emit_state(L);
+            if (ok && !sw_flush(L->run->w))
+                ok = fail(L, EXIT_OUTPUT);
+            break;
+        case REPL_END:
+        case REPL_ERROR:
+            log_error("the replication stream ended unexpectedly%s",
+                      L->in_txn ? " inside a transaction (no STATE past the last one written)"
+                                : "");
+            ok = fail(L, EXIT_SOURCE_DB);
+            break;
+        }
+    }
+    if (ok) {
+        char a[LSN_TEXT_MAX];
+        lsn_format(L->processed, a);
+        log_info("LOG_BASED: %s; %lld transactions, %lld records, position %s",
+                 stop_rules_reason(why), L->txns, L->records, a);
+        ok = sl_run_emit_state(L);
+        if (ok && sw_flush(L->run->w) == false)
+            ok = fail(L, EXIT_OUTPUT);
+        if (!repl_stream_finish(&rs))
+            log_warn("the replication stream did not end cleanly (the state is written)");
+        /* a signal ends the run as cleanly as a bound, but the caller learns it was one */
+        if (ok && why == STOP_SIGNAL)
+            ok = fail(L, EXIT_INTERRUPTED);
+    }
+    repl_stream_term(&rs);
+    return ok;
+}
