@@ -199,12 +199,12 @@ static bool read_text(const char *what, const char *path, char **out)
 
 /* the profile's files and name, read once per lookup */
 typedef struct profile_files {
-    const char *name;   /* borrowed */
-    bool named;         /* given in the config or AWS_PROFILE */
+    const char *name; /* borrowed */
+    bool named;       /* given in the config or AWS_PROFILE */
     char cred_path[4096];
     char conf_path[4096];
-    char *cred_text;    /* malloc'ed, wiped; NULL when the file does not exist */
-    char *conf_text;    /* malloc'ed, wiped */
+    char *cred_text;       /* malloc'ed, wiped; NULL when the file does not exist */
+    char *conf_text;       /* malloc'ed, wiped */
     bool in_cred, in_conf; /* the profile has a section there */
 } profile_files;
 
@@ -233,10 +233,10 @@ static bool profile_files_read(const char *what, const char *profile, profile_fi
         profile_files_term(p);
         return false;
     }
-    p->in_cred = p->cred_text &&
-                 aws_credentials_ini_value(p->cred_text, p->name, false, "x", &unused);
-    p->in_conf = p->conf_text &&
-                 aws_credentials_ini_value(p->conf_text, p->name, true, "x", &unused);
+    p->in_cred =
+        p->cred_text && aws_credentials_ini_value(p->cred_text, p->name, false, "x", &unused);
+    p->in_conf =
+        p->conf_text && aws_credentials_ini_value(p->conf_text, p->name, true, "x", &unused);
     free(unused);
     return true;
 }
@@ -362,8 +362,7 @@ static char *xml_text(const char *xml, size_t len, const char *tag)
     return out;
 }
 
-bool aws_credentials_parse_sts(const char *what, const char *xml, size_t len,
-                               aws_credentials *out)
+bool aws_credentials_parse_sts(const char *what, const char *xml, size_t len, aws_credentials *out)
 {
     aws_credentials_term(out);
     char *code = xml_text(xml, len, "Code"), *msg = xml_text(xml, len, "Message");
@@ -485,7 +484,7 @@ static bool web_identity(const char *what, const profile_files *p, aws_credentia
             buf_append_lit(&url, "https://sts.");
             http_client_append_escaped(&url, region, false);
             buf_append_lit(&url, strncmp(region, "cn-", 3) == 0 ? ".amazonaws.com.cn/"
-                                                                 : ".amazonaws.com/");
+                                                                : ".amazonaws.com/");
         } else {
             buf_append_lit(&url, "https://sts.amazonaws.com/");
         }
@@ -493,8 +492,7 @@ static bool web_identity(const char *what, const profile_files *p, aws_credentia
     }
     char session_buf[64];
     if (!session) {
-        snprintf(session_buf, sizeof(session_buf), "singer-postgres-%lld",
-                 (long long)time(NULL));
+        snprintf(session_buf, sizeof(session_buf), "singer-postgres-%lld", (long long)time(NULL));
         session = session_buf;
     }
     buf_reserve(&body, n * 3 + 512);
@@ -520,10 +518,10 @@ static bool web_identity(const char *what, const profile_files *p, aws_credentia
     if (!http_client_perform(&call))
         goto done;
     if (call.status < 200 || call.status >= 300) {
-        char *code = xml_text(call.response.data ? call.response.data : "", call.response.len,
-                              "Code");
-        char *msg = xml_text(call.response.data ? call.response.data : "", call.response.len,
-                             "Message");
+        char *code =
+            xml_text(call.response.data ? call.response.data : "", call.response.len, "Code");
+        char *msg =
+            xml_text(call.response.data ? call.response.data : "", call.response.len, "Message");
         log_error("%s: STS AssumeRoleWithWebIdentity for role %.200s: HTTP %ld from %s: "
                   "%.100s%s%.300s",
                   what, role_arn, call.status, call.url, code ? code : "(no error code)",
@@ -600,7 +598,7 @@ static bool container(const char *what, aws_credentials *out)
         tok = auth;
     }
     if (!buf_ok(&url) || (tok && (!http_client_header_safe(what, "the container token", tok) ||
-                                   !http_client_add_header(what, &headers, "Authorization", tok))))
+                                  !http_client_add_header(what, &headers, "Authorization", tok))))
         goto done;
     call.url = url.data;
     call.headers = headers;
@@ -670,8 +668,8 @@ static bool imds(const char *what, aws_credentials *out)
     while (rl && isspace((unsigned char)r[rl - 1]))
         rl--;
     if (!rl) {
-        log_error("%s: instance metadata at %s names no IAM role: attach an instance profile",
-                  what, base);
+        log_error("%s: instance metadata at %s names no IAM role: attach an instance profile", what,
+                  base);
         goto done;
     }
     role = xstrndup(r, rl);
@@ -751,15 +749,16 @@ bool aws_credentials_get(const char *what, const char *profile, aws_credentials 
     char *c_ak = NULL, *c_sk = NULL, *c_tok = NULL;
 
     if (p.named && !p.in_cred && !p.in_conf && strcmp(p.name, "default") != 0) {
-        log_error("%s: AWS profile \"%.100s\" is not in %s nor in %s", what, p.name,
-                  p.cred_path, p.conf_path);
+        log_error("%s: AWS profile \"%.100s\" is not in %s nor in %s", what, p.name, p.cred_path,
+                  p.conf_path);
         goto done;
     }
     /* assume-role profiles come before web identity in botocore: we do not sign AssumeRole */
     if (role_arn && (source_profile || credential_source)) {
         log_error("%s: AWS profile \"%.100s\" in %s assumes role_arn with %s, which is not "
                   "supported: use web identity, a credentials profile, or the environment",
-                  what, p.name, p.conf_path, source_profile ? "source_profile" : "credential_source");
+                  what, p.name, p.conf_path,
+                  source_profile ? "source_profile" : "credential_source");
         goto done;
     }
 
@@ -821,7 +820,8 @@ bool aws_credentials_get(const char *what, const char *profile, aws_credentials 
     }
 
     /* 5. the container's credentials */
-    if (env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") || env("AWS_CONTAINER_CREDENTIALS_FULL_URI")) {
+    if (env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") ||
+        env("AWS_CONTAINER_CREDENTIALS_FULL_URI")) {
         ok = container(what, out);
         goto done;
     }

@@ -73,8 +73,7 @@ bool aws_credentials_ini_value(const char *text, const char *profile, bool confi
  * aws_credentials_parse_sts: the credentials of an AssumeRoleWithWebIdentity answer (XML) into
  * out. False after a log line starting with what; an STS <Error> gives its Code and Message.
  */
-bool aws_credentials_parse_sts(const char *what, const char *xml, size_t len,
-                               aws_credentials *out);
+bool aws_credentials_parse_sts(const char *what, const char *xml, size_t len, aws_credentials *out);
 
 /*
  * aws_credentials_parse_json: the credentials of an instance metadata or container answer

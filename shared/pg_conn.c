@@ -360,7 +360,8 @@ bool pgc_config_check(const cJSON *config, const char *what, char **dbname_out)
         }
         for (size_t i = 0; iam_ok && i < url.nparams; i++)
             if (strcmp(url.keys[i], "sslmode") == 0)
-                iam_ok = rds_iam_config_check(config, what, url.vals[i], "sqlalchemy_url's sslmode");
+                iam_ok =
+                    rds_iam_config_check(config, what, url.vals[i], "sqlalchemy_url's sslmode");
         pg_url_term(&url);
         if (!iam_ok)
             return false;

@@ -264,8 +264,7 @@ static const struct {
     {"[default]\naws_access_key_id = AK\n", "", NULL, NULL, NULL,
      "has aws_access_key_id without aws_secret_access_key"},
     {"", "[profile r]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = default\n", "r", NULL,
-     NULL,
-     "t: AWS profile \"r\" in " /* path */},
+     NULL, "t: AWS profile \"r\" in " /* path */},
     {"", "[profile p]\ncredential_process = /bin/creds\n", "p", NULL, NULL,
      "uses credential_process, which is not supported"},
     {"", "[profile s]\nsso_start_url = https://x.awsapps.com/start\n", "s", NULL, NULL,
@@ -437,7 +436,7 @@ static Suite *aws_credentials_suite(void)
 int main(void)
 {
     static const char *clear[] = {
-        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
+        "AWS_ACCESS_KEY_ID",  "AWS_SECRET_ACCESS_KEY",    "AWS_SESSION_TOKEN", "AWS_REGION",
         "AWS_DEFAULT_REGION", "SINGER_POSTGRES_TEST_NOW", AWS_CHAIN_VARIABLES,
     };
     for (size_t i = 0; i < NELEM(clear); i++)
