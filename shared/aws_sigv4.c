@@ -143,7 +143,8 @@ bool aws_sigv4_signing_key(const char *secret_key, const char *date, const char 
     return ok;
 }
 
-bool aws_sigv4_authorization(buf *out, const aws_sigv4_request *req)
+bool aws_sigv4_signature(const aws_sigv4_request *req, buf *signed_names,
+                         char out[SHA256_HEX_LEN + 1])
 {
     if (!amz_date_ok(req->amz_date)) {
         log_error("sigv4: x-amz-date \"%.40s\" is not YYYYMMDDTHHMMSSZ",
@@ -151,8 +152,8 @@ bool aws_sigv4_authorization(buf *out, const aws_sigv4_request *req)
         return false;
     }
     bool ok = false;
-    buf canon = BUF_INIT, names = BUF_INIT, to_sign = BUF_INIT;
-    if (!aws_sigv4_canonical_request(&canon, &names, req))
+    buf canon = BUF_INIT, to_sign = BUF_INIT;
+    if (!aws_sigv4_canonical_request(&canon, signed_names, req))
         goto done;
 
     /* the string to sign: algorithm, date, scope, hash of the canonical request */
@@ -175,21 +176,32 @@ bool aws_sigv4_authorization(buf *out, const aws_sigv4_request *req)
         goto done;
     hmac_sha256(k, sizeof(k), to_sign.data, to_sign.len, digest);
     wipe_bytes(k, sizeof(k));
-    sha256_hex(digest, hex);
-
-    size_t before = out->len;
-    buf_appendf(
-        out, "AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, Signature=%s",
-        req->access_key, date, req->region, req->service, names.data ? names.data : "", hex);
-    if (!buf_ok(out)) {
-        out->len = before;
-        log_error("sigv4: out of memory");
-        goto done;
-    }
+    sha256_hex(digest, out);
     ok = true;
 done:
     wipe_buf_term(&canon);
-    buf_term(&names);
     buf_term(&to_sign);
+    return ok;
+}
+
+bool aws_sigv4_authorization(buf *out, const aws_sigv4_request *req)
+{
+    buf names = BUF_INIT;
+    char hex[SHA256_HEX_LEN + 1];
+    bool ok = aws_sigv4_signature(req, &names, hex);
+    if (ok) {
+        size_t before = out->len;
+        buf_appendf(out,
+                    "AWS4-HMAC-SHA256 Credential=%s/%.8s/%s/%s/aws4_request, SignedHeaders=%s, "
+                    "Signature=%s",
+                    req->access_key, req->amz_date, req->region, req->service,
+                    names.data ? names.data : "", hex);
+        if (!buf_ok(out)) {
+            out->len = before;
+            log_error("sigv4: out of memory");
+            ok = false;
+        }
+    }
+    buf_term(&names);
     return ok;
 }

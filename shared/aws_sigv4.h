@@ -61,6 +61,14 @@ bool aws_sigv4_signing_key(const char *secret_key, const char *date, const char 
  */
 bool aws_sigv4_authorization(buf *out, const aws_sigv4_request *req);
 
+/*
+ * aws_sigv4_signature: the 64 hex digits of req's signature into out, and the signed header
+ * names to signed_names (as aws_sigv4_canonical_request): what a presigned URL (X-Amz-Signature)
+ * carries. False (logged) as aws_sigv4_authorization.
+ */
+bool aws_sigv4_signature(const aws_sigv4_request *req, buf *signed_names,
+                         char out[SHA256_HEX_LEN + 1]);
+
 /* aws_sigv4_amz_date: format t (UTC) as YYYYMMDDTHHMMSSZ into out (17 bytes with the NUL). */
 void aws_sigv4_amz_date(long long t, char out[17]);
 

@@ -59,8 +59,12 @@ bool http_client_perform(http_client_call *c)
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, c);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, TOTAL_TIMEOUT_S);
+    if (c->method)
+        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, c->method);
+    long total = c->timeout_s > 0 ? c->timeout_s : TOTAL_TIMEOUT_S;
+    long connect = c->timeout_s > 0 ? (c->timeout_s + 1) / 2 : CONNECT_TIMEOUT_S;
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, connect);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, total);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);

@@ -28,6 +28,8 @@ typedef struct http_client_call {
     const char *body;           /* borrowed; POST only */
     size_t body_len;
     const char *ca_cert; /* borrowed; a PEM bundle path, or NULL for the system's */
+    const char *method;  /* borrowed; another verb ("PUT", with post's body), NULL for none */
+    long timeout_s;      /* total time limit (connect: half of it), 0 for the defaults */
     long status;         /* out: HTTP status */
     buf response;        /* out: the body (owned); wiped by http_client_call_term */
     bool too_big;        /* the response passed HTTP_CLIENT_MAX_RESPONSE */

@@ -4,6 +4,8 @@
 #include "json_util.h"
 #include "log.h"
 #include "pg_url.h"
+#include "rds_iam.h"
+#include "wipe.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -213,6 +215,19 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
         port = opts->port_override;
     tls_params tls;
     tls_from_config(config, &tls);
+    /* aws_iam_auth: a fresh token for every connection; TLS at least "require" (the config
+       check refused weaker modes) */
+    char *iam_token = NULL;
+    if (rds_iam_enabled(config)) {
+        if (!rds_iam_password(config, host, port, user, &iam_token)) {
+            pg_url_term(&url);
+            pgc_destroy(c);
+            return NULL;
+        }
+        password = iam_token;
+        if (!tls.sslmode || !*tls.sslmode)
+            tls.sslmode = "require";
+    }
     const char *timeout = cfg_text(config, "connect_timeout", t_timeout, sizeof(t_timeout));
     if (!timeout)
         timeout = "10";
@@ -239,6 +254,7 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
     const char *cert = pem_or_path(c, 1, tls.cert, "sslcert");
     const char *key = pem_or_path(c, 2, tls.key, "sslkey");
     if ((tls.rootcert && !rootcert) || (tls.cert && !cert) || (tls.key && !key)) {
+        wipe_free_string(iam_token);
         pg_url_term(&url);
         pgc_destroy(c);
         return NULL; /* logged */
@@ -282,6 +298,7 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
         if (!retry) {
             log_error("cannot connect to PostgreSQL at %s as %s: %s", c->label,
                       user ? user : "(default user)", msg);
+            wipe_free_string(iam_token);
             pg_url_term(&url);
             pgc_destroy(c);
             return NULL;
@@ -293,6 +310,7 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
         struct timespec ts = {attempt, 0};
         nanosleep(&ts, NULL);
     }
+    wipe_free_string(iam_token);
     pg_url_term(&url);
     return c;
 }
@@ -333,7 +351,20 @@ bool pgc_config_check(const cJSON *config, const char *what, char **dbname_out)
             *dbname_out = url.dbname;
             url.dbname = NULL;
         }
+        bool iam_ok = true;
+        if (rds_iam_enabled(config) && url.password && *url.password) {
+            log_error("%s: keys \"aws_iam_auth\" and \"sqlalchemy_url\" (with a password) are "
+                      "both set: the IAM token is the password, keep one",
+                      what);
+            iam_ok = false;
+        }
+        for (size_t i = 0; iam_ok && i < url.nparams; i++)
+            if (strcmp(url.keys[i], "sslmode") == 0)
+                iam_ok =
+                    rds_iam_config_check(config, what, url.vals[i], "sqlalchemy_url's sslmode");
         pg_url_term(&url);
+        if (!iam_ok)
+            return false;
         static const char *const replaced[] = {"host",     "port",   "user",    "username",
                                                "password", "dbname", "database"};
         char list[128] = "";
@@ -385,6 +416,13 @@ bool pgc_config_check(const cJSON *config, const char *what, char **dbname_out)
                      "(MeltanoLabs' meaning)",
                      what, client_keys[i]);
     }
+    tls_params tls;
+    tls_from_config(config, &tls);
+    if (!rds_iam_config_check(config, what, tls.sslmode,
+                              nonempty_text(config, "sslmode") ? "sslmode"
+                              : ssl_enable                     ? "ssl_mode"
+                                                               : "sslmode"))
+        return false;
     const cJSON *tunnel = cJSON_GetObjectItemCaseSensitive(config, "ssh_tunnel");
     if (cJSON_IsObject(tunnel) && ju_is_true(cJSON_GetObjectItemCaseSensitive(tunnel, "enable"))) {
         log_error("%s: key \"ssh_tunnel\": enable is true, but SSH tunnels are not supported yet "

@@ -26,6 +26,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "rds_iam.h" /* RDS_IAM_CONFIG_KEYS */
 
 /*
  * PGC_MELTANO_CONFIG_KEYS: the connection settings of the MeltanoLabs tap and target, one block

@@ -1,5 +1,6 @@
 #include "secret_aws.h"
 
+#include "aws_credentials.h"
 #include "aws_sigv4.h"
 #include "config.h"
 #include "http_client.h"
@@ -9,6 +10,7 @@
 #include "wipe.h"
 
 #include <curl/curl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -17,7 +19,10 @@ static const char what[] = "password_secret (aws)";
 static const cfg_key aws_keys[] = {
     {"provider", CFG_STRING, true, NULL, false, "aws"},
     {"secret_id", CFG_STRING, true, NULL, false, "the secret's name or ARN"},
-    {"region", CFG_STRING, false, NULL, false, "AWS region (else AWS_REGION)"},
+    {"region", CFG_STRING, false, NULL, false,
+     "AWS region (else AWS_REGION, AWS_DEFAULT_REGION, the profile's region)"},
+    {"profile", CFG_STRING, false, NULL, false,
+     "AWS profile of ~/.aws/credentials and ~/.aws/config (else AWS_PROFILE, else default)"},
     {"key", CFG_STRING, false, NULL, false, "member of a JSON SecretString"},
     {"endpoint_url", CFG_STRING, false, NULL, false, "Secrets Manager endpoint"},
     {"aws_access_key_id|AWS_ACCESS_KEY_ID", CFG_STRING, false, NULL, false, "access key"},
@@ -26,32 +31,31 @@ static const cfg_key aws_keys[] = {
     {"ca_cert", CFG_STRING, false, NULL, false, "CA bundle path (else AWS_CA_BUNDLE)"},
 };
 
-/* aws_credentials: one set, never a mix of sources */
-typedef struct aws_credentials {
-    const char *access_key; /* borrowed from ps or the environment, as the rest */
-    const char *secret_key;
-    const char *token; /* NULL without a session token */
-} aws_credentials;
-
 /*
- * read_credentials: all from the password_secret object when it names an access key, else all
- * from the environment; false (logged) when the access or the secret key is missing.
+ * read_credentials: all from the password_secret object when it names an access key, else from
+ * the AWS credential chain (aws_credentials.h: environment, web identity, profiles, container,
+ * instance metadata) with the object's "profile"; false (logged) when none are found.
  */
 static bool read_credentials(const cJSON *ps, aws_credentials *out)
 {
-    if (secrets_opt(ps, "aws_access_key_id|AWS_ACCESS_KEY_ID")) {
-        out->access_key = secrets_opt(ps, "aws_access_key_id|AWS_ACCESS_KEY_ID");
-        out->secret_key = secrets_opt(ps, "aws_secret_access_key|AWS_SECRET_ACCESS_KEY");
-        out->token = secrets_opt(ps, "aws_session_token|AWS_SESSION_TOKEN");
-    } else {
-        out->access_key = secrets_env("AWS_ACCESS_KEY_ID");
-        out->secret_key = secrets_env("AWS_SECRET_ACCESS_KEY");
-        out->token = secrets_env("AWS_SESSION_TOKEN");
+    memset(out, 0, sizeof(*out));
+    if (!secrets_opt(ps, "aws_access_key_id|AWS_ACCESS_KEY_ID"))
+        return aws_credentials_get(what, secrets_opt(ps, "profile"), out);
+    const char *ak = secrets_opt(ps, "aws_access_key_id|AWS_ACCESS_KEY_ID");
+    const char *sk = secrets_opt(ps, "aws_secret_access_key|AWS_SECRET_ACCESS_KEY");
+    const char *tok = secrets_opt(ps, "aws_session_token|AWS_SESSION_TOKEN");
+    if (!sk) {
+        log_error("password_secret (aws): aws_access_key_id is set but aws_secret_access_key is "
+                  "not");
+        return false;
     }
-    if (!out->access_key || !out->secret_key) {
-        log_error("password_secret (aws): no credentials: set AWS_ACCESS_KEY_ID and "
-                  "AWS_SECRET_ACCESS_KEY (or aws_access_key_id and aws_secret_access_key in "
-                  "password_secret)");
+    out->access_key = strdup(ak);
+    out->secret_key = strdup(sk);
+    out->token = tok ? strdup(tok) : NULL;
+    out->source = "password_secret";
+    if (!out->access_key || !out->secret_key || (tok && !out->token)) {
+        log_error("password_secret (aws): out of memory");
+        aws_credentials_term(out);
         return false;
     }
     return true;
@@ -127,27 +131,37 @@ bool secret_aws_fetch(const cJSON *ps, char **out)
     const char *secret_id = secrets_required(what, ps, "secret_id", NULL);
     if (!secret_id)
         return false;
+    char *profile_region = NULL;
     const char *region = secrets_opt_env(ps, "region", "AWS_REGION");
     if (!region)
         region = secrets_opt_env(ps, "region", "AWS_DEFAULT_REGION");
     if (!region) {
-        log_error("password_secret (aws): \"region\" is missing (set it in password_secret or "
-                  "set AWS_REGION)");
+        if (!aws_credentials_region(what, secrets_opt(ps, "profile"), &profile_region))
+            return false;
+        region = profile_region;
+    }
+    if (!region) {
+        log_error("password_secret (aws): \"region\" is missing (set it in password_secret, "
+                  "set AWS_REGION, or region in the AWS profile)");
         return false;
     }
+    char *result = NULL;
     aws_credentials cred;
-    if (!read_credentials(ps, &cred))
+    const char *ca = NULL;
+    if (!read_credentials(ps, &cred)) {
+        free(profile_region);
         return false;
+    }
     const char *token = cred.token;
     if (!http_client_header_safe(what, "region", region) ||
         !http_client_header_safe(what, "aws_access_key_id", cred.access_key) ||
-        (token && !http_client_header_safe(what, "aws_session_token", token)))
+        (token && !http_client_header_safe(what, "aws_session_token", token)) ||
+        !secrets_ca_cert(what, ps, "AWS_CA_BUNDLE", &ca)) {
+        aws_credentials_term(&cred);
+        free(profile_region);
         return false;
-    const char *ca = NULL;
-    if (!secrets_ca_cert(what, ps, "AWS_CA_BUNDLE", &ca))
-        return false;
+    }
 
-    char *result = NULL;
     buf url = BUF_INIT, host = BUF_INIT, body = BUF_INIT, auth = BUF_INIT;
     char *u_path = NULL;
     struct curl_slist *headers = NULL;
@@ -207,8 +221,12 @@ bool secret_aws_fetch(const cJSON *ps, char **out)
         goto done;
     result = secret_string(root, secret_id, secrets_opt(ps, "key"));
     if (result)
-        log_info("password_secret (aws): password read from secret \"%.200s\"", secret_id);
+        log_info("password_secret (aws): password read from secret \"%.200s\" (credentials "
+                 "from %s)",
+                 secret_id, cred.source);
 done:
+    aws_credentials_term(&cred);
+    free(profile_region);
     wipe_json_delete(root);
     http_client_call_term(&call);
     http_client_headers_free(headers);

@@ -20,6 +20,7 @@ const cfg_key tap_config_keys[] = {
      "password (may be empty with trust, peer or .pgpass authentication)"},
     {"password_secret", CFG_OBJECT, false, NULL, true,
      "fetch the password from AWS Secrets Manager, HashiCorp Vault or Azure Key Vault"},
+    RDS_IAM_CONFIG_KEYS,
     {"dbname|database", CFG_STRING, false, NULL, false,
      "database to extract (required unless sqlalchemy_url is set)"},
     {"ssl", CFG_BOOL, false, "false", false, "true: sslmode=require (pipelinewise's \"true\")"},

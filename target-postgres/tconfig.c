@@ -22,6 +22,7 @@ const cfg_key tconfig_keys[] = {
     {"password", CFG_STRING, false, NULL, true, "PostgreSQL password"},
     {"password_secret", CFG_OBJECT, false, NULL, true,
      "fetch the password from AWS Secrets Manager, HashiCorp Vault or Azure Key Vault"},
+    RDS_IAM_CONFIG_KEYS,
     {"dbname|database", CFG_STRING, false, NULL, false,
      "database to load into (required unless sqlalchemy_url is set)"},
     {"ssl", CFG_BOOL, false, "false", false, "true: sslmode=require (pipelinewise)"},

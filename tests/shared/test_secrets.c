@@ -4,6 +4,7 @@
  * test_aws_sigv4.c.
  */
 #define _GNU_SOURCE /* strcasestr */
+#include "aws_credentials.h"
 #include "aws_sigv4.h"
 #include "buf.h"
 #include "secrets.h"
@@ -655,10 +656,14 @@ int main(void)
         "all_proxy",         "ALL_PROXY",       "AWS_ACCESS_KEY_ID",  "AWS_SECRET_ACCESS_KEY",
         "AWS_SESSION_TOKEN", "AWS_REGION",      "AWS_DEFAULT_REGION", "VAULT_ADDR",
         "VAULT_TOKEN",       "VAULT_NAMESPACE", "AZURE_ACCESS_TOKEN", "LOG_FORMAT",
-        "AWS_CA_BUNDLE",     "VAULT_CACERT",
+        "AWS_CA_BUNDLE",     "VAULT_CACERT",    AWS_CHAIN_VARIABLES,
     };
     for (size_t i = 0; i < sizeof(clear) / sizeof(clear[0]); i++)
         unsetenv(clear[i]);
+    /* the credential chain finds nothing of this machine's, and never asks 169.254.169.254 */
+    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+    setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
+    setenv("AWS_CONFIG_FILE", "/nonexistent/config", 1);
     SRunner *sr = srunner_create(sha256_suite());
     srunner_add_suite(sr, aws_sigv4_suite());
     srunner_add_suite(sr, secrets_suite());
