@@ -173,6 +173,11 @@ stream *stream_create(const char *name, size_t len)
     return st;
 }
 
+bool stream_synced_to(const stream *st, uint64_t fp)
+{
+    return __atomic_load_n(&st->synced_fp, __ATOMIC_ACQUIRE) == fp;
+}
+
 void table_cache_clear(table_cache *c)
 {
     for (size_t i = 0; i < c->ntypes; i++)

@@ -98,6 +98,9 @@ void conv_term(conv_ctx *cx);
 stream *stream_create(const char *name, size_t len);
 void stream_destroy(stream *st);
 void table_cache_clear(table_cache *c);
+/* stream_synced_to: whether st's table was last synced to the columns of fingerprint fp (an
+   atomic read: a flush worker writes synced_fp). */
+bool stream_synced_to(const stream *st, uint64_t fp);
 
 /*
  * stream_add_record: convert the record (token rec of js over line) into one COPY row of
