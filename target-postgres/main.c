@@ -23,7 +23,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 /* SIGINT / SIGTERM: stop reading, load what was read, write its STATE, exit 130. The handler
    is reset by its first run, so a second signal ends the process at once (open transactions
    roll back on the server; no STATE is written for them). */
@@ -85,7 +84,7 @@ static bool run(target *t)
         t->line_no = t->in.line_no;
         if (s == LR_TOO_LONG) {
             target_bad_input(t, NULL, "the line is longer than max_line_bytes (%zu bytes)",
-                      t->cfg.max_line_bytes);
+                             t->cfg.max_line_bytes);
             break;
         }
         if (s == LR_ERROR) {
@@ -232,4 +231,3 @@ int main(int argc, char **argv)
     target_term(&t);
     return code;
 }
-

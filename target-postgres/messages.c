@@ -89,8 +89,8 @@ static void handle_record(target *t, const char *line, size_t len)
     if (!scheduler_reserve(t, st, rowmax))
         return;
     size_t before = batch_mem(st->cur);
-    bool added = stream_add_record(st, &t->cx, line, &t->js, rec, vtok, ttok, t->line_no, seq, err,
-                                   sizeof(err));
+    record_view rv = {line, &t->js, rec, vtok, ttok, t->line_no, seq};
+    bool added = stream_add_record(st, &t->cx, &rv, err, sizeof(err));
     scheduler_mem_add(t, before, batch_mem(st->cur));
     if (!added) {
         target_bad_input(t, st->name, "%s", err);

@@ -138,23 +138,6 @@ void tdef_unref(table_def *d)
 
 /* ---------------------------------------------------------------- streams */
 
-void conv_init(conv_ctx *cx, const tconfig *cfg)
-{
-    memset(cx, 0, sizeof(*cx));
-    cx->nul.policy = cfg->nul;
-    cx->nul.copy_repl = cfg->nul_copy ? cfg->nul_copy : "";
-    cx->nul.json_repl = cfg->nul_json ? cfg->nul_json : "";
-    /* milliseconds since the epoch times a million leaves room for a million records per ms */
-    cx->seq_base = timefmt_now_ms() * 1000000LL;
-    cx->recv_sec = -1;
-    buf_init(&cx->scratch);
-}
-
-void conv_term(conv_ctx *cx)
-{
-    buf_term(&cx->scratch);
-}
-
 stream *stream_create(const char *name, size_t len)
 {
     stream *st = calloc(1, sizeof(*st));
@@ -198,543 +181,6 @@ void stream_destroy(stream *st)
     free(st->slots);
     free(st->mask);
     free(st);
-}
-
-/* ---------------------------------------------------------------- value checks */
-
-static bool digits(const char *s, size_t n, size_t i, size_t count)
-{
-    if (i + count > n)
-        return false;
-    for (size_t k = 0; k < count; k++)
-        if (s[i + k] < '0' || s[i + k] > '9')
-            return false;
-    return true;
-}
-
-static int num2(const char *s)
-{
-    return (s[0] - '0') * 10 + (s[1] - '0');
-}
-
-/* HH:MM[:SS[.f]] at s[*i]; advances *i */
-static bool parse_time(const char *s, size_t n, size_t *i)
-{
-    size_t p = *i;
-    if (!digits(s, n, p, 2) || p + 2 >= n || s[p + 2] != ':' || !digits(s, n, p + 3, 2))
-        return false;
-    int hh = num2(s + p), mm = num2(s + p + 3);
-    p += 5;
-    int ss = 0;
-    if (p < n && s[p] == ':') {
-        if (!digits(s, n, p + 1, 2))
-            return false;
-        ss = num2(s + p + 1);
-        p += 3;
-        if (p < n && (s[p] == '.' || s[p] == ',')) {
-            p++;
-            size_t f = p;
-            while (p < n && s[p] >= '0' && s[p] <= '9')
-                p++;
-            if (p == f)
-                return false;
-        }
-    }
-    if (hh > 24 || mm > 59 || ss > 60 || (hh == 24 && (mm || ss)))
-        return false;
-    *i = p;
-    return true;
-}
-
-/* Z | +HH | +HH:MM | +HHMM | +HH:MM:SS; *offset: seconds east of UTC */
-static bool parse_zone(const char *s, size_t n, size_t *i, int *offset)
-{
-    size_t p = *i;
-    if (p < n && (s[p] == 'Z' || s[p] == 'z')) {
-        *i = p + 1;
-        *offset = 0;
-        return true;
-    }
-    if (p >= n || (s[p] != '+' && s[p] != '-'))
-        return false;
-    int sign = s[p] == '-' ? -1 : 1;
-    p++;
-    if (!digits(s, n, p, 2) || num2(s + p) > 15)
-        return false;
-    int secs = num2(s + p) * 3600;
-    p += 2;
-    for (int part = 0; part < 2; part++) {
-        int v;
-        if (p < n && s[p] == ':' && digits(s, n, p + 1, 2)) {
-            v = num2(s + p + 1);
-            p += 3;
-        } else if (digits(s, n, p, 2)) {
-            v = num2(s + p);
-            p += 2;
-        } else {
-            break;
-        }
-        if (v > 59)
-            return false;
-        secs += part == 0 ? v * 60 : v;
-    }
-    *i = p;
-    *offset = sign * secs;
-    return true;
-}
-
-/* a date, date-time or time value taken apart (what the range check and the rewrite need) */
-typedef struct dt_value {
-    int64_t year; /* astronomical: 0 = 1 BC, -2039 = 2040 BC */
-    int month, day;
-    int hh, mi, ss;  /* 0 without a time */
-    int offset;      /* seconds east of UTC; 0 without a zone */
-    size_t rest;     /* index of the "-MM-DD..." after the year digits */
-    size_t core_end; /* end of the value before a " BC" suffix */
-    bool plain;      /* four unsigned year digits, no BC: PostgreSQL takes the text as it is */
-    bool infinite;
-} dt_value;
-
-static bool leap(int64_t y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-/*
- * The accepted forms: RFC 3339 and PostgreSQL's own text. A year is 4 to 6 digits, signed
- * ("-2039", "+10000": ISO 8601 astronomical years, as JavaScript and our tap write them) or
- * followed by PostgreSQL's " BC"; "T", "t" or " " before the time; the zone as parse_zone.
- */
-static bool parse_dt(const char *s, size_t n, bool need_date, bool need_time, dt_value *v)
-{
-    memset(v, 0, sizeof(*v));
-    size_t i = 0;
-    if (!need_date) {
-        /* time [zone] */
-        if (!parse_time(s, n, &i))
-            return false;
-        if (i < n && !parse_zone(s, n, &i, &v->offset))
-            return false;
-        v->plain = true;
-        v->core_end = n;
-        return i == n;
-    }
-    if ((n == 8 && strncasecmp(s, "infinity", 8) == 0) ||
-        (n == 9 && strncasecmp(s, "-infinity", 9) == 0) ||
-        (n == 9 && strncasecmp(s, "+infinity", 9) == 0)) {
-        v->plain = v->infinite = true;
-        v->core_end = n;
-        return true;
-    }
-    size_t y0 = n > 0 && (s[0] == '-' || s[0] == '+') ? 1 : 0;
-    size_t y = y0;
-    while (y < n && s[y] >= '0' && s[y] <= '9')
-        y++;
-    if (y - y0 < 4 || y - y0 > 6 || y + 6 > n || s[y] != '-' || !digits(s, n, y + 1, 2) ||
-        s[y + 3] != '-' || !digits(s, n, y + 4, 2))
-        return false;
-    int64_t year = 0;
-    for (size_t k = y0; k < y; k++)
-        year = year * 10 + (s[k] - '0');
-    v->month = num2(s + y + 1);
-    v->day = num2(s + y + 4);
-    v->rest = y;
-    i = y + 6;
-    if (i < n && (s[i] == 'T' || s[i] == 't' || s[i] == ' ') && i + 1 < n && s[i + 1] != 'B') {
-        i++;
-        size_t t0 = i;
-        if (!parse_time(s, n, &i))
-            return false;
-        v->hh = num2(s + t0);
-        v->mi = num2(s + t0 + 3);
-        v->ss = i > t0 + 5 && s[t0 + 5] == ':' ? num2(s + t0 + 6) : 0;
-        if (i < n && s[i] == ' ')
-            i++;
-        if (i < n && s[i] != 'B' && !parse_zone(s, n, &i, &v->offset))
-            return false;
-    } else if (need_time) {
-        return false;
-    }
-    bool bc = false;
-    v->core_end = n;
-    if (i + 3 == n && memcmp(s + i, " BC", 3) == 0) {
-        bc = true;
-        v->core_end = i;
-    } else if (i + 2 == n && memcmp(s + i, "BC", 2) == 0) {
-        bc = true;
-        v->core_end = i;
-    } else if (i != n) {
-        return false;
-    }
-    if (bc && v->core_end > y + 6 && s[v->core_end - 1] == ' ')
-        v->core_end--; /* "10:00:00 BC" */
-    if (bc && (y0 || year == 0))
-        return false; /* "-0001-01-01 BC", "0000-01-01 BC" */
-    v->year = bc ? 1 - year : y0 && s[0] == '-' ? -year : year;
-    v->plain = !bc && !y0 && y == 4 && year > 0;
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (v->month < 1 || v->month > 12 || v->day < 1 || v->day > mdays[v->month - 1])
-        return false;
-    if (v->month == 2 && v->day == 29 && !leap(v->year))
-        return false;
-    return true;
-}
-
-bool conv_timestamp_ok(const char *s, size_t n, bool need_date, bool need_time)
-{
-    dt_value v;
-    return parse_dt(s, n, need_date, need_time, &v);
-}
-
-/* PostgreSQL's range: 4714-11-24 BC (Julian day 0) to 294276-12-31 UTC for timestamps and
-   to 5874897-12-31 for dates (out of reach of six year digits) */
-static bool dt_in_range(const dt_value *v, col_kind kind)
-{
-    if (v->plain)
-        return true; /* years 0001-9999: an offset moves them a day at most */
-    if (kind == CK_DATE)
-        return v->year > -4713 ||
-               (v->year == -4713 && (v->month > 11 || (v->month == 11 && v->day >= 24)));
-    static const int64_t lo = -210866803200LL; /* 4714-11-24 00:00:00 BC UTC, epoch seconds */
-    static const int64_t hi = 9224318016000LL; /* 294277-01-01 00:00:00 UTC */
-    int64_t secs = timefmt_days_from_civil(v->year, (unsigned)v->month, (unsigned)v->day) * 86400 +
-                   v->hh * 3600 + v->mi * 60 + v->ss - v->offset;
-    return secs >= lo && secs < hi;
-}
-
-enum { F_OK = 0, F_TYPE, F_NUL, F_UNICODE, F_UTF8, F_RANGE, F_OOM, F_DATE_RANGE, F_HEX };
-
-conv_dt_result conv_datetime(buf *o, const char *s, size_t n, col_kind kind)
-{
-    dt_value v;
-    if (!parse_dt(s, n, kind != CK_TIME, false, &v))
-        return CONV_DT_BAD;
-    if (v.plain) {
-        buf_append(o, s, n);
-        return CONV_DT_OK;
-    }
-    if (!dt_in_range(&v, kind))
-        return CONV_DT_RANGE;
-    char yt[24];
-    int yl = snprintf(yt, sizeof(yt), "%04lld", (long long)(v.year > 0 ? v.year : 1 - v.year));
-    buf_append(o, yt, (size_t)yl);
-    buf_append(o, s + v.rest, v.core_end - v.rest);
-    if (v.year <= 0)
-        buf_append_lit(o, " BC");
-    return CONV_DT_OK;
-}
-
-bool conv_integer(const char *s, size_t n, col_kind kind, char *out, size_t *outlen)
-{
-    size_t i = 0;
-    bool neg = false;
-    if (i < n && (s[i] == '-' || s[i] == '+')) {
-        neg = s[i] == '-';
-        i++;
-    }
-    char d[80];
-    size_t nd = 0;
-    size_t il = 0, fl = 0;
-    while (i < n && s[i] >= '0' && s[i] <= '9') {
-        if (nd < sizeof(d) - 1)
-            d[nd++] = s[i];
-        else
-            return false;
-        i++;
-        il++;
-    }
-    if (i < n && s[i] == '.') {
-        i++;
-        while (i < n && s[i] >= '0' && s[i] <= '9') {
-            if (nd < sizeof(d) - 1)
-                d[nd++] = s[i];
-            else
-                return false;
-            i++;
-            fl++;
-        }
-    }
-    long ex = 0;
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        bool eneg = false;
-        if (i < n && (s[i] == '+' || s[i] == '-')) {
-            eneg = s[i] == '-';
-            i++;
-        }
-        size_t e0 = i;
-        while (i < n && s[i] >= '0' && s[i] <= '9') {
-            if (ex < 100000)
-                ex = ex * 10 + (s[i] - '0');
-            i++;
-        }
-        if (i == e0)
-            return false;
-        if (eneg)
-            ex = -ex;
-    }
-    if (i != n || il + fl == 0)
-        return false;
-    long shift = ex - (long)fl;
-    /* strip leading zeros */
-    size_t lead = 0;
-    while (lead < nd && d[lead] == '0')
-        lead++;
-    memmove(d, d + lead, nd - lead);
-    nd -= lead;
-    if (shift < 0) {
-        size_t drop = (size_t)(-shift);
-        if (drop > nd)
-            drop = nd;
-        for (size_t k = nd - drop; k < nd; k++)
-            if (d[k] != '0')
-                return false;
-        nd -= drop;
-    } else if (nd > 0) {
-        if (nd + (size_t)shift > 30)
-            return false;
-        for (long k = 0; k < shift; k++)
-            d[nd++] = '0';
-    }
-    if (nd == 0) {
-        d[0] = '0';
-        nd = 1;
-        neg = false;
-    }
-    const char *lim;
-    switch (kind) {
-    case CK_SMALLINT: lim = neg ? "32768" : "32767"; break;
-    case CK_INTEGER: lim = neg ? "2147483648" : "2147483647"; break;
-    default: lim = neg ? "9223372036854775808" : "9223372036854775807"; break;
-    }
-    size_t ll = strlen(lim);
-    if (nd > ll || (nd == ll && memcmp(d, lim, ll) > 0))
-        return false;
-    size_t o = 0;
-    if (neg)
-        out[o++] = '-';
-    memcpy(out + o, d, nd);
-    o += nd;
-    out[o] = '\0';
-    *outlen = o;
-    return true;
-}
-
-static bool numeric_text_ok(const char *s, size_t n)
-{
-    if ((n == 3 && strncasecmp(s, "NaN", 3) == 0) || (n == 8 && strncasecmp(s, "Infinity", 8) == 0) ||
-        (n == 9 && (strncasecmp(s, "-Infinity", 9) == 0 || strncasecmp(s, "+Infinity", 9) == 0)))
-        return true;
-    size_t i = 0;
-    if (i < n && (s[i] == '-' || s[i] == '+'))
-        i++;
-    size_t d0 = i;
-    while (i < n && s[i] >= '0' && s[i] <= '9')
-        i++;
-    size_t id = i - d0;
-    size_t fd = 0;
-    if (i < n && s[i] == '.') {
-        i++;
-        size_t f0 = i;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-        fd = i - f0;
-    }
-    if (id + fd == 0)
-        return false;
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-'))
-            i++;
-        size_t e0 = i;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-        if (i == e0)
-            return false;
-    }
-    return i == n;
-}
-
-/* ---------------------------------------------------------------- conversion */
-
-static const char *type_name(uint8_t t)
-{
-    switch (t) {
-    case J_OBJECT: return "an object";
-    case J_ARRAY: return "an array";
-    case J_STRING: return "a string";
-    case J_NUMBER: return "a number";
-    case J_TRUE:
-    case J_FALSE: return "a boolean";
-    default: return "null";
-    }
-}
-
-/* the string token's content, decoded when it holds escapes (into cx->scratch) */
-static bool string_content(conv_ctx *cx, const char *line, const jtok *t, const char **s, size_t *n)
-{
-    if (!(t->flags & JF_ESCAPED)) {
-        *s = line + t->start;
-        *n = t->end - t->start;
-        return true;
-    }
-    buf_reset(&cx->scratch);
-    if (!jscan_unescape(&cx->scratch, line + t->start, t->end - t->start))
-        return false;
-    *s = cx->scratch.data ? cx->scratch.data : "";
-    *n = cx->scratch.len;
-    return true;
-}
-
-static int put_field(buf *o, conv_ctx *cx, const tcolumn *c, const char *line, const jtok *toks,
-                     int32_t ti)
-{
-    const jtok *t = &toks[ti];
-    if (t->type == J_OBJECT || t->type == J_ARRAY) {
-        for (uint32_t k = (uint32_t)ti + 1; k < t->next; k++)
-            if (toks[k].flags & JF_BAD_UTF8)
-                return F_UTF8;
-    }
-    if (t->type == J_NULL) {
-        buf_append_lit(o, "\\N");
-        return F_OK;
-    }
-    if (t->type == J_STRING && (t->flags & JF_BAD_UTF8))
-        return F_UTF8;
-    const char *s;
-    size_t n;
-    switch (c->kind) {
-    case CK_TEXT:
-        switch (t->type) {
-        case J_STRING: {
-            int r = copy_json_string(o, line + t->start, t->end - t->start,
-                                     (t->flags & JF_ESCAPED) != 0, &cx->nul);
-            return r == COPY_OK ? F_OK : r == COPY_NUL ? F_NUL : F_UNICODE;
-        }
-        case J_NUMBER: buf_append(o, line + t->start, t->end - t->start); return F_OK;
-        case J_TRUE: buf_append_lit(o, "true"); return F_OK;
-        case J_FALSE: buf_append_lit(o, "false"); return F_OK;
-        default: {
-            int r = copy_json_raw(o, line + t->start, t->end - t->start, &cx->nul);
-            return r == COPY_OK ? F_OK : r == COPY_NUL ? F_NUL : F_UNICODE;
-        }
-        }
-    case CK_SMALLINT:
-    case CK_INTEGER:
-    case CK_BIGINT: {
-        if (t->type == J_NUMBER && (t->flags & JF_INTEGER) && t->end - t->start <= 18 &&
-            c->kind == CK_BIGINT) {
-            /* the common case: fits a bigint for sure; "-0" is fine for PostgreSQL */
-            buf_append(o, line + t->start, t->end - t->start);
-            return F_OK;
-        }
-        if (t->type == J_NUMBER) {
-            s = line + t->start;
-            n = t->end - t->start;
-        } else if (t->type == J_STRING) {
-            if (!string_content(cx, line, t, &s, &n))
-                return F_UNICODE;
-        } else {
-            return F_TYPE;
-        }
-        char tmp[96];
-        size_t tl;
-        if (!conv_integer(s, n, c->kind, tmp, &tl)) {
-            return (t->type == J_NUMBER || numeric_text_ok(s, n)) ? F_RANGE : F_TYPE;
-        }
-        buf_append(o, tmp, tl);
-        return F_OK;
-    }
-    case CK_NUMERIC:
-        if (t->type == J_NUMBER) {
-            buf_append(o, line + t->start, t->end - t->start);
-            return F_OK;
-        }
-        if (t->type != J_STRING)
-            return F_TYPE;
-        if (!string_content(cx, line, t, &s, &n))
-            return F_UNICODE;
-        if (!numeric_text_ok(s, n))
-            return F_TYPE;
-        buf_append(o, s, n);
-        return F_OK;
-    case CK_BOOL:
-        if (t->type == J_TRUE) {
-            buf_putc(o, 't');
-            return F_OK;
-        }
-        if (t->type == J_FALSE) {
-            buf_putc(o, 'f');
-            return F_OK;
-        }
-        if (t->type == J_NUMBER) {
-            size_t len = t->end - t->start;
-            if (len == 1 && (line[t->start] == '0' || line[t->start] == '1')) {
-                buf_putc(o, line[t->start] == '1' ? 't' : 'f');
-                return F_OK;
-            }
-            return F_TYPE;
-        }
-        if (t->type == J_STRING) {
-            if (!string_content(cx, line, t, &s, &n))
-                return F_UNICODE;
-            if (n == 4 && strncasecmp(s, "true", 4) == 0) {
-                buf_putc(o, 't');
-                return F_OK;
-            }
-            if (n == 5 && strncasecmp(s, "false", 5) == 0) {
-                buf_putc(o, 'f');
-                return F_OK;
-            }
-        }
-        return F_TYPE;
-    case CK_TIMESTAMPTZ:
-    case CK_DATE:
-    case CK_TIME:
-        if (t->type != J_STRING)
-            return F_TYPE;
-        if (!string_content(cx, line, t, &s, &n))
-            return F_UNICODE;
-        switch (conv_datetime(o, s, n, c->kind)) {
-        case CONV_DT_OK:
-            return F_OK;
-        case CONV_DT_RANGE:
-            return F_DATE_RANGE;
-        default:
-            return F_TYPE;
-        }
-    case CK_BYTEA:
-        /* MeltanoLabs' base16: hex digits of either case, an optional "0x" or "\\x" before
-           them, an odd count read with a leading 0; into COPY text as "\\x<hex>" */
-        if (t->type != J_STRING)
-            return F_TYPE;
-        if (!string_content(cx, line, t, &s, &n))
-            return F_UNICODE;
-        if (n >= 2 && (s[0] == '0' || s[0] == '\\') && s[1] == 'x') {
-            s += 2;
-            n -= 2;
-        }
-        for (size_t k = 0; k < n; k++)
-            if (!((s[k] >= '0' && s[k] <= '9') || (s[k] >= 'a' && s[k] <= 'f') ||
-                  (s[k] >= 'A' && s[k] <= 'F')))
-                return F_HEX;
-        buf_append_lit(o, "\\\\x");
-        if (n % 2)
-            buf_putc(o, '0');
-        buf_append(o, s, n);
-        return F_OK;
-    case CK_JSONB: {
-        const char *p = line + t->start;
-        size_t len = t->end - t->start;
-        if (t->type == J_STRING) {
-            p--;
-            len += 2; /* with its quotes */
-        }
-        int r = copy_json_raw(o, p, len, &cx->nul);
-        return r == COPY_OK ? F_OK : r == COPY_NUL ? F_NUL : F_UNICODE;
-    }
-    }
-    return F_TYPE;
 }
 
 #define SLOT_ABSENT (-1)
@@ -843,28 +289,13 @@ static bool fill_slots(stream *st, conv_ctx *cx, const prop_node *node, const ch
                 set_null_below(ch->sub, st->slots);
             } else {
                 snprintf(err, errlen, "property \"%s%s%s\": expected an object, got %s", parent,
-                         *parent ? "." : "", ch->key, type_name(toks[v].type));
+                         *parent ? "." : "", ch->key, conv_type_name(toks[v].type));
                 return false;
             }
         }
         i = toks[v].next;
     }
     return true;
-}
-
-static void received_now(conv_ctx *cx)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-    int ms = (int)(ts.tv_nsec / 1000000);
-    if (ts.tv_sec == cx->recv_sec && ms == cx->recv_ms)
-        return;
-    cx->recv_sec = ts.tv_sec;
-    cx->recv_ms = ms;
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    snprintf(cx->recv_text, sizeof(cx->recv_text), "%04d-%02d-%02dT%02d:%02d:%02d.%03d+00:00",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
 static uint64_t hash_bytes(uint64_t h, const char *p, size_t n)
@@ -876,23 +307,12 @@ static uint64_t hash_bytes(uint64_t h, const char *p, size_t n)
     return h;
 }
 
-static void shorten(const char *s, size_t n, char *out, size_t outlen)
+bool stream_add_record(stream *st, conv_ctx *cx, const record_view *rv, char *err, size_t errlen)
 {
-    if (n + 1 <= outlen) {
-        memcpy(out, s, n);
-        out[n] = '\0';
-    } else {
-        snprintf(out, outlen, "%.*s...", (int)(outlen - 4), s);
-    }
-    for (char *p = out; *p; p++)
-        if ((unsigned char)*p < 0x20)
-            *p = ' ';
-}
-
-bool stream_add_record(stream *st, conv_ctx *cx, const char *line, const jscan *js, int rec,
-                       int version_tok, int te_tok, int64_t line_no, int64_t seq, char *err,
-                       size_t errlen)
-{
+    const char *line = rv->line;
+    const jscan *js = rv->js;
+    int version_tok = rv->version_tok, te_tok = rv->te_tok;
+    int64_t seq = rv->seq;
     const table_def *d = st->def;
     const column_set *cs = &d->cs;
     size_t ncols = cs->ncols;
@@ -911,7 +331,7 @@ bool stream_add_record(stream *st, conv_ctx *cx, const char *line, const jscan *
     }
     for (size_t c = 0; c < ncols; c++)
         st->slots[c] = SLOT_ABSENT;
-    if (!fill_slots(st, cx, &cs->root, line, js, rec, err, errlen, ""))
+    if (!fill_slots(st, cx, &cs->root, line, js, rv->rec, err, errlen, ""))
         return false;
 
     batch *b = st->cur;
@@ -943,7 +363,7 @@ bool stream_add_record(stream *st, conv_ctx *cx, const char *line, const jscan *
             continue;
         }
         case META_RECEIVED_AT:
-            received_now(cx);
+            conv_received_now(cx);
             buf_appends(o, cx->recv_text);
             continue;
         case META_TABLE_VERSION:
@@ -990,49 +410,10 @@ bool stream_add_record(stream *st, conv_ctx *cx, const char *line, const jscan *
                 snprintf(err, errlen, "key property \"%s\" is null", col->path);
                 return false;
             }
-            int r = put_field(o, cx, col, line, toks, slot);
-            if (r != F_OK) {
+            conv_result r = conv_field(o, cx, col, line, toks, slot);
+            if (r != CONV_OK) {
                 o->len = row_start;
-                char shown[80];
-                const char *vs = line + t->start - (t->type == J_STRING ? 1 : 0);
-                size_t vn = t->end - t->start + (t->type == J_STRING ? 2 : 0);
-                shorten(vs, vn, shown, sizeof(shown));
-                switch (r) {
-                case F_NUL:
-                    snprintf(err, errlen,
-                             "property \"%s\": the string holds a NUL character (\\u0000), which "
-                             "PostgreSQL cannot store (set nul_character_policy to replace or strip)",
-                             col->path);
-                    break;
-                case F_UNICODE:
-                    snprintf(err, errlen, "property \"%s\": invalid \\u escape (lone surrogate) in %s",
-                             col->path, shown);
-                    break;
-                case F_UTF8:
-                    snprintf(err, errlen, "property \"%s\": the string is not valid UTF-8", col->path);
-                    break;
-                case F_RANGE:
-                    snprintf(err, errlen, "property \"%s\": value %s does not fit column type %s",
-                             col->path, shown, flatten_col_sql(col));
-                    break;
-                case F_DATE_RANGE:
-                    snprintf(err, errlen,
-                             "property \"%s\": value %s is outside the range of PostgreSQL's %s "
-                             "(4714-11-24 BC to %s)",
-                             col->path, shown, col->kind == CK_DATE ? "date" : "timestamp",
-                             col->kind == CK_DATE ? "5874897-12-31" : "294276-12-31 23:59:59 UTC");
-                    break;
-                case F_HEX:
-                    snprintf(err, errlen,
-                             "property \"%s\": %s is not hexadecimal text (contentEncoding base16, "
-                             "interpret_content_encoding is true)",
-                             col->path, shown);
-                    break;
-                default:
-                    snprintf(err, errlen, "property \"%s\": %s %s does not fit column type %s",
-                             col->path, type_name(t->type), shown, flatten_col_sql(col));
-                    break;
-                }
+                conv_error(r, col, line, t, err, errlen);
                 return false;
             }
             if (col->meta == META_DELETED_AT && t->type != J_NULL)
@@ -1058,7 +439,7 @@ bool stream_add_record(stream *st, conv_ctx *cx, const char *line, const jscan *
         snprintf(err, errlen, "out of memory");
         return false;
     }
-    if (!batch_row_done(b, line_no, seq)) {
+    if (!batch_row_done(b, rv->line_no, seq)) {
         snprintf(err, errlen, "out of memory");
         return false;
     }

@@ -1,6 +1,6 @@
 /*
  * streams: per stream, its current SCHEMA turned into a table definition,
- * its pending batch, and the conversion of a RECORD into one COPY text row.
+ * its pending batch, and a RECORD turned into one COPY text row (the values by conv.c).
  *
  * A table_def is immutable once built and shared by reference (the stream and
  * every flush job that loads with it); a new SCHEMA builds a new one.
@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "batch.h"
+#include "conv.h"
 #include "flatten.h"
 #include "jscan.h"
 #include "naming.h"
@@ -83,18 +84,6 @@ typedef struct stream {
     size_t scratch_cap;
 } stream;
 
-typedef struct conv_ctx {
-    nul_opts nul;
-    int64_t seq_base;    /* _sdc_sequence = seq_base + sequence when the record has none */
-    time_t recv_sec;
-    int recv_ms;
-    char recv_text[64];  /* _sdc_received_at, refreshed every millisecond */
-    buf scratch;
-} conv_ctx;
-
-void conv_init(conv_ctx *cx, const tconfig *cfg);
-void conv_term(conv_ctx *cx);
-
 stream *stream_create(const char *name, size_t len);
 void stream_destroy(stream *st);
 void table_cache_clear(table_cache *c);
@@ -102,14 +91,23 @@ void table_cache_clear(table_cache *c);
    atomic read: a flush worker writes synced_fp). */
 bool stream_synced_to(const stream *st, uint64_t fp);
 
+/* a RECORD message as the read loop parsed it (everything borrowed for the call) */
+typedef struct record_view {
+    const char *line; /* the input line */
+    const jscan *js;  /* its tokens */
+    int rec;          /* the "record" object token */
+    int version_tok;  /* the message's "version" token, -1 when absent */
+    int te_tok;       /* its "time_extracted" token, -1 when absent */
+    int64_t line_no;  /* input line number */
+    int64_t seq;      /* the record's sequence (state_tracker) */
+} record_view;
+
 /*
- * stream_add_record: convert the record (token rec of js over line) into one COPY row of
- * st->cur. version_tok / te_tok: the message's "version" and "time_extracted" tokens
- * (-1 when absent). false with a message naming the property in err (the row is not added).
+ * stream_add_record: convert the record rv into one COPY row of st->cur. false with a message
+ * naming the property in err (the row is not added). Nothing is allocated unless the batch
+ * grows.
  */
-bool stream_add_record(stream *st, conv_ctx *cx, const char *line, const jscan *js, int rec,
-                       int version_tok, int te_tok, int64_t line_no, int64_t seq, char *err,
-                       size_t errlen);
+bool stream_add_record(stream *st, conv_ctx *cx, const record_view *rv, char *err, size_t errlen);
 
 /* stream_warn_unknown: the warning line about the properties of st's records that were not
    in its SCHEMA (ignored), when there were any. */
@@ -117,18 +115,5 @@ void stream_warn_unknown(const stream *st);
 
 /* stream_copy_columns: the quoted column list of the COPY into the temp table. */
 void stream_copy_columns(const table_def *d, buf *out);
-
-/* value checks, exposed for the unit tests */
-bool conv_timestamp_ok(const char *s, size_t n, bool need_date, bool need_time);
-
-typedef enum conv_dt_result { CONV_DT_OK = 0, CONV_DT_BAD, CONV_DT_RANGE } conv_dt_result;
-/* conv_datetime: append the value s[0..n) of a column of kind CK_TIMESTAMPTZ, CK_DATE or
-   CK_TIME to out as PostgreSQL input: as it is for years 0001-9999; else with the year
-   rewritten ("-2039-04-10T..." -> "2040-04-10T... BC", "+10000-..." -> "10000-..."), after a
-   check against PostgreSQL's range (CONV_DT_RANGE). Nothing is appended unless CONV_DT_OK. */
-conv_dt_result conv_datetime(buf *out, const char *s, size_t n, col_kind kind);
-/* conv_integer: the canonical integer text of a JSON number or numeric string s[0..n) into out
-   (>= 24 bytes); false when it is not an integer or does not fit kind. */
-bool conv_integer(const char *s, size_t n, col_kind kind, char *out, size_t *outlen);
 
 #endif

@@ -1,0 +1,81 @@
+/*
+ * conv: one JSON value of a RECORD (a jscan token) into the COPY text of its column, and the
+ * value checks behind it (dates and times, integers, numeric text), which validate.c uses too.
+ *
+ * Nothing here allocates per value: the only buffer is the context's scratch (reused).
+ * Ownership: a conv_ctx is embedded (conv_init / conv_term); the tokens and line a function
+ * takes are borrowed for the call.
+ */
+#ifndef TARGET_CONV_H
+#define TARGET_CONV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "batch.h"
+#include "buf.h"
+#include "flatten.h"
+#include "jscan.h"
+#include "tconfig.h"
+
+typedef struct conv_ctx {
+    nul_opts nul;     /* borrowed strings of the config */
+    int64_t seq_base; /* _sdc_sequence = seq_base + sequence when the record has none */
+    time_t recv_sec;
+    int recv_ms;
+    char recv_text[64]; /* _sdc_received_at, refreshed every millisecond */
+    buf scratch;        /* owned: a decoded string value */
+} conv_ctx;
+
+/* conv_init: the context of a run with cfg (borrowed for life: the NUL replacement). */
+void conv_init(conv_ctx *cx, const tconfig *cfg);
+/* conv_term: free the scratch buffer. */
+void conv_term(conv_ctx *cx);
+/* conv_received_now: refresh cx->recv_text (the _sdc_received_at text) to the current
+   millisecond. */
+void conv_received_now(conv_ctx *cx);
+
+/* what conv_field made of a value */
+typedef enum conv_result {
+    CONV_OK = 0,
+    CONV_TYPE,       /* a JSON type or text the column type cannot take */
+    CONV_NUL,        /* \u0000 with nul_character_policy error */
+    CONV_UNICODE,    /* a lone surrogate escape */
+    CONV_UTF8,       /* invalid UTF-8 */
+    CONV_RANGE,      /* a number outside the integer column type */
+    CONV_DATE_RANGE, /* a date outside PostgreSQL's range */
+    CONV_HEX,        /* bytea text that is not hexadecimal */
+} conv_result;
+
+/* conv_field: append the value token toks[ti] of line (a non-null value) as the COPY text of
+   column c to o. Anything else than CONV_OK may leave a partial field in o (the caller
+   truncates the row). */
+conv_result conv_field(buf *o, conv_ctx *cx, const tcolumn *c, const char *line, const jtok *toks,
+                       int32_t ti);
+/* conv_error: the message for r (not CONV_OK) on token t of line, naming column col's
+   property, into err. */
+void conv_error(conv_result r, const tcolumn *col, const char *line, const jtok *t, char *err,
+                size_t errlen);
+/* conv_type_name: "a string", "an object", ... for a jscan token type. */
+const char *conv_type_name(uint8_t t);
+
+/* conv_timestamp_ok: whether s[0..n) is a date (need_date), a time (need_time) or a date-time
+   that conv_datetime takes. */
+bool conv_timestamp_ok(const char *s, size_t n, bool need_date, bool need_time);
+
+typedef enum conv_dt_result { CONV_DT_OK = 0, CONV_DT_BAD, CONV_DT_RANGE } conv_dt_result;
+/* conv_datetime: append the value s[0..n) of a column of kind CK_TIMESTAMPTZ, CK_DATE or
+   CK_TIME to out as PostgreSQL input: as it is for years 0001-9999; else with the year
+   rewritten ("-2039-04-10T..." -> "2040-04-10T... BC", "+10000-..." -> "10000-..."), after a
+   check against PostgreSQL's range (CONV_DT_RANGE). Nothing is appended unless CONV_DT_OK. */
+conv_dt_result conv_datetime(buf *out, const char *s, size_t n, col_kind kind);
+/* conv_integer: the canonical integer text of a JSON number or numeric string s[0..n) into out
+   (>= 24 bytes); false when it is not an integer or does not fit kind. */
+bool conv_integer(const char *s, size_t n, col_kind kind, char *out, size_t *outlen);
+/* conv_numeric_ok: whether s[0..n) is text PostgreSQL's numeric takes: a decimal with an
+   optional sign and exponent, NaN or [+-]Infinity (any case). */
+bool conv_numeric_ok(const char *s, size_t n);
+
+#endif
