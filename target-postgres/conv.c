@@ -119,9 +119,33 @@ typedef struct dt_value {
     bool infinite;
 } dt_value;
 
-static bool leap(int64_t y)
+bool conv_scan_date(const char *s, size_t n, size_t *i, conv_date *out)
 {
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    size_t p = *i;
+    out->sign = p < n && (s[p] == '-' || s[p] == '+') ? s[p] : 0;
+    size_t y0 = out->sign ? p + 1 : p, y = y0;
+    while (y < n && s[y] >= '0' && s[y] <= '9')
+        y++;
+    if (y - y0 < 4 || y - y0 > 6 || y + 6 > n || s[y] != '-' || !digits(s, n, y + 1, 2) ||
+        s[y + 3] != '-' || !digits(s, n, y + 4, 2))
+        return false;
+    out->year = 0;
+    for (size_t k = y0; k < y; k++)
+        out->year = out->year * 10 + (s[k] - '0');
+    out->year_end = y;
+    out->month = num2(s + y + 1);
+    out->day = num2(s + y + 4);
+    *i = y + 6;
+    return true;
+}
+
+bool conv_date_valid(int64_t year, int month, int day)
+{
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (month < 1 || month > 12 || day < 1 || day > mdays[month - 1])
+        return false;
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return !(month == 2 && day == 29 && !leap);
 }
 
 /*
@@ -150,18 +174,13 @@ static bool parse_dt(const char *s, size_t n, bool need_date, bool need_time, dt
         v->core_end = n;
         return true;
     }
-    size_t y0 = n > 0 && (s[0] == '-' || s[0] == '+') ? 1 : 0;
-    size_t y = y0;
-    while (y < n && s[y] >= '0' && s[y] <= '9')
-        y++;
-    if (y - y0 < 4 || y - y0 > 6 || y + 6 > n || s[y] != '-' || !digits(s, n, y + 1, 2) ||
-        s[y + 3] != '-' || !digits(s, n, y + 4, 2))
+    conv_date dt;
+    if (!conv_scan_date(s, n, &i, &dt))
         return false;
-    int64_t year = 0;
-    for (size_t k = y0; k < y; k++)
-        year = year * 10 + (s[k] - '0');
-    v->month = num2(s + y + 1);
-    v->day = num2(s + y + 4);
+    size_t y0 = dt.sign ? 1 : 0, y = dt.year_end;
+    int64_t year = dt.year;
+    v->month = dt.month;
+    v->day = dt.day;
     v->rest = y;
     i = y + 6;
     if (i < n && (s[i] == 'T' || s[i] == 't' || s[i] == ' ') && i + 1 < n && s[i + 1] != 'B') {
@@ -196,12 +215,7 @@ static bool parse_dt(const char *s, size_t n, bool need_date, bool need_time, dt
         return false; /* "-0001-01-01 BC", "0000-01-01 BC" */
     v->year = bc ? 1 - year : y0 && s[0] == '-' ? -year : year;
     v->plain = !bc && !y0 && y == 4 && year > 0;
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (v->month < 1 || v->month > 12 || v->day < 1 || v->day > mdays[v->month - 1])
-        return false;
-    if (v->month == 2 && v->day == 29 && !leap(v->year))
-        return false;
-    return true;
+    return conv_date_valid(v->year, v->month, v->day);
 }
 
 bool conv_timestamp_ok(const char *s, size_t n, bool need_date, bool need_time)
@@ -348,40 +362,46 @@ bool conv_integer(const char *s, size_t n, col_kind kind, char *out, size_t *out
     return true;
 }
 
+void conv_scan_number(const char *s, size_t n, conv_number *out)
+{
+    memset(out, 0, sizeof(*out));
+    size_t i = 0;
+    if (i < n && (s[i] == '-' || s[i] == '+'))
+        out->sign = s[i++];
+    out->int_start = i;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
+    out->nint = i - out->int_start;
+    out->frac_start = i;
+    if (i < n && s[i] == '.') {
+        out->dot = true;
+        out->frac_start = ++i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        out->nfrac = i - out->frac_start;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        out->exp = true;
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            out->exp_sign = s[i++];
+        out->exp_start = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        out->nexp = i - out->exp_start;
+    }
+    out->end = i;
+}
+
 bool conv_numeric_ok(const char *s, size_t n)
 {
     if ((n == 3 && strncasecmp(s, "NaN", 3) == 0) ||
         (n == 8 && strncasecmp(s, "Infinity", 8) == 0) ||
         (n == 9 && (strncasecmp(s, "-Infinity", 9) == 0 || strncasecmp(s, "+Infinity", 9) == 0)))
         return true;
-    size_t i = 0;
-    if (i < n && (s[i] == '-' || s[i] == '+'))
-        i++;
-    size_t d0 = i;
-    while (i < n && s[i] >= '0' && s[i] <= '9')
-        i++;
-    size_t id = i - d0;
-    size_t fd = 0;
-    if (i < n && s[i] == '.') {
-        i++;
-        size_t f0 = i;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-        fd = i - f0;
-    }
-    if (id + fd == 0)
-        return false;
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-'))
-            i++;
-        size_t e0 = i;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-        if (i == e0)
-            return false;
-    }
-    return i == n;
+    conv_number num;
+    conv_scan_number(s, n, &num);
+    return num.nint + num.nfrac > 0 && (!num.exp || num.nexp > 0) && num.end == n;
 }
 
 /* ---------------------------------------------------------------- conversion */

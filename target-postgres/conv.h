@@ -74,6 +74,38 @@ conv_dt_result conv_datetime(buf *out, const char *s, size_t n, col_kind kind);
 /* conv_integer: the canonical integer text of a JSON number or numeric string s[0..n) into out
    (>= 24 bytes); false when it is not an integer or does not fit kind. */
 bool conv_integer(const char *s, size_t n, col_kind kind, char *out, size_t *outlen);
+/* a number's text taken apart by conv_scan_number (indices into the text) */
+typedef struct conv_number {
+    char sign;        /* '-', '+' or 0 */
+    size_t int_start; /* the integer digits */
+    size_t nint;
+    bool dot;          /* a '.' after them */
+    size_t frac_start; /* the fraction digits */
+    size_t nfrac;
+    bool exp;         /* an 'e' or 'E' after them */
+    char exp_sign;    /* '-', '+' or 0 */
+    size_t exp_start; /* the exponent digits */
+    size_t nexp;
+    size_t end; /* where the scan stopped (n when everything was read) */
+} conv_number;
+/* conv_scan_number: [sign] digits [. digits] [e [sign] digits] at the start of s[0..n), each part
+   possibly empty: the callers decide which forms they take (conv_numeric_ok, decimal_parse). */
+void conv_scan_number(const char *s, size_t n, conv_number *out);
+
+/* a calendar date as written: [+-]YYYY[YY]-MM-DD */
+typedef struct conv_date {
+    char sign;       /* '-', '+' or 0 before the year */
+    int64_t year;    /* the year digits' value (unsigned) */
+    size_t year_end; /* index after the year digits */
+    int month, day;  /* as written, not checked */
+} conv_date;
+/* conv_scan_date: the date syntax at s[*i] (4 to 6 year digits); advances *i past the day. false
+   when it is not there. The calendar is not checked (conv_date_valid). */
+bool conv_scan_date(const char *s, size_t n, size_t *i, conv_date *out);
+/* conv_date_valid: month 1-12 and a day of that month, February 29 only in leap years of the
+   astronomical year (0 = 1 BC). */
+bool conv_date_valid(int64_t year, int month, int day);
+
 /* conv_numeric_ok: whether s[0..n) is text PostgreSQL's numeric takes: a decimal with an
    optional sign and exponent, NaN or [+-]Infinity (any case). */
 bool conv_numeric_ok(const char *s, size_t n);

@@ -73,7 +73,7 @@ static void handle_record(target *t, const char *line, size_t len)
         const jtok *r = &t->js.toks[rec];
         cJSON *tree = ju_parse(line + r->start, r->end - r->start, NULL);
         char err[1024] = "";
-        bool ok = tree && validator_check(st->def->val, tree, err, sizeof(err));
+        bool ok = tree && validate_check(st->def->val, tree, err, sizeof(err));
         cJSON_Delete(tree);
         if (!ok) {
             target_bad_input(t, st->name, "record does not match the schema: %s", err);

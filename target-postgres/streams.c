@@ -65,7 +65,7 @@ table_def *tdef_create(const char *stream_id, const cJSON *msg, const tconfig *c
         if (d->cs.cols[i].meta == META_DELETED_AT)
             d->deleted_col = (int)i;
     if (cfg->validate_records) {
-        d->val = validator_create(schema, err, errlen);
+        d->val = validate_create(schema, err, errlen);
         if (!d->val)
             goto fail;
     }
@@ -131,7 +131,7 @@ void tdef_unref(table_def *d)
         return;
     free(d->stream);
     flatten_free(&d->cs);
-    validator_destroy(d->val);
+    validate_destroy(d->val);
     free(d->qname);
     free(d);
 }
