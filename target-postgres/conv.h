@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "batch.h"
+#include "copy.h"
 #include "buf.h"
 #include "flatten.h"
 #include "jscan.h"

@@ -1,5 +1,7 @@
 #include "tconfig.h"
 
+#include "copy.h"
+
 #include "secrets.h"
 
 #include "buf.h"
@@ -86,19 +88,6 @@ const cfg_key tconfig_keys[] = {
      "a string property with contentEncoding base16 (hex) becomes a bytea column (MeltanoLabs)"},
 };
 const size_t tconfig_nkeys = sizeof(tconfig_keys) / sizeof(tconfig_keys[0]);
-
-static void copy_escape(buf *b, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '\\': buf_append_lit(b, "\\\\"); break;
-        case '\t': buf_append_lit(b, "\\t"); break;
-        case '\n': buf_append_lit(b, "\\n"); break;
-        case '\r': buf_append_lit(b, "\\r"); break;
-        default: buf_putc(b, *s);
-        }
-    }
-}
 
 bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
 {
@@ -269,7 +258,7 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
         return false;
     }
     buf b = BUF_INIT;
-    copy_escape(&b, rep);
+    copy_text(&b, rep, strlen(rep));
     buf_putc(&b, '\0');
     c->nul_copy = buf_detach(&b);
     jw_string_body(&b, rep, strlen(rep));
