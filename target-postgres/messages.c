@@ -152,7 +152,7 @@ static void handle_schema(target *t, const char *line, size_t len)
         return;
     }
     char err[1024];
-    table_def *d = tdef_create(name, msg, &t->cfg, err, sizeof(err));
+    table_def *d = table_def_create(name, msg, &t->cfg, err, sizeof(err));
     if (!d) {
         target_bad_input(t, name, "%s", err);
         cJSON_Delete(msg);
@@ -163,7 +163,7 @@ static void handle_schema(target *t, const char *line, size_t len)
         st = registry_add(&t->reg, name, strlen(name));
     if (!st) {
         target_oom(t);
-        tdef_unref(d);
+        table_def_unref(d);
         cJSON_Delete(msg);
         return;
     }
@@ -176,7 +176,7 @@ static void handle_schema(target *t, const char *line, size_t len)
             scheduler_wait_all(t);
     }
     bool first = st->def == NULL;
-    tdef_unref(st->def);
+    table_def_unref(st->def);
     st->def = d;
     log_debug("stream \"%s\": %zu columns -> %s", st->name, d->cs.ncols, d->qname);
     if (first)
@@ -261,7 +261,7 @@ static void activate_early(target *t, const char *line, int stok, long long vers
         return;
     }
     char err[1024];
-    table_def *stub = tdef_create_stub(name, &t->cfg, err, sizeof(err));
+    table_def *stub = table_def_create_stub(name, &t->cfg, err, sizeof(err));
     if (!stub) {
         target_bad_input(t, name, "%s", err);
         return;
@@ -274,7 +274,7 @@ static void activate_early(target *t, const char *line, int stok, long long vers
                 "ACTIVATE_VERSION of stream \"%s\" ignored: streams \"%s\" and \"%s\" load the "
                 "same table %s, whose rows do not say which stream they came from",
                 name, name, o->name, stub->qname);
-            tdef_unref(stub);
+            table_def_unref(stub);
             return;
         }
     }
@@ -283,12 +283,12 @@ static void activate_early(target *t, const char *line, int stok, long long vers
         st = registry_add(&t->reg, name, n);
     if (!st) {
         target_oom(t);
-        tdef_unref(stub);
+        table_def_unref(stub);
         return;
     }
     scheduler_activation act = {version, ++t->seq};
     scheduler_submit(t, st, stub, &act, false);
-    tdef_unref(stub);
+    table_def_unref(stub);
     if (!t->cfg.async_flush)
         scheduler_wait_all(t);
 }

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "streams.h"
+#include "stream.h"
 
 typedef struct registry {
     stream **streams; /* malloc'ed, owned: in order of arrival */

@@ -113,7 +113,7 @@ void scheduler_take_done(target *t, bool wait)
         scheduler_mem_add(t, batch_mem(job->b), 0);
         batch_destroy(job->b);
     }
-    tdef_unref(job->def);
+    table_def_unref(job->def);
     free(job);
     scheduler_emit_states(t);
 }
@@ -155,7 +155,7 @@ bool scheduler_submit(target *t, stream *st, table_def *def, const scheduler_act
         b->first_seq = act->seq;
     job->st = st;
     job->def = def;
-    tdef_ref(job->def);
+    table_def_ref(job->def);
     job->b = b;
     job->activate = act != NULL;
     job->version = act ? act->version : 0;

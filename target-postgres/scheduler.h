@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "streams.h"
+#include "stream.h"
 #include "target.h"
 
 /* an ACTIVATE_VERSION loaded after a batch: its version and its message's sequence */

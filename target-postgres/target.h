@@ -23,7 +23,7 @@
 #include "singer.h"
 #include "registry.h"
 #include "state_tracker.h"
-#include "streams.h"
+#include "stream.h"
 #include "tconfig.h"
 
 typedef struct target {
