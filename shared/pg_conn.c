@@ -118,6 +118,18 @@ static void first_line(const char *msg, char *out, size_t n)
     snprintf(out, n, "%.*s", (int)len, msg);
 }
 
+/* connect_error: the line of libpq's connection failure that tells why. A host name with several
+   addresses ("localhost": ::1, then 127.0.0.1) gives one "connection to server at ..." line per
+   address tried; the last one is the attempt that decided (an earlier "Connection refused" on
+   an address the server does not listen on would hide a certificate failure) */
+static void connect_error(const char *msg, char *out, size_t n)
+{
+    const char *last = msg;
+    for (const char *p = msg; (p = strstr(p, "\nconnection to server")) != NULL; p++)
+        last = p + 1;
+    first_line(last, out, n);
+}
+
 /* the TLS keywords of the config: libpq's own names (pipelinewise) first, then the MeltanoLabs
    settings, which take effect only when their switch (ssl_enable,
    ssl_client_certificate_enable) is on, as in MeltanoLabs */
@@ -265,7 +277,7 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
         if (c->conn && PQstatus(c->conn) == CONNECTION_OK)
             break;
         char msg[1024];
-        first_line(c->conn ? PQerrorMessage(c->conn) : "out of memory", msg, sizeof(msg));
+        connect_error(c->conn ? PQerrorMessage(c->conn) : "out of memory", msg, sizeof(msg));
         bool retry = attempt < attempts && transient_failure(msg);
         if (!retry) {
             log_error("cannot connect to PostgreSQL at %s as %s: %s", c->label,

@@ -39,6 +39,10 @@
  * environment variables (https_proxy, no_proxy).
  *
  * Secret values never reach a log line; the buffers that held them are wiped.
+ *
+ * The requests go through http_client.c; each provider is a module of its own
+ * (secret_aws.c, secret_vault.c, secret_azure.c); this one reads the object, picks the
+ * provider and holds what the providers share.
  */
 #ifndef SINGER_SECRETS_H
 #define SINGER_SECRETS_H
@@ -46,8 +50,6 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
-
-#include "buf.h"
 
 /*
  * secrets_resolve: when config has "password_secret" (an object), fetch the
@@ -61,39 +63,47 @@ char *secrets_resolve(const cJSON *config, bool *found);
 /* secrets_free: wipe and free a password returned by secrets_resolve. NULL is fine. */
 void secrets_free(char *password);
 
-/* ---- internal, exposed for the unit tests ---- */
+/*
+ * ---- for the provider modules (secret_*.c) ----
+ * ps is the password_secret object; what starts every log line ("password_secret (aws)").
+ * Strings returned as const are borrowed from ps or the environment.
+ */
 
-typedef struct secrets_header {
-    const char *name; /* any case; lower-cased for signing */
-    const char *value;
-} secrets_header;
+/* secrets_opt: a non-empty string member (the first present spelling of "a|b"), else NULL. */
+const char *secrets_opt(const cJSON *ps, const char *names);
 
-typedef struct secrets_sigv4 {
-    const char *method;            /* "GET", "POST" */
-    const char *path;              /* canonical URI, already URI-encoded: "/" */
-    const char *query;             /* canonical query string (sorted, encoded); NULL for none */
-    const secrets_header *headers; /* the headers to sign; must include host and x-amz-date */
-    size_t nheaders;
-    const void *payload; /* request body; NULL when len is 0 */
-    size_t payload_len;
-    const char *region;     /* "us-east-1" */
-    const char *service;    /* "secretsmanager" */
-    const char *access_key; /* AKIA... */
-    const char *secret_key;
-    const char *amz_date; /* the x-amz-date value, YYYYMMDDTHHMMSSZ */
-} secrets_sigv4;
+/* secrets_env: the environment variable when set and non-empty, else NULL. */
+const char *secrets_env(const char *name);
+
+/* secrets_opt_env: secrets_opt, else the environment variable env_name when set and non-empty. */
+const char *secrets_opt_env(const cJSON *ps, const char *names, const char *env_name);
 
 /*
- * secrets_sigv4_authorization: append to out the value of the Authorization
- * header for req (AWS Signature Version 4):
- * "AWS4-HMAC-SHA256 Credential=AK/DATE/REGION/SERVICE/aws4_request,
- * SignedHeaders=a;b, Signature=<64 hex>". Header names are lower-cased and
- * sorted, values trimmed and inner runs of spaces folded. False (logged) when
- * amz_date is malformed or a header is unusable; out is then unchanged.
+ * secrets_required: secrets_opt (or secrets_opt_env when env_name is given); NULL after a
+ * log line naming the member (and the variable) when it is missing.
  */
-bool secrets_sigv4_authorization(buf *out, const secrets_sigv4 *req);
+const char *secrets_required(const char *what, const cJSON *ps, const char *names,
+                             const char *env_name);
 
-/* secrets_amz_date: format t (UTC) as YYYYMMDDTHHMMSSZ into out (17 bytes with the NUL). */
-void secrets_amz_date(long long t, char out[17]);
+/*
+ * secrets_ca_cert: the "ca_cert" member (else env_name when given) into *out, NULL for the
+ * system's bundle; false (logged) when the file cannot be read.
+ */
+bool secrets_ca_cert(const char *what, const cJSON *ps, const char *env_name, const char **out);
+
+/*
+ * secrets_member_string: a copy of obj[key], which must be a string (malloc'ed: release it
+ * with secrets_free); NULL after a log line that names where and the keys obj has, never
+ * a value.
+ */
+char *secrets_member_string(const char *what, const cJSON *obj, const char *key,
+                            const char *where);
+
+/*
+ * secrets_text_value: a copy of text itself, or, when key is set, of member key of text
+ * parsed as a JSON object (malloc'ed: release it with secrets_free); NULL (logged) when
+ * text is not such an object or has no such string member.
+ */
+char *secrets_text_value(const char *what, const char *text, const char *key, const char *where);
 
 #endif

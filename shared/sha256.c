@@ -1,5 +1,7 @@
 #include "sha256.h"
 
+#include "wipe.h"
+
 #include <string.h>
 
 /* The first 32 bits of the fractional parts of the cube roots of the first 64 primes. */
@@ -17,14 +19,6 @@ static const uint32_t K[64] = {
 static inline uint32_t ror(uint32_t x, unsigned n)
 {
     return (x >> n) | (x << (32 - n));
-}
-
-/* secure_zero: a wipe the compiler may not drop (the buffers held key material). */
-static void secure_zero(void *p, size_t n)
-{
-    volatile unsigned char *v = p;
-    while (n--)
-        *v++ = 0;
 }
 
 static void compress(uint32_t state[8], const uint8_t block[SHA256_BLOCK_LEN])
@@ -61,7 +55,7 @@ static void compress(uint32_t state[8], const uint8_t block[SHA256_BLOCK_LEN])
     state[5] += f;
     state[6] += g;
     state[7] += h;
-    secure_zero(w, sizeof(w));
+    wipe_bytes(w, sizeof(w));
 }
 
 void sha256_init(sha256_ctx *ctx)
@@ -120,7 +114,7 @@ void sha256_final(sha256_ctx *ctx, uint8_t out[SHA256_DIGEST_LEN])
         out[4 * i + 2] = (uint8_t)(ctx->state[i] >> 8);
         out[4 * i + 3] = (uint8_t)ctx->state[i];
     }
-    secure_zero(ctx, sizeof(*ctx));
+    wipe_bytes(ctx, sizeof(*ctx));
 }
 
 void sha256(const void *data, size_t n, uint8_t out[SHA256_DIGEST_LEN])
@@ -159,9 +153,9 @@ void hmac_sha256(const void *key, size_t key_len, const void *data, size_t n,
     sha256_update(&ctx, inner, sizeof(inner));
     sha256_final(&ctx, out);
 
-    secure_zero(k, sizeof(k));
-    secure_zero(pad, sizeof(pad));
-    secure_zero(inner, sizeof(inner));
+    wipe_bytes(k, sizeof(k));
+    wipe_bytes(pad, sizeof(pad));
+    wipe_bytes(inner, sizeof(inner));
 }
 
 void sha256_hex(const uint8_t digest[SHA256_DIGEST_LEN], char out[SHA256_HEX_LEN + 1])

@@ -1,6 +1,6 @@
 /*
  * sha256: SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104), for request signing
- * (AWS SigV4 in secrets.c). No allocation; all buffers belong to the caller.
+ * (AWS SigV4 in aws_sigv4.c). No allocation; all buffers belong to the caller.
  */
 #ifndef SINGER_SHA256_H
 #define SINGER_SHA256_H

@@ -49,8 +49,8 @@
 #define LSN_SCHEMA "\"_sdc_lsn\":{\"type\":[\"null\",\"string\"]}"
 #define XLOG_SHORT_PHD 24 /* SizeOfXLogShortPHD: the header of every WAL page */
 #define XLOG_LONG_PHD 40  /* SizeOfXLogLongPHD: the header of a segment's first page */
-/* how long the stream must be idle before asking whether the server has caught up */
-#define CAUGHT_UP_IDLE_SECONDS 1.0
+/* how long the stream may be silent before the server is asked where it is (at most) */
+#define PROBE_SECONDS 1.0
 
 /* one column of a stream's table as this run knows it */
 typedef struct lcol {
@@ -1911,26 +1911,193 @@ typedef enum stop_reason {
     STOP_CAUGHT_UP,
 } stop_reason;
 
+/* what the server process of the replication connection is doing (pg_stat_activity) */
+typedef enum walsender_activity {
+    WS_UNKNOWN = -1,        /* cannot be told (logged once by the caller) */
+    WS_BUSY = 0,            /* running: reading WAL, decoding, replaying a transaction */
+    WS_WAITING_FOR_WAL = 1, /* it has read and decoded all flushed WAL */
+    WS_WAITING = 2,         /* waiting for something else (our socket, a standby) */
+} walsender_activity;
+
 /*
- * walsender_waiting: is the server process of the replication connection
- * waiting for WAL to be flushed (it has read and sent everything flushed)?
- * -1 when that cannot be told (logged once by the caller).
+ * walsender_activity_now: the wait event of the server process of the
+ * replication connection. A process that waits for nothing, or only for I/O
+ * or a lock, is working; WalSenderWaitForWAL means it has sent everything
+ * flushed.
  */
-static int walsender_waiting(sl_run *L)
+static walsender_activity walsender_activity_now(sl_run *L)
 {
     char pid[16];
     snprintf(pid, sizeof(pid), "%d", PQbackendPID(L->repl->conn));
     const char *params[1] = {pid};
     PGresult *res = pgc_query_quiet(
-        L->c, "SELECT wait_event FROM pg_stat_activity WHERE pid = $1::int", 1, params);
+        L->c,
+        "SELECT wait_event_type IS NULL OR wait_event_type IN ('IO', 'LWLock', 'Lock', "
+        "'BufferPin'), wait_event IS NOT DISTINCT FROM 'WalSenderWaitForWAL' "
+        "FROM pg_stat_activity WHERE pid = $1::int",
+        1, params);
     if (!res)
-        return -1;
-    int waiting = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)
-                      ? strcmp(PQgetvalue(res, 0, 0), "WalSenderWaitForWAL") == 0
-                  : PQntuples(res) == 1 ? 0
-                                        : -1;
+        return WS_UNKNOWN;
+    walsender_activity a = WS_UNKNOWN;
+    if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+        a = strcmp(PQgetvalue(res, 0, 0), "t") == 0   ? WS_BUSY
+            : strcmp(PQgetvalue(res, 0, 1), "t") == 0 ? WS_WAITING_FOR_WAL
+                                                      : WS_WAITING;
     PQclear(res);
-    return waiting;
+    return a;
+}
+
+/*
+ * The stop rules of the stream (README "Run bounds").
+ *
+ * PROGRESS. While the server decodes WAL that holds nothing for the selected
+ * tables (another database's writes, a large transaction on a table not
+ * selected: the target's own load) it sends nothing, for as long as that
+ * takes. So silence is not idleness: after probe_seconds without a message
+ * the loop asks for a keepalive (a status update with reply requested),
+ * which the walsender answers from its main loop between two WAL records
+ * with its sent position, how far it has decoded. That position moving
+ * forward is progress. Inside one record the walsender does not answer:
+ * replaying a large transaction's changes (decoded from its commit record)
+ * to the plugin, which filters them out. A probe that finds no progress
+ * therefore asks pg_stat_activity what the walsender is doing: running (no
+ * wait event, or I/O on its spill files or the WAL) is progress too. The
+ * server is idle only when its position stands still and its walsender
+ * waits (for new WAL, normally). logical_poll_total_seconds counts idle
+ * time only. That holds for the WAL that was there when the run started,
+ * up to the end position: past it the server follows the WAL as it is
+ * written, and only changes for the selected tables count, or a server
+ * that is never idle (other databases writing all the time) would hold a
+ * run without break_at_end_lsn until max_run_seconds.
+ *
+ * break_at_end_lsn ends the run when every transaction up to the end
+ * position (the insert position at the start) is written, which the sent
+ * positions of the keepalives show even when nothing of it is ours, or when
+ * the server is really idle short of it. The end position may never be
+ * reached: WAL records of a transaction still open (or a record cut by a
+ * page flush) may stay unflushed, so unread, for as long as nothing else
+ * commits. So when a probe finds the walsender waiting for WAL to be flushed
+ * it asks for a keepalive, and the arrival of one (after every message sent
+ * before it) ends the run: every transaction committed and flushed before
+ * the start has been written.
+ */
+typedef struct stop_rules {
+    double poll_seconds;  /* logical_poll_total_seconds */
+    double run_deadline;  /* monotonic end of max_run_seconds, -1: none */
+    double probe_seconds; /* silence before asking the server where it is */
+    double last_progress; /* the last data, position move or busy walsender */
+    double next_probe;
+    bool moved;        /* progress since the last probe */
+    uint64_t seen_lsn; /* the highest position the server reported (keepalives) */
+    bool ping_out;     /* a reply request has not been answered yet */
+    bool can_ask;      /* pg_stat_activity tells what the walsender does */
+    bool break_at_end; /* break_at_end_lsn */
+    uint64_t end_lsn;  /* its end position */
+    bool idle_ping;    /* a reply request sent after the walsender was seen waiting for WAL */
+    bool caught_up;    /* ... and answered */
+} stop_rules;
+
+static void stop_init(stop_rules *st, const tap_config *cfg, double now, uint64_t end_lsn)
+{
+    memset(st, 0, sizeof(*st));
+    st->poll_seconds =
+        cfg->logical_poll_total_seconds > 0 ? (double)cfg->logical_poll_total_seconds : 10800;
+    st->run_deadline = cfg->max_run_seconds > 0 ? now + (double)cfg->max_run_seconds : -1;
+    st->probe_seconds = st->poll_seconds / 4 < PROBE_SECONDS ? st->poll_seconds / 4 : PROBE_SECONDS;
+    st->last_progress = now;
+    st->next_probe = now + st->probe_seconds;
+    st->can_ask = true;
+    st->break_at_end = cfg->break_at_end_lsn;
+    st->end_lsn = end_lsn;
+}
+
+/* the server showed progress at now */
+static void stop_progress(stop_rules *st, double now)
+{
+    st->last_progress = now;
+    st->moved = true;
+    if (st->next_probe < now + st->probe_seconds)
+        st->next_probe = now + st->probe_seconds;
+}
+
+/* why the run ends now, between transactions (STOP_NONE: it goes on) */
+static stop_reason stop_check(const stop_rules *st, const sl_run *L, double now)
+{
+    if (tap_stop_requested)
+        return STOP_SIGNAL;
+    if (st->break_at_end && L->processed >= st->end_lsn)
+        return STOP_END_LSN;
+    if (st->caught_up)
+        return STOP_CAUGHT_UP;
+    if (st->run_deadline >= 0 && now >= st->run_deadline)
+        return STOP_MAX_RUN;
+    if (now - st->last_progress >= st->poll_seconds)
+        return STOP_POLL;
+    return STOP_NONE;
+}
+
+/* how long repl_next may wait between transactions */
+static double stop_deadline(const stop_rules *st)
+{
+    double d = st->last_progress + st->poll_seconds;
+    if (st->run_deadline >= 0 && st->run_deadline < d)
+        d = st->run_deadline;
+    return st->next_probe < d ? st->next_probe : d;
+}
+
+/*
+ * stop_keepalive: a keepalive with the server's sent position arrived (the
+ * caller has moved L->processed to it).
+ */
+static void stop_keepalive(stop_rules *st, const repl_stream *rs, double now, bool in_txn)
+{
+    st->ping_out = false;
+    if (rs->server_wal_end > st->seen_lsn) {
+        if (st->seen_lsn < st->end_lsn)
+            stop_progress(st, now);
+        st->seen_lsn = rs->server_wal_end;
+    }
+    if (st->idle_ping && !in_txn)
+        st->caught_up = true;
+}
+
+/*
+ * stop_probe: nothing for probe_seconds. Without progress since the last
+ * probe, ask what the walsender does; then ask for a keepalive unless one is
+ * still awaited (a walsender inside a record answers when it is done). False
+ * after logging.
+ */
+static bool stop_probe(stop_rules *st, sl_run *L, repl_stream *rs, double now)
+{
+    st->next_probe = now + st->probe_seconds;
+    bool ask = false;
+    if (!st->moved && st->can_ask && st->seen_lsn < st->end_lsn) {
+        walsender_activity a = walsender_activity_now(L);
+        if (a == WS_UNKNOWN) {
+            log_warn("cannot tell from pg_stat_activity what the server process of the "
+                     "replication connection is doing: logical_poll_total_seconds counts the "
+                     "time in which the server's position does not move, and break_at_end_lsn "
+                     "waits for the end position");
+            st->can_ask = false;
+        } else if (a == WS_BUSY) {
+            stop_progress(st, now);
+            if (log_enabled(LOG_DEBUG)) {
+                char at[LSN_TEXT_MAX];
+                lsn_format(st->seen_lsn, at);
+                log_debug("the server is decoding (sent position %s)", at);
+            }
+        } else if (a == WS_WAITING_FOR_WAL && st->break_at_end && !st->idle_ping) {
+            st->idle_ping = true;
+            ask = true;
+        }
+    }
+    st->moved = false;
+    if (st->ping_out && !ask)
+        return true;
+    if (!repl_send_status(rs, true))
+        return fail(L, EXIT_SOURCE_DB);
+    st->ping_out = true;
+    return true;
 }
 
 static bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_lsn)
@@ -1993,79 +2160,52 @@ static bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t
     }
 
     double t_start = timefmt_monotonic();
-    double run_deadline = cfg->max_run_seconds > 0 ? t_start + (double)cfg->max_run_seconds : -1;
-    double poll_seconds =
-        cfg->logical_poll_total_seconds > 0 ? (double)cfg->logical_poll_total_seconds : 10800;
-    double last_data = t_start;
+    stop_rules st;
+    stop_init(&st, cfg, t_start, end_lsn);
     stop_reason why = STOP_NONE;
     bool ok = true;
     char *msg;
     size_t len;
     uint64_t wal_start;
-    /*
-     * break_at_end_lsn and WAL that is never flushed: the end position is
-     * the insert position at the start, and WAL records of a transaction still
-     * open (or a record cut by a page flush) may stay unflushed, so unread, for
-     * as long as nothing else commits. Once the stream has been idle for a
-     * second, the server process is asked (pg_stat_activity) whether it waits
-     * for WAL to be flushed; if it does, a status update asks for a keepalive,
-     * and its arrival (after every message sent before it) ends the run: every
-     * transaction committed and flushed before the start has been written.
-     */
-    double next_check = t_start + CAUGHT_UP_IDLE_SECONDS;
-    bool can_check = cfg->break_at_end_lsn, pinged = false, caught_up = false;
     L->processed = start;
     while (ok) {
-        if (!L->in_txn) {
-            double now = timefmt_monotonic();
-            if (tap_stop_requested)
-                why = STOP_SIGNAL;
-            else if (cfg->break_at_end_lsn && L->processed >= end_lsn)
-                why = STOP_END_LSN;
-            else if (caught_up)
-                why = STOP_CAUGHT_UP;
-            else if (run_deadline >= 0 && now >= run_deadline)
-                why = STOP_MAX_RUN;
-            else if (now - last_data >= poll_seconds)
-                why = STOP_POLL;
-            if (why)
-                break;
-        }
-        double deadline = last_data + poll_seconds;
-        if (run_deadline >= 0 && run_deadline < deadline)
-            deadline = run_deadline;
-        if (can_check && !pinged && next_check < deadline)
-            deadline = next_check;
+        if (!L->in_txn && (why = stop_check(&st, L, timefmt_monotonic())) != STOP_NONE)
+            break;
         /* inside a transaction a signal waits for its end: no wake-up, no deadline */
         rs.wake = L->in_txn ? NULL : &tap_stop_requested;
-        repl_result r = repl_next(&rs, L->in_txn ? -1 : deadline, &msg, &len, &wal_start);
+        repl_result r = repl_next(&rs, L->in_txn ? -1 : stop_deadline(&st), &msg, &len, &wal_start);
+        double now = timefmt_monotonic();
         switch (r) {
         case REPL_DATA:
-            last_data = timefmt_monotonic();
-            next_check = last_data + CAUGHT_UP_IDLE_SECONDS;
-            pinged = false;
+            stop_progress(&st, now);
+            st.idle_ping = false;
             ok = on_message(L, msg, len, wal_start);
             break;
         case REPL_KEEPALIVE:
         case REPL_TIMEOUT:
-            /* every transaction that committed before the server's position was sent */
-            if (r == REPL_KEEPALIVE && !L->in_txn && rs.server_wal_end > L->processed)
-                L->processed = rs.server_wal_end;
-            if (r == REPL_KEEPALIVE && pinged && !L->in_txn)
-                caught_up = true;
-            if (can_check && !pinged && !L->in_txn && L->processed < end_lsn &&
-                timefmt_monotonic() >= next_check) {
-                int w = walsender_waiting(L);
-                if (w < 0) {
-                    log_warn("cannot tell from pg_stat_activity whether the server has sent "
-                             "all flushed WAL: break_at_end_lsn waits for the end position");
-                    can_check = false;
-                } else if (w == 1) {
-                    pinged = true;
-                    if (!repl_send_status(&rs, true))
-                        ok = fail(L, EXIT_SOURCE_DB);
-                }
-                next_check = timefmt_monotonic() + CAUGHT_UP_IDLE_SECONDS;
+            if (r == REPL_KEEPALIVE) {
+                /*
+                 * The bookmark may move to the keepalive's position because
+                 * every transaction that committed before it has been
+                 * received before this keepalive, whether it was ours or
+                 * not. The walsender (walsender.c, XLogSendLogical) moves
+                 * its sent position to the end of a WAL record only after
+                 * decoding that record, and a committed transaction's
+                 * messages are queued while its commit record is decoded,
+                 * on the same connection, ahead of any later keepalive. A
+                 * keepalive sent from inside a commit record's decoding (a
+                 * reply while a large transaction is replayed) still carries
+                 * the end of the record before it, which is not past that
+                 * transaction's commit: the transaction still applies from
+                 * there. Inside a transaction the bookmark does not move.
+                 */
+                if (!L->in_txn && rs.server_wal_end > L->processed)
+                    L->processed = rs.server_wal_end;
+                stop_keepalive(&st, &rs, now, L->in_txn);
+            }
+            if (!L->in_txn && now >= st.next_probe && !stop_probe(&st, L, &rs, now)) {
+                ok = false;
+                break;
             }
             /* idle: what was written goes out now, with a STATE when records were written */
             if (!L->in_txn && L->changes_since_state > 0)

@@ -51,7 +51,7 @@ const cfg_key tap_config_keys[] = {
     {"json_as_object", CFG_BOOL, false, "false", false,
      "type json and jsonb columns as objects (default: any JSON value)"},
     {"logical_poll_total_seconds|replication_idle_exit_seconds", CFG_INT, false, "10800", false,
-     "LOG_BASED: stop after this long without new data"},
+     "LOG_BASED: stop after this long with the server idle (not decoding)"},
     {"break_at_end_lsn", CFG_BOOL, false, "true", false,
      "LOG_BASED: stop at the WAL position seen at start"},
     {"max_run_seconds|replication_max_run_seconds", CFG_INT, false, "43200", false,

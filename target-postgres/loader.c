@@ -126,6 +126,16 @@ static void value_expr(buf *b, const table_def *d, size_t i, bool dups, bool abs
     buf_append_lit(b, " END");
 }
 
+/* value_list: the value expressions of every column of d, comma-separated (a select list) */
+static void value_list(buf *sql, const table_def *d, bool dups, bool absent)
+{
+    for (size_t i = 0; i < d->cs.ncols; i++) {
+        if (i)
+            buf_append_lit(sql, ", ");
+        value_expr(sql, d, i, dups, absent);
+    }
+}
+
 static void all_columns(buf *b, const table_def *d)
 {
     for (size_t i = 0; i < d->cs.ncols; i++) {
@@ -141,11 +151,7 @@ static void insert_all_sql(buf *sql, const table_def *d, bool hard_delete)
     buf_appendf(sql, "INSERT INTO %s (", d->qname);
     all_columns(sql, d);
     buf_append_lit(sql, ") SELECT ");
-    for (size_t i = 0; i < d->cs.ncols; i++) {
-        if (i)
-            buf_append_lit(sql, ", ");
-        value_expr(sql, d, i, false, false);
-    }
+    value_list(sql, d, false, false);
     buf_append_lit(sql, " FROM " TMP_TABLE " s");
     if (hard_delete)
         buf_append_lit(sql, " WHERE s.\"_sdc_deleted_at\" IS NULL");
@@ -163,11 +169,7 @@ void loader_merge_sql(buf *sql, const table_def *d, bool dups, bool absent, bool
         buf_appendf(sql, "INSERT INTO %s AS t (", d->qname);
         all_columns(sql, d);
         buf_append_lit(sql, ") SELECT ");
-        for (size_t i = 0; i < d->cs.ncols; i++) {
-            if (i)
-                buf_append_lit(sql, ", ");
-            value_expr(sql, d, i, dups, absent);
-        }
+        value_list(sql, d, dups, absent);
         buf_append_lit(sql, " FROM ");
         source_sql(sql, d, dups, absent);
         if (absent) {
@@ -302,11 +304,7 @@ void loader_keyless_delete_sql(buf *sql, const table_def *d, const char *const *
                 d->qname, d->qname);
     all_columns(sql, d);
     buf_append_lit(sql, ") SELECT ");
-    for (size_t i = 0; i < d->cs.ncols; i++) {
-        if (i)
-            buf_append_lit(sql, ", ");
-        value_expr(sql, d, i, false, false);
-    }
+    value_list(sql, d, false, false);
     buf_append_lit(sql, " FROM o s WHERE ");
     ident(sql, "s", del);
     buf_append_lit(sql,

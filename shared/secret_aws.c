@@ -1,0 +1,222 @@
+#include "secret_aws.h"
+
+#include "aws_sigv4.h"
+#include "config.h"
+#include "http_client.h"
+#include "json_writer.h"
+#include "log.h"
+#include "secrets.h"
+#include "wipe.h"
+
+#include <curl/curl.h>
+#include <string.h>
+#include <time.h>
+
+static const char what[] = "password_secret (aws)";
+
+static const cfg_key aws_keys[] = {
+    {"provider", CFG_STRING, true, NULL, false, "aws"},
+    {"secret_id", CFG_STRING, true, NULL, false, "the secret's name or ARN"},
+    {"region", CFG_STRING, false, NULL, false, "AWS region (else AWS_REGION)"},
+    {"key", CFG_STRING, false, NULL, false, "member of a JSON SecretString"},
+    {"endpoint_url", CFG_STRING, false, NULL, false, "Secrets Manager endpoint"},
+    {"aws_access_key_id|AWS_ACCESS_KEY_ID", CFG_STRING, false, NULL, false, "access key"},
+    {"aws_secret_access_key|AWS_SECRET_ACCESS_KEY", CFG_STRING, false, NULL, true, "secret key"},
+    {"aws_session_token|AWS_SESSION_TOKEN", CFG_STRING, false, NULL, true, "session token"},
+    {"ca_cert", CFG_STRING, false, NULL, false, "CA bundle path (else AWS_CA_BUNDLE)"},
+};
+
+/* aws_credentials: one set, never a mix of sources */
+typedef struct aws_credentials {
+    const char *access_key; /* borrowed from ps or the environment, as the rest */
+    const char *secret_key;
+    const char *token; /* NULL without a session token */
+} aws_credentials;
+
+/*
+ * read_credentials: all from the password_secret object when it names an access key, else all
+ * from the environment; false (logged) when the access or the secret key is missing.
+ */
+static bool read_credentials(const cJSON *ps, aws_credentials *out)
+{
+    if (secrets_opt(ps, "aws_access_key_id|AWS_ACCESS_KEY_ID")) {
+        out->access_key = secrets_opt(ps, "aws_access_key_id|AWS_ACCESS_KEY_ID");
+        out->secret_key = secrets_opt(ps, "aws_secret_access_key|AWS_SECRET_ACCESS_KEY");
+        out->token = secrets_opt(ps, "aws_session_token|AWS_SESSION_TOKEN");
+    } else {
+        out->access_key = secrets_env("AWS_ACCESS_KEY_ID");
+        out->secret_key = secrets_env("AWS_SECRET_ACCESS_KEY");
+        out->token = secrets_env("AWS_SESSION_TOKEN");
+    }
+    if (!out->access_key || !out->secret_key) {
+        log_error("password_secret (aws): no credentials: set AWS_ACCESS_KEY_ID and "
+                  "AWS_SECRET_ACCESS_KEY (or aws_access_key_id and aws_secret_access_key in "
+                  "password_secret)");
+        return false;
+    }
+    return true;
+}
+
+/*
+ * endpoint: the request URL into url ("endpoint_url", else the region's regional endpoint),
+ * the Host header value into host and the path curl will request into *path (curl_free it):
+ * what is signed must be exactly what is sent. False after a log line.
+ */
+static bool endpoint(const cJSON *ps, const char *region, buf *url, buf *host, char **path)
+{
+    const char *endpoint_url = secrets_opt(ps, "endpoint_url");
+    if (endpoint_url) {
+        if (!http_client_append_base_url(url, what, "endpoint_url", endpoint_url))
+            return false;
+    } else {
+        buf_append_lit(url, "https://secretsmanager.");
+        http_client_append_escaped(url, region, false);
+        buf_append_lit(url, ".amazonaws.com");
+        if (strncmp(region, "cn-", 3) == 0) /* the China partition */
+            buf_append_lit(url, ".cn");
+    }
+    bool ok = false;
+    char *u_host = NULL, *u_port = NULL;
+    CURLU *u = buf_ok(url) ? curl_url() : NULL;
+    if (!u)
+        goto oom;
+    if (curl_url_set(u, CURLUPART_URL, url->data, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &u_host, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PATH, path, 0) != CURLUE_OK) {
+        log_error("password_secret (aws): cannot parse the endpoint URL \"%.200s\"", url->data);
+        goto done;
+    }
+    (void)curl_url_get(u, CURLUPART_PORT, &u_port, 0); /* only when written in the URL */
+    buf_appends(host, u_host);
+    if (u_port)
+        buf_appendf(host, ":%s", u_port);
+    ok = buf_ok(host);
+    if (ok)
+        goto done;
+oom:
+    log_error("password_secret (aws): out of memory");
+done:
+    curl_free(u_host);
+    curl_free(u_port);
+    curl_url_cleanup(u);
+    return ok;
+}
+
+/* secret_string: a copy of the SecretString of a GetSecretValue answer (or of its member key) */
+static char *secret_string(const cJSON *root, const char *secret_id, const char *key)
+{
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(root, "SecretString");
+    if (!cJSON_IsString(s)) {
+        if (cJSON_GetObjectItemCaseSensitive(root, "SecretBinary"))
+            log_error("password_secret (aws): secret \"%.200s\" is binary (SecretBinary); store "
+                      "the password as a SecretString",
+                      secret_id);
+        else
+            log_error("password_secret (aws): the response for \"%.200s\" has no SecretString",
+                      secret_id);
+        return NULL;
+    }
+    return secrets_text_value(what, s->valuestring, key, "the SecretString");
+}
+
+bool secret_aws_fetch(const cJSON *ps, char **out)
+{
+    *out = NULL;
+    if (!config_validate(ps, aws_keys, sizeof(aws_keys) / sizeof(aws_keys[0]), what))
+        return false;
+    const char *secret_id = secrets_required(what, ps, "secret_id", NULL);
+    if (!secret_id)
+        return false;
+    const char *region = secrets_opt_env(ps, "region", "AWS_REGION");
+    if (!region)
+        region = secrets_opt_env(ps, "region", "AWS_DEFAULT_REGION");
+    if (!region) {
+        log_error("password_secret (aws): \"region\" is missing (set it in password_secret or "
+                  "set AWS_REGION)");
+        return false;
+    }
+    aws_credentials cred;
+    if (!read_credentials(ps, &cred))
+        return false;
+    const char *token = cred.token;
+    if (!http_client_header_safe(what, "region", region) ||
+        !http_client_header_safe(what, "aws_access_key_id", cred.access_key) ||
+        (token && !http_client_header_safe(what, "aws_session_token", token)))
+        return false;
+    const char *ca = NULL;
+    if (!secrets_ca_cert(what, ps, "AWS_CA_BUNDLE", &ca))
+        return false;
+
+    char *result = NULL;
+    buf url = BUF_INIT, host = BUF_INIT, body = BUF_INIT, auth = BUF_INIT;
+    char *u_path = NULL;
+    struct curl_slist *headers = NULL;
+    http_client_call call = {.what = what, .post = true, .ca_cert = ca};
+    cJSON *root = NULL;
+    if (!endpoint(ps, region, &url, &host, &u_path))
+        goto done;
+
+    char amz_date[17];
+    aws_sigv4_amz_date((long long)time(NULL), amz_date);
+    buf_append_lit(&body, "{\"SecretId\":");
+    jw_string(&body, secret_id, strlen(secret_id));
+    buf_putc(&body, '}');
+    if (!buf_ok(&body)) {
+        log_error("password_secret (aws): out of memory");
+        goto done;
+    }
+
+    const char *content_type = "application/x-amz-json-1.1";
+    const char *target = "secretsmanager.GetSecretValue";
+    aws_sigv4_header signed_headers[] = {
+        {"content-type", content_type},  {"host", host.data},
+        {"x-amz-date", amz_date},        {"x-amz-target", target},
+        {"x-amz-security-token", token},
+    };
+    aws_sigv4_request req = {
+        .method = "POST",
+        .path = u_path[0] ? u_path : "/",
+        .query = NULL,
+        .headers = signed_headers,
+        .nheaders = token ? 5 : 4,
+        .payload = body.data,
+        .payload_len = body.len,
+        .region = region,
+        .service = "secretsmanager",
+        .access_key = cred.access_key,
+        .secret_key = cred.secret_key,
+        .amz_date = amz_date,
+    };
+    if (!aws_sigv4_authorization(&auth, &req))
+        goto done;
+    if (!http_client_add_header(what, &headers, "Host", host.data) ||
+        !http_client_add_header(what, &headers, "Content-Type", content_type) ||
+        !http_client_add_header(what, &headers, "X-Amz-Target", target) ||
+        !http_client_add_header(what, &headers, "X-Amz-Date", amz_date) ||
+        (token && !http_client_add_header(what, &headers, "X-Amz-Security-Token", token)) ||
+        !http_client_add_header(what, &headers, "Authorization", auth.data) ||
+        !http_client_add_header(what, &headers, "Expect", ""))
+        goto done;
+
+    call.url = url.data;
+    call.headers = headers;
+    call.body = body.data;
+    call.body_len = body.len;
+    root = http_client_fetch_object(&call, 0, NULL);
+    if (!root)
+        goto done;
+    result = secret_string(root, secret_id, secrets_opt(ps, "key"));
+    if (result)
+        log_info("password_secret (aws): password read from secret \"%.200s\"", secret_id);
+done:
+    wipe_json_delete(root);
+    http_client_call_term(&call);
+    http_client_headers_free(headers);
+    curl_free(u_path);
+    buf_term(&url);
+    buf_term(&host);
+    buf_term(&body);
+    wipe_buf_term(&auth);
+    *out = result;
+    return result != NULL;
+}
