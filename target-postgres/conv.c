@@ -119,7 +119,10 @@ typedef struct dt_value {
     bool infinite;
 } dt_value;
 
-bool conv_scan_date(const char *s, size_t n, size_t *i, conv_date *out)
+/* scan_date, date_valid: conv_scan_date and conv_date_valid, inlined into parse_dt (run per
+   value) */
+static inline __attribute__((always_inline)) bool scan_date(const char *s, size_t n, size_t *i,
+                                                            conv_date *out)
 {
     size_t p = *i;
     out->sign = p < n && (s[p] == '-' || s[p] == '+') ? s[p] : 0;
@@ -139,13 +142,23 @@ bool conv_scan_date(const char *s, size_t n, size_t *i, conv_date *out)
     return true;
 }
 
-bool conv_date_valid(int64_t year, int month, int day)
+static inline __attribute__((always_inline)) bool date_valid(int64_t year, int month, int day)
 {
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (month < 1 || month > 12 || day < 1 || day > mdays[month - 1])
         return false;
     bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
     return !(month == 2 && day == 29 && !leap);
+}
+
+bool conv_scan_date(const char *s, size_t n, size_t *i, conv_date *out)
+{
+    return scan_date(s, n, i, out);
+}
+
+bool conv_date_valid(int64_t year, int month, int day)
+{
+    return date_valid(year, month, day);
 }
 
 /*
@@ -175,7 +188,7 @@ static bool parse_dt(const char *s, size_t n, bool need_date, bool need_time, dt
         return true;
     }
     conv_date dt;
-    if (!conv_scan_date(s, n, &i, &dt))
+    if (!scan_date(s, n, &i, &dt))
         return false;
     size_t y0 = dt.sign ? 1 : 0, y = dt.year_end;
     int64_t year = dt.year;
@@ -215,7 +228,7 @@ static bool parse_dt(const char *s, size_t n, bool need_date, bool need_time, dt
         return false; /* "-0001-01-01 BC", "0000-01-01 BC" */
     v->year = bc ? 1 - year : y0 && s[0] == '-' ? -year : year;
     v->plain = !bc && !y0 && y == 4 && year > 0;
-    return conv_date_valid(v->year, v->month, v->day);
+    return date_valid(v->year, v->month, v->day);
 }
 
 bool conv_timestamp_ok(const char *s, size_t n, bool need_date, bool need_time)
@@ -423,179 +436,6 @@ const char *conv_type_name(uint8_t t)
     default:
         return "null";
     }
-}
-
-/* the string token's content, decoded when it holds escapes (into cx->scratch) */
-static bool string_content(conv_ctx *cx, const char *line, const jtok *t, const char **s, size_t *n)
-{
-    if (!(t->flags & JF_ESCAPED)) {
-        *s = line + t->start;
-        *n = t->end - t->start;
-        return true;
-    }
-    buf_reset(&cx->scratch);
-    if (!jscan_unescape(&cx->scratch, line + t->start, t->end - t->start))
-        return false;
-    *s = cx->scratch.data ? cx->scratch.data : "";
-    *n = cx->scratch.len;
-    return true;
-}
-
-conv_result conv_field(buf *o, conv_ctx *cx, const tcolumn *c, const char *line, const jtok *toks,
-                       int32_t ti)
-{
-    const jtok *t = &toks[ti];
-    if (t->type == J_OBJECT || t->type == J_ARRAY) {
-        for (uint32_t k = (uint32_t)ti + 1; k < t->next; k++)
-            if (toks[k].flags & JF_BAD_UTF8)
-                return CONV_UTF8;
-    }
-    if (t->type == J_NULL) {
-        buf_append_lit(o, "\\N");
-        return CONV_OK;
-    }
-    if (t->type == J_STRING && (t->flags & JF_BAD_UTF8))
-        return CONV_UTF8;
-    const char *s;
-    size_t n;
-    switch (c->kind) {
-    case CK_TEXT:
-        switch (t->type) {
-        case J_STRING: {
-            int r = copy_json_string(o, line + t->start, t->end - t->start,
-                                     (t->flags & JF_ESCAPED) != 0, &cx->nul);
-            return r == COPY_OK ? CONV_OK : r == COPY_NUL ? CONV_NUL : CONV_UNICODE;
-        }
-        case J_NUMBER:
-            buf_append(o, line + t->start, t->end - t->start);
-            return CONV_OK;
-        case J_TRUE:
-            buf_append_lit(o, "true");
-            return CONV_OK;
-        case J_FALSE:
-            buf_append_lit(o, "false");
-            return CONV_OK;
-        default: {
-            int r = copy_json_raw(o, line + t->start, t->end - t->start, &cx->nul);
-            return r == COPY_OK ? CONV_OK : r == COPY_NUL ? CONV_NUL : CONV_UNICODE;
-        }
-        }
-    case CK_SMALLINT:
-    case CK_INTEGER:
-    case CK_BIGINT: {
-        if (t->type == J_NUMBER && (t->flags & JF_INTEGER) && t->end - t->start <= 18 &&
-            c->kind == CK_BIGINT) {
-            /* the common case: fits a bigint for sure; "-0" is fine for PostgreSQL */
-            buf_append(o, line + t->start, t->end - t->start);
-            return CONV_OK;
-        }
-        if (t->type == J_NUMBER) {
-            s = line + t->start;
-            n = t->end - t->start;
-        } else if (t->type == J_STRING) {
-            if (!string_content(cx, line, t, &s, &n))
-                return CONV_UNICODE;
-        } else {
-            return CONV_TYPE;
-        }
-        char tmp[96];
-        size_t tl;
-        if (!conv_integer(s, n, c->kind, tmp, &tl)) {
-            return (t->type == J_NUMBER || conv_numeric_ok(s, n)) ? CONV_RANGE : CONV_TYPE;
-        }
-        buf_append(o, tmp, tl);
-        return CONV_OK;
-    }
-    case CK_NUMERIC:
-        if (t->type == J_NUMBER) {
-            buf_append(o, line + t->start, t->end - t->start);
-            return CONV_OK;
-        }
-        if (t->type != J_STRING)
-            return CONV_TYPE;
-        if (!string_content(cx, line, t, &s, &n))
-            return CONV_UNICODE;
-        if (!conv_numeric_ok(s, n))
-            return CONV_TYPE;
-        buf_append(o, s, n);
-        return CONV_OK;
-    case CK_BOOL:
-        if (t->type == J_TRUE) {
-            buf_putc(o, 't');
-            return CONV_OK;
-        }
-        if (t->type == J_FALSE) {
-            buf_putc(o, 'f');
-            return CONV_OK;
-        }
-        if (t->type == J_NUMBER) {
-            size_t len = t->end - t->start;
-            if (len == 1 && (line[t->start] == '0' || line[t->start] == '1')) {
-                buf_putc(o, line[t->start] == '1' ? 't' : 'f');
-                return CONV_OK;
-            }
-            return CONV_TYPE;
-        }
-        if (t->type == J_STRING) {
-            if (!string_content(cx, line, t, &s, &n))
-                return CONV_UNICODE;
-            if (n == 4 && strncasecmp(s, "true", 4) == 0) {
-                buf_putc(o, 't');
-                return CONV_OK;
-            }
-            if (n == 5 && strncasecmp(s, "false", 5) == 0) {
-                buf_putc(o, 'f');
-                return CONV_OK;
-            }
-        }
-        return CONV_TYPE;
-    case CK_TIMESTAMPTZ:
-    case CK_DATE:
-    case CK_TIME:
-        if (t->type != J_STRING)
-            return CONV_TYPE;
-        if (!string_content(cx, line, t, &s, &n))
-            return CONV_UNICODE;
-        switch (conv_datetime(o, s, n, c->kind)) {
-        case CONV_DT_OK:
-            return CONV_OK;
-        case CONV_DT_RANGE:
-            return CONV_DATE_RANGE;
-        default:
-            return CONV_TYPE;
-        }
-    case CK_BYTEA:
-        /* MeltanoLabs' base16: hex digits of either case, an optional "0x" or "\\x" before
-           them, an odd count read with a leading 0; into COPY text as "\\x<hex>" */
-        if (t->type != J_STRING)
-            return CONV_TYPE;
-        if (!string_content(cx, line, t, &s, &n))
-            return CONV_UNICODE;
-        if (n >= 2 && (s[0] == '0' || s[0] == '\\') && s[1] == 'x') {
-            s += 2;
-            n -= 2;
-        }
-        for (size_t k = 0; k < n; k++)
-            if (!((s[k] >= '0' && s[k] <= '9') || (s[k] >= 'a' && s[k] <= 'f') ||
-                  (s[k] >= 'A' && s[k] <= 'F')))
-                return CONV_HEX;
-        buf_append_lit(o, "\\\\x");
-        if (n % 2)
-            buf_putc(o, '0');
-        buf_append(o, s, n);
-        return CONV_OK;
-    case CK_JSONB: {
-        const char *p = line + t->start;
-        size_t len = t->end - t->start;
-        if (t->type == J_STRING) {
-            p--;
-            len += 2; /* with its quotes */
-        }
-        int r = copy_json_raw(o, p, len, &cx->nul);
-        return r == COPY_OK ? CONV_OK : r == COPY_NUL ? CONV_NUL : CONV_UNICODE;
-    }
-    }
-    return CONV_TYPE;
 }
 
 void conv_received_now(conv_ctx *cx)
