@@ -2,6 +2,7 @@
 
 #include "naming.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,6 +61,7 @@ static bool reindex(registry *r, size_t cap)
 
 stream *registry_add(registry *r, const char *name, size_t n)
 {
+    assert(name && registry_find(r, name, n) == NULL); /* the caller looked it up first */
     if (r->n == r->cap) {
         size_t ncap = r->cap ? r->cap * 2 : 8;
         stream **v = realloc(r->streams, ncap * sizeof(*v));

@@ -4,6 +4,7 @@
 #include "log.h"
 #include "timefmt.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,6 +70,7 @@ void scheduler_emit_states(target *t)
 
 void scheduler_mem_add(target *t, size_t before, size_t after)
 {
+    assert(before <= t->mem); /* before was counted */
     t->mem = t->mem - before + after;
     if (t->mem > t->mem_peak)
         t->mem_peak = t->mem;
@@ -138,6 +140,7 @@ bool scheduler_submit(target *t, stream *st, table_def *def, const scheduler_act
         scheduler_take_done(t, true);
     if (t->failed)
         return false;
+    assert(st->ninflight < (int)(sizeof(st->inflight_seq) / sizeof(st->inflight_seq[0])));
     batch *b = st->cur;
     if (b->rows == 0 && !act && !empty_ok && !overwrite_pending(t, st))
         return true;
