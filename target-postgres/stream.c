@@ -133,7 +133,7 @@ static bool fill_slots(stream *st, conv_ctx *cx, const prop_node *node, const ch
     for (uint32_t m = 0; m < members; m++) {
         const jtok *k = &toks[i];
         uint32_t v = i + 1;
-        int idx;
+        size_t idx;
         const char *key = line + k->start;
         size_t keylen = k->end - k->start;
         if (k->flags & JF_ESCAPED) {
@@ -146,10 +146,9 @@ static bool fill_slots(stream *st, conv_ctx *cx, const prop_node *node, const ch
                 keylen = cx->scratch.len;
             }
         }
-        idx = flatten_lookup(node, key, keylen, m);
-        if (idx < 0)
+        if (!flatten_lookup(node, key, keylen, m, &idx)) {
             not_in_schema(st, parent, key, keylen, toks, v);
-        if (idx >= 0) {
+        } else {
             const prop_child *ch = &node->children[idx];
             if (ch->col >= 0) {
                 st->slots[ch->col] = (int32_t)v;
