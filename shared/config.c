@@ -48,6 +48,32 @@ const cJSON *config_get(const cJSON *root, const char *names)
     return NULL;
 }
 
+long long config_get_int(const cJSON *root, const char *names, long long def)
+{
+    const cJSON *v = config_get(root, names);
+    long long x;
+    if (!v)
+        return def;
+    if (ju_to_int(v, &x))
+        return x;
+    if (cJSON_IsString(v)) {
+        char *end = NULL;
+        errno = 0;
+        x = strtoll(v->valuestring, &end, 10);
+        if (end && *end == '\0' && end != v->valuestring)
+            return x;
+    }
+    return def;
+}
+
+bool config_get_bool(const cJSON *root, const char *names, bool def)
+{
+    const cJSON *v = config_get(root, names);
+    if (!v || (cJSON_IsString(v) && v->valuestring[0] == '\0'))
+        return def;
+    return ju_is_true(v);
+}
+
 bool config_is_set(const cJSON *root, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);

@@ -66,6 +66,20 @@ bool config_is_set(const cJSON *root, const char *key);
 bool config_sdk_check(const cJSON *root, const char *what);
 /* config_get: the node of the first present spelling of "a|b". Borrowed. */
 const cJSON *config_get(const cJSON *root, const char *names);
+/*
+ * config_get_int: the integer of the first present spelling of "a|b" (a JSON integer, or a
+ * string holding one: taps and orchestrators pass settings as strings); def when absent, null,
+ * "" or not an integer (config_validate has already refused a wrong type).
+ */
+long long config_get_int(const cJSON *root, const char *names, long long def);
+/*
+ * config_get_bool: the boolean of the first present spelling of "a|b" (true / false or the
+ * strings "true" / "false"); def when absent, null or "". The empty string is a setting left
+ * empty (Meltano and environment variables write unset settings so), not false: both programs
+ * use this rule (the tap's settings read with it all default to false, so nothing changed
+ * there).
+ */
+bool config_get_bool(const cJSON *root, const char *names, bool def);
 /* config_masked: compact JSON text of the config with secret keys replaced by "***". */
 void config_masked(buf *out, const cJSON *root, const cfg_key *keys, size_t n);
 /* config_settings_schema: the JSON Schema of the keys (for --about), appended to out. */

@@ -186,33 +186,6 @@ static bool add_schema(tap_config *c, const char *s, size_t n)
     return true;
 }
 
-static long long get_int(const cJSON *root, const char *key, long long def)
-{
-    const cJSON *v = config_get(root, key);
-    long long x;
-    if (!v)
-        return def;
-    if (ju_to_int(v, &x))
-        return x;
-    if (cJSON_IsString(v)) {
-        char *end = NULL;
-        x = strtoll(v->valuestring, &end, 10);
-        if (end && *end == '\0' && end != v->valuestring)
-            return x;
-    }
-    return def;
-}
-
-static bool get_bool(const cJSON *root, const char *key, bool def)
-{
-    const cJSON *v = config_get(root, key);
-    if (!v)
-        return def;
-    if (cJSON_IsString(v) && v->valuestring[0] == '\0')
-        return false;
-    return ju_is_true(v);
-}
-
 bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
 {
     memset(c, 0, sizeof(*c));
@@ -222,7 +195,7 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
     char *url_db = NULL;
     if (!pgc_config_check(root, what, &url_db) || !config_sdk_check(root, what))
         return false;
-    if (get_bool(root, "flattening_enabled", false)) {
+    if (config_get_bool(root, "flattening_enabled", false)) {
         log_error("%s: key \"flattening_enabled\" is true, but the tap does not flatten its "
                   "records (it would change what is loaded): flatten in the target with "
                   "data_flattening_max_level (or flattening_enabled there)",
@@ -293,35 +266,35 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
                 goto oom;
         }
     }
-    c->itersize = get_int(root, "itersize", 20000);
+    c->itersize = config_get_int(root, "itersize", 20000);
     if (c->itersize <= 0) {
         log_error("%s: key \"itersize\" must be a positive integer, got %lld", what, c->itersize);
         return false;
     }
-    c->limit = get_int(root, "limit", -1);
+    c->limit = config_get_int(root, "limit", -1);
     if (config_get(root, "limit") && c->limit < 0) {
         log_error("%s: key \"limit\" must be zero or a positive integer", what);
         return false;
     }
-    c->use_secondary = get_bool(root, "use_secondary", false);
+    c->use_secondary = config_get_bool(root, "use_secondary", false);
     c->secondary_host = ju_string(root, "secondary_host", NULL);
     if (c->use_secondary && (!c->secondary_host || !*c->secondary_host)) {
         log_error("%s: key \"secondary_host\" is required when use_secondary is true", what);
         return false;
     }
-    long long sp = get_int(root, "secondary_port", -1);
+    long long sp = config_get_int(root, "secondary_port", -1);
     if (sp >= 0)
         snprintf(c->secondary_port, sizeof(c->secondary_port), "%lld", sp);
-    c->special_numbers_as_strings = get_bool(root, "special_numbers_as_strings", false);
-    c->dates_as_string = get_bool(root, "dates_as_string", false);
-    c->json_as_object = get_bool(root, "json_as_object", false);
-    c->debug_lsn = get_bool(root, "debug_lsn", false);
+    c->special_numbers_as_strings = config_get_bool(root, "special_numbers_as_strings", false);
+    c->dates_as_string = config_get_bool(root, "dates_as_string", false);
+    c->json_as_object = config_get_bool(root, "json_as_object", false);
+    c->debug_lsn = config_get_bool(root, "debug_lsn", false);
     c->tap_id = ju_string(root, "tap_id", NULL);
     c->logical_poll_total_seconds =
-        get_int(root, "logical_poll_total_seconds|replication_idle_exit_seconds", 10800);
-    c->break_at_end_lsn = get_bool(root, "break_at_end_lsn", true);
-    c->max_run_seconds = get_int(root, "max_run_seconds|replication_max_run_seconds", 43200);
-    c->wal_sender_timeout = get_int(root, "wal_sender_timeout", 3600000);
+        config_get_int(root, "logical_poll_total_seconds|replication_idle_exit_seconds", 10800);
+    c->break_at_end_lsn = config_get_bool(root, "break_at_end_lsn", true);
+    c->max_run_seconds = config_get_int(root, "max_run_seconds|replication_max_run_seconds", 43200);
+    c->wal_sender_timeout = config_get_int(root, "wal_sender_timeout", 3600000);
     c->logical_decoding_plugin = ju_string(root, "logical_decoding_plugin", "pgoutput");
     if (strcmp(c->logical_decoding_plugin, "pgoutput") != 0 &&
         strcmp(c->logical_decoding_plugin, "wal2json") != 0) {
@@ -342,7 +315,7 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
     c->publication_name = ju_string(root, "publication_name", NULL);
 
     /* MeltanoLabs tap-postgres keys */
-    c->max_record_count = get_int(root, "max_record_count", -1);
+    c->max_record_count = config_get_int(root, "max_record_count", -1);
     if (config_get(root, "max_record_count") && c->max_record_count <= 0) {
         log_error("%s: key \"max_record_count\" must be a positive integer", what);
         return false;

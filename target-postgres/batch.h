@@ -5,10 +5,8 @@
  * may share a key (a hash set of the key text) and whether any row lacks a
  * property.
  *
- * Also the COPY text encoders of JSON values (see copy_*): a JSON string is
- * decoded and escaped for COPY in one pass, a JSON document (jsonb) is escaped
- * as it is. U+0000 cannot be stored in text or jsonb: nul_opts says whether
- * it is an error, replaced or stripped.
+ * Ownership: create / destroy; every pointer field is owned by the batch. A batch belongs to
+ * one stream (filling or spare) or to the flush job loading it.
  */
 #ifndef TARGET_BATCH_H
 #define TARGET_BATCH_H
@@ -18,25 +16,6 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "tconfig.h"
-
-typedef struct nul_opts {
-    nul_policy policy;
-    const char *copy_repl; /* replacement, escaped for COPY text */
-    const char *json_repl; /* replacement, escaped for a JSON string body */
-} nul_opts;
-
-enum { COPY_OK = 0, COPY_NUL = 1, COPY_BAD_UNICODE = 2 };
-
-/* copy_json_string: append the JSON string body s[0..n) decoded and COPY-escaped. escaped:
-   whether s holds backslash escapes (the fast path copies it as it is). Returns COPY_OK, or
-   COPY_NUL (\u0000 with the error policy) / COPY_BAD_UNICODE (a lone surrogate). */
-int copy_json_string(buf *out, const char *s, size_t n, bool escaped, const nul_opts *nul);
-/* copy_json_raw: append the JSON text s[0..n) (a document for jsonb) COPY-escaped, with
-   \u0000 handled by the policy. */
-int copy_json_raw(buf *out, const char *s, size_t n, const nul_opts *nul);
-/* copy_text: append UTF-8 text COPY-escaped (backslash, tab, newline, CR). */
-void copy_text(buf *out, const char *s, size_t n);
 
 typedef struct batch {
     buf data;            /* COPY text rows */

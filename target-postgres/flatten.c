@@ -471,20 +471,24 @@ static bool node_index(prop_node *node)
     return true;
 }
 
-int flatten_lookup(const prop_node *node, const char *key, size_t n, size_t hint)
+bool flatten_lookup(const prop_node *node, const char *key, size_t n, size_t hint, size_t *idx)
 {
     if (hint < node->n && node->children[hint].keylen == n &&
-        memcmp(node->children[hint].key, key, n) == 0)
-        return (int)hint;
+        memcmp(node->children[hint].key, key, n) == 0) {
+        *idx = hint;
+        return true;
+    }
     if (!node->hcap)
-        return -1;
+        return false;
     size_t h = key_hash(key, n) & (node->hcap - 1);
     for (;;) {
         int32_t i = node->slots[h];
         if (i < 0)
-            return -1;
-        if (node->children[i].keylen == n && memcmp(node->children[i].key, key, n) == 0)
-            return i;
+            return false;
+        if (node->children[i].keylen == n && memcmp(node->children[i].key, key, n) == 0) {
+            *idx = (size_t)i;
+            return true;
+        }
         h = (h + 1) & (node->hcap - 1);
     }
 }
@@ -636,8 +640,10 @@ bool flatten_schema(column_set *out, const cJSON *schema, const cJSON *key_prope
                 flatten_free(out);
                 return false;
             }
-            int idx = flatten_lookup(&out->root, k->valuestring, strlen(k->valuestring), 0);
-            int col = idx >= 0 ? out->root.children[idx].col : -1;
+            size_t idx;
+            int col = flatten_lookup(&out->root, k->valuestring, strlen(k->valuestring), 0, &idx)
+                          ? out->root.children[idx].col
+                          : -1;
             if (col < 0) {
                 /* a flattened key may be named by its column name */
                 char final[NAMING_MAX + 1];

@@ -109,7 +109,8 @@ bool flatten_schema(column_set *out, const cJSON *schema, const cJSON *key_prope
                     int max_level, bool metadata, bool content_encoding, char *err, size_t errlen);
 void flatten_free(column_set *cs);
 
-/* flatten_lookup: the child index of key[0..n) in node, or -1. hint: the expected index. */
-int flatten_lookup(const prop_node *node, const char *key, size_t n, size_t hint);
+/* flatten_lookup: whether node has a child named key[0..n), its index into *idx. hint: the
+   expected index. */
+bool flatten_lookup(const prop_node *node, const char *key, size_t n, size_t hint, size_t *idx);
 
 #endif

@@ -266,7 +266,7 @@ void flush_pool_stop_new(flush_pool *p)
 static void free_job(flush_job *j)
 {
     batch_destroy(j->b);
-    tdef_unref(j->def);
+    table_def_unref(j->def);
     free(j);
 }
 

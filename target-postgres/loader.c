@@ -369,7 +369,7 @@ static bool copy_batch(pg_conn *c, flush_job *job)
     const table_def *d = job->def;
     buf sql = BUF_INIT;
     buf_append_lit(&sql, "COPY " TMP_TABLE " (");
-    stream_copy_columns(d, &sql);
+    table_def_copy_columns(d, &sql);
     buf_append_lit(&sql, ") FROM STDIN");
     PGresult *res = PQexec(c->conn, sql.data);
     buf_term(&sql);

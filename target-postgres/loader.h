@@ -13,7 +13,7 @@
 
 #include "batch.h"
 #include "pg_conn.h"
-#include "streams.h"
+#include "stream.h"
 
 typedef struct flush_job {
     stream *st;         /* borrowed; its cache is ours while the job runs */

@@ -3,12 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-void st_init(state_tracker *t)
+void state_tracker_init(state_tracker *t)
 {
     memset(t, 0, sizeof(*t));
 }
 
-void st_term(state_tracker *t)
+void state_tracker_term(state_tracker *t)
 {
     for (size_t i = 0; i < t->n; i++)
         free(t->q[i].text);
@@ -18,7 +18,7 @@ void st_term(state_tracker *t)
     memset(t, 0, sizeof(*t));
 }
 
-bool st_add(state_tracker *t, int64_t seq_at, const char *text, size_t len)
+bool state_tracker_add(state_tracker *t, int64_t seq_at, const char *text, size_t len)
 {
     char *copy = malloc(len + 1);
     if (!copy)
@@ -34,7 +34,7 @@ bool st_add(state_tracker *t, int64_t seq_at, const char *text, size_t len)
     }
     if (t->n == t->cap) {
         size_t ncap = t->cap ? t->cap * 2 : 16;
-        st_entry *q = realloc(t->q, ncap * sizeof(*q));
+        state_tracker_entry *q = realloc(t->q, ncap * sizeof(*q));
         if (!q) {
             free(copy);
             return false;
@@ -49,14 +49,14 @@ bool st_add(state_tracker *t, int64_t seq_at, const char *text, size_t len)
     return true;
 }
 
-const char *st_take(state_tracker *t, int64_t min_uncommitted, size_t *len)
+const char *state_tracker_take(state_tracker *t, int64_t min_uncommitted, size_t *len)
 {
     size_t k = 0;
     while (k < t->n && t->q[k].seq_at < min_uncommitted)
         k++;
     if (k == 0)
         return NULL;
-    st_entry e = t->q[k - 1];
+    state_tracker_entry e = t->q[k - 1];
     for (size_t i = 0; i + 1 < k; i++)
         free(t->q[i].text);
     memmove(t->q, t->q + k, (t->n - k) * sizeof(*t->q));
@@ -82,7 +82,7 @@ const char *st_take(state_tracker *t, int64_t min_uncommitted, size_t *len)
     return t->out;
 }
 
-size_t st_pending(const state_tracker *t)
+size_t state_tracker_pending(const state_tracker *t)
 {
     return t->n;
 }

@@ -204,7 +204,7 @@ static bool create_index(pg_conn *c, const table_def *d, const char *cols_csv)
 
 static bool set_types_from_kinds(const table_def *d, table_cache *cache)
 {
-    table_cache_clear(cache);
+    stream_cache_clear(cache);
     cache->types = calloc(d->cs.ncols ? d->cs.ncols : 1, sizeof(char *));
     if (!cache->types)
         return false;
@@ -308,7 +308,7 @@ bool table_sync(pg_conn *c, const table_def *d, table_cache *cache, bool hard_de
     } else {
         char oid[24];
         snprintf(oid, sizeof(oid), "%s", PQgetvalue(res, 0, 4));
-        table_cache_clear(cache);
+        stream_cache_clear(cache);
         cache->types = calloc(d->cs.ncols ? d->cs.ncols : 1, sizeof(char *));
         if (!cache->types)
             goto done;

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 
 #include "pg_conn.h"
-#include "streams.h"
+#include "stream.h"
 
 /* table_sync: sync d's table; fills cache (types as in the table, unique key index).
    Skips the catalog when cache already holds d's shape. A table it creates gets a primary key

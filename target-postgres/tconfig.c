@@ -1,5 +1,7 @@
 #include "tconfig.h"
 
+#include "copy.h"
+
 #include "secrets.h"
 
 #include "buf.h"
@@ -88,44 +90,6 @@ const cfg_key tconfig_keys[] = {
 };
 const size_t tconfig_nkeys = sizeof(tconfig_keys) / sizeof(tconfig_keys[0]);
 
-static long long get_int(const cJSON *root, const char *names, long long def)
-{
-    const cJSON *v = config_get(root, names);
-    long long x;
-    if (v && ju_to_int(v, &x))
-        return x;
-    if (v && cJSON_IsString(v)) {
-        char *end = NULL;
-        long long y = strtoll(v->valuestring, &end, 10);
-        if (end && *end == '\0' && end != v->valuestring)
-            return y;
-    }
-    return def;
-}
-
-static bool get_bool(const cJSON *root, const char *names, bool def)
-{
-    const cJSON *v = config_get(root, names);
-    if (!v)
-        return def;
-    if (cJSON_IsString(v) && v->valuestring[0] == '\0')
-        return def;
-    return ju_is_true(v);
-}
-
-static void copy_escape(buf *b, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '\\': buf_append_lit(b, "\\\\"); break;
-        case '\t': buf_append_lit(b, "\\t"); break;
-        case '\n': buf_append_lit(b, "\\n"); break;
-        case '\r': buf_append_lit(b, "\\r"); break;
-        default: buf_putc(b, *s);
-        }
-    }
-}
-
 bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
 {
     memset(c, 0, sizeof(*c));
@@ -162,14 +126,14 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
             }
         }
     }
-    c->batch_size_rows = get_int(root, "batch_size_rows", 100000);
-    c->batch_size_bytes = get_int(root, "batch_size_bytes", 64LL * 1024 * 1024);
+    c->batch_size_rows = config_get_int(root, "batch_size_rows", 100000);
+    c->batch_size_bytes = config_get_int(root, "batch_size_bytes", 64LL * 1024 * 1024);
     if (c->batch_size_rows < 1 || c->batch_size_bytes < 1024) {
         log_error("%s: key \"%s\" is too small", what,
                   c->batch_size_rows < 1 ? "batch_size_rows" : "batch_size_bytes");
         return false;
     }
-    c->max_batch_memory_bytes = get_int(root, "max_batch_memory_bytes", 0);
+    c->max_batch_memory_bytes = config_get_int(root, "max_batch_memory_bytes", 0);
     if (!config_get(root, "max_batch_memory_bytes"))
         c->max_batch_memory_bytes = c->batch_size_bytes > LLONG_MAX / 4 ? LLONG_MAX : 4 * c->batch_size_bytes;
     if (c->max_batch_memory_bytes < 1024 * 1024) {
@@ -184,9 +148,9 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
             return false;
         }
     }
-    c->flush_all_streams = get_bool(root, "flush_all_streams", false);
-    c->parallelism = (int)get_int(root, "parallelism", 0);
-    c->max_parallelism = (int)get_int(root, "max_parallelism|parallelism_max", 16);
+    c->flush_all_streams = config_get_bool(root, "flush_all_streams", false);
+    c->parallelism = (int)config_get_int(root, "parallelism", 0);
+    c->max_parallelism = (int)config_get_int(root, "max_parallelism|parallelism_max", 16);
     if (c->max_parallelism < 1)
         c->max_parallelism = 1;
     if (c->parallelism == -1) {
@@ -196,20 +160,20 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
         log_error("%s: key \"parallelism\" must be -1, 0 or a positive number", what);
         return false;
     }
-    c->hard_delete = get_bool(root, "hard_delete", false);
+    c->hard_delete = config_get_bool(root, "hard_delete", false);
     /* metadata columns: pipelinewise's default (off) wins over MeltanoLabs' (on) when no key
        says; either spelling set to true turns them on, and so do hard_delete and an explicit
        activate_version: true (MeltanoLabs requires add_record_metadata for it) */
-    bool meta = get_bool(root, "add_metadata_columns", false) ||
-                get_bool(root, "add_record_metadata", false);
+    bool meta = config_get_bool(root, "add_metadata_columns", false) ||
+                config_get_bool(root, "add_record_metadata", false);
     bool meta_off = (config_get(root, "add_metadata_columns") &&
-                     !get_bool(root, "add_metadata_columns", false)) ||
+                     !config_get_bool(root, "add_metadata_columns", false)) ||
                     (config_get(root, "add_record_metadata") &&
-                     !get_bool(root, "add_record_metadata", false));
+                     !config_get_bool(root, "add_record_metadata", false));
     const char *av_key = "activate_version";
     if (!config_get(root, av_key))
         av_key = "process_activate_version_messages";
-    bool av_on = config_get(root, av_key) && get_bool(root, av_key, true);
+    bool av_on = config_get(root, av_key) && config_get_bool(root, av_key, true);
     if (av_on && !meta && meta_off && !c->hard_delete) {
         log_error("%s: key \"%s\" is true but the metadata columns are turned off "
                   "(add_record_metadata / add_metadata_columns false): ACTIVATE_VERSION needs "
@@ -218,17 +182,17 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
         return false;
     }
     c->add_metadata_columns = meta || c->hard_delete || av_on;
-    c->data_flattening_max_level = (int)get_int(root, "data_flattening_max_level", 0);
+    c->data_flattening_max_level = (int)config_get_int(root, "data_flattening_max_level", 0);
     if (c->data_flattening_max_level < 0)
         c->data_flattening_max_level = 0;
-    if (get_bool(root, "flattening_enabled", false)) {
+    if (config_get_bool(root, "flattening_enabled", false)) {
         if (!config_get(root, "flattening_max_depth")) {
             log_error("%s: key \"flattening_enabled\" is true but \"flattening_max_depth\" is "
                       "not set (the Singer SDK needs it too)",
                       what);
             return false;
         }
-        int depth = (int)get_int(root, "flattening_max_depth", 0);
+        int depth = (int)config_get_int(root, "flattening_max_depth", 0);
         if (depth < 0) {
             log_error("%s: key \"flattening_max_depth\" must not be negative", what);
             return false;
@@ -266,13 +230,13 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
                   what);
         return false;
     }
-    c->primary_key_required = get_bool(root, "primary_key_required", true);
-    c->validate_records = get_bool(root, "validate_records", false);
+    c->primary_key_required = config_get_bool(root, "primary_key_required", true);
+    c->validate_records = config_get_bool(root, "validate_records", false);
     c->activate_version =
-        get_bool(root, "activate_version|process_activate_version_messages", true);
-    c->async_flush = get_bool(root, "async_flush", true);
+        config_get_bool(root, "activate_version|process_activate_version_messages", true);
+    c->async_flush = config_get_bool(root, "async_flush", true);
     const char *pol = ju_string(root, "nul_character_policy", NULL);
-    if (get_bool(root, "sanitize_null_text_characters", false))
+    if (config_get_bool(root, "sanitize_null_text_characters", false))
         c->nul = NUL_REPLACE;
     if (pol) {
         if (strcasecmp(pol, "error") == 0)
@@ -295,7 +259,7 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
         return false;
     }
     buf b = BUF_INIT;
-    copy_escape(&b, rep);
+    copy_text(&b, rep, strlen(rep));
     buf_putc(&b, '\0');
     c->nul_copy = buf_detach(&b);
     jw_string_body(&b, rep, strlen(rep));
@@ -305,9 +269,9 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
         log_error("out of memory");
         return false;
     }
-    long long ml = get_int(root, "max_line_bytes", 128LL * 1024 * 1024);
+    long long ml = config_get_int(root, "max_line_bytes", 128LL * 1024 * 1024);
     c->max_line_bytes = ml > 1024 ? (size_t)ml : 1024;
-    c->interpret_content_encoding = get_bool(root, "interpret_content_encoding", false);
+    c->interpret_content_encoding = config_get_bool(root, "interpret_content_encoding", false);
     return true;
 }
 

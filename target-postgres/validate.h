@@ -1,8 +1,8 @@
 /*
  * validate: JSON Schema validation of RECORD messages (the target's validate_records).
  *
- * A stream's schema is compiled once (validator_create) into a small immutable tree; checking a
- * record (validator_check) walks that tree and the record's cJSON tree side by side, with no
+ * A stream's schema is compiled once (validate_create) into a small immutable tree; checking a
+ * record (validate_check) walks that tree and the record's cJSON tree side by side, with no
  * allocation and no keyword lookups. A validator is never modified after creation, so several
  * threads may check records against the same validator at once.
  *
@@ -51,9 +51,9 @@
  * decimal is exactly the number's text (C's DBL_DIG guarantee), so multipleOf 0.01 accepts
  * 12.34 and rejects 12.345 exactly; numeric(12,2) values have at most 12 digits. With 16 or
  * more significant digits the check applies to the value as cJSON rounded it.
- * To be exact beyond that, give validator_check_numtext a lookup that returns the number's
+ * To be exact beyond that, give validate_check_numtext a lookup that returns the number's
  * original JSON text: bounds, integer and multipleOf then work on that text (up to
- * VALIDATOR_MAX_DIGITS significant digits; longer texts fall back to the double).
+ * VALIDATE_MAX_DIGITS significant digits; longer texts fall back to the double).
  */
 #ifndef TARGET_VALIDATE_H
 #define TARGET_VALIDATE_H
@@ -62,43 +62,45 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* significant digits kept when a number's original text is known (see validator_numtext_fn) */
-#define VALIDATOR_MAX_DIGITS 48
+#include "decimal.h"
+
+/* significant digits kept when a number's original text is known (see validate_numtext_fn) */
+#define VALIDATE_MAX_DIGITS DECIMAL_MAX_DIGITS
 
 typedef struct validator validator;
 
 /*
- * validator_numtext_fn: return the original JSON text of the number node num (not
+ * validate_numtext_fn: return the original JSON text of the number node num (not
  * NUL-terminated; its length in *len) or NULL when it is not known. The text must be valid
- * JSON number text; it is only read during the call to validator_check_numtext.
+ * JSON number text; it is only read during the call to validate_check_numtext.
  */
-typedef const char *(*validator_numtext_fn)(void *ctx, const cJSON *num, size_t *len);
+typedef const char *(*validate_numtext_fn)(void *ctx, const cJSON *num, size_t *len);
 
 /*
- * validator_create: compile a stream's JSON Schema. The schema is borrowed: nothing of it is
+ * validate_create: compile a stream's JSON Schema. The schema is borrowed: nothing of it is
  * kept after the call (enum and const values are copied). Returns the validator, which the
- * caller frees with validator_destroy, or NULL with a message in err (naming the schema location,
+ * caller frees with validate_destroy, or NULL with a message in err (naming the schema location,
  * e.g. "schema properties.age.type: unknown type \"int\"") when the schema is invalid or out of
  * memory. err may be NULL when errlen is 0.
  */
-validator *validator_create(const cJSON *schema, char *err, size_t errlen);
+validator *validate_create(const cJSON *schema, char *err, size_t errlen);
 
-/* validator_destroy: free a validator; NULL does nothing. */
-void validator_destroy(validator *v);
+/* validate_destroy: free a validator; NULL does nothing. */
+void validate_destroy(validator *v);
 
 /*
- * validator_check: true when record conforms to the schema. Otherwise false and a message in err
+ * validate_check: true when record conforms to the schema. Otherwise false and a message in err
  * naming the property path ("address.zip", "tags[3]", "(root)" for the record itself) and the
  * broken rule, e.g. "address.zip: longer than maxLength 5 (7 characters)". Both pointers are
  * borrowed; nothing is allocated.
  */
-bool validator_check(const validator *v, const cJSON *record, char *err, size_t errlen);
+bool validate_check(const validator *v, const cJSON *record, char *err, size_t errlen);
 
 /*
- * validator_check_numtext: validator_check, with numtext (may be NULL) called for a number node
+ * validate_check_numtext: validate_check, with numtext (may be NULL) called for a number node
  * whose exact value matters (integer type, bounds, multipleOf); ctx is passed through.
  */
-bool validator_check_numtext(const validator *v, const cJSON *record, validator_numtext_fn numtext,
-                             void *ctx, char *err, size_t errlen);
+bool validate_check_numtext(const validator *v, const cJSON *record, validate_numtext_fn numtext,
+                            void *ctx, char *err, size_t errlen);
 
 #endif

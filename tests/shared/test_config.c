@@ -135,6 +135,41 @@ START_TEST(parse_error_offset)
 }
 END_TEST
 
+/* the one reading of integers and booleans both programs use: "" and null are the default */
+START_TEST(get_int_and_bool)
+{
+    static const struct {
+        const char *json;
+        long long i; /* config_get_int(root, "a|b", 7) */
+        int b_false; /* config_get_bool(root, "a|b", false) */
+        int b_true;  /* config_get_bool(root, "a|b", true) */
+    } cases[] = {
+        {"{}", 7, 0, 1},
+        {"{\"a\":null}", 7, 0, 1},
+        {"{\"a\":\"\"}", 7, 0, 1},
+        {"{\"a\":5}", 5, 1, 1},
+        {"{\"a\":\"-12\"}", -12, 0, 0},
+        {"{\"a\":\"12x\"}", 7, 0, 0},
+        {"{\"a\":true}", 7, 1, 1},
+        {"{\"a\":false}", 7, 0, 0},
+        {"{\"a\":\"true\"}", 7, 1, 1},
+        {"{\"a\":\"false\"}", 7, 0, 0},
+        {"{\"b\":\"9\"}", 9, 0, 0},
+        {"{\"a\":null,\"b\":\"true\"}", 7, 1, 1},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        cJSON *root = cJSON_Parse(cases[k].json);
+        ck_assert_ptr_nonnull(root);
+        ck_assert_msg(config_get_int(root, "a|b", 7) == cases[k].i, "int of %s", cases[k].json);
+        ck_assert_msg(config_get_bool(root, "a|b", false) == (cases[k].b_false != 0),
+                      "bool (default false) of %s", cases[k].json);
+        ck_assert_msg(config_get_bool(root, "a|b", true) == (cases[k].b_true != 0),
+                      "bool (default true) of %s", cases[k].json);
+        cJSON_Delete(root);
+    }
+}
+END_TEST
+
 int main(void)
 {
     log_init("unit_config");
@@ -148,6 +183,7 @@ int main(void)
     tcase_add_test(tc, masking);
     tcase_add_test(tc, settings_schema_is_json);
     tcase_add_test(tc, parse_error_offset);
+    tcase_add_test(tc, get_int_and_bool);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

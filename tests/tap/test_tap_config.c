@@ -285,6 +285,19 @@ START_TEST(every_compat_key_is_known)
 }
 END_TEST
 
+/* "" is a setting left empty: the default (config_get_bool), also where the default is true */
+START_TEST(empty_string_is_the_default)
+{
+    tap_config c;
+    const char *log;
+    ck_assert(parse("{" BASE ",\"dbname\":\"d\",\"use_secondary\":\"\",\"break_at_end_lsn\":\"\"}",
+                    &c, &log));
+    ck_assert(!c.use_secondary);
+    ck_assert(c.break_at_end_lsn);
+    tap_config_term(&c);
+}
+END_TEST
+
 int main(void)
 {
     log_init("unit");
@@ -301,6 +314,7 @@ int main(void)
     tcase_add_test(tc, unknown_key_warned);
     tcase_add_test(tc, meltanolabs_mapping_keys);
     tcase_add_test(tc, every_compat_key_is_known);
+    tcase_add_test(tc, empty_string_is_the_default);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

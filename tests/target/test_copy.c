@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "batch.h"
-#include "streams.h"
+#include "stream.h"
 
 static nul_opts NUL_ERR = {NUL_ERROR, "", ""};
 static nul_opts NUL_REP = {NUL_REPLACE, "\xef\xbf\xbd", "\xef\xbf\xbd"};

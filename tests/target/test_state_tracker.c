@@ -7,46 +7,46 @@
 
 static void add(state_tracker *t, int64_t at, const char *s)
 {
-    ck_assert(st_add(t, at, s, strlen(s)));
+    ck_assert(state_tracker_add(t, at, s, strlen(s)));
 }
 
 static const char *take(state_tracker *t, int64_t min)
 {
     size_t len;
-    return st_take(t, min, &len);
+    return state_tracker_take(t, min, &len);
 }
 
 START_TEST(nothing_before_commit)
 {
     state_tracker t;
-    st_init(&t);
+    state_tracker_init(&t);
     add(&t, 3, "{\"a\":3}");
     ck_assert_ptr_null(take(&t, 1)); /* record 1 not committed */
     ck_assert_ptr_null(take(&t, 3)); /* record 3 not committed */
     ck_assert_str_eq(take(&t, 4), "{\"a\":3}");
     ck_assert_ptr_null(take(&t, INT64_MAX));
-    st_term(&t);
+    state_tracker_term(&t);
 }
 END_TEST
 
 START_TEST(newest_committed_wins)
 {
     state_tracker t;
-    st_init(&t);
+    state_tracker_init(&t);
     add(&t, 2, "s2");
     add(&t, 5, "s5");
     add(&t, 9, "s9");
     ck_assert_str_eq(take(&t, 7), "s5"); /* s2 covered by s5; s9 waits */
-    ck_assert_uint_eq(st_pending(&t), 1);
+    ck_assert_uint_eq(state_tracker_pending(&t), 1);
     ck_assert_str_eq(take(&t, INT64_MAX), "s9");
-    st_term(&t);
+    state_tracker_term(&t);
 }
 END_TEST
 
 START_TEST(never_twice_in_a_row)
 {
     state_tracker t;
-    st_init(&t);
+    state_tracker_init(&t);
     add(&t, 0, "same");
     ck_assert_str_eq(take(&t, 1), "same");
     add(&t, 4, "same");
@@ -55,19 +55,19 @@ START_TEST(never_twice_in_a_row)
     ck_assert_str_eq(take(&t, 10), "other");
     add(&t, 7, "same");
     ck_assert_str_eq(take(&t, 10), "same");
-    st_term(&t);
+    state_tracker_term(&t);
 }
 END_TEST
 
 START_TEST(states_without_records_in_between)
 {
     state_tracker t;
-    st_init(&t);
+    state_tracker_init(&t);
     add(&t, 3, "first");
     add(&t, 3, "second"); /* no record in between: replaces */
-    ck_assert_uint_eq(st_pending(&t), 1);
+    ck_assert_uint_eq(state_tracker_pending(&t), 1);
     ck_assert_str_eq(take(&t, 4), "second");
-    st_term(&t);
+    state_tracker_term(&t);
 }
 END_TEST
 
@@ -76,7 +76,7 @@ START_TEST(interleaved_two_streams)
     /* records a1(1) a2(2) S1 b1(3) S2 a3(4) S3; stream a's batch {1,2,4} commits after b's
        batch {3}: after b commits min uncommitted is 1 -> nothing; after a: everything */
     state_tracker t;
-    st_init(&t);
+    state_tracker_init(&t);
     add(&t, 2, "S1");
     add(&t, 3, "S2");
     add(&t, 4, "S3");
@@ -87,7 +87,7 @@ START_TEST(interleaved_two_streams)
     add(&t, 7, "T2");
     ck_assert_str_eq(take(&t, 7), "T1");
     ck_assert_str_eq(take(&t, 8), "T2");
-    st_term(&t);
+    state_tracker_term(&t);
 }
 END_TEST
 

@@ -1,0 +1,395 @@
+#include "messages.h"
+
+#include "json_util.h"
+#include "log.h"
+#include "scheduler.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* the string token's text (decoded when escaped) into t->tmp; NULL on a bad string */
+static const char *tok_string(target *t, const char *line, int tok, size_t *len)
+{
+    const jtok *k = &t->js.toks[tok];
+    if (k->type != J_STRING || (k->flags & JF_BAD_UTF8))
+        return NULL;
+    buf_reset(&t->tmp);
+    if (!jscan_unescape(&t->tmp, line + k->start, k->end - k->start))
+        return NULL;
+    buf_putc(&t->tmp, '\0');
+    if (!buf_ok(&t->tmp))
+        return NULL;
+    *len = t->tmp.len - 1;
+    return t->tmp.data;
+}
+
+/* the stream of a message; NULL after bad_input. *early (when not NULL): the stream has no
+   SCHEMA yet, which is accepted (NULL returned without an error, *early set) */
+static stream *record_stream(target *t, const char *line, int stok, const char *what, bool *early)
+{
+    if (stok < 0) {
+        target_bad_input(t, NULL, "%s message without \"stream\"", what);
+        return NULL;
+    }
+    const jtok *k = &t->js.toks[stok];
+    if (k->type == J_STRING && !(k->flags & (JF_ESCAPED | JF_BAD_UTF8))) {
+        stream *st = registry_find(&t->reg, line + k->start, k->end - k->start);
+        if (st && st->def)
+            return st;
+    }
+    size_t n;
+    const char *name = tok_string(t, line, stok, &n);
+    if (!name) {
+        target_bad_input(t, NULL, "%s message: \"stream\" is not a valid string", what);
+        return NULL;
+    }
+    stream *st = registry_find(&t->reg, name, n);
+    if ((!st || !st->def) && early) {
+        *early = true;
+        return NULL;
+    }
+    if (!st || !st->def) {
+        target_bad_input(t, name, "%s before its SCHEMA", what);
+        return NULL;
+    }
+    return st;
+}
+
+static void handle_record(target *t, const char *line, size_t len)
+{
+    int stok = jscan_find(&t->js, line, 0, "stream");
+    stream *st = record_stream(t, line, stok, "RECORD", NULL);
+    if (!st)
+        return;
+    int rec = jscan_find(&t->js, line, 0, "record");
+    if (rec < 0 || t->js.toks[rec].type != J_OBJECT) {
+        target_bad_input(t, st->name, "RECORD without a \"record\" object");
+        return;
+    }
+    if (st->def->val) {
+        const jtok *r = &t->js.toks[rec];
+        cJSON *tree = ju_parse(line + r->start, r->end - r->start, NULL);
+        char err[1024] = "";
+        bool ok = tree && validate_check(st->def->val, tree, err, sizeof(err));
+        cJSON_Delete(tree);
+        if (!ok) {
+            target_bad_input(t, st->name, "record does not match the schema: %s", err);
+            return;
+        }
+    }
+    int vtok = jscan_find(&t->js, line, 0, "version");
+    int ttok = jscan_find(&t->js, line, 0, "time_extracted");
+    char err[1024];
+    int64_t seq = t->seq + 1;
+    /* a COPY row is at most twice its JSON (backslashes doubled in jsonb) plus metadata */
+    size_t rowmax = 2 * len + st->def->cs.ncols + 512;
+    if (!scheduler_reserve(t, st, rowmax))
+        return;
+    size_t before = batch_mem(st->cur);
+    record_view rv = {line, &t->js, rec, vtok, ttok, t->line_no, seq};
+    bool added = stream_add_record(st, &t->cx, &rv, err, sizeof(err));
+    scheduler_mem_add(t, before, batch_mem(st->cur));
+    if (!added) {
+        target_bad_input(t, st->name, "%s", err);
+        return;
+    }
+    t->seq = seq;
+    const batch *b = st->cur;
+    if (b->rows >= (size_t)t->cfg.batch_size_rows || b->data.len >= (size_t)t->cfg.batch_size_bytes)
+        scheduler_flush_stream(t, st);
+}
+
+/*
+ * Two streams that land on one table (schema_mapping of two source schemas to one target
+ * schema, "a-t" and "b-t") must not flush at the same time: concurrent ADD COLUMN or CREATE
+ * TABLE fail, and a merge that keeps absent values would overwrite the other's commit. From
+ * now on their flushes lock the table; batches already loading without the lock finish first.
+ */
+static void mark_shared(target *t, stream *st)
+{
+    for (size_t i = 0; i < t->reg.n && !t->failed; i++) {
+        stream *o = t->reg.streams[i];
+        if (o == st || !o->def || strcmp(o->def->qname, st->def->qname) != 0)
+            continue;
+        if (t->cfg.load_method == LOAD_OVERWRITE) {
+            /* each stream's first batch would delete the other's rows */
+            target_bad_input(
+                t, st->name,
+                "load_method overwrite: streams \"%s\" and \"%s\" load the same table %s, "
+                "which overwrite cannot do (each would delete the other's rows)",
+                o->name, st->name, st->def->qname);
+            return;
+        }
+        if (!o->shared_table)
+            log_info("streams \"%s\" and \"%s\" load the same table %s: their flushes take turns",
+                     o->name, st->name, st->def->qname);
+        while (!t->failed && o->ninflight > 0)
+            scheduler_take_done(t, true);
+        o->shared_table = true;
+        st->shared_table = true;
+        if (!o->shared_with)
+            o->shared_with = st;
+        if (!st->shared_with)
+            st->shared_with = o;
+    }
+}
+
+static void handle_schema(target *t, const char *line, size_t len)
+{
+    size_t off = 0;
+    cJSON *msg = ju_parse(line, len, &off);
+    if (!msg) {
+        target_bad_input(t, NULL, "malformed JSON at byte %zu", off);
+        return;
+    }
+    const char *name = ju_string(msg, "stream", NULL);
+    if (!name) {
+        target_bad_input(t, NULL, "SCHEMA message without \"stream\"");
+        cJSON_Delete(msg);
+        return;
+    }
+    char err[1024];
+    table_def *d = table_def_create(name, msg, &t->cfg, err, sizeof(err));
+    if (!d) {
+        target_bad_input(t, name, "%s", err);
+        cJSON_Delete(msg);
+        return;
+    }
+    stream *st = registry_find(&t->reg, name, strlen(name));
+    if (!st)
+        st = registry_add(&t->reg, name, strlen(name));
+    if (!st) {
+        target_oom(t);
+        table_def_unref(d);
+        cJSON_Delete(msg);
+        return;
+    }
+    if (st->def && st->def->cs.fingerprint != d->cs.fingerprint && st->cur->rows > 0) {
+        /* rows of the old shape load with the old definition */
+        log_info("stream \"%s\": schema changed; flushing %zu pending rows first", st->name,
+                 st->cur->rows);
+        scheduler_load(t, st);
+        if (!t->cfg.async_flush)
+            scheduler_wait_all(t);
+    }
+    bool first = st->def == NULL;
+    table_def_unref(st->def);
+    st->def = d;
+    log_debug("stream \"%s\": %zu columns -> %s", st->name, d->cs.ncols, d->qname);
+    if (first)
+        mark_shared(t, st); /* a stream's table never changes: its first SCHEMA decides */
+    cJSON_Delete(msg);
+}
+
+/* compact JSON text (whitespace outside strings removed) of s[0..n) into out */
+static void compact_json(buf *out, const char *s, size_t n)
+{
+    bool in_str = false, esc = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_str) {
+            buf_putc(out, c);
+            if (esc)
+                esc = false;
+            else if (c == '\\')
+                esc = true;
+            else if (c == '"')
+                in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+            buf_putc(out, c);
+        } else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+            buf_putc(out, c);
+        }
+    }
+}
+
+static void handle_state(target *t, const char *line)
+{
+    int v = jscan_find(&t->js, line, 0, "value");
+    if (v < 0) {
+        target_bad_input(t, NULL, "STATE message without \"value\"");
+        return;
+    }
+    const jtok *k = &t->js.toks[v];
+    size_t start = k->start, end = k->end;
+    if (k->type == J_STRING) {
+        start--;
+        end++;
+    }
+    buf_reset(&t->tmp);
+    compact_json(&t->tmp, line + start, end - start);
+    if (!buf_ok(&t->tmp) ||
+        !state_tracker_add(&t->states, t->seq, t->tmp.data ? t->tmp.data : "", t->tmp.len)) {
+        target_oom(t);
+        return;
+    }
+    scheduler_emit_states(t);
+}
+
+static bool has_version_column(const table_def *d)
+{
+    for (size_t i = 0; i < d->cs.ncols; i++)
+        if (d->cs.cols[i].meta == META_TABLE_VERSION)
+            return true;
+    return false;
+}
+
+/*
+ * ACTIVATE_VERSION before the stream's SCHEMA (pipelinewise ignores ACTIVATE_VERSION, so such
+ * inputs exist): with metadata columns and activate_version, it applies to the table of an
+ * earlier run, in its turn among the stream's flushes (see early_activation in loader.c); else
+ * it is ignored as after a SCHEMA.
+ */
+static void activate_early(target *t, const char *line, int stok, long long version)
+{
+    size_t n;
+    const char *name = tok_string(t, line, stok, &n);
+    if (!name) {
+        target_bad_input(t, NULL, "ACTIVATE_VERSION message: \"stream\" is not a valid string");
+        return;
+    }
+    if (!t->cfg.activate_version || !t->cfg.add_metadata_columns) {
+        if (!t->warned_activate)
+            log_info("ACTIVATE_VERSION ignored (%s)",
+                     !t->cfg.activate_version ? "activate_version is false"
+                                              : "needs add_metadata_columns or hard_delete");
+        t->warned_activate = true;
+        return;
+    }
+    char err[1024];
+    table_def *stub = table_def_create_stub(name, &t->cfg, err, sizeof(err));
+    if (!stub) {
+        target_bad_input(t, name, "%s", err);
+        return;
+    }
+    for (size_t i = 0; i < t->reg.n; i++) {
+        const stream *o = t->reg.streams[i];
+        if (o->def && strcmp(o->def->qname, stub->qname) == 0 &&
+            !(o->namelen == n && memcmp(o->name, name, n) == 0)) {
+            log_warn(
+                "ACTIVATE_VERSION of stream \"%s\" ignored: streams \"%s\" and \"%s\" load the "
+                "same table %s, whose rows do not say which stream they came from",
+                name, name, o->name, stub->qname);
+            table_def_unref(stub);
+            return;
+        }
+    }
+    stream *st = registry_find(&t->reg, name, n);
+    if (!st)
+        st = registry_add(&t->reg, name, n);
+    if (!st) {
+        target_oom(t);
+        table_def_unref(stub);
+        return;
+    }
+    scheduler_activation act = {version, ++t->seq};
+    scheduler_submit(t, st, stub, &act, false);
+    table_def_unref(stub);
+    if (!t->cfg.async_flush)
+        scheduler_wait_all(t);
+}
+
+static void handle_activate(target *t, const char *line)
+{
+    int stok = jscan_find(&t->js, line, 0, "stream");
+    bool early = false;
+    stream *st = record_stream(t, line, stok, "ACTIVATE_VERSION", &early);
+    if (!st && !early)
+        return;
+    size_t namelen = 0;
+    const char *sname = st ? st->name : tok_string(t, line, stok, &namelen);
+    int vt = jscan_find(&t->js, line, 0, "version");
+    if (vt < 0 || t->js.toks[vt].type != J_NUMBER || !(t->js.toks[vt].flags & JF_INTEGER)) {
+        target_bad_input(t, sname, "ACTIVATE_VERSION without an integer \"version\"");
+        return;
+    }
+    char tmp[32];
+    size_t n = t->js.toks[vt].end - t->js.toks[vt].start;
+    snprintf(tmp, sizeof(tmp), "%.*s", (int)(n < 31 ? n : 31), line + t->js.toks[vt].start);
+    errno = 0;
+    char *endp = NULL;
+    long long version = strtoll(tmp, &endp, 10);
+    if (errno || !endp || *endp) {
+        target_bad_input(t, sname, "ACTIVATE_VERSION: version %s is out of range", tmp);
+        return;
+    }
+    if (!st) {
+        activate_early(t, line, stok, version);
+        return;
+    }
+    if (!t->cfg.activate_version || !has_version_column(st->def)) {
+        if (!t->warned_activate)
+            log_info("ACTIVATE_VERSION ignored (%s)", !t->cfg.activate_version
+                                                          ? "activate_version is false"
+                                                          : "needs add_metadata_columns, "
+                                                            "add_record_metadata or hard_delete");
+        t->warned_activate = true;
+        return;
+    }
+    if (st->shared_table) {
+        /* its DELETE / UPDATE of older versions would take the other stream's rows too */
+        if (!st->warned_activate)
+            log_warn(
+                "ACTIVATE_VERSION of stream \"%s\" ignored: streams \"%s\" and \"%s\" load the "
+                "same table %s, whose rows do not say which stream they came from (said once)",
+                st->name, st->name, st->shared_with->name, st->def->qname);
+        st->warned_activate = true;
+        return;
+    }
+    scheduler_activation act = {version, ++t->seq};
+    scheduler_submit(t, st, st->def, &act, false);
+    if (!t->cfg.async_flush)
+        scheduler_wait_all(t);
+}
+
+/* a Singer SDK BATCH message: its records are in files. Ignored like an unknown type, they
+   would be lost and the next STATE would claim them, so it is an error. */
+static void handle_batch(target *t, const char *line)
+{
+    int stok = jscan_find(&t->js, line, 0, "stream");
+    size_t n = 0;
+    const char *name = stok >= 0 ? tok_string(t, line, stok, &n) : NULL;
+    target_bad_input(t, name,
+                     "BATCH messages (records in files) are not supported: configure the tap "
+                     "to send RECORD messages (no batch_config)");
+}
+
+void messages_handle_line(target *t, const char *line, size_t len)
+{
+    if (len == 0)
+        return;
+    if (!jscan_parse(&t->js, line, len)) {
+        target_bad_input(t, NULL, "malformed JSON at byte %zu: %s", t->js.err_offset,
+                         t->js.err ? t->js.err : "syntax error");
+        return;
+    }
+    if (t->js.toks[0].type != J_OBJECT) {
+        target_bad_input(t, NULL, "a message must be a JSON object");
+        return;
+    }
+    int tt = jscan_find(&t->js, line, 0, "type");
+    if (tt < 0 || t->js.toks[tt].type != J_STRING) {
+        target_bad_input(t, NULL, "message without a string \"type\"");
+        return;
+    }
+    const jtok *k = &t->js.toks[tt];
+    const char *ty = line + k->start;
+    size_t tn = k->end - k->start;
+    if (tn == 6 && strncasecmp(ty, "RECORD", 6) == 0)
+        handle_record(t, line, len);
+    else if (tn == 5 && strncasecmp(ty, "STATE", 5) == 0)
+        handle_state(t, line);
+    else if (tn == 6 && strncasecmp(ty, "SCHEMA", 6) == 0)
+        handle_schema(t, line, len);
+    else if (tn == 16 && strncasecmp(ty, "ACTIVATE_VERSION", 16) == 0)
+        handle_activate(t, line);
+    else if (tn == 5 && strncasecmp(ty, "BATCH", 5) == 0)
+        handle_batch(t, line);
+    else
+        log_debug("line %lld: message type \"%.*s\" ignored", t->line_no, (int)(tn > 40 ? 40 : tn),
+                  ty);
+}

@@ -1,0 +1,96 @@
+/*
+ * stream: per stream, its current table definition (table_def.h), its pending batch, and a
+ * RECORD turned into one COPY text row (the values by conv.c).
+ *
+ * Ownership: stream_create / stream_destroy; the stream owns its batches, scratch arrays and
+ * cache, and holds a reference to its def. Fields are the main thread's unless marked
+ * (atomic, guarded by the pool's lock, or touched only by the flush job holding the stream).
+ */
+#ifndef TARGET_STREAM_H
+#define TARGET_STREAM_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "batch.h"
+#include "table_def.h"
+#include "conv.h"
+#include "flatten.h"
+#include "jscan.h"
+#include "naming.h"
+#include "tconfig.h"
+#include "validate.h"
+
+/* what a flush worker learnt about the table (touched only by the job holding the stream) */
+typedef struct table_cache {
+    bool synced;
+    uint64_t fingerprint; /* of the column_set synced */
+    bool has_unique_key;  /* a unique index on exactly the key columns */
+    char **types;         /* malloc'ed SQL type of each column as it is in the table */
+    size_t ntypes;
+} table_cache;
+
+typedef struct stream {
+    char *name; /* malloc'ed stream id */
+    size_t namelen;
+    table_def *def;          /* current definition (a reference) */
+    batch *cur;              /* filling (owned) */
+    batch *spare;            /* an empty batch to reuse (owned) */
+    int ninflight;           /* flush jobs holding a batch of this stream (at most 2) */
+    int64_t inflight_seq[2]; /* their first sequences */
+    uint64_t synced_fp;      /* atomic: fingerprint of the columns the table was last synced to */
+    long long committed_no;  /* last committed batch (guarded by the pool's lock) */
+    bool load_failed;        /* a batch of this stream failed (guarded by the pool's lock) */
+    bool shared_table; /* another stream loads the same table: flushes lock it (main thread) */
+    const struct stream *shared_with; /* borrowed: one such stream, for messages */
+    bool warned_activate;             /* ACTIVATE_VERSION ignored on the shared table, said once */
+    long long batches;                /* batches handed to the pool so far */
+    long long rows_total;
+    table_cache cache;
+    /* properties of records that are not in the SCHEMA (ignored, counted for one warning at
+       the end): the first few names with the records carrying each, then the rest */
+    struct {
+        char name[64];
+        long long records;
+    } unknown[8];
+    size_t nunknown;
+    long long unknown_other;   /* occurrences of further names */
+    long long deletes_nowhere; /* non-null _sdc_deleted_at with no column to take it */
+    int32_t *slots;            /* malloc'ed per-row scratch: value token per column */
+    char *mask;                /* malloc'ed per-row scratch: '1' per absent column */
+    size_t scratch_cap;
+} stream;
+
+stream *stream_create(const char *name, size_t len);
+void stream_destroy(stream *st);
+void stream_cache_clear(table_cache *c);
+/* stream_synced_to: whether st's table was last synced to the columns of fingerprint fp (an
+   atomic read: a flush worker writes synced_fp). */
+bool stream_synced_to(const stream *st, uint64_t fp);
+
+/* a RECORD message as the read loop parsed it (everything borrowed for the call) */
+typedef struct record_view {
+    const char *line; /* the input line */
+    const jscan *js;  /* its tokens */
+    int rec;          /* the "record" object token */
+    int version_tok;  /* the message's "version" token, -1 when absent */
+    int te_tok;       /* its "time_extracted" token, -1 when absent */
+    int64_t line_no;  /* input line number */
+    int64_t seq;      /* the record's sequence (state_tracker) */
+} record_view;
+
+/*
+ * stream_add_record: convert the record rv into one COPY row of st->cur. false with a message
+ * naming the property in err (the row is not added). Nothing is allocated unless the batch
+ * grows.
+ */
+bool stream_add_record(stream *st, conv_ctx *cx, const record_view *rv, char *err, size_t errlen);
+
+/* stream_warn_unknown: the warning line about the properties of st's records that were not
+   in its SCHEMA (ignored), when there were any. */
+void stream_warn_unknown(const stream *st);
+
+#endif

@@ -1,0 +1,237 @@
+/* The target's run state and batch scheduling: what became testable when main.c moved into
+   the library (target.c, scheduler.c, registry.c). No database: the decisions are pure. */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exit_codes.h"
+#include "log.h"
+#include "registry.h"
+#include "scheduler.h"
+#include "target.h"
+#include "tconfig.h"
+
+START_TEST(first_failure_wins)
+{
+    static const struct {
+        int first, second, want;
+    } cases[] = {
+        {EXIT_BAD_INPUT, EXIT_TARGET_DB, EXIT_BAD_INPUT},
+        {EXIT_TARGET_DB, EXIT_BAD_INPUT, EXIT_TARGET_DB},
+        {EXIT_OUTPUT, EXIT_INTERNAL, EXIT_OUTPUT},
+        {EXIT_INTERNAL, EXIT_TARGET_DB, EXIT_INTERNAL},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        target t;
+        memset(&t, 0, sizeof(t));
+        ck_assert(!t.failed);
+        target_fail(&t, cases[k].first);
+        ck_assert(t.failed);
+        ck_assert_int_eq(t.exit_code, cases[k].first);
+        target_fail(&t, cases[k].second);
+        ck_assert(t.failed);
+        ck_assert_int_eq(t.exit_code, cases[k].want);
+    }
+}
+END_TEST
+
+START_TEST(bad_input_and_oom_keep_the_first_code)
+{
+    target t;
+    memset(&t, 0, sizeof(t));
+    t.line_no = 3;
+    target_bad_input(&t, "s", "a %s", "test");
+    ck_assert_int_eq(t.exit_code, EXIT_BAD_INPUT);
+    target_oom(&t); /* before target_fail, out of memory after bad input overwrote the code */
+    ck_assert_int_eq(t.exit_code, EXIT_BAD_INPUT);
+
+    memset(&t, 0, sizeof(t));
+    target_oom(&t);
+    ck_assert_int_eq(t.exit_code, EXIT_INTERNAL);
+    target_bad_input(&t, NULL, "later");
+    ck_assert_int_eq(t.exit_code, EXIT_INTERNAL);
+}
+END_TEST
+
+static stream *make_stream(registry *r, const char *name, size_t bytes, size_t rows)
+{
+    stream *st = registry_add(r, name, strlen(name));
+    ck_assert_ptr_nonnull(st);
+    for (size_t i = 0; i < bytes; i++)
+        buf_putc(&st->cur->data, 'x');
+    ck_assert(buf_ok(&st->cur->data));
+    st->cur->rows = rows;
+    return st;
+}
+
+START_TEST(registry_finds_what_it_added)
+{
+    registry r;
+    registry_init(&r);
+    char name[32];
+    for (int i = 0; i < 100; i++) {
+        int n = snprintf(name, sizeof(name), "stream-%d", i);
+        ck_assert_ptr_null(registry_find(&r, name, (size_t)n));
+        ck_assert_ptr_nonnull(registry_add(&r, name, (size_t)n));
+    }
+    ck_assert_uint_eq(r.n, 100);
+    ck_assert_uint_ge(r.icap, 200); /* at most half full */
+    for (int i = 99; i >= 0; i--) {
+        int n = snprintf(name, sizeof(name), "stream-%d", i);
+        stream *st = registry_find(&r, name, (size_t)n);
+        ck_assert_ptr_nonnull(st);
+        ck_assert_str_eq(st->name, name);
+        ck_assert_ptr_eq(r.last, st);
+    }
+    ck_assert_ptr_null(registry_find(&r, "stream-1", 7)); /* a prefix is another name */
+    registry_term(&r);
+}
+END_TEST
+
+START_TEST(must_wait_for_ddl_and_two_in_flight)
+{
+    registry r;
+    registry_init(&r);
+    stream *st = make_stream(&r, "s", 0, 0);
+    table_def d;
+    memset(&d, 0, sizeof(d));
+    d.cs.fingerprint = 42;
+    static const struct {
+        int ninflight;
+        uint64_t synced;
+        bool wait;
+    } cases[] = {
+        {0, 0, false}, /* nothing in flight: go, even when the table needs DDL */
+        {0, 42, false},
+        {1, 42, false}, /* one in flight, table synced: the second copies while the first merges */
+        {1, 41, true},  /* one in flight, DDL to do: they would race */
+        {1, 0, true},
+        {2, 42, true}, /* never three */
+        {2, 41, true},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        st->ninflight = cases[k].ninflight;
+        st->synced_fp = cases[k].synced;
+        ck_assert_msg(scheduler_must_wait(st, &d) == cases[k].wait, "case %zu", k);
+    }
+    st->ninflight = 0;
+    registry_term(&r);
+}
+END_TEST
+
+START_TEST(spare_kept_unless_memory_is_short)
+{
+    registry r;
+    registry_init(&r);
+    stream *st = make_stream(&r, "s", 0, 0);
+    batch_destroy(st->spare);
+    st->spare = NULL;
+    static const struct {
+        size_t mem;
+        long long bound;
+        bool keep;
+    } cases[] = {
+        {0, 1 << 20, true},
+        {(1 << 20) / 2, 1 << 20, true}, /* half the bound: still kept */
+        {(1 << 20) / 2 + 1, 1 << 20, false},
+        {1 << 20, 1 << 20, false},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
+        ck_assert_msg(scheduler_keep_spare(st, cases[k].mem, cases[k].bound) == cases[k].keep,
+                      "case %zu", k);
+    st->spare = batch_create(); /* one spare is enough */
+    ck_assert(!scheduler_keep_spare(st, 0, 1 << 20));
+    registry_term(&r);
+}
+END_TEST
+
+START_TEST(plan_early_loads_the_largest_until_half_is_pending)
+{
+    registry r;
+    registry_init(&r);
+    stream *small = make_stream(&r, "small", 1000, 10);
+    stream *big = make_stream(&r, "big", 100000, 100);
+    stream *mid = make_stream(&r, "mid", 30000, 30);
+    stream *empty = make_stream(&r, "empty", 0, 0);
+    size_t ms = batch_mem(small->cur), mb = batch_mem(big->cur), mm = batch_mem(mid->cur);
+    ck_assert(mb > mm && mm > ms);
+    size_t total = ms + mb + mm;
+    stream *order[4];
+
+    /* half the limit above everything pending: nothing to load */
+    ck_assert_uint_eq(scheduler_plan_early(r.streams, r.n, 2 * total, order), 0);
+    /* the largest alone brings it under half the limit */
+    ck_assert_uint_eq(scheduler_plan_early(r.streams, r.n, 2 * (total - mb), order), 1);
+    ck_assert_ptr_eq(order[0], big);
+    /* just under: the next largest too */
+    ck_assert_uint_eq(scheduler_plan_early(r.streams, r.n, 2 * (total - mb) - 2, order), 2);
+    ck_assert_ptr_eq(order[0], big);
+    ck_assert_ptr_eq(order[1], mid);
+    /* a limit of 0: every stream with rows, never the empty one */
+    ck_assert_uint_eq(scheduler_plan_early(r.streams, r.n, 0, order), 3);
+    ck_assert_ptr_eq(order[2], small);
+    ck_assert_ptr_eq(order[3], empty);
+    registry_term(&r);
+}
+END_TEST
+
+START_TEST(min_uncommitted_over_pending_and_in_flight)
+{
+    registry r;
+    registry_init(&r);
+    stream *a = make_stream(&r, "a", 0, 0);
+    stream *b = make_stream(&r, "b", 0, 0);
+    ck_assert(scheduler_min_uncommitted(r.streams, r.n) == INT64_MAX);
+    a->cur->first_seq = 9;
+    ck_assert(scheduler_min_uncommitted(r.streams, r.n) == 9);
+    b->ninflight = 2;
+    b->inflight_seq[0] = 5;
+    b->inflight_seq[1] = 7;
+    ck_assert(scheduler_min_uncommitted(r.streams, r.n) == 5);
+    b->inflight_seq[0] = -1; /* an ACTIVATE_VERSION-only job of an empty batch: no record */
+    ck_assert(scheduler_min_uncommitted(r.streams, r.n) == 7);
+    b->ninflight = 0;
+    registry_term(&r);
+}
+END_TEST
+
+/* "" is a setting left empty: the default (config_get_bool / config_get_int), as before */
+START_TEST(config_empty_string_is_the_default)
+{
+    cJSON *root = cJSON_Parse("{\"host\":\"h\",\"dbname\":\"d\",\"default_target_schema\":\"s\","
+                              "\"async_flush\":\"\",\"primary_key_required\":\"\","
+                              "\"flush_all_streams\":\"\",\"hard_delete\":\"\"}");
+    ck_assert_ptr_nonnull(root);
+    tconfig c;
+    ck_assert(tconfig_from_json(&c, root, "config"));
+    ck_assert(c.async_flush);
+    ck_assert(c.primary_key_required);
+    ck_assert(!c.flush_all_streams);
+    ck_assert(!c.hard_delete);
+    ck_assert_int_eq(c.batch_size_rows, 100000);
+    tconfig_term(&c);
+}
+END_TEST
+
+int main(void)
+{
+    log_init("unit_target");
+    Suite *s = suite_create("target");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, first_failure_wins);
+    tcase_add_test(tc, bad_input_and_oom_keep_the_first_code);
+    tcase_add_test(tc, registry_finds_what_it_added);
+    tcase_add_test(tc, must_wait_for_ddl_and_two_in_flight);
+    tcase_add_test(tc, spare_kept_unless_memory_is_short);
+    tcase_add_test(tc, plan_early_loads_the_largest_until_half_is_pending);
+    tcase_add_test(tc, min_uncommitted_over_pending_and_in_flight);
+    tcase_add_test(tc, config_empty_string_is_the_default);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
