@@ -397,7 +397,19 @@ static bool dt_in_range(const dt_value *v, col_kind kind)
     return secs >= lo && secs < hi;
 }
 
-enum { F_OK = 0, F_TYPE, F_NUL, F_UNICODE, F_UTF8, F_RANGE, F_OOM, F_DATE_RANGE, F_HEX };
+enum {
+    F_OK = 0,
+    F_TYPE,
+    F_NUL,
+    F_UNICODE,
+    F_UTF8,
+    F_RANGE,
+    F_OOM,
+    F_DATE_RANGE,
+    F_HEX,
+    F_NUMERIC_RANGE, /* a number numeric cannot hold */
+    F_JSONB_NUMERIC, /* the same inside a jsonb value */
+};
 
 conv_dt_result conv_datetime(buf *o, const char *s, size_t n, col_kind kind)
 {
@@ -550,6 +562,70 @@ static bool numeric_text_ok(const char *s, size_t n)
     return i == n;
 }
 
+/*
+ * numeric_fits: whether PostgreSQL's numeric can hold the number text s[0..n) (JSON number
+ * syntax, or what numeric_text_ok accepts): at most 131072 digits before the decimal point
+ * (the leading digit's weight at most 131071) and 16383 after it, counted as numeric_in
+ * counts them (fraction digits minus the exponent). Beyond, numeric_in fails in the COPY
+ * ("value overflows numeric format"): a whole batch rolled back as a database failure
+ * (exit 5), where it is one bad value (exit 6, the property named).
+ */
+static bool numeric_fits(const char *s, size_t n)
+{
+    size_t i = 0;
+    if (i < n && (s[i] == '-' || s[i] == '+'))
+        i++;
+    if (i < n && (s[i] == 'N' || s[i] == 'n' || s[i] == 'I' || s[i] == 'i'))
+        return true; /* NaN, Infinity */
+    /* w: the weight (power of ten) of the first non-zero digit before the exponent */
+    long fdig = 0, w = 0;
+    bool nonzero = false;
+    size_t i0 = i;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
+    for (size_t k = i0; k < i && !nonzero; k++) {
+        if (s[k] != '0') {
+            nonzero = true;
+            w = (long)(i - k) - 1;
+        }
+    }
+    if (i < n && s[i] == '.') {
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+            fdig++;
+            if (!nonzero && s[i] != '0') {
+                nonzero = true;
+                w = -fdig;
+            }
+        }
+    }
+    long e = 0;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        bool neg = i < n && s[i] == '-';
+        if (i < n && (s[i] == '-' || s[i] == '+'))
+            i++;
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+            if (e < 1000000000L)
+                e = e * 10 + (s[i] - '0');
+        if (e >= 1000000000L)
+            return false; /* numeric_in refuses exponents past INT_MAX / 2 */
+        if (neg)
+            e = -e;
+    }
+    if (fdig - e > 16383)
+        return false; /* decimal places */
+    return !nonzero || w + e <= 131071;
+}
+
+/* numeric_token_fits: numeric_fits for a number token, without a scan for the usual ones */
+static bool numeric_token_fits(const char *line, const jtok *t)
+{
+    size_t n = t->end - t->start;
+    if ((t->flags & JF_INTEGER) && n <= 16384)
+        return true;
+    return numeric_fits(line + t->start, n);
+}
+
 /* ---------------------------------------------------------------- conversion */
 
 static const char *type_name(uint8_t t)
@@ -586,9 +662,13 @@ static int put_field(buf *o, conv_ctx *cx, const tcolumn *c, const char *line, c
 {
     const jtok *t = &toks[ti];
     if (t->type == J_OBJECT || t->type == J_ARRAY) {
-        for (uint32_t k = (uint32_t)ti + 1; k < t->next; k++)
+        for (uint32_t k = (uint32_t)ti + 1; k < t->next; k++) {
             if (toks[k].flags & JF_BAD_UTF8)
                 return F_UTF8;
+            if (toks[k].type == J_NUMBER && c->kind == CK_JSONB &&
+                !numeric_token_fits(line, &toks[k]))
+                return F_JSONB_NUMERIC;
+        }
     }
     if (t->type == J_NULL) {
         buf_append_lit(o, "\\N");
@@ -642,6 +722,8 @@ static int put_field(buf *o, conv_ctx *cx, const tcolumn *c, const char *line, c
     }
     case CK_NUMERIC:
         if (t->type == J_NUMBER) {
+            if (!numeric_token_fits(line, t))
+                return F_NUMERIC_RANGE;
             buf_append(o, line + t->start, t->end - t->start);
             return F_OK;
         }
@@ -651,6 +733,8 @@ static int put_field(buf *o, conv_ctx *cx, const tcolumn *c, const char *line, c
             return F_UNICODE;
         if (!numeric_text_ok(s, n))
             return F_TYPE;
+        if (!numeric_fits(s, n))
+            return F_NUMERIC_RANGE;
         buf_append(o, s, n);
         return F_OK;
     case CK_BOOL:
@@ -719,6 +803,8 @@ static int put_field(buf *o, conv_ctx *cx, const tcolumn *c, const char *line, c
         buf_append(o, s, n);
         return F_OK;
     case CK_JSONB: {
+        if (t->type == J_NUMBER && !numeric_token_fits(line, t))
+            return F_NUMERIC_RANGE;
         const char *p = line + t->start;
         size_t len = t->end - t->start;
         if (t->type == J_STRING) {
@@ -798,6 +884,17 @@ static void not_in_schema(stream *st, const char *parent, const char *key, size_
     st->unknown_other++;
 }
 
+/* whether a column below node already has a value (the flattened object came before) */
+static bool any_slot_set(const prop_node *node, const int32_t *slots)
+{
+    for (size_t i = 0; i < node->n; i++) {
+        const prop_child *ch = &node->children[i];
+        if (ch->col >= 0 ? slots[ch->col] != SLOT_ABSENT : any_slot_set(ch->sub, slots))
+            return true;
+    }
+    return false;
+}
+
 /* map the members of object token obj to columns; false with err on a non-object value for a
    flattened property */
 static bool fill_slots(stream *st, conv_ctx *cx, const prop_node *node, const char *line,
@@ -827,6 +924,13 @@ static bool fill_slots(stream *st, conv_ctx *cx, const prop_node *node, const ch
             not_in_schema(st, parent, key, keylen, toks, v);
         if (idx >= 0) {
             const prop_child *ch = &node->children[idx];
+            /* a property given twice: cJSON's lookup finds the first, Python's json and jsonb
+               keep the last; which one was meant is not ours to guess */
+            if (ch->col >= 0 ? st->slots[ch->col] != SLOT_ABSENT : any_slot_set(ch->sub, st->slots)) {
+                snprintf(err, errlen, "property \"%s%s%s\" is given twice in the record", parent,
+                         *parent ? "." : "", ch->key);
+                return false;
+            }
             if (ch->col >= 0) {
                 st->slots[ch->col] = (int32_t)v;
             } else if (toks[v].type == J_OBJECT) {
@@ -1016,6 +1120,19 @@ bool stream_add_record(stream *st, conv_ctx *cx, const char *line, const jscan *
                              "(4714-11-24 BC to %s)",
                              col->path, shown, col->kind == CK_DATE ? "date" : "timestamp",
                              col->kind == CK_DATE ? "5874897-12-31" : "294276-12-31 23:59:59 UTC");
+                    break;
+                case F_NUMERIC_RANGE:
+                    snprintf(err, errlen,
+                             "property \"%s\": value %s is outside the range of PostgreSQL's "
+                             "numeric (131072 digits before the decimal point, 16383 after)",
+                             col->path, shown);
+                    break;
+                case F_JSONB_NUMERIC:
+                    snprintf(err, errlen,
+                             "property \"%s\": a number in %s is outside the range of "
+                             "PostgreSQL's numeric, which jsonb numbers are (131072 digits before "
+                             "the decimal point, 16383 after)",
+                             col->path, shown);
                     break;
                 case F_HEX:
                     snprintf(err, errlen,
