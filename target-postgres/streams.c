@@ -926,7 +926,8 @@ static bool fill_slots(stream *st, conv_ctx *cx, const prop_node *node, const ch
             const prop_child *ch = &node->children[idx];
             /* a property given twice: cJSON's lookup finds the first, Python's json and jsonb
                keep the last; which one was meant is not ours to guess */
-            if (ch->col >= 0 ? st->slots[ch->col] != SLOT_ABSENT : any_slot_set(ch->sub, st->slots)) {
+            if (ch->col >= 0 ? st->slots[ch->col] != SLOT_ABSENT
+                             : any_slot_set(ch->sub, st->slots)) {
                 snprintf(err, errlen, "property \"%s%s%s\" is given twice in the record", parent,
                          *parent ? "." : "", ch->key);
                 return false;
