@@ -164,6 +164,14 @@ bool config_validate(const cJSON *root, const cfg_key *keys, size_t n, const cha
         log_error("%s must be a JSON object", what);
         return false;
     }
+    /* a key given twice: we would read the first, Python's json (pipelinewise, Meltano) the
+       last */
+    for (const cJSON *k = root->child; k; k = k->next)
+        for (const cJSON *o = root->child; o != k; o = o->next)
+            if (k->string && o->string && strcmp(k->string, o->string) == 0) {
+                log_error("%s: key \"%s\" is given twice", what, k->string);
+                return false;
+            }
     for (size_t i = 0; i < n; i++) {
         const cJSON *v = config_get(root, keys[i].name);
         if (!v) {
