@@ -39,9 +39,14 @@ printf '' >"$f/c_empty.json"
 expect 3 "config file \"$f/c_empty.json\" is empty: expected a JSON object" "empty config" -- --config "$f/c_empty.json" --discover
 printf '["host"]' >"$f/c_array.json"
 expect 3 "config \"$f/c_array.json\" must be a JSON object" "config not an object" -- --config "$f/c_array.json" --discover
-# Python's json (pipelinewise, Meltano) takes the last of the two, cJSON the first
-printf '{"host":"%s","port":%s,"user":"%s","password":"","dbname":"%s","dbname":"other"}' "$PGHOST" "$PGPORT" "$PGUSER" "$db" >"$f/c_dup.json"
-expect 3 "config \"$f/c_dup.json\": key \"dbname\" is given twice" "config with a key given twice" -- --config "$f/c_dup.json" --discover
+# a key given twice: the last value counts, as Python's json (pipelinewise, Meltano) reads the
+# file, with a warning (cJSON alone would read the first, a database that does not exist)
+printf '{"host":"%s","port":%s,"user":"%s","password":"","dbname":"no_such_db","dbname":"%s"}' "$PGHOST" "$PGPORT" "$PGUSER" "$db" >"$f/c_dup.json"
+run_cmd "$f/out" "$f/err" "$TAP_BIN" --config "$f/c_dup.json" --discover
+assert_eq 0 "$RC" "config with a key given twice: the last value is used (exit 0)"
+assert_contains "$(cat "$f/err")" "WARNING tap-postgres: config \"$f/c_dup.json\": key \"dbname\" is given twice: the last value is used" \
+    "config with a key given twice: said"
+assert_contains "$(cat "$f/out")" '"tap_stream_id":"public-t"' "config with a key given twice: the database of the last value discovered"
 { printf '{"host":'; nest 100000; printf '}'; } >"$f/c_deep.json"
 expect 3 "config file \"$f/c_deep.json\" is not valid JSON: error at line 1, column 1008" "config nested 100,000 levels" -- --config "$f/c_deep.json" --discover
 
