@@ -55,7 +55,7 @@ nest() {
 
 # the sanitizers make RSS meaningless
 asan=false
-if ldd "$TARGET_BIN" 2>/dev/null | grep -q 'libasan'; then
+if ldd "$TARGET_BIN" 2>/dev/null | grep libasan >/dev/null; then
     asan=true
 fi
 
