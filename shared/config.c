@@ -228,6 +228,26 @@ bool config_validate(const cJSON *root, const cfg_key *keys, size_t n, const cha
     return true;
 }
 
+void config_drop_repeated(cJSON *root, const char *what)
+{
+    if (!cJSON_IsObject(root))
+        return;
+    cJSON *k = root->child;
+    while (k) {
+        cJSON *next = k->next;
+        for (const cJSON *o = next; o && k->string; o = o->next) {
+            if (o->string && strcmp(k->string, o->string) == 0) {
+                log_warn("%s: key \"%s\" is given twice: the last value is used (as Python's "
+                         "json reads it)",
+                         what, k->string);
+                cJSON_Delete(cJSON_DetachItemViaPointer(root, k));
+                break;
+            }
+        }
+        k = next;
+    }
+}
+
 cJSON *config_load(const char *path, const cfg_key *keys, size_t n)
 {
     cJSON *root = ju_parse_file(path, "config");
@@ -235,6 +255,7 @@ cJSON *config_load(const char *path, const cfg_key *keys, size_t n)
         return NULL;
     char what[512];
     snprintf(what, sizeof(what), "config \"%s\"", path);
+    config_drop_repeated(root, what);
     if (!config_validate(root, keys, n, what)) {
         cJSON_Delete(root);
         return NULL;

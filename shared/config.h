@@ -55,7 +55,12 @@ typedef struct cfg_key {
  * name "dbname|database" means either spelling is accepted.
  */
 cJSON *config_load(const char *path, const cfg_key *keys, size_t n);
-/* config_validate: the checks of config_load on a tree already parsed. */
+/* config_drop_repeated: a top-level key given more than once keeps its last value, as Python's
+   json (pipelinewise, Meltano) reads the file; the earlier ones are removed from root, each
+   with a warning naming the key. */
+void config_drop_repeated(cJSON *root, const char *what);
+/* config_validate: the checks of config_load on a tree already parsed (after
+   config_drop_repeated). */
 bool config_validate(const cJSON *root, const cfg_key *keys, size_t n, const char *what);
 /*
  * config_is_set: the key is present with a value that says something: not null, false, "", {}

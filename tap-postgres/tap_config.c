@@ -190,6 +190,7 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
 {
     memset(c, 0, sizeof(*c));
     c->root = root;
+    config_drop_repeated(root, what);
     if (!config_validate(root, tap_config_keys, tap_config_nkeys, what))
         return false;
     char *url_db = NULL;

@@ -466,6 +466,53 @@ static void shorten(const char *s, size_t n, char *out, size_t outlen)
             *p = ' ';
 }
 
+bool conv_numeric_fits(const char *s, size_t n)
+{
+    size_t i = 0;
+    if (i < n && (s[i] == '-' || s[i] == '+'))
+        i++;
+    if (i < n && (s[i] == 'N' || s[i] == 'n' || s[i] == 'I' || s[i] == 'i'))
+        return true; /* NaN, Infinity */
+    /* w: the weight (power of ten) of the first non-zero digit before the exponent */
+    long fdig = 0, w = 0;
+    bool nonzero = false;
+    size_t i0 = i;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
+    for (size_t k = i0; k < i && !nonzero; k++) {
+        if (s[k] != '0') {
+            nonzero = true;
+            w = (long)(i - k) - 1;
+        }
+    }
+    if (i < n && s[i] == '.') {
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+            fdig++;
+            if (!nonzero && s[i] != '0') {
+                nonzero = true;
+                w = -fdig;
+            }
+        }
+    }
+    long e = 0;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        bool neg = i < n && s[i] == '-';
+        if (i < n && (s[i] == '-' || s[i] == '+'))
+            i++;
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+            if (e < 1000000000L)
+                e = e * 10 + (s[i] - '0');
+        if (e >= 1000000000L)
+            return false; /* numeric_in refuses exponents past INT_MAX / 2 */
+        if (neg)
+            e = -e;
+    }
+    if (fdig - e > 16383)
+        return false; /* decimal places */
+    return !nonzero || w + e <= 131071;
+}
+
 void conv_error(conv_result r, const tcolumn *col, const char *line, const jtok *t, char *err,
                 size_t errlen)
 {
@@ -497,6 +544,19 @@ void conv_error(conv_result r, const tcolumn *col, const char *line, const jtok 
                  "(4714-11-24 BC to %s)",
                  col->path, shown, col->kind == CK_DATE ? "date" : "timestamp",
                  col->kind == CK_DATE ? "5874897-12-31" : "294276-12-31 23:59:59 UTC");
+        break;
+    case CONV_NUMERIC_RANGE:
+        snprintf(err, errlen,
+                 "property \"%s\": value %s is outside the range of PostgreSQL's numeric "
+                 "(131072 digits before the decimal point, 16383 after)",
+                 col->path, shown);
+        break;
+    case CONV_JSONB_NUMERIC:
+        snprintf(err, errlen,
+                 "property \"%s\": a number in %s is outside the range of PostgreSQL's "
+                 "numeric, which jsonb numbers are (131072 digits before the decimal point, "
+                 "16383 after)",
+                 col->path, shown);
         break;
     case CONV_HEX:
         snprintf(err, errlen,

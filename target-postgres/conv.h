@@ -49,6 +49,8 @@ typedef enum conv_result {
     CONV_RANGE,      /* a number outside the integer column type */
     CONV_DATE_RANGE, /* a date outside PostgreSQL's range */
     CONV_HEX,        /* bytea text that is not hexadecimal */
+    CONV_NUMERIC_RANGE, /* a number numeric cannot hold */
+    CONV_JSONB_NUMERIC, /* the same inside a jsonb value */
 } conv_result;
 
 /* conv_error: the message for r (not CONV_OK) on token t of line, naming column col's
@@ -129,6 +131,24 @@ static inline bool conv_string_content(conv_ctx *cx, const char *line, const jto
     return true;
 }
 
+/*
+ * conv_numeric_fits: whether PostgreSQL's numeric can hold the number text s[0..n) (JSON number
+ * syntax, or what conv_numeric_ok accepts): at most 131072 digits before the decimal point and
+ * 16383 after it, counted as numeric_in counts them. Beyond, numeric_in fails in the COPY
+ * ("value overflows numeric format"): a whole batch rolled back as a database failure (exit 5),
+ * where it is one bad value (exit 6, the property named).
+ */
+bool conv_numeric_fits(const char *s, size_t n);
+/* conv_numeric_token_fits: conv_numeric_fits for a number token, without a scan for the usual
+   ones */
+static inline bool conv_numeric_token_fits(const char *line, const jtok *t)
+{
+    size_t n = t->end - t->start;
+    if ((t->flags & JF_INTEGER) && n <= 16384)
+        return true;
+    return conv_numeric_fits(line + t->start, n);
+}
+
 /* conv_field: append the value token toks[ti] of line (a non-null value) as the COPY text of
    column c to o. Anything else than CONV_OK may leave a partial field in o (the caller
    truncates the row). */
@@ -137,9 +157,13 @@ static inline conv_result conv_field(buf *o, conv_ctx *cx, const tcolumn *c, con
 {
     const jtok *t = &toks[ti];
     if (t->type == J_OBJECT || t->type == J_ARRAY) {
-        for (uint32_t k = (uint32_t)ti + 1; k < t->next; k++)
+        for (uint32_t k = (uint32_t)ti + 1; k < t->next; k++) {
             if (toks[k].flags & JF_BAD_UTF8)
                 return CONV_UTF8;
+            if (toks[k].type == J_NUMBER && c->kind == CK_JSONB &&
+                !conv_numeric_token_fits(line, &toks[k]))
+                return CONV_JSONB_NUMERIC;
+        }
     }
     if (t->type == J_NULL) {
         buf_append_lit(o, "\\N");
@@ -199,6 +223,8 @@ static inline conv_result conv_field(buf *o, conv_ctx *cx, const tcolumn *c, con
     }
     case CK_NUMERIC:
         if (t->type == J_NUMBER) {
+            if (!conv_numeric_token_fits(line, t))
+                return CONV_NUMERIC_RANGE;
             buf_append(o, line + t->start, t->end - t->start);
             return CONV_OK;
         }
@@ -208,6 +234,8 @@ static inline conv_result conv_field(buf *o, conv_ctx *cx, const tcolumn *c, con
             return CONV_UNICODE;
         if (!conv_numeric_ok(s, n))
             return CONV_TYPE;
+        if (!conv_numeric_fits(s, n))
+            return CONV_NUMERIC_RANGE;
         buf_append(o, s, n);
         return CONV_OK;
     case CK_BOOL:
@@ -276,6 +304,8 @@ static inline conv_result conv_field(buf *o, conv_ctx *cx, const tcolumn *c, con
         buf_append(o, s, n);
         return CONV_OK;
     case CK_JSONB: {
+        if (t->type == J_NUMBER && !conv_numeric_token_fits(line, t))
+            return CONV_NUMERIC_RANGE;
         const char *p = line + t->start;
         size_t len = t->end - t->start;
         if (t->type == J_STRING) {

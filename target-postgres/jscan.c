@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* deeper documents are refused before anything recurses over them (cJSON, the validator,
+   PostgreSQL's jsonb parser) */
 #define JSCAN_MAX_DEPTH 512
+#define JSCAN_DEPTH_TEXT "512"
 
 void jscan_init(jscan *s)
 {
@@ -75,15 +78,18 @@ static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
     return len;
 }
 
-/* scan a string starting after its opening quote; returns the closing quote or NULL */
+/* scan a string starting after its opening quote; returns the closing quote, or NULL and
+   sets the error text (err) and where the string went wrong (errp) */
 static const unsigned char *scan_string(const unsigned char *p, const unsigned char *end,
-                                        uint8_t *flags, const char **err)
+                                        uint8_t *flags, const char **err,
+                                        const unsigned char **errp)
 {
     for (;;) {
         while (p < end && str_class[*p] == 0)
             p++;
         if (p >= end) {
             *err = "unterminated string";
+            *errp = p;
             return NULL;
         }
         unsigned char c = *p;
@@ -93,12 +99,14 @@ static const unsigned char *scan_string(const unsigned char *p, const unsigned c
             *flags |= JF_ESCAPED;
             if (p + 1 >= end) {
                 *err = "unterminated string";
+                *errp = p;
                 return NULL;
             }
             unsigned char e = p[1];
             if (e == 'u') {
                 if (end - p < 6 || jw_hex4(p + 2) < 0) {
                     *err = "bad \\u escape";
+                    *errp = p;
                     return NULL;
                 }
                 if (p[2] == '0' && p[3] == '0' && p[4] == '0' && p[5] == '0')
@@ -109,10 +117,12 @@ static const unsigned char *scan_string(const unsigned char *p, const unsigned c
                 p += 2;
             } else {
                 *err = "bad escape in string";
+                *errp = p;
                 return NULL;
             }
         } else if (c < 0x20) {
             *err = "control character in string";
+            *errp = p;
             return NULL;
         } else {
             size_t l = utf8_seq(p, end);
@@ -206,7 +216,7 @@ bool jscan_parse(jscan *s, const char *text, size_t len)
             t->type = c == '{' ? J_OBJECT : J_ARRAY;
             t->start = (uint32_t)(p - base);
             if (depth >= JSCAN_MAX_DEPTH) {
-                s->err = "nested too deeply";
+                s->err = "nested deeper than " JSCAN_DEPTH_TEXT " levels";
                 goto fail;
             }
             stack[depth++] = ti;
@@ -226,11 +236,9 @@ bool jscan_parse(jscan *s, const char *text, size_t len)
         } else if (c == '"') {
             t->type = J_STRING;
             t->start = (uint32_t)(p + 1 - base);
-            const unsigned char *q = scan_string(p + 1, end, &t->flags, &s->err);
-            if (!q) {
-                p = end;
+            const unsigned char *q = scan_string(p + 1, end, &t->flags, &s->err, &p);
+            if (!q)
                 goto fail;
-            }
             t->end = (uint32_t)(q - base);
             t->next = s->n;
             p = q + 1;
@@ -315,11 +323,9 @@ bool jscan_parse(jscan *s, const char *text, size_t len)
             k->flags = 0;
             k->size = 0;
             k->start = (uint32_t)(p + 1 - base);
-            const unsigned char *q = scan_string(p + 1, end, &k->flags, &s->err);
-            if (!q) {
-                p = end;
+            const unsigned char *q = scan_string(p + 1, end, &k->flags, &s->err, &p);
+            if (!q)
                 goto fail;
-            }
             k->end = (uint32_t)(q - base);
             k->next = s->n;
             p = skip_ws(q + 1, end);

@@ -137,8 +137,47 @@ static void mark_shared(target *t, stream *st)
     }
 }
 
+/* a member name anywhere in the message that cJSON would read differently from the RECORDs'
+   names (cut at a NUL) or that no column name can hold (not UTF-8); NULL when none */
+static const char *bad_member_name(const jscan *js)
+{
+    for (uint32_t k = 0; k < js->n; k++) {
+        if (js->toks[k].type != J_OBJECT)
+            continue;
+        uint32_t i = k + 1;
+        for (uint32_t m = 0; m < js->toks[k].size; m++) {
+            if (js->toks[i].flags & JF_NUL)
+                return "holds a NUL character (\\u0000)";
+            if (js->toks[i].flags & JF_BAD_UTF8)
+                return "is not valid UTF-8";
+            i = js->toks[i + 1].next;
+        }
+    }
+    return NULL;
+}
+
 static void handle_schema(target *t, const char *line, size_t len)
 {
+    /* the stream name as the RECORDs' names are read (cJSON would cut it at a NUL, and it
+       refuses a lone surrogate without saying why) */
+    int stok = jscan_find(&t->js, line, 0, "stream");
+    if (stok >= 0) {
+        size_t sn;
+        const char *sname = tok_string(t, line, stok, &sn);
+        if (!sname) {
+            target_bad_input(t, NULL, "SCHEMA message: \"stream\" is not a valid string");
+            return;
+        }
+        if (memchr(sname, '\0', sn)) {
+            target_bad_input(t, NULL, "SCHEMA message: \"stream\" holds a NUL character (\\u0000)");
+            return;
+        }
+        const char *why = bad_member_name(&t->js);
+        if (why) {
+            target_bad_input(t, sname, "SCHEMA: a property name %s", why);
+            return;
+        }
+    }
     size_t off = 0;
     cJSON *msg = ju_parse(line, len, &off);
     if (!msg) {
@@ -358,6 +397,29 @@ static void handle_batch(target *t, const char *line)
                      "to send RECORD messages (no batch_config)");
 }
 
+/* the first member name of the message's top level that an earlier member has too, or -1:
+   tools disagree on which one counts (jscan_find reads the first, Python's json the last).
+   Compared as raw bytes, among the first 64 members (messages have a handful). */
+static int repeated_member(const jscan *js, const char *line)
+{
+    const jtok *toks = js->toks;
+    uint32_t keys[64];
+    uint32_t n = toks[0].size < 64 ? toks[0].size : 64;
+    uint32_t i = 1;
+    for (uint32_t m = 0; m < n; m++) {
+        const jtok *k = &toks[i];
+        for (uint32_t p = 0; p < m; p++) {
+            const jtok *o = &toks[keys[p]];
+            if (o->end - o->start == k->end - k->start &&
+                memcmp(line + o->start, line + k->start, k->end - k->start) == 0)
+                return (int)i;
+        }
+        keys[m] = i;
+        i = toks[i + 1].next;
+    }
+    return -1;
+}
+
 void messages_handle_line(target *t, const char *line, size_t len)
 {
     if (len == 0)
@@ -369,6 +431,14 @@ void messages_handle_line(target *t, const char *line, size_t len)
     }
     if (t->js.toks[0].type != J_OBJECT) {
         target_bad_input(t, NULL, "a message must be a JSON object");
+        return;
+    }
+    int dup = repeated_member(&t->js, line);
+    if (dup >= 0) {
+        const jtok *d = &t->js.toks[dup];
+        size_t dn = d->end - d->start;
+        target_bad_input(t, NULL, "the message has the key \"%.*s\" twice",
+                         (int)(dn > 40 ? 40 : dn), line + d->start);
         return;
     }
     int tt = jscan_find(&t->js, line, 0, "type");
@@ -389,7 +459,6 @@ void messages_handle_line(target *t, const char *line, size_t len)
         handle_activate(t, line);
     else if (tn == 5 && strncasecmp(ty, "BATCH", 5) == 0)
         handle_batch(t, line);
-    else
-        log_debug("line %lld: message type \"%.*s\" ignored", t->line_no, (int)(tn > 40 ? 40 : tn),
-                  ty);
+    else /* as pipelinewise and the Singer SDK: what it carries would be lost */
+        target_bad_input(t, NULL, "unknown message type \"%.*s\"", (int)(tn > 40 ? 40 : tn), ty);
 }

@@ -93,6 +93,10 @@ bool naming_stream(const char *stream, const char *default_schema, const cJSON *
         table = joined;
         table_len = strlen(joined);
     }
+    if (table_len == 0) {
+        snprintf(err, errlen, "the stream id gives an empty table name");
+        return false;
+    }
     snprintf(out->source_schema, sizeof(out->source_schema), "%.*s", (int)schema_len,
              schema ? schema : "");
     snprintf(out->source_table, sizeof(out->source_table), "%.*s", (int)table_len, table);

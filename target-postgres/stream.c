@@ -122,6 +122,17 @@ static void not_in_schema(stream *st, const char *parent, const char *key, size_
     st->unknown_other++;
 }
 
+/* whether a column below node already has a value (the flattened object came before) */
+static bool any_slot_set(const prop_node *node, const int32_t *slots)
+{
+    for (size_t i = 0; i < node->n; i++) {
+        const prop_child *ch = &node->children[i];
+        if (ch->col >= 0 ? slots[ch->col] != SLOT_ABSENT : any_slot_set(ch->sub, slots))
+            return true;
+    }
+    return false;
+}
+
 /* map the members of object token obj to columns; false with err on a non-object value for a
    flattened property */
 static bool fill_slots(stream *st, conv_ctx *cx, const prop_node *node, const char *line,
@@ -150,6 +161,14 @@ static bool fill_slots(stream *st, conv_ctx *cx, const prop_node *node, const ch
             not_in_schema(st, parent, key, keylen, toks, v);
         } else {
             const prop_child *ch = &node->children[idx];
+            /* a property given twice: cJSON's lookup finds the first, Python's json and jsonb
+               keep the last; which one was meant is not ours to guess */
+            if (ch->col >= 0 ? st->slots[ch->col] != SLOT_ABSENT
+                             : any_slot_set(ch->sub, st->slots)) {
+                snprintf(err, errlen, "property \"%s%s%s\" is given twice in the record", parent,
+                         *parent ? "." : "", ch->key);
+                return false;
+            }
             if (ch->col >= 0) {
                 st->slots[ch->col] = (int32_t)v;
             } else if (toks[v].type == J_OBJECT) {

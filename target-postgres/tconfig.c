@@ -94,6 +94,7 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
 {
     memset(c, 0, sizeof(*c));
     c->root = root;
+    config_drop_repeated(root, what);
     if (!config_validate(root, tconfig_keys, tconfig_nkeys, what))
         return false;
     if (!pgc_config_check(root, what, NULL) || !config_sdk_check(root, what))

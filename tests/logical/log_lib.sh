@@ -29,10 +29,10 @@ log_catalog() {
         select_streams LOG_BASED
 }
 
-# log_config DB [extra members]: a tap config for DB using PLUGIN (extra members come first:
-# the first of two equal keys wins)
+# log_config DB [extra members]: a tap config for DB using PLUGIN (extra members come last:
+# the last of two equal keys wins, as in Python's json, with a warning)
 log_config() {
-    tap_config "$1" "${2:+$2,}\"logical_decoding_plugin\":\"$PLUGIN\",\"logical_poll_total_seconds\":20"
+    tap_config "$1" "\"logical_decoding_plugin\":\"$PLUGIN\",\"logical_poll_total_seconds\":20${2:+,$2}"
 }
 
 # mask_cdc: mask_volatile plus the commit times of deletes

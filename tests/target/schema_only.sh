@@ -123,10 +123,10 @@ exec 7>"$fifo"
     echo '{"type":"SCHEMA","stream":"public-sig_b","schema":{"type":"object","properties":{"id":{"type":"integer"},"x":{"type":"string"}}},"key_properties":["id"]}'
     echo '{"type":"RECORD","stream":"public-sig_a","record":{"id":1}}'
     echo '{"type":"STATE","value":{"sig":1}}'
-    echo '{"type":"PING"}'
+    echo '{"type":"ACTIVATE_VERSION","stream":"ping","version":1}'
 } >&7
 for _ in $(seq 1 400); do
-    grep -q 'message type "PING" ignored' "$ERR" && break
+    grep -q 'ACTIVATE_VERSION ignored' "$ERR" && break
     sleep 0.05
 done
 kill -TERM "$pid"

@@ -38,7 +38,7 @@ b_is_locked() {
 err_has() { grep -q -- "$1" "$TEST_TMP/err"; }
 # start the target on the fifo with config EXTRA; fd 7 writes its input.
 # out and err are emptied here, before the target starts: the waits below look for lines
-# of THIS start (the previous scenario's err holds the same "PING ignored" line, and a signal
+# of THIS start (the previous scenario's err holds the same "ACTIVATE_VERSION ignored" line, and a signal
 # sent on that old line could reach the target before it is ready). START_DELAY (seconds)
 # delays the target between the opening of its input and of its out/err (a slow start: the
 # target_signals_slow_start test).
@@ -98,8 +98,10 @@ start_target '"batch_size_rows":1'
 wait_for "b's flush waiting on the lock" target_waits_on_lock
 wait_for "a's second batch committed" err_has 'stream "a": batch 2: loaded'
 wait_for "the first state" test -s "$TEST_TMP/out"
-echo '{"type":"PING"}' >&7
-wait_for "the target read every line" err_has 'message type "PING" ignored'
+# an ACTIVATE_VERSION the target ignores (no metadata columns; said once, at info) shows that
+# it has read every line before it
+echo '{"type":"ACTIVATE_VERSION","stream":"ping","version":1}' >&7
+wait_for "the target read every line" err_has 'ACTIVATE_VERSION ignored'
 assert_eq '{"s":0}' "$(cat "$TEST_TMP/out")" "blocked stream: only the state whose records are committed"
 unlock_b
 wait_for "b committed" err_has 'stream "b": batch 1: loaded'
@@ -119,9 +121,9 @@ start_target '"batch_size_rows":1000'
     echo '{"type":"RECORD","stream":"b","record":{"id":10,"v":"x"}}'
     echo '{"type":"RECORD","stream":"b","record":{"id":11,"v":"y"}}'
     echo '{"type":"STATE","value":{"s":11}}'
-    echo '{"type":"PING"}'
+    echo '{"type":"ACTIVATE_VERSION","stream":"ping","version":1}'
 } >&7
-wait_for "the target read every line" err_has 'message type "PING" ignored'
+wait_for "the target read every line" err_has 'ACTIVATE_VERSION ignored'
 assert_eq '' "$(cat "$TEST_TMP/out")" "SIGTERM: nothing committed before the signal"
 kill -TERM "$pid"
 stop_target
@@ -138,9 +140,9 @@ start_target '"batch_size_rows":1000'
     echo "$SB"
     echo '{"type":"RECORD","stream":"b","record":{"id":20,"v":"z"}}'
     echo '{"type":"STATE","value":{"s":20}}'
-    echo '{"type":"PING"}'
+    echo '{"type":"ACTIVATE_VERSION","stream":"ping","version":1}'
 } >&7
-wait_for "the target read every line" err_has 'message type "PING" ignored'
+wait_for "the target read every line" err_has 'ACTIVATE_VERSION ignored'
 kill -TERM "$pid"
 wait_for "the final flush waiting on the lock" target_waits_on_lock
 kill -TERM "$pid"
@@ -180,10 +182,10 @@ start_target '"batch_size_rows":1,"max_parallelism":1'
     echo '{"type":"RECORD","stream":"b","record":{"id":40,"v":"w"}}'
     echo '{"type":"RECORD","stream":"a","record":{"id":41,"v":"x"}}'
     echo '{"type":"STATE","value":{"s":41}}'
-    echo '{"type":"PING"}'
+    echo '{"type":"ACTIVATE_VERSION","stream":"ping","version":1}'
 } >&7
 wait_for "the flush waiting on the lock" target_waits_on_lock
-wait_for "the target read every line" err_has 'message type "PING" ignored'
+wait_for "the target read every line" err_has 'ACTIVATE_VERSION ignored'
 q $db "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'target-postgres' AND wait_event_type = 'Lock'" >/dev/null
 exec 7>&-
 stop_target
