@@ -419,3 +419,179 @@ void config_settings_markdown(buf *out, const cfg_key *keys, size_t n)
                     keys[i].description ? keys[i].description : "");
     }
 }
+
+/* ---------------------------------------------------------------- sources: files and ENV */
+
+bool config_sources_add(config_sources *s, const char *item)
+{
+    if (s->n >= CONFIG_MAX_SOURCES) {
+        log_error("at most %d --config arguments", CONFIG_MAX_SOURCES);
+        return false;
+    }
+    s->items[s->n++] = item;
+    return true;
+}
+
+/* env_value: the value of variable prefix + NAME (name upper-cased, '-' as '_'); NULL when unset
+   or when the name cannot be a variable's */
+static const char *env_value(const char *prefix, const char *name, size_t len, char *var,
+                             size_t varlen)
+{
+    size_t p = strlen(prefix);
+    if (p + len + 1 > varlen)
+        return NULL;
+    memcpy(var, prefix, p);
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        if (c == '-')
+            c = '_';
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_'))
+            return NULL; /* dialect+driver */
+        var[p + i] = (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
+    }
+    var[p + len] = '\0';
+    return getenv(var);
+}
+
+/* env_item: the JSON value of text v for a key of type t; NULL after logging */
+static cJSON *env_item(const char *var, const char *v, cfg_type t)
+{
+    switch (t) {
+    case CFG_INT:
+        if (is_int_text(v))
+            return cJSON_CreateNumber(strtod(v, NULL));
+        break;
+    case CFG_NUMBER:
+        if (is_number_text(v))
+            return cJSON_CreateNumber(strtod(v, NULL));
+        break;
+    case CFG_BOOL:
+        if (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0)
+            return cJSON_CreateTrue();
+        if (strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0 || *v == '\0')
+            return cJSON_CreateFalse();
+        log_error("environment variable %s: \"%.40s\" is not a boolean (true or false)", var, v);
+        return NULL;
+    case CFG_STRING_LIST:
+        if (*v != '[') {
+            cJSON *arr = cJSON_CreateArray();
+            const char *p = v;
+            while (arr && *p) {
+                const char *comma = strchr(p, ',');
+                size_t len = comma ? (size_t)(comma - p) : strlen(p);
+                char *item = strndup(p, len);
+                cJSON *s = item ? cJSON_CreateString(item) : NULL;
+                free(item);
+                if (!s) {
+                    cJSON_Delete(arr);
+                    return NULL;
+                }
+                cJSON_AddItemToArray(arr, s);
+                if (!comma)
+                    break;
+                p = comma + 1;
+            }
+            return arr;
+        }
+        __attribute__((fallthrough)); /* a JSON array */
+    case CFG_OBJECT:
+    case CFG_ANY:
+        if (*v == '[' || *v == '{') {
+            size_t off = 0;
+            cJSON *j = ju_parse(v, strlen(v), &off);
+            if (!j)
+                log_error("environment variable %s: malformed JSON at byte %zu", var, off);
+            return j;
+        }
+        if (t != CFG_ANY) {
+            log_error("environment variable %s: expected JSON (an %s)", var,
+                      t == CFG_OBJECT ? "object" : "array");
+            return NULL;
+        }
+        break;
+    default:
+        break;
+    }
+    return cJSON_CreateString(v); /* config_validate names what it should have been */
+}
+
+/* env_config: the settings of keys[] found in the environment, as an object */
+static cJSON *env_config(const char *prefix, const cfg_key *keys, size_t n)
+{
+    cJSON *out = cJSON_CreateObject();
+    for (size_t i = 0; out && i < n; i++) {
+        const char *names = keys[i].name;
+        while (*names) {
+            const char *bar = strchr(names, '|');
+            size_t len = bar ? (size_t)(bar - names) : strlen(names);
+            char var[160];
+            const char *v = env_value(prefix, names, len, var, sizeof(var));
+            if (v) {
+                cJSON *item = env_item(var, v, keys[i].type);
+                if (!item) {
+                    cJSON_Delete(out);
+                    return NULL;
+                }
+                char key[128];
+                snprintf(key, sizeof(key), "%.*s", (int)len, names);
+                cJSON_DeleteItemFromObjectCaseSensitive(out, key);
+                cJSON_AddItemToObject(out, key, item);
+                log_debug("config: %s from environment variable %s", key, var);
+            }
+            if (!bar)
+                break;
+            names = bar + 1;
+        }
+    }
+    return out;
+}
+
+cJSON *config_read(const config_sources *s, const char *env_prefix, const cfg_key *keys, size_t n,
+                   char *what, size_t whatlen)
+{
+    buf w = BUF_INIT;
+    for (size_t i = 0; i < s->n; i++) {
+        if (strcmp(s->items[i], "ENV") == 0)
+            buf_appendf(&w, "%s%s* environment", i ? " + " : "", env_prefix);
+        else
+            buf_appendf(&w, "%s\"%s\"", i ? " + " : "", s->items[i]);
+    }
+    snprintf(what, whatlen, "config %s", w.data ? w.data : "");
+    buf_term(&w);
+    cJSON *root = NULL;
+    for (size_t i = 0; i < s->n; i++) {
+        cJSON *part;
+        if (strcmp(s->items[i], "ENV") == 0) {
+            part = env_config(env_prefix, keys, n);
+        } else {
+            part = ju_parse_file(s->items[i], "config");
+            if (part && !cJSON_IsObject(part)) {
+                log_error("config \"%s\" must be a JSON object", s->items[i]);
+                cJSON_Delete(part);
+                part = NULL;
+            }
+            if (part) {
+                char one[512];
+                snprintf(one, sizeof(one), "config \"%s\"", s->items[i]);
+                config_drop_repeated(part, one);
+            }
+        }
+        if (!part) {
+            cJSON_Delete(root);
+            return NULL;
+        }
+        if (!root) {
+            root = part;
+            continue;
+        }
+        /* a later source's key replaces the earlier one's */
+        while (part->child) {
+            cJSON *item = cJSON_DetachItemViaPointer(part, part->child);
+            cJSON_DeleteItemFromObjectCaseSensitive(root, item->string);
+            cJSON_AddItemToObject(root, item->string, item);
+        }
+        cJSON_Delete(part);
+    }
+    return root;
+}

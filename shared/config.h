@@ -59,6 +59,28 @@ cJSON *config_load(const char *path, const cfg_key *keys, size_t n);
    json (pipelinewise, Meltano) reads the file; the earlier ones are removed from root, each
    with a warning naming the key. */
 void config_drop_repeated(cJSON *root, const char *what);
+/*
+ * config_sources: the --config arguments of a run, in their order: file paths, or "ENV" for
+ * the settings in environment variables (the Singer SDK's convention).
+ */
+#define CONFIG_MAX_SOURCES 16
+typedef struct config_sources {
+    const char *items[CONFIG_MAX_SOURCES];
+    size_t n;
+} config_sources;
+/* config_sources_add: false after logging when there are too many. */
+bool config_sources_add(config_sources *s, const char *item);
+/*
+ * config_read: the sources merged in order into one tree, a later source's key replacing an
+ * earlier one's (a shallow merge, as the Singer SDK does). "ENV" reads, for every key of
+ * keys[0..n) and each of its spellings, the variable env_prefix + the name in upper case
+ * (TAP_POSTGRES_HOST); integers, booleans and numbers are read from their text, lists from a
+ * JSON array or a comma-separated string, objects from JSON. what (a description of the
+ * sources, for messages) is written to what[0..whatlen). NULL after logging one line naming
+ * the source at fault. Not validated: the caller runs config_validate on the result.
+ */
+cJSON *config_read(const config_sources *s, const char *env_prefix, const cfg_key *keys, size_t n,
+                   char *what, size_t whatlen);
 /* config_validate: the checks of config_load on a tree already parsed (after
    config_drop_repeated). */
 bool config_validate(const cJSON *root, const cfg_key *keys, size_t n, const char *what);

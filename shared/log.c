@@ -20,9 +20,21 @@ static const char *level_names[] = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITIC
 void log_init(const char *program)
 {
     g_program = program;
-    const char *lvl = getenv("LOG_LEVEL");
-    if (lvl && *lvl)
-        log_set_level_name(lvl);
+    /* the program's own variable first (TAP_POSTGRES_LOGLEVEL: the Singer SDK's
+       <PLUGIN>_LOGLEVEL), then LOGLEVEL (the SDK's), then LOG_LEVEL (ours before) */
+    char own[96];
+    size_t k = 0;
+    for (const char *p = program; *p && k + 10 < sizeof(own); p++)
+        own[k++] = *p == '-' ? '_' : (*p >= 'a' && *p <= 'z') ? (char)(*p - 'a' + 'A') : *p;
+    memcpy(own + k, "_LOGLEVEL", 10);
+    const char *names[] = {own, "LOGLEVEL", "LOG_LEVEL"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const char *lvl = getenv(names[i]);
+        if (lvl && *lvl) {
+            log_set_level_name(lvl);
+            break;
+        }
+    }
     const char *fmt = getenv("LOG_FORMAT");
     g_json = fmt && strcasecmp(fmt, "json") == 0;
 }

@@ -28,7 +28,9 @@ static const char usage[] =
     "usage: tap-postgres --config FILE [--discover | --catalog FILE [--state FILE]]\n"
     "       tap-postgres --about [--format json|markdown]\n"
     "\n"
-    "  -c, --config FILE       the tap config (JSON; keys: see --about --format markdown)\n"
+    "  -c, --config FILE       the tap config (JSON; keys: see --about --format markdown); given\n"
+    "                          again, the files are merged in order (a later key wins);\n"
+    "                          ENV: the settings in TAP_POSTGRES_<SETTING> variables\n"
     "  -d, --discover          write the catalog of the database to stdout\n"
     "      --catalog FILE      sync the streams selected in this catalog\n"
     "  -p, --properties FILE   the same (the older name)\n"
@@ -45,7 +47,8 @@ static const char usage[] =
     "130 interrupted.\n";
 
 typedef struct args {
-    const char *config;
+    config_sources config;
+    const char *config_arg;
     const char *catalog;
     const char *state;
     const char *format;
@@ -107,7 +110,7 @@ static int parse_args(int argc, char **argv, args *a)
             const char *long_name, *short_name;
             const char **dst;
         } opts[] = {
-            {"--config", "-c", &a->config},     {"--catalog", NULL, &a->catalog},
+            {"--config", "-c", &a->config_arg}, {"--catalog", NULL, &a->catalog},
             {"--properties", "-p", &a->catalog}, {"--state", "-s", &a->state},
             {"--format", NULL, &a->format},     {"--log-level", NULL, NULL},
         };
@@ -123,7 +126,10 @@ static int parse_args(int argc, char **argv, args *a)
                 log_error("option %s needs a value", opts[k].long_name);
                 return EXIT_BAD_ARGS;
             }
-            if (opts[k].dst) {
+            if (opts[k].dst == &a->config_arg) {
+                if (!config_sources_add(&a->config, v))
+                    return EXIT_BAD_ARGS;
+            } else if (opts[k].dst) {
                 *opts[k].dst = v;
             } else if (!log_set_level_name(v)) {
                 log_error("unknown log level \"%s\" (debug, info, warning, error, critical)", v);
@@ -288,7 +294,7 @@ int main(int argc, char **argv)
     }
     if (a.about)
         exit(print_about(a.format));
-    if (!a.config) {
+    if (a.config.n == 0) {
         log_error("--config FILE is required (see --help)");
         exit(EXIT_BAD_ARGS);
     }
@@ -304,7 +310,7 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
 
     tap_config cfg;
-    if (!tap_config_load(&cfg, a.config)) {
+    if (!tap_config_load(&cfg, &a.config)) {
         tap_config_term(&cfg);
         exit(EXIT_BAD_CONFIG);
     }

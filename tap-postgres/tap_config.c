@@ -330,14 +330,14 @@ oom:
     return false;
 }
 
-bool tap_config_load(tap_config *out, const char *path)
+bool tap_config_load(tap_config *out, const config_sources *sources)
 {
     memset(out, 0, sizeof(*out));
-    cJSON *root = ju_parse_file(path, "config");
+    char what[1024];
+    cJSON *root = config_read(sources, "TAP_POSTGRES_", tap_config_keys, tap_config_nkeys, what,
+                              sizeof(what));
     if (!root)
         return false;
-    char what[512];
-    snprintf(what, sizeof(what), "config \"%s\"", path);
     if (!tap_config_parse(out, root, what))
         return false;
     bool found = false;

@@ -47,10 +47,11 @@ typedef struct tap_config {
 } tap_config;
 
 /*
- * tap_config_load: read, validate and parse the config file at path into out
+ * tap_config_load: read (the --config files and ENV, merged in order: config_read), validate
+ * and parse into out
  * (which the caller terms). False after logging one line naming the key.
  */
-bool tap_config_load(tap_config *out, const char *path);
+bool tap_config_load(tap_config *out, const config_sources *sources);
 /* tap_config_parse: the same from a parsed tree, which out takes over (even on failure). */
 bool tap_config_parse(tap_config *out, cJSON *root, const char *what);
 /* tap_config_term: free what out holds; accepts a zeroed or terminated config. */

@@ -16,6 +16,7 @@
 #include "timefmt.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -118,11 +119,14 @@ static bool run(target *t)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: target-postgres --config CONFIG [--log-level LEVEL] < singer-messages\n"
+    fprintf(f, "usage: target-postgres --config CONFIG [--config CONFIG ...] [--input FILE]\n"
+               "                       [--log-level LEVEL] < singer-messages\n"
                "       target-postgres --about [--format json|markdown]\n"
                "       target-postgres --version | --help\n"
-               "Loads Singer messages from stdin into PostgreSQL; writes each committed STATE\n"
-               "value to stdout. Logs go to stderr.\n");
+               "Loads Singer messages from stdin (or --input FILE) into PostgreSQL; writes each\n"
+               "committed STATE value to stdout. Logs go to stderr. Several --config files are\n"
+               "merged in order (a later key wins); --config ENV reads the settings from\n"
+               "TARGET_POSTGRES_<SETTING> environment variables.\n");
 }
 
 static int about(const char *format)
@@ -156,14 +160,21 @@ static int about(const char *format)
 int main(int argc, char **argv)
 {
     log_init("target-postgres");
-    const char *config = NULL, *format = NULL;
+    config_sources config = {0};
+    const char *format = NULL, *input = NULL;
     bool want_about = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if ((strcmp(a, "--config") == 0 || strcmp(a, "-c") == 0) && i + 1 < argc) {
-            config = argv[++i];
+            if (!config_sources_add(&config, argv[++i]))
+                return EXIT_BAD_ARGS;
         } else if (strncmp(a, "--config=", 9) == 0) {
-            config = a + 9;
+            if (!config_sources_add(&config, a + 9))
+                return EXIT_BAD_ARGS;
+        } else if (strcmp(a, "--input") == 0 && i + 1 < argc) {
+            input = argv[++i];
+        } else if (strncmp(a, "--input=", 8) == 0) {
+            input = a + 8;
         } else if (strcmp(a, "--about") == 0) {
             want_about = true;
         } else if (strcmp(a, "--format") == 0 && i + 1 < argc) {
@@ -188,12 +199,26 @@ int main(int argc, char **argv)
     }
     if (want_about)
         return about(format);
-    if (!config) {
+    if (config.n == 0) {
         log_error("missing --config (see --help)");
         return EXIT_BAD_ARGS;
     }
+    if (input) {
+        /* the Singer SDK's --input FILE: the messages from a file instead of stdin */
+        int fd = open(input, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            log_error("--input \"%s\": %s", input, strerror(errno));
+            return EXIT_BAD_ARGS;
+        }
+        if (dup2(fd, STDIN_FILENO) < 0) {
+            log_error("--input \"%s\": %s", input, strerror(errno));
+            close(fd);
+            return EXIT_BAD_ARGS;
+        }
+        close(fd);
+    }
     target t;
-    int code = target_init(&t, config);
+    int code = target_init(&t, &config);
     if (code != EXIT_OK) {
         target_term(&t);
         return code;

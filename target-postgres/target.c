@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-int target_init(target *t, const char *config_path)
+int target_init(target *t, const config_sources *config)
 {
     memset(t, 0, sizeof(*t));
     state_tracker_init(&t->states);
@@ -17,7 +17,7 @@ int target_init(target *t, const char *config_path)
     jscan_init(&t->js);
     buf_init(&t->tmp);
     registry_init(&t->reg);
-    bool loaded = tconfig_load(&t->cfg, config_path);
+    bool loaded = tconfig_load(&t->cfg, config);
     conv_init(&t->cx, &t->cfg);
     lr_init(&t->in, STDIN_FILENO, loaded ? t->cfg.max_line_bytes : 1024);
     if (!loaded)

@@ -50,7 +50,7 @@ typedef struct target {
 /* target_init: load the config file at config_path, open stdin / stdout and connect the
    flush pool. Returns EXIT_OK, or the exit code after logging (EXIT_BAD_CONFIG,
    EXIT_TARGET_DB); target_term is needed in every case. */
-int target_init(target *t, const char *config_path);
+int target_init(target *t, const config_sources *config);
 /* target_term: free everything; a target filled with zeros is fine. */
 void target_term(target *t);
 

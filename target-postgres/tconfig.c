@@ -276,14 +276,14 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
     return true;
 }
 
-bool tconfig_load(tconfig *c, const char *path)
+bool tconfig_load(tconfig *c, const config_sources *sources)
 {
     memset(c, 0, sizeof(*c));
-    cJSON *root = ju_parse_file(path, "config");
+    char what[1024];
+    cJSON *root = config_read(sources, "TARGET_POSTGRES_", tconfig_keys, tconfig_nkeys, what,
+                              sizeof(what));
     if (!root)
         return false;
-    char what[512];
-    snprintf(what, sizeof(what), "config \"%s\"", path);
     if (!tconfig_from_json(c, root, what))
         return false;
     bool found = false;

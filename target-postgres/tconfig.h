@@ -49,8 +49,9 @@ typedef struct tconfig {
 extern const cfg_key tconfig_keys[];
 extern const size_t tconfig_nkeys;
 
-/* tconfig_load: read and validate the file; false after logging one line naming the key. */
-bool tconfig_load(tconfig *c, const char *path);
+/* tconfig_load: read (the --config files and ENV, merged in order: config_read) and validate;
+   false after logging one line naming the key. */
+bool tconfig_load(tconfig *c, const config_sources *sources);
 /* tconfig_from_json: the same on a tree (taken over: freed by tconfig_term). */
 bool tconfig_from_json(tconfig *c, cJSON *root, const char *what);
 void tconfig_term(tconfig *c);
