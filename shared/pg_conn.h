@@ -55,7 +55,8 @@
         {"ssl_storage_directory", CFG_STRING, false, NULL, false,                                  \
          "MeltanoLabs: accepted; PEM text is written to private temporary files instead"},         \
         {"ssh_tunnel", CFG_OBJECT, false, NULL, true,                                              \
-         "MeltanoLabs: accepted with enable false; enable true is an error (not supported yet)"}
+         "MeltanoLabs: {enable, host, port, username, private_key, private_key_password}: every "  \
+         "connection goes through the SSH bastion; ours: host_key, known_hosts, host_key_check"}
 /* clang-format on */
 
 typedef struct pgc_options {
@@ -85,7 +86,7 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts);
 /*
  * pgc_config_check: the connection settings of a config, checked when it is loaded (what names
  * the file in messages): sqlalchemy_url parsed, ssl_mode known, libpq-named and MeltanoLabs TLS
- * keys not contradicting each other, ssh_tunnel not enabled, dialect+driver postgresql. False
+ * keys not contradicting each other, ssh_tunnel complete (ssh_tunnel_config_check), dialect+driver postgresql. False
  * after logging one line naming the key. dbname_out (may be NULL) receives the URL's database
  * (malloc'ed, the caller frees; NULL when there is no URL or it names none).
  */
