@@ -764,6 +764,29 @@ static const char *key_text(const ssh_tunnel *t, const char *setting, char **own
     return data;
 }
 
+/* whether a private key's text holds an RSA key: the old PEM header, or the public key inside
+   an OpenSSH-format key ("openssh-key-v1", then the cipher, KDF and its options, the key count
+   and the public key, which starts with its type) */
+static bool key_is_rsa(const char *text, size_t len)
+{
+    if (memmem(text, len, "BEGIN RSA PRIVATE KEY", 21))
+        return true;
+    const char *begin = memmem(text, len, "-----BEGIN OPENSSH PRIVATE KEY-----", 35);
+    if (!begin)
+        return false;
+    const char *p = begin + 35;
+    const char *end = text + len;
+    char b64[400];
+    size_t n = 0;
+    for (; p < end && *p != '-' && n < sizeof(b64); p++)
+        if (b64val(*p) >= 0)
+            b64[n++] = *p;
+    n -= n % 4;
+    unsigned char raw[300];
+    size_t rawlen = 0;
+    return b64_decode(b64, n, raw, sizeof(raw), &rawlen) && memmem(raw, rawlen, "ssh-rsa", 7);
+}
+
 static bool authenticate(ssh_tunnel *t, const open_params *o)
 {
     char *owned = NULL;
@@ -771,6 +794,7 @@ static bool authenticate(ssh_tunnel *t, const open_params *o)
     const char *key = key_text(t, o->key, &owned, &len);
     if (!key)
         return false;
+    bool rsa = key_is_rsa(key, len);
     int rc = libssh2_userauth_publickey_frommemory(
         t->session, o->user, strlen(o->user), NULL, 0, key, len,
         o->key_password && *o->key_password ? o->key_password : NULL);
@@ -780,19 +804,23 @@ static bool authenticate(ssh_tunnel *t, const open_params *o)
     }
     if (rc == 0)
         return true;
-    int code = 0;
-    const char *msg = session_error(t->session, &code);
-    if (code == LIBSSH2_ERROR_FILE || code == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED)
+    const char *msg = session_error(t->session, NULL);
+    if (rc == LIBSSH2_ERROR_AUTHENTICATION_FAILED || rc == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED) {
+        log_error("ssh tunnel %s: the bastion refused the private key for user \"%s\" (%s): is "
+                  "its public key in that user's authorized_keys?%s",
+                  t->label, o->user, msg,
+                  rsa ? " (an RSA key signs with ssh-rsa, SHA-1, in this libssh2, which OpenSSH 8.8 "
+                        "and later refuse by default: use an Ed25519 or ECDSA key)"
+                      : "");
+    } else if (rc == LIBSSH2_ERROR_SOCKET_SEND || rc == LIBSSH2_ERROR_SOCKET_RECV ||
+               rc == LIBSSH2_ERROR_SOCKET_DISCONNECT || rc == LIBSSH2_ERROR_TIMEOUT ||
+               rc == LIBSSH2_ERROR_SOCKET_TIMEOUT) {
+        log_error("ssh tunnel %s: authentication failed: %s", t->label, msg);
+    } else {
         log_error("ssh tunnel %s: cannot use ssh_tunnel.private_key: %s (a wrong or missing "
                   "private_key_password, or a key format libssh2 cannot read)",
-                  t->label, msg);
-    else if (code == LIBSSH2_ERROR_AUTHENTICATION_FAILED ||
-             code == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED)
-        log_error("ssh tunnel %s: the bastion refused the private key for user \"%s\" (%s): is "
-                  "its public key in that user's authorized_keys?",
-                  t->label, o->user, msg);
-    else
-        log_error("ssh tunnel %s: authentication failed: %s", t->label, msg);
+                  t->label, strcmp(msg, "unknown error") == 0 ? "it cannot be read" : msg);
+    }
     return false;
 }
 

@@ -1,4 +1,4 @@
-# Helpers for the ssh_tunnel scenarios (on top of tests/lib.sh): an OpenSSH server started by
+# Helpers for the ssh_tunnel scenarios (on top of tests/logical/log_lib.sh): an OpenSSH server started by
 # the test as a plain process on a free loopback port, with host and client keys made here.
 #   . "$(dirname "${BASH_SOURCE[0]}")/ssh_lib.sh"
 #   sshd_start [sshd_config lines...]   start (again) with extra config lines; sets SSHD_PORT
@@ -9,8 +9,7 @@
 # for [127.0.0.1]:$SSHD_PORT).
 SSH_TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck disable=SC1091
-. "$SSH_TESTS_DIR/../lib.sh"
-JSONL_CHECK=${JSONL_CHECK:-$(dirname "$(dirname "$TAP_BIN")")/tests/tap/jsonl_check}
+. "$SSH_TESTS_DIR/../logical/log_lib.sh"
 
 SSHD=${SSHD:-/usr/sbin/sshd}
 if [ ! -x "$SSHD" ] || ! command -v ssh-keygen >/dev/null; then
