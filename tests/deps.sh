@@ -13,12 +13,13 @@
 #   postgresql-15-postgis-3 (geometry arrays, whose elements are separated by ":", in
 #   tests/tap/type_edges.sh), openssl (the certificates of tests/target/conn_tls.sh),
 #   time (/usr/bin/time: peak RSS in target_memory and the benchmarks),
-#   bc (tests/bench/cdc.sh)
+#   bc (tests/bench/cdc.sh), libssh2-1-dev (ssh_tunnel), openssh-server (sshd and ssh-keygen
+#   for tests/ssh/*.sh)
 set -euo pipefail
 packages=(cmake make gcc libc6-dev pkg-config postgresql-15 postgresql-15-wal2json
           postgresql-15-postgis-3
           postgresql-client-15 libpq-dev libcjson-dev libcurl4-openssl-dev check ca-certificates
-          openssl time bc)
+          openssl time bc libssh2-1-dev openssh-server)
 # one dpkg-query for all; "install ok installed" only: a removed package can leave its status
 # behind
 installed=" $(dpkg-query -W -f='${Package} ${Status}\n' "${packages[@]}" 2>/dev/null |

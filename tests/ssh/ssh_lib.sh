@@ -3,10 +3,11 @@
 #   . "$(dirname "${BASH_SOURCE[0]}")/ssh_lib.sh"
 #   sshd_start [sshd_config lines...]   start (again) with extra config lines; sets SSHD_PORT
 #   sshd_stop                           stop it (also at exit)
-# Keys in $SSH_DIR: host_ed25519 (the server's), id_ed25519 (authorized), id_pass (authorized,
+# Keys in $SSH_DIR: host_ed25519 (the server's), host_ecdsa (the server's too when started with
+# "HostKey $SSH_DIR/host_ecdsa"), id_ed25519 and id_ecdsa (authorized), id_pass (authorized,
 # passphrase "open sesame"), id_rsa_pem (authorized, RSA in the old PEM format), id_wrong (not
-# authorized), other_host (a host key the server does not have), known_hosts (the server's key
-# for [127.0.0.1]:$SSHD_PORT).
+# authorized), other_host (a host key the server does not have), known_hosts (the server's
+# Ed25519 key for [127.0.0.1]:$SSHD_PORT).
 SSH_TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck disable=SC1091
 . "$SSH_TESTS_DIR/../logical/log_lib.sh"
@@ -25,13 +26,15 @@ SSHD_LOG=$SSH_DIR/sshd.log
 
 ssh-keygen -q -t ed25519 -N '' -C host -f "$SSH_DIR/host_ed25519"
 ssh-keygen -q -t ed25519 -N '' -C other -f "$SSH_DIR/other_host"
+ssh-keygen -q -t ecdsa -N '' -C host -f "$SSH_DIR/host_ecdsa"
+ssh-keygen -q -t ecdsa -N '' -C ecdsa -f "$SSH_DIR/id_ecdsa"
 ssh-keygen -q -t ed25519 -N '' -C client -f "$SSH_DIR/id_ed25519"
 ssh-keygen -q -t ed25519 -N 'open sesame' -C pass -f "$SSH_DIR/id_pass"
 ssh-keygen -q -t rsa -b 2048 -m PEM -N '' -C rsa -f "$SSH_DIR/id_rsa_pem"
 ssh-keygen -q -t ed25519 -N '' -C wrong -f "$SSH_DIR/id_wrong"
 cat "$SSH_DIR/id_ed25519.pub" "$SSH_DIR/id_pass.pub" "$SSH_DIR/id_rsa_pem.pub" \
-    >"$SSH_DIR/authorized_keys"
-chmod 600 "$SSH_DIR"/host_ed25519 "$SSH_DIR"/id_* "$SSH_DIR/authorized_keys"
+    "$SSH_DIR/id_ecdsa.pub" >"$SSH_DIR/authorized_keys"
+chmod 600 "$SSH_DIR"/host_* "$SSH_DIR"/id_* "$SSH_DIR/authorized_keys"
 
 # as root, sshd separates privileges into an empty folder it insists on
 if [ "$(id -u)" = 0 ] && [ ! -d /run/sshd ]; then

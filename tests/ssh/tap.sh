@@ -115,6 +115,38 @@ run_tap rsa --discover
 assert_eq 0 "$RC" "an RSA key (PEM) where the server allows ssh-rsa: exit 0"
 sshd_start
 
+tap_cfg ecdsa "$(tunnel_json "$SSH_DIR/id_ecdsa")"
+run_tap ecdsa --discover
+assert_eq 0 "$RC" "an ECDSA key: exit 0"
+# known_hosts as ssh writes it: hashed names, and lines libssh2 cannot read (skipped)
+{
+    echo "# a comment"
+    echo "@cert-authority *.example.com $pub"
+    echo "otherhost sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIA== x"
+    cat "$SSH_DIR/known_hosts"
+} >"$SSH_DIR/known_hosts_hashed"
+ssh-keygen -q -H -f "$SSH_DIR/known_hosts_hashed" >/dev/null 2>&1
+rm -f "$SSH_DIR/known_hosts_hashed.old"
+assert_not_contains "$(cat "$SSH_DIR/known_hosts_hashed")" "[127.0.0.1]" "(the known_hosts file is hashed)"
+tap_cfg hashed "$(tunnel_json "" "\"known_hosts\":\"$SSH_DIR/known_hosts_hashed\"")"
+run_tap hashed --discover
+assert_eq 0 "$RC" "a hashed known_hosts with lines libssh2 cannot read: exit 0"
+# a server with an ECDSA and an Ed25519 host key: libssh2 would take ECDSA first, but asks for
+# the kind that known_hosts or host_key holds
+sshd_start "HostKey $SSH_DIR/host_ecdsa"
+tap_cfg two_kh "$(tunnel_json)"
+run_tap two_kh --discover
+assert_eq 0 "$RC" "two host keys, known_hosts holding the Ed25519 one: exit 0"
+assert_contains "$(cat "$TEST_TMP/two_kh.err")" "host key ssh-ed25519 $fp matches" "... the Ed25519 key was asked for"
+tap_cfg two_hk "$(tunnel_json "" "\"host_key\":\"$pub\"")"
+run_tap two_hk --discover
+assert_eq 0 "$RC" "two host keys, host_key the Ed25519 line: exit 0"
+ecdsa_fp=$(ssh-keygen -l -E sha256 -f "$SSH_DIR/host_ecdsa.pub" | cut -d' ' -f2)
+tap_cfg two_fp "$(tunnel_json "" "\"host_key\":\"$ecdsa_fp\"")"
+run_tap two_fp --discover
+assert_eq 0 "$RC" "two host keys, host_key the fingerprint of the ECDSA key offered first: exit 0"
+sshd_start
+
 # --- failures, each with a clear message and nothing on stdout
 tap_cfg wrong_key "$(tunnel_json "$SSH_DIR/id_wrong")"
 run_tap wrong_key --catalog "$TEST_TMP/cat_ft.json"
