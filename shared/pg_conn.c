@@ -178,7 +178,7 @@ static const char *sqlalchemy_url(const cJSON *config)
  * way out of main closes the session politely. A program has one config, so one tunnel.
  */
 static pthread_mutex_t tunnel_mu = PTHREAD_MUTEX_INITIALIZER;
-static ssh_tunnel *tunnel;  /* owned; NULL until opened */
+static ssh_tunnel *tunnel; /* owned; NULL until opened */
 static bool tunnel_failed; /* opening failed (logged): later connections fail at once */
 
 static void tunnel_close_at_exit(void)
@@ -359,7 +359,8 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
             break;
         char msg[1024];
         connect_error(c->conn ? PQerrorMessage(c->conn) : "out of memory", msg, sizeof(msg));
-        bool retry = attempt < attempts && transient_failure(msg) && (!via || ssh_tunnel_alive(via));
+        bool retry =
+            attempt < attempts && transient_failure(msg) && (!via || ssh_tunnel_alive(via));
         if (!retry) {
             log_error("cannot connect to PostgreSQL at %s as %s: %s", c->label,
                       user ? user : "(default user)", msg);

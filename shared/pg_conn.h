@@ -86,9 +86,9 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts);
 /*
  * pgc_config_check: the connection settings of a config, checked when it is loaded (what names
  * the file in messages): sqlalchemy_url parsed, ssl_mode known, libpq-named and MeltanoLabs TLS
- * keys not contradicting each other, ssh_tunnel complete (ssh_tunnel_config_check), dialect+driver postgresql. False
- * after logging one line naming the key. dbname_out (may be NULL) receives the URL's database
- * (malloc'ed, the caller frees; NULL when there is no URL or it names none).
+ * keys not contradicting each other, ssh_tunnel complete (ssh_tunnel_config_check), dialect+driver
+ * postgresql. False after logging one line naming the key. dbname_out (may be NULL) receives the
+ * URL's database (malloc'ed, the caller frees; NULL when there is no URL or it names none).
  */
 bool pgc_config_check(const cJSON *config, const char *what, char **dbname_out);
 /* pgc_destroy: close and free; NULL is fine. */

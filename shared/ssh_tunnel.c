@@ -32,8 +32,8 @@
 /* ---- settings ---- */
 
 static const char *const known_keys[] = {
-    "enable",   "host",        "port",          "username",      "private_key",
-    "private_key_password", "host_key", "known_hosts", "host_key_check",
+    "enable",   "host",        "port",           "username", "private_key", "private_key_password",
+    "host_key", "known_hosts", "host_key_check",
 };
 
 static const cJSON *tunnel_object(const cJSON *config)
@@ -301,8 +301,8 @@ bool ssh_tunnel_config_check(const cJSON *config, const char *what)
     if (!is_pem(key)) {
         char path[4096];
         struct stat st;
-        if (strchr(key, '\n') || !expand_path(key, path, sizeof(path)) ||
-            access(path, R_OK) != 0 || stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (strchr(key, '\n') || !expand_path(key, path, sizeof(path)) || access(path, R_OK) != 0 ||
+            stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
             log_error("%s: key \"ssh_tunnel\": private_key is neither PEM text "
                       "(\"-----BEGIN ...\") nor the path of a readable key file",
                       what);
@@ -362,10 +362,10 @@ typedef enum fwd_state {
 /* one forwarded connection: a local socket and its direct-tcpip channel */
 typedef struct fwd {
     struct fwd *next;
-    int fd;                /* accepted local socket; -1 once closed */
-    int peer_port;         /* of the local client, told to the bastion as the originator */
-    LIBSSH2_CHANNEL *ch;   /* owned; NULL until opened and after freed */
-    const listener *dest;  /* borrowed from the tunnel */
+    int fd;               /* accepted local socket; -1 once closed */
+    int peer_port;        /* of the local client, told to the bastion as the originator */
+    LIBSSH2_CHANNEL *ch;  /* owned; NULL until opened and after freed */
+    const listener *dest; /* borrowed from the tunnel */
     fwd_state state;
     bool local_eof;        /* the local client closed (or its socket failed) */
     bool eof_sent;         /* the channel was told */
@@ -385,7 +385,7 @@ struct ssh_tunnel {
     bool thread_started;
     int wake[2]; /* a byte on wake[1] makes the thread look at listeners and stop again */
 
-    pthread_mutex_t mu; /* guards the fields below */
+    pthread_mutex_t mu;   /* guards the fields below */
     listener **listeners; /* malloc'ed array of malloc'ed listeners (stable addresses) */
     size_t nlisteners, listeners_cap;
     bool dead; /* the session was lost */
@@ -462,8 +462,7 @@ static int connect_bastion(const char *label, const char *host, int port, int ti
     }
     int fd = -1, err = 0;
     for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    ai->ai_protocol);
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0) {
             err = errno;
             continue;
@@ -569,8 +568,7 @@ static bool read_known_hosts(LIBSSH2_KNOWNHOSTS *kh, const char *path, int *entr
             p++;
         if (*p == '#' || *p == '\n' || *p == '\0')
             continue;
-        if (libssh2_knownhost_readline(kh, line, strlen(line),
-                                       LIBSSH2_KNOWNHOST_FILE_OPENSSH) == 0)
+        if (libssh2_knownhost_readline(kh, line, strlen(line), LIBSSH2_KNOWNHOST_FILE_OPENSSH) == 0)
             (*entries)++;
         else
             log_debug("ssh tunnel: a line of %s is skipped (libssh2 cannot read it)", path);
@@ -586,11 +584,11 @@ static void known_kinds(LIBSSH2_KNOWNHOSTS *kh, const char *host, int port, char
     pref[0] = '\0';
     for (size_t i = 0; i < sizeof(key_kinds) / sizeof(key_kinds[0]); i++) {
         struct libssh2_knownhost *entry = NULL;
-        int rc = libssh2_knownhost_checkp(kh, host, port, "\0", 1,
-                                          LIBSSH2_KNOWNHOST_TYPE_PLAIN |
-                                              LIBSSH2_KNOWNHOST_KEYENC_RAW |
-                                              key_kinds[i].knownhost_bit,
-                                          &entry);
+        int rc =
+            libssh2_knownhost_checkp(kh, host, port, "\0", 1,
+                                     LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW |
+                                         key_kinds[i].knownhost_bit,
+                                     &entry);
         if (rc == LIBSSH2_KNOWNHOST_CHECK_MISMATCH) {
             size_t len = strlen(pref);
             snprintf(pref + len, n - len, "%s%s", len ? "," : "", key_kinds[i].methods);
@@ -724,8 +722,8 @@ static bool check_host_key(ssh_tunnel *t, const open_params *o, LIBSSH2_KNOWNHOS
     return false;
 }
 
-/* the private key's text: the setting itself (PEM), or the file it names (malloc'ed into
-   *owned, which the caller wipes) */
+/* the private key's text: the setting itself (PEM), or the file it names, read into a malloc'ed
+   area returned through owned as well, which the caller wipes and frees */
 static const char *key_text(const ssh_tunnel *t, const char *setting, char **owned, size_t *len)
 {
     *owned = NULL;
@@ -806,12 +804,13 @@ static bool authenticate(ssh_tunnel *t, const open_params *o)
         return true;
     const char *msg = session_error(t->session, NULL);
     if (rc == LIBSSH2_ERROR_AUTHENTICATION_FAILED || rc == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED) {
-        log_error("ssh tunnel %s: the bastion refused the private key for user \"%s\" (%s): is "
-                  "its public key in that user's authorized_keys?%s",
-                  t->label, o->user, msg,
-                  rsa ? " (an RSA key signs with ssh-rsa, SHA-1, in this libssh2, which OpenSSH 8.8 "
-                        "and later refuse by default: use an Ed25519 or ECDSA key)"
-                      : "");
+        log_error(
+            "ssh tunnel %s: the bastion refused the private key for user \"%s\" (%s): is "
+            "its public key in that user's authorized_keys?%s",
+            t->label, o->user, msg,
+            rsa ? " (an RSA key signs with ssh-rsa, SHA-1, in this libssh2, which OpenSSH 8.8 "
+                  "and later refuse by default: use an Ed25519 or ECDSA key)"
+                : "");
     } else if (rc == LIBSSH2_ERROR_SOCKET_SEND || rc == LIBSSH2_ERROR_SOCKET_RECV ||
                rc == LIBSSH2_ERROR_SOCKET_DISCONNECT || rc == LIBSSH2_ERROR_TIMEOUT ||
                rc == LIBSSH2_ERROR_SOCKET_TIMEOUT) {
@@ -892,8 +891,7 @@ ssh_tunnel *ssh_tunnel_open(const cJSON *config, int timeout_s, const char *prog
         each_line(o.host_key, line_pref, &a);
         if (!a.any && *pref &&
             libssh2_session_method_pref(t->session, LIBSSH2_METHOD_HOSTKEY, pref) != 0)
-            log_debug("ssh tunnel %s: libssh2 takes none of the host key kinds %s", t->label,
-                      pref);
+            log_debug("ssh tunnel %s: libssh2 takes none of the host key kinds %s", t->label, pref);
     } else if (!o.unchecked) {
         if (!expand_path(o.known_hosts ? o.known_hosts : "~/.ssh/known_hosts", kh_path,
                          sizeof(kh_path))) {
@@ -1016,8 +1014,7 @@ bool ssh_tunnel_forward(ssh_tunnel *t, const char *host, int port, int *local_po
     t->listeners[t->nlisteners++] = l;
     *local_port = l->local_port;
     ok = true;
-    log_debug("ssh tunnel %s: 127.0.0.1:%d forwards to %s:%d", t->label, l->local_port, host,
-              port);
+    log_debug("ssh tunnel %s: 127.0.0.1:%d forwards to %s:%d", t->label, l->local_port, host, port);
     wake(t);
 done:
     pthread_mutex_unlock(&t->mu);
@@ -1056,8 +1053,8 @@ static int pump(ssh_tunnel *t, fwd *f, char *why, size_t whylen)
                 snprintf(why, whylen, "%s", msg);
                 return -1;
             }
-            log_error("ssh tunnel %s: the bastion did not open a connection to %s:%d: %s",
-                      t->label, f->dest->host, f->dest->port, msg);
+            log_error("ssh tunnel %s: the bastion did not open a connection to %s:%d: %s", t->label,
+                      f->dest->host, f->dest->port, msg);
             fwd_close_local(f);
             return 1;
         }
@@ -1131,8 +1128,7 @@ static int pump(ssh_tunnel *t, fwd *f, char *why, size_t whylen)
             progress = 1;
         }
         while (f->down_off < f->down_len) {
-            ssize_t w = send(f->fd, f->down + f->down_off, f->down_len - f->down_off,
-                             MSG_NOSIGNAL);
+            ssize_t w = send(f->fd, f->down + f->down_off, f->down_len - f->down_off, MSG_NOSIGNAL);
             if (w < 0) {
                 if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
                     break;

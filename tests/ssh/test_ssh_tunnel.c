@@ -11,9 +11,11 @@
 #include "ssh_tunnel.h"
 
 /* an Ed25519 public key made by ssh-keygen, and what ssh-keygen -l -E sha256 prints for it */
-#define VEC_LINE "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE8Damz0kx9YVjaJbldKcBz8R1suoVYIaGPd7bjusg8q vec"
+#define VEC_LINE                                                                                   \
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE8Damz0kx9YVjaJbldKcBz8R1suoVYIaGPd7bjusg8q vec"
 #define VEC_FP "SHA256:uoAfsUR9kLDX+MFMZig4neqMbn8RpUBd/9qjLXFE9d4"
-#define OTHER_LINE "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ9WF4IEcZbaUox3Y61c+zrAxxv4qR57dhL8QZ6mXjkJ"
+#define OTHER_LINE                                                                                 \
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ9WF4IEcZbaUox3Y61c+zrAxxv4qR57dhL8QZ6mXjkJ"
 static const unsigned char vec_blob[] =
     "\x00\x00\x00\x0b\x73\x73\x68\x2d\x65\x64\x32\x35\x35\x31\x39\x00\x00\x00\x20\x4f\x03\x6a\x6c"
     "\xf4\x93\x1f\x58\x56\x36\x89\x6e\x57\x4a\x70\x1c\xfc\x47\x5b\x2e\xa1\x56\x08\x68\x63\xdd\xed"
@@ -40,7 +42,8 @@ END_TEST
 START_TEST(host_key_forms)
 {
     ck_assert(matches(VEC_LINE));
-    ck_assert(matches("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE8Damz0kx9YVjaJbldKcBz8R1suoVYIaGPd7bjusg8q"));
+    ck_assert(matches(
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE8Damz0kx9YVjaJbldKcBz8R1suoVYIaGPd7bjusg8q"));
     ck_assert(matches(VEC_FP));
     ck_assert(matches(VEC_FP "="));
     ck_assert(matches("  " VEC_FP "  \r"));
@@ -51,7 +54,8 @@ START_TEST(host_key_forms)
     ck_assert(!matches(OTHER_LINE));
     ck_assert(!matches("SHA256:uoAfsUR9kLDX+MFMZig4neqMbn8RpUBd/9qjLXFE9d5"));
     ck_assert(!matches("SHA256:uoAfsUR9kLDX+MFMZig4neqMbn8RpUBd"));
-    ck_assert(!matches("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE8Damz0kx9YVjaJbldKcBz8R1suoVYIaGPd7bjusg8"));
+    ck_assert(!matches(
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE8Damz0kx9YVjaJbldKcBz8R1suoVYIaGPd7bjusg8"));
     ck_assert(!matches(""));
     ck_assert(!matches("# only a comment"));
     unsigned char zero[32] = {0};
@@ -121,8 +125,7 @@ START_TEST(settings)
     passes(T PEM ",\"compression\":true}}", "unknown setting \"compression\" is ignored");
     fails("{\"ssh_tunnel\":{\"enable\":true,\"username\":\"u\"," PEM "}}",
           "key \"ssh_tunnel\": enable is true, but host is not set");
-    fails("{\"ssh_tunnel\":{\"enable\":\"true\",\"host\":\"b\"," PEM "}}",
-          "username is not set");
+    fails("{\"ssh_tunnel\":{\"enable\":\"true\",\"host\":\"b\"," PEM "}}", "username is not set");
     fails(T "\"private_key\":\"\"}}", "private_key is not set");
     fails(T PEM ",\"port\":0}}", "port must be an integer from 1 to 65535");
     fails(T PEM ",\"port\":\"ssh\"}}", "port must be an integer from 1 to 65535");
