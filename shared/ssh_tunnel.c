@@ -1344,6 +1344,17 @@ static void *tunnel_main(void *arg)
                 pp = &f->next;
             }
         }
+        /* a read of one channel makes libssh2 take in whatever the socket holds, so packets of
+           another channel (data, its EOF, a window adjust its writes wait for) may now be queued
+           with the socket empty: look again at once rather than wait in poll */
+        bool can_send = !lost && !(libssh2_session_block_directions(t->session) &
+                                   LIBSSH2_SESSION_BLOCK_OUTBOUND);
+        for (fwd *f = t->conns; f && !progress && !lost; f = f->next)
+            if (f->state == FWD_OPEN &&
+                ((!f->remote_eof && f->down_len < IO_BUF &&
+                  (libssh2_poll_channel_read(f->ch, 0) || libssh2_channel_eof(f->ch))) ||
+                 (can_send && f->up_off < f->up_len && libssh2_channel_window_write(f->ch) > 0)))
+                progress = true;
     }
     /* stopping: close politely when the session still works */
     if (!lost) {
