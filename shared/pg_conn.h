@@ -13,6 +13,12 @@
  * TLS files may be given as paths or as PEM text; PEM text is written to
  * private temporary files that live as long as the connection.
  *
+ * With ssh_tunnel enabled, every connection goes through the process's one
+ * SSH tunnel (ssh_tunnel.h): opened by the first pgc_connect that needs it
+ * (from any thread), closed at exit (atexit), so that every way out of main
+ * disconnects politely. libpq then gets hostaddr=127.0.0.1 and the tunnel's
+ * local port, while host keeps the database's name (TLS verify-full, .pgpass).
+ *
  * Errors are logged once here, with the server's message and SQLSTATE; the
  * caller only learns success or failure (and can read pgc_sqlstate()).
  * Passwords never reach a log line.
