@@ -116,7 +116,10 @@ assert_eq 0 "$RC" "an RSA key (PEM) where the server allows ssh-rsa: exit 0"
 sshd_start
 
 tap_cfg ecdsa "$(tunnel_json "$SSH_DIR/id_ecdsa")"
-run_tap ecdsa --discover
+# (under ASan: libssh2's own leak of an ECDSA key's BIGNUM is suppressed for this run only)
+ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0" \
+    LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$SSH_TESTS_DIR/lsan_libssh2.supp" \
+    run_tap ecdsa --discover
 assert_eq 0 "$RC" "an ECDSA key: exit 0"
 # known_hosts as ssh writes it: hashed names, and lines libssh2 cannot read (skipped)
 {
