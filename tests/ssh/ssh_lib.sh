@@ -46,11 +46,22 @@ if [ "$(id -u)" = 0 ] && grep -q '^root:!' /etc/shadow 2>/dev/null; then
     exit 1
 fi
 
+# children_of PID: the processes PID forked (from /proc: a minimal Debian has no ps)
+children_of() {
+    local p
+    for p in /proc/[0-9]*; do
+        [ "$(sed -E 's/^.*\) [A-Za-z] ([0-9]+) .*$/\1/' "$p/stat" 2>/dev/null)" = "$1" ] &&
+            echo "${p#/proc/}"
+    done
+    return 0
+}
+
 sshd_stop() {
     if [ -n "$SSHD_PID" ]; then
         # the listener and the per-connection processes it forked (the test's own)
         local kids
-        kids=$(ps -o pid= --ppid "$SSHD_PID" 2>/dev/null || true)
+        kids=$(children_of "$SSHD_PID")
+        # shellcheck disable=SC2086
         kill "$SSHD_PID" $kids 2>/dev/null || true
         wait "$SSHD_PID" 2>/dev/null || true
         SSHD_PID=
@@ -62,7 +73,8 @@ trap sshd_stop EXIT
 # that went away under a running program)
 sshd_kill_sessions() {
     local kids
-    kids=$(ps -o pid= --ppid "$SSHD_PID" 2>/dev/null || true)
+    kids=$(children_of "$SSHD_PID")
+    # shellcheck disable=SC2086
     [ -n "$kids" ] && kill $kids 2>/dev/null
     return 0
 }
