@@ -1078,7 +1078,7 @@ static int pump(ssh_tunnel *t, fwd *f, char *why, size_t whylen)
         }
         while (f->up_off < f->up_len) {
             ssize_t w = libssh2_channel_write(f->ch, f->up + f->up_off, f->up_len - f->up_off);
-            if (w == LIBSSH2_ERROR_EAGAIN)
+            if (w == LIBSSH2_ERROR_EAGAIN || w == 0)
                 break;
             if (w < 0) {
                 if (session_fatal((int)w)) {
