@@ -51,6 +51,14 @@ fi
 assert_contains "$(tr -d '\r' <"$SSHD_LOG")" "Received disconnect from 127.0.0.1 port" "the tap disconnects politely at exit"
 assert_contains "$(tr -d '\r' <"$SSHD_LOG")" ":11: tap-postgres: done" "... with its name"
 
+# use_secondary: the replica's host and port go through the tunnel too (the primary is down)
+printf '{"host":"127.0.0.1","port":1,"user":"%s","dbname":"%s","use_secondary":true,"secondary_host":"localhost","secondary_port":%s,"ssh_tunnel":%s}\n' \
+    "$PGUSER" "$db" "$PGPORT" "$(tunnel_json)" >"$TEST_TMP/secondary.json"
+run_tap secondary --catalog "$TEST_TMP/cat_ft.json"
+assert_eq 0 "$RC" "use_secondary through the tunnel: exit 0"
+assert_eq 5000 "$(record_ids "$TEST_TMP/secondary.out" public-items | sort -u | wc -l)" "use_secondary through the tunnel: every row"
+assert_contains "$(tr -d '\r' <"$SSHD_LOG")" "target localhost port $PGPORT" "use_secondary: the server forwarded to secondary_host:secondary_port"
+
 # --- proof that it went through the server: a server that refuses forwarding fails the same run
 sshd_start "AllowTcpForwarding no"
 tap_cfg noforward "$(tunnel_json)"
