@@ -5,9 +5,11 @@
 #include "log.h"
 #include "pg_url.h"
 #include "rds_iam.h"
+#include "ssh_tunnel.h"
 #include "wipe.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +174,69 @@ static const char *sqlalchemy_url(const cJSON *config)
     return u && *u ? u : NULL;
 }
 
+/*
+ * The process's SSH tunnel (config "ssh_tunnel"): opened by the first connection that needs it
+ * and shared by all later ones, from any thread (the target's workers); closed at exit, so every
+ * way out of main closes the session politely. A program has one config, so one tunnel.
+ */
+static pthread_mutex_t tunnel_mu = PTHREAD_MUTEX_INITIALIZER;
+static ssh_tunnel *tunnel; /* owned; NULL until opened */
+static bool tunnel_failed; /* opening failed (logged): later connections fail at once */
+
+static void tunnel_close_at_exit(void)
+{
+    pthread_mutex_lock(&tunnel_mu);
+    ssh_tunnel *t = tunnel;
+    tunnel = NULL;
+    pthread_mutex_unlock(&tunnel_mu);
+    ssh_tunnel_destroy(t);
+}
+
+/* the local port that forwards to host:port through the process's tunnel (opened when it is not
+   yet), into out; the tunnel through *t_out. False after logging. */
+static bool tunnel_port(const cJSON *config, const pgc_options *opts, const char *host,
+                        const char *port, char *out, size_t n, ssh_tunnel **t_out)
+{
+    if (!host || !*host || host[0] == '/' || strchr(host, ',')) {
+        log_error("ssh tunnel: the database host must be one host name or address, as the "
+                  "bastion sees it (got %s)",
+                  host && *host ? host : "none");
+        return false;
+    }
+    long long p = 5432;
+    if (port && *port) {
+        char *end;
+        errno = 0;
+        p = strtoll(port, &end, 10);
+        if (errno || *end || p < 1 || p > 65535) {
+            log_error("ssh tunnel: the database port must be one number, got \"%.20s\"", port);
+            return false;
+        }
+    }
+    pthread_mutex_lock(&tunnel_mu);
+    if (!tunnel && !tunnel_failed) {
+        const char *program = opts->application_name;
+        char t_timeout[32];
+        const char *timeout = cfg_text(config, "connect_timeout", t_timeout, sizeof(t_timeout));
+        tunnel = ssh_tunnel_open(config, timeout ? (int)strtol(timeout, NULL, 10) : 10,
+                                 program ? program : "singer");
+        if (tunnel)
+            atexit(tunnel_close_at_exit);
+        else
+            tunnel_failed = true;
+    } else if (!tunnel) {
+        log_error("ssh tunnel: not open (it failed earlier)");
+    }
+    ssh_tunnel *t = tunnel;
+    pthread_mutex_unlock(&tunnel_mu);
+    int local = 0;
+    if (!t || !ssh_tunnel_forward(t, host, (int)p, &local))
+        return false;
+    snprintf(out, n, "%d", local);
+    *t_out = t;
+    return true;
+}
+
 pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
 {
     pgc_options none = {0};
@@ -232,6 +297,21 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
     if (!timeout)
         timeout = "10";
     const char *appname = ju_string(config, "application_name", opts->application_name);
+    /* through the tunnel: libpq connects to 127.0.0.1 (hostaddr) while host keeps the database's
+       name, so TLS verify-full still checks it */
+    char t_local[16];
+    const char *hostaddr = NULL, *db_port = port;
+    ssh_tunnel *via = NULL;
+    if (ssh_tunnel_enabled(config)) {
+        if (!tunnel_port(config, opts, host, port, t_local, sizeof(t_local), &via)) {
+            wipe_free_string(iam_token);
+            pg_url_term(&url);
+            pgc_destroy(c);
+            return NULL; /* logged */
+        }
+        hostaddr = "127.0.0.1";
+        port = t_local;
+    }
 
     const char *keys[24 + PG_URL_MAX_PARAMS];
     const char *vals[24 + PG_URL_MAX_PARAMS];
@@ -245,6 +325,7 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
         }                                                                                          \
     } while (0)
     ADD("host", host);
+    ADD("hostaddr", hostaddr);
     ADD("port", port);
     ADD("user", user);
     ADD("password", password);
@@ -283,8 +364,9 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
     vals[k] = NULL;
 
     char label[512];
-    snprintf(label, sizeof(label), "%s:%s/%s", host ? host : "(default host)",
-             port ? port : "5432", dbname ? dbname : "(default database)");
+    snprintf(label, sizeof(label), "%s:%s/%s%s%s", host ? host : "(default host)",
+             db_port ? db_port : "5432", dbname ? dbname : "(default database)",
+             via ? " through the ssh tunnel " : "", via ? ssh_tunnel_label(via) : "");
     c->label = xstrdup(label);
 
     int attempts = opts->attempts > 0 ? opts->attempts : 1;
@@ -294,7 +376,8 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
             break;
         char msg[1024];
         connect_error(c->conn ? PQerrorMessage(c->conn) : "out of memory", msg, sizeof(msg));
-        bool retry = attempt < attempts && transient_failure(msg);
+        bool retry =
+            attempt < attempts && transient_failure(msg) && (!via || ssh_tunnel_alive(via));
         if (!retry) {
             log_error("cannot connect to PostgreSQL at %s as %s: %s", c->label,
                       user ? user : "(default user)", msg);
@@ -330,6 +413,41 @@ static bool disagree(const cJSON *config, const char *a, const char *b, bool b_o
         return false;
     log_error("%s: keys \"%s\" and \"%s\" are both set, to different values: keep one", what, a, b);
     return true;
+}
+
+/* with ssh_tunnel enabled: one database host, as the bastion sees it (the URL's host part or
+   "host"), and no host, hostaddr or port among the URL's query parameters, which would win over
+   the tunnel's address */
+static bool tunnel_host_check(const cJSON *config, const char *what)
+{
+    char t_host[32];
+    const char *host = cfg_text(config, "host", t_host, sizeof(t_host));
+    const char *sa = sqlalchemy_url(config);
+    pg_url url;
+    memset(&url, 0, sizeof(url));
+    char err[512];
+    if (sa && pg_url_parse(sa, &url, err, sizeof(err))) {
+        host = url.host;
+        for (size_t i = 0; i < url.nparams; i++) {
+            if (strcmp(url.keys[i], "host") == 0 || strcmp(url.keys[i], "hostaddr") == 0 ||
+                strcmp(url.keys[i], "port") == 0) {
+                log_error("%s: key \"sqlalchemy_url\" has the query parameter %s, which would "
+                          "bypass ssh_tunnel: give the database host and port in the URL's host "
+                          "part",
+                          what, url.keys[i]);
+                pg_url_term(&url);
+                return false;
+            }
+        }
+    }
+    bool ok = host && *host && host[0] != '/' && !strchr(host, ',');
+    if (!ok)
+        log_error("%s: key \"ssh_tunnel\": enable is true, so the database host (key \"host\" or "
+                  "the host of sqlalchemy_url) must be one host name or address as the bastion "
+                  "sees it, e.g. localhost for a database on the bastion itself",
+                  what);
+    pg_url_term(&url);
+    return ok;
 }
 
 bool pgc_config_check(const cJSON *config, const char *what, char **dbname_out)
@@ -423,14 +541,10 @@ bool pgc_config_check(const cJSON *config, const char *what, char **dbname_out)
                               : ssl_enable                     ? "ssl_mode"
                                                                : "sslmode"))
         return false;
-    const cJSON *tunnel = cJSON_GetObjectItemCaseSensitive(config, "ssh_tunnel");
-    if (cJSON_IsObject(tunnel) && ju_is_true(cJSON_GetObjectItemCaseSensitive(tunnel, "enable"))) {
-        log_error("%s: key \"ssh_tunnel\": enable is true, but SSH tunnels are not supported yet "
-                  "(it would change where we connect): open the tunnel outside, e.g. ssh -N -L "
-                  "15432:<db host>:5432 <bastion>, and point host and port at it",
-                  what);
+    if (!ssh_tunnel_config_check(config, what))
         return false;
-    }
+    if (ssh_tunnel_enabled(config) && !tunnel_host_check(config, what))
+        return false;
     const char *dialect = ju_string(config, "dialect+driver", NULL);
     if (dialect && *dialect && strncmp(dialect, "postgresql", 10) != 0) {
         log_error("%s: key \"dialect+driver\" must be postgresql or postgresql+<driver>, got "

@@ -13,6 +13,12 @@
  * TLS files may be given as paths or as PEM text; PEM text is written to
  * private temporary files that live as long as the connection.
  *
+ * With ssh_tunnel enabled, every connection goes through the process's one
+ * SSH tunnel (ssh_tunnel.h): opened by the first pgc_connect that needs it
+ * (from any thread), closed at exit (atexit), so that every way out of main
+ * disconnects politely. libpq then gets hostaddr=127.0.0.1 and the tunnel's
+ * local port, while host keeps the database's name (TLS verify-full, .pgpass).
+ *
  * Errors are logged once here, with the server's message and SQLSTATE; the
  * caller only learns success or failure (and can read pgc_sqlstate()).
  * Passwords never reach a log line.
@@ -56,7 +62,8 @@
         {"ssl_storage_directory", CFG_STRING, false, NULL, false,                                  \
          "MeltanoLabs: accepted; PEM text is written to private temporary files instead"},         \
         {"ssh_tunnel", CFG_OBJECT, false, NULL, true,                                              \
-         "MeltanoLabs: accepted with enable false; enable true is an error (not supported yet)"}
+         "MeltanoLabs: {enable, host, port, username, private_key, private_key_password}: every "  \
+         "connection goes through the SSH bastion; ours: host_key, known_hosts, host_key_check"}
 /* clang-format on */
 
 typedef struct pgc_options {
@@ -86,9 +93,9 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts);
 /*
  * pgc_config_check: the connection settings of a config, checked when it is loaded (what names
  * the file in messages): sqlalchemy_url parsed, ssl_mode known, libpq-named and MeltanoLabs TLS
- * keys not contradicting each other, ssh_tunnel not enabled, dialect+driver postgresql. False
- * after logging one line naming the key. dbname_out (may be NULL) receives the URL's database
- * (malloc'ed, the caller frees; NULL when there is no URL or it names none).
+ * keys not contradicting each other, ssh_tunnel complete (ssh_tunnel_config_check), dialect+driver
+ * postgresql. False after logging one line naming the key. dbname_out (may be NULL) receives the
+ * URL's database (malloc'ed, the caller frees; NULL when there is no URL or it names none).
  */
 bool pgc_config_check(const cJSON *config, const char *what, char **dbname_out);
 /* pgc_destroy: close and free; NULL is fine. */

@@ -97,8 +97,8 @@ const cJSON *tap_config_where_clauses(const tap_config *cfg, const char *stream_
 
 /*
  * BATCH messages (Singer SDK batch_config) change the messages we write: an error naming the key,
- * never a warning. Stream maps (config_sdk_check), ssh_tunnel (pgc_config_check) and
- * flattening_enabled (tap_config_parse) are refused where both programs check them.
+ * never a warning. Stream maps (config_sdk_check) and flattening_enabled (tap_config_parse) are
+ * refused where both programs check them; ssh_tunnel is checked by pgc_config_check.
  */
 static bool check_sdk_keys(const cJSON *root, const char *what)
 {

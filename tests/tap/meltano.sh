@@ -113,7 +113,8 @@ assert_eq 0 "$RC" "no replication method anywhere: exit 0"
 assert_contains "$(last_state "$TEST_TMP/d1")" '"last_replication_method":"FULL_TABLE"' "the default is FULL_TABLE"
 assert_eq 10 "$(record_ids "$TEST_TMP/d1" public-t | wc -l)" "every row"
 
-# Singer SDK settings we do not implement: an error naming the key, before anything is sent
+# Singer SDK settings we do not implement (and an ssh_tunnel whose private_key is no key): an
+# error naming the key, before anything is sent
 for setting in '"stream_maps":{"public-t":{"b":"__NULL__"}}' '"stream_map_config":{"salt":"x"}' \
     '"faker_config":{"seed":1}' '"flattening_enabled":true' \
     '"batch_config":{"encoding":{"format":"jsonl"},"storage":{"root":"file:///tmp"}}' \

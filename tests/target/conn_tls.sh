@@ -178,7 +178,7 @@ run_cmd "$TEST_TMP/tap.out" "$TEST_TMP/tap.err" "$TAP_BIN" --config "$TEST_TMP/t
 assert_eq 4 "$RC" "tap: sqlalchemy_url with the wrong CA: exit 4"
 tap_cfg ssh "${base/\"database\"/\"dbname\"},\"ssh_tunnel\":{\"enable\":true,\"host\":\"bastion\",\"username\":\"u\",\"private_key\":\"k\"}"
 run_cmd "$TEST_TMP/tap.out" "$TEST_TMP/tap.err" "$TAP_BIN" --config "$TEST_TMP/tap_ssh.json" --discover
-assert_eq 3 "$RC" "tap: ssh_tunnel enabled: exit 3"
-assert_contains "$(cat "$TEST_TMP/tap.err")" 'key "ssh_tunnel": enable is true' "tap: ssh_tunnel: the key is named"
+assert_eq 3 "$RC" "tap: ssh_tunnel with a bad private_key: exit 3"
+assert_contains "$(cat "$TEST_TMP/tap.err")" 'key "ssh_tunnel": private_key is neither PEM text' "tap: ssh_tunnel with a bad private_key: the key is named"
 
 finish

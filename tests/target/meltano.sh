@@ -134,7 +134,7 @@ mload flat_nodepth "{$base,\"default_target_schema\":\"fl\",\"flattening_enabled
 assert_eq 3 "$RC" "flattening_enabled without flattening_max_depth: exit 3"
 assert_contains "$(cat "$ERR")" '"flattening_max_depth" is not set' "flattening without depth: named"
 
-# --- refused: stream maps, an enabled ssh tunnel; accepted when empty / disabled
+# --- refused: stream maps, an ssh tunnel with a bad key; accepted when empty / disabled
 mload maps "{$base,\"default_target_schema\":\"x\",\"stream_maps\":{\"public-fl\":{\"a\":\"__NULL__\"}}}"
 assert_eq 3 "$RC" "stream_maps: exit 3"
 assert_contains "$(cat "$ERR")" 'key "stream_maps" is set, but Singer SDK stream maps are not supported' "stream_maps: named"
@@ -143,8 +143,8 @@ assert_eq 3 "$RC" "stream_map_config: exit 3"
 mload faker "{$base,\"default_target_schema\":\"x\",\"faker_config\":{\"seed\":1}}"
 assert_eq 3 "$RC" "faker_config: exit 3"
 mload ssh "{$base,\"default_target_schema\":\"x\",\"ssh_tunnel\":{\"enable\":true,\"host\":\"bastion\",\"port\":22,\"username\":\"u\",\"private_key\":\"k\"}}"
-assert_eq 3 "$RC" "ssh_tunnel enable true: exit 3"
-assert_contains "$(cat "$ERR")" 'key "ssh_tunnel": enable is true, but SSH tunnels are not supported yet' "ssh_tunnel: named"
+assert_eq 3 "$RC" "ssh_tunnel with a bad private_key: exit 3"
+assert_contains "$(cat "$ERR")" 'key "ssh_tunnel": private_key is neither PEM text' "ssh_tunnel: named"
 assert_not_contains "$(cat "$ERR")" "unknown key" "MeltanoLabs keys are known keys"
 mload empty_sdk "{$base,\"default_target_schema\":\"fl2\",\"stream_maps\":{},\"stream_map_config\":{},\"ssh_tunnel\":{\"enable\":false},\"ssl_enable\":false,\"dialect+driver\":\"postgresql+psycopg2\",\"ssl_storage_directory\":\".secrets\"}"
 assert_eq 0 "$RC" "empty stream maps, ssh_tunnel disabled: exit 0"
