@@ -6,6 +6,7 @@
 #include "pg_url.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +152,30 @@ static void tls_from_config(const cJSON *config, tls_params *out)
         out->key = ju_string(config, "ssl_client_private_key", NULL);
 }
 
+/* an integer setting of the config as conninfo text (tmp holds 32 bytes), def when absent */
+static const char *int_setting(const cJSON *config, const char *key, long long def, char *tmp)
+{
+    snprintf(tmp, 32, "%lld", ju_int(config, key, def));
+    return tmp;
+}
+
+/* "-c statement_timeout=0 -c idle_in_transaction_session_timeout=0", each unless set to -1 */
+static void session_options(const cJSON *config, char *out, size_t n)
+{
+    static const char *const keys[] = {"statement_timeout", "idle_in_transaction_session_timeout"};
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < 2; i++) {
+        long long v = ju_int(config, keys[i], 0);
+        if (v < 0)
+            continue;
+        int w = snprintf(out + len, n - len, "%s-c %s=%lld", len ? " " : "", keys[i], v);
+        if (w < 0 || (size_t)w >= n - len)
+            break;
+        len += (size_t)w;
+    }
+}
+
 /* sqlalchemy_url, when set (an empty string is unset, as in MeltanoLabs) */
 static const char *sqlalchemy_url(const cJSON *config)
 {
@@ -238,11 +263,20 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
     ADD("connect_timeout", timeout);
     ADD("application_name", appname);
     /* a network partition must not block a load or a stream forever: TCP keepalives find a
-       dead peer in about 90 s (ignored on Unix sockets) */
+       dead peer in about 90 s, tcp_user_timeout data that is never acknowledged (both ignored
+       on Unix sockets); a server that is reachable but silent is read_timeout's (pg_wait.c) */
+    char t_ka[4][32];
     ADD("keepalives", "1");
-    ADD("keepalives_idle", "30");
-    ADD("keepalives_interval", "10");
-    ADD("keepalives_count", "6");
+    ADD("keepalives_idle", int_setting(config, "keepalives_idle", 30, t_ka[0]));
+    ADD("keepalives_interval", int_setting(config, "keepalives_interval", 10, t_ka[1]));
+    ADD("keepalives_count", int_setting(config, "keepalives_count", 6, t_ka[2]));
+    ADD("tcp_user_timeout", int_setting(config, "tcp_user_timeout", 60000, t_ka[3]));
+    /* a role's statement_timeout or idle_in_transaction_session_timeout must not cancel a long
+       copy: the startup packet's settings win over ALTER ROLE / ALTER DATABASE ones */
+    char t_opt[160];
+    session_options(config, t_opt, sizeof(t_opt));
+    const char *session_opts = t_opt;
+    ADD("options", session_opts);
     /* the URL's query parameters come after: libpq keeps the last value of a keyword, so they
        win over the settings above (sslmode=... in the URL beats ssl_enable's verify-full) */
     for (size_t i = 0; i < url.nparams; i++)
@@ -259,6 +293,10 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
              port ? port : "5432", dbname ? dbname : "(default database)");
     c->label = xstrdup(label);
 
+    c->config = config;
+    c->opts = *opts;
+    long long rt = ju_int(config, "read_timeout", 60);
+    c->read_timeout_s = rt > 0 && rt < INT32_MAX ? (int)rt : 0;
     int attempts = opts->attempts > 0 ? opts->attempts : 1;
     for (int attempt = 1;; attempt++) {
         c->conn = PQconnectdbParams(keys, vals, 0);
@@ -432,8 +470,8 @@ static PGresult *run_query(pg_conn *c, const char *sql, int nparams, const char 
                            bool log)
 {
     c->sqlstate[0] = '\0';
-    PGresult *res = nparams > 0 ? PQexecParams(c->conn, sql, nparams, NULL, params, NULL, NULL, 0)
-                                : PQexec(c->conn, sql);
+    PGresult *res = nparams > 0 ? pgc_exec_params_raw(c, sql, nparams, params)
+                                : pgc_exec_raw(c, sql);
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
         return res;

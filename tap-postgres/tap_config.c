@@ -78,6 +78,7 @@ const cfg_key tap_config_keys[] = {
      "Singer SDK BATCH messages: not supported (an error)"},
     /* MeltanoLabs tap-postgres: connection settings, SDK settings */
     PGC_MELTANO_CONFIG_KEYS,
+    PGC_SESSION_CONFIG_KEYS,
     CONFIG_SDK_KEYS,
     {"flattening_enabled", CFG_BOOL, false, "false", false,
      "Singer SDK flattening of the tap's output: not supported, an error when true (flatten in "

@@ -237,7 +237,7 @@ bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *
 {
     *rows = 0;
     PGconn *conn = c->conn;
-    PGresult *res = PQexec(conn, sql);
+    PGresult *res = pgc_exec_raw(c, sql);
     if (PQresultStatus(res) != PGRES_COPY_OUT) {
         const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
         char msg[512];
@@ -255,7 +255,7 @@ bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *
     singer_writer *w = run->w;
     for (;;) {
         char *row = NULL;
-        int len = PQgetCopyData(conn, &row, 0);
+        int len = pgc_get_copy_data(c, &row);
         if (len < 0)
             break;
         if (!ok || tap_stop_requested) {
@@ -294,7 +294,7 @@ bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *
     run->records += n;
     *rows = n;
     /* -1: done, the final result follows; -2: error */
-    while ((res = PQgetResult(conn)) != NULL) {
+    while ((res = pgc_get_result(c)) != NULL) {
         if (PQresultStatus(res) != PGRES_COMMAND_OK && ok && !tap_stop_requested) {
             const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
             char msg[512];
