@@ -103,6 +103,8 @@ static bool transient_failure(const char *msg)
     static const char *const transient[] = {
         "Connection refused", "timeout expired", "the database system is starting up",
         "No route to host", "Network is unreachable", "server closed the connection unexpectedly",
+        "not yet accepting connections", "the database system is shutting down",
+        "the database system is in recovery mode",
     };
     for (size_t i = 0; i < sizeof(transient) / sizeof(transient[0]); i++)
         if (strstr(msg, transient[i]))
@@ -427,6 +429,23 @@ bool pgc_config_check(const cJSON *config, const char *what, char **dbname_out)
         return false;
     }
     return true;
+}
+
+bool pgc_reconnect(pg_conn *c, bool *transient)
+{
+    PQreset(c->conn);
+    if (PQstatus(c->conn) == CONNECTION_OK) {
+        if (transient)
+            *transient = false;
+        return true;
+    }
+    char msg[1024];
+    first_line(PQerrorMessage(c->conn), msg, sizeof(msg));
+    bool t = transient_failure(msg);
+    if (transient)
+        *transient = t;
+    log_warn("cannot connect to PostgreSQL at %s again: %s", c->label, msg);
+    return false;
 }
 
 void pgc_destroy(pg_conn *c)

@@ -122,6 +122,13 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts);
  * (malloc'ed, the caller frees; NULL when there is no URL or it names none).
  */
 bool pgc_config_check(const cJSON *config, const char *what, char **dbname_out);
+/*
+ * pgc_reconnect: after a lost connection, connect again with the same parameters (PQreset;
+ * session settings made with SET are gone, the startup options stay). False after logging a
+ * warning; *transient (may be NULL) says whether trying again later may help (refused,
+ * unreachable, timeout, starting up) or not (authentication, a missing database ...).
+ */
+bool pgc_reconnect(pg_conn *c, bool *transient);
 /* pgc_destroy: close and free; NULL is fine. */
 void pgc_destroy(pg_conn *c);
 

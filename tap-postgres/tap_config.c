@@ -36,6 +36,9 @@ const cfg_key tap_config_keys[] = {
      "schemas to discover: a comma-separated string or an array (default: all)"},
     {"default_replication_method", CFG_STRING, false, "FULL_TABLE", false,
      "FULL_TABLE, INCREMENTAL or LOG_BASED for streams whose metadata names none"},
+    {"reconnect_attempts", CFG_INT, false, "3", false,
+     "FULL_TABLE: reconnects after a lost source connection within a run, each resuming after "
+     "the last key of the last STATE (0: fail the run)"},
     {"itersize", CFG_INT, false, "20000", false,
      "rows between STATE messages in FULL_TABLE and INCREMENTAL"},
     {"limit", CFG_INT, false, NULL, false, "LIMIT of each INCREMENTAL query (default: none)"},

@@ -7,6 +7,7 @@
 #include "sync_full_table.h"
 #include "sync_incremental.h"
 #include "sync_logical.h"
+#include "tap_retry.h"
 #include "timefmt.h"
 
 #include <stdlib.h>
@@ -58,9 +59,7 @@ pg_conn *tap_connect(tap_run *run, bool secondary)
         tap_fail(run, EXIT_SOURCE_DB);
         return NULL;
     }
-    if (!pgc_exec(c, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; "
-                     "SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 3; "
-                     "SET bytea_output = 'hex'")) {
+    if (!pgc_exec(c, TAP_SESSION_SETTINGS)) {
         pgc_destroy(c);
         tap_fail(run, EXIT_SOURCE_DB);
         return NULL;
@@ -395,7 +394,7 @@ bool tap_sync_run(tap_run *run, pg_conn *c, tap_catalog *cat)
         long long before = run->records;
         state_set_currently_syncing(run->state, s->tap_stream_id);
         if (s->method == TAP_FULL_TABLE)
-            ok = sft_sync(run, c, s);
+            ok = tap_retry_full_table(run, c, s);
         else
             ok = sinc_sync(run, c, s);
         tap_log_counters(run, s->tap_stream_id);

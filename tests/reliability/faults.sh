@@ -230,6 +230,13 @@ restart_target | terminate_target | drop_target | freeze_target)
     ;;
 role_timeouts) WANT_TAP=0 WANT_TGT=0 ;;
 esac
+RECONNECT=0
+case "$FAULT-$METHOD" in
+restart_source-FULL_TABLE | terminate_source-FULL_TABLE | drop_source-FULL_TABLE)
+    # the tap reconnects within the run and resumes after the last key of its last STATE
+    WANT_TAP=0 RECONNECT=1
+    ;;
+esac
 case "$FAULT" in
 restart_*) WANT_MSG="terminating connection|server closed the connection|connection to server" ;;
 terminate_*) WANT_MSG="terminating connection due to administrator command" ;;
@@ -280,6 +287,12 @@ if [ -n "${WANT_MSG:-}" ]; then
         not_ok "$FAULT: the failing program says what failed (/$WANT_MSG/)"
         tail -n 5 "$failed_err" >&2
     fi
+fi
+if [ "$RECONNECT" = 1 ]; then
+    assert_contains "$(cat "$TEST_TMP/tap.err")" "lost the connection to the source; reconnecting in 1 s (attempt 1 of 3" \
+        "$FAULT: the tap says it lost the connection and reconnects"
+    assert_contains "$(cat "$TEST_TMP/tap.err")" "reconnected; syncing again from the last STATE written" \
+        "$FAULT: the tap resumes within the run"
 fi
 if [ "$FAULT" = role_timeouts ]; then
     assert_eq 0 "$(grep -cE "statement timeout|idle-in-transaction timeout" "$TEST_TMP/tap.err" "$TEST_TMP/target.err" | awk -F: '{ n += $NF } END { print n + 0 }')" \
