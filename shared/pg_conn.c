@@ -178,6 +178,19 @@ static void session_options(const cJSON *config, char *out, size_t n)
     }
 }
 
+/* the server's notices and asynchronous errors (a FATAL on an idle connection: a restart, a
+   terminated backend) as log lines instead of libpq's bare stderr lines */
+static void notice_to_log(void *arg, const char *msg)
+{
+    const pg_conn *c = arg;
+    int len = (int)strcspn(msg, "\n");
+    if (strncmp(msg, "FATAL", 5) == 0 || strncmp(msg, "WARNING", 7) == 0 ||
+        strncmp(msg, "PANIC", 5) == 0)
+        log_warn("server at %s: %.*s", c->label, len, msg);
+    else
+        log_info("server at %s: %.*s", c->label, len, msg);
+}
+
 /* sqlalchemy_url, when set (an empty string is unset, as in MeltanoLabs) */
 static const char *sqlalchemy_url(const cJSON *config)
 {
@@ -321,6 +334,7 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
         struct timespec ts = {attempt, 0};
         nanosleep(&ts, NULL);
     }
+    PQsetNoticeProcessor(c->conn, notice_to_log, c);
     pg_url_term(&url);
     return c;
 }
