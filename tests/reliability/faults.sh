@@ -239,7 +239,8 @@ restart_source-FULL_TABLE | terminate_source-FULL_TABLE | drop_source-FULL_TABLE
 esac
 case "$FAULT" in
 restart_*) WANT_MSG="terminating connection|server closed the connection|connection to server" ;;
-terminate_*) WANT_MSG="terminating connection due to administrator command" ;;
+# (a backend terminated while blocked sending COPY data cannot send its FATAL: the socket closes)
+terminate_*) WANT_MSG="terminating connection due to administrator command|server closed the connection unexpectedly" ;;
 drop_*) WANT_MSG="server closed the connection unexpectedly|Connection reset by peer|connection to server" ;;
 freeze_source) WANT_MSG="the connection is frozen or dead" ;;
 freeze_target) WANT_MSG="the connection is frozen or dead" ;;
