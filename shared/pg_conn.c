@@ -101,9 +101,14 @@ static const char *pem_or_path(pg_conn *c, int slot, const char *value, const ch
 static bool transient_failure(const char *msg)
 {
     static const char *const transient[] = {
-        "Connection refused", "timeout expired", "the database system is starting up",
-        "No route to host", "Network is unreachable", "server closed the connection unexpectedly",
-        "not yet accepting connections", "the database system is shutting down",
+        "Connection refused",
+        "timeout expired",
+        "the database system is starting up",
+        "No route to host",
+        "Network is unreachable",
+        "server closed the connection unexpectedly",
+        "not yet accepting connections",
+        "the database system is shutting down",
         "the database system is in recovery mode",
     };
     for (size_t i = 0; i < sizeof(transient) / sizeof(transient[0]); i++)
@@ -320,6 +325,8 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
         char msg[1024];
         first_line(c->conn ? PQerrorMessage(c->conn) : "out of memory", msg, sizeof(msg));
         bool retry = attempt < attempts && transient_failure(msg);
+        if (!retry && opts->unreachable)
+            *opts->unreachable = transient_failure(msg);
         if (!retry) {
             log_error("cannot connect to PostgreSQL at %s as %s: %s", c->label,
                       user ? user : "(default user)", msg);
@@ -503,8 +510,8 @@ static PGresult *run_query(pg_conn *c, const char *sql, int nparams, const char 
                            bool log)
 {
     c->sqlstate[0] = '\0';
-    PGresult *res = nparams > 0 ? pgc_exec_params_raw(c, sql, nparams, params)
-                                : pgc_exec_raw(c, sql);
+    PGresult *res =
+        nparams > 0 ? pgc_exec_params_raw(c, sql, nparams, params) : pgc_exec_raw(c, sql);
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
         return res;

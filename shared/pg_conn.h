@@ -93,6 +93,7 @@ typedef struct pgc_options {
     const char *application_name; /* default when the config has none */
     bool replication;          /* open a replication=database connection */
     int attempts;              /* connection attempts for transient failures (>= 1) */
+    bool *unreachable;         /* optional: set on failure to whether it was transient */
 } pgc_options;
 
 typedef struct pg_conn {

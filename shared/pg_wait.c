@@ -22,16 +22,23 @@
 
 /* what a look at our session from a second connection found */
 typedef enum probe_result {
-    PROBE_BUSY,  /* the session works on our command: keep waiting */
+    PROBE_BUSY,  /* the session works on our command, or cannot be checked: keep waiting */
     PROBE_STUCK, /* the session is gone or waits on the network, or the server is unreachable */
 } probe_result;
 
 static probe_result probe(pg_conn *c, char *why, size_t n)
 {
     pgc_options o = c->opts;
+    bool unreachable = false;
     o.replication = false;
     o.attempts = 1;
+    o.unreachable = &unreachable;
     pg_conn *p = pgc_connect(c->config, &o);
+    if (!p && !unreachable) {
+        /* the server answered (too many connections, ...): it is there, so is our session */
+        snprintf(why, n, "a second connection to check it was refused (logged above)");
+        return PROBE_BUSY;
+    }
     if (!p) {
         snprintf(why, n, "a second connection to check it failed (logged above)");
         return PROBE_STUCK;
