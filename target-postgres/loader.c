@@ -518,7 +518,7 @@ bool loader_run(pg_conn *c, flush_job *job)
 fail:
     if (!ok) {
         if (PQtransactionStatus(c->conn) != PQTRANS_IDLE) {
-            PGresult *r = PQexec(c->conn, "ROLLBACK");
+            PGresult *r = pgc_exec_raw(c, "ROLLBACK"); /* bounded: the link may be frozen */
             PQclear(r);
         }
         log_error("stream \"%s\": batch %lld (%zu rows, input lines %lld-%lld) rolled back",
