@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,8 +105,15 @@ static const char *pem_or_path(pg_conn *c, int slot, const char *value, const ch
 static bool transient_failure(const char *msg)
 {
     static const char *const transient[] = {
-        "Connection refused", "timeout expired", "the database system is starting up",
-        "No route to host", "Network is unreachable", "server closed the connection unexpectedly",
+        "Connection refused",
+        "timeout expired",
+        "the database system is starting up",
+        "No route to host",
+        "Network is unreachable",
+        "server closed the connection unexpectedly",
+        "not yet accepting connections",
+        "the database system is shutting down",
+        "the database system is in recovery mode",
     };
     for (size_t i = 0; i < sizeof(transient) / sizeof(transient[0]); i++)
         if (strstr(msg, transient[i]))
@@ -165,6 +173,43 @@ static void tls_from_config(const cJSON *config, tls_params *out)
     out->key = ju_string(config, "sslkey", NULL);
     if ((!out->key || !*out->key) && client)
         out->key = ju_string(config, "ssl_client_private_key", NULL);
+}
+
+/* an integer setting of the config as conninfo text (tmp holds 32 bytes), def when absent */
+static const char *int_setting(const cJSON *config, const char *key, long long def, char *tmp)
+{
+    snprintf(tmp, 32, "%lld", ju_int(config, key, def));
+    return tmp;
+}
+
+/* "-c statement_timeout=0 -c idle_in_transaction_session_timeout=0", each unless set to -1 */
+static void session_options(const cJSON *config, char *out, size_t n)
+{
+    static const char *const keys[] = {"statement_timeout", "idle_in_transaction_session_timeout"};
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < 2; i++) {
+        long long v = ju_int(config, keys[i], 0);
+        if (v < 0)
+            continue;
+        int w = snprintf(out + len, n - len, "%s-c %s=%lld", len ? " " : "", keys[i], v);
+        if (w < 0 || (size_t)w >= n - len)
+            break;
+        len += (size_t)w;
+    }
+}
+
+/* the server's notices and asynchronous errors (a FATAL on an idle connection: a restart, a
+   terminated backend) as log lines instead of libpq's bare stderr lines */
+static void notice_to_log(void *arg, const char *msg)
+{
+    const pg_conn *c = arg;
+    int len = (int)strcspn(msg, "\n");
+    if (strncmp(msg, "FATAL", 5) == 0 || strncmp(msg, "WARNING", 7) == 0 ||
+        strncmp(msg, "PANIC", 5) == 0)
+        log_warn("server at %s: %.*s", c->label, len, msg);
+    else
+        log_info("server at %s: %.*s", c->label, len, msg);
 }
 
 /* sqlalchemy_url, when set (an empty string is unset, as in MeltanoLabs) */
@@ -347,11 +392,20 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
     ADD("connect_timeout", timeout);
     ADD("application_name", appname);
     /* a network partition must not block a load or a stream forever: TCP keepalives find a
-       dead peer in about 90 s (ignored on Unix sockets) */
+       dead peer in about 90 s, tcp_user_timeout data that is never acknowledged (both ignored
+       on Unix sockets); a server that is reachable but silent is read_timeout's (pg_wait.c) */
+    char t_ka[4][32];
     ADD("keepalives", "1");
-    ADD("keepalives_idle", "30");
-    ADD("keepalives_interval", "10");
-    ADD("keepalives_count", "6");
+    ADD("keepalives_idle", int_setting(config, "keepalives_idle", 30, t_ka[0]));
+    ADD("keepalives_interval", int_setting(config, "keepalives_interval", 10, t_ka[1]));
+    ADD("keepalives_count", int_setting(config, "keepalives_count", 6, t_ka[2]));
+    ADD("tcp_user_timeout", int_setting(config, "tcp_user_timeout", 60000, t_ka[3]));
+    /* a role's statement_timeout or idle_in_transaction_session_timeout must not cancel a long
+       copy: the startup packet's settings win over ALTER ROLE / ALTER DATABASE ones */
+    char t_opt[160];
+    session_options(config, t_opt, sizeof(t_opt));
+    const char *session_opts = t_opt;
+    ADD("options", session_opts);
     /* the URL's query parameters come after: libpq keeps the last value of a keyword, so they
        win over the settings above (sslmode=... in the URL beats ssl_enable's verify-full) */
     for (size_t i = 0; i < url.nparams; i++)
@@ -369,6 +423,10 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
              via ? " through the ssh tunnel " : "", via ? ssh_tunnel_label(via) : "");
     c->label = xstrdup(label);
 
+    c->config = config;
+    c->opts = *opts;
+    long long rt = ju_int(config, "read_timeout", 60);
+    c->read_timeout_s = rt > 0 && rt < INT32_MAX ? (int)rt : 0;
     int attempts = opts->attempts > 0 ? opts->attempts : 1;
     for (int attempt = 1;; attempt++) {
         c->conn = PQconnectdbParams(keys, vals, 0);
@@ -378,6 +436,8 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
         connect_error(c->conn ? PQerrorMessage(c->conn) : "out of memory", msg, sizeof(msg));
         bool retry =
             attempt < attempts && transient_failure(msg) && (!via || ssh_tunnel_alive(via));
+        if (!retry && opts->unreachable)
+            *opts->unreachable = transient_failure(msg);
         if (!retry) {
             log_error("cannot connect to PostgreSQL at %s as %s: %s", c->label,
                       user ? user : "(default user)", msg);
@@ -394,6 +454,7 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
         nanosleep(&ts, NULL);
     }
     wipe_free_string(iam_token);
+    PQsetNoticeProcessor(c->conn, notice_to_log, c);
     pg_url_term(&url);
     return c;
 }
@@ -555,6 +616,40 @@ bool pgc_config_check(const cJSON *config, const char *what, char **dbname_out)
     return true;
 }
 
+bool pgc_reconnect(pg_conn *c, bool *transient)
+{
+    if (c->config && rds_iam_enabled(c->config)) {
+        /* a new token: PQreset would send the old one, which expires after 15 minutes */
+        pgc_options o = c->opts;
+        bool unreachable = false;
+        o.unreachable = &unreachable;
+        pg_conn *n = pgc_connect(c->config, &o);
+        if (transient)
+            *transient = n ? false : unreachable;
+        if (!n)
+            return false;
+        PQfinish(c->conn);
+        c->conn = n->conn;
+        n->conn = NULL;
+        pgc_destroy(n);
+        PQsetNoticeProcessor(c->conn, notice_to_log, c);
+        return true;
+    }
+    PQreset(c->conn);
+    if (PQstatus(c->conn) == CONNECTION_OK) {
+        if (transient)
+            *transient = false;
+        return true;
+    }
+    char msg[1024];
+    first_line(PQerrorMessage(c->conn), msg, sizeof(msg));
+    bool t = transient_failure(msg);
+    if (transient)
+        *transient = t;
+    log_warn("cannot connect to PostgreSQL at %s again: %s", c->label, msg);
+    return false;
+}
+
 void pgc_destroy(pg_conn *c)
 {
     if (!c)
@@ -596,8 +691,8 @@ static PGresult *run_query(pg_conn *c, const char *sql, int nparams, const char 
                            bool log)
 {
     c->sqlstate[0] = '\0';
-    PGresult *res = nparams > 0 ? PQexecParams(c->conn, sql, nparams, NULL, params, NULL, NULL, 0)
-                                : PQexec(c->conn, sql);
+    PGresult *res =
+        nparams > 0 ? pgc_exec_params_raw(c, sql, nparams, params) : pgc_exec_raw(c, sql);
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
         return res;

@@ -66,6 +66,34 @@
          "connection goes through the SSH bastion; ours: host_key, known_hosts, host_key_check"}
 /* clang-format on */
 
+/*
+ * PGC_SESSION_CONFIG_KEYS: the session and network-fault settings of both programs (README
+ * "Faults and recovery"): server timeouts our sessions override, TCP keepalives and
+ * tcp_user_timeout in the conninfo, and read_timeout, our own bound on a silent server.
+ */
+/* clang-format off */
+#define PGC_SESSION_CONFIG_KEYS                                                                    \
+    {"statement_timeout", CFG_INT, false, "0", false,                                              \
+     "statement_timeout of our sessions (ms; 0: none, so long copies are not cancelled; -1: keep " \
+     "the role's or server's)"},                                                                   \
+        {"idle_in_transaction_session_timeout", CFG_INT, false, "0", false,                        \
+         "idle_in_transaction_session_timeout of our sessions (ms; 0: none; -1: keep the role's "  \
+         "or server's)"},                                                                          \
+        {"keepalives_idle", CFG_INT, false, "30", false,                                           \
+         "seconds of silence before the first TCP keepalive probe"},                               \
+        {"keepalives_interval", CFG_INT, false, "10", false,                                       \
+         "seconds between TCP keepalive probes"},                                                  \
+        {"keepalives_count", CFG_INT, false, "6", false,                                           \
+         "unanswered TCP keepalive probes before the connection is dead"},                         \
+        {"tcp_user_timeout", CFG_INT, false, "60000", false,                                       \
+         "ms that sent data may stay unacknowledged before the connection is dead (0: the "        \
+         "system's)"},                                                                             \
+        {"read_timeout", CFG_INT, false, "60", false,                                              \
+         "seconds without a byte from the server before we check the connection: a query's "      \
+         "session is looked up from a second connection, a replication stream asks for a "        \
+         "keepalive and ends when none comes (0: wait forever)"}
+/* clang-format on */
+
 typedef struct pgc_options {
     const char *host_override; /* e.g. secondary_host; NULL to use config "host" */
     const char *port_override; /* e.g. secondary_port */
@@ -73,6 +101,7 @@ typedef struct pgc_options {
     const char *application_name; /* default when the config has none */
     bool replication;          /* open a replication=database connection */
     int attempts;              /* connection attempts for transient failures (>= 1) */
+    bool *unreachable;         /* optional: set on failure to whether it was transient */
 } pgc_options;
 
 typedef struct pg_conn {
@@ -81,6 +110,10 @@ typedef struct pg_conn {
     char *tmp_files[3];   /* malloc'ed paths of PEM temp files, unlinked on destroy */
     char *paths[3];       /* malloc'ed "~/..." TLS paths with the home folder put in */
     char *label;          /* malloc'ed "host:port/dbname" for messages */
+    const cJSON *config;  /* borrowed: the config connected with (outlives the connection) */
+    pgc_options opts;     /* as given to pgc_connect (its strings borrowed likewise) */
+    int read_timeout_s;   /* read_timeout: 0 waits forever */
+    bool is_probe;        /* a connection of pgc's own to check another: never probed itself */
 } pg_conn;
 
 /*
@@ -98,6 +131,13 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts);
  * URL's database (malloc'ed, the caller frees; NULL when there is no URL or it names none).
  */
 bool pgc_config_check(const cJSON *config, const char *what, char **dbname_out);
+/*
+ * pgc_reconnect: after a lost connection, connect again with the same parameters (PQreset;
+ * session settings made with SET are gone, the startup options stay). False after logging a
+ * warning; *transient (may be NULL) says whether trying again later may help (refused,
+ * unreachable, timeout, starting up) or not (authentication, a missing database ...).
+ */
+bool pgc_reconnect(pg_conn *c, bool *transient);
 /* pgc_destroy: close and free; NULL is fine. */
 void pgc_destroy(pg_conn *c);
 
@@ -110,6 +150,27 @@ bool pgc_exec(pg_conn *c, const char *sql);
 PGresult *pgc_query(pg_conn *c, const char *sql, int nparams, const char *const *params);
 /* pgc_query_quiet: as pgc_query but does not log failures (check pgc_sqlstate / pgc_error). */
 PGresult *pgc_query_quiet(pg_conn *c, const char *sql, int nparams, const char *const *params);
+/*
+ * pgc_exec_raw, pgc_get_result, pgc_get_copy_data: PQexec, PQgetResult and
+ * PQgetCopyData(conn, buf, 0) with read_timeout: while the server sends nothing for
+ * read_timeout seconds, a second connection looks the session up in pg_stat_activity; a
+ * session still working goes on waiting, one that is gone, idle or waiting on the network (or
+ * a server that cannot be reached) is logged once, here, as a frozen or dead connection, and
+ * the connection is shut down so the call returns libpq's own failure. Results and rows
+ * belong to the caller, as libpq's.
+ */
+PGresult *pgc_exec_raw(pg_conn *c, const char *sql);
+/* pgc_exec_params_raw: PQexecParams (text parameters, text results) likewise. */
+PGresult *pgc_exec_params_raw(pg_conn *c, const char *sql, int nparams, const char *const *params);
+PGresult *pgc_get_result(pg_conn *c);
+int pgc_get_copy_data(pg_conn *c, char **row);
+/*
+ * pgc_wait_readable: wait until the socket is readable and consume input, checking the
+ * connection as above after read_timeout; false when it was found dead (logged) or libpq
+ * failed (not logged: the next libpq call reports it).
+ */
+bool pgc_wait_readable(pg_conn *c);
+
 /* pgc_error: the last error message of the connection (libpq's text, borrowed). */
 const char *pgc_error(const pg_conn *c);
 /* pgc_sqlstate: SQLSTATE of the last failure, "" if none. */

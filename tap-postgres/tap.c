@@ -55,9 +55,7 @@ pg_conn *tap_connect(tap_run *run, bool secondary)
         tap_fail(run, EXIT_SOURCE_DB);
         return NULL;
     }
-    if (!pgc_exec(c, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; "
-                     "SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 3; "
-                     "SET bytea_output = 'hex'")) {
+    if (!pgc_exec(c, TAP_SESSION_SETTINGS)) {
         pgc_destroy(c);
         tap_fail(run, EXIT_SOURCE_DB);
         return NULL;
@@ -234,7 +232,7 @@ bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *
 {
     *rows = 0;
     PGconn *conn = c->conn;
-    PGresult *res = PQexec(conn, sql);
+    PGresult *res = pgc_exec_raw(c, sql);
     if (PQresultStatus(res) != PGRES_COPY_OUT) {
         const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
         char msg[512];
@@ -252,7 +250,7 @@ bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *
     singer_writer *w = run->w;
     for (;;) {
         char *row = NULL;
-        int len = PQgetCopyData(conn, &row, 0);
+        int len = pgc_get_copy_data(c, &row);
         if (len < 0)
             break;
         if (!ok || tap_stop_requested) {
@@ -291,7 +289,7 @@ bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *
     run->records += n;
     *rows = n;
     /* -1: done, the final result follows; -2: error */
-    while ((res = PQgetResult(conn)) != NULL) {
+    while ((res = pgc_get_result(c)) != NULL) {
         if (PQresultStatus(res) != PGRES_COMMAND_OK && ok && !tap_stop_requested) {
             const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
             char msg[512];

@@ -37,6 +37,9 @@ const cfg_key tap_config_keys[] = {
      "schemas to discover: a comma-separated string or an array (default: all)"},
     {"default_replication_method", CFG_STRING, false, "FULL_TABLE", false,
      "FULL_TABLE, INCREMENTAL or LOG_BASED for streams whose metadata names none"},
+    {"reconnect_attempts", CFG_INT, false, "3", false,
+     "FULL_TABLE: reconnects after a lost source connection within a run, each resuming after "
+     "the last key of the last STATE (0: fail the run)"},
     {"itersize", CFG_INT, false, "20000", false,
      "rows between STATE messages in FULL_TABLE and INCREMENTAL"},
     {"limit", CFG_INT, false, NULL, false, "LIMIT of each INCREMENTAL query (default: none)"},
@@ -79,6 +82,7 @@ const cfg_key tap_config_keys[] = {
      "Singer SDK BATCH messages: not supported (an error)"},
     /* MeltanoLabs tap-postgres: connection settings, SDK settings */
     PGC_MELTANO_CONFIG_KEYS,
+    PGC_SESSION_CONFIG_KEYS,
     CONFIG_SDK_KEYS,
     {"flattening_enabled", CFG_BOOL, false, "false", false,
      "Singer SDK flattening of the tap's output: not supported, an error when true (flatten in "

@@ -6,6 +6,7 @@
 #include "sync_full_table.h"
 #include "sync_incremental.h"
 #include "sync_logical.h"
+#include "tap_retry.h"
 #include "timefmt.h"
 
 #include <stdlib.h>
@@ -60,7 +61,7 @@ bool tap_sync_run(tap_run *run, pg_conn *c, tap_catalog *cat)
         long long before = run->records;
         state_set_currently_syncing(run->state, s->tap_stream_id);
         if (s->method == TAP_FULL_TABLE)
-            ok = sync_full_table_run(run, c, s);
+            ok = tap_retry_full_table(run, c, s);
         else
             ok = sync_incremental_run(run, c, s);
         tap_log_counters(run, s->tap_stream_id);

@@ -53,8 +53,11 @@ static pg_conn *connect_one(const tconfig *cfg)
     if (!c)
         return NULL;
     PQsetNoticeProcessor(c->conn, notice_to_log, NULL);
+    /* synchronous_commit on: a STATE follows a COMMIT that survives a crash of the server
+       (with off, the server may lose the last commits it acknowledged) */
     if (!pgc_exec(c, "SET client_min_messages = warning; SET TimeZone = 'UTC'; "
-                     "SET DateStyle = 'ISO'; SET temp_buffers = '64MB'")) {
+                     "SET DateStyle = 'ISO'; SET temp_buffers = '64MB'; "
+                     "SET synchronous_commit = on")) {
         pgc_destroy(c);
         return NULL;
     }

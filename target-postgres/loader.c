@@ -371,7 +371,7 @@ static bool copy_batch(pg_conn *c, flush_job *job)
     buf_append_lit(&sql, "COPY " TMP_TABLE " (");
     table_def_copy_columns(d, &sql);
     buf_append_lit(&sql, ") FROM STDIN");
-    PGresult *res = PQexec(c->conn, sql.data);
+    PGresult *res = pgc_exec_raw(c, sql.data);
     buf_term(&sql);
     if (PQresultStatus(res) != PGRES_COPY_IN) {
         log_error("stream \"%s\": batch %lld: cannot start COPY: %s", job->st->name, job->batch_no,
@@ -394,13 +394,13 @@ static bool copy_batch(pg_conn *c, flush_job *job)
     }
     if (PQputCopyEnd(c->conn, ok ? NULL : "aborted") != 1)
         ok = false;
-    res = PQgetResult(c->conn);
+    res = pgc_get_result(c);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         copy_error(c, res, job);
         ok = false;
     }
     PQclear(res);
-    while ((res = PQgetResult(c->conn)) != NULL)
+    while ((res = pgc_get_result(c)) != NULL)
         PQclear(res);
     return ok;
 }
@@ -670,7 +670,7 @@ bool loader_run(pg_conn *c, flush_job *job)
 fail:
     if (!ok) {
         if (PQtransactionStatus(c->conn) != PQTRANS_IDLE) {
-            PGresult *r = PQexec(c->conn, "ROLLBACK");
+            PGresult *r = pgc_exec_raw(c, "ROLLBACK"); /* bounded: the link may be frozen */
             PQclear(r);
         }
         log_error("stream \"%s\": batch %lld (%zu rows, input lines %lld-%lld) rolled back",

@@ -71,6 +71,7 @@ const cfg_key tconfig_keys[] = {
     {"max_line_bytes", CFG_INT, false, "134217728", false, "longest accepted input line"},
     /* MeltanoLabs target-postgres (Singer SDK): connection settings, then load settings */
     PGC_MELTANO_CONFIG_KEYS,
+    PGC_SESSION_CONFIG_KEYS,
     CONFIG_SDK_KEYS,
     {"load_method", CFG_STRING, false, "upsert", false,
      "MeltanoLabs: upsert (merge by key, our default), append-only (insert every record, no "

@@ -85,7 +85,7 @@ bool repl_stream_start(repl_stream *s, pg_conn *c, const char *slot, uint64_t st
         return false;
     }
     log_debug("%s", cmd.data);
-    PGresult *res = PQexec(c->conn, cmd.data);
+    PGresult *res = pgc_exec_raw(c, cmd.data);
     bool ok = res && PQresultStatus(res) == PGRES_COPY_BOTH;
     if (!ok && !quiet) {
         const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -105,6 +105,7 @@ bool repl_stream_start(repl_stream *s, pg_conn *c, const char *slot, uint64_t st
         return false;
     s->streaming = true;
     s->next_status = timefmt_monotonic(); /* an immediate first status update */
+    s->last_recv = s->next_status;
     log_info("logical replication started on slot \"%s\" at %s", slot, lsn);
     return true;
 }
@@ -188,6 +189,27 @@ repl_result repl_stream_next(repl_stream *s, double deadline, char **msg, size_t
             double until = s->next_status;
             if (deadline >= 0 && deadline < until)
                 until = deadline;
+            /* read_timeout: a server that sends nothing is asked for a keepalive at half of
+               it (as PostgreSQL's wal_receiver_timeout does); none by the end: frozen or dead */
+            int rt = s->conn->read_timeout_s;
+            if (rt > 0) {
+                if (now - s->last_recv >= rt) {
+                    log_error("no message from the server at %s for %d s on the replication "
+                              "connection (read_timeout), not even the keepalive asked for: the "
+                              "connection is frozen or dead",
+                              s->conn->label, rt);
+                    s->streaming = false;
+                    return REPL_ERROR;
+                }
+                if (!s->ping_sent && now - s->last_recv >= rt / 2.0) {
+                    if (!repl_stream_send_status(s, true))
+                        return REPL_ERROR;
+                    s->ping_sent = true;
+                }
+                double at = s->last_recv + (s->ping_sent ? rt : rt / 2.0);
+                if (at < until)
+                    until = at;
+            }
             double wait = until - now;
             if (wait < 0)
                 wait = 0;
@@ -217,6 +239,10 @@ repl_result repl_stream_next(repl_stream *s, double deadline, char **msg, size_t
                 return REPL_ERROR;
             }
             continue;
+        }
+        if (r > 0) {
+            s->last_recv = now;
+            s->ping_sent = false;
         }
         if (r == -1)
             return stream_ended(s);
@@ -288,7 +314,7 @@ bool repl_stream_finish(repl_stream *s)
     /* drain what the server still sends until it acknowledges the end */
     for (;;) {
         char *rest = NULL;
-        int r = PQgetCopyData(conn, &rest, 0);
+        int r = pgc_get_copy_data(s->conn, &rest);
         if (rest)
             PQfreemem(rest);
         if (r >= 0)

@@ -63,6 +63,8 @@ typedef struct repl_stream {
     bool streaming;                    /* inside COPY BOTH */
     long long messages;                /* 'w' messages received */
     long long bytes;                   /* payload bytes received */
+    double last_recv;                  /* monotonic seconds of the last message from the server */
+    bool ping_sent;                    /* a keepalive was asked for since then (read_timeout) */
 } repl_stream;
 
 /*

@@ -331,7 +331,7 @@ last_line() {
 }
 
 # run_pipeline N ACTION DELAY_MS: one tap | target run from $STATE; ACTION none|tap|target|both
-# is done after DELAY_MS; sets TAP_RC, TGT_RC and updates $STATE from the target's last line
+# (or the name of a function to call) is done after DELAY_MS; sets TAP_RC, TGT_RC and updates $STATE from the target's last line
 run_pipeline() {
     local n=$1 action=$2 delay=$3 out=$TEST_TMP/out.$1 fifo=$TEST_TMP/pipe
     rm -f "$fifo"
@@ -358,6 +358,7 @@ run_pipeline() {
             kill -9 "$tap" 2>/dev/null && killed=tap
             kill -9 "$tgt" 2>/dev/null && killed="${killed:+$killed+}target"
             ;;
+        *) "$action" ;; # a function of the caller's (faults.sh: the fault, at its moment)
         esac
     fi
     # a run that hangs fails the loop instead of stalling it

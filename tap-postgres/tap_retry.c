@@ -1,0 +1,60 @@
+#include "tap_retry.h"
+
+#include "exit_codes.h"
+#include "json_util.h"
+#include "log.h"
+#include "sync_full_table.h"
+
+#include <time.h>
+
+/* a wait that a stop request cuts short */
+static void backoff(int seconds)
+{
+    for (int i = 0; i < seconds * 10 && !tap_stop_requested; i++) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* the failure was the loss of the source connection, and syncing again is safe */
+static bool retryable(const tap_run *run, const pg_conn *c, const tap_stream *s)
+{
+    return run->fail_code == EXIT_SOURCE_DB && PQstatus(c->conn) == CONNECTION_BAD &&
+           !tap_stop_requested && sw_ok(run->w) && s->npk > 0 && !s->is_view;
+}
+
+bool tap_retry_full_table(tap_run *run, pg_conn *c, tap_stream *s)
+{
+    long long max = ju_int(run->cfg->root, "reconnect_attempts", 3);
+    int attempt = 0;
+    for (;;) {
+        if (sync_full_table_run(run, c, s))
+            return true;
+        if (!retryable(run, c, s) || attempt >= max)
+            return false;
+        /* reconnect: attempts with backoff, each counted */
+        bool connected = false;
+        while (!connected && attempt < max && !tap_stop_requested) {
+            attempt++;
+            int wait = attempt >= 5 ? 30 : 1 << (attempt - 1);
+            log_warn("stream \"%s\": lost the connection to the source; reconnecting in %d s "
+                     "(attempt %d of %lld, reconnect_attempts)",
+                     s->tap_stream_id, wait, attempt, max);
+            backoff(wait);
+            bool transient = false;
+            if (tap_stop_requested)
+                break;
+            if (pgc_reconnect(c, &transient)) {
+                connected = pgc_exec(c, TAP_SESSION_SETTINGS);
+            } else if (!transient) {
+                return false; /* the failure stays the first one */
+            }
+        }
+        if (!connected)
+            return false;
+        log_info("stream \"%s\": reconnected; syncing again from the last STATE written (after "
+                 "its last key, same table version)",
+                 s->tap_stream_id);
+        run->fail_code = 0;
+    }
+}

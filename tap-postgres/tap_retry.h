@@ -1,0 +1,29 @@
+/*
+ * tap_retry: a FULL_TABLE stream that survives a lost source connection within the run.
+ *
+ * When the copy fails because the connection was lost (the server restarted, our backend was
+ * terminated, the network dropped or froze: the connection is CONNECTION_BAD and the failure
+ * is the source's), the same connection is made again (up to reconnect_attempts times, waiting
+ * 1, 2, 4 ... up to 30 s before each, every attempt logged) and the stream synced again from
+ * the bookmark of the last STATE written: after its last_pk_fetched, in the same table version,
+ * as the next run would. Rows written after that STATE are sent again; the target merges them
+ * by key. So only streams with a primary key are retried (without one, rows would be appended
+ * twice); views neither. Authentication or config errors are not retried, nor anything after
+ * a stop request or a failed write to stdout.
+ */
+#ifndef TAP_TAP_RETRY_H
+#define TAP_TAP_RETRY_H
+
+#include <stdbool.h>
+
+#include "catalog.h"
+#include "pg_conn.h"
+#include "tap.h"
+
+/*
+ * tap_retry_full_table: sft_sync(run, c, s), retried as above; c (borrowed) is reconnected in
+ * place. False after logging, with run->fail_code set, when the stream could not be synced.
+ */
+bool tap_retry_full_table(tap_run *run, pg_conn *c, tap_stream *s);
+
+#endif

@@ -1,0 +1,341 @@
+#!/usr/bin/env bash
+# Fault scenarios (README "Faults and recovery"): one tap | target run from the writer's
+# tables (rel_lib.sh) meets FAULT while a concurrent writer changes the source; the run must
+# end with the expected exit codes and a message naming what failed, the last STATE the target
+# wrote must be true of the target (check_state), and a clean run from it must end with
+# source == target over every column (final_compare).
+#   FAULT=freeze_source METHOD=FULL_TABLE tests/reliability/faults.sh
+# FAULT is one of
+#   restart_source   the source server restarted (pg_ctl -m immediate) mid-run (its own cluster)
+#   restart_target   the target server restarted mid-run, during the loads (its own cluster)
+#   terminate_source pg_terminate_backend on the tap's copy or replication connection
+#   terminate_target pg_terminate_backend on every target worker's connection
+#   drop_source, freeze_source, drop_target, freeze_target
+#                    tests/tools/tcp_proxy between us and the server resets every connection,
+#                    or stops forwarding while keeping the sockets open
+#   role_timeouts    the roles have statement_timeout and idle_in_transaction_session_timeout
+# (needs the environment tests/run.sh gives: PGTEST_PORT, TAP_BIN, TARGET_BIN, TCP_PROXY)
+# shellcheck disable=SC1091
+. "$(dirname "${BASH_SOURCE[0]}")/rel_lib.sh"
+
+FAULT=${FAULT:?FAULT unset}
+: "${TCP_PROXY:?TCP_PROXY unset}"
+tag=$(tr 'A-Z' 'a-z' <<<"$METHOD")
+[ "$METHOD" = LOG_BASED ] || PLUGIN=""
+ROWS=${ROWS:-20000}
+RUN_TIMEOUT=${RUN_TIMEOUT:-120}
+STATE=$TEST_TMP/state.json
+SRC=fault_${FAULT}_${tag}_src
+DST=fault_${FAULT}_${tag}_dst
+SRC_PORT=$PGPORT
+DST_PORT=$PGPORT
+echo "# fault $FAULT: METHOD=$METHOD${PLUGIN:+ PLUGIN=$PLUGIN} ROWS=$ROWS SEED=$SEED"
+
+# a database of another cluster is named by a conninfo string, which psql -d takes as it is;
+# fresh_db (rel_setup) gets it too
+fresh_db() {
+    local spec=$1 port=$PGPORT db=$1
+    if [[ "$spec" == *=* ]]; then
+        port=$(sed -E 's/.*port=([0-9]+).*/\1/' <<<"$spec")
+        db=$(sed -E 's/.*dbname=([^ ]+).*/\1/' <<<"$spec")
+    fi
+    PGPORT=$port psql_q postgres "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '$db' AND NOT active" >/dev/null
+    PGPORT=$port psql_q postgres "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
+    PGPORT=$port psql_q postgres "CREATE DATABASE \"$db\"" >/dev/null
+}
+
+# own_cluster: a cluster of this test's own, for the faults that restart the server
+OWN=$TEST_TMP/pg
+own_cluster() {
+    "$SOURCE_DIR/tests/pg_cluster.sh" start "$OWN" 2>"$TEST_TMP/own_cluster.err" ||
+        { cat "$TEST_TMP/own_cluster.err" >&2; exit 1; }
+    OWN_PORT=$(sed -n 's/^export PGPORT=//p' "$OWN/env")
+    OWN_DIR=$(sed -n 's/^export PGTEST_DIR=//p' "$OWN/env")
+    trap '"$SOURCE_DIR/tests/pg_cluster.sh" stop "$OWN" || true; [ -n "${PROXY_PID:-}" ] && kill "$PROXY_PID" 2>/dev/null || true' EXIT
+}
+restart_own() {
+    local as=()
+    [ "$(id -u)" = 0 ] && as=(runuser -u postgres --)
+    (cd / && "${as[@]}" "$PGBIN/pg_ctl" -D "$OWN_DIR/data" -m immediate -w -t 60 restart -l "$OWN_DIR/server.log") >/dev/null
+}
+
+# the proxy, for the network faults
+PROXY_PID=""
+start_proxy() {
+    rm -f "$TEST_TMP/proxy.port"
+    "$TCP_PROXY" "$TEST_TMP/proxy.port" 127.0.0.1 "$1" 2>>"$TEST_TMP/proxy.err" &
+    PROXY_PID=$!
+    local i
+    for i in $(seq 1 100); do
+        [ -s "$TEST_TMP/proxy.port" ] && break
+        sleep 0.05
+    done
+    PROXY_PORT=$(cat "$TEST_TMP/proxy.port")
+    trap '[ -n "${PROXY_PID:-}" ] && kill "$PROXY_PID" 2>/dev/null || true' EXIT
+}
+
+case "$FAULT" in
+restart_source)
+    own_cluster
+    SRC_PORT=$OWN_PORT
+    SRC="host=127.0.0.1 port=$OWN_PORT dbname=$SRC"
+    ;;
+restart_target)
+    own_cluster
+    DST_PORT=$OWN_PORT
+    DST="host=127.0.0.1 port=$OWN_PORT dbname=$DST"
+    ;;
+esac
+dbname_of() { if [[ "$1" == *=* ]]; then sed -E 's/.*dbname=([^ ]+).*/\1/' <<<"$1"; else echo "$1"; fi; }
+
+rel_setup
+if [ "$FAULT" = role_timeouts ]; then
+    # the roles of both programs: a second is more than a copy into a slow target takes
+    for r in fault_tap fault_tgt; do
+        psql_q postgres "DROP ROLE IF EXISTS $r; CREATE ROLE $r LOGIN SUPERUSER REPLICATION;
+            ALTER ROLE $r SET statement_timeout = '1s';
+            ALTER ROLE $r SET idle_in_transaction_session_timeout = '1s'" >/dev/null
+    done
+    psql_q postgres "ALTER ROLE fault_tgt SET statement_timeout = '20ms'" >/dev/null
+fi
+
+# the configs: the programs reach the servers directly, or through the proxy
+TAP_PORT=$SRC_PORT
+TGT_PORT=$DST_PORT
+case "$FAULT" in
+drop_source | freeze_source)
+    start_proxy "$SRC_PORT"
+    TAP_PORT=$PROXY_PORT
+    ;;
+drop_target | freeze_target)
+    start_proxy "$DST_PORT"
+    TGT_PORT=$PROXY_PORT
+    ;;
+esac
+TAP_USER=$PGUSER
+TGT_USER=$PGUSER
+if [ "$FAULT" = role_timeouts ]; then
+    TAP_USER=fault_tap
+    TGT_USER=fault_tgt
+fi
+# a frozen connection is noticed within read_timeout plus connect_timeout (the check)
+TIMEOUTS='"read_timeout":3,"connect_timeout":3'
+tap_json() {
+    printf '{"host":"127.0.0.1","port":%s,"user":"%s","password":"","dbname":"%s","itersize":200,%s%s}\n' \
+        "$TAP_PORT" "$TAP_USER" "$(dbname_of "$SRC")" "$TIMEOUTS" \
+        "${PLUGIN:+,\"logical_decoding_plugin\":\"$PLUGIN\",\"logical_poll_total_seconds\":5,\"break_at_end_lsn\":false}${1:+,$1}"
+}
+tgt_json() {
+    printf '{"host":"127.0.0.1","port":%s,"user":"%s","password":"","dbname":"%s",%s,"default_target_schema":"public","hard_delete":true,"primary_key_required":false,"batch_size_rows":%s%s}\n' \
+        "$TGT_PORT" "$TGT_USER" "$(dbname_of "$DST")" "$TIMEOUTS" "${BATCH_ROWS:-500}" "${1:+,$1}"
+}
+tap_json >"$TEST_TMP/tap.json"
+tgt_json >"$TEST_TMP/target.json"
+case "$METHOD" in
+LOG_BASED) TABLES="items pairs events" ;;
+*) TABLES="items pairs" ;;
+esac
+discover_port=$SRC_PORT
+TAP_PORT_SAVE=$TAP_PORT
+TAP_PORT=$SRC_PORT tap_json >"$TEST_TMP/discover.json"
+streams=""
+for t in $TABLES; do streams="$streams public-$t"; done
+# shellcheck disable=SC2086
+log_catalog "$TEST_TMP/discover.json" $streams >"$TEST_TMP/catalog.json"
+if [ "$METHOD" = FULL_TABLE ]; then
+    sed -i 's/"replication-method":"LOG_BASED"/"replication-method":"FULL_TABLE"/' "$TEST_TMP/catalog.json"
+fi
+[ "$(grep -o '"selected":true' "$TEST_TMP/catalog.json" | wc -l)" = "$(wc -w <<<"$TABLES")" ] ||
+    { echo "bad catalog" >&2; cat "$TEST_TMP/catalog.json" >&2; exit 1; }
+: "$discover_port" "$TAP_PORT_SAVE"
+
+rm -f "$STATE"
+if [ "$METHOD" = LOG_BASED ] || [ "$FAULT" = role_timeouts ]; then
+    # a first run copies the tables and sets the slot up: the fault meets the stream
+    RUN=setup
+    run_pipeline setup none 0
+    assert_eq "0 0" "$TAP_RC $TGT_RC" "setup run (the copy) exits 0"
+fi
+
+# fault_pids WHO: the backends of our connections on the server of WHO (tap: copy, or
+# walsender with LOG_BASED; target: every worker)
+fault_pids() {
+    if [ "$1" = tap ]; then
+        local kind="backend_type = 'client backend'"
+        [ "$METHOD" = LOG_BASED ] && kind="backend_type = 'walsender'"
+        PGPORT=$SRC_PORT psql_q postgres "SELECT pid FROM pg_stat_activity WHERE application_name = 'tap-postgres'
+            AND datname = '$(dbname_of "$SRC")' AND $kind"
+    else
+        PGPORT=$DST_PORT psql_q postgres "SELECT pid FROM pg_stat_activity WHERE application_name = 'target-postgres'
+            AND datname = '$(dbname_of "$DST")'"
+    fi
+}
+
+# the moment of the fault: the target has committed a batch (FULL_TABLE: the copy is under
+# way; LOG_BASED: the stream is), and the connection to break is there
+await_moment() {
+    local who=$1 i
+    for i in $(seq 1 $((RUN_TIMEOUT * 10))); do
+        if [ -s "$TEST_TMP/out.fault" ] && [ -n "$(fault_pids "$who")" ]; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    not_ok "$FAULT: the moment of the fault never came"
+    return 1
+}
+
+# hold_lock DB TABLE SECONDS: a session holds an exclusive lock on TABLE for SECONDS, so that
+# statements on it wait (returns once the lock is granted)
+hold_lock() {
+    psql -X -q -d "$1" -c "BEGIN; LOCK TABLE $2 IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep($3); COMMIT" >/dev/null 2>&1 &
+    local i
+    for i in $(seq 1 100); do
+        [ "$(psql_q "$1" "SELECT count(*) FROM pg_locks WHERE relation = '$2'::regclass AND mode = 'AccessExclusiveLock' AND granted")" = 1 ] && return 0
+        sleep 0.05
+    done
+    not_ok "$FAULT: could not lock $2"
+}
+
+# the fault, run by run_pipeline's hook once both programs are started
+fault_action() {
+    case "$FAULT" in
+    restart_source) await_moment tap && restart_own && echo "# the source server restarted" ;;
+    restart_target) await_moment target && restart_own && echo "# the target server restarted" ;;
+    terminate_source)
+        await_moment tap
+        echo "# terminated: $(PGPORT=$SRC_PORT psql_q postgres "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid IN ($(fault_pids tap | paste -sd,))")"
+        ;;
+    terminate_target)
+        await_moment target
+        echo "# terminated: $(PGPORT=$DST_PORT psql_q postgres "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid IN ($(fault_pids target | paste -sd,))")"
+        ;;
+    drop_source) await_moment tap && kill -USR1 "$PROXY_PID" ;;
+    drop_target) await_moment target && kill -USR1 "$PROXY_PID" ;;
+    freeze_source) await_moment tap && kill -USR2 "$PROXY_PID" ;;
+    freeze_target) await_moment target && kill -USR2 "$PROXY_PID" ;;
+    esac
+}
+
+# expected: which program fails (exit code) and what it says
+case "$FAULT" in
+restart_source | terminate_source | drop_source | freeze_source)
+    # the tap fails; the target loads what came before and ends normally
+    WANT_TAP=4 WANT_TGT=0
+    ;;
+restart_target | terminate_target | drop_target | freeze_target)
+    # the target fails; the tap finds its reader gone, or has finished (LOG_BASED: it waits
+    # for the next change, so its reader is gone)
+    WANT_TAP=7 WANT_TGT=5
+    ;;
+role_timeouts) WANT_TAP=0 WANT_TGT=0 ;;
+esac
+RECONNECT=0
+case "$FAULT-$METHOD" in
+restart_source-FULL_TABLE | terminate_source-FULL_TABLE | drop_source-FULL_TABLE)
+    # the tap reconnects within the run and resumes after the last key of its last STATE
+    WANT_TAP=0 RECONNECT=1
+    ;;
+esac
+case "$FAULT" in
+restart_*) WANT_MSG="terminating connection|server closed the connection|connection to server" ;;
+# (a backend terminated while blocked sending COPY data cannot send its FATAL: the socket closes)
+terminate_*) WANT_MSG="terminating connection due to administrator command|server closed the connection unexpectedly" ;;
+drop_*) WANT_MSG="server closed the connection unexpectedly|Connection reset by peer|connection to server" ;;
+freeze_source) WANT_MSG="the connection is frozen or dead" ;;
+freeze_target) WANT_MSG="the connection is frozen or dead" ;;
+esac
+
+writer_start
+RUN=fault
+: >"$TEST_TMP/tap.err"
+: >"$TEST_TMP/target.err"
+t0=$(date +%s)
+if [ "$FAULT" = role_timeouts ]; then
+    # the tap's copy waits 2 s for a lock, the target's loads 4 s: longer than the roles'
+    # statement_timeout (1 s, 20 ms)
+    hold_lock "$SRC" public.items 2
+    hold_lock "$DST" public.items 4
+    run_pipeline fault none 0
+else
+    run_pipeline fault fault_action 0
+fi
+took=$(($(date +%s) - t0))
+sed 's/^/  tap: /' "$TEST_TMP/tap.err" | tail -n 8
+sed 's/^/  target: /' "$TEST_TMP/target.err" | tail -n 8
+if [[ "$FAULT" == freeze_* ]]; then
+    # the frozen connections stay frozen until the programs have given up; then the proxy
+    # forwards again, sees them closed and closes the server's side
+    kill -HUP "$PROXY_PID"
+    assert_eq yes "$([ "$took" -lt 40 ] && echo yes || echo "no: ${took}s")" "$FAULT: noticed within a bounded time"
+fi
+if [ "$FAULT" = restart_source ]; then
+    # the writer's session died with the server: start it again
+    wait "$WRITER_PID" 2>/dev/null || true
+    writer_start
+    sleep 1
+fi
+if [ "$WANT_TAP" = 7 ] && [ "$TAP_RC" = 0 ] && [ "$METHOD" = FULL_TABLE ]; then
+    WANT_TAP=0 # the tap had sent everything before the target failed
+fi
+assert_eq "$WANT_TAP $WANT_TGT" "$TAP_RC $TGT_RC" "$FAULT: exit codes (tap, target)"
+if [ -n "${WANT_MSG:-}" ]; then
+    failed_err=$TEST_TMP/tap.err
+    [ "$WANT_TGT" != 0 ] && failed_err=$TEST_TMP/target.err
+    if grep -qE "$WANT_MSG" "$failed_err"; then
+        ok "$FAULT: the failing program says what failed"
+    else
+        not_ok "$FAULT: the failing program says what failed (/$WANT_MSG/)"
+        tail -n 5 "$failed_err" >&2
+    fi
+fi
+if [ "$RECONNECT" = 1 ]; then
+    assert_contains "$(cat "$TEST_TMP/tap.err")" "lost the connection to the source; reconnecting in 1 s (attempt 1 of 3" \
+        "$FAULT: the tap says it lost the connection and reconnects"
+    assert_contains "$(cat "$TEST_TMP/tap.err")" "reconnected; syncing again from the last STATE written" \
+        "$FAULT: the tap resumes within the run"
+fi
+if [ "$FAULT" = role_timeouts ]; then
+    assert_eq 0 "$(grep -cE "statement timeout|idle-in-transaction timeout" "$TEST_TMP/tap.err" "$TEST_TMP/target.err" | awk -F: '{ n += $NF } END { print n + 0 }')" \
+        "role timeouts: no statement cancelled, no session ended"
+fi
+
+# the state the target wrote last covers committed data only
+VIOLATIONS=0 CHECKS=0
+check_state "$STATE"
+assert_eq 0 "$VIOLATIONS" "$FAULT: the last STATE covers only what the target committed ($CHECKS checks)"
+
+# the clean run(s), straight to the servers
+writer_stop
+if [ -n "$PROXY_PID" ]; then
+    TAP_PORT=$SRC_PORT tap_json >"$TEST_TMP/tap.json"
+    TGT_PORT=$DST_PORT tgt_json >"$TEST_TMP/target.json"
+fi
+load_state "$STATE" 2>/dev/null || true
+resumed=0
+[ -s "$STATE" ] && resumed=$(dst_count "SELECT count(*) FROM chk.state, jsonb_each(v -> 'bookmarks') b WHERE b.value ? 'last_pk_fetched'")
+RUN=clean
+run_pipeline clean none 0
+assert_eq "0 0" "$TAP_RC $TGT_RC" "$FAULT: the next run exits 0"
+if [ "$TAP_RC $TGT_RC" != "0 0" ]; then
+    tail -n 5 "$TEST_TMP/tap.err" "$TEST_TMP/target.err" >&2
+fi
+if [ "$METHOD" = FULL_TABLE ] && [ "${resumed:-0}" != 0 ]; then
+    # a resumed version keeps rows deleted since it started; a new version removes them
+    run_pipeline clean2 none 0
+    assert_eq "0 0" "$TAP_RC $TGT_RC" "$FAULT: the second clean run exits 0"
+fi
+final_compare
+
+if [ "$FAULT" = role_timeouts ]; then
+    # the check can fail: with -1 the role's statement_timeout stays, and a copy into a slow
+    # reader is cancelled
+    tap_json '"statement_timeout":-1' >"$TEST_TMP/tap_keep.json"
+    hold_lock "$SRC" public.items 2
+    run_cmd "$TEST_TMP/keep.out" "$TEST_TMP/keep.err" "$TAP_BIN" --config "$TEST_TMP/tap_keep.json" --catalog "$TEST_TMP/catalog.json"
+    assert_eq 4 "$RC" "role timeouts: statement_timeout -1: the cancelled copy exits 4"
+    assert_contains "$(cat "$TEST_TMP/keep.err")" "canceling statement due to statement timeout" \
+        "role timeouts: statement_timeout -1 keeps the role's, and a long copy is cancelled"
+fi
+[ "$METHOD" = LOG_BASED ] && drop_slots "$(dbname_of "$SRC")"
+finish
