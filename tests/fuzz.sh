@@ -7,6 +7,7 @@
 #   MERGE=1 tests/fuzz.sh wal2json 600 then merge the new interesting inputs into the
 #                                      committed corpus (tests/fuzz/corpus/<name>), minimized
 #                                      with -merge=1: only what adds coverage is kept
+#   tests/fuzz.sh totals               CPU seconds and executions per harness in fuzz-log.txt
 #   BUILD_DIR=... (default build-fuzz/), FUZZ_ARGS="-max_len=8192 ..." extra libFuzzer flags
 #
 # One fuzzer process runs at a time, under nice -n 19. The inputs found are kept in
@@ -22,6 +23,16 @@ which=${1:-all}
 seconds=${2:-60}
 harnesses=$(cd "$root/tests/fuzz" && ls fuzz_*.c | sed 's/^fuzz_//; s/\.c$//')
 
+if [ "$which" = totals ]; then
+    awk '{cpu[$1] += $2; ex[$1] += $3} END {for (h in cpu) printf "%-16s %6.1f CPU min %12d executions\n", h, cpu[h] / 60, ex[h]}' \
+        "$build/fuzz-log.txt" | sort
+    exit 0
+fi
+if ! command -v clang >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a \
+    >/dev/null 2>&1; then
+    echo "fuzz.sh: needs clang with libFuzzer: apt-get install -y clang libclang-rt-14-dev" >&2
+    exit 2
+fi
 if [ "$which" != all ] && [ ! -f "$root/tests/fuzz/fuzz_$which.c" ]; then
     echo "fuzz.sh: no harness \"$which\" (have: $(echo $harnesses))" >&2
     exit 2
