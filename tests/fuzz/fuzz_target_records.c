@@ -57,6 +57,8 @@ static void on_schema(harness *h, const char *line, size_t len)
     char err[1024];
     table_def *d = name ? tdef_create(name, msg, &h->cfg, err, sizeof(err)) : NULL;
     if (!d) {
+        if (name)
+            log_debug("SCHEMA of \"%s\": %s", name, err);
         cJSON_Delete(msg);
         return;
     }
@@ -98,8 +100,10 @@ static void on_record(harness *h, const char *line, size_t len, int64_t line_no)
         char err[1024] = "";
         bool ok = tree && validator_check(st->def->val, tree, err, sizeof(err));
         cJSON_Delete(tree);
-        if (!ok)
+        if (!ok) {
+            log_debug("line %lld: record does not match the schema: %s", (long long)line_no, err);
             return;
+        }
     }
     int vtok = jscan_find(&h->js, line, 0, "version");
     int ttok = jscan_find(&h->js, line, 0, "time_extracted");
@@ -108,6 +112,7 @@ static void on_record(harness *h, const char *line, size_t len, int64_t line_no)
     size_t before = b->data.len, rows = b->rows;
     if (!stream_add_record(st, &h->cx, line, &h->js, rec, vtok, ttok, line_no, h->seq + 1, err,
                            sizeof(err))) {
+        log_debug("line %lld: %s", (long long)line_no, err);
         FUZZ_CHECK(b->rows == rows, "a failed record added a row");
         return;
     }
