@@ -170,8 +170,8 @@ static bool is_json_number(const char *s, size_t n, bool integer)
     size_t i = 0;
     if (i < n && s[i] == '-')
         i++;
-    if (i >= n || s[i] < '0' || s[i] > '9' || (s[i] == '0' && i + 1 < n && s[i + 1] >= '0' &&
-                                               s[i + 1] <= '9'))
+    if (i >= n || s[i] < '0' || s[i] > '9' ||
+        (s[i] == '0' && i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '9'))
         return false;
     while (i < n && s[i] >= '0' && s[i] <= '9')
         i++;

@@ -64,7 +64,7 @@ for h in $harnesses; do
         ${FUZZ_ARGS:-} "$work" "$seeds" >"$log" 2>&1
     rc=$?
     set -e
-    cpu=$(awk '{printf "%.0f", $1 + $2}' "$build/time_$h.txt" 2>/dev/null || echo 0)
+    cpu=$(tail -1 "$build/time_$h.txt" | awk '{printf "%.0f", $1 + $2}')
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     echo "fuzz_$h: exit $rc, ${cpu}s CPU, ${execs:-?} executions"
     echo "$h $cpu ${execs:-0} $(date -u +%FT%TZ)" >>"$build/fuzz-log.txt"

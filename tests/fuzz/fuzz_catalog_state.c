@@ -31,9 +31,12 @@ static void make_db(void)
     static const struct {
         const char *name, *sql_type, *typname;
     } spec[6] = {
-        {"id", "integer", "int4"},      {"a", "text", "text"},   {"b", "timestamp with time zone",
-                                                                  "timestamptz"},
-        {"n", "numeric", "numeric"},    {"x", "bigint", "int8"}, {"y", "date", "date"},
+        {"id", "integer", "int4"},
+        {"a", "text", "text"},
+        {"b", "timestamp with time zone", "timestamptz"},
+        {"n", "numeric", "numeric"},
+        {"x", "bigint", "int8"},
+        {"y", "date", "date"},
     };
     memset(cols, 0, sizeof(cols));
     for (int i = 0; i < 6; i++) {
@@ -48,10 +51,20 @@ static void make_db(void)
     cols[0].not_null = true;
     pk[0] = &cols[0];
     memset(tables, 0, sizeof(tables));
-    tables[0] = (pgm_table){.oid = 16400, .schema = "public", .name = "t", .relkind = 'r',
-                            .cols = cols, .ncols = 4, .pk = pk, .npk = 1};
-    tables[1] = (pgm_table){.oid = 16401, .schema = "public", .name = "v", .relkind = 'v',
-                            .cols = cols + 4, .ncols = 2};
+    tables[0] = (pgm_table){.oid = 16400,
+                            .schema = "public",
+                            .name = "t",
+                            .relkind = 'r',
+                            .cols = cols,
+                            .ncols = 4,
+                            .pk = pk,
+                            .npk = 1};
+    tables[1] = (pgm_table){.oid = 16401,
+                            .schema = "public",
+                            .name = "v",
+                            .relkind = 'v',
+                            .cols = cols + 4,
+                            .ncols = 2};
     by_name[0] = &tables[0];
     by_name[1] = &tables[1];
     memset(&db, 0, sizeof(db));

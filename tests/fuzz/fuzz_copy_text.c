@@ -28,23 +28,18 @@ typedef struct col_type {
 } col_type;
 
 static const col_type types[] = {
-    {"int4", 'b', false, -1},        {"numeric", 'b', false, -1},
-    {"text", 'b', false, -1},        {"timestamptz", 'b', false, -1},
-    {"int8", 'b', false, -1},        {"float8", 'b', false, -1},
-    {"bool", 'b', false, -1},        {"date", 'b', false, -1},
-    {"timestamp", 'b', false, -1},   {"time", 'b', false, -1},
-    {"timetz", 'b', false, -1},      {"bit", 'b', false, 1},
-    {"hstore", 'b', false, -1},      {"json", 'b', false, -1},
-    {"jsonb", 'b', false, -1},       {"int4", 'b', true, -1},
-    {"text", 'b', true, -1},         {"numeric", 'b', true, -1},
-    {"timestamptz", 'b', true, -1},  {"bool", 'b', true, -1},
-    {"date", 'b', true, -1},         {"box", 'b', true, -1},
-    {"hstore", 'b', true, -1},       {"json", 'b', true, -1},
-    {"float4", 'b', true, -1},       {"time", 'b', true, -1},
-    {"mood", 'e', false, -1},        {"int4range", 'r', false, -1},
-    {"int2", 'b', false, -1},        {"bytea", 'b', false, -1},
-    {"interval", 'b', false, -1},    {"bit", 'b', true, 1},
-    {"float4", 'b', false, -1},      {"uuid", 'b', false, -1},
+    {"int4", 'b', false, -1},        {"numeric", 'b', false, -1}, {"text", 'b', false, -1},
+    {"timestamptz", 'b', false, -1}, {"int8", 'b', false, -1},    {"float8", 'b', false, -1},
+    {"bool", 'b', false, -1},        {"date", 'b', false, -1},    {"timestamp", 'b', false, -1},
+    {"time", 'b', false, -1},        {"timetz", 'b', false, -1},  {"bit", 'b', false, 1},
+    {"hstore", 'b', false, -1},      {"json", 'b', false, -1},    {"jsonb", 'b', false, -1},
+    {"int4", 'b', true, -1},         {"text", 'b', true, -1},     {"numeric", 'b', true, -1},
+    {"timestamptz", 'b', true, -1},  {"bool", 'b', true, -1},     {"date", 'b', true, -1},
+    {"box", 'b', true, -1},          {"hstore", 'b', true, -1},   {"json", 'b', true, -1},
+    {"float4", 'b', true, -1},       {"time", 'b', true, -1},     {"mood", 'e', false, -1},
+    {"int4range", 'r', false, -1},   {"int2", 'b', false, -1},    {"bytea", 'b', false, -1},
+    {"interval", 'b', false, -1},    {"bit", 'b', true, 1},       {"float4", 'b', false, -1},
+    {"uuid", 'b', false, -1},
 };
 #define NTYPES (sizeof(types) / sizeof(types[0]))
 #define MAXCOLS 64

@@ -128,8 +128,8 @@ static void on_record(harness *h, const char *line, size_t len, int64_t line_no)
     size_t loaded = 0;
     for (size_t c = 0; c < st->def->cs.ncols; c++)
         loaded += st->def->cs.cols[c].meta != META_BATCHED_AT;
-    FUZZ_CHECK(h->ct.n == loaded + 2, "%zu fields for %zu columns: %.*s", h->ct.n, loaded,
-               (int)n, row);
+    FUZZ_CHECK(h->ct.n == loaded + 2, "%zu fields for %zu columns: %.*s", h->ct.n, loaded, (int)n,
+               row);
     const ct_field *mask = &h->ct.fields[loaded + 1];
     bool mask_ok = mask->null || mask->len == loaded;
     for (size_t i = 0; mask_ok && !mask->null && i < mask->len; i++)
@@ -165,7 +165,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned pick = data[0];
     char text[512];
     snprintf(text, sizeof(text),
-             "{\"host\":\"localhost\",\"dbname\":\"d\",\"default_target_schema\":\"tgt\",\"validate_records\":%s,"
+             "{\"host\":\"localhost\",\"dbname\":\"d\",\"default_target_schema\":\"tgt\","
+             "\"validate_records\":%s,"
              "\"add_metadata_columns\":%s,\"hard_delete\":%s,\"data_flattening_max_level\":%d,"
              "\"nul_character_policy\":\"%s\",\"interpret_content_encoding\":%s,"
              "\"primary_key_required\":false,\"max_line_bytes\":%d}",
