@@ -268,7 +268,8 @@ void config_masked(buf *out, const cJSON *root, const cfg_key *keys, size_t n)
     cJSON *copy = cJSON_Duplicate(root, true);
     if (!copy)
         return;
-    cJSON *item = copy->child;
+    /* only an object has keys (an array's items have no name) */
+    cJSON *item = cJSON_IsObject(copy) ? copy->child : NULL;
     while (item) {
         cJSON *next = item->next; /* item may be replaced (freed) below */
         bool secret = false;

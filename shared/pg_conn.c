@@ -511,10 +511,24 @@ static bool tunnel_host_check(const cJSON *config, const char *what)
     return ok;
 }
 
+static bool config_check(const cJSON *config, const char *what, char **dbname_out);
+
 bool pgc_config_check(const cJSON *config, const char *what, char **dbname_out)
 {
     if (dbname_out)
         *dbname_out = NULL;
+    if (config_check(config, what, dbname_out))
+        return true;
+    /* a check after the URL failed: the caller gets no name to free */
+    if (dbname_out) {
+        free(*dbname_out);
+        *dbname_out = NULL;
+    }
+    return false;
+}
+
+static bool config_check(const cJSON *config, const char *what, char **dbname_out)
+{
     static const char *const modes[] = {"disable", "allow",     "prefer",
                                         "require", "verify-ca", "verify-full"};
     const char *sa = sqlalchemy_url(config);

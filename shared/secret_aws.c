@@ -106,8 +106,7 @@ done:
     return ok;
 }
 
-/* secret_string: a copy of the SecretString of a GetSecretValue answer (or of its member key) */
-static char *secret_string(const cJSON *root, const char *secret_id, const char *key)
+char *secret_aws_value(const cJSON *root, const char *secret_id, const char *key)
 {
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(root, "SecretString");
     if (!cJSON_IsString(s)) {
@@ -219,7 +218,7 @@ bool secret_aws_fetch(const cJSON *ps, char **out)
     root = http_client_fetch_object(&call, 0, NULL);
     if (!root)
         goto done;
-    result = secret_string(root, secret_id, secrets_opt(ps, "key"));
+    result = secret_aws_value(root, secret_id, secrets_opt(ps, "key"));
     if (result)
         log_info("password_secret (aws): password read from secret \"%.200s\" (credentials "
                  "from %s)",

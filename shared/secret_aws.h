@@ -15,4 +15,11 @@
  */
 bool secret_aws_fetch(const cJSON *ps, char **out);
 
+/*
+ * secret_aws_value: a copy of the SecretString of a GetSecretValue answer root (or of its
+ * member key when key is not NULL), malloc'ed: release it with secrets_free. NULL after one
+ * log line naming secret_id (never a value).
+ */
+char *secret_aws_value(const cJSON *root, const char *secret_id, const char *key);
+
 #endif

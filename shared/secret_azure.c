@@ -20,6 +20,18 @@ static const cfg_key azure_keys[] = {
     {"ca_cert", CFG_STRING, false, NULL, false, "CA bundle path"},
 };
 
+char *secret_azure_value(const cJSON *root, const char *name, const char *key)
+{
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(root, "value");
+    if (!cJSON_IsString(value)) {
+        log_error("password_secret (azure): the response for secret \"%.200s\" has no string "
+                  "\"value\"",
+                  name);
+        return NULL;
+    }
+    return secrets_text_value(what, value->valuestring, key, "the secret value");
+}
+
 bool secret_azure_fetch(const cJSON *ps, char **out)
 {
     *out = NULL;
@@ -64,15 +76,7 @@ bool secret_azure_fetch(const cJSON *ps, char **out)
     root = http_client_fetch_object(&call, 0, NULL);
     if (!root)
         goto done;
-    const cJSON *value = cJSON_GetObjectItemCaseSensitive(root, "value");
-    if (!cJSON_IsString(value)) {
-        log_error("password_secret (azure): the response for secret \"%.200s\" has no string "
-                  "\"value\"",
-                  name);
-        goto done;
-    }
-    result =
-        secrets_text_value(what, value->valuestring, secrets_opt(ps, "key"), "the secret value");
+    result = secret_azure_value(root, name, secrets_opt(ps, "key"));
     if (result)
         log_info("password_secret (azure): password read from secret \"%.200s\"", name);
 done:

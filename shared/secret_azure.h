@@ -15,4 +15,11 @@
  */
 bool secret_azure_fetch(const cJSON *ps, char **out);
 
+/*
+ * secret_azure_value: a copy of "value" of a Get Secret answer root (or of its member key,
+ * when key is not NULL, the value being a JSON object), malloc'ed: release it with
+ * secrets_free. NULL after one log line naming the secret (never a value).
+ */
+char *secret_azure_value(const cJSON *root, const char *name, const char *key);
+
 #endif

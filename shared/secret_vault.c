@@ -21,6 +21,20 @@ static const cfg_key vault_keys[] = {
     {"ca_cert", CFG_STRING, false, NULL, false, "CA bundle path (else VAULT_CACERT)"},
 };
 
+char *secret_vault_value(const cJSON *root, const char *path, const char *key)
+{
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
+    if (!cJSON_IsObject(data)) {
+        log_error("password_secret (vault): the response for \"%.200s\" has no \"data\" object",
+                  path);
+        return NULL;
+    }
+    /* KV v2 wraps the secret: data.data beside data.metadata; KV v1 is data itself */
+    const cJSON *inner = cJSON_GetObjectItemCaseSensitive(data, "data");
+    bool v2 = cJSON_IsObject(inner) && cJSON_GetObjectItemCaseSensitive(data, "metadata");
+    return secrets_member_string(what, v2 ? inner : data, key, v2 ? "data.data" : "data");
+}
+
 bool secret_vault_fetch(const cJSON *ps, char **out)
 {
     *out = NULL;
@@ -68,16 +82,7 @@ bool secret_vault_fetch(const cJSON *ps, char **out)
                                     "check \"path\" (KV v2 paths look like secret/data/NAME)");
     if (!root)
         goto done;
-    const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
-    if (!cJSON_IsObject(data)) {
-        log_error("password_secret (vault): the response for \"%.200s\" has no \"data\" object",
-                  path);
-        goto done;
-    }
-    /* KV v2 wraps the secret: data.data beside data.metadata; KV v1 is data itself */
-    const cJSON *inner = cJSON_GetObjectItemCaseSensitive(data, "data");
-    bool v2 = cJSON_IsObject(inner) && cJSON_GetObjectItemCaseSensitive(data, "metadata");
-    result = secrets_member_string(what, v2 ? inner : data, key, v2 ? "data.data" : "data");
+    result = secret_vault_value(root, path, key);
     if (result)
         log_info("password_secret (vault): password read from \"%.200s\"", path);
 done:

@@ -15,4 +15,11 @@
  */
 bool secret_vault_fetch(const cJSON *ps, char **out);
 
+/*
+ * secret_vault_value: a copy of member key of the secret in a Vault read answer root
+ * (data.data of KV v2, data of KV v1), malloc'ed: release it with secrets_free. NULL after
+ * one log line naming path (never a value).
+ */
+char *secret_vault_value(const cJSON *root, const char *path, const char *key);
+
 #endif

@@ -198,8 +198,12 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
     if (!config_validate(root, tap_config_keys, tap_config_nkeys, what))
         return false;
     char *url_db = NULL;
-    if (!pgc_config_check(root, what, &url_db) || !config_sdk_check(root, what))
+    if (!pgc_config_check(root, what, &url_db))
         return false;
+    if (!config_sdk_check(root, what)) {
+        free(url_db);
+        return false;
+    }
     if (config_get_bool(root, "flattening_enabled", false)) {
         log_error("%s: key \"flattening_enabled\" is true, but the tap does not flatten its "
                   "records (it would change what is loaded): flatten in the target with "

@@ -160,6 +160,43 @@ static bool is_special_number(const char *s, size_t n)
     return c == 'N' || c == 'I' || c == 'n' || c == 'i';
 }
 
+/*
+ * is_json_number: s[0..n) is a JSON number (-?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?), integral only
+ * when integer is set: what PostgreSQL prints for these types always is. Anything else would
+ * be bare text in the RECORD line (a user-defined base type that shares a name, say).
+ */
+static bool is_json_number(const char *s, size_t n, bool integer)
+{
+    size_t i = 0;
+    if (i < n && s[i] == '-')
+        i++;
+    if (i >= n || s[i] < '0' || s[i] > '9' ||
+        (s[i] == '0' && i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '9'))
+        return false;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
+    if (integer)
+        return i == n;
+    if (i < n && s[i] == '.') {
+        size_t d = ++i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == d)
+            return false;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        size_t d = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == d)
+            return false;
+    }
+    return i == n;
+}
+
 static void put_json_text(buf *out, const char *s, size_t n)
 {
     /* json keeps its input text: newlines outside strings would break the line */
@@ -377,7 +414,7 @@ static void put_scalar(tm_ctx *ctx, tm_kind kind, buf *out, const char *s, size_
     int inf = 0;
     switch (kind) {
     case TM_INTEGER:
-        if (n == 0) {
+        if (!is_json_number(s, n, true)) {
             put_bad(ctx, out, s, n);
             return;
         }
@@ -391,6 +428,10 @@ static void put_scalar(tm_ctx *ctx, tm_kind kind, buf *out, const char *s, size_
         }
         if (is_special_number(s, n)) {
             put_special(ctx, out, s, n);
+            return;
+        }
+        if (!is_json_number(s, n, false)) {
+            put_bad(ctx, out, s, n);
             return;
         }
         buf_append(out, s, n);

@@ -71,8 +71,13 @@ static void handle_record(target *t, const char *line, size_t len)
     }
     if (st->def->val) {
         const jtok *r = &t->js.toks[rec];
-        cJSON *tree = ju_parse(line + r->start, r->end - r->start, NULL);
+        size_t off = 0;
+        cJSON *tree = ju_parse(line + r->start, r->end - r->start, &off);
         char err[1024] = "";
+        if (!tree) /* jscan read it: cJSON refuses lone surrogates (and nothing else we know) */
+            snprintf(err, sizeof(err),
+                     "it cannot be read at byte %zu (a \\u escape of a lone UTF-16 surrogate?)",
+                     r->start + off);
         bool ok = tree && validate_check(st->def->val, tree, err, sizeof(err));
         cJSON_Delete(tree);
         if (!ok) {

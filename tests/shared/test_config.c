@@ -104,6 +104,14 @@ START_TEST(masking)
     ck_assert_str_eq(b.data, "{\"host\":\"h\",\"password\":\"***\"}");
     buf_term(&b);
     cJSON_Delete(root);
+    /* a document that is not an object has no keys to mask (it crashed: found by
+       tests/fuzz/fuzz_config) */
+    root = cJSON_Parse("[\"password\",{\"password\":\"x\"}]");
+    buf_init(&b);
+    config_masked(&b, root, keys, NKEYS);
+    ck_assert_str_eq(b.data, "[\"password\",{\"password\":\"x\"}]");
+    buf_term(&b);
+    cJSON_Delete(root);
 }
 END_TEST
 

@@ -238,6 +238,12 @@ START_TEST(config_check)
     log = check("{\"ssh_tunnel\":{\"enable\":false,\"host\":\"b\"}}", &ok, NULL);
     ck_assert(ok);
     check_fails("{\"dialect+driver\":\"mysql+pymysql\"}", "key \"dialect+driver\"");
+    /* a failure after the URL was read hands back no database name (it leaked: found by
+       tests/fuzz/fuzz_config) */
+    db = NULL;
+    check("{\"sqlalchemy_url\":\"postgresql://u@h/wh\",\"dialect+driver\":\"mysql\"}", &ok, &db);
+    ck_assert(!ok);
+    ck_assert_ptr_null(db);
 }
 END_TEST
 

@@ -90,6 +90,29 @@ START_TEST(floats)
 }
 END_TEST
 
+/* text that is not a number (never printed by PostgreSQL for these types) is a string, counted,
+   never bare text that breaks the RECORD line (found by tests/fuzz/fuzz_copy_text) */
+START_TEST(numbers_not_numbers)
+{
+    ck_assert_str_eq(conv("int4", "-infinity"), "\"-infinity\"");
+    ck_assert_str_eq(conv("int8", "12a"), "\"12a\"");
+    ck_assert_str_eq(conv("int2", "-"), "\"-\"");
+    ck_assert_str_eq(conv("int4", "1.5"), "\"1.5\"");
+    ck_assert_str_eq(conv("numeric", "1e"), "\"1e\"");
+    ck_assert_str_eq(conv("numeric", "\"1\",2"), "\"\\\"1\\\",2\"");
+    ck_assert_str_eq(conv("float8", "1.5e-07x"), "\"1.5e-07x\"");
+    ck_assert_str_eq(conv("float8", ".5"), "\".5\"");
+    ck_assert_str_eq(arr("int4", "{1,x}"), "[1,\"x\"]");
+    ck_assert_int_eq(ctx.bad_values, 9);
+    /* what PostgreSQL prints stays a number */
+    ck_assert_str_eq(conv("numeric", "0.000"), "0.000");
+    ck_assert_str_eq(conv("float8", "-1.5e-07"), "-1.5e-07");
+    ck_assert_str_eq(conv("float4", "1e+38"), "1e+38");
+    ck_assert_str_eq(conv("int4", "0"), "0");
+    ck_assert_int_eq(ctx.bad_values, 9);
+}
+END_TEST
+
 START_TEST(booleans_and_bits)
 {
     ck_assert_str_eq(conv("bool", "t"), "true");
@@ -424,6 +447,7 @@ int main(void)
     tcase_add_test(tc, integers);
     tcase_add_test(tc, numerics_exact);
     tcase_add_test(tc, floats);
+    tcase_add_test(tc, numbers_not_numbers);
     tcase_add_test(tc, booleans_and_bits);
     tcase_add_test(tc, strings);
     tcase_add_test(tc, pipelinewise_dropped_types_are_strings);
