@@ -364,9 +364,8 @@ void logical_explain_failure(pg_conn *c, const char *plugin)
  * the command could not be sent or the connection broke); the SQLSTATE of a
  * failure is kept on c.
  */
-static PGresult *exec_waiting(pg_conn *c, const char *sql, const char *what,
-                              const char *waits_for, const volatile sig_atomic_t *stop,
-                              bool *interrupted)
+static PGresult *exec_waiting(pg_conn *c, const char *sql, const char *what, const char *waits_for,
+                              const volatile sig_atomic_t *stop, bool *interrupted)
 {
     c->sqlstate[0] = '\0';
     if (!PQsendQuery(c->conn, sql))
