@@ -43,7 +43,14 @@ for PLUGIN in pgoutput wal2json; do
         CREATE PUBLICATION pipelinewise_$db FOR TABLE items" >/dev/null
     wait_replayed
     PGPORT=$standby_port log_config "$db" >"$TEST_TMP/config.json"
-    PGPORT=$standby_port log_catalog "$TEST_TMP/config.json" public-items >"$TEST_TMP/catalog.json"
+    # discovery on the standby (again while the standby does not show the new table yet)
+    for _ in $(seq 1 50); do
+        PGPORT=$standby_port log_catalog "$TEST_TMP/config.json" public-items >"$TEST_TMP/catalog.json"
+        grep -q '"tap_stream_id":"public-items"' "$TEST_TMP/catalog.json" && break
+        sleep 0.2
+    done
+    assert_contains "$(cat "$TEST_TMP/catalog.json")" '"tap_stream_id":"public-items"' \
+        "$PLUGIN: discovery on the standby finds the table"
 
     # run 1: the slot is created on the standby; its creation waits for the primary
     "$TAP_BIN" --config "$TEST_TMP/config.json" --catalog "$TEST_TMP/catalog.json" \
