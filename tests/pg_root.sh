@@ -194,7 +194,9 @@ start | standby | stop)
         }
         extra=""
         # minor releases from 2026 only load the output plugins listed here
-        if in_root postgres --describe-config 2>/dev/null | grep -q '^output_plugin_libraries'; then
+        # (read whole first: grep -q leaving early would fail the pipe under pipefail)
+        settings=$(in_root postgres --describe-config 2>/dev/null || true)
+        if grep -q '^output_plugin_libraries' <<<"$settings"; then
             extra="output_plugin_libraries = 'pgoutput, test_decoding, wal2json'"
         fi
         cat >>"$root$srv/data/postgresql.conf" <<CONF
