@@ -210,3 +210,79 @@ bool identity_check_descendants(sl_run *L)
         ok = fail(L, EXIT_BAD_CONFIG);
     return ok;
 }
+
+/*
+ * identity_warn_generated: logical decoding carries no value of a virtual generated
+ * column (PostgreSQL 18: wal2json writes null, pgoutput leaves it out), and
+ * pgoutput publishes no stored generated column unless the publication has
+ * publish_generated_columns = stored (PostgreSQL 18; none before). The
+ * initial copy has their values; the records of changes do not: say so per
+ * stream and synced column.
+ */
+bool identity_warn_generated(sl_run *L)
+{
+    buf schemas = BUF_INIT, names = BUF_INIT;
+    buf_putc(&schemas, '{');
+    buf_putc(&names, '{');
+    for (size_t i = 0; i < L->n; i++) {
+        pg_array_elem(&schemas, L->streams[i].src->schema_name, i == 0);
+        pg_array_elem(&names, L->streams[i].src->table_name, i == 0);
+    }
+    buf_putc(&schemas, '}');
+    buf_putc(&names, '}');
+    if (!buf_ok(&schemas) || !buf_ok(&names)) {
+        buf_term(&schemas);
+        buf_term(&names);
+        log_error("out of memory");
+        return fail(L, EXIT_INTERNAL);
+    }
+    bool pg18 = pgc_server_version(L->c) >= 180000;
+    const char *params[3] = {schemas.data, names.data, L->publication};
+    PGresult *res = pgc_query(
+        L->c,
+        pg18 ? "SELECT t.i::int - 1, a.attname, a.attgenerated, COALESCE((SELECT p.pubgencols = "
+               "'s' FROM pg_publication p WHERE p.pubname = $3), false) "
+               "FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(s, r, i) "
+               "JOIN pg_namespace n ON n.nspname = t.s "
+               "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.r "
+               "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
+               "AND NOT a.attisdropped AND a.attgenerated <> '' ORDER BY 1, a.attnum"
+             : "SELECT t.i::int - 1, a.attname, a.attgenerated, $3::text IS NULL "
+               "FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(s, r, i) "
+               "JOIN pg_namespace n ON n.nspname = t.s "
+               "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.r "
+               "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
+               "AND NOT a.attisdropped AND a.attgenerated <> '' ORDER BY 1, a.attnum",
+        3, params);
+    buf_term(&schemas);
+    buf_term(&names);
+    if (!res)
+        return fail(L, EXIT_SOURCE_DB);
+    for (int r = 0; r < PQntuples(res); r++) {
+        int si = (int)strtol(PQgetvalue(res, r, 0), NULL, 10);
+        if (si < 0 || (size_t)si >= L->n)
+            continue;
+        const tap_stream *src = L->streams[si].src;
+        const char *col = PQgetvalue(res, r, 1);
+        bool synced = false;
+        for (size_t k = 0; k < src->ncolumns && !synced; k++)
+            synced = strcmp(src->columns[k].name, col) == 0;
+        if (!synced)
+            continue;
+        if (PQgetvalue(res, r, 2)[0] == 'v')
+            log_warn("stream \"%s\": column \"%s\" is a virtual generated column, whose values "
+                     "logical decoding does not carry: the records of changes %s (the initial "
+                     "copy has its values)",
+                     src->tap_stream_id, col,
+                     L->w2j ? "have null for it (wal2json)" : "leave it out (pgoutput)");
+        else if (L->pgo && strcmp(PQgetvalue(res, r, 3), "t") != 0)
+            log_warn("stream \"%s\": column \"%s\" is a stored generated column, which pgoutput "
+                     "does not publish%s: the records of changes leave it out (the initial copy "
+                     "has its values; wal2json sends them)",
+                     src->tap_stream_id, col,
+                     pg18 ? " unless the publication has publish_generated_columns = stored"
+                          : " before PostgreSQL 18");
+    }
+    PQclear(res);
+    return true;
+}

@@ -360,11 +360,11 @@ void logical_slot_explain_failure(pg_conn *c, const char *plugin)
 /*
  * exec_waiting: run a command that may wait a long time on the server,
  * cancelling it when *stop becomes non-zero (then *interrupted is set) and
- * saying every 30 s that it still waits. Returns the last result (NULL when
+ * saying every 30 s that it still waits (for waits_for). Returns the last result (NULL when
  * the command could not be sent or the connection broke); the SQLSTATE of a
  * failure is kept on c.
  */
-static PGresult *exec_waiting(pg_conn *c, const char *sql, const char *what,
+static PGresult *exec_waiting(pg_conn *c, const char *sql, const char *what, const char *waits_for,
                               const volatile sig_atomic_t *stop, bool *interrupted)
 {
     c->sqlstate[0] = '\0';
@@ -385,9 +385,7 @@ static PGresult *exec_waiting(pg_conn *c, const char *sql, const char *what,
         }
         double now = timefmt_monotonic();
         if (now >= next_note) {
-            log_info("%s: still waiting after %.0f s for the transactions running on the server to "
-                     "end (a session idle in a transaction? see pg_stat_activity)",
-                     what, now - started);
+            log_info("%s: still waiting after %.0f s for %s", what, now - started, waits_for);
             next_note += 30;
         }
         int sock = PQsocket(c->conn);
@@ -427,9 +425,29 @@ bool logical_slot_create(pg_conn *repl, const char *slot, const char *plugin, bo
     log_info("creating %sreplication slot \"%s\" with %s (this waits for the transactions "
              "running on the server to end)",
              temporary ? "temporary " : "", slot, plugin);
+    /*
+     * A standby (PostgreSQL 16+) builds the slot's starting point from a
+     * running-xacts record replayed from the primary, which the primary's
+     * bgwriter writes every 15 s, and only when it has written other WAL.
+     * Simple query protocol: a replication connection takes no other.
+     */
+    const char *waits_for = "the transactions running on the server to end (a session idle in a "
+                            "transaction? see pg_stat_activity)";
+    PGresult *rec = PQexec(repl->conn, "SELECT pg_is_in_recovery()");
+    if (PQresultStatus(rec) == PGRES_TUPLES_OK && PQntuples(rec) == 1 &&
+        strcmp(PQgetvalue(rec, 0, 0), "t") == 0) {
+        waits_for = "a running-xacts record from the primary (SELECT pg_log_standby_snapshot(); "
+                    "on the primary writes one)";
+        log_info("the server is a standby: creating replication slot \"%s\" waits for a "
+                 "running-xacts record from the primary (the primary writes one every 15 s while "
+                 "it writes other WAL); running SELECT pg_log_standby_snapshot(); on the primary "
+                 "writes one at once",
+                 slot);
+    }
+    PQclear(rec);
     char what[128];
     snprintf(what, sizeof(what), "creating replication slot \"%s\"", slot);
-    PGresult *res = exec_waiting(repl, cmd.data, what, stop, &out->interrupted);
+    PGresult *res = exec_waiting(repl, cmd.data, what, waits_for, stop, &out->interrupted);
     if (res && PQresultStatus(res) != PGRES_TUPLES_OK) {
         PQclear(res);
         res = NULL;

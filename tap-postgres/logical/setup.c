@@ -369,7 +369,7 @@ bool setup_run(sl_run *L, setup_positions *out)
     }
     if (!L->pgo && !L->w2j)
         return fail(L, EXIT_INTERNAL);
-    if (!identity_check(L))
+    if (!identity_check(L) || !identity_warn_generated(L))
         return false;
 
     /* SCHEMA of every stream first (pipelinewise sends them at the start) */

@@ -1,4 +1,8 @@
 -- A database with every type family the tap maps (tests/tap/discovery.sh, full_table.sh).
+-- numeric Infinity needs PostgreSQL 14: on 13 the numeric[] of row 4 holds NaN instead, which the
+-- tap writes as null and counts in the same warning (so the output is the same)
+SELECT CASE WHEN current_setting('server_version_num')::int >= 140000 THEN '{Infinity,-1e-5}'
+            ELSE '{NaN,-1e-5}' END AS num_arr_4 \gset
 CREATE EXTENSION IF NOT EXISTS hstore;
 CREATE EXTENSION IF NOT EXISTS citext;
 CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
@@ -85,7 +89,7 @@ INSERT INTO alltypes VALUES
  '1999-12-31 23:00:00-05:30', '23:59:59.999999', '23:59:59-12', 'P1Y', '\x5c', B'1', B'11111111', B'0', 0,
  '0.0.0.0', '0.0.0.0/0', '00:00:00:00:00:00', '<a/>', 'x:1A', '(-1.5,2.25)', '((-1,-1),(1,1))', '<(1,1),2>',
  '(,10]', '[2024-01-01 00:00:00+00,)', 4294967295, 'ok', 2147483647, 'tenchars10', 99999.999,
- '{{{1},{2}},{{3},{4}}}', '{"{braces}","a,b"}', '[0:1][1:2]={{5,6},{7,8}}', '{NULL}', '{Infinity,-1e-5}', '{f}',
+ '{{{1},{2}},{{3},{4}}}', '{"{braces}","a,b"}', '[0:1][1:2]={{5,6},{7,8}}', '{NULL}', :'num_arr_4', '{f}',
  '{"[1,2]"}', '{ok}', '{}');
 
 -- composite keys, a view, a materialized view, a partitioned table with partitions
