@@ -399,21 +399,21 @@ bool aws_credentials_parse_json(const char *what, const char *json, size_t len,
                                 aws_credentials *out)
 {
     aws_credentials_term(out);
-    cJSON *root = ju_parse(json ? json : "", len, NULL);
+    cJSON *root = json_util_parse(json ? json : "", len, NULL);
     if (!cJSON_IsObject(root)) {
         log_error("%s: the credentials answer is not a JSON object", what);
         wipe_json_delete(root);
         return false;
     }
     bool ok = false;
-    const char *code = ju_string(root, "Code", NULL);
-    const char *ak = ju_string(root, "AccessKeyId", NULL);
-    const char *sk = ju_string(root, "SecretAccessKey", NULL);
-    const char *tok = ju_string(root, "Token", NULL);
-    const char *exp = ju_string(root, "Expiration", NULL);
+    const char *code = json_util_string(root, "Code", NULL);
+    const char *ak = json_util_string(root, "AccessKeyId", NULL);
+    const char *sk = json_util_string(root, "SecretAccessKey", NULL);
+    const char *tok = json_util_string(root, "Token", NULL);
+    const char *exp = json_util_string(root, "Expiration", NULL);
     long long e = 0;
     if (code && strcmp(code, "Success") != 0) {
-        const char *m = ju_string(root, "Message", NULL);
+        const char *m = json_util_string(root, "Message", NULL);
         log_error("%s: the credentials answer says %.60s%s%.200s", what, code, m ? ": " : "",
                   m ? m : "");
     } else if (!ak || !sk || !*ak || !*sk) {

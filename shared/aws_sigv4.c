@@ -120,7 +120,7 @@ done:
 static void hmac_str(const uint8_t *key, size_t key_len, const char *msg,
                      uint8_t out[SHA256_DIGEST_LEN])
 {
-    hmac_sha256(key, key_len, msg, strlen(msg), out);
+    sha256_hmac(key, key_len, msg, strlen(msg), out);
 }
 
 bool aws_sigv4_signing_key(const char *secret_key, const char *date, const char *region,
@@ -174,7 +174,7 @@ bool aws_sigv4_signature(const aws_sigv4_request *req, buf *signed_names,
     uint8_t k[SHA256_DIGEST_LEN];
     if (!aws_sigv4_signing_key(req->secret_key, date, req->region, req->service, k))
         goto done;
-    hmac_sha256(k, sizeof(k), to_sign.data, to_sign.len, digest);
+    sha256_hmac(k, sizeof(k), to_sign.data, to_sign.len, digest);
     wipe_bytes(k, sizeof(k));
     sha256_hex(digest, out);
     ok = true;

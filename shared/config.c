@@ -54,7 +54,7 @@ long long config_get_int(const cJSON *root, const char *names, long long def)
     long long x;
     if (!v)
         return def;
-    if (ju_to_int(v, &x))
+    if (json_util_to_int(v, &x))
         return x;
     if (cJSON_IsString(v)) {
         char *end = NULL;
@@ -71,7 +71,7 @@ bool config_get_bool(const cJSON *root, const char *names, bool def)
     const cJSON *v = config_get(root, names);
     if (!v || (cJSON_IsString(v) && v->valuestring[0] == '\0'))
         return def;
-    return ju_is_true(v);
+    return json_util_is_true(v);
 }
 
 bool config_is_set(const cJSON *root, const char *key)
@@ -143,7 +143,7 @@ static bool check_type(const cJSON *v, cfg_type type, const char **expected)
     case CFG_INT: {
         *expected = "an integer";
         long long x;
-        return ju_to_int(v, &x) || (cJSON_IsString(v) && is_int_text(v->valuestring));
+        return json_util_to_int(v, &x) || (cJSON_IsString(v) && is_int_text(v->valuestring));
     }
     case CFG_NUMBER:
         *expected = "a number";
@@ -250,7 +250,7 @@ void config_drop_repeated(cJSON *root, const char *what)
 
 cJSON *config_load(const char *path, const cfg_key *keys, size_t n)
 {
-    cJSON *root = ju_parse_file(path, "config");
+    cJSON *root = json_util_parse_file(path, "config");
     if (!root)
         return NULL;
     char what[512];
@@ -287,7 +287,7 @@ void config_masked(buf *out, const cJSON *root, const cfg_key *keys, size_t n)
         }
         item = next;
     }
-    ju_print(out, copy);
+    json_util_print(out, copy);
     cJSON_Delete(copy);
 }
 
@@ -320,7 +320,7 @@ void config_settings_schema(buf *out, const cfg_key *keys, size_t n)
         size_t len = bar ? (size_t)(bar - keys[i].name) : strlen(keys[i].name);
         if (i)
             buf_putc(out, ',');
-        jw_string(out, keys[i].name, len);
+        json_writer_string(out, keys[i].name, len);
         buf_putc(out, ':');
         const char *ts = type_schema(keys[i].type);
         buf_appends(out, ts);
@@ -329,14 +329,14 @@ void config_settings_schema(buf *out, const cfg_key *keys, size_t n)
             if (need_comma)
                 buf_putc(out, ',');
             buf_append_lit(out, "\"description\":");
-            jw_string(out, keys[i].description, strlen(keys[i].description));
+            json_writer_string(out, keys[i].description, strlen(keys[i].description));
             need_comma = true;
         }
         if (keys[i].default_text) {
             if (need_comma)
                 buf_putc(out, ',');
             buf_append_lit(out, "\"default\":");
-            jw_string(out, keys[i].default_text, strlen(keys[i].default_text));
+            json_writer_string(out, keys[i].default_text, strlen(keys[i].default_text));
             need_comma = true;
         }
         if (keys[i].secret) {
@@ -356,7 +356,7 @@ void config_settings_schema(buf *out, const cfg_key *keys, size_t n)
                 size_t l = nb ? (size_t)(nb - p) : strlen(p);
                 if (!first)
                     buf_putc(out, ',');
-                jw_string(out, p, l);
+                json_writer_string(out, p, l);
                 first = false;
                 if (!nb)
                     break;
@@ -375,7 +375,7 @@ void config_settings_schema(buf *out, const cfg_key *keys, size_t n)
         size_t len = bar ? (size_t)(bar - keys[i].name) : strlen(keys[i].name);
         if (!first)
             buf_putc(out, ',');
-        jw_string(out, keys[i].name, len);
+        json_writer_string(out, keys[i].name, len);
         first = false;
     }
     buf_append_lit(out, "]}");
@@ -500,7 +500,7 @@ static cJSON *env_item(const char *var, const char *v, cfg_type t)
     case CFG_ANY:
         if (*v == '[' || *v == '{') {
             size_t off = 0;
-            cJSON *j = ju_parse(v, strlen(v), &off);
+            cJSON *j = json_util_parse(v, strlen(v), &off);
             if (!j)
                 log_error("environment variable %s: malformed JSON at byte %zu", var, off);
             return j;
@@ -566,7 +566,7 @@ cJSON *config_read(const config_sources *s, const char *env_prefix, const cfg_ke
         if (strcmp(s->items[i], "ENV") == 0) {
             part = env_config(env_prefix, keys, n);
         } else {
-            part = ju_parse_file(s->items[i], "config");
+            part = json_util_parse_file(s->items[i], "config");
             if (part && !cJSON_IsObject(part)) {
                 log_error("config \"%s\" must be a JSON object", s->items[i]);
                 cJSON_Delete(part);

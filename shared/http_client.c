@@ -135,18 +135,18 @@ void http_client_shorten(buf *out, const char *s, size_t n)
  */
 static void error_message(buf *out, const char *body, size_t len)
 {
-    cJSON *root = len ? ju_parse(body, len, NULL) : NULL;
+    cJSON *root = len ? json_util_parse(body, len, NULL) : NULL;
     if (!root) {
         http_client_shorten(out, body ? body : "", len);
         return;
     }
     buf m = BUF_INIT;
-    const char *type = ju_string(root, "__type", NULL);
-    const char *msg = ju_string(root, "Message", ju_string(root, "message", NULL));
+    const char *type = json_util_string(root, "__type", NULL);
+    const char *msg = json_util_string(root, "Message", json_util_string(root, "message", NULL));
     const cJSON *err = cJSON_GetObjectItemCaseSensitive(root, "error");
     if (cJSON_IsObject(err)) {
-        type = ju_string(err, "code", type);
-        msg = ju_string(err, "message", msg);
+        type = json_util_string(err, "code", type);
+        msg = json_util_string(err, "message", msg);
     } else if (cJSON_IsString(err) && !msg) {
         msg = err->valuestring;
     }
@@ -196,7 +196,7 @@ bool http_client_status_ok(const http_client_call *c, const char *hint)
 cJSON *http_client_parse_object(const http_client_call *c)
 {
     size_t off = 0;
-    cJSON *root = ju_parse(c->response.data ? c->response.data : "", c->response.len, &off);
+    cJSON *root = json_util_parse(c->response.data ? c->response.data : "", c->response.len, &off);
     if (!root) {
         log_error("%s: the response from %s is not JSON (error at byte %zu of "
                   "%zu)",

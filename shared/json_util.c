@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-cJSON *ju_parse(const char *text, size_t len, size_t *err_offset)
+cJSON *json_util_parse(const char *text, size_t len, size_t *err_offset)
 {
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
@@ -32,7 +32,7 @@ cJSON *ju_parse(const char *text, size_t len, size_t *err_offset)
     return root;
 }
 
-cJSON *ju_parse_file(const char *path, const char *what)
+cJSON *json_util_parse_file(const char *path, const char *what)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -52,7 +52,7 @@ cJSON *ju_parse_file(const char *path, const char *what)
         return NULL;
     }
     size_t off = 0;
-    cJSON *root = ju_parse(b.data ? b.data : "", b.len, &off);
+    cJSON *root = json_util_parse(b.data ? b.data : "", b.len, &off);
     if (!root) {
         int line = 1, col = 1;
         for (size_t i = 0; i < off && i < b.len; i++) {
@@ -73,7 +73,7 @@ cJSON *ju_parse_file(const char *path, const char *what)
     return root;
 }
 
-const char *ju_string(const cJSON *obj, const char *key, const char *def)
+const char *json_util_string(const cJSON *obj, const char *key, const char *def)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (cJSON_IsString(v) && v->valuestring)
@@ -81,7 +81,7 @@ const char *ju_string(const cJSON *obj, const char *key, const char *def)
     return def;
 }
 
-bool ju_is_true(const cJSON *v)
+bool json_util_is_true(const cJSON *v)
 {
     if (cJSON_IsBool(v))
         return cJSON_IsTrue(v);
@@ -93,15 +93,15 @@ bool ju_is_true(const cJSON *v)
     return false;
 }
 
-bool ju_bool(const cJSON *obj, const char *key, bool def)
+bool json_util_bool(const cJSON *obj, const char *key, bool def)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!v || cJSON_IsNull(v))
         return def;
-    return ju_is_true(v);
+    return json_util_is_true(v);
 }
 
-bool ju_to_int(const cJSON *v, long long *out)
+bool json_util_to_int(const cJSON *v, long long *out)
 {
     if (cJSON_IsNumber(v)) {
         double d = v->valuedouble;
@@ -122,16 +122,16 @@ bool ju_to_int(const cJSON *v, long long *out)
     return false;
 }
 
-long long ju_int(const cJSON *obj, const char *key, long long def)
+long long json_util_int(const cJSON *obj, const char *key, long long def)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     long long x;
-    if (v && ju_to_int(v, &x))
+    if (v && json_util_to_int(v, &x))
         return x;
     return def;
 }
 
-void ju_print(buf *b, const cJSON *v)
+void json_util_print(buf *b, const cJSON *v)
 {
     char *s = cJSON_PrintUnformatted(v);
     if (!s) {

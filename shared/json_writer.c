@@ -14,7 +14,7 @@ static const char escape_table[256] = {
 
 static const char hexdigits[] = "0123456789abcdef";
 
-void jw_string_body(buf *b, const char *s, size_t n)
+void json_writer_string_body(buf *b, const char *s, size_t n)
 {
     /* worst case every byte becomes \u00XX */
     if (!buf_reserve(b, n + 16))
@@ -41,22 +41,22 @@ void jw_string_body(buf *b, const char *s, size_t n)
     }
 }
 
-void jw_string(buf *b, const char *s, size_t n)
+void json_writer_string(buf *b, const char *s, size_t n)
 {
     buf_putc(b, '"');
-    jw_string_body(b, s, n);
+    json_writer_string_body(b, s, n);
     buf_putc(b, '"');
 }
 
-void jw_key(buf *b, const char *key, bool first)
+void json_writer_key(buf *b, const char *key, bool first)
 {
     if (!first)
         buf_putc(b, ',');
-    jw_string(b, key, strlen(key));
+    json_writer_string(b, key, strlen(key));
     buf_putc(b, ':');
 }
 
-void jw_uint(buf *b, unsigned long long v)
+void json_writer_uint(buf *b, unsigned long long v)
 {
     char tmp[24];
     int i = (int)sizeof(tmp);
@@ -67,17 +67,17 @@ void jw_uint(buf *b, unsigned long long v)
     buf_append(b, tmp + i, sizeof(tmp) - (size_t)i);
 }
 
-void jw_int(buf *b, long long v)
+void json_writer_int(buf *b, long long v)
 {
     if (v < 0) {
         buf_putc(b, '-');
-        jw_uint(b, 0ULL - (unsigned long long)v);
+        json_writer_uint(b, 0ULL - (unsigned long long)v);
     } else {
-        jw_uint(b, (unsigned long long)v);
+        json_writer_uint(b, (unsigned long long)v);
     }
 }
 
-size_t jw_utf8_encode(char *out, unsigned cp)
+size_t json_writer_utf8_encode(char *out, unsigned cp)
 {
     if (cp < 0x80) {
         out[0] = (char)cp;
@@ -101,7 +101,7 @@ size_t jw_utf8_encode(char *out, unsigned cp)
     return 4;
 }
 
-size_t jw_utf8_invalid_offset(const char *s, size_t n)
+size_t json_writer_utf8_invalid_offset(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
@@ -140,7 +140,7 @@ size_t jw_utf8_invalid_offset(const char *s, size_t n)
     return n;
 }
 
-bool jw_utf8_valid(const char *s, size_t n)
+bool json_writer_utf8_valid(const char *s, size_t n)
 {
-    return jw_utf8_invalid_offset(s, n) == n;
+    return json_writer_utf8_invalid_offset(s, n) == n;
 }

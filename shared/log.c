@@ -101,9 +101,9 @@ void log_write(log_level level, const char *fmt, ...)
         buf_append_lit(&line, "\",\"level\":\"");
         buf_appends(&line, level_names[level]);
         buf_append_lit(&line, "\",\"program\":");
-        jw_string(&line, g_program, strlen(g_program));
+        json_writer_string(&line, g_program, strlen(g_program));
         buf_append_lit(&line, ",\"message\":");
-        jw_string(&line, msg, strlen(msg));
+        json_writer_string(&line, msg, strlen(msg));
         buf_append_lit(&line, "}\n");
     } else {
         buf_appendf(&line, "%s %s %s: %s\n", ts, level_names[level], g_program, msg);
@@ -123,7 +123,7 @@ static void log_metric(const char *type, const char *metric, const char *value, 
                 value);
     if (stream) {
         buf_append_lit(&b, "\"stream\":");
-        jw_string(&b, stream, strlen(stream));
+        json_writer_string(&b, stream, strlen(stream));
     }
     buf_append_lit(&b, "}}");
     log_write(LOG_INFO, "METRIC: %s", b.data ? b.data : "");

@@ -152,33 +152,33 @@ typedef struct tls_params {
 static void tls_from_config(const cJSON *config, tls_params *out)
 {
     memset(out, 0, sizeof(*out));
-    bool ssl_enable = ju_is_true(cJSON_GetObjectItemCaseSensitive(config, "ssl_enable"));
+    bool ssl_enable = json_util_is_true(cJSON_GetObjectItemCaseSensitive(config, "ssl_enable"));
     bool client =
-        ju_is_true(cJSON_GetObjectItemCaseSensitive(config, "ssl_client_certificate_enable"));
-    out->sslmode = ju_string(config, "sslmode", NULL);
+        json_util_is_true(cJSON_GetObjectItemCaseSensitive(config, "ssl_client_certificate_enable"));
+    out->sslmode = json_util_string(config, "sslmode", NULL);
     if ((!out->sslmode || !*out->sslmode) && ssl_enable) {
-        out->sslmode = ju_string(config, "ssl_mode", NULL);
+        out->sslmode = json_util_string(config, "ssl_mode", NULL);
         if (!out->sslmode || !*out->sslmode)
             out->sslmode = "verify-full"; /* MeltanoLabs' default */
     }
     const cJSON *ssl = cJSON_GetObjectItemCaseSensitive(config, "ssl");
-    if ((!out->sslmode || !*out->sslmode) && ssl && ju_is_true(ssl))
+    if ((!out->sslmode || !*out->sslmode) && ssl && json_util_is_true(ssl))
         out->sslmode = "require";
-    out->rootcert = ju_string(config, "sslrootcert", NULL);
+    out->rootcert = json_util_string(config, "sslrootcert", NULL);
     if ((!out->rootcert || !*out->rootcert) && ssl_enable)
-        out->rootcert = ju_string(config, "ssl_certificate_authority", NULL);
-    out->cert = ju_string(config, "sslcert", NULL);
+        out->rootcert = json_util_string(config, "ssl_certificate_authority", NULL);
+    out->cert = json_util_string(config, "sslcert", NULL);
     if ((!out->cert || !*out->cert) && client)
-        out->cert = ju_string(config, "ssl_client_certificate", NULL);
-    out->key = ju_string(config, "sslkey", NULL);
+        out->cert = json_util_string(config, "ssl_client_certificate", NULL);
+    out->key = json_util_string(config, "sslkey", NULL);
     if ((!out->key || !*out->key) && client)
-        out->key = ju_string(config, "ssl_client_private_key", NULL);
+        out->key = json_util_string(config, "ssl_client_private_key", NULL);
 }
 
 /* an integer setting of the config as conninfo text (tmp holds 32 bytes), def when absent */
 static const char *int_setting(const cJSON *config, const char *key, long long def, char *tmp)
 {
-    snprintf(tmp, 32, "%lld", ju_int(config, key, def));
+    snprintf(tmp, 32, "%lld", json_util_int(config, key, def));
     return tmp;
 }
 
@@ -189,7 +189,7 @@ static void session_options(const cJSON *config, char *out, size_t n)
     size_t len = 0;
     out[0] = '\0';
     for (size_t i = 0; i < 2; i++) {
-        long long v = ju_int(config, keys[i], 0);
+        long long v = json_util_int(config, keys[i], 0);
         if (v < 0)
             continue;
         int w = snprintf(out + len, n - len, "%s-c %s=%lld", len ? " " : "", keys[i], v);
@@ -215,7 +215,7 @@ static void notice_to_log(void *arg, const char *msg)
 /* sqlalchemy_url, when set (an empty string is unset, as in MeltanoLabs) */
 static const char *sqlalchemy_url(const cJSON *config)
 {
-    const char *u = ju_string(config, "sqlalchemy_url", NULL);
+    const char *u = json_util_string(config, "sqlalchemy_url", NULL);
     return u && *u ? u : NULL;
 }
 
@@ -239,7 +239,7 @@ static void tunnel_close_at_exit(void)
 
 /* the local port that forwards to host:port through the process's tunnel (opened when it is not
    yet), into out; the tunnel through *t_out. False after logging. */
-static bool tunnel_port(const cJSON *config, const pgc_options *opts, const char *host,
+static bool tunnel_port(const cJSON *config, const pg_conn_options *opts, const char *host,
                         const char *port, char *out, size_t n, ssh_tunnel **t_out)
 {
     if (!host || !*host || host[0] == '/' || strchr(host, ',')) {
@@ -282,9 +282,9 @@ static bool tunnel_port(const cJSON *config, const pgc_options *opts, const char
     return true;
 }
 
-pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
+pg_conn *pg_conn_connect(const cJSON *config, const pg_conn_options *opts)
 {
-    pgc_options none = {0};
+    pg_conn_options none = {0};
     if (!opts)
         opts = &none;
     pg_conn *c = calloc(1, sizeof(*c));
@@ -303,7 +303,7 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
         if (!pg_url_parse(sa, &url, err, sizeof(err))) {
             log_error("config key \"sqlalchemy_url\" %s", err);
             pg_url_term(&url);
-            pgc_destroy(c);
+            pg_conn_destroy(c);
             return NULL;
         }
         host = url.host;
@@ -331,7 +331,7 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
     if (rds_iam_enabled(config)) {
         if (!rds_iam_password(config, host, port, user, &iam_token)) {
             pg_url_term(&url);
-            pgc_destroy(c);
+            pg_conn_destroy(c);
             return NULL;
         }
         password = iam_token;
@@ -341,7 +341,7 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
     const char *timeout = cfg_text(config, "connect_timeout", t_timeout, sizeof(t_timeout));
     if (!timeout)
         timeout = "10";
-    const char *appname = ju_string(config, "application_name", opts->application_name);
+    const char *appname = json_util_string(config, "application_name", opts->application_name);
     /* through the tunnel: libpq connects to 127.0.0.1 (hostaddr) while host keeps the database's
        name, so TLS verify-full still checks it */
     char t_local[16];
@@ -351,7 +351,7 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
         if (!tunnel_port(config, opts, host, port, t_local, sizeof(t_local), &via)) {
             wipe_free_string(iam_token);
             pg_url_term(&url);
-            pgc_destroy(c);
+            pg_conn_destroy(c);
             return NULL; /* logged */
         }
         hostaddr = "127.0.0.1";
@@ -382,13 +382,13 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
     if ((tls.rootcert && !rootcert) || (tls.cert && !cert) || (tls.key && !key)) {
         wipe_free_string(iam_token);
         pg_url_term(&url);
-        pgc_destroy(c);
+        pg_conn_destroy(c);
         return NULL; /* logged */
     }
     ADD("sslrootcert", rootcert);
     ADD("sslcert", cert);
     ADD("sslkey", key);
-    ADD("sslpassword", ju_string(config, "sslpassword", NULL));
+    ADD("sslpassword", json_util_string(config, "sslpassword", NULL));
     ADD("connect_timeout", timeout);
     ADD("application_name", appname);
     /* a network partition must not block a load or a stream forever: TCP keepalives find a
@@ -425,7 +425,7 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
 
     c->config = config;
     c->opts = *opts;
-    long long rt = ju_int(config, "read_timeout", 60);
+    long long rt = json_util_int(config, "read_timeout", 60);
     c->read_timeout_s = rt > 0 && rt < INT32_MAX ? (int)rt : 0;
     int attempts = opts->attempts > 0 ? opts->attempts : 1;
     for (int attempt = 1;; attempt++) {
@@ -443,7 +443,7 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
                       user ? user : "(default user)", msg);
             wipe_free_string(iam_token);
             pg_url_term(&url);
-            pgc_destroy(c);
+            pg_conn_destroy(c);
             return NULL;
         }
         log_warn("cannot connect to PostgreSQL at %s (attempt %d of %d): %s; retrying", c->label,
@@ -461,7 +461,7 @@ pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts)
 
 static bool nonempty_text(const cJSON *config, const char *key)
 {
-    const char *v = ju_string(config, key, NULL);
+    const char *v = json_util_string(config, key, NULL);
     return v && *v;
 }
 
@@ -470,7 +470,7 @@ static bool disagree(const cJSON *config, const char *a, const char *b, bool b_o
 {
     if (!b_on || !nonempty_text(config, a) || !nonempty_text(config, b))
         return false;
-    if (strcmp(ju_string(config, a, ""), ju_string(config, b, "")) == 0)
+    if (strcmp(json_util_string(config, a, ""), json_util_string(config, b, "")) == 0)
         return false;
     log_error("%s: keys \"%s\" and \"%s\" are both set, to different values: keep one", what, a, b);
     return true;
@@ -513,7 +513,7 @@ static bool tunnel_host_check(const cJSON *config, const char *what)
 
 static bool config_check(const cJSON *config, const char *what, char **dbname_out);
 
-bool pgc_config_check(const cJSON *config, const char *what, char **dbname_out)
+bool pg_conn_config_check(const cJSON *config, const char *what, char **dbname_out)
 {
     if (dbname_out)
         *dbname_out = NULL;
@@ -570,10 +570,10 @@ static bool config_check(const cJSON *config, const char *what, char **dbname_ou
             log_warn("%s: key \"sqlalchemy_url\" is set, so %s %s ignored (as in MeltanoLabs)",
                      what, list, strchr(list, ',') ? "are" : "is");
     }
-    bool ssl_enable = ju_is_true(cJSON_GetObjectItemCaseSensitive(config, "ssl_enable"));
+    bool ssl_enable = json_util_is_true(cJSON_GetObjectItemCaseSensitive(config, "ssl_enable"));
     bool client =
-        ju_is_true(cJSON_GetObjectItemCaseSensitive(config, "ssl_client_certificate_enable"));
-    const char *mode = ju_string(config, "ssl_mode", NULL);
+        json_util_is_true(cJSON_GetObjectItemCaseSensitive(config, "ssl_client_certificate_enable"));
+    const char *mode = json_util_string(config, "ssl_mode", NULL);
     if (mode && *mode) {
         bool known = false;
         for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
@@ -586,7 +586,7 @@ static bool config_check(const cJSON *config, const char *what, char **dbname_ou
         }
     }
     if (ssl_enable && nonempty_text(config, "sslmode") &&
-        strcmp(ju_string(config, "sslmode", ""), mode && *mode ? mode : "verify-full") != 0) {
+        strcmp(json_util_string(config, "sslmode", ""), mode && *mode ? mode : "verify-full") != 0) {
         log_error("%s: keys \"sslmode\" and \"ssl_enable\" (with ssl_mode %s) ask for different "
                   "TLS modes: keep one",
                   what, mode && *mode ? mode : "verify-full, its default");
@@ -620,7 +620,7 @@ static bool config_check(const cJSON *config, const char *what, char **dbname_ou
         return false;
     if (ssh_tunnel_enabled(config) && !tunnel_host_check(config, what))
         return false;
-    const char *dialect = ju_string(config, "dialect+driver", NULL);
+    const char *dialect = json_util_string(config, "dialect+driver", NULL);
     if (dialect && *dialect && strncmp(dialect, "postgresql", 10) != 0) {
         log_error("%s: key \"dialect+driver\" must be postgresql or postgresql+<driver>, got "
                   "\"%.40s\"",
@@ -630,14 +630,14 @@ static bool config_check(const cJSON *config, const char *what, char **dbname_ou
     return true;
 }
 
-bool pgc_reconnect(pg_conn *c, bool *transient)
+bool pg_conn_reconnect(pg_conn *c, bool *transient)
 {
     if (c->config && rds_iam_enabled(c->config)) {
         /* a new token: PQreset would send the old one, which expires after 15 minutes */
-        pgc_options o = c->opts;
+        pg_conn_options o = c->opts;
         bool unreachable = false;
         o.unreachable = &unreachable;
-        pg_conn *n = pgc_connect(c->config, &o);
+        pg_conn *n = pg_conn_connect(c->config, &o);
         if (transient)
             *transient = n ? false : unreachable;
         if (!n)
@@ -645,7 +645,7 @@ bool pgc_reconnect(pg_conn *c, bool *transient)
         PQfinish(c->conn);
         c->conn = n->conn;
         n->conn = NULL;
-        pgc_destroy(n);
+        pg_conn_destroy(n);
         PQsetNoticeProcessor(c->conn, notice_to_log, c);
         return true;
     }
@@ -664,7 +664,7 @@ bool pgc_reconnect(pg_conn *c, bool *transient)
     return false;
 }
 
-void pgc_destroy(pg_conn *c)
+void pg_conn_destroy(pg_conn *c)
 {
     if (!c)
         return;
@@ -706,7 +706,7 @@ static PGresult *run_query(pg_conn *c, const char *sql, int nparams, const char 
 {
     c->sqlstate[0] = '\0';
     PGresult *res =
-        nparams > 0 ? pgc_exec_params_raw(c, sql, nparams, params) : pgc_exec_raw(c, sql);
+        nparams > 0 ? pg_conn_exec_params_raw(c, sql, nparams, params) : pg_conn_exec_raw(c, sql);
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
         return res;
@@ -719,41 +719,41 @@ static PGresult *run_query(pg_conn *c, const char *sql, int nparams, const char 
     return NULL;
 }
 
-PGresult *pgc_query_quiet(pg_conn *c, const char *sql, int nparams, const char *const *params)
+PGresult *pg_conn_query_quiet(pg_conn *c, const char *sql, int nparams, const char *const *params)
 {
     return run_query(c, sql, nparams, params, false);
 }
 
-PGresult *pgc_query(pg_conn *c, const char *sql, int nparams, const char *const *params)
+PGresult *pg_conn_query(pg_conn *c, const char *sql, int nparams, const char *const *params)
 {
     return run_query(c, sql, nparams, params, true);
 }
 
-bool pgc_exec(pg_conn *c, const char *sql)
+bool pg_conn_exec(pg_conn *c, const char *sql)
 {
-    PGresult *res = pgc_query(c, sql, 0, NULL);
+    PGresult *res = pg_conn_query(c, sql, 0, NULL);
     if (!res)
         return false;
     PQclear(res);
     return true;
 }
 
-const char *pgc_error(const pg_conn *c)
+const char *pg_conn_error(const pg_conn *c)
 {
     return PQerrorMessage(c->conn);
 }
 
-const char *pgc_sqlstate(const pg_conn *c)
+const char *pg_conn_sqlstate(const pg_conn *c)
 {
     return c->sqlstate;
 }
 
-int pgc_server_version(const pg_conn *c)
+int pg_conn_server_version(const pg_conn *c)
 {
     return PQserverVersion(c->conn);
 }
 
-void pg_quote_ident(buf *out, const char *s)
+void pg_conn_quote_ident(buf *out, const char *s)
 {
     buf_putc(out, '"');
     for (const char *p = s; *p; p++) {
@@ -764,7 +764,7 @@ void pg_quote_ident(buf *out, const char *s)
     buf_putc(out, '"');
 }
 
-void pg_quote_literal(buf *out, const char *s)
+void pg_conn_quote_literal(buf *out, const char *s)
 {
     if (strchr(s, '\\'))
         buf_putc(out, 'E');
@@ -777,7 +777,7 @@ void pg_quote_literal(buf *out, const char *s)
     buf_putc(out, '\'');
 }
 
-void pg_array_elem(buf *out, const char *v, bool first)
+void pg_conn_array_elem(buf *out, const char *v, bool first)
 {
     if (!first)
         buf_putc(out, ',');

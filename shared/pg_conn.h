@@ -9,18 +9,18 @@
  * setting), ssl_enable with ssl_mode (default verify-full) and
  * ssl_certificate_authority, ssl_client_certificate_enable with
  * ssl_client_certificate and ssl_client_private_key. libpq's own names win
- * over the MeltanoLabs ones (pgc_config_check refuses the two disagreeing).
+ * over the MeltanoLabs ones (pg_conn_config_check refuses the two disagreeing).
  * TLS files may be given as paths or as PEM text; PEM text is written to
  * private temporary files that live as long as the connection.
  *
  * With ssh_tunnel enabled, every connection goes through the process's one
- * SSH tunnel (ssh_tunnel.h): opened by the first pgc_connect that needs it
+ * SSH tunnel (ssh_tunnel.h): opened by the first pg_conn_connect that needs it
  * (from any thread), closed at exit (atexit), so that every way out of main
  * disconnects politely. libpq then gets hostaddr=127.0.0.1 and the tunnel's
  * local port, while host keeps the database's name (TLS verify-full, .pgpass).
  *
  * Errors are logged once here, with the server's message and SQLSTATE; the
- * caller only learns success or failure (and can read pgc_sqlstate()).
+ * caller only learns success or failure (and can read pg_conn_sqlstate()).
  * Passwords never reach a log line.
  */
 #ifndef SINGER_PG_CONN_H
@@ -36,7 +36,7 @@
 
 /*
  * PGC_MELTANO_CONFIG_KEYS: the connection settings of the MeltanoLabs tap and target, one block
- * for both programs' key tables (their meaning is pgc_connect's and pgc_config_check's).
+ * for both programs' key tables (their meaning is pg_conn_connect's and pg_conn_config_check's).
  */
 /* clang-format off */
 #define PGC_MELTANO_CONFIG_KEYS                                                                    \
@@ -94,7 +94,7 @@
          "keepalive and ends when none comes (0: wait forever)"}
 /* clang-format on */
 
-typedef struct pgc_options {
+typedef struct pg_conn_options {
     const char *host_override; /* e.g. secondary_host; NULL to use config "host" */
     const char *port_override; /* e.g. secondary_port */
     const char *password;      /* resolved password (from a secret); NULL: config "password" */
@@ -102,7 +102,7 @@ typedef struct pgc_options {
     bool replication;          /* open a replication=database connection */
     int attempts;              /* connection attempts for transient failures (>= 1) */
     bool *unreachable;         /* optional: set on failure to whether it was transient */
-} pgc_options;
+} pg_conn_options;
 
 typedef struct pg_conn {
     PGconn *conn;         /* owned */
@@ -111,47 +111,47 @@ typedef struct pg_conn {
     char *paths[3];       /* malloc'ed "~/..." TLS paths with the home folder put in */
     char *label;          /* malloc'ed "host:port/dbname" for messages */
     const cJSON *config;  /* borrowed: the config connected with (outlives the connection) */
-    pgc_options opts;     /* as given to pgc_connect (its strings borrowed likewise) */
+    pg_conn_options opts;     /* as given to pg_conn_connect (its strings borrowed likewise) */
     int read_timeout_s;   /* read_timeout: 0 waits forever */
     bool is_probe;        /* a connection of pgc's own to check another: never probed itself */
 } pg_conn;
 
 /*
- * pgc_connect: connect with the config's parameters. Returns a connection the
+ * pg_conn_connect: connect with the config's parameters. Returns a connection the
  * caller destroys, or NULL after logging why (host, port and database named,
  * never the password). Transient failures (refused, unreachable, timeout) are
  * retried with backoff up to opts->attempts times; authentication failures not.
  */
-pg_conn *pgc_connect(const cJSON *config, const pgc_options *opts);
+pg_conn *pg_conn_connect(const cJSON *config, const pg_conn_options *opts);
 /*
- * pgc_config_check: the connection settings of a config, checked when it is loaded (what names
+ * pg_conn_config_check: the connection settings of a config, checked when it is loaded (what names
  * the file in messages): sqlalchemy_url parsed, ssl_mode known, libpq-named and MeltanoLabs TLS
  * keys not contradicting each other, ssh_tunnel complete (ssh_tunnel_config_check), dialect+driver
  * postgresql. False after logging one line naming the key. dbname_out (may be NULL) receives the
  * URL's database (malloc'ed, the caller frees; NULL when there is no URL or it names none).
  */
-bool pgc_config_check(const cJSON *config, const char *what, char **dbname_out);
+bool pg_conn_config_check(const cJSON *config, const char *what, char **dbname_out);
 /*
- * pgc_reconnect: after a lost connection, connect again with the same parameters (PQreset;
+ * pg_conn_reconnect: after a lost connection, connect again with the same parameters (PQreset;
  * session settings made with SET are gone, the startup options stay). False after logging a
  * warning; *transient (may be NULL) says whether trying again later may help (refused,
  * unreachable, timeout, starting up) or not (authentication, a missing database ...).
  */
-bool pgc_reconnect(pg_conn *c, bool *transient);
-/* pgc_destroy: close and free; NULL is fine. */
-void pgc_destroy(pg_conn *c);
+bool pg_conn_reconnect(pg_conn *c, bool *transient);
+/* pg_conn_destroy: close and free; NULL is fine. */
+void pg_conn_destroy(pg_conn *c);
 
-/* pgc_exec: run a command (or several separated by ';'); false after logging. */
-bool pgc_exec(pg_conn *c, const char *sql);
+/* pg_conn_exec: run a command (or several separated by ';'); false after logging. */
+bool pg_conn_exec(pg_conn *c, const char *sql);
 /*
- * pgc_query: run sql with text parameters; returns the result (caller
+ * pg_conn_query: run sql with text parameters; returns the result (caller
  * PQclear's) when it is TUPLES_OK or COMMAND_OK, else NULL after logging.
  */
-PGresult *pgc_query(pg_conn *c, const char *sql, int nparams, const char *const *params);
-/* pgc_query_quiet: as pgc_query but does not log failures (check pgc_sqlstate / pgc_error). */
-PGresult *pgc_query_quiet(pg_conn *c, const char *sql, int nparams, const char *const *params);
+PGresult *pg_conn_query(pg_conn *c, const char *sql, int nparams, const char *const *params);
+/* pg_conn_query_quiet: as pg_conn_query but does not log failures (check pg_conn_sqlstate / pg_conn_error). */
+PGresult *pg_conn_query_quiet(pg_conn *c, const char *sql, int nparams, const char *const *params);
 /*
- * pgc_exec_raw, pgc_get_result, pgc_get_copy_data: PQexec, PQgetResult and
+ * pg_conn_exec_raw, pg_conn_get_result, pg_conn_get_copy_data: PQexec, PQgetResult and
  * PQgetCopyData(conn, buf, 0) with read_timeout: while the server sends nothing for
  * read_timeout seconds, a second connection looks the session up in pg_stat_activity; a
  * session still working goes on waiting, one that is gone, idle or waiting on the network (or
@@ -159,35 +159,35 @@ PGresult *pgc_query_quiet(pg_conn *c, const char *sql, int nparams, const char *
  * the connection is shut down so the call returns libpq's own failure. Results and rows
  * belong to the caller, as libpq's.
  */
-PGresult *pgc_exec_raw(pg_conn *c, const char *sql);
-/* pgc_exec_params_raw: PQexecParams (text parameters, text results) likewise. */
-PGresult *pgc_exec_params_raw(pg_conn *c, const char *sql, int nparams, const char *const *params);
-PGresult *pgc_get_result(pg_conn *c);
-int pgc_get_copy_data(pg_conn *c, char **row);
+PGresult *pg_conn_exec_raw(pg_conn *c, const char *sql);
+/* pg_conn_exec_params_raw: PQexecParams (text parameters, text results) likewise. */
+PGresult *pg_conn_exec_params_raw(pg_conn *c, const char *sql, int nparams, const char *const *params);
+PGresult *pg_conn_get_result(pg_conn *c);
+int pg_conn_get_copy_data(pg_conn *c, char **row);
 /*
- * pgc_wait_readable: wait until the socket is readable and consume input, checking the
+ * pg_conn_wait_readable: wait until the socket is readable and consume input, checking the
  * connection as above after read_timeout; false when it was found dead (logged) or libpq
  * failed (not logged: the next libpq call reports it).
  */
-bool pgc_wait_readable(pg_conn *c);
+bool pg_conn_wait_readable(pg_conn *c);
 
-/* pgc_error: the last error message of the connection (libpq's text, borrowed). */
-const char *pgc_error(const pg_conn *c);
-/* pgc_sqlstate: SQLSTATE of the last failure, "" if none. */
-const char *pgc_sqlstate(const pg_conn *c);
-/* pgc_server_version: e.g. 150020. */
-int pgc_server_version(const pg_conn *c);
+/* pg_conn_error: the last error message of the connection (libpq's text, borrowed). */
+const char *pg_conn_error(const pg_conn *c);
+/* pg_conn_sqlstate: SQLSTATE of the last failure, "" if none. */
+const char *pg_conn_sqlstate(const pg_conn *c);
+/* pg_conn_server_version: e.g. 150020. */
+int pg_conn_server_version(const pg_conn *c);
 
-/* pg_quote_ident: append s as a double-quoted identifier (internal quotes doubled). */
-void pg_quote_ident(buf *out, const char *s);
-/* pg_quote_literal: append s as a single-quoted literal (E'' when it holds a backslash). */
-void pg_quote_literal(buf *out, const char *s);
+/* pg_conn_quote_ident: append s as a double-quoted identifier (internal quotes doubled). */
+void pg_conn_quote_ident(buf *out, const char *s);
+/* pg_conn_quote_literal: append s as a single-quoted literal (E'' when it holds a backslash). */
+void pg_conn_quote_literal(buf *out, const char *s);
 
 /*
- * pg_array_elem: append v as a double-quoted element of a PostgreSQL array literal being built
+ * pg_conn_array_elem: append v as a double-quoted element of a PostgreSQL array literal being built
  * in out ("{...}"), with a comma before it unless first. The literal is then passed as a
  * parameter (text[]), never spliced into SQL.
  */
-void pg_array_elem(buf *out, const char *v, bool first);
+void pg_conn_array_elem(buf *out, const char *v, bool first);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * pg_wait: the waits of pg_conn.h bounded by read_timeout (see pgc_exec_raw there).
+ * pg_wait: the waits of pg_conn.h bounded by read_timeout (see pg_conn_exec_raw there).
  *
  * Why a second connection: TCP keepalives only prove that the peer's kernel is alive, and a
  * middlebox (or our test's proxy) that stops forwarding keeps answering them; a plain timeout on
@@ -28,12 +28,12 @@ typedef enum probe_result {
 
 static probe_result probe(pg_conn *c, char *why, size_t n)
 {
-    pgc_options o = c->opts;
+    pg_conn_options o = c->opts;
     bool unreachable = false;
     o.replication = false;
     o.attempts = 1;
     o.unreachable = &unreachable;
-    pg_conn *p = pgc_connect(c->config, &o);
+    pg_conn *p = pg_conn_connect(c->config, &o);
     if (!p && !unreachable) {
         /* the server answered (too many connections, ...): it is there, so is our session */
         snprintf(why, n, "a second connection to check it was refused (logged above)");
@@ -47,7 +47,7 @@ static probe_result probe(pg_conn *c, char *why, size_t n)
     char pid[16];
     snprintf(pid, sizeof(pid), "%d", PQbackendPID(c->conn));
     const char *params[1] = {pid};
-    PGresult *r = pgc_query(p,
+    PGresult *r = pg_conn_query(p,
                             "SELECT coalesce(state, ''), coalesce(wait_event, '') FROM "
                             "pg_stat_activity WHERE pid = $1",
                             1, params);
@@ -69,7 +69,7 @@ static probe_result probe(pg_conn *c, char *why, size_t n)
         }
     }
     PQclear(r);
-    pgc_destroy(p);
+    pg_conn_destroy(p);
     return res;
 }
 
@@ -82,7 +82,7 @@ static void give_up(pg_conn *c)
     (void)PQconsumeInput(c->conn);
 }
 
-bool pgc_wait_readable(pg_conn *c)
+bool pg_conn_wait_readable(pg_conn *c)
 {
     int sock = PQsocket(c->conn);
     if (sock < 0)
@@ -134,7 +134,7 @@ static PGresult *collect(pg_conn *c)
     PGresult *keep = NULL;
     for (;;) {
         while (PQisBusy(c->conn))
-            if (!pgc_wait_readable(c))
+            if (!pg_conn_wait_readable(c))
                 break;
         PGresult *r = PQgetResult(c->conn);
         if (!r)
@@ -156,35 +156,35 @@ static PGresult *collect(pg_conn *c)
     return keep;
 }
 
-PGresult *pgc_exec_raw(pg_conn *c, const char *sql)
+PGresult *pg_conn_exec_raw(pg_conn *c, const char *sql)
 {
     if (!PQsendQuery(c->conn, sql))
         return PQmakeEmptyPGresult(c->conn, PGRES_FATAL_ERROR);
     return collect(c);
 }
 
-PGresult *pgc_exec_params_raw(pg_conn *c, const char *sql, int nparams, const char *const *params)
+PGresult *pg_conn_exec_params_raw(pg_conn *c, const char *sql, int nparams, const char *const *params)
 {
     if (!PQsendQueryParams(c->conn, sql, nparams, NULL, params, NULL, NULL, 0))
         return PQmakeEmptyPGresult(c->conn, PGRES_FATAL_ERROR);
     return collect(c);
 }
 
-PGresult *pgc_get_result(pg_conn *c)
+PGresult *pg_conn_get_result(pg_conn *c)
 {
     while (PQisBusy(c->conn))
-        if (!pgc_wait_readable(c))
+        if (!pg_conn_wait_readable(c))
             break;
     return PQgetResult(c->conn);
 }
 
-int pgc_get_copy_data(pg_conn *c, char **row)
+int pg_conn_get_copy_data(pg_conn *c, char **row)
 {
     for (;;) {
         int r = PQgetCopyData(c->conn, row, 1);
         if (r != 0)
             return r;
-        if (!pgc_wait_readable(c)) {
+        if (!pg_conn_wait_readable(c)) {
             r = PQgetCopyData(c->conn, row, 1);
             return r == 0 ? -2 : r;
         }

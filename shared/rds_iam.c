@@ -16,7 +16,7 @@ static const char what[] = "aws_iam_auth";
 
 bool rds_iam_enabled(const cJSON *config)
 {
-    return ju_is_true(cJSON_GetObjectItemCaseSensitive(config, "aws_iam_auth"));
+    return json_util_is_true(cJSON_GetObjectItemCaseSensitive(config, "aws_iam_auth"));
 }
 
 bool rds_iam_token(buf *out, const char *host, const char *port, const char *user,
@@ -141,9 +141,9 @@ bool rds_iam_password(const cJSON *config, const char *host, const char *port, c
     }
     if (!port || !*port)
         port = "5432";
-    const char *profile = ju_string(config, "aws_profile", NULL);
+    const char *profile = json_util_string(config, "aws_profile", NULL);
     char *region = NULL;
-    const char *r = ju_string(config, "aws_region", NULL);
+    const char *r = json_util_string(config, "aws_region", NULL);
     if (r && *r)
         region = strdup(r);
     else if (!aws_credentials_region(what, profile, &region))
@@ -193,7 +193,7 @@ bool rds_iam_config_check(const cJSON *config, const char *what_file, const char
                       what_file, sslmode_key, sslmode, sslmode_key);
             return false;
         }
-    const char *pw = ju_string(config, "password", NULL);
+    const char *pw = json_util_string(config, "password", NULL);
     const cJSON *ps = cJSON_GetObjectItemCaseSensitive(config, "password_secret");
     if ((pw && *pw) || (ps && !cJSON_IsNull(ps))) {
         log_error("%s: keys \"aws_iam_auth\" and \"%s\" are both set: the IAM token is the "
@@ -201,7 +201,7 @@ bool rds_iam_config_check(const cJSON *config, const char *what_file, const char
                   what_file, pw && *pw ? "password" : "password_secret");
         return false;
     }
-    const char *r = ju_string(config, "aws_region", NULL);
+    const char *r = json_util_string(config, "aws_region", NULL);
     if (r && !http_client_header_safe(what_file, "aws_region", r))
         return false;
     return true;

@@ -172,7 +172,7 @@ bool secret_aws_fetch(const cJSON *ps, char **out)
     char amz_date[17];
     aws_sigv4_amz_date((long long)time(NULL), amz_date);
     buf_append_lit(&body, "{\"SecretId\":");
-    jw_string(&body, secret_id, strlen(secret_id));
+    json_writer_string(&body, secret_id, strlen(secret_id));
     buf_putc(&body, '}');
     if (!buf_ok(&body)) {
         log_error("password_secret (aws): out of memory");

@@ -62,7 +62,7 @@ char *secrets_text_value(const char *what, const char *text, const char *key, co
 {
     if (!key)
         return dup_or_log(what, text);
-    cJSON *obj = ju_parse(text, strlen(text), NULL);
+    cJSON *obj = json_util_parse(text, strlen(text), NULL);
     if (!cJSON_IsObject(obj)) {
         log_error("%s: %s is not a JSON object, so key \"%.100s\" cannot be "
                   "looked up (leave \"key\" out to use the whole value)",
@@ -144,7 +144,7 @@ char *secrets_resolve(const cJSON *config, bool *found)
         log_error("password_secret must be an object with a \"provider\" (aws, vault or azure)");
         return NULL;
     }
-    const char *provider = ju_string(ps, "provider", NULL);
+    const char *provider = json_util_string(ps, "provider", NULL);
     if (!provider) {
         log_error("password_secret: \"provider\" is missing (aws, vault or azure)");
         return NULL;

@@ -125,7 +125,7 @@ void sha256(const void *data, size_t n, uint8_t out[SHA256_DIGEST_LEN])
     sha256_final(&ctx, out);
 }
 
-void hmac_sha256(const void *key, size_t key_len, const void *data, size_t n,
+void sha256_hmac(const void *key, size_t key_len, const void *data, size_t n,
                  uint8_t out[SHA256_DIGEST_LEN])
 {
     uint8_t k[SHA256_BLOCK_LEN] = {0};

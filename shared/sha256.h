@@ -27,8 +27,8 @@ void sha256_update(sha256_ctx *ctx, const void *data, size_t n);
 void sha256_final(sha256_ctx *ctx, uint8_t out[SHA256_DIGEST_LEN]);
 /* sha256: the digest of data[0..n) in one call. */
 void sha256(const void *data, size_t n, uint8_t out[SHA256_DIGEST_LEN]);
-/* hmac_sha256: HMAC-SHA256 of data[0..n) under key[0..key_len) (any key length). */
-void hmac_sha256(const void *key, size_t key_len, const void *data, size_t n,
+/* sha256_hmac: HMAC-SHA256 of data[0..n) under key[0..key_len) (any key length). */
+void sha256_hmac(const void *key, size_t key_len, const void *data, size_t n,
                  uint8_t out[SHA256_DIGEST_LEN]);
 /* sha256_hex: lower-case hex of a digest into out (65 bytes: 64 digits and a NUL). */
 void sha256_hex(const uint8_t digest[SHA256_DIGEST_LEN], char out[SHA256_HEX_LEN + 1]);

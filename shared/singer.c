@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-void sw_init(singer_writer *w, int fd, size_t flush_at)
+void singer_writer_init(singer_writer *w, int fd, size_t flush_at)
 {
     w->fd = fd;
     buf_init(&w->out);
@@ -17,7 +17,7 @@ void sw_init(singer_writer *w, int fd, size_t flush_at)
     signal(SIGPIPE, SIG_IGN);
 }
 
-bool sw_flush(singer_writer *w)
+bool singer_writer_flush(singer_writer *w)
 {
     if (w->failed)
         return false;
@@ -45,23 +45,23 @@ bool sw_flush(singer_writer *w)
     return true;
 }
 
-bool sw_end_line(singer_writer *w)
+bool singer_writer_end_line(singer_writer *w)
 {
     buf_putc(&w->out, '\n');
     w->lines++;
     if (w->out.len >= w->flush_at || !buf_ok(&w->out))
-        return sw_flush(w);
+        return singer_writer_flush(w);
     return !w->failed;
 }
 
-bool sw_term(singer_writer *w)
+bool singer_writer_term(singer_writer *w)
 {
-    bool ok = sw_flush(w);
+    bool ok = singer_writer_flush(w);
     buf_term(&w->out);
     return ok;
 }
 
-void lr_init(line_reader *r, int fd, size_t max_line)
+void singer_reader_init(line_reader *r, int fd, size_t max_line)
 {
     r->fd = fd;
     buf_init(&r->in);
@@ -71,12 +71,12 @@ void lr_init(line_reader *r, int fd, size_t max_line)
     r->eof = false;
 }
 
-void lr_term(line_reader *r)
+void singer_reader_term(line_reader *r)
 {
     buf_term(&r->in);
 }
 
-lr_status lr_next(line_reader *r, const char **line, size_t *len)
+singer_reader_status singer_reader_next(line_reader *r, const char **line, size_t *len)
 {
     size_t scan_from = r->pos;
     for (;;) {

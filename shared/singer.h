@@ -2,10 +2,10 @@
  * singer: the Singer stream on stdout (writer) and stdin (line reader).
  *
  * The writer owns one output buffer; callers append a whole message to
- * sw_buf() and end it with sw_end_line(), which writes once the buffer is
+ * singer_writer_buf() and end it with singer_writer_end_line(), which writes once the buffer is
  * large enough. Only whole lines are ever written, so a reader never sees
  * half a message. Short writes are resumed; EPIPE and other errors make the
- * writer fail (checked with sw_ok) after one log line.
+ * writer fail (checked with singer_writer_ok) after one log line.
  */
 #ifndef SINGER_SINGER_H
 #define SINGER_SINGER_H
@@ -23,20 +23,20 @@ typedef struct singer_writer {
     long long lines;
 } singer_writer;
 
-/* sw_init: writer on fd; flush_at 0 means 256 KiB. Ignores SIGPIPE (errors come back as EPIPE). */
-void sw_init(singer_writer *w, int fd, size_t flush_at);
-/* sw_term: flush and free. */
-bool sw_term(singer_writer *w);
-/* sw_buf: the buffer to append the current line to (without the newline). */
-static inline buf *sw_buf(singer_writer *w)
+/* singer_writer_init: writer on fd; flush_at 0 means 256 KiB. Ignores SIGPIPE (errors come back as EPIPE). */
+void singer_writer_init(singer_writer *w, int fd, size_t flush_at);
+/* singer_writer_term: flush and free. */
+bool singer_writer_term(singer_writer *w);
+/* singer_writer_buf: the buffer to append the current line to (without the newline). */
+static inline buf *singer_writer_buf(singer_writer *w)
 {
     return &w->out;
 }
-/* sw_end_line: end the current line; writes when the buffer is full. */
-bool sw_end_line(singer_writer *w);
-/* sw_flush: write everything pending. */
-bool sw_flush(singer_writer *w);
-static inline bool sw_ok(const singer_writer *w)
+/* singer_writer_end_line: end the current line; writes when the buffer is full. */
+bool singer_writer_end_line(singer_writer *w);
+/* singer_writer_flush: write everything pending. */
+bool singer_writer_flush(singer_writer *w);
+static inline bool singer_writer_ok(const singer_writer *w)
 {
     return !w->failed;
 }
@@ -54,11 +54,11 @@ typedef struct line_reader {
     bool eof;
 } line_reader;
 
-typedef enum lr_status { LR_LINE = 1, LR_EOF = 0, LR_TOO_LONG = -1, LR_ERROR = -2 } lr_status;
+typedef enum singer_reader_status { LR_LINE = 1, LR_EOF = 0, LR_TOO_LONG = -1, LR_ERROR = -2 } singer_reader_status;
 
-void lr_init(line_reader *r, int fd, size_t max_line);
-void lr_term(line_reader *r);
-/* lr_next: the next line without its '\n' (and '\r'); LR_EOF at the end. */
-lr_status lr_next(line_reader *r, const char **line, size_t *len);
+void singer_reader_init(line_reader *r, int fd, size_t max_line);
+void singer_reader_term(line_reader *r);
+/* singer_reader_next: the next line without its '\n' (and '\r'); LR_EOF at the end. */
+singer_reader_status singer_reader_next(line_reader *r, const char **line, size_t *len);
 
 #endif

@@ -45,12 +45,12 @@ static const cJSON *tunnel_object(const cJSON *config)
 bool ssh_tunnel_enabled(const cJSON *config)
 {
     const cJSON *t = tunnel_object(config);
-    return t && ju_is_true(cJSON_GetObjectItemCaseSensitive(t, "enable"));
+    return t && json_util_is_true(cJSON_GetObjectItemCaseSensitive(t, "enable"));
 }
 
 static const char *nonempty(const cJSON *t, const char *key)
 {
-    const char *v = ju_string(t, key, NULL);
+    const char *v = json_util_string(t, key, NULL);
     return v && *v ? v : NULL;
 }
 
@@ -293,7 +293,7 @@ bool ssh_tunnel_config_check(const cJSON *config, const char *what)
     }
     const cJSON *port = cJSON_GetObjectItemCaseSensitive(t, "port");
     long long p = 22;
-    if (port && !cJSON_IsNull(port) && (!ju_to_int(port, &p) || p < 1 || p > 65535)) {
+    if (port && !cJSON_IsNull(port) && (!json_util_to_int(port, &p) || p < 1 || p > 65535)) {
         log_error("%s: key \"ssh_tunnel\": port must be an integer from 1 to 65535", what);
         return false;
     }
@@ -835,13 +835,13 @@ ssh_tunnel *ssh_tunnel_open(const cJSON *config, int timeout_s, const char *prog
     o.host = nonempty(tc, "host");
     o.user = nonempty(tc, "username");
     o.key = nonempty(tc, "private_key");
-    o.key_password = ju_string(tc, "private_key_password", NULL);
+    o.key_password = json_util_string(tc, "private_key_password", NULL);
     o.host_key = nonempty(tc, "host_key");
     o.known_hosts = nonempty(tc, "known_hosts");
     o.unchecked = cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(tc, "host_key_check"));
     long long port = 22;
     const cJSON *pv = cJSON_GetObjectItemCaseSensitive(tc, "port");
-    if (pv && !cJSON_IsNull(pv) && !ju_to_int(pv, &port))
+    if (pv && !cJSON_IsNull(pv) && !json_util_to_int(pv, &port))
         port = 0;
     o.port = (int)port;
     if (!o.host || !o.user || !o.key || o.port < 1 || o.port > 65535) {

@@ -54,24 +54,24 @@ bool catalog_parse(tap_catalog *out, cJSON *root, const char *what, const tap_co
     cJSON_ArrayForEach(e, streams)
     {
         idx++;
-        const char *id = ju_string(e, "tap_stream_id", NULL);
+        const char *id = json_util_string(e, "tap_stream_id", NULL);
         if (!cJSON_IsObject(e) || !id || !*id) {
             log_error("%s: stream #%d has no \"tap_stream_id\"", what, idx);
             return false;
         }
         const cJSON *md = find_metadata(e, NULL);
-        if (!md || !ju_is_true(cJSON_GetObjectItemCaseSensitive(md, "selected")))
+        if (!md || !json_util_is_true(cJSON_GetObjectItemCaseSensitive(md, "selected")))
             continue;
         tap_stream *s = &out->streams[out->n++];
         s->entry = e;
         s->rk_index = -1;
         s->tap_stream_id = id;
-        s->table_name = ju_string(e, "table_name", ju_string(e, "stream", NULL));
+        s->table_name = json_util_string(e, "table_name", json_util_string(e, "stream", NULL));
         if (!s->table_name) {
             log_error("%s: stream \"%s\" has no \"table_name\"", what, id);
             return false;
         }
-        s->schema_name = ju_string(md, "schema-name", NULL);
+        s->schema_name = json_util_string(md, "schema-name", NULL);
         if (!s->schema_name) {
             log_error("%s: stream \"%s\" has no \"schema-name\" in its metadata", what, id);
             return false;
@@ -84,7 +84,7 @@ bool catalog_parse(tap_catalog *out, cJSON *root, const char *what, const tap_co
         }
         /* a Singer SDK catalog (MeltanoLabs) also carries them at the top of the entry */
         if (!method || !*method)
-            method = ju_string(e, "replication_method", NULL);
+            method = json_util_string(e, "replication_method", NULL);
         if (!method || !*method)
             method = cfg->default_replication_method;
         if (!method) {
@@ -104,9 +104,9 @@ bool catalog_parse(tap_catalog *out, cJSON *root, const char *what, const tap_co
                     : strcmp(method, "INCREMENTAL") == 0 ? TAP_INCREMENTAL
                                                          : TAP_LOG_BASED;
         if (s->method == TAP_INCREMENTAL) {
-            s->replication_key = ju_string(md, "replication-key", NULL);
+            s->replication_key = json_util_string(md, "replication-key", NULL);
             if (!s->replication_key || !*s->replication_key)
-                s->replication_key = ju_string(e, "replication_key", NULL);
+                s->replication_key = json_util_string(e, "replication_key", NULL);
             if (!s->replication_key || !*s->replication_key) {
                 log_error("%s: stream \"%s\": INCREMENTAL replication needs a replication-key in "
                           "its metadata",
@@ -158,7 +158,7 @@ bool catalog_parse(tap_catalog *out, cJSON *root, const char *what, const tap_co
 bool catalog_load(tap_catalog *out, const char *path, const tap_config *cfg)
 {
     memset(out, 0, sizeof(*out));
-    cJSON *root = ju_parse_file(path, "catalog");
+    cJSON *root = json_util_parse_file(path, "catalog");
     if (!root)
         return false;
     char what[512];
@@ -174,14 +174,14 @@ static int column_choice(const tap_stream *s, const char *name)
     const cJSON *md = find_metadata(s->entry, name);
     if (!cJSON_GetObjectItemCaseSensitive(props, name) && !md)
         return -1;
-    const char *inclusion = ju_string(md, "inclusion", NULL);
+    const char *inclusion = json_util_string(md, "inclusion", NULL);
     if (inclusion && strcmp(inclusion, "automatic") == 0)
         return 1;
     if (inclusion && strcmp(inclusion, "unsupported") == 0)
         return 0;
     const cJSON *sel = cJSON_GetObjectItemCaseSensitive(md, "selected");
     if (sel && !cJSON_IsNull(sel))
-        return ju_is_true(sel) ? 1 : 0;
+        return json_util_is_true(sel) ? 1 : 0;
     return 1;
 }
 

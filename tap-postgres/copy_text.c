@@ -74,13 +74,13 @@ static size_t unescape(const char *s, size_t n, size_t i, char *dst, size_t *dle
             dst[o++] = '\v';
             break;
         case 'x': {
-            int v = i < n ? jw_hex_value((unsigned char)s[i]) : -1;
+            int v = i < n ? json_writer_hex_value((unsigned char)s[i]) : -1;
             if (v < 0) {
                 dst[o++] = 'x'; /* as COPY FROM: \x not followed by a hex digit is x */
                 break;
             }
             i++;
-            int v2 = i < n ? jw_hex_value((unsigned char)s[i]) : -1;
+            int v2 = i < n ? json_writer_hex_value((unsigned char)s[i]) : -1;
             if (v2 >= 0) {
                 v = v * 16 + v2;
                 i++;

@@ -174,7 +174,7 @@ bool discovery_load(pg_conn *c, const char *const *schemas, size_t nschemas,
     const char *params[3] = {nschemas ? p1.data : NULL, nrel ? p2.data : NULL,
                              nrel ? p3.data : NULL};
 
-    PGresult *r = pgc_query(c, "SELECT current_database()", 0, NULL);
+    PGresult *r = pg_conn_query(c, "SELECT current_database()", 0, NULL);
     if (!r)
         goto done;
     out->dbname = strdup(PQgetvalue(r, 0, 0));
@@ -182,13 +182,13 @@ bool discovery_load(pg_conn *c, const char *const *schemas, size_t nschemas,
     if (!out->dbname)
         goto oom;
 
-    out->res_tables = pgc_query(c, sql_tables, 3, params);
+    out->res_tables = pg_conn_query(c, sql_tables, 3, params);
     if (!out->res_tables)
         goto done;
-    out->res_cols = pgc_query(c, sql_columns, 3, params);
+    out->res_cols = pg_conn_query(c, sql_columns, 3, params);
     if (!out->res_cols)
         goto done;
-    out->res_types = pgc_query(c, sql_types, 3, params);
+    out->res_types = pg_conn_query(c, sql_types, 3, params);
     if (!out->res_types)
         goto done;
 
@@ -349,16 +349,16 @@ const pgm_column *discovery_column_find(const pgm_table *t, const char *name)
 
 static void put_str(buf *out, const char *s)
 {
-    jw_string(out, s, strlen(s));
+    json_writer_string(out, s, strlen(s));
 }
 
 static void write_stream(buf *out, const pgm_db *db, const pgm_table *t)
 {
     bool view = discovery_is_view(t);
     buf_append_lit(out, "{\"tap_stream_id\":\"");
-    jw_string_body(out, t->schema, strlen(t->schema));
+    json_writer_string_body(out, t->schema, strlen(t->schema));
     buf_putc(out, '-');
-    jw_string_body(out, t->name, strlen(t->name));
+    json_writer_string_body(out, t->name, strlen(t->name));
     buf_append_lit(out, "\",\"table_name\":");
     put_str(out, t->name);
     buf_append_lit(out, ",\"stream\":");
@@ -399,7 +399,7 @@ static void write_stream(buf *out, const pgm_db *db, const pgm_table *t)
     buf_append_lit(out, ",\"database-name\":");
     put_str(out, db->dbname);
     buf_append_lit(out, ",\"row-count\":");
-    jw_int(out, t->reltuples);
+    json_writer_int(out, t->reltuples);
     buf_append_lit(out, ",\"is-view\":");
     buf_appends(out, view ? "true" : "false");
     buf_append_lit(out, "}}");

@@ -203,7 +203,7 @@ static int run_discovery(const tap_config *cfg)
     double t0 = timefmt_monotonic();
     bool ok = discovery_load(c, (const char *const *)cfg->filter_schemas, cfg->n_filter_schemas,
                              NULL, NULL, 0, &db);
-    pgc_destroy(c);
+    pg_conn_destroy(c);
     if (!ok)
         return EXIT_SOURCE_DB;
     buf out = BUF_INIT;
@@ -236,7 +236,7 @@ static int run_sync(const tap_config *cfg, const char *catalog_path, const char 
         return EXIT_BAD_CONFIG;
     }
     singer_writer w;
-    sw_init(&w, STDOUT_FILENO, 0);
+    singer_writer_init(&w, STDOUT_FILENO, 0);
     tap_run run;
     tap_run_init(&run, cfg, &w, state, input_state);
     pg_conn *c = NULL;
@@ -270,9 +270,9 @@ static int run_sync(const tap_config *cfg, const char *catalog_path, const char 
     if (!tap_sync_run(&run, c, &cat))
         rc = run.fail_code ? run.fail_code : EXIT_INTERNAL;
 done:
-    if (!sw_term(&w) && rc == EXIT_OK)
+    if (!singer_writer_term(&w) && rc == EXIT_OK)
         rc = EXIT_OUTPUT;
-    pgc_destroy(c);
+    pg_conn_destroy(c);
     tap_run_term(&run);
     discovery_term(&db);
     catalog_term(&cat);

@@ -14,7 +14,7 @@ bool record_builder_init(record_builder *rb, tm_ctx *tm, const char *stream,
     buf_init(&rb->head);
     buf_init(&rb->tail);
     buf_append_lit(&rb->head, "{\"type\":\"RECORD\",\"stream\":");
-    jw_string(&rb->head, stream, strlen(stream));
+    json_writer_string(&rb->head, stream, strlen(stream));
     buf_append_lit(&rb->head, ",\"record\":{");
     rb->cols = calloc(n ? n : 1, sizeof(*rb->cols));
     if (!rb->cols)
@@ -23,7 +23,7 @@ bool record_builder_init(record_builder *rb, tm_ctx *tm, const char *stream,
     buf k = BUF_INIT;
     for (size_t i = 0; i < n; i++) {
         buf_reset(&k);
-        jw_string(&k, names[i], strlen(names[i]));
+        json_writer_string(&k, names[i], strlen(names[i]));
         buf_putc(&k, ':');
         if (!buf_ok(&k)) {
             buf_term(&k);
@@ -63,11 +63,11 @@ void record_builder_set_version(record_builder *rb, long long version, const cha
     buf_putc(&rb->tail, '}');
     if (version >= 0) {
         buf_append_lit(&rb->tail, ",\"version\":");
-        jw_int(&rb->tail, version);
+        json_writer_int(&rb->tail, version);
     }
     if (time_extracted) {
         buf_append_lit(&rb->tail, ",\"time_extracted\":");
-        jw_string(&rb->tail, time_extracted, strlen(time_extracted));
+        json_writer_string(&rb->tail, time_extracted, strlen(time_extracted));
     }
     buf_putc(&rb->tail, '}');
 }
@@ -77,7 +77,7 @@ void record_builder_raw(record_builder *rb, const char *name, const char *json, 
     if (!rb->first)
         buf_putc(rb->out, ',');
     rb->first = false;
-    jw_string(rb->out, name, strlen(name));
+    json_writer_string(rb->out, name, strlen(name));
     buf_putc(rb->out, ':');
     buf_append(rb->out, json, len);
 }

@@ -8,10 +8,10 @@
  * Columns may be left out (an unchanged TOAST value in CDC: "missing is not
  * null") and extra properties added (_sdc_deleted_at, _sdc_lsn) with record_builder_raw.
  *
- *   record_builder_begin(&rb, sw_buf(w));
+ *   record_builder_begin(&rb, singer_writer_buf(w));
  *   for each column: record_builder_value(&rb, i, text, len) or record_builder_null(&rb, i) (or
  * nothing) record_builder_raw(&rb, "_sdc_deleted_at", "\"2024-...\"", n);   (optional)
- *   record_builder_end(&rb);  sw_end_line(w);
+ *   record_builder_end(&rb);  singer_writer_end_line(w);
  */
 #ifndef TAP_RECORD_BUILDER_H
 #define TAP_RECORD_BUILDER_H
@@ -88,7 +88,7 @@ static inline void record_builder_null(record_builder *rb, size_t col)
 /* record_builder_raw: an extra property name with an already rendered JSON value. */
 void record_builder_raw(record_builder *rb, const char *name, const char *json, size_t len);
 
-/* record_builder_end: close the record (the caller ends the line, e.g. sw_end_line). */
+/* record_builder_end: close the record (the caller ends the line, e.g. singer_writer_end_line). */
 static inline void record_builder_end(record_builder *rb)
 {
     buf_append(rb->out, rb->tail.data, rb->tail.len);

@@ -33,7 +33,7 @@ bool state_check(const cJSON *st, const char *what)
         }
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(bm, "version");
         long long x;
-        if (v && !cJSON_IsNull(v) && !ju_to_int(v, &x)) {
+        if (v && !cJSON_IsNull(v) && !json_util_to_int(v, &x)) {
             log_error("%s: bookmark \"%s\": \"version\" must be an integer", what, bm->string);
             return false;
         }
@@ -76,7 +76,7 @@ cJSON *state_load(const char *path)
         log_warn("state file \"%s\" is empty: starting without state", path);
         return cJSON_CreateObject();
     }
-    cJSON *st = ju_parse_file(path, "state");
+    cJSON *st = json_util_parse_file(path, "state");
     if (!st)
         return NULL;
     char what[512];
@@ -137,7 +137,7 @@ void state_set_currently_syncing(cJSON *state, const char *stream_id)
 
 const char *state_currently_syncing(const cJSON *state)
 {
-    return ju_string(state, "currently_syncing", NULL);
+    return json_util_string(state, "currently_syncing", NULL);
 }
 
 void state_bm_set_int(cJSON *bm, const char *key, long long v)
@@ -168,7 +168,7 @@ void state_bm_remove(cJSON *bm, const char *key)
 bool state_bm_get_int(const cJSON *bm, const char *key, long long *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(bm, key);
-    return v && !cJSON_IsNull(v) && ju_to_int(v, out);
+    return v && !cJSON_IsNull(v) && json_util_to_int(v, out);
 }
 
 const char *state_bm_value_text(const cJSON *v, char *tmp, size_t n)
@@ -201,7 +201,7 @@ void state_prepare_stream(cJSON *state, const char *stream_id, const char *metho
     cJSON *bm = state_bookmark(state, stream_id);
     if (!bm)
         return;
-    const char *last = ju_string(bm, "last_replication_method", NULL);
+    const char *last = json_util_string(bm, "last_replication_method", NULL);
     bool reset = false;
     if (last && strcmp(last, method) != 0) {
         log_info("stream \"%s\": replication method changed from %s to %s: its bookmark is "
@@ -210,7 +210,7 @@ void state_prepare_stream(cJSON *state, const char *stream_id, const char *metho
         reset = true;
     }
     if (!reset && strcmp(method, "INCREMENTAL") == 0) {
-        const char *key = ju_string(bm, "replication_key", NULL);
+        const char *key = json_util_string(bm, "replication_key", NULL);
         if (!key || strcmp(key, replication_key ? replication_key : "") != 0) {
             if (key)
                 log_info("stream \"%s\": replication key changed from \"%s\" to \"%s\": its "
@@ -236,12 +236,12 @@ bool state_write(const cJSON *state, singer_writer *w, size_t *bytes)
     }
     if (bytes)
         *bytes = strlen(text);
-    buf *b = sw_buf(w);
+    buf *b = singer_writer_buf(w);
     buf_append_lit(b, "{\"type\":\"STATE\",\"value\":");
     buf_appends(b, text);
     buf_putc(b, '}');
     cJSON_free(text);
-    return sw_end_line(w);
+    return singer_writer_end_line(w);
 }
 
 static const cJSON *bookmark_of(const cJSON *state, const char *stream_id)
@@ -252,7 +252,7 @@ static const cJSON *bookmark_of(const cJSON *state, const char *stream_id)
 
 bool state_is_sdk_lsn(const cJSON *state, const char *stream_id)
 {
-    const char *rk = ju_string(bookmark_of(state, stream_id), "replication_key", NULL);
+    const char *rk = json_util_string(bookmark_of(state, stream_id), "replication_key", NULL);
     return rk && strcmp(rk, STATE_SDK_LSN_KEY) == 0;
 }
 

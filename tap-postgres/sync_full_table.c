@@ -112,7 +112,7 @@ bool sync_full_table_run(tap_run *run, pg_conn *c, tap_stream *s)
             buf_appendf(&sql, "%sset_config('tap_postgres.pk%zu', $%zu, true)", k ? ", " : "", k,
                         k + 1);
         }
-        PGresult *r = pgc_query(c, sql.data, (int)np, params);
+        PGresult *r = pg_conn_query(c, sql.data, (int)np, params);
         if (!r) {
             tap_fail(run, EXIT_SOURCE_DB);
             goto done;
@@ -133,7 +133,7 @@ bool sync_full_table_run(tap_run *run, pg_conn *c, tap_stream *s)
         for (size_t k = 0; k < s->npk; k++) {
             if (k)
                 buf_putc(&sql, ',');
-            pg_quote_ident(&sql, s->columns[s->pk_index[k]].name);
+            pg_conn_quote_ident(&sql, s->columns[s->pk_index[k]].name);
         }
         buf_append_lit(&sql, ") > (");
         for (size_t k = 0; k < s->npk; k++)
@@ -147,7 +147,7 @@ bool sync_full_table_run(tap_run *run, pg_conn *c, tap_stream *s)
         for (size_t k = 0; k < s->npk; k++) {
             if (k)
                 buf_putc(&sql, ',');
-            pg_quote_ident(&sql, s->columns[s->pk_index[k]].name);
+            pg_conn_quote_ident(&sql, s->columns[s->pk_index[k]].name);
         }
     }
     if (limit > 0)
@@ -164,7 +164,7 @@ bool sync_full_table_run(tap_run *run, pg_conn *c, tap_stream *s)
     long long rows = 0;
     if (!tap_copy_rows(run, c, sql.data, s, &rb, ft_row, &prog, &rows))
         goto done;
-    if (!pgc_exec(c, "COMMIT")) {
+    if (!pg_conn_exec(c, "COMMIT")) {
         tap_fail(run, EXIT_SOURCE_DB);
         goto done;
     }

@@ -94,7 +94,7 @@ bool sync_incremental_run(tap_run *run, pg_conn *c, tap_stream *s)
         buf_appends(&start, value);
     if (value) {
         const char *params[1] = {value};
-        PGresult *r = pgc_query(c, "SELECT set_config('tap_postgres.rkv', $1, true)", 1, params);
+        PGresult *r = pg_conn_query(c, "SELECT set_config('tap_postgres.rkv', $1, true)", 1, params);
         if (!r) {
             tap_fail(run, EXIT_SOURCE_DB);
             goto done;
@@ -109,13 +109,13 @@ bool sync_incremental_run(tap_run *run, pg_conn *c, tap_stream *s)
     bool have_where = value != NULL;
     if (value) {
         buf_append_lit(&sql, " WHERE ");
-        pg_quote_ident(&sql, key->name);
+        pg_conn_quote_ident(&sql, key->name);
         buf_appendf(&sql, " >= current_setting('tap_postgres.rkv')::%s", key->cast_type);
     }
     tap_append_where(&sql, s, &have_where);
     /* in key order, so that a LIMIT leaves the bookmark at the last row sent */
     buf_append_lit(&sql, " ORDER BY ");
-    pg_quote_ident(&sql, key->name);
+    pg_conn_quote_ident(&sql, key->name);
     long long lim = tap_record_limit(run, s);
     if (lim >= 0)
         buf_appendf(&sql, " LIMIT %lld", lim);
@@ -129,7 +129,7 @@ bool sync_incremental_run(tap_run *run, pg_conn *c, tap_stream *s)
     long long rows = 0;
     if (!tap_copy_rows(run, c, sql.data, s, &rb, inc_row, &prog, &rows))
         goto done;
-    if (!pgc_exec(c, "COMMIT")) {
+    if (!pg_conn_exec(c, "COMMIT")) {
         tap_fail(run, EXIT_SOURCE_DB);
         goto done;
     }

@@ -16,7 +16,7 @@
  *
  * What it gets:
  *  - run->cfg: the parsed config (tap_config.h): the connection (run->cfg->root
- *    for pgc_connect, with pgc_options.replication for the replication
+ *    for pg_conn_connect, with pg_conn_options.replication for the replication
  *    connection), logical_decoding_plugin, slot_name / publication_name /
  *    tap_id, logical_poll_total_seconds, break_at_end_lsn, max_run_seconds,
  *    wal_sender_timeout, debug_lsn, itersize, special_numbers_as_strings.

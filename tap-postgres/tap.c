@@ -41,7 +41,7 @@ bool tap_fail(tap_run *run, int code)
 
 pg_conn *tap_connect(tap_run *run, bool secondary)
 {
-    pgc_options o = {0};
+    pg_conn_options o = {0};
     o.application_name = "tap-postgres";
     o.attempts = 3;
     o.password = run->cfg->password;
@@ -50,13 +50,13 @@ pg_conn *tap_connect(tap_run *run, bool secondary)
         if (run->cfg->secondary_port[0])
             o.port_override = run->cfg->secondary_port;
     }
-    pg_conn *c = pgc_connect(run->cfg->root, &o);
+    pg_conn *c = pg_conn_connect(run->cfg->root, &o);
     if (!c) {
         tap_fail(run, EXIT_SOURCE_DB);
         return NULL;
     }
-    if (!pgc_exec(c, TAP_SESSION_SETTINGS)) {
-        pgc_destroy(c);
+    if (!pg_conn_exec(c, TAP_SESSION_SETTINGS)) {
+        pg_conn_destroy(c);
         tap_fail(run, EXIT_SOURCE_DB);
         return NULL;
     }
@@ -65,9 +65,9 @@ pg_conn *tap_connect(tap_run *run, bool secondary)
 
 void tap_quoted_table(buf *sql, const tap_stream *s)
 {
-    pg_quote_ident(sql, s->schema_name);
+    pg_conn_quote_ident(sql, s->schema_name);
     buf_putc(sql, '.');
-    pg_quote_ident(sql, s->table_name);
+    pg_conn_quote_ident(sql, s->table_name);
 }
 
 void tap_select_list(buf *sql, const tap_stream *s)
@@ -75,7 +75,7 @@ void tap_select_list(buf *sql, const tap_stream *s)
     for (size_t i = 0; i < s->ncolumns; i++) {
         if (i)
             buf_putc(sql, ',');
-        pg_quote_ident(sql, s->columns[i].name);
+        pg_conn_quote_ident(sql, s->columns[i].name);
     }
 }
 
@@ -101,13 +101,13 @@ long long tap_record_limit(const tap_run *run, const tap_stream *s)
 
 static void put_str(buf *b, const char *s)
 {
-    jw_string(b, s, strlen(s));
+    json_writer_string(b, s, strlen(s));
 }
 
 bool tap_emit_schema(tap_run *run, const tap_stream *s, const char *bookmark_property,
                      const char *extra_props)
 {
-    buf *b = sw_buf(run->w);
+    buf *b = singer_writer_buf(run->w);
     buf_append_lit(b, "{\"type\":\"SCHEMA\",\"stream\":");
     put_str(b, s->tap_stream_id);
     buf_append_lit(b, ",\"schema\":{\"type\":\"object\",\"properties\":{");
@@ -145,7 +145,7 @@ bool tap_emit_schema(tap_run *run, const tap_stream *s, const char *bookmark_pro
     if (bookmark_property)
         put_str(b, bookmark_property);
     buf_append_lit(b, "]}");
-    if (!sw_end_line(run->w))
+    if (!singer_writer_end_line(run->w))
         return tap_fail(run, EXIT_OUTPUT);
     return true;
 }
@@ -153,7 +153,7 @@ bool tap_emit_schema(tap_run *run, const tap_stream *s, const char *bookmark_pro
 bool tap_emit_state(tap_run *run)
 {
     if (!state_write(run->state, run->w, &run->last_state_bytes))
-        return tap_fail(run, sw_ok(run->w) ? EXIT_INTERNAL : EXIT_OUTPUT);
+        return tap_fail(run, singer_writer_ok(run->w) ? EXIT_INTERNAL : EXIT_OUTPUT);
     run->last_state_time = timefmt_monotonic();
     run->state_pending = false;
     return true;
@@ -171,13 +171,13 @@ bool tap_emit_boundary_state(tap_run *run)
 
 bool tap_emit_activate_version(tap_run *run, const tap_stream *s, long long version)
 {
-    buf *b = sw_buf(run->w);
+    buf *b = singer_writer_buf(run->w);
     buf_append_lit(b, "{\"type\":\"ACTIVATE_VERSION\",\"stream\":");
     put_str(b, s->tap_stream_id);
     buf_append_lit(b, ",\"version\":");
-    jw_int(b, version);
+    json_writer_int(b, version);
     buf_putc(b, '}');
-    if (!sw_end_line(run->w))
+    if (!singer_writer_end_line(run->w))
         return tap_fail(run, EXIT_OUTPUT);
     return true;
 }
@@ -190,7 +190,7 @@ bool tap_begin_read(tap_run *run, pg_conn *c, const tap_stream *s, record_builde
     if (!tap_stream_builder(run, s, rb))
         return false;
     record_builder_set_version(rb, version, time_extracted);
-    if (!pgc_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+    if (!pg_conn_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
         return tap_fail(run, EXIT_SOURCE_DB);
     return true;
 }
@@ -232,7 +232,7 @@ bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *
 {
     *rows = 0;
     PGconn *conn = c->conn;
-    PGresult *res = pgc_exec_raw(c, sql);
+    PGresult *res = pg_conn_exec_raw(c, sql);
     if (PQresultStatus(res) != PGRES_COPY_OUT) {
         const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
         char msg[512];
@@ -250,7 +250,7 @@ bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *
     singer_writer *w = run->w;
     for (;;) {
         char *row = NULL;
-        int len = pgc_get_copy_data(c, &row);
+        int len = pg_conn_get_copy_data(c, &row);
         if (len < 0)
             break;
         if (!ok || tap_stop_requested) {
@@ -270,7 +270,7 @@ bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *
             continue;
         }
         const ct_field *f = run->ct.fields;
-        record_builder_begin(rb, sw_buf(w));
+        record_builder_begin(rb, singer_writer_buf(w));
         for (size_t i = 0; i < s->ncolumns; i++) {
             if (f[i].null)
                 record_builder_null(rb, i);
@@ -279,7 +279,7 @@ bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *
         }
         record_builder_end(rb);
         n++;
-        if (!sw_end_line(w)) {
+        if (!singer_writer_end_line(w)) {
             ok = tap_fail(run, EXIT_OUTPUT);
         } else if (fn && !fn(run, user, f, n)) {
             ok = false;
@@ -289,7 +289,7 @@ bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *
     run->records += n;
     *rows = n;
     /* -1: done, the final result follows; -2: error */
-    while ((res = pgc_get_result(c)) != NULL) {
+    while ((res = pg_conn_get_result(c)) != NULL) {
         if (PQresultStatus(res) != PGRES_COMMAND_OK && ok && !tap_stop_requested) {
             const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
             char msg[512];

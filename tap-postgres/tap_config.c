@@ -102,7 +102,7 @@ const cJSON *tap_config_where_clauses(const tap_config *cfg, const char *stream_
 /*
  * BATCH messages (Singer SDK batch_config) change the messages we write: an error naming the key,
  * never a warning. Stream maps (config_sdk_check) and flattening_enabled (tap_config_parse) are
- * refused where both programs check them; ssh_tunnel is checked by pgc_config_check.
+ * refused where both programs check them; ssh_tunnel is checked by pg_conn_config_check.
  */
 static bool check_sdk_keys(const cJSON *root, const char *what)
 {
@@ -198,7 +198,7 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
     if (!config_validate(root, tap_config_keys, tap_config_nkeys, what))
         return false;
     char *url_db = NULL;
-    if (!pgc_config_check(root, what, &url_db))
+    if (!pg_conn_config_check(root, what, &url_db))
         return false;
     if (!config_sdk_check(root, what)) {
         free(url_db);
@@ -246,7 +246,7 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
         return false;
     }
     /* MeltanoLabs's default; pipelinewise has none (it stops at such a stream) */
-    c->default_replication_method = ju_string(root, "default_replication_method", "FULL_TABLE");
+    c->default_replication_method = json_util_string(root, "default_replication_method", "FULL_TABLE");
     if (!*c->default_replication_method)
         c->default_replication_method = "FULL_TABLE";
     if (c->default_replication_method && !tap_config_method_valid(c->default_replication_method)) {
@@ -286,7 +286,7 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
         return false;
     }
     c->use_secondary = config_get_bool(root, "use_secondary", false);
-    c->secondary_host = ju_string(root, "secondary_host", NULL);
+    c->secondary_host = json_util_string(root, "secondary_host", NULL);
     if (c->use_secondary && (!c->secondary_host || !*c->secondary_host)) {
         log_error("%s: key \"secondary_host\" is required when use_secondary is true", what);
         return false;
@@ -298,21 +298,21 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
     c->dates_as_string = config_get_bool(root, "dates_as_string", false);
     c->json_as_object = config_get_bool(root, "json_as_object", false);
     c->debug_lsn = config_get_bool(root, "debug_lsn", false);
-    c->tap_id = ju_string(root, "tap_id", NULL);
+    c->tap_id = json_util_string(root, "tap_id", NULL);
     c->logical_poll_total_seconds =
         config_get_int(root, "logical_poll_total_seconds|replication_idle_exit_seconds", 10800);
     c->break_at_end_lsn = config_get_bool(root, "break_at_end_lsn", true);
     c->max_run_seconds = config_get_int(root, "max_run_seconds|replication_max_run_seconds", 43200);
     c->wal_sender_timeout = config_get_int(root, "wal_sender_timeout", 3600000);
-    c->logical_decoding_plugin = ju_string(root, "logical_decoding_plugin", "pgoutput");
+    c->logical_decoding_plugin = json_util_string(root, "logical_decoding_plugin", "pgoutput");
     if (strcmp(c->logical_decoding_plugin, "pgoutput") != 0 &&
         strcmp(c->logical_decoding_plugin, "wal2json") != 0) {
         log_error("%s: key \"logical_decoding_plugin\" must be pgoutput or wal2json, got \"%.60s\"",
                   what, c->logical_decoding_plugin);
         return false;
     }
-    c->slot_name = ju_string(root, "slot_name", NULL);
-    const char *rsn = ju_string(root, "replication_slot_name", NULL);
+    c->slot_name = json_util_string(root, "slot_name", NULL);
+    const char *rsn = json_util_string(root, "replication_slot_name", NULL);
     if (c->slot_name && rsn && strcmp(c->slot_name, rsn) != 0) {
         log_error("%s: keys \"slot_name\" (\"%.63s\") and \"replication_slot_name\" (\"%.63s\") "
                   "name different slots: keep one",
@@ -321,7 +321,7 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
     }
     if (!c->slot_name)
         c->slot_name = rsn;
-    c->publication_name = ju_string(root, "publication_name", NULL);
+    c->publication_name = json_util_string(root, "publication_name", NULL);
 
     /* MeltanoLabs tap-postgres keys */
     c->max_record_count = config_get_int(root, "max_record_count", -1);

@@ -18,7 +18,7 @@ extern const cfg_key tap_config_keys[];
 extern const size_t tap_config_nkeys;
 
 typedef struct tap_config {
-    cJSON *root;                      /* owned: the config document (given to pgc_connect) */
+    cJSON *root;                      /* owned: the config document (given to pg_conn_connect) */
     const char *dbname;               /* borrowed from root */
     const char *default_replication_method; /* borrowed: FULL_TABLE (the default), ... */
     char **filter_schemas;            /* malloc'ed array of malloc'ed names; NULL when all */

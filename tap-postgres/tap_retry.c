@@ -20,12 +20,12 @@ static void backoff(int seconds)
 static bool retryable(const tap_run *run, const pg_conn *c, const tap_stream *s)
 {
     return run->fail_code == EXIT_SOURCE_DB && PQstatus(c->conn) == CONNECTION_BAD &&
-           !tap_stop_requested && sw_ok(run->w) && s->npk > 0 && !s->is_view;
+           !tap_stop_requested && singer_writer_ok(run->w) && s->npk > 0 && !s->is_view;
 }
 
 bool tap_retry_full_table(tap_run *run, pg_conn *c, tap_stream *s)
 {
-    long long max = ju_int(run->cfg->root, "reconnect_attempts", 3);
+    long long max = json_util_int(run->cfg->root, "reconnect_attempts", 3);
     int attempt = 0;
     for (;;) {
         if (sync_full_table_run(run, c, s))
@@ -44,8 +44,8 @@ bool tap_retry_full_table(tap_run *run, pg_conn *c, tap_stream *s)
             bool transient = false;
             if (tap_stop_requested)
                 break;
-            if (pgc_reconnect(c, &transient)) {
-                connected = pgc_exec(c, TAP_SESSION_SETTINGS);
+            if (pg_conn_reconnect(c, &transient)) {
+                connected = pg_conn_exec(c, TAP_SESSION_SETTINGS);
             } else if (!transient) {
                 return false; /* the failure stays the first one */
             }

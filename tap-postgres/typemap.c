@@ -265,7 +265,7 @@ static bool put_hstore(tm_ctx *ctx, buf *out, const char *s, size_t n)
         if (!first)
             buf_putc(out, ',');
         first = false;
-        jw_string(out, tmp->data ? tmp->data : "", tmp->len);
+        json_writer_string(out, tmp->data ? tmp->data : "", tmp->len);
         buf_putc(out, ':');
         while (i < n && s[i] == ' ')
             i++;
@@ -280,7 +280,7 @@ static bool put_hstore(tm_ctx *ctx, buf *out, const char *s, size_t n)
         if (null)
             buf_append_lit(out, "null");
         else
-            jw_string(out, tmp->data ? tmp->data : "", tmp->len);
+            json_writer_string(out, tmp->data ? tmp->data : "", tmp->len);
     }
     buf_putc(out, '}');
     return true;
@@ -388,14 +388,14 @@ static bool put_array(tm_ctx *ctx, const tm_type *t, buf *out, const char *s, si
 static void put_bad(tm_ctx *ctx, buf *out, const char *s, size_t n)
 {
     ctx->bad_values++;
-    jw_string(out, s, n);
+    json_writer_string(out, s, n);
 }
 
 static void put_special(tm_ctx *ctx, buf *out, const char *s, size_t n)
 {
     ctx->nan_count++;
     if (ctx->special_numbers_as_strings)
-        jw_string(out, s, n);
+        json_writer_string(out, s, n);
     else
         buf_append_lit(out, "null");
 }
@@ -450,7 +450,7 @@ static void put_scalar(tm_ctx *ctx, tm_kind kind, buf *out, const char *s, size_
         else if (n == 1 && s[0] == '0')
             buf_append_lit(out, "false");
         else
-            jw_string(out, s, n);
+            json_writer_string(out, s, n);
         return;
     case TM_JSON_OBJ:
         if (n == 0) {
@@ -482,9 +482,9 @@ static void put_scalar(tm_ctx *ctx, tm_kind kind, buf *out, const char *s, size_
                (the order of values is kept), counted in a warning; timetz keeps its offset */
             ctx->time_24_count++;
             buf_append_lit(out, "23:59:59.999999");
-            jw_string_body(out, s + 8, n - 8);
+            json_writer_string_body(out, s + 8, n - 8);
         } else {
-            jw_string_body(out, s, n);
+            json_writer_string_body(out, s, n);
         }
         if (short_offset)
             buf_append_lit(out, ":00");
@@ -515,7 +515,7 @@ static void put_scalar(tm_ctx *ctx, tm_kind kind, buf *out, const char *s, size_
         break;
     case TM_ARRAY: /* arrays of arrays do not exist: dimensions are handled by put_array */
     case TM_STRING:
-        jw_string(out, s, n);
+        json_writer_string(out, s, n);
         return;
     }
     switch (inf) {
@@ -544,7 +544,7 @@ void typemap_value(tm_ctx *ctx, const tm_type *t, buf *out, const char *text, si
         return;
     }
     if (t->pg_text) {
-        jw_string(out, text, len);
+        json_writer_string(out, text, len);
         return;
     }
     put_scalar(ctx, t->kind, out, text, len);

@@ -7,7 +7,7 @@
 static void put_utf8(buf *out, unsigned cp)
 {
     char u[4];
-    buf_append(out, u, jw_utf8_encode(u, cp));
+    buf_append(out, u, json_writer_utf8_encode(u, cp));
 }
 
 /* a character COPY text must escape (backslash, tab, newline, CR) appended escaped; false for
@@ -35,7 +35,7 @@ static inline bool copy_special(buf *out, unsigned c)
 /* the caller has checked the four digits */
 static unsigned hex4(const unsigned char *p)
 {
-    return (unsigned)jw_hex4(p);
+    return (unsigned)json_writer_hex4(p);
 }
 
 copy_result copy_json_string(buf *out, const char *s, size_t n, bool escaped, const nul_opts *nul)

@@ -45,20 +45,20 @@ static void notice_to_log(void *arg, const char *msg)
 
 static pg_conn *connect_one(const tconfig *cfg)
 {
-    pgc_options o = {0};
+    pg_conn_options o = {0};
     o.application_name = "target-postgres";
     o.attempts = 3;
     o.password = cfg->password;
-    pg_conn *c = pgc_connect(cfg->root, &o);
+    pg_conn *c = pg_conn_connect(cfg->root, &o);
     if (!c)
         return NULL;
     PQsetNoticeProcessor(c->conn, notice_to_log, NULL);
     /* synchronous_commit on: a STATE follows a COMMIT that survives a crash of the server
        (with off, the server may lose the last commits it acknowledged) */
-    if (!pgc_exec(c, "SET client_min_messages = warning; SET TimeZone = 'UTC'; "
+    if (!pg_conn_exec(c, "SET client_min_messages = warning; SET TimeZone = 'UTC'; "
                      "SET DateStyle = 'ISO'; SET temp_buffers = '64MB'; "
                      "SET synchronous_commit = on")) {
-        pgc_destroy(c);
+        pg_conn_destroy(c);
         return NULL;
     }
     return c;
@@ -99,7 +99,7 @@ static void *worker_main(void *arg)
         } else {
             job->ok = loader_run(w->conn, job);
             if (!job->ok && PQstatus(w->conn->conn) != CONNECTION_OK) {
-                pgc_destroy(w->conn);
+                pg_conn_destroy(w->conn);
                 w->conn = NULL;
             }
         }
@@ -290,7 +290,7 @@ void flush_pool_destroy(flush_pool *p)
     pthread_mutex_unlock(&p->mu);
     for (int i = 0; i < p->nworkers; i++) {
         pthread_join(p->workers[i]->thread, NULL);
-        pgc_destroy(p->workers[i]->conn);
+        pg_conn_destroy(p->workers[i]->conn);
         free(p->workers[i]);
     }
     while (p->d_head) {
@@ -298,7 +298,7 @@ void flush_pool_destroy(flush_pool *p)
         p->d_head = j->next;
         free_job(j);
     }
-    pgc_destroy(p->first);
+    pg_conn_destroy(p->first);
     free(p->workers);
     if (p->wake[0] >= 0)
         close(p->wake[0]);

@@ -104,7 +104,7 @@ static const unsigned char *scan_string(const unsigned char *p, const unsigned c
             }
             unsigned char e = p[1];
             if (e == 'u') {
-                if (end - p < 6 || jw_hex4(p + 2) < 0) {
+                if (end - p < 6 || json_writer_hex4(p + 2) < 0) {
                     *err = "bad \\u escape";
                     *errp = p;
                     return NULL;
@@ -363,7 +363,7 @@ int jscan_find(const jscan *s, const char *text, int obj, const char *key)
 static void put_utf8(buf *out, unsigned cp)
 {
     char u[4];
-    buf_append(out, u, jw_utf8_encode(u, cp));
+    buf_append(out, u, json_writer_utf8_encode(u, cp));
 }
 
 bool jscan_unescape(buf *out, const char *s, size_t n)
@@ -386,12 +386,12 @@ bool jscan_unescape(buf *out, const char *s, size_t n)
         case 'r': buf_putc(out, '\r'); break;
         case 't': buf_putc(out, '\t'); break;
         case 'u': {
-            unsigned cp = (unsigned)jw_hex4(p); /* checked by the scanner */
+            unsigned cp = (unsigned)json_writer_hex4(p); /* checked by the scanner */
             p += 4;
             if (cp >= 0xD800 && cp <= 0xDBFF) {
                 if (end - p < 6 || p[0] != '\\' || p[1] != 'u')
                     return false;
-                long lo4 = jw_hex4(p + 2);
+                long lo4 = json_writer_hex4(p + 2);
                 if (lo4 < 0)
                     return false;
                 unsigned lo = (unsigned)lo4;

@@ -16,7 +16,7 @@ static void ident(buf *b, const char *alias, const char *name)
         buf_appends(b, alias);
         buf_putc(b, '.');
     }
-    pg_quote_ident(b, name);
+    pg_conn_quote_ident(b, name);
 }
 
 /* position of column i in the COPY (the absent mask bit) */
@@ -90,7 +90,7 @@ static void source_sql(buf *b, const table_def *d, bool dups, bool absent)
             buf_putc(b, ')');
         }
         buf_append_lit(b, ")[1] AS ");
-        pg_quote_ident(b, c->name);
+        pg_conn_quote_ident(b, c->name);
         if (!always_present(c)) {
             buf_appendf(b, ", bool_or(");
             present_expr(b, d, i, "t");
@@ -141,7 +141,7 @@ static void all_columns(buf *b, const table_def *d)
     for (size_t i = 0; i < d->cs.ncols; i++) {
         if (i)
             buf_append_lit(b, ", ");
-        pg_quote_ident(b, d->cs.cols[i].name);
+        pg_conn_quote_ident(b, d->cs.cols[i].name);
     }
 }
 
@@ -185,9 +185,9 @@ void loader_merge_sql(buf *sql, const table_def *d, bool dups, bool absent, bool
                 continue;
             buf_appends(sql, any ? ", " : "UPDATE SET ");
             any = true;
-            pg_quote_ident(sql, d->cs.cols[i].name);
+            pg_conn_quote_ident(sql, d->cs.cols[i].name);
             buf_append_lit(sql, " = EXCLUDED.");
-            pg_quote_ident(sql, d->cs.cols[i].name);
+            pg_conn_quote_ident(sql, d->cs.cols[i].name);
         }
         if (!any)
             buf_append_lit(sql, "NOTHING");
@@ -200,7 +200,7 @@ void loader_merge_sql(buf *sql, const table_def *d, bool dups, bool absent, bool
             buf_append_lit(sql, ", ");
         value_expr(sql, d, i, dups, absent);
         buf_append_lit(sql, " AS ");
-        pg_quote_ident(sql, d->cs.cols[i].name);
+        pg_conn_quote_ident(sql, d->cs.cols[i].name);
     }
     buf_append_lit(sql, " FROM ");
     source_sql(sql, d, dups, absent);
@@ -216,13 +216,13 @@ void loader_merge_sql(buf *sql, const table_def *d, bool dups, bool absent, bool
         if (any)
             buf_append_lit(sql, ", ");
         any = true;
-        pg_quote_ident(sql, d->cs.cols[i].name);
+        pg_conn_quote_ident(sql, d->cs.cols[i].name);
         buf_append_lit(sql, " = ");
         ident(sql, "m", d->cs.cols[i].name);
     }
     if (!any) {
         /* only key columns: a no-op update finds the existing rows */
-        pg_quote_ident(sql, d->cs.cols[d->cs.keys[0]].name);
+        pg_conn_quote_ident(sql, d->cs.cols[d->cs.keys[0]].name);
         buf_append_lit(sql, " = ");
         ident(sql, "m", d->cs.cols[d->cs.keys[0]].name);
     }
@@ -371,7 +371,7 @@ static bool copy_batch(pg_conn *c, flush_job *job)
     buf_append_lit(&sql, "COPY " TMP_TABLE " (");
     table_def_copy_columns(d, &sql);
     buf_append_lit(&sql, ") FROM STDIN");
-    PGresult *res = pgc_exec_raw(c, sql.data);
+    PGresult *res = pg_conn_exec_raw(c, sql.data);
     buf_term(&sql);
     if (PQresultStatus(res) != PGRES_COPY_IN) {
         log_error("stream \"%s\": batch %lld: cannot start COPY: %s", job->st->name, job->batch_no,
@@ -394,13 +394,13 @@ static bool copy_batch(pg_conn *c, flush_job *job)
     }
     if (PQputCopyEnd(c->conn, ok ? NULL : "aborted") != 1)
         ok = false;
-    res = pgc_get_result(c);
+    res = pg_conn_get_result(c);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         copy_error(c, res, job);
         ok = false;
     }
     PQclear(res);
-    while ((res = pgc_get_result(c)) != NULL)
+    while ((res = pg_conn_get_result(c)) != NULL)
         PQclear(res);
     return ok;
 }
@@ -408,14 +408,14 @@ static bool copy_batch(pg_conn *c, flush_job *job)
 static bool run_sql(pg_conn *c, flush_job *job, const char *what, const char *sql, int np,
                     const char *const *params, long long *rows)
 {
-    PGresult *res = pgc_query_quiet(c, sql, np, params);
+    PGresult *res = pg_conn_query_quiet(c, sql, np, params);
     if (!res) {
         char msg[1024];
         const char *e = PQerrorMessage(c->conn);
         size_t n = strcspn(e, "\n");
         snprintf(msg, sizeof(msg), "%.*s", (int)(n > 1000 ? 1000 : n), e);
         log_error("stream \"%s\": batch %lld: %s failed: %s (SQLSTATE %s)", job->st->name,
-                  job->batch_no, what, msg, pgc_sqlstate(c)[0] ? pgc_sqlstate(c) : "?");
+                  job->batch_no, what, msg, pg_conn_sqlstate(c)[0] ? pg_conn_sqlstate(c) : "?");
         return false;
     }
     if (rows) {
@@ -429,7 +429,7 @@ static bool run_sql(pg_conn *c, flush_job *job, const char *what, const char *sq
 /* the merge of a keyless batch with deletes (loader_keyless_delete_sql) */
 static bool keyless_deletes(pg_conn *c, flush_job *job, const char *sql)
 {
-    PGresult *res = pgc_query_quiet(c, sql, 0, NULL);
+    PGresult *res = pg_conn_query_quiet(c, sql, 0, NULL);
     if (!res || PQntuples(res) != 1) {
         char msg[1024];
         const char *e = PQerrorMessage(c->conn);
@@ -437,7 +437,7 @@ static bool keyless_deletes(pg_conn *c, flush_job *job, const char *sql)
         snprintf(msg, sizeof(msg), "%.*s", (int)(n > 1000 ? 1000 : n), e);
         log_error("stream \"%s\": batch %lld: merge with deletes into %s failed: %s (SQLSTATE %s)",
                   job->st->name, job->batch_no, job->def->qname, msg,
-                  pgc_sqlstate(c)[0] ? pgc_sqlstate(c) : "?");
+                  pg_conn_sqlstate(c)[0] ? pg_conn_sqlstate(c) : "?");
         PQclear(res);
         return false;
     }
@@ -462,7 +462,7 @@ static bool early_activation(pg_conn *c, flush_job *job, bool *apply)
 {
     const char *p1[1] = {job->def->qname};
     PGresult *res =
-        pgc_query(c,
+        pg_conn_query(c,
                   "SELECT to_regclass($1) IS NOT NULL, count(*) FILTER (WHERE attname = "
                   "'_sdc_table_version'), count(*) FILTER (WHERE attname = "
                   "'_sdc_deleted_at') FROM pg_attribute WHERE attrelid = to_regclass($1) "
@@ -505,7 +505,7 @@ bool loader_run(pg_conn *c, flush_job *job)
                   job->st->name, job->batch_no);
         goto fail;
     }
-    if (!pgc_exec(c, "BEGIN"))
+    if (!pg_conn_exec(c, "BEGIN"))
         goto fail;
     if (job->lock_table) {
         /* the columns are read again since another stream may have changed them */
@@ -544,7 +544,7 @@ bool loader_run(pg_conn *c, flush_job *job)
             if (!first)
                 buf_append_lit(&sql, ", ");
             first = false;
-            pg_quote_ident(&sql, d->cs.cols[i].name);
+            pg_conn_quote_ident(&sql, d->cs.cols[i].name);
             buf_putc(&sql, ' ');
             buf_appends(&sql, temp_type(&d->cs.cols[i], cache->types[i]));
         }
@@ -588,8 +588,8 @@ bool loader_run(pg_conn *c, flush_job *job)
                (1 and 1.0) would make the merge touch a row twice: retry with dedup */
             if (!run_sql(c, job, "savepoint", "SAVEPOINT tgt_merge", 0, NULL, NULL))
                 goto fail;
-            PGresult *res = pgc_query_quiet(c, sql.data, 0, NULL);
-            if (!res && strcmp(pgc_sqlstate(c), "21000") == 0) {
+            PGresult *res = pg_conn_query_quiet(c, sql.data, 0, NULL);
+            if (!res && strcmp(pg_conn_sqlstate(c), "21000") == 0) {
                 log_debug("stream \"%s\": batch %lld: keys repeat; merging with dedup",
                           job->st->name, job->batch_no);
                 if (!run_sql(c, job, "rollback to savepoint", "ROLLBACK TO SAVEPOINT tgt_merge", 0,
@@ -606,7 +606,7 @@ bool loader_run(pg_conn *c, flush_job *job)
                 snprintf(msg, sizeof(msg), "%.*s", (int)(n > 1000 ? 1000 : n), e);
                 log_error("stream \"%s\": batch %lld: merge into %s failed: %s (SQLSTATE %s)",
                           job->st->name, job->batch_no, d->qname, msg,
-                          pgc_sqlstate(c)[0] ? pgc_sqlstate(c) : "?");
+                          pg_conn_sqlstate(c)[0] ? pg_conn_sqlstate(c) : "?");
                 goto fail;
             } else {
                 const char *t = PQcmdTuples(res);
@@ -670,7 +670,7 @@ bool loader_run(pg_conn *c, flush_job *job)
 fail:
     if (!ok) {
         if (PQtransactionStatus(c->conn) != PQTRANS_IDLE) {
-            PGresult *r = pgc_exec_raw(c, "ROLLBACK"); /* bounded: the link may be frozen */
+            PGresult *r = pg_conn_exec_raw(c, "ROLLBACK"); /* bounded: the link may be frozen */
             PQclear(r);
         }
         log_error("stream \"%s\": batch %lld (%zu rows, input lines %lld-%lld) rolled back",

@@ -79,7 +79,7 @@ static bool run(target *t)
         }
         const char *line;
         size_t len;
-        lr_status s = lr_next(&t->in, &line, &len);
+        singer_reader_status s = singer_reader_next(&t->in, &line, &len);
         if (s == LR_EOF)
             break;
         t->line_no = t->in.line_no;
@@ -238,7 +238,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < t.reg.n; i++)
         stream_warn_unknown(t.reg.streams[i]);
     code = t.exit_code;
-    if (!code && !sw_flush(&t.out))
+    if (!code && !singer_writer_flush(&t.out))
         code = EXIT_OUTPUT;
     if (!code && interrupted) {
         log_info("stopped by a signal: loaded %lld rows from %lld lines in %.3f s; the last "

@@ -72,7 +72,7 @@ static void handle_record(target *t, const char *line, size_t len)
     if (st->def->val) {
         const jtok *r = &t->js.toks[rec];
         size_t off = 0;
-        cJSON *tree = ju_parse(line + r->start, r->end - r->start, &off);
+        cJSON *tree = json_util_parse(line + r->start, r->end - r->start, &off);
         char err[1024] = "";
         if (!tree) /* jscan read it: cJSON refuses lone surrogates (and nothing else we know) */
             snprintf(err, sizeof(err),
@@ -184,12 +184,12 @@ static void handle_schema(target *t, const char *line, size_t len)
         }
     }
     size_t off = 0;
-    cJSON *msg = ju_parse(line, len, &off);
+    cJSON *msg = json_util_parse(line, len, &off);
     if (!msg) {
         target_bad_input(t, NULL, "malformed JSON at byte %zu", off);
         return;
     }
-    const char *name = ju_string(msg, "stream", NULL);
+    const char *name = json_util_string(msg, "stream", NULL);
     if (!name) {
         target_bad_input(t, NULL, "SCHEMA message without \"stream\"");
         cJSON_Delete(msg);

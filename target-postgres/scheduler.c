@@ -60,8 +60,8 @@ void scheduler_emit_states(target *t)
         state_tracker_take(&t->states, scheduler_min_uncommitted(t->reg.streams, t->reg.n), &len);
     if (!text)
         return;
-    buf_append(sw_buf(&t->out), text, len);
-    if (!sw_end_line(&t->out) || !sw_flush(&t->out)) {
+    buf_append(singer_writer_buf(&t->out), text, len);
+    if (!singer_writer_end_line(&t->out) || !singer_writer_flush(&t->out)) {
         target_fail(t, EXIT_OUTPUT);
         return;
     }

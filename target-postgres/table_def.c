@@ -102,9 +102,9 @@ fail:
 static bool qualified_name(table_def *d, char *err, size_t errlen)
 {
     buf q = BUF_INIT;
-    pg_quote_ident(&q, d->target.schema);
+    pg_conn_quote_ident(&q, d->target.schema);
     buf_putc(&q, '.');
-    pg_quote_ident(&q, d->target.table);
+    pg_conn_quote_ident(&q, d->target.table);
     buf_putc(&q, '\0');
     d->qname = buf_detach(&q);
     if (!d->qname) {
@@ -141,7 +141,7 @@ void table_def_copy_columns(const table_def *d, buf *out)
         if (!first)
             buf_append_lit(out, ", ");
         first = false;
-        pg_quote_ident(out, d->cs.cols[c].name);
+        pg_conn_quote_ident(out, d->cs.cols[c].name);
     }
     buf_append_lit(out, ", \"_tgt_seq\", \"_tgt_absent\"");
 }

@@ -105,7 +105,7 @@ static bool exec_sql(pg_conn *c, buf *sql)
         return false;
     }
     log_debug("%s", sql->data);
-    return pgc_exec(c, sql->data);
+    return pg_conn_exec(c, sql->data);
 }
 
 /* grants: a string (comma-separated) or an array of strings */
@@ -142,7 +142,7 @@ static bool each_grant(pg_conn *c, const cJSON *grants, const char *fmt_prefix, 
                 one[len] = '\0';
                 buf_reset(&sql);
                 buf_appendf(&sql, "%s %s TO ", fmt_prefix, object);
-                pg_quote_ident(&sql, one);
+                pg_conn_quote_ident(&sql, one);
                 ok = exec_sql(c, &sql);
             }
             if (!comma)
@@ -153,7 +153,7 @@ static bool each_grant(pg_conn *c, const cJSON *grants, const char *fmt_prefix, 
     for (size_t i = 0; ok && i < n; i++) {
         buf_reset(&sql);
         buf_appendf(&sql, "%s %s TO ", fmt_prefix, object);
-        pg_quote_ident(&sql, items[i]->valuestring);
+        pg_conn_quote_ident(&sql, items[i]->valuestring);
         ok = exec_sql(c, &sql);
     }
     buf_term(&sql);
@@ -171,7 +171,7 @@ static bool create_index(pg_conn *c, const table_def *d, const char *cols_csv)
     naming_column(raw, strlen(raw), iname);
     buf sql = BUF_INIT;
     buf_append_lit(&sql, "CREATE INDEX IF NOT EXISTS ");
-    pg_quote_ident(&sql, iname);
+    pg_conn_quote_ident(&sql, iname);
     buf_appendf(&sql, " ON %s (", d->qname);
     const char *p = cols_csv;
     bool first = true;
@@ -190,7 +190,7 @@ static bool create_index(pg_conn *c, const table_def *d, const char *cols_csv)
             if (!first)
                 buf_append_lit(&sql, ", ");
             first = false;
-            pg_quote_ident(&sql, col);
+            pg_conn_quote_ident(&sql, col);
         }
         if (!comma)
             break;
@@ -229,7 +229,7 @@ bool table_sync(pg_conn *c, const table_def *d, table_cache *cache, bool hard_de
     PGresult *res = NULL;
 
     /* the schema */
-    res = pgc_query(c, "SELECT 1 FROM pg_namespace WHERE nspname = $1", 1, params);
+    res = pg_conn_query(c, "SELECT 1 FROM pg_namespace WHERE nspname = $1", 1, params);
     if (!res)
         goto done;
     bool have_schema = PQntuples(res) > 0;
@@ -237,17 +237,17 @@ bool table_sync(pg_conn *c, const table_def *d, table_cache *cache, bool hard_de
     res = NULL;
     if (!have_schema) {
         /* two workers may create the same schema: serialise them */
-        res = pgc_query(c, "SELECT pg_advisory_xact_lock(7311, hashtext($1))", 1, params);
+        res = pg_conn_query(c, "SELECT pg_advisory_xact_lock(7311, hashtext($1))", 1, params);
         if (!res)
             goto done;
         PQclear(res);
         res = NULL;
         buf_append_lit(&sql, "CREATE SCHEMA IF NOT EXISTS ");
-        pg_quote_ident(&sql, d->target.schema);
+        pg_conn_quote_ident(&sql, d->target.schema);
         if (!exec_sql(c, &sql))
             goto done;
         buf_reset(&sql);
-        pg_quote_ident(&sql, d->target.schema);
+        pg_conn_quote_ident(&sql, d->target.schema);
         buf_putc(&sql, '\0');
         if (!each_grant(c, d->target.grants, "GRANT USAGE ON SCHEMA", sql.data))
             goto done;
@@ -256,7 +256,7 @@ bool table_sync(pg_conn *c, const table_def *d, table_cache *cache, bool hard_de
     }
 
     /* the table */
-    res = pgc_query(c,
+    res = pg_conn_query(c,
                     "SELECT a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), t.typname, "
                     "c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                     "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
@@ -273,7 +273,7 @@ bool table_sync(pg_conn *c, const table_def *d, table_cache *cache, bool hard_de
         for (size_t i = 0; i < d->cs.ncols; i++) {
             if (i)
                 buf_append_lit(&sql, ", ");
-            pg_quote_ident(&sql, d->cs.cols[i].name);
+            pg_conn_quote_ident(&sql, d->cs.cols[i].name);
             buf_putc(&sql, ' ');
             buf_appends(&sql, flatten_col_sql(&d->cs.cols[i]));
         }
@@ -282,7 +282,7 @@ bool table_sync(pg_conn *c, const table_def *d, table_cache *cache, bool hard_de
             for (size_t k = 0; k < d->cs.nkeys; k++) {
                 if (k)
                     buf_append_lit(&sql, ", ");
-                pg_quote_ident(&sql, d->cs.cols[d->cs.keys[k]].name);
+                pg_conn_quote_ident(&sql, d->cs.cols[d->cs.keys[k]].name);
             }
             buf_putc(&sql, ')');
         }
@@ -326,7 +326,7 @@ bool table_sync(pg_conn *c, const table_def *d, table_cache *cache, bool hard_de
             const char *type_now;
             if (r == nrows) {
                 buf_appendf(&sql, "ALTER TABLE %s ADD COLUMN ", d->qname);
-                pg_quote_ident(&sql, col->name);
+                pg_conn_quote_ident(&sql, col->name);
                 buf_putc(&sql, ' ');
                 buf_appends(&sql, flatten_col_sql(col));
                 if (!exec_sql(c, &sql)) {
@@ -339,9 +339,9 @@ bool table_sync(pg_conn *c, const table_def *d, table_cache *cache, bool hard_de
                 const char *widen = table_sync_widen_col(PQgetvalue(res, r, 3), col);
                 if (widen) {
                     buf_appendf(&sql, "ALTER TABLE %s ALTER COLUMN ", d->qname);
-                    pg_quote_ident(&sql, col->name);
+                    pg_conn_quote_ident(&sql, col->name);
                     buf_appendf(&sql, " TYPE %s USING ", widen);
-                    pg_quote_ident(&sql, col->name);
+                    pg_conn_quote_ident(&sql, col->name);
                     buf_appendf(&sql, "::%s", widen);
                     if (!exec_sql(c, &sql)) {
                         free(keynums);
@@ -368,7 +368,7 @@ bool table_sync(pg_conn *c, const table_def *d, table_cache *cache, bool hard_de
         cache->has_unique_key = false;
         if (d->cs.nkeys) {
             const char *p1[1] = {oid};
-            res = pgc_query(c,
+            res = pg_conn_query(c,
                             "SELECT indkey::text FROM pg_index WHERE indrelid = $1::oid AND "
                             "indisunique AND indpred IS NULL AND indexprs IS NULL",
                             1, p1);

@@ -13,13 +13,13 @@ int target_init(target *t, const config_sources *config)
 {
     memset(t, 0, sizeof(*t));
     state_tracker_init(&t->states);
-    sw_init(&t->out, STDOUT_FILENO, 0);
+    singer_writer_init(&t->out, STDOUT_FILENO, 0);
     jscan_init(&t->js);
     buf_init(&t->tmp);
     registry_init(&t->reg);
     bool loaded = tconfig_load(&t->cfg, config);
     conv_init(&t->cx, &t->cfg);
-    lr_init(&t->in, STDIN_FILENO, loaded ? t->cfg.max_line_bytes : 1024);
+    singer_reader_init(&t->in, STDIN_FILENO, loaded ? t->cfg.max_line_bytes : 1024);
     if (!loaded)
         return EXIT_BAD_CONFIG;
     int workers = t->cfg.parallelism > 0 ? t->cfg.parallelism : t->cfg.max_parallelism;
@@ -35,10 +35,10 @@ void target_term(target *t)
     t->pool = NULL;
     registry_term(&t->reg);
     state_tracker_term(&t->states);
-    sw_term(&t->out);
+    singer_writer_term(&t->out);
     conv_term(&t->cx);
     jscan_term(&t->js);
-    lr_term(&t->in);
+    singer_reader_term(&t->in);
     buf_term(&t->tmp);
     tconfig_term(&t->cfg);
 }

@@ -98,7 +98,7 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
     config_drop_repeated(root, what);
     if (!config_validate(root, tconfig_keys, tconfig_nkeys, what))
         return false;
-    if (!pgc_config_check(root, what, NULL) || !config_sdk_check(root, what))
+    if (!pg_conn_config_check(root, what, NULL) || !config_sdk_check(root, what))
         return false;
     if (!config_is_set(root, "sqlalchemy_url") && !config_get(root, "dbname|database")) {
         log_error("%s: required key \"dbname\" is missing (or set sqlalchemy_url)", what);
@@ -211,7 +211,7 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
         log_warn("%s: key \"flattening_max_depth\" is ignored: flattening_enabled is not true",
                  what);
     }
-    const char *lm = ju_string(root, "load_method", "upsert");
+    const char *lm = json_util_string(root, "load_method", "upsert");
     if (strcmp(lm, "upsert") == 0) {
         c->load_method = LOAD_UPSERT;
     } else if (strcmp(lm, "append-only") == 0) {
@@ -237,7 +237,7 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
     c->activate_version =
         config_get_bool(root, "activate_version|process_activate_version_messages", true);
     c->async_flush = config_get_bool(root, "async_flush", true);
-    const char *pol = ju_string(root, "nul_character_policy", NULL);
+    const char *pol = json_util_string(root, "nul_character_policy", NULL);
     if (config_get_bool(root, "sanitize_null_text_characters", false))
         c->nul = NUL_REPLACE;
     if (pol) {
@@ -253,10 +253,10 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
             return false;
         }
     }
-    const char *rep = ju_string(root, "nul_replacement", "\xef\xbf\xbd");
+    const char *rep = json_util_string(root, "nul_replacement", "\xef\xbf\xbd");
     if (c->nul == NUL_STRIP)
         rep = "";
-    if (!jw_utf8_valid(rep, strlen(rep))) {
+    if (!json_writer_utf8_valid(rep, strlen(rep))) {
         log_error("%s: key \"nul_replacement\" is not valid UTF-8", what);
         return false;
     }
@@ -264,7 +264,7 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
     copy_text(&b, rep, strlen(rep));
     buf_putc(&b, '\0');
     c->nul_copy = buf_detach(&b);
-    jw_string_body(&b, rep, strlen(rep));
+    json_writer_string_body(&b, rep, strlen(rep));
     buf_putc(&b, '\0');
     c->nul_json = buf_detach(&b);
     if (!c->nul_copy || !c->nul_json) {

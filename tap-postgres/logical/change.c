@@ -175,7 +175,7 @@ static void debug_tuple(buf *out, const change_tuple *t)
         else if (v->kind == CHANGE_VALUE_UNCHANGED)
             buf_append_lit(out, "<unchanged-toast>");
         else
-            jw_string(out, v->text, v->len);
+            json_writer_string(out, v->text, v->len);
     }
 }
 

@@ -97,7 +97,7 @@ static bool hex4(scan *s, const char *at, unsigned *out)
 {
     if (s->end - at < 4)
         return fail(s, "truncated \\u escape");
-    long v = jw_hex4((const unsigned char *)at);
+    long v = json_writer_hex4((const unsigned char *)at);
     if (v < 0)
         return fail(s, "bad \\u escape");
     *out = (unsigned)v;
@@ -220,7 +220,7 @@ static bool parse_string(scan *s, char **out, size_t *len)
                 return fail(s, "unpaired surrogate in \\u escape");
             }
             /* the UTF-8 form is never longer than the escape it replaces */
-            w += jw_utf8_encode(w, cp);
+            w += json_writer_utf8_encode(w, cp);
             break;
         }
         default:
@@ -527,7 +527,7 @@ static void log_bad(const scan *s, size_t len)
     size_t from = off > 40 ? off - 40 : 0;
     size_t to = off + 40 < len ? off + 40 : len;
     buf excerpt = BUF_INIT;
-    jw_string(&excerpt, s->start + from, to - from);
+    json_writer_string(&excerpt, s->start + from, to - from);
     log_error("malformed wal2json message at byte %zu of %zu: %s; near %s", off, len,
               s->err ? s->err : "?", excerpt.data ? excerpt.data : "\"\"");
     buf_term(&excerpt);

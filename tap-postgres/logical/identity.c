@@ -20,8 +20,8 @@ bool identity_check(sl_run *L)
     buf_putc(&schemas, '{');
     buf_putc(&names, '{');
     for (size_t i = 0; i < L->n; i++) {
-        pg_array_elem(&schemas, L->streams[i].src->schema_name, i == 0);
-        pg_array_elem(&names, L->streams[i].src->table_name, i == 0);
+        pg_conn_array_elem(&schemas, L->streams[i].src->schema_name, i == 0);
+        pg_conn_array_elem(&names, L->streams[i].src->table_name, i == 0);
     }
     buf_putc(&schemas, '}');
     buf_putc(&names, '}');
@@ -32,7 +32,7 @@ bool identity_check(sl_run *L)
         return fail(L, EXIT_INTERNAL);
     }
     const char *params[2] = {schemas.data, names.data};
-    PGresult *res = pgc_query(
+    PGresult *res = pg_conn_query(
         L->c,
         "SELECT t.i::int - 1, c.relreplident, "
         "EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = c.oid AND x.indisprimary), "
@@ -120,8 +120,8 @@ bool identity_check_descendants(sl_run *L)
                 continue;
             char schema[256];
             relmap_key_schema(e->key, schema, sizeof(schema));
-            pg_array_elem(&schemas, schema, npairs == 0);
-            pg_array_elem(&names, e->key + strcspn(e->key, "\x1f") + 1, npairs == 0);
+            pg_conn_array_elem(&schemas, schema, npairs == 0);
+            pg_conn_array_elem(&names, e->key + strcspn(e->key, "\x1f") + 1, npairs == 0);
             buf_appendf(&idx, "%s%d", npairs ? "," : "", t->stream);
             npairs++;
         }
@@ -136,7 +136,7 @@ bool identity_check_descendants(sl_run *L)
         fail(L, EXIT_INTERNAL);
     } else if (npairs) {
         const char *params[3] = {schemas.data, names.data, idx.data};
-        res = pgc_query(L->c,
+        res = pg_conn_query(L->c,
                         "SELECT t.i, n.nspname, c.relname, c.relreplident, "
                         "(SELECT string_agg(a.attname::text, E'\\x1f') FROM pg_index x "
                         "JOIN pg_attribute a ON a.attrelid = x.indrelid "
@@ -225,8 +225,8 @@ bool identity_warn_generated(sl_run *L)
     buf_putc(&schemas, '{');
     buf_putc(&names, '{');
     for (size_t i = 0; i < L->n; i++) {
-        pg_array_elem(&schemas, L->streams[i].src->schema_name, i == 0);
-        pg_array_elem(&names, L->streams[i].src->table_name, i == 0);
+        pg_conn_array_elem(&schemas, L->streams[i].src->schema_name, i == 0);
+        pg_conn_array_elem(&names, L->streams[i].src->table_name, i == 0);
     }
     buf_putc(&schemas, '}');
     buf_putc(&names, '}');
@@ -236,9 +236,9 @@ bool identity_warn_generated(sl_run *L)
         log_error("out of memory");
         return fail(L, EXIT_INTERNAL);
     }
-    bool pg18 = pgc_server_version(L->c) >= 180000;
+    bool pg18 = pg_conn_server_version(L->c) >= 180000;
     const char *params[3] = {schemas.data, names.data, L->publication};
-    PGresult *res = pgc_query(
+    PGresult *res = pg_conn_query(
         L->c,
         pg18 ? "SELECT t.i::int - 1, a.attname, a.attgenerated, COALESCE((SELECT p.pubgencols = "
                "'s' FROM pg_publication p WHERE p.pubname = $3), false) "

@@ -16,8 +16,8 @@ bool initial_copy_streams(sl_run *L, const char *snapshot, uint64_t consistent_p
     buf sql = BUF_INIT;
     buf_append_lit(&sql, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION "
                          "SNAPSHOT ");
-    pg_quote_literal(&sql, snapshot);
-    if (!pgc_exec(L->c, sql.data)) {
+    pg_conn_quote_literal(&sql, snapshot);
+    if (!pg_conn_exec(L->c, sql.data)) {
         buf_term(&sql);
         return fail(L, EXIT_SOURCE_DB);
     }
@@ -76,7 +76,7 @@ bool initial_copy_streams(sl_run *L, const char *snapshot, uint64_t consistent_p
         log_metric_counter("record_count", rows, ls->src->tap_stream_id);
         log_metric_timer("copy_duration", timefmt_monotonic() - t0, ls->src->tap_stream_id);
     }
-    if (!pgc_exec(L->c, ok ? "COMMIT" : "ROLLBACK") && ok)
+    if (!pg_conn_exec(L->c, ok ? "COMMIT" : "ROLLBACK") && ok)
         ok = fail(L, EXIT_SOURCE_DB);
     buf_term(&sql);
     return ok;
@@ -100,7 +100,7 @@ bool initial_copy_in_temporary_slot(sl_run *L)
         fail(L, created.interrupted ? EXIT_INTERRUPTED : EXIT_SOURCE_DB);
     else
         ok = initial_copy_streams(L, created.snapshot, created.consistent_point);
-    pgc_destroy(tmp); /* drops the temporary slot */
+    pg_conn_destroy(tmp); /* drops the temporary slot */
     return ok;
 }
 

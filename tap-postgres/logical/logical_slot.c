@@ -53,16 +53,16 @@ static bool valid_name(const char *what, const char *name)
 
 bool logical_slot_names(const cJSON *config, char *slot_out, char *publication_out)
 {
-    const char *dbname = ju_string(config, "dbname", NULL);
+    const char *dbname = json_util_string(config, "dbname", NULL);
     if (!dbname)
-        dbname = ju_string(config, "database", "");
-    const char *tap_id = ju_string(config, "tap_id", NULL);
+        dbname = json_util_string(config, "database", "");
+    const char *tap_id = json_util_string(config, "tap_id", NULL);
     char def[LOGICAL_NAME_MAX] = "";
-    const char *slot = ju_string(config, "slot_name", NULL);
+    const char *slot = json_util_string(config, "slot_name", NULL);
     const char *slot_key = "slot_name";
-    if (!slot && (slot = ju_string(config, "replication_slot_name", NULL)) != NULL)
+    if (!slot && (slot = json_util_string(config, "replication_slot_name", NULL)) != NULL)
         slot_key = "replication_slot_name"; /* MeltanoLabs tap-postgres's spelling */
-    const char *pub = ju_string(config, "publication_name", NULL);
+    const char *pub = json_util_string(config, "publication_name", NULL);
     if ((!slot || !pub) && !logical_slot_default_name(dbname, tap_id, def))
         return false;
     if (!slot)
@@ -177,7 +177,7 @@ static void log_wal2json_refused(const char *libs)
 bool logical_slot_check_server(pg_conn *c, const char *plugin)
 {
     PGresult *res =
-        pgc_query(c,
+        pg_conn_query(c,
                   "SELECT current_setting('wal_level'), "
                   "(SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user), "
                   "current_user, "
@@ -215,8 +215,8 @@ bool logical_slot_lookup(pg_conn *c, const char *slot, logical_slot_info *out)
 {
     memset(out, 0, sizeof(*out));
     const char *params[1] = {slot};
-    PGresult *res = pgc_query(c,
-                              pgc_server_version(c) >= 130000
+    PGresult *res = pg_conn_query(c,
+                              pg_conn_server_version(c) >= 130000
                                   ? "SELECT plugin, slot_type, database, active, active_pid, "
                                     "temporary, restart_lsn, confirmed_flush_lsn, wal_status "
                                     "FROM pg_replication_slots WHERE slot_name = $1"
@@ -248,7 +248,7 @@ bool logical_slot_lookup(pg_conn *c, const char *slot, logical_slot_info *out)
 bool logical_slot_drop(pg_conn *c, const char *slot)
 {
     const char *params[1] = {slot};
-    PGresult *res = pgc_query(c, "SELECT pg_drop_replication_slot($1)", 1, params);
+    PGresult *res = pg_conn_query(c, "SELECT pg_drop_replication_slot($1)", 1, params);
     if (!res)
         return false;
     PQclear(res);
@@ -286,7 +286,7 @@ bool logical_slot_usable(const logical_slot_info *info, const char *slot, const 
 
 bool logical_slot_check_capacity(pg_conn *c, int needed)
 {
-    PGresult *res = pgc_query(c,
+    PGresult *res = pg_conn_query(c,
                               "SELECT current_setting('max_replication_slots')::int, "
                               "(SELECT count(*) FROM pg_replication_slots)::int",
                               0, NULL);
@@ -321,7 +321,7 @@ void logical_slot_repl_literal(buf *out, const char *s)
 void logical_slot_explain_failure(pg_conn *c, const char *plugin)
 {
     const char *msg = PQerrorMessage(c->conn);
-    const char *state = pgc_sqlstate(c);
+    const char *state = pg_conn_sqlstate(c);
     if (!msg)
         msg = "";
     if (strstr(msg, "may not be used as an output plugin")) {
@@ -416,11 +416,11 @@ bool logical_slot_create(pg_conn *repl, const char *slot, const char *plugin, bo
     memset(out, 0, sizeof(*out));
     buf cmd = BUF_INIT;
     buf_append_lit(&cmd, "CREATE_REPLICATION_SLOT ");
-    pg_quote_ident(&cmd, slot);
+    pg_conn_quote_ident(&cmd, slot);
     if (temporary)
         buf_append_lit(&cmd, " TEMPORARY");
     buf_append_lit(&cmd, " LOGICAL ");
-    pg_quote_ident(&cmd, plugin);
+    pg_conn_quote_ident(&cmd, plugin);
     buf_append_lit(&cmd, " EXPORT_SNAPSHOT");
     log_info("creating %sreplication slot \"%s\" with %s (this waits for the transactions "
              "running on the server to end)",
@@ -491,9 +491,9 @@ static void table_list(buf *out, const logical_table *tables, const bool *pick, 
         if (!first)
             buf_append_lit(out, ", ");
         first = false;
-        pg_quote_ident(out, tables[i].schema);
+        pg_conn_quote_ident(out, tables[i].schema);
         buf_putc(out, '.');
-        pg_quote_ident(out, tables[i].table);
+        pg_conn_quote_ident(out, tables[i].table);
     }
 }
 
@@ -512,8 +512,8 @@ bool logical_slot_publication_ensure(pg_conn *c, const char *pub, const logical_
     }
 
     const char *p1[1] = {pub};
-    res = pgc_query(c,
-                    pgc_server_version(c) >= 130000
+    res = pg_conn_query(c,
+                    pg_conn_server_version(c) >= 130000
                         ? "SELECT puballtables, pubinsert, pubupdate, pubdelete, pubtruncate, "
                           "pubviaroot FROM pg_publication WHERE pubname = $1"
                         : "SELECT puballtables, pubinsert, pubupdate, pubdelete, pubtruncate, "
@@ -541,12 +541,12 @@ bool logical_slot_publication_ensure(pg_conn *c, const char *pub, const logical_
     buf_putc(&schemas, '{');
     buf_putc(&names, '{');
     for (int i = 0; i < n; i++) {
-        pg_array_elem(&schemas, tables[i].schema, i == 0);
-        pg_array_elem(&names, tables[i].table, i == 0);
+        pg_conn_array_elem(&schemas, tables[i].schema, i == 0);
+        pg_conn_array_elem(&names, tables[i].table, i == 0);
     }
     buf_putc(&schemas, '}');
     buf_putc(&names, '}');
-    bool has_pubns = pgc_server_version(c) >= 150000;
+    bool has_pubns = pg_conn_server_version(c) >= 150000;
     buf_appendf(
         &sql,
         "SELECT t.i, c.relkind, c.relreplident, "
@@ -568,7 +568,7 @@ bool logical_slot_publication_ensure(pg_conn *c, const char *pub, const logical_
         log_error("out of memory");
         goto done;
     }
-    res = pgc_query(c, sql.data, 3, p3);
+    res = pg_conn_query(c, sql.data, 3, p3);
     if (!res)
         goto done;
     int nmissing = 0;
@@ -631,7 +631,7 @@ bool logical_slot_publication_ensure(pg_conn *c, const char *pub, const logical_
     buf_reset(&sql);
     if (!exists) {
         buf_append_lit(&sql, "CREATE PUBLICATION ");
-        pg_quote_ident(&sql, pub);
+        pg_conn_quote_ident(&sql, pub);
         buf_append_lit(&sql, " FOR TABLE ");
         table_list(&sql, tables, missing, n);
         /*
@@ -641,7 +641,7 @@ bool logical_slot_publication_ensure(pg_conn *c, const char *pub, const logical_
          */
     } else {
         buf_append_lit(&sql, "ALTER PUBLICATION ");
-        pg_quote_ident(&sql, pub);
+        pg_conn_quote_ident(&sql, pub);
         buf_append_lit(&sql, " ADD TABLE ");
         table_list(&sql, tables, missing, n);
     }
@@ -651,8 +651,8 @@ bool logical_slot_publication_ensure(pg_conn *c, const char *pub, const logical_
     }
     log_info("%s publication \"%s\" for %d table(s)", exists ? "extending" : "creating", pub,
              nmissing);
-    res = pgc_query_quiet(c, sql.data, 0, NULL);
-    if (res || strcmp(pgc_sqlstate(c), "42710") == 0) {
+    res = pg_conn_query_quiet(c, sql.data, 0, NULL);
+    if (res || strcmp(pg_conn_sqlstate(c), "42710") == 0) {
         ok = true; /* 42710: already a member (a partition's root was added meanwhile) */
         for (int i = 0; added && i < n; i++)
             added[i] = missing[i];

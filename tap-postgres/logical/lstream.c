@@ -319,7 +319,7 @@ static bool end_record(sl_run *L, lstream *ls, uint64_t wal_start)
     ls->neg_inf += tm->neg_infinity_count;
     ls->bad_values += tm->bad_values;
     tm->nan_count = tm->pos_infinity_count = tm->neg_infinity_count = tm->bad_values = 0;
-    if (!sw_end_line(L->run->w))
+    if (!singer_writer_end_line(L->run->w))
         return fail(L, EXIT_OUTPUT);
     ls->records++;
     L->records++;
@@ -366,7 +366,7 @@ static bool write_row(sl_run *L, lstream *ls, const change *c, uint64_t wal_star
     }
     /* in table order, whichever way the values came */
     record_builder *rb = &ls->rb;
-    record_builder_begin(rb, sw_buf(L->run->w));
+    record_builder_begin(rb, singer_writer_buf(L->run->w));
     for (size_t k = 0; k < ls->ncols; k++) {
         const lcol *lc = &ls->cols[k];
         if (lc->stamp != stamp || ls->vals[k]->kind == CHANGE_VALUE_UNCHANGED)
@@ -406,7 +406,7 @@ static bool write_delete(sl_run *L, lstream *ls, const change_tuple *old, uint64
         return true;
     }
     record_builder *rb = &ls->rb;
-    record_builder_begin(rb, sw_buf(L->run->w));
+    record_builder_begin(rb, singer_writer_buf(L->run->w));
     for (int i = 0; i < old->nvalues; i++) {
         const char *name = old->columns[i].name;
         if (old->values[i].kind == CHANGE_VALUE_UNCHANGED)
@@ -490,7 +490,7 @@ static bool write_moved_row(sl_run *L, lstream *ls, const change *c, uint64_t wa
             continue;
         if (m)
             buf_append_lit(&sql, ", ");
-        pg_quote_ident(&sql, lc->col.name);
+        pg_conn_quote_ident(&sql, lc->col.name);
         cols[m++].name = lc->col.name;
     }
     buf_append_lit(&sql, " FROM ");
@@ -504,7 +504,7 @@ static bool write_moved_row(sl_run *L, lstream *ls, const change *c, uint64_t wa
             goto done;
         }
         buf_append_lit(&sql, k ? " AND " : " WHERE ");
-        pg_quote_ident(&sql, name);
+        pg_conn_quote_ident(&sql, name);
         buf_appendf(&sql, " = $%zu", k + 1);
         offsets[k] = keys.len;
         buf_append(&keys, v->text, v->len);
@@ -517,7 +517,7 @@ static bool write_moved_row(sl_run *L, lstream *ls, const change *c, uint64_t wa
     }
     for (size_t k = 0; k < nkeys; k++)
         params[k] = keys.data + offsets[k];
-    res = pgc_query(L->c, sql.data, (int)nkeys, params);
+    res = pg_conn_query(L->c, sql.data, (int)nkeys, params);
     if (!res) {
         fail(L, EXIT_SOURCE_DB);
         goto done;

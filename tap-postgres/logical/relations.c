@@ -44,7 +44,7 @@ bool relations_resolve(sl_run *L, const char *schema, const char *table, size_t 
     *count = 0;
     if (L->has_descendants) {
         const char *params[2] = {schema, table};
-        PGresult *res = pgc_query(L->c,
+        PGresult *res = pg_conn_query(L->c,
                                   "WITH RECURSIVE a(relid) AS ("
                                   "SELECT h.inhparent FROM pg_inherits h "
                                   "JOIN pg_class c ON c.oid = h.inhrelid "
@@ -86,8 +86,8 @@ static bool stream_array_params(sl_run *L, buf *schemas, buf *names)
     buf_putc(schemas, '{');
     buf_putc(names, '{');
     for (size_t i = 0; i < L->n; i++) {
-        pg_array_elem(schemas, L->streams[i].src->schema_name, i == 0);
-        pg_array_elem(names, L->streams[i].src->table_name, i == 0);
+        pg_conn_array_elem(schemas, L->streams[i].src->schema_name, i == 0);
+        pg_conn_array_elem(names, L->streams[i].src->table_name, i == 0);
     }
     buf_putc(schemas, '}');
     buf_putc(names, '}');
@@ -116,7 +116,7 @@ bool relations_build_map(sl_run *L)
         return false;
     }
     const char *params[2] = {schemas.data, names.data};
-    PGresult *res = pgc_query(L->c,
+    PGresult *res = pg_conn_query(L->c,
                               "WITH RECURSIVE d(i, relid) AS ("
                               "SELECT t.i, c.oid FROM unnest($1::text[], $2::text[]) "
                               "WITH ORDINALITY AS t(s, r, i) "

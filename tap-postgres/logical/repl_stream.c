@@ -39,7 +39,7 @@ static void first_line(const char *msg, char *out, size_t n)
 bool repl_stream_identify(pg_conn *c, repl_identity *out)
 {
     memset(out, 0, sizeof(*out));
-    PGresult *res = pgc_query(c, "IDENTIFY_SYSTEM", 0, NULL);
+    PGresult *res = pg_conn_query(c, "IDENTIFY_SYSTEM", 0, NULL);
     if (!res)
         return false;
     bool ok = PQntuples(res) == 1 && PQnfields(res) >= 4;
@@ -73,7 +73,7 @@ bool repl_stream_start(repl_stream *s, pg_conn *c, const char *slot, uint64_t st
     lsn_format(start_lsn, lsn);
     buf cmd = BUF_INIT;
     buf_append_lit(&cmd, "START_REPLICATION SLOT ");
-    pg_quote_ident(&cmd, slot);
+    pg_conn_quote_ident(&cmd, slot);
     buf_appendf(&cmd, " LOGICAL %s", lsn);
     if (options && *options) {
         buf_putc(&cmd, ' ');
@@ -85,7 +85,7 @@ bool repl_stream_start(repl_stream *s, pg_conn *c, const char *slot, uint64_t st
         return false;
     }
     log_debug("%s", cmd.data);
-    PGresult *res = pgc_exec_raw(c, cmd.data);
+    PGresult *res = pg_conn_exec_raw(c, cmd.data);
     bool ok = res && PQresultStatus(res) == PGRES_COPY_BOTH;
     if (!ok && !quiet) {
         const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -314,7 +314,7 @@ bool repl_stream_finish(repl_stream *s)
     /* drain what the server still sends until it acknowledges the end */
     for (;;) {
         char *rest = NULL;
-        int r = pgc_get_copy_data(s->conn, &rest);
+        int r = pg_conn_get_copy_data(s->conn, &rest);
         if (rest)
             PQfreemem(rest);
         if (r >= 0)

@@ -85,11 +85,11 @@ static bool read_bookmarks(sl_run *L)
  */
 static bool check_via_root(sl_run *L)
 {
-    if (pgc_server_version(L->c) < 130000)
+    if (pg_conn_server_version(L->c) < 130000)
         return true;
     const char *params[1] = {L->publication};
     PGresult *res =
-        pgc_query(L->c, "SELECT pubviaroot FROM pg_publication WHERE pubname = $1", 1, params);
+        pg_conn_query(L->c, "SELECT pubviaroot FROM pg_publication WHERE pubname = $1", 1, params);
     if (!res)
         return fail(L, EXIT_SOURCE_DB);
     bool via_root = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
@@ -221,17 +221,17 @@ bool setup_run(sl_run *L, setup_positions *out)
     if (!(L->c = tap_connect(run, false)))
         return false;
 
-    PGresult *res = pgc_query(L->c, "SELECT pg_is_in_recovery(), current_database()", 0, NULL);
+    PGresult *res = pg_conn_query(L->c, "SELECT pg_is_in_recovery(), current_database()", 0, NULL);
     if (!res)
         return fail(L, EXIT_SOURCE_DB);
     L->standby = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     char dbname[128];
     snprintf(dbname, sizeof(dbname), "%s", PQgetvalue(res, 0, 1));
     PQclear(res);
-    if (L->standby && pgc_server_version(L->c) < 160000) {
+    if (L->standby && pg_conn_server_version(L->c) < 160000) {
         log_error("the source is a standby: logical decoding on a standby needs PostgreSQL 16 or "
                   "later (this is %d); point LOG_BASED at the primary",
-                  pgc_server_version(L->c) / 10000);
+                  pg_conn_server_version(L->c) / 10000);
         return fail(L, EXIT_SOURCE_DB);
     }
     if (L->standby)
@@ -240,17 +240,17 @@ bool setup_run(sl_run *L, setup_positions *out)
     logical_slot_info info;
     if (!logical_slot_lookup(L->c, L->slot, &info))
         return fail(L, EXIT_SOURCE_DB);
-    const char *tap_id = ju_string(cfg->root, "tap_id", NULL);
+    const char *tap_id = json_util_string(cfg->root, "tap_id", NULL);
     if (!info.exists && tap_id && *tap_id && !cfg->slot_name && !sdk_slot) {
         /*
          * pipelinewise looks for its older slot name first, the one without
          * tap_id, and uses it when it exists: so do we, or a slot that still
          * holds WAL would be left behind and the tables copied again.
          */
-        const char *db = ju_string(cfg->root, "dbname", NULL);
+        const char *db = json_util_string(cfg->root, "dbname", NULL);
         char legacy[LOGICAL_NAME_MAX];
         logical_slot_info old;
-        if (logical_slot_default_name(db ? db : ju_string(cfg->root, "database", ""), NULL,
+        if (logical_slot_default_name(db ? db : json_util_string(cfg->root, "database", ""), NULL,
                                       legacy) &&
             logical_slot_lookup(L->c, legacy, &old) && old.exists && old.logical &&
             strcmp(old.database, dbname) == 0) {
@@ -422,7 +422,7 @@ bool setup_run(sl_run *L, setup_positions *out)
      * yet (synchronous_commit = off); a standby's replay position.
      */
     uint64_t end_lsn = id.xlogpos;
-    res = pgc_query(L->c,
+    res = pg_conn_query(L->c,
                     L->standby ? "SELECT pg_last_wal_replay_lsn(), 0, 0"
                                : "SELECT pg_current_wal_insert_lsn(), "
                                  "current_setting('wal_block_size')::bigint, "

@@ -39,12 +39,12 @@ bool sl_run_emit_state(sl_run *L)
 /* a replication connection with the session settings the value texts rely on */
 pg_conn *sl_run_repl_connect(sl_run *L)
 {
-    pgc_options o = {0};
+    pg_conn_options o = {0};
     o.application_name = "tap-postgres";
     o.attempts = 3;
     o.replication = true;
     o.password = L->run->cfg->password;
-    pg_conn *r = pgc_connect(L->run->cfg->root, &o);
+    pg_conn *r = pg_conn_connect(L->run->cfg->root, &o);
     if (!r) {
         fail(L, EXIT_SOURCE_DB);
         return NULL;
@@ -55,11 +55,11 @@ pg_conn *sl_run_repl_connect(sl_run *L)
                 "SET extra_float_digits = 3; SET bytea_output = 'hex'; "
                 "SET wal_sender_timeout = %lld",
                 L->run->cfg->wal_sender_timeout > 0 ? L->run->cfg->wal_sender_timeout : 0LL);
-    bool ok = pgc_exec(r, sql.data);
+    bool ok = pg_conn_exec(r, sql.data);
     buf_term(&sql);
     if (!ok) {
         logical_slot_explain_failure(r, L->plugin);
-        pgc_destroy(r);
+        pg_conn_destroy(r);
         fail(L, EXIT_SOURCE_DB);
         return NULL;
     }
@@ -88,7 +88,7 @@ void sl_run_term(sl_run *L)
     free(L->dbs);
     decode_wal2json_destroy(L->w2j);
     decode_pgoutput_destroy(L->pgo);
-    pgc_destroy(L->repl);
-    pgc_destroy(L->c);
+    pg_conn_destroy(L->repl);
+    pg_conn_destroy(L->c);
     buf_term(&L->scratch);
 }

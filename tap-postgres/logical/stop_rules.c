@@ -30,7 +30,7 @@ static walsender_activity walsender_activity_now(sl_run *L)
     char pid[16];
     snprintf(pid, sizeof(pid), "%d", PQbackendPID(L->repl->conn));
     const char *params[1] = {pid};
-    PGresult *res = pgc_query_quiet(
+    PGresult *res = pg_conn_query_quiet(
         L->c,
         "SELECT wait_event_type IS NULL OR wait_event_type IN ('IO', 'LWLock', 'Lock', "
         "'BufferPin'), wait_event IS NOT DISTINCT FROM 'WalSenderWaitForWAL' "

@@ -179,7 +179,7 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
             log_info("wal2json has no numeric-data-types-as-string (before 2.6): NaN and Infinity "
                      "of number types arrive as null");
             numeric_as_string = false;
-            pgc_destroy(L->repl);
+            pg_conn_destroy(L->repl);
             L->repl = NULL;
             continue;
         }
@@ -257,7 +257,7 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
             /* idle: what was written goes out now, with a STATE when records were written */
             if (!L->in_txn && L->changes_since_state > 0)
                 ok = sl_run_emit_state(L);
-            if (ok && !sw_flush(L->run->w))
+            if (ok && !singer_writer_flush(L->run->w))
                 ok = fail(L, EXIT_OUTPUT);
             break;
         case REPL_END:
@@ -275,7 +275,7 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
         log_info("LOG_BASED: %s; %lld transactions, %lld records, position %s",
                  stop_rules_reason(why), L->txns, L->records, a);
         ok = sl_run_emit_state(L);
-        if (ok && sw_flush(L->run->w) == false)
+        if (ok && singer_writer_flush(L->run->w) == false)
             ok = fail(L, EXIT_OUTPUT);
         if (!repl_stream_finish(&rs))
             log_warn("the replication stream did not end cleanly (the state is written)");

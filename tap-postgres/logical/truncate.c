@@ -77,7 +77,7 @@ static int whole_table_truncated(sl_run *L, int si)
 {
     const tap_stream *src = L->streams[si].src;
     const char *params[2] = {src->schema_name, src->table_name};
-    PGresult *res = pgc_query(L->c,
+    PGresult *res = pg_conn_query(L->c,
                               "WITH RECURSIVE d(relid) AS ("
                               "SELECT c2.oid FROM pg_class c2 JOIN pg_namespace n2 ON n2.oid "
                               "= c2.relnamespace WHERE n2.nspname = $1 AND c2.relname = $2 "

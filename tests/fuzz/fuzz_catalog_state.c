@@ -145,10 +145,10 @@ static void fuzz_state(const cJSON *doc)
         devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
     if (devnull >= 0) {
         singer_writer w;
-        sw_init(&w, devnull, 0);
+        singer_writer_init(&w, devnull, 0);
         size_t bytes = 0;
         (void)state_write(st, &w, &bytes);
-        (void)sw_term(&w);
+        (void)singer_writer_term(&w);
     }
     cJSON_Delete(st);
 }
@@ -161,7 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         make_db();
         db_made = true;
     }
-    cJSON *doc = ju_parse((const char *)data, size, NULL);
+    cJSON *doc = json_util_parse((const char *)data, size, NULL);
     if (!doc)
         return 0;
     fuzz_catalog(doc, size);

@@ -19,7 +19,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_log_init();
-    cJSON *root = ju_parse((const char *)data, size, NULL);
+    cJSON *root = json_util_parse((const char *)data, size, NULL);
     if (!root)
         return 0;
     buf out = BUF_INIT;

@@ -105,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(buf_ok(&out), "out of memory");
             if (!json_col) {
                 size_t off = 0;
-                cJSON *rec = ju_parse(out.data, out.len, &off);
+                cJSON *rec = json_util_parse(out.data, out.len, &off);
                 FUZZ_CHECK(rec != NULL, "the record is not JSON at byte %zu: %s", off, out.data);
                 cJSON_Delete(rec);
             }

@@ -52,8 +52,8 @@ static stream *find_stream(harness *h, const char *name, size_t n)
 
 static void on_schema(harness *h, const char *line, size_t len)
 {
-    cJSON *msg = ju_parse(line, len, NULL);
-    const char *name = msg ? ju_string(msg, "stream", NULL) : NULL;
+    cJSON *msg = json_util_parse(line, len, NULL);
+    const char *name = msg ? json_util_string(msg, "stream", NULL) : NULL;
     char err[1024];
     table_def *d = name ? table_def_create(name, msg, &h->cfg, err, sizeof(err)) : NULL;
     if (!d) {
@@ -96,7 +96,7 @@ static void on_record(harness *h, const char *line, size_t len, int64_t line_no)
         return;
     if (st->def->val) {
         const jtok *r = &h->js.toks[rec];
-        cJSON *tree = ju_parse(line + r->start, r->end - r->start, NULL);
+        cJSON *tree = json_util_parse(line + r->start, r->end - r->start, NULL);
         char err[1024] = "";
         bool ok = tree && validate_check(st->def->val, tree, err, sizeof(err));
         cJSON_Delete(tree);
@@ -175,7 +175,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
              (pick & 0x60) == 0x60 ? 256 : 1 << 20);
     harness h;
     memset(&h, 0, sizeof(h));
-    cJSON *root = ju_parse(text, strlen(text), NULL);
+    cJSON *root = json_util_parse(text, strlen(text), NULL);
     FUZZ_CHECK(root && tconfig_from_json(&h.cfg, root, "config"), "the harness config: %s", text);
     conv_init(&h.cx, &h.cfg);
     jscan_init(&h.js);
@@ -191,17 +191,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     FUZZ_CHECK(lseek(fd, 0, SEEK_SET) == 0, "lseek");
     line_reader r;
-    lr_init(&r, fd, h.cfg.max_line_bytes);
+    singer_reader_init(&r, fd, h.cfg.max_line_bytes);
     for (;;) {
         const char *line;
         size_t len;
-        lr_status s = lr_next(&r, &line, &len);
+        singer_reader_status s = singer_reader_next(&r, &line, &len);
         if (s != LR_LINE)
             break;
         FUZZ_CHECK(memchr(line, '\n', len) == NULL, "a line with a newline");
         on_line(&h, line, len, r.line_no);
     }
-    lr_term(&r);
+    singer_reader_term(&r);
     close(fd);
 
     for (size_t i = 0; i < h.nstreams; i++) {

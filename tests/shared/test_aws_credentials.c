@@ -365,11 +365,11 @@ static const struct {
 START_TEST(iam_config_check)
 {
     const int i = _i;
-    cJSON *cfg = ju_parse(iam_configs[i].config, strlen(iam_configs[i].config), NULL);
+    cJSON *cfg = json_util_parse(iam_configs[i].config, strlen(iam_configs[i].config), NULL);
     ck_assert_ptr_nonnull(cfg);
     char *db = NULL;
     capture_begin();
-    bool ok = pgc_config_check(cfg, "c", &db);
+    bool ok = pg_conn_config_check(cfg, "c", &db);
     const char *log = capture_end();
     free(db);
     cJSON_Delete(cfg);
@@ -385,7 +385,7 @@ END_TEST
 START_TEST(iam_password_needs)
 {
     char *pw = NULL;
-    cJSON *cfg = ju_parse("{\"aws_iam_auth\":true}", 20, NULL);
+    cJSON *cfg = json_util_parse("{\"aws_iam_auth\":true}", 20, NULL);
     capture_begin();
     ck_assert(!rds_iam_password(cfg, "/var/run/postgresql", "5432", "u", &pw));
     ck_assert(!rds_iam_password(cfg, "db.example.com", "5432", "u", &pw));
@@ -396,7 +396,7 @@ START_TEST(iam_password_needs)
     ck_assert_ptr_null(pw);
     cJSON_Delete(cfg);
     /* the region of an RDS host name, credentials from the environment */
-    cfg = ju_parse("{\"aws_iam_auth\":true}", 20, NULL);
+    cfg = json_util_parse("{\"aws_iam_auth\":true}", 20, NULL);
     setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
     setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1);
     setenv("SINGER_POSTGRES_TEST_NOW", "1796223845", 1);

@@ -132,13 +132,13 @@ END_TEST
 START_TEST(parse_error_offset)
 {
     size_t off = 0;
-    ck_assert_ptr_null(ju_parse("{\"a\":1,}", 8, &off));
+    ck_assert_ptr_null(json_util_parse("{\"a\":1,}", 8, &off));
     ck_assert_uint_eq(off, 7);
-    ck_assert_ptr_null(ju_parse("{} x", 4, &off));
+    ck_assert_ptr_null(json_util_parse("{} x", 4, &off));
     ck_assert_uint_eq(off, 3);
-    cJSON *j = ju_parse("{\"a\":\"5\"}  \n", 12, &off);
+    cJSON *j = json_util_parse("{\"a\":\"5\"}  \n", 12, &off);
     ck_assert_ptr_nonnull(j);
-    ck_assert_int_eq(ju_int(j, "a", 0), 5);
+    ck_assert_int_eq(json_util_int(j, "a", 0), 5);
     cJSON_Delete(j);
 }
 END_TEST

@@ -9,7 +9,7 @@ static char *esc(const char *s, size_t n)
 {
     static buf b = BUF_INIT;
     buf_reset(&b);
-    jw_string(&b, s, n);
+    json_writer_string(&b, s, n);
     return b.data;
 }
 
@@ -62,7 +62,7 @@ START_TEST(unicode_passes_through)
 {
     const char *s = "h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80 \xe4\xb8\xad";
     buf b = BUF_INIT;
-    jw_string(&b, s, strlen(s));
+    json_writer_string(&b, s, strlen(s));
     cJSON *j = cJSON_Parse(b.data);
     ck_assert_ptr_nonnull(j);
     ck_assert_str_eq(j->valuestring, s);
@@ -74,11 +74,11 @@ END_TEST
 START_TEST(integers)
 {
     buf b = BUF_INIT;
-    jw_int(&b, 0);
+    json_writer_int(&b, 0);
     buf_putc(&b, ' ');
-    jw_int(&b, -9223372036854775807LL - 1);
+    json_writer_int(&b, -9223372036854775807LL - 1);
     buf_putc(&b, ' ');
-    jw_uint(&b, 18446744073709551615ULL);
+    json_writer_uint(&b, 18446744073709551615ULL);
     ck_assert_str_eq(b.data, "0 -9223372036854775808 18446744073709551615");
     buf_term(&b);
 }
@@ -88,10 +88,10 @@ START_TEST(keys)
 {
     buf b = BUF_INIT;
     buf_putc(&b, '{');
-    jw_key(&b, "a", true);
-    jw_int(&b, 1);
-    jw_key(&b, "b\"", false);
-    jw_int(&b, 2);
+    json_writer_key(&b, "a", true);
+    json_writer_int(&b, 1);
+    json_writer_key(&b, "b\"", false);
+    json_writer_int(&b, 2);
     buf_putc(&b, '}');
     ck_assert_str_eq(b.data, "{\"a\":1,\"b\\\"\":2}");
     buf_term(&b);
@@ -100,14 +100,14 @@ END_TEST
 
 START_TEST(utf8_validation)
 {
-    ck_assert(jw_utf8_valid("plain", 5));
-    ck_assert(jw_utf8_valid("\xc3\xa9", 2));
-    ck_assert(jw_utf8_valid("\xf0\x9f\x98\x80", 4));
-    ck_assert(!jw_utf8_valid("\xc3", 1));            /* truncated */
-    ck_assert(!jw_utf8_valid("\xc0\xaf", 2));        /* overlong */
-    ck_assert(!jw_utf8_valid("\xed\xa0\x80", 3));    /* surrogate */
-    ck_assert(!jw_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
-    ck_assert_uint_eq(jw_utf8_invalid_offset("ab\xff", 3), 2);
+    ck_assert(json_writer_utf8_valid("plain", 5));
+    ck_assert(json_writer_utf8_valid("\xc3\xa9", 2));
+    ck_assert(json_writer_utf8_valid("\xf0\x9f\x98\x80", 4));
+    ck_assert(!json_writer_utf8_valid("\xc3", 1));            /* truncated */
+    ck_assert(!json_writer_utf8_valid("\xc0\xaf", 2));        /* overlong */
+    ck_assert(!json_writer_utf8_valid("\xed\xa0\x80", 3));    /* surrogate */
+    ck_assert(!json_writer_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+    ck_assert_uint_eq(json_writer_utf8_invalid_offset("ab\xff", 3), 2);
 }
 END_TEST
 

@@ -19,20 +19,20 @@ START_TEST(lines_and_last_without_newline)
     const char in[] = "one\ntwo\r\n\nlast";
     int fd = pipe_with(in, sizeof(in) - 1);
     line_reader r;
-    lr_init(&r, fd, 0);
+    singer_reader_init(&r, fd, 0);
     const char *line;
     size_t len;
-    ck_assert_int_eq(lr_next(&r, &line, &len), LR_LINE);
+    ck_assert_int_eq(singer_reader_next(&r, &line, &len), LR_LINE);
     ck_assert_str_eq(line, "one");
-    ck_assert_int_eq(lr_next(&r, &line, &len), LR_LINE);
+    ck_assert_int_eq(singer_reader_next(&r, &line, &len), LR_LINE);
     ck_assert_str_eq(line, "two");
-    ck_assert_int_eq(lr_next(&r, &line, &len), LR_LINE);
+    ck_assert_int_eq(singer_reader_next(&r, &line, &len), LR_LINE);
     ck_assert_uint_eq(len, 0);
-    ck_assert_int_eq(lr_next(&r, &line, &len), LR_LINE);
+    ck_assert_int_eq(singer_reader_next(&r, &line, &len), LR_LINE);
     ck_assert_str_eq(line, "last");
     ck_assert_int_eq(r.line_no, 4);
-    ck_assert_int_eq(lr_next(&r, &line, &len), LR_EOF);
-    lr_term(&r);
+    ck_assert_int_eq(singer_reader_next(&r, &line, &len), LR_EOF);
+    singer_reader_term(&r);
     close(fd);
 }
 END_TEST
@@ -42,13 +42,13 @@ START_TEST(too_long)
     const char in[] = "short\nthis line is too long\nok\n";
     int fd = pipe_with(in, sizeof(in) - 1);
     line_reader r;
-    lr_init(&r, fd, 10);
+    singer_reader_init(&r, fd, 10);
     const char *line;
     size_t len;
-    ck_assert_int_eq(lr_next(&r, &line, &len), LR_LINE);
-    ck_assert_int_eq(lr_next(&r, &line, &len), LR_TOO_LONG);
+    ck_assert_int_eq(singer_reader_next(&r, &line, &len), LR_LINE);
+    ck_assert_int_eq(singer_reader_next(&r, &line, &len), LR_TOO_LONG);
     ck_assert_int_eq(r.line_no, 2);
-    lr_term(&r);
+    singer_reader_term(&r);
     close(fd);
 }
 END_TEST
@@ -65,15 +65,15 @@ START_TEST(lines_across_reads)
     ck_assert_int_eq(write(fd, data, big + 5), (ssize_t)(big + 5));
     lseek(fd, 0, SEEK_SET);
     line_reader r;
-    lr_init(&r, fd, 0);
+    singer_reader_init(&r, fd, 0);
     const char *line;
     size_t len;
-    ck_assert_int_eq(lr_next(&r, &line, &len), LR_LINE);
+    ck_assert_int_eq(singer_reader_next(&r, &line, &len), LR_LINE);
     ck_assert_uint_eq(len, big);
-    ck_assert_int_eq(lr_next(&r, &line, &len), LR_LINE);
+    ck_assert_int_eq(singer_reader_next(&r, &line, &len), LR_LINE);
     ck_assert_str_eq(line, "end");
-    ck_assert_int_eq(lr_next(&r, &line, &len), LR_EOF);
-    lr_term(&r);
+    ck_assert_int_eq(singer_reader_next(&r, &line, &len), LR_EOF);
+    singer_reader_term(&r);
     close(fd);
     unlink(path);
     free(data);

@@ -1,4 +1,4 @@
-/* pg_url (sqlalchemy_url) and pgc_config_check: the MeltanoLabs connection settings */
+/* pg_url (sqlalchemy_url) and pg_conn_config_check: the MeltanoLabs connection settings */
 #include "config.h"
 #include "log.h"
 #include "pg_conn.h"
@@ -172,7 +172,7 @@ START_TEST(encodings_and_errors)
 }
 END_TEST
 
-/* pgc_config_check on text: its result and what it logged */
+/* pg_conn_config_check on text: its result and what it logged */
 static const char *check(const char *text, bool *ok, char **db)
 {
     static char logged[4096];
@@ -185,7 +185,7 @@ static const char *check(const char *text, bool *ok, char **db)
     dup2(fd, 2);
     cJSON *root = cJSON_Parse(text);
     ck_assert_ptr_nonnull(root);
-    *ok = pgc_config_check(root, "config", db);
+    *ok = pg_conn_config_check(root, "config", db);
     cJSON_Delete(root);
     fflush(stderr);
     dup2(saved, 2);

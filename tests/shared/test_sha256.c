@@ -96,7 +96,7 @@ static const char *hmac_hex(const void *key, size_t klen, const void *data, size
 {
     static char out[SHA256_HEX_LEN + 1];
     uint8_t d[SHA256_DIGEST_LEN];
-    hmac_sha256(key, klen, data, n, d);
+    sha256_hmac(key, klen, data, n, d);
     hex_of(d, sizeof(d), out);
     return out;
 }

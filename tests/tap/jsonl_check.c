@@ -22,15 +22,15 @@ int main(int argc, char **argv)
         return 2;
     }
     line_reader r;
-    lr_init(&r, fd, 0);
+    singer_reader_init(&r, fd, 0);
     const char *line;
     size_t len;
     long long n = 0;
     int rc = 0;
-    lr_status st;
-    while ((st = lr_next(&r, &line, &len)) == LR_LINE) {
+    singer_reader_status st;
+    while ((st = singer_reader_next(&r, &line, &len)) == LR_LINE) {
         size_t off = 0;
-        cJSON *v = ju_parse(line, len, &off);
+        cJSON *v = json_util_parse(line, len, &off);
         if (!v || !cJSON_IsObject(v) || !cJSON_IsString(cJSON_GetObjectItem(v, "type"))) {
             fprintf(stderr, "line %lld is not a Singer message: %.200s\n", r.line_no, line);
             cJSON_Delete(v);
@@ -42,7 +42,7 @@ int main(int argc, char **argv)
     }
     if (st == LR_TOO_LONG || st == LR_ERROR)
         rc = 1;
-    lr_term(&r);
+    singer_reader_term(&r);
     close(fd);
     printf("%lld\n", n);
     return rc;
