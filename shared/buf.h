@@ -21,7 +21,10 @@ typedef struct buf {
     bool broken;
 } buf;
 
-#define BUF_INIT {NULL, 0, 0, false}
+#define BUF_INIT                                                                                   \
+    {                                                                                              \
+        NULL, 0, 0, false                                                                          \
+    }
 
 /* buf_init: make an empty buffer (no allocation yet). */
 void buf_init(buf *b);

@@ -19,7 +19,8 @@
  * to the byte offset of the error (when err_offset is not NULL).
  */
 cJSON *json_util_parse(const char *text, size_t len, size_t *err_offset);
-/* json_util_parse_file: read and parse a file; logs a one-line error naming the file and position. */
+/* json_util_parse_file: read and parse a file; logs a one-line error naming the file and position.
+ */
 cJSON *json_util_parse_file(const char *path, const char *what);
 
 /* json_util_string: the string member key, or def when absent/null/not a string. */

@@ -37,14 +37,15 @@ static inline int json_writer_hex_value(unsigned char c)
 /* json_writer_hex4: the value of the four hexadecimal digits at p, -1 when one is not a digit. */
 static inline long json_writer_hex4(const unsigned char *p)
 {
-    int a = json_writer_hex_value(p[0]), b = json_writer_hex_value(p[1]), c = json_writer_hex_value(p[2]),
-        d = json_writer_hex_value(p[3]);
+    int a = json_writer_hex_value(p[0]), b = json_writer_hex_value(p[1]),
+        c = json_writer_hex_value(p[2]), d = json_writer_hex_value(p[3]);
     if ((a | b | c | d) < 0)
         return -1;
     return (long)(a << 12 | b << 8 | c << 4 | d);
 }
 
-/* json_writer_utf8_encode: the UTF-8 form of code point cp (<= 0x10FFFF) into out[0..4); its length. */
+/* json_writer_utf8_encode: the UTF-8 form of code point cp (<= 0x10FFFF) into out[0..4); its
+ * length. */
 size_t json_writer_utf8_encode(char *out, unsigned cp);
 
 /* json_writer_utf8_valid: true when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */

@@ -45,7 +45,7 @@ bool log_set_level_name(const char *name)
         const char *name;
         log_level level;
     } names[] = {
-        {"debug", LOG_DEBUG}, {"info", LOG_INFO},   {"warning", LOG_WARN},  {"warn", LOG_WARN},
+        {"debug", LOG_DEBUG}, {"info", LOG_INFO},   {"warning", LOG_WARN},   {"warn", LOG_WARN},
         {"error", LOG_ERROR}, {"fatal", LOG_FATAL}, {"critical", LOG_FATAL},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

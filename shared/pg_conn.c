@@ -153,8 +153,8 @@ static void tls_from_config(const cJSON *config, tls_params *out)
 {
     memset(out, 0, sizeof(*out));
     bool ssl_enable = json_util_is_true(cJSON_GetObjectItemCaseSensitive(config, "ssl_enable"));
-    bool client =
-        json_util_is_true(cJSON_GetObjectItemCaseSensitive(config, "ssl_client_certificate_enable"));
+    bool client = json_util_is_true(
+        cJSON_GetObjectItemCaseSensitive(config, "ssl_client_certificate_enable"));
     out->sslmode = json_util_string(config, "sslmode", NULL);
     if ((!out->sslmode || !*out->sslmode) && ssl_enable) {
         out->sslmode = json_util_string(config, "ssl_mode", NULL);
@@ -571,8 +571,8 @@ static bool config_check(const cJSON *config, const char *what, char **dbname_ou
                      what, list, strchr(list, ',') ? "are" : "is");
     }
     bool ssl_enable = json_util_is_true(cJSON_GetObjectItemCaseSensitive(config, "ssl_enable"));
-    bool client =
-        json_util_is_true(cJSON_GetObjectItemCaseSensitive(config, "ssl_client_certificate_enable"));
+    bool client = json_util_is_true(
+        cJSON_GetObjectItemCaseSensitive(config, "ssl_client_certificate_enable"));
     const char *mode = json_util_string(config, "ssl_mode", NULL);
     if (mode && *mode) {
         bool known = false;
@@ -586,7 +586,8 @@ static bool config_check(const cJSON *config, const char *what, char **dbname_ou
         }
     }
     if (ssl_enable && nonempty_text(config, "sslmode") &&
-        strcmp(json_util_string(config, "sslmode", ""), mode && *mode ? mode : "verify-full") != 0) {
+        strcmp(json_util_string(config, "sslmode", ""), mode && *mode ? mode : "verify-full") !=
+            0) {
         log_error("%s: keys \"sslmode\" and \"ssl_enable\" (with ssl_mode %s) ask for different "
                   "TLS modes: keep one",
                   what, mode && *mode ? mode : "verify-full, its default");
@@ -696,9 +697,8 @@ static void log_failure(pg_conn *c, const char *sql, const PGresult *res)
     const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
     const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
     log_error("query failed on %s%s%s: %s%s%s%s%s (query: %.200s)", c->label,
-              c->sqlstate[0] ? " with SQLSTATE " : "", c->sqlstate, msg,
-              detail ? "; detail: " : "", detail ? detail : "", hint ? "; hint: " : "",
-              hint ? hint : "", sql);
+              c->sqlstate[0] ? " with SQLSTATE " : "", c->sqlstate, msg, detail ? "; detail: " : "",
+              detail ? detail : "", hint ? "; hint: " : "", hint ? hint : "", sql);
 }
 
 static PGresult *run_query(pg_conn *c, const char *sql, int nparams, const char *const *params,

@@ -95,13 +95,13 @@
 /* clang-format on */
 
 typedef struct pg_conn_options {
-    const char *host_override; /* e.g. secondary_host; NULL to use config "host" */
-    const char *port_override; /* e.g. secondary_port */
-    const char *password;      /* resolved password (from a secret); NULL: config "password" */
+    const char *host_override;    /* e.g. secondary_host; NULL to use config "host" */
+    const char *port_override;    /* e.g. secondary_port */
+    const char *password;         /* resolved password (from a secret); NULL: config "password" */
     const char *application_name; /* default when the config has none */
-    bool replication;          /* open a replication=database connection */
-    int attempts;              /* connection attempts for transient failures (>= 1) */
-    bool *unreachable;         /* optional: set on failure to whether it was transient */
+    bool replication;             /* open a replication=database connection */
+    int attempts;                 /* connection attempts for transient failures (>= 1) */
+    bool *unreachable;            /* optional: set on failure to whether it was transient */
 } pg_conn_options;
 
 typedef struct pg_conn {
@@ -111,7 +111,7 @@ typedef struct pg_conn {
     char *paths[3];       /* malloc'ed "~/..." TLS paths with the home folder put in */
     char *label;          /* malloc'ed "host:port/dbname" for messages */
     const cJSON *config;  /* borrowed: the config connected with (outlives the connection) */
-    pg_conn_options opts;     /* as given to pg_conn_connect (its strings borrowed likewise) */
+    pg_conn_options opts; /* as given to pg_conn_connect (its strings borrowed likewise) */
     int read_timeout_s;   /* read_timeout: 0 waits forever */
     bool is_probe;        /* a connection of pgc's own to check another: never probed itself */
 } pg_conn;
@@ -148,7 +148,8 @@ bool pg_conn_exec(pg_conn *c, const char *sql);
  * PQclear's) when it is TUPLES_OK or COMMAND_OK, else NULL after logging.
  */
 PGresult *pg_conn_query(pg_conn *c, const char *sql, int nparams, const char *const *params);
-/* pg_conn_query_quiet: as pg_conn_query but does not log failures (check pg_conn_sqlstate / pg_conn_error). */
+/* pg_conn_query_quiet: as pg_conn_query but does not log failures (check pg_conn_sqlstate /
+ * pg_conn_error). */
 PGresult *pg_conn_query_quiet(pg_conn *c, const char *sql, int nparams, const char *const *params);
 /*
  * pg_conn_exec_raw, pg_conn_get_result, pg_conn_get_copy_data: PQexec, PQgetResult and
@@ -161,7 +162,8 @@ PGresult *pg_conn_query_quiet(pg_conn *c, const char *sql, int nparams, const ch
  */
 PGresult *pg_conn_exec_raw(pg_conn *c, const char *sql);
 /* pg_conn_exec_params_raw: PQexecParams (text parameters, text results) likewise. */
-PGresult *pg_conn_exec_params_raw(pg_conn *c, const char *sql, int nparams, const char *const *params);
+PGresult *pg_conn_exec_params_raw(pg_conn *c, const char *sql, int nparams,
+                                  const char *const *params);
 PGresult *pg_conn_get_result(pg_conn *c);
 int pg_conn_get_copy_data(pg_conn *c, char **row);
 /*

@@ -48,9 +48,9 @@ static probe_result probe(pg_conn *c, char *why, size_t n)
     snprintf(pid, sizeof(pid), "%d", PQbackendPID(c->conn));
     const char *params[1] = {pid};
     PGresult *r = pg_conn_query(p,
-                            "SELECT coalesce(state, ''), coalesce(wait_event, '') FROM "
-                            "pg_stat_activity WHERE pid = $1",
-                            1, params);
+                                "SELECT coalesce(state, ''), coalesce(wait_event, '') FROM "
+                                "pg_stat_activity WHERE pid = $1",
+                                1, params);
     probe_result res = PROBE_STUCK;
     if (!r) {
         snprintf(why, n, "a second connection could not check it (logged above)");
@@ -163,7 +163,8 @@ PGresult *pg_conn_exec_raw(pg_conn *c, const char *sql)
     return collect(c);
 }
 
-PGresult *pg_conn_exec_params_raw(pg_conn *c, const char *sql, int nparams, const char *const *params)
+PGresult *pg_conn_exec_params_raw(pg_conn *c, const char *sql, int nparams,
+                                  const char *const *params)
 {
     if (!PQsendQueryParams(c->conn, sql, nparams, NULL, params, NULL, NULL, 0))
         return PQmakeEmptyPGresult(c->conn, PGRES_FATAL_ERROR);

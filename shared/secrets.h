@@ -96,8 +96,7 @@ bool secrets_ca_cert(const char *what, const cJSON *ps, const char *env_name, co
  * with secrets_free); NULL after a log line that names where and the keys obj has, never
  * a value.
  */
-char *secrets_member_string(const char *what, const cJSON *obj, const char *key,
-                            const char *where);
+char *secrets_member_string(const char *what, const cJSON *obj, const char *key, const char *where);
 
 /*
  * secrets_text_value: a copy of text itself, or, when key is set, of member key of text

@@ -23,7 +23,8 @@ typedef struct singer_writer {
     long long lines;
 } singer_writer;
 
-/* singer_writer_init: writer on fd; flush_at 0 means 256 KiB. Ignores SIGPIPE (errors come back as EPIPE). */
+/* singer_writer_init: writer on fd; flush_at 0 means 256 KiB. Ignores SIGPIPE (errors come back as
+ * EPIPE). */
 void singer_writer_init(singer_writer *w, int fd, size_t flush_at);
 /* singer_writer_term: flush and free. */
 bool singer_writer_term(singer_writer *w);
@@ -47,14 +48,19 @@ static inline bool singer_writer_ok(const singer_writer *w)
  */
 typedef struct line_reader {
     int fd;
-    buf in;        /* malloc'ed window of input */
-    size_t pos;    /* start of the next line in in */
+    buf in;     /* malloc'ed window of input */
+    size_t pos; /* start of the next line in in */
     size_t max_line;
     long long line_no; /* number of the line last returned, 1-based */
     bool eof;
 } line_reader;
 
-typedef enum singer_reader_status { LR_LINE = 1, LR_EOF = 0, LR_TOO_LONG = -1, LR_ERROR = -2 } singer_reader_status;
+typedef enum singer_reader_status {
+    LR_LINE = 1,
+    LR_EOF = 0,
+    LR_TOO_LONG = -1,
+    LR_ERROR = -2
+} singer_reader_status;
 
 void singer_reader_init(line_reader *r, int fd, size_t max_line);
 void singer_reader_term(line_reader *r);

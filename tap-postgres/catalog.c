@@ -124,9 +124,8 @@ bool catalog_parse(tap_catalog *out, cJSON *root, const char *what, const tap_co
                       what, id);
             return false;
         }
-        const cJSON *props =
-            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(e, "schema"),
-                                             "properties");
+        const cJSON *props = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(e, "schema"), "properties");
         if (props && !cJSON_IsObject(props)) {
             log_error("%s: stream \"%s\": schema.properties must be an object", what, id);
             return false;
@@ -135,8 +134,7 @@ bool catalog_parse(tap_catalog *out, cJSON *root, const char *what, const tap_co
     for (size_t i = 0; i + 1 < out->n; i++)
         for (size_t j = i + 1; j < out->n; j++)
             if (strcmp(out->streams[i].tap_stream_id, out->streams[j].tap_stream_id) == 0) {
-                log_error("%s: stream \"%s\" is listed twice", what,
-                          out->streams[i].tap_stream_id);
+                log_error("%s: stream \"%s\" is listed twice", what, out->streams[i].tap_stream_id);
                 return false;
             }
     qsort(out->streams, out->n, sizeof(*out->streams), cmp_stream);

@@ -25,8 +25,8 @@
 typedef enum tap_method { TAP_FULL_TABLE = 0, TAP_INCREMENTAL, TAP_LOG_BASED } tap_method;
 
 typedef struct tap_column {
-    const char *name;     /* borrowed from the database metadata (pgm_db) */
-    const char *sql_type; /* borrowed: format_type without typmod (sql-datatype, messages) */
+    const char *name;      /* borrowed from the database metadata (pgm_db) */
+    const char *sql_type;  /* borrowed: format_type without typmod (sql-datatype, messages) */
     const char *cast_type; /* borrowed: format_type with typmod: casts of bookmark values (without
                               the typmod, "character" would mean char(1) and "bit" bit(1)) */
     bool is_pk;
@@ -34,25 +34,25 @@ typedef struct tap_column {
 } tap_column;
 
 typedef struct tap_stream {
-    const char *tap_stream_id;   /* borrowed from the catalog tree: "<schema>-<table>" */
-    const char *schema_name;     /* borrowed */
-    const char *table_name;      /* borrowed */
-    const char *method_name;     /* borrowed: "FULL_TABLE", "INCREMENTAL" or "LOG_BASED" */
+    const char *tap_stream_id; /* borrowed from the catalog tree: "<schema>-<table>" */
+    const char *schema_name;   /* borrowed */
+    const char *table_name;    /* borrowed */
+    const char *method_name;   /* borrowed: "FULL_TABLE", "INCREMENTAL" or "LOG_BASED" */
     tap_method method;
     const char *replication_key; /* borrowed, NULL unless INCREMENTAL */
     bool is_view;                /* from the database after catalog_bind */
     const cJSON *entry;          /* borrowed: the catalog entry */
     /* filled by catalog_bind: */
-    const pgm_table *table;      /* borrowed from the pgm_db */
-    tap_column *columns;         /* malloc'ed: synced columns in table order */
+    const pgm_table *table; /* borrowed from the pgm_db */
+    tap_column *columns;    /* malloc'ed: synced columns in table order */
     size_t ncolumns;
     const char **key_properties; /* malloc'ed array of borrowed names (table pk or view keys) */
     size_t nkeys;
-    int *pk_index;               /* malloc'ed: indexes into columns of the primary key (tables) */
+    int *pk_index; /* malloc'ed: indexes into columns of the primary key (tables) */
     size_t npk;
-    int rk_index;                /* index into columns of the replication key, or -1 */
-    const cJSON *where_clauses;  /* borrowed from the config: stream_options.<id>.
-                                    custom_where_clauses (strings), or NULL */
+    int rk_index;               /* index into columns of the replication key, or -1 */
+    const cJSON *where_clauses; /* borrowed from the config: stream_options.<id>.
+                                   custom_where_clauses (strings), or NULL */
 } tap_stream;
 
 typedef struct tap_catalog {

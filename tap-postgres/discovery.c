@@ -12,10 +12,10 @@
  */
 #define REL_FILTER                                                                                 \
     " c.relkind IN ('r','p','v','m')"                                                              \
-    " AND n.nspname NOT IN ('pg_catalog','information_schema')"                                   \
-    " AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'"                                           \
+    " AND n.nspname NOT IN ('pg_catalog','information_schema')"                                    \
+    " AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'"                                            \
     " AND ($1::text[] IS NULL OR n.nspname = ANY($1::text[]))"                                     \
-    " AND ($2::text[] IS NULL OR (n.nspname, c.relname) IN "                                      \
+    " AND ($2::text[] IS NULL OR (n.nspname, c.relname) IN "                                       \
     "      (SELECT * FROM unnest($2::text[], $3::text[])))"
 
 static const char sql_tables[] =
@@ -27,12 +27,12 @@ static const char sql_tables[] =
 static const char sql_columns[] =
     "SELECT a.attrelid, a.attname, a.attnum, a.atttypid, a.atttypmod, a.attnotnull,"
     " format_type(a.atttypid, NULL),"
-    " has_column_privilege(a.attrelid, a.attnum, 'SELECT') AND has_schema_privilege(n.oid, 'USAGE'),"
+    " has_column_privilege(a.attrelid, a.attnum, 'SELECT') AND has_schema_privilege(n.oid, "
+    "'USAGE'),"
     " format_type(a.atttypid, a.atttypmod)"
     " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
     " JOIN pg_namespace n ON n.oid = c.relnamespace"
-    " WHERE a.attnum > 0 AND NOT a.attisdropped AND" REL_FILTER
-    " ORDER BY a.attrelid, a.attnum";
+    " WHERE a.attnum > 0 AND NOT a.attisdropped AND" REL_FILTER " ORDER BY a.attrelid, a.attnum";
 
 /* the column types, the base types of domains and the element types of arrays; typdelim
    separates the elements of an array of the type (',' mostly, ';' for box, ':' for PostGIS) */
@@ -40,8 +40,7 @@ static const char sql_types[] =
     "WITH RECURSIVE used(oid) AS ("
     "  SELECT DISTINCT a.atttypid FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
     "  JOIN pg_namespace n ON n.oid = c.relnamespace"
-    "  WHERE a.attnum > 0 AND NOT a.attisdropped AND" REL_FILTER
-    "  UNION"
+    "  WHERE a.attnum > 0 AND NOT a.attisdropped AND" REL_FILTER "  UNION"
     "  SELECT v.x FROM used u JOIN pg_type t ON t.oid = u.oid,"
     "  LATERAL (VALUES (t.typbasetype), (t.typelem)) AS v(x) WHERE v.x <> 0"
     ") SELECT t.oid, t.typname, t.typtype, t.typbasetype, t.typtypmod, t.typelem, t.typcategory,"
@@ -388,7 +387,8 @@ static void write_stream(buf *out, const pgm_db *db, const pgm_table *t)
             typemap_column_definition(out, &c->type);
     }
     buf_putc(out, '}');
-    buf_append_lit(out, "},\"metadata\":[{\"breadcrumb\":[],\"metadata\":{\"table-key-properties\":[");
+    buf_append_lit(out,
+                   "},\"metadata\":[{\"breadcrumb\":[],\"metadata\":{\"table-key-properties\":[");
     for (size_t k = 0; k < t->npk; k++) {
         if (k)
             buf_putc(out, ',');

@@ -26,30 +26,30 @@ typedef struct pgm_column {
     int attnum;
     bool not_null;
     bool is_pk;
-    bool can_select;       /* the user holds SELECT on the column and USAGE on its schema */
-    tm_type type;          /* resolved through domains to the base (and element) type */
+    bool can_select; /* the user holds SELECT on the column and USAGE on its schema */
+    tm_type type;    /* resolved through domains to the base (and element) type */
 } pgm_column;
 
 typedef struct pgm_table {
     unsigned int oid;
-    const char *schema;    /* borrowed from the tables result */
-    const char *name;      /* borrowed */
-    char relkind;          /* r, p (partitioned), v (view), m (materialized view) */
+    const char *schema; /* borrowed from the tables result */
+    const char *name;   /* borrowed */
+    char relkind;       /* r, p (partitioned), v (view), m (materialized view) */
     long long reltuples;
-    pgm_column *cols;      /* points into pgm_db.cols, in attnum order */
+    pgm_column *cols; /* points into pgm_db.cols, in attnum order */
     size_t ncols;
     const pgm_column **pk; /* malloc'ed: primary key columns in key order */
     size_t npk;
 } pgm_table;
 
 typedef struct pgm_db {
-    char *dbname;          /* malloc'ed current_database() */
-    pgm_table *tables;     /* malloc'ed, ordered by schema then name */
+    char *dbname;      /* malloc'ed current_database() */
+    pgm_table *tables; /* malloc'ed, ordered by schema then name */
     size_t ntables;
     const pgm_table **by_name; /* malloc'ed: tables sorted by (schema, name) in byte order */
-    pgm_column *cols;      /* malloc'ed, all columns of all tables */
+    pgm_column *cols;          /* malloc'ed, all columns of all tables */
     size_t ncols;
-    PGresult *res_tables;  /* owned: the strings above point into these results */
+    PGresult *res_tables; /* owned: the strings above point into these results */
     PGresult *res_cols;
     PGresult *res_types;
 } pgm_db;

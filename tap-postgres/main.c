@@ -110,9 +110,9 @@ static int parse_args(int argc, char **argv, args *a)
             const char *long_name, *short_name;
             const char **dst;
         } opts[] = {
-            {"--config", "-c", &a->config_arg}, {"--catalog", NULL, &a->catalog},
+            {"--config", "-c", &a->config_arg},  {"--catalog", NULL, &a->catalog},
             {"--properties", "-p", &a->catalog}, {"--state", "-s", &a->state},
-            {"--format", NULL, &a->format},     {"--log-level", NULL, NULL},
+            {"--format", NULL, &a->format},      {"--log-level", NULL, NULL},
         };
         bool done = false;
         for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]) && !done; k++) {

@@ -23,7 +23,7 @@
 #include "typemap.h"
 
 typedef struct rb_column {
-    char *key;          /* malloc'ed: "name": (quoted and escaped, with the colon) */
+    char *key; /* malloc'ed: "name": (quoted and escaped, with the colon) */
     size_t key_len;
     const tm_type *type; /* borrowed: must outlive the builder */
 } rb_column;
@@ -32,10 +32,10 @@ typedef struct record_builder {
     tm_ctx *tm;      /* borrowed: conversion options, counters, scratch */
     rb_column *cols; /* malloc'ed */
     size_t ncols;
-    buf head;        /* owned: {"type":"RECORD","stream":"<id>","record":{ */
-    buf tail;        /* owned: },"version":V,"time_extracted":"T"} */
-    buf *out;        /* borrowed: the buffer of the record being built */
-    bool first;      /* no property written yet */
+    buf head;   /* owned: {"type":"RECORD","stream":"<id>","record":{ */
+    buf tail;   /* owned: },"version":V,"time_extracted":"T"} */
+    buf *out;   /* borrowed: the buffer of the record being built */
+    bool first; /* no property written yet */
 } record_builder;
 
 /*

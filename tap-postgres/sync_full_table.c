@@ -78,8 +78,8 @@ bool sync_full_table_run(tap_run *run, pg_conn *c, tap_stream *s)
     bool have_version = state_bm_get_int(bm, "version", &version);
     bool first_run = !have_version;
     const cJSON *lpk = cJSON_GetObjectItemCaseSensitive(bm, "last_pk_fetched");
-    bool interrupted = (lpk && !cJSON_IsNull(lpk)) ||
-                       cJSON_GetObjectItemCaseSensitive(bm, "xmin") != NULL;
+    bool interrupted =
+        (lpk && !cJSON_IsNull(lpk)) || cJSON_GetObjectItemCaseSensitive(bm, "xmin") != NULL;
     if (!have_version || !interrupted)
         version = timefmt_now_ms();
     state_bm_set_int(bm, "version", version);
@@ -98,7 +98,9 @@ bool sync_full_table_run(tap_run *run, pg_conn *c, tap_stream *s)
         log_warn("stream \"%s\": the previous run was interrupted but cannot be resumed (%s): "
                  "reading the whole table again with the same version",
                  s->tap_stream_id,
-                 s->is_view ? "a view" : s->npk == 0 ? "no primary key" : "no usable last_pk_fetched");
+                 s->is_view    ? "a view"
+                 : s->npk == 0 ? "no primary key"
+                               : "no usable last_pk_fetched");
     if (resume) {
         /* the key values reach the server as parameters, through custom settings */
         const char *params[32];
@@ -106,8 +108,8 @@ bool sync_full_table_run(tap_run *run, pg_conn *c, tap_stream *s)
         size_t np = s->npk < 32 ? s->npk : 32;
         buf_append_lit(&sql, "SELECT ");
         for (size_t k = 0; k < np; k++) {
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(
-                resume, s->columns[s->pk_index[k]].name);
+            const cJSON *v =
+                cJSON_GetObjectItemCaseSensitive(resume, s->columns[s->pk_index[k]].name);
             params[k] = state_bm_value_text(v, tmp[k], sizeof(tmp[k]));
             buf_appendf(&sql, "%sset_config('tap_postgres.pk%zu', $%zu, true)", k ? ", " : "", k,
                         k + 1);

@@ -68,8 +68,7 @@ bool sync_incremental_run(tap_run *run, pg_conn *c, tap_stream *s)
     inc_progress prog = {s, NULL, BUF_INIT, false, 0};
     cJSON *bm = state_bookmark(run->state, s->tap_stream_id);
     if (!bm || s->rk_index < 0) {
-        log_error("stream \"%s\": internal error preparing the INCREMENTAL sync",
-                  s->tap_stream_id);
+        log_error("stream \"%s\": internal error preparing the INCREMENTAL sync", s->tap_stream_id);
         return tap_fail(run, EXIT_INTERNAL);
     }
     prog.bm = bm;
@@ -94,7 +93,8 @@ bool sync_incremental_run(tap_run *run, pg_conn *c, tap_stream *s)
         buf_appends(&start, value);
     if (value) {
         const char *params[1] = {value};
-        PGresult *r = pg_conn_query(c, "SELECT set_config('tap_postgres.rkv', $1, true)", 1, params);
+        PGresult *r =
+            pg_conn_query(c, "SELECT set_config('tap_postgres.rkv', $1, true)", 1, params);
         if (!r) {
             tap_fail(run, EXIT_SOURCE_DB);
             goto done;

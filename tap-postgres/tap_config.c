@@ -246,7 +246,8 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
         return false;
     }
     /* MeltanoLabs's default; pipelinewise has none (it stops at such a stream) */
-    c->default_replication_method = json_util_string(root, "default_replication_method", "FULL_TABLE");
+    c->default_replication_method =
+        json_util_string(root, "default_replication_method", "FULL_TABLE");
     if (!*c->default_replication_method)
         c->default_replication_method = "FULL_TABLE";
     if (c->default_replication_method && !tap_config_method_valid(c->default_replication_method)) {

@@ -18,29 +18,29 @@ extern const cfg_key tap_config_keys[];
 extern const size_t tap_config_nkeys;
 
 typedef struct tap_config {
-    cJSON *root;                      /* owned: the config document (given to pg_conn_connect) */
-    const char *dbname;               /* borrowed from root */
+    cJSON *root;        /* owned: the config document (given to pg_conn_connect) */
+    const char *dbname; /* borrowed from root */
     const char *default_replication_method; /* borrowed: FULL_TABLE (the default), ... */
-    char **filter_schemas;            /* malloc'ed array of malloc'ed names; NULL when all */
+    char **filter_schemas;                  /* malloc'ed array of malloc'ed names; NULL when all */
     size_t n_filter_schemas;
-    long long itersize;               /* rows between STATE messages (> 0) */
-    long long limit;                  /* INCREMENTAL LIMIT, -1 for none */
+    long long itersize; /* rows between STATE messages (> 0) */
+    long long limit;    /* INCREMENTAL LIMIT, -1 for none */
     bool use_secondary;
-    const char *secondary_host;       /* borrowed; set when use_secondary */
+    const char *secondary_host;      /* borrowed; set when use_secondary */
     char secondary_port[24];         /* "" when not given */
-    bool special_numbers_as_strings;  /* NaN/Infinity as strings instead of null */
-    bool dates_as_string;             /* MeltanoLabs: dates/timestamps as PostgreSQL's text */
-    bool json_as_object;              /* MeltanoLabs: json/jsonb typed as object */
+    bool special_numbers_as_strings; /* NaN/Infinity as strings instead of null */
+    bool dates_as_string;            /* MeltanoLabs: dates/timestamps as PostgreSQL's text */
+    bool json_as_object;             /* MeltanoLabs: json/jsonb typed as object */
     bool debug_lsn;
-    const char *tap_id;               /* borrowed or NULL */
+    const char *tap_id; /* borrowed or NULL */
     long long logical_poll_total_seconds;
     bool break_at_end_lsn;
     long long max_run_seconds;
-    long long wal_sender_timeout;     /* ms */
+    long long wal_sender_timeout;        /* ms */
     const char *logical_decoding_plugin; /* borrowed: "pgoutput" (default) or "wal2json" */
     const char *slot_name;               /* borrowed: slot_name or replication_slot_name, or NULL */
-    const char *publication_name;     /* borrowed or NULL */
-    char *password;                   /* malloc'ed: fetched through password_secret, or NULL */
+    const char *publication_name;        /* borrowed or NULL */
+    char *password;                      /* malloc'ed: fetched through password_secret, or NULL */
     /* MeltanoLabs tap-postgres (Singer SDK) keys */
     long long max_record_count;  /* records per stream and run, -1 for no bound */
     const cJSON *stream_options; /* borrowed from root: {"<stream>": {...}} or NULL */

@@ -52,13 +52,13 @@ typedef enum tm_family {
 
 /* The resolved type of one column: what the conversion and the schema need. */
 typedef struct tm_type {
-    tm_kind kind;      /* TM_ARRAY for arrays */
-    tm_kind elem_kind; /* for arrays: the kind of the elements */
-    tm_family family;  /* of the scalar (or of the elements of an array) */
-    char delim;        /* array element delimiter: pg_type.typdelim of the element type, set
-                          by discovery; typemap_resolve's default is ',' (';' for box) */
-    bool pg_text;      /* dates_as_string: a date/timestamp value is PostgreSQL's own text */
-    int typmod;        /* atttypmod of the column (of the base type for domains), -1 if none */
+    tm_kind kind;        /* TM_ARRAY for arrays */
+    tm_kind elem_kind;   /* for arrays: the kind of the elements */
+    tm_family family;    /* of the scalar (or of the elements of an array) */
+    char delim;          /* array element delimiter: pg_type.typdelim of the element type, set
+                            by discovery; typemap_resolve's default is ',' (';' for box) */
+    bool pg_text;        /* dates_as_string: a date/timestamp value is PostgreSQL's own text */
+    int typmod;          /* atttypmod of the column (of the base type for domains), -1 if none */
     const char *typname; /* static: the type name of the table entry; NULL when the type is
                             not in the table (a string of its text form) */
 } tm_type;

@@ -18,18 +18,18 @@
 #include "buf.h"
 
 typedef struct batch {
-    buf data;            /* COPY text rows */
+    buf data; /* COPY text rows */
     size_t rows;
-    int64_t first_seq;   /* sequence of the first record or message in the batch, -1 when empty */
-    int64_t *lines;      /* malloc'ed input line of each row */
+    int64_t first_seq; /* sequence of the first record or message in the batch, -1 when empty */
+    int64_t *lines;    /* malloc'ed input line of each row */
     size_t lines_cap;
-    uint64_t *keyset;    /* malloc'ed open-addressing set of key hashes (0 = empty slot) */
+    uint64_t *keyset; /* malloc'ed open-addressing set of key hashes (0 = empty slot) */
     size_t keyset_cap;
     size_t keyset_n;
-    bool has_dups;       /* two rows may share a key */
-    bool has_absent;     /* some row lacks a property */
-    bool has_deletes;    /* some row carries a non-null _sdc_deleted_at */
-    double started;      /* monotonic time of the first row */
+    bool has_dups;    /* two rows may share a key */
+    bool has_absent;  /* some row lacks a property */
+    bool has_deletes; /* some row carries a non-null _sdc_deleted_at */
+    double started;   /* monotonic time of the first row */
 } batch;
 
 batch *batch_create(void);

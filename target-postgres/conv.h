@@ -42,13 +42,13 @@ void conv_received_now(conv_ctx *cx);
 /* what conv_field made of a value */
 typedef enum conv_result {
     CONV_OK = 0,
-    CONV_TYPE,       /* a JSON type or text the column type cannot take */
-    CONV_NUL,        /* \u0000 with nul_character_policy error */
-    CONV_UNICODE,    /* a lone surrogate escape */
-    CONV_UTF8,       /* invalid UTF-8 */
-    CONV_RANGE,      /* a number outside the integer column type */
-    CONV_DATE_RANGE, /* a date outside PostgreSQL's range */
-    CONV_HEX,        /* bytea text that is not hexadecimal */
+    CONV_TYPE,          /* a JSON type or text the column type cannot take */
+    CONV_NUL,           /* \u0000 with nul_character_policy error */
+    CONV_UNICODE,       /* a lone surrogate escape */
+    CONV_UTF8,          /* invalid UTF-8 */
+    CONV_RANGE,         /* a number outside the integer column type */
+    CONV_DATE_RANGE,    /* a date outside PostgreSQL's range */
+    CONV_HEX,           /* bytea text that is not hexadecimal */
     CONV_NUMERIC_RANGE, /* a number numeric cannot hold */
     CONV_JSONB_NUMERIC, /* the same inside a jsonb value */
 } conv_result;

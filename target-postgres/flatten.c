@@ -13,8 +13,17 @@ typedef struct tmpcols {
 /* format time is RFC 3339's full-time, whose offset is part of the value: time with time zone
    keeps it (a time without one is read in the session's TimeZone, UTC, as a date-time is) */
 static const char *kind_sql[] = {
-    "text", "smallint", "integer", "bigint", "numeric", "boolean", "timestamp with time zone",
-    "date", "time with time zone", "jsonb", "bytea",
+    "text",
+    "smallint",
+    "integer",
+    "bigint",
+    "numeric",
+    "boolean",
+    "timestamp with time zone",
+    "date",
+    "time with time zone",
+    "jsonb",
+    "bytea",
 };
 
 const char *flatten_kind_sql(col_kind k)
@@ -244,7 +253,16 @@ bool flatten_sql_hint(const char *hint, col_kind *kind, char *sql, char *typname
     return true;
 }
 
-enum { T_NULL = 1, T_STRING = 2, T_INTEGER = 4, T_NUMBER = 8, T_BOOLEAN = 16, T_OBJECT = 32, T_ARRAY = 64, T_ANY = 128 };
+enum {
+    T_NULL = 1,
+    T_STRING = 2,
+    T_INTEGER = 4,
+    T_NUMBER = 8,
+    T_BOOLEAN = 16,
+    T_OBJECT = 32,
+    T_ARRAY = 64,
+    T_ANY = 128
+};
 
 static unsigned type_bit(const char *s)
 {
@@ -266,7 +284,7 @@ static unsigned type_bit(const char *s)
 }
 
 /* the types of a property, following anyOf/oneOf; *fmt: the first format seen;
-   *bounds: the integer bounds (min, max) when given */
+ *bounds: the integer bounds (min, max) when given */
 static unsigned prop_types(const cJSON *prop, const char **fmt, double *min, double *max, int depth)
 {
     if (!cJSON_IsObject(prop) || depth > 8)
@@ -532,8 +550,8 @@ static bool build(tmpcols *tc, prop_node *node, const cJSON *props, const char *
         }
         char name[2048], path[2048];
         int nl = snprintf(name, sizeof(name), "%s%s%s", prefix, *prefix ? "__" : "", p->string);
-        int pl = snprintf(path, sizeof(path), "%s%s%s", pathprefix, *pathprefix ? "." : "",
-                          p->string);
+        int pl =
+            snprintf(path, sizeof(path), "%s%s%s", pathprefix, *pathprefix ? "." : "", p->string);
         if (nl < 0 || (size_t)nl >= sizeof(name) || pl < 0 || (size_t)pl >= sizeof(path)) {
             snprintf(err, errlen, "property path too long (over %zu bytes): %.80s...",
                      sizeof(path) - 1, path);

@@ -45,19 +45,19 @@ typedef enum meta_kind {
 
 typedef struct tcolumn {
     char name[NAMING_MAX + 1];
-    char *path;          /* malloc'ed property path for messages ("a.b") */
-    col_kind kind;       /* how values are checked and converted */
-    char sql[40];        /* the column type from an x-sql-datatype hint, built by flatten_sql_hint
-                            from its own table (never the hint's text); "" without a hint */
+    char *path;            /* malloc'ed property path for messages ("a.b") */
+    col_kind kind;         /* how values are checked and converted */
+    char sql[40];          /* the column type from an x-sql-datatype hint, built by flatten_sql_hint
+                              from its own table (never the hint's text); "" without a hint */
     char hint_typname[12]; /* pg_type.typname of that type ("int2"); "" without a hint */
-    uint8_t meta;        /* meta_kind */
-    bool absent_is_null; /* _sdc_deleted_at: an absent value means NULL, not "keep" */
+    uint8_t meta;          /* meta_kind */
+    bool absent_is_null;   /* _sdc_deleted_at: an absent value means NULL, not "keep" */
     bool is_key;
 } tcolumn;
 
 typedef struct prop_node prop_node;
 typedef struct prop_child {
-    char *key;      /* malloc'ed property name as in the schema */
+    char *key; /* malloc'ed property name as in the schema */
     size_t keylen;
     int col;        /* column index, or -1 when the child is a flattened object */
     prop_node *sub; /* owned; the flattened object's properties */
@@ -66,14 +66,14 @@ typedef struct prop_child {
 struct prop_node {
     prop_child *children; /* malloc'ed */
     size_t n;
-    int32_t *slots;       /* malloc'ed open-addressing table of child indices, hcap entries */
+    int32_t *slots; /* malloc'ed open-addressing table of child indices, hcap entries */
     size_t hcap;
 };
 
 typedef struct column_set {
-    tcolumn *cols;       /* malloc'ed */
+    tcolumn *cols; /* malloc'ed */
     size_t ncols;
-    int *keys;           /* malloc'ed column indices of key_properties, in their order */
+    int *keys; /* malloc'ed column indices of key_properties, in their order */
     size_t nkeys;
     prop_node root;
     uint64_t fingerprint; /* names, kinds and keys: equal fingerprints = same table shape */

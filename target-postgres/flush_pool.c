@@ -24,17 +24,17 @@ struct flush_pool {
     pthread_cond_t turn_cv;
     flush_job *q_head, *q_tail;
     flush_job *d_head, *d_tail;
-    int ndone;       /* read without the lock by flush_pool_done_count */
+    int ndone; /* read without the lock by flush_pool_done_count */
     worker **workers;
     int nworkers;
     int max_workers;
     int idle;
-    int nqueued;     /* jobs submitted and not yet taken by a worker */
+    int nqueued; /* jobs submitted and not yet taken by a worker */
     bool stopping;
-    bool failed;     /* a flush failed: the target stops, no new load starts */
+    bool failed; /* a flush failed: the target stops, no new load starts */
     int wake[2];
     const tconfig *cfg;
-    pg_conn *first;  /* connected by create, handed to worker 0 */
+    pg_conn *first; /* connected by create, handed to worker 0 */
 };
 
 static void notice_to_log(void *arg, const char *msg)
@@ -56,8 +56,8 @@ static pg_conn *connect_one(const tconfig *cfg)
     /* synchronous_commit on: a STATE follows a COMMIT that survives a crash of the server
        (with off, the server may lose the last commits it acknowledged) */
     if (!pg_conn_exec(c, "SET client_min_messages = warning; SET TimeZone = 'UTC'; "
-                     "SET DateStyle = 'ISO'; SET temp_buffers = '64MB'; "
-                     "SET synchronous_commit = on")) {
+                         "SET DateStyle = 'ISO'; SET temp_buffers = '64MB'; "
+                         "SET synchronous_commit = on")) {
         pg_conn_destroy(c);
         return NULL;
     }

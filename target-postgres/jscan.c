@@ -380,11 +380,21 @@ bool jscan_unescape(buf *out, const char *s, size_t n)
         unsigned char e = p[1];
         p += 2;
         switch (e) {
-        case 'b': buf_putc(out, '\b'); break;
-        case 'f': buf_putc(out, '\f'); break;
-        case 'n': buf_putc(out, '\n'); break;
-        case 'r': buf_putc(out, '\r'); break;
-        case 't': buf_putc(out, '\t'); break;
+        case 'b':
+            buf_putc(out, '\b');
+            break;
+        case 'f':
+            buf_putc(out, '\f');
+            break;
+        case 'n':
+            buf_putc(out, '\n');
+            break;
+        case 'r':
+            buf_putc(out, '\r');
+            break;
+        case 't':
+            buf_putc(out, '\t');
+            break;
         case 'u': {
             unsigned cp = (unsigned)json_writer_hex4(p); /* checked by the scanner */
             p += 4;
@@ -405,7 +415,9 @@ bool jscan_unescape(buf *out, const char *s, size_t n)
             put_utf8(out, cp);
             break;
         }
-        default: buf_putc(out, (char)e); break; /* " \ / */
+        default:
+            buf_putc(out, (char)e);
+            break; /* " \ / */
         }
     }
     return true;

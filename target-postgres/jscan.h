@@ -37,8 +37,8 @@ typedef struct jscan {
     jtok *toks; /* malloc'ed, cap entries */
     uint32_t n;
     uint32_t cap;
-    size_t err_offset;  /* byte offset of a syntax error */
-    const char *err;    /* static text of the last syntax error */
+    size_t err_offset; /* byte offset of a syntax error */
+    const char *err;   /* static text of the last syntax error */
 } jscan;
 
 void jscan_init(jscan *s);

@@ -463,11 +463,11 @@ static bool early_activation(pg_conn *c, flush_job *job, bool *apply)
     const char *p1[1] = {job->def->qname};
     PGresult *res =
         pg_conn_query(c,
-                  "SELECT to_regclass($1) IS NOT NULL, count(*) FILTER (WHERE attname = "
-                  "'_sdc_table_version'), count(*) FILTER (WHERE attname = "
-                  "'_sdc_deleted_at') FROM pg_attribute WHERE attrelid = to_regclass($1) "
-                  "AND attnum > 0 AND NOT attisdropped",
-                  1, p1);
+                      "SELECT to_regclass($1) IS NOT NULL, count(*) FILTER (WHERE attname = "
+                      "'_sdc_table_version'), count(*) FILTER (WHERE attname = "
+                      "'_sdc_deleted_at') FROM pg_attribute WHERE attrelid = to_regclass($1) "
+                      "AND attnum > 0 AND NOT attisdropped",
+                      1, p1);
     if (!res)
         return false;
     bool exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
@@ -510,8 +510,8 @@ bool loader_run(pg_conn *c, flush_job *job)
     if (job->lock_table) {
         /* the columns are read again since another stream may have changed them */
         const char *p1[1] = {d->qname};
-        if (!run_sql(c, job, "locking the table", "SELECT pg_advisory_xact_lock(7312, hashtext($1))",
-                     1, p1, NULL))
+        if (!run_sql(c, job, "locking the table",
+                     "SELECT pg_advisory_xact_lock(7312, hashtext($1))", 1, p1, NULL))
             goto fail;
         cache->synced = false;
     }
@@ -648,10 +648,11 @@ bool loader_run(pg_conn *c, flush_job *job)
                         "\"_sdc_table_version\" < $1::bigint",
                         d->qname);
         else
-            buf_appendf(&sql,
-                        "UPDATE %s SET \"_sdc_deleted_at\" = now() WHERE (\"_sdc_table_version\" IS "
-                        "NULL OR \"_sdc_table_version\" < $1::bigint) AND \"_sdc_deleted_at\" IS NULL",
-                        d->qname);
+            buf_appendf(
+                &sql,
+                "UPDATE %s SET \"_sdc_deleted_at\" = now() WHERE (\"_sdc_table_version\" IS "
+                "NULL OR \"_sdc_table_version\" < $1::bigint) AND \"_sdc_deleted_at\" IS NULL",
+                d->qname);
         if (!run_sql(c, job, "ACTIVATE_VERSION", sql.data, 1, p1, &n))
             goto fail;
         log_info("stream \"%s\": version %s activated: %lld older rows %s", job->st->name, ver, n,

@@ -16,10 +16,10 @@
 #include "stream.h"
 
 typedef struct flush_job {
-    stream *st;         /* borrowed; its cache is ours while the job runs */
-    table_def *def;     /* a reference (released when the job is freed) */
-    batch *b;           /* owned by the job until it comes back */
-    bool activate;      /* ACTIVATE_VERSION after the batch */
+    stream *st;     /* borrowed; its cache is ours while the job runs */
+    table_def *def; /* a reference (released when the job is freed) */
+    batch *b;       /* owned by the job until it comes back */
+    bool activate;  /* ACTIVATE_VERSION after the batch */
     int64_t version;
     long long batch_no; /* 1-based, per stream */
     int64_t first_seq;

@@ -62,7 +62,8 @@ static bool run(target *t)
         if (t->failed)
             break;
         if (!line_buffered(&t->in)) {
-            struct pollfd fds[2] = {{t->in.fd, POLLIN, 0}, {flush_pool_wake_fd(t->pool), POLLIN, 0}};
+            struct pollfd fds[2] = {{t->in.fd, POLLIN, 0},
+                                    {flush_pool_wake_fd(t->pool), POLLIN, 0}};
             int timeout = -1;
             if (t->cfg.batch_wait_limit_seconds > 0)
                 timeout = 100;
@@ -133,10 +134,11 @@ static int about(const char *format)
 {
     buf b = BUF_INIT;
     if (format && strcmp(format, "markdown") == 0) {
-        buf_appendf(&b, "# target-postgres\n\nVersion %s. A Singer target for PostgreSQL "
-                        "(pipelinewise-target-postgres compatible).\n\n"
-                        "Capabilities: about, activate-version, hard-delete, soft-delete, "
-                        "schema-flattening, validate-records\n\n## Settings\n\n",
+        buf_appendf(&b,
+                    "# target-postgres\n\nVersion %s. A Singer target for PostgreSQL "
+                    "(pipelinewise-target-postgres compatible).\n\n"
+                    "Capabilities: about, activate-version, hard-delete, soft-delete, "
+                    "schema-flattening, validate-records\n\n## Settings\n\n",
                     PROJECT_VERSION);
         config_settings_markdown(&b, tconfig_keys, tconfig_nkeys);
     } else if (!format || strcmp(format, "json") == 0) {

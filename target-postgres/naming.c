@@ -104,8 +104,9 @@ bool naming_stream(const char *stream, const char *default_schema, const cJSON *
 
     const char *target_schema = NULL;
     out->grants = default_grants;
-    const cJSON *m = schema_mapping && schema ? cJSON_GetObjectItemCaseSensitive(schema_mapping, out->source_schema)
-                                              : NULL;
+    const cJSON *m = schema_mapping && schema
+                         ? cJSON_GetObjectItemCaseSensitive(schema_mapping, out->source_schema)
+                         : NULL;
     if (m) {
         const cJSON *ts = cJSON_GetObjectItemCaseSensitive(m, "target_schema");
         if (cJSON_IsString(ts) && ts->valuestring[0])

@@ -24,12 +24,12 @@ uint32_t naming_hash32(const char *s, size_t n);
 void naming_column(const char *s, size_t n, char *out);
 
 typedef struct stream_target {
-    char schema[NAMING_MAX + 1];  /* target schema */
-    char table[NAMING_MAX + 1];   /* target table */
-    char source_schema[256];      /* schema part of the stream id ("" when none) */
-    char source_table[256];       /* table part of the stream id, as given */
-    const cJSON *grants;          /* borrowed from the config: string or array; NULL */
-    const cJSON *indices;         /* borrowed: array of column lists for this table; NULL */
+    char schema[NAMING_MAX + 1]; /* target schema */
+    char table[NAMING_MAX + 1];  /* target table */
+    char source_schema[256];     /* schema part of the stream id ("" when none) */
+    char source_table[256];      /* table part of the stream id, as given */
+    const cJSON *grants;         /* borrowed from the config: string or array; NULL */
+    const cJSON *indices;        /* borrowed: array of column lists for this table; NULL */
 } stream_target;
 
 /*

@@ -24,7 +24,7 @@ typedef struct state_tracker_entry {
 typedef struct state_tracker {
     state_tracker_entry *q; /* malloc'ed, oldest first */
     size_t n, cap;
-    char *last;     /* malloc'ed: the last state written */
+    char *last; /* malloc'ed: the last state written */
     size_t last_len;
     bool has_last;
     char *out; /* malloc'ed: the text handed out by state_tracker_take */

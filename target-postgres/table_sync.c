@@ -27,10 +27,9 @@ static int int_rank(const char *t)
 
 static bool is_known(const char *t)
 {
-    static const char *const known[] = {"text", "varchar", "bpchar", "int2", "int4", "int8",
-                                        "numeric", "float4", "float8", "bool", "timestamptz",
-                                        "timestamp", "date", "time", "timetz", "jsonb", "json",
-                                        "bytea"};
+    static const char *const known[] = {
+        "text", "varchar",     "bpchar",    "int2", "int4", "int8",   "numeric", "float4", "float8",
+        "bool", "timestamptz", "timestamp", "date", "time", "timetz", "jsonb",   "json",   "bytea"};
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
         if (strcmp(t, known[i]) == 0)
             return true;
@@ -56,7 +55,8 @@ const char *table_sync_widen(const char *t, col_kind kind)
     if (is_textlike(t) || !is_known(t))
         return NULL; /* text takes anything; a type we do not know is the user's choice */
     switch (kind) {
-    case CK_TEXT: return "text";
+    case CK_TEXT:
+        return "text";
     case CK_SMALLINT:
     case CK_INTEGER:
     case CK_BIGINT:
@@ -69,7 +69,8 @@ const char *table_sync_widen(const char *t, col_kind kind)
             return NULL; /* a pipelinewise double precision column is kept */
         return "text";
     }
-    case CK_BOOL: return strcmp(t, "bool") == 0 ? NULL : "text";
+    case CK_BOOL:
+        return strcmp(t, "bool") == 0 ? NULL : "text";
     case CK_TIMESTAMPTZ:
         if (strcmp(t, "timestamptz") == 0 || strcmp(t, "timestamp") == 0)
             return NULL;
@@ -256,13 +257,14 @@ bool table_sync(pg_conn *c, const table_def *d, table_cache *cache, bool hard_de
     }
 
     /* the table */
-    res = pg_conn_query(c,
-                    "SELECT a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), t.typname, "
-                    "c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                    "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
-                    "JOIN pg_type t ON t.oid = a.atttypid "
-                    "WHERE n.nspname = $1 AND c.relname = $2 ORDER BY a.attnum",
-                    2, params);
+    res = pg_conn_query(
+        c,
+        "SELECT a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), t.typname, "
+        "c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+        "JOIN pg_type t ON t.oid = a.atttypid "
+        "WHERE n.nspname = $1 AND c.relname = $2 ORDER BY a.attnum",
+        2, params);
     if (!res)
         goto done;
     int nrows = PQntuples(res);
@@ -369,9 +371,9 @@ bool table_sync(pg_conn *c, const table_def *d, table_cache *cache, bool hard_de
         if (d->cs.nkeys) {
             const char *p1[1] = {oid};
             res = pg_conn_query(c,
-                            "SELECT indkey::text FROM pg_index WHERE indrelid = $1::oid AND "
-                            "indisunique AND indpred IS NULL AND indexprs IS NULL",
-                            1, p1);
+                                "SELECT indkey::text FROM pg_index WHERE indrelid = $1::oid AND "
+                                "indisunique AND indpred IS NULL AND indexprs IS NULL",
+                                1, p1);
             if (!res) {
                 free(keynums);
                 goto done;

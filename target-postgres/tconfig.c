@@ -28,17 +28,20 @@ const cfg_key tconfig_keys[] = {
     {"dbname|database", CFG_STRING, false, NULL, false,
      "database to load into (required unless sqlalchemy_url is set)"},
     {"ssl", CFG_BOOL, false, "false", false, "true: sslmode=require (pipelinewise)"},
-    {"sslmode", CFG_STRING, false, NULL, false, "libpq sslmode (disable, require, verify-ca, verify-full)"},
+    {"sslmode", CFG_STRING, false, NULL, false,
+     "libpq sslmode (disable, require, verify-ca, verify-full)"},
     {"sslrootcert", CFG_STRING, false, NULL, false, "CA certificate: a path or PEM text"},
     {"sslcert", CFG_STRING, false, NULL, false, "client certificate: a path or PEM text"},
     {"sslkey", CFG_STRING, false, NULL, true, "client key: a path or PEM text"},
     {"sslpassword", CFG_STRING, false, NULL, true, "password of the client key"},
     {"connect_timeout", CFG_INT, false, "10", false, "seconds to wait for a connection"},
-    {"application_name", CFG_STRING, false, "target-postgres", false, "application_name of the connections"},
+    {"application_name", CFG_STRING, false, "target-postgres", false,
+     "application_name of the connections"},
     {"default_target_schema", CFG_STRING, false, NULL, false,
      "schema for streams not in schema_mapping (one of the two is required)"},
     {"default_target_schema_select_permissions|default_target_schema_select_permission",
-     CFG_STRING_LIST, false, NULL, false, "roles granted USAGE on the schema and SELECT on the tables"},
+     CFG_STRING_LIST, false, NULL, false,
+     "roles granted USAGE on the schema and SELECT on the tables"},
     {"schema_mapping", CFG_OBJECT, false, NULL, false,
      "per source schema: target_schema, target_schema_select_permissions, indices"},
     {"batch_size_rows", CFG_INT, false, "100000", false, "rows per stream before a flush"},
@@ -49,25 +52,35 @@ const cfg_key tconfig_keys[] = {
      "batch_size_bytes); past it the largest pending batches are loaded early and reading waits"},
     {"batch_wait_limit_seconds", CFG_NUMBER, false, NULL, false,
      "flush a stream whose oldest pending row is this old"},
-    {"flush_all_streams", CFG_BOOL, false, "false", false, "flush every stream when one is flushed"},
-    {"parallelism", CFG_INT, false, "0", false, "flush workers: 0 = one per stream, -1 = one per CPU"},
-    {"max_parallelism|parallelism_max", CFG_INT, false, "16", false, "upper bound of flush workers"},
+    {"flush_all_streams", CFG_BOOL, false, "false", false,
+     "flush every stream when one is flushed"},
+    {"parallelism", CFG_INT, false, "0", false,
+     "flush workers: 0 = one per stream, -1 = one per CPU"},
+    {"max_parallelism|parallelism_max", CFG_INT, false, "16", false,
+     "upper bound of flush workers"},
     {"add_metadata_columns", CFG_BOOL, false, "false", false, "add the _sdc_* metadata columns"},
     {"hard_delete", CFG_BOOL, false, "false", false,
      "delete rows whose record carries _sdc_deleted_at (turns metadata columns on)"},
-    {"data_flattening_max_level", CFG_INT, false, "0", false, "levels of nested objects flattened into parent__child columns"},
-    {"primary_key_required", CFG_BOOL, false, "true", false, "fail on a stream without key_properties"},
-    {"validate_records", CFG_BOOL, false, "false", false, "validate every record against its JSON Schema"},
-    {"temp_dir", CFG_STRING, false, NULL, false, "accepted for compatibility; unused (batches stay in memory)"},
+    {"data_flattening_max_level", CFG_INT, false, "0", false,
+     "levels of nested objects flattened into parent__child columns"},
+    {"primary_key_required", CFG_BOOL, false, "true", false,
+     "fail on a stream without key_properties"},
+    {"validate_records", CFG_BOOL, false, "false", false,
+     "validate every record against its JSON Schema"},
+    {"temp_dir", CFG_STRING, false, NULL, false,
+     "accepted for compatibility; unused (batches stay in memory)"},
     {"activate_version|process_activate_version_messages", CFG_BOOL, false, "true", false,
      "honour ACTIVATE_VERSION (needs metadata columns; set to true it turns them on): older "
      "versions deleted (hard_delete) or marked deleted"},
     {"async_flush", CFG_BOOL, false, "true", false,
-     "keep reading stdin while batches load; false waits for every flush (deterministic STATE output)"},
+     "keep reading stdin while batches load; false waits for every flush (deterministic STATE "
+     "output)"},
     {"nul_character_policy", CFG_STRING, false, "error", false,
      "U+0000 in strings: error, replace (with nul_replacement) or strip"},
-    {"nul_replacement", CFG_STRING, false, "\xef\xbf\xbd", false, "text that replaces U+0000 with nul_character_policy=replace"},
-    {"sanitize_null_text_characters", CFG_BOOL, false, "false", false, "true: nul_character_policy=replace (Meltano spelling)"},
+    {"nul_replacement", CFG_STRING, false, "\xef\xbf\xbd", false,
+     "text that replaces U+0000 with nul_character_policy=replace"},
+    {"sanitize_null_text_characters", CFG_BOOL, false, "false", false,
+     "true: nul_character_policy=replace (Meltano spelling)"},
     {"max_line_bytes", CFG_INT, false, "134217728", false, "longest accepted input line"},
     /* MeltanoLabs target-postgres (Singer SDK): connection settings, then load settings */
     PGC_MELTANO_CONFIG_KEYS,
@@ -107,8 +120,8 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
     const cJSON *dts = config_get(root, "default_target_schema");
     if (dts && cJSON_IsString(dts) && dts->valuestring[0])
         c->default_target_schema = dts->valuestring;
-    c->default_grants =
-        config_get(root, "default_target_schema_select_permissions|default_target_schema_select_permission");
+    c->default_grants = config_get(
+        root, "default_target_schema_select_permissions|default_target_schema_select_permission");
     c->schema_mapping = config_get(root, "schema_mapping");
     if (!c->default_target_schema && !c->schema_mapping) {
         log_error("%s: neither \"default_target_schema\" (string) nor \"schema_mapping\" (object) "
@@ -120,10 +133,12 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
         const cJSON *m;
         cJSON_ArrayForEach(m, c->schema_mapping)
         {
-            if (!cJSON_IsObject(m) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(m, "target_schema"))) {
-                log_error("%s: key \"schema_mapping\": entry \"%s\" must be an object with a string "
-                          "\"target_schema\"",
-                          what, m->string);
+            if (!cJSON_IsObject(m) ||
+                !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(m, "target_schema"))) {
+                log_error(
+                    "%s: key \"schema_mapping\": entry \"%s\" must be an object with a string "
+                    "\"target_schema\"",
+                    what, m->string);
                 return false;
             }
         }
@@ -137,14 +152,16 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
     }
     c->max_batch_memory_bytes = config_get_int(root, "max_batch_memory_bytes", 0);
     if (!config_get(root, "max_batch_memory_bytes"))
-        c->max_batch_memory_bytes = c->batch_size_bytes > LLONG_MAX / 4 ? LLONG_MAX : 4 * c->batch_size_bytes;
+        c->max_batch_memory_bytes =
+            c->batch_size_bytes > LLONG_MAX / 4 ? LLONG_MAX : 4 * c->batch_size_bytes;
     if (c->max_batch_memory_bytes < 1024 * 1024) {
         log_error("%s: key \"max_batch_memory_bytes\" must be at least 1048576 (1 MiB)", what);
         return false;
     }
     const cJSON *bw = config_get(root, "batch_wait_limit_seconds");
     if (bw) {
-        c->batch_wait_limit_seconds = cJSON_IsNumber(bw) ? bw->valuedouble : strtod(bw->valuestring, NULL);
+        c->batch_wait_limit_seconds =
+            cJSON_IsNumber(bw) ? bw->valuedouble : strtod(bw->valuestring, NULL);
         if (c->batch_wait_limit_seconds < 0) {
             log_error("%s: key \"batch_wait_limit_seconds\" must not be negative", what);
             return false;
@@ -248,8 +265,9 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
         else if (strcasecmp(pol, "strip") == 0)
             c->nul = NUL_STRIP;
         else {
-            log_error("%s: key \"nul_character_policy\" must be error, replace or strip, got \"%s\"",
-                      what, pol);
+            log_error(
+                "%s: key \"nul_character_policy\" must be error, replace or strip, got \"%s\"",
+                what, pol);
             return false;
         }
     }
@@ -281,8 +299,8 @@ bool tconfig_load(tconfig *c, const config_sources *sources)
 {
     memset(c, 0, sizeof(*c));
     char what[1024];
-    cJSON *root = config_read(sources, "TARGET_POSTGRES_", tconfig_keys, tconfig_nkeys, what,
-                              sizeof(what));
+    cJSON *root =
+        config_read(sources, "TARGET_POSTGRES_", tconfig_keys, tconfig_nkeys, what, sizeof(what));
     if (!root)
         return false;
     if (!tconfig_from_json(c, root, what))

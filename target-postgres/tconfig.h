@@ -20,15 +20,15 @@ typedef enum load_method { LOAD_UPSERT = 0, LOAD_APPEND_ONLY, LOAD_OVERWRITE } l
 
 typedef struct tconfig {
     cJSON *root; /* the whole config (owned); pg_conn reads connection keys from it */
-    const char *default_target_schema;  /* borrowed from root; NULL when unset */
-    const cJSON *default_grants;        /* borrowed: string or array; NULL when unset */
-    const cJSON *schema_mapping;        /* borrowed object; NULL when unset */
+    const char *default_target_schema; /* borrowed from root; NULL when unset */
+    const cJSON *default_grants;       /* borrowed: string or array; NULL when unset */
+    const cJSON *schema_mapping;       /* borrowed object; NULL when unset */
     long long batch_size_rows;
     long long batch_size_bytes;
-    long long max_batch_memory_bytes;   /* all batches together (filling and loading) */
-    double batch_wait_limit_seconds;    /* 0: no time limit */
+    long long max_batch_memory_bytes; /* all batches together (filling and loading) */
+    double batch_wait_limit_seconds;  /* 0: no time limit */
     bool flush_all_streams;
-    int parallelism;     /* 0 = one per stream, -1 = one per CPU, n */
+    int parallelism; /* 0 = one per stream, -1 = one per CPU, n */
     int max_parallelism;
     bool add_metadata_columns; /* true also when hard_delete or activate_version set true */
     load_method load_method;
@@ -39,10 +39,10 @@ typedef struct tconfig {
     bool activate_version;
     bool async_flush;
     nul_policy nul;
-    char *nul_copy;      /* malloc'ed: the replacement as COPY text (escaped) */
-    char *nul_json;      /* malloc'ed: the replacement as JSON string body (escaped) */
+    char *nul_copy; /* malloc'ed: the replacement as COPY text (escaped) */
+    char *nul_json; /* malloc'ed: the replacement as JSON string body (escaped) */
     size_t max_line_bytes;
-    char *password;      /* malloc'ed: fetched through password_secret; NULL: config "password" */
+    char *password; /* malloc'ed: fetched through password_secret; NULL: config "password" */
     bool interpret_content_encoding; /* contentEncoding base16 -> bytea */
 } tconfig;
 

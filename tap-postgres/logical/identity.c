@@ -137,17 +137,17 @@ bool identity_check_descendants(sl_run *L)
     } else if (npairs) {
         const char *params[3] = {schemas.data, names.data, idx.data};
         res = pg_conn_query(L->c,
-                        "SELECT t.i, n.nspname, c.relname, c.relreplident, "
-                        "(SELECT string_agg(a.attname::text, E'\\x1f') FROM pg_index x "
-                        "JOIN pg_attribute a ON a.attrelid = x.indrelid "
-                        "AND a.attnum = ANY (x.indkey) WHERE x.indrelid = c.oid AND "
-                        "CASE c.relreplident WHEN 'd' THEN x.indisprimary "
-                        "WHEN 'i' THEN x.indisreplident ELSE false END) "
-                        "FROM unnest($1::text[], $2::text[], $3::int[]) AS t(s, r, i) "
-                        "JOIN pg_namespace n ON n.nspname = t.s "
-                        "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.r "
-                        "ORDER BY 1, 2, 3",
-                        3, params);
+                            "SELECT t.i, n.nspname, c.relname, c.relreplident, "
+                            "(SELECT string_agg(a.attname::text, E'\\x1f') FROM pg_index x "
+                            "JOIN pg_attribute a ON a.attrelid = x.indrelid "
+                            "AND a.attnum = ANY (x.indkey) WHERE x.indrelid = c.oid AND "
+                            "CASE c.relreplident WHEN 'd' THEN x.indisprimary "
+                            "WHEN 'i' THEN x.indisreplident ELSE false END) "
+                            "FROM unnest($1::text[], $2::text[], $3::int[]) AS t(s, r, i) "
+                            "JOIN pg_namespace n ON n.nspname = t.s "
+                            "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.r "
+                            "ORDER BY 1, 2, 3",
+                            3, params);
         if (!res)
             ok = fail(L, EXIT_SOURCE_DB);
     }

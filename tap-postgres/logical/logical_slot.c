@@ -176,13 +176,13 @@ static void log_wal2json_refused(const char *libs)
 
 bool logical_slot_check_server(pg_conn *c, const char *plugin)
 {
-    PGresult *res =
-        pg_conn_query(c,
-                  "SELECT current_setting('wal_level'), "
-                  "(SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user), "
-                  "current_user, "
-                  "(SELECT setting FROM pg_settings WHERE name = 'output_plugin_libraries')",
-                  0, NULL);
+    PGresult *res = pg_conn_query(
+        c,
+        "SELECT current_setting('wal_level'), "
+        "(SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user), "
+        "current_user, "
+        "(SELECT setting FROM pg_settings WHERE name = 'output_plugin_libraries')",
+        0, NULL);
     if (!res)
         return false;
     bool ok = true;
@@ -216,14 +216,14 @@ bool logical_slot_lookup(pg_conn *c, const char *slot, logical_slot_info *out)
     memset(out, 0, sizeof(*out));
     const char *params[1] = {slot};
     PGresult *res = pg_conn_query(c,
-                              pg_conn_server_version(c) >= 130000
-                                  ? "SELECT plugin, slot_type, database, active, active_pid, "
-                                    "temporary, restart_lsn, confirmed_flush_lsn, wal_status "
-                                    "FROM pg_replication_slots WHERE slot_name = $1"
-                                  : "SELECT plugin, slot_type, database, active, active_pid, "
-                                    "temporary, restart_lsn, confirmed_flush_lsn, '' "
-                                    "FROM pg_replication_slots WHERE slot_name = $1",
-                              1, params);
+                                  pg_conn_server_version(c) >= 130000
+                                      ? "SELECT plugin, slot_type, database, active, active_pid, "
+                                        "temporary, restart_lsn, confirmed_flush_lsn, wal_status "
+                                        "FROM pg_replication_slots WHERE slot_name = $1"
+                                      : "SELECT plugin, slot_type, database, active, active_pid, "
+                                        "temporary, restart_lsn, confirmed_flush_lsn, '' "
+                                        "FROM pg_replication_slots WHERE slot_name = $1",
+                                  1, params);
     if (!res)
         return false;
     if (PQntuples(res) == 1) {
@@ -287,9 +287,9 @@ bool logical_slot_usable(const logical_slot_info *info, const char *slot, const 
 bool logical_slot_check_capacity(pg_conn *c, int needed)
 {
     PGresult *res = pg_conn_query(c,
-                              "SELECT current_setting('max_replication_slots')::int, "
-                              "(SELECT count(*) FROM pg_replication_slots)::int",
-                              0, NULL);
+                                  "SELECT current_setting('max_replication_slots')::int, "
+                                  "(SELECT count(*) FROM pg_replication_slots)::int",
+                                  0, NULL);
     if (!res)
         return false;
     long max = strtol(PQgetvalue(res, 0, 0), NULL, 10);
@@ -513,12 +513,12 @@ bool logical_slot_publication_ensure(pg_conn *c, const char *pub, const logical_
 
     const char *p1[1] = {pub};
     res = pg_conn_query(c,
-                    pg_conn_server_version(c) >= 130000
-                        ? "SELECT puballtables, pubinsert, pubupdate, pubdelete, pubtruncate, "
-                          "pubviaroot FROM pg_publication WHERE pubname = $1"
-                        : "SELECT puballtables, pubinsert, pubupdate, pubdelete, pubtruncate, "
-                          "false FROM pg_publication WHERE pubname = $1",
-                    1, p1);
+                        pg_conn_server_version(c) >= 130000
+                            ? "SELECT puballtables, pubinsert, pubupdate, pubdelete, pubtruncate, "
+                              "pubviaroot FROM pg_publication WHERE pubname = $1"
+                            : "SELECT puballtables, pubinsert, pubupdate, pubdelete, pubtruncate, "
+                              "false FROM pg_publication WHERE pubname = $1",
+                        1, p1);
     if (!res)
         goto done;
     bool exists = PQntuples(res) == 1;

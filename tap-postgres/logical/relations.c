@@ -45,17 +45,17 @@ bool relations_resolve(sl_run *L, const char *schema, const char *table, size_t 
     if (L->has_descendants) {
         const char *params[2] = {schema, table};
         PGresult *res = pg_conn_query(L->c,
-                                  "WITH RECURSIVE a(relid) AS ("
-                                  "SELECT h.inhparent FROM pg_inherits h "
-                                  "JOIN pg_class c ON c.oid = h.inhrelid "
-                                  "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                                  "WHERE n.nspname = $1 AND c.relname = $2 "
-                                  "UNION SELECT h.inhparent FROM a "
-                                  "JOIN pg_inherits h ON h.inhrelid = a.relid) "
-                                  "SELECT n.nspname, c.relname FROM a "
-                                  "JOIN pg_class c ON c.oid = a.relid "
-                                  "JOIN pg_namespace n ON n.oid = c.relnamespace",
-                                  2, params);
+                                      "WITH RECURSIVE a(relid) AS ("
+                                      "SELECT h.inhparent FROM pg_inherits h "
+                                      "JOIN pg_class c ON c.oid = h.inhrelid "
+                                      "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                      "WHERE n.nspname = $1 AND c.relname = $2 "
+                                      "UNION SELECT h.inhparent FROM a "
+                                      "JOIN pg_inherits h ON h.inhrelid = a.relid) "
+                                      "SELECT n.nspname, c.relname FROM a "
+                                      "JOIN pg_class c ON c.oid = a.relid "
+                                      "JOIN pg_namespace n ON n.oid = c.relnamespace",
+                                      2, params);
         if (!res)
             return fail(L, EXIT_SOURCE_DB);
         bool ok = true;
@@ -117,18 +117,18 @@ bool relations_build_map(sl_run *L)
     }
     const char *params[2] = {schemas.data, names.data};
     PGresult *res = pg_conn_query(L->c,
-                              "WITH RECURSIVE d(i, relid) AS ("
-                              "SELECT t.i, c.oid FROM unnest($1::text[], $2::text[]) "
-                              "WITH ORDINALITY AS t(s, r, i) "
-                              "JOIN pg_namespace n ON n.nspname = t.s "
-                              "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.r "
-                              "UNION SELECT d.i, h.inhrelid FROM d "
-                              "JOIN pg_inherits h ON h.inhparent = d.relid) "
-                              "SELECT d.i::int - 1, n.nspname, c.relname, c.relkind, "
-                              "c.relispartition FROM d JOIN pg_class c ON c.oid = d.relid "
-                              "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                              "ORDER BY 2, 3, 1",
-                              2, params);
+                                  "WITH RECURSIVE d(i, relid) AS ("
+                                  "SELECT t.i, c.oid FROM unnest($1::text[], $2::text[]) "
+                                  "WITH ORDINALITY AS t(s, r, i) "
+                                  "JOIN pg_namespace n ON n.nspname = t.s "
+                                  "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.r "
+                                  "UNION SELECT d.i, h.inhrelid FROM d "
+                                  "JOIN pg_inherits h ON h.inhparent = d.relid) "
+                                  "SELECT d.i::int - 1, n.nspname, c.relname, c.relkind, "
+                                  "c.relispartition FROM d JOIN pg_class c ON c.oid = d.relid "
+                                  "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                  "ORDER BY 2, 3, 1",
+                                  2, params);
     buf_term(&schemas);
     buf_term(&names);
     if (!res)

@@ -51,14 +51,14 @@ typedef struct repl_identity {
 bool repl_stream_identify(pg_conn *c, repl_identity *out);
 
 typedef struct repl_stream {
-    pg_conn *conn;              /* borrowed; must outlive the stream */
-    char *copybuf;              /* PQfreemem'd at the top of every repl_stream_next */
-    uint64_t received_lsn;      /* highest position seen ('w' data start, keepalive WAL end) */
-    uint64_t server_wal_end;    /* WAL end of the last keepalive: every transaction that
-                                   committed before it has been sent */
-    uint64_t confirmed_lsn; /* what status updates report as flushed; set by repl_stream_confirm */
-    int64_t status_interval_us; /* time between status updates */
-    double next_status;         /* monotonic seconds of the next status update */
+    pg_conn *conn;           /* borrowed; must outlive the stream */
+    char *copybuf;           /* PQfreemem'd at the top of every repl_stream_next */
+    uint64_t received_lsn;   /* highest position seen ('w' data start, keepalive WAL end) */
+    uint64_t server_wal_end; /* WAL end of the last keepalive: every transaction that
+                                committed before it has been sent */
+    uint64_t confirmed_lsn;  /* what status updates report as flushed; set by repl_stream_confirm */
+    int64_t status_interval_us;        /* time between status updates */
+    double next_status;                /* monotonic seconds of the next status update */
     const volatile sig_atomic_t *wake; /* optional: when non-zero, repl_stream_next stops waiting */
     bool streaming;                    /* inside COPY BOTH */
     long long messages;                /* 'w' messages received */

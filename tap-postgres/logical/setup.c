@@ -423,12 +423,12 @@ bool setup_run(sl_run *L, setup_positions *out)
      */
     uint64_t end_lsn = id.xlogpos;
     res = pg_conn_query(L->c,
-                    L->standby ? "SELECT pg_last_wal_replay_lsn(), 0, 0"
-                               : "SELECT pg_current_wal_insert_lsn(), "
-                                 "current_setting('wal_block_size')::bigint, "
-                                 "(SELECT setting::bigint FROM pg_settings "
-                                 "WHERE name = 'wal_segment_size')",
-                    0, NULL);
+                        L->standby ? "SELECT pg_last_wal_replay_lsn(), 0, 0"
+                                   : "SELECT pg_current_wal_insert_lsn(), "
+                                     "current_setting('wal_block_size')::bigint, "
+                                     "(SELECT setting::bigint FROM pg_settings "
+                                     "WHERE name = 'wal_segment_size')",
+                        0, NULL);
     if (!res)
         return fail(L, EXIT_SOURCE_DB);
     if (!PQgetisnull(res, 0, 0) && lsn_parse(PQgetvalue(res, 0, 0), &end_lsn)) {

@@ -78,16 +78,16 @@ static int whole_table_truncated(sl_run *L, int si)
     const tap_stream *src = L->streams[si].src;
     const char *params[2] = {src->schema_name, src->table_name};
     PGresult *res = pg_conn_query(L->c,
-                              "WITH RECURSIVE d(relid) AS ("
-                              "SELECT c2.oid FROM pg_class c2 JOIN pg_namespace n2 ON n2.oid "
-                              "= c2.relnamespace WHERE n2.nspname = $1 AND c2.relname = $2 "
-                              "UNION SELECT h.inhrelid FROM d "
-                              "JOIN pg_inherits h ON h.inhparent = d.relid) "
-                              "SELECT n.nspname, c.relname FROM d "
-                              "JOIN pg_class c ON c.oid = d.relid "
-                              "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                              "WHERE c.relkind = 'r'",
-                              2, params);
+                                  "WITH RECURSIVE d(relid) AS ("
+                                  "SELECT c2.oid FROM pg_class c2 JOIN pg_namespace n2 ON n2.oid "
+                                  "= c2.relnamespace WHERE n2.nspname = $1 AND c2.relname = $2 "
+                                  "UNION SELECT h.inhrelid FROM d "
+                                  "JOIN pg_inherits h ON h.inhparent = d.relid) "
+                                  "SELECT n.nspname, c.relname FROM d "
+                                  "JOIN pg_class c ON c.oid = d.relid "
+                                  "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                  "WHERE c.relkind = 'r'",
+                                  2, params);
     if (!res) {
         fail(L, EXIT_SOURCE_DB);
         return -1;

@@ -4,9 +4,10 @@
  * file, as the target reads stdin; each line is tokenized with jscan_parse; a SCHEMA builds
  * the stream's table_def with table_def_create; a RECORD is checked with validate_check when the
  * config validates, and converted by stream_add_record into one COPY text row of the
- * stream's batch (value conversion and COPY escaping), as messages.c's handlers do before a flush. The first byte picks the config:
- * validate_records, add_metadata_columns, hard_delete, data_flattening_max_level, the NUL
- * policy, interpret_content_encoding, and a short max_line_bytes.
+ * stream's batch (value conversion and COPY escaping), as messages.c's handlers do before a flush.
+ * The first byte picks the config: validate_records, add_metadata_columns, hard_delete,
+ * data_flattening_max_level, the NUL policy, interpret_content_encoding, and a short
+ * max_line_bytes.
  *
  * Check: every row stream_add_record appends is one COPY text line that the tap's own
  * COPY text splitter (tap-postgres/copy_text.c) cuts into exactly the table's loaded columns,

@@ -45,9 +45,10 @@ static const char *validate(const char *text, bool *ok)
 START_TEST(valid_config)
 {
     bool ok;
-    const char *log = validate("{\"host\":\"h\",\"port\":\"5433\",\"database\":\"d\",\"ssl\":\"true\","
-                               "\"filter_schemas\":[\"a\",\"b\"]}",
-                               &ok);
+    const char *log =
+        validate("{\"host\":\"h\",\"port\":\"5433\",\"database\":\"d\",\"ssl\":\"true\","
+                 "\"filter_schemas\":[\"a\",\"b\"]}",
+                 &ok);
     ck_assert(ok);
     ck_assert_str_eq(log, "");
 }

@@ -103,9 +103,9 @@ START_TEST(utf8_validation)
     ck_assert(json_writer_utf8_valid("plain", 5));
     ck_assert(json_writer_utf8_valid("\xc3\xa9", 2));
     ck_assert(json_writer_utf8_valid("\xf0\x9f\x98\x80", 4));
-    ck_assert(!json_writer_utf8_valid("\xc3", 1));            /* truncated */
-    ck_assert(!json_writer_utf8_valid("\xc0\xaf", 2));        /* overlong */
-    ck_assert(!json_writer_utf8_valid("\xed\xa0\x80", 3));    /* surrogate */
+    ck_assert(!json_writer_utf8_valid("\xc3", 1));             /* truncated */
+    ck_assert(!json_writer_utf8_valid("\xc0\xaf", 2));         /* overlong */
+    ck_assert(!json_writer_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
     ck_assert(!json_writer_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
     ck_assert_uint_eq(json_writer_utf8_invalid_offset("ab\xff", 3), 2);
 }

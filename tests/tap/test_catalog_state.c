@@ -44,8 +44,12 @@ static bool parse_catalog(tap_catalog *cat, const char *streams, const char **lo
 START_TEST(selection_and_order)
 {
     char s[8192];
-    snprintf(s, sizeof(s), "%s,%s,%s", entry("zeta", ",\"selected\":true,\"replication-method\":\"FULL_TABLE\"", NULL),
-             entry("alpha", ",\"selected\":\"true\",\"replication-method\":\"INCREMENTAL\",\"replication-key\":\"b\"", NULL),
+    snprintf(s, sizeof(s), "%s,%s,%s",
+             entry("zeta", ",\"selected\":true,\"replication-method\":\"FULL_TABLE\"", NULL),
+             entry("alpha",
+                   ",\"selected\":\"true\",\"replication-method\":\"INCREMENTAL\",\"replication-"
+                   "key\":\"b\"",
+                   NULL),
              entry("skipped", ",\"selected\":false", NULL));
     tap_catalog cat;
     const char *log;
@@ -233,8 +237,9 @@ START_TEST(view_key_columns_always_synced)
     const char *log;
     char s[4096];
     snprintf(s, sizeof(s), "%s",
-             entry("t", ",\"selected\":true,\"replication-method\":\"FULL_TABLE\","
-                        "\"view-key-properties\":[\"a\"]",
+             entry("t",
+                   ",\"selected\":true,\"replication-method\":\"FULL_TABLE\","
+                   "\"view-key-properties\":[\"a\"]",
                    ",{\"breadcrumb\":[\"properties\",\"a\"],\"metadata\":{\"selected\":false}}"
                    ",{\"breadcrumb\":[\"properties\",\"c\"],\"metadata\":{\"selected\":false}}"));
     make_db();
@@ -262,22 +267,30 @@ START_TEST(bind_errors)
 {
     const char *log;
     /* column c is selected but does not exist */
-    ck_assert(!bind(entry("t", ",\"selected\":true,\"replication-method\":\"FULL_TABLE\"", NULL),
-                    &log));
-    ck_assert_msg(strstr(log, "stream \"public-t\": column \"c\" does not exist in \"public\".\"t\"") != NULL, "%s", log);
+    ck_assert(
+        !bind(entry("t", ",\"selected\":true,\"replication-method\":\"FULL_TABLE\"", NULL), &log));
+    ck_assert_msg(
+        strstr(log, "stream \"public-t\": column \"c\" does not exist in \"public\".\"t\"") != NULL,
+        "%s", log);
     catalog_term(&bound);
     const char *deselect_c =
         ",{\"breadcrumb\":[\"properties\",\"c\"],\"metadata\":{\"selected\":false}}";
-    ck_assert(!bind(entry("t", ",\"selected\":true,\"replication-method\":\"INCREMENTAL\","
-                               "\"replication-key\":\"zz\"",
+    ck_assert(!bind(entry("t",
+                          ",\"selected\":true,\"replication-method\":\"INCREMENTAL\","
+                          "\"replication-key\":\"zz\"",
                           deselect_c),
                     &log));
-    ck_assert_msg(strstr(log, "stream \"public-t\": replication-key \"zz\" is not a column") != NULL, "%s", log);
+    ck_assert_msg(strstr(log, "stream \"public-t\": replication-key \"zz\" is not a column") !=
+                      NULL,
+                  "%s", log);
     catalog_term(&bound);
-    ck_assert(!bind(entry("missing", ",\"selected\":true,\"replication-method\":\"FULL_TABLE\"",
-                          deselect_c),
-                    &log));
-    ck_assert_msg(strstr(log, "stream \"public-missing\": table \"public\".\"missing\" does not exist") != NULL, "%s", log);
+    ck_assert(!bind(
+        entry("missing", ",\"selected\":true,\"replication-method\":\"FULL_TABLE\"", deselect_c),
+        &log));
+    ck_assert_msg(
+        strstr(log, "stream \"public-missing\": table \"public\".\"missing\" does not exist") !=
+            NULL,
+        "%s", log);
     catalog_term(&bound);
 }
 END_TEST
@@ -300,32 +313,40 @@ static const char *print(const cJSON *v)
 
 START_TEST(state_reset_rules)
 {
-    cJSON *st = parse_state("{\"bookmarks\":{\"s\":{\"last_replication_method\":\"INCREMENTAL\","
-                            "\"replication_key\":\"u\",\"version\":1,\"replication_key_value\":\"5\"}}}");
+    cJSON *st =
+        parse_state("{\"bookmarks\":{\"s\":{\"last_replication_method\":\"INCREMENTAL\","
+                    "\"replication_key\":\"u\",\"version\":1,\"replication_key_value\":\"5\"}}}");
     capture_begin();
     state_prepare_stream(st, "s", "INCREMENTAL", "u");
     capture_end();
-    ck_assert_str_eq(print(st), "{\"bookmarks\":{\"s\":{\"last_replication_method\":\"INCREMENTAL\","
-                                "\"replication_key\":\"u\",\"version\":1,\"replication_key_value\":\"5\"}}}");
+    ck_assert_str_eq(print(st),
+                     "{\"bookmarks\":{\"s\":{\"last_replication_method\":\"INCREMENTAL\","
+                     "\"replication_key\":\"u\",\"version\":1,\"replication_key_value\":\"5\"}}}");
     /* key changed */
     capture_begin();
     state_prepare_stream(st, "s", "INCREMENTAL", "v");
     const char *log = capture_end();
     ck_assert(strstr(log, "replication key changed") != NULL);
-    ck_assert_str_eq(print(st), "{\"bookmarks\":{\"s\":{\"last_replication_method\":\"INCREMENTAL\"}}}");
+    ck_assert_str_eq(print(st),
+                     "{\"bookmarks\":{\"s\":{\"last_replication_method\":\"INCREMENTAL\"}}}");
     cJSON_Delete(st);
     /* method changed */
-    st = parse_state("{\"bookmarks\":{\"s\":{\"last_replication_method\":\"FULL_TABLE\",\"version\":7}}}");
+    st = parse_state(
+        "{\"bookmarks\":{\"s\":{\"last_replication_method\":\"FULL_TABLE\",\"version\":7}}}");
     capture_begin();
     state_prepare_stream(st, "s", "LOG_BASED", NULL);
     log = capture_end();
     ck_assert(strstr(log, "replication method changed from FULL_TABLE to LOG_BASED") != NULL);
-    ck_assert_str_eq(print(st), "{\"bookmarks\":{\"s\":{\"last_replication_method\":\"LOG_BASED\"}}}");
+    ck_assert_str_eq(print(st),
+                     "{\"bookmarks\":{\"s\":{\"last_replication_method\":\"LOG_BASED\"}}}");
     cJSON_Delete(st);
     /* same method: kept */
-    st = parse_state("{\"bookmarks\":{\"s\":{\"last_replication_method\":\"FULL_TABLE\",\"version\":7}}}");
+    st = parse_state(
+        "{\"bookmarks\":{\"s\":{\"last_replication_method\":\"FULL_TABLE\",\"version\":7}}}");
     state_prepare_stream(st, "s", "FULL_TABLE", NULL);
-    ck_assert_str_eq(print(st), "{\"bookmarks\":{\"s\":{\"last_replication_method\":\"FULL_TABLE\",\"version\":7}}}");
+    ck_assert_str_eq(
+        print(st),
+        "{\"bookmarks\":{\"s\":{\"last_replication_method\":\"FULL_TABLE\",\"version\":7}}}");
     state_set_currently_syncing(st, "s");
     ck_assert_str_eq(state_currently_syncing(st), "s");
     state_set_currently_syncing(st, NULL);
@@ -351,14 +372,16 @@ START_TEST(state_shape_checks)
     state_bad("{\"bookmarks\":[]}", "\"bookmarks\" must be an object");
     state_bad("{\"bookmarks\":{\"s\":1}}", "the bookmark of stream \"s\" must be an object");
     state_bad("{\"currently_syncing\":5}", "\"currently_syncing\" must be a string or null");
-    state_bad("{\"bookmarks\":{\"s\":{\"version\":\"x\"}}}", "bookmark \"s\": \"version\" must be an integer");
+    state_bad("{\"bookmarks\":{\"s\":{\"version\":\"x\"}}}",
+              "bookmark \"s\": \"version\" must be an integer");
     /* a bookmark value that cannot be compared would silently mean "no bookmark": all rows again */
     state_bad("{\"bookmarks\":{\"s\":{\"replication_key_value\":{\"a\":1}}}}",
               "bookmark \"s\": \"replication_key_value\" must be a string or a number");
     state_bad("{\"bookmarks\":{\"s\":{\"replication_key_value\":[1]}}}",
               "bookmark \"s\": \"replication_key_value\" must be a string or a number");
-    cJSON *ok = cJSON_Parse("{\"currently_syncing\":null,\"bookmarks\":{\"s\":{\"version\":\"12\",\"lsn\":5,"
-                            "\"replication_key_value\":null},\"t\":{\"replication_key_value\":1.5}}}");
+    cJSON *ok = cJSON_Parse(
+        "{\"currently_syncing\":null,\"bookmarks\":{\"s\":{\"version\":\"12\",\"lsn\":5,"
+        "\"replication_key_value\":null},\"t\":{\"replication_key_value\":1.5}}}");
     ck_assert(state_check(ok, "state"));
     cJSON_Delete(ok);
 }

@@ -135,9 +135,12 @@ START_TEST(errors_name_the_key)
     expect_error("{\"user\":\"u\",\"password\":\"secret\",\"dbname\":\"d\"}",
                  "required key \"host\" is missing");
     expect_error("{" BASE ",\"dbname\":\"d\",\"port\":\"abc\"}", "key \"port\" must be an integer");
-    expect_error("{" BASE ",\"dbname\":\"d\",\"itersize\":0}", "key \"itersize\" must be a positive");
-    expect_error("{" BASE ",\"dbname\":\"d\",\"itersize\":[1]}", "key \"itersize\" must be an integer");
-    expect_error("{" BASE ",\"dbname\":\"d\",\"ssl\":\"maybe\"}", "key \"ssl\" must be true or false");
+    expect_error("{" BASE ",\"dbname\":\"d\",\"itersize\":0}",
+                 "key \"itersize\" must be a positive");
+    expect_error("{" BASE ",\"dbname\":\"d\",\"itersize\":[1]}",
+                 "key \"itersize\" must be an integer");
+    expect_error("{" BASE ",\"dbname\":\"d\",\"ssl\":\"maybe\"}",
+                 "key \"ssl\" must be true or false");
     expect_error("{" BASE ",\"dbname\":\"d\",\"filter_schemas\":[1]}", "key \"filter_schemas\"");
     expect_error("{" BASE ",\"dbname\":\"d\",\"default_replication_method\":\"FULL\"}",
                  "key \"default_replication_method\" must be FULL_TABLE, INCREMENTAL or LOG_BASED");

@@ -156,7 +156,8 @@ END_TEST
 START_TEST(json_values)
 {
     ck_assert_str_eq(conv("jsonb", "{\"a\": [1, 2.50, null]}"), "{\"a\": [1, 2.50, null]}");
-    ck_assert_str_eq(conv("json", "{\"a\":\n  1,\r\n \"b\": \"x\"}"), "{\"a\":   1,   \"b\": \"x\"}");
+    ck_assert_str_eq(conv("json", "{\"a\":\n  1,\r\n \"b\": \"x\"}"),
+                     "{\"a\":   1,   \"b\": \"x\"}");
     ck_assert_str_eq(conv("jsonb", "[]"), "[]");
     ck_assert_str_eq(conv("jsonb", "\"s\""), "\"s\"");
     /* scalars are JSON values too: written as they are (and the schema admits them) */
@@ -301,8 +302,9 @@ START_TEST(dates_as_string)
     ck_assert_str_eq(schema("timestamp", 'b', true, -1, true),
                      "{\"type\":[\"null\",\"array\"],\"items\":{\"$ref\":\"#/definitions/"
                      "sdc_recursive_string_array\"}}");
-    ck_assert_str_eq(schema("time", 'b', false, -1, true),
-                     "{\"type\":[\"null\",\"string\"],\"format\":\"time\",\"x-sql-datatype\":\"time\"}");
+    ck_assert_str_eq(
+        schema("time", 'b', false, -1, true),
+        "{\"type\":[\"null\",\"string\"],\"format\":\"time\",\"x-sql-datatype\":\"time\"}");
     /* a scalar keeps its kind: an INCREMENTAL key at infinity is still recognised */
     tm_type t;
     typemap_resolve(&t, "timestamptz", 'b', false, -1);

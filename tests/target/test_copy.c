@@ -42,7 +42,8 @@ START_TEST(nul_handling)
     int rc;
     enc(&b, "a\\u0000b", &NUL_ERR, &rc);
     ck_assert_int_eq(rc, COPY_NUL);
-    ck_assert_str_eq(enc(&b, "a\\u0000b", &NUL_REP, &rc), "a\xef\xbf\xbd" "b");
+    ck_assert_str_eq(enc(&b, "a\\u0000b", &NUL_REP, &rc), "a\xef\xbf\xbd"
+                                                          "b");
     ck_assert_int_eq(rc, COPY_OK);
     ck_assert_str_eq(enc(&b, "a\\u0000b", &NUL_STR, &rc), "ab");
     /* in a jsonb document */

@@ -23,9 +23,14 @@ static col_kind kind_of(const char *schema)
 START_TEST(type_mapping)
 {
     ck_assert_int_eq(kind_of("{\"type\":[\"null\",\"integer\"]}"), CK_BIGINT);
-    ck_assert_int_eq(kind_of("{\"type\":\"integer\",\"minimum\":-32768,\"maximum\":32767}"), CK_SMALLINT);
-    ck_assert_int_eq(kind_of("{\"type\":\"integer\",\"minimum\":-2147483648,\"maximum\":2147483647}"), CK_INTEGER);
-    ck_assert_int_eq(kind_of("{\"type\":\"integer\",\"minimum\":-9223372036854775808,\"maximum\":9223372036854775807}"), CK_BIGINT);
+    ck_assert_int_eq(kind_of("{\"type\":\"integer\",\"minimum\":-32768,\"maximum\":32767}"),
+                     CK_SMALLINT);
+    ck_assert_int_eq(
+        kind_of("{\"type\":\"integer\",\"minimum\":-2147483648,\"maximum\":2147483647}"),
+        CK_INTEGER);
+    ck_assert_int_eq(kind_of("{\"type\":\"integer\",\"minimum\":-9223372036854775808,\"maximum\":"
+                             "9223372036854775807}"),
+                     CK_BIGINT);
     ck_assert_int_eq(kind_of("{\"type\":\"integer\",\"minimum\":0,\"maximum\":1e30}"), CK_NUMERIC);
     ck_assert_int_eq(kind_of("{\"type\":[\"null\",\"number\"]}"), CK_NUMERIC);
     ck_assert_int_eq(kind_of("{\"type\":[\"integer\",\"number\"]}"), CK_NUMERIC);
@@ -38,16 +43,19 @@ START_TEST(type_mapping)
     ck_assert_int_eq(kind_of("{\"type\":\"array\",\"items\":{\"type\":\"integer\"}}"), CK_JSONB);
     ck_assert_int_eq(kind_of("{}"), CK_JSONB);
     ck_assert_int_eq(kind_of("{\"type\":[\"string\",\"integer\"]}"), CK_TEXT);
-    ck_assert_int_eq(kind_of("{\"anyOf\":[{\"type\":\"string\",\"format\":\"date-time\"},{\"type\":\"null\"}]}"), CK_TIMESTAMPTZ);
+    ck_assert_int_eq(
+        kind_of("{\"anyOf\":[{\"type\":\"string\",\"format\":\"date-time\"},{\"type\":\"null\"}]}"),
+        CK_TIMESTAMPTZ);
 }
 END_TEST
 
 START_TEST(flatten_levels)
 {
-    cJSON *s = J("{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\"},"
-                 "\"a\":{\"type\":[\"null\",\"object\"],\"properties\":{\"b\":{\"type\":\"string\"},"
-                 "\"c\":{\"type\":\"object\",\"properties\":{\"d\":{\"type\":\"integer\"}}}}},"
-                 "\"e\":{\"type\":\"object\"},\"f\":{\"type\":\"array\"}}}");
+    cJSON *s =
+        J("{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\"},"
+          "\"a\":{\"type\":[\"null\",\"object\"],\"properties\":{\"b\":{\"type\":\"string\"},"
+          "\"c\":{\"type\":\"object\",\"properties\":{\"d\":{\"type\":\"integer\"}}}}},"
+          "\"e\":{\"type\":\"object\"},\"f\":{\"type\":\"array\"}}}");
     cJSON *keys = J("[\"id\"]");
     char err[256];
     column_set cs;
@@ -89,11 +97,13 @@ START_TEST(collisions)
 {
     char err[256];
     column_set cs;
-    cJSON *s = J("{\"properties\":{\"Name\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"}}}");
+    cJSON *s =
+        J("{\"properties\":{\"Name\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"}}}");
     ck_assert(!flatten_schema(&cs, s, NULL, 0, false, false, err, sizeof(err)));
     ck_assert_str_eq(err, "properties \"Name\" and \"name\" both become column \"name\"");
     cJSON_Delete(s);
-    s = J("{\"properties\":{\"a__b\":{\"type\":\"string\"},\"a\":{\"type\":\"object\",\"properties\":{\"b\":{\"type\":\"string\"}}}}}");
+    s = J("{\"properties\":{\"a__b\":{\"type\":\"string\"},\"a\":{\"type\":\"object\","
+          "\"properties\":{\"b\":{\"type\":\"string\"}}}}}");
     ck_assert(!flatten_schema(&cs, s, NULL, 1, false, false, err, sizeof(err)));
     ck_assert_str_eq(err, "properties \"a__b\" and \"a.b\" both become column \"a__b\"");
     cJSON_Delete(s);

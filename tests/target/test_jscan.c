@@ -8,7 +8,8 @@ START_TEST(tokens_and_find)
 {
     jscan s;
     jscan_init(&s);
-    const char *line = "{\"type\":\"RECORD\",\"record\":{\"a\":1.50,\"b\":[1,{\"c\":null}],\"d\":\"x\\ty\"},\"n\":-12}";
+    const char *line = "{\"type\":\"RECORD\",\"record\":{\"a\":1.50,\"b\":[1,{\"c\":null}],\"d\":"
+                       "\"x\\ty\"},\"n\":-12}";
     ck_assert(jscan_parse(&s, line, strlen(line)));
     int rec = jscan_find(&s, line, 0, "record");
     ck_assert_int_gt(rec, 0);
@@ -31,8 +32,9 @@ START_TEST(errors)
 {
     jscan s;
     jscan_init(&s);
-    const char *bad[] = {"{\"a\":}", "{\"a\":1", "{\"a\" 1}", "[1,]", "{\"a\":01}", "{\"a\":tru}",
-                         "{\"a\":\"x\ty\"}", "{\"a\":\"\\q\"}", "{} x", "", "{\"a\":1,}"};
+    const char *bad[] = {"{\"a\":}",    "{\"a\":1",         "{\"a\" 1}",       "[1,]", "{\"a\":01}",
+                         "{\"a\":tru}", "{\"a\":\"x\ty\"}", "{\"a\":\"\\q\"}", "{} x", "",
+                         "{\"a\":1,}"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         ck_assert_msg(!jscan_parse(&s, bad[i], strlen(bad[i])), "accepted: %s", bad[i]);
     const char *u = "{\"a\":\"\xff\"}";

@@ -34,7 +34,8 @@ START_TEST(cut_at_63_with_stable_hash)
     naming_column(s63, 63, oa);
     ck_assert_str_eq(oa, s63);
     /* upper case folds before hashing: same column */
-    naming_column("A_VERY_LONG_PROPERTY_NAME_THAT_GOES_ON_AND_ON_AND_ON_BEYOND_THE_LIMIT_1", strlen(a), ob);
+    naming_column("A_VERY_LONG_PROPERTY_NAME_THAT_GOES_ON_AND_ON_AND_ON_BEYOND_THE_LIMIT_1",
+                  strlen(a), ob);
     ck_assert_str_eq(oa2, ob);
 }
 END_TEST
@@ -66,8 +67,9 @@ START_TEST(stream_to_table)
     ck_assert_str_eq(t.source_schema, "sales");
     ck_assert(naming_stream("plain.table", "tgt", NULL, NULL, &t, err, sizeof(err)));
     ck_assert_str_eq(t.table, "plain_table");
-    cJSON *m = cJSON_Parse("{\"sales\":{\"target_schema\":\"Analytics\",\"target_schema_select_permissions\":[\"r1\"],"
-                           "\"indices\":{\"orders\":[\"a,b\"]}}}");
+    cJSON *m = cJSON_Parse(
+        "{\"sales\":{\"target_schema\":\"Analytics\",\"target_schema_select_permissions\":[\"r1\"],"
+        "\"indices\":{\"orders\":[\"a,b\"]}}}");
     ck_assert(naming_stream("sales-orders", NULL, NULL, m, &t, err, sizeof(err)));
     ck_assert_str_eq(t.schema, "analytics");
     ck_assert_ptr_nonnull(t.grants);
