@@ -25,7 +25,9 @@ assert_eq t "$(psql -X -A -t -p "$standby_port" -d postgres -c 'SELECT pg_is_in_
 # wait_replayed: until the standby has replayed everything the primary has written
 wait_replayed() {
     local lsn i
-    lsn=$(psql_q postgres "SELECT pg_current_wal_lsn()")
+    # the insert position: with synchronous_commit off the last commit can be past the write
+    # position (pg_current_wal_lsn) for a moment, and a wait for that would return too early
+    lsn=$(psql_q postgres "SELECT pg_current_wal_insert_lsn()")
     for i in $(seq 1 300); do
         [ "$(psql -X -A -t -p "$standby_port" -d postgres -c \
             "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && return 0
