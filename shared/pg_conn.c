@@ -122,8 +122,10 @@ static bool transient_failure(const char *msg)
 }
 
 /* first line of a libpq message, without the trailing newline */
-static void first_line(const char *msg, char *out, size_t n)
+void pg_conn_first_line(const char *msg, char *out, size_t n)
 {
+    if (!msg)
+        msg = "";
     size_t len = strcspn(msg, "\n");
     while (len > 0 && (msg[len - 1] == ' ' || msg[len - 1] == '\r'))
         len--;
@@ -139,7 +141,7 @@ static void connect_error(const char *msg, char *out, size_t n)
     const char *last = msg;
     for (const char *p = msg; (p = strstr(p, "\nconnection to server")) != NULL; p++)
         last = p + 1;
-    first_line(last, out, n);
+    pg_conn_first_line(last, out, n);
 }
 
 /* the TLS keywords of the config: libpq's own names (pipelinewise) first, then the MeltanoLabs
@@ -657,7 +659,7 @@ bool pg_conn_reconnect(pg_conn *c, bool *transient)
         return true;
     }
     char msg[1024];
-    first_line(PQerrorMessage(c->conn), msg, sizeof(msg));
+    pg_conn_first_line(PQerrorMessage(c->conn), msg, sizeof(msg));
     bool t = transient_failure(msg);
     if (transient)
         *transient = t;
@@ -691,9 +693,9 @@ static void keep_error(pg_conn *c, const PGresult *res)
 static void log_failure(pg_conn *c, const char *sql, const PGresult *res)
 {
     char msg[1024];
-    first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(c->conn), msg, sizeof(msg));
+    pg_conn_first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(c->conn), msg, sizeof(msg));
     if (!*msg)
-        first_line(PQerrorMessage(c->conn), msg, sizeof(msg));
+        pg_conn_first_line(PQerrorMessage(c->conn), msg, sizeof(msg));
     const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
     const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
     log_error("query failed on %s%s%s: %s%s%s%s%s (query: %.200s)", c->label,

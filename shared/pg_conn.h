@@ -192,4 +192,8 @@ void pg_conn_quote_literal(buf *out, const char *s);
  */
 void pg_conn_array_elem(buf *out, const char *v, bool first);
 
+/* pg_conn_first_line: the first line of a libpq message (NULL: empty), trailing blanks cut,
+   into out[0..n). */
+void pg_conn_first_line(const char *msg, char *out, size_t n);
+
 #endif

@@ -30,12 +30,6 @@ static void put_u64(char *p, uint64_t v)
 }
 
 /* first line of a libpq message, without the trailing newline */
-static void first_line(const char *msg, char *out, size_t n)
-{
-    size_t len = strcspn(msg ? msg : "", "\n");
-    snprintf(out, n, "%.*s", (int)len, msg ? msg : "");
-}
-
 bool repl_stream_identify(pg_conn *c, repl_identity *out)
 {
     memset(out, 0, sizeof(*out));
@@ -91,9 +85,10 @@ bool repl_stream_start(repl_stream *s, pg_conn *c, const char *slot, uint64_t st
         const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
         snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", st ? st : "");
         char msg[1024];
-        first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(c->conn), msg, sizeof(msg));
+        pg_conn_first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(c->conn), msg,
+                           sizeof(msg));
         if (!*msg)
-            first_line(PQerrorMessage(c->conn), msg, sizeof(msg));
+            pg_conn_first_line(PQerrorMessage(c->conn), msg, sizeof(msg));
         log_error("could not start logical replication on slot \"%s\" at %s: %s", slot, lsn, msg);
     } else if (!ok) {
         const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -128,7 +123,7 @@ bool repl_stream_send_status(repl_stream *s, bool reply_requested)
     msg[33] = reply_requested ? 1 : 0;
     if (PQputCopyData(s->conn->conn, msg, (int)sizeof(msg)) <= 0 || PQflush(s->conn->conn) != 0) {
         char line[512];
-        first_line(PQerrorMessage(s->conn->conn), line, sizeof(line));
+        pg_conn_first_line(PQerrorMessage(s->conn->conn), line, sizeof(line));
         log_error("could not send a replication status update: %s", line);
         return false;
     }
@@ -154,7 +149,7 @@ static repl_result stream_ended(repl_stream *s)
             const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
             snprintf(s->conn->sqlstate, sizeof(s->conn->sqlstate), "%s", state ? state : "");
             char line[1024];
-            first_line(PQresultErrorMessage(res), line, sizeof(line));
+            pg_conn_first_line(PQresultErrorMessage(res), line, sizeof(line));
             log_error("the server ended logical replication: %s", line);
             rc = REPL_ERROR;
         }
@@ -233,7 +228,7 @@ repl_result repl_stream_next(repl_stream *s, double deadline, char **msg, size_t
             }
             if (sel > 0 && PQconsumeInput(conn) == 0) {
                 char line[512];
-                first_line(PQerrorMessage(conn), line, sizeof(line));
+                pg_conn_first_line(PQerrorMessage(conn), line, sizeof(line));
                 log_error("lost the replication connection: %s", line);
                 s->streaming = false;
                 return REPL_ERROR;
@@ -248,7 +243,7 @@ repl_result repl_stream_next(repl_stream *s, double deadline, char **msg, size_t
             return stream_ended(s);
         if (r == -2) {
             char line[512];
-            first_line(PQerrorMessage(conn), line, sizeof(line));
+            pg_conn_first_line(PQerrorMessage(conn), line, sizeof(line));
             log_error("lost the replication connection: %s", line);
             s->streaming = false;
             return REPL_ERROR;
@@ -307,7 +302,7 @@ bool repl_stream_finish(repl_stream *s)
     bool ok = repl_stream_send_status(s, false);
     if (PQputCopyEnd(conn, NULL) <= 0 || PQflush(conn) != 0) {
         char line[512];
-        first_line(PQerrorMessage(conn), line, sizeof(line));
+        pg_conn_first_line(PQerrorMessage(conn), line, sizeof(line));
         log_error("could not end the replication stream: %s", line);
         ok = false;
     }
@@ -321,7 +316,7 @@ bool repl_stream_finish(repl_stream *s)
             continue;
         if (r == -2) {
             char line[512];
-            first_line(PQerrorMessage(conn), line, sizeof(line));
+            pg_conn_first_line(PQerrorMessage(conn), line, sizeof(line));
             log_error("error while ending the replication stream: %s", line);
             ok = false;
         }
