@@ -6,6 +6,26 @@
 #include "exit_codes.h"
 #include "log.h"
 
+/* stream_tables: the streams' schema and table names as two text[] literals, in stream order
+   (the queries below unnest them WITH ORDINALITY); false after logging (out of memory) */
+static bool stream_tables(sl_run *L, buf *schemas, buf *names)
+{
+    buf_putc(schemas, '{');
+    buf_putc(names, '{');
+    for (size_t i = 0; i < L->n; i++) {
+        pg_conn_array_elem(schemas, L->streams[i].src->schema_name, i == 0);
+        pg_conn_array_elem(names, L->streams[i].src->table_name, i == 0);
+    }
+    buf_putc(schemas, '}');
+    buf_putc(names, '}');
+    if (buf_ok(schemas) && buf_ok(names))
+        return true;
+    buf_term(schemas);
+    buf_term(names);
+    log_error("out of memory");
+    return false;
+}
+
 /*
  * identity_check: warn about replica identities that lose changes: none at
  * all with wal2json (it sends no UPDATE and no DELETE of such a table;
@@ -17,20 +37,8 @@
 bool identity_check(sl_run *L)
 {
     buf schemas = BUF_INIT, names = BUF_INIT;
-    buf_putc(&schemas, '{');
-    buf_putc(&names, '{');
-    for (size_t i = 0; i < L->n; i++) {
-        pg_conn_array_elem(&schemas, L->streams[i].src->schema_name, i == 0);
-        pg_conn_array_elem(&names, L->streams[i].src->table_name, i == 0);
-    }
-    buf_putc(&schemas, '}');
-    buf_putc(&names, '}');
-    if (!buf_ok(&schemas) || !buf_ok(&names)) {
-        buf_term(&schemas);
-        buf_term(&names);
-        log_error("out of memory");
+    if (!stream_tables(L, &schemas, &names))
         return fail(L, EXIT_INTERNAL);
-    }
     const char *params[2] = {schemas.data, names.data};
     PGresult *res = pg_conn_query(
         L->c,
@@ -222,20 +230,8 @@ bool identity_check_descendants(sl_run *L)
 bool identity_warn_generated(sl_run *L)
 {
     buf schemas = BUF_INIT, names = BUF_INIT;
-    buf_putc(&schemas, '{');
-    buf_putc(&names, '{');
-    for (size_t i = 0; i < L->n; i++) {
-        pg_conn_array_elem(&schemas, L->streams[i].src->schema_name, i == 0);
-        pg_conn_array_elem(&names, L->streams[i].src->table_name, i == 0);
-    }
-    buf_putc(&schemas, '}');
-    buf_putc(&names, '}');
-    if (!buf_ok(&schemas) || !buf_ok(&names)) {
-        buf_term(&schemas);
-        buf_term(&names);
-        log_error("out of memory");
+    if (!stream_tables(L, &schemas, &names))
         return fail(L, EXIT_INTERNAL);
-    }
     bool pg18 = pg_conn_server_version(L->c) >= 180000;
     const char *params[3] = {schemas.data, names.data, L->publication};
     PGresult *res = pg_conn_query(
