@@ -20,7 +20,7 @@
 #define XLOG_LONG_PHD 40  /* SizeOfXLogLongPHD: the header of a segment's first page */
 
 /* an lsn bookmark as found in a state: a number, a "X/Y" text or a decimal text */
-static bool bookmark_lsn(const cJSON *v, uint64_t *out)
+bool setup_bookmark_lsn(const cJSON *v, uint64_t *out)
 {
     if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble < 9.0e15) {
         *out = (uint64_t)v->valuedouble;
@@ -46,7 +46,7 @@ static bool read_bookmarks(sl_run *L)
         const char *id = ls->src->tap_stream_id;
         state_adopt_sdk_lsn(L->run->state, id); /* a MeltanoLabs bookmark becomes an lsn */
         const cJSON *lsn = state_get(L->run->state, id, "lsn");
-        ls->need_copy = !lsn || !bookmark_lsn(lsn, &ls->lsn);
+        ls->need_copy = !lsn || !setup_bookmark_lsn(lsn, &ls->lsn);
         if (lsn && ls->need_copy)
             log_warn("stream \"%s\": the lsn bookmark of the state is not an LSN: the table "
                      "is copied again",
@@ -67,7 +67,7 @@ static bool read_bookmarks(sl_run *L)
         /* what the target committed: the input state's bookmark, when it is still ours */
         uint64_t in;
         const cJSON *in_lsn = state_lsn_value(L->run->input_state, id);
-        if (!ls->need_copy && in_lsn && bookmark_lsn(in_lsn, &in) && in == ls->lsn)
+        if (!ls->need_copy && in_lsn && setup_bookmark_lsn(in_lsn, &in) && in == ls->lsn)
             ls->input_lsn = in;
         long long v;
         const cJSON *bm = cJSON_GetObjectItemCaseSensitive(
