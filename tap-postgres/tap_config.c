@@ -66,6 +66,11 @@ const cfg_key tap_config_keys[] = {
     {"state_feedback_file", CFG_STRING, false, NULL, false,
      "LOG_BASED: the file the target's stdout is appended to; its new state lines are "
      "confirmed to the slot while the run goes on"},
+    {"heartbeat_seconds", CFG_NUMBER, false, "0", false,
+     "LOG_BASED: write a heartbeat this often, so that the slot's position moves on a database "
+     "without writes (0: none)"},
+    {"heartbeat_action_query", CFG_STRING, false, NULL, false,
+     "LOG_BASED: the heartbeat statement (default: SELECT pg_logical_emit_message(...))"},
     {"debug_lsn", CFG_BOOL, false, "false", false, "LOG_BASED: add _sdc_lsn to records"},
     {"tap_id", CFG_STRING, false, NULL, false, "LOG_BASED: suffix of the slot name"},
     {"wal_sender_timeout", CFG_INT, false, "3600000", false,
@@ -331,6 +336,15 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
     c->wal_sender_timeout = config_get_int(root, "wal_sender_timeout", 3600000);
     if (!get_seconds(root, "state_interval_seconds", 5, what, &c->state_interval_seconds))
         return false;
+    if (!get_seconds(root, "heartbeat_seconds", 0, what, &c->heartbeat_seconds))
+        return false;
+    c->heartbeat_action_query = json_util_string(root, "heartbeat_action_query", NULL);
+    if (c->heartbeat_action_query && !*c->heartbeat_action_query)
+        c->heartbeat_action_query = NULL;
+    if (c->heartbeat_action_query && c->heartbeat_seconds <= 0) {
+        log_error("%s: key \"heartbeat_action_query\" needs heartbeat_seconds (how often)", what);
+        return false;
+    }
     c->state_feedback_file = json_util_string(root, "state_feedback_file", NULL);
     if (c->state_feedback_file && !*c->state_feedback_file)
         c->state_feedback_file = NULL;

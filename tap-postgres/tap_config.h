@@ -39,6 +39,8 @@ typedef struct tap_config {
     long long wal_sender_timeout;        /* ms */
     double state_interval_seconds;       /* LOG_BASED: STATE at least this often (default 5) */
     const char *state_feedback_file;     /* borrowed or NULL: the target's output to follow */
+    double heartbeat_seconds;            /* LOG_BASED: 0: no heartbeats */
+    const char *heartbeat_action_query;  /* borrowed or NULL: pg_logical_emit_message */
     const char *logical_decoding_plugin; /* borrowed: "pgoutput" (default) or "wal2json" */
     const char *slot_name;               /* borrowed: slot_name or replication_slot_name, or NULL */
     const char *publication_name;        /* borrowed or NULL */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "exit_codes.h"
+#include "heartbeat.h"
 #include "identity.h"
 #include "initial_copy.h"
 #include "json_util.h"
@@ -236,6 +237,8 @@ bool setup_run(sl_run *L, setup_positions *out)
     }
     if (L->standby)
         log_info("the source is a standby (in recovery): positions are its replay positions");
+    if (!heartbeat_check(L))
+        return false;
 
     logical_slot_info info;
     if (!logical_slot_lookup(L->c, L->slot, &info))

@@ -106,6 +106,10 @@ typedef struct sl_run {
     state_feedback feedback;  /* owned (when feedback_on) */
     const char **ids;         /* malloc'ed, n: the streams' ids (borrowed strings) */
     uint64_t feedback_lsn;    /* the highest position a line of the feedback file proved */
+    double next_heartbeat;    /* monotonic time of the next heartbeat (heartbeat.c) */
+    long long heartbeats;     /* heartbeats written */
+    long long messages;       /* logical messages received outside transactions */
+    change_kind last_kind;    /* the kind of the last message decoded */
     /*
      * The relations of the TRUNCATE statement being read: pgoutput sends one
      * message for them all, wal2json one message per relation, so they are

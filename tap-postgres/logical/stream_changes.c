@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "exit_codes.h"
+#include "heartbeat.h"
 #include "log.h"
 #include "lsn.h"
 #include "lstream.h"
@@ -138,6 +139,7 @@ static bool on_message(sl_run *L, char *msg, size_t len, uint64_t wal_start)
     }
     if (L->ntrunc && c.kind != CHANGE_TRUNCATE && !truncate_flush(L))
         return false;
+    L->last_kind = c.kind;
     switch (c.kind) {
     case CHANGE_BEGIN:
         return on_begin(L, &c);
@@ -151,6 +153,18 @@ static bool on_message(sl_run *L, char *msg, size_t len, uint64_t wal_start)
         return truncate_collect(L, &c);
     case CHANGE_RELATION:
         return on_relation(L, &c);
+    case CHANGE_MESSAGE:
+        /*
+         * A logical message outside a transaction (a heartbeat) is sent when its record is
+         * decoded, after every transaction whose commit record comes before it: the
+         * bookmark may move to its position, as to a keepalive's.
+         */
+        if (!L->in_txn) {
+            L->messages++;
+            if (wal_start > L->processed)
+                L->processed = wal_start;
+        }
+        return true;
     default:
         return true;
     }
@@ -199,6 +213,8 @@ static bool stream_tick(sl_run *L, repl_stream *rs, double now)
     const tap_config *cfg = L->run->cfg;
     if (L->feedback_on && !feedback_confirm(L, rs))
         return false;
+    if (!heartbeat_tick(L, now))
+        return false;
     if (!L->in_txn && L->changes_since_state == 0 && L->processed > L->state_processed &&
         now - L->run->last_state_time >= cfg->state_interval_seconds && !sl_run_emit_state(L))
         return false;
@@ -222,7 +238,11 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
             decode_wal2json_start_options(&opts, tables.data, numeric_as_string);
             buf_term(&tables);
         } else {
-            decode_pgoutput_start_options(&opts, L->publication);
+            /* heartbeats are read as logical messages (PostgreSQL 14+) */
+            decode_pgoutput_start_options(&opts, L->publication,
+                                          cfg->heartbeat_seconds > 0 &&
+                                              !cfg->heartbeat_action_query &&
+                                              pg_conn_server_version(L->c) >= 140000);
         }
         int interval = 10000;
         if (cfg->wal_sender_timeout > 0 && cfg->wal_sender_timeout / 3 < interval)
@@ -301,8 +321,10 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
         now = timefmt_monotonic();
         switch (r) {
         case REPL_DATA:
-            stop_rules_data(&st, now);
             ok = on_message(L, msg, len, wal_start);
+            /* a heartbeat is not data: it must not hold a bounded run */
+            if (L->last_kind != CHANGE_MESSAGE)
+                stop_rules_data(&st, now);
             break;
         case REPL_KEEPALIVE:
         case REPL_TIMEOUT:
@@ -350,6 +372,9 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
         lsn_format(L->processed, a);
         log_info("LOG_BASED: %s; %lld transactions, %lld records, position %s",
                  stop_rules_reason(why), L->txns, L->records, a);
+        if (L->heartbeats || L->messages)
+            log_info("LOG_BASED: %lld heartbeats written, %lld logical messages received",
+                     L->heartbeats, L->messages);
         ok = sl_run_emit_state(L);
         if (ok && singer_writer_flush(L->run->w) == false)
             ok = fail(L, EXIT_OUTPUT);
