@@ -56,7 +56,7 @@ bool sync_logical_run(tap_run *run, tap_stream *const *streams, size_t n)
         ok = lstream_init(&L, &L.streams[i], streams[i]);
         L.n = i + 1;
     }
-    setup_positions at;
+    setup_positions at = {0};
     if (ok)
         ok = setup_run(&L, &at);
     if (ok && run->cfg->state_feedback_file) {
@@ -66,24 +66,25 @@ bool sync_logical_run(tap_run *run, tap_stream *const *streams, size_t n)
             ok = tap_fail(run, EXIT_INTERNAL);
         }
         for (size_t i = 0; ok && i < L.n; i++)
-            L.ids[i] = L.streams[i].src->tap_stream_id;
+            if (!L.streams[i].copy_only)
+                L.ids[L.nids++] = L.streams[i].src->tap_stream_id;
         if (ok &&
             !(L.feedback_on = state_feedback_init(&L.feedback, run->cfg->state_feedback_file)))
             ok = tap_fail(run, EXIT_INTERNAL);
     }
-    if (ok)
+    if (ok && at.stream)
         ok = stream_changes(&L, at.start, at.confirm, at.end);
     /* the streams a TRUNCATE emptied in part are copied again (not after a signal: the last
        STATE has no lsn for them, so the next run copies them); a continuous run then streams
        on from the smallest bookmark */
-    while (ok && !tap_stop_requested) {
+    while (ok && at.stream && !tap_stop_requested) {
         bool resume = L.paused;
         ok = initial_copy_recopy(&L);
         if (!ok || !resume || tap_stop_requested)
             break;
         uint64_t start = UINT64_MAX;
         for (size_t i = 0; i < L.n; i++)
-            if (L.streams[i].lsn < start)
+            if (!L.streams[i].copy_only && L.streams[i].lsn < start)
                 start = L.streams[i].lsn;
         /* a new replication connection: a walsender does not always stream again after its
            stream ended (pgoutput's ends at once) */

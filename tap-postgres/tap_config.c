@@ -71,6 +71,13 @@ const cfg_key tap_config_keys[] = {
      "without writes (0: none)"},
     {"heartbeat_action_query", CFG_STRING, false, NULL, false,
      "LOG_BASED: the heartbeat statement (default: SELECT pg_logical_emit_message(...))"},
+    {"snapshot_mode", CFG_STRING, false, "initial", false,
+     "LOG_BASED: initial (copy a stream without a bookmark, then stream), never (no copy: "
+     "stream from now), initial_only (copy, no streaming); a stream's snapshot-mode metadata "
+     "wins"},
+    {"on_lost_position", CFG_STRING, false, "recopy", false,
+     "LOG_BASED: when a state's position cannot be honoured (slot gone or invalidated, state "
+     "behind the slot): recopy the stream, or fail the run"},
     {"debug_lsn", CFG_BOOL, false, "false", false, "LOG_BASED: add _sdc_lsn to records"},
     {"tap_id", CFG_STRING, false, NULL, false, "LOG_BASED: suffix of the slot name"},
     {"wal_sender_timeout", CFG_INT, false, "3600000", false,
@@ -123,6 +130,19 @@ static bool check_sdk_keys(const cJSON *root, const char *what)
                   what);
         return false;
     }
+    return true;
+}
+
+bool tap_config_snapshot_mode(const char *text, tap_snapshot_mode *out)
+{
+    if (strcmp(text, "initial") == 0)
+        *out = TAP_SNAPSHOT_INITIAL;
+    else if (strcmp(text, "never") == 0)
+        *out = TAP_SNAPSHOT_NEVER;
+    else if (strcmp(text, "initial_only") == 0)
+        *out = TAP_SNAPSHOT_INITIAL_ONLY;
+    else
+        return false;
     return true;
 }
 
@@ -345,6 +365,19 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
         log_error("%s: key \"heartbeat_action_query\" needs heartbeat_seconds (how often)", what);
         return false;
     }
+    const char *sm = json_util_string(root, "snapshot_mode", "initial");
+    if (*sm && !tap_config_snapshot_mode(sm, &c->snapshot_mode)) {
+        log_error("%s: key \"snapshot_mode\" must be initial, never or initial_only, got "
+                  "\"%.60s\"",
+                  what, sm);
+        return false;
+    }
+    const char *lp = json_util_string(root, "on_lost_position", "recopy");
+    if (*lp && strcmp(lp, "recopy") != 0 && strcmp(lp, "fail") != 0) {
+        log_error("%s: key \"on_lost_position\" must be recopy or fail, got \"%.60s\"", what, lp);
+        return false;
+    }
+    c->lost_position_fail = strcmp(lp, "fail") == 0;
     c->state_feedback_file = json_util_string(root, "state_feedback_file", NULL);
     if (c->state_feedback_file && !*c->state_feedback_file)
         c->state_feedback_file = NULL;

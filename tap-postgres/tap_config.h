@@ -17,6 +17,16 @@
 extern const cfg_key tap_config_keys[];
 extern const size_t tap_config_nkeys;
 
+/* snapshot_mode of a LOG_BASED stream (README "Running continuously") */
+typedef enum tap_snapshot_mode {
+    TAP_SNAPSHOT_INITIAL = 0,  /* copy a stream without a bookmark, then stream (the default) */
+    TAP_SNAPSHOT_NEVER,        /* no copy: a stream without a bookmark streams from now */
+    TAP_SNAPSHOT_INITIAL_ONLY, /* copy, then no streaming */
+} tap_snapshot_mode;
+
+/* tap_config_snapshot_mode: the mode named text; false when it is none */
+bool tap_config_snapshot_mode(const char *text, tap_snapshot_mode *out);
+
 typedef struct tap_config {
     cJSON *root;        /* owned: the config document (given to pg_conn_connect) */
     const char *dbname; /* borrowed from root */
@@ -41,6 +51,8 @@ typedef struct tap_config {
     const char *state_feedback_file;     /* borrowed or NULL: the target's output to follow */
     double heartbeat_seconds;            /* LOG_BASED: 0: no heartbeats */
     const char *heartbeat_action_query;  /* borrowed or NULL: pg_logical_emit_message */
+    tap_snapshot_mode snapshot_mode;     /* LOG_BASED streams without snapshot-mode metadata */
+    bool lost_position_fail;             /* on_lost_position: fail (else recopy) */
     const char *logical_decoding_plugin; /* borrowed: "pgoutput" (default) or "wal2json" */
     const char *slot_name;               /* borrowed: slot_name or replication_slot_name, or NULL */
     const char *publication_name;        /* borrowed or NULL */

@@ -20,6 +20,7 @@ typedef struct setup_positions {
     uint64_t start;   /* START_REPLICATION here: the smallest bookmark */
     uint64_t confirm; /* confirmed to the slot: the input state's smallest lsn (0: nothing) */
     uint64_t end;     /* break_at_end_lsn's end: the server's insert position at the start */
+    bool stream;      /* false: every stream is initial_only (copied; nothing to stream) */
 } setup_positions;
 
 /* setup_bookmark_lsn: an lsn bookmark as found in a state (a number, a "X/Y" text or a decimal

@@ -17,9 +17,9 @@ static void set_bookmarks(sl_run *L)
     uint64_t low = UINT64_MAX;
     for (size_t i = 0; i < L->n; i++) {
         lstream *ls = &L->streams[i];
-        if (L->processed > ls->lsn)
+        if (L->processed > ls->lsn && !ls->copy_only)
             ls->lsn = L->processed;
-        if (!ls->recopy && ls->lsn < low)
+        if (!ls->recopy && !ls->copy_only && ls->lsn < low)
             low = ls->lsn;
         cJSON *bm = state_bookmark(L->run->state, ls->src->tap_stream_id);
         if (!bm)

@@ -58,6 +58,9 @@ typedef struct lstream {
                              changes; copied again at the end of the run (until then its lsn
                              bookmark is left out of the STATE) */
     bool has_descendants; /* its table has partitions or inheritance children */
+    bool copy_only;       /* snapshot_mode initial_only: copied, takes no changes (its lsn only
+                             says it was copied: never moved, never confirmed) */
+    bool from_now;        /* snapshot_mode never: not copied, streamed from now */
     long long nan_count, pos_inf, neg_inf, bad_values; /* value counters of its CDC records */
     char tail_time[40]; /* the time_extracted in the builder's tail */
     long long records;
@@ -104,12 +107,13 @@ typedef struct sl_run {
     bool paused;              /* the stream stopped for a copy (STOP_RECOPY) and goes on after */
     bool feedback_on;         /* state_feedback_file is set: feedback is followed */
     state_feedback feedback;  /* owned (when feedback_on) */
-    const char **ids;         /* malloc'ed, n: the streams' ids (borrowed strings) */
-    uint64_t feedback_lsn;    /* the highest position a line of the feedback file proved */
-    double next_heartbeat;    /* monotonic time of the next heartbeat (heartbeat.c) */
-    long long heartbeats;     /* heartbeats written */
-    long long messages;       /* logical messages received outside transactions */
-    change_kind last_kind;    /* the kind of the last message decoded */
+    const char **ids;         /* malloc'ed, nids: the ids of the streams that stream (borrowed) */
+    size_t nids;
+    uint64_t feedback_lsn; /* the highest position a line of the feedback file proved */
+    double next_heartbeat; /* monotonic time of the next heartbeat (heartbeat.c) */
+    long long heartbeats;  /* heartbeats written */
+    long long messages;    /* logical messages received outside transactions */
+    change_kind last_kind; /* the kind of the last message decoded */
     /*
      * The relations of the TRUNCATE statement being read: pgoutput sends one
      * message for them all, wal2json one message per relation, so they are
@@ -132,7 +136,7 @@ static inline bool fail(sl_run *L, int code)
 /* sl_run_applies: is the transaction being read to be written for stream ls? */
 static inline bool sl_run_applies(const sl_run *L, const lstream *ls)
 {
-    return !ls->recopy && L->txn_commit_lsn >= ls->lsn;
+    return !ls->recopy && !ls->copy_only && L->txn_commit_lsn >= ls->lsn;
 }
 
 /* sl_run_recopy_due: a stream is marked to be copied again (a TRUNCATE of part of its rows) */

@@ -190,7 +190,7 @@ static bool on_message(sl_run *L, char *msg, size_t len, uint64_t wal_start)
 static bool feedback_confirm(sl_run *L, repl_stream *rs)
 {
     uint64_t proven = L->feedback_lsn;
-    if (!state_feedback_poll(&L->feedback, L->ids, L->n, &proven))
+    if (!state_feedback_poll(&L->feedback, L->ids, L->nids, &proven))
         return true;
     L->feedback_lsn = proven;
     uint64_t to = proven < L->state_lsn ? proven : L->state_lsn;
