@@ -78,6 +78,9 @@ const cfg_key tap_config_keys[] = {
     {"on_lost_position", CFG_STRING, false, "recopy", false,
      "LOG_BASED: when a state's position cannot be honoured (slot gone or invalidated, state "
      "behind the slot): recopy the stream, or fail the run"},
+    {"failover_slot", CFG_BOOL, false, "false", false,
+     "LOG_BASED: create the slot with FAILOVER (PostgreSQL 17+), so that a standby with "
+     "sync_replication_slots keeps it"},
     {"debug_lsn", CFG_BOOL, false, "false", false, "LOG_BASED: add _sdc_lsn to records"},
     {"tap_id", CFG_STRING, false, NULL, false, "LOG_BASED: suffix of the slot name"},
     {"wal_sender_timeout", CFG_INT, false, "3600000", false,
@@ -378,6 +381,7 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
         return false;
     }
     c->lost_position_fail = strcmp(lp, "fail") == 0;
+    c->failover_slot = config_get_bool(root, "failover_slot", false);
     c->state_feedback_file = json_util_string(root, "state_feedback_file", NULL);
     if (c->state_feedback_file && !*c->state_feedback_file)
         c->state_feedback_file = NULL;

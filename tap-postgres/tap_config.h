@@ -53,6 +53,7 @@ typedef struct tap_config {
     const char *heartbeat_action_query;  /* borrowed or NULL: pg_logical_emit_message */
     tap_snapshot_mode snapshot_mode;     /* LOG_BASED streams without snapshot-mode metadata */
     bool lost_position_fail;             /* on_lost_position: fail (else recopy) */
+    bool failover_slot;                  /* LOG_BASED: the slot made with FAILOVER (17+) */
     const char *logical_decoding_plugin; /* borrowed: "pgoutput" (default) or "wal2json" */
     const char *slot_name;               /* borrowed: slot_name or replication_slot_name, or NULL */
     const char *publication_name;        /* borrowed or NULL */

@@ -239,6 +239,17 @@ bool setup_run(sl_run *L, setup_positions *out)
         log_info("the source is a standby (in recovery): positions are its replay positions");
     if (!heartbeat_check(L))
         return false;
+    if (cfg->failover_slot && (L->standby || pg_conn_server_version(L->c) < 170000)) {
+        if (L->standby)
+            log_error("failover_slot: the source is a standby, where a failover slot cannot be "
+                      "made (the primary's failover slots are synchronized to a standby with "
+                      "sync_replication_slots): remove failover_slot");
+        else
+            log_error("failover_slot: failover slots need PostgreSQL 17 or later (this is %d): "
+                      "remove failover_slot",
+                      pg_conn_server_version(L->c) / 10000);
+        return fail(L, EXIT_BAD_CONFIG);
+    }
 
     logical_slot_info info;
     if (!logical_slot_lookup(L->c, L->slot, &info))
@@ -303,6 +314,13 @@ bool setup_run(sl_run *L, setup_positions *out)
                  L->slot);
     }
     L->slot_exists = info.exists;
+    if (info.exists && cfg->failover_slot && !info.failover) {
+        /* an existing slot made before failover_slot was set */
+        if (!(L->repl = sl_run_repl_connect(L)))
+            return false;
+        if (!logical_slot_set_failover(L->repl, L->slot))
+            return fail(L, EXIT_SOURCE_DB);
+    }
     if (info.exists) {
         if (!logical_slot_usable(&info, L->slot, dbname))
             return fail(L, EXIT_SOURCE_DB);
@@ -461,7 +479,8 @@ bool setup_run(sl_run *L, setup_positions *out)
         if (!(L->repl = sl_run_repl_connect(L)))
             return false;
         logical_created_slot created;
-        if (!logical_slot_create(L->repl, L->slot, L->plugin, false, &tap_stop_requested, &created))
+        if (!logical_slot_create(L->repl, L->slot, L->plugin, false, cfg->failover_slot,
+                                 &tap_stop_requested, &created))
             return fail(L, created.interrupted ? EXIT_INTERRUPTED : EXIT_SOURCE_DB);
         if (!initial_copy_streams(L, created.snapshot, created.consistent_point))
             return false;
