@@ -80,6 +80,13 @@ void tap_config_term(tap_config *c);
  */
 const cJSON *tap_config_where_clauses(const tap_config *cfg, const char *stream_id);
 
+/* tap_config_continuous: a LOG_BASED run without any bound (break_at_end_lsn false,
+   max_run_seconds and logical_poll_total_seconds 0): only a signal ends it, with exit 0 */
+static inline bool tap_config_continuous(const tap_config *c)
+{
+    return !c->break_at_end_lsn && c->max_run_seconds <= 0 && c->logical_poll_total_seconds <= 0;
+}
+
 /* tap_config_method_valid: true for FULL_TABLE, INCREMENTAL and LOG_BASED. */
 bool tap_config_method_valid(const char *method);
 

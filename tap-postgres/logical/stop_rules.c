@@ -62,7 +62,7 @@ void stop_rules_init(stop_rules *st, const tap_config *cfg, double now, uint64_t
     st->can_ask = true;
     st->break_at_end = cfg->break_at_end_lsn;
     st->end_lsn = end_lsn;
-    st->continuous = !st->break_at_end && st->run_deadline < 0 && st->poll_seconds < 0;
+    st->continuous = tap_config_continuous(cfg);
 }
 
 /* the server showed progress at now */

@@ -170,14 +170,7 @@ static bool on_message(sl_run *L, char *msg, size_t len, uint64_t wal_start)
     }
 }
 
-/*
- * stream_tick: what the stream loop does every TICK_SECONDS, between messages (inside a
- * transaction too): what was written goes out (the target sees changes within a tick), and
- * between transactions, with nothing written since the last STATE, a STATE every
- * state_interval_seconds when the position moved (keepalives of an idle stream), so that the
- * target writes it and the next run (or state_feedback_file) confirms it. The one place for
- * periodic work. False after logging (fail code set).
- */
+/* how often the stream loop does its periodic work (stream_tick) */
 #define TICK_SECONDS 0.5
 
 /*
@@ -208,6 +201,16 @@ static bool feedback_confirm(sl_run *L, repl_stream *rs)
         return fail(L, EXIT_SOURCE_DB);
     return true;
 }
+
+/*
+ * stream_tick: what the stream loop does every TICK_SECONDS, between messages (inside a
+ * transaction too): the feedback file's new lines confirmed, the heartbeat when due, and
+ * between transactions, with nothing written since the last STATE, a STATE every
+ * state_interval_seconds when the position moved (keepalives, heartbeats of an idle stream),
+ * so that the target writes it and the next run (or state_feedback_file) confirms it; then
+ * what was written goes out (the target sees changes within a tick). The one place for
+ * periodic work. False after logging (fail code set).
+ */
 static bool stream_tick(sl_run *L, repl_stream *rs, double now)
 {
     const tap_config *cfg = L->run->cfg;

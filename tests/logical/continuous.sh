@@ -118,4 +118,30 @@ set -e
 trap - EXIT
 assert_eq 130 "$RC" "a bounded run exits 130 on SIGTERM"
 drop_slots "$db"
+
+# a signal before the stream (the slot's creation waits for a transaction left open): a run
+# without bounds ends with exit 0 there too, and leaves no slot; the next run copies
+db2=log_cont_setup
+fresh_db "$db2"
+psql_q "$db2" "CREATE TABLE t (id bigint PRIMARY KEY); INSERT INTO t VALUES (1)"
+log_config "$db2" "$CONT" >"$TEST_TMP/c2.json"
+log_catalog "$TEST_TMP/c2.json" public-t >"$TEST_TMP/cat2.json"
+psql -X -q -d "$db2" -c "BEGIN; SELECT txid_current(); SELECT pg_sleep(60)" >/dev/null 2>&1 &
+holder=$!
+trap 'kill "$holder" 2>/dev/null || true' EXIT
+sleep 0.5
+"$TAP_BIN" --config "$TEST_TMP/c2.json" --catalog "$TEST_TMP/cat2.json" >"$TEST_TMP/o4" 2>"$TEST_TMP/e4" &
+tap=$!
+wait_for "$TEST_TMP/e4" "creating replication slot" 30
+sleep 0.5
+kill -TERM "$tap"
+set +e
+wait "$tap"
+RC=$?
+set -e
+psql_q "$db2" "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '$db2' AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()" >/dev/null
+wait "$holder" 2>/dev/null || true
+trap - EXIT
+assert_eq 0 "$RC" "a run without bounds stopped by a signal before its stream (slot creation): exit 0"
+assert_eq 0 "$(psql_q postgres "SELECT count(*) FROM pg_replication_slots WHERE database = '$db2'")" "no slot is left"
 finish
