@@ -114,6 +114,18 @@ bool catalog_parse(tap_catalog *out, cJSON *root, const char *what, const tap_co
                 return false;
             }
         }
+        s->snapshot_mode = cfg->snapshot_mode;
+        const char *sm = json_util_string(md, "snapshot-mode", NULL);
+        if (sm && *sm && !tap_config_snapshot_mode(sm, &s->snapshot_mode)) {
+            log_error("%s: stream \"%s\": snapshot-mode must be initial, never or initial_only, "
+                      "got \"%.60s\"",
+                      what, id, sm);
+            return false;
+        }
+        if (sm && *sm && s->method != TAP_LOG_BASED)
+            log_warn("%s: stream \"%s\": snapshot-mode applies to LOG_BASED streams only "
+                     "(ignored)",
+                     what, id);
         s->where_clauses = tap_config_where_clauses(cfg, id);
         if (s->where_clauses && s->method == TAP_LOG_BASED) {
             /* the copy could be filtered, the changes that follow cannot: the target would

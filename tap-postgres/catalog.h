@@ -50,9 +50,10 @@ typedef struct tap_stream {
     size_t nkeys;
     int *pk_index; /* malloc'ed: indexes into columns of the primary key (tables) */
     size_t npk;
-    int rk_index;               /* index into columns of the replication key, or -1 */
-    const cJSON *where_clauses; /* borrowed from the config: stream_options.<id>.
-                                   custom_where_clauses (strings), or NULL */
+    int rk_index;                    /* index into columns of the replication key, or -1 */
+    const cJSON *where_clauses;      /* borrowed from the config: stream_options.<id>.
+                                        custom_where_clauses (strings), or NULL */
+    tap_snapshot_mode snapshot_mode; /* LOG_BASED: snapshot-mode metadata, else the config's */
 } tap_stream;
 
 typedef struct tap_catalog {

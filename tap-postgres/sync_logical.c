@@ -10,7 +10,9 @@
  *      already exists); their bookmark becomes the slot's consistent point;
  *   4. START_REPLICATION at the smallest bookmark; the flush position
  *      confirmed to the server is the smallest lsn of the INPUT state (what
- *      the target committed), and never moves during the run;
+ *      the target committed), and moves during the run only with
+ *      state_feedback_file (the target's new state lines, never past the
+ *      tap's own last STATE: stream_changes.c);
  *   5. each transaction's changes become RECORDs for the streams whose
  *      bookmark it is not older than; STATE at transaction boundaries.
  *
@@ -56,13 +58,42 @@ bool sync_logical_run(tap_run *run, tap_stream *const *streams, size_t n)
         ok = lstream_init(&L, &L.streams[i], streams[i]);
         L.n = i + 1;
     }
-    setup_positions at;
+    setup_positions at = {0};
     if (ok)
         ok = setup_run(&L, &at);
-    if (ok)
+    if (ok && run->cfg->state_feedback_file) {
+        L.ids = calloc(L.n ? L.n : 1, sizeof(*L.ids));
+        if (!L.ids) {
+            log_error("out of memory");
+            ok = tap_fail(run, EXIT_INTERNAL);
+        }
+        for (size_t i = 0; ok && i < L.n; i++)
+            if (!L.streams[i].copy_only)
+                L.ids[L.nids++] = L.streams[i].src->tap_stream_id;
+        if (ok &&
+            !(L.feedback_on = state_feedback_init(&L.feedback, run->cfg->state_feedback_file)))
+            ok = tap_fail(run, EXIT_INTERNAL);
+    }
+    if (ok && at.stream)
         ok = stream_changes(&L, at.start, at.confirm, at.end);
-    if (ok)
+    /* the streams a TRUNCATE emptied in part are copied again (not after a signal: the last
+       STATE has no lsn for them, so the next run copies them); a continuous run then streams
+       on from the smallest bookmark */
+    while (ok && at.stream && !tap_stop_requested) {
+        bool resume = L.paused;
         ok = initial_copy_recopy(&L);
+        if (!ok || !resume || tap_stop_requested)
+            break;
+        uint64_t start = UINT64_MAX;
+        for (size_t i = 0; i < L.n; i++)
+            if (!L.streams[i].copy_only && L.streams[i].lsn < start)
+                start = L.streams[i].lsn;
+        /* a new replication connection: a walsender does not always stream again after its
+           stream ended (pgoutput's ends at once) */
+        pg_conn_destroy(L.repl);
+        L.repl = NULL;
+        ok = stream_changes(&L, start, L.confirmed_lsn, at.end);
+    }
     for (size_t i = 0; i < L.n; i++) {
         /* each stream's counters (see end_record) go out under its own name */
         lstream *ls = &L.streams[i];
@@ -73,5 +104,12 @@ bool sync_logical_run(tap_run *run, tap_stream *const *streams, size_t n)
         tap_log_counters(run, ls->src->tap_stream_id);
     }
     sl_run_term(&L);
+    /* a signal is how a run without bounds ends, also before its stream (during a copy, done
+       again by the next run: the last STATE has no lsn for the stream): exit 0 */
+    if (!ok && run->fail_code == EXIT_INTERRUPTED && tap_config_continuous(run->cfg)) {
+        log_info("LOG_BASED: stopped by a signal (a run without bounds: exit 0)");
+        run->fail_code = 0;
+        ok = true;
+    }
     return ok;
 }

@@ -55,11 +55,32 @@ const cfg_key tap_config_keys[] = {
     {"json_as_object", CFG_BOOL, false, "false", false,
      "type json and jsonb columns as objects (default: any JSON value)"},
     {"logical_poll_total_seconds|replication_idle_exit_seconds", CFG_INT, false, "10800", false,
-     "LOG_BASED: stop after this long with the server idle (not decoding)"},
+     "LOG_BASED: stop after this long with the server idle (not decoding); 0: no bound"},
     {"break_at_end_lsn", CFG_BOOL, false, "true", false,
      "LOG_BASED: stop at the WAL position seen at start"},
     {"max_run_seconds|replication_max_run_seconds", CFG_INT, false, "43200", false,
-     "LOG_BASED: upper bound of a run"},
+     "LOG_BASED: upper bound of a run; 0: no bound"},
+    {"state_interval_seconds", CFG_NUMBER, false, "5", false,
+     "LOG_BASED: a STATE at a transaction boundary at least this often while changes flow (and "
+     "while idle when the server's position moved)"},
+    {"state_feedback_file", CFG_STRING, false, NULL, false,
+     "LOG_BASED: the file the target's stdout is appended to; its new state lines are "
+     "confirmed to the slot while the run goes on"},
+    {"heartbeat_seconds", CFG_NUMBER, false, "0", false,
+     "LOG_BASED: write a heartbeat this often, so that the slot's position moves on a database "
+     "without writes (0: none)"},
+    {"heartbeat_action_query", CFG_STRING, false, NULL, false,
+     "LOG_BASED: the heartbeat statement (default: SELECT pg_logical_emit_message(...))"},
+    {"snapshot_mode", CFG_STRING, false, "initial", false,
+     "LOG_BASED: initial (copy a stream without a bookmark, then stream), never (no copy: "
+     "stream from now), initial_only (copy, no streaming); a stream's snapshot-mode metadata "
+     "wins"},
+    {"on_lost_position", CFG_STRING, false, "recopy", false,
+     "LOG_BASED: when a state's position cannot be honoured (slot gone or invalidated, state "
+     "behind the slot): recopy the stream, or fail the run"},
+    {"failover_slot", CFG_BOOL, false, "false", false,
+     "LOG_BASED: create the slot with FAILOVER (PostgreSQL 17+), so that a standby with "
+     "sync_replication_slots keeps it"},
     {"debug_lsn", CFG_BOOL, false, "false", false, "LOG_BASED: add _sdc_lsn to records"},
     {"tap_id", CFG_STRING, false, NULL, false, "LOG_BASED: suffix of the slot name"},
     {"wal_sender_timeout", CFG_INT, false, "3600000", false,
@@ -112,6 +133,37 @@ static bool check_sdk_keys(const cJSON *root, const char *what)
                   what);
         return false;
     }
+    return true;
+}
+
+bool tap_config_snapshot_mode(const char *text, tap_snapshot_mode *out)
+{
+    if (strcmp(text, "initial") == 0)
+        *out = TAP_SNAPSHOT_INITIAL;
+    else if (strcmp(text, "never") == 0)
+        *out = TAP_SNAPSHOT_NEVER;
+    else if (strcmp(text, "initial_only") == 0)
+        *out = TAP_SNAPSHOT_INITIAL_ONLY;
+    else
+        return false;
+    return true;
+}
+
+/* get_seconds: a number of seconds (a number or a string holding one, >= 0), def when absent */
+static bool get_seconds(const cJSON *root, const char *key, double def, const char *what,
+                        double *out)
+{
+    const cJSON *v = config_get(root, key);
+    *out = def;
+    if (!v || cJSON_IsNull(v) || (cJSON_IsString(v) && !*v->valuestring))
+        return true;
+    char *end = NULL;
+    double d = cJSON_IsNumber(v) ? v->valuedouble : strtod(v->valuestring, &end);
+    if ((end && *end) || !(d >= 0) || d > 1e9) {
+        log_error("%s: key \"%s\" must be a number of seconds, zero or more", what, key);
+        return false;
+    }
+    *out = d;
     return true;
 }
 
@@ -305,6 +357,34 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
     c->break_at_end_lsn = config_get_bool(root, "break_at_end_lsn", true);
     c->max_run_seconds = config_get_int(root, "max_run_seconds|replication_max_run_seconds", 43200);
     c->wal_sender_timeout = config_get_int(root, "wal_sender_timeout", 3600000);
+    if (!get_seconds(root, "state_interval_seconds", 5, what, &c->state_interval_seconds))
+        return false;
+    if (!get_seconds(root, "heartbeat_seconds", 0, what, &c->heartbeat_seconds))
+        return false;
+    c->heartbeat_action_query = json_util_string(root, "heartbeat_action_query", NULL);
+    if (c->heartbeat_action_query && !*c->heartbeat_action_query)
+        c->heartbeat_action_query = NULL;
+    if (c->heartbeat_action_query && c->heartbeat_seconds <= 0) {
+        log_error("%s: key \"heartbeat_action_query\" needs heartbeat_seconds (how often)", what);
+        return false;
+    }
+    const char *sm = json_util_string(root, "snapshot_mode", "initial");
+    if (*sm && !tap_config_snapshot_mode(sm, &c->snapshot_mode)) {
+        log_error("%s: key \"snapshot_mode\" must be initial, never or initial_only, got "
+                  "\"%.60s\"",
+                  what, sm);
+        return false;
+    }
+    const char *lp = json_util_string(root, "on_lost_position", "recopy");
+    if (*lp && strcmp(lp, "recopy") != 0 && strcmp(lp, "fail") != 0) {
+        log_error("%s: key \"on_lost_position\" must be recopy or fail, got \"%.60s\"", what, lp);
+        return false;
+    }
+    c->lost_position_fail = strcmp(lp, "fail") == 0;
+    c->failover_slot = config_get_bool(root, "failover_slot", false);
+    c->state_feedback_file = json_util_string(root, "state_feedback_file", NULL);
+    if (c->state_feedback_file && !*c->state_feedback_file)
+        c->state_feedback_file = NULL;
     c->logical_decoding_plugin = json_util_string(root, "logical_decoding_plugin", "pgoutput");
     if (strcmp(c->logical_decoding_plugin, "pgoutput") != 0 &&
         strcmp(c->logical_decoding_plugin, "wal2json") != 0) {

@@ -17,6 +17,16 @@
 extern const cfg_key tap_config_keys[];
 extern const size_t tap_config_nkeys;
 
+/* snapshot_mode of a LOG_BASED stream (README "Running continuously") */
+typedef enum tap_snapshot_mode {
+    TAP_SNAPSHOT_INITIAL = 0,  /* copy a stream without a bookmark, then stream (the default) */
+    TAP_SNAPSHOT_NEVER,        /* no copy: a stream without a bookmark streams from now */
+    TAP_SNAPSHOT_INITIAL_ONLY, /* copy, then no streaming */
+} tap_snapshot_mode;
+
+/* tap_config_snapshot_mode: the mode named text; false when it is none */
+bool tap_config_snapshot_mode(const char *text, tap_snapshot_mode *out);
+
 typedef struct tap_config {
     cJSON *root;        /* owned: the config document (given to pg_conn_connect) */
     const char *dbname; /* borrowed from root */
@@ -37,6 +47,13 @@ typedef struct tap_config {
     bool break_at_end_lsn;
     long long max_run_seconds;
     long long wal_sender_timeout;        /* ms */
+    double state_interval_seconds;       /* LOG_BASED: STATE at least this often (default 5) */
+    const char *state_feedback_file;     /* borrowed or NULL: the target's output to follow */
+    double heartbeat_seconds;            /* LOG_BASED: 0: no heartbeats */
+    const char *heartbeat_action_query;  /* borrowed or NULL: pg_logical_emit_message */
+    tap_snapshot_mode snapshot_mode;     /* LOG_BASED streams without snapshot-mode metadata */
+    bool lost_position_fail;             /* on_lost_position: fail (else recopy) */
+    bool failover_slot;                  /* LOG_BASED: the slot made with FAILOVER (17+) */
     const char *logical_decoding_plugin; /* borrowed: "pgoutput" (default) or "wal2json" */
     const char *slot_name;               /* borrowed: slot_name or replication_slot_name, or NULL */
     const char *publication_name;        /* borrowed or NULL */
@@ -62,6 +79,13 @@ void tap_config_term(tap_config *c);
  * (checked by tap_config_parse: strings, not empty), or NULL when there is none. Borrowed.
  */
 const cJSON *tap_config_where_clauses(const tap_config *cfg, const char *stream_id);
+
+/* tap_config_continuous: a LOG_BASED run without any bound (break_at_end_lsn false,
+   max_run_seconds and logical_poll_total_seconds 0): only a signal ends it, with exit 0 */
+static inline bool tap_config_continuous(const tap_config *c)
+{
+    return !c->break_at_end_lsn && c->max_run_seconds <= 0 && c->logical_poll_total_seconds <= 0;
+}
 
 /* tap_config_method_valid: true for FULL_TABLE, INCREMENTAL and LOG_BASED. */
 bool tap_config_method_valid(const char *method);

@@ -34,6 +34,8 @@ const char *change_kind_name(change_kind k)
         return "truncate";
     case CHANGE_RELATION:
         return "relation";
+    case CHANGE_MESSAGE:
+        return "message";
     case CHANGE_SKIP:
         return "skip";
     case CHANGE_NONE:

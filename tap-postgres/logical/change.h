@@ -34,7 +34,9 @@ typedef enum change_kind {
     CHANGE_DELETE = 'D',
     CHANGE_TRUNCATE = 'T',
     CHANGE_RELATION = 'R',
-    /* understood and carrying nothing for a tap: origin, type, logical message */
+    /* a logical message (pg_logical_emit_message: heartbeats); only its position counts */
+    CHANGE_MESSAGE = 'M',
+    /* understood and carrying nothing for a tap: origin, type */
     CHANGE_SKIP = '-',
 } change_kind;
 

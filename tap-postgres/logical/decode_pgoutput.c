@@ -625,10 +625,11 @@ bool decode_pgoutput_decode(pgoutput_decoder *d, const char *msg, size_t len, ch
     }
     case 'M': {
         /*
-         * Message (only with the "messages" option, which we do not ask for)
+         * Message (only with the "messages" option, asked for with heartbeats)
          *   Byte1 'M', Int8 flags, Int64 LSN, String prefix, Int32 length, Byte[n] content
+         * Only its position matters (the XLogData start, which is its LSN).
          */
-        out->kind = CHANGE_SKIP;
+        out->kind = CHANGE_MESSAGE;
         return true;
     }
     default:
@@ -647,7 +648,7 @@ bad:
     return false;
 }
 
-void decode_pgoutput_start_options(buf *out, const char *publication)
+void decode_pgoutput_start_options(buf *out, const char *publication, bool messages)
 {
     /* publication_names is a list of identifiers inside a literal: '"a""b"' */
     buf_append_lit(out, "(\"proto_version\" '1', \"publication_names\" '\"");
@@ -658,5 +659,8 @@ void decode_pgoutput_start_options(buf *out, const char *publication)
             buf_putc(out, '\'');
         buf_putc(out, *p);
     }
-    buf_append_lit(out, "\"')");
+    buf_append_lit(out, "\"'");
+    if (messages)
+        buf_append_lit(out, ", \"messages\" 'true'");
+    buf_putc(out, ')');
 }

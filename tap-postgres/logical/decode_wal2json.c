@@ -324,6 +324,17 @@ static bool skip_value(scan *s, int depth)
 }
 
 /* parse_u64: a bare number or a string holding one */
+/* take_null: the value is null (consumed) */
+static bool take_null(scan *s)
+{
+    skip_ws(s);
+    if (s->end - s->p >= 4 && memcmp(s->p, "null", 4) == 0) {
+        s->p += 4;
+        return true;
+    }
+    return false;
+}
+
 static bool parse_u64(scan *s, uint64_t *out)
 {
     skip_ws(s);
@@ -569,6 +580,10 @@ bool decode_wal2json_decode(wal2json_decoder *d, char *msg, size_t len, change *
                 goto bad;
             }
             action = t[0];
+        } else if (((kl == 3 && memcmp(key, "xid", 3) == 0) ||
+                    (kl == 9 && memcmp(key, "timestamp", 9) == 0)) &&
+                   take_null(&s)) {
+            /* a non-transactional message has "xid":null and "timestamp":null */
         } else if (kl == 3 && memcmp(key, "xid", 3) == 0) {
             uint64_t xid;
             if (!parse_u64(&s, &xid))
@@ -654,7 +669,7 @@ bool decode_wal2json_decode(wal2json_decoder *d, char *msg, size_t len, change *
         out->lsn = lsn;
         break;
     case 'M':
-        out->kind = CHANGE_SKIP;
+        out->kind = CHANGE_MESSAGE; /* a logical message: only its position counts */
         out->lsn = lsn;
         return true;
     default:

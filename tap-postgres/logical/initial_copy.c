@@ -95,7 +95,8 @@ bool initial_copy_in_temporary_slot(sl_run *L)
     char name[LOGICAL_NAME_MAX];
     snprintf(name, sizeof(name), "%.40s_tmp_%ld", L->slot, (long)getpid());
     logical_created_slot created;
-    bool ok = logical_slot_create(tmp, name, "pgoutput", true, &tap_stop_requested, &created);
+    bool ok =
+        logical_slot_create(tmp, name, "pgoutput", true, false, &tap_stop_requested, &created);
     if (!ok)
         fail(L, created.interrupted ? EXIT_INTERRUPTED : EXIT_SOURCE_DB);
     else

@@ -215,15 +215,20 @@ bool logical_slot_lookup(pg_conn *c, const char *slot, logical_slot_info *out)
 {
     memset(out, 0, sizeof(*out));
     const char *params[1] = {slot};
-    PGresult *res = pg_conn_query(c,
-                                  pg_conn_server_version(c) >= 130000
-                                      ? "SELECT plugin, slot_type, database, active, active_pid, "
-                                        "temporary, restart_lsn, confirmed_flush_lsn, wal_status "
-                                        "FROM pg_replication_slots WHERE slot_name = $1"
-                                      : "SELECT plugin, slot_type, database, active, active_pid, "
-                                        "temporary, restart_lsn, confirmed_flush_lsn, '' "
-                                        "FROM pg_replication_slots WHERE slot_name = $1",
-                                  1, params);
+    int v = pg_conn_server_version(c);
+    PGresult *res =
+        pg_conn_query(c,
+                      v >= 170000   ? "SELECT plugin, slot_type, database, active, "
+                                      "active_pid, temporary, restart_lsn, "
+                                      "confirmed_flush_lsn, wal_status, failover "
+                                      "FROM pg_replication_slots WHERE slot_name = $1"
+                      : v >= 130000 ? "SELECT plugin, slot_type, database, active, active_pid, "
+                                      "temporary, restart_lsn, confirmed_flush_lsn, wal_status, "
+                                      "false FROM pg_replication_slots WHERE slot_name = $1"
+                                    : "SELECT plugin, slot_type, database, active, active_pid, "
+                                      "temporary, restart_lsn, confirmed_flush_lsn, '', false "
+                                      "FROM pg_replication_slots WHERE slot_name = $1",
+                      1, params);
     if (!res)
         return false;
     if (PQntuples(res) == 1) {
@@ -240,6 +245,7 @@ bool logical_slot_lookup(pg_conn *c, const char *slot, logical_slot_info *out)
             lsn_parse(PQgetvalue(res, 0, 7), &out->confirmed_flush_lsn);
         snprintf(out->wal_status, sizeof(out->wal_status), "%s",
                  PQgetisnull(res, 0, 8) ? "" : PQgetvalue(res, 0, 8));
+        out->failover = strcmp(PQgetvalue(res, 0, 9), "t") == 0;
     }
     PQclear(res);
     return true;
@@ -410,8 +416,31 @@ static PGresult *exec_waiting(pg_conn *c, const char *sql, const char *what, con
     return last;
 }
 
+bool logical_slot_set_failover(pg_conn *repl, const char *slot)
+{
+    buf cmd = BUF_INIT;
+    buf_append_lit(&cmd, "ALTER_REPLICATION_SLOT ");
+    pg_conn_quote_ident(&cmd, slot);
+    buf_append_lit(&cmd, " (FAILOVER true)");
+    PGresult *res = buf_ok(&cmd) ? PQexec(repl->conn, cmd.data) : NULL;
+    bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok) {
+        char line[1024];
+        pg_conn_first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(repl->conn), line,
+                           sizeof(line));
+        log_error("failover_slot: could not make replication slot \"%s\" a failover slot: %s", slot,
+                  line);
+    } else {
+        log_info("replication slot \"%s\" is now a failover slot (failover_slot)", slot);
+    }
+    PQclear(res);
+    buf_term(&cmd);
+    return ok;
+}
+
 bool logical_slot_create(pg_conn *repl, const char *slot, const char *plugin, bool temporary,
-                         const volatile sig_atomic_t *stop, logical_created_slot *out)
+                         bool failover, const volatile sig_atomic_t *stop,
+                         logical_created_slot *out)
 {
     memset(out, 0, sizeof(*out));
     buf cmd = BUF_INIT;
@@ -421,7 +450,10 @@ bool logical_slot_create(pg_conn *repl, const char *slot, const char *plugin, bo
         buf_append_lit(&cmd, " TEMPORARY");
     buf_append_lit(&cmd, " LOGICAL ");
     pg_conn_quote_ident(&cmd, plugin);
-    buf_append_lit(&cmd, " EXPORT_SNAPSHOT");
+    if (failover)
+        buf_append_lit(&cmd, " (SNAPSHOT 'export', FAILOVER true)");
+    else
+        buf_append_lit(&cmd, " EXPORT_SNAPSHOT");
     log_info("creating %sreplication slot \"%s\" with %s (this waits for the transactions "
              "running on the server to end)",
              temporary ? "temporary " : "", slot, plugin);

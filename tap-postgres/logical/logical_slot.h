@@ -60,6 +60,7 @@ typedef struct logical_slot_info {
     uint64_t restart_lsn;
     uint64_t confirmed_flush_lsn;
     char wal_status[16]; /* reserved, extended, unreserved, lost ("" before PostgreSQL 13) */
+    bool failover;       /* created or altered with FAILOVER (PostgreSQL 17+) */
 } logical_slot_info;
 
 /* logical_slot_lookup: what pg_replication_slots says about slot. False after logging. */
@@ -102,7 +103,14 @@ typedef struct logical_created_slot {
  * False after logging the cause and its fix.
  */
 bool logical_slot_create(pg_conn *repl, const char *slot, const char *plugin, bool temporary,
-                         const volatile sig_atomic_t *stop, logical_created_slot *out);
+                         bool failover, const volatile sig_atomic_t *stop,
+                         logical_created_slot *out);
+
+/*
+ * logical_slot_set_failover: ALTER_REPLICATION_SLOT slot (FAILOVER true) on a replication
+ * connection (PostgreSQL 17+; the slot not in use). False after logging.
+ */
+bool logical_slot_set_failover(pg_conn *repl, const char *slot);
 
 /*
  * logical_slot_explain_failure: after a failed replication command (slot

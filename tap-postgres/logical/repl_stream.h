@@ -22,7 +22,8 @@
  * THE FLUSH POSITION: the slot's confirmed_flush_lsn moves to the flushed
  * position we report, and the server may then recycle the WAL before it. So
  * the flushed (and applied) position sent here is ONLY what the caller set
- * with repl_stream_confirm(): what the input state proves the target committed.
+ * with repl_stream_confirm(): what the input state proves the target committed
+ * (or, with state_feedback_file, a line the target wrote since: stream_changes.c).
  * It is never derived from what was read. Until repl_stream_confirm() is called it
  * is 0 (InvalidXLogRecPtr), which the server ignores.
  */

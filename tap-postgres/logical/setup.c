@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "exit_codes.h"
+#include "heartbeat.h"
 #include "identity.h"
 #include "initial_copy.h"
 #include "json_util.h"
@@ -20,7 +21,7 @@
 #define XLOG_LONG_PHD 40  /* SizeOfXLogLongPHD: the header of a segment's first page */
 
 /* an lsn bookmark as found in a state: a number, a "X/Y" text or a decimal text */
-static bool bookmark_lsn(const cJSON *v, uint64_t *out)
+bool setup_bookmark_lsn(const cJSON *v, uint64_t *out)
 {
     if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble < 9.0e15) {
         *out = (uint64_t)v->valuedouble;
@@ -46,7 +47,7 @@ static bool read_bookmarks(sl_run *L)
         const char *id = ls->src->tap_stream_id;
         state_adopt_sdk_lsn(L->run->state, id); /* a MeltanoLabs bookmark becomes an lsn */
         const cJSON *lsn = state_get(L->run->state, id, "lsn");
-        ls->need_copy = !lsn || !bookmark_lsn(lsn, &ls->lsn);
+        ls->need_copy = !lsn || !setup_bookmark_lsn(lsn, &ls->lsn);
         if (lsn && ls->need_copy)
             log_warn("stream \"%s\": the lsn bookmark of the state is not an LSN: the table "
                      "is copied again",
@@ -67,7 +68,7 @@ static bool read_bookmarks(sl_run *L)
         /* what the target committed: the input state's bookmark, when it is still ours */
         uint64_t in;
         const cJSON *in_lsn = state_lsn_value(L->run->input_state, id);
-        if (!ls->need_copy && in_lsn && bookmark_lsn(in_lsn, &in) && in == ls->lsn)
+        if (!ls->need_copy && in_lsn && setup_bookmark_lsn(in_lsn, &in) && in == ls->lsn)
             ls->input_lsn = in;
         long long v;
         const cJSON *bm = cJSON_GetObjectItemCaseSensitive(
@@ -236,6 +237,19 @@ bool setup_run(sl_run *L, setup_positions *out)
     }
     if (L->standby)
         log_info("the source is a standby (in recovery): positions are its replay positions");
+    if (!heartbeat_check(L))
+        return false;
+    if (cfg->failover_slot && (L->standby || pg_conn_server_version(L->c) < 170000)) {
+        if (L->standby)
+            log_error("failover_slot: the source is a standby, where a failover slot cannot be "
+                      "made (the primary's failover slots are synchronized to a standby with "
+                      "sync_replication_slots): remove failover_slot");
+        else
+            log_error("failover_slot: failover slots need PostgreSQL 17 or later (this is %d): "
+                      "remove failover_slot",
+                      pg_conn_server_version(L->c) / 10000);
+        return fail(L, EXIT_BAD_CONFIG);
+    }
 
     logical_slot_info info;
     if (!logical_slot_lookup(L->c, L->slot, &info))
@@ -261,6 +275,25 @@ bool setup_run(sl_run *L, setup_positions *out)
             info = old;
         }
     }
+    if (info.exists && strcmp(info.wal_status, "lost") == 0 && !info.active &&
+        cfg->lost_position_fail) {
+        bool any = false;
+        for (size_t i = 0; i < L->n; i++) {
+            const char *id = L->streams[i].src->tap_stream_id;
+            if (L->streams[i].src->snapshot_mode == TAP_SNAPSHOT_INITIAL_ONLY ||
+                !state_get(run->state, id, "lsn"))
+                continue;
+            log_error("stream \"%s\": its lsn bookmark cannot be honoured: replication slot "
+                      "\"%s\" was invalidated by the server (wal_status = lost), and "
+                      "on_lost_position is fail (the slot is left as it is; drop it, and set "
+                      "on_lost_position to recopy or remove the stream's bookmark, to copy the "
+                      "table again)",
+                      id, L->slot);
+            any = true;
+        }
+        if (any)
+            return fail(L, EXIT_SOURCE_DB);
+    }
     if (info.exists && strcmp(info.wal_status, "lost") == 0 && !info.active) {
         /*
          * max_slot_wal_keep_size made the server invalidate the slot: it can
@@ -281,6 +314,13 @@ bool setup_run(sl_run *L, setup_positions *out)
                  L->slot);
     }
     L->slot_exists = info.exists;
+    if (info.exists && cfg->failover_slot && !info.failover) {
+        /* an existing slot made before failover_slot was set */
+        if (!(L->repl = sl_run_repl_connect(L)))
+            return false;
+        if (!logical_slot_set_failover(L->repl, L->slot))
+            return fail(L, EXIT_SOURCE_DB);
+    }
     if (info.exists) {
         if (!logical_slot_usable(&info, L->slot, dbname))
             return fail(L, EXIT_SOURCE_DB);
@@ -297,38 +337,64 @@ bool setup_run(sl_run *L, setup_positions *out)
 
     if (!read_bookmarks(L) || !relations_build_map(L) || !identity_check_descendants(L))
         return false;
-    if (!info.exists) {
-        for (size_t i = 0; i < L->n; i++) {
-            if (!L->streams[i].need_copy) {
-                log_warn("stream \"%s\": its lsn bookmark cannot be honoured because replication "
-                         "slot \"%s\" does not exist (dropped?): the table is copied again as a "
-                         "new table version",
-                         L->streams[i].src->tap_stream_id, L->slot);
-                L->streams[i].need_copy = true;
-            }
+    /* snapshot_mode initial_only: a bookmark only says the copy was made */
+    for (size_t i = 0; i < L->n; i++) {
+        lstream *ls = &L->streams[i];
+        if (ls->src->snapshot_mode == TAP_SNAPSHOT_INITIAL_ONLY && !ls->need_copy)
+            ls->copy_only = true;
+    }
+    bool lost = false;
+    for (size_t i = 0; i < L->n; i++) {
+        lstream *ls = &L->streams[i];
+        if (ls->need_copy || ls->copy_only)
+            continue;
+        char why[512];
+        if (!info.exists) {
+            snprintf(why, sizeof(why), "replication slot \"%s\" does not exist (dropped?)",
+                     L->slot);
+        } else if (ls->lsn < info.confirmed_flush_lsn) {
+            /*
+             * The slot no longer holds the transactions between the two
+             * positions (an older state file, a stream selected again
+             * after a pause, another consumer of the slot): streaming
+             * from the bookmark would silently skip them.
+             */
+            char a[LSN_TEXT_MAX], b[LSN_TEXT_MAX];
+            lsn_format(ls->lsn, a);
+            lsn_format(info.confirmed_flush_lsn, b);
+            snprintf(why, sizeof(why),
+                     "the state's lsn %s is behind the slot's confirmed position %s (an older "
+                     "state file, or the stream was not selected for a while): the changes in "
+                     "between are gone from the slot",
+                     a, b);
+        } else {
+            continue;
         }
-    } else {
-        for (size_t i = 0; i < L->n; i++) {
-            lstream *ls = &L->streams[i];
-            if (!ls->need_copy && ls->lsn < info.confirmed_flush_lsn) {
-                /*
-                 * The slot no longer holds the transactions between the two
-                 * positions (an older state file, a stream selected again
-                 * after a pause, another consumer of the slot): streaming
-                 * from the bookmark would silently skip them.
-                 */
-                char a[LSN_TEXT_MAX], b[LSN_TEXT_MAX];
-                lsn_format(ls->lsn, a);
-                lsn_format(info.confirmed_flush_lsn, b);
-                log_warn("stream \"%s\": the state's lsn %s is behind the slot's confirmed "
-                         "position %s (an older state file, or the stream was not selected for "
-                         "a while): the changes in between are gone from the slot, so the table "
-                         "is copied again as a new table version",
-                         ls->src->tap_stream_id, a, b);
-                ls->need_copy = true;
-            }
+        if (cfg->lost_position_fail) {
+            log_error("stream \"%s\": its lsn bookmark cannot be honoured on slot \"%s\": %s; "
+                      "on_lost_position is fail (set it to recopy, or remove the stream's "
+                      "bookmark, to copy the table again)",
+                      ls->src->tap_stream_id, L->slot, why);
+            lost = true;
+        } else if (ls->src->snapshot_mode == TAP_SNAPSHOT_NEVER) {
+            log_warn("stream \"%s\": its lsn bookmark cannot be honoured because %s: with "
+                     "snapshot_mode never it is not copied but streams from now on (the changes "
+                     "in between are not in the target)",
+                     ls->src->tap_stream_id, why);
+            ls->need_copy = true; /* from now, below */
+        } else if (!info.exists) {
+            log_warn("stream \"%s\": its lsn bookmark cannot be honoured because %s: the table "
+                     "is copied again as a new table version",
+                     ls->src->tap_stream_id, why);
+            ls->need_copy = true;
+        } else {
+            log_warn("stream \"%s\": %s, so the table is copied again as a new table version",
+                     ls->src->tap_stream_id, why);
+            ls->need_copy = true;
         }
     }
+    if (lost)
+        return fail(L, EXIT_SOURCE_DB);
     /*
      * A stream to be copied has no usable bookmark: drop the old one from the
      * output state now, so that no STATE written before its copy is complete
@@ -354,8 +420,18 @@ bool setup_run(sl_run *L, setup_positions *out)
     if ((!info.exists || ncopy) && !logical_slot_check_capacity(L->c, 1))
         return fail(L, EXIT_SOURCE_DB);
 
+    /* snapshot_mode initial_only: copied (now or before), then no changes */
+    bool streaming = false;
+    for (size_t i = 0; i < L->n; i++) {
+        lstream *ls = &L->streams[i];
+        if (ls->src->snapshot_mode == TAP_SNAPSHOT_INITIAL_ONLY)
+            ls->copy_only = true;
+        else
+            streaming = true;
+    }
     if (strcmp(L->plugin, "pgoutput") == 0) {
-        if (!ensure_publication(L))
+        /* no stream to read: no publication needed (the copies only need a snapshot) */
+        if (streaming && !ensure_publication(L))
             return false;
         size_t now = 0;
         for (size_t i = 0; i < L->n; i++)
@@ -372,6 +448,20 @@ bool setup_run(sl_run *L, setup_positions *out)
     if (!identity_check(L) || !identity_warn_generated(L))
         return false;
 
+    /* snapshot_mode never: a stream without a usable bookmark is not copied; it streams from
+       now (its bookmark is set below) */
+    for (size_t i = 0; i < L->n; i++) {
+        lstream *ls = &L->streams[i];
+        if (!ls->need_copy || ls->src->snapshot_mode != TAP_SNAPSHOT_NEVER)
+            continue;
+        ls->need_copy = false;
+        ls->from_now = true;
+        ncopy--;
+        log_info("stream \"%s\": snapshot_mode never: not copied; its changes from now on are "
+                 "streamed",
+                 ls->src->tap_stream_id);
+    }
+
     /* SCHEMA of every stream first (pipelinewise sends them at the start) */
     for (size_t i = 0; i < L->n; i++) {
         lstream *ls = &L->streams[i];
@@ -383,27 +473,67 @@ bool setup_run(sl_run *L, setup_positions *out)
             return false;
     }
 
-    if (!info.exists) {
+    uint64_t now_lsn = 0; /* the bookmark of the streams that stream from now */
+    if (!info.exists && streaming) {
         /* the slot itself exports the snapshot of the copies */
         if (!(L->repl = sl_run_repl_connect(L)))
             return false;
         logical_created_slot created;
-        if (!logical_slot_create(L->repl, L->slot, L->plugin, false, &tap_stop_requested, &created))
+        if (!logical_slot_create(L->repl, L->slot, L->plugin, false, cfg->failover_slot,
+                                 &tap_stop_requested, &created))
             return fail(L, created.interrupted ? EXIT_INTERRUPTED : EXIT_SOURCE_DB);
         if (!initial_copy_streams(L, created.snapshot, created.consistent_point))
             return false;
+        now_lsn = created.consistent_point;
     } else if (ncopy && !initial_copy_in_temporary_slot(L)) {
+        /* (with no stream to read, the main slot is never made: it would pin WAL for ever) */
         return false;
     }
     if (tap_stop_requested) {
         log_error("interrupted after the initial copy");
         return fail(L, EXIT_INTERRUPTED);
     }
+    out->stream = streaming;
+    if (!streaming) {
+        log_info("LOG_BASED: every stream is snapshot_mode initial_only: copied, nothing is "
+                 "streamed");
+        return true;
+    }
+    bool any_now = false;
+    for (size_t i = 0; i < L->n; i++)
+        any_now |= L->streams[i].from_now;
+    if (any_now && !now_lsn) {
+        res = pg_conn_query(L->c,
+                            L->standby ? "SELECT pg_last_wal_replay_lsn()"
+                                       : "SELECT pg_current_wal_insert_lsn()",
+                            0, NULL);
+        if (!res)
+            return fail(L, EXIT_SOURCE_DB);
+        bool parsed = !PQgetisnull(res, 0, 0) && lsn_parse(PQgetvalue(res, 0, 0), &now_lsn);
+        PQclear(res);
+        if (!parsed) {
+            log_error("could not read the server's WAL position");
+            return fail(L, EXIT_SOURCE_DB);
+        }
+    }
+    if (any_now) {
+        for (size_t i = 0; i < L->n; i++) {
+            lstream *ls = &L->streams[i];
+            if (ls->from_now)
+                ls->lsn = now_lsn;
+        }
+        /* the bookmarks of the streams from now, at once: a run stopped later does not
+           lose the changes after them */
+        if (!sl_run_emit_state(L))
+            return false;
+    }
 
     /* where to start, what to confirm, where to stop */
     uint64_t start = UINT64_MAX, confirm = UINT64_MAX;
     for (size_t i = 0; i < L->n; i++) {
         lstream *ls = &L->streams[i];
+        if (ls->copy_only)
+            continue; /* its bookmark only says it was copied */
         if (ls->lsn < start)
             start = ls->lsn;
         if (ls->input_lsn && ls->input_lsn < confirm)

@@ -14,10 +14,13 @@ long long sl_run_new_version(void)
 
 static void set_bookmarks(sl_run *L)
 {
+    uint64_t low = UINT64_MAX;
     for (size_t i = 0; i < L->n; i++) {
         lstream *ls = &L->streams[i];
-        if (L->processed > ls->lsn)
+        if (L->processed > ls->lsn && !ls->copy_only)
             ls->lsn = L->processed;
+        if (!ls->recopy && !ls->copy_only && ls->lsn < low)
+            low = ls->lsn;
         cJSON *bm = state_bookmark(L->run->state, ls->src->tap_stream_id);
         if (!bm)
             continue;
@@ -27,6 +30,8 @@ static void set_bookmarks(sl_run *L)
             state_bm_set_int(bm, "lsn", (long long)ls->lsn);
         state_bm_set_int(bm, "version", ls->version);
     }
+    L->state_lsn = low == UINT64_MAX ? 0 : low;
+    L->state_processed = L->processed;
 }
 
 bool sl_run_emit_state(sl_run *L)
@@ -79,6 +84,9 @@ void sl_run_term(sl_run *L)
         free(ls->vals);
     }
     free(L->streams);
+    if (L->feedback_on)
+        state_feedback_term(&L->feedback);
+    free(L->ids);
     free(L->trunc);
     buf_term(&L->trunc_names);
     relmap_term(&L->names);

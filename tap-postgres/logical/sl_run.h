@@ -22,6 +22,7 @@
 #include "pg_conn.h"
 #include "record_builder.h"
 #include "relmap.h"
+#include "state_feedback.h"
 #include "tap.h"
 
 /* one column of a stream's table as this run knows it */
@@ -57,6 +58,9 @@ typedef struct lstream {
                              changes; copied again at the end of the run (until then its lsn
                              bookmark is left out of the STATE) */
     bool has_descendants; /* its table has partitions or inheritance children */
+    bool copy_only;       /* snapshot_mode initial_only: copied, takes no changes (its lsn only
+                             says it was copied: never moved, never confirmed) */
+    bool from_now;        /* snapshot_mode never: not copied, streamed from now */
     long long nan_count, pos_inf, neg_inf, bad_values; /* value counters of its CDC records */
     char tail_time[40]; /* the time_extracted in the builder's tail */
     long long records;
@@ -96,6 +100,20 @@ typedef struct sl_run {
     char extracted[40];  /* time_extracted of the transaction's records */
     uint64_t processed;  /* every transaction committed before this is written */
     long long changes_since_state;
+    uint64_t state_lsn;       /* the smallest lsn of the last STATE written (its streams without
+                                 recopy): how far the tap's own output has reached */
+    uint64_t state_processed; /* L->processed at that STATE */
+    uint64_t confirmed_lsn;   /* the flush position the slot was told (never moves back) */
+    bool paused;              /* the stream stopped for a copy (STOP_RECOPY) and goes on after */
+    bool feedback_on;         /* state_feedback_file is set: feedback is followed */
+    state_feedback feedback;  /* owned (when feedback_on) */
+    const char **ids;         /* malloc'ed, nids: the ids of the streams that stream (borrowed) */
+    size_t nids;
+    uint64_t feedback_lsn; /* the highest position a line of the feedback file proved */
+    double next_heartbeat; /* monotonic time of the next heartbeat (heartbeat.c) */
+    long long heartbeats;  /* heartbeats written */
+    long long messages;    /* logical messages received outside transactions */
+    change_kind last_kind; /* the kind of the last message decoded */
     /*
      * The relations of the TRUNCATE statement being read: pgoutput sends one
      * message for them all, wal2json one message per relation, so they are
@@ -118,7 +136,16 @@ static inline bool fail(sl_run *L, int code)
 /* sl_run_applies: is the transaction being read to be written for stream ls? */
 static inline bool sl_run_applies(const sl_run *L, const lstream *ls)
 {
-    return !ls->recopy && L->txn_commit_lsn >= ls->lsn;
+    return !ls->recopy && !ls->copy_only && L->txn_commit_lsn >= ls->lsn;
+}
+
+/* sl_run_recopy_due: a stream is marked to be copied again (a TRUNCATE of part of its rows) */
+static inline bool sl_run_recopy_due(const sl_run *L)
+{
+    for (size_t i = 0; i < L->n; i++)
+        if (L->streams[i].recopy)
+            return true;
+    return false;
 }
 
 /* sl_run_term: free what L holds (streams, maps, metadata, decoders, connections); a run

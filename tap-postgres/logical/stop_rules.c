@@ -50,15 +50,19 @@ static walsender_activity walsender_activity_now(sl_run *L)
 void stop_rules_init(stop_rules *st, const tap_config *cfg, double now, uint64_t end_lsn)
 {
     memset(st, 0, sizeof(*st));
+    /* 0 (or less): no bound */
     st->poll_seconds =
-        cfg->logical_poll_total_seconds > 0 ? (double)cfg->logical_poll_total_seconds : 10800;
+        cfg->logical_poll_total_seconds > 0 ? (double)cfg->logical_poll_total_seconds : -1;
     st->run_deadline = cfg->max_run_seconds > 0 ? now + (double)cfg->max_run_seconds : -1;
-    st->probe_seconds = st->poll_seconds / 4 < PROBE_SECONDS ? st->poll_seconds / 4 : PROBE_SECONDS;
+    st->probe_seconds = st->poll_seconds >= 0 && st->poll_seconds / 4 < PROBE_SECONDS
+                            ? st->poll_seconds / 4
+                            : PROBE_SECONDS;
     st->last_progress = now;
     st->next_probe = now + st->probe_seconds;
     st->can_ask = true;
     st->break_at_end = cfg->break_at_end_lsn;
     st->end_lsn = end_lsn;
+    st->continuous = tap_config_continuous(cfg);
 }
 
 /* the server showed progress at now */
@@ -95,8 +99,10 @@ stop_reason stop_rules_check(const stop_rules *st, const sl_run *L)
         return STOP_CAUGHT_UP;
     if (st->run_deadline >= 0 && now >= st->run_deadline)
         return STOP_MAX_RUN;
-    if (now - st->last_progress >= st->poll_seconds)
+    if (st->poll_seconds >= 0 && now - st->last_progress >= st->poll_seconds)
         return STOP_POLL;
+    if (st->continuous && sl_run_recopy_due(L))
+        return STOP_RECOPY;
     return STOP_NONE;
 }
 
@@ -106,7 +112,7 @@ double stop_rules_deadline(const stop_rules *st, const sl_run *L)
 {
     if (L->in_txn)
         return -1;
-    double d = st->last_progress + st->poll_seconds;
+    double d = st->poll_seconds >= 0 ? st->last_progress + st->poll_seconds : st->next_probe;
     if (st->run_deadline >= 0 && st->run_deadline < d)
         d = st->run_deadline;
     return st->next_probe < d ? st->next_probe : d;
@@ -178,6 +184,8 @@ const char *stop_rules_reason(stop_reason why)
         "no new data for logical_poll_total_seconds",
         "stopped by a signal",
         "caught up with the server's flushed WAL (the rest up to the start's insert "
-        "position is not flushed: an open transaction's changes)"};
+        "position is not flushed: an open transaction's changes)",
+        "a stream is to be copied again (a TRUNCATE of part of its rows): the stream pauses "
+        "for the copy"};
     return reasons[why];
 }

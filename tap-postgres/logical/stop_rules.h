@@ -19,6 +19,7 @@ typedef enum stop_reason {
     STOP_POLL,
     STOP_SIGNAL,
     STOP_CAUGHT_UP,
+    STOP_RECOPY, /* a continuous run: streams to copy again (the caller copies, then streams on) */
 } stop_reason;
 
 /*
@@ -54,6 +55,13 @@ typedef enum stop_reason {
  * it asks for a keepalive, and the arrival of one (after every message sent
  * before it) ends the run: every transaction committed and flushed before
  * the start has been written.
+ *
+ * CONTINUOUS. With break_at_end_lsn false and max_run_seconds and
+ * logical_poll_total_seconds 0 (no bound) the run goes on until SIGINT or
+ * SIGTERM, which end it after the current transaction with a final STATE
+ * and exit 0: that is how a continuous run ends. A TRUNCATE of part of a
+ * stream's rows pauses it at the next transaction boundary (STOP_RECOPY)
+ * for the copy a bounded run does at its end; the stream then goes on.
  */
 typedef struct stop_rules {
     double poll_seconds;  /* logical_poll_total_seconds */
@@ -69,6 +77,8 @@ typedef struct stop_rules {
     uint64_t end_lsn;  /* its end position */
     bool idle_ping;    /* a reply request sent after the walsender was seen waiting for WAL */
     bool caught_up;    /* ... and answered */
+    bool continuous;   /* no bound at all (README "Running continuously"): only a signal ends
+                          the run, and that is its normal end (exit 0) */
 } stop_rules;
 
 /* stop_rules_init: the rules of cfg, starting at now, with end position end_lsn */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "exit_codes.h"
+#include "heartbeat.h"
 #include "log.h"
 #include "lsn.h"
 #include "lstream.h"
@@ -79,6 +80,14 @@ static bool on_commit(sl_run *L, const change *c)
         L->processed = end;
     if (L->changes_since_state >= L->run->cfg->itersize)
         return sl_run_emit_state(L);
+    /* while changes flow, a STATE (sent at once) at least every state_interval_seconds */
+    if (L->changes_since_state > 0 &&
+        timefmt_monotonic() - L->run->last_state_time >= L->run->cfg->state_interval_seconds) {
+        if (!sl_run_emit_state(L))
+            return false;
+        if (!singer_writer_flush(L->run->w))
+            return fail(L, EXIT_OUTPUT);
+    }
     return true;
 }
 
@@ -130,6 +139,7 @@ static bool on_message(sl_run *L, char *msg, size_t len, uint64_t wal_start)
     }
     if (L->ntrunc && c.kind != CHANGE_TRUNCATE && !truncate_flush(L))
         return false;
+    L->last_kind = c.kind;
     switch (c.kind) {
     case CHANGE_BEGIN:
         return on_begin(L, &c);
@@ -143,9 +153,77 @@ static bool on_message(sl_run *L, char *msg, size_t len, uint64_t wal_start)
         return truncate_collect(L, &c);
     case CHANGE_RELATION:
         return on_relation(L, &c);
+    case CHANGE_MESSAGE:
+        /*
+         * A logical message outside a transaction (a heartbeat) is sent when its record is
+         * decoded, after every transaction whose commit record comes before it: the
+         * bookmark may move to its position, as to a keepalive's.
+         */
+        if (!L->in_txn) {
+            L->messages++;
+            if (wal_start > L->processed)
+                L->processed = wal_start;
+        }
+        return true;
     default:
         return true;
     }
+}
+
+/* how often the stream loop does its periodic work (stream_tick) */
+#define TICK_SECONDS 0.5
+
+/*
+ * feedback_confirm: the new whole lines of state_feedback_file (the target's output: what it
+ * has committed) move the flush position reported to the server, to at most the smallest lsn
+ * of the last STATE this run wrote: never a position the tap's own output has not reached
+ * (a line of another run, or one written by hand, cannot make the slot skip changes). The
+ * invariant of repl_stream.h holds: what is confirmed is proven committed by the target.
+ */
+static bool feedback_confirm(sl_run *L, repl_stream *rs)
+{
+    uint64_t proven = L->feedback_lsn;
+    if (!state_feedback_poll(&L->feedback, L->ids, L->nids, &proven))
+        return true;
+    L->feedback_lsn = proven;
+    uint64_t to = proven < L->state_lsn ? proven : L->state_lsn;
+    if (to <= rs->confirmed_lsn)
+        return true;
+    repl_stream_confirm(rs, to);
+    L->confirmed_lsn = rs->confirmed_lsn;
+    if (log_enabled(LOG_DEBUG)) {
+        char a[LSN_TEXT_MAX], b[LSN_TEXT_MAX];
+        lsn_format(to, a);
+        lsn_format(proven, b);
+        log_debug("state_feedback_file: confirming %s (the target wrote %s)", a, b);
+    }
+    if (!repl_stream_send_status(rs, false))
+        return fail(L, EXIT_SOURCE_DB);
+    return true;
+}
+
+/*
+ * stream_tick: what the stream loop does every TICK_SECONDS, between messages (inside a
+ * transaction too): the feedback file's new lines confirmed, the heartbeat when due, and
+ * between transactions, with nothing written since the last STATE, a STATE every
+ * state_interval_seconds when the position moved (keepalives, heartbeats of an idle stream),
+ * so that the target writes it and the next run (or state_feedback_file) confirms it; then
+ * what was written goes out (the target sees changes within a tick). The one place for
+ * periodic work. False after logging (fail code set).
+ */
+static bool stream_tick(sl_run *L, repl_stream *rs, double now)
+{
+    const tap_config *cfg = L->run->cfg;
+    if (L->feedback_on && !feedback_confirm(L, rs))
+        return false;
+    if (!heartbeat_tick(L, now))
+        return false;
+    if (!L->in_txn && L->changes_since_state == 0 && L->processed > L->state_processed &&
+        now - L->run->last_state_time >= cfg->state_interval_seconds && !sl_run_emit_state(L))
+        return false;
+    if (L->run->w->out.len && !singer_writer_flush(L->run->w))
+        return fail(L, EXIT_OUTPUT);
+    return true;
 }
 
 bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_lsn)
@@ -163,7 +241,11 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
             decode_wal2json_start_options(&opts, tables.data, numeric_as_string);
             buf_term(&tables);
         } else {
-            decode_pgoutput_start_options(&opts, L->publication);
+            /* heartbeats are read as logical messages (PostgreSQL 14+) */
+            decode_pgoutput_start_options(&opts, L->publication,
+                                          cfg->heartbeat_seconds > 0 &&
+                                              !cfg->heartbeat_action_query &&
+                                              pg_conn_server_version(L->c) >= 140000);
         }
         int interval = 10000;
         if (cfg->wal_sender_timeout > 0 && cfg->wal_sender_timeout / 3 < interval)
@@ -201,7 +283,10 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
         return fail(L, EXIT_SOURCE_DB);
 
     /* confirm what the input state proves, once, and never more */
+    if (L->confirmed_lsn > confirm)
+        confirm = L->confirmed_lsn; /* streaming again after a pause (STOP_RECOPY) */
     repl_stream_confirm(&rs, confirm);
+    L->confirmed_lsn = rs.confirmed_lsn;
     if (!repl_stream_send_status(&rs, false)) {
         repl_stream_term(&rs);
         return fail(L, EXIT_SOURCE_DB);
@@ -215,18 +300,34 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
     char *msg;
     size_t len;
     uint64_t wal_start;
-    L->processed = start;
+    if (start > L->processed)
+        L->processed = start;
+    L->state_processed = L->processed; /* an idle STATE only once the position moves */
+    L->paused = false;
+    double next_tick = t_start + TICK_SECONDS;
     while (ok) {
         if ((why = stop_rules_check(&st, L)) != STOP_NONE)
             break;
-        /* inside a transaction a signal waits for its end: no wake-up, no deadline */
-        rs.wake = L->in_txn ? NULL : &tap_stop_requested;
-        repl_result r = repl_stream_next(&rs, stop_rules_deadline(&st, L), &msg, &len, &wal_start);
         double now = timefmt_monotonic();
+        if (now >= next_tick) {
+            next_tick = now + TICK_SECONDS;
+            if (!(ok = stream_tick(L, &rs, now)))
+                break;
+        }
+        /* inside a transaction a signal waits for its end: no wake-up, no deadline but the
+           tick's */
+        rs.wake = L->in_txn ? NULL : &tap_stop_requested;
+        double deadline = stop_rules_deadline(&st, L);
+        if (deadline < 0 || next_tick < deadline)
+            deadline = next_tick;
+        repl_result r = repl_stream_next(&rs, deadline, &msg, &len, &wal_start);
+        now = timefmt_monotonic();
         switch (r) {
         case REPL_DATA:
-            stop_rules_data(&st, now);
             ok = on_message(L, msg, len, wal_start);
+            /* a heartbeat is not data: it must not hold a bounded run */
+            if (L->last_kind != CHANGE_MESSAGE)
+                stop_rules_data(&st, now);
             break;
         case REPL_KEEPALIVE:
         case REPL_TIMEOUT:
@@ -274,14 +375,19 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
         lsn_format(L->processed, a);
         log_info("LOG_BASED: %s; %lld transactions, %lld records, position %s",
                  stop_rules_reason(why), L->txns, L->records, a);
+        if (L->heartbeats || L->messages)
+            log_info("LOG_BASED: %lld heartbeats written, %lld logical messages received",
+                     L->heartbeats, L->messages);
         ok = sl_run_emit_state(L);
         if (ok && singer_writer_flush(L->run->w) == false)
             ok = fail(L, EXIT_OUTPUT);
         if (!repl_stream_finish(&rs))
             log_warn("the replication stream did not end cleanly (the state is written)");
-        /* a signal ends the run as cleanly as a bound, but the caller learns it was one */
-        if (ok && why == STOP_SIGNAL)
+        /* a signal ends the run as cleanly as a bound, but the caller learns it was one;
+           it is how a continuous run ends (exit 0) */
+        if (ok && why == STOP_SIGNAL && !st.continuous)
             ok = fail(L, EXIT_INTERRUPTED);
+        L->paused = why == STOP_RECOPY;
     }
     repl_stream_term(&rs);
     return ok;

@@ -484,10 +484,17 @@ START_TEST(test_wal2json_edge_cases)
              "\"value\":\"a\x01\"}]}",
              &c, d, store));
     ck_assert(!w2j("[]", &c, d, store));
-    /* a logical message is skipped */
+    /* a logical message: only its position counts (heartbeats) */
     ck_assert(w2j("{\"action\":\"M\",\"transactional\":false,\"prefix\":\"p\",\"content\":\"c\"}",
                   &c, d, store));
-    ck_assert_int_eq(c.kind, CHANGE_SKIP);
+    ck_assert_int_eq(c.kind, CHANGE_MESSAGE);
+    /* as wal2json 2.5 sends a non-transactional one (it failed to decode before) */
+    ck_assert(w2j("{\"action\":\"M\",\"xid\":null,\"timestamp\":null,\"lsn\":\"0/57E06E60\","
+                  "\"transactional\":false,\"prefix\":\"tap-postgres-heartbeat\",\"content\":\"\"}",
+                  &c, d, store));
+    ck_assert_int_eq(c.kind, CHANGE_MESSAGE);
+    ck_assert(
+        !w2j("{\"action\":\"I\",\"schema\":null,\"table\":\"t\",\"columns\":[]}", &c, d, store));
     log_set_level(LOG_INFO);
     decode_wal2json_destroy(d);
 }
@@ -540,8 +547,12 @@ START_TEST(test_options_and_patterns)
                              "\"include-transaction\" '1', \"numeric-data-types-as-string\" '1', "
                              "\"add-tables\" 'public.a,it''s.b')");
     buf_reset(&b);
-    decode_pgoutput_start_options(&b, "my \"pub\"");
+    decode_pgoutput_start_options(&b, "my \"pub\"", false);
     ck_assert_str_eq(b.data, "(\"proto_version\" '1', \"publication_names\" '\"my \"\"pub\"\"\"')");
+    buf_reset(&b);
+    decode_pgoutput_start_options(&b, "p", true);
+    ck_assert_str_eq(b.data,
+                     "(\"proto_version\" '1', \"publication_names\" '\"p\"', \"messages\" 'true')");
     buf_term(&b);
 }
 END_TEST

@@ -333,14 +333,15 @@ last_line() {
 # run_pipeline N ACTION DELAY_MS: one tap | target run from $STATE; ACTION none|tap|target|both
 # (or the name of a function to call) is done after DELAY_MS; sets TAP_RC, TGT_RC and updates $STATE from the target's last line
 run_pipeline() {
-    local n=$1 action=$2 delay=$3 out=$TEST_TMP/out.$1 fifo=$TEST_TMP/pipe
+    # STATES_FILE: the target appends to it (a continuous run follows it: state_feedback_file)
+    local n=$1 action=$2 delay=$3 out=${STATES_FILE:-$TEST_TMP/out.$1} fifo=$TEST_TMP/pipe
     rm -f "$fifo"
     mkfifo "$fifo"
     local wm
     wm=$(committed_seq)
     local t0
     t0=$(date +%s%N)
-    "$TARGET_BIN" --config "$TEST_TMP/target.json" <"$fifo" >"$out" 2>>"$TEST_TMP/target.err" &
+    "$TARGET_BIN" --config "$TEST_TMP/target.json" <"$fifo" >>"$out" 2>>"$TEST_TMP/target.err" &
     local tgt=$!
     if [ -s "$STATE" ]; then
         "$TAP_BIN" --config "$TEST_TMP/tap.json" --catalog "$TEST_TMP/catalog.json" --state "$STATE" >"$fifo" 2>>"$TEST_TMP/tap.err" &
@@ -422,15 +423,17 @@ kill_loop() {
     while [ "$kills" -lt "$KILLS" ]; do
         runs=$((runs + 1))
         RUN=$runs
+        # NONE_ACTION: what a run that is not killed gets (a continuous run: a function that
+        # ends it with a signal)
         case $((RANDOM % 6)) in
-        0) action=none ;; 1 | 2) action=tap ;; 3 | 4) action=target ;; 5) action=both ;;
+        0) action=${NONE_ACTION:-none} ;; 1 | 2) action=tap ;; 3 | 4) action=target ;; 5) action=both ;;
         esac
         delay=$((RANDOM % span))
         run_pipeline "$runs" "$action" "$delay"
         [ -n "$KILLED" ] && kills=$((kills + 1))
         [ -z "$KILLED" ] && finished=$((finished + 1))
         # a run that finished before its kill tells how long a run takes: kill within that
-        if [ -z "$KILLED" ] && [ "$LAST_MS" -gt 100 ]; then
+        if [ -z "$KILLED" ] && [ -z "${NONE_ACTION:-}" ] && [ "$LAST_MS" -gt 100 ]; then
             span=$((LAST_MS * 9 / 10))
         fi
         check_exit_codes "$runs"

@@ -37,6 +37,43 @@ START_TEST(defaults)
     ck_assert_int_eq(c.max_run_seconds, 43200);
     ck_assert_int_eq(c.wal_sender_timeout, 3600000);
     ck_assert_str_eq(c.logical_decoding_plugin, "pgoutput");
+    ck_assert(c.state_interval_seconds == 5);
+    ck_assert_ptr_null(c.state_feedback_file);
+    ck_assert(c.heartbeat_seconds == 0);
+    ck_assert_ptr_null(c.heartbeat_action_query);
+    ck_assert_int_eq(c.snapshot_mode, TAP_SNAPSHOT_INITIAL);
+    ck_assert(!c.lost_position_fail);
+    ck_assert(!c.failover_slot);
+    tap_config_term(&c);
+}
+END_TEST
+
+/* the continuous-run keys (README "Running continuously") */
+START_TEST(continuous_keys)
+{
+    tap_config c;
+    const char *log;
+    ck_assert(parse("{" BASE ",\"dbname\":\"d\",\"state_interval_seconds\":\"0.5\","
+                    "\"state_feedback_file\":\"s.jsonl\",\"heartbeat_seconds\":2,"
+                    "\"heartbeat_action_query\":\"SELECT 1\",\"snapshot_mode\":\"initial_only\","
+                    "\"on_lost_position\":\"fail\",\"failover_slot\":\"true\"}",
+                    &c, &log));
+    ck_assert(c.state_interval_seconds == 0.5);
+    ck_assert_str_eq(c.state_feedback_file, "s.jsonl");
+    ck_assert(c.heartbeat_seconds == 2);
+    ck_assert_str_eq(c.heartbeat_action_query, "SELECT 1");
+    ck_assert_int_eq(c.snapshot_mode, TAP_SNAPSHOT_INITIAL_ONLY);
+    ck_assert(c.lost_position_fail);
+    ck_assert(c.failover_slot);
+    tap_config_term(&c);
+    ck_assert(!parse("{" BASE ",\"dbname\":\"d\",\"state_interval_seconds\":-1}", &c, &log));
+    ck_assert(strstr(log, "key \"state_interval_seconds\" must be a number of seconds") != NULL);
+    tap_config_term(&c);
+    ck_assert(!parse("{" BASE ",\"dbname\":\"d\",\"heartbeat_seconds\":\"often\"}", &c, &log));
+    ck_assert(strstr(log, "key \"heartbeat_seconds\" must be a number") != NULL);
+    tap_config_term(&c);
+    ck_assert(!parse("{" BASE ",\"dbname\":\"d\",\"snapshot_mode\":\"never ever\"}", &c, &log));
+    ck_assert(strstr(log, "key \"snapshot_mode\" must be initial, never or initial_only") != NULL);
     tap_config_term(&c);
 }
 END_TEST
@@ -317,6 +354,7 @@ int main(void)
     tcase_add_test(tc, unknown_key_warned);
     tcase_add_test(tc, meltanolabs_mapping_keys);
     tcase_add_test(tc, every_compat_key_is_known);
+    tcase_add_test(tc, continuous_keys);
     tcase_add_test(tc, empty_string_is_the_default);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
