@@ -53,6 +53,9 @@ typedef struct tap_stream {
     int rk_index;               /* index into columns of the replication key, or -1 */
     const cJSON *where_clauses; /* borrowed from the config: stream_options.<id>.
                                    custom_where_clauses (strings), or NULL */
+    /* borrowed: the run's transformations when one names this stream (field_transform_check),
+       else NULL */
+    const struct field_transform_set *transforms;
 } tap_stream;
 
 typedef struct tap_catalog {

@@ -117,7 +117,13 @@ bool tap_emit_schema(tap_run *run, const tap_stream *s, const char *bookmark_pro
             buf_putc(b, ',');
         put_str(b, c->name);
         buf_putc(b, ':');
-        typemap_schema(b, &c->type, !c->is_pk);
+        if (s->transforms) {
+            tm_type t = c->type;
+            field_transform_schema_type(s->transforms, s->tap_stream_id, c->name, &t);
+            typemap_schema(b, &t, !c->is_pk);
+        } else {
+            typemap_schema(b, &c->type, !c->is_pk);
+        }
     }
     if (extra_props && *extra_props) {
         if (s->ncolumns)
@@ -206,6 +212,8 @@ bool tap_stream_builder(tap_run *run, const tap_stream *s, record_builder *rb)
             types[i] = &s->columns[i].type;
         }
         ok = record_builder_init(rb, &run->tm, s->tap_stream_id, names, types, s->ncolumns);
+        if (ok && s->transforms)
+            ok = record_builder_set_transforms(rb, s->transforms, s->tap_stream_id, names);
     } else {
         log_error("out of memory");
     }
