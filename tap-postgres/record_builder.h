@@ -67,12 +67,25 @@ void record_builder_term(record_builder *rb);
  */
 void record_builder_set_version(record_builder *rb, long long version, const char *time_extracted);
 
-/* record_builder_begin: start a record at the end of out (borrowed until record_builder_end). */
-static inline void record_builder_begin(record_builder *rb, buf *out)
+/* record_builder_begin_direct / record_builder_end_direct: begin and end for a builder without
+   transformations (see record_builder_value_direct) */
+static inline void record_builder_begin_direct(record_builder *rb, buf *out)
 {
     rb->out = out;
     rb->first = true;
     buf_append(out, rb->head.data, rb->head.len);
+}
+
+static inline void record_builder_end_direct(record_builder *rb)
+{
+    buf_append(rb->out, rb->tail.data, rb->tail.len);
+    rb->out = NULL;
+}
+
+/* record_builder_begin: start a record at the end of out (borrowed until record_builder_end). */
+static inline void record_builder_begin(record_builder *rb, buf *out)
+{
+    record_builder_begin_direct(rb, out);
     if (rb->xf) { /* a record left unfinished (after a failure) leaves nothing behind */
         for (size_t i = 0; i < rb->xf->norder; i++)
             rb->xf->slots[rb->xf->order[i]].state = FX_UNSET;
@@ -100,27 +113,38 @@ static inline void record_builder_key(record_builder *rb, size_t col)
     buf_append(rb->out, rb->cols[col].key, rb->cols[col].key_len);
 }
 
+/* record_builder_value_direct / record_builder_null_direct: as record_builder_value / _null for a
+   builder without transformations (rb->xf NULL), for loops that check that once per copy */
+static inline void record_builder_value_direct(record_builder *rb, size_t col, const char *text,
+                                               size_t len)
+{
+    record_builder_key(rb, col);
+    typemap_value(rb->tm, rb->cols[col].type, rb->out, text, len);
+}
+
+static inline void record_builder_null_direct(record_builder *rb, size_t col)
+{
+    record_builder_key(rb, col);
+    buf_append_lit(rb->out, "null");
+}
+
 /* record_builder_value: column col with the value text[0..len) in its type's text output form. */
 static inline void record_builder_value(record_builder *rb, size_t col, const char *text,
                                         size_t len)
 {
-    if (rb->xf) {
+    if (rb->xf)
         record_builder_collect(rb, col, text, len, FX_TEXT);
-        return;
-    }
-    record_builder_key(rb, col);
-    typemap_value(rb->tm, rb->cols[col].type, rb->out, text, len);
+    else
+        record_builder_value_direct(rb, col, text, len);
 }
 
 /* record_builder_null: column col is NULL. */
 static inline void record_builder_null(record_builder *rb, size_t col)
 {
-    if (rb->xf) {
+    if (rb->xf)
         record_builder_collect(rb, col, NULL, 0, FX_NULL);
-        return;
-    }
-    record_builder_key(rb, col);
-    buf_append_lit(rb->out, "null");
+    else
+        record_builder_null_direct(rb, col);
 }
 
 /* record_builder_raw: an extra property name with an already rendered JSON value. */
@@ -131,8 +155,7 @@ static inline void record_builder_end(record_builder *rb)
 {
     if (rb->xf)
         record_builder_flush_transformed(rb);
-    buf_append(rb->out, rb->tail.data, rb->tail.len);
-    rb->out = NULL;
+    record_builder_end_direct(rb);
 }
 
 #endif
