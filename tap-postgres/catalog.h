@@ -54,6 +54,9 @@ typedef struct tap_stream {
     const cJSON *where_clauses;      /* borrowed from the config: stream_options.<id>.
                                         custom_where_clauses (strings), or NULL */
     tap_snapshot_mode snapshot_mode; /* LOG_BASED: snapshot-mode metadata, else the config's */
+    /* borrowed: the run's transformations when one names this stream (field_transform_check),
+       else NULL */
+    const struct field_transform_set *transforms;
 } tap_stream;
 
 typedef struct tap_catalog {

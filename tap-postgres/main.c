@@ -10,6 +10,7 @@
 #include "singer.h"
 #include "state.h"
 #include "tap_config.h"
+#include "field_transform.h"
 #include "tap_sync.h"
 #include "timefmt.h"
 #include "typemap.h"
@@ -229,7 +230,11 @@ static int run_sync(const tap_config *cfg, const char *catalog_path, const char 
         cJSON_Delete(input_state);
         return EXIT_BAD_CONFIG;
     }
-    if (!catalog_load(&cat, catalog_path, cfg)) {
+    field_transform_set xf;
+    if (!field_transform_parse(&xf, cJSON_GetObjectItemCaseSensitive(cfg->root, "transformations"),
+                               "config") ||
+        !catalog_load(&cat, catalog_path, cfg)) {
+        field_transform_term(&xf);
         catalog_term(&cat);
         cJSON_Delete(state);
         cJSON_Delete(input_state);
@@ -263,7 +268,7 @@ static int run_sync(const tap_config *cfg, const char *catalog_path, const char 
         rc = EXIT_SOURCE_DB;
         goto done;
     }
-    if (!catalog_bind(&cat, &db)) {
+    if (!catalog_bind(&cat, &db) || !field_transform_check(&xf, &cat)) {
         rc = EXIT_BAD_CONFIG;
         goto done;
     }
@@ -276,6 +281,7 @@ done:
     tap_run_term(&run);
     discovery_term(&db);
     catalog_term(&cat);
+    field_transform_term(&xf);
     cJSON_Delete(state);
     cJSON_Delete(input_state);
     return rc;

@@ -51,6 +51,7 @@ void record_builder_term(record_builder *rb)
         return;
     for (size_t i = 0; rb->cols && i < rb->ncols; i++)
         free(rb->cols[i].key);
+    field_transform_unbind(rb->xf);
     free(rb->cols);
     buf_term(&rb->head);
     buf_term(&rb->tail);
@@ -72,8 +73,39 @@ void record_builder_set_version(record_builder *rb, long long version, const cha
     buf_putc(&rb->tail, '}');
 }
 
+bool record_builder_set_transforms(record_builder *rb, const field_transform_set *set,
+                                   const char *stream, const char *const *names)
+{
+    const tm_type **types = calloc(rb->ncols ? rb->ncols : 1, sizeof(*types));
+    if (!types) {
+        log_error("out of memory");
+        return false;
+    }
+    for (size_t i = 0; i < rb->ncols; i++)
+        types[i] = rb->cols[i].type;
+    field_transform_unbind(rb->xf);
+    bool ok = field_transform_bind(&rb->xf, set, stream, names, types, rb->ncols);
+    free(types);
+    return ok;
+}
+
+void record_builder_flush_transformed(record_builder *rb)
+{
+    field_transform_binding *x = rb->xf;
+    for (size_t i = 0; i < x->norder; i++) {
+        size_t col = x->order[i];
+        record_builder_key(rb, col);
+        field_transform_value(x, rb->tm, col, rb->out);
+    }
+    for (size_t i = 0; i < x->norder; i++)
+        x->slots[x->order[i]].state = FX_UNSET;
+    x->norder = 0;
+}
+
 void record_builder_raw(record_builder *rb, const char *name, const char *json, size_t len)
 {
+    if (rb->xf)
+        record_builder_flush_transformed(rb);
     if (!rb->first)
         buf_putc(rb->out, ',');
     rb->first = false;

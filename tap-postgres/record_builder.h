@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "field_transform.h"
 #include "typemap.h"
 
 typedef struct rb_column {
@@ -36,6 +37,9 @@ typedef struct record_builder {
     buf tail;   /* owned: },"version":V,"time_extracted":"T"} */
     buf *out;   /* borrowed: the buffer of the record being built */
     bool first; /* no property written yet */
+    /* owned, NULL without transformations (the fast path): with them, the values are collected
+       and written at record_builder_raw / record_builder_end, when conditions can see them all */
+    field_transform_binding *xf;
 } record_builder;
 
 /*
@@ -45,6 +49,15 @@ typedef struct record_builder {
  */
 bool record_builder_init(record_builder *rb, tm_ctx *tm, const char *stream,
                          const char *const *names, const tm_type *const *types, size_t n);
+/*
+ * record_builder_set_transforms: apply set's rules of stream to this builder's columns (names
+ * borrowed during the call, in the builder's column order). False on out of memory (logged).
+ */
+bool record_builder_set_transforms(record_builder *rb, const field_transform_set *set,
+                                   const char *stream, const char *const *names);
+/* record_builder_flush_transformed: write the collected values (record_builder_raw and
+   record_builder_end call it). */
+void record_builder_flush_transformed(record_builder *rb);
 /* record_builder_term: free; accepts a zeroed builder. */
 void record_builder_term(record_builder *rb);
 /*
@@ -54,12 +67,42 @@ void record_builder_term(record_builder *rb);
  */
 void record_builder_set_version(record_builder *rb, long long version, const char *time_extracted);
 
-/* record_builder_begin: start a record at the end of out (borrowed until record_builder_end). */
-static inline void record_builder_begin(record_builder *rb, buf *out)
+/* record_builder_begin_direct / record_builder_end_direct: begin and end for a builder without
+   transformations (see record_builder_value_direct) */
+static inline void record_builder_begin_direct(record_builder *rb, buf *out)
 {
     rb->out = out;
     rb->first = true;
     buf_append(out, rb->head.data, rb->head.len);
+}
+
+static inline void record_builder_end_direct(record_builder *rb)
+{
+    buf_append(rb->out, rb->tail.data, rb->tail.len);
+    rb->out = NULL;
+}
+
+/* record_builder_begin: start a record at the end of out (borrowed until record_builder_end). */
+static inline void record_builder_begin(record_builder *rb, buf *out)
+{
+    record_builder_begin_direct(rb, out);
+    if (rb->xf) { /* a record left unfinished (after a failure) leaves nothing behind */
+        for (size_t i = 0; i < rb->xf->norder; i++)
+            rb->xf->slots[rb->xf->order[i]].state = FX_UNSET;
+        rb->xf->norder = 0;
+    }
+}
+
+/* collect a value of a transformed stream */
+static inline void record_builder_collect(record_builder *rb, size_t col, const char *text,
+                                          size_t len, fx_slot_state st)
+{
+    field_transform_binding *x = rb->xf;
+    if (x->slots[col].state == FX_UNSET)
+        x->order[x->norder++] = col;
+    x->slots[col].text = text;
+    x->slots[col].len = len;
+    x->slots[col].state = st;
 }
 
 static inline void record_builder_key(record_builder *rb, size_t col)
@@ -70,19 +113,38 @@ static inline void record_builder_key(record_builder *rb, size_t col)
     buf_append(rb->out, rb->cols[col].key, rb->cols[col].key_len);
 }
 
-/* record_builder_value: column col with the value text[0..len) in its type's text output form. */
-static inline void record_builder_value(record_builder *rb, size_t col, const char *text,
-                                        size_t len)
+/* record_builder_value_direct / record_builder_null_direct: as record_builder_value / _null for a
+   builder without transformations (rb->xf NULL), for loops that check that once per copy */
+static inline void record_builder_value_direct(record_builder *rb, size_t col, const char *text,
+                                               size_t len)
 {
     record_builder_key(rb, col);
     typemap_value(rb->tm, rb->cols[col].type, rb->out, text, len);
 }
 
-/* record_builder_null: column col is NULL. */
-static inline void record_builder_null(record_builder *rb, size_t col)
+static inline void record_builder_null_direct(record_builder *rb, size_t col)
 {
     record_builder_key(rb, col);
     buf_append_lit(rb->out, "null");
+}
+
+/* record_builder_value: column col with the value text[0..len) in its type's text output form. */
+static inline void record_builder_value(record_builder *rb, size_t col, const char *text,
+                                        size_t len)
+{
+    if (rb->xf)
+        record_builder_collect(rb, col, text, len, FX_TEXT);
+    else
+        record_builder_value_direct(rb, col, text, len);
+}
+
+/* record_builder_null: column col is NULL. */
+static inline void record_builder_null(record_builder *rb, size_t col)
+{
+    if (rb->xf)
+        record_builder_collect(rb, col, NULL, 0, FX_NULL);
+    else
+        record_builder_null_direct(rb, col);
 }
 
 /* record_builder_raw: an extra property name with an already rendered JSON value. */
@@ -91,8 +153,9 @@ void record_builder_raw(record_builder *rb, const char *name, const char *json, 
 /* record_builder_end: close the record (the caller ends the line, e.g. singer_writer_end_line). */
 static inline void record_builder_end(record_builder *rb)
 {
-    buf_append(rb->out, rb->tail.data, rb->tail.len);
-    rb->out = NULL;
+    if (rb->xf)
+        record_builder_flush_transformed(rb);
+    record_builder_end_direct(rb);
 }
 
 #endif

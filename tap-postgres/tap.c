@@ -117,7 +117,13 @@ bool tap_emit_schema(tap_run *run, const tap_stream *s, const char *bookmark_pro
             buf_putc(b, ',');
         put_str(b, c->name);
         buf_putc(b, ':');
-        typemap_schema(b, &c->type, !c->is_pk);
+        if (s->transforms) {
+            tm_type t = c->type;
+            field_transform_schema_type(s->transforms, s->tap_stream_id, c->name, &t);
+            typemap_schema(b, &t, !c->is_pk);
+        } else {
+            typemap_schema(b, &c->type, !c->is_pk);
+        }
     }
     if (extra_props && *extra_props) {
         if (s->ncolumns)
@@ -206,6 +212,8 @@ bool tap_stream_builder(tap_run *run, const tap_stream *s, record_builder *rb)
             types[i] = &s->columns[i].type;
         }
         ok = record_builder_init(rb, &run->tm, s->tap_stream_id, names, types, s->ncolumns);
+        if (ok && s->transforms)
+            ok = record_builder_set_transforms(rb, s->transforms, s->tap_stream_id, names);
     } else {
         log_error("out of memory");
     }
@@ -248,6 +256,7 @@ bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *
     bool ok = true, cancelled = false;
     long long n = 0;
     singer_writer *w = run->w;
+    const bool direct = rb->xf == NULL; /* no transformations: the values go straight out */
     for (;;) {
         char *row = NULL;
         int len = pg_conn_get_copy_data(c, &row);
@@ -270,14 +279,25 @@ bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *
             continue;
         }
         const ct_field *f = run->ct.fields;
-        record_builder_begin(rb, singer_writer_buf(w));
-        for (size_t i = 0; i < s->ncolumns; i++) {
-            if (f[i].null)
-                record_builder_null(rb, i);
-            else
-                record_builder_value(rb, i, f[i].p, f[i].len);
+        if (direct) {
+            record_builder_begin_direct(rb, singer_writer_buf(w));
+            for (size_t i = 0; i < s->ncolumns; i++) {
+                if (f[i].null)
+                    record_builder_null_direct(rb, i);
+                else
+                    record_builder_value_direct(rb, i, f[i].p, f[i].len);
+            }
+            record_builder_end_direct(rb);
+        } else {
+            record_builder_begin(rb, singer_writer_buf(w));
+            for (size_t i = 0; i < s->ncolumns; i++) {
+                if (f[i].null)
+                    record_builder_null(rb, i);
+                else
+                    record_builder_value(rb, i, f[i].p, f[i].len);
+            }
+            record_builder_end(rb);
         }
-        record_builder_end(rb);
         n++;
         if (!singer_writer_end_line(w)) {
             ok = tap_fail(run, EXIT_OUTPUT);

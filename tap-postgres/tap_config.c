@@ -99,6 +99,11 @@ const cfg_key tap_config_keys[] = {
     {"stream_options", CFG_OBJECT, false, NULL, false,
      "{\"<stream>\": {\"custom_where_clauses\": [\"<SQL>\", ...]}}: FULL_TABLE and "
      "INCREMENTAL rows must match every clause (trusted SQL text)"},
+    /* pipelinewise-transform-field, applied in the tap */
+    {"transformations", CFG_ANY, false, NULL, false,
+     "[{\"tap_stream_name\", \"field_id\", \"type\", \"when\"}]: pipelinewise-transform-field's "
+     "PII transformations (SET-NULL, HASH, HASH-SKIP-FIRST-n, MASK-DATE, MASK-NUMBER, "
+     "MASK-HIDDEN, MASK-STRING-SKIP-ENDS-n), applied before a record leaves the tap"},
     {"batch_config", CFG_ANY, false, NULL, false,
      "Singer SDK BATCH messages: not supported (an error)"},
     /* MeltanoLabs tap-postgres: connection settings, SDK settings */

@@ -5,6 +5,7 @@
 #
 #   tests/bench/tap_full_table.sh                 reuse the cluster of PGTEST_PORT, or start one
 #   RUNS=7 TAP_BIN=... tests/bench/tap_full_table.sh
+#   EXTRA_CONFIG='"transformations":[...]' tests/bench/tap_full_table.sh   (more config keys)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -39,7 +40,7 @@ if ! psql -X -q -d "$db" -c 'select 1 from public.bench limit 1' >/dev/null 2>&1
 fi
 rows=$(psql -X -q -A -t -d "$db" -c 'select count(*) from public.bench')
 
-printf '{"host":"%s","port":%s,"user":"%s","password":"","dbname":"%s"}\n' "$PGHOST" "$PGPORT" "$PGUSER" "$db" >"$work/config.json"
+printf '{"host":"%s","port":%s,"user":"%s","password":"","dbname":"%s"%s}\n' "$PGHOST" "$PGPORT" "$PGUSER" "$db" "${EXTRA_CONFIG:+,$EXTRA_CONFIG}" >"$work/config.json"
 "$tap" --config "$work/config.json" --discover 2>/dev/null |
     sed -E 's/"breadcrumb":\[\],"metadata":\{/&"selected":true,"replication-method":"FULL_TABLE",/' >"$work/catalog.json"
 cols=id,c_int,c_numeric,c_text,c_varchar,c_bool,c_ts,c_date,c_json,c_uuid,c_double,c_nullable
