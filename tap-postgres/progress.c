@@ -200,7 +200,7 @@ void progress_check(tap_progress *p)
 }
 
 static void add_stat(tap_progress *p, const char *stream_id, const char *what, long long rows,
-                     double seconds)
+                     double seconds, bool listed)
 {
     if (p->nstats == p->cap) {
         size_t cap = p->cap ? p->cap * 2 : 16;
@@ -217,13 +217,14 @@ static void add_stat(tap_progress *p, const char *stream_id, const char *what, l
     snprintf(s->what, sizeof(s->what), "%s", what);
     s->rows = rows;
     s->seconds = seconds;
+    s->listed = listed;
     p->nstats++;
 }
 
 void progress_add(tap_progress *p, const char *stream_id, const char *what, long long rows,
                   double seconds)
 {
-    add_stat(p, stream_id, what, rows, seconds);
+    add_stat(p, stream_id, what, rows, seconds, false);
 }
 
 void progress_end(tap_progress *p, bool ok, const char *metric)
@@ -241,7 +242,7 @@ void progress_end(tap_progress *p, bool ok, const char *metric)
     metrics_point_tag(&m, "stream", p->stream);
     metrics_point_tag(&m, "status", ok ? "succeeded" : "failed");
     metrics_point_emit(&m);
-    add_stat(p, p->stream, p->what, total, now - p->t0);
+    add_stat(p, p->stream, p->what, total, now - p->t0, true);
 }
 
 void progress_summary(tap_progress *p)
@@ -251,10 +252,12 @@ void progress_summary(tap_progress *p)
     for (size_t i = 0; i < p->nstats; i++) {
         const progress_stat *s = &p->stats[i];
         rows += s->rows;
+        if (!s->listed)
+            continue;
         log_info("summary: stream \"%s\" %s: %lld rows in %.3f s (%.0f rows/s)", s->stream, s->what,
                  s->rows, s->seconds, s->seconds > 0 ? (double)s->rows / s->seconds : 0);
     }
     double all = timefmt_monotonic() - p->run_t0;
-    log_info("summary: %zu stream(s), %lld rows in %.3f s (%.0f rows/s)", p->nstats, rows, all,
+    log_info("summary: %lld records in %.3f s (%.0f records/s)", rows, all,
              all > 0 ? (double)rows / all : 0);
 }

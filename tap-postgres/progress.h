@@ -33,6 +33,7 @@ typedef struct progress_stat {
     char what[24];
     long long rows;
     double seconds;
+    bool listed; /* its own summary line (else counted in the total only) */
 } progress_stat;
 
 typedef struct tap_progress {
@@ -87,7 +88,8 @@ void progress_live_text(tap_progress *p, const char *text);
 /* progress_live_clear: take the live line off the screen. */
 void progress_live_clear(tap_progress *p);
 
-/* progress_add: a line of the summary that is not a copy (LOG_BASED streaming). */
+/* progress_add: rows of the run that are not a copy (LOG_BASED streaming, which writes its own
+   summary line): counted in the summary's total. */
 void progress_add(tap_progress *p, const char *stream_id, const char *what, long long rows,
                   double seconds);
 /* progress_summary: the summary lines (INFO), once at the end of the run. */
