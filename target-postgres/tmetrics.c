@@ -1,0 +1,98 @@
+#include "tmetrics.h"
+
+#include "loader.h"
+#include "log.h"
+#include "metrics.h"
+#include "stream.h"
+#include "target.h"
+#include "timefmt.h"
+
+#include <math.h>
+
+void tmetrics_init(tmetrics *m)
+{
+    m->t0 = m->last_t = timefmt_monotonic();
+    m->next = m->t0 + metrics_interval();
+    m->commits = m->rows = m->last_commits = m->last_rows = 0;
+}
+
+void tmetrics_committed(target *t, stream *st, const flush_job *job)
+{
+    t->metrics.commits++;
+    t->metrics.rows += (long long)job->b->rows;
+    st->inserted_total += job->inserted;
+    st->updated_total += job->updated;
+    if (!job->split && job->b->rows)
+        st->unsplit_batches++;
+    st->deleted_total += job->deleted;
+}
+
+/* the oldest record read and not committed: its age (seconds) and the records pending */
+static double oldest_uncommitted(const target *t, double now, long long *records)
+{
+    double oldest = now;
+    *records = 0;
+    for (size_t i = 0; i < t->reg.n; i++) {
+        const stream *st = t->reg.streams[i];
+        if (st->cur->rows > 0) {
+            *records += (long long)st->cur->rows;
+            if (st->cur->started > 0 && st->cur->started < oldest)
+                oldest = st->cur->started;
+        }
+        for (int k = 0; k < st->ninflight; k++)
+            if (st->inflight_started[k] > 0 && st->inflight_started[k] < oldest)
+                oldest = st->inflight_started[k];
+    }
+    return now - oldest;
+}
+
+void tmetrics_tick(target *t)
+{
+    double interval = metrics_interval();
+    if (interval <= 0)
+        return;
+    tmetrics *m = &t->metrics;
+    double now = timefmt_monotonic();
+    if (now < m->next)
+        return;
+    double dt = now - m->last_t;
+    long long pending = 0;
+    double age = oldest_uncommitted(t, now, &pending);
+    metrics_point p;
+    metrics_point_begin(&p, "gauge", "target_oldest_uncommitted_seconds");
+    metrics_point_double(&p, age, 3);
+    metrics_point_tag_int(&p, "records", pending);
+    metrics_point_emit(&p);
+    metrics_point_begin(&p, "gauge", "target_commits_per_second");
+    metrics_point_double(&p, dt > 0 ? (double)(m->commits - m->last_commits) / dt : NAN, 2);
+    metrics_point_tag_int(&p, "records_per_second",
+                          dt > 0 ? (long long)((double)(m->rows - m->last_rows) / dt + 0.5) : 0);
+    metrics_point_emit(&p);
+    m->last_t = now;
+    m->last_commits = m->commits;
+    m->last_rows = m->rows;
+    m->next = now + interval;
+}
+
+void tmetrics_summary(target *t)
+{
+    for (size_t i = 0; i < t->reg.n; i++) {
+        const stream *st = t->reg.streams[i];
+        if (st->batches == 0 && st->rows_total == 0)
+            continue;
+        if (st->unsplit_batches == 0)
+            log_info("summary: stream \"%s\": %lld records committed: %lld inserted, %lld "
+                     "updated, %lld deleted (%lld batches)",
+                     st->name, st->rows_total, st->inserted_total, st->updated_total,
+                     st->deleted_total, st->batches);
+        else
+            log_info("summary: stream \"%s\": %lld records committed: %lld inserted, %lld "
+                     "updated, %lld deleted (%lld batches; the updates of %lld batches are not "
+                     "counted: the table has no unique index on the key properties)",
+                     st->name, st->rows_total, st->inserted_total, st->updated_total,
+                     st->deleted_total, st->batches, st->unsplit_batches);
+    }
+    double all = timefmt_monotonic() - t->metrics.t0;
+    log_info("summary: %lld records in %lld commits in %.3f s (%.0f records/s)", t->metrics.rows,
+             t->metrics.commits, all, all > 0 ? (double)t->metrics.rows / all : 0);
+}
