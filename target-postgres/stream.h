@@ -36,21 +36,23 @@ typedef struct table_cache {
 typedef struct stream {
     char *name; /* malloc'ed stream id */
     size_t namelen;
-    table_def *def;             /* current definition (a reference) */
-    batch *cur;                 /* filling (owned) */
-    batch *spare;               /* an empty batch to reuse (owned) */
-    int ninflight;              /* flush jobs holding a batch of this stream (at most 2) */
-    int64_t inflight_seq[2];    /* their first sequences */
-    double inflight_started[2]; /* monotonic time of their first rows (0: none) */
-    uint64_t synced_fp;     /* atomic: fingerprint of the columns the table was last synced to */
-    long long committed_no; /* last committed batch (guarded by the pool's lock) */
-    bool load_failed;       /* a batch of this stream failed (guarded by the pool's lock) */
-    bool shared_table;      /* another stream loads the same table: flushes lock it (main thread) */
+    table_def *def;          /* current definition (a reference) */
+    batch *cur;              /* filling (owned) */
+    batch *spare;            /* an empty batch to reuse (owned) */
+    int ninflight;           /* flush jobs holding a batch of this stream (at most 2) */
+    int64_t inflight_seq[2]; /* their first sequences */
+    uint64_t synced_fp;      /* atomic: fingerprint of the columns the table was last synced to */
+    long long committed_no;  /* last committed batch (guarded by the pool's lock) */
+    bool load_failed;        /* a batch of this stream failed (guarded by the pool's lock) */
+    bool shared_table; /* another stream loads the same table: flushes lock it (main thread) */
     const struct stream *shared_with; /* borrowed: one such stream, for messages */
     bool warned_activate;             /* ACTIVATE_VERSION ignored on the shared table, said once */
     long long batches;                /* batches handed to the pool so far */
     long long rows_total;
-    /* what the committed batches did (loader.h: flush_job's counts), for the summary */
+    /* for the metrics (tmetrics.h): the monotonic time of the first row of each flush job in
+       inflight_seq (0: none), and what the committed batches did (loader.h: flush_job's
+       counts) */
+    double inflight_started[2];
     long long inserted_total, updated_total, deleted_total;
     long long unsplit_batches; /* batches whose merge could not tell inserts from updates */
     table_cache cache;
