@@ -76,6 +76,8 @@ void progress_begin(tap_progress *p, const char *stream_id, const char *what, lo
     p->rows = p->base = p->reported = p->last_rows = 0;
     p->t0 = p->last_t = timefmt_monotonic();
     p->next = p->t0 + (p->live ? LIVE_REDRAW_SECONDS : p->interval);
+    if (p->live)
+        progress_tick(p, p->t0); /* the line shows at once, before the first rows */
 }
 
 void progress_copy_done(tap_progress *p, long long rows)

@@ -19,7 +19,8 @@ void cdc_metrics_init(cdc_metrics *m, const sl_run *L, uint64_t start, uint64_t 
     const tap_progress *p = &L->run->progress;
     m->on = p->live || p->interval > 0;
     m->t0 = m->last_t = timefmt_monotonic();
-    m->next = m->t0 + (p->live ? LIVE_REDRAW_SECONDS : p->interval);
+    /* the live line shows at the first iteration; points after the first interval */
+    m->next = p->live ? m->t0 : m->t0 + p->interval;
     m->next_query = m->t0; /* at the first report */
     m->start = start;
     m->end_lsn = end_lsn;
