@@ -16,7 +16,7 @@ static double g_interval = 10.0;
 static metrics_format g_format = METRICS_SINGER;
 static bool g_live = false;
 
-bool metrics_configure(const cJSON *root, const char *what)
+bool metrics_configure(const cJSON *root, const char *what, bool with_progress)
 {
     double interval = 10.0;
     const cJSON *v =
@@ -46,9 +46,11 @@ bool metrics_configure(const cJSON *root, const char *what)
                   f);
         return false;
     }
-    const char *p = root ? json_util_string(root, "progress", NULL) : NULL;
+    const char *p = root && with_progress ? json_util_string(root, "progress", NULL) : NULL;
     bool live;
-    if (!p || strcasecmp(p, "auto") == 0) {
+    if (!with_progress) {
+        live = false;
+    } else if (!p || strcasecmp(p, "auto") == 0) {
         live = isatty(STDERR_FILENO) == 1;
     } else if (strcasecmp(p, "on") == 0) {
         live = true;

@@ -17,8 +17,9 @@
  *
  * Settings (both programs, METRICS_CONFIG_KEYS): metrics_interval_seconds (default 10; 0: no
  * periodic points, the summary and per-stream points stay), metrics_format ("singer" or
- * "json"), progress ("auto": a live line when stderr is a terminal, "off", "on"). They are
- * global, set once at start by metrics_configure (read-only afterwards).
+ * "json"); the tap's progress (METRICS_PROGRESS_KEY: "auto": a live line when stderr is a
+ * terminal, "off", "on"). They are global, set once at start by metrics_configure (read-only
+ * afterwards).
  *
  * Ownership: a metrics_point holds its own buffer, freed by metrics_point_emit (or
  * metrics_point_discard); strings passed in are copied.
@@ -31,18 +32,20 @@
 
 #include "buf.h"
 
-/* METRICS_CONFIG_KEYS: the settings of both programs' key tables */
+/* METRICS_CONFIG_KEYS: the settings of both programs' key tables; METRICS_PROGRESS_KEY: the
+   tap's (the target draws no live line) */
 /* clang-format off */
 #define METRICS_CONFIG_KEYS                                                                        \
     {"metrics_interval_seconds", CFG_NUMBER, false, "10", false,                                   \
      "seconds between periodic METRIC lines (progress, CDC lag, target commits); 0: none "         \
      "(the summary at the end stays)"},                                                            \
         {"metrics_format", CFG_STRING, false, "singer", false,                                     \
-         "singer: METRIC: {...} log lines as the Singer SDK writes them; json: one JSON object "   \
-         "per metric line"},                                                                       \
-        {"progress", CFG_STRING, false, "auto", false,                                             \
-         "auto: a live progress line redrawn in place when stderr is a terminal (METRIC lines "    \
-         "otherwise); on; off (METRIC lines only)"}
+         "singer: METRIC log lines as the Singer SDK writes them; json: one JSON object per "      \
+         "point"}
+#define METRICS_PROGRESS_KEY                                                                       \
+    {"progress", CFG_STRING, false, "auto", false,                                                 \
+     "auto: a live progress line redrawn in place when stderr is a terminal (METRIC lines "        \
+     "otherwise); on; off (METRIC lines only)"}
 /* clang-format on */
 
 typedef enum metrics_format {
@@ -51,11 +54,12 @@ typedef enum metrics_format {
 } metrics_format;
 
 /*
- * metrics_configure: read metrics_interval_seconds, metrics_format and progress from root (a
- * validated config; NULL: defaults). The live line is on when progress is "on", or "auto" and
- * stderr is a terminal. False after logging a line naming the key (what: the config's name).
+ * metrics_configure: read metrics_interval_seconds, metrics_format and (with_progress: the
+ * tap) progress from root (a validated config; NULL: defaults). The live line is on when
+ * progress is "on", or "auto" and stderr is a terminal; never without with_progress. False
+ * after logging a line naming the key (what: the config's name).
  */
-bool metrics_configure(const cJSON *root, const char *what);
+bool metrics_configure(const cJSON *root, const char *what, bool with_progress);
 /* metrics_interval: seconds between periodic points, 0 for none. */
 double metrics_interval(void);
 /* metrics_live: whether the live progress line is drawn (instead of periodic points). */

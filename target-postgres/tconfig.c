@@ -294,7 +294,7 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
     long long ml = config_get_int(root, "max_line_bytes", 128LL * 1024 * 1024);
     c->max_line_bytes = ml > 1024 ? (size_t)ml : 1024;
     c->interpret_content_encoding = config_get_bool(root, "interpret_content_encoding", false);
-    return metrics_configure(root, what);
+    return metrics_configure(root, what, false);
 }
 
 bool tconfig_load(tconfig *c, const config_sources *sources)

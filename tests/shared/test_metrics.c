@@ -141,23 +141,23 @@ START_TEST(settings)
 {
     cJSON *c = cJSON_Parse("{\"metrics_interval_seconds\": 2.5, \"metrics_format\": \"JSON\", "
                            "\"progress\": \"off\"}");
-    ck_assert(metrics_configure(c, "config"));
+    ck_assert(metrics_configure(c, "config", true));
     ck_assert(metrics_interval() == 2.5);
     ck_assert(!metrics_live());
     cJSON_Delete(c);
     c = cJSON_Parse("{\"metrics_interval_seconds\": \"0\", \"progress\": \"on\"}");
-    ck_assert(metrics_configure(c, "config"));
+    ck_assert(metrics_configure(c, "config", true));
     ck_assert(metrics_interval() == 0);
     ck_assert(metrics_live());
     cJSON_Delete(c);
-    ck_assert(metrics_configure(NULL, "config"));
+    ck_assert(metrics_configure(NULL, "config", true));
     ck_assert(metrics_interval() == 10);
     const char *bad[] = {"{\"metrics_interval_seconds\": -1}",
                          "{\"metrics_interval_seconds\": \"x\"}", "{\"metrics_format\": \"xml\"}",
                          "{\"progress\": \"maybe\"}"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         c = cJSON_Parse(bad[i]);
-        ck_assert_msg(!metrics_configure(c, "config"), "%s", bad[i]);
+        ck_assert_msg(!metrics_configure(c, "config", true), "%s", bad[i]);
         cJSON_Delete(c);
     }
 }
