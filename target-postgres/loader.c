@@ -443,7 +443,6 @@ static bool keyless_deletes(pg_conn *c, flush_job *job, const char *sql)
     }
     job->inserted = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     long long deleted = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-    job->deleted = deleted;
     long long wanted = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
     PQclear(res);
     if (deleted)
@@ -490,45 +489,8 @@ static bool early_activation(pg_conn *c, flush_job *job, bool *apply)
     return true;
 }
 
-/*
- * the upsert (INSERT ... ON CONFLICT into a table with a unique index on the keys) wrapped so
- * that its one result row counts what it did: a row version an ON CONFLICT DO UPDATE wrote
- * carries the locking transaction in xmax, a new row has xmax 0 (a known property of the
- * heap, not a documented contract; used only for these counts). Rows carrying
- * _sdc_deleted_at are counted apart: deletes, hard or soft.
- */
-static void split_counts_sql(buf *out, const buf *merge, const table_def *d)
-{
-    buf_append_lit(out, "WITH w AS (");
-    buf_append(out, merge->data, merge->len);
-    buf_append_lit(out, " RETURNING (t.xmax = 0) AS i, ");
-    if (d->deleted_col >= 0) {
-        buf_append_lit(out, "t.");
-        pg_conn_quote_ident(out, d->cs.cols[d->deleted_col].name);
-        buf_append_lit(out, " IS NOT NULL AS d");
-    } else {
-        buf_append_lit(out, "false AS d");
-    }
-    buf_append_lit(out, ") SELECT count(*) FILTER (WHERE i AND NOT d), count(*) FILTER (WHERE NOT "
-                        "i AND NOT d), count(*) FILTER (WHERE d) FROM w");
-}
-
-/* the counts of a merge's result: split_counts_sql's row, else the command's row count */
-static void merge_counts(PGresult *res, flush_job *job, bool split)
-{
-    if (split && PQntuples(res) == 1 && PQnfields(res) == 3) {
-        job->split = true;
-        job->inserted = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        job->updated = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-        job->deleted = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-        return;
-    }
-    const char *t = PQcmdTuples(res);
-    job->inserted = t && *t ? strtoll(t, NULL, 10) : 0;
-}
-
-/* run_merge: the merge (as run_sql) with its counts (merge_counts) */
-static bool run_merge(pg_conn *c, flush_job *job, const char *sql, bool split)
+/* run_merge: the merge statement (as run_sql: a failure logged naming stream and batch) */
+static bool run_merge(pg_conn *c, flush_job *job, const char *sql)
 {
     PGresult *res = pg_conn_query_quiet(c, sql, 0, NULL);
     if (!res) {
@@ -540,23 +502,37 @@ static bool run_merge(pg_conn *c, flush_job *job, const char *sql, bool split)
                   job->batch_no, msg, pg_conn_sqlstate(c)[0] ? pg_conn_sqlstate(c) : "?");
         return false;
     }
-    merge_counts(res, job, split);
+    const char *t = PQcmdTuples(res);
+    job->inserted = t && *t ? strtoll(t, NULL, 10) : 0;
     PQclear(res);
     return true;
 }
 
-/* the merge statement to run: the upsert wrapped to count (split_counts_sql) when split */
-static void merge_statement(buf *sql, buf *tmp, const table_def *d, bool dups, bool absent,
-                            bool unique, bool hard_delete, bool split)
+/*
+ * table_counts: the rows inserted, updated and deleted in d's table so far in this transaction
+ * (pg_stat_xact_user_tables' counters, documented as counting the current transaction's
+ * actions), into out[3]. Read before and after the merge, they count what it did at no cost
+ * per row: an ON CONFLICT DO UPDATE counts as an update, a new row as an insert.
+ */
+static bool table_counts(pg_conn *c, flush_job *job, long long out[3])
 {
-    buf_reset(sql);
-    if (!split) {
-        loader_merge_sql(sql, d, dups, absent, unique, hard_delete);
-        return;
+    const char *p1[1] = {job->def->qname};
+    PGresult *res = pg_conn_query_quiet(
+        c,
+        "SELECT pg_stat_get_xact_tuples_inserted(o), pg_stat_get_xact_tuples_updated(o), "
+        "pg_stat_get_xact_tuples_deleted(o) FROM (SELECT $1::regclass::oid AS o) r",
+        1, p1);
+    if (!res || PQntuples(res) != 1) {
+        const char *e = PQerrorMessage(c->conn);
+        log_error("stream \"%s\": batch %lld: reading the table's row counters failed: %.*s",
+                  job->st->name, job->batch_no, (int)strcspn(e, "\n"), e);
+        PQclear(res);
+        return false;
     }
-    buf_reset(tmp);
-    loader_merge_sql(tmp, d, dups, absent, unique, hard_delete);
-    split_counts_sql(sql, tmp, d);
+    for (int i = 0; i < 3; i++)
+        out[i] = strtoll(PQgetvalue(res, 0, i), NULL, 10);
+    PQclear(res);
+    return true;
 }
 
 bool loader_run(pg_conn *c, flush_job *job)
@@ -564,9 +540,10 @@ bool loader_run(pg_conn *c, flush_job *job)
     double t0 = timefmt_monotonic();
     const table_def *d = job->def;
     table_cache *cache = &job->st->cache;
-    buf sql = BUF_INIT, tmp = BUF_INIT;
+    buf sql = BUF_INIT;
     bool ok = false;
-    job->split = false;
+    long long before[3] = {0, 0, 0}, after[3] = {0, 0, 0};
+    job->counted = false;
     job->updated = job->deleted = 0;
     if (job->lock_table && job->wait_turn && !job->wait_turn(job)) {
         /* several streams load this table: their flushes take turns for the whole transaction
@@ -641,18 +618,19 @@ bool loader_run(pg_conn *c, flush_job *job)
             d->cs.nkeys == 0 && job->hard_delete && job->b->has_deletes && d->deleted_col >= 0;
         buf_reset(&sql);
         bool append = job->load_method == LOAD_APPEND_ONLY;
-        bool split = !append && !keyless_del && d->cs.nkeys && unique;
         if (append)
             insert_all_sql(&sql, d, job->hard_delete);
         else if (keyless_del)
             loader_keyless_delete_sql(&sql, d, (const char *const *)cache->types);
         else
-            merge_statement(&sql, &tmp, d, dups, absent, unique, job->hard_delete, split);
+            loader_merge_sql(&sql, d, dups, absent, unique, job->hard_delete);
         if (!buf_ok(&sql)) {
             log_error("out of memory");
             goto fail;
         }
         log_debug("merge: %s", sql.data);
+        if (!table_counts(c, job, before))
+            goto fail;
         if (keyless_del) {
             if (!keyless_deletes(c, job, sql.data))
                 goto fail;
@@ -668,8 +646,9 @@ bool loader_run(pg_conn *c, flush_job *job)
                 if (!run_sql(c, job, "rollback to savepoint", "ROLLBACK TO SAVEPOINT tgt_merge", 0,
                              NULL, NULL))
                     goto fail;
-                merge_statement(&sql, &tmp, d, true, absent, unique, job->hard_delete, split);
-                if (!run_merge(c, job, sql.data, split))
+                buf_reset(&sql);
+                loader_merge_sql(&sql, d, true, absent, unique, job->hard_delete);
+                if (!run_merge(c, job, sql.data))
                     goto fail;
             } else if (!res) {
                 char msg[1024];
@@ -681,14 +660,13 @@ bool loader_run(pg_conn *c, flush_job *job)
                           pg_conn_sqlstate(c)[0] ? pg_conn_sqlstate(c) : "?");
                 goto fail;
             } else {
-                merge_counts(res, job, split);
+                const char *t = PQcmdTuples(res);
+                job->inserted = t && *t ? strtoll(t, NULL, 10) : 0;
                 PQclear(res);
             }
-        } else if (!run_merge(c, job, sql.data, split)) {
+        } else if (!run_merge(c, job, sql.data)) {
             goto fail;
         }
-        if (append || keyless_del)
-            job->split = true; /* every row written was inserted */
         log_debug("stream \"%s\": batch %lld: merge took %.3f s", job->st->name, job->batch_no,
                   timefmt_monotonic() - tm);
         if (job->hard_delete && d->cs.nkeys && has_meta(d, META_DELETED_AT)) {
@@ -699,11 +677,16 @@ bool loader_run(pg_conn *c, flush_job *job)
             long long deleted = 0;
             if (!run_sql(c, job, "hard delete", sql.data, 0, NULL, &deleted))
                 goto fail;
-            job->deleted = deleted;
             if (deleted)
                 log_info("stream \"%s\": batch %lld: deleted %lld rows", job->st->name,
                          job->batch_no, deleted);
         }
+        if (!table_counts(c, job, after))
+            goto fail;
+        job->counted = true;
+        job->inserted = after[0] - before[0];
+        job->updated = after[1] - before[1];
+        job->deleted = after[2] - before[2];
     }
     if (job->b->rows == 0 && job->wait_turn && !job->wait_turn(job))
         goto fail;
@@ -754,6 +737,5 @@ fail:
                   (long long)batch_line_of_row(job->b, job->b->rows ? job->b->rows - 1 : 0));
     }
     buf_term(&sql);
-    buf_term(&tmp);
     return ok;
 }

@@ -54,7 +54,7 @@ typedef struct stream {
        counts) */
     double inflight_started[2];
     long long inserted_total, updated_total, deleted_total;
-    long long unsplit_batches; /* batches whose merge could not tell inserts from updates */
+    long long marked_total; /* records marked deleted (_sdc_deleted_at without hard_delete) */
     table_cache cache;
     /* properties of records that are not in the SCHEMA (ignored, counted for one warning at
        the end): the first few names with the records carrying each, then the rest */

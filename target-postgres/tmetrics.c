@@ -8,6 +8,7 @@
 #include "timefmt.h"
 
 #include <math.h>
+#include <stdio.h>
 
 void tmetrics_init(tmetrics *m)
 {
@@ -20,11 +21,13 @@ void tmetrics_committed(target *t, stream *st, const flush_job *job)
 {
     t->metrics.commits++;
     t->metrics.rows += (long long)job->b->rows;
-    st->inserted_total += job->inserted;
-    st->updated_total += job->updated;
-    if (!job->split && job->b->rows)
-        st->unsplit_batches++;
-    st->deleted_total += job->deleted;
+    if (job->counted) {
+        st->inserted_total += job->inserted;
+        st->updated_total += job->updated;
+        st->deleted_total += job->deleted;
+    }
+    if (!job->hard_delete)
+        st->marked_total += (long long)job->b->deletes;
 }
 
 /* the oldest record read and not committed: its age (seconds) and the records pending */
@@ -80,17 +83,13 @@ void tmetrics_summary(target *t)
         const stream *st = t->reg.streams[i];
         if (st->batches == 0 && st->rows_total == 0)
             continue;
-        if (st->unsplit_batches == 0)
-            log_info("summary: stream \"%s\": %lld records committed: %lld inserted, %lld "
-                     "updated, %lld deleted (%lld batches)",
-                     st->name, st->rows_total, st->inserted_total, st->updated_total,
-                     st->deleted_total, st->batches);
-        else
-            log_info("summary: stream \"%s\": %lld records committed: %lld inserted, %lld "
-                     "updated, %lld deleted (%lld batches; the updates of %lld batches are not "
-                     "counted: the table has no unique index on the key properties)",
-                     st->name, st->rows_total, st->inserted_total, st->updated_total,
-                     st->deleted_total, st->batches, st->unsplit_batches);
+        char marked[64] = "";
+        if (st->marked_total)
+            snprintf(marked, sizeof(marked), ", %lld records marked deleted", st->marked_total);
+        log_info("summary: stream \"%s\": %lld records committed: %lld rows inserted, %lld "
+                 "updated, %lld deleted%s (%lld batches)",
+                 st->name, st->rows_total, st->inserted_total, st->updated_total, st->deleted_total,
+                 marked, st->batches);
     }
     double all = timefmt_monotonic() - t->metrics.t0;
     log_info("summary: %lld records in %lld commits in %.3f s (%.0f records/s)", t->metrics.rows,

@@ -11,12 +11,10 @@
  * besides the record_count counter of each committed batch (scheduler.c).
  *
  * The summary (tmetrics_summary, at the end of a run, whatever the output): per stream the
- * records committed and what the merges did with them -- inserted, updated, deleted (hard
- * deletes: rows the DELETE removed; otherwise rows marked with _sdc_deleted_at) -- and the
- * batches. Inserts and updates are told apart only by an upsert into a table with a unique
- * index on the keys (loader.c: the xmax = 0 of its RETURNING); for the others (a keyed table
- * without such an index, append-only, keyless streams) the line says which rows it could not
- * split.
+ * records committed, then the rows the merges inserted, updated and deleted in the table --
+ * read from pg_stat_xact_user_tables' counters before and after each merge (loader.c), so they
+ * cost two small queries per batch and nothing per row -- and, without hard_delete, the
+ * records marked deleted (counted by the batch as it is filled).
  *
  * Main thread only. Ownership: a tmetrics is embedded in the target; nothing to free.
  */

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# target-postgres: the summary at the end (records, inserted, updated, deleted per stream, as
-# the merges counted them; hard and soft deletes; a table without a unique index on the keys,
-# whose updates are not counted; append-only), and the periodic METRIC points (the age of the
-# oldest uncommitted record, the commit rate) while the input is idle.
+# target-postgres: the summary at the end (records, then rows inserted, updated, deleted per
+# stream, from the table's transaction counters around each merge; hard and soft deletes; a
+# table without a unique index on the keys; append-only), and the periodic METRIC points (the
+# age of the oldest uncommitted record, the commit rate) while the input is idle.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/../lib.sh"
 . "$here/common.sh"
@@ -26,7 +26,7 @@ del() { printf '{"type":"RECORD","stream":"public-u","record":{"id":%s,"_sdc_del
 } >"$in"
 load "$db" '"hard_delete":true' "$in"
 assert_eq 0 "$RC" "first load: exit code"
-assert_eq 'stream "public-u": 5 records committed: 5 inserted, 0 updated, 0 deleted (1 batches)' \
+assert_eq 'stream "public-u": 5 records committed: 5 rows inserted, 0 updated, 0 deleted (1 batches)' \
     "$(summary_of public-u)" "first load: 5 inserted"
 assert_contains "$(cat "$ERR")" "summary: 5 records in 1 commits in " "first load: the total"
 
@@ -42,8 +42,8 @@ assert_contains "$(cat "$ERR")" "summary: 5 records in 1 commits in " "first loa
 } >"$in"
 load "$db" '"hard_delete":true' "$in"
 assert_eq 0 "$RC" "second load: exit code"
-assert_eq 'stream "public-u": 5 records committed: 1 inserted, 2 updated, 1 deleted (1 batches)' \
-    "$(summary_of public-u)" "hard_delete: inserted, updated and deleted rows of the table"
+assert_eq 'stream "public-u": 5 records committed: 1 rows inserted, 3 updated, 1 deleted (1 batches)' \
+    "$(summary_of public-u)" "hard_delete: inserted, updated (the deleted row is updated first) and deleted rows"
 assert_eq '1|b
 2|c
 4|a
@@ -59,12 +59,12 @@ assert_eq '1|b
 } >"$in"
 load "$db" '"add_metadata_columns":true' "$in"
 assert_eq 0 "$RC" "soft delete: exit code"
-assert_eq 'stream "public-u": 2 records committed: 1 inserted, 0 updated, 1 deleted (1 batches)' \
-    "$(summary_of public-u)" "soft delete: the marked row is counted as deleted"
+assert_eq 'stream "public-u": 2 records committed: 1 rows inserted, 1 updated, 0 deleted, 1 records marked deleted (1 batches)' \
+    "$(summary_of public-u)" "soft delete: the marked row is an update, and counted as marked"
 assert_eq 1 "$(q $db "SELECT count(*) FROM tgt.u WHERE id = 4 AND _sdc_deleted_at IS NOT NULL")" \
     "soft delete: the row is marked"
 
-# --- a table without a unique index on the key (made by someone else): updates not counted
+# --- a table without a unique index on the key (made by someone else): UPDATE, then INSERT
 q "$db" "CREATE TABLE tgt.w (id bigint, name text)" >/dev/null
 q "$db" "INSERT INTO tgt.w VALUES (1, 'x')" >/dev/null
 SW=${S//public-u/public-w}
@@ -75,8 +75,8 @@ SW=${S//public-u/public-w}
 } >"$in"
 load "$db" '' "$in"
 assert_eq 0 "$RC" "table without a unique index: exit code"
-assert_eq 'stream "public-w": 2 records committed: 1 inserted, 0 updated, 0 deleted (1 batches; the updates of 1 batches are not counted: the table has no unique index on the key properties)' \
-    "$(summary_of public-w)" "without a unique index the line says the updates are not counted"
+assert_eq 'stream "public-w": 2 records committed: 1 rows inserted, 1 updated, 0 deleted (1 batches)' \
+    "$(summary_of public-w)" "without a unique index (UPDATE, then INSERT): counted alike"
 assert_eq '1|y
 2|y' "$(q $db "SELECT id, name FROM tgt.w ORDER BY id")" "without a unique index: updated and inserted"
 
@@ -89,7 +89,7 @@ SA=${S//public-u/public-a}
 } >"$in"
 load "$db" '"load_method":"append-only"' "$in"
 assert_eq 0 "$RC" "append-only: exit code"
-assert_eq 'stream "public-a": 2 records committed: 2 inserted, 0 updated, 0 deleted (1 batches)' \
+assert_eq 'stream "public-a": 2 records committed: 2 rows inserted, 0 updated, 0 deleted (1 batches)' \
     "$(summary_of public-a)" "append-only: inserted"
 assert_eq 2 "$(q $db "SELECT count(*) FROM tgt.a")" "append-only: two rows"
 
@@ -115,6 +115,6 @@ age=$(sed -E 's/.*"value": ([0-9.]+),.*/\1/' <<<"$line")
 assert_eq t "$(q $db "SELECT $age > 0")" "while idle: its age is positive ($age s)"
 assert_contains "$(cat "$ERR")" 'METRIC: {"type": "gauge", "metric": "target_commits_per_second", "value": 0.00, "tags": {"records_per_second": 0}}' \
     "while idle: no commits per second"
-assert_eq 'stream "public-u": 1 records committed: 1 inserted, 0 updated, 0 deleted (1 batches)' \
+assert_eq 'stream "public-u": 1 records committed: 1 rows inserted, 0 updated, 0 deleted (1 batches)' \
     "$(summary_of public-u)" "the pending record is committed at the end"
 finish
