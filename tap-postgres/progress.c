@@ -4,6 +4,7 @@
 #include "metrics.h"
 #include "timefmt.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,18 +13,25 @@
 
 #define LIVE_REDRAW_SECONDS 0.25
 
-/* the progress whose live line is on the screen, for the log hooks (one per process) */
+/* the progress whose live line is on the screen, for the log hooks (one per process), and the
+   thread that draws it: a line logged by another thread (the SSH tunnel's) leaves it alone */
 static tap_progress *g_live;
+static pthread_t g_live_thread;
+
+static bool live_here(void)
+{
+    return g_live && g_live->drawn && pthread_equal(pthread_self(), g_live_thread);
+}
 
 static void live_erase(void)
 {
-    if (g_live && g_live->drawn)
+    if (live_here())
         fputs("\r\033[K", stderr);
 }
 
 static void live_redraw(void)
 {
-    if (g_live && g_live->drawn && g_live->line.len) {
+    if (live_here() && g_live->line.len) {
         fwrite(g_live->line.data, 1, g_live->line.len, stderr);
         fflush(stderr);
     }
@@ -47,6 +55,7 @@ void progress_init(tap_progress *p)
     p->estimate = -1;
     if (p->live) {
         g_live = p;
+        g_live_thread = pthread_self();
         log_set_live_hooks(live_erase, live_redraw);
     }
 }
