@@ -2,6 +2,7 @@
 
 #include "buf.h"
 #include "json_writer.h"
+#include "metrics.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +15,9 @@
 static log_level g_level = LOG_INFO;
 static bool g_json = false;
 static const char *g_program = "singer";
+
+static void (*g_erase)(void);
+static void (*g_redraw)(void);
 
 static const char *level_names[] = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"};
 
@@ -82,6 +86,16 @@ static void format_now(char *out, size_t n)
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000));
 }
 
+/* one whole line to stderr, below a live progress line when there is one */
+static void put_line(const buf *line)
+{
+    if (g_erase)
+        g_erase();
+    fwrite(line->data, 1, line->len, stderr);
+    if (g_redraw)
+        g_redraw();
+}
+
 void log_write(log_level level, const char *fmt, ...)
 {
     if (level < g_level)
@@ -109,37 +123,45 @@ void log_write(log_level level, const char *fmt, ...)
         buf_appendf(&line, "%s %s %s: %s\n", ts, level_names[level], g_program, msg);
     }
     if (buf_ok(&line))
-        fwrite(line.data, 1, line.len, stderr);
+        put_line(&line);
     buf_term(&line);
 }
 
-/* one METRIC line: value is the already formatted number */
-static void log_metric(const char *type, const char *metric, const char *value, const char *stream)
+void log_write_fields(log_level level, const char *fields, size_t len)
 {
-    if (!log_enabled(LOG_INFO))
+    if (level < g_level)
         return;
-    buf b = BUF_INIT;
-    buf_appendf(&b, "{\"type\":\"%s\",\"metric\":\"%s\",\"value\":%s,\"tags\":{", type, metric,
-                value);
-    if (stream) {
-        buf_append_lit(&b, "\"stream\":");
-        json_writer_string(&b, stream, strlen(stream));
+    char ts[64];
+    format_now(ts, sizeof(ts));
+    buf line = BUF_INIT;
+    buf_append_lit(&line, "{\"time\": \"");
+    buf_appends(&line, ts);
+    buf_append_lit(&line, "\", \"level\": \"");
+    buf_appends(&line, level_names[level]);
+    buf_append_lit(&line, "\", \"program\": ");
+    json_writer_string(&line, g_program, strlen(g_program));
+    if (len) {
+        buf_append_lit(&line, ", ");
+        buf_append(&line, fields, len);
     }
-    buf_append_lit(&b, "}}");
-    log_write(LOG_INFO, "METRIC: %s", b.data ? b.data : "");
-    buf_term(&b);
+    buf_append_lit(&line, "}\n");
+    if (buf_ok(&line))
+        put_line(&line);
+    buf_term(&line);
+}
+
+void log_set_live_hooks(void (*erase)(void), void (*redraw)(void))
+{
+    g_erase = erase;
+    g_redraw = redraw;
 }
 
 void log_metric_counter(const char *metric, long long value, const char *stream)
 {
-    char v[32];
-    snprintf(v, sizeof(v), "%lld", value);
-    log_metric("counter", metric, v, stream);
+    metrics_counter(metric, value, stream);
 }
 
 void log_metric_timer(const char *metric, double seconds, const char *stream)
 {
-    char v[64];
-    snprintf(v, sizeof(v), "%.3f", seconds);
-    log_metric("timer", metric, v, stream);
+    metrics_timer(metric, seconds, stream);
 }

@@ -8,6 +8,7 @@
 #define SINGER_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef enum log_level {
     LOG_DEBUG = 0,
@@ -26,6 +27,17 @@ log_level log_get_level(void);
 bool log_enabled(log_level level);
 
 void log_write(log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * log_write_fields: one JSON object line on stderr, {"time": ..., "level": ..., "program": ...,
+ * then fields (len bytes of JSON members, without braces)}. For metrics_format json.
+ */
+void log_write_fields(log_level level, const char *fields, size_t len);
+/*
+ * log_set_live_hooks: erase is called before and redraw after every line written to stderr,
+ * so a live progress line (metrics, progress) stays below the log; NULL for none. The hooks
+ * write to stderr themselves and must not log.
+ */
+void log_set_live_hooks(void (*erase)(void), void (*redraw)(void));
 
 #define log_debug(...)                                                                             \
     do {                                                                                           \
@@ -38,8 +50,8 @@ void log_write(log_level level, const char *fmt, ...) __attribute__((format(prin
 #define log_fatal(...) log_write(LOG_FATAL, __VA_ARGS__)
 
 /*
- * log_metric: a Singer-style METRIC line on stderr, e.g.
- * INFO METRIC: {"type":"counter","metric":"record_count","value":12,"tags":{"stream":"public-t"}}
+ * log_metric: a Singer-style METRIC line on stderr (metrics.h writes it), e.g.
+ * INFO METRIC: {"type": "counter", "metric": "record_count", "value": 12, "tags": {"stream": "x"}}
  */
 void log_metric_counter(const char *metric, long long value, const char *stream);
 void log_metric_timer(const char *metric, double seconds, const char *stream);

@@ -22,6 +22,7 @@ void tap_run_init(tap_run *run, const tap_config *cfg, singer_writer *w, cJSON *
     typemap_ctx_init(&run->tm);
     run->tm.special_numbers_as_strings = cfg ? cfg->special_numbers_as_strings : false;
     copy_text_init(&run->ct);
+    progress_init(&run->progress);
 }
 
 void tap_run_term(tap_run *run)
@@ -30,6 +31,7 @@ void tap_run_term(tap_run *run)
         return;
     typemap_ctx_term(&run->tm);
     copy_text_term(&run->ct);
+    progress_term(&run->progress);
 }
 
 bool tap_fail(tap_run *run, int code)
@@ -299,6 +301,7 @@ bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *
             record_builder_end(rb);
         }
         n++;
+        progress_rows(&run->progress, n);
         if (!singer_writer_end_line(w)) {
             ok = tap_fail(run, EXIT_OUTPUT);
         } else if (fn && !fn(run, user, f, n)) {
@@ -308,6 +311,7 @@ bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *
     }
     run->records += n;
     *rows = n;
+    progress_copy_done(&run->progress, n);
     /* -1: done, the final result follows; -2: error */
     while ((res = pg_conn_get_result(c)) != NULL) {
         if (PQresultStatus(res) != PGRES_COMMAND_OK && ok && !tap_stop_requested) {

@@ -16,6 +16,7 @@
 #include "catalog.h"
 #include "copy_text.h"
 #include "pg_conn.h"
+#include "progress.h"
 #include "record_builder.h"
 #include "singer.h"
 #include "tap_config.h"
@@ -36,6 +37,7 @@ typedef struct tap_run {
     double last_state_time;   /* monotonic time of the last STATE written */
     size_t last_state_bytes;  /* size of that STATE's value */
     bool state_pending;       /* a boundary STATE was skipped since (see tap_emit_boundary_state) */
+    tap_progress progress;    /* owned: live line, periodic points, summary (progress.h) */
 } tap_run;
 
 /* tap_run_init / tap_run_term: the run context (term accepts NULL). */

@@ -4,6 +4,7 @@
 
 #include "json_util.h"
 #include "log.h"
+#include "metrics.h"
 #include "pg_conn.h"
 
 #include <stdio.h>
@@ -21,6 +22,8 @@ const cfg_key tap_config_keys[] = {
     {"password_secret", CFG_OBJECT, false, NULL, true,
      "fetch the password from AWS Secrets Manager, HashiCorp Vault or Azure Key Vault"},
     RDS_IAM_CONFIG_KEYS,
+    METRICS_CONFIG_KEYS,
+    METRICS_PROGRESS_KEY,
     {"dbname|database", CFG_STRING, false, NULL, false,
      "database to extract (required unless sqlalchemy_url is set)"},
     {"ssl", CFG_BOOL, false, "false", false, "true: sslmode=require (pipelinewise's \"true\")"},
@@ -418,7 +421,7 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
     c->stream_options = config_get(root, "stream_options");
     if (!check_stream_options(c->stream_options, what) || !check_sdk_keys(root, what))
         return false;
-    return true;
+    return metrics_configure(root, what, true);
 oom:
     log_error("out of memory");
     return false;

@@ -57,20 +57,19 @@ bool tap_sync_run(tap_run *run, pg_conn *c, tap_catalog *cat)
         tap_stream *s = order[i];
         log_info("stream \"%s\": %s sync of %zu columns", s->tap_stream_id, s->method_name,
                  s->ncolumns);
-        double t0 = timefmt_monotonic();
-        long long before = run->records;
+        progress_begin(&run->progress, s->tap_stream_id, s->method_name,
+                       s->method == TAP_FULL_TABLE && s->table ? s->table->reltuples : -1);
         state_set_currently_syncing(run->state, s->tap_stream_id);
         if (s->method == TAP_FULL_TABLE)
             ok = tap_retry_full_table(run, c, s);
         else
             ok = sync_incremental_run(run, c, s);
         tap_log_counters(run, s->tap_stream_id);
+        progress_end(&run->progress, ok, "sync_duration");
         if (!ok)
             break;
         state_set_currently_syncing(run->state, NULL);
         ok = tap_emit_boundary_state(run);
-        log_metric_counter("record_count", run->records - before, s->tap_stream_id);
-        log_metric_timer("sync_duration", timefmt_monotonic() - t0, s->tap_stream_id);
         if (tap_stop_requested) {
             log_error("interrupted");
             if (run->state_pending)
@@ -82,6 +81,7 @@ bool tap_sync_run(tap_run *run, pg_conn *c, tap_catalog *cat)
         ok = tap_emit_state(run);
     if (ok && nlog)
         ok = sync_logical_run(run, logical, nlog);
+    progress_summary(&run->progress);
 done:
     free(order);
     free(logical);

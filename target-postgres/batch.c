@@ -34,6 +34,7 @@ void batch_reset(batch *b)
     b->has_dups = false;
     b->has_absent = false;
     b->has_deletes = false;
+    b->deletes = 0;
     b->started = 0;
     /* a buffer that grew far beyond a normal batch is given back */
     if (b->data.cap > ((size_t)256 << 20)) {

@@ -29,6 +29,7 @@ typedef struct batch {
     bool has_dups;    /* two rows may share a key */
     bool has_absent;  /* some row lacks a property */
     bool has_deletes; /* some row carries a non-null _sdc_deleted_at */
+    size_t deletes;   /* rows that do (for the summary: tmetrics.h) */
     double started;   /* monotonic time of the first row */
 } batch;
 

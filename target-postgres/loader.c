@@ -489,6 +489,52 @@ static bool early_activation(pg_conn *c, flush_job *job, bool *apply)
     return true;
 }
 
+/* run_merge: the merge statement (as run_sql: a failure logged naming stream and batch) */
+static bool run_merge(pg_conn *c, flush_job *job, const char *sql)
+{
+    PGresult *res = pg_conn_query_quiet(c, sql, 0, NULL);
+    if (!res) {
+        char msg[1024];
+        const char *e = PQerrorMessage(c->conn);
+        size_t n = strcspn(e, "\n");
+        snprintf(msg, sizeof(msg), "%.*s", (int)(n > 1000 ? 1000 : n), e);
+        log_error("stream \"%s\": batch %lld: merge failed: %s (SQLSTATE %s)", job->st->name,
+                  job->batch_no, msg, pg_conn_sqlstate(c)[0] ? pg_conn_sqlstate(c) : "?");
+        return false;
+    }
+    const char *t = PQcmdTuples(res);
+    job->inserted = t && *t ? strtoll(t, NULL, 10) : 0;
+    PQclear(res);
+    return true;
+}
+
+/*
+ * table_counts: the rows inserted, updated and deleted in d's table so far in this transaction
+ * (pg_stat_xact_user_tables' counters, documented as counting the current transaction's
+ * actions), into out[3]. Read before and after the merge, they count what it did at no cost
+ * per row: an ON CONFLICT DO UPDATE counts as an update, a new row as an insert.
+ */
+static bool table_counts(pg_conn *c, flush_job *job, long long out[3])
+{
+    const char *p1[1] = {job->def->qname};
+    PGresult *res = pg_conn_query_quiet(
+        c,
+        "SELECT pg_stat_get_xact_tuples_inserted(o), pg_stat_get_xact_tuples_updated(o), "
+        "pg_stat_get_xact_tuples_deleted(o) FROM (SELECT $1::regclass::oid AS o) r",
+        1, p1);
+    if (!res || PQntuples(res) != 1) {
+        const char *e = PQerrorMessage(c->conn);
+        log_error("stream \"%s\": batch %lld: reading the table's row counters failed: %.*s",
+                  job->st->name, job->batch_no, (int)strcspn(e, "\n"), e);
+        PQclear(res);
+        return false;
+    }
+    for (int i = 0; i < 3; i++)
+        out[i] = strtoll(PQgetvalue(res, 0, i), NULL, 10);
+    PQclear(res);
+    return true;
+}
+
 bool loader_run(pg_conn *c, flush_job *job)
 {
     double t0 = timefmt_monotonic();
@@ -496,6 +542,9 @@ bool loader_run(pg_conn *c, flush_job *job)
     table_cache *cache = &job->st->cache;
     buf sql = BUF_INIT;
     bool ok = false;
+    long long before[3] = {0, 0, 0}, after[3] = {0, 0, 0};
+    job->counted = false;
+    job->updated = job->deleted = 0;
     if (job->lock_table && job->wait_turn && !job->wait_turn(job)) {
         /* several streams load this table: their flushes take turns for the whole transaction
            (DDL, merge) under a table lock. The stream's previous batch holds that lock until it
@@ -580,6 +629,8 @@ bool loader_run(pg_conn *c, flush_job *job)
             goto fail;
         }
         log_debug("merge: %s", sql.data);
+        if (!table_counts(c, job, before))
+            goto fail;
         if (keyless_del) {
             if (!keyless_deletes(c, job, sql.data))
                 goto fail;
@@ -597,7 +648,7 @@ bool loader_run(pg_conn *c, flush_job *job)
                     goto fail;
                 buf_reset(&sql);
                 loader_merge_sql(&sql, d, true, absent, unique, job->hard_delete);
-                if (!run_sql(c, job, "merge", sql.data, 0, NULL, &job->inserted))
+                if (!run_merge(c, job, sql.data))
                     goto fail;
             } else if (!res) {
                 char msg[1024];
@@ -613,7 +664,7 @@ bool loader_run(pg_conn *c, flush_job *job)
                 job->inserted = t && *t ? strtoll(t, NULL, 10) : 0;
                 PQclear(res);
             }
-        } else if (!run_sql(c, job, "merge", sql.data, 0, NULL, &job->inserted)) {
+        } else if (!run_merge(c, job, sql.data)) {
             goto fail;
         }
         log_debug("stream \"%s\": batch %lld: merge took %.3f s", job->st->name, job->batch_no,
@@ -630,6 +681,12 @@ bool loader_run(pg_conn *c, flush_job *job)
                 log_info("stream \"%s\": batch %lld: deleted %lld rows", job->st->name,
                          job->batch_no, deleted);
         }
+        if (!table_counts(c, job, after))
+            goto fail;
+        job->counted = true;
+        job->inserted = after[0] - before[0];
+        job->updated = after[1] - before[1];
+        job->deleted = after[2] - before[2];
     }
     if (job->b->rows == 0 && job->wait_turn && !job->wait_turn(job))
         goto fail;

@@ -30,7 +30,14 @@ typedef struct flush_job {
     bool ok;            /* set by the worker */
     bool skipped;       /* set by the pool: not run, an earlier flush had failed */
     double seconds;     /* set by the worker */
-    long long inserted; /* rows the merge wrote */
+    long long inserted; /* rows the merge wrote (with counted: rows inserted) */
+    /* set by the worker, for the summary (tmetrics.c): counted when the rows the merge
+       and the hard delete inserted, updated and deleted in the table were read from
+       pg_stat_xact_user_tables' counters before and after them (inserted is then that count,
+       not the merge's row count) */
+    bool counted;
+    long long updated;
+    long long deleted;
     /* set by the pool: waits until the stream's previous batch is committed; false when it
        failed. A job may COPY while its predecessor merges, never merge before it. */
     bool (*wait_turn)(struct flush_job *job);

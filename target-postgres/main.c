@@ -9,6 +9,7 @@
  */
 #include "exit_codes.h"
 #include "log.h"
+#include "metrics.h"
 #include "messages.h"
 #include "scheduler.h"
 #include "singer.h"
@@ -67,6 +68,8 @@ static bool run(target *t)
             int timeout = -1;
             if (t->cfg.batch_wait_limit_seconds > 0)
                 timeout = 100;
+            else if (metrics_interval() > 0)
+                timeout = 1000; /* the periodic points also while the input is idle */
             int pr = poll(fds, 2, timeout);
             if (pr < 0 && errno != EINTR) {
                 log_error("poll: %m");
@@ -75,6 +78,7 @@ static bool run(target *t)
             }
             if (pr <= 0 || !(fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
                 scheduler_check_age(t);
+                tmetrics_tick(t);
                 continue;
             }
         }
@@ -97,6 +101,7 @@ static bool run(target *t)
         if (++since_check >= 1024) {
             since_check = 0;
             scheduler_check_age(t);
+            tmetrics_tick(t);
         }
     }
     if (!t->failed) {
@@ -253,6 +258,7 @@ int main(int argc, char **argv)
     } else {
         log_error("stopped: no STATE was written after the failure (exit code %d)", code);
     }
+    tmetrics_summary(&t);
     log_info("batches held at most %zu bytes (max_batch_memory_bytes %lld)", t.mem_peak,
              t.cfg.max_batch_memory_bytes);
     target_term(&t);

@@ -3,6 +3,7 @@
 #include "exit_codes.h"
 #include "log.h"
 #include "timefmt.h"
+#include "tmetrics.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -85,8 +86,10 @@ void scheduler_take_done(target *t, bool wait)
     /* forget this job's sequence (jobs of a stream usually finish in order) */
     for (int k = 0; k < st->ninflight; k++) {
         if (st->inflight_seq[k] == job->first_seq) {
-            for (int j = k; j + 1 < st->ninflight; j++)
+            for (int j = k; j + 1 < st->ninflight; j++) {
                 st->inflight_seq[j] = st->inflight_seq[j + 1];
+                st->inflight_started[j] = st->inflight_started[j + 1];
+            }
             break;
         }
     }
@@ -103,6 +106,7 @@ void scheduler_take_done(target *t, bool wait)
         target_fail(t, EXIT_TARGET_DB);
     } else {
         st->rows_total += (long long)job->b->rows;
+        tmetrics_committed(t, st, job);
         log_metric_counter("record_count", (long long)job->b->rows, st->name);
     }
     size_t before = batch_mem(job->b);
@@ -168,6 +172,7 @@ bool scheduler_submit(target *t, stream *st, table_def *def, const scheduler_act
     job->load_method = t->cfg.load_method;
     job->lock_table = st->shared_table;
     st->cur = next;
+    st->inflight_started[st->ninflight] = b->rows ? b->started : 0;
     st->inflight_seq[st->ninflight++] = job->first_seq;
     t->in_flight++;
     log_debug("stream \"%s\": batch %lld: %zu rows, %zu bytes to load", st->name, job->batch_no,

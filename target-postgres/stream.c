@@ -308,8 +308,10 @@ bool stream_add_record(stream *st, conv_ctx *cx, const record_view *rv, char *er
                 conv_error(r, col, line, t, err, errlen);
                 return false;
             }
-            if (col->meta == META_DELETED_AT && t->type != J_NULL)
+            if (col->meta == META_DELETED_AT && t->type != J_NULL) {
                 b->has_deletes = true;
+                b->deletes++;
+            }
         }
         if (col->is_key)
             keyhash = hash_bytes(keyhash, o->data + field_start, o->len - field_start + 1);

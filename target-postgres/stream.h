@@ -49,6 +49,12 @@ typedef struct stream {
     bool warned_activate;             /* ACTIVATE_VERSION ignored on the shared table, said once */
     long long batches;                /* batches handed to the pool so far */
     long long rows_total;
+    /* for the metrics (tmetrics.h): the monotonic time of the first row of each flush job in
+       inflight_seq (0: none), and what the committed batches did (loader.h: flush_job's
+       counts) */
+    double inflight_started[2];
+    long long inserted_total, updated_total, deleted_total;
+    long long marked_total; /* records marked deleted (_sdc_deleted_at without hard_delete) */
     table_cache cache;
     /* properties of records that are not in the SCHEMA (ignored, counted for one warning at
        the end): the first few names with the records carrying each, then the rest */

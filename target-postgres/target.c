@@ -22,6 +22,7 @@ int target_init(target *t, const config_sources *config)
     singer_reader_init(&t->in, STDIN_FILENO, loaded ? t->cfg.max_line_bytes : 1024);
     if (!loaded)
         return EXIT_BAD_CONFIG;
+    tmetrics_init(&t->metrics);
     int workers = t->cfg.parallelism > 0 ? t->cfg.parallelism : t->cfg.max_parallelism;
     if (workers > t->cfg.max_parallelism)
         workers = t->cfg.max_parallelism;

@@ -25,6 +25,7 @@
 #include "state_tracker.h"
 #include "stream.h"
 #include "tconfig.h"
+#include "tmetrics.h"
 
 typedef struct target {
     tconfig cfg;
@@ -45,6 +46,7 @@ typedef struct target {
     bool warned_memory;
     size_t mem; /* bytes held by every batch (filling, spare, loading): see batch_mem */
     size_t mem_peak;
+    tmetrics metrics; /* periodic points and the summary (tmetrics.h) */
 } target;
 
 /* target_init: load the config file at config_path, open stdin / stdout and connect the

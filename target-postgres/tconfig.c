@@ -8,6 +8,7 @@
 #include "json_util.h"
 #include "json_writer.h"
 #include "log.h"
+#include "metrics.h"
 #include "pg_conn.h"
 
 #include <limits.h>
@@ -25,6 +26,7 @@ const cfg_key tconfig_keys[] = {
     {"password_secret", CFG_OBJECT, false, NULL, true,
      "fetch the password from AWS Secrets Manager, HashiCorp Vault or Azure Key Vault"},
     RDS_IAM_CONFIG_KEYS,
+    METRICS_CONFIG_KEYS,
     {"dbname|database", CFG_STRING, false, NULL, false,
      "database to load into (required unless sqlalchemy_url is set)"},
     {"ssl", CFG_BOOL, false, "false", false, "true: sslmode=require (pipelinewise)"},
@@ -292,7 +294,7 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
     long long ml = config_get_int(root, "max_line_bytes", 128LL * 1024 * 1024);
     c->max_line_bytes = ml > 1024 ? (size_t)ml : 1024;
     c->interpret_content_encoding = config_get_bool(root, "interpret_content_encoding", false);
-    return true;
+    return metrics_configure(root, what, false);
 }
 
 bool tconfig_load(tconfig *c, const config_sources *sources)

@@ -39,7 +39,8 @@ bool initial_copy_streams(sl_run *L, const char *snapshot, uint64_t consistent_p
         record_builder_set_version(&ls->rb, ls->version, NULL);
         log_info("stream \"%s\": initial copy inside the snapshot of the slot",
                  ls->src->tap_stream_id);
-        double t0 = timefmt_monotonic();
+        progress_begin(&L->run->progress, ls->src->tap_stream_id, "initial copy",
+                       ls->src->table ? ls->src->table->reltuples : -1);
         if (first_version && !tap_emit_activate_version(L->run, &ls->view, ls->version)) {
             ok = false;
             break;
@@ -57,6 +58,7 @@ bool initial_copy_streams(sl_run *L, const char *snapshot, uint64_t consistent_p
         long long rows = 0;
         ok = tap_copy_rows(L->run, L->c, sql.data, &ls->view, &ls->rb, NULL, NULL, &rows);
         tap_log_counters(L->run, ls->src->tap_stream_id);
+        progress_end(&L->run->progress, ok, "copy_duration");
         if (!ok)
             break;
         if (!tap_emit_activate_version(L->run, &ls->view, ls->version)) {
@@ -73,8 +75,6 @@ bool initial_copy_streams(sl_run *L, const char *snapshot, uint64_t consistent_p
             state_bm_remove(bm, "xmin");
         }
         ok = tap_emit_state(L->run);
-        log_metric_counter("record_count", rows, ls->src->tap_stream_id);
-        log_metric_timer("copy_duration", timefmt_monotonic() - t0, ls->src->tap_stream_id);
     }
     if (!pg_conn_exec(L->c, ok ? "COMMIT" : "ROLLBACK") && ok)
         ok = fail(L, EXIT_SOURCE_DB);

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "cdc_metrics.h"
 #include "exit_codes.h"
 #include "heartbeat.h"
 #include "log.h"
@@ -295,6 +296,8 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
     double t_start = timefmt_monotonic();
     stop_rules st;
     stop_rules_init(&st, cfg, t_start, end_lsn);
+    cdc_metrics cm;
+    cdc_metrics_init(&cm, L, start, cfg->break_at_end_lsn ? end_lsn : 0);
     stop_reason why = STOP_NONE;
     bool ok = true;
     char *msg;
@@ -369,7 +372,10 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
             ok = fail(L, EXIT_SOURCE_DB);
             break;
         }
+        cdc_metrics_tick(&cm, L, &rs, now);
     }
+    cdc_metrics_final(&cm, L, &rs);
+    cdc_metrics_term(&cm);
     if (ok) {
         char a[LSN_TEXT_MAX];
         lsn_format(L->processed, a);
