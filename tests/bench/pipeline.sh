@@ -60,27 +60,40 @@ ddl="CREATE TABLE public.baseline (id bigint PRIMARY KEY, c_int integer, c_numer
   c_uuid text, c_double numeric, c_nullable text)"
 
 now() { date +%s.%N; }
+# CPU seconds (user + sys) of our children that ended so far (this shell's times)
+# (into the variable named $1: a command substitution would run `times` in a subshell)
+self_cpu() {
+    times >"$work/times"
+    printf -v "$1" '%s' "$(awk 'NR == 2 {gsub(/[ms]/, " "); split($0, a, " "); print a[1] * 60 + a[2] + a[3] * 60 + a[4]}' "$work/times")"
+}
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-ours=() base=()
+ours=() base=() ocpu=() bcpu=()
 for i in $(seq 1 "$runs"); do
     psql -X -q -d "$tdb" -c "DROP SCHEMA IF EXISTS tgt CASCADE" -c "DROP TABLE IF EXISTS public.baseline" -c "$ddl" -c CHECKPOINT 2>/dev/null
+    self_cpu c0
     t0=$(now)
     psql -X -q -d "$db" -c "\\copy (SELECT $cols FROM public.bench) TO STDOUT" |
         psql -X -q -d "$tdb" -c "\\copy public.baseline FROM STDIN"
     t1=$(now)
+    self_cpu c1
     psql -X -q -d "$tdb" -c CHECKPOINT
+    self_cpu c2
     t2=$(now)
     "$tap" --config "$work/tap.json" --catalog "$work/catalog.json" 2>"$work/tap.log" |
         "$target" --config "$work/target.json" >"$work/states.out" 2>"$work/target.log"
     t3=$(now)
+    self_cpu c3
     n=$(psql -X -q -A -t -d "$tdb" -c "SELECT count(*) FROM tgt.bench")
     [ "$n" = "$rows" ] || { echo "target loaded $n rows, expected $rows" >&2; tail -5 "$work/target.log" >&2; exit 1; }
     b=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')
     o=$(awk -v a="$t2" -v b="$t3" 'BEGIN {printf "%.2f", b - a}')
-    echo "run $i: tap | target ${o}s   psql | psql ${b}s" >&2
-    ours+=("$o") base+=("$b")
+    bc=$(awk -v c="$c0" -v d="$c1" 'BEGIN {printf "%.2f", d - c}')
+    oc=$(awk -v c="$c2" -v d="$c3" 'BEGIN {printf "%.2f", d - c}')
+    echo "run $i: tap | target ${o}s (client CPU ${oc}s)   psql | psql ${b}s (client CPU ${bc}s)" >&2
+    ours+=("$o") base+=("$b") ocpu+=("$oc") bcpu+=("$bc")
 done
 mo=$(printf '%s\n' "${ours[@]}" | median)
 mb=$(printf '%s\n' "${base[@]}" | median)
 ratio=$(awk -v a="$mo" -v b="$mb" 'BEGIN {printf "%.2f", a / b}')
+echo "client CPU seconds (user+sys of both programs), per run: tap | target ${ocpu[*]}; psql | psql ${bcpu[*]}"
 echo "pipeline of $rows rows: median tap | target ${mo}s, psql | psql ${mb}s, ratio $ratio (goal <= 1.0), $runs runs"
