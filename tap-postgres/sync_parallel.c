@@ -210,12 +210,16 @@ static prange *plan_ranges(pg_conn *c, const tap_stream *s, size_t want, range_k
             r = int_ranges(PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), want, n);
         goto done;
     }
-    /* other keys: the histogram of the first key column (ANALYZE's), in its type's order */
-    buf_append_lit(&sql, "SELECT u.x::text FROM unnest((SELECT histogram_bounds::text::");
+    /* other keys: the values ANALYZE saw of the first key column (histogram bounds and most
+       common values), distinct, in the column's own order */
+    buf_append_lit(&sql, "SELECT u.x::text FROM (SELECT DISTINCT x FROM unnest((SELECT "
+                         "coalesce(histogram_bounds::text::");
     buf_appends(&sql, k0->cast_type);
-    buf_append_lit(&sql, "[] FROM pg_stats WHERE schemaname = $1 AND tablename = $2 AND attname "
-                         "= $3 ORDER BY inherited DESC LIMIT 1)) WITH ORDINALITY AS u(x, i) "
-                         "ORDER BY u.i");
+    buf_append_lit(&sql, "[], '{}') || coalesce(most_common_vals::text::");
+    buf_appends(&sql, k0->cast_type);
+    buf_append_lit(&sql, "[], '{}') FROM pg_stats WHERE schemaname = $1 AND tablename = $2 AND "
+                         "attname = $3 ORDER BY inherited DESC LIMIT 1)) AS d(x)) u ORDER BY "
+                         "u.x");
     const char *p3[3] = {s->schema_name, s->table_name, k0->name};
     res = buf_ok(&sql) ? pg_conn_query(c, sql.data, 3, p3) : NULL;
     if (!res)
@@ -227,7 +231,7 @@ static prange *plan_ranges(pg_conn *c, const tap_stream *s, size_t want, range_k
         goto done;
     size_t nc = 0;
     bool ok = true;
-    for (size_t i = 1; nb > 2 && i < want && ok; i++) {
+    for (size_t i = 1; nb > 1 && i < want && ok; i++) {
         const char *v = PQgetvalue(res, (int)((size_t)nb * i / want), 0);
         if (nc && strcmp(cuts[nc - 1], v) == 0)
             continue;
