@@ -567,6 +567,13 @@ static bool try_direct(pg_conn *c, flush_job *job, bool *done)
     }
     char state[sizeof(c->sqlstate)];
     snprintf(state, sizeof(state), "%s", c->sqlstate);
+    if (PQstatus(c->conn) == CONNECTION_BAD) {
+        const char *e = PQerrorMessage(c->conn);
+        log_error("stream \"%s\": batch %lld: COPY into %s failed: %.*s (SQLSTATE %s)",
+                  job->st->name, job->batch_no, d->qname, (int)strcspn(e, "\n"), e,
+                  state[0] ? state : "?");
+        goto done;
+    }
     if (!pg_conn_exec(c, "ROLLBACK TO SAVEPOINT tgt_direct"))
         goto done;
     if (!append && strcmp(state, "23505") == 0) {

@@ -9,6 +9,9 @@
 #   RUNS=5 tests/bench/pipeline.sh
 #   EXTRA='"hard_delete":true' tests/bench/pipeline.sh    more target config members
 #   TAP_EXTRA='"snapshot_workers":2' tests/bench/pipeline.sh   more tap config members
+#   SERVER_LOG=build/pgman/server.log tests/bench/pipeline.sh   also the server's CPU seconds
+#       (log_statement_stats on both databases, summed from that log file of the cluster):
+#       on a shared machine wall times move a lot, CPU seconds much less
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -61,6 +64,18 @@ ddl="CREATE TABLE public.baseline (id bigint PRIMARY KEY, c_int integer, c_numer
 
 now() { date +%s.%N; }
 # CPU seconds (user + sys) of our children that ended so far (this shell's times)
+server_log=${SERVER_LOG:-}
+if [ -n "$server_log" ]; then
+    psql -X -q -d postgres -c "ALTER DATABASE $db SET log_statement_stats = on" -c "ALTER DATABASE $tdb SET log_statement_stats = on"
+fi
+# server CPU seconds of the statements logged since byte offset $1 of the server log
+server_cpu() {
+    [ -n "$server_log" ] || { echo "-"; return; }
+    tail -c +$(($1 + 1)) "$server_log" | awk '/s user, .* s system, .* s elapsed/ && !/total/ {
+        for (i = 1; i < NF; i++) { if ($(i+1) == "s" && $(i+2) == "user,") u += $i; if ($(i+1) == "s" && $(i+2) == "system,") s += $i } }
+        END {printf "%.2f", u + s}'
+}
+log_size() { if [ -n "$server_log" ]; then stat -c %s "$server_log"; else echo 0; fi; }
 # (into the variable named $1: a command substitution would run `times` in a subshell)
 self_cpu() {
     times >"$work/times"
@@ -70,26 +85,32 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 ours=() base=() ocpu=() bcpu=()
 for i in $(seq 1 "$runs"); do
     psql -X -q -d "$tdb" -c "DROP SCHEMA IF EXISTS tgt CASCADE" -c "DROP TABLE IF EXISTS public.baseline" -c "$ddl" -c CHECKPOINT 2>/dev/null
+    l0=$(log_size)
     self_cpu c0
     t0=$(now)
     psql -X -q -d "$db" -c "\\copy (SELECT $cols FROM public.bench) TO STDOUT" |
         psql -X -q -d "$tdb" -c "\\copy public.baseline FROM STDIN"
     t1=$(now)
     self_cpu c1
+    sleep 1   # the log lines of the statements that just ended
+    bs=$(server_cpu "$l0")
     psql -X -q -d "$tdb" -c CHECKPOINT
+    l2=$(log_size)
     self_cpu c2
     t2=$(now)
     "$tap" --config "$work/tap.json" --catalog "$work/catalog.json" 2>"$work/tap.log" |
         "$target" --config "$work/target.json" >"$work/states.out" 2>"$work/target.log"
     t3=$(now)
     self_cpu c3
+    sleep 1
+    os=$(server_cpu "$l2")
     n=$(psql -X -q -A -t -d "$tdb" -c "SELECT count(*) FROM tgt.bench")
     [ "$n" = "$rows" ] || { echo "target loaded $n rows, expected $rows" >&2; tail -5 "$work/target.log" >&2; exit 1; }
     b=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')
     o=$(awk -v a="$t2" -v b="$t3" 'BEGIN {printf "%.2f", b - a}')
     bc=$(awk -v c="$c0" -v d="$c1" 'BEGIN {printf "%.2f", d - c}')
     oc=$(awk -v c="$c2" -v d="$c3" 'BEGIN {printf "%.2f", d - c}')
-    echo "run $i: tap | target ${o}s (client CPU ${oc}s)   psql | psql ${b}s (client CPU ${bc}s)" >&2
+    echo "run $i: tap | target ${o}s (CPU: clients ${oc}s, server ${os}s)   psql | psql ${b}s (CPU: clients ${bc}s, server ${bs}s)" >&2
     ours+=("$o") base+=("$b") ocpu+=("$oc") bcpu+=("$bc")
 done
 mo=$(printf '%s\n' "${ours[@]}" | median)
