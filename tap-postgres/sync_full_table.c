@@ -3,6 +3,7 @@
 #include "exit_codes.h"
 #include "log.h"
 #include "state.h"
+#include "sync_parallel.h"
 #include "timefmt.h"
 
 #include <stdio.h>
@@ -78,8 +79,9 @@ bool sync_full_table_run(tap_run *run, pg_conn *c, tap_stream *s)
     bool have_version = state_bm_get_int(bm, "version", &version);
     bool first_run = !have_version;
     const cJSON *lpk = cJSON_GetObjectItemCaseSensitive(bm, "last_pk_fetched");
-    bool interrupted =
-        (lpk && !cJSON_IsNull(lpk)) || cJSON_GetObjectItemCaseSensitive(bm, "xmin") != NULL;
+    bool interrupted = (lpk && !cJSON_IsNull(lpk)) ||
+                       cJSON_GetObjectItemCaseSensitive(bm, "xmin") != NULL ||
+                       cJSON_GetObjectItemCaseSensitive(bm, SYNC_PARALLEL_RANGES_KEY) != NULL;
     if (!have_version || !interrupted)
         version = timefmt_now_ms();
     state_bm_set_int(bm, "version", version);
@@ -88,6 +90,17 @@ bool sync_full_table_run(tap_run *run, pg_conn *c, tap_stream *s)
         goto done;
     if (first_run && !tap_emit_activate_version(run, s, version))
         goto done;
+
+    if (sync_parallel_wanted(run, s, bm)) {
+        if (!sync_parallel_copy(run, c, s, bm, version))
+            goto done;
+        state_bm_remove(bm, "last_pk_fetched");
+        state_bm_remove(bm, "xmin");
+        ok = tap_emit_activate_version(run, s, version);
+        goto done;
+    }
+    /* the ranges of an interrupted parallel copy: this run resumes from its last_pk_fetched */
+    state_bm_remove(bm, SYNC_PARALLEL_RANGES_KEY);
 
     if (!tap_begin_read(run, c, s, &rb, version))
         goto done;

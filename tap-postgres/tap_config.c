@@ -43,6 +43,9 @@ const cfg_key tap_config_keys[] = {
     {"reconnect_attempts", CFG_INT, false, "3", false,
      "FULL_TABLE: reconnects after a lost source connection within a run, each resuming after "
      "the last key of the last STATE (0: fail the run)"},
+    {"snapshot_workers", CFG_INT, false, "1", false,
+     "FULL_TABLE: connections sharing one exported snapshot that read a table in ranges of its "
+     "key (or of ctid blocks without a key), resumable per range (1: one connection)"},
     {"itersize", CFG_INT, false, "20000", false,
      "rows between STATE messages in FULL_TABLE and INCREMENTAL"},
     {"limit", CFG_INT, false, NULL, false, "LIMIT of each INCREMENTAL query (default: none)"},
@@ -339,6 +342,12 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
     c->itersize = config_get_int(root, "itersize", 20000);
     if (c->itersize <= 0) {
         log_error("%s: key \"itersize\" must be a positive integer, got %lld", what, c->itersize);
+        return false;
+    }
+    long long sw = config_get_int(root, "snapshot_workers", 1);
+    if (sw < 1 || sw > 64) {
+        log_error("%s: key \"snapshot_workers\" must be an integer from 1 to 64, got %lld", what,
+                  sw);
         return false;
     }
     c->limit = config_get_int(root, "limit", -1);

@@ -1,5 +1,6 @@
 #include "loader.h"
 
+#include "direct_load.h"
 #include "log.h"
 #include "table_sync.h"
 #include "timefmt.h"
@@ -535,6 +536,107 @@ static bool table_counts(pg_conn *c, flush_job *job, long long out[3])
     return true;
 }
 
+/*
+ * try_direct: the batch COPYed straight into the table when that stores exactly what the merge
+ * would (direct_load.h): no property absent (the merge would keep stored values), no delete
+ * under hard_delete (it may remove a row of an earlier batch), no other stream loading the
+ * table, every column read as the table's own type; and either the merge inserts every row
+ * anyway (no keys, append-only) or the table has a unique index on the keys and was empty when
+ * this run first looked. It waits for the stream's previous batch to commit first (it writes
+ * into the table). *done: the batch is loaded. A COPY that fails is rolled back to a savepoint
+ * and the caller merges as before; false only when that is impossible too.
+ */
+static bool try_direct(pg_conn *c, flush_job *job, bool *done)
+{
+    *done = false;
+    const table_def *d = job->def;
+    const batch *b = job->b;
+    const table_cache *cache = &job->st->cache;
+    if (d->no_schema || b->rows == 0 || job->lock_table || b->has_absent ||
+        (job->hard_delete && b->has_deletes))
+        return true;
+    for (size_t i = 0; i < d->cs.ncols; i++)
+        if (d->cs.cols[i].meta != META_BATCHED_AT && i < cache->ntypes &&
+            strcmp(temp_type(&d->cs.cols[i], cache->types[i]), cache->types[i]) != 0)
+            return true;
+    bool append = d->cs.nkeys == 0 || job->load_method == LOAD_APPEND_ONLY;
+    if (!append && (!cache->has_unique_key ||
+                    __atomic_load_n(&job->st->direct, __ATOMIC_ACQUIRE) == DIRECT_NO))
+        return true;
+    if (job->wait_turn && !job->wait_turn(job)) {
+        log_error("stream \"%s\": batch %lld: not loaded, the batch before it failed",
+                  job->st->name, job->batch_no);
+        return false;
+    }
+    /* the previous batch may have met a key already in the table meanwhile */
+    if (!append && __atomic_load_n(&job->st->direct, __ATOMIC_ACQUIRE) == DIRECT_NO)
+        return true;
+    buf sql = BUF_INIT;
+    PGresult *res = NULL;
+    bool ok = false;
+    if (!append && job->st->direct == DIRECT_UNKNOWN) {
+        buf_appendf(&sql, "SELECT NOT EXISTS (SELECT 1 FROM %s)", d->qname);
+        res = buf_ok(&sql) ? pg_conn_query_quiet(c, sql.data, 0, NULL) : NULL;
+        if (!res) {
+            const char *e = PQerrorMessage(c->conn);
+            log_error("stream \"%s\": batch %lld: checking whether %s is empty failed: %.*s "
+                      "(SQLSTATE %s)",
+                      job->st->name, job->batch_no, d->qname, (int)strcspn(e, "\n"), e,
+                      pg_conn_sqlstate(c)[0] ? pg_conn_sqlstate(c) : "?");
+            goto done;
+        }
+        bool empty = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+        __atomic_store_n(&job->st->direct, empty ? DIRECT_TRY : DIRECT_NO, __ATOMIC_RELEASE);
+        if (empty)
+            log_info("stream \"%s\": table %s is empty: batches of new keys are copied into it "
+                     "without a merge",
+                     job->st->name, d->qname);
+        PQclear(res);
+        res = NULL;
+        if (!empty) {
+            ok = true;
+            goto done;
+        }
+    }
+    res = pg_conn_query(c, "SELECT now()::text", 0, NULL);
+    if (!res || !pg_conn_exec(c, "SAVEPOINT tgt_direct"))
+        goto done;
+    long long n = 0;
+    double t0 = timefmt_monotonic();
+    if (direct_load_copy(c, d, b, !append && b->has_dups, PQgetvalue(res, 0, 0), &n)) {
+        job->inserted = n; /* the summary's counts: every row new (tmetrics_committed) */
+        job->updated = job->deleted = 0;
+        job->counted = true;
+        *done = true;
+        ok = true;
+        log_debug("stream \"%s\": batch %lld: COPY of %lld rows straight into %s took %.3f s",
+                  job->st->name, job->batch_no, n, d->qname, timefmt_monotonic() - t0);
+        goto done;
+    }
+    char state[sizeof(c->sqlstate)];
+    snprintf(state, sizeof(state), "%s", c->sqlstate);
+    if (PQstatus(c->conn) == CONNECTION_BAD) {
+        const char *e = PQerrorMessage(c->conn);
+        log_error("stream \"%s\": batch %lld: COPY into %s failed: %.*s (SQLSTATE %s)",
+                  job->st->name, job->batch_no, d->qname, (int)strcspn(e, "\n"), e,
+                  state[0] ? state : "?");
+        goto done;
+    }
+    if (!pg_conn_exec(c, "ROLLBACK TO SAVEPOINT tgt_direct"))
+        goto done;
+    if (!append && strcmp(state, "23505") == 0) {
+        __atomic_store_n(&job->st->direct, DIRECT_NO, __ATOMIC_RELEASE);
+        log_info("stream \"%s\": batch %lld: a key of the batch is already in %s: merging this "
+                 "batch and the next ones",
+                 job->st->name, job->batch_no, d->qname);
+    }
+    ok = true;
+done:
+    PQclear(res);
+    buf_term(&sql);
+    return ok;
+}
+
 bool loader_run(pg_conn *c, flush_job *job)
 {
     double t0 = timefmt_monotonic();
@@ -584,7 +686,10 @@ bool loader_run(pg_conn *c, flush_job *job)
                  job->st->name, n, d->qname);
         buf_reset(&sql);
     }
-    if (job->b->rows > 0) {
+    bool direct = false;
+    if (!try_direct(c, job, &direct))
+        goto fail;
+    if (job->b->rows > 0 && !direct) {
         buf_append_lit(&sql, "CREATE TEMP TABLE " TMP_TABLE " (");
         bool first = true;
         for (size_t i = 0; i < d->cs.ncols; i++) {
@@ -723,8 +828,9 @@ bool loader_run(pg_conn *c, flush_job *job)
         log_info("stream \"%s\": batch %lld: ACTIVATE_VERSION before its SCHEMA done in %.3f s",
                  job->st->name, job->batch_no, job->seconds);
     else
-        log_info("stream \"%s\": batch %lld: loaded %zu rows into %s in %.3f s", job->st->name,
-                 job->batch_no, job->b->rows, d->qname, job->seconds);
+        log_info("stream \"%s\": batch %lld: loaded %zu rows into %s in %.3f s%s", job->st->name,
+                 job->batch_no, job->b->rows, d->qname, job->seconds,
+                 direct ? " (copied straight into the table)" : "");
 fail:
     if (!ok) {
         if (PQtransactionStatus(c->conn) != PQTRANS_IDLE) {

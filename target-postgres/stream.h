@@ -33,6 +33,13 @@ typedef struct table_cache {
     size_t ntypes;
 } table_cache;
 
+/* whether a batch of keys new to the table may be COPYed straight into it (direct_load.h) */
+typedef enum direct_state {
+    DIRECT_UNKNOWN = 0, /* not looked yet in this run */
+    DIRECT_TRY,         /* the table was empty when looked: try, the unique index checks */
+    DIRECT_NO           /* the table had rows, or a direct COPY met a key already there */
+} direct_state;
+
 typedef struct stream {
     char *name; /* malloc'ed stream id */
     size_t namelen;
@@ -56,6 +63,7 @@ typedef struct stream {
     long long inserted_total, updated_total, deleted_total;
     long long marked_total; /* records marked deleted (_sdc_deleted_at without hard_delete) */
     table_cache cache;
+    direct_state direct; /* touched only by the flush job whose turn it is (after wait_turn) */
     /* properties of records that are not in the SCHEMA (ignored, counted for one warning at
        the end): the first few names with the records carrying each, then the rest */
     struct {

@@ -1,0 +1,930 @@
+#include "sync_parallel.h"
+
+#include "exit_codes.h"
+#include "json_util.h"
+#include "log.h"
+#include "state.h"
+#include "timefmt.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK_BYTES ((size_t)256 * 1024)
+#define RANGES_PER_WORKER 4
+#define MAX_WORKERS 64
+#define MAX_KEYS 32
+
+typedef enum range_kind { RK_KEY, RK_CTID } range_kind;
+
+/* one range of the table: the first key column in [lo, hi), or ctid blocks [lo, hi) */
+typedef struct prange {
+    char *lo, *hi;   /* malloc'ed text, NULL for an open end */
+    char **resume;   /* malloc'ed: key texts (npk) to continue after, from the state; or NULL */
+    cJSON *last_pk;  /* owned: the key of the last row written from it (writer thread) */
+    bool done;       /* every row of it written (writer thread) */
+    bool from_state; /* done in the state: not read again */
+} prange;
+
+/* whole RECORD lines of one range, handed from a worker to the writer */
+typedef struct chunk {
+    buf lines;
+    size_t rows;
+    size_t range;
+    bool last; /* the range's final chunk */
+    buf key;   /* the key texts of the last row, each ending in NUL (npk of them) */
+    struct chunk *next;
+} chunk;
+
+typedef struct pshared {
+    pthread_mutex_t mu;
+    pthread_cond_t cv_put, cv_get; /* room in the queue / a chunk or a worker done */
+    chunk *head, *tail, *spare;
+    size_t queued, max_queued;
+    size_t next_range;
+    int running; /* workers not finished */
+    bool abort;  /* a failure or a stop: workers stop after their current row */
+    /* read-only while the workers run */
+    const tap_stream *s;
+    const tap_config *cfg;
+    prange *ranges;
+    size_t nranges;
+    range_kind kind;
+    long long version;
+    char time_extracted[40];
+} pshared;
+
+typedef struct pworker {
+    pthread_t th;
+    bool started;
+    pshared *sh;
+    pg_conn *c; /* owned */
+    tm_ctx tm;
+    ct_decoder ct;
+    record_builder rb;
+    int fail_code;
+    long long rows;
+} pworker;
+
+static long long workers_setting(const tap_config *cfg)
+{
+    return json_util_int(cfg->root, "snapshot_workers", 1);
+}
+
+bool sync_parallel_wanted(const tap_run *run, const tap_stream *s, const cJSON *bm)
+{
+    if (workers_setting(run->cfg) <= 1 || s->is_view || tap_record_limit(run, s) > 0)
+        return false;
+    const cJSON *lpk = cJSON_GetObjectItemCaseSensitive(bm, "last_pk_fetched");
+    if (lpk && !cJSON_IsNull(lpk) &&
+        !cJSON_GetObjectItemCaseSensitive(bm, SYNC_PARALLEL_RANGES_KEY)) {
+        log_info("stream \"%s\": resuming the single-connection copy of an earlier run after its "
+                 "last_pk_fetched (snapshot_workers applies from the next copy)",
+                 s->tap_stream_id);
+        return false;
+    }
+    return true;
+}
+
+static void free_ranges(prange *r, size_t n, size_t npk)
+{
+    for (size_t i = 0; r && i < n; i++) {
+        free(r[i].lo);
+        free(r[i].hi);
+        if (r[i].resume)
+            for (size_t k = 0; k < npk; k++)
+                free(r[i].resume[k]);
+        free(r[i].resume);
+        cJSON_Delete(r[i].last_pk);
+    }
+    free(r);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static bool is_int_type(const char *t)
+{
+    return strcmp(t, "smallint") == 0 || strcmp(t, "integer") == 0 || strcmp(t, "bigint") == 0;
+}
+
+/* ranges from cut points: (NULL, c0), [c0, c1), ..., [c_last, NULL) */
+static prange *ranges_from_cuts(char **cuts, size_t ncuts, size_t *n)
+{
+    prange *r = calloc(ncuts + 1, sizeof(*r));
+    if (!r)
+        return NULL;
+    bool ok = true;
+    for (size_t i = 0; i <= ncuts; i++) {
+        r[i].lo = i ? dup_or_null(cuts[i - 1]) : NULL;
+        r[i].hi = i < ncuts ? dup_or_null(cuts[i]) : NULL;
+        ok = ok && (i == 0 || r[i].lo) && (i == ncuts || r[i].hi);
+    }
+    *n = ncuts + 1;
+    if (!ok) {
+        free_ranges(r, *n, 0);
+        return NULL;
+    }
+    return r;
+}
+
+/* split a single integer key's [min, max] into about want ranges */
+static prange *int_ranges(const char *smin, const char *smax, size_t want, size_t *n)
+{
+    long long lo = strtoll(smin, NULL, 10), hi = strtoll(smax, NULL, 10);
+    __int128 span = (__int128)hi - lo + 1;
+    if (span < (__int128)want)
+        want = (size_t)span;
+    char **cuts = calloc(want ? want : 1, sizeof(char *));
+    if (!cuts)
+        return NULL;
+    size_t nc = 0;
+    bool ok = true;
+    for (size_t i = 1; i < want && ok; i++) {
+        long long b = (long long)(lo + span * (__int128)i / (__int128)want);
+        char tmp[32];
+        snprintf(tmp, sizeof(tmp), "%lld", b);
+        cuts[nc] = strdup(tmp);
+        ok = cuts[nc++] != NULL;
+    }
+    prange *r = ok ? ranges_from_cuts(cuts, nc, n) : NULL;
+    for (size_t i = 0; i < nc; i++)
+        free(cuts[i]);
+    free(cuts);
+    return r;
+}
+
+/* the ranges of a new copy, computed in the exported snapshot; *how says from what */
+static prange *plan_ranges(pg_conn *c, const tap_stream *s, size_t want, range_kind *kind,
+                           size_t *n, const char **how)
+{
+    buf sql = BUF_INIT;
+    PGresult *res = NULL;
+    prange *r = NULL;
+    *n = 0;
+    if (s->npk == 0) {
+        *kind = RK_CTID;
+        buf qn = BUF_INIT;
+        tap_quoted_table(&qn, s);
+        const char *p1[1] = {qn.data};
+        /* a partitioned table has no blocks of its own: one range */
+        res = buf_ok(&qn) ? pg_conn_query(c,
+                                          "SELECT CASE WHEN c.relkind IN ('r', 'm') THEN "
+                                          "pg_relation_size(c.oid) / "
+                                          "current_setting('block_size')::bigint ELSE 0 END "
+                                          "FROM pg_class c WHERE c.oid = $1::regclass",
+                                          1, p1)
+                          : NULL;
+        buf_term(&qn);
+        if (!res)
+            goto done;
+        long long blocks = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        *how = "ctid blocks";
+        if (blocks <= 1) {
+            r = ranges_from_cuts(NULL, 0, n);
+            goto done;
+        }
+        r = int_ranges("0", PQgetvalue(res, 0, 0), want, n);
+        /* int_ranges splits [0, blocks]: the cut points are block numbers */
+        goto done;
+    }
+    *kind = RK_KEY;
+    const tap_column *k0 = &s->columns[s->pk_index[0]];
+    if (s->npk == 1 && is_int_type(k0->sql_type)) {
+        buf_append_lit(&sql, "SELECT min(");
+        pg_conn_quote_ident(&sql, k0->name);
+        buf_append_lit(&sql, ")::text, max(");
+        pg_conn_quote_ident(&sql, k0->name);
+        buf_append_lit(&sql, ")::text FROM ");
+        tap_quoted_table(&sql, s);
+        res = buf_ok(&sql) ? pg_conn_query(c, sql.data, 0, NULL) : NULL;
+        if (!res)
+            goto done;
+        *how = "the key's min and max";
+        if (PQgetisnull(res, 0, 0))
+            r = ranges_from_cuts(NULL, 0, n);
+        else
+            r = int_ranges(PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), want, n);
+        goto done;
+    }
+    /* other keys: the values ANALYZE saw of the first key column (histogram bounds and most
+       common values), distinct, in the column's own order */
+    buf_append_lit(&sql, "SELECT u.x::text FROM (SELECT DISTINCT x FROM unnest((SELECT "
+                         "coalesce(histogram_bounds::text::");
+    buf_appends(&sql, k0->cast_type);
+    buf_append_lit(&sql, "[], '{}') || coalesce(most_common_vals::text::");
+    buf_appends(&sql, k0->cast_type);
+    buf_append_lit(&sql, "[], '{}') FROM pg_stats WHERE schemaname = $1 AND tablename = $2 AND "
+                         "attname = $3 ORDER BY inherited DESC LIMIT 1)) AS d(x)) u ORDER BY "
+                         "u.x");
+    const char *p3[3] = {s->schema_name, s->table_name, k0->name};
+    res = buf_ok(&sql) ? pg_conn_query(c, sql.data, 3, p3) : NULL;
+    if (!res)
+        goto done;
+    int nb = PQntuples(res);
+    *how = nb ? "the statistics of the first key column" : "no statistics (ANALYZE): one range";
+    char **cuts = calloc(want ? want : 1, sizeof(char *));
+    if (!cuts)
+        goto done;
+    size_t nc = 0;
+    bool ok = true;
+    for (size_t i = 1; nb > 1 && i < want && ok; i++) {
+        const char *v = PQgetvalue(res, (int)((size_t)nb * i / want), 0);
+        if (nc && strcmp(cuts[nc - 1], v) == 0)
+            continue;
+        cuts[nc] = strdup(v);
+        ok = cuts[nc++] != NULL;
+    }
+    if (ok)
+        r = ranges_from_cuts(cuts, nc, n);
+    for (size_t i = 0; i < nc; i++)
+        free(cuts[i]);
+    free(cuts);
+done:
+    PQclear(res);
+    buf_term(&sql);
+    return r;
+}
+
+/* the ranges of an interrupted copy, from the bookmark; NULL when it holds none usable */
+static prange *ranges_from_state(const cJSON *bm, const tap_stream *s, size_t *n)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(bm, SYNC_PARALLEL_RANGES_KEY);
+    *n = 0;
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0 || s->npk == 0)
+        return NULL;
+    size_t cnt = (size_t)cJSON_GetArraySize(arr);
+    prange *r = calloc(cnt, sizeof(*r));
+    if (!r)
+        return NULL;
+    size_t i = 0;
+    const cJSON *e;
+    bool ok = true;
+    cJSON_ArrayForEach(e, arr)
+    {
+        const cJSON *lo = cJSON_GetObjectItemCaseSensitive(e, "lo");
+        const cJSON *hi = cJSON_GetObjectItemCaseSensitive(e, "hi");
+        const cJSON *pk = cJSON_GetObjectItemCaseSensitive(e, "last_pk_fetched");
+        const cJSON *done = cJSON_GetObjectItemCaseSensitive(e, "done");
+        if (!cJSON_IsObject(e) || !(cJSON_IsNull(lo) || cJSON_IsString(lo)) ||
+            !(cJSON_IsNull(hi) || cJSON_IsString(hi)) || (i == 0) != cJSON_IsNull(lo) ||
+            (i + 1 == cnt) != cJSON_IsNull(hi)) {
+            ok = false;
+            break;
+        }
+        r[i].lo = cJSON_IsString(lo) ? strdup(lo->valuestring) : NULL;
+        r[i].hi = cJSON_IsString(hi) ? strdup(hi->valuestring) : NULL;
+        r[i].done = r[i].from_state = cJSON_IsTrue(done);
+        if (cJSON_IsObject(pk)) {
+            r[i].last_pk = cJSON_Duplicate(pk, true);
+            r[i].resume = calloc(s->npk, sizeof(char *));
+            if (!r[i].resume || !r[i].last_pk) {
+                ok = false;
+                break;
+            }
+            for (size_t k = 0; k < s->npk && ok; k++) {
+                const cJSON *v =
+                    cJSON_GetObjectItemCaseSensitive(pk, s->columns[s->pk_index[k]].name);
+                char tmp[40];
+                const char *t =
+                    cJSON_IsString(v) || cJSON_IsNumber(v) ? state_bm_value_text(v, tmp, 40) : NULL;
+                r[i].resume[k] = t ? strdup(t) : NULL;
+                ok = r[i].resume[k] != NULL;
+            }
+        }
+        i++;
+        if (!ok)
+            break;
+    }
+    *n = cnt;
+    if (!ok) {
+        free_ranges(r, cnt, s->npk);
+        *n = 0;
+        return NULL;
+    }
+    return r;
+}
+
+/* the bookmark from the ranges: snapshot_ranges, and last_pk_fetched for one connection (a
+   key such that every row up to it was written) */
+static void update_bookmark(cJSON *bm, const pshared *sh)
+{
+    cJSON *arr = cJSON_CreateArray();
+    if (!arr)
+        return;
+    for (size_t i = 0; i < sh->nranges; i++) {
+        const prange *r = &sh->ranges[i];
+        cJSON *o = cJSON_CreateObject();
+        if (!o)
+            break;
+        cJSON_AddItemToObject(o, "lo", r->lo ? cJSON_CreateString(r->lo) : cJSON_CreateNull());
+        cJSON_AddItemToObject(o, "hi", r->hi ? cJSON_CreateString(r->hi) : cJSON_CreateNull());
+        if (r->last_pk)
+            cJSON_AddItemToObject(o, "last_pk_fetched", cJSON_Duplicate(r->last_pk, true));
+        cJSON_AddBoolToObject(o, "done", r->done);
+        cJSON_AddItemToArray(arr, o);
+    }
+    state_bm_set_item(bm, SYNC_PARALLEL_RANGES_KEY, arr);
+    size_t first_open = 0;
+    while (first_open < sh->nranges && sh->ranges[first_open].done)
+        first_open++;
+    const cJSON *safe = NULL;
+    for (size_t i = first_open < sh->nranges ? first_open + 1 : sh->nranges; i-- > 0 && !safe;)
+        safe = sh->ranges[i].last_pk;
+    if (safe)
+        state_bm_set_item(bm, "last_pk_fetched", cJSON_Duplicate(safe, true));
+    else
+        state_bm_remove(bm, "last_pk_fetched");
+}
+
+/* ---- the queue */
+
+static chunk *chunk_get(pshared *sh)
+{
+    pthread_mutex_lock(&sh->mu);
+    chunk *c = sh->spare;
+    if (c)
+        sh->spare = c->next;
+    pthread_mutex_unlock(&sh->mu);
+    if (!c)
+        c = calloc(1, sizeof(*c));
+    if (c) {
+        buf_reset(&c->lines);
+        buf_reset(&c->key);
+        c->rows = 0;
+        c->last = false;
+        c->next = NULL;
+    }
+    return c;
+}
+
+static void chunk_free(chunk *c)
+{
+    if (!c)
+        return;
+    buf_term(&c->lines);
+    buf_term(&c->key);
+    free(c);
+}
+
+/* hand c over to the writer (waiting for room); false (c freed) once the copy is aborted */
+static bool chunk_put(pshared *sh, chunk *c)
+{
+    pthread_mutex_lock(&sh->mu);
+    while (sh->queued >= sh->max_queued && !sh->abort)
+        pthread_cond_wait(&sh->cv_put, &sh->mu);
+    bool ok = !sh->abort;
+    if (ok) {
+        if (sh->tail)
+            sh->tail->next = c;
+        else
+            sh->head = c;
+        sh->tail = c;
+        sh->queued++;
+        pthread_cond_signal(&sh->cv_get);
+    }
+    pthread_mutex_unlock(&sh->mu);
+    if (!ok)
+        chunk_free(c);
+    return ok;
+}
+
+static void set_abort(pshared *sh)
+{
+    pthread_mutex_lock(&sh->mu);
+    sh->abort = true;
+    pthread_cond_broadcast(&sh->cv_put);
+    pthread_cond_broadcast(&sh->cv_get);
+    pthread_mutex_unlock(&sh->mu);
+}
+
+static bool aborted(pshared *sh)
+{
+    pthread_mutex_lock(&sh->mu);
+    bool a = sh->abort;
+    pthread_mutex_unlock(&sh->mu);
+    return a;
+}
+
+/* ---- a worker */
+
+static void cancel_query(PGconn *conn)
+{
+    PGcancel *cancel = PQgetCancel(conn);
+    char err[256];
+    if (cancel) {
+        if (!PQcancel(cancel, err, sizeof(err)))
+            log_debug("cannot cancel the query: %s", err);
+        PQfreeCancel(cancel);
+    }
+}
+
+static void and_where(buf *sql, bool *have_where)
+{
+    buf_appends(sql, *have_where ? " AND " : " WHERE ");
+    *have_where = true;
+}
+
+/* the COPY of range ri, and the set_config parameters it reads (params: texts, borrowed) */
+static bool range_sql(const pshared *sh, size_t ri, buf *set, buf *sql, const char **params,
+                      int *np)
+{
+    const tap_stream *s = sh->s;
+    const prange *r = &sh->ranges[ri];
+    const tap_column *k0 = s->npk ? &s->columns[s->pk_index[0]] : NULL;
+    *np = 0;
+    buf_append_lit(set, "SELECT 1");
+    buf_append_lit(sql, "COPY (SELECT ");
+    tap_select_list(sql, s);
+    buf_append_lit(sql, " FROM ");
+    tap_quoted_table(sql, s);
+    bool have_where = false;
+    if (sh->kind == RK_CTID) {
+        /* block numbers of our own: no user value reaches the SQL text */
+        if (r->lo) {
+            and_where(sql, &have_where);
+            buf_appendf(sql, "ctid >= '(%lld,0)'::tid", strtoll(r->lo, NULL, 10));
+        }
+        if (r->hi) {
+            and_where(sql, &have_where);
+            buf_appendf(sql, "ctid < '(%lld,0)'::tid", strtoll(r->hi, NULL, 10));
+        }
+    } else {
+        const char *ends[2] = {r->lo, r->hi};
+        for (int e = 0; e < 2; e++) {
+            if (!ends[e])
+                continue;
+            params[*np] = ends[e];
+            buf_appendf(set, ", set_config('tap_postgres.%s', $%d, true)", e ? "hi" : "lo", ++*np);
+            and_where(sql, &have_where);
+            pg_conn_quote_ident(sql, k0->name);
+            buf_appendf(sql, " %s current_setting('tap_postgres.%s')::%s",
+                        e ? "<" : ">=", e ? "hi" : "lo", k0->cast_type);
+        }
+        if (r->resume) {
+            and_where(sql, &have_where);
+            buf_putc(sql, '(');
+            for (size_t k = 0; k < s->npk; k++) {
+                if (k)
+                    buf_putc(sql, ',');
+                pg_conn_quote_ident(sql, s->columns[s->pk_index[k]].name);
+            }
+            buf_append_lit(sql, ") > (");
+            for (size_t k = 0; k < s->npk; k++) {
+                params[*np] = r->resume[k];
+                buf_appendf(set, ", set_config('tap_postgres.pk%zu', $%d, true)", k, ++*np);
+                buf_appendf(sql, "%scurrent_setting('tap_postgres.pk%zu')::%s", k ? "," : "", k,
+                            s->columns[s->pk_index[k]].cast_type);
+            }
+            buf_putc(sql, ')');
+        }
+    }
+    tap_append_where(sql, s, &have_where);
+    if (s->npk) {
+        buf_append_lit(sql, " ORDER BY ");
+        for (size_t k = 0; k < s->npk; k++) {
+            if (k)
+                buf_putc(sql, ',');
+            pg_conn_quote_ident(sql, s->columns[s->pk_index[k]].name);
+        }
+    }
+    buf_append_lit(sql, ") TO STDOUT");
+    return buf_ok(set) && buf_ok(sql);
+}
+
+static bool copy_range(pworker *w, size_t ri)
+{
+    pshared *sh = w->sh;
+    const tap_stream *s = sh->s;
+    buf set = BUF_INIT, sql = BUF_INIT;
+    const char *params[2 + MAX_KEYS];
+    int np = 0;
+    chunk *ch = NULL;
+    bool ok = false;
+    if (!range_sql(sh, ri, &set, &sql, params, &np)) {
+        log_error("out of memory");
+        w->fail_code = EXIT_INTERNAL;
+        goto done;
+    }
+    PGresult *res = pg_conn_query(w->c, set.data, np, params);
+    if (!res) {
+        w->fail_code = EXIT_SOURCE_DB;
+        goto done;
+    }
+    PQclear(res);
+    log_debug("stream \"%s\": range %zu: %s", s->tap_stream_id, ri + 1, sql.data);
+    res = pg_conn_exec_raw(w->c, sql.data);
+    if (PQresultStatus(res) != PGRES_COPY_OUT) {
+        const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        const char *m = PQresultErrorMessage(res);
+        log_error("stream \"%s\": range %zu: the query failed%s%s: %.*s", s->tap_stream_id, ri + 1,
+                  st ? " with SQLSTATE " : "", st ? st : "", (int)strcspn(m, "\n"), m);
+        PQclear(res);
+        w->fail_code = EXIT_SOURCE_DB;
+        goto done;
+    }
+    PQclear(res);
+    ch = chunk_get(sh);
+    bool failed = ch == NULL, cancelled = false;
+    if (!ch) {
+        log_error("out of memory");
+        w->fail_code = EXIT_INTERNAL;
+    }
+    long long n = 0;
+    for (;;) {
+        char *row = NULL;
+        int len = pg_conn_get_copy_data(w->c, &row);
+        if (len < 0)
+            break;
+        if (failed || tap_stop_requested || (n % 256 == 0 && aborted(sh))) {
+            if (!cancelled)
+                cancel_query(w->c->conn);
+            cancelled = failed = true;
+            PQfreemem(row);
+            continue;
+        }
+        if (!copy_text_split(&w->ct, row, (size_t)len) || w->ct.n != s->ncolumns) {
+            log_error("stream \"%s\": row %lld of range %zu has %zu fields, expected %zu",
+                      s->tap_stream_id, n + 1, ri + 1, w->ct.n, s->ncolumns);
+            w->fail_code = EXIT_SOURCE_DB;
+            failed = true;
+            PQfreemem(row);
+            continue;
+        }
+        const ct_field *f = w->ct.fields;
+        record_builder_begin(&w->rb, &ch->lines);
+        for (size_t i = 0; i < s->ncolumns; i++) {
+            if (f[i].null)
+                record_builder_null(&w->rb, i);
+            else
+                record_builder_value(&w->rb, i, f[i].p, f[i].len);
+        }
+        record_builder_end(&w->rb);
+        buf_putc(&ch->lines, '\n');
+        ch->rows++;
+        n++;
+        if (ch->lines.len >= CHUNK_BYTES) {
+            for (size_t k = 0; k < s->npk; k++) {
+                const ct_field *kf = &f[s->pk_index[k]];
+                buf_append(&ch->key, kf->p ? kf->p : "", kf->len);
+                buf_putc(&ch->key, '\0');
+            }
+            ch->range = ri;
+            if (!buf_ok(&ch->lines) || !buf_ok(&ch->key)) {
+                log_error("out of memory");
+                w->fail_code = EXIT_INTERNAL;
+                failed = true;
+            } else {
+                bool put = chunk_put(sh, ch);
+                ch = put ? chunk_get(sh) : NULL;
+                if (!ch) {
+                    failed = true;
+                    if (put) {
+                        log_error("out of memory");
+                        w->fail_code = EXIT_INTERNAL;
+                    }
+                }
+            }
+        }
+        PQfreemem(row);
+    }
+    w->rows += n;
+    ok = !failed;
+    while ((res = pg_conn_get_result(w->c)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && ok) {
+            const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+            const char *m = PQresultErrorMessage(res);
+            log_error("stream \"%s\": reading range %zu failed after %lld rows%s%s: %.*s",
+                      s->tap_stream_id, ri + 1, n, st ? " with SQLSTATE " : "", st ? st : "",
+                      (int)strcspn(m, "\n"), m);
+            w->fail_code = EXIT_SOURCE_DB;
+            ok = false;
+        }
+        PQclear(res);
+    }
+    if (ok) {
+        ch->range = ri;
+        ch->last = true;
+        ok = buf_ok(&ch->lines) && chunk_put(sh, ch);
+        ch = NULL;
+    }
+done:
+    chunk_free(ch);
+    buf_term(&set);
+    buf_term(&sql);
+    return ok;
+}
+
+static void *worker_main(void *arg)
+{
+    pworker *w = arg;
+    pshared *sh = w->sh;
+    for (;;) {
+        pthread_mutex_lock(&sh->mu);
+        size_t ri = sh->next_range;
+        bool stop = sh->abort || ri >= sh->nranges;
+        if (!stop)
+            sh->next_range++;
+        pthread_mutex_unlock(&sh->mu);
+        if (stop)
+            break;
+        if (sh->ranges[ri].from_state)
+            continue;
+        if (!copy_range(w, ri)) {
+            set_abort(sh);
+            break;
+        }
+    }
+    pthread_mutex_lock(&sh->mu);
+    sh->running--;
+    pthread_cond_broadcast(&sh->cv_get);
+    pthread_mutex_unlock(&sh->mu);
+    return NULL;
+}
+
+/* ---- the writer (the calling thread) */
+
+static void note_chunk(pshared *sh, const chunk *c)
+{
+    prange *r = &sh->ranges[c->range];
+    if (c->last) {
+        r->done = true;
+        return;
+    }
+    if (sh->kind != RK_KEY || c->rows == 0)
+        return;
+    cJSON *pk = cJSON_CreateObject();
+    if (!pk)
+        return;
+    const char *k = c->key.data;
+    for (size_t i = 0; i < sh->s->npk; i++) {
+        size_t len = strlen(k);
+        state_bm_set_string(pk, sh->s->columns[sh->s->pk_index[i]].name, k, len);
+        k += len + 1;
+    }
+    cJSON_Delete(r->last_pk);
+    r->last_pk = pk;
+}
+
+static bool write_chunks(tap_run *run, pshared *sh, cJSON *bm, bool track)
+{
+    bool ok = true;
+    long long since_state = 0, copied = 0;
+    for (;;) {
+        pthread_mutex_lock(&sh->mu);
+        while (!sh->head && sh->running > 0)
+            pthread_cond_wait(&sh->cv_get, &sh->mu);
+        chunk *c = sh->head;
+        if (c) {
+            sh->head = c->next;
+            if (!sh->head)
+                sh->tail = NULL;
+            sh->queued--;
+            pthread_cond_signal(&sh->cv_put);
+        }
+        pthread_mutex_unlock(&sh->mu);
+        if (!c)
+            break;
+        if (ok && c->rows) {
+            singer_writer *w = run->w;
+            buf_append(singer_writer_buf(w), c->lines.data, c->lines.len - 1);
+            w->lines += (long long)c->rows - 1;
+            if (!singer_writer_end_line(w)) {
+                ok = tap_fail(run, EXIT_OUTPUT);
+                set_abort(sh);
+            }
+            run->records += (long long)c->rows;
+            since_state += (long long)c->rows;
+            copied += (long long)c->rows; /* the progress line's rows, checked once a chunk */
+            run->progress.rows = copied;
+            progress_check(&run->progress);
+        }
+        if (ok) {
+            note_chunk(sh, c);
+            if (track && since_state >= run->cfg->itersize) {
+                update_bookmark(bm, sh);
+                since_state = 0;
+                if (!tap_emit_state(run)) {
+                    ok = false;
+                    set_abort(sh);
+                }
+            }
+        }
+        if (ok && tap_stop_requested)
+            set_abort(sh);
+        pthread_mutex_lock(&sh->mu);
+        c->next = sh->spare;
+        sh->spare = c;
+        pthread_mutex_unlock(&sh->mu);
+    }
+    return ok;
+}
+
+bool sync_parallel_copy(tap_run *run, pg_conn *c, tap_stream *s, cJSON *bm, long long version)
+{
+    long long nw = workers_setting(run->cfg);
+    if (nw > MAX_WORKERS)
+        nw = MAX_WORKERS;
+    if (s->npk > MAX_KEYS) {
+        log_error("stream \"%s\": snapshot_workers: a key of %zu columns (at most %d)",
+                  s->tap_stream_id, s->npk, MAX_KEYS);
+        return tap_fail(run, EXIT_BAD_CONFIG);
+    }
+    pshared sh;
+    memset(&sh, 0, sizeof(sh));
+    pthread_mutex_init(&sh.mu, NULL);
+    pthread_cond_init(&sh.cv_put, NULL);
+    pthread_cond_init(&sh.cv_get, NULL);
+    sh.s = s;
+    sh.cfg = run->cfg;
+    sh.version = version;
+    timefmt_now_rfc3339(sh.time_extracted, sizeof(sh.time_extracted));
+    pworker *ws = calloc((size_t)nw, sizeof(*ws));
+    bool ok = false, in_tx = false;
+    char snapshot[64] = "";
+    buf sql = BUF_INIT;
+    if (!ws) {
+        log_error("out of memory");
+        tap_fail(run, EXIT_INTERNAL);
+        goto done;
+    }
+    if (!pg_conn_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")) {
+        tap_fail(run, EXIT_SOURCE_DB);
+        goto done;
+    }
+    in_tx = true;
+    PGresult *res = pg_conn_query(c, "SELECT pg_export_snapshot()", 0, NULL);
+    if (!res) {
+        tap_fail(run, EXIT_SOURCE_DB);
+        goto done;
+    }
+    snprintf(snapshot, sizeof(snapshot), "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+
+    const char *how = "the ranges of the interrupted run";
+    sh.ranges = ranges_from_state(bm, s, &sh.nranges);
+    sh.kind = RK_KEY;
+    if (sh.ranges) {
+        size_t left = 0;
+        for (size_t i = 0; i < sh.nranges; i++)
+            left += !sh.ranges[i].done;
+        log_info("stream \"%s\": resuming %zu of %zu ranges after the key of the last record "
+                 "written from each (version %lld)",
+                 s->tap_stream_id, left, sh.nranges, version);
+    } else {
+        if (cJSON_GetObjectItemCaseSensitive(bm, SYNC_PARALLEL_RANGES_KEY))
+            log_warn("stream \"%s\": the %s of the state are not usable: reading the whole table "
+                     "again with the same version",
+                     s->tap_stream_id, SYNC_PARALLEL_RANGES_KEY);
+        sh.ranges = plan_ranges(c, s, (size_t)nw * RANGES_PER_WORKER, &sh.kind, &sh.nranges, &how);
+        if (!sh.ranges) {
+            tap_fail(run, EXIT_SOURCE_DB);
+            goto done;
+        }
+    }
+    size_t todo = 0;
+    for (size_t i = 0; i < sh.nranges; i++)
+        todo += !sh.ranges[i].from_state;
+    if ((size_t)nw > todo)
+        nw = todo ? (long long)todo : 1;
+    log_info("stream \"%s\": %zu ranges (%s) read by %lld connections sharing snapshot %s",
+             s->tap_stream_id, sh.nranges, how, nw, snapshot);
+    /* resume by range needs a key: ctid ranges change with a new snapshot */
+    bool track = sh.kind == RK_KEY;
+    if (track) {
+        update_bookmark(bm, &sh);
+        if (!tap_emit_state(run))
+            goto done;
+    }
+
+    /* the workers' connections, each in a transaction of the exported snapshot */
+    buf_append_lit(&sql, "SET TRANSACTION SNAPSHOT ");
+    pg_conn_quote_literal(&sql, snapshot);
+    for (long long i = 0; i < nw; i++) {
+        pworker *w = &ws[i];
+        w->sh = &sh;
+        typemap_ctx_init(&w->tm);
+        w->tm.special_numbers_as_strings = run->tm.special_numbers_as_strings;
+        copy_text_init(&w->ct);
+        w->c = tap_connect(run, true);
+        if (!w->c)
+            goto done;
+        if (!pg_conn_exec(w->c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY") ||
+            !pg_conn_exec(w->c, sql.data)) {
+            tap_fail(run, EXIT_SOURCE_DB);
+            goto done;
+        }
+        const char **names = calloc(s->ncolumns ? s->ncolumns : 1, sizeof(*names));
+        const tm_type **types = calloc(s->ncolumns ? s->ncolumns : 1, sizeof(*types));
+        bool built = names && types;
+        for (size_t k = 0; built && k < s->ncolumns; k++) {
+            names[k] = s->columns[k].name;
+            types[k] = &s->columns[k].type;
+        }
+        built = built &&
+                record_builder_init(&w->rb, &w->tm, s->tap_stream_id, names, types, s->ncolumns);
+        /* each worker's builder applies the stream's transformations, as tap_stream_builder's */
+        if (built && s->transforms)
+            built = record_builder_set_transforms(&w->rb, s->transforms, s->tap_stream_id, names);
+        free(names);
+        free(types);
+        if (!built) {
+            log_error("out of memory");
+            tap_fail(run, EXIT_INTERNAL);
+            goto done;
+        }
+        record_builder_set_version(&w->rb, version, sh.time_extracted);
+    }
+    sh.max_queued = (size_t)nw * 2;
+    for (long long i = 0; i < nw; i++) {
+        pthread_mutex_lock(&sh.mu);
+        sh.running++;
+        pthread_mutex_unlock(&sh.mu);
+        if (pthread_create(&ws[i].th, NULL, worker_main, &ws[i]) != 0) {
+            pthread_mutex_lock(&sh.mu);
+            sh.running--;
+            pthread_mutex_unlock(&sh.mu);
+            log_error("cannot start a snapshot worker thread");
+            tap_fail(run, EXIT_INTERNAL);
+            set_abort(&sh);
+            break;
+        }
+        ws[i].started = true;
+    }
+    bool wrote = write_chunks(run, &sh, bm, track);
+    long long rows = 0;
+    int code = 0;
+    for (long long i = 0; i < nw; i++) {
+        if (ws[i].started)
+            pthread_join(ws[i].th, NULL);
+        ws[i].started = false;
+        rows += ws[i].rows;
+        if (!code)
+            code = ws[i].fail_code;
+        run->tm.nan_count += ws[i].tm.nan_count;
+        run->tm.pos_infinity_count += ws[i].tm.pos_infinity_count;
+        run->tm.neg_infinity_count += ws[i].tm.neg_infinity_count;
+        run->tm.bad_values += ws[i].tm.bad_values;
+        run->tm.clamped_high_count += ws[i].tm.clamped_high_count;
+        run->tm.clamped_low_count += ws[i].tm.clamped_low_count;
+        run->tm.time_24_count += ws[i].tm.time_24_count;
+        run->tm.json_not_object_count += ws[i].tm.json_not_object_count;
+    }
+    progress_copy_done(&run->progress, rows);
+    if (code)
+        tap_fail(run, code);
+    if (!wrote || code || run->fail_code)
+        goto done;
+    if (tap_stop_requested) {
+        log_error("stream \"%s\": interrupted after %lld rows", s->tap_stream_id, rows);
+        tap_fail(run, EXIT_INTERRUPTED);
+        goto done;
+    }
+    for (size_t i = 0; i < sh.nranges; i++)
+        if (!sh.ranges[i].done) {
+            log_error("stream \"%s\": range %zu was not read to its end", s->tap_stream_id, i + 1);
+            tap_fail(run, EXIT_INTERNAL);
+            goto done;
+        }
+    if (!pg_conn_exec(c, "COMMIT")) {
+        tap_fail(run, EXIT_SOURCE_DB);
+        goto done;
+    }
+    in_tx = false;
+    log_info("stream \"%s\": %lld rows by %lld connections", s->tap_stream_id, rows, nw);
+    state_bm_remove(bm, SYNC_PARALLEL_RANGES_KEY);
+    ok = true;
+done:
+    if (!ok)
+        set_abort(&sh);
+    for (long long i = 0; ws && i < nw; i++) {
+        if (ws[i].started)
+            pthread_join(ws[i].th, NULL);
+        pg_conn_destroy(ws[i].c);
+        record_builder_term(&ws[i].rb);
+        copy_text_term(&ws[i].ct);
+        typemap_ctx_term(&ws[i].tm);
+    }
+    free(ws);
+    for (chunk *ch = sh.head; ch;) {
+        chunk *next = ch->next;
+        chunk_free(ch);
+        ch = next;
+    }
+    for (chunk *ch = sh.spare; ch;) {
+        chunk *next = ch->next;
+        chunk_free(ch);
+        ch = next;
+    }
+    free_ranges(sh.ranges, sh.nranges, s->npk);
+    if (in_tx && c->conn && PQstatus(c->conn) == CONNECTION_OK)
+        PQclear(PQexec(c->conn, "ROLLBACK"));
+    pthread_mutex_destroy(&sh.mu);
+    pthread_cond_destroy(&sh.cv_put);
+    pthread_cond_destroy(&sh.cv_get);
+    buf_term(&sql);
+    return ok;
+}

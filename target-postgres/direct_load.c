@@ -1,0 +1,237 @@
+#include "direct_load.h"
+
+#include "log.h"
+
+#include <libpq-fe.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SCRATCH_BYTES ((size_t)1 << 20)
+
+/* the position of column i among the COPY fields of the batch (META_BATCHED_AT is not one) */
+static size_t field_pos(const table_def *d, size_t i)
+{
+    size_t p = 0;
+    for (size_t k = 0; k < i; k++)
+        if (d->cs.cols[k].meta != META_BATCHED_AT)
+            p++;
+    return p;
+}
+
+static bool has_batched_at(const table_def *d)
+{
+    for (size_t i = 0; i < d->cs.ncols; i++)
+        if (d->cs.cols[i].meta == META_BATCHED_AT)
+            return true;
+    return false;
+}
+
+/* field pos of the row [s, e) (no newline): its start and length */
+static void field_at(const char *s, const char *e, size_t pos, const char **fs, size_t *fl)
+{
+    const char *p = s;
+    for (size_t k = 0; k < pos && p < e; k++) {
+        const char *t = memchr(p, '\t', (size_t)(e - p));
+        p = t ? t + 1 : e;
+    }
+    const char *t = memchr(p, '\t', (size_t)(e - p));
+    *fs = p;
+    *fl = (size_t)((t ? t : e) - p);
+}
+
+typedef struct rows_view {
+    const char *base;
+    size_t *start; /* row i is [start[i], start[i + 1] - 1) (without its newline) */
+} rows_view;
+
+static uint64_t key_hash(const table_def *d, const size_t *pos, const rows_view *v, size_t i)
+{
+    uint64_t h = 1469598103934665603ULL;
+    const char *s = v->base + v->start[i], *e = v->base + v->start[i + 1] - 1;
+    for (size_t k = 0; k < d->cs.nkeys; k++) {
+        const char *f;
+        size_t n;
+        field_at(s, e, pos[k], &f, &n);
+        for (size_t j = 0; j < n; j++)
+            h = (h ^ (unsigned char)f[j]) * 1099511628211ULL;
+        h = (h ^ '\t') * 1099511628211ULL;
+    }
+    return h ? h : 1;
+}
+
+static bool same_key(const table_def *d, const size_t *pos, const rows_view *v, size_t a, size_t b)
+{
+    const char *sa = v->base + v->start[a], *ea = v->base + v->start[a + 1] - 1;
+    const char *sb = v->base + v->start[b], *eb = v->base + v->start[b + 1] - 1;
+    for (size_t k = 0; k < d->cs.nkeys; k++) {
+        const char *fa, *fb;
+        size_t na, nb;
+        field_at(sa, ea, pos[k], &fa, &na);
+        field_at(sb, eb, pos[k], &fb, &nb);
+        if (na != nb || memcmp(fa, fb, na) != 0)
+            return false;
+    }
+    return true;
+}
+
+long long direct_load_keep(const table_def *d, const batch *b, bool *keep)
+{
+    size_t n = b->rows;
+    if (n == 0)
+        return 0;
+    rows_view v = {b->data.data, malloc((n + 1) * sizeof(size_t))};
+    size_t *pos = malloc((d->cs.nkeys ? d->cs.nkeys : 1) * sizeof(size_t));
+    uint64_t *hs = malloc(n * sizeof(uint64_t));
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    /* open addressing: hash -> the last row with it (row + 1; 0 = empty) */
+    uint64_t *mh = calloc(cap, sizeof(uint64_t));
+    size_t *mr = calloc(cap, sizeof(size_t));
+    long long kept = -1;
+    if (!v.start || !pos || !hs || !mh || !mr)
+        goto done;
+    for (size_t k = 0; k < d->cs.nkeys; k++)
+        pos[k] = field_pos(d, (size_t)d->cs.keys[k]);
+    const char *p = b->data.data, *end = p + b->data.len;
+    for (size_t i = 0; i < n; i++) {
+        v.start[i] = (size_t)(p - b->data.data);
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        p = nl ? nl + 1 : end;
+    }
+    v.start[n] = (size_t)(p - b->data.data);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h = key_hash(d, pos, &v, i);
+        hs[i] = h;
+        size_t j = (size_t)(h * 0x9E3779B97F4A7C15ULL >> 17) & (cap - 1);
+        while (mh[j] && mh[j] != h)
+            j = (j + 1) & (cap - 1);
+        mh[j] = h;
+        mr[j] = i + 1;
+    }
+    kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = (size_t)(hs[i] * 0x9E3779B97F4A7C15ULL >> 17) & (cap - 1);
+        while (mh[j] != hs[i])
+            j = (j + 1) & (cap - 1);
+        size_t last = mr[j] - 1;
+        /* a different key with the same hash is kept too: should it repeat a third row's key,
+           the unique index stops the COPY and the merge takes over */
+        keep[i] = last == i || !same_key(d, pos, &v, i, last);
+        kept += keep[i];
+    }
+done:
+    free(v.start);
+    free(pos);
+    free(hs);
+    free(mh);
+    free(mr);
+    return kept;
+}
+
+static bool flush_scratch(pg_conn *c, buf *s)
+{
+    bool ok = s->len == 0 || PQputCopyData(c->conn, s->data, (int)s->len) == 1;
+    buf_reset(s);
+    return ok;
+}
+
+bool direct_load_copy(pg_conn *c, const table_def *d, const batch *b, bool dedup,
+                      const char *batched_at, long long *rows)
+{
+    *rows = 0;
+    bool batched = has_batched_at(d);
+    bool *keep = NULL;
+    if (dedup) {
+        keep = malloc(b->rows ? b->rows * sizeof(bool) : 1);
+        if (!keep || direct_load_keep(d, b, keep) < 0) {
+            free(keep);
+            snprintf(c->sqlstate, sizeof(c->sqlstate), "53200");
+            log_debug("direct COPY: out of memory");
+            return false;
+        }
+    }
+    buf s = BUF_INIT;
+    buf_append_lit(&s, "COPY ");
+    buf_appends(&s, d->qname);
+    buf_append_lit(&s, " (");
+    bool first = true;
+    for (size_t i = 0; i < d->cs.ncols; i++) {
+        if (d->cs.cols[i].meta == META_BATCHED_AT)
+            continue;
+        if (!first)
+            buf_append_lit(&s, ", ");
+        first = false;
+        pg_conn_quote_ident(&s, d->cs.cols[i].name);
+    }
+    for (size_t i = 0; batched && i < d->cs.ncols; i++)
+        if (d->cs.cols[i].meta == META_BATCHED_AT) {
+            buf_append_lit(&s, ", ");
+            pg_conn_quote_ident(&s, d->cs.cols[i].name);
+        }
+    buf_append_lit(&s, ") FROM STDIN");
+    bool ok = false;
+    if (!buf_ok(&s)) {
+        snprintf(c->sqlstate, sizeof(c->sqlstate), "53200");
+        goto done;
+    }
+    c->sqlstate[0] = '\0';
+    PGresult *res = pg_conn_exec_raw(c, s.data);
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+        const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", st ? st : "");
+        log_debug("direct COPY into %s did not start: %s", d->qname, PQerrorMessage(c->conn));
+        PQclear(res);
+        goto done;
+    }
+    PQclear(res);
+    buf_reset(&s);
+    bool sent = true;
+    size_t blen = batched_at ? strlen(batched_at) : 0;
+    const char *p = b->data.data, *end = p + b->data.len;
+    for (size_t i = 0; p < end && sent; i++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            nl = end;
+        /* drop "\t<_tgt_seq>\t<_tgt_absent>" at the end of the row */
+        const char *t = nl;
+        for (int k = 0; k < 2 && t > p; k++) {
+            t--;
+            while (t > p && *t != '\t')
+                t--;
+        }
+        if (!keep || keep[i]) {
+            buf_append(&s, p, (size_t)(t - p));
+            if (batched) {
+                buf_putc(&s, '\t');
+                buf_append(&s, batched_at, blen);
+            }
+            buf_putc(&s, '\n');
+            (*rows)++;
+            if (s.len >= SCRATCH_BYTES)
+                sent = buf_ok(&s) && flush_scratch(c, &s);
+        }
+        p = nl + 1;
+    }
+    if (sent)
+        sent = buf_ok(&s) && flush_scratch(c, &s);
+    if (PQputCopyEnd(c->conn, sent ? NULL : "aborted") != 1)
+        sent = false;
+    res = pg_conn_get_result(c);
+    ok = sent && PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok) {
+        const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", st ? st : "");
+        log_debug("direct COPY into %s failed (SQLSTATE %s): %s", d->qname,
+                  c->sqlstate[0] ? c->sqlstate : "?", PQerrorMessage(c->conn));
+    }
+    PQclear(res);
+    while ((res = pg_conn_get_result(c)) != NULL)
+        PQclear(res);
+done:
+    buf_term(&s);
+    free(keep);
+    return ok;
+}

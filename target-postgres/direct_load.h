@@ -1,0 +1,46 @@
+/*
+ * direct_load: a batch COPYed straight into its table, without the temporary table and the
+ * merge, where that stores exactly the rows the merge would:
+ *
+ * - "append" (a stream without keys, or load_method append-only): the merge inserts every
+ *   row anyway;
+ * - "new keys" (a table with a unique index on exactly the key columns that was empty when
+ *   the run first looked): the batch's rows, with only the last row of each key when keys
+ *   repeat inside the batch (the merge's "last one wins"). A key already in the table makes
+ *   the COPY fail on the unique index (23505); the loader then rolls back to its savepoint,
+ *   merges the batch as before and stops trying for the rest of the run. So the emptiness
+ *   check only says when to try: exactness rests on the unique index, also if another writer
+ *   inserts into the table meanwhile.
+ *
+ * The loader decides per batch (loader.c: which batches qualify). The COPY text is the
+ * batch's rows without the merge's _tgt_seq and _tgt_absent fields, plus the transaction's
+ * now() for _sdc_batched_at, written through one bounded scratch buffer.
+ *
+ * Ownership: nothing is kept; the batch and table definition are borrowed for the call.
+ */
+#ifndef TARGET_DIRECT_LOAD_H
+#define TARGET_DIRECT_LOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "batch.h"
+#include "pg_conn.h"
+#include "table_def.h"
+
+/* direct_load_keep: which rows of b to load when only the last row of each key is kept (keys:
+   d's key columns, compared as COPY text). keep[i] is set for the rows to load; returns how
+   many, or -1 when out of memory. keep has b->rows entries (caller's). Keys equal as values but
+   not as text (1 and 1.0) are both kept: the unique index then makes the COPY fail and the
+   loader merges instead. Exposed for the unit tests. */
+long long direct_load_keep(const table_def *d, const batch *b, bool *keep);
+
+/* direct_load_copy: COPY b's rows into d's table on c, inside the caller's transaction.
+   dedup: keep only the last row of each key (direct_load_keep). batched_at: the text of
+   _sdc_batched_at when d has that column, else ignored. *rows: rows sent. false when the COPY
+   failed, with its SQLSTATE in pg_conn_sqlstate(c) and its message (borrowed by the caller
+   until the next call on c) in pg_conn_error(c); nothing is logged but at debug level. */
+bool direct_load_copy(pg_conn *c, const table_def *d, const batch *b, bool dedup,
+                      const char *batched_at, long long *rows);
+
+#endif
