@@ -105,6 +105,17 @@ assert_eq 0 "$RC" "resume with 1 connection: target exit code"
 assert_eq 0 "$(same big 'id, v, n')" "resume with 1 connection: exact rows"
 assert_not_contains "$(last_state "$TEST_TMP/resumed1.jsonl")" "snapshot_ranges" "resume with 1 connection: the ranges are dropped"
 
+# the workers' records go through the stream's transformations (a HASH of v) and count in the
+# summary at the end
+tap_config "$db" '"itersize":500,"snapshot_workers":2,"transformations":[{"tap_stream_name":"public-big","field_id":"v","type":"HASH"}]' >"$TEST_TMP/tapx.json"
+run_cmd "$TEST_TMP/outx.jsonl" "$TEST_TMP/errx" "$TAP_BIN" --config "$TEST_TMP/tapx.json" --catalog "$TEST_TMP/big.json"
+assert_eq 0 "$RC" "workers with a HASH: tap exit code"
+want=$(printf '%s' "$(psql_q "$db" "SELECT md5(1::text)")" | sha256sum | cut -d' ' -f1)
+assert_contains "$(grep -m1 '"id":-39997,' "$TEST_TMP/outx.jsonl")" "\"v\":\"$want\"" "workers with a HASH: v hashed"
+assert_eq 0 "$(grep -c "\"v\":\"$(psql_q "$db" "SELECT md5(1::text)")\"" "$TEST_TMP/outx.jsonl")" "workers with a HASH: no value in the clear"
+assert_contains "$(cat "$TEST_TMP/errx")" "public-big" "workers with a HASH: summary names the stream"
+assert_contains "$(cat "$TEST_TMP/errx")" "summary: stream \"public-big\" FULL_TABLE: 30000 rows in" "workers with a HASH: summary counts the workers' rows"
+
 # a bad setting is an error naming it
 tap_config "$db" '"snapshot_workers":0' >"$TEST_TMP/bad.json"
 run_cmd "$TEST_TMP/o" "$TEST_TMP/e" "$TAP_BIN" --config "$TEST_TMP/bad.json" --catalog "$TEST_TMP/big.json"
