@@ -51,8 +51,8 @@ bool jscan_parse(jscan *s, const char *text, size_t len);
    as raw bytes (a key written with escapes does not match). */
 int jscan_find(const jscan *s, const char *text, int obj, const char *key);
 
-/* jscan_unescape_utf8: decode a JSON string body into out (UTF-8). \u0000 is kept as a
-   NUL byte. false on a lone surrogate. The caller resets out. */
+/* jscan_unescape: decode a JSON string body into out (UTF-8; json_unescape_buf). \u0000 is kept as
+   a NUL byte. false on a lone surrogate. The caller resets out. */
 struct buf;
 bool jscan_unescape(struct buf *out, const char *p, size_t n);
 
