@@ -28,76 +28,59 @@ typedef enum json_unescape_result {
     JSON_UNESCAPE_SURROGATE,  /* a lone UTF-16 surrogate, or a high one without its low half */
 } json_unescape_result;
 
+/* json_unescape_simple: the byte an escape letter other than 'u' stands for, 0 for the rest */
+extern const unsigned char json_unescape_simple[256];
+
 /*
- * json_unescape_one: decode the escape at *p (a backslash, *p < end) into *cp, a Unicode code
+ * json_unescape_one: decode the escape at *p (a backslash with at least one byte after it: the
+ * caller checks that, as a scanner does anyway for the end of the string) into *cp, a Unicode code
  * point (the character itself for \" \\ \/, the control character for \b \f \n \r \t), and
- * move *p past it. On failure *p is where the fault is: the backslash (TRUNCATED, BAD_ESCAPE),
+ * move *p past it. On failure *p is where the fault is: the backslash (BAD_ESCAPE),
  * the first hex digit of the faulty \u (SHORT_HEX, BAD_HEX), or just after the four digits of
- * the surrogate that is lone or unpaired (SURROGATE); *cp is then undefined.
+ * the surrogate that is lone or unpaired (SURROGATE); *cp is then undefined. It never returns
+ * TRUNCATED (the precondition), json_unescape_buf does.
  */
 static inline json_unescape_result json_unescape_one(const unsigned char **p,
                                                      const unsigned char *end, unsigned *cp)
 {
     const unsigned char *r = *p;
-    if (end - r < 2)
-        return JSON_UNESCAPE_TRUNCATED;
     unsigned char e = r[1];
-    switch (e) {
-    case '"':
-    case '\\':
-    case '/':
-        *cp = e;
-        break;
-    case 'b':
-        *cp = '\b';
-        break;
-    case 'f':
-        *cp = '\f';
-        break;
-    case 'n':
-        *cp = '\n';
-        break;
-    case 'r':
-        *cp = '\r';
-        break;
-    case 't':
-        *cp = '\t';
-        break;
-    case 'u': {
-        r += 2;
-        *p = r;
-        if (end - r < 4)
-            return JSON_UNESCAPE_SHORT_HEX;
-        long hi = json_writer_hex4(r);
-        if (hi < 0)
-            return JSON_UNESCAPE_BAD_HEX;
-        r += 4;
-        unsigned c = (unsigned)hi;
-        if (c >= 0xD800 && c <= 0xDBFF) {
-            *p = r;
-            if (end - r < 6 || r[0] != '\\' || r[1] != 'u')
-                return JSON_UNESCAPE_SURROGATE;
-            *p = r + 2;
-            long lo = json_writer_hex4(r + 2);
-            if (lo < 0)
-                return JSON_UNESCAPE_BAD_HEX;
-            *p = r;
-            if (lo < 0xDC00 || lo > 0xDFFF)
-                return JSON_UNESCAPE_SURROGATE;
-            c = 0x10000 + ((c - 0xD800) << 10) + ((unsigned)lo - 0xDC00);
-            r += 6;
-        } else if (c >= 0xDC00 && c <= 0xDFFF) {
-            *p = r;
-            return JSON_UNESCAPE_SURROGATE;
-        }
-        *cp = c;
-        *p = r;
+    unsigned char simple = json_unescape_simple[e];
+    if (simple) {
+        *cp = simple;
+        *p = r + 2;
         return JSON_UNESCAPE_OK;
     }
-    default:
+    if (e != 'u')
         return JSON_UNESCAPE_BAD_ESCAPE;
+    r += 2;
+    *p = r;
+    if (end - r < 4)
+        return JSON_UNESCAPE_SHORT_HEX;
+    long hi = json_writer_hex4(r);
+    if (hi < 0)
+        return JSON_UNESCAPE_BAD_HEX;
+    r += 4;
+    unsigned c = (unsigned)hi;
+    if (c >= 0xD800 && c <= 0xDBFF) {
+        *p = r;
+        if (end - r < 6 || r[0] != '\\' || r[1] != 'u')
+            return JSON_UNESCAPE_SURROGATE;
+        *p = r + 2;
+        long lo = json_writer_hex4(r + 2);
+        if (lo < 0)
+            return JSON_UNESCAPE_BAD_HEX;
+        *p = r;
+        if (lo < 0xDC00 || lo > 0xDFFF)
+            return JSON_UNESCAPE_SURROGATE;
+        c = 0x10000 + ((c - 0xD800) << 10) + ((unsigned)lo - 0xDC00);
+        r += 6;
+    } else if (c >= 0xDC00 && c <= 0xDFFF) {
+        *p = r;
+        return JSON_UNESCAPE_SURROGATE;
     }
-    *p = r + 2;
+    *cp = c;
+    *p = r;
     return JSON_UNESCAPE_OK;
 }
 

@@ -27,6 +27,12 @@ static inline bool copy_special(buf *out, unsigned c)
     }
 }
 
+/* the letter of COPY text's escape for an ASCII character that a JSON escape decoded to (0: the
+   character itself); \b and \f are escaped too, as they were in the JSON */
+static const char copy_escape_letter[0x60] = {
+    ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't', ['\\'] = '\\',
+};
+
 /* the caller has checked the four digits */
 static unsigned hex4(const unsigned char *p)
 {
@@ -52,16 +58,17 @@ copy_result copy_json_string(buf *out, const char *s, size_t n, bool escaped, co
         unsigned cp;
         if (json_unescape_one(&p, end, &cp) != JSON_UNESCAPE_OK)
             return COPY_BAD_UNICODE; /* the scanner let through only surrogate faults */
-        if (cp == 0) {
+        if (cp >= sizeof copy_escape_letter) {
+            json_unescape_put(out, cp);
+        } else if (copy_escape_letter[cp]) {
+            char two[2] = {'\\', copy_escape_letter[cp]};
+            buf_append(out, two, 2);
+        } else if (cp == 0) {
             if (nul->policy == NUL_ERROR)
                 return COPY_NUL;
             buf_appends(out, nul->policy == NUL_REPLACE ? nul->copy_repl : "");
-        } else if (cp == '\b') {
-            buf_append_lit(out, "\\b");
-        } else if (cp == '\f') {
-            buf_append_lit(out, "\\f");
-        } else if (!copy_special(out, cp)) {
-            json_unescape_put(out, cp);
+        } else {
+            buf_putc(out, (char)cp);
         }
     }
     return COPY_OK;
