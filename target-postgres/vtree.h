@@ -15,7 +15,6 @@
 #include <stdint.h>
 
 #include "decimal.h"
-#include "validate.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* the compiled tree                                                                           */
@@ -102,6 +101,7 @@ struct vnode {
     cJSON *const_value; /* owned copy */
 };
 
+/* the validator of validate.h (declared there; this module does not include it) */
 struct validator {
     vnode *root;
 };
