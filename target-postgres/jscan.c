@@ -349,7 +349,7 @@ fail:
 int jscan_find(const jscan *s, const char *text, int obj, const char *key)
 {
     if (obj < 0 || (uint32_t)obj >= s->n || s->toks[obj].type != J_OBJECT)
-        return -1;
+        return JSCAN_NOT_FOUND;
     size_t klen = strlen(key);
     uint32_t i = (uint32_t)obj + 1;
     for (uint32_t m = 0; m < s->toks[obj].size; m++) {
@@ -358,7 +358,7 @@ int jscan_find(const jscan *s, const char *text, int obj, const char *key)
             return (int)(i + 1);
         i = s->toks[i + 1].next;
     }
-    return -1;
+    return JSCAN_NOT_FOUND;
 }
 
 bool jscan_unescape(buf *out, const char *s, size_t n)
