@@ -597,7 +597,7 @@ bool ssh_tunnel_forward(ssh_tunnel *t, const char *host, int port, int *local_po
         goto done;
     }
     for (size_t i = 0; i < t->nlisteners; i++) {
-        listener *l = t->listeners[i];
+        ssh_tunnel_listener *l = t->listeners[i];
         if (l->port == port && strcmp(l->host, host) == 0) {
             *local_port = l->local_port;
             ok = true;
@@ -606,7 +606,7 @@ bool ssh_tunnel_forward(ssh_tunnel *t, const char *host, int port, int *local_po
     }
     if (t->nlisteners == t->listeners_cap) {
         size_t cap = t->listeners_cap ? t->listeners_cap * 2 : 4;
-        listener **a = realloc(t->listeners, cap * sizeof(*a));
+        ssh_tunnel_listener **a = realloc(t->listeners, cap * sizeof(*a));
         if (!a) {
             log_error("out of memory");
             goto done;
@@ -614,7 +614,7 @@ bool ssh_tunnel_forward(ssh_tunnel *t, const char *host, int port, int *local_po
         t->listeners = a;
         t->listeners_cap = cap;
     }
-    listener *l = calloc(1, sizeof(*l));
+    ssh_tunnel_listener *l = calloc(1, sizeof(*l));
     char *h = xstrdup(host);
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     struct sockaddr_in sa;

@@ -63,27 +63,27 @@ bool ssh_tunnel_config_each_line(const char *setting, bool (*fn)(const char *, s
 
 /* ---- ssh_tunnel.c (the session) ---- */
 
-typedef struct listener {
+typedef struct ssh_tunnel_listener {
     int fd;     /* listening on 127.0.0.1:local_port; -1 once closed */
     char *host; /* malloc'ed: the database host as the bastion sees it */
     int port;
     int local_port;
-} listener;
+} ssh_tunnel_listener;
 
-typedef enum fwd_state {
-    FWD_WAITING, /* accepted; its channel not open yet */
-    FWD_OPEN,    /* bytes flow both ways */
-    FWD_CLOSING, /* the local socket is closed; the channel is being freed */
-} fwd_state;
+typedef enum ssh_tunnel_fwd_state {
+    SSH_TUNNEL_FWD_WAITING, /* accepted; its channel not open yet */
+    SSH_TUNNEL_FWD_OPEN,    /* bytes flow both ways */
+    SSH_TUNNEL_FWD_CLOSING, /* the local socket is closed; the channel is being freed */
+} ssh_tunnel_fwd_state;
 
 /* one forwarded connection: a local socket and its direct-tcpip channel */
-typedef struct fwd {
-    struct fwd *next;
-    int fd;               /* accepted local socket; -1 once closed */
-    int peer_port;        /* of the local client, told to the bastion as the originator */
-    LIBSSH2_CHANNEL *ch;  /* owned; NULL until opened and after freed */
-    const listener *dest; /* borrowed from the tunnel */
-    fwd_state state;
+typedef struct ssh_tunnel_fwd {
+    struct ssh_tunnel_fwd *next;
+    int fd;              /* accepted local socket; -1 once closed */
+    int peer_port;       /* of the local client, told to the bastion as the originator */
+    LIBSSH2_CHANNEL *ch; /* owned; NULL until opened and after freed */
+    const ssh_tunnel_listener *dest; /* borrowed from the tunnel */
+    ssh_tunnel_fwd_state state;
     bool local_eof;        /* the local client closed (or its socket failed) */
     bool eof_sent;         /* the channel was told */
     bool remote_eof;       /* the database side closed */
@@ -91,7 +91,7 @@ typedef struct fwd {
     size_t down_off, down_len; /* down[down_off..down_len): from the channel, not yet sent */
     char up[IO_BUF];
     char down[IO_BUF];
-} fwd;
+} ssh_tunnel_fwd;
 
 struct ssh_tunnel {
     char *label;   /* malloc'ed "user@host:port" */
@@ -102,15 +102,15 @@ struct ssh_tunnel {
     bool thread_started;
     int wake[2]; /* a byte on wake[1] makes the thread look at listeners and stop again */
 
-    pthread_mutex_t mu;   /* guards the fields below */
-    listener **listeners; /* malloc'ed array of malloc'ed listeners (stable addresses) */
+    pthread_mutex_t mu;              /* guards the fields below */
+    ssh_tunnel_listener **listeners; /* malloc'ed array of malloc'ed listeners (stable addresses) */
     size_t nlisteners, listeners_cap;
     bool dead; /* the session was lost */
     bool stop; /* ssh_tunnel_destroy asked the thread to finish */
 
     /* the thread's own */
-    fwd *conns;
-    fwd *opening; /* libssh2 opens one channel at a time in non-blocking mode */
+    ssh_tunnel_fwd *conns;
+    ssh_tunnel_fwd *opening; /* libssh2 opens one channel at a time in non-blocking mode */
     struct pollfd *pfds;
     size_t pfds_cap;
 };

@@ -24,22 +24,22 @@
 
 /* ---- the tunnel's thread: every libssh2 call after ssh_tunnel_open is made here ---- */
 
-static void fwd_close_local(fwd *f)
+static void fwd_close_local(ssh_tunnel_fwd *f)
 {
     if (f->fd >= 0) {
         close(f->fd);
         f->fd = -1;
     }
-    f->state = FWD_CLOSING;
+    f->state = SSH_TUNNEL_FWD_CLOSING;
 }
 
 /* move bytes for one connection; returns 1 on progress, 0 on none, -1 when the session is lost
    (why filled) */
-static int pump(ssh_tunnel *t, fwd *f, char *why, size_t whylen)
+static int pump(ssh_tunnel *t, ssh_tunnel_fwd *f, char *why, size_t whylen)
 {
     int progress = 0;
     int code;
-    if (f->state == FWD_WAITING) {
+    if (f->state == SSH_TUNNEL_FWD_WAITING) {
         if (t->opening && t->opening != f)
             return 0;
         t->opening = f;
@@ -60,10 +60,10 @@ static int pump(ssh_tunnel *t, fwd *f, char *why, size_t whylen)
             return 1;
         }
         t->opening = NULL;
-        f->state = FWD_OPEN;
+        f->state = SSH_TUNNEL_FWD_OPEN;
         progress = 1;
     }
-    if (f->state == FWD_OPEN) {
+    if (f->state == SSH_TUNNEL_FWD_OPEN) {
         /* local -> channel */
         if (f->up_off == f->up_len)
             f->up_off = f->up_len = 0;
@@ -147,7 +147,7 @@ static int pump(ssh_tunnel *t, fwd *f, char *why, size_t whylen)
             progress = 1;
         }
     }
-    if (f->state == FWD_CLOSING && f->ch) {
+    if (f->state == SSH_TUNNEL_FWD_CLOSING && f->ch) {
         int rc = libssh2_channel_free(f->ch);
         if (rc == LIBSSH2_ERROR_EAGAIN)
             return progress;
@@ -160,7 +160,7 @@ static int pump(ssh_tunnel *t, fwd *f, char *why, size_t whylen)
 static void free_conns(ssh_tunnel *t)
 {
     while (t->conns) {
-        fwd *f = t->conns;
+        ssh_tunnel_fwd *f = t->conns;
         t->conns = f->next;
         if (f->fd >= 0)
             close(f->fd);
@@ -177,7 +177,7 @@ static void free_conns(ssh_tunnel *t)
 static void lose(ssh_tunnel *t, const char *why)
 {
     size_t n = 0;
-    for (fwd *f = t->conns; f; f = f->next)
+    for (ssh_tunnel_fwd *f = t->conns; f; f = f->next)
         n++;
     log_error("ssh tunnel %s: the SSH connection to the bastion was lost (%s); %zu database "
               "connection%s through it %s closed",
@@ -190,14 +190,14 @@ static void lose(ssh_tunnel *t, const char *why)
             t->listeners[i]->fd = -1;
         }
     pthread_mutex_unlock(&t->mu);
-    for (fwd *f = t->conns; f; f = f->next)
+    for (ssh_tunnel_fwd *f = t->conns; f; f = f->next)
         if (f->fd >= 0) {
             close(f->fd);
             f->fd = -1;
         }
 }
 
-static bool accept_all(ssh_tunnel *t, const listener *l)
+static bool accept_all(ssh_tunnel *t, const ssh_tunnel_listener *l)
 {
     bool any = false;
     for (;;) {
@@ -209,20 +209,20 @@ static bool accept_all(ssh_tunnel *t, const listener *l)
                 log_warn("ssh tunnel %s: accept failed: %s", t->label, strerror(errno));
             return any;
         }
-        fwd *f = malloc(sizeof(*f));
+        ssh_tunnel_fwd *f = malloc(sizeof(*f));
         if (!f) {
             log_error("ssh tunnel %s: out of memory for a new connection", t->label);
             close(fd);
             return any;
         }
-        memset(f, 0, offsetof(fwd, up));
+        memset(f, 0, offsetof(ssh_tunnel_fwd, up));
         f->fd = fd;
         f->peer_port = ntohs(peer.sin_port);
         f->dest = l;
-        f->state = FWD_WAITING;
+        f->state = SSH_TUNNEL_FWD_WAITING;
         ssh_tunnel_set_tcp_options(fd, false);
         /* appended: channels open in the order connections came */
-        fwd **pp = &t->conns;
+        ssh_tunnel_fwd **pp = &t->conns;
         while (*pp)
             pp = &(*pp)->next;
         *pp = f;
@@ -252,14 +252,14 @@ void *ssh_tunnel_loop_main(void *arg)
     ssh_tunnel *t = arg;
     bool lost = false;
     bool progress = true;
-    const listener *polled[64];
+    const ssh_tunnel_listener *polled[64];
     for (;;) {
         /* the poll set: wake pipe, SSH socket, listeners, then the local sockets */
         size_t n = 0;
         bool ok = add_pfd(t, &n, t->wake[0], POLLIN);
         bool want_read = false;
-        for (fwd *f = t->conns; f; f = f->next)
-            if (f->state != FWD_OPEN || (!f->remote_eof && f->down_len < IO_BUF))
+        for (ssh_tunnel_fwd *f = t->conns; f; f = f->next)
+            if (f->state != SSH_TUNNEL_FWD_OPEN || (!f->remote_eof && f->down_len < IO_BUF))
                 want_read = true;
         short ssh_events = 0;
         if (!lost) {
@@ -282,11 +282,11 @@ void *ssh_tunnel_loop_main(void *arg)
         pthread_mutex_unlock(&t->mu);
         if (stop)
             break;
-        for (fwd *f = t->conns; f; f = f->next) {
+        for (ssh_tunnel_fwd *f = t->conns; f; f = f->next) {
             short ev = 0;
-            if (f->state == FWD_OPEN && !f->local_eof && f->up_len < IO_BUF)
+            if (f->state == SSH_TUNNEL_FWD_OPEN && !f->local_eof && f->up_len < IO_BUF)
                 ev |= POLLIN;
-            if (f->state == FWD_OPEN && f->down_off < f->down_len)
+            if (f->state == SSH_TUNNEL_FWD_OPEN && f->down_off < f->down_len)
                 ev |= POLLOUT;
             ok = ok && add_pfd(t, &n, f->fd, ev);
         }
@@ -326,8 +326,8 @@ void *ssh_tunnel_loop_main(void *arg)
             if (t->pfds[2 + i].revents & POLLIN)
                 progress = accept_all(t, polled[i]) || progress;
         char why[512] = "";
-        for (fwd **pp = &t->conns; *pp && !lost;) {
-            fwd *f = *pp;
+        for (ssh_tunnel_fwd **pp = &t->conns; *pp && !lost;) {
+            ssh_tunnel_fwd *f = *pp;
             int r = pump(t, f, why, sizeof(why));
             if (r < 0) {
                 lose(t, why);
@@ -336,7 +336,7 @@ void *ssh_tunnel_loop_main(void *arg)
             }
             if (r > 0)
                 progress = true;
-            if (f->state == FWD_CLOSING && !f->ch) {
+            if (f->state == SSH_TUNNEL_FWD_CLOSING && !f->ch) {
                 *pp = f->next;
                 if (f->fd >= 0)
                     close(f->fd);
@@ -350,8 +350,8 @@ void *ssh_tunnel_loop_main(void *arg)
            with the socket empty: look again at once rather than wait in poll */
         bool can_send = !lost && !(libssh2_session_block_directions(t->session) &
                                    LIBSSH2_SESSION_BLOCK_OUTBOUND);
-        for (fwd *f = t->conns; f && !progress && !lost; f = f->next)
-            if (f->state == FWD_OPEN &&
+        for (ssh_tunnel_fwd *f = t->conns; f && !progress && !lost; f = f->next)
+            if (f->state == SSH_TUNNEL_FWD_OPEN &&
                 ((!f->remote_eof && f->down_len < IO_BUF &&
                   (libssh2_poll_channel_read(f->ch, 0) || libssh2_channel_eof(f->ch))) ||
                  (can_send && f->up_off < f->up_len && libssh2_channel_window_write(f->ch) > 0)))
