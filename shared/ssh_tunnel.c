@@ -32,15 +32,6 @@ static void init_libssh2(void)
     libssh2_init_rc = libssh2_init(0);
 }
 
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 const char *ssh_tunnel_session_error(LIBSSH2_SESSION *s, int *code)
 {
     char *msg = NULL;
@@ -486,8 +477,8 @@ ssh_tunnel *ssh_tunnel_open(const cJSON *config, int timeout_s, const char *prog
     pthread_mutex_init(&t->mu, NULL);
     char label[512];
     snprintf(label, sizeof(label), "%s@%s:%d", o.user, o.host, o.port);
-    t->label = xstrdup(label);
-    t->program = xstrdup(program ? program : "singer");
+    t->label = strdup(label);
+    t->program = strdup(program ? program : "singer");
     LIBSSH2_KNOWNHOSTS *kh = NULL;
     char kh_path[4096] = "";
     bool kh_readable = false;
@@ -615,7 +606,7 @@ bool ssh_tunnel_forward(ssh_tunnel *t, const char *host, int port, int *local_po
         t->listeners_cap = cap;
     }
     ssh_tunnel_listener *l = calloc(1, sizeof(*l));
-    char *h = xstrdup(host);
+    char *h = strdup(host);
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof(sa));
