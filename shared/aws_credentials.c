@@ -1,3 +1,4 @@
+#include "aws_credentials.h"
 #include "aws_credentials_int.h"
 
 #include "buf.h"

@@ -5,16 +5,19 @@
  * aws_credentials_remote.c (the answers of STS and the metadata services, and the providers
  * that ask them: web identity, container, instance metadata).
  *
+ * It does not include aws_credentials.h (the files include both), so the module's headers do
+ * not include each other.
+ *
  * Ownership: char * results are malloc'ed (the caller frees; secrets wiped with
  * wipe_free_string); const char * results are borrowed from the environment or the files.
  */
 #ifndef SINGER_AWS_CREDENTIALS_INT_H
 #define SINGER_AWS_CREDENTIALS_INT_H
 
-#include "aws_credentials.h"
-
 #include <stdbool.h>
 #include <stddef.h>
+
+struct aws_credentials; /* aws_credentials.h */
 
 /* ---- aws_credentials.c ---- */
 
@@ -26,8 +29,8 @@ char *aws_credentials_strdup(const char *s);
 const char *aws_credentials_env(const char *name);
 /* aws_credentials_set: copies of the three values into out (token may be NULL or ""), source
    borrowed (static text); false (logged, starting with what) when out of memory */
-bool aws_credentials_set(const char *what, aws_credentials *out, const char *ak, const char *sk,
-                         const char *token, const char *source);
+bool aws_credentials_set(const char *what, struct aws_credentials *out, const char *ak,
+                         const char *sk, const char *token, const char *source);
 
 /* ---- aws_credentials_files.c ---- */
 
@@ -65,13 +68,13 @@ char *aws_credentials_files_cred(const aws_credentials_files *p, const char *key
  * profile's settings. False after one log line starting with what.
  */
 bool aws_credentials_web_identity(const char *what, const aws_credentials_files *p,
-                                  aws_credentials *out, const char *token_file,
+                                  struct aws_credentials *out, const char *token_file,
                                   const char *role_arn, const char *session);
 /* aws_credentials_container: the container credentials endpoint (ECS, EKS Pod Identity) into
    out; false after one log line */
-bool aws_credentials_container(const char *what, aws_credentials *out);
+bool aws_credentials_container(const char *what, struct aws_credentials *out);
 /* aws_credentials_imds: the instance metadata service (IMDSv2) into out; false after one log
    line */
-bool aws_credentials_imds(const char *what, aws_credentials *out);
+bool aws_credentials_imds(const char *what, struct aws_credentials *out);
 
 #endif

@@ -1,4 +1,5 @@
 #define _GNU_SOURCE /* POLLRDHUP, accept4, pipe2 */
+#include "ssh_tunnel.h"
 #include "ssh_tunnel_int.h"
 
 #include "json_util.h"

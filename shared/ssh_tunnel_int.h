@@ -5,14 +5,16 @@
  * destroy) and ssh_tunnel_loop.c (the tunnel's thread, the only caller of libssh2 once the
  * tunnel is open).
  *
+ * It does not include ssh_tunnel.h (the files include both), so the module's headers do not
+ * include each other.
+ *
  * Ownership: the structs below say who owns each pointer; strings returned as const are
  * borrowed from the config.
  */
 #ifndef SINGER_SSH_TUNNEL_INT_H
 #define SINGER_SSH_TUNNEL_INT_H
 
-#include "ssh_tunnel.h"
-
+#include <cjson/cJSON.h>
 #include <libssh2.h>
 #include <poll.h>
 #include <pthread.h>
