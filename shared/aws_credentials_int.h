@@ -1,6 +1,8 @@
 /*
  * aws_credentials_int: what the files of the aws_credentials module share, for them only
  * (other modules use aws_credentials.h): aws_credentials.c (the chain, in order),
+ * aws_credentials_common.c (the string helpers, aws_credentials_set / _term, which the others
+ * use: the files call one way, chain -> remote -> files -> common),
  * aws_credentials_files.c (the shared credentials and config files, INI, the region) and
  * aws_credentials_remote.c (the answers of STS and the metadata services, and the providers
  * that ask them: web identity, container, instance metadata).
@@ -19,7 +21,7 @@
 
 struct aws_credentials; /* aws_credentials.h */
 
-/* ---- aws_credentials.c ---- */
+/* ---- aws_credentials_common.c (with aws_credentials_term) ---- */
 
 /* aws_credentials_strndup: a NUL-terminated copy of s[0..n), NULL when out of memory */
 char *aws_credentials_strndup(const char *s, size_t n);
