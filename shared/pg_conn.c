@@ -19,15 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 /* a config value as text: strings as they are, numbers printed, NULL otherwise */
 static const char *cfg_text(const cJSON *config, const char *names, char *tmp, size_t n)
 {
@@ -74,7 +65,7 @@ static const char *pem_or_path(pg_conn *c, int slot, const char *value, const ch
         int n = snprintf(path, sizeof(path), "%s%s", home ? home : "", value + 1);
         if (!home || n < 0 || (size_t)n >= sizeof(path))
             return value;
-        c->paths[slot] = xstrdup(path);
+        c->paths[slot] = strdup(path);
         return c->paths[slot] ? c->paths[slot] : value;
     }
     if (!value || strncmp(value, "-----BEGIN", 10) != 0)
@@ -98,7 +89,7 @@ static const char *pem_or_path(pg_conn *c, int slot, const char *value, const ch
         unlink(path);
         return NULL;
     }
-    c->tmp_files[slot] = xstrdup(path);
+    c->tmp_files[slot] = strdup(path);
     return c->tmp_files[slot];
 }
 
@@ -423,7 +414,7 @@ pg_conn *pg_conn_connect(const cJSON *config, const pg_conn_options *opts)
     snprintf(label, sizeof(label), "%s:%s/%s%s%s", host ? host : "(default host)",
              db_port ? db_port : "5432", dbname ? dbname : "(default database)",
              via ? " through the ssh tunnel " : "", via ? ssh_tunnel_label(via) : "");
-    c->label = xstrdup(label);
+    c->label = strdup(label);
 
     c->config = config;
     c->opts = *opts;

@@ -6,7 +6,7 @@
 #include "http_client.h"
 #include "json_writer.h"
 #include "log.h"
-#include "secrets.h"
+#include "secret_provider.h"
 #include "wipe.h"
 
 #include <curl/curl.h>
@@ -39,11 +39,11 @@ static const cfg_key aws_keys[] = {
 static bool read_credentials(const cJSON *ps, aws_credentials *out)
 {
     memset(out, 0, sizeof(*out));
-    if (!secrets_opt(ps, "aws_access_key_id|AWS_ACCESS_KEY_ID"))
-        return aws_credentials_get(what, secrets_opt(ps, "profile"), out);
-    const char *ak = secrets_opt(ps, "aws_access_key_id|AWS_ACCESS_KEY_ID");
-    const char *sk = secrets_opt(ps, "aws_secret_access_key|AWS_SECRET_ACCESS_KEY");
-    const char *tok = secrets_opt(ps, "aws_session_token|AWS_SESSION_TOKEN");
+    if (!secret_provider_opt(ps, "aws_access_key_id|AWS_ACCESS_KEY_ID"))
+        return aws_credentials_get(what, secret_provider_opt(ps, "profile"), out);
+    const char *ak = secret_provider_opt(ps, "aws_access_key_id|AWS_ACCESS_KEY_ID");
+    const char *sk = secret_provider_opt(ps, "aws_secret_access_key|AWS_SECRET_ACCESS_KEY");
+    const char *tok = secret_provider_opt(ps, "aws_session_token|AWS_SESSION_TOKEN");
     if (!sk) {
         log_error("password_secret (aws): aws_access_key_id is set but aws_secret_access_key is "
                   "not");
@@ -68,7 +68,7 @@ static bool read_credentials(const cJSON *ps, aws_credentials *out)
  */
 static bool endpoint(const cJSON *ps, const char *region, buf *url, buf *host, char **path)
 {
-    const char *endpoint_url = secrets_opt(ps, "endpoint_url");
+    const char *endpoint_url = secret_provider_opt(ps, "endpoint_url");
     if (endpoint_url) {
         if (!http_client_append_base_url(url, what, "endpoint_url", endpoint_url))
             return false;
@@ -119,7 +119,7 @@ char *secret_aws_value(const cJSON *root, const char *secret_id, const char *key
                       secret_id);
         return NULL;
     }
-    return secrets_text_value(what, s->valuestring, key, "the SecretString");
+    return secret_provider_text_value(what, s->valuestring, key, "the SecretString");
 }
 
 bool secret_aws_fetch(const cJSON *ps, char **out)
@@ -127,15 +127,15 @@ bool secret_aws_fetch(const cJSON *ps, char **out)
     *out = NULL;
     if (!config_validate(ps, aws_keys, sizeof(aws_keys) / sizeof(aws_keys[0]), what))
         return false;
-    const char *secret_id = secrets_required(what, ps, "secret_id", NULL);
+    const char *secret_id = secret_provider_required(what, ps, "secret_id", NULL);
     if (!secret_id)
         return false;
     char *profile_region = NULL;
-    const char *region = secrets_opt_env(ps, "region", "AWS_REGION");
+    const char *region = secret_provider_opt_env(ps, "region", "AWS_REGION");
     if (!region)
-        region = secrets_opt_env(ps, "region", "AWS_DEFAULT_REGION");
+        region = secret_provider_opt_env(ps, "region", "AWS_DEFAULT_REGION");
     if (!region) {
-        if (!aws_credentials_region(what, secrets_opt(ps, "profile"), &profile_region))
+        if (!aws_credentials_region(what, secret_provider_opt(ps, "profile"), &profile_region))
             return false;
         region = profile_region;
     }
@@ -155,7 +155,7 @@ bool secret_aws_fetch(const cJSON *ps, char **out)
     if (!http_client_header_safe(what, "region", region) ||
         !http_client_header_safe(what, "aws_access_key_id", cred.access_key) ||
         (token && !http_client_header_safe(what, "aws_session_token", token)) ||
-        !secrets_ca_cert(what, ps, "AWS_CA_BUNDLE", &ca)) {
+        !secret_provider_ca_cert(what, ps, "AWS_CA_BUNDLE", &ca)) {
         aws_credentials_term(&cred);
         free(profile_region);
         return false;
@@ -218,7 +218,7 @@ bool secret_aws_fetch(const cJSON *ps, char **out)
     root = http_client_fetch_object(&call, 0, NULL);
     if (!root)
         goto done;
-    result = secret_aws_value(root, secret_id, secrets_opt(ps, "key"));
+    result = secret_aws_value(root, secret_id, secret_provider_opt(ps, "key"));
     if (result)
         log_info("password_secret (aws): password read from secret \"%.200s\" (credentials "
                  "from %s)",

@@ -3,7 +3,7 @@
 #include "config.h"
 #include "http_client.h"
 #include "log.h"
-#include "secrets.h"
+#include "secret_provider.h"
 #include "wipe.h"
 
 #include <string.h>
@@ -29,7 +29,7 @@ char *secret_azure_value(const cJSON *root, const char *name, const char *key)
                   name);
         return NULL;
     }
-    return secrets_text_value(what, value->valuestring, key, "the secret value");
+    return secret_provider_text_value(what, value->valuestring, key, "the secret value");
 }
 
 bool secret_azure_fetch(const cJSON *ps, char **out)
@@ -37,16 +37,16 @@ bool secret_azure_fetch(const cJSON *ps, char **out)
     *out = NULL;
     if (!config_validate(ps, azure_keys, sizeof(azure_keys) / sizeof(azure_keys[0]), what))
         return false;
-    const char *base = secrets_required(what, ps, "vault_url", NULL);
-    const char *name = base ? secrets_required(what, ps, "name", NULL) : NULL;
+    const char *base = secret_provider_required(what, ps, "vault_url", NULL);
+    const char *name = base ? secret_provider_required(what, ps, "name", NULL) : NULL;
     const char *token =
-        name ? secrets_required(what, ps, "access_token", "AZURE_ACCESS_TOKEN") : NULL;
+        name ? secret_provider_required(what, ps, "access_token", "AZURE_ACCESS_TOKEN") : NULL;
     if (!token || !http_client_header_safe(what, "access_token", token))
         return false;
     const char *ca = NULL;
-    if (!secrets_ca_cert(what, ps, NULL, &ca))
+    if (!secret_provider_ca_cert(what, ps, NULL, &ca))
         return false;
-    const char *version = secrets_opt(ps, "version");
+    const char *version = secret_provider_opt(ps, "version");
 
     char *result = NULL;
     buf url = BUF_INIT, auth = BUF_INIT;
@@ -76,7 +76,7 @@ bool secret_azure_fetch(const cJSON *ps, char **out)
     root = http_client_fetch_object(&call, 0, NULL);
     if (!root)
         goto done;
-    result = secret_azure_value(root, name, secrets_opt(ps, "key"));
+    result = secret_azure_value(root, name, secret_provider_opt(ps, "key"));
     if (result)
         log_info("password_secret (azure): password read from secret \"%.200s\"", name);
 done:

@@ -3,7 +3,7 @@
 #include "config.h"
 #include "http_client.h"
 #include "log.h"
-#include "secrets.h"
+#include "secret_provider.h"
 #include "wipe.h"
 
 #include <stdbool.h>
@@ -32,7 +32,7 @@ char *secret_vault_value(const cJSON *root, const char *path, const char *key)
     /* KV v2 wraps the secret: data.data beside data.metadata; KV v1 is data itself */
     const cJSON *inner = cJSON_GetObjectItemCaseSensitive(data, "data");
     bool v2 = cJSON_IsObject(inner) && cJSON_GetObjectItemCaseSensitive(data, "metadata");
-    return secrets_member_string(what, v2 ? inner : data, key, v2 ? "data.data" : "data");
+    return secret_provider_member_string(what, v2 ? inner : data, key, v2 ? "data.data" : "data");
 }
 
 bool secret_vault_fetch(const cJSON *ps, char **out)
@@ -40,20 +40,21 @@ bool secret_vault_fetch(const cJSON *ps, char **out)
     *out = NULL;
     if (!config_validate(ps, vault_keys, sizeof(vault_keys) / sizeof(vault_keys[0]), what))
         return false;
-    const char *base = secrets_required(what, ps, "url", "VAULT_ADDR");
-    const char *path = secrets_required(what, ps, "path", NULL);
-    const char *token = base && path ? secrets_required(what, ps, "token", "VAULT_TOKEN") : NULL;
+    const char *base = secret_provider_required(what, ps, "url", "VAULT_ADDR");
+    const char *path = secret_provider_required(what, ps, "path", NULL);
+    const char *token =
+        base && path ? secret_provider_required(what, ps, "token", "VAULT_TOKEN") : NULL;
     if (!token)
         return false;
-    const char *ns = secrets_opt_env(ps, "namespace", "VAULT_NAMESPACE");
-    const char *key = secrets_opt(ps, "key");
+    const char *ns = secret_provider_opt_env(ps, "namespace", "VAULT_NAMESPACE");
+    const char *key = secret_provider_opt(ps, "key");
     if (!key)
         key = "password";
     if (!http_client_header_safe(what, "token", token) ||
         (ns && !http_client_header_safe(what, "namespace", ns)))
         return false;
     const char *ca = NULL;
-    if (!secrets_ca_cert(what, ps, "VAULT_CACERT", &ca))
+    if (!secret_provider_ca_cert(what, ps, "VAULT_CACERT", &ca))
         return false;
 
     char *result = NULL;

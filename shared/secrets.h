@@ -41,8 +41,8 @@
  * Secret values never reach a log line; the buffers that held them are wiped.
  *
  * The requests go through http_client.c; each provider is a module of its own
- * (secret_aws.c, secret_vault.c, secret_azure.c); this one reads the object, picks the
- * provider and holds what the providers share.
+ * (secret_aws.c, secret_vault.c, secret_azure.c) that depends on secret_provider.h (what the
+ * providers share), never on this header; this one reads the object and picks the provider.
  */
 #ifndef SINGER_SECRETS_H
 #define SINGER_SECRETS_H
@@ -62,47 +62,5 @@ char *secrets_resolve(const cJSON *config, bool *found);
 
 /* secrets_free: wipe and free a password returned by secrets_resolve. NULL is fine. */
 void secrets_free(char *password);
-
-/*
- * ---- for the provider modules (secret_*.c) ----
- * ps is the password_secret object; what starts every log line ("password_secret (aws)").
- * Strings returned as const are borrowed from ps or the environment.
- */
-
-/* secrets_opt: a non-empty string member (the first present spelling of "a|b"), else NULL. */
-const char *secrets_opt(const cJSON *ps, const char *names);
-
-/* secrets_env: the environment variable when set and non-empty, else NULL. */
-const char *secrets_env(const char *name);
-
-/* secrets_opt_env: secrets_opt, else the environment variable env_name when set and non-empty. */
-const char *secrets_opt_env(const cJSON *ps, const char *names, const char *env_name);
-
-/*
- * secrets_required: secrets_opt (or secrets_opt_env when env_name is given); NULL after a
- * log line naming the member (and the variable) when it is missing.
- */
-const char *secrets_required(const char *what, const cJSON *ps, const char *names,
-                             const char *env_name);
-
-/*
- * secrets_ca_cert: the "ca_cert" member (else env_name when given) into *out, NULL for the
- * system's bundle; false (logged) when the file cannot be read.
- */
-bool secrets_ca_cert(const char *what, const cJSON *ps, const char *env_name, const char **out);
-
-/*
- * secrets_member_string: a copy of obj[key], which must be a string (malloc'ed: release it
- * with secrets_free); NULL after a log line that names where and the keys obj has, never
- * a value.
- */
-char *secrets_member_string(const char *what, const cJSON *obj, const char *key, const char *where);
-
-/*
- * secrets_text_value: a copy of text itself, or, when key is set, of member key of text
- * parsed as a JSON object (malloc'ed: release it with secrets_free); NULL (logged) when
- * text is not such an object or has no such string member.
- */
-char *secrets_text_value(const char *what, const char *text, const char *key, const char *where);
 
 #endif

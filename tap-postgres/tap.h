@@ -55,7 +55,8 @@ bool tap_fail(tap_run *run, int code);
  * logging (fail code EXIT_SOURCE_DB).
  */
 pg_conn *tap_connect(tap_run *run, bool secondary);
-/* TAP_SESSION_SETTINGS: the SET commands tap_connect runs (again after a reconnect) */
+/* TAP_SESSION_SETTINGS: the SET commands tap_connect runs (again after a reconnect), and the
+   replication connection (sl_run) with its wal_sender_timeout */
 #define TAP_SESSION_SETTINGS                                                                       \
     "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET IntervalStyle = 'iso_8601'; "                \
     "SET extra_float_digits = 3; SET bytea_output = 'hex'"

@@ -14,6 +14,9 @@
  * needs live in a tm_ctx that the caller keeps for the whole run. The session
  * that produced the text must use DateStyle=ISO, IntervalStyle=iso_8601,
  * TimeZone=UTC and extra_float_digits=3 (sync_full_table sets them).
+ *
+ * Files: typemap.c classifies types (the table, typemap_resolve) and writes their schemas;
+ * typemap_value.c converts values (tm_ctx, typemap_value).
  */
 #ifndef TAP_TYPEMAP_H
 #define TAP_TYPEMAP_H

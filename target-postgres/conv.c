@@ -41,8 +41,9 @@ static int num2(const char *s)
     return (s[0] - '0') * 10 + (s[1] - '0');
 }
 
-/* HH:MM[:SS[.f]] at s[*i]; advances *i */
-static bool parse_time(const char *s, size_t n, size_t *i)
+/* HH:MM[:SS[.f]] at s[*i]; advances *i. 24:00:00 only with a zero fraction, and "." the only
+   decimal mark, as PostgreSQL takes them */
+static inline bool parse_time(const char *s, size_t n, size_t *i)
 {
     size_t p = *i;
     if (!digits(s, n, p, 2) || p + 2 >= n || s[p + 2] != ':' || !digits(s, n, p + 3, 2))
@@ -50,28 +51,33 @@ static bool parse_time(const char *s, size_t n, size_t *i)
     int hh = num2(s + p), mm = num2(s + p + 3);
     p += 5;
     int ss = 0;
+    bool frac = false; /* a non-zero fraction of a second */
     if (p < n && s[p] == ':') {
         if (!digits(s, n, p + 1, 2))
             return false;
         ss = num2(s + p + 1);
         p += 3;
-        if (p < n && (s[p] == '.' || s[p] == ',')) {
+        if (p < n && s[p] == '.') {
             p++;
             size_t f = p;
-            while (p < n && s[p] >= '0' && s[p] <= '9')
+            while (p < n && s[p] >= '0' && s[p] <= '9') {
+                if (s[p] != '0')
+                    frac = true;
                 p++;
+            }
             if (p == f)
                 return false;
         }
     }
-    if (hh > 24 || mm > 59 || ss > 60 || (hh == 24 && (mm || ss)))
+    if (hh > 24 || mm > 59 || ss > 60 || (hh == 24 && (mm || ss || frac)))
         return false;
     *i = p;
     return true;
 }
 
-/* Z | +HH | +HH:MM | +HHMM | +HH:MM:SS; *offset: seconds east of UTC */
-static bool parse_zone(const char *s, size_t n, size_t *i, int *offset)
+/* Z | +HH | +HH:MM | +HHMM | +HH:MM:SS, up to 15:59:59 (PostgreSQL's limit); *offset: seconds
+   east of UTC */
+static inline bool parse_zone(const char *s, size_t n, size_t *i, int *offset)
 {
     size_t p = *i;
     if (p < n && (s[p] == 'Z' || s[p] == 'z')) {
@@ -149,6 +155,16 @@ static inline __attribute__((always_inline)) bool date_valid(int64_t year, int m
         return false;
     bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
     return !(month == 2 && day == 29 && !leap);
+}
+
+bool conv_parse_time(const char *s, size_t n, size_t *i)
+{
+    return parse_time(s, n, i);
+}
+
+bool conv_parse_zone(const char *s, size_t n, size_t *i, int *offset)
+{
+    return parse_zone(s, n, i, offset);
 }
 
 bool conv_scan_date(const char *s, size_t n, size_t *i, conv_date *out)

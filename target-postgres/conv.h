@@ -101,6 +101,12 @@ typedef struct conv_date {
 /* conv_scan_date: the date syntax at s[*i] (4 to 6 year digits); advances *i past the day. false
    when it is not there. The calendar is not checked (conv_date_valid). */
 bool conv_scan_date(const char *s, size_t n, size_t *i, conv_date *out);
+/* conv_parse_time: HH:MM[:SS[.fraction]] at s[*i], as PostgreSQL takes a time of day (hours
+   00-23 or 24:00:00 exactly, seconds up to 60, "." before the fraction); advances *i. */
+bool conv_parse_time(const char *s, size_t n, size_t *i);
+/* conv_parse_zone: Z, +HH, +HH:MM, +HHMM or +HH:MM:SS (or -) at s[*i], at most 15:59:59 as
+   PostgreSQL takes it; *offset in seconds east of UTC; advances *i. */
+bool conv_parse_zone(const char *s, size_t n, size_t *i, int *offset);
 /* conv_date_valid: month 1-12 and a day of that month, February 29 only in leap years of the
    astronomical year (0 = 1 BC). */
 bool conv_date_valid(int64_t year, int month, int day);

@@ -1,14 +1,9 @@
 #include "copy.h"
 
+#include "json_unescape.h"
 #include "json_writer.h"
 
 #include <string.h>
-
-static void put_utf8(buf *out, unsigned cp)
-{
-    char u[4];
-    buf_append(out, u, json_writer_utf8_encode(u, cp));
-}
 
 /* a character COPY text must escape (backslash, tab, newline, CR) appended escaped; false for
    any other character (nothing appended) */
@@ -32,6 +27,12 @@ static inline bool copy_special(buf *out, unsigned c)
     }
 }
 
+/* the letter of COPY text's escape for an ASCII character that a JSON escape decoded to (0: the
+   character itself); \b and \f are escaped too, as they were in the JSON */
+static const char copy_escape_letter[0x60] = {
+    ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't', ['\\'] = '\\',
+};
+
 /* the caller has checked the four digits */
 static unsigned hex4(const unsigned char *p)
 {
@@ -54,53 +55,20 @@ copy_result copy_json_string(buf *out, const char *s, size_t n, bool escaped, co
             buf_append(out, run, (size_t)(p - run));
         if (p >= end)
             break;
-        unsigned char e = p[1];
-        p += 2;
-        switch (e) {
-        case 'b':
-            buf_append_lit(out, "\\b");
-            break;
-        case 'f':
-            buf_append_lit(out, "\\f");
-            break;
-        case 'n':
-            buf_append_lit(out, "\\n");
-            break;
-        case 'r':
-            buf_append_lit(out, "\\r");
-            break;
-        case 't':
-            buf_append_lit(out, "\\t");
-            break;
-        case '\\':
-            buf_append_lit(out, "\\\\");
-            break;
-        case 'u': {
-            unsigned cp = hex4(p);
-            p += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                if (end - p < 6 || p[0] != '\\' || p[1] != 'u')
-                    return COPY_BAD_UNICODE;
-                unsigned lo = hex4(p + 2);
-                if (lo < 0xDC00 || lo > 0xDFFF)
-                    return COPY_BAD_UNICODE;
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                p += 6;
-            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                return COPY_BAD_UNICODE;
-            }
-            if (cp == 0) {
-                if (nul->policy == NUL_ERROR)
-                    return COPY_NUL;
-                buf_appends(out, nul->policy == NUL_REPLACE ? nul->copy_repl : "");
-            } else if (!copy_special(out, cp)) {
-                put_utf8(out, cp);
-            }
-            break;
-        }
-        default:
-            buf_putc(out, (char)e);
-            break; /* '"' and '/' */
+        unsigned cp;
+        if (json_unescape_one(&p, end, &cp) != JSON_UNESCAPE_OK)
+            return COPY_BAD_UNICODE; /* the scanner let through only surrogate faults */
+        if (cp >= sizeof copy_escape_letter) {
+            json_unescape_put(out, cp);
+        } else if (copy_escape_letter[cp]) {
+            char two[2] = {'\\', copy_escape_letter[cp]};
+            buf_append(out, two, 2);
+        } else if (cp == 0) {
+            if (nul->policy == NUL_ERROR)
+                return COPY_NUL;
+            buf_appends(out, nul->policy == NUL_REPLACE ? nul->copy_repl : "");
+        } else {
+            buf_putc(out, (char)cp);
         }
     }
     return COPY_OK;

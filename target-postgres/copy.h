@@ -14,7 +14,9 @@
 #include <stddef.h>
 
 #include "buf.h"
-#include "tconfig.h"
+
+/* what a \u0000 in a string becomes (set by the target config, tconfig.h) */
+typedef enum nul_policy { NUL_ERROR = 0, NUL_REPLACE, NUL_STRIP } nul_policy;
 
 typedef struct nul_opts {
     nul_policy policy;

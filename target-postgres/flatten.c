@@ -471,21 +471,11 @@ static uint32_t key_hash(const char *k, size_t n)
 
 static bool node_index(prop_node *node)
 {
-    size_t cap = 8;
-    while (cap < node->n * 2)
-        cap *= 2;
-    node->slots = malloc(cap * sizeof(int32_t));
-    if (!node->slots)
+    if (!hash_index_reserve(&node->index, node->n < 4 ? 4 : node->n))
         return false;
-    node->hcap = cap;
-    for (size_t i = 0; i < cap; i++)
-        node->slots[i] = -1;
-    for (size_t i = 0; i < node->n; i++) {
-        size_t h = key_hash(node->children[i].key, node->children[i].keylen) & (cap - 1);
-        while (node->slots[h] >= 0)
-            h = (h + 1) & (cap - 1);
-        node->slots[h] = (int32_t)i;
-    }
+    for (size_t i = 0; i < node->n; i++)
+        hash_index_add(&node->index, key_hash(node->children[i].key, node->children[i].keylen),
+                       (uint32_t)i); /* reserved: cannot fail */
     return true;
 }
 
@@ -496,19 +486,15 @@ bool flatten_lookup(const prop_node *node, const char *key, size_t n, size_t hin
         *idx = hint;
         return true;
     }
-    if (!node->hcap)
-        return false;
-    size_t h = key_hash(key, n) & (node->hcap - 1);
-    for (;;) {
-        int32_t i = node->slots[h];
-        if (i < 0)
-            return false;
+    uint32_t h = key_hash(key, n), i;
+    size_t pos = HASH_INDEX_START;
+    while (hash_index_next(&node->index, h, &pos, &i)) {
         if (node->children[i].keylen == n && memcmp(node->children[i].key, key, n) == 0) {
-            *idx = (size_t)i;
+            *idx = i;
             return true;
         }
-        h = (h + 1) & (node->hcap - 1);
     }
+    return false;
 }
 
 static void node_free(prop_node *node)
@@ -521,7 +507,7 @@ static void node_free(prop_node *node)
         }
     }
     free(node->children);
-    free(node->slots);
+    hash_index_term(&node->index);
     memset(node, 0, sizeof(*node));
 }
 

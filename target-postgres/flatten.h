@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hash_index.h"
 #include "naming.h"
 
 typedef enum col_kind {
@@ -66,8 +67,7 @@ typedef struct prop_child {
 struct prop_node {
     prop_child *children; /* malloc'ed */
     size_t n;
-    int32_t *slots; /* malloc'ed open-addressing table of child indices, hcap entries */
-    size_t hcap;
+    hash_index index; /* the children by key (indices into children) */
 };
 
 typedef struct column_set {

@@ -1,5 +1,6 @@
 #include "jscan.h"
 
+#include "json_unescape.h"
 #include "json_writer.h"
 
 #include "buf.h"
@@ -348,7 +349,7 @@ fail:
 int jscan_find(const jscan *s, const char *text, int obj, const char *key)
 {
     if (obj < 0 || (uint32_t)obj >= s->n || s->toks[obj].type != J_OBJECT)
-        return -1;
+        return JSCAN_NOT_FOUND;
     size_t klen = strlen(key);
     uint32_t i = (uint32_t)obj + 1;
     for (uint32_t m = 0; m < s->toks[obj].size; m++) {
@@ -357,68 +358,10 @@ int jscan_find(const jscan *s, const char *text, int obj, const char *key)
             return (int)(i + 1);
         i = s->toks[i + 1].next;
     }
-    return -1;
-}
-
-static void put_utf8(buf *out, unsigned cp)
-{
-    char u[4];
-    buf_append(out, u, json_writer_utf8_encode(u, cp));
+    return JSCAN_NOT_FOUND;
 }
 
 bool jscan_unescape(buf *out, const char *s, size_t n)
 {
-    const unsigned char *p = (const unsigned char *)s, *end = p + n;
-    while (p < end) {
-        const unsigned char *run = p;
-        while (p < end && *p != '\\')
-            p++;
-        if (p > run)
-            buf_append(out, run, (size_t)(p - run));
-        if (p >= end)
-            break;
-        unsigned char e = p[1];
-        p += 2;
-        switch (e) {
-        case 'b':
-            buf_putc(out, '\b');
-            break;
-        case 'f':
-            buf_putc(out, '\f');
-            break;
-        case 'n':
-            buf_putc(out, '\n');
-            break;
-        case 'r':
-            buf_putc(out, '\r');
-            break;
-        case 't':
-            buf_putc(out, '\t');
-            break;
-        case 'u': {
-            unsigned cp = (unsigned)json_writer_hex4(p); /* checked by the scanner */
-            p += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                if (end - p < 6 || p[0] != '\\' || p[1] != 'u')
-                    return false;
-                long lo4 = json_writer_hex4(p + 2);
-                if (lo4 < 0)
-                    return false;
-                unsigned lo = (unsigned)lo4;
-                if (lo < 0xDC00 || lo > 0xDFFF)
-                    return false;
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                p += 6;
-            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                return false;
-            }
-            put_utf8(out, cp);
-            break;
-        }
-        default:
-            buf_putc(out, (char)e);
-            break; /* " \ / */
-        }
-    }
-    return true;
+    return json_unescape_buf(out, s, n, NULL) == JSON_UNESCAPE_OK;
 }

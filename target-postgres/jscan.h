@@ -47,12 +47,16 @@ void jscan_term(jscan *s);
    false on a syntax error (err, err_offset set) or out of memory. */
 bool jscan_parse(jscan *s, const char *text, size_t len);
 
-/* jscan_find: the value token of member key in object token obj, or -1. Keys compared
-   as raw bytes (a key written with escapes does not match). */
+/* the token index that stands for "no such token" (jscan_find's not-found, an absent member) */
+#define JSCAN_NOT_FOUND (-1)
+
+/* jscan_find: the value token of member key in object token obj, JSCAN_NOT_FOUND when obj has
+   no such member (or obj is JSCAN_NOT_FOUND or not an object). Keys compared as raw bytes (a
+   key written with escapes does not match). */
 int jscan_find(const jscan *s, const char *text, int obj, const char *key);
 
-/* jscan_unescape_utf8: decode a JSON string body into out (UTF-8). \u0000 is kept as a
-   NUL byte. false on a lone surrogate. The caller resets out. */
+/* jscan_unescape: decode a JSON string body into out (UTF-8; json_unescape_buf). \u0000 is kept as
+   a NUL byte. false on a lone surrogate. The caller resets out. */
 struct buf;
 bool jscan_unescape(struct buf *out, const char *p, size_t n);
 

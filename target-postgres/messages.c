@@ -30,7 +30,7 @@ static const char *tok_string(target *t, const char *line, int tok, size_t *len)
    SCHEMA yet, which is accepted (NULL returned without an error, *early set) */
 static stream *record_stream(target *t, const char *line, int stok, const char *what, bool *early)
 {
-    if (stok < 0) {
+    if (stok == JSCAN_NOT_FOUND) {
         target_bad_input(t, NULL, "%s message without \"stream\"", what);
         return NULL;
     }
@@ -65,7 +65,7 @@ static void handle_record(target *t, const char *line, size_t len)
     if (!st)
         return;
     int rec = jscan_find(&t->js, line, 0, "record");
-    if (rec < 0 || t->js.toks[rec].type != J_OBJECT) {
+    if (rec == JSCAN_NOT_FOUND || t->js.toks[rec].type != J_OBJECT) {
         target_bad_input(t, st->name, "RECORD without a \"record\" object");
         return;
     }
@@ -166,7 +166,7 @@ static void handle_schema(target *t, const char *line, size_t len)
     /* the stream name as the RECORDs' names are read (cJSON would cut it at a NUL, and it
        refuses a lone surrogate without saying why) */
     int stok = jscan_find(&t->js, line, 0, "stream");
-    if (stok >= 0) {
+    if (stok != JSCAN_NOT_FOUND) {
         size_t sn;
         const char *sname = tok_string(t, line, stok, &sn);
         if (!sname) {
@@ -254,7 +254,7 @@ static void compact_json(buf *out, const char *s, size_t n)
 static void handle_state(target *t, const char *line)
 {
     int v = jscan_find(&t->js, line, 0, "value");
-    if (v < 0) {
+    if (v == JSCAN_NOT_FOUND) {
         target_bad_input(t, NULL, "STATE message without \"value\"");
         return;
     }
@@ -347,7 +347,8 @@ static void handle_activate(target *t, const char *line)
     size_t namelen = 0;
     const char *sname = st ? st->name : tok_string(t, line, stok, &namelen);
     int vt = jscan_find(&t->js, line, 0, "version");
-    if (vt < 0 || t->js.toks[vt].type != J_NUMBER || !(t->js.toks[vt].flags & JF_INTEGER)) {
+    if (vt == JSCAN_NOT_FOUND || t->js.toks[vt].type != J_NUMBER ||
+        !(t->js.toks[vt].flags & JF_INTEGER)) {
         target_bad_input(t, sname, "ACTIVATE_VERSION without an integer \"version\"");
         return;
     }
@@ -396,7 +397,7 @@ static void handle_batch(target *t, const char *line)
 {
     int stok = jscan_find(&t->js, line, 0, "stream");
     size_t n = 0;
-    const char *name = stok >= 0 ? tok_string(t, line, stok, &n) : NULL;
+    const char *name = stok != JSCAN_NOT_FOUND ? tok_string(t, line, stok, &n) : NULL;
     target_bad_input(t, name,
                      "BATCH messages (records in files) are not supported: configure the tap "
                      "to send RECORD messages (no batch_config)");
@@ -447,7 +448,7 @@ void messages_handle_line(target *t, const char *line, size_t len)
         return;
     }
     int tt = jscan_find(&t->js, line, 0, "type");
-    if (tt < 0 || t->js.toks[tt].type != J_STRING) {
+    if (tt == JSCAN_NOT_FOUND || t->js.toks[tt].type != J_STRING) {
         target_bad_input(t, NULL, "message without a string \"type\"");
         return;
     }

@@ -1,16 +1,13 @@
 #include "naming.h"
 
+#include "hash_index.h"
+
 #include <stdio.h>
 #include <string.h>
 
 uint32_t naming_hash32(const char *s, size_t n)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 16777619u;
-    }
-    return h;
+    return hash_fnv1a32(s, n);
 }
 
 void naming_column(const char *s, size_t n, char *out)

@@ -11,14 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hash_index.h"
 #include "stream.h"
 
 typedef struct registry {
     stream **streams; /* malloc'ed, owned: in order of arrival */
     size_t n, cap;
-    int32_t *index; /* malloc'ed open-addressing table of indices into streams, -1 = empty */
-    size_t icap;    /* a power of two, at least twice n */
-    stream *last;   /* borrowed: the last stream found */
+    hash_index index; /* the streams by name (indices into streams) */
+    stream *last;     /* borrowed: the last stream found */
 } registry;
 
 /* registry_init: an empty registry (nothing allocated). */

@@ -244,7 +244,7 @@ bool stream_add_record(stream *st, conv_ctx *cx, const record_view *rv, char *er
         switch (col->meta) {
         case META_EXTRACTED_AT: {
             size_t at = o->len;
-            if (!(te_tok >= 0 && toks[te_tok].type == J_STRING &&
+            if (!(te_tok != JSCAN_NOT_FOUND && toks[te_tok].type == J_STRING &&
                   !(toks[te_tok].flags & (JF_ESCAPED | JF_BAD_UTF8)) &&
                   conv_datetime(o, line + toks[te_tok].start, toks[te_tok].end - toks[te_tok].start,
                                 CK_TIMESTAMPTZ) == CONV_DT_OK)) {
@@ -258,7 +258,7 @@ bool stream_add_record(stream *st, conv_ctx *cx, const record_view *rv, char *er
             buf_appends(o, cx->recv_text);
             continue;
         case META_TABLE_VERSION:
-            if (version_tok >= 0 && toks[version_tok].type == J_NUMBER &&
+            if (version_tok != JSCAN_NOT_FOUND && toks[version_tok].type == J_NUMBER &&
                 (toks[version_tok].flags & JF_INTEGER))
                 buf_append(o, line + toks[version_tok].start,
                            toks[version_tok].end - toks[version_tok].start);

@@ -90,8 +90,8 @@ typedef struct record_view {
     const char *line; /* the input line */
     const jscan *js;  /* its tokens */
     int rec;          /* the "record" object token */
-    int version_tok;  /* the message's "version" token, -1 when absent */
-    int te_tok;       /* its "time_extracted" token, -1 when absent */
+    int version_tok;  /* the message's "version" token, JSCAN_NOT_FOUND when absent */
+    int te_tok;       /* its "time_extracted" token, JSCAN_NOT_FOUND when absent */
     int64_t line_no;  /* input line number */
     int64_t seq;      /* the record's sequence (state_tracker) */
 } record_view;

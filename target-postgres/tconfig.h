@@ -11,8 +11,7 @@
 #include <stdint.h>
 
 #include "config.h"
-
-typedef enum nul_policy { NUL_ERROR = 0, NUL_REPLACE, NUL_STRIP } nul_policy;
+#include "copy.h" /* nul_policy */
 
 /* MeltanoLabs' load_method: upsert is the merge by key (pipelinewise's behaviour, our default);
    append-only inserts every record; overwrite replaces the table's rows by this run's */

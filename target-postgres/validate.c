@@ -167,11 +167,7 @@ static bool compile_properties(cctx *c, const cJSON *props, vnode *n)
         goto done;
     }
     n->props = calloc(count, sizeof(*n->props));
-    n->nslots = 4;
-    while (n->nslots < 2 * count)
-        n->nslots *= 2;
-    n->slots = calloc(n->nslots, sizeof(*n->slots));
-    if (!n->props || !n->slots) {
+    if (!n->props || !hash_index_reserve(&n->index, count)) {
         cfail(c, "out of memory");
         goto done;
     }
@@ -191,10 +187,15 @@ static bool compile_properties(cctx *c, const cJSON *props, vnode *n)
             goto done;
         /* a name given twice: the later definition wins, as in a JSON object read by most
            parsers */
-        size_t mask = n->nslots - 1, i = vtree_name_hash(vp->name) & mask;
-        while (n->slots[i] != 0 && strcmp(n->props[n->slots[i] - 1].name, vp->name) != 0)
-            i = (i + 1) & mask;
-        n->slots[i] = (uint32_t)n->nprops;
+        uint32_t h = vtree_name_hash(vp->name), prev;
+        size_t pos = HASH_INDEX_START;
+        bool again = false;
+        while (!again && hash_index_next(&n->index, h, &pos, &prev))
+            again = strcmp(n->props[prev].name, vp->name) == 0;
+        if (again)
+            hash_index_replace(&n->index, pos, (uint32_t)(n->nprops - 1));
+        else
+            hash_index_add(&n->index, h, (uint32_t)(n->nprops - 1)); /* reserved */
     }
     ok = true;
 done:

@@ -27,6 +27,9 @@
  *                    time       HH:MM:SS[.fraction] with an optional offset (Z, +HH, +HH:MM,
  *                               +HH:MM:SS): taps write PostgreSQL time and timetz this way.
  *                               24:00:00 (a valid PostgreSQL time) is accepted.
+ *                    Times and offsets are read by conv.c (conv_parse_time, conv_parse_zone),
+ *                    as the target loads them: offsets up to 15:59:59, 24:00:00 only exactly,
+ *                    "." before a fraction; what passes the format check loads.
  *                    Seconds may be 60 (leap second). The year has 4 digits, or up to 6 and a
  *                    leading "-" or "+": the tap writes PostgreSQL's years beyond 9999 and BC
  *                    years so (astronomical: -0043 is 44 BC). A date or date-time may end in

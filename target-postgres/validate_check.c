@@ -14,23 +14,6 @@
 /* formats                                                                                     */
 /* ------------------------------------------------------------------------------------------ */
 
-/* exactly n digits at *p, advanced past them */
-static bool read_digits(const char **p, const char *end, int n, int *out)
-{
-    int v = 0;
-    const char *s = *p;
-    if (end - s < n)
-        return false;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *p = s + n;
-    *out = v;
-    return true;
-}
-
 static bool read_char(const char **p, const char *end, char c)
 {
     if (*p < end && **p == c) {
@@ -53,53 +36,38 @@ static bool read_date(const char **p, const char *end)
 }
 
 /*
- * time: HH:MM:SS[.frac] then an optional offset. strict (date-time): the offset is Z or +HH:MM;
- * a date-time without an offset is accepted (and loaded as UTC) because taps that users run
- * today emit such values and pipelinewise accepts them. Otherwise (format time) it is optional and
- * may be +HH, +HH:MM or +HH:MM:SS, and 24:00:00 is accepted, as PostgreSQL writes time and timetz.
+ * time: conv's time of day and zone (what the target loads: 24:00:00 exactly, zones up to
+ * 15:59:59), in the shapes the formats allow on top. Seconds are required. strict (date-time,
+ * RFC 3339): no 24:00:00, and the offset is Z or +HH:MM; a date-time without an offset is
+ * accepted (and loaded as UTC) because taps that users run today emit such values and
+ * pipelinewise accepts them. Otherwise (format time) the offset is optional and may be +HH,
+ * +HH:MM or +HH:MM:SS, as PostgreSQL writes time and timetz.
  */
 static bool read_time(const char **p, const char *end, bool strict)
 {
-    int h, m, s;
-    if (!read_digits(p, end, 2, &h) || !read_char(p, end, ':') || !read_digits(p, end, 2, &m) ||
-        !read_char(p, end, ':') || !read_digits(p, end, 2, &s))
-        return false;
-    bool frac_zero = true;
-    if (read_char(p, end, '.')) {
-        const char *fs = *p;
-        while (*p < end && **p >= '0' && **p <= '9') {
-            if (**p != '0')
-                frac_zero = false;
-            (*p)++;
-        }
-        if (*p == fs)
-            return false;
-    }
-    bool midnight_24 = !strict && h == 24 && m == 0 && s == 0 && frac_zero;
-    if ((h > 23 && !midnight_24) || m > 59 || s > 60)
-        return false;
-    if (*p == end)
-        return true;
-    if (**p == 'Z' || **p == 'z') {
-        (*p)++;
+    const char *s = *p;
+    size_t n = (size_t)(end - s), i = 0;
+    if (!conv_parse_time(s, n, &i) || i < 8 || (strict && s[0] == '2' && s[1] == '4'))
+        return false; /* i < 8: no seconds */
+    if (i < n && s[i] != 'Z' && s[i] != 'z' && s[i] != '+' && s[i] != '-') {
+        *p = s + i; /* something else follows: the caller decides */
         return true;
     }
-    if (**p != '+' && **p != '-')
-        return false;
-    (*p)++;
-    int oh, om = 0, os = 0;
-    if (!read_digits(p, end, 2, &oh))
-        return false;
-    if (strict) {
-        if (!read_char(p, end, ':') || !read_digits(p, end, 2, &om))
-            return false;
-    } else if (read_char(p, end, ':')) {
-        if (!read_digits(p, end, 2, &om))
-            return false;
-        if (read_char(p, end, ':') && !read_digits(p, end, 2, &os))
-            return false;
+    if (i == n) {
+        *p = end;
+        return true;
     }
-    return oh <= 23 && om <= 59 && os <= 59;
+    size_t z = i;
+    int offset;
+    if (!conv_parse_zone(s, n, &i, &offset))
+        return false;
+    size_t zl = i - z;
+    bool shape = zl == 1 || (zl == 6 && s[z + 3] == ':') ||
+                 (!strict && (zl == 3 || (zl == 9 && s[z + 3] == ':' && s[z + 6] == ':')));
+    if (!shape)
+        return false;
+    *p = s + i;
+    return true;
 }
 
 /* PostgreSQL's " BC" after a date or date-time with an unsigned year, as the target loads it */

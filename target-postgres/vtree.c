@@ -23,7 +23,7 @@ void vtree_free(vnode *n)
         vtree_free(n->props[i].schema);
     }
     free(n->props);
-    free(n->slots);
+    hash_index_term(&n->index);
     for (size_t i = 0; i < n->nrequired; i++)
         free(n->required[i]);
     free(n->required);
@@ -41,28 +41,14 @@ void vtree_free(vnode *n)
 }
 
 /* FNV-1a: property names are short */
-uint32_t vtree_name_hash(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 16777619u;
-    }
-    return h;
-}
-
 long vtree_prop_index(const vnode *n, const char *name)
 {
-    if (n->nslots == 0)
-        return -1;
-    size_t mask = n->nslots - 1;
-    for (size_t i = vtree_name_hash(name) & mask;; i = (i + 1) & mask) {
-        uint32_t s = n->slots[i];
-        if (s == 0)
-            return -1;
-        if (strcmp(n->props[s - 1].name, name) == 0)
-            return (long)(s - 1);
-    }
+    uint32_t h = vtree_name_hash(name), i;
+    size_t pos = HASH_INDEX_START;
+    while (hash_index_next(&n->index, h, &pos, &i))
+        if (strcmp(n->props[i].name, name) == 0)
+            return (long)i;
+    return -1;
 }
 
 /* vtree_path_push: append sep (when not at the start) and the formatted part; returns the length to

@@ -15,7 +15,9 @@
 #include <stdint.h>
 
 #include "decimal.h"
-#include "validate.h"
+#include "hash_index.h"
+
+#include <string.h>
 
 /* ------------------------------------------------------------------------------------------ */
 /* the compiled tree                                                                           */
@@ -80,9 +82,8 @@ struct vnode {
 
     vprop *props; /* malloc'ed array of nprops */
     size_t nprops;
-    uint32_t *slots; /* open addressing hash of props: index + 1, 0 = empty; nslots a power of 2 */
-    size_t nslots;
-    char **required; /* malloc'ed array of malloc'ed names */
+    hash_index index; /* props by name (indices into props; a name given twice: the later) */
+    char **required;  /* malloc'ed array of malloc'ed names */
     size_t nrequired;
     long *req_prop; /* for each required name: its index in props, or -1 */
     int additional; /* ADD_* */
@@ -102,6 +103,7 @@ struct vnode {
     cJSON *const_value; /* owned copy */
 };
 
+/* the validator of validate.h (declared there; this module does not include it) */
 struct validator {
     vnode *root;
 };
@@ -118,8 +120,11 @@ typedef struct vpath {
 void vtree_free(vnode *n);
 /* vtree_free_list: free count nodes of list and the list; NULL does nothing. */
 void vtree_free_list(vnode **list, size_t count);
-/* vtree_name_hash: FNV-1a of a property name (the slots of a node). */
-uint32_t vtree_name_hash(const char *s);
+/* vtree_name_hash: the hash of a property name in a node's index (FNV-1a of its bytes). */
+static inline uint32_t vtree_name_hash(const char *s)
+{
+    return hash_fnv1a32(s, strlen(s));
+}
 /* vtree_prop_index: the index in n->props of property name, or -1. */
 long vtree_prop_index(const vnode *n, const char *name);
 /* vtree_path_push: append sep (when not at the start) and the formatted part to p; returns the

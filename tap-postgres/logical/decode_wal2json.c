@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_unescape.h"
 #include "json_writer.h"
 #include "log.h"
 #include "lsn.h"
@@ -93,17 +94,6 @@ static bool expect(scan *s, char c)
     return true;
 }
 
-static bool hex4(scan *s, const char *at, unsigned *out)
-{
-    if (s->end - at < 4)
-        return fail(s, "truncated \\u escape");
-    long v = json_writer_hex4((const unsigned char *)at);
-    if (v < 0)
-        return fail(s, "bad \\u escape");
-    *out = (unsigned)v;
-    return true;
-}
-
 /* the bytes that end a run of plain string bytes: '"', '\\' and the control characters */
 static const unsigned char special[256] = {
     [0] = 1,  [1] = 1,  [2] = 1,  [3] = 1,  [4] = 1,  [5] = 1,   [6] = 1,    [7] = 1,  [8] = 1,
@@ -167,66 +157,22 @@ static bool parse_string(scan *s, char **out, size_t *len)
             s->p = r;
             return fail(s, "unterminated escape");
         }
-        char e = r[1];
-        r += 2;
-        switch (e) {
-        case '"':
-            *w++ = '"';
-            break;
-        case '\\':
-            *w++ = '\\';
-            break;
-        case '/':
-            *w++ = '/';
-            break;
-        case 'b':
-            *w++ = '\b';
-            break;
-        case 'f':
-            *w++ = '\f';
-            break;
-        case 'n':
-            *w++ = '\n';
-            break;
-        case 'r':
-            *w++ = '\r';
-            break;
-        case 't':
-            *w++ = '\t';
-            break;
-        case 'u': {
-            unsigned cp;
-            s->p = r;
-            if (!hex4(s, r, &cp))
-                return false;
-            r += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                unsigned lo;
-                if (s->end - r < 6 || r[0] != '\\' || r[1] != 'u') {
-                    s->p = r;
-                    return fail(s, "unpaired surrogate in \\u escape");
-                }
-                s->p = r + 2;
-                if (!hex4(s, r + 2, &lo))
-                    return false;
-                if (lo < 0xDC00 || lo > 0xDFFF) {
-                    s->p = r;
-                    return fail(s, "unpaired surrogate in \\u escape");
-                }
-                r += 6;
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                s->p = r;
-                return fail(s, "unpaired surrogate in \\u escape");
-            }
-            /* the UTF-8 form is never longer than the escape it replaces */
+        const unsigned char *q = (const unsigned char *)r;
+        unsigned cp;
+        json_unescape_result ur = json_unescape_one(&q, (const unsigned char *)s->end, &cp);
+        if (ur != JSON_UNESCAPE_OK) {
+            s->p = r + ((const char *)q - r);
+            return fail(s, ur == JSON_UNESCAPE_SHORT_HEX   ? "truncated \\u escape"
+                           : ur == JSON_UNESCAPE_BAD_HEX   ? "bad \\u escape"
+                           : ur == JSON_UNESCAPE_SURROGATE ? "unpaired surrogate in \\u escape"
+                                                           : "bad escape in a string");
+        }
+        r += (const char *)q - r;
+        /* the UTF-8 form is never longer than the escape it replaces */
+        if (cp < 0x80)
+            *w++ = (char)cp;
+        else
             w += json_writer_utf8_encode(w, cp);
-            break;
-        }
-        default:
-            s->p = r - 2;
-            return fail(s, "bad escape in a string");
-        }
     }
     s->p = r + 1; /* after the closing quote */
     *w = '\0';    /* w <= r, so this stays inside the string's bytes */

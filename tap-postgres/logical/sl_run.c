@@ -55,10 +55,7 @@ pg_conn *sl_run_repl_connect(sl_run *L)
         return NULL;
     }
     buf sql = BUF_INIT;
-    buf_appendf(&sql,
-                "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET IntervalStyle = 'iso_8601'; "
-                "SET extra_float_digits = 3; SET bytea_output = 'hex'; "
-                "SET wal_sender_timeout = %lld",
+    buf_appendf(&sql, TAP_SESSION_SETTINGS "; SET wal_sender_timeout = %lld",
                 L->run->cfg->wal_sender_timeout > 0 ? L->run->cfg->wal_sender_timeout : 0LL);
     bool ok = pg_conn_exec(r, sql.data);
     buf_term(&sql);

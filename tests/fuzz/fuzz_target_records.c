@@ -86,14 +86,15 @@ static void on_schema(harness *h, const char *line, size_t len)
 static void on_record(harness *h, const char *line, size_t len, int64_t line_no)
 {
     int stok = jscan_find(&h->js, line, 0, "stream");
-    if (stok < 0 || h->js.toks[stok].type != J_STRING || (h->js.toks[stok].flags & JF_ESCAPED))
+    if (stok == JSCAN_NOT_FOUND || h->js.toks[stok].type != J_STRING ||
+        (h->js.toks[stok].flags & JF_ESCAPED))
         return;
     const jtok *s = &h->js.toks[stok];
     stream *st = find_stream(h, line + s->start, s->end - s->start);
     if (!st || !st->def)
         return;
     int rec = jscan_find(&h->js, line, 0, "record");
-    if (rec < 0 || h->js.toks[rec].type != J_OBJECT)
+    if (rec == JSCAN_NOT_FOUND || h->js.toks[rec].type != J_OBJECT)
         return;
     if (st->def->val) {
         const jtok *r = &h->js.toks[rec];
@@ -145,7 +146,7 @@ static void on_line(harness *h, const char *line, size_t len, int64_t line_no)
     if (len == 0 || !jscan_parse(&h->js, line, len) || h->js.toks[0].type != J_OBJECT)
         return;
     int tt = jscan_find(&h->js, line, 0, "type");
-    if (tt < 0 || h->js.toks[tt].type != J_STRING)
+    if (tt == JSCAN_NOT_FOUND || h->js.toks[tt].type != J_STRING)
         return;
     const char *ty = line + h->js.toks[tt].start;
     size_t tn = h->js.toks[tt].end - h->js.toks[tt].start;

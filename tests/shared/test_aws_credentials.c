@@ -58,48 +58,43 @@ static const char conf_file[] = "[default]\n"
                                 "aws_access_key_id: AKIDCFG\n"
                                 "aws_secret_access_key: cfgsecret\n";
 
-START_TEST(ini_credentials_file)
-{
-    char *v = NULL;
-    ck_assert(aws_credentials_ini_value(cred_file, "default", false, "aws_access_key_id", &v));
-    ck_assert_str_eq(v, "AKIDDEFAULT");
-    free(v);
-    ck_assert(aws_credentials_ini_value(cred_file, "default", false, "aws_secret_access_key", &v));
-    ck_assert_str_eq(v, "secretdefault");
-    free(v);
+/* one lookup in an INI text: whether the section exists, and the value (NULL: absent) */
+static const struct {
+    const char *text;
+    const char *profile;
+    bool config_file;
+    const char *key;
+    bool section;
+    const char *value;
+} ini_cases[] = {
+    {cred_file, "default", false, "aws_access_key_id", true, "AKIDDEFAULT"},
+    {cred_file, "default", false, "aws_secret_access_key", true, "secretdefault"},
     /* keys without case, values trimmed (CR too), '=' inside a value kept */
-    ck_assert(aws_credentials_ini_value(cred_file, "dev", false, "aws_access_key_id", &v));
-    ck_assert_str_eq(v, "AKIDDEV");
-    free(v);
-    ck_assert(aws_credentials_ini_value(cred_file, "dev", false, "aws_session_token", &v));
-    ck_assert_str_eq(v, "tok=en");
-    free(v);
+    {cred_file, "dev", false, "aws_access_key_id", true, "AKIDDEV"},
+    {cred_file, "dev", false, "aws_session_token", true, "tok=en"},
     /* [profile dev] is not "dev" in a credentials file */
-    ck_assert(aws_credentials_ini_value(cred_file, "profile dev", false, "aws_access_key_id", &v));
-    ck_assert_str_eq(v, "WRONG");
-    free(v);
-    ck_assert(!aws_credentials_ini_value(cred_file, "prod", false, "aws_access_key_id", &v));
-    ck_assert_ptr_null(v);
-    ck_assert(aws_credentials_ini_value(cred_file, "default", false, "aws_session_token", &v));
-    ck_assert_ptr_null(v);
-}
-END_TEST
+    {cred_file, "profile dev", false, "aws_access_key_id", true, "WRONG"},
+    {cred_file, "prod", false, "aws_access_key_id", false, NULL},
+    {cred_file, "default", false, "aws_session_token", true, NULL},
+    {conf_file, "default", true, "region", true, "eu-west-1"},
+    /* [profile dev], not [dev]; a nested setting is not the profile's region */
+    {conf_file, "dev", true, "region", true, "us-west-2"},
+    {conf_file, "cfgonly", true, "aws_access_key_id", true, "AKIDCFG"},
+    {conf_file, "prod", true, "region", false, NULL},
+};
 
-START_TEST(ini_config_file)
+START_TEST(ini_value)
 {
     char *v = NULL;
-    ck_assert(aws_credentials_ini_value(conf_file, "default", true, "region", &v));
-    ck_assert_str_eq(v, "eu-west-1");
+    bool section = aws_credentials_ini_value(ini_cases[_i].text, ini_cases[_i].profile,
+                                             ini_cases[_i].config_file, ini_cases[_i].key, &v);
+    ck_assert_msg(section == ini_cases[_i].section, "case %d: section %d", _i, section);
+    if (ini_cases[_i].value)
+        ck_assert_msg(v && strcmp(v, ini_cases[_i].value) == 0, "case %d: %s", _i,
+                      v ? v : "(absent)");
+    else
+        ck_assert_msg(v == NULL, "case %d: %s", _i, v);
     free(v);
-    /* [profile dev], not [dev]; a nested setting is not the profile's region */
-    ck_assert(aws_credentials_ini_value(conf_file, "dev", true, "region", &v));
-    ck_assert_str_eq(v, "us-west-2");
-    free(v);
-    ck_assert(aws_credentials_ini_value(conf_file, "cfgonly", true, "aws_access_key_id", &v));
-    ck_assert_str_eq(v, "AKIDCFG");
-    free(v);
-    ck_assert(!aws_credentials_ini_value(conf_file, "prod", true, "region", &v));
-    ck_assert_ptr_null(v);
 }
 END_TEST
 
@@ -418,8 +413,7 @@ static Suite *aws_credentials_suite(void)
 {
     Suite *s = suite_create("aws_credentials");
     TCase *t = tcase_create("core");
-    tcase_add_test(t, ini_credentials_file);
-    tcase_add_test(t, ini_config_file);
+    tcase_add_loop_test(t, ini_value, 0, (int)NELEM(ini_cases));
     tcase_add_test(t, sts_answer);
     tcase_add_test(t, sts_error);
     tcase_add_test(t, imds_answer);

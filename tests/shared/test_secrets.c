@@ -378,166 +378,168 @@ static void check_aws_signature(const fake_server *s, const char *access_key,
     buf_term(&b);
 }
 
-START_TEST(aws_flow_json_key)
+/* a fetch that succeeds: the password, the request the server got, the log */
+typedef struct {
+    const char *name, *value; /* value NULL: the header is absent */
+} header_case;
+
+static const struct {
+    const char *reply;        /* a 200 answer */
+    const char *config;       /* %d: the server's port */
+    const char *env[3][2];    /* variables set for the case (a value's %d: the port) */
+    const char *password;     /* what resolve returns */
+    const char *method;       /* of the request */
+    const char *target;       /* of the request */
+    const char *body;         /* of the request; NULL: not checked */
+    header_case headers[6];   /* the request's headers (%d in a value: the port) */
+    const char *signed_by[3]; /* AWS: access key, secret key, region of the signature */
+    const char *logged;       /* in the log; NULL: not checked */
+    const char *never[3];     /* never in the log */
+} flows[] = {
+    /* AWS: keys in the config, a session token, a member of a JSON SecretString */
+    {"{\"ARN\":\"arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf\","
+     "\"Name\":\"prod/db\",\"SecretString\":\"{\\\"username\\\":\\\"app\\\","
+     "\\\"password\\\":\\\"s3cr\\\\\\\"et\\\"}\",\"VersionId\":\"v1\"}",
+     "{\"password_secret\":{\"provider\":\"aws\",\"secret_id\":\"prod/db\","
+     "\"region\":\"eu-west-1\",\"key\":\"password\","
+     "\"endpoint_url\":\"http://127.0.0.1:%d\",\"aws_access_key_id\":\"AKIDEXAMPLE\","
+     "\"aws_secret_access_key\":\"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY\","
+     "\"aws_session_token\":\"FwoGZXIvYXdzEXAMPLE\"}}",
+     {{NULL}},
+     "s3cr\"et",
+     "POST",
+     "/",
+     "{\"SecretId\":\"prod/db\"}",
+     {{"X-Amz-Target", "secretsmanager.GetSecretValue"},
+      {"Content-Type", "application/x-amz-json-1.1"},
+      {"X-Amz-Security-Token", "FwoGZXIvYXdzEXAMPLE"},
+      {"Host", "127.0.0.1:%d"}},
+     {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "eu-west-1"},
+     "INFO singer: password_secret (aws): password read from secret \"prod/db\"",
+     {"s3cr"}},
+    /* AWS: keys and region from the environment, the whole SecretString */
+    {"{\"Name\":\"db\",\"SecretString\":\"plain pass word\"}",
+     "{\"password_secret\":{\"provider\":\"aws\",\"secret_id\":\"db\","
+     "\"endpoint_url\":\"http://127.0.0.1:%d/\"}}",
+     {{"AWS_ACCESS_KEY_ID", "AKIAENVEXAMPLE"},
+      {"AWS_SECRET_ACCESS_KEY", "envsecretkeyEXAMPLE"},
+      {"AWS_REGION", "us-west-2"}},
+     "plain pass word",
+     "POST",
+     "/",
+     NULL,
+     {{"X-Amz-Security-Token", NULL}},
+     {"AKIAENVEXAMPLE", "envsecretkeyEXAMPLE", "us-west-2"},
+     NULL,
+     {"plain pass"}},
+    /* Vault KV v2 with a namespace */
+    {"{\"request_id\":\"r\",\"data\":{\"data\":{\"password\":\"vault-pw\",\"user\":"
+     "\"app\"},\"metadata\":{\"version\":3}}}",
+     "{\"password_secret\":{\"provider\":\"vault\",\"url\":\"http://127.0.0.1:%d/\","
+     "\"path\":\"secret/data/db\",\"token\":\"hvs.EXAMPLE\",\"namespace\":\"team-a\"}}",
+     {{NULL}},
+     "vault-pw",
+     "GET",
+     "/v1/secret/data/db",
+     NULL,
+     {{"X-Vault-Token", "hvs.EXAMPLE"}, {"X-Vault-Namespace", "team-a"}},
+     {NULL},
+     "password_secret (vault): password read from \"secret/data/db\"",
+     {"vault-pw", "hvs."}},
+    /* Vault KV v1 (no metadata beside data.data: the value is data.password), address and
+       token from the environment, a path with a space */
+    {"{\"data\":{\"password\":\"kv1-pw\",\"data\":{\"x\":1}}}",
+     "{\"password_secret\":{\"provider\":\"vault\",\"path\":\"/kv/my db\"}}",
+     {{"VAULT_ADDR", "http://127.0.0.1:%d"}, {"VAULT_TOKEN", "env-token"}},
+     "kv1-pw",
+     "GET",
+     "/v1/kv/my%%20db",
+     NULL,
+     {{"X-Vault-Token", "env-token"}, {"X-Vault-Namespace", NULL}},
+     {NULL},
+     NULL,
+     {"kv1-pw"}},
+    /* Azure with a version */
+    {"{\"value\":\"azure-pw\",\"id\":\"https://x.vault.azure.net/secrets/db-pw/abc123\","
+     "\"attributes\":{\"enabled\":true}}",
+     "{\"password_secret\":{\"provider\":\"azure\",\"vault_url\":\"http://127.0.0.1:%d/\","
+     "\"name\":\"db-pw\",\"version\":\"abc123\",\"access_token\":\"eyJ0eXAiEXAMPLE\"}}",
+     {{NULL}},
+     "azure-pw",
+     "GET",
+     "/secrets/db-pw/abc123?api-version=7.4",
+     NULL,
+     {{"Authorization", "Bearer eyJ0eXAiEXAMPLE"}},
+     {NULL},
+     NULL,
+     {"azure-pw", "eyJ0eXAi"}},
+    /* Azure: the token from the environment, a member of a JSON secret value */
+    {"{\"value\":\"{\\\"password\\\":\\\"inner-pw\\\"}\"}",
+     "{\"password_secret\":{\"provider\":\"azure\",\"vault_url\":\"http://127.0.0.1:%d\","
+     "\"name\":\"db\",\"key\":\"password\"}}",
+     {{"AZURE_ACCESS_TOKEN", "env-bearer"}},
+     "inner-pw",
+     "GET",
+     "/secrets/db?api-version=7.4",
+     NULL,
+     {{"Authorization", "Bearer env-bearer"}},
+     {NULL},
+     NULL,
+     {"inner-pw", "env-bearer"}},
+};
+
+START_TEST(served_flow)
 {
     fake_server s;
+    server_start(&s, 200, flows[_i].reply);
+    char text[1024];
+    for (int e = 0; e < 3 && flows[_i].env[e][0]; e++) {
+        snprintf(text, sizeof(text), flows[_i].env[e][1], s.port);
+        setenv(flows[_i].env[e][0], text, 1);
+    }
+    snprintf(text, sizeof(text), flows[_i].config, s.port);
     bool found = false;
     const char *log;
-    char *pw = serve_resolve(
-        &s, 200,
-        "{\"ARN\":\"arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf\","
-        "\"Name\":\"prod/db\",\"SecretString\":\"{\\\"username\\\":\\\"app\\\","
-        "\\\"password\\\":\\\"s3cr\\\\\\\"et\\\"}\",\"VersionId\":\"v1\"}",
-        "{\"password_secret\":{\"provider\":\"aws\",\"secret_id\":\"prod/db\","
-        "\"region\":\"eu-west-1\",\"key\":\"password\","
-        "\"endpoint_url\":\"http://127.0.0.1:%d\",\"aws_access_key_id\":\"AKIDEXAMPLE\","
-        "\"aws_secret_access_key\":\"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY\","
-        "\"aws_session_token\":\"FwoGZXIvYXdzEXAMPLE\"}}",
-        &found, &log);
+    char *pw = resolve(text, &found, &log);
+    server_join(&s);
+    for (int e = 0; e < 3 && flows[_i].env[e][0]; e++)
+        unsetenv(flows[_i].env[e][0]);
     ck_assert(s.got_request);
     ck_assert(found);
-    ck_assert_msg(pw != NULL, "log: %s", log);
-    ck_assert_str_eq(pw, "s3cr\"et");
-    ck_assert_str_eq(s.method, "POST");
-    ck_assert_str_eq(s.target, "/");
-    ck_assert_str_eq(s.body, "{\"SecretId\":\"prod/db\"}");
-    ck_assert_str_eq(server_header(&s, "X-Amz-Target"), "secretsmanager.GetSecretValue");
-    ck_assert_str_eq(server_header(&s, "Content-Type"), "application/x-amz-json-1.1");
-    ck_assert_str_eq(server_header(&s, "X-Amz-Security-Token"), "FwoGZXIvYXdzEXAMPLE");
-    char host[64];
-    snprintf(host, sizeof(host), "127.0.0.1:%d", s.port);
-    ck_assert_str_eq(server_header(&s, "Host"), host);
-    ck_assert_ptr_nonnull(
-        strstr(server_header(&s, "Authorization"),
-               "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, "
-               "Signature="));
-    check_aws_signature(&s, "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "eu-west-1");
-    ck_assert_ptr_nonnull(
-        strstr(log, "INFO singer: password_secret (aws): password read from secret \"prod/db\""));
-    ck_assert_ptr_null(strstr(log, "s3cr"));
+    ck_assert_msg(pw != NULL, "case %d: log: %s", _i, log);
+    ck_assert_str_eq(pw, flows[_i].password);
+    ck_assert_str_eq(s.method, flows[_i].method);
+    snprintf(text, sizeof(text), flows[_i].target, s.port);
+    ck_assert_str_eq(s.target, text);
+    if (flows[_i].body)
+        ck_assert_str_eq(s.body, flows[_i].body);
+    for (int h = 0; h < 6 && flows[_i].headers[h].name; h++) {
+        const char *got = server_header(&s, flows[_i].headers[h].name);
+        if (!flows[_i].headers[h].value) {
+            ck_assert_msg(got == NULL, "case %d: header %s is there", _i,
+                          flows[_i].headers[h].name);
+            continue;
+        }
+        snprintf(text, sizeof(text), flows[_i].headers[h].value, s.port);
+        ck_assert_msg(got && strcmp(got, text) == 0, "case %d: header %s: %s", _i,
+                      flows[_i].headers[h].name, got ? got : "(absent)");
+    }
+    if (flows[_i].signed_by[0]) {
+        /* the signed headers: the session token's only when there is one */
+        bool token = server_header(&s, "X-Amz-Security-Token") != NULL;
+        ck_assert_ptr_nonnull(strstr(
+            server_header(&s, "Authorization"),
+            token ? "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, "
+                    "Signature="
+                  : "SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature="));
+        check_aws_signature(&s, flows[_i].signed_by[0], flows[_i].signed_by[1],
+                            flows[_i].signed_by[2]);
+    }
+    if (flows[_i].logged)
+        ck_assert_msg(strstr(log, flows[_i].logged) != NULL, "case %d: log: %s", _i, log);
+    for (int k = 0; k < 3 && flows[_i].never[k]; k++)
+        ck_assert_msg(strstr(log, flows[_i].never[k]) == NULL, "case %d: log: %s", _i, log);
     secrets_free(pw);
-}
-END_TEST
-
-START_TEST(aws_flow_env_credentials_whole_string)
-{
-    fake_server s;
-    setenv("AWS_ACCESS_KEY_ID", "AKIAENVEXAMPLE", 1);
-    setenv("AWS_SECRET_ACCESS_KEY", "envsecretkeyEXAMPLE", 1);
-    setenv("AWS_REGION", "us-west-2", 1);
-    bool found;
-    const char *log;
-    char *pw = serve_resolve(&s, 200, "{\"Name\":\"db\",\"SecretString\":\"plain pass word\"}",
-                             "{\"password_secret\":{\"provider\":\"aws\",\"secret_id\":\"db\","
-                             "\"endpoint_url\":\"http://127.0.0.1:%d/\"}}",
-                             &found, &log);
-    ck_assert_msg(pw != NULL, "log: %s", log);
-    ck_assert_str_eq(pw, "plain pass word");
-    ck_assert_ptr_null(server_header(&s, "X-Amz-Security-Token"));
-    ck_assert_ptr_nonnull(strstr(server_header(&s, "Authorization"),
-                                 "SignedHeaders=content-type;host;x-amz-date;x-amz-target, "));
-    check_aws_signature(&s, "AKIAENVEXAMPLE", "envsecretkeyEXAMPLE", "us-west-2");
-    secrets_free(pw);
-    unsetenv("AWS_ACCESS_KEY_ID");
-    unsetenv("AWS_SECRET_ACCESS_KEY");
-    unsetenv("AWS_REGION");
-}
-END_TEST
-
-/* ---- HashiCorp Vault ---- */
-
-START_TEST(vault_kv2_flow)
-{
-    fake_server s;
-    bool found;
-    const char *log;
-    char *pw = serve_resolve(
-        &s, 200,
-        "{\"request_id\":\"r\",\"data\":{\"data\":{\"password\":\"vault-pw\",\"user\":"
-        "\"app\"},\"metadata\":{\"version\":3}}}",
-        "{\"password_secret\":{\"provider\":\"vault\",\"url\":\"http://127.0.0.1:%d/\","
-        "\"path\":\"secret/data/db\",\"token\":\"hvs.EXAMPLE\",\"namespace\":\"team-a\"}}",
-        &found, &log);
-    ck_assert_msg(pw != NULL, "log: %s", log);
-    ck_assert_str_eq(pw, "vault-pw");
-    ck_assert_str_eq(s.method, "GET");
-    ck_assert_str_eq(s.target, "/v1/secret/data/db");
-    ck_assert_str_eq(server_header(&s, "X-Vault-Token"), "hvs.EXAMPLE");
-    ck_assert_str_eq(server_header(&s, "X-Vault-Namespace"), "team-a");
-    ck_assert_ptr_nonnull(strstr(log, "password_secret (vault): password read from "
-                                      "\"secret/data/db\""));
-    ck_assert_ptr_null(strstr(log, "vault-pw"));
-    ck_assert_ptr_null(strstr(log, "hvs."));
-    secrets_free(pw);
-}
-END_TEST
-
-START_TEST(vault_kv1_env)
-{
-    fake_server s;
-    server_start(&s, 200, "{\"data\":{\"password\":\"kv1-pw\",\"data\":{\"x\":1}}}");
-    char addr[64];
-    snprintf(addr, sizeof(addr), "http://127.0.0.1:%d", s.port);
-    setenv("VAULT_ADDR", addr, 1);
-    setenv("VAULT_TOKEN", "env-token", 1);
-    bool found;
-    const char *log;
-    char *pw = resolve("{\"password_secret\":{\"provider\":\"vault\",\"path\":\"/kv/my db\"}}",
-                       &found, &log);
-    server_join(&s);
-    ck_assert_msg(pw != NULL, "log: %s", log);
-    /* no metadata beside data.data: KV v1, the value is data.password */
-    ck_assert_str_eq(pw, "kv1-pw");
-    ck_assert_str_eq(s.target, "/v1/kv/my%20db");
-    ck_assert_str_eq(server_header(&s, "X-Vault-Token"), "env-token");
-    ck_assert_ptr_null(server_header(&s, "X-Vault-Namespace"));
-    secrets_free(pw);
-    unsetenv("VAULT_ADDR");
-    unsetenv("VAULT_TOKEN");
-}
-END_TEST
-
-/* ---- Azure Key Vault ---- */
-
-START_TEST(azure_flow)
-{
-    fake_server s;
-    bool found;
-    const char *log;
-    char *pw = serve_resolve(
-        &s, 200,
-        "{\"value\":\"azure-pw\",\"id\":\"https://x.vault.azure.net/secrets/db-pw/abc123\","
-        "\"attributes\":{\"enabled\":true}}",
-        "{\"password_secret\":{\"provider\":\"azure\",\"vault_url\":\"http://127.0.0.1:%d/\","
-        "\"name\":\"db-pw\",\"version\":\"abc123\",\"access_token\":\"eyJ0eXAiEXAMPLE\"}}",
-        &found, &log);
-    ck_assert_msg(pw != NULL, "log: %s", log);
-    ck_assert_str_eq(pw, "azure-pw");
-    ck_assert_str_eq(s.method, "GET");
-    ck_assert_str_eq(s.target, "/secrets/db-pw/abc123?api-version=7.4");
-    ck_assert_str_eq(server_header(&s, "Authorization"), "Bearer eyJ0eXAiEXAMPLE");
-    ck_assert_ptr_null(strstr(log, "azure-pw"));
-    secrets_free(pw);
-}
-END_TEST
-
-START_TEST(azure_env_token_json_key)
-{
-    fake_server s;
-    setenv("AZURE_ACCESS_TOKEN", "env-bearer", 1);
-    bool found;
-    const char *log;
-    char *pw = serve_resolve(
-        &s, 200, "{\"value\":\"{\\\"password\\\":\\\"inner-pw\\\"}\"}",
-        "{\"password_secret\":{\"provider\":\"azure\",\"vault_url\":\"http://127.0.0.1:%d\","
-        "\"name\":\"db\",\"key\":\"password\"}}",
-        &found, &log);
-    ck_assert_msg(pw != NULL, "log: %s", log);
-    ck_assert_str_eq(pw, "inner-pw");
-    ck_assert_str_eq(s.target, "/secrets/db?api-version=7.4");
-    ck_assert_str_eq(server_header(&s, "Authorization"), "Bearer env-bearer");
-    secrets_free(pw);
-    unsetenv("AZURE_ACCESS_TOKEN");
 }
 END_TEST
 
@@ -635,12 +637,7 @@ static Suite *secrets_suite(void)
     tcase_add_test(t, resolve_absent_or_null);
     tcase_add_loop_test(t, resolve_bad_config, 0, (int)NELEM(bad_configs));
     tcase_add_loop_test(t, served_failure, 0, (int)NELEM(served_failures));
-    tcase_add_test(t, aws_flow_json_key);
-    tcase_add_test(t, aws_flow_env_credentials_whole_string);
-    tcase_add_test(t, vault_kv2_flow);
-    tcase_add_test(t, vault_kv1_env);
-    tcase_add_test(t, azure_flow);
-    tcase_add_test(t, azure_env_token_json_key);
+    tcase_add_loop_test(t, served_flow, 0, (int)NELEM(flows));
     tcase_add_test(t, long_error_message_shortened);
     tcase_add_test(t, error_message_cut_at_utf8_boundary);
     tcase_add_test(t, connection_refused);

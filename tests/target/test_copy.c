@@ -132,6 +132,16 @@ START_TEST(timestamps)
     ck_assert(!TS("-0001-01-01 BC"));
     ck_assert(!TS("0000-01-01 BC"));
     ck_assert(!TS("1234567-01-01"));
+    /* as PostgreSQL takes them: 24:00:00 exactly, "." before a fraction, zones to 15:59:59 */
+    ck_assert(TS("2024-05-01 24:00:00+00"));
+    ck_assert(TS("2024-05-01 24:00:00.000+00"));
+    ck_assert(!TS("2024-05-01 24:00:00.000001+00"));
+    ck_assert(!TS("2024-05-01 10:00:00,5+00"));
+    ck_assert(TS("2024-05-01 10:00:00+15:59"));
+    ck_assert(!TS("2024-05-01 10:00:00+16:00"));
+    ck_assert(conv_timestamp_ok("24:00:00", 8, false, false));
+    ck_assert(!conv_timestamp_ok("24:00:00.5", 10, false, false));
+    ck_assert(!conv_timestamp_ok("10:00:00+16:00", 14, false, false));
 #undef TS
 }
 END_TEST

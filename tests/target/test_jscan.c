@@ -23,7 +23,7 @@ START_TEST(tokens_and_find)
     ck_assert(s.toks[d].flags & JF_ESCAPED);
     int n = jscan_find(&s, line, 0, "n");
     ck_assert(s.toks[n].flags & JF_INTEGER);
-    ck_assert_int_eq(jscan_find(&s, line, 0, "missing"), -1);
+    ck_assert_int_eq(jscan_find(&s, line, 0, "missing"), JSCAN_NOT_FOUND);
     jscan_term(&s);
 }
 END_TEST

@@ -77,7 +77,7 @@ START_TEST(registry_finds_what_it_added)
         ck_assert_ptr_nonnull(registry_add(&r, name, (size_t)n));
     }
     ck_assert_uint_eq(r.n, 100);
-    ck_assert_uint_ge(r.icap, 200); /* at most half full */
+    ck_assert_uint_ge(r.index.cap, 200); /* at most half full */
     for (int i = 99; i >= 0; i--) {
         int n = snprintf(name, sizeof(name), "stream-%d", i);
         stream *st = registry_find(&r, name, (size_t)n);

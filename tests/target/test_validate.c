@@ -251,6 +251,10 @@ START_TEST(format_date_time)
         "2040-04-10T00:00:00+00:00 BC", /* PostgreSQL's BC, as the target loads it */
         "2024-05-01T10:11:12",          /* no offset: taken as UTC, as pipelinewise does */
         "2024-05-01 10:11:12+00:00",    /* a space for the T, as PostgreSQL prints */
+        "2024-05-01T10:11:12+15:59",    /* PostgreSQL's largest offset */
+        "2024-05-01T10:11:12-15:59",
+        "2040-04-10T00:00:00 BC",  /* no offset and PostgreSQL's BC: loaded as such */
+        "+275000-01-01T00:00:00Z", /* beyond 9999 (the range is the loader's check) */
     };
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         char rec[128];
@@ -274,6 +278,9 @@ START_TEST(format_date_time)
         "2024-05-01T10:11:12+0000",
         "2024-05-01T10:11:12+00",
         "2024-05-01T10:11:12+24:00",
+        "2024-05-01T10:11:12+16:00", /* PostgreSQL refuses offsets past 15:59 */
+        "2024-05-01T10:11:12,5Z",    /* a comma before the fraction: PostgreSQL refuses it */
+        "2024-05-01T24:00:00.5Z",
         "2024-05-01T10:11:12+00:00 ",
         "24-05-01T10:11:12Z",
         "2024-5-01T10:11:12Z",
@@ -323,6 +330,11 @@ START_TEST(format_date_and_time)
         {"t", "\"25:00:00\"", "t: \"25:00:00\" is not a valid time"},
         {"t", "\"24:00:01\"", REJECTED},
         {"t", "\"24:00:00.1\"", REJECTED},
+        {"t", "\"24:00:00.000\"", "ok"},
+        {"t", "\"10:11:12+15:59:59\"", "ok"},
+        {"t", "\"10:11:12+16:00\"", REJECTED}, /* PostgreSQL's limit is 15:59:59 */
+        {"t", "\"10:11:12+0530\"", REJECTED},  /* the target would take it; the format does not */
+        {"t", "\"10:11:12,5\"", REJECTED},
         {"t", "\"10:11\"", REJECTED},
         {"t", "\"10:61:00\"", REJECTED},
         {"t", "\"10:11:12+\"", REJECTED},
