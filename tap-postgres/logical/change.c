@@ -34,6 +34,8 @@ const char *change_kind_name(change_kind k)
         return "truncate";
     case CHANGE_RELATION:
         return "relation";
+    case CHANGE_MESSAGE:
+        return "message";
     case CHANGE_SKIP:
         return "skip";
     case CHANGE_NONE:
@@ -221,6 +223,14 @@ void change_debug_line(buf *out, const change *c)
             debug_rel_name(out, c->relations[i]);
         }
         buf_appendf(out, " flags=%u", (unsigned)c->truncate_flags);
+        break;
+    case CHANGE_MESSAGE:
+        buf_appendf(out,
+                    " %s prefix=", c->msg_transactional ? "transactional" : "non-transactional");
+        json_writer_string(out, c->msg_prefix ? c->msg_prefix : "",
+                           c->msg_prefix ? strlen(c->msg_prefix) : 0);
+        buf_append_lit(out, " content=");
+        json_writer_string(out, c->msg_content ? c->msg_content : "", c->msg_len);
         break;
     case CHANGE_RELATION:
         buf_appendf(out, " oid=%" PRIu32 " ", c->rel->oid);

@@ -34,7 +34,9 @@ typedef enum change_kind {
     CHANGE_DELETE = 'D',
     CHANGE_TRUNCATE = 'T',
     CHANGE_RELATION = 'R',
-    /* understood and carrying nothing for a tap: origin, type, logical message */
+    CHANGE_MESSAGE = 'M', /* a logical message (pg_logical_emit_message): the chunked copy's
+                             watermarks (pgoutput sends them with the "messages" option) */
+    /* understood and carrying nothing for a tap: origin, type */
     CHANGE_SKIP = '-',
 } change_kind;
 
@@ -106,6 +108,11 @@ typedef struct change {
     int nrelations;                          /* T */
     const change_relation *const *relations; /* T: borrowed */
     uint8_t truncate_flags;                  /* T: CHANGE_TRUNCATE_CASCADE | ..._RESTART_IDENTITY */
+
+    const char *msg_prefix;  /* M: borrowed, NUL-terminated */
+    const char *msg_content; /* M: borrowed, msg_len bytes, NOT NUL-terminated */
+    size_t msg_len;
+    bool msg_transactional; /* M: written inside a transaction (false: at its WAL position) */
 } change;
 
 #define CHANGE_TRUNCATE_CASCADE 1

@@ -625,11 +625,25 @@ bool decode_pgoutput_decode(pgoutput_decoder *d, const char *msg, size_t len, ch
     }
     case 'M': {
         /*
-         * Message (only with the "messages" option, which we do not ask for)
-         *   Byte1 'M', Int8 flags, Int64 LSN, String prefix, Int32 length, Byte[n] content
+         * Message (with the "messages" option: the chunked copy's watermarks)
+         *   Byte1 'M'
+         *   Int8  flags (1 = transactional)
+         *   Int64 LSN of the message
+         *   String prefix
+         *   Int32 length
+         *   Byte[length] content
          */
-        out->kind = CHANGE_SKIP;
-        return true;
+        uint8_t flags;
+        uint64_t at;
+        uint32_t n;
+        if (!rd_u8(&r, &flags) || !rd_u64(&r, &at) || !rd_str(&r, &out->msg_prefix) ||
+            !rd_u32(&r, &n) || !rd_bytes(&r, n, &out->msg_content))
+            goto bad;
+        out->kind = CHANGE_MESSAGE;
+        out->lsn = at;
+        out->msg_len = n;
+        out->msg_transactional = (flags & 1) != 0;
+        break;
     }
     default:
         rd_fail(&r, "unknown message type");
@@ -647,7 +661,7 @@ bad:
     return false;
 }
 
-void decode_pgoutput_start_options(buf *out, const char *publication)
+void decode_pgoutput_start_options(buf *out, const char *publication, bool messages)
 {
     /* publication_names is a list of identifiers inside a literal: '"a""b"' */
     buf_append_lit(out, "(\"proto_version\" '1', \"publication_names\" '\"");
@@ -658,5 +672,8 @@ void decode_pgoutput_start_options(buf *out, const char *publication)
             buf_putc(out, '\'');
         buf_putc(out, *p);
     }
-    buf_append_lit(out, "\"')");
+    buf_append_lit(out, "\"'");
+    if (messages)
+        buf_append_lit(out, ", \"messages\" 'true'");
+    buf_putc(out, ')');
 }

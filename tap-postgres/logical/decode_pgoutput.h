@@ -41,8 +41,9 @@ const change_relation *decode_pgoutput_relation(const pgoutput_decoder *d, uint3
 
 /*
  * decode_pgoutput_start_options: append the option list of START_REPLICATION,
- * ("proto_version" '1', "publication_names" '"pub"').
+ * ("proto_version" '1', "publication_names" '"pub"'), with "messages" 'true' when messages
+ * (logical messages, PostgreSQL 14 and later: the chunked copy's watermarks).
  */
-void decode_pgoutput_start_options(buf *out, const char *publication);
+void decode_pgoutput_start_options(buf *out, const char *publication, bool messages);
 
 #endif

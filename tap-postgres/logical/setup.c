@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chunked_copy.h"
 #include "exit_codes.h"
 #include "identity.h"
 #include "initial_copy.h"
@@ -295,7 +296,8 @@ bool setup_run(sl_run *L, setup_positions *out)
     if (!logical_slot_check_server(L->c, L->plugin))
         return fail(L, EXIT_SOURCE_DB);
 
-    if (!read_bookmarks(L) || !relations_build_map(L) || !identity_check_descendants(L))
+    if (!read_bookmarks(L) || !relations_build_map(L) || !identity_check_descendants(L) ||
+        !chunked_copy_read(L))
         return false;
     if (!info.exists) {
         for (size_t i = 0; i < L->n; i++) {
@@ -355,7 +357,7 @@ bool setup_run(sl_run *L, setup_positions *out)
         return fail(L, EXIT_SOURCE_DB);
 
     if (strcmp(L->plugin, "pgoutput") == 0) {
-        if (!ensure_publication(L))
+        if (!ensure_publication(L) || !chunked_copy_publish(L))
             return false;
         size_t now = 0;
         for (size_t i = 0; i < L->n; i++)
@@ -382,6 +384,13 @@ bool setup_run(sl_run *L, setup_positions *out)
         if (!lstream_emit_schema(L, ls))
             return false;
     }
+    /* the streams with a primary key are copied in chunks during the stream (chunked_copy.h) */
+    if (!chunked_copy_start(L))
+        return false;
+    ncopy = 0;
+    for (size_t i = 0; i < L->n; i++)
+        ncopy += L->streams[i].need_copy;
+    uint64_t slot_point = info.confirmed_flush_lsn;
 
     if (!info.exists) {
         /* the slot itself exports the snapshot of the copies */
@@ -390,11 +399,13 @@ bool setup_run(sl_run *L, setup_positions *out)
         logical_created_slot created;
         if (!logical_slot_create(L->repl, L->slot, L->plugin, false, &tap_stop_requested, &created))
             return fail(L, created.interrupted ? EXIT_INTERRUPTED : EXIT_SOURCE_DB);
-        if (!initial_copy_streams(L, created.snapshot, created.consistent_point))
+        slot_point = created.consistent_point;
+        if (ncopy && !initial_copy_streams(L, created.snapshot, created.consistent_point))
             return false;
     } else if (ncopy && !initial_copy_in_temporary_slot(L)) {
         return false;
     }
+    chunked_copy_positions(L, slot_point);
     if (tap_stop_requested) {
         log_error("interrupted after the initial copy");
         return fail(L, EXIT_INTERRUPTED);

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "chunked_copy.h"
 #include "exit_codes.h"
 #include "log.h"
 #include "lsn.h"
@@ -49,11 +50,18 @@ static void wal2json_tables(sl_run *L, buf *out)
         decode_wal2json_table_pattern(out, src->schema_name, "");
         buf_putc(out, '*');
     }
+    const char *wm_schema, *wm_table;
+    if (chunked_copy_watermark_table(L, &wm_schema, &wm_table)) {
+        if (!first)
+            buf_putc(out, ',');
+        decode_wal2json_table_pattern(out, wm_schema, wm_table);
+    }
 }
 
 static bool on_begin(sl_run *L, const change *c)
 {
     L->in_txn = true;
+    chunked_copy_on_begin(L, c);
     L->txn_commit_lsn = c->commit_lsn;
     L->txn_commit_time = c->commit_time;
     char text[CHANGE_TIME_TEXT_MAX];
@@ -92,10 +100,14 @@ static bool on_row_change(sl_run *L, const change *c, uint64_t wal_start)
 {
     size_t first;
     int count;
+    bool ok;
+    if (chunked_copy_watermark_row(L, c, &ok))
+        return ok;
     if (!relations_resolve(L, c->rel->schema, c->rel->table, &first, &count))
         return false;
     for (int k = 0; k < count; k++) {
         rel_target t = L->targets[first + (size_t)k];
+        chunked_copy_on_change(L, t.stream, c); /* the change wins over a chunk's copy */
         if (!lstream_row_change(L, &L->streams[t.stream], t.own, c, wal_start))
             return false;
     }
@@ -140,9 +152,11 @@ static bool on_message(sl_run *L, char *msg, size_t len, uint64_t wal_start)
     case CHANGE_DELETE:
         return on_row_change(L, &c, wal_start);
     case CHANGE_TRUNCATE:
-        return truncate_collect(L, &c);
+        return chunked_copy_on_truncate(L, &c) && truncate_collect(L, &c);
     case CHANGE_RELATION:
         return on_relation(L, &c);
+    case CHANGE_MESSAGE:
+        return chunked_copy_on_message(L, &c);
     default:
         return true;
     }
@@ -163,7 +177,7 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
             decode_wal2json_start_options(&opts, tables.data, numeric_as_string);
             buf_term(&tables);
         } else {
-            decode_pgoutput_start_options(&opts, L->publication);
+            decode_pgoutput_start_options(&opts, L->publication, chunked_copy_wants_messages(L));
         }
         int interval = 10000;
         if (cfg->wal_sender_timeout > 0 && cfg->wal_sender_timeout / 3 < interval)
@@ -218,6 +232,9 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
     L->processed = start;
     while (ok) {
         if ((why = stop_rules_check(&st, L)) != STOP_NONE)
+            break;
+        /* between transactions: the next chunk of a copy in chunks, when none is pending */
+        if (!L->in_txn && !(ok = chunked_copy_step(L)))
             break;
         /* inside a transaction a signal waits for its end: no wake-up, no deadline */
         rs.wake = L->in_txn ? NULL : &tap_stop_requested;
