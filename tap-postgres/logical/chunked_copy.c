@@ -58,7 +58,8 @@ typedef struct cc_stream {
     buf after;       /* owned: the key of the last completed chunk's last row (encoded) */
     bool have_after; /* false: no chunk completed yet */
     long long rows;  /* rows written by chunks (over all runs) */
-    long long chunks;
+    long long chunks; /* chunks written in this run */
+    long long taken;  /* rows of those chunks that a change in the window replaced */
     double t0;
 } cc_stream;
 
@@ -869,6 +870,7 @@ static bool finish_chunk(sl_run *L)
     L->run->records += written;
     cs->rows += written;
     cs->chunks++;
+    cs->taken += (long long)cc->ngone;
     if (cc->nrows) {
         /* the chunk's last key, whether a change took its row or not */
         size_t last = cc->nrows - 1;
@@ -888,8 +890,9 @@ static bool finish_chunk(sl_run *L)
         remove_marker(L, i);
         if (!tap_emit_activate_version(L->run, &ls->view, ls->version))
             return false;
-        log_info("stream \"%s\": initial copy in chunks done: %lld rows in %lld chunks this run",
-                 ls->src->tap_stream_id, cs->rows, cs->chunks);
+        log_info("stream \"%s\": initial copy in chunks done: %lld rows; %lld chunks in this run, "
+                 "%lld of their rows replaced by changes in the chunk's window",
+                 ls->src->tap_stream_id, cs->rows, cs->chunks, cs->taken);
         log_metric_counter("record_count", cs->rows, ls->src->tap_stream_id);
         log_metric_timer("copy_duration", timefmt_monotonic() - cs->t0, ls->src->tap_stream_id);
     } else {

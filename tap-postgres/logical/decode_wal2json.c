@@ -533,6 +533,12 @@ static void log_bad(const scan *s, size_t len)
     buf_term(&excerpt);
 }
 
+static bool is_null(scan *s)
+{
+    skip_ws(s);
+    return s->end - s->p >= 4 && memcmp(s->p, "null", 4) == 0;
+}
+
 bool decode_wal2json_decode(wal2json_decoder *d, char *msg, size_t len, change *out)
 {
     change_reset(out);
@@ -569,6 +575,11 @@ bool decode_wal2json_decode(wal2json_decoder *d, char *msg, size_t len, change *
                 goto bad;
             }
             action = t[0];
+        } else if (((kl == 3 && memcmp(key, "xid", 3) == 0) ||
+                    (kl == 9 && memcmp(key, "timestamp", 9) == 0)) &&
+                   is_null(&s)) {
+            /* a non-transactional message has "xid":null and "timestamp":null */
+            s.p += 4;
         } else if (kl == 3 && memcmp(key, "xid", 3) == 0) {
             uint64_t xid;
             if (!parse_u64(&s, &xid))

@@ -485,9 +485,9 @@ START_TEST(test_wal2json_edge_cases)
              &c, d, store));
     ck_assert(!w2j("[]", &c, d, store));
     /* a logical message: prefix and content (the chunked copy's watermarks) */
-    ck_assert(
-        w2j("{\"action\":\"M\",\"transactional\":false,\"prefix\":\"p\",\"content\":\"c\\\"d\"}",
-            &c, d, store));
+    ck_assert(w2j("{\"action\":\"M\",\"xid\":null,\"timestamp\":null,\"transactional\":false,"
+                  "\"prefix\":\"p\",\"content\":\"c\\\"d\"}",
+                  &c, d, store));
     ck_assert_int_eq(c.kind, CHANGE_MESSAGE);
     ck_assert_str_eq(c.msg_prefix, "p");
     ck_assert_uint_eq(c.msg_len, 3);
