@@ -53,11 +53,11 @@
 #define BOOKMARK_KEY "chunked_copy"
 
 typedef struct cc_stream {
-    bool active;     /* a copy in chunks in progress */
-    bool fresh;      /* started in this run: its lsn comes from the slot */
-    buf after;       /* owned: the key of the last completed chunk's last row (encoded) */
-    bool have_after; /* false: no chunk completed yet */
-    long long rows;  /* rows written by chunks (over all runs) */
+    bool active;      /* a copy in chunks in progress */
+    bool fresh;       /* started in this run: its lsn comes from the slot */
+    buf after;        /* owned: the key of the last completed chunk's last row (encoded) */
+    bool have_after;  /* false: no chunk completed yet */
+    long long rows;   /* rows written by chunks (over all runs) */
     long long chunks; /* chunks written in this run */
     long long taken;  /* rows of those chunks that a change in the window replaced */
     double t0;
@@ -344,8 +344,14 @@ static bool exec_params(sl_run *L, const char *sql, int n, const char *const *pa
     return true;
 }
 
-/* write a watermark with content mark into the WAL */
-static bool emit_watermark(sl_run *L, const char *mark, const char *what)
+/*
+ * emit_watermark: write a watermark with content mark into the WAL. The stream reads WAL only
+ * once it is flushed, and a non-transactional message is not flushed by itself: PostgreSQL 17
+ * flushes it when asked; before, a high watermark is followed by the commit of a transaction
+ * with an xid and nothing else (flushed with synchronous_commit on), so that the chunk does
+ * not wait for the WAL writer (wal_writer_delay). A watermark table's upsert commits anyway.
+ */
+static bool emit_watermark(sl_run *L, const char *mark, const char *what, bool flush)
 {
     struct chunked_copy *cc = L->chunks;
     if (cc->wm_table) {
@@ -362,12 +368,17 @@ static bool emit_watermark(sl_run *L, const char *mark, const char *what)
         return ok;
     }
     const char *p[2] = {CHUNKED_COPY_PREFIX, mark};
-    /* PostgreSQL 17 can flush it at once; before, the WAL writer does within wal_writer_delay */
-    return exec_params(L,
-                       pg_conn_server_version(L->c) >= 170000
-                           ? "SELECT pg_logical_emit_message(false, $1, $2, true)"
-                           : "SELECT pg_logical_emit_message(false, $1, $2)",
-                       2, p, what);
+    if (pg_conn_server_version(L->c) >= 170000)
+        return exec_params(L, "SELECT pg_logical_emit_message(false, $1, $2, true)", 2, p, what);
+    if (!flush)
+        return exec_params(L, "SELECT pg_logical_emit_message(false, $1, $2)", 2, p, what);
+    if (!pg_conn_exec(L->c, "BEGIN; SET LOCAL synchronous_commit = on"))
+        return fail(L, EXIT_SOURCE_DB);
+    bool ok =
+        exec_params(L, "SELECT pg_logical_emit_message(false, $1, $2), txid_current()", 2, p, what);
+    if (!pg_conn_exec(L->c, ok ? "COMMIT" : "ROLLBACK") && ok)
+        ok = fail(L, EXIT_SOURCE_DB);
+    return ok;
 }
 
 bool chunked_copy_start(sl_run *L)
@@ -375,6 +386,21 @@ bool chunked_copy_start(sl_run *L)
     struct chunked_copy *cc = L->chunks;
     if (!cc || !cc->chunk_rows)
         return true;
+    bool no_messages = !cc->wm_table && L->pgo && pg_conn_server_version(L->c) < 140000;
+    if (no_messages) {
+        /* pgoutput sends logical messages from PostgreSQL 14 on: without a watermark table the
+           copies stay in one snapshot (a copy in chunks already begun cannot go on: below) */
+        size_t ncopy = 0;
+        for (size_t i = 0; i < L->n; i++)
+            ncopy += L->streams[i].need_copy;
+        if (ncopy && !chunked_copy_active(L)) {
+            log_info("the initial copies are made in one snapshot, not in chunks: pgoutput sends "
+                     "the chunks' watermarks (logical messages) from PostgreSQL 14 on (this is "
+                     "%d); set snapshot_watermark_table for chunks",
+                     pg_conn_server_version(L->c) / 10000);
+            return true;
+        }
+    }
     size_t started = 0, active = 0;
     for (size_t i = 0; i < L->n; i++) {
         lstream *ls = &L->streams[i];
@@ -417,10 +443,11 @@ bool chunked_copy_start(sl_run *L)
     }
     if (!started && !active)
         return true;
-    if (!cc->wm_table && L->pgo && pg_conn_server_version(L->c) < 140000) {
-        log_error("the chunked copy needs logical messages in the stream, which pgoutput sends "
-                  "from PostgreSQL 14 on (this is %d): set snapshot_watermark_table, use "
-                  "wal2json, or snapshot_chunk_rows = 0",
+    if (no_messages) {
+        log_error("a copy in chunks is in progress, but pgoutput sends its watermarks (logical "
+                  "messages) from PostgreSQL 14 on only (this is %d): set "
+                  "snapshot_watermark_table, or snapshot_chunk_rows = 0 to copy again in one "
+                  "snapshot",
                   pg_conn_server_version(L->c) / 10000);
         return fail(L, EXIT_BAD_CONFIG);
     }
@@ -642,7 +669,7 @@ static bool read_chunk(sl_run *L, size_t i)
              ls->version, cc->seq);
     snprintf(cc->high, sizeof(cc->high), "%.63s/%ld/%lld/%lld/high", L->slot, (long)getpid(),
              ls->version, cc->seq);
-    if (!emit_watermark(L, cc->low, "low watermark"))
+    if (!emit_watermark(L, cc->low, "low watermark", false))
         return false;
 
     cc->ncols = ls->view.ncolumns;
@@ -717,7 +744,7 @@ static bool read_chunk(sl_run *L, size_t i)
     cc->ngone = 0;
     for (size_t r = 0; r < cc->nrows; r++)
         hash_insert(cc, r);
-    if (!(ok = emit_watermark(L, cc->high, "high watermark")))
+    if (!(ok = emit_watermark(L, cc->high, "high watermark", true)))
         goto done;
     cc->pending = (int)i;
     log_debug("stream \"%s\": chunk %lld read (%zu rows, %zu bytes), waiting for its high "

@@ -47,7 +47,12 @@ trap 'kill "$writer" 2>/dev/null || true' EXIT
 sleep 0.3
 tap "$TEST_TMP/o3" "$TEST_TMP/e3" "$TEST_TMP/cat_both.json" "$TEST_TMP/s2"
 assert_eq 0 "$RC" "run 3 (new table, concurrent writes) exits 0"
-assert_contains "$(cat "$TEST_TMP/e3")" 'stream "public-hand": initial copy in chunks of' "the new table is copied in chunks during the stream"
+if [ "$PLUGIN" = pgoutput ] && [ "$(psql_q "$db" "SHOW server_version_num")" -lt 140000 ]; then
+    # pgoutput before 14 sends no logical messages (the chunks' watermarks)
+    assert_contains "$(cat "$TEST_TMP/e3")" "creating temporary replication slot" "the new table is copied in a temporary slot's snapshot"
+else
+    assert_contains "$(cat "$TEST_TMP/e3")" 'stream "public-hand": initial copy in chunks of' "the new table is copied in chunks during the stream"
+fi
 wait "$writer"
 last_state "$TEST_TMP/o3" >"$TEST_TMP/s3"
 tap "$TEST_TMP/o4" "$TEST_TMP/e4" "$TEST_TMP/cat_both.json" "$TEST_TMP/s3"

@@ -77,8 +77,13 @@ compare() { # DST MESSAGE
     done
 }
 
+# pgoutput sends logical messages from PostgreSQL 14 on: before, the chunks need the table
+old_pgoutput=
+if [ "$PLUGIN" = pgoutput ] && [ "$(psql_q "$src" "SHOW server_version_num")" -lt 140000 ]; then
+    old_pgoutput='"snapshot_watermark_table":"public.tap_watermarks"'
+fi
 tap_cfg() { # FILE TAP_ID [extra]
-    log_config "$src" "\"tap_id\":\"$2\",\"snapshot_chunk_rows\":1000,\"break_at_end_lsn\":true${3:+,$3}" >"$1"
+    log_config "$src" "\"tap_id\":\"$2\",\"snapshot_chunk_rows\":1000,\"break_at_end_lsn\":true${old_pgoutput:+,$old_pgoutput}${3:+,$3}" >"$1"
 }
 tap_cfg "$TEST_TMP/tap.json" c1
 target_config "$dst" '"default_target_schema":"public","hard_delete":true,"primary_key_required":false,"batch_size_rows":2000' >"$TEST_TMP/target.json"
@@ -157,6 +162,7 @@ assert_eq 0 "$RC" "the catch-up run after the resume exits 0"
 compare "$dst2" "after kill -9 in a chunk and a resumed copy"
 
 # 3. watermarks in a table the user names (a new slot: tap_id c3)
+old_pgoutput=
 tap_cfg "$TEST_TMP/tap3.json" c3 '"snapshot_watermark_table":"public.tap_watermarks"'
 start_writer
 pipeline "$TEST_TMP/tap3.json" "$TEST_TMP/target3.json" "" "$TEST_TMP/wstates1" "$TEST_TMP/w1"
@@ -182,4 +188,12 @@ log_config "$src" '"tap_id":"c5","snapshot_chunk_rows":-1' >"$TEST_TMP/tap5.json
 run_cmd "$TEST_TMP/z2" "$TEST_TMP/ze2" "$TAP_BIN" --config "$TEST_TMP/tap5.json" --catalog "$TEST_TMP/catalog.json"
 assert_eq 3 "$RC" "snapshot_chunk_rows -1: exit 3 (bad config)"
 assert_contains "$(cat "$TEST_TMP/ze2")" "config key snapshot_chunk_rows: expected an integer from 0" "snapshot_chunk_rows -1: the error names the key"
+# PostgreSQL 13 with pgoutput and no watermark table: the copy stays in one snapshot, said so
+if [ "$PLUGIN" = pgoutput ] && [ "$(psql_q "$src" "SHOW server_version_num")" -lt 140000 ]; then
+    log_config "$src" '"tap_id":"c6","snapshot_chunk_rows":1000' >"$TEST_TMP/tap6.json"
+    run_cmd "$TEST_TMP/z3" "$TEST_TMP/ze3" "$TAP_BIN" --config "$TEST_TMP/tap6.json" --catalog "$TEST_TMP/catalog.json"
+    assert_eq 0 "$RC" "pgoutput before 14 without a watermark table: exit 0"
+    assert_contains "$(cat "$TEST_TMP/ze3")" "the initial copies are made in one snapshot, not in chunks: pgoutput sends" \
+        "pgoutput before 14 without a watermark table: one snapshot, and the log says why"
+fi
 finish
