@@ -849,6 +849,12 @@ static bool finish_chunk(sl_run *L)
     lstream *ls = &L->streams[i];
     cc_stream *cs = &cc->s[i];
     cc->pending = -1;
+    if (ls->recopy) {
+        /* a TRUNCATE of part of its rows: copied again in one go at the end of the run */
+        cs->active = false;
+        remove_marker(L, i);
+        return true;
+    }
     bool same = ls->view.ncolumns == cc->ncols;
     for (size_t c = 0; same && c < cc->ncols; c++)
         same = strcmp(ls->view.columns[c].name, cc->names[c]) == 0;
