@@ -386,6 +386,21 @@ bool chunked_copy_start(sl_run *L)
     struct chunked_copy *cc = L->chunks;
     if (!cc || !cc->chunk_rows)
         return true;
+    if (L->standby) {
+        /* a standby takes no writes: no watermark can be written there */
+        size_t ncopy = 0;
+        for (size_t i = 0; i < L->n; i++)
+            ncopy += L->streams[i].need_copy;
+        if (ncopy && !chunked_copy_active(L))
+            log_info("the initial copies are made in one snapshot, not in chunks: a standby takes "
+                     "no writes, so the chunks' watermarks cannot be written");
+        if (!chunked_copy_active(L))
+            return true;
+        log_error("a copy in chunks is in progress, but the source is now a standby, where its "
+                  "watermarks cannot be written: point the tap at the primary, or set "
+                  "snapshot_chunk_rows = 0 to copy again in one snapshot");
+        return fail(L, EXIT_SOURCE_DB);
+    }
     bool no_messages = !cc->wm_table && L->pgo && pg_conn_server_version(L->c) < 140000;
     if (no_messages) {
         /* pgoutput sends logical messages from PostgreSQL 14 on: without a watermark table the
