@@ -69,6 +69,7 @@ struct chunked_copy {
     char wm_name[256];
     cc_stream *s; /* malloc'ed, one per stream of the run */
     size_t n;
+    size_t nactive; /* streams with a copy in chunks in progress (checked on every message) */
     long long seq;
     /* the chunk waiting for its high watermark */
     int pending; /* stream index, -1: none */
@@ -318,6 +319,7 @@ bool chunked_copy_read(sl_run *L)
         state_bm_get_int(m, "rows", &rows);
         cs->rows = rows;
         cs->active = true;
+        cc->nactive++;
         cs->t0 = timefmt_monotonic();
         log_info("stream \"%s\": resuming its copy in chunks after %lld rows (%s)",
                  ls->src->tap_stream_id, rows,
@@ -443,6 +445,8 @@ bool chunked_copy_start(sl_run *L)
         ls->tail_time[0] = '\0';
         ls->need_copy = false;
         ls->lsn = 0;
+        if (!cs->active)
+            cc->nactive++;
         cs->active = true;
         cs->fresh = true;
         cs->have_after = false;
@@ -493,11 +497,7 @@ void chunked_copy_positions(sl_run *L, uint64_t from)
 
 bool chunked_copy_active(const sl_run *L)
 {
-    const struct chunked_copy *cc = L->chunks;
-    for (size_t i = 0; cc && i < cc->n; i++)
-        if (cc->s[i].active)
-            return true;
-    return false;
+    return L->chunks && L->chunks->nactive > 0;
 }
 
 bool chunked_copy_wants_messages(const sl_run *L)
@@ -527,7 +527,7 @@ bool chunked_copy_publish(sl_run *L)
 void chunked_copy_on_begin(sl_run *L, const change *c)
 {
     struct chunked_copy *cc = L->chunks;
-    if (!cc || !c->xid)
+    if (!cc || !cc->nactive || !c->xid)
         return;
     cc->ring[cc->ring_pos] = c->xid;
     cc->ring_pos = (cc->ring_pos + 1) % XID_RING;
@@ -775,7 +775,7 @@ done:
 bool chunked_copy_step(sl_run *L)
 {
     struct chunked_copy *cc = L->chunks;
-    if (!cc || cc->pending >= 0)
+    if (!cc || !cc->nactive || cc->pending >= 0)
         return true;
     for (size_t i = 0; i < L->n; i++) {
         if (!cc->s[i].active)
@@ -783,6 +783,7 @@ bool chunked_copy_step(sl_run *L)
         if (L->streams[i].recopy) {
             /* a TRUNCATE of part of its rows: copied again at the end of the run, in one go */
             cc->s[i].active = false;
+            cc->nactive--;
             remove_marker(L, i);
             continue;
         }
@@ -867,6 +868,7 @@ static bool finish_chunk(sl_run *L)
     if (ls->recopy) {
         /* a TRUNCATE of part of its rows: copied again in one go at the end of the run */
         cs->active = false;
+        cc->nactive--;
         remove_marker(L, i);
         return true;
     }
@@ -935,6 +937,7 @@ static bool finish_chunk(sl_run *L)
               ls->src->tap_stream_id, cs->chunks, written, cc->ngone);
     if (cc->last) {
         cs->active = false;
+        cc->nactive--;
         remove_marker(L, i);
         if (!tap_emit_activate_version(L->run, &ls->view, ls->version))
             return false;
