@@ -96,6 +96,12 @@ const cfg_key tap_config_keys[] = {
     {"slot_name", CFG_STRING, false, NULL, false,
      "LOG_BASED: slot name (default pipelinewise_<dbname>[_<tap_id>])"},
     {"publication_name", CFG_STRING, false, NULL, false, "LOG_BASED: pgoutput publication"},
+    {"snapshot_chunk_rows", CFG_INT, false, "100000", false,
+     "LOG_BASED: the initial copy of a table with a primary key in chunks of this many rows, "
+     "interleaved with the stream (0: one copy inside the slot's snapshot)"},
+    {"snapshot_watermark_table", CFG_STRING, false, NULL, false,
+     "LOG_BASED: \"schema.table\" the chunked copy writes its watermarks to (default: logical "
+     "messages)"},
     /* MeltanoLabs tap-postgres (Singer SDK): accepted with their meaning, or an error */
     {"replication_slot_name", CFG_STRING, false, NULL, false,
      "LOG_BASED: MeltanoLabs's spelling of slot_name (their default tappostgres: see the README)"},

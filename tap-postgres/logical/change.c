@@ -224,6 +224,14 @@ void change_debug_line(buf *out, const change *c)
         }
         buf_appendf(out, " flags=%u", (unsigned)c->truncate_flags);
         break;
+    case CHANGE_MESSAGE:
+        buf_appendf(out,
+                    " %s prefix=", c->msg_transactional ? "transactional" : "non-transactional");
+        json_writer_string(out, c->msg_prefix ? c->msg_prefix : "",
+                           c->msg_prefix ? strlen(c->msg_prefix) : 0);
+        buf_append_lit(out, " content=");
+        json_writer_string(out, c->msg_content ? c->msg_content : "", c->msg_len);
+        break;
     case CHANGE_RELATION:
         buf_appendf(out, " oid=%" PRIu32 " ", c->rel->oid);
         debug_rel_name(out, c->rel);

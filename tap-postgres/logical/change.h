@@ -34,7 +34,8 @@ typedef enum change_kind {
     CHANGE_DELETE = 'D',
     CHANGE_TRUNCATE = 'T',
     CHANGE_RELATION = 'R',
-    /* a logical message (pg_logical_emit_message: heartbeats); only its position counts */
+    /* a logical message (pg_logical_emit_message): heartbeats (only the position counts) and
+       the chunked copy's watermarks; pgoutput sends them with the "messages" option */
     CHANGE_MESSAGE = 'M',
     /* understood and carrying nothing for a tap: origin, type */
     CHANGE_SKIP = '-',
@@ -108,6 +109,11 @@ typedef struct change {
     int nrelations;                          /* T */
     const change_relation *const *relations; /* T: borrowed */
     uint8_t truncate_flags;                  /* T: CHANGE_TRUNCATE_CASCADE | ..._RESTART_IDENTITY */
+
+    const char *msg_prefix;  /* M: borrowed, NUL-terminated */
+    const char *msg_content; /* M: borrowed, msg_len bytes, NOT NUL-terminated */
+    size_t msg_len;
+    bool msg_transactional; /* M: written inside a transaction (false: at its WAL position) */
 } change;
 
 #define CHANGE_TRUNCATE_CASCADE 1

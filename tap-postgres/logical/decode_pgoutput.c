@@ -625,12 +625,25 @@ bool decode_pgoutput_decode(pgoutput_decoder *d, const char *msg, size_t len, ch
     }
     case 'M': {
         /*
-         * Message (only with the "messages" option, asked for with heartbeats)
-         *   Byte1 'M', Int8 flags, Int64 LSN, String prefix, Int32 length, Byte[n] content
-         * Only its position matters (the XLogData start, which is its LSN).
+         * Message (with the "messages" option: heartbeats, the chunked copy's watermarks)
+         *   Byte1 'M'
+         *   Int8  flags (1 = transactional)
+         *   Int64 LSN of the message
+         *   String prefix
+         *   Int32 length
+         *   Byte[length] content
          */
+        uint8_t flags;
+        uint64_t at;
+        uint32_t n;
+        if (!rd_u8(&r, &flags) || !rd_u64(&r, &at) || !rd_str(&r, &out->msg_prefix) ||
+            !rd_u32(&r, &n) || !rd_bytes(&r, n, &out->msg_content))
+            goto bad;
         out->kind = CHANGE_MESSAGE;
-        return true;
+        out->lsn = at;
+        out->msg_len = n;
+        out->msg_transactional = (flags & 1) != 0;
+        break;
     }
     default:
         rd_fail(&r, "unknown message type");

@@ -42,7 +42,7 @@ const change_relation *decode_pgoutput_relation(const pgoutput_decoder *d, uint3
 /*
  * decode_pgoutput_start_options: append the option list of START_REPLICATION,
  * ("proto_version" '1', "publication_names" '"pub"'), with "messages" 'true' when messages
- * (logical messages: heartbeats; PostgreSQL 14+).
+ * (logical messages, PostgreSQL 14 and later: heartbeats and the chunked copy's watermarks).
  */
 void decode_pgoutput_start_options(buf *out, const char *publication, bool messages);
 

@@ -563,6 +563,24 @@ bool decode_wal2json_decode(wal2json_decoder *d, char *msg, size_t len, change *
             if (!parse_string(&s, &t, &tl))
                 goto bad;
             d->rel.table = t;
+        } else if (kl == 6 && memcmp(key, "prefix", 6) == 0 && action == 'M') {
+            char *t;
+            size_t tl;
+            if (!parse_string(&s, &t, &tl))
+                goto bad;
+            out->msg_prefix = t;
+        } else if (kl == 7 && memcmp(key, "content", 7) == 0 && action == 'M') {
+            char *t;
+            size_t tl;
+            if (!parse_string(&s, &t, &tl))
+                goto bad;
+            out->msg_content = t;
+            out->msg_len = tl;
+        } else if (kl == 13 && memcmp(key, "transactional", 13) == 0 && action == 'M') {
+            skip_ws(&s);
+            out->msg_transactional = s.p < s.end && *s.p == 't';
+            if (!skip_value(&s, 1))
+                goto bad;
         } else if (kl == 7 && memcmp(key, "columns", 7) == 0) {
             if (!parse_columns(d, &s, &d->new_row))
                 goto bad;
@@ -615,8 +633,12 @@ bool decode_wal2json_decode(wal2json_decoder *d, char *msg, size_t len, change *
         out->lsn = lsn;
         break;
     case 'M':
-        out->kind = CHANGE_MESSAGE; /* a logical message: only its position counts */
+        out->kind = CHANGE_MESSAGE;
         out->lsn = lsn;
+        if (!out->msg_prefix)
+            out->msg_prefix = "";
+        if (!out->msg_content)
+            out->msg_content = "";
         return true;
     default:
         fail(&s, "unknown action");

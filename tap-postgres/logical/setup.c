@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chunked_copy.h"
 #include "exit_codes.h"
 #include "heartbeat.h"
 #include "identity.h"
@@ -335,7 +336,8 @@ bool setup_run(sl_run *L, setup_positions *out)
     if (!logical_slot_check_server(L->c, L->plugin))
         return fail(L, EXIT_SOURCE_DB);
 
-    if (!read_bookmarks(L) || !relations_build_map(L) || !identity_check_descendants(L))
+    if (!read_bookmarks(L) || !relations_build_map(L) || !identity_check_descendants(L) ||
+        !chunked_copy_read(L))
         return false;
     /* snapshot_mode initial_only: a bookmark only says the copy was made */
     for (size_t i = 0; i < L->n; i++) {
@@ -431,7 +433,7 @@ bool setup_run(sl_run *L, setup_positions *out)
     }
     if (strcmp(L->plugin, "pgoutput") == 0) {
         /* no stream to read: no publication needed (the copies only need a snapshot) */
-        if (streaming && !ensure_publication(L))
+        if (streaming && (!ensure_publication(L) || !chunked_copy_publish(L)))
             return false;
         size_t now = 0;
         for (size_t i = 0; i < L->n; i++)
@@ -472,6 +474,13 @@ bool setup_run(sl_run *L, setup_positions *out)
         if (!lstream_emit_schema(L, ls))
             return false;
     }
+    /* the streams with a primary key are copied in chunks during the stream (chunked_copy.h) */
+    if (!chunked_copy_start(L))
+        return false;
+    ncopy = 0;
+    for (size_t i = 0; i < L->n; i++)
+        ncopy += L->streams[i].need_copy;
+    uint64_t slot_point = info.confirmed_flush_lsn;
 
     uint64_t now_lsn = 0; /* the bookmark of the streams that stream from now */
     if (!info.exists && streaming) {
@@ -482,13 +491,15 @@ bool setup_run(sl_run *L, setup_positions *out)
         if (!logical_slot_create(L->repl, L->slot, L->plugin, false, cfg->failover_slot,
                                  &tap_stop_requested, &created))
             return fail(L, created.interrupted ? EXIT_INTERRUPTED : EXIT_SOURCE_DB);
-        if (!initial_copy_streams(L, created.snapshot, created.consistent_point))
+        slot_point = created.consistent_point;
+        if (ncopy && !initial_copy_streams(L, created.snapshot, created.consistent_point))
             return false;
         now_lsn = created.consistent_point;
     } else if (ncopy && !initial_copy_in_temporary_slot(L)) {
         /* (with no stream to read, the main slot is never made: it would pin WAL for ever) */
         return false;
     }
+    chunked_copy_positions(L, slot_point);
     if (tap_stop_requested) {
         log_error("interrupted after the initial copy");
         return fail(L, EXIT_INTERRUPTED);

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include "chunked_copy.h"
 #include "exit_codes.h"
 #include "log.h"
 #include "state.h"
@@ -96,4 +97,5 @@ void sl_run_term(sl_run *L)
     pg_conn_destroy(L->repl);
     pg_conn_destroy(L->c);
     buf_term(&L->scratch);
+    chunked_copy_destroy(L->chunks);
 }

@@ -125,6 +125,7 @@ typedef struct sl_run {
     uint32_t stamp;
     buf scratch;
     long long txns, records;
+    struct chunked_copy *chunks; /* owned: the copies in chunks (chunked_copy.h), or NULL */
 } sl_run;
 
 /* fail: the run fails with code (tap_fail: the first code wins); returns false */

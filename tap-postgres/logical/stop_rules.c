@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "chunked_copy.h"
 #include "exit_codes.h"
 #include "log.h"
 #include "lsn.h"
@@ -93,6 +94,13 @@ stop_reason stop_rules_check(const stop_rules *st, const sl_run *L)
     double now = timefmt_monotonic();
     if (tap_stop_requested)
         return STOP_SIGNAL;
+    if (chunked_copy_active(L)) {
+        /* a copy in chunks goes on past the end position and through idle time, to its end
+           or max_run_seconds (it resumes from the state) */
+        if (st->run_deadline >= 0 && now >= st->run_deadline)
+            return STOP_MAX_RUN;
+        return STOP_NONE;
+    }
     if (st->break_at_end && L->processed >= st->end_lsn)
         return STOP_END_LSN;
     if (st->caught_up)

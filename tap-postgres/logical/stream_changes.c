@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cdc_metrics.h"
+#include "chunked_copy.h"
 #include "exit_codes.h"
 #include "heartbeat.h"
 #include "log.h"
@@ -51,11 +52,18 @@ static void wal2json_tables(sl_run *L, buf *out)
         decode_wal2json_table_pattern(out, src->schema_name, "");
         buf_putc(out, '*');
     }
+    const char *wm_schema, *wm_table;
+    if (chunked_copy_watermark_table(L, &wm_schema, &wm_table)) {
+        if (!first)
+            buf_putc(out, ',');
+        decode_wal2json_table_pattern(out, wm_schema, wm_table);
+    }
 }
 
 static bool on_begin(sl_run *L, const change *c)
 {
     L->in_txn = true;
+    chunked_copy_on_begin(L, c);
     L->txn_commit_lsn = c->commit_lsn;
     L->txn_commit_time = c->commit_time;
     char text[CHANGE_TIME_TEXT_MAX];
@@ -102,10 +110,14 @@ static bool on_row_change(sl_run *L, const change *c, uint64_t wal_start)
 {
     size_t first;
     int count;
+    bool ok;
+    if (chunked_copy_watermark_row(L, c, &ok))
+        return ok;
     if (!relations_resolve(L, c->rel->schema, c->rel->table, &first, &count))
         return false;
     for (int k = 0; k < count; k++) {
         rel_target t = L->targets[first + (size_t)k];
+        chunked_copy_on_change(L, t.stream, c); /* the change wins over a chunk's copy */
         if (!lstream_row_change(L, &L->streams[t.stream], t.own, c, wal_start))
             return false;
     }
@@ -151,7 +163,7 @@ static bool on_message(sl_run *L, char *msg, size_t len, uint64_t wal_start)
     case CHANGE_DELETE:
         return on_row_change(L, &c, wal_start);
     case CHANGE_TRUNCATE:
-        return truncate_collect(L, &c);
+        return chunked_copy_on_truncate(L, &c) && truncate_collect(L, &c);
     case CHANGE_RELATION:
         return on_relation(L, &c);
     case CHANGE_MESSAGE:
@@ -165,7 +177,7 @@ static bool on_message(sl_run *L, char *msg, size_t len, uint64_t wal_start)
             if (wal_start > L->processed)
                 L->processed = wal_start;
         }
-        return true;
+        return chunked_copy_on_message(L, &c);
     default:
         return true;
     }
@@ -242,11 +254,12 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
             decode_wal2json_start_options(&opts, tables.data, numeric_as_string);
             buf_term(&tables);
         } else {
-            /* heartbeats are read as logical messages (PostgreSQL 14+) */
+            /* logical messages (PostgreSQL 14+): heartbeats, the chunked copy's watermarks */
             decode_pgoutput_start_options(&opts, L->publication,
-                                          cfg->heartbeat_seconds > 0 &&
-                                              !cfg->heartbeat_action_query &&
-                                              pg_conn_server_version(L->c) >= 140000);
+                                          (cfg->heartbeat_seconds > 0 &&
+                                           !cfg->heartbeat_action_query &&
+                                           pg_conn_server_version(L->c) >= 140000) ||
+                                              chunked_copy_wants_messages(L));
         }
         int interval = 10000;
         if (cfg->wal_sender_timeout > 0 && cfg->wal_sender_timeout / 3 < interval)
@@ -310,6 +323,9 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
     double next_tick = t_start + TICK_SECONDS;
     while (ok) {
         if ((why = stop_rules_check(&st, L)) != STOP_NONE)
+            break;
+        /* between transactions: the next chunk of a copy in chunks, when none is pending */
+        if (!L->in_txn && !(ok = chunked_copy_step(L)))
             break;
         double now = timefmt_monotonic();
         if (now >= next_tick) {

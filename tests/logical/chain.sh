@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # LOG_BASED runs chained by their state with $PLUGIN: no change missing, none twice; a table
-# added to an existing slot (copied in a temporary slot's snapshot) while rows are being
+# added to an existing slot (copied in chunks during the stream) while rows are being
 # inserted into it (every row exactly once); the flush position confirmed to the slot is the
 # input state's and nothing more; an idle run carries the server's WAL position, which the next
 # run confirms; kill -9 in the middle of a run, then a run from the last STATE that reached the
@@ -47,7 +47,12 @@ trap 'kill "$writer" 2>/dev/null || true' EXIT
 sleep 0.3
 tap "$TEST_TMP/o3" "$TEST_TMP/e3" "$TEST_TMP/cat_both.json" "$TEST_TMP/s2"
 assert_eq 0 "$RC" "run 3 (new table, concurrent writes) exits 0"
-assert_contains "$(cat "$TEST_TMP/e3")" "creating temporary replication slot" "the new table is copied in a temporary slot's snapshot"
+if [ "$PLUGIN" = pgoutput ] && [ "$(psql_q "$db" "SHOW server_version_num")" -lt 140000 ]; then
+    # pgoutput before 14 sends no logical messages (the chunks' watermarks)
+    assert_contains "$(cat "$TEST_TMP/e3")" "creating temporary replication slot" "the new table is copied in a temporary slot's snapshot"
+else
+    assert_contains "$(cat "$TEST_TMP/e3")" 'stream "public-hand": initial copy in chunks of' "the new table is copied in chunks during the stream"
+fi
 wait "$writer"
 last_state "$TEST_TMP/o3" >"$TEST_TMP/s3"
 tap "$TEST_TMP/o4" "$TEST_TMP/e4" "$TEST_TMP/cat_both.json" "$TEST_TMP/s3"

@@ -495,6 +495,15 @@ START_TEST(test_wal2json_edge_cases)
     ck_assert_int_eq(c.kind, CHANGE_MESSAGE);
     ck_assert(
         !w2j("{\"action\":\"I\",\"schema\":null,\"table\":\"t\",\"columns\":[]}", &c, d, store));
+    /* a logical message: prefix and content (the chunked copy's watermarks) */
+    ck_assert(w2j("{\"action\":\"M\",\"xid\":null,\"timestamp\":null,\"transactional\":false,"
+                  "\"prefix\":\"p\",\"content\":\"c\\\"d\"}",
+                  &c, d, store));
+    ck_assert_int_eq(c.kind, CHANGE_MESSAGE);
+    ck_assert_str_eq(c.msg_prefix, "p");
+    ck_assert_uint_eq(c.msg_len, 3);
+    ck_assert(memcmp(c.msg_content, "c\"d", 3) == 0);
+    ck_assert(!c.msg_transactional);
     log_set_level(LOG_INFO);
     decode_wal2json_destroy(d);
 }
@@ -530,6 +539,18 @@ START_TEST(test_pgoutput_unknown_relation)
     /* a tuple with a different column count is refused */
     const char two[] = {'I', 0, 0, 0x40, 0, 'N', 0, 2, 'n', 'n'};
     ck_assert(!decode_pgoutput_decode(d, two, sizeof(two), &c));
+    /* a non-transactional logical message: prefix and content (the chunked copy's watermarks);
+       cut short it is refused */
+    const char m[] = {'M', 0,   0, 0, 0, 0, 0, 0,   0x12, 0x34,
+                      'w', 'm', 0, 0, 0, 0, 3, 'a', '\0', 'b'};
+    ck_assert(decode_pgoutput_decode(d, m, sizeof(m), &c));
+    ck_assert_int_eq(c.kind, CHANGE_MESSAGE);
+    ck_assert_str_eq(c.msg_prefix, "wm");
+    ck_assert_uint_eq(c.msg_len, 3);
+    ck_assert(memcmp(c.msg_content, "a\0b", 3) == 0);
+    ck_assert(!c.msg_transactional);
+    ck_assert_uint_eq(c.lsn, 0x1234);
+    ck_assert(!decode_pgoutput_decode(d, m, sizeof(m) - 1, &c));
     log_set_level(LOG_INFO);
     decode_pgoutput_destroy(d);
 }

@@ -245,8 +245,21 @@ check_state() {
             [ -n "$lsn" ] || continue
             # the commit position logged after a transaction is past its commit record, so
             # a logged position <= the bookmark is a transaction the state claims is applied
+            # a copy in chunks in progress (chunked_copy in the bookmark): the lsn covers the keys
+            # up to the last chunk's ("after"; none before the first chunk); pairs' chunk key is
+            # (region, n), which chk.log does not hold: its rows wait for final_compare
+            local upto=""
+            if [ -n "$(bm "$id" chunked_copy key 0)" ]; then
+                local after
+                after=$(bm "$id" chunked_copy after 0)
+                if [ "$t" != items ] || [ -z "$after" ]; then
+                    echo "# $RUN: $id: a copy in chunks in progress, not past its first chunk or keyed (region, n): checked at the end"
+                    continue
+                fi
+                upto=" AND c.id <= $after"
+            fi
             local cov="SELECT DISTINCT ON (c.id) c.id, c.seq, c.op FROM chk.log c WHERE c.tbl = '$t'
-                AND c.lsn IS NOT NULL AND c.lsn <= pg_lsn '0/0' + $lsn ORDER BY c.id, c.n DESC"
+                AND c.lsn IS NOT NULL AND c.lsn <= pg_lsn '0/0' + $lsn$upto ORDER BY c.id, c.n DESC"
             if [ "$t" = events ]; then
                 check_zero "$id: events committed before lsn $lsn missing" \
                     "SELECT count(*) FROM ($cov) c WHERE NOT EXISTS (SELECT 1 FROM public.events e WHERE e.id = c.id)" \

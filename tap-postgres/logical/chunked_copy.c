@@ -1,0 +1,997 @@
+/*
+ * chunked_copy: the LOG_BASED initial copy in primary-key chunks, reconciled with the stream by
+ * watermarks (DBLog). See chunked_copy.h for the shape; here is why it is exact.
+ *
+ * The stream is read by this process alone, so while a chunk is read nothing of the stream is:
+ * call P the stream position at that moment (the last message read). The chunk's SELECT runs
+ * in a snapshot S taken after P, and the high watermark H is written into the WAL after S.
+ * The chunk's rows are written when H is read; the stream's row changes read between P and H
+ * (the "window") remove their keys from the chunk first. For a key k of the chunk:
+ *
+ *   - no transaction that commits between P and H touched k: the value of k is the same at P,
+ *     in S and at H, so the chunk's row is k as of H, and every change of k after H follows it
+ *     in the stream. Exact.
+ *   - some did: the last of them leaves k as it is at H (a row or a delete), the stream writes
+ *     it, and the chunk's row (older or equal) is dropped. Exact, and k is written once by the
+ *     chunk at most.
+ *
+ * A transaction visible in S committed before S, so before H: it is either before P (already
+ * written, and in S) or in the window. One committed before P but NOT visible in S would break
+ * the first case: PostgreSQL writes a commit record before it makes the transaction visible,
+ * so for a moment a transaction whose commit we have read can still be running for a new
+ * snapshot. The chunk's transaction therefore reads its snapshot (txid_current_snapshot) and
+ * reads again when one of the last transactions the stream delivered is still in progress in
+ * it (the xids of the last XID_RING transactions begun are kept). The low watermark is written
+ * before P's snapshot as DBLog does; the window opens at P, which is no later, so more changes
+ * win than DBLog lets win, never fewer.
+ *
+ * Keys not yet copied may get stream changes before their chunk: those records come first, the
+ * chunk's row (newer) later. Deletes of such keys are written as deletes. The table version:
+ * the copy's records and the stream's records of the stream carry the new version; the last
+ * chunk is followed by ACTIVATE_VERSION, as the single-snapshot copy is.
+ */
+#include "chunked_copy.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exit_codes.h"
+#include "json_util.h"
+#include "log.h"
+#include "lstream.h"
+#include "relations.h"
+#include "state.h"
+#include "timefmt.h"
+
+#define XID_RING 4096
+#define NULL_LEN UINT32_MAX
+#define BOOKMARK_KEY "chunked_copy"
+
+typedef struct cc_stream {
+    bool active;      /* a copy in chunks in progress */
+    bool fresh;       /* started in this run: its lsn comes from the slot */
+    buf after;        /* owned: the key of the last completed chunk's last row (encoded) */
+    bool have_after;  /* false: no chunk completed yet */
+    long long rows;   /* rows written by chunks (over all runs) */
+    long long chunks; /* chunks written in this run */
+    long long taken;  /* rows of those chunks that a change in the window replaced */
+    double t0;
+} cc_stream;
+
+struct chunked_copy {
+    long long chunk_rows;
+    const char *wm_schema, *wm_table; /* borrowed (wm_name): snapshot_watermark_table, or NULL */
+    char wm_name[256];
+    cc_stream *s; /* malloc'ed, one per stream of the run */
+    size_t n;
+    size_t nactive; /* streams with a copy in chunks in progress (checked on every message) */
+    long long seq;
+    /* the chunk waiting for its high watermark */
+    int pending; /* stream index, -1: none */
+    char low[128], high[128];
+    buf rows;        /* owned: the rows, each field as a u32 length (NULL_LEN: NULL) + bytes */
+    size_t *row_off; /* malloc'ed, chunk_rows + 1: where row i starts in rows */
+    size_t *key_off; /* malloc'ed, chunk_rows: where row i's key fields start */
+    uint8_t *gone;   /* malloc'ed, chunk_rows: removed by a change in the window */
+    uint32_t *hash;  /* malloc'ed, hcap: row index + 1, 0 empty */
+    size_t hcap, nrows, ncols, nkeys;
+    size_t ngone;
+    const char **names; /* malloc'ed, ncols: the view's column names at the SELECT (borrowed) */
+    buf key;            /* owned: scratch for a key being looked up */
+    bool last;          /* fewer rows than asked: the table's last chunk */
+    /* the xids of the last transactions begun in the stream */
+    uint32_t ring[XID_RING];
+    size_t ring_n, ring_pos;
+};
+
+static void put_u32(buf *b, uint32_t v)
+{
+    unsigned char c[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
+                          (unsigned char)(v >> 8), (unsigned char)v};
+    buf_append(b, c, 4);
+}
+
+static uint32_t get_u32(const char *p)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | (uint32_t)u[3];
+}
+
+static void put_field(buf *b, const char *text, size_t len, bool null)
+{
+    if (null) {
+        put_u32(b, NULL_LEN);
+        return;
+    }
+    put_u32(b, (uint32_t)len);
+    buf_append(b, text, len);
+}
+
+static uint64_t key_hash(const char *p, size_t n)
+{
+    return relmap_fnv(p, n, UINT64_C(14695981039346656037));
+}
+
+void chunked_copy_destroy(struct chunked_copy *cc)
+{
+    if (!cc)
+        return;
+    for (size_t i = 0; i < cc->n; i++)
+        buf_term(&cc->s[i].after);
+    free(cc->s);
+    buf_term(&cc->rows);
+    buf_term(&cc->key);
+    free(cc->row_off);
+    free(cc->key_off);
+    free(cc->gone);
+    free(cc->hash);
+    free(cc->names);
+    free(cc);
+}
+
+/*
+ * eligible: the stream's key properties are exactly its table's primary key (unique and not
+ * null, so "> last key" pages through every row once), and no inheritance child shares the
+ * table (a parent's key does not hold over its children; partitions of a partitioned table
+ * are fine: their key includes the partition key and is unique over the whole table)
+ */
+static bool eligible(const lstream *ls, const char **why)
+{
+    const tap_stream *s = ls->src;
+    if (ls->copy_only) {
+        /* the chunks' windows drop copied rows whose changes the stream writes instead: a stream
+           that takes no changes would lose them */
+        *why = "its snapshot_mode is initial_only";
+        return false;
+    }
+    if (!s->nkeys) {
+        *why = "it has no primary key";
+        return false;
+    }
+    size_t npk = 0;
+    for (size_t i = 0; i < ls->ncols; i++)
+        npk += ls->cols[i].col.is_pk && !ls->cols[i].foreign;
+    if (npk != s->nkeys) {
+        *why = "its key properties are not its primary key";
+        return false;
+    }
+    for (size_t k = 0; k < s->nkeys; k++) {
+        bool found = false;
+        for (size_t i = 0; i < ls->ncols && !found; i++)
+            found =
+                ls->cols[i].col.is_pk && strcmp(ls->cols[i].col.name, s->key_properties[k]) == 0;
+        if (!found) {
+            *why = "its key properties are not its primary key";
+            return false;
+        }
+    }
+    if (ls->has_descendants && !(s->table && s->table->relkind == 'p')) {
+        *why = "it has inheritance children";
+        return false;
+    }
+    return true;
+}
+
+/* the bookmark's chunked_copy member for stream i, as the state should show it now */
+static void write_marker(sl_run *L, size_t i)
+{
+    lstream *ls = &L->streams[i];
+    cc_stream *cs = &L->chunks->s[i];
+    cJSON *bm = state_bookmark(L->run->state, ls->src->tap_stream_id);
+    if (!bm)
+        return;
+    cJSON *o = cJSON_CreateObject();
+    cJSON *keys = cJSON_AddArrayToObject(o, "key");
+    for (size_t k = 0; k < ls->src->nkeys; k++)
+        cJSON_AddItemToArray(keys, cJSON_CreateString(ls->src->key_properties[k]));
+    if (cs->have_after) {
+        cJSON *after = cJSON_AddArrayToObject(o, "after");
+        const char *p = cs->after.data;
+        buf tmp = BUF_INIT;
+        for (size_t k = 0; k < ls->src->nkeys; k++) {
+            uint32_t n = get_u32(p);
+            buf_reset(&tmp);
+            buf_append(&tmp, p + 4, n);
+            buf_putc(&tmp, '\0');
+            cJSON_AddItemToArray(after, cJSON_CreateString(tmp.data ? tmp.data : ""));
+            p += 4 + n;
+        }
+        buf_term(&tmp);
+    } else {
+        cJSON_AddNullToObject(o, "after");
+    }
+    cJSON_AddNumberToObject(o, "rows", (double)cs->rows);
+    state_bm_set_item(bm, BOOKMARK_KEY, o);
+}
+
+static void remove_marker(sl_run *L, size_t i)
+{
+    cJSON *bm = state_bookmark(L->run->state, L->streams[i].src->tap_stream_id);
+    if (bm)
+        state_bm_remove(bm, BOOKMARK_KEY);
+}
+
+/* copy stream i again from the start: its bookmark dropped, its marker too */
+static void start_over(sl_run *L, size_t i, const char *why)
+{
+    lstream *ls = &L->streams[i];
+    log_warn("stream \"%s\": its chunked copy cannot be resumed (%s): the table is copied again "
+             "as a new table version",
+             ls->src->tap_stream_id, why);
+    ls->need_copy = true;
+    ls->input_lsn = 0;
+    cJSON *bm = state_bookmark(L->run->state, ls->src->tap_stream_id);
+    if (bm) {
+        state_bm_remove(bm, "lsn");
+        state_bm_remove(bm, BOOKMARK_KEY);
+    }
+}
+
+bool chunked_copy_read(sl_run *L)
+{
+    const cJSON *root = L->run->cfg->root;
+    struct chunked_copy *cc = calloc(1, sizeof(*cc));
+    if (!cc || !(cc->s = calloc(L->n ? L->n : 1, sizeof(*cc->s)))) {
+        free(cc);
+        log_error("out of memory");
+        return fail(L, EXIT_INTERNAL);
+    }
+    L->chunks = cc;
+    cc->n = L->n;
+    cc->pending = -1;
+    for (size_t i = 0; i < L->n; i++)
+        buf_init(&cc->s[i].after);
+    buf_init(&cc->rows);
+    buf_init(&cc->key);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "snapshot_chunk_rows");
+    long long n = 100000;
+    if (v && (!json_util_to_int(v, &n) || n < 0 || n > 100000000)) {
+        log_error("config key snapshot_chunk_rows: expected an integer from 0 (one snapshot) to "
+                  "100000000");
+        return fail(L, EXIT_BAD_CONFIG);
+    }
+    cc->chunk_rows = n;
+    const char *wm = json_util_string(root, "snapshot_watermark_table", NULL);
+    if (wm && *wm) {
+        /* "schema.table" or "table" (public): plain names, as the README says */
+        const char *dot = strchr(wm, '.');
+        size_t sl = dot ? (size_t)(dot - wm) : 0;
+        if ((dot && (sl == 0 || !dot[1] || strchr(dot + 1, '.'))) || strlen(wm) >= 200) {
+            log_error("config key snapshot_watermark_table: \"%s\" is not \"schema.table\"", wm);
+            return fail(L, EXIT_BAD_CONFIG);
+        }
+        if (dot) {
+            snprintf(cc->wm_name, sizeof(cc->wm_name), "%.*s", (int)sl, wm);
+            cc->wm_table = dot + 1;
+        } else {
+            snprintf(cc->wm_name, sizeof(cc->wm_name), "public");
+            cc->wm_table = wm;
+        }
+        cc->wm_schema = cc->wm_name;
+    }
+    for (size_t i = 0; i < L->n; i++) {
+        lstream *ls = &L->streams[i];
+        const cJSON *m = state_get(L->run->state, ls->src->tap_stream_id, BOOKMARK_KEY);
+        if (!m)
+            continue;
+        if (ls->need_copy) {
+            remove_marker(L, i); /* copied again anyway (chunked_copy_start decides how) */
+            continue;
+        }
+        const char *why = NULL;
+        if (!cc->chunk_rows) {
+            start_over(L, i, "snapshot_chunk_rows is 0");
+            continue;
+        }
+        if (!eligible(ls, &why)) {
+            start_over(L, i, why);
+            continue;
+        }
+        const cJSON *keys = cJSON_GetObjectItemCaseSensitive(m, "key");
+        const cJSON *after = cJSON_GetObjectItemCaseSensitive(m, "after");
+        bool same = cJSON_IsArray(keys) && (size_t)cJSON_GetArraySize(keys) == ls->src->nkeys;
+        for (size_t k = 0; same && k < ls->src->nkeys; k++) {
+            const cJSON *e = cJSON_GetArrayItem(keys, (int)k);
+            same = cJSON_IsString(e) && strcmp(e->valuestring, ls->src->key_properties[k]) == 0;
+        }
+        if (!same) {
+            start_over(L, i, "the key properties changed");
+            continue;
+        }
+        cc_stream *cs = &cc->s[i];
+        if (cJSON_IsArray(after)) {
+            bool good = (size_t)cJSON_GetArraySize(after) == ls->src->nkeys;
+            for (size_t k = 0; good && k < ls->src->nkeys; k++) {
+                const cJSON *e = cJSON_GetArrayItem(after, (int)k);
+                good = cJSON_IsString(e);
+                if (good)
+                    put_field(&cs->after, e->valuestring, strlen(e->valuestring), false);
+            }
+            if (!good) {
+                start_over(L, i, "its \"after\" is not a list of key texts");
+                continue;
+            }
+            cs->have_after = true;
+        } else if (!cJSON_IsNull(after)) {
+            start_over(L, i, "its \"after\" is not a list of key texts");
+            continue;
+        }
+        long long rows = 0;
+        state_bm_get_int(m, "rows", &rows);
+        cs->rows = rows;
+        cs->active = true;
+        cc->nactive++;
+        cs->t0 = timefmt_monotonic();
+        log_info("stream \"%s\": resuming its copy in chunks after %lld rows (%s)",
+                 ls->src->tap_stream_id, rows,
+                 cs->have_after ? "after the last key of the state" : "from the first key");
+    }
+    return true;
+}
+
+/* run sql (no result wanted) with params; false after logging */
+static bool exec_params(sl_run *L, const char *sql, int n, const char *const *params,
+                        const char *what)
+{
+    PGresult *res = pg_conn_query_quiet(L->c, sql, n, params);
+    if (!res) {
+        char msg[300];
+        pg_conn_first_line(PQerrorMessage(L->c->conn), msg, sizeof(msg));
+        log_error("could not write the %s of the chunked copy: %s%s", what, msg,
+                  L->chunks->wm_table ? ""
+                                      : " (a role that may not call pg_logical_emit_message can "
+                                        "use a watermark table: snapshot_watermark_table)");
+        return fail(L, EXIT_SOURCE_DB);
+    }
+    PQclear(res);
+    return true;
+}
+
+/*
+ * emit_watermark: write a watermark with content mark into the WAL. The stream reads WAL only
+ * once it is flushed, and a non-transactional message is not flushed by itself: PostgreSQL 17
+ * flushes it when asked; before, a high watermark is followed by the commit of a transaction
+ * with an xid and nothing else (flushed with synchronous_commit on), so that the chunk does
+ * not wait for the WAL writer (wal_writer_delay). A watermark table's upsert commits anyway.
+ */
+static bool emit_watermark(sl_run *L, const char *mark, const char *what, bool flush)
+{
+    struct chunked_copy *cc = L->chunks;
+    if (cc->wm_table) {
+        buf sql = BUF_INIT;
+        buf_append_lit(&sql, "INSERT INTO ");
+        pg_conn_quote_ident(&sql, cc->wm_schema);
+        buf_putc(&sql, '.');
+        pg_conn_quote_ident(&sql, cc->wm_table);
+        buf_append_lit(&sql, " (slot_name, watermark) VALUES ($1, $2) ON CONFLICT (slot_name) DO "
+                             "UPDATE SET watermark = EXCLUDED.watermark");
+        const char *p[2] = {L->slot, mark};
+        bool ok = buf_ok(&sql) && exec_params(L, sql.data, 2, p, what);
+        buf_term(&sql);
+        return ok;
+    }
+    const char *p[2] = {CHUNKED_COPY_PREFIX, mark};
+    if (pg_conn_server_version(L->c) >= 170000)
+        return exec_params(L, "SELECT pg_logical_emit_message(false, $1, $2, true)", 2, p, what);
+    if (!flush)
+        return exec_params(L, "SELECT pg_logical_emit_message(false, $1, $2)", 2, p, what);
+    if (!pg_conn_exec(L->c, "BEGIN; SET LOCAL synchronous_commit = on"))
+        return fail(L, EXIT_SOURCE_DB);
+    bool ok =
+        exec_params(L, "SELECT pg_logical_emit_message(false, $1, $2), txid_current()", 2, p, what);
+    if (!pg_conn_exec(L->c, ok ? "COMMIT" : "ROLLBACK") && ok)
+        ok = fail(L, EXIT_SOURCE_DB);
+    return ok;
+}
+
+bool chunked_copy_start(sl_run *L)
+{
+    struct chunked_copy *cc = L->chunks;
+    if (!cc || !cc->chunk_rows)
+        return true;
+    if (L->standby) {
+        /* a standby takes no writes: no watermark can be written there */
+        size_t ncopy = 0;
+        for (size_t i = 0; i < L->n; i++)
+            ncopy += L->streams[i].need_copy;
+        if (ncopy && !chunked_copy_active(L))
+            log_info("the initial copies are made in one snapshot, not in chunks: a standby takes "
+                     "no writes, so the chunks' watermarks cannot be written");
+        if (!chunked_copy_active(L))
+            return true;
+        log_error("a copy in chunks is in progress, but the source is now a standby, where its "
+                  "watermarks cannot be written: point the tap at the primary, or set "
+                  "snapshot_chunk_rows = 0 to copy again in one snapshot");
+        return fail(L, EXIT_SOURCE_DB);
+    }
+    bool no_messages = !cc->wm_table && L->pgo && pg_conn_server_version(L->c) < 140000;
+    if (no_messages) {
+        /* pgoutput sends logical messages from PostgreSQL 14 on: without a watermark table the
+           copies stay in one snapshot (a copy in chunks already begun cannot go on: below) */
+        size_t ncopy = 0;
+        for (size_t i = 0; i < L->n; i++)
+            ncopy += L->streams[i].need_copy;
+        if (ncopy && !chunked_copy_active(L)) {
+            log_info("the initial copies are made in one snapshot, not in chunks: pgoutput sends "
+                     "the chunks' watermarks (logical messages) from PostgreSQL 14 on (this is "
+                     "%d); set snapshot_watermark_table for chunks",
+                     pg_conn_server_version(L->c) / 10000);
+            return true;
+        }
+    }
+    size_t started = 0, active = 0;
+    for (size_t i = 0; i < L->n; i++) {
+        lstream *ls = &L->streams[i];
+        cc_stream *cs = &cc->s[i];
+        if (!ls->need_copy) {
+            active += cs->active;
+            continue;
+        }
+        const char *why = NULL;
+        if (!eligible(ls, &why)) {
+            log_info("stream \"%s\": copied inside the exported snapshot of the slot in one "
+                     "transaction, not in chunks: %s",
+                     ls->src->tap_stream_id, why);
+            continue;
+        }
+        bool first_version = ls->version < 0;
+        long long old_version = ls->version;
+        ls->version = sl_run_new_version();
+        if (ls->version <= old_version)
+            ls->version = old_version + 1;
+        for (size_t j = 0; j < i; j++)
+            if (ls->version <= L->streams[j].version)
+                ls->version = L->streams[j].version + 1;
+        record_builder_set_version(&ls->rb, ls->version, NULL);
+        ls->tail_time[0] = '\0';
+        ls->need_copy = false;
+        ls->lsn = 0;
+        if (!cs->active)
+            cc->nactive++;
+        cs->active = true;
+        cs->fresh = true;
+        cs->have_after = false;
+        buf_reset(&cs->after);
+        cs->rows = 0;
+        cs->t0 = timefmt_monotonic();
+        write_marker(L, i);
+        if (first_version && !tap_emit_activate_version(L->run, &ls->view, ls->version))
+            return false;
+        log_info("stream \"%s\": initial copy in chunks of %lld rows, interleaved with the stream",
+                 ls->src->tap_stream_id, cc->chunk_rows);
+        started++;
+    }
+    if (!started && !active)
+        return true;
+    if (no_messages) {
+        log_error("a copy in chunks is in progress, but pgoutput sends its watermarks (logical "
+                  "messages) from PostgreSQL 14 on only (this is %d): set "
+                  "snapshot_watermark_table, or snapshot_chunk_rows = 0 to copy again in one "
+                  "snapshot",
+                  pg_conn_server_version(L->c) / 10000);
+        return fail(L, EXIT_BAD_CONFIG);
+    }
+    size_t cap = (size_t)cc->chunk_rows;
+    cc->row_off = calloc(cap + 1, sizeof(*cc->row_off));
+    cc->key_off = calloc(cap, sizeof(*cc->key_off));
+    cc->gone = calloc(cap, 1);
+    for (cc->hcap = 16; cc->hcap < cap * 2; cc->hcap *= 2)
+        ;
+    cc->hash = calloc(cc->hcap, sizeof(*cc->hash));
+    if (!cc->row_off || !cc->key_off || !cc->gone || !cc->hash) {
+        log_error("out of memory (snapshot_chunk_rows = %lld)", cc->chunk_rows);
+        return fail(L, EXIT_INTERNAL);
+    }
+    return true;
+}
+
+void chunked_copy_positions(sl_run *L, uint64_t from)
+{
+    struct chunked_copy *cc = L->chunks;
+    for (size_t i = 0; cc && i < L->n; i++) {
+        if (cc->s[i].active && cc->s[i].fresh) {
+            L->streams[i].lsn = from;
+            cc->s[i].fresh = false;
+        }
+    }
+}
+
+bool chunked_copy_active(const sl_run *L)
+{
+    return L->chunks && L->chunks->nactive > 0;
+}
+
+bool chunked_copy_wants_messages(const sl_run *L)
+{
+    return L->chunks && !L->chunks->wm_table && chunked_copy_active(L);
+}
+
+bool chunked_copy_watermark_table(const sl_run *L, const char **schema, const char **table)
+{
+    if (!L->chunks || !L->chunks->wm_table || !L->chunks->chunk_rows)
+        return false;
+    *schema = L->chunks->wm_schema;
+    *table = L->chunks->wm_table;
+    return true;
+}
+
+bool chunked_copy_publish(sl_run *L)
+{
+    logical_table t;
+    if (!chunked_copy_watermark_table(L, &t.schema, &t.table))
+        return true;
+    if (!logical_slot_publication_ensure(L->c, L->publication, &t, 1, NULL))
+        return fail(L, EXIT_SOURCE_DB);
+    return true;
+}
+
+void chunked_copy_on_begin(sl_run *L, const change *c)
+{
+    struct chunked_copy *cc = L->chunks;
+    if (!cc || !cc->nactive || !c->xid)
+        return;
+    cc->ring[cc->ring_pos] = c->xid;
+    cc->ring_pos = (cc->ring_pos + 1) % XID_RING;
+    if (cc->ring_n < XID_RING)
+        cc->ring_n++;
+}
+
+static bool in_ring(const struct chunked_copy *cc, uint32_t xid)
+{
+    for (size_t i = 0; i < cc->ring_n; i++)
+        if (cc->ring[i] == xid)
+            return true;
+    return false;
+}
+
+/*
+ * snapshot_lags: does snapshot text "xmin:xmax:xip,..." (txid_current_snapshot: 64-bit ids
+ * with the epoch) still see as running a transaction the stream has delivered?
+ */
+static bool snapshot_lags(const struct chunked_copy *cc, const char *snap)
+{
+    const char *p = strchr(snap, ':');
+    p = p ? strchr(p + 1, ':') : NULL;
+    if (!p)
+        return false;
+    p++;
+    while (*p) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long x = strtoull(p, &end, 10);
+        if (errno || end == p)
+            return false;
+        if (in_ring(cc, (uint32_t)(x & 0xffffffffu)))
+            return true;
+        p = *end == ',' ? end + 1 : end;
+        if (*end != ',')
+            break;
+    }
+    return false;
+}
+
+static void pause_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* the chunk's SELECT text (view columns, then the key columns) */
+static void chunk_sql(buf *sql, const lstream *ls, bool after, long long limit)
+{
+    const tap_stream *s = ls->src;
+    buf_append_lit(sql, "SELECT ");
+    tap_select_list(sql, &ls->view);
+    for (size_t k = 0; k < s->nkeys; k++) {
+        buf_append_lit(sql, ", ");
+        pg_conn_quote_ident(sql, s->key_properties[k]);
+    }
+    buf_append_lit(sql, " FROM ");
+    tap_quoted_table(sql, s);
+    if (after) {
+        buf_append_lit(sql, " WHERE (");
+        for (size_t k = 0; k < s->nkeys; k++) {
+            if (k)
+                buf_append_lit(sql, ", ");
+            pg_conn_quote_ident(sql, s->key_properties[k]);
+        }
+        buf_append_lit(sql, ") > (");
+        for (size_t k = 0; k < s->nkeys; k++)
+            buf_appendf(sql, "%s$%zu", k ? ", " : "", k + 1);
+        buf_putc(sql, ')');
+    }
+    buf_append_lit(sql, " ORDER BY ");
+    for (size_t k = 0; k < s->nkeys; k++) {
+        if (k)
+            buf_append_lit(sql, ", ");
+        pg_conn_quote_ident(sql, s->key_properties[k]);
+    }
+    buf_appendf(sql, " LIMIT %lld", limit);
+}
+
+static void hash_insert(struct chunked_copy *cc, size_t row)
+{
+    const char *k = cc->rows.data + cc->key_off[row];
+    size_t n = cc->row_off[row + 1] - cc->key_off[row];
+    size_t h = (size_t)key_hash(k, n) & (cc->hcap - 1);
+    while (cc->hash[h])
+        h = (h + 1) & (cc->hcap - 1);
+    cc->hash[h] = (uint32_t)row + 1;
+}
+
+/* read the rows of the chunk into the buffer, in the open transaction. False after logging. */
+static bool read_rows(sl_run *L, lstream *ls, const char *sql, int nparams,
+                      const char *const *params)
+{
+    struct chunked_copy *cc = L->chunks;
+    PGconn *conn = L->c->conn;
+    /* single-row mode: the rows go straight into the compact buffer, never all into libpq's */
+    if (!PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0) ||
+        !PQsetSingleRowMode(conn)) {
+        char msg[300];
+        pg_conn_first_line(PQerrorMessage(conn), msg, sizeof(msg));
+        log_error("stream \"%s\": the chunk query could not be sent: %s", ls->src->tap_stream_id,
+                  msg);
+        return fail(L, EXIT_SOURCE_DB);
+    }
+    bool ok = true;
+    size_t nf = cc->ncols + cc->nkeys;
+    PGresult *res;
+    while ((res = PQgetResult(conn)) != NULL) {
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_SINGLE_TUPLE && ok) {
+            if (cc->nrows >= (size_t)cc->chunk_rows || (size_t)PQnfields(res) != nf) {
+                log_error("stream \"%s\": the chunk query returned more rows or fields than "
+                          "asked",
+                          ls->src->tap_stream_id);
+                ok = fail(L, EXIT_INTERNAL);
+            } else {
+                size_t r = cc->nrows++;
+                cc->row_off[r] = cc->rows.len;
+                for (size_t f = 0; f < nf; f++) {
+                    if (f == cc->ncols)
+                        cc->key_off[r] = cc->rows.len;
+                    put_field(&cc->rows, PQgetvalue(res, 0, (int)f),
+                              (size_t)PQgetlength(res, 0, (int)f), PQgetisnull(res, 0, (int)f));
+                }
+                cc->row_off[r + 1] = cc->rows.len;
+            }
+        } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && ok) {
+            const char *code = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+            char msg[300];
+            pg_conn_first_line(PQresultErrorMessage(res), msg, sizeof(msg));
+            log_error("stream \"%s\": the chunk query failed%s%s: %s", ls->src->tap_stream_id,
+                      code ? " with SQLSTATE " : "", code ? code : "", msg);
+            ok = fail(L, EXIT_SOURCE_DB);
+        }
+        PQclear(res);
+    }
+    if (ok && !buf_ok(&cc->rows)) {
+        log_error("out of memory (the chunk of stream \"%s\")", ls->src->tap_stream_id);
+        ok = fail(L, EXIT_INTERNAL);
+    }
+    return ok;
+}
+
+/* read the next chunk of stream i between its watermarks */
+static bool read_chunk(sl_run *L, size_t i)
+{
+    struct chunked_copy *cc = L->chunks;
+    lstream *ls = &L->streams[i];
+    cc_stream *cs = &cc->s[i];
+    const tap_stream *s = ls->src;
+    cc->seq++;
+    snprintf(cc->low, sizeof(cc->low), "%.63s/%ld/%lld/%lld/low", L->slot, (long)getpid(),
+             ls->version, cc->seq);
+    snprintf(cc->high, sizeof(cc->high), "%.63s/%ld/%lld/%lld/high", L->slot, (long)getpid(),
+             ls->version, cc->seq);
+    if (!emit_watermark(L, cc->low, "low watermark", false))
+        return false;
+
+    cc->ncols = ls->view.ncolumns;
+    cc->nkeys = s->nkeys;
+    free(cc->names);
+    cc->names = calloc(cc->ncols ? cc->ncols : 1, sizeof(*cc->names));
+    const char **params = calloc(s->nkeys, sizeof(*params));
+    buf sql = BUF_INIT, pbuf = BUF_INIT;
+    bool ok = cc->names && params;
+    if (!ok) {
+        log_error("out of memory");
+        ok = fail(L, EXIT_INTERNAL);
+        goto done;
+    }
+    for (size_t c = 0; c < cc->ncols; c++)
+        cc->names[c] = ls->view.columns[c].name;
+    chunk_sql(&sql, ls, cs->have_after, cc->chunk_rows);
+    if (cs->have_after) {
+        /* the key texts, each NUL-terminated, as parameters */
+        const char *p = cs->after.data;
+        size_t offs[64];
+        for (size_t k = 0; k < s->nkeys && k < 64; k++) {
+            uint32_t n = get_u32(p);
+            offs[k] = pbuf.len;
+            buf_append(&pbuf, p + 4, n);
+            buf_putc(&pbuf, '\0');
+            p += 4 + n;
+        }
+        for (size_t k = 0; k < s->nkeys && k < 64; k++)
+            params[k] = pbuf.data + offs[k];
+    }
+    if (!buf_ok(&sql) || !buf_ok(&pbuf) || s->nkeys > 64) {
+        log_error("out of memory (or a key of more than 64 columns)");
+        ok = fail(L, EXIT_INTERNAL);
+        goto done;
+    }
+    for (int attempt = 0;; attempt++) {
+        buf_reset(&cc->rows);
+        cc->nrows = 0;
+        /* REPEATABLE READ for one statement and the snapshot's text: the same snapshot */
+        if (!pg_conn_exec(L->c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")) {
+            ok = fail(L, EXIT_SOURCE_DB);
+            goto done;
+        }
+        PGresult *res = pg_conn_query(L->c, "SELECT txid_current_snapshot()::text", 0, NULL);
+        if (!res) {
+            ok = fail(L, EXIT_SOURCE_DB);
+            goto done;
+        }
+        bool lags = snapshot_lags(cc, PQgetvalue(res, 0, 0));
+        PQclear(res);
+        if (lags && attempt < 200 && !tap_stop_requested) {
+            /* a transaction we have read is not visible yet: read the chunk a moment later */
+            pg_conn_exec(L->c, "ROLLBACK");
+            pause_ms(5);
+            continue;
+        }
+        if (lags)
+            log_warn("stream \"%s\": a transaction delivered by the stream stayed invisible to "
+                     "new snapshots for over a second; the chunk is read anyway",
+                     s->tap_stream_id);
+        ok = read_rows(L, ls, sql.data, cs->have_after ? (int)s->nkeys : 0, params);
+        if (!pg_conn_exec(L->c, ok ? "COMMIT" : "ROLLBACK") && ok)
+            ok = fail(L, EXIT_SOURCE_DB);
+        break;
+    }
+    if (!ok)
+        goto done;
+    cc->last = cc->nrows < (size_t)cc->chunk_rows;
+    memset(cc->hash, 0, cc->hcap * sizeof(*cc->hash));
+    memset(cc->gone, 0, cc->nrows ? cc->nrows : 1);
+    cc->ngone = 0;
+    for (size_t r = 0; r < cc->nrows; r++)
+        hash_insert(cc, r);
+    if (!(ok = emit_watermark(L, cc->high, "high watermark", true)))
+        goto done;
+    cc->pending = (int)i;
+    log_debug("stream \"%s\": chunk %lld read (%zu rows, %zu bytes), waiting for its high "
+              "watermark",
+              s->tap_stream_id, cs->chunks + 1, cc->nrows, cc->rows.len);
+done:
+    free(params);
+    buf_term(&sql);
+    buf_term(&pbuf);
+    return ok;
+}
+
+bool chunked_copy_step(sl_run *L)
+{
+    struct chunked_copy *cc = L->chunks;
+    if (!cc || !cc->nactive || cc->pending >= 0)
+        return true;
+    for (size_t i = 0; i < L->n; i++) {
+        if (!cc->s[i].active)
+            continue;
+        if (L->streams[i].recopy) {
+            /* a TRUNCATE of part of its rows: copied again at the end of the run, in one go */
+            cc->s[i].active = false;
+            cc->nactive--;
+            remove_marker(L, i);
+            continue;
+        }
+        return read_chunk(L, i);
+    }
+    return true;
+}
+
+/* the key of tuple t for stream ls into cc->key; false when the tuple lacks a key value */
+static bool tuple_key(struct chunked_copy *cc, const lstream *ls, const change_tuple *t)
+{
+    buf_reset(&cc->key);
+    for (size_t k = 0; k < ls->src->nkeys; k++) {
+        const change_value *v = change_find_value(t, ls->src->key_properties[k]);
+        if (!v || v->kind != CHANGE_VALUE_TEXT)
+            return false;
+        put_field(&cc->key, v->text, v->len, false);
+    }
+    return buf_ok(&cc->key);
+}
+
+static void drop_key(struct chunked_copy *cc, const lstream *ls, const change_tuple *t)
+{
+    if (!t->nvalues || !tuple_key(cc, ls, t))
+        return;
+    size_t h = (size_t)key_hash(cc->key.data, cc->key.len) & (cc->hcap - 1);
+    while (cc->hash[h]) {
+        size_t r = cc->hash[h] - 1;
+        size_t n = cc->row_off[r + 1] - cc->key_off[r];
+        if (n == cc->key.len && memcmp(cc->rows.data + cc->key_off[r], cc->key.data, n) == 0) {
+            if (!cc->gone[r])
+                cc->ngone++;
+            cc->gone[r] = 1;
+            return;
+        }
+        h = (h + 1) & (cc->hcap - 1);
+    }
+}
+
+void chunked_copy_on_change(sl_run *L, int stream, const change *c)
+{
+    struct chunked_copy *cc = L->chunks;
+    if (!cc || cc->pending != stream || !cc->nrows)
+        return;
+    const lstream *ls = &L->streams[stream];
+    if (c->kind == CHANGE_INSERT || c->kind == CHANGE_UPDATE)
+        drop_key(cc, ls, &c->new_tuple);
+    if (c->kind == CHANGE_UPDATE || c->kind == CHANGE_DELETE)
+        drop_key(cc, ls, &c->old_tuple);
+}
+
+bool chunked_copy_on_truncate(sl_run *L, const change *c)
+{
+    struct chunked_copy *cc = L->chunks;
+    if (!cc || cc->pending < 0)
+        return true;
+    for (int r = 0; r < c->nrelations; r++) {
+        size_t first;
+        int count;
+        if (!relations_resolve(L, c->relations[r]->schema, c->relations[r]->table, &first, &count))
+            return false;
+        for (int k = 0; k < count; k++) {
+            if (L->targets[first + (size_t)k].stream != cc->pending)
+                continue;
+            /* the rows read before the TRUNCATE may be gone: none of the chunk is written, and
+               the chunk's last key still counts as copied (the stream carries what follows) */
+            memset(cc->gone, 1, cc->nrows ? cc->nrows : 1);
+            cc->ngone = cc->nrows;
+        }
+    }
+    return true;
+}
+
+/* write the rows of the pending chunk that no change removed, then a STATE */
+static bool finish_chunk(sl_run *L)
+{
+    struct chunked_copy *cc = L->chunks;
+    size_t i = (size_t)cc->pending;
+    lstream *ls = &L->streams[i];
+    cc_stream *cs = &cc->s[i];
+    cc->pending = -1;
+    if (ls->recopy) {
+        /* a TRUNCATE of part of its rows: copied again in one go at the end of the run */
+        cs->active = false;
+        cc->nactive--;
+        remove_marker(L, i);
+        return true;
+    }
+    bool same = ls->view.ncolumns == cc->ncols;
+    for (size_t c = 0; same && c < cc->ncols; c++)
+        same = strcmp(ls->view.columns[c].name, cc->names[c]) == 0;
+    if (!same) {
+        /* the stream's columns changed meanwhile: read the chunk again with the new ones */
+        log_info("stream \"%s\": its columns changed during a chunk: the chunk is read again",
+                 ls->src->tap_stream_id);
+        return true;
+    }
+    if (ls->need_schema && !lstream_emit_schema(L, ls))
+        return false;
+    char now[40];
+    timefmt_now_rfc3339(now, sizeof(now));
+    record_builder_set_version(&ls->rb, ls->version, now);
+    ls->tail_time[0] = '\0'; /* the stream's next record sets its own time_extracted */
+    record_builder *rb = &ls->rb;
+    singer_writer *w = L->run->w;
+    long long written = 0;
+    for (size_t r = 0; r < cc->nrows; r++) {
+        if (cc->gone[r])
+            continue;
+        const char *p = cc->rows.data + cc->row_off[r];
+        record_builder_begin(rb, singer_writer_buf(w));
+        for (size_t c = 0; c < cc->ncols; c++) {
+            uint32_t n = get_u32(p);
+            if (n == NULL_LEN) {
+                record_builder_null(rb, c);
+                p += 4;
+            } else {
+                record_builder_value(rb, c, p + 4, n);
+                p += 4 + n;
+            }
+        }
+        record_builder_end(rb);
+        if (!singer_writer_end_line(w))
+            return fail(L, EXIT_OUTPUT);
+        written++;
+    }
+    tm_ctx *tm = &L->run->tm;
+    ls->nan_count += tm->nan_count;
+    ls->pos_inf += tm->pos_infinity_count;
+    ls->neg_inf += tm->neg_infinity_count;
+    ls->bad_values += tm->bad_values;
+    tm->nan_count = tm->pos_infinity_count = tm->neg_infinity_count = tm->bad_values = 0;
+    ls->records += written;
+    L->run->records += written;
+    cs->rows += written;
+    cs->chunks++;
+    cs->taken += (long long)cc->ngone;
+    if (cc->nrows) {
+        /* the chunk's last key, whether a change took its row or not */
+        size_t last = cc->nrows - 1;
+        buf_reset(&cs->after);
+        buf_append(&cs->after, cc->rows.data + cc->key_off[last],
+                   cc->row_off[last + 1] - cc->key_off[last]);
+        if (!buf_ok(&cs->after)) {
+            log_error("out of memory");
+            return fail(L, EXIT_INTERNAL);
+        }
+        cs->have_after = true;
+    }
+    log_debug("stream \"%s\": chunk %lld: %lld rows written, %zu taken by changes in its window",
+              ls->src->tap_stream_id, cs->chunks, written, cc->ngone);
+    if (cc->last) {
+        cs->active = false;
+        cc->nactive--;
+        remove_marker(L, i);
+        if (!tap_emit_activate_version(L->run, &ls->view, ls->version))
+            return false;
+        log_info("stream \"%s\": initial copy in chunks done: %lld rows; %lld chunks in this run, "
+                 "%lld of their rows replaced by changes in the chunk's window",
+                 ls->src->tap_stream_id, cs->rows, cs->chunks, cs->taken);
+        log_metric_counter("record_count", cs->rows, ls->src->tap_stream_id);
+        log_metric_timer("copy_duration", timefmt_monotonic() - cs->t0, ls->src->tap_stream_id);
+    } else {
+        write_marker(L, i);
+    }
+    return sl_run_emit_state(L);
+}
+
+static bool on_mark(sl_run *L, const char *content, size_t len)
+{
+    struct chunked_copy *cc = L->chunks;
+    if (cc->pending < 0)
+        return true;
+    if (len == strlen(cc->high) && memcmp(content, cc->high, len) == 0)
+        return finish_chunk(L);
+    if (len == strlen(cc->low) && memcmp(content, cc->low, len) == 0)
+        log_debug("low watermark %s read", cc->low);
+    /* anything else: another run's or another tap's watermark */
+    return true;
+}
+
+bool chunked_copy_on_message(sl_run *L, const change *c)
+{
+    if (!L->chunks || !c->msg_prefix || strcmp(c->msg_prefix, CHUNKED_COPY_PREFIX) != 0)
+        return true;
+    return on_mark(L, c->msg_content, c->msg_len);
+}
+
+bool chunked_copy_watermark_row(sl_run *L, const change *c, bool *ok)
+{
+    struct chunked_copy *cc = L->chunks;
+    *ok = true;
+    if (!cc || !cc->wm_table || !c->rel || !c->rel->schema || !c->rel->table ||
+        strcmp(c->rel->schema, cc->wm_schema) != 0 || strcmp(c->rel->table, cc->wm_table) != 0)
+        return false;
+    if (c->kind != CHANGE_INSERT && c->kind != CHANGE_UPDATE)
+        return true;
+    const change_value *slot = change_find_value(&c->new_tuple, "slot_name");
+    const change_value *mark = change_find_value(&c->new_tuple, "watermark");
+    if (!slot || !mark || slot->kind != CHANGE_VALUE_TEXT || mark->kind != CHANGE_VALUE_TEXT ||
+        slot->len != strlen(L->slot) || memcmp(slot->text, L->slot, slot->len) != 0)
+        return true;
+    *ok = on_mark(L, mark->text, mark->len);
+    return true;
+}
