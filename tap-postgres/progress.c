@@ -238,6 +238,12 @@ void progress_add(tap_progress *p, const char *stream_id, const char *what, long
     add_stat(p, stream_id, what, rows, seconds, false);
 }
 
+void progress_add_copy(tap_progress *p, const char *stream_id, const char *what, long long rows,
+                       double seconds)
+{
+    add_stat(p, stream_id, what, rows, seconds, true);
+}
+
 void progress_end(tap_progress *p, bool ok, const char *metric)
 {
     if (!p->active)

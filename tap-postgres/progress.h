@@ -92,6 +92,10 @@ void progress_live_clear(tap_progress *p);
    summary line): counted in the summary's total. */
 void progress_add(tap_progress *p, const char *stream_id, const char *what, long long rows,
                   double seconds);
+/* progress_add_copy: a copy made outside progress_begin/progress_end (the LOG_BASED copy in
+   chunks, interleaved with the stream): a summary line of its own, counted in the total. */
+void progress_add_copy(tap_progress *p, const char *stream_id, const char *what, long long rows,
+                       double seconds);
 /* progress_summary: the summary lines (INFO), once at the end of the run. */
 void progress_summary(tap_progress *p);
 

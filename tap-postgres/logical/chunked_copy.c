@@ -31,6 +31,7 @@
  * chunk is followed by ACTIVATE_VERSION, as the single-snapshot copy is.
  */
 #include "chunked_copy.h"
+#include "progress.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -950,8 +951,11 @@ static bool finish_chunk(sl_run *L)
         log_info("stream \"%s\": initial copy in chunks done: %lld rows; %lld chunks in this run, "
                  "%lld of their rows replaced by changes in the chunk's window",
                  ls->src->tap_stream_id, cs->rows, cs->chunks, cs->taken);
-        log_metric_counter("record_count", cs->rows, ls->src->tap_stream_id);
-        log_metric_timer("copy_duration", timefmt_monotonic() - cs->t0, ls->src->tap_stream_id);
+        /* its records are in the stream's record_count points (cdc_metrics: ls->records) */
+        double secs = timefmt_monotonic() - cs->t0;
+        log_metric_timer("copy_duration", secs, ls->src->tap_stream_id);
+        progress_add_copy(&L->run->progress, ls->src->tap_stream_id, "initial copy", cs->rows,
+                          secs);
     } else {
         write_marker(L, i);
     }

@@ -82,8 +82,8 @@ old_pgoutput=
 if [ "$PLUGIN" = pgoutput ] && [ "$(psql_q "$src" "SHOW server_version_num")" -lt 140000 ]; then
     old_pgoutput='"snapshot_watermark_table":"public.tap_watermarks"'
 fi
-tap_cfg() { # FILE TAP_ID [extra]
-    log_config "$src" "\"tap_id\":\"$2\",\"snapshot_chunk_rows\":1000,\"break_at_end_lsn\":true${old_pgoutput:+,$old_pgoutput}${3:+,$3}" >"$1"
+tap_cfg() { # FILE TAP_ID [extra] [CHUNK_ROWS (default 1000)]
+    log_config "$src" "\"tap_id\":\"$2\",\"snapshot_chunk_rows\":${4:-1000},\"break_at_end_lsn\":true${old_pgoutput:+,$old_pgoutput}${3:+,$3}" >"$1"
 }
 tap_cfg "$TEST_TMP/tap.json" c1
 target_config "$dst" '"default_target_schema":"public","hard_delete":true,"primary_key_required":false,"batch_size_rows":2000' >"$TEST_TMP/target.json"
@@ -125,7 +125,9 @@ assert_eq 0 "$RC" "run 2 (catching up after the writer stopped) exits 0"
 compare "$dst" "after the copy in chunks under writes and a catch-up run"
 
 # 2. kill -9 in the middle of a chunk, then resume (a new slot: tap_id c2)
-tap_cfg "$TEST_TMP/tap2.json" c2
+# chunks of 100 rows (200 for big): a copy that lasts long enough for the kill to land inside it
+# on an idle machine too (chunks of 1,000 can all be done before the test sees the first STATE)
+tap_cfg "$TEST_TMP/tap2.json" c2 "" 100
 start_writer
 # the tap writes to a file (the kill must not depend on how fast the target commits); the
 # target then loads what precedes the tap's last STATE, as it would have committed it
@@ -157,7 +159,7 @@ assert_eq 0 "$RC" "the resumed run exits 0"
 assert_contains "$(cat "$TEST_TMP/k2")" "stream \"public-big\": resuming its copy in chunks after ${after_rows:-?} rows" \
     "the resumed run continues after the state's last chunk"
 resumed_chunks=$(grep -o 'stream "public-big": initial copy in chunks done: .*' "$TEST_TMP/k2" | sed -E 's/.*; ([0-9]+) chunks in this run.*/\1/')
-if [ -n "$resumed_chunks" ] && [ "$resumed_chunks" -lt 20 ]; then
+if [ -n "$resumed_chunks" ] && [ "$resumed_chunks" -lt 200 ]; then
     ok "the resumed run copies only the rest of big ($resumed_chunks chunks, not the whole table again)"
 else
     not_ok "the resumed run copied ${resumed_chunks:-?} chunks of big"
