@@ -149,6 +149,12 @@ void typemap_resolve(tm_type *out, const char *typname, char typtype, bool is_ar
     }
 }
 
+void typemap_set_oid(tm_type *t, unsigned int oid)
+{
+    t->pg_number = oid > 0 && oid < 16384 &&
+                   (t->kind == TM_INTEGER || t->kind == TM_NUMERIC || t->kind == TM_FLOAT);
+}
+
 /* ---- values ---- */
 
 static bool is_special_number(const char *s, size_t n)
@@ -545,6 +551,12 @@ void typemap_value(tm_ctx *ctx, const tm_type *t, buf *out, const char *text, si
     }
     if (t->pg_text) {
         json_writer_string(out, text, len);
+        return;
+    }
+    /* PostgreSQL's own int, numeric and float output is a JSON number unless NaN / Infinity:
+       copied without the is_json_number scan (see typemap_set_oid) */
+    if (t->pg_number && len > 0 && (t->kind == TM_INTEGER || !is_special_number(text, len))) {
+        buf_append(out, text, len);
         return;
     }
     put_scalar(ctx, t->kind, out, text, len);
