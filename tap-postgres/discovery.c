@@ -115,6 +115,7 @@ static void resolve(tm_type *out, const type_row *types, size_t n, unsigned int 
         return;
     }
     typemap_resolve(out, t->name, t->typtype, false, typmod);
+    typemap_set_oid(out, t->oid);
 }
 
 /* a text[] parameter value: {"a","b"} with " and \ escaped */

@@ -4,6 +4,7 @@
 #include "json_util.h"
 #include "log.h"
 #include "sync_full_table.h"
+#include "sync_incremental.h"
 
 #include <time.h>
 
@@ -23,12 +24,29 @@ static bool retryable(const tap_run *run, const pg_conn *c, const tap_stream *s)
            !tap_stop_requested && singer_writer_ok(run->w) && s->npk > 0 && !s->is_view;
 }
 
-bool tap_retry_full_table(tap_run *run, pg_conn *c, tap_stream *s)
+long long tap_retry_attempts(const tap_run *run)
 {
-    long long max = json_util_int(run->cfg->root, "reconnect_attempts", 3);
+    return json_util_int(run->cfg->root, "reconnect_attempts", 3);
+}
+
+int tap_retry_wait(int attempt)
+{
+    return attempt >= 5 ? 30 : 1 << (attempt - 1);
+}
+
+void tap_retry_sleep(int seconds)
+{
+    backoff(seconds);
+}
+
+/* sync(run, c, s) until it succeeds or its failure is not a lost connection (see the header) */
+static bool retry_stream(tap_run *run, pg_conn *c, tap_stream *s,
+                         bool (*sync)(tap_run *, pg_conn *, tap_stream *), const char *resume)
+{
+    long long max = tap_retry_attempts(run);
     int attempt = 0;
     for (;;) {
-        if (sync_full_table_run(run, c, s))
+        if (sync(run, c, s))
             return true;
         if (!retryable(run, c, s) || attempt >= max)
             return false;
@@ -36,7 +54,7 @@ bool tap_retry_full_table(tap_run *run, pg_conn *c, tap_stream *s)
         bool connected = false;
         while (!connected && attempt < max && !tap_stop_requested) {
             attempt++;
-            int wait = attempt >= 5 ? 30 : 1 << (attempt - 1);
+            int wait = tap_retry_wait(attempt);
             log_warn("stream \"%s\": lost the connection to the source; reconnecting in %d s "
                      "(attempt %d of %lld, reconnect_attempts)",
                      s->tap_stream_id, wait, attempt, max);
@@ -52,9 +70,19 @@ bool tap_retry_full_table(tap_run *run, pg_conn *c, tap_stream *s)
         }
         if (!connected)
             return false;
-        log_info("stream \"%s\": reconnected; syncing again from the last STATE written (after "
-                 "its last key, same table version)",
-                 s->tap_stream_id);
+        log_info("stream \"%s\": reconnected; syncing again from the last STATE written (%s)",
+                 s->tap_stream_id, resume);
         run->fail_code = 0;
     }
+}
+
+bool tap_retry_full_table(tap_run *run, pg_conn *c, tap_stream *s)
+{
+    return retry_stream(run, c, s, sync_full_table_run, "after its last key, same table version");
+}
+
+bool tap_retry_incremental(tap_run *run, pg_conn *c, tap_stream *s)
+{
+    return retry_stream(run, c, s, sync_incremental_run,
+                        "rows with the replication key >= its replication_key_value, in key order");
 }

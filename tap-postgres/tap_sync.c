@@ -63,7 +63,7 @@ bool tap_sync_run(tap_run *run, pg_conn *c, tap_catalog *cat)
         if (s->method == TAP_FULL_TABLE)
             ok = tap_retry_full_table(run, c, s);
         else
-            ok = sync_incremental_run(run, c, s);
+            ok = tap_retry_incremental(run, c, s);
         tap_log_counters(run, s->tap_stream_id);
         progress_end(&run->progress, ok, "sync_duration");
         if (!ok)

@@ -134,6 +134,12 @@ void typemap_resolve(tm_type *out, const char *typname, char typtype, bool is_ar
     }
 }
 
+void typemap_set_oid(tm_type *t, unsigned int oid)
+{
+    t->pg_number = oid > 0 && oid < 16384 &&
+                   (t->kind == TM_INTEGER || t->kind == TM_NUMERIC || t->kind == TM_FLOAT);
+}
+
 /* ---- schemas ---- */
 
 /* the JSON Schema types of any JSON value (json, jsonb) */

@@ -61,10 +61,22 @@ typedef struct tm_type {
     char delim;          /* array element delimiter: pg_type.typdelim of the element type, set
                             by discovery; typemap_resolve's default is ',' (';' for box) */
     bool pg_text;        /* dates_as_string: a date/timestamp value is PostgreSQL's own text */
+    bool pg_number;      /* an integer, numeric or float type of PostgreSQL's own (by OID, see
+                            typemap_set_oid): its text is a JSON number or NaN / Infinity, not
+                            checked again; false from typemap_resolve (the text is checked) */
     int typmod;          /* atttypmod of the column (of the base type for domains), -1 if none */
     const char *typname; /* static: the type name of the table entry; NULL when the type is
                             not in the table (a string of its text form) */
 } tm_type;
+
+/*
+ * typemap_set_oid: the OID of the (base) type t was resolved from. A built-in type (below
+ * FirstNormalObjectId, 16384: made by initdb, never by a user or an extension) of integer,
+ * numeric or float kind prints JSON number text (or NaN / Infinity): its values are copied as
+ * they are. Any other (a user-defined base type sharing a name, say) is checked value by value
+ * and a text that is not a JSON number is counted as a bad value.
+ */
+void typemap_set_oid(tm_type *t, unsigned int oid);
 
 /*
  * The mapping settings of the run (MeltanoLabs' tap settings), applied by

@@ -426,5 +426,11 @@ void typemap_value(tm_ctx *ctx, const tm_type *t, buf *out, const char *text, si
         json_writer_string(out, text, len);
         return;
     }
+    /* PostgreSQL's own int, numeric and float output is a JSON number unless NaN / Infinity:
+       copied without the is_json_number scan (see typemap_set_oid) */
+    if (t->pg_number && len > 0 && (t->kind == TM_INTEGER || !is_special_number(text, len))) {
+        buf_append(out, text, len);
+        return;
+    }
     put_scalar(ctx, t->kind, out, text, len);
 }

@@ -9,10 +9,15 @@
 #                                          a streaming standby of the cluster of PRIMARY_DIR
 #                                          (pg_basebackup -R, hot_standby_feedback); DIR/env
 #   tests/pg_root.sh stop MAJOR DIR        stop the cluster of DIR (nothing when not running)
+#   tests/pg_root.sh refresh MAJOR         make the root again now (unless a server runs from it)
+#   tests/pg_root.sh age MAJOR             "MAJOR missing", or "MAJOR N days fresh|due" (no root needed)
 #
 # MAJOR and the Debian release that carries it: 13 bullseye, 15 bookworm, 17 trixie, 18 sid.
 # The roots live in ${PG_ROOTS:-$HOME/.cache/tap-postgres-pgroots}/MAJOR, outside the clone,
-# and are made again when missing (a lock keeps two runs from making the same root at once).
+# and are made again when missing (a lock keeps two runs from making the same root at once),
+# and when older than PG_ROOT_MAX_AGE_DAYS (default 30; 0: never), so that the point releases
+# and security fixes published since reach the tests; a root a server still runs from is kept
+# until a later run (its clusters' data live inside it).
 # The mirror is the one this machine's apt uses (PG_ROOT_MIRROR overrides it). Its Release
 # files for sid can be past their Valid-Until date: the root's apt does not check it.
 #
@@ -26,7 +31,7 @@ cmd=${1:-}
 major=${2:-}
 dir=${3:-}
 usage() {
-    echo "usage: $0 make MAJOR | start|stop MAJOR DIR | standby MAJOR DIR PRIMARY_DIR" >&2
+    echo "usage: $0 make|refresh|age MAJOR | start|stop MAJOR DIR | standby MAJOR DIR PRIMARY_DIR" >&2
     exit 2
 }
 [ -n "$cmd" ] && [ -n "$major" ] || usage
@@ -40,13 +45,57 @@ case "$major" in
     exit 2
     ;;
 esac
+cache=${PG_ROOTS:-$HOME/.cache/tap-postgres-pgroots}
+root=$cache/$major
+max_age=${PG_ROOT_MAX_AGE_DAYS:-30}
+case "$max_age" in '' | *[!0-9]*)
+    echo "pg_root: PG_ROOT_MAX_AGE_DAYS must be a number of days (0: never made again), not \"$max_age\"" >&2
+    exit 2
+    ;;
+esac
+
+# root_age_days: whole days since the root was made (its .pg_root_ready), -1 when missing
+root_age_days() {
+    if [ -f "$root/.pg_root_ready" ]; then
+        echo $((($(date +%s) - $(stat -c %Y "$root/.pg_root_ready")) / 86400))
+    else
+        echo -1
+    fi
+}
+# root_due: the root exists and is older than max_age days (or refresh is asked for)
+refresh=0
+root_due() {
+    local age
+    age=$(root_age_days)
+    [ "$age" -ge 0 ] || return 1
+    [ "$refresh" = 1 ] && return 0
+    [ "$max_age" -gt 0 ] && [ "$age" -ge "$max_age" ]
+}
+# root_in_use: a process runs chrooted into the root (a server of a cluster inside it)
+root_in_use() {
+    local real p
+    real=$(readlink -f "$root")
+    for p in /proc/[0-9]*; do
+        [ "$(readlink "$p/root" 2>/dev/null)" = "$real" ] && return 0
+    done
+    return 1
+}
+
+if [ "$cmd" = age ]; then
+    age=$(root_age_days)
+    if [ "$age" -lt 0 ]; then
+        echo "$major missing"
+    elif root_due; then
+        echo "$major $age days due"
+    else
+        echo "$major $age days fresh"
+    fi
+    exit 0
+fi
 if [ "$(id -u)" != 0 ]; then
     echo "pg_root: needs root (debootstrap, chroot)" >&2
     exit 1
 fi
-
-cache=${PG_ROOTS:-$HOME/.cache/tap-postgres-pgroots}
-root=$cache/$major
 bin=/usr/lib/postgresql/$major/bin
 
 # mirror: PG_ROOT_MIRROR, else the first Debian URI of this machine's apt sources
@@ -72,16 +121,26 @@ in_root() {
 }
 
 make_root() {
-    [ -f "$root/.pg_root_ready" ] && return 0
+    [ -f "$root/.pg_root_ready" ] && ! root_due && return 0
     mkdir -p "$cache"
     exec 9>"$cache/$major.lock"
     if ! flock -n 9; then
         echo "pg_root: waiting for another run making the PostgreSQL $major root" >&2
         flock 9
     fi
-    if [ -f "$root/.pg_root_ready" ]; then
+    if [ -f "$root/.pg_root_ready" ] && ! root_due; then
         exec 9>&-
         return 0
+    fi
+    if [ -f "$root/.pg_root_ready" ]; then
+        local why="older than PG_ROOT_MAX_AGE_DAYS=$max_age"
+        [ "$refresh" = 1 ] && why="refresh asked for"
+        if root_in_use; then
+            echo "pg_root: the PostgreSQL $major root is $(root_age_days) days old ($why) but a server runs from it: kept until a later run" >&2
+            exec 9>&-
+            return 0
+        fi
+        echo "pg_root: the PostgreSQL $major root is $(root_age_days) days old ($why): making it again" >&2
     fi
     local need=()
     command -v debootstrap >/dev/null || need+=(debootstrap)
@@ -164,7 +223,8 @@ ENV
 }
 
 case "$cmd" in
-make)
+make | refresh)
+    [ "$cmd" = refresh ] && refresh=1
     make_root
     echo "$root"
     ;;
@@ -179,7 +239,15 @@ start | standby | stop)
         fi
         exit 0
     fi
-    make_root
+    # a shared hold on the lock while the server starts: a refresh (exclusive) waits, then sees
+    # the server in the root and keeps it
+    while :; do
+        make_root
+        exec 8>>"$cache/$major.lock"
+        flock -s 8
+        [ -f "$root/.pg_root_ready" ] && break
+        exec 8>&- # made again meanwhile (or being made): wait for it
+    done
     if [ -f "$root$srv/data/postmaster.pid" ] && in_root pg_ctl -D "$srv/data" status >/dev/null 2>&1; then
         in_root pg_ctl -D "$srv/data" -m immediate -w stop >/dev/null 2>&1 || true
     fi

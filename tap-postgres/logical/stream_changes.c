@@ -10,6 +10,7 @@
 #include "lsn.h"
 #include "lstream.h"
 #include "relations.h"
+#include "repl_retry.h"
 #include "stop_rules.h"
 #include "timefmt.h"
 #include "truncate.h"
@@ -246,6 +247,7 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
     bool numeric_as_string = true;
     repl_stream rs;
     bool started = false;
+    int interval = 10000; /* ms between status updates */
     for (int attempt = 0; attempt < 2 && !started; attempt++) {
         buf_reset(&opts);
         if (L->w2j) {
@@ -261,7 +263,6 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
                                            pg_conn_server_version(L->c) >= 140000) ||
                                               chunked_copy_wants_messages(L));
         }
-        int interval = 10000;
         if (cfg->wal_sender_timeout > 0 && cfg->wal_sender_timeout / 3 < interval)
             interval = (int)(cfg->wal_sender_timeout / 3 > 100 ? cfg->wal_sender_timeout / 3 : 100);
         if (!L->repl && !(L->repl = sl_run_repl_connect(L)))
@@ -292,9 +293,10 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
             break;
         }
     }
-    buf_term(&opts);
-    if (!started)
+    if (!started) {
+        buf_term(&opts);
         return fail(L, EXIT_SOURCE_DB);
+    }
 
     /* confirm what the input state proves, once, and never more */
     if (L->confirmed_lsn > confirm)
@@ -303,6 +305,7 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
     L->confirmed_lsn = rs.confirmed_lsn;
     if (!repl_stream_send_status(&rs, false)) {
         repl_stream_term(&rs);
+        buf_term(&opts);
         return fail(L, EXIT_SOURCE_DB);
     }
 
@@ -316,6 +319,7 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
     char *msg;
     size_t len;
     uint64_t wal_start;
+    int reconnects = 0;
     if (start > L->processed)
         L->processed = start;
     L->state_processed = L->processed; /* an idle STATE only once the position moves */
@@ -382,6 +386,10 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
             break;
         case REPL_END:
         case REPL_ERROR:
+            /* a lost connection: made again, streaming from L->processed (repl_retry.h) */
+            if (r == REPL_ERROR &&
+                repl_retry_reconnect(L, &rs, opts.data, interval, confirm, &reconnects))
+                break;
             log_error("the replication stream ended unexpectedly%s",
                       L->in_txn ? " inside a transaction (no STATE past the last one written)"
                                 : "");
@@ -412,5 +420,6 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
         L->paused = why == STOP_RECOPY;
     }
     repl_stream_term(&rs);
+    buf_term(&opts);
     return ok;
 }

@@ -120,6 +120,13 @@ if [ "$FAULT" = role_timeouts ]; then
 fi
 # a frozen connection is noticed within read_timeout plus connect_timeout (the check)
 TIMEOUTS='"read_timeout":3,"connect_timeout":3'
+# a server restarted in immediate mode recovers first: on a loaded machine that can take longer
+# than the default three attempts wait (1 + 2 + 4 s)
+ATTEMPTS=3
+if [ "$FAULT" = restart_source ]; then
+    ATTEMPTS=5
+    TIMEOUTS="$TIMEOUTS,\"reconnect_attempts\":$ATTEMPTS"
+fi
 tap_json() {
     printf '{"host":"127.0.0.1","port":%s,"user":"%s","password":"","dbname":"%s","itersize":200,%s%s}\n' \
         "$TAP_PORT" "$TAP_USER" "$(dbname_of "$SRC")" "$TIMEOUTS" \
@@ -144,6 +151,12 @@ for t in $TABLES; do streams="$streams public-$t"; done
 log_catalog "$TEST_TMP/discover.json" $streams >"$TEST_TMP/catalog.json"
 if [ "$METHOD" = FULL_TABLE ]; then
     sed -i 's/"replication-method":"LOG_BASED"/"replication-method":"FULL_TABLE"/' "$TEST_TMP/catalog.json"
+fi
+if [ "$METHOD" = INCREMENTAL ]; then
+    sed -i 's/"replication-method":"LOG_BASED"/"replication-method":"INCREMENTAL","replication-key":"seq"/' "$TEST_TMP/catalog.json"
+    # distinct key values below the writer's (1, 2, ...), in key order: a resume by the last
+    # value written skips what was sent before it
+    psql_q "$SRC" "UPDATE items SET seq = id - $ROWS - 1; UPDATE pairs SET seq = n - $ROWS - 1" >/dev/null
 fi
 [ "$(grep -o '"selected":true' "$TEST_TMP/catalog.json" | wc -l)" = "$(wc -w <<<"$TABLES")" ] ||
     { echo "bad catalog" >&2; cat "$TEST_TMP/catalog.json" >&2; exit 1; }
@@ -210,11 +223,22 @@ fault_action() {
         await_moment target
         echo "# terminated: $(PGPORT=$DST_PORT psql_q postgres "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid IN ($(fault_pids target | paste -sd,))")"
         ;;
-    drop_source) await_moment tap && kill -USR1 "$PROXY_PID" ;;
+    drop_source) await_moment tap && kill -USR1 "$PROXY_PID" && echo "# the proxy dropped the connections" ;;
     drop_target) await_moment target && kill -USR1 "$PROXY_PID" ;;
     freeze_source) await_moment tap && kill -USR2 "$PROXY_PID" ;;
     freeze_target) await_moment target && kill -USR2 "$PROXY_PID" ;;
     esac
+    if [ "$RECONNECT" = 1 ] && [ "$METHOD" = LOG_BASED ]; then
+        # the stream goes on after the reconnect until the writer stops and the server idles
+        # (logical_poll_total_seconds)
+        local i
+        for i in $(seq 1 $((RUN_TIMEOUT * 10))); do
+            grep -q "LOG_BASED: reconnected" "$TEST_TMP/tap.err" && break
+            sleep 0.1
+        done
+        sleep 2
+        psql_q "$SRC" "INSERT INTO wctl VALUES (true)" >/dev/null 2>&1 || true
+    fi
 }
 
 # expected: which program fails (exit code) and what it says
@@ -232,8 +256,12 @@ role_timeouts) WANT_TAP=0 WANT_TGT=0 ;;
 esac
 RECONNECT=0
 case "$FAULT-$METHOD" in
-restart_source-FULL_TABLE | terminate_source-FULL_TABLE | drop_source-FULL_TABLE)
-    # the tap reconnects within the run and resumes after the last key of its last STATE
+restart_source-FULL_TABLE | terminate_source-FULL_TABLE | drop_source-FULL_TABLE | \
+    restart_source-INCREMENTAL | terminate_source-INCREMENTAL | drop_source-INCREMENTAL | \
+    restart_source-LOG_BASED | terminate_source-LOG_BASED | drop_source-LOG_BASED)
+    # the tap reconnects within the run and resumes from its last STATE (FULL_TABLE: after the
+    # last key; INCREMENTAL: from the last replication key value; LOG_BASED: after the last
+    # transaction written)
     WANT_TAP=0 RECONNECT=1
     ;;
 esac
@@ -289,8 +317,13 @@ if [ -n "${WANT_MSG:-}" ]; then
         tail -n 5 "$failed_err" >&2
     fi
 fi
-if [ "$RECONNECT" = 1 ]; then
-    assert_contains "$(cat "$TEST_TMP/tap.err")" "lost the connection to the source; reconnecting in 1 s (attempt 1 of 3" \
+if [ "$RECONNECT" = 1 ] && [ "$METHOD" = LOG_BASED ]; then
+    assert_contains "$(cat "$TEST_TMP/tap.err")" "LOG_BASED: lost the replication connection; reconnecting in 1 s (attempt 1 of $ATTEMPTS" \
+        "$FAULT: the tap says it lost the replication connection and reconnects"
+    assert_contains "$(cat "$TEST_TMP/tap.err")" "LOG_BASED: reconnected; streaming again from" \
+        "$FAULT: the tap streams again within the run"
+elif [ "$RECONNECT" = 1 ]; then
+    assert_contains "$(cat "$TEST_TMP/tap.err")" "lost the connection to the source; reconnecting in 1 s (attempt 1 of $ATTEMPTS" \
         "$FAULT: the tap says it lost the connection and reconnects"
     assert_contains "$(cat "$TEST_TMP/tap.err")" "reconnected; syncing again from the last STATE written" \
         "$FAULT: the tap resumes within the run"

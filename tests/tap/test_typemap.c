@@ -113,6 +113,40 @@ START_TEST(numbers_not_numbers)
 }
 END_TEST
 
+/* the value of text for a column of type typname whose (base) type has OID oid */
+static const char *conv_oid(const char *typname, unsigned int oid, const char *text)
+{
+    tm_type t;
+    typemap_resolve(&t, typname, 'b', false, -1);
+    typemap_set_oid(&t, oid);
+    buf_reset(&out);
+    typemap_value(&ctx, &t, &out, text, strlen(text));
+    return out.data ? out.data : "";
+}
+
+START_TEST(builtin_numbers_unchecked)
+{
+    /* PostgreSQL's own int4 (23), numeric (1700), float8 (701): copied as printed */
+    ck_assert_str_eq(conv_oid("int4", 23, "-2147483648"), "-2147483648");
+    ck_assert_str_eq(conv_oid("numeric", 1700, "12.50"), "12.50");
+    ck_assert_str_eq(conv_oid("float8", 701, "1.5e-07"), "1.5e-07");
+    ck_assert_int_eq(ctx.bad_values, 0);
+    /* NaN / Infinity of a built-in type: still the special numbers (null, counted) */
+    ck_assert_str_eq(conv_oid("numeric", 1700, "NaN"), "null");
+    ck_assert_str_eq(conv_oid("float8", 701, "-Infinity"), "null");
+    ck_assert_int_eq(ctx.nan_count, 2);
+    /* a user-defined type of the same name (OID >= 16384), or no OID: checked */
+    ck_assert_str_eq(conv_oid("int4", 16385, "12a"), "\"12a\"");
+    ck_assert_str_eq(conv_oid("numeric", 0, "1e"), "\"1e\"");
+    ck_assert_int_eq(ctx.bad_values, 2);
+    /* a built-in type of another kind is not marked */
+    tm_type t;
+    typemap_resolve(&t, "text", 'b', false, -1);
+    typemap_set_oid(&t, 25);
+    ck_assert(!t.pg_number);
+}
+END_TEST
+
 START_TEST(booleans_and_bits)
 {
     ck_assert_str_eq(conv("bool", "t"), "true");
@@ -450,6 +484,7 @@ int main(void)
     tcase_add_test(tc, numerics_exact);
     tcase_add_test(tc, floats);
     tcase_add_test(tc, numbers_not_numbers);
+    tcase_add_test(tc, builtin_numbers_unchecked);
     tcase_add_test(tc, booleans_and_bits);
     tcase_add_test(tc, strings);
     tcase_add_test(tc, pipelinewise_dropped_types_are_strings);
