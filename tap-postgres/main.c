@@ -173,17 +173,18 @@ static int print_about(const char *format)
                     "\"description\":\"Singer tap for PostgreSQL, in C "
                     "(pipelinewise-tap-postgres compatible)\","
                     "\"capabilities\":[\"catalog\",\"discover\",\"state\",\"about\","
-                    "\"properties\",\"activate-version\",\"log-based\"],\"settings\":",
+                    "\"properties\",\"test\",\"activate-version\",\"log-based\"],\"settings\":",
                     PROJECT_VERSION);
         config_settings_schema(&b, tap_config_keys, tap_config_nkeys);
         buf_append_lit(&b, "}\n");
     } else if (strcmp(format, "markdown") == 0) {
-        buf_appendf(&b,
-                    "# tap-postgres %s\n\nSinger tap for PostgreSQL, in C "
-                    "(pipelinewise-tap-postgres compatible).\n\n## Capabilities\n\n"
-                    "catalog, discover, state, about, properties, activate-version, log-based\n\n"
-                    "## Settings\n\n",
-                    PROJECT_VERSION);
+        buf_appendf(
+            &b,
+            "# tap-postgres %s\n\nSinger tap for PostgreSQL, in C "
+            "(pipelinewise-tap-postgres compatible).\n\n## Capabilities\n\n"
+            "catalog, discover, state, about, properties, test, activate-version, log-based\n\n"
+            "## Settings\n\n",
+            PROJECT_VERSION);
         config_settings_markdown(&b, tap_config_keys, tap_config_nkeys);
         buf_append_lit(&b, "\n## Type mapping\n\n");
         typemap_table_markdown(&b);

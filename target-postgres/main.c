@@ -138,7 +138,7 @@ static int about(const char *format)
                     "# target-postgres\n\nVersion %s. A Singer target for PostgreSQL "
                     "(pipelinewise-target-postgres compatible).\n\n"
                     "Capabilities: about, activate-version, hard-delete, soft-delete, "
-                    "schema-flattening, validate-records\n\n## Settings\n\n",
+                    "schema-flattening, target-schema, validate-records\n\n## Settings\n\n",
                     PROJECT_VERSION);
         config_settings_markdown(&b, tconfig_keys, tconfig_nkeys);
     } else if (!format || strcmp(format, "json") == 0) {
@@ -146,7 +146,8 @@ static int about(const char *format)
                     "{\"name\":\"target-postgres\",\"description\":\"Singer target for PostgreSQL "
                     "(pipelinewise-target-postgres compatible)\",\"version\":\"%s\","
                     "\"capabilities\":[\"about\",\"activate-version\",\"hard-delete\","
-                    "\"soft-delete\",\"schema-flattening\",\"validate-records\"],\"settings\":",
+                    "\"soft-delete\",\"schema-flattening\",\"target-schema\",\"validate-records\"],"
+                    "\"settings\":",
                     PROJECT_VERSION);
         config_settings_schema(&b, tconfig_keys, tconfig_nkeys);
         buf_append_lit(&b, "}\n");
