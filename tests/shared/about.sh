@@ -2,7 +2,7 @@
 # --about in both programs, as the Singer SDK writes it: defaults typed as their settings
 # (5432, false; not "5432", "false"), "secret": true and "writeOnly": true on every secret (also
 # the members of ssh_tunnel and password_secret), and capabilities that are exactly what works:
-# test (the tap's --test), soft-delete (the target's soft_delete setting, tested here),
+# test (the tap's --test), batch (the target's BATCH messages, tests/target/batch.sh), soft-delete (the target's soft_delete setting, tested here),
 # schema-flattening (flattening_enabled), target-schema (default_target_schema).
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/../lib.sh"
@@ -60,7 +60,7 @@ assert_files_eq "$TEST_TMP/tap.json" "$TEST_TMP/tap2.json" "tap: --format=json i
 
 assert_eq '["catalog","discover","state","about","properties","test","activate-version","log-based"]' \
     "$(about_field "$TEST_TMP/tap.json" capabilities)" "tap: capabilities"
-assert_eq '["about","activate-version","hard-delete","soft-delete","schema-flattening","target-schema","validate-records"]' \
+assert_eq '["about","activate-version","batch","hard-delete","soft-delete","schema-flattening","target-schema","validate-records"]' \
     "$(about_field "$TEST_TMP/target.json" capabilities)" "target: capabilities"
 
 assert_eq '{"type":["integer","string"],"description":"PostgreSQL port","default":5432}' \
