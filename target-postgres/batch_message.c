@@ -244,6 +244,7 @@ void batch_message_handle(target *t, const char *line, size_t len)
                              colon ? f.urls[i] : "");
             goto done;
         }
+        errno = 0;
         f.fh[i] = gzopen(path, "rb");
         if (!f.fh[i]) {
             target_bad_input(t, sname, "BATCH manifest: cannot open \"%.200s\": %s", path,

@@ -67,7 +67,14 @@ static void handle_record(target *t, const char *line, size_t len)
         return;
     int rec = jscan_find(&t->js, line, 0, "record");
     if (rec < 0 || t->js.toks[rec].type != J_OBJECT) {
-        target_bad_input(t, st->name, "RECORD without a \"record\" object");
+        target_bad_input(t, st->name,
+                         t->batch_file ? "the line is not a JSON object"
+                                       : "RECORD without a \"record\" object");
+        return;
+    }
+    if (t->batch_file && t->js.toks[rec].end != len - 1) {
+        /* a BATCH file's line became {...,"record":<line>}: the line is one object, no more */
+        target_bad_input(t, st->name, "the line holds more than one JSON object");
         return;
     }
     if (st->def->val) {
