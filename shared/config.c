@@ -312,6 +312,59 @@ static const char *type_schema(cfg_type t)
     return "{";
 }
 
+/* a default as JSON of its key's type: 5432, false, 0.5; NULL when the text is not one (it is
+   then written as a string for string keys, and left out for the others) */
+static bool default_literal(cfg_type t, const char *text)
+{
+    if (t == CFG_BOOL)
+        return strcmp(text, "true") == 0 || strcmp(text, "false") == 0;
+    if (t != CFG_INT && t != CFG_NUMBER)
+        return false;
+    char *end = NULL;
+    errno = 0;
+    if (t == CFG_INT)
+        (void)strtoll(text, &end, 10);
+    else
+        (void)strtod(text, &end);
+    return *text && errno == 0 && end && *end == '\0';
+}
+
+/*
+ * The members of the object settings, as JSON Schema properties: Meltano and the SDK read
+ * their defaults and secret flags from --about. Secrets carry "secret": true and
+ * "writeOnly": true, as the SDK's Property(secret=True) writes them.
+ */
+#define SECRET_FLAGS ",\"secret\":true,\"writeOnly\":true"
+static const struct {
+    const char *key;
+    const char *properties;
+} object_properties[] = {
+    {"ssh_tunnel",
+     "{\"enable\":{\"type\":[\"boolean\",\"string\"],\"default\":false},"
+     "\"host\":{\"type\":\"string\"},"
+     "\"port\":{\"type\":[\"integer\",\"string\"],\"default\":22},"
+     "\"username\":{\"type\":\"string\"},"
+     "\"private_key\":{\"type\":\"string\",\"description\":\"PEM text or a path\"" SECRET_FLAGS "},"
+     "\"private_key_password\":{\"type\":\"string\"" SECRET_FLAGS "},"
+     "\"host_key\":{\"type\":\"string\",\"description\":\"the bastion's host key (known_hosts "
+     "line, or type and SHA256 fingerprint)\"},"
+     "\"known_hosts\":{\"type\":\"string\",\"default\":\"~/.ssh/known_hosts\"},"
+     "\"host_key_check\":{\"type\":[\"boolean\",\"string\"],\"default\":true}}"},
+    {"password_secret",
+     "{\"provider\":{\"type\":\"string\",\"enum\":[\"aws\",\"vault\",\"azure\"]},"
+     "\"secret_id\":{\"type\":\"string\"},\"region\":{\"type\":\"string\"},"
+     "\"key\":{\"type\":\"string\"},\"endpoint_url\":{\"type\":\"string\"},"
+     "\"aws_access_key_id\":{\"type\":\"string\"" SECRET_FLAGS "},"
+     "\"aws_secret_access_key\":{\"type\":\"string\"" SECRET_FLAGS "},"
+     "\"aws_session_token\":{\"type\":\"string\"" SECRET_FLAGS "},"
+     "\"url\":{\"type\":\"string\"},\"path\":{\"type\":\"string\"},"
+     "\"token\":{\"type\":\"string\"" SECRET_FLAGS "},\"namespace\":{\"type\":\"string\"},"
+     "\"vault_url\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},"
+     "\"version\":{\"type\":\"string\"},"
+     "\"access_token\":{\"type\":\"string\"" SECRET_FLAGS "},"
+     "\"ca_cert\":{\"type\":\"string\"}}"},
+};
+
 void config_settings_schema(buf *out, const cfg_key *keys, size_t n)
 {
     buf_append_lit(out, "{\"type\":\"object\",\"properties\":{");
@@ -332,17 +385,31 @@ void config_settings_schema(buf *out, const cfg_key *keys, size_t n)
             json_writer_string(out, keys[i].description, strlen(keys[i].description));
             need_comma = true;
         }
-        if (keys[i].default_text) {
+        const char *dt = keys[i].default_text;
+        if (dt && (default_literal(keys[i].type, dt) || keys[i].type == CFG_STRING)) {
             if (need_comma)
                 buf_putc(out, ',');
             buf_append_lit(out, "\"default\":");
-            json_writer_string(out, keys[i].default_text, strlen(keys[i].default_text));
+            if (keys[i].type == CFG_STRING)
+                json_writer_string(out, dt, strlen(dt));
+            else
+                buf_appends(out, dt);
             need_comma = true;
         }
-        if (keys[i].secret) {
+        const char *props = NULL;
+        for (size_t k = 0; k < sizeof(object_properties) / sizeof(object_properties[0]); k++)
+            if (keys[i].type == CFG_OBJECT && strlen(object_properties[k].key) == len &&
+                memcmp(object_properties[k].key, keys[i].name, len) == 0)
+                props = object_properties[k].properties;
+        if (props) {
+            /* the secrets are its members, marked each (the whole object is masked in logs) */
             if (need_comma)
                 buf_putc(out, ',');
-            buf_append_lit(out, "\"writeOnly\":true");
+            buf_append_lit(out, "\"properties\":");
+            buf_appends(out, props);
+            need_comma = true;
+        } else if (keys[i].secret) {
+            buf_appends(out, need_comma ? SECRET_FLAGS : SECRET_FLAGS + 1);
             need_comma = true;
         }
         if (bar) {
@@ -414,10 +481,10 @@ void config_settings_markdown(buf *out, const cfg_key *keys, size_t n)
             else
                 buf_putc(out, *p);
         }
-        buf_appendf(out, "` | %s | %s | %s | %s |\n", type_name(keys[i].type),
-                    keys[i].required ? "yes" : "no",
-                    keys[i].default_text ? keys[i].default_text : "",
-                    keys[i].description ? keys[i].description : "");
+        buf_appendf(
+            out, "` | %s | %s | %s | %s%s |\n", type_name(keys[i].type),
+            keys[i].required ? "yes" : "no", keys[i].default_text ? keys[i].default_text : "",
+            keys[i].secret ? "(secret) " : "", keys[i].description ? keys[i].description : "");
     }
 }
 

@@ -12,6 +12,7 @@
 #include "tap_config.h"
 #include "field_transform.h"
 #include "tap_sync.h"
+#include "tap_test.h"
 #include "timefmt.h"
 #include "typemap.h"
 
@@ -27,6 +28,7 @@
 
 static const char usage[] =
     "usage: tap-postgres --config FILE [--discover | --catalog FILE [--state FILE]]\n"
+    "       tap-postgres --config FILE --test[=all|schema] [--catalog FILE]\n"
     "       tap-postgres --about [--format json|markdown]\n"
     "\n"
     "  -c, --config FILE       the tap config (JSON; keys: see --about --format markdown); given\n"
@@ -36,6 +38,9 @@ static const char usage[] =
     "      --catalog FILE      sync the streams selected in this catalog\n"
     "  -p, --properties FILE   the same (the older name)\n"
     "  -s, --state FILE        start from this state (bookmarks of an earlier run)\n"
+    "      --test[=all]        connection test: SCHEMA and one RECORD of each stream (of the\n"
+    "                          catalog's selected streams, else of every discovered one)\n"
+    "      --test=schema       the SCHEMA messages only\n"
     "      --about             print name, version, capabilities and settings\n"
     "      --format FMT        json (default) or markdown, for --about\n"
     "      --log-level LEVEL   debug, info, warning, error, critical (default: LOG_LEVEL or "
@@ -55,6 +60,8 @@ typedef struct args {
     const char *format;
     bool discover;
     bool about;
+    bool test;        /* --test: SCHEMA and one RECORD per stream */
+    bool test_schema; /* --test=schema: SCHEMA only */
 } args;
 
 static void on_signal(int sig)
@@ -107,6 +114,19 @@ static int parse_args(int argc, char **argv, args *a)
             a->about = true;
             continue;
         }
+        /* the SDK's --test takes its value only after '=' (click's flag_value) */
+        if (strcmp(arg, "--test") == 0 || strcmp(arg, "--test=all") == 0) {
+            a->test = true;
+            continue;
+        }
+        if (strcmp(arg, "--test=schema") == 0) {
+            a->test = a->test_schema = true;
+            continue;
+        }
+        if (strncmp(arg, "--test=", 7) == 0) {
+            log_error("unknown --test value \"%s\" (all or schema)", arg + 7);
+            return EXIT_BAD_ARGS;
+        }
         struct {
             const char *long_name, *short_name;
             const char **dst;
@@ -154,17 +174,18 @@ static int print_about(const char *format)
                     "\"description\":\"Singer tap for PostgreSQL, in C "
                     "(pipelinewise-tap-postgres compatible)\","
                     "\"capabilities\":[\"catalog\",\"discover\",\"state\",\"about\","
-                    "\"properties\",\"activate-version\",\"log-based\"],\"settings\":",
+                    "\"properties\",\"test\",\"activate-version\",\"log-based\"],\"settings\":",
                     PROJECT_VERSION);
         config_settings_schema(&b, tap_config_keys, tap_config_nkeys);
         buf_append_lit(&b, "}\n");
     } else if (strcmp(format, "markdown") == 0) {
-        buf_appendf(&b,
-                    "# tap-postgres %s\n\nSinger tap for PostgreSQL, in C "
-                    "(pipelinewise-tap-postgres compatible).\n\n## Capabilities\n\n"
-                    "catalog, discover, state, about, properties, activate-version, log-based\n\n"
-                    "## Settings\n\n",
-                    PROJECT_VERSION);
+        buf_appendf(
+            &b,
+            "# tap-postgres %s\n\nSinger tap for PostgreSQL, in C "
+            "(pipelinewise-tap-postgres compatible).\n\n## Capabilities\n\n"
+            "catalog, discover, state, about, properties, test, activate-version, log-based\n\n"
+            "## Settings\n\n",
+            PROJECT_VERSION);
         config_settings_markdown(&b, tap_config_keys, tap_config_nkeys);
         buf_append_lit(&b, "\n## Type mapping\n\n");
         typemap_table_markdown(&b);
@@ -287,6 +308,99 @@ done:
     return rc;
 }
 
+/* --test: the catalog's selected streams, or every discovered one without --catalog */
+static int run_test(const tap_config *cfg, const char *catalog_path, bool schema_only)
+{
+    int rc = EXIT_OK;
+    tap_catalog cat;
+    memset(&cat, 0, sizeof(cat));
+    pgm_db db;
+    memset(&db, 0, sizeof(db));
+    pgm_db all;
+    memset(&all, 0, sizeof(all));
+    buf text = BUF_INIT;
+    singer_writer w;
+    singer_writer_init(&w, STDOUT_FILENO, 0);
+    tap_run run;
+    tap_run_init(&run, cfg, &w, NULL, NULL);
+    pg_conn *c = NULL;
+    /* the records it shows are transformed as a sync's would be: nothing in the clear */
+    field_transform_set xf;
+    if (!field_transform_parse(&xf, cJSON_GetObjectItemCaseSensitive(cfg->root, "transformations"),
+                               "config")) {
+        rc = EXIT_BAD_CONFIG;
+        goto done;
+    }
+    if (catalog_path && !catalog_load(&cat, catalog_path, cfg)) {
+        rc = EXIT_BAD_CONFIG;
+        goto done;
+    }
+    c = tap_connect(&run, false);
+    if (!c) {
+        log_error("--test failed: cannot connect to the source database (see above)");
+        rc = run.fail_code ? run.fail_code : EXIT_SOURCE_DB;
+        goto done;
+    }
+    if (!catalog_path) {
+        if (!discovery_load(c, (const char *const *)cfg->filter_schemas, cfg->n_filter_schemas,
+                            NULL, NULL, 0, &all)) {
+            rc = EXIT_SOURCE_DB;
+            goto done;
+        }
+        discovery_write(&text, &all);
+        cJSON *root = buf_ok(&text) ? cJSON_ParseWithLength(text.data, text.len) : NULL;
+        if (!root || !tap_test_select_all(root)) {
+            cJSON_Delete(root);
+            log_error("out of memory");
+            rc = EXIT_INTERNAL;
+            goto done;
+        }
+        if (!catalog_parse(&cat, root, "the discovered catalog", cfg)) {
+            rc = EXIT_BAD_CONFIG;
+            goto done;
+        }
+    }
+    if (cat.n == 0) {
+        log_warn("--test: no stream to test (%s)",
+                 catalog_path ? "no stream is selected in the catalog" : "no table found");
+        goto done;
+    }
+    if (catalog_path) {
+        /* the metadata of the selected tables only, as a sync reads it */
+        const char **schemas = calloc(cat.n, sizeof(*schemas));
+        const char **names = calloc(cat.n, sizeof(*names));
+        bool ok = schemas && names;
+        for (size_t i = 0; ok && i < cat.n; i++) {
+            schemas[i] = cat.streams[i].schema_name;
+            names[i] = cat.streams[i].table_name;
+        }
+        ok = ok && discovery_load(c, NULL, 0, schemas, names, cat.n, &db);
+        free(schemas);
+        free(names);
+        if (!ok) {
+            rc = EXIT_SOURCE_DB;
+            goto done;
+        }
+    }
+    if (!catalog_bind(&cat, catalog_path ? &db : &all) || !field_transform_check(&xf, &cat)) {
+        rc = EXIT_BAD_CONFIG;
+        goto done;
+    }
+    if (!tap_test_run(&run, c, &cat, schema_only))
+        rc = run.fail_code ? run.fail_code : EXIT_INTERNAL;
+done:
+    if (!singer_writer_term(&w) && rc == EXIT_OK)
+        rc = EXIT_OUTPUT;
+    pg_conn_destroy(c);
+    tap_run_term(&run);
+    catalog_term(&cat);
+    field_transform_term(&xf);
+    discovery_term(&db);
+    discovery_term(&all);
+    buf_term(&text);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     log_init("tap-postgres");
@@ -304,8 +418,12 @@ int main(int argc, char **argv)
         log_error("--config FILE is required (see --help)");
         exit(EXIT_BAD_ARGS);
     }
-    if (!a.discover && !a.catalog) {
-        log_error("nothing to do: give --discover, or --catalog FILE to sync");
+    if (a.test && a.discover) {
+        log_error("--test and --discover cannot be combined");
+        exit(EXIT_BAD_ARGS);
+    }
+    if (!a.discover && !a.catalog && !a.test) {
+        log_error("nothing to do: give --discover, --test, or --catalog FILE to sync");
         exit(EXIT_BAD_ARGS);
     }
     struct sigaction sa;
@@ -330,7 +448,9 @@ int main(int argc, char **argv)
     tm_options topts = {.dates_as_string = cfg.dates_as_string,
                         .json_as_object = cfg.json_as_object};
     typemap_set_options(&topts);
-    if (a.discover)
+    if (a.test)
+        rc = run_test(&cfg, a.catalog, a.test_schema);
+    else if (a.discover)
         rc = run_discovery(&cfg);
     else
         rc = run_sync(&cfg, a.catalog, a.state);

@@ -119,31 +119,35 @@ bool tap_emit_schema(tap_run *run, const tap_stream *s, const char *bookmark_pro
             buf_putc(b, ',');
         put_str(b, c->name);
         buf_putc(b, ':');
-        if (s->transforms) {
-            tm_type t = c->type;
+        tm_type t = c->type;
+        if (s->transforms)
             field_transform_schema_type(s->transforms, s->tap_stream_id, c->name, &t);
+        if (run->cfg->inline_array_schemas)
+            typemap_schema_inline(b, &t, !c->is_pk);
+        else
             typemap_schema(b, &t, !c->is_pk);
-        } else {
-            typemap_schema(b, &c->type, !c->is_pk);
-        }
     }
     if (extra_props && *extra_props) {
         if (s->ncolumns)
             buf_putc(b, ',');
         buf_appends(b, extra_props);
     }
-    /* every SCHEMA has the definitions, as pipelinewise's */
-    buf_append_lit(b, "},\"definitions\":{");
-    typemap_array_definitions(b);
-    for (size_t i = 0; i < s->ncolumns; i++) {
-        bool seen = false;
-        for (size_t k = 0; k < i && !seen; k++)
-            seen = typemap_same_definition(&s->columns[k].type, &s->columns[i].type);
-        if (!seen)
-            typemap_column_definition(b, &s->columns[i].type);
+    if (run->cfg->inline_array_schemas) {
+        /* nothing refers to definitions: none are written */
+        buf_append_lit(b, "}},\"key_properties\":[");
+    } else {
+        /* every SCHEMA has the definitions, as pipelinewise's */
+        buf_append_lit(b, "},\"definitions\":{");
+        typemap_array_definitions(b);
+        for (size_t i = 0; i < s->ncolumns; i++) {
+            bool seen = false;
+            for (size_t k = 0; k < i && !seen; k++)
+                seen = typemap_same_definition(&s->columns[k].type, &s->columns[i].type);
+            if (!seen)
+                typemap_column_definition(b, &s->columns[i].type);
+        }
+        buf_append_lit(b, "}},\"key_properties\":[");
     }
-    buf_putc(b, '}');
-    buf_append_lit(b, "},\"key_properties\":[");
     for (size_t k = 0; k < s->nkeys; k++) {
         if (k)
             buf_putc(b, ',');

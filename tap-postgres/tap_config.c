@@ -60,6 +60,9 @@ const cfg_key tap_config_keys[] = {
      "date, timestamp and timestamptz values as PostgreSQL's text, typed as plain strings"},
     {"json_as_object", CFG_BOOL, false, "false", false,
      "type json and jsonb columns as objects (default: any JSON value)"},
+    {"inline_array_schemas", CFG_BOOL, false, "false", false,
+     "SCHEMA messages describe array columns inline (items: the element's type) instead of "
+     "$ref to pipelinewise's definitions, for targets that mis-resolve $ref"},
     {"logical_poll_total_seconds|replication_idle_exit_seconds", CFG_INT, false, "10800", false,
      "LOG_BASED: stop after this long with the server idle (not decoding); 0: no bound"},
     {"break_at_end_lsn", CFG_BOOL, false, "true", false,
@@ -373,6 +376,7 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
     c->special_numbers_as_strings = config_get_bool(root, "special_numbers_as_strings", false);
     c->dates_as_string = config_get_bool(root, "dates_as_string", false);
     c->json_as_object = config_get_bool(root, "json_as_object", false);
+    c->inline_array_schemas = config_get_bool(root, "inline_array_schemas", false);
     c->debug_lsn = config_get_bool(root, "debug_lsn", false);
     c->tap_id = json_util_string(root, "tap_id", NULL);
     c->logical_poll_total_seconds =

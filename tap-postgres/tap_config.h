@@ -41,6 +41,7 @@ typedef struct tap_config {
     bool special_numbers_as_strings; /* NaN/Infinity as strings instead of null */
     bool dates_as_string;            /* MeltanoLabs: dates/timestamps as PostgreSQL's text */
     bool json_as_object;             /* MeltanoLabs: json/jsonb typed as object */
+    bool inline_array_schemas;       /* SCHEMA: arrays' items inline, no definitions / $ref */
     bool debug_lsn;
     const char *tap_id; /* borrowed or NULL */
     long long logical_poll_total_seconds;

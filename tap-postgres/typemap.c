@@ -305,6 +305,29 @@ void typemap_schema(buf *out, const tm_type *t, bool nullable)
     buf_putc(out, '}');
 }
 
+void typemap_schema_inline(buf *out, const tm_type *t, bool nullable)
+{
+    if (t->kind != TM_ARRAY) {
+        typemap_schema(out, t, nullable);
+        return;
+    }
+    buf_putc(out, '{');
+    put_type_list(out, true, "array", NULL);
+    buf_append_lit(out, ",\"items\":{");
+    if (t->elem_kind == TM_JSON) {
+        buf_append_lit(out, "\"type\":[\"null\"," JSON_ANY_TYPES "]");
+    } else {
+        /* the members of the definition typemap_array_definitions would name, without its
+           self-reference */
+        buf_appendf(out, "\"type\":[\"null\",\"%s\",\"array\"]", family_json_type(t->family));
+        if (t->family == TMF_TIMESTAMP)
+            buf_append_lit(out, ",\"format\":\"date-time\"");
+        if (is_decimal_array(t))
+            put_numeric_bounds(out, t->typmod);
+    }
+    buf_append_lit(out, "}}");
+}
+
 void typemap_array_definitions(buf *out)
 {
     static const tm_family fams[] = {TMF_INTEGER, TMF_NUMBER,    TMF_STRING,

@@ -132,6 +132,15 @@ void typemap_value(tm_ctx *ctx, const tm_type *t, buf *out, const char *text, si
  */
 void typemap_schema(buf *out, const tm_type *t, bool nullable);
 
+/*
+ * typemap_schema_inline: typemap_schema without "$ref" (inline_array_schemas): an array column
+ * is {"type":["null","array"],"items":{"type":["null",T,"array"],...}}, its items the element's
+ * schema (format, numeric bounds) one level deep, the type list still admitting the nested
+ * arrays of a multi-dimensional value (whose own items are then unconstrained). Other types as
+ * typemap_schema.
+ */
+void typemap_schema_inline(buf *out, const tm_type *t, bool nullable);
+
 /* typemap_array_definitions: append the "definitions" members (without braces) the array
  * schemas refer to: pipelinewise's six sdc_recursive_<family>_array (every SCHEMA and
  * catalog stream has them, as pipelinewise's), and sdc_recursive_json_array for json[]. */

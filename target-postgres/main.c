@@ -45,6 +45,7 @@ static bool line_buffered(const line_reader *r)
 /* run: the read loop, then the final flush. Returns whether a signal stopped it. */
 static bool run(target *t)
 {
+    t->stop = &stop_signal;
     bool interrupted = false;
     long long since_check = 0;
     while (!t->failed) {
@@ -142,16 +143,17 @@ static int about(const char *format)
         buf_appendf(&b,
                     "# target-postgres\n\nVersion %s. A Singer target for PostgreSQL "
                     "(pipelinewise-target-postgres compatible).\n\n"
-                    "Capabilities: about, activate-version, hard-delete, soft-delete, "
-                    "schema-flattening, validate-records\n\n## Settings\n\n",
+                    "Capabilities: about, activate-version, batch, hard-delete, soft-delete, "
+                    "schema-flattening, target-schema, validate-records\n\n## Settings\n\n",
                     PROJECT_VERSION);
         config_settings_markdown(&b, tconfig_keys, tconfig_nkeys);
     } else if (!format || strcmp(format, "json") == 0) {
         buf_appendf(&b,
                     "{\"name\":\"target-postgres\",\"description\":\"Singer target for PostgreSQL "
                     "(pipelinewise-target-postgres compatible)\",\"version\":\"%s\","
-                    "\"capabilities\":[\"about\",\"activate-version\",\"hard-delete\","
-                    "\"soft-delete\",\"schema-flattening\",\"validate-records\"],\"settings\":",
+                    "\"capabilities\":[\"about\",\"activate-version\",\"batch\",\"hard-delete\","
+                    "\"soft-delete\",\"schema-flattening\",\"target-schema\",\"validate-records\"],"
+                    "\"settings\":",
                     PROJECT_VERSION);
         config_settings_schema(&b, tconfig_keys, tconfig_nkeys);
         buf_append_lit(&b, "}\n");

@@ -1,5 +1,6 @@
 #include "messages.h"
 
+#include "batch_message.h"
 #include "json_util.h"
 #include "log.h"
 #include "scheduler.h"
@@ -66,7 +67,14 @@ static void handle_record(target *t, const char *line, size_t len)
         return;
     int rec = jscan_find(&t->js, line, 0, "record");
     if (rec == JSCAN_NOT_FOUND || t->js.toks[rec].type != J_OBJECT) {
-        target_bad_input(t, st->name, "RECORD without a \"record\" object");
+        target_bad_input(t, st->name,
+                         t->batch_file ? "the line is not a JSON object"
+                                       : "RECORD without a \"record\" object");
+        return;
+    }
+    if (t->batch_file && t->js.toks[rec].end != len - 1) {
+        /* a BATCH file's line became {...,"record":<line>}: the line is one object, no more */
+        target_bad_input(t, st->name, "the line holds more than one JSON object");
         return;
     }
     if (st->def->val) {
@@ -391,18 +399,6 @@ static void handle_activate(target *t, const char *line)
         scheduler_wait_all(t);
 }
 
-/* a Singer SDK BATCH message: its records are in files. Ignored like an unknown type, they
-   would be lost and the next STATE would claim them, so it is an error. */
-static void handle_batch(target *t, const char *line)
-{
-    int stok = jscan_find(&t->js, line, 0, "stream");
-    size_t n = 0;
-    const char *name = stok != JSCAN_NOT_FOUND ? tok_string(t, line, stok, &n) : NULL;
-    target_bad_input(t, name,
-                     "BATCH messages (records in files) are not supported: configure the tap "
-                     "to send RECORD messages (no batch_config)");
-}
-
 /* the first member name of the message's top level that an earlier member has too, or -1:
    tools disagree on which one counts (jscan_find reads the first, Python's json the last).
    Compared as raw bytes, among the first 64 members (messages have a handful). */
@@ -431,7 +427,11 @@ void messages_handle_line(target *t, const char *line, size_t len)
     if (len == 0)
         return;
     if (!jscan_parse(&t->js, line, len)) {
-        target_bad_input(t, NULL, "malformed JSON at byte %zu: %s", t->js.err_offset,
+        /* a BATCH file's line is parsed inside its RECORD line: the offset is the file line's */
+        size_t off = t->js.err_offset;
+        if (t->batch_file && off >= t->batch_head)
+            off -= t->batch_head;
+        target_bad_input(t, NULL, "malformed JSON at byte %zu: %s", off,
                          t->js.err ? t->js.err : "syntax error");
         return;
     }
@@ -464,7 +464,7 @@ void messages_handle_line(target *t, const char *line, size_t len)
     else if (tn == 16 && strncasecmp(ty, "ACTIVATE_VERSION", 16) == 0)
         handle_activate(t, line);
     else if (tn == 5 && strncasecmp(ty, "BATCH", 5) == 0)
-        handle_batch(t, line);
+        batch_message_handle(t, line, len); /* its records in files, each through RECORD */
     else /* as pipelinewise and the Singer SDK: what it carries would be lost */
         target_bad_input(t, NULL, "unknown message type \"%.*s\"", (int)(tn > 40 ? 40 : tn), ty);
 }

@@ -65,9 +65,18 @@ void target_bad_input(target *t, const char *sname, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (sname)
-        log_error("line %lld: stream \"%s\": %s", t->line_no, sname, msg);
+    char where[512];
+    if (t->batch_file && t->batch_line)
+        snprintf(where, sizeof(where), "line %lld: BATCH file \"%.300s\" line %lld", t->line_no,
+                 t->batch_file, t->batch_line);
+    else if (t->batch_file)
+        snprintf(where, sizeof(where), "line %lld: BATCH file \"%.300s\"", t->line_no,
+                 t->batch_file);
     else
-        log_error("line %lld: %s", t->line_no, msg);
+        snprintf(where, sizeof(where), "line %lld", t->line_no);
+    if (sname)
+        log_error("%s: stream \"%s\": %s", where, sname, msg);
+    else
+        log_error("%s: %s", where, msg);
     target_fail(t, EXIT_BAD_INPUT);
 }

@@ -13,6 +13,7 @@
 #ifndef TARGET_TARGET_H
 #define TARGET_TARGET_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,12 +37,16 @@ typedef struct target {
     jscan js;
     line_reader in; /* stdin */
     registry reg;
-    int64_t seq;       /* sequence of the last RECORD / ACTIVATE_VERSION */
-    int in_flight;     /* flush jobs submitted and not taken back */
-    bool failed;       /* set only by target_fail */
-    int exit_code;     /* the first failure's code (0 while none) */
-    long long line_no; /* the input line being handled */
-    buf tmp;           /* scratch of the message handlers */
+    int64_t seq;            /* sequence of the last RECORD / ACTIVATE_VERSION */
+    int in_flight;          /* flush jobs submitted and not taken back */
+    bool failed;            /* set only by target_fail */
+    int exit_code;          /* the first failure's code (0 while none) */
+    long long line_no;      /* the input line being handled */
+    const char *batch_file; /* borrowed: the BATCH file being read (batch_message), or NULL */
+    long long batch_line;   /* its line being handled */
+    size_t batch_head;      /* bytes before the record in the RECORD line made of that line */
+    const volatile sig_atomic_t *stop; /* borrowed: set by a signal (main.c), or NULL */
+    buf tmp;                           /* scratch of the message handlers */
     bool warned_activate;
     bool warned_memory;
     size_t mem; /* bytes held by every batch (filling, spare, loading): see batch_mem */

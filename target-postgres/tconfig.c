@@ -63,6 +63,9 @@ const cfg_key tconfig_keys[] = {
     {"add_metadata_columns", CFG_BOOL, false, "false", false, "add the _sdc_* metadata columns"},
     {"hard_delete", CFG_BOOL, false, "false", false,
      "delete rows whose record carries _sdc_deleted_at (turns metadata columns on)"},
+    {"soft_delete", CFG_BOOL, false, "false", false,
+     "Singer SDK: true keeps a deleted record's row, marked with _sdc_deleted_at (turns metadata "
+     "columns on; the opposite of hard_delete, which must not be true with it)"},
     {"data_flattening_max_level", CFG_INT, false, "0", false,
      "levels of nested objects flattened into parent__child columns"},
     {"primary_key_required", CFG_BOOL, false, "true", false,
@@ -202,7 +205,15 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
                   what, av_key);
         return false;
     }
-    c->add_metadata_columns = meta || c->hard_delete || av_on;
+    /* the SDK's soft_delete: deletes are marked, which needs the _sdc_deleted_at column */
+    bool soft = config_get_bool(root, "soft_delete", false);
+    if (soft && c->hard_delete) {
+        log_error("%s: keys \"soft_delete\" and \"hard_delete\" are both true: a delete is either "
+                  "marked (soft_delete) or removed (hard_delete); keep one",
+                  what);
+        return false;
+    }
+    c->add_metadata_columns = meta || c->hard_delete || av_on || soft;
     c->data_flattening_max_level = (int)config_get_int(root, "data_flattening_max_level", 0);
     if (c->data_flattening_max_level < 0)
         c->data_flattening_max_level = 0;

@@ -15,13 +15,14 @@
 #   time (/usr/bin/time: peak RSS in target_memory and the benchmarks),
 #   bc (tests/bench/cdc.sh),
 #   python3-botocore (the reference RDS IAM token of tests/shared/aws_iam.sh; brings python3,
-#   which also runs tests/tools/aws_stub.py), libssh2-1-dev (ssh_tunnel), openssh-server (sshd
-#   and ssh-keygen for tests/ssh/*.sh), clang-format (the style test: tests/tools/style_check.sh)
+#   which also runs tests/tools/aws_stub.py), libssh2-1-dev (ssh_tunnel), zlib1g-dev (the
+#   target's BATCH files, gzip), openssh-server (sshd and ssh-keygen for tests/ssh/*.sh),
+#   clang-format (the style test: tests/tools/style_check.sh)
 set -euo pipefail
 packages=(cmake make gcc libc6-dev pkg-config postgresql-15 postgresql-15-wal2json
           postgresql-15-postgis-3
           postgresql-client-15 libpq-dev libcjson-dev libcurl4-openssl-dev check ca-certificates
-          openssl time bc python3-botocore libssh2-1-dev openssh-server
+          openssl time bc python3-botocore libssh2-1-dev zlib1g-dev openssh-server
           clang-format)
 # one dpkg-query for all; "install ok installed" only: a removed package can leave its status
 # behind

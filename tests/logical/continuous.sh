@@ -7,7 +7,7 @@
 # shellcheck disable=SC1091
 . "$(dirname "${BASH_SOURCE[0]}")/log_lib.sh"
 
-db=log_cont
+db=log_cont_${PLUGIN:-pgoutput}
 slot=pipelinewise_$db
 fresh_db "$db"
 psql_q "$db" "CREATE TABLE t (id bigint PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a');
@@ -121,7 +121,7 @@ drop_slots "$db"
 
 # a signal before the stream (the slot's creation waits for a transaction left open): a run
 # without bounds ends with exit 0 there too, and leaves no slot; the next run copies
-db2=log_cont_setup
+db2=log_cont_setup_${PLUGIN:-pgoutput}
 fresh_db "$db2"
 psql_q "$db2" "CREATE TABLE t (id bigint PRIMARY KEY); INSERT INTO t VALUES (1)"
 log_config "$db2" "$CONT" >"$TEST_TMP/c2.json"

@@ -7,8 +7,8 @@
 # shellcheck disable=SC1091
 . "$(dirname "${BASH_SOURCE[0]}")/log_lib.sh"
 
-src=log_fb_src
-dst=log_fb_dst
+src=log_fb_src_${PLUGIN:-pgoutput}
+dst=log_fb_dst_${PLUGIN:-pgoutput}
 slot=pipelinewise_$src
 fresh_db "$src"
 fresh_db "$dst"

@@ -40,5 +40,30 @@ for name in $(setting_names loaders zzz); do
     n=$((n + 1))
     grep -q "\"$name\":{" "$TEST_TMP/target_about.json" || not_ok "meltano.yml: target setting $name is in target-postgres --about"
 done
+# ... with their capabilities, defaults and secrets as --about says them
+python3 - "$SOURCE_DIR/samples/meltano.yml" "$TEST_TMP/tap_about.json" "$TEST_TMP/target_about.json" >"$TEST_TMP/meltano_check" <<'PY'
+import json, re, sys
+text = open(sys.argv[1]).read()
+about = {"extractors": json.load(open(sys.argv[2])), "loaders": json.load(open(sys.argv[3]))}
+part = re.split(r"^  (extractors|loaders):$", text, flags=re.M)
+for sec, body in zip(part[1::2], part[2::2]):
+    a = about[sec]
+    caps = re.search(r"^      capabilities: \[(.*)\]$", body, re.M).group(1).split(", ")
+    if caps != a["capabilities"]:
+        print(f"{sec}: capabilities {caps} are not --about's {a['capabilities']}")
+    props = a["settings"]["properties"]
+    for m in re.finditer(r"^        - \{name: ([a-z_+]+), (.*)\}$", body, re.M):
+        name, rest = m.group(1), m.group(2)
+        p = props.get(name, {})
+        sensitive = "sensitive: true" in rest
+        if sensitive != bool(p.get("secret")):
+            print(f"{sec}: {name}: sensitive {sensitive}, --about secret {bool(p.get('secret'))}")
+        v = re.search(r"value: ([^,}]+)", rest)
+        if v and not v.group(1).startswith("$"):
+            val = json.loads(v.group(1)) if re.fullmatch(r"-?\d+|true|false", v.group(1)) else v.group(1)
+            if p.get("default") != val:
+                print(f"{sec}: {name}: value {val!r}, --about default {p.get('default')!r}")
+PY
+assert_eq "" "$(cat "$TEST_TMP/meltano_check")" "meltano.yml: capabilities, defaults and sensitive settings as --about says"
 [ "$n" -gt 30 ] && ok "the $n settings of samples/meltano.yml are known to the programs" || not_ok "meltano.yml settings found ($n)"
 finish

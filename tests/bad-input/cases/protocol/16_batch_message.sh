@@ -1,7 +1,7 @@
-title='a Singer SDK BATCH message (records in files)'
-message='line 6: stream "public-t": BATCH messages (records in files) are not supported'
+title='a Singer SDK BATCH message naming a file that does not exist'
+message='line 6: stream "public-t": BATCH manifest: cannot open "/nonexistent/tap-postgres-batch/x.jsonl": No such file or directory'
 input() {
     prefix
-    echo '{"type":"BATCH","stream":"public-t","encoding":{"format":"jsonl"},"manifest":["file:///tmp/x.jsonl"]}'
+    echo '{"type":"BATCH","stream":"public-t","encoding":{"format":"jsonl","compression":"none"},"manifest":["file:///nonexistent/tap-postgres-batch/x.jsonl"]}'
     suffix
 }
