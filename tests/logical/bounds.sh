@@ -44,8 +44,9 @@ assert_contains "$(tail -n 1 "$TEST_TMP/o3")" '{"type":"STATE"' "max_run_seconds
 psql_q "$db" "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = '$db' AND query LIKE 'DO %'" >/dev/null
 wait "$writer" || true
 
-# a lost replication connection: exit 4, nothing written after the failure
-log_config "$db" '"break_at_end_lsn":false,"logical_poll_total_seconds":60' >"$TEST_TMP/live.json"
+# a lost replication connection with reconnect_attempts 0 (no retry within the run; the
+# reconnect itself: tests/reliability/faults.sh): exit 4, nothing written after the failure
+log_config "$db" '"break_at_end_lsn":false,"logical_poll_total_seconds":60,"reconnect_attempts":0' >"$TEST_TMP/live.json"
 last_state "$TEST_TMP/o3" >"$TEST_TMP/s3"
 "$TAP_BIN" --config "$TEST_TMP/live.json" --catalog "$TEST_TMP/catalog.json" --state "$TEST_TMP/s3" \
     >"$TEST_TMP/o4" 2>"$TEST_TMP/e4" &
@@ -122,7 +123,7 @@ last_state "$TEST_TMP/o3" >"$TEST_TMP/s3"
 run_cmd "$TEST_TMP/o5" "$TEST_TMP/e5" "$TAP_BIN" --config "$TEST_TMP/wst.json" --catalog "$TEST_TMP/catalog.json" --state "$TEST_TMP/s3"
 assert_eq 0 "$RC" "wal_sender_timeout 1 s, idle for 2 s: status updates keep the stream alive (exit 0)"
 assert_contains "$(cat "$TEST_TMP/e5")" "no new data for logical_poll_total_seconds" "wal_sender_timeout: the run ends by its poll bound"
-log_config "$db" '"wal_sender_timeout":1000,"break_at_end_lsn":false,"logical_poll_total_seconds":30' >"$TEST_TMP/wst30.json"
+log_config "$db" '"wal_sender_timeout":1000,"break_at_end_lsn":false,"logical_poll_total_seconds":30,"reconnect_attempts":0' >"$TEST_TMP/wst30.json"
 "$TAP_BIN" --config "$TEST_TMP/wst30.json" --catalog "$TEST_TMP/catalog.json" --state "$TEST_TMP/s3" \
     >"$TEST_TMP/o6" 2>"$TEST_TMP/e6" &
 victim=$!

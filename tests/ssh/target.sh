@@ -55,10 +55,13 @@ compare "through the tunnel"
 assert_contains "$(cat "$TEST_TMP/load.err")" "ssh tunnel $SSH_USER@127.0.0.1:$SSHD_PORT: host key ssh-ed25519 SHA256:" "the target checks the host key"
 assert_contains "$(tail -n 1 "$TEST_TMP/load.out")" '"bookmarks":{"public-a":' "the target writes the STATE"
 after=$(forwards_to "$PGPORT")
-if [ "$after" -ge $((before + 4)) ]; then
+# the tap's connection, the target's own and at least one flush worker's (workers start on
+# demand: how many depends on how long batches take, and a batch copied straight into an empty
+# table is short)
+if [ "$after" -ge $((before + 3)) ]; then
     ok "the tap's connection and the target's worker connections were all forwarded ($before -> $after)"
 else
-    not_ok "the server forwarded $((after - before)) connections, expected 4 or more"
+    not_ok "the server forwarded $((after - before)) connections, expected 3 or more"
 fi
 assert_eq 3 "$(tr -d '\r' <"$SSHD_LOG" | grep -c -E ':11: (tap|target)-postgres: done$' || true)" "each program closes its session politely (discovery, tap, target)"
 
