@@ -641,10 +641,12 @@ bool pg_conn_reconnect(pg_conn *c, bool *transient)
         n->conn = NULL;
         pg_conn_destroy(n);
         PQsetNoticeProcessor(c->conn, notice_to_log, c);
+        c->gave_up = false;
         return true;
     }
     PQreset(c->conn);
     if (PQstatus(c->conn) == CONNECTION_OK) {
+        c->gave_up = false;
         if (transient)
             *transient = false;
         return true;

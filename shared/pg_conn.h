@@ -114,6 +114,8 @@ typedef struct pg_conn {
     pg_conn_options opts; /* as given to pg_conn_connect (its strings borrowed likewise) */
     int read_timeout_s;   /* read_timeout: 0 waits forever */
     bool is_probe;        /* a connection of pgc's own to check another: never probed itself */
+    bool gave_up;         /* closed by us after read_timeout (frozen or dead); false again after
+                             pg_conn_reconnect */
 } pg_conn;
 
 /*

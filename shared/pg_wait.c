@@ -76,6 +76,7 @@ static probe_result probe(pg_conn *c, char *why, size_t n)
 /* give up on the connection: libpq's next read sees it closed and fails the call */
 static void give_up(pg_conn *c)
 {
+    c->gave_up = true;
     int sock = PQsocket(c->conn);
     if (sock >= 0)
         shutdown(sock, SHUT_RDWR);
