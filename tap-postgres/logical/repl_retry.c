@@ -12,7 +12,7 @@ static bool connection_lost(const sl_run *L)
     if (!L->repl || !L->repl->conn)
         return false;
     /* a frozen connection given up after read_timeout is not retried (README: Faults) */
-    if (L->repl->gave_up)
+    if (L->repl->gave_up || (L->c && L->c->gave_up))
         return false;
     if (PQstatus(L->repl->conn) == CONNECTION_BAD)
         return true;
