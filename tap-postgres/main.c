@@ -238,6 +238,22 @@ static int run_discovery(const tap_config *cfg)
     return rc;
 }
 
+/* the metadata of the catalog's tables only, as a sync reads it: false after logging */
+static bool load_selected(pg_conn *c, const tap_catalog *cat, pgm_db *db)
+{
+    const char **schemas = calloc(cat->n ? cat->n : 1, sizeof(*schemas));
+    const char **names = calloc(cat->n ? cat->n : 1, sizeof(*names));
+    bool ok = schemas && names;
+    for (size_t i = 0; ok && i < cat->n; i++) {
+        schemas[i] = cat->streams[i].schema_name;
+        names[i] = cat->streams[i].table_name;
+    }
+    ok = ok && discovery_load(c, NULL, 0, schemas, names, cat->n, db);
+    free(schemas);
+    free(names);
+    return ok;
+}
+
 static int run_sync(const tap_config *cfg, const char *catalog_path, const char *state_path)
 {
     int rc = EXIT_OK;
@@ -275,17 +291,7 @@ static int run_sync(const tap_config *cfg, const char *catalog_path, const char 
         rc = run.fail_code;
         goto done;
     }
-    const char **schemas = calloc(cat.n, sizeof(*schemas));
-    const char **names = calloc(cat.n, sizeof(*names));
-    bool ok = schemas && names;
-    for (size_t i = 0; ok && i < cat.n; i++) {
-        schemas[i] = cat.streams[i].schema_name;
-        names[i] = cat.streams[i].table_name;
-    }
-    ok = ok && discovery_load(c, NULL, 0, schemas, names, cat.n, &db);
-    free(schemas);
-    free(names);
-    if (!ok) {
+    if (!load_selected(c, &cat, &db)) {
         rc = EXIT_SOURCE_DB;
         goto done;
     }
@@ -367,17 +373,7 @@ static int run_test(const tap_config *cfg, const char *catalog_path, bool schema
     }
     if (catalog_path) {
         /* the metadata of the selected tables only, as a sync reads it */
-        const char **schemas = calloc(cat.n, sizeof(*schemas));
-        const char **names = calloc(cat.n, sizeof(*names));
-        bool ok = schemas && names;
-        for (size_t i = 0; ok && i < cat.n; i++) {
-            schemas[i] = cat.streams[i].schema_name;
-            names[i] = cat.streams[i].table_name;
-        }
-        ok = ok && discovery_load(c, NULL, 0, schemas, names, cat.n, &db);
-        free(schemas);
-        free(names);
-        if (!ok) {
+        if (!load_selected(c, &cat, &db)) {
             rc = EXIT_SOURCE_DB;
             goto done;
         }
