@@ -81,6 +81,17 @@ static bool rd_u64(reader *r, uint64_t *out)
     return true;
 }
 
+/*
+ * rd_time_ok: a commit timestamp (microseconds since 2000-01-01, signed on the
+ * server) that moves to the Unix epoch without overflowing int64
+ */
+static bool rd_time_ok(reader *r, uint64_t ts)
+{
+    if ((int64_t)ts > INT64_MAX - CHANGE_PG_EPOCH_US)
+        return rd_fail(r, "commit timestamp out of range");
+    return true;
+}
+
 /* rd_str: a NUL-terminated string inside the message (borrowed) */
 static bool rd_str(reader *r, const char **out)
 {
@@ -467,7 +478,7 @@ bool decode_pgoutput_decode(pgoutput_decoder *d, const char *msg, size_t len, ch
          */
         uint64_t final_lsn, ts;
         uint32_t xid;
-        if (!rd_u64(&r, &final_lsn) || !rd_u64(&r, &ts) || !rd_u32(&r, &xid))
+        if (!rd_u64(&r, &final_lsn) || !rd_u64(&r, &ts) || !rd_u32(&r, &xid) || !rd_time_ok(&r, ts))
             goto bad;
         out->kind = CHANGE_BEGIN;
         out->commit_lsn = final_lsn;
@@ -487,7 +498,7 @@ bool decode_pgoutput_decode(pgoutput_decoder *d, const char *msg, size_t len, ch
         uint8_t flags;
         uint64_t commit_lsn, end_lsn, ts;
         if (!rd_u8(&r, &flags) || !rd_u64(&r, &commit_lsn) || !rd_u64(&r, &end_lsn) ||
-            !rd_u64(&r, &ts))
+            !rd_u64(&r, &ts) || !rd_time_ok(&r, ts))
             goto bad;
         out->kind = CHANGE_COMMIT;
         out->commit_lsn = commit_lsn;

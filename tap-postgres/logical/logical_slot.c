@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
+#include <time.h>
 
 #include "json_util.h"
 #include "log.h"
@@ -259,6 +260,25 @@ bool logical_slot_drop(pg_conn *c, const char *slot)
         return false;
     PQclear(res);
     log_info("replication slot \"%s\" dropped", slot);
+    return true;
+}
+
+bool logical_slot_await_release(pg_conn *c, const char *slot, logical_slot_info *info, int seconds,
+                                volatile sig_atomic_t *stop)
+{
+    if (!info->exists || !info->active || seconds <= 0)
+        return true;
+    log_info("replication slot \"%s\" is in use by pid %d: waiting up to %d s for it to be "
+             "released (the server's process for a run that just ended can hold it a moment)",
+             slot, info->active_pid, seconds);
+    for (int i = 0; i < seconds * 5 && info->exists && info->active && !(stop && *stop); i++) {
+        struct timespec ts = {0, 200 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        if (!logical_slot_lookup(c, slot, info))
+            return false;
+    }
+    if (info->exists && !info->active)
+        log_info("replication slot \"%s\" was released", slot);
     return true;
 }
 

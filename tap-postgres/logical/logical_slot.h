@@ -73,6 +73,17 @@ bool logical_slot_lookup(pg_conn *c, const char *slot, logical_slot_info *out);
 bool logical_slot_drop(pg_conn *c, const char *slot);
 
 /*
+ * logical_slot_await_release: when the slot in *info exists and is active,
+ * look it up again every 200 ms for up to `seconds` (or until *stop), and
+ * say once that it waits: the walsender of a run killed a moment ago holds
+ * the slot until it notices its client is gone (it may be finishing the
+ * slot's creation). *info is the last lookup. False only when a lookup
+ * failed (logged); a slot still active is for logical_slot_usable to report.
+ */
+bool logical_slot_await_release(pg_conn *c, const char *slot, logical_slot_info *info, int seconds,
+                                volatile sig_atomic_t *stop);
+
+/*
  * logical_slot_usable: check an existing slot against this tap: a logical
  * slot of this database, with a known plugin, not in use by another process.
  * False after logging what to do.

@@ -18,8 +18,9 @@
 #include "repl_stream.h"
 #include "state.h"
 
-#define XLOG_SHORT_PHD 24 /* SizeOfXLogShortPHD: the header of every WAL page */
-#define XLOG_LONG_PHD 40  /* SizeOfXLogLongPHD: the header of a segment's first page */
+#define XLOG_SHORT_PHD 24            /* SizeOfXLogShortPHD: the header of every WAL page */
+#define XLOG_LONG_PHD 40             /* SizeOfXLogLongPHD: the header of a segment's first page */
+#define SLOT_RELEASE_WAIT_SECONDS 10 /* for the walsender of a run that just ended */
 
 /* an lsn bookmark as found in a state: a number, a "X/Y" text or a decimal text */
 bool setup_bookmark_lsn(const cJSON *v, uint64_t *out)
@@ -276,6 +277,10 @@ bool setup_run(sl_run *L, setup_positions *out)
             info = old;
         }
     }
+    /* a run killed a moment ago: its walsender lets the slot go once it notices */
+    if (!logical_slot_await_release(L->c, L->slot, &info, SLOT_RELEASE_WAIT_SECONDS,
+                                    &tap_stop_requested))
+        return fail(L, EXIT_SOURCE_DB);
     if (info.exists && strcmp(info.wal_status, "lost") == 0 && !info.active &&
         cfg->lost_position_fail) {
         bool any = false;

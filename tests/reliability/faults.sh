@@ -20,7 +20,8 @@
 
 FAULT=${FAULT:?FAULT unset}
 : "${TCP_PROXY:?TCP_PROXY unset}"
-tag=$(tr 'A-Z' 'a-z' <<<"$METHOD")
+tag=$(tr "A-Z" "a-z" <<<"$METHOD")
+[ "$METHOD" = LOG_BASED ] && tag="log_${PLUGIN:-wal2json}"
 [ "$METHOD" = LOG_BASED ] || PLUGIN=""
 ROWS=${ROWS:-20000}
 RUN_TIMEOUT=${RUN_TIMEOUT:-120}
