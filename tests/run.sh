@@ -5,6 +5,8 @@
 #                                AddressSanitizer + UBSan
 #   SKIP_ASAN=1 tests/run.sh     skip the sanitizer pass (faster while developing)
 #   BUILD_DIR=... tests/run.sh   build elsewhere (default: build/ and build-asan/)
+#   JOBS=N, TEST_JOBS=M          build with N jobs (default 2), run M tests at once (default
+#                                2N: most tests spend their time waiting on servers and timers)
 #   tests/run.sh -R target       extra arguments go to ctest (here: only tests matching "target")
 #   PG_MAJORS="15 17" tests/run.sh
 #                                the PostgreSQL majors to test (default: 13 15 17 18). The
@@ -19,6 +21,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
 jobs=${JOBS:-2}
+test_jobs=${TEST_JOBS:-$((jobs * 2))}
 
 "$root/tests/deps.sh"
 
@@ -51,7 +54,7 @@ host_major=$(psql -X -A -t -c 'SHOW server_version_num' | cut -c1-2)
 status=0
 echo "== tests (PostgreSQL $(psql -X -A -t -c 'SHOW server_version'))"
 # "standby" tests need a second server of a root (tests/pg_root.sh standby)
-(cd "$build" && ctest --output-on-failure --timeout 900 -j "$jobs" -LE '^standby$' "$@") || status=1
+(cd "$build" && ctest --output-on-failure --timeout 900 -j "$test_jobs" -LE '^standby$' "$@") || status=1
 
 if [ -n "${PG_MAJORS+x}" ] || [ $# = 0 ]; then
     majors=${PG_MAJORS-13 15 17 18}
@@ -80,7 +83,7 @@ for major in $majors; do
         # shellcheck disable=SC1091
         . "$pgdir/env"
         echo "== tests on PostgreSQL $(psql -X -A -t -c 'SHOW server_version') (labels $labels)"
-        cd "$build" && ctest --output-on-failure --timeout 900 -j "$jobs" -L "$labels" "$@"
+        cd "$build" && ctest --output-on-failure --timeout 900 -j "$test_jobs" -L "$labels" "$@"
     ) || status=1
     "$root/tests/pg_root.sh" stop "$major" "$pgdir" || true
     running_major=""
@@ -93,7 +96,7 @@ if [ "${SKIP_ASAN:-0}" != 1 ]; then
     echo "== tests under AddressSanitizer + UBSan"
     export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-    (cd "$asan" && ctest --output-on-failure --timeout 1800 -j "$jobs" -LE '^standby$' "$@") || status=1
+    (cd "$asan" && ctest --output-on-failure --timeout 1800 -j "$test_jobs" -LE '^standby$' "$@") || status=1
 fi
 
 if [ "$status" = 0 ]; then
