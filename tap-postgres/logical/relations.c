@@ -80,40 +80,23 @@ bool relations_resolve(sl_run *L, const char *schema, const char *table, size_t 
     return true;
 }
 
-/* stream_array_params: the streams' schemas and tables as two text[] literals */
-static bool stream_array_params(sl_run *L, buf *schemas, buf *names)
-{
-    buf_putc(schemas, '{');
-    buf_putc(names, '{');
-    for (size_t i = 0; i < L->n; i++) {
-        pg_conn_array_elem(schemas, L->streams[i].src->schema_name, i == 0);
-        pg_conn_array_elem(names, L->streams[i].src->table_name, i == 0);
-    }
-    buf_putc(schemas, '}');
-    buf_putc(names, '}');
-    if (!buf_ok(schemas) || !buf_ok(names)) {
-        log_error("out of memory");
-        return fail(L, EXIT_INTERNAL);
-    }
-    return true;
-}
-
-/*
- * relations_build_map: every relation whose rows a stream reads, with the streams
- * that read it: each stream's own table, and every partition and inheritance
- * child below it (pg_inherits holds both, at every level): a plain SELECT
- * FROM a parent or partitioned table returns their rows, so the stream gets
- * their changes too. One relation may so feed several streams (a partition
- * selected with its root, an inheritance parent with its child). Relations
- * created later are resolved when they appear (relations_resolve).
- */
-bool relations_build_map(sl_run *L)
+PGresult *relations_descendants(sl_run *L, size_t first, size_t count)
 {
     buf schemas = BUF_INIT, names = BUF_INIT;
-    if (!stream_array_params(L, &schemas, &names)) {
+    buf_putc(&schemas, '{');
+    buf_putc(&names, '{');
+    for (size_t i = first; i < first + count && i < L->n; i++) {
+        pg_conn_array_elem(&schemas, L->streams[i].src->schema_name, i == first);
+        pg_conn_array_elem(&names, L->streams[i].src->table_name, i == first);
+    }
+    buf_putc(&schemas, '}');
+    buf_putc(&names, '}');
+    if (!buf_ok(&schemas) || !buf_ok(&names)) {
         buf_term(&schemas);
         buf_term(&names);
-        return false;
+        log_error("out of memory");
+        fail(L, EXIT_INTERNAL);
+        return NULL;
     }
     const char *params[2] = {schemas.data, names.data};
     PGresult *res = pg_conn_query(L->c,
@@ -132,7 +115,24 @@ bool relations_build_map(sl_run *L)
     buf_term(&schemas);
     buf_term(&names);
     if (!res)
-        return fail(L, EXIT_SOURCE_DB);
+        fail(L, EXIT_SOURCE_DB);
+    return res;
+}
+
+/*
+ * relations_build_map: every relation whose rows a stream reads, with the streams
+ * that read it: each stream's own table, and every partition and inheritance
+ * child below it (pg_inherits holds both, at every level): a plain SELECT
+ * FROM a parent or partitioned table returns their rows, so the stream gets
+ * their changes too. One relation may so feed several streams (a partition
+ * selected with its root, an inheritance parent with its child). Relations
+ * created later are resolved when they appear (relations_resolve).
+ */
+bool relations_build_map(sl_run *L)
+{
+    PGresult *res = relations_descendants(L, 0, L->n);
+    if (!res)
+        return false;
     bool ok = true;
     int rows = PQntuples(res);
     for (int r = 0; r < rows && ok;) {

@@ -75,26 +75,13 @@ static bool truncated(const sl_run *L, int si, const char *schema, const char *t
  */
 static int whole_table_truncated(sl_run *L, int si)
 {
-    const tap_stream *src = L->streams[si].src;
-    const char *params[2] = {src->schema_name, src->table_name};
-    PGresult *res = pg_conn_query(L->c,
-                                  "WITH RECURSIVE d(relid) AS ("
-                                  "SELECT c2.oid FROM pg_class c2 JOIN pg_namespace n2 ON n2.oid "
-                                  "= c2.relnamespace WHERE n2.nspname = $1 AND c2.relname = $2 "
-                                  "UNION SELECT h.inhrelid FROM d "
-                                  "JOIN pg_inherits h ON h.inhparent = d.relid) "
-                                  "SELECT n.nspname, c.relname FROM d "
-                                  "JOIN pg_class c ON c.oid = d.relid "
-                                  "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                                  "WHERE c.relkind = 'r'",
-                                  2, params);
-    if (!res) {
-        fail(L, EXIT_SOURCE_DB);
+    PGresult *res = relations_descendants(L, (size_t)si, 1);
+    if (!res)
         return -1;
-    }
     int all = 1;
     for (int r = 0; r < PQntuples(res) && all; r++)
-        all = truncated(L, si, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1));
+        if (PQgetvalue(res, r, 3)[0] == 'r')
+            all = truncated(L, si, PQgetvalue(res, r, 1), PQgetvalue(res, r, 2));
     PQclear(res);
     return all;
 }
