@@ -21,12 +21,7 @@ static bool connection_lost(const sl_run *L)
     return strncmp(st, "57P", 3) == 0 || strncmp(st, "08", 2) == 0;
 }
 
-/*
- * The run's other connection (metadata of relations met in the stream, the walsender probe)
- * died too when the server restarted: made again with the session settings. False when it
- * could not be (logged).
- */
-static bool metadata_connection(sl_run *L)
+bool repl_retry_metadata_connection(sl_run *L)
 {
     if (!L->c || !L->c->conn)
         return true;
@@ -39,6 +34,8 @@ static bool metadata_connection(sl_run *L)
     }
     if (PQstatus(L->c->conn) != CONNECTION_BAD)
         return true; /* an error on a live connection: what uses it next reports it */
+    if (L->c->gave_up)
+        return false; /* frozen: logged when it was given up, not made again */
     bool transient = false;
     if (!pg_conn_reconnect(L->c, &transient) || !pg_conn_exec(L->c, TAP_SESSION_SETTINGS))
         return false;
@@ -79,7 +76,7 @@ bool repl_retry_reconnect(sl_run *L, repl_stream *rs, const char *options, int s
         if (L->repl && repl_stream_start(rs, L->repl, L->slot, L->processed, options,
                                          status_interval_ms, &tap_stop_requested, false)) {
             repl_stream_confirm(rs, confirm);
-            if (repl_stream_send_status(rs, false) && metadata_connection(L)) {
+            if (repl_stream_send_status(rs, false) && repl_retry_metadata_connection(L)) {
                 L->run->fail_code = 0;
                 /* the transaction being read comes again from its BEGIN */
                 L->in_txn = false;

@@ -37,4 +37,12 @@
 bool repl_retry_reconnect(sl_run *L, repl_stream *rs, const char *options, int status_interval_ms,
                           uint64_t confirm, int *attempts);
 
+/*
+ * repl_retry_metadata_connection: the run's other connection (metadata of relations met in the
+ * stream, the walsender probe, the metrics), checked; when it was lost (the server restarted,
+ * its backend terminated) it is made again with the session settings. False when it is lost
+ * and could not be made again, or froze (given up after read_timeout, logged then).
+ */
+bool repl_retry_metadata_connection(sl_run *L);
+
 #endif

@@ -156,7 +156,10 @@ bool stop_rules_probe(stop_rules *st, sl_run *L, repl_stream *rs, double now)
     bool ask = false;
     if (!st->moved && st->can_ask && st->seen_lsn < st->end_lsn) {
         walsender_activity a = walsender_activity_now(L);
-        if (a == WS_UNKNOWN) {
+        if (a == WS_UNKNOWN && PQstatus(L->c->conn) == CONNECTION_BAD) {
+            /* the connection was lost or froze, not the permission: the stream loop fails the
+               run or makes it again (repl_retry_metadata_connection) */
+        } else if (a == WS_UNKNOWN) {
             log_warn("cannot tell from pg_stat_activity what the server process of the "
                      "replication connection is doing: logical_poll_total_seconds counts the "
                      "time in which the server's position does not move, and break_at_end_lsn "

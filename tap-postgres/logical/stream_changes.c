@@ -397,6 +397,15 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
             break;
         }
         cdc_metrics_tick(&cm, L, &rs, now);
+        /* the other connection (the probe, the metrics, relation metadata) froze or was lost:
+           the time spent waiting on it is not the server's idle time, and a frozen one means
+           the server cannot be reached; a lost one is made again */
+        if (ok && L->c && PQstatus(L->c->conn) == CONNECTION_BAD &&
+            !repl_retry_metadata_connection(L)) {
+            log_error("LOG_BASED: the connection for queries to the source server is lost and "
+                      "cannot be made again; the run stops (no STATE past the last one written)");
+            ok = fail(L, EXIT_SOURCE_DB);
+        }
     }
     cdc_metrics_final(&cm, L, &rs);
     cdc_metrics_term(&cm);
@@ -411,8 +420,20 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
         ok = sl_run_emit_state(L);
         if (ok && singer_writer_flush(L->run->w) == false)
             ok = fail(L, EXIT_OUTPUT);
-        if (!repl_stream_finish(&rs))
-            log_warn("the replication stream did not end cleanly (the state is written)");
+        if (!repl_stream_finish(&rs)) {
+            /* the run had ended by a rule when the connection was found frozen or lost (a
+               freeze can look like an idle server until read_timeout runs out): the state
+               written is true, but the run did not end as it says; exit 4 */
+            if (L->repl->gave_up || PQstatus(L->repl->conn) == CONNECTION_BAD ||
+                (L->c && L->c->gave_up)) {
+                log_error("LOG_BASED: the connection to the source server was lost or froze as "
+                          "the run ended (%s); the state written covers what was sent",
+                          stop_rules_reason(why));
+                ok = fail(L, EXIT_SOURCE_DB);
+            } else {
+                log_warn("the replication stream did not end cleanly (the state is written)");
+            }
+        }
         /* a signal ends the run as cleanly as a bound, but the caller learns it was one;
            it is how a continuous run ends (exit 0) */
         if (ok && why == STOP_SIGNAL && !st.continuous)

@@ -23,6 +23,9 @@ FAULT=${FAULT:?FAULT unset}
 tag=$(tr "A-Z" "a-z" <<<"$METHOD")
 [ "$METHOD" = LOG_BASED ] && tag="log_${PLUGIN:-wal2json}"
 [ "$METHOD" = LOG_BASED ] || PLUGIN=""
+# FREEZE_IDLE=1 (freeze_source, LOG_BASED): the writer stops before the freeze, so that the
+# stream is idle when it freezes (and read_timeout is longer than the idle bound, below)
+[ "${FREEZE_IDLE:-0}" = 1 ] && tag="${tag}_idle"
 ROWS=${ROWS:-20000}
 RUN_TIMEOUT=${RUN_TIMEOUT:-120}
 STATE=$TEST_TMP/state.json
@@ -121,6 +124,9 @@ if [ "$FAULT" = role_timeouts ]; then
 fi
 # a frozen connection is noticed within read_timeout plus connect_timeout (the check)
 TIMEOUTS='"read_timeout":3,"connect_timeout":3'
+# FREEZE_IDLE: read_timeout longer than logical_poll_total_seconds, so that the run's idle
+# bound comes first and the freeze is met while the stream is ended
+[ "${FREEZE_IDLE:-0}" = 1 ] && TIMEOUTS='"read_timeout":8,"connect_timeout":3'
 # a server restarted in immediate mode recovers first: on a loaded machine that can take longer
 # than the default three attempts wait (1 + 2 + 4 s)
 ATTEMPTS=3
@@ -232,7 +238,17 @@ fault_action() {
         ;;
     drop_source) await_moment tap && kill -USR1 "$PROXY_PID" && echo "# the proxy dropped the connections" ;;
     drop_target) await_moment target && kill -USR1 "$PROXY_PID" ;;
-    freeze_source) await_moment tap && kill -USR2 "$PROXY_PID" ;;
+    freeze_source)
+        await_moment tap || return 0
+        if [ "${FREEZE_IDLE:-0}" = 1 ]; then
+            psql_q "$SRC" "INSERT INTO wctl VALUES (true)" >/dev/null
+            wait "$WRITER_PID" || true
+            WRITER_PID=""
+            sleep 1.5
+        fi
+        kill -USR2 "$PROXY_PID"
+        echo "# the proxy froze the connections at $(date -u +%T.%3N)"
+        ;;
     freeze_target) await_moment target && kill -USR2 "$PROXY_PID" ;;
     esac
     # the tap waited on the lock of its second table (see below); it goes on now

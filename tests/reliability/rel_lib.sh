@@ -152,6 +152,7 @@ writer_start() {
 }
 writer_stop() {
     psql_q "$SRC" "INSERT INTO wctl VALUES (true)" >/dev/null
+    [ -n "$WRITER_PID" ] || return 0 # stopped already
     if ! wait "$WRITER_PID"; then
         not_ok "the writer failed"
         cat "$TEST_TMP/writer.err" >&2
