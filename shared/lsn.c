@@ -26,3 +26,22 @@ void lsn_format(uint64_t lsn, char *out)
 {
     snprintf(out, LSN_TEXT_MAX, "%" PRIX32 "/%" PRIX32, (uint32_t)(lsn >> 32), (uint32_t)lsn);
 }
+
+bool lsn_from_bookmark(const cJSON *v, uint64_t *out)
+{
+    if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble < 9.0e15) {
+        *out = (uint64_t)v->valuedouble;
+        return true;
+    }
+    if (!cJSON_IsString(v))
+        return false;
+    if (lsn_parse(v->valuestring, out) && *out)
+        return true;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long u = strtoull(v->valuestring, &end, 10);
+    if (errno || !end || *end || !u)
+        return false;
+    *out = u;
+    return true;
+}

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chunked_copy.h"
 #include "exit_codes.h"
 #include "initial_copy.h"
 #include "log.h"
@@ -103,6 +104,8 @@ bool sync_logical_run(tap_run *run, tap_stream *const *streams, size_t n)
         run->tm.bad_values += ls->bad_values;
         tap_log_counters(run, ls->src->tap_stream_id);
     }
+    chunked_copy_destroy(L.chunks); /* before sl_run_term, which does not know the module */
+    L.chunks = NULL;
     sl_run_term(&L);
     /* a signal is how a run without bounds ends, also before its stream (during a copy, done
        again by the next run: the last STATE has no lsn for the stream): exit 0 */

@@ -2,7 +2,6 @@
 
 #include "json_writer.h"
 #include "log.h"
-#include "messages.h"
 #include "scheduler.h"
 
 #include <errno.h>
@@ -59,7 +58,8 @@ static void files_term(bm_files *f)
 }
 
 /* one line of a file: through the RECORD path; false after a failure (recorded in t) */
-static bool record_line(target *t, buf *wrap, size_t head, const char *s, size_t n)
+static bool record_line(target *t, batch_message_line_fn each, buf *wrap, size_t head,
+                        const char *s, size_t n)
 {
     while (n && (s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
         n--;
@@ -75,12 +75,13 @@ static bool record_line(target *t, buf *wrap, size_t head, const char *s, size_t
         target_oom(t);
         return false;
     }
-    messages_handle_line(t, wrap->data, wrap->len);
+    each(t, wrap->data, wrap->len);
     return !t->failed;
 }
 
 /* read file i a chunk at a time, each line a record; false after a failure */
-static bool read_file(target *t, gzFile fh, buf *wrap, size_t head, const char *sname)
+static bool read_file(target *t, batch_message_line_fn each, gzFile fh, buf *wrap, size_t head,
+                      const char *sname)
 {
     char *chunk = malloc(BM_CHUNK);
     buf part = BUF_INIT; /* a line that spans chunks */
@@ -132,11 +133,11 @@ static bool read_file(target *t, gzFile fh, buf *wrap, size_t head, const char *
             t->batch_line++;
             if (part.len) {
                 buf_append(&part, chunk + pos, seg);
-                ok = buf_ok(&part) ? record_line(t, wrap, head, part.data, part.len)
+                ok = buf_ok(&part) ? record_line(t, each, wrap, head, part.data, part.len)
                                    : (target_oom(t), false);
                 buf_reset(&part);
             } else {
-                ok = record_line(t, wrap, head, chunk + pos, seg);
+                ok = record_line(t, each, wrap, head, chunk + pos, seg);
             }
             pos += seg + 1;
             /* a file can hold millions of records: let finished flushes go and STATE out */
@@ -159,7 +160,7 @@ static bool read_file(target *t, gzFile fh, buf *wrap, size_t head, const char *
     }
     if (ok && part.len) { /* the last line without '\n' */
         t->batch_line++;
-        ok = record_line(t, wrap, head, part.data, part.len);
+        ok = record_line(t, each, wrap, head, part.data, part.len);
     }
 done:
     buf_term(&part);
@@ -167,7 +168,7 @@ done:
     return ok;
 }
 
-void batch_message_handle(target *t, const char *line, size_t len)
+void batch_message_handle(target *t, const char *line, size_t len, batch_message_line_fn each)
 {
     (void)len;
     bm_files f = {0};
@@ -268,7 +269,7 @@ void batch_message_handle(target *t, const char *line, size_t len)
         t->batch_file = url_path(f.urls[i]);
         t->batch_head = head;
         t->batch_line = 0;
-        bool ok = read_file(t, f.fh[i], &wrap, head, sname);
+        bool ok = read_file(t, each, f.fh[i], &wrap, head, sname);
         gzclose(f.fh[i]);
         f.fh[i] = NULL;
         if (!ok || (t->stop && *t->stop))

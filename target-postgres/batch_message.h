@@ -6,10 +6,10 @@
  *    "manifest": ["file:///path/s-1.json.gz", ...]}
  *
  * Each file holds one record object per line (the body of a RECORD message, as the SDK's
- * JSONLinesBatcher writes them). Each line goes through the RECORD path (messages_handle_line
- * on {"type":"RECORD","stream":..,"record":<line>}): the same conversion, validation, batching
- * and memory bound. Files are read with zlib (gzip, or plain files as they are), a chunk at a
- * time: memory holds one line, never a whole file.
+ * JSONLinesBatcher writes them). Each line goes through the RECORD path (the caller's
+ * messages_handle_line, on {"type":"RECORD","stream":..,"record":<line>}): the same conversion,
+ * validation, batching and memory bound. Files are read with zlib (gzip, or plain files as they
+ * are), a chunk at a time: memory holds one line, never a whole file.
  *
  * Errors (bad input, exit 6, naming the stream, the file and its line): a format other than
  * jsonl (parquet), an unknown compression, a URL that is not file://, a file that cannot be
@@ -26,8 +26,12 @@
 
 #include "target.h"
 
+/* the RECORD path a line of a file goes through (messages_handle_line) */
+typedef void (*batch_message_line_fn)(target *t, const char *line, size_t len);
+
 /* batch_message_handle: load the files of the BATCH message line[0..len), already parsed in
-   t->js (its tokens are reused while the files are read). A failure is recorded in t. */
-void batch_message_handle(target *t, const char *line, size_t len);
+   t->js (its tokens are reused while the files are read), each line wrapped in a RECORD
+   message and given to each. A failure is recorded in t. */
+void batch_message_handle(target *t, const char *line, size_t len, batch_message_line_fn each);
 
 #endif

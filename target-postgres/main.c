@@ -79,7 +79,7 @@ static bool run(target *t)
             }
             if (pr <= 0 || !(fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
                 scheduler_check_age(t);
-                tmetrics_tick(t);
+                tmetrics_tick(&t->metrics, &t->reg);
                 continue;
             }
         }
@@ -102,7 +102,7 @@ static bool run(target *t)
         if (++since_check >= 1024) {
             since_check = 0;
             scheduler_check_age(t);
-            tmetrics_tick(t);
+            tmetrics_tick(&t->metrics, &t->reg);
         }
     }
     if (!t->failed) {
@@ -260,7 +260,7 @@ int main(int argc, char **argv)
     } else {
         log_error("stopped: no STATE was written after the failure (exit code %d)", code);
     }
-    tmetrics_summary(&t);
+    tmetrics_summary(&t.metrics, &t.reg);
     log_info("batches held at most %zu bytes (max_batch_memory_bytes %lld)", t.mem_peak,
              t.cfg.max_batch_memory_bytes);
     target_term(&t);

@@ -464,7 +464,8 @@ void messages_handle_line(target *t, const char *line, size_t len)
     else if (tn == 16 && strncasecmp(ty, "ACTIVATE_VERSION", 16) == 0)
         handle_activate(t, line);
     else if (tn == 5 && strncasecmp(ty, "BATCH", 5) == 0)
-        batch_message_handle(t, line, len); /* its records in files, each through RECORD */
+        batch_message_handle(t, line, len,
+                             messages_handle_line); /* its records in files, each through RECORD */
     else /* as pipelinewise and the Singer SDK: what it carries would be lost */
         target_bad_input(t, NULL, "unknown message type \"%.*s\"", (int)(tn > 40 ? 40 : tn), ty);
 }

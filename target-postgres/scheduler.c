@@ -106,7 +106,7 @@ void scheduler_take_done(target *t, bool wait)
         target_fail(t, EXIT_TARGET_DB);
     } else {
         st->rows_total += (long long)job->b->rows;
-        tmetrics_committed(t, st, job);
+        tmetrics_committed(&t->metrics, st, job);
         log_metric_counter("record_count", (long long)job->b->rows, st->name);
     }
     size_t before = batch_mem(job->b);

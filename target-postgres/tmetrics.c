@@ -3,8 +3,8 @@
 #include "loader.h"
 #include "log.h"
 #include "metrics.h"
+#include "registry.h"
 #include "stream.h"
-#include "target.h"
 #include "timefmt.h"
 
 #include <math.h>
@@ -17,10 +17,10 @@ void tmetrics_init(tmetrics *m)
     m->commits = m->rows = m->last_commits = m->last_rows = 0;
 }
 
-void tmetrics_committed(target *t, stream *st, const flush_job *job)
+void tmetrics_committed(tmetrics *m, stream *st, const flush_job *job)
 {
-    t->metrics.commits++;
-    t->metrics.rows += (long long)job->b->rows;
+    m->commits++;
+    m->rows += (long long)job->b->rows;
     if (job->counted) {
         st->inserted_total += job->inserted;
         st->updated_total += job->updated;
@@ -31,12 +31,12 @@ void tmetrics_committed(target *t, stream *st, const flush_job *job)
 }
 
 /* the oldest record read and not committed: its age (seconds) and the records pending */
-static double oldest_uncommitted(const target *t, double now, long long *records)
+static double oldest_uncommitted(const registry *reg, double now, long long *records)
 {
     double oldest = now;
     *records = 0;
-    for (size_t i = 0; i < t->reg.n; i++) {
-        const stream *st = t->reg.streams[i];
+    for (size_t i = 0; i < reg->n; i++) {
+        const stream *st = reg->streams[i];
         if (st->cur->rows > 0) {
             *records += (long long)st->cur->rows;
             if (st->cur->started > 0 && st->cur->started < oldest)
@@ -49,18 +49,17 @@ static double oldest_uncommitted(const target *t, double now, long long *records
     return now - oldest;
 }
 
-void tmetrics_tick(target *t)
+void tmetrics_tick(tmetrics *m, const registry *reg)
 {
     double interval = metrics_interval();
     if (interval <= 0)
         return;
-    tmetrics *m = &t->metrics;
     double now = timefmt_monotonic();
     if (now < m->next)
         return;
     double dt = now - m->last_t;
     long long pending = 0;
-    double age = oldest_uncommitted(t, now, &pending);
+    double age = oldest_uncommitted(reg, now, &pending);
     metrics_point p;
     metrics_point_begin(&p, "gauge", "target_oldest_uncommitted_seconds");
     metrics_point_double(&p, age, 3);
@@ -77,10 +76,10 @@ void tmetrics_tick(target *t)
     m->next = now + interval;
 }
 
-void tmetrics_summary(target *t)
+void tmetrics_summary(const tmetrics *m, const registry *reg)
 {
-    for (size_t i = 0; i < t->reg.n; i++) {
-        const stream *st = t->reg.streams[i];
+    for (size_t i = 0; i < reg->n; i++) {
+        const stream *st = reg->streams[i];
         if (st->batches == 0 && st->rows_total == 0)
             continue;
         char marked[64] = "";
@@ -91,7 +90,7 @@ void tmetrics_summary(target *t)
                  st->name, st->rows_total, st->inserted_total, st->updated_total, st->deleted_total,
                  marked, st->batches);
     }
-    double all = timefmt_monotonic() - t->metrics.t0;
-    log_info("summary: %lld records in %lld commits in %.3f s (%.0f records/s)", t->metrics.rows,
-             t->metrics.commits, all, all > 0 ? (double)t->metrics.rows / all : 0);
+    double all = timefmt_monotonic() - m->t0;
+    log_info("summary: %lld records in %lld commits in %.3f s (%.0f records/s)", m->rows,
+             m->commits, all, all > 0 ? (double)m->rows / all : 0);
 }

@@ -23,7 +23,7 @@
 
 #include <stdbool.h>
 
-struct target;
+struct registry;
 struct stream;
 struct flush_job;
 
@@ -36,10 +36,11 @@ typedef struct tmetrics {
 /* tmetrics_init: start the clocks (after metrics_configure). */
 void tmetrics_init(tmetrics *m);
 /* tmetrics_committed: account a batch of st that committed (job: its counts). */
-void tmetrics_committed(struct target *t, struct stream *st, const struct flush_job *job);
-/* tmetrics_tick: the periodic points when they are due (a clock check otherwise). */
-void tmetrics_tick(struct target *t);
-/* tmetrics_summary: the summary lines (INFO). */
-void tmetrics_summary(struct target *t);
+void tmetrics_committed(tmetrics *m, struct stream *st, const struct flush_job *job);
+/* tmetrics_tick: the periodic points when they are due (a clock check otherwise); reg: the
+   streams, for the oldest record not committed. */
+void tmetrics_tick(tmetrics *m, const struct registry *reg);
+/* tmetrics_summary: the summary lines (INFO), per stream of reg, then in all. */
+void tmetrics_summary(const tmetrics *m, const struct registry *reg);
 
 #endif

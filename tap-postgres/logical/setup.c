@@ -1,6 +1,5 @@
 #include "setup.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,26 +21,6 @@
 #define XLOG_LONG_PHD 40             /* SizeOfXLogLongPHD: the header of a segment's first page */
 #define SLOT_RELEASE_WAIT_SECONDS 10 /* for the walsender of a run that just ended */
 
-/* an lsn bookmark as found in a state: a number, a "X/Y" text or a decimal text */
-bool setup_bookmark_lsn(const cJSON *v, uint64_t *out)
-{
-    if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble < 9.0e15) {
-        *out = (uint64_t)v->valuedouble;
-        return true;
-    }
-    if (!cJSON_IsString(v))
-        return false;
-    if (lsn_parse(v->valuestring, out) && *out)
-        return true;
-    char *end = NULL;
-    errno = 0;
-    unsigned long long u = strtoull(v->valuestring, &end, 10);
-    if (errno || !end || *end || !u)
-        return false;
-    *out = u;
-    return true;
-}
-
 static bool read_bookmarks(sl_run *L)
 {
     for (size_t i = 0; i < L->n; i++) {
@@ -49,7 +28,7 @@ static bool read_bookmarks(sl_run *L)
         const char *id = ls->src->tap_stream_id;
         state_adopt_sdk_lsn(L->run->state, id); /* a MeltanoLabs bookmark becomes an lsn */
         const cJSON *lsn = state_get(L->run->state, id, "lsn");
-        ls->need_copy = !lsn || !setup_bookmark_lsn(lsn, &ls->lsn);
+        ls->need_copy = !lsn || !lsn_from_bookmark(lsn, &ls->lsn);
         if (lsn && ls->need_copy)
             log_warn("stream \"%s\": the lsn bookmark of the state is not an LSN: the table "
                      "is copied again",
@@ -70,7 +49,7 @@ static bool read_bookmarks(sl_run *L)
         /* what the target committed: the input state's bookmark, when it is still ours */
         uint64_t in;
         const cJSON *in_lsn = state_lsn_value(L->run->input_state, id);
-        if (!ls->need_copy && in_lsn && setup_bookmark_lsn(in_lsn, &in) && in == ls->lsn)
+        if (!ls->need_copy && in_lsn && lsn_from_bookmark(in_lsn, &in) && in == ls->lsn)
             ls->input_lsn = in;
         long long v;
         const cJSON *bm = cJSON_GetObjectItemCaseSensitive(

@@ -23,9 +23,6 @@ typedef struct setup_positions {
     bool stream;      /* false: every stream is initial_only (copied; nothing to stream) */
 } setup_positions;
 
-/* setup_bookmark_lsn: an lsn bookmark as found in a state (a number, a "X/Y" text or a decimal
-   text) into *out; false when v is none of these (or 0). */
-bool setup_bookmark_lsn(const cJSON *v, uint64_t *out);
 /* setup_run: set up L's run (its streams initialised) and fill *out. False after logging
    (fail code set). */
 bool setup_run(sl_run *L, setup_positions *out);

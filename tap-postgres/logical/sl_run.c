@@ -2,7 +2,6 @@
 
 #include <stdlib.h>
 
-#include "chunked_copy.h"
 #include "exit_codes.h"
 #include "log.h"
 #include "state.h"
@@ -97,5 +96,4 @@ void sl_run_term(sl_run *L)
     pg_conn_destroy(L->repl);
     pg_conn_destroy(L->c);
     buf_term(&L->scratch);
-    chunked_copy_destroy(L->chunks);
 }

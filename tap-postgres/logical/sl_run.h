@@ -125,7 +125,8 @@ typedef struct sl_run {
     uint32_t stamp;
     buf scratch;
     long long txns, records;
-    struct chunked_copy *chunks; /* owned: the copies in chunks (chunked_copy.h), or NULL */
+    struct chunked_copy *chunks; /* owned: the copies in chunks (chunked_copy.h), or NULL;
+                                    freed by chunked_copy_destroy before sl_run_term */
 } sl_run;
 
 /* fail: the run fails with code (tap_fail: the first code wins); returns false */
@@ -149,8 +150,8 @@ static inline bool sl_run_recopy_due(const sl_run *L)
     return false;
 }
 
-/* sl_run_term: free what L holds (streams, maps, metadata, decoders, connections); a run
-   filled with zeros is fine. */
+/* sl_run_term: free what L holds (streams, maps, metadata, decoders, connections; not the
+   copies in chunks, see chunks); a run filled with zeros is fine. */
 void sl_run_term(sl_run *L);
 /* sl_run_emit_state: the streams' lsn (L->processed at least) and version into the output
    state, then a STATE message. False after logging (fail code set). */

@@ -9,7 +9,7 @@
 
 #include "json_util.h"
 #include "log.h"
-#include "setup.h"
+#include "lsn.h"
 
 #define READ_CHUNK 65536
 
@@ -34,7 +34,7 @@ bool state_feedback_line_lsn(const char *line, size_t len, const char *const *id
     for (size_t i = 0; ok && i < n; i++) {
         const cJSON *bm = cJSON_GetObjectItemCaseSensitive(bms, ids[i]);
         uint64_t v;
-        ok = setup_bookmark_lsn(cJSON_GetObjectItemCaseSensitive(bm, "lsn"), &v);
+        ok = lsn_from_bookmark(cJSON_GetObjectItemCaseSensitive(bm, "lsn"), &v);
         if (ok && v < low)
             low = v;
     }
