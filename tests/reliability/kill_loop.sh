@@ -13,6 +13,7 @@
 
 tag=$(tr 'A-Z' 'a-z' <<<"$METHOD")
 [ "$METHOD" = LOG_BASED ] && tag="log_$PLUGIN"
+[ "${KILL_ONLY:-0}" = 1 ] && tag="${tag}_killed"
 SRC=rel_${tag}_src
 DST=rel_${tag}_dst
 ROWS=${ROWS:-3000}

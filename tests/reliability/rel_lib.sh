@@ -210,8 +210,13 @@ cols_of() {
 key_of() { if [ "$1" = pairs ]; then echo n; else echo id; fi; }
 
 # load_state STATE_FILE: the state into chk.state (PostgreSQL parses the JSON: no jq needed);
-# fails on a line that is not JSON
+# fails on a line that is not JSON; no file (every run was killed before the target wrote a
+# STATE): chk.state empty
 load_state() {
+    if [ ! -s "$1" ]; then
+        psql_q "$DST" "TRUNCATE chk.state" >/dev/null
+        return 0
+    fi
     psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$DST" -v s="$(cat "$1")" >/dev/null 2>&1 <<'SQL'
 TRUNCATE chk.state;
 INSERT INTO chk.state VALUES (:'s'::jsonb);
@@ -439,9 +444,11 @@ kill_loop() {
         RUN=$runs
         # NONE_ACTION: what a run that is not killed gets (a continuous run: a function that
         # ends it with a signal)
+        # KILL_ONLY=1: every run is killed (with a small KILL_SPAN_MS, before any STATE)
         case $((RANDOM % 6)) in
         0) action=${NONE_ACTION:-none} ;; 1 | 2) action=tap ;; 3 | 4) action=target ;; 5) action=both ;;
         esac
+        [ "$action" = none ] && [ "${KILL_ONLY:-0}" = 1 ] && action=tap
         delay=$((RANDOM % span))
         run_pipeline "$runs" "$action" "$delay"
         [ -n "$KILLED" ] && kills=$((kills + 1))
