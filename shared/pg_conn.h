@@ -169,6 +169,18 @@ PGresult *pg_conn_exec_params_raw(pg_conn *c, const char *sql, int nparams,
 PGresult *pg_conn_get_result(pg_conn *c);
 int pg_conn_get_copy_data(pg_conn *c, char **row);
 /*
+ * pg_conn_put_copy_data: data[0..len) to a COPY FROM STDIN under way (in pieces of at most
+ * 1 MB, as PQputCopyData takes an int). False when libpq could not send it (the connection
+ * failed: pg_conn_copy_end's result says why). Not logged.
+ */
+bool pg_conn_put_copy_data(pg_conn *c, const char *data, size_t len);
+/*
+ * pg_conn_copy_end: end the COPY FROM STDIN (sent false: abort it, nothing is loaded) and
+ * return its result, the caller's to PQclear and to report (COMMAND_OK when the rows are in);
+ * the SQLSTATE of a failure is kept (pg_conn_sqlstate), the results after it are drained.
+ */
+PGresult *pg_conn_copy_end(pg_conn *c, bool sent);
+/*
  * pg_conn_wait_readable: wait until the socket is readable and consume input, checking the
  * connection as above after read_timeout; false when it was found dead (logged) or libpq
  * failed (not logged: the next libpq call reports it).

@@ -20,6 +20,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+/* the most PQputCopyData is given at once (it takes an int) */
+#define COPY_PIECE ((size_t)1 << 20)
+
 /* what a look at our session from a second connection found */
 typedef enum probe_result {
     PROBE_BUSY,  /* the session works on our command, or cannot be checked: keep waiting */
@@ -191,4 +194,30 @@ int pg_conn_get_copy_data(pg_conn *c, char **row)
             return r == 0 ? -2 : r;
         }
     }
+}
+
+bool pg_conn_put_copy_data(pg_conn *c, const char *data, size_t len)
+{
+    while (len > 0) {
+        size_t piece = len > COPY_PIECE ? COPY_PIECE : len;
+        if (PQputCopyData(c->conn, data, (int)piece) != 1)
+            return false;
+        data += piece;
+        len -= piece;
+    }
+    return true;
+}
+
+PGresult *pg_conn_copy_end(pg_conn *c, bool sent)
+{
+    (void)PQputCopyEnd(c->conn, sent ? NULL : "aborted"); /* a failure shows in the result */
+    PGresult *res = pg_conn_get_result(c);
+    const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", st ? st : "");
+    if (!c->sqlstate[0] && PQstatus(c->conn) == CONNECTION_BAD)
+        snprintf(c->sqlstate, sizeof(c->sqlstate), "08006");
+    PGresult *more;
+    while ((more = pg_conn_get_result(c)) != NULL)
+        PQclear(more);
+    return res;
 }
