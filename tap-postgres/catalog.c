@@ -126,16 +126,8 @@ bool catalog_parse(tap_catalog *out, cJSON *root, const char *what, const tap_co
             log_warn("%s: stream \"%s\": snapshot-mode applies to LOG_BASED streams only "
                      "(ignored)",
                      what, id);
+        /* LOG_BASED: the copy is filtered in its query, the changes by row_filter.h */
         s->where_clauses = tap_config_where_clauses(cfg, id);
-        if (s->where_clauses && s->method == TAP_LOG_BASED) {
-            /* the copy could be filtered, the changes that follow cannot: the target would
-               get rows the clauses exclude, and a table that is neither */
-            log_error("%s: stream \"%s\": stream_options custom_where_clauses cannot apply to "
-                      "LOG_BASED replication (the changes are not filtered); remove them or use "
-                      "FULL_TABLE or INCREMENTAL",
-                      what, id);
-            return false;
-        }
         const cJSON *props = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(e, "schema"), "properties");
         if (props && !cJSON_IsObject(props)) {

@@ -112,8 +112,8 @@ const cfg_key tap_config_keys[] = {
      "at most this many records per stream and run (INCREMENTAL: a LIMIT in key order; "
      "FULL_TABLE: the next run continues after the last key)"},
     {"stream_options", CFG_OBJECT, false, NULL, false,
-     "{\"<stream>\": {\"custom_where_clauses\": [\"<SQL>\", ...]}}: FULL_TABLE and "
-     "INCREMENTAL rows must match every clause (trusted SQL text)"},
+     "{\"<stream>\": {\"custom_where_clauses\": [\"<SQL>\", ...]}}: the rows must "
+     "match every clause (trusted SQL text); LOG_BASED: the copy and every change"},
     /* pipelinewise-transform-field, applied in the tap */
     {"transformations", CFG_ANY, false, NULL, false,
      "[{\"tap_stream_name\", \"field_id\", \"type\", \"when\"}]: pipelinewise-transform-field's "

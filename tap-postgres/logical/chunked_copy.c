@@ -606,6 +606,8 @@ static void chunk_sql(buf *sql, const lstream *ls, bool after, long long limit)
             buf_appendf(sql, "%s$%zu", k ? ", " : "", k + 1);
         buf_putc(sql, ')');
     }
+    bool have_where = after;
+    tap_append_where(sql, s, &have_where); /* custom_where_clauses (row_filter.h) */
     buf_append_lit(sql, " ORDER BY ");
     for (size_t k = 0; k < s->nkeys; k++) {
         if (k)

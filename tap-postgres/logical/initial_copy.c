@@ -54,6 +54,8 @@ bool initial_copy_streams(sl_run *L, const char *snapshot, uint64_t consistent_p
         tap_select_list(&sql, &ls->view);
         buf_append_lit(&sql, " FROM ");
         tap_quoted_table(&sql, &ls->view);
+        bool have_where = false;
+        tap_append_where(&sql, ls->src, &have_where); /* custom_where_clauses (row_filter.h) */
         buf_append_lit(&sql, ") TO STDOUT");
         long long rows = 0;
         ok = tap_copy_rows(L->run, L->c, sql.data, &ls->view, &ls->rb, NULL, NULL, &rows);

@@ -7,6 +7,7 @@
 
 #include "exit_codes.h"
 #include "log.h"
+#include "row_filter.h"
 
 #define DELETED_AT_SCHEMA                                                                          \
     "\"_sdc_deleted_at\":{\"type\":[\"null\",\"string\"],\"format\":\"date-time\"}"
@@ -48,6 +49,11 @@ static bool rebuild_view(sl_run *L, lstream *ls)
 bool lstream_init(sl_run *L, lstream *ls, tap_stream *s)
 {
     ls->src = s;
+    if (s->where_clauses) {
+        ls->filter = row_filter_create(s->where_clauses, s->tap_stream_id, s->table_name);
+        if (!ls->filter)
+            return fail(L, EXIT_INTERNAL);
+    }
     const pgm_table *t = s->table;
     size_t total = t ? t->ncols : s->ncolumns;
     ls->cols = calloc(total ? total : 1, sizeof(*ls->cols));
@@ -135,6 +141,7 @@ static bool reload_columns(sl_run *L, lstream *ls)
         return true;
     }
     bool changed = false;
+    ls->cols_gen++; /* names or types may move: the row filter's view is made again */
     for (size_t i = 0; i < t->ncols; i++) {
         const pgm_column *pc = &t->cols[i];
         lcol *lc = NULL;
@@ -217,6 +224,7 @@ static bool add_foreign_column(sl_run *L, lstream *ls, const change_column *wc)
         return fail(L, EXIT_INTERNAL);
     }
     ls->cols = grown;
+    ls->cols_gen++;
     lcol *lc = &ls->cols[ls->ncols];
     memset(lc, 0, sizeof(*lc));
     size_t n = strlen(wc->name);
@@ -552,6 +560,112 @@ done:
 }
 
 /* lstream_row_change: one row change for one of the streams that read the relation */
+/*
+ * in_filter: do the stream's custom_where_clauses hold for the row t (the values of old, the
+ * whole old row under REPLICA IDENTITY FULL, fill what t did not carry)? True without clauses.
+ * False after logging (fail code set).
+ */
+static bool in_filter(sl_run *L, lstream *ls, const change_tuple *t, const change_tuple *old,
+                      bool *match)
+{
+    *match = true;
+    if (!ls->filter)
+        return true;
+    if (ls->fgen != ls->cols_gen || !ls->fnames || ls->fn != ls->ncols) {
+        if (ls->ncols > ls->fcap) {
+            size_t cap = ls->ncols;
+            const char **n = realloc(ls->fnames, cap * sizeof(*n));
+            if (n)
+                ls->fnames = n;
+            const char **ty = realloc(ls->ftypes, cap * sizeof(*ty));
+            if (ty)
+                ls->ftypes = ty;
+            const change_value **v = realloc(ls->fvals, cap * sizeof(*v));
+            if (v)
+                ls->fvals = v;
+            if (!n || !ty || !v) {
+                log_error("out of memory");
+                return fail(L, EXIT_INTERNAL);
+            }
+            ls->fcap = cap;
+        }
+        for (size_t k = 0; k < ls->ncols; k++) {
+            ls->fnames[k] = ls->cols[k].col.name;
+            ls->ftypes[k] = ls->cols[k].foreign ? NULL : ls->cols[k].col.sql_type;
+        }
+        ls->fn = ls->ncols;
+        ls->fgen = ls->cols_gen;
+    }
+    for (size_t k = 0; k < ls->ncols; k++)
+        ls->fvals[k] = NULL;
+    for (int i = 0; i < t->nvalues; i++) {
+        lcol *lc = find_col(ls, t->columns[i].name);
+        if (lc)
+            ls->fvals[lc - ls->cols] = &t->values[i];
+    }
+    for (int i = 0; old && i < old->nvalues; i++) {
+        lcol *lc = find_col(ls, old->columns[i].name);
+        if (!lc || old->values[i].kind == CHANGE_VALUE_UNCHANGED)
+            continue;
+        size_t k = (size_t)(lc - ls->cols);
+        if (!ls->fvals[k] || ls->fvals[k]->kind == CHANGE_VALUE_UNCHANGED)
+            ls->fvals[k] = &old->values[i];
+    }
+    if (!row_filter_match(ls->filter, L->c, ls->cols_gen, ls->ncols, ls->fnames, ls->ftypes,
+                          ls->fvals, match))
+        return fail(L, EXIT_SOURCE_DB);
+    return true;
+}
+
+/* whole_row: t names every column of the table (the whole old row, not only its key) */
+static bool whole_row(lstream *ls, const change_tuple *t)
+{
+    for (size_t k = 0; k < ls->ncols; k++)
+        if (!ls->cols[k].foreign && !change_find_value(t, ls->cols[k].col.name))
+            return false;
+    return true;
+}
+
+/*
+ * filtered_change: a row change of a stream with custom_where_clauses, by where the row is
+ * before and after it: an insert or update whose new row holds the clauses is written as
+ * always; an update that leaves them (or whose old row is unknown: only the key is sent) is
+ * a delete of the row in the target, a no-op there when it never held them; a delete is
+ * written unless the whole old row is known not to hold them (REPLICA IDENTITY FULL). Rows
+ * outside the clauses before and after are not written.
+ */
+static bool filtered_change(sl_run *L, lstream *ls, const change *c, uint64_t wal_start,
+                            bool *handled)
+{
+    *handled = false;
+    if (!ls->filter)
+        return true;
+    /* the whole old row: pgoutput says so; a wal2json delete names every column */
+    const change_tuple *full_old =
+        c->old_kind == 'O' || (c->kind == CHANGE_DELETE && whole_row(ls, &c->old_tuple))
+            ? &c->old_tuple
+            : NULL;
+    bool now = true, before = true;
+    if (c->kind == CHANGE_DELETE) {
+        if (full_old && !in_filter(L, ls, full_old, NULL, &before))
+            return false;
+        *handled = !before; /* a row the target never had */
+        return true;
+    }
+    if (!in_filter(L, ls, &c->new_tuple, full_old, &now))
+        return false;
+    if (now)
+        return true; /* written as without clauses */
+    if (c->kind == CHANGE_UPDATE && full_old && !in_filter(L, ls, full_old, NULL, &before))
+        return false;
+    *handled = true;
+    if (c->kind == CHANGE_INSERT || !before)
+        return true; /* outside the clauses before and after: nothing for the target */
+    /* it left the clauses (or may have): the target's row, under the old key, goes */
+    const change_tuple *key = c->old_tuple.nvalues ? &c->old_tuple : &c->new_tuple;
+    return write_delete(L, ls, key, wal_start);
+}
+
 bool lstream_row_change(sl_run *L, lstream *ls, bool own, const change *c, uint64_t wal_start)
 {
     if (!sl_run_applies(L, ls))
@@ -562,6 +676,11 @@ bool lstream_row_change(sl_run *L, lstream *ls, bool own, const change *c, uint6
         if (!lstream_check_wire_columns(L, ls, t->columns, t->nvalues, own))
             return false;
     }
+    bool handled = false;
+    if (!filtered_change(L, ls, c, wal_start, &handled))
+        return false;
+    if (handled)
+        return true;
     switch (c->kind) {
     case CHANGE_INSERT:
         return write_row(L, ls, c, wal_start);

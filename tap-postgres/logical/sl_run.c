@@ -4,6 +4,7 @@
 
 #include "exit_codes.h"
 #include "log.h"
+#include "row_filter.h"
 #include "state.h"
 #include "timefmt.h"
 
@@ -79,6 +80,10 @@ void sl_run_term(sl_run *L)
         free(ls->cols);
         free(ls->synced);
         free(ls->vals);
+        row_filter_destroy(ls->filter);
+        free(ls->fnames);
+        free(ls->ftypes);
+        free(ls->fvals);
     }
     free(L->streams);
     if (L->feedback_on)

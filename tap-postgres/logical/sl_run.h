@@ -64,6 +64,14 @@ typedef struct lstream {
     long long nan_count, pos_inf, neg_inf, bad_values; /* value counters of its CDC records */
     char tail_time[40]; /* the time_extracted in the builder's tail */
     long long records;
+    /* custom_where_clauses (row_filter.h): the filter, owned, NULL without clauses; its view
+       of the columns (malloc'ed, fcap each; names and types borrowed from cols), made again
+       when cols_gen moves (a column added or retyped) */
+    struct row_filter *filter;
+    unsigned cols_gen, fgen;
+    const char **fnames, **ftypes;
+    const change_value **fvals;
+    size_t fcap, fn;
 } lstream;
 
 /* one (relation, stream) pair of the TRUNCATE statement being collected */

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # MeltanoLabs tap-postgres configs: stream_options custom_where_clauses (each clause in
-# parentheses, ANDed, FULL_TABLE and INCREMENTAL; an error for LOG_BASED), max_record_count
+# parentheses, ANDed, FULL_TABLE and INCREMENTAL; LOG_BASED: tests/logical/where_clauses.sh), max_record_count
 # (INCREMENTAL: a LIMIT in key order, the bookmark at the last row sent; FULL_TABLE: the next
 # run continues after the last key with the same version, ACTIVATE_VERSION only when the table
 # is done; an error without a primary key), default_replication_method FULL_TABLE, and the
@@ -50,13 +50,7 @@ run_cmd "$TEST_TMP/o4" "$TEST_TMP/e4" "$TAP_BIN" --config "$TEST_TMP/typo.json" 
 assert_contains "$(cat "$TEST_TMP/e4")" 'config key stream_options names stream "t", which is not a selected stream' \
     "a stream_options key naming no selected stream is warned about"
 
-# LOG_BASED cannot be filtered: an error before anything is sent
-only_stream public-t <"$TEST_TMP/discovered.json" | select_streams LOG_BASED >"$TEST_TMP/cat_log.json"
-run_cmd "$TEST_TMP/o5" "$TEST_TMP/e5" "$TAP_BIN" --config "$TEST_TMP/where.json" --catalog "$TEST_TMP/cat_log.json"
-assert_eq 3 "$RC" "LOG_BASED with custom_where_clauses: exit 3"
-assert_contains "$(cat "$TEST_TMP/e5")" 'stream "public-t": stream_options custom_where_clauses cannot apply to LOG_BASED replication' \
-    "the error names the stream and the option"
-assert_eq 0 "$(wc -c <"$TEST_TMP/o5")" "nothing is sent"
+# LOG_BASED with custom_where_clauses: tests/logical/where_clauses.sh (the copy and the changes)
 
 # max_record_count, FULL_TABLE: 4 rows per run, continuing after the last key, one version
 meltano_config '"max_record_count":4' >"$TEST_TMP/max.json"
