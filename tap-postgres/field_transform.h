@@ -14,10 +14,13 @@
  * or {"column", "regex_match": "<pattern>"} (a search, POSIX extended syntax with \d \D \w \W
  * \s \S; lazy quantifiers are accepted, they do not change whether a pattern matches).
  *
- * Lifecycle: field_transform_parse (config, before connecting) -> field_transform_check (after
- * catalog_bind: every rule's stream, column and type checked, each stream's `transforms` set)
- * -> record builders bind the rules of their stream by column name (field_transform_bind) and
- * write a record through field_transform_write.
+ * Lifecycle: field_transform_config_parse (config, before connecting: field_transform_config.h)
+ * -> field_transform_check (after catalog_bind: every rule's stream, column and type checked,
+ * each stream's `transforms` set) -> record builders bind the rules of their stream by column
+ * name (field_transform_bind) and write a record through field_transform_value.
+ *
+ * Ownership: the rules (a field_transform_set) belong to field_transform_config's caller and
+ * are only read here; a binding belongs to its record builder.
  *
  * Values are worked on as text (the column's text output form or the JSON the typemap writes):
  * no tree, no allocation per value once the scratch buffers have grown.
@@ -26,60 +29,15 @@
 #define TAP_FIELD_TRANSFORM_H
 
 #include <cjson/cJSON.h>
-#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "buf.h"
+#include "field_transform_config.h"
 #include "typemap.h"
 
 struct tap_catalog;
 struct pgm_db;
-
-typedef enum fx_type {
-    FX_SET_NULL = 0,
-    FX_HASH,
-    FX_HASH_SKIP_FIRST,
-    FX_MASK_DATE,
-    FX_MASK_NUMBER,
-    FX_MASK_HIDDEN,
-    FX_MASK_STRING_SKIP_ENDS,
-} fx_type;
-
-typedef struct fx_cond {
-    const char *column; /* borrowed from the config */
-    bool is_regex;
-    regex_t re;        /* is_regex: compiled (regfree'd by field_transform_term) */
-    char *equals_json; /* malloc'ed: !is_regex and not a number: the JSON the value must be */
-    size_t equals_len;
-    bool equals_number; /* equals is a JSON number: compared as numbers */
-    double equals_num;
-} fx_cond;
-
-typedef struct fx_rule {
-    const char *stream;    /* borrowed from the config: tap_stream_name */
-    const char *field;     /* borrowed: field_id */
-    const char *type_name; /* borrowed: type as written */
-    fx_type type;
-    int n;          /* HASH-SKIP-FIRST-n, MASK-STRING-SKIP-ENDS-n */
-    fx_cond *conds; /* malloc'ed */
-    size_t nconds;
-} fx_rule;
-
-typedef struct field_transform_set {
-    fx_rule *rules; /* malloc'ed, in config order */
-    size_t n;
-} field_transform_set;
-
-/*
- * field_transform_parse: read the config's transformations array (NULL or empty: none) into
- * out (which the caller field_transform_term's, also on failure). A malformed entry, an unknown
- * type or key, a regex that does not compile: false after logging the entry and the key.
- * Strings stay borrowed from the config tree.
- */
-bool field_transform_parse(field_transform_set *out, const cJSON *list, const char *what);
-/* field_transform_term: free; accepts a zeroed set. */
-void field_transform_term(field_transform_set *set);
 
 /*
  * field_transform_check: bind the rules to the bound catalog's streams (and the database

@@ -11,6 +11,7 @@
 #include "state.h"
 #include "tap_config.h"
 #include "field_transform.h"
+#include "field_transform_config.h"
 #include "tap_sync.h"
 #include "tap_test.h"
 #include "timefmt.h"
@@ -268,10 +269,10 @@ static int run_sync(const tap_config *cfg, const char *catalog_path, const char 
         return EXIT_BAD_CONFIG;
     }
     field_transform_set xf;
-    if (!field_transform_parse(&xf, cJSON_GetObjectItemCaseSensitive(cfg->root, "transformations"),
-                               "config") ||
+    if (!field_transform_config_parse(
+            &xf, cJSON_GetObjectItemCaseSensitive(cfg->root, "transformations"), "config") ||
         !catalog_load(&cat, catalog_path, cfg)) {
-        field_transform_term(&xf);
+        field_transform_config_term(&xf);
         catalog_term(&cat);
         cJSON_Delete(state);
         cJSON_Delete(input_state);
@@ -308,7 +309,7 @@ done:
     tap_run_term(&run);
     discovery_term(&db);
     catalog_term(&cat);
-    field_transform_term(&xf);
+    field_transform_config_term(&xf);
     cJSON_Delete(state);
     cJSON_Delete(input_state);
     return rc;
@@ -332,8 +333,8 @@ static int run_test(const tap_config *cfg, const char *catalog_path, bool schema
     pg_conn *c = NULL;
     /* the records it shows are transformed as a sync's would be: nothing in the clear */
     field_transform_set xf;
-    if (!field_transform_parse(&xf, cJSON_GetObjectItemCaseSensitive(cfg->root, "transformations"),
-                               "config")) {
+    if (!field_transform_config_parse(
+            &xf, cJSON_GetObjectItemCaseSensitive(cfg->root, "transformations"), "config")) {
         rc = EXIT_BAD_CONFIG;
         goto done;
     }
@@ -390,7 +391,7 @@ done:
     pg_conn_destroy(c);
     tap_run_term(&run);
     catalog_term(&cat);
-    field_transform_term(&xf);
+    field_transform_config_term(&xf);
     discovery_term(&db);
     discovery_term(&all);
     buf_term(&text);

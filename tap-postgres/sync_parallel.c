@@ -3,6 +3,7 @@
 #include "exit_codes.h"
 #include "json_util.h"
 #include "log.h"
+#include "snapshot_ranges.h"
 #include "state.h"
 #include "timefmt.h"
 
@@ -15,17 +16,6 @@
 #define RANGES_PER_WORKER 4
 #define MAX_WORKERS 64
 #define MAX_KEYS 32
-
-typedef enum range_kind { RK_KEY, RK_CTID } range_kind;
-
-/* one range of the table: the first key column in [lo, hi), or ctid blocks [lo, hi) */
-typedef struct prange {
-    char *lo, *hi;   /* malloc'ed text, NULL for an open end */
-    char **resume;   /* malloc'ed: key texts (npk) to continue after, from the state; or NULL */
-    cJSON *last_pk;  /* owned: the key of the last row written from it (writer thread) */
-    bool done;       /* every row of it written (writer thread) */
-    bool from_state; /* done in the state: not read again */
-} prange;
 
 /* whole RECORD lines of one range, handed from a worker to the writer */
 typedef struct chunk {
@@ -48,9 +38,9 @@ typedef struct pshared {
     /* read-only while the workers run */
     const tap_stream *s;
     const tap_config *cfg;
-    prange *ranges;
+    snapshot_range *ranges;
     size_t nranges;
-    range_kind kind;
+    snapshot_range_kind kind;
     long long version;
     char time_extracted[40];
 } pshared;
@@ -85,259 +75,6 @@ bool sync_parallel_wanted(const tap_run *run, const tap_stream *s, const cJSON *
         return false;
     }
     return true;
-}
-
-static void free_ranges(prange *r, size_t n, size_t npk)
-{
-    for (size_t i = 0; r && i < n; i++) {
-        free(r[i].lo);
-        free(r[i].hi);
-        if (r[i].resume)
-            for (size_t k = 0; k < npk; k++)
-                free(r[i].resume[k]);
-        free(r[i].resume);
-        cJSON_Delete(r[i].last_pk);
-    }
-    free(r);
-}
-
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
-static bool is_int_type(const char *t)
-{
-    return strcmp(t, "smallint") == 0 || strcmp(t, "integer") == 0 || strcmp(t, "bigint") == 0;
-}
-
-/* ranges from cut points: (NULL, c0), [c0, c1), ..., [c_last, NULL) */
-static prange *ranges_from_cuts(char **cuts, size_t ncuts, size_t *n)
-{
-    prange *r = calloc(ncuts + 1, sizeof(*r));
-    if (!r)
-        return NULL;
-    bool ok = true;
-    for (size_t i = 0; i <= ncuts; i++) {
-        r[i].lo = i ? dup_or_null(cuts[i - 1]) : NULL;
-        r[i].hi = i < ncuts ? dup_or_null(cuts[i]) : NULL;
-        ok = ok && (i == 0 || r[i].lo) && (i == ncuts || r[i].hi);
-    }
-    *n = ncuts + 1;
-    if (!ok) {
-        free_ranges(r, *n, 0);
-        return NULL;
-    }
-    return r;
-}
-
-/* split a single integer key's [min, max] into about want ranges */
-static prange *int_ranges(const char *smin, const char *smax, size_t want, size_t *n)
-{
-    long long lo = strtoll(smin, NULL, 10), hi = strtoll(smax, NULL, 10);
-    __int128 span = (__int128)hi - lo + 1;
-    if (span < (__int128)want)
-        want = (size_t)span;
-    char **cuts = calloc(want ? want : 1, sizeof(char *));
-    if (!cuts)
-        return NULL;
-    size_t nc = 0;
-    bool ok = true;
-    for (size_t i = 1; i < want && ok; i++) {
-        long long b = (long long)(lo + span * (__int128)i / (__int128)want);
-        char tmp[32];
-        snprintf(tmp, sizeof(tmp), "%lld", b);
-        cuts[nc] = strdup(tmp);
-        ok = cuts[nc++] != NULL;
-    }
-    prange *r = ok ? ranges_from_cuts(cuts, nc, n) : NULL;
-    for (size_t i = 0; i < nc; i++)
-        free(cuts[i]);
-    free(cuts);
-    return r;
-}
-
-/* the ranges of a new copy, computed in the exported snapshot; *how says from what */
-static prange *plan_ranges(pg_conn *c, const tap_stream *s, size_t want, range_kind *kind,
-                           size_t *n, const char **how)
-{
-    buf sql = BUF_INIT;
-    PGresult *res = NULL;
-    prange *r = NULL;
-    *n = 0;
-    if (s->npk == 0) {
-        *kind = RK_CTID;
-        buf qn = BUF_INIT;
-        tap_quoted_table(&qn, s);
-        const char *p1[1] = {qn.data};
-        /* a partitioned table has no blocks of its own: one range */
-        res = buf_ok(&qn) ? pg_conn_query(c,
-                                          "SELECT CASE WHEN c.relkind IN ('r', 'm') THEN "
-                                          "pg_relation_size(c.oid) / "
-                                          "current_setting('block_size')::bigint ELSE 0 END "
-                                          "FROM pg_class c WHERE c.oid = $1::regclass",
-                                          1, p1)
-                          : NULL;
-        buf_term(&qn);
-        if (!res)
-            goto done;
-        long long blocks = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        *how = "ctid blocks";
-        if (blocks <= 1) {
-            r = ranges_from_cuts(NULL, 0, n);
-            goto done;
-        }
-        r = int_ranges("0", PQgetvalue(res, 0, 0), want, n);
-        /* int_ranges splits [0, blocks]: the cut points are block numbers */
-        goto done;
-    }
-    *kind = RK_KEY;
-    const tap_column *k0 = &s->columns[s->pk_index[0]];
-    if (s->npk == 1 && is_int_type(k0->sql_type)) {
-        buf_append_lit(&sql, "SELECT min(");
-        pg_conn_quote_ident(&sql, k0->name);
-        buf_append_lit(&sql, ")::text, max(");
-        pg_conn_quote_ident(&sql, k0->name);
-        buf_append_lit(&sql, ")::text FROM ");
-        tap_quoted_table(&sql, s);
-        res = buf_ok(&sql) ? pg_conn_query(c, sql.data, 0, NULL) : NULL;
-        if (!res)
-            goto done;
-        *how = "the key's min and max";
-        if (PQgetisnull(res, 0, 0))
-            r = ranges_from_cuts(NULL, 0, n);
-        else
-            r = int_ranges(PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), want, n);
-        goto done;
-    }
-    /* other keys: the values ANALYZE saw of the first key column (histogram bounds and most
-       common values), distinct, in the column's own order */
-    buf_append_lit(&sql, "SELECT u.x::text FROM (SELECT DISTINCT x FROM unnest((SELECT "
-                         "coalesce(histogram_bounds::text::");
-    buf_appends(&sql, k0->cast_type);
-    buf_append_lit(&sql, "[], '{}') || coalesce(most_common_vals::text::");
-    buf_appends(&sql, k0->cast_type);
-    buf_append_lit(&sql, "[], '{}') FROM pg_stats WHERE schemaname = $1 AND tablename = $2 AND "
-                         "attname = $3 ORDER BY inherited DESC LIMIT 1)) AS d(x)) u ORDER BY "
-                         "u.x");
-    const char *p3[3] = {s->schema_name, s->table_name, k0->name};
-    res = buf_ok(&sql) ? pg_conn_query(c, sql.data, 3, p3) : NULL;
-    if (!res)
-        goto done;
-    int nb = PQntuples(res);
-    *how = nb ? "the statistics of the first key column" : "no statistics (ANALYZE): one range";
-    char **cuts = calloc(want ? want : 1, sizeof(char *));
-    if (!cuts)
-        goto done;
-    size_t nc = 0;
-    bool ok = true;
-    for (size_t i = 1; nb > 1 && i < want && ok; i++) {
-        const char *v = PQgetvalue(res, (int)((size_t)nb * i / want), 0);
-        if (nc && strcmp(cuts[nc - 1], v) == 0)
-            continue;
-        cuts[nc] = strdup(v);
-        ok = cuts[nc++] != NULL;
-    }
-    if (ok)
-        r = ranges_from_cuts(cuts, nc, n);
-    for (size_t i = 0; i < nc; i++)
-        free(cuts[i]);
-    free(cuts);
-done:
-    PQclear(res);
-    buf_term(&sql);
-    return r;
-}
-
-/* the ranges of an interrupted copy, from the bookmark; NULL when it holds none usable */
-static prange *ranges_from_state(const cJSON *bm, const tap_stream *s, size_t *n)
-{
-    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(bm, SYNC_PARALLEL_RANGES_KEY);
-    *n = 0;
-    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0 || s->npk == 0)
-        return NULL;
-    size_t cnt = (size_t)cJSON_GetArraySize(arr);
-    prange *r = calloc(cnt, sizeof(*r));
-    if (!r)
-        return NULL;
-    size_t i = 0;
-    const cJSON *e;
-    bool ok = true;
-    cJSON_ArrayForEach(e, arr)
-    {
-        const cJSON *lo = cJSON_GetObjectItemCaseSensitive(e, "lo");
-        const cJSON *hi = cJSON_GetObjectItemCaseSensitive(e, "hi");
-        const cJSON *pk = cJSON_GetObjectItemCaseSensitive(e, "last_pk_fetched");
-        const cJSON *done = cJSON_GetObjectItemCaseSensitive(e, "done");
-        if (!cJSON_IsObject(e) || !(cJSON_IsNull(lo) || cJSON_IsString(lo)) ||
-            !(cJSON_IsNull(hi) || cJSON_IsString(hi)) || (i == 0) != cJSON_IsNull(lo) ||
-            (i + 1 == cnt) != cJSON_IsNull(hi)) {
-            ok = false;
-            break;
-        }
-        r[i].lo = cJSON_IsString(lo) ? strdup(lo->valuestring) : NULL;
-        r[i].hi = cJSON_IsString(hi) ? strdup(hi->valuestring) : NULL;
-        r[i].done = r[i].from_state = cJSON_IsTrue(done);
-        if (cJSON_IsObject(pk)) {
-            r[i].last_pk = cJSON_Duplicate(pk, true);
-            r[i].resume = calloc(s->npk, sizeof(char *));
-            if (!r[i].resume || !r[i].last_pk) {
-                ok = false;
-                break;
-            }
-            for (size_t k = 0; k < s->npk && ok; k++) {
-                const cJSON *v =
-                    cJSON_GetObjectItemCaseSensitive(pk, s->columns[s->pk_index[k]].name);
-                char tmp[40];
-                const char *t =
-                    cJSON_IsString(v) || cJSON_IsNumber(v) ? state_bm_value_text(v, tmp, 40) : NULL;
-                r[i].resume[k] = t ? strdup(t) : NULL;
-                ok = r[i].resume[k] != NULL;
-            }
-        }
-        i++;
-        if (!ok)
-            break;
-    }
-    *n = cnt;
-    if (!ok) {
-        free_ranges(r, cnt, s->npk);
-        *n = 0;
-        return NULL;
-    }
-    return r;
-}
-
-/* the bookmark from the ranges: snapshot_ranges, and last_pk_fetched for one connection (a
-   key such that every row up to it was written) */
-static void update_bookmark(cJSON *bm, const pshared *sh)
-{
-    cJSON *arr = cJSON_CreateArray();
-    if (!arr)
-        return;
-    for (size_t i = 0; i < sh->nranges; i++) {
-        const prange *r = &sh->ranges[i];
-        cJSON *o = cJSON_CreateObject();
-        if (!o)
-            break;
-        cJSON_AddItemToObject(o, "lo", r->lo ? cJSON_CreateString(r->lo) : cJSON_CreateNull());
-        cJSON_AddItemToObject(o, "hi", r->hi ? cJSON_CreateString(r->hi) : cJSON_CreateNull());
-        if (r->last_pk)
-            cJSON_AddItemToObject(o, "last_pk_fetched", cJSON_Duplicate(r->last_pk, true));
-        cJSON_AddBoolToObject(o, "done", r->done);
-        cJSON_AddItemToArray(arr, o);
-    }
-    state_bm_set_item(bm, SYNC_PARALLEL_RANGES_KEY, arr);
-    size_t first_open = 0;
-    while (first_open < sh->nranges && sh->ranges[first_open].done)
-        first_open++;
-    const cJSON *safe = NULL;
-    for (size_t i = first_open < sh->nranges ? first_open + 1 : sh->nranges; i-- > 0 && !safe;)
-        safe = sh->ranges[i].last_pk;
-    if (safe)
-        state_bm_set_item(bm, "last_pk_fetched", cJSON_Duplicate(safe, true));
-    else
-        state_bm_remove(bm, "last_pk_fetched");
 }
 
 /* ---- the queue */
@@ -422,79 +159,6 @@ static void cancel_query(PGconn *conn)
     }
 }
 
-static void and_where(buf *sql, bool *have_where)
-{
-    buf_appends(sql, *have_where ? " AND " : " WHERE ");
-    *have_where = true;
-}
-
-/* the COPY of range ri, and the set_config parameters it reads (params: texts, borrowed) */
-static bool range_sql(const pshared *sh, size_t ri, buf *set, buf *sql, const char **params,
-                      int *np)
-{
-    const tap_stream *s = sh->s;
-    const prange *r = &sh->ranges[ri];
-    const tap_column *k0 = s->npk ? &s->columns[s->pk_index[0]] : NULL;
-    *np = 0;
-    buf_append_lit(set, "SELECT 1");
-    buf_append_lit(sql, "COPY (SELECT ");
-    tap_select_list(sql, s);
-    buf_append_lit(sql, " FROM ");
-    tap_quoted_table(sql, s);
-    bool have_where = false;
-    if (sh->kind == RK_CTID) {
-        /* block numbers of our own: no user value reaches the SQL text */
-        if (r->lo) {
-            and_where(sql, &have_where);
-            buf_appendf(sql, "ctid >= '(%lld,0)'::tid", strtoll(r->lo, NULL, 10));
-        }
-        if (r->hi) {
-            and_where(sql, &have_where);
-            buf_appendf(sql, "ctid < '(%lld,0)'::tid", strtoll(r->hi, NULL, 10));
-        }
-    } else {
-        const char *ends[2] = {r->lo, r->hi};
-        for (int e = 0; e < 2; e++) {
-            if (!ends[e])
-                continue;
-            params[*np] = ends[e];
-            buf_appendf(set, ", set_config('tap_postgres.%s', $%d, true)", e ? "hi" : "lo", ++*np);
-            and_where(sql, &have_where);
-            pg_conn_quote_ident(sql, k0->name);
-            buf_appendf(sql, " %s current_setting('tap_postgres.%s')::%s",
-                        e ? "<" : ">=", e ? "hi" : "lo", k0->cast_type);
-        }
-        if (r->resume) {
-            and_where(sql, &have_where);
-            buf_putc(sql, '(');
-            for (size_t k = 0; k < s->npk; k++) {
-                if (k)
-                    buf_putc(sql, ',');
-                pg_conn_quote_ident(sql, s->columns[s->pk_index[k]].name);
-            }
-            buf_append_lit(sql, ") > (");
-            for (size_t k = 0; k < s->npk; k++) {
-                params[*np] = r->resume[k];
-                buf_appendf(set, ", set_config('tap_postgres.pk%zu', $%d, true)", k, ++*np);
-                buf_appendf(sql, "%scurrent_setting('tap_postgres.pk%zu')::%s", k ? "," : "", k,
-                            s->columns[s->pk_index[k]].cast_type);
-            }
-            buf_putc(sql, ')');
-        }
-    }
-    tap_append_where(sql, s, &have_where);
-    if (s->npk) {
-        buf_append_lit(sql, " ORDER BY ");
-        for (size_t k = 0; k < s->npk; k++) {
-            if (k)
-                buf_putc(sql, ',');
-            pg_conn_quote_ident(sql, s->columns[s->pk_index[k]].name);
-        }
-    }
-    buf_append_lit(sql, ") TO STDOUT");
-    return buf_ok(set) && buf_ok(sql);
-}
-
 static bool copy_range(pworker *w, size_t ri)
 {
     pshared *sh = w->sh;
@@ -504,7 +168,7 @@ static bool copy_range(pworker *w, size_t ri)
     int np = 0;
     chunk *ch = NULL;
     bool ok = false;
-    if (!range_sql(sh, ri, &set, &sql, params, &np)) {
+    if (!snapshot_ranges_sql(s, sh->kind, &sh->ranges[ri], &set, &sql, params, &np)) {
         log_error("out of memory");
         w->fail_code = EXIT_INTERNAL;
         goto done;
@@ -649,12 +313,12 @@ static void *worker_main(void *arg)
 
 static void note_chunk(pshared *sh, const chunk *c)
 {
-    prange *r = &sh->ranges[c->range];
+    snapshot_range *r = &sh->ranges[c->range];
     if (c->last) {
         r->done = true;
         return;
     }
-    if (sh->kind != RK_KEY || c->rows == 0)
+    if (sh->kind != SNAPSHOT_RANGE_KEY || c->rows == 0)
         return;
     cJSON *pk = cJSON_CreateObject();
     if (!pk)
@@ -705,7 +369,7 @@ static bool write_chunks(tap_run *run, pshared *sh, cJSON *bm, bool track)
         if (ok) {
             note_chunk(sh, c);
             if (track && since_state >= run->cfg->itersize) {
-                update_bookmark(bm, sh);
+                snapshot_ranges_to_bookmark(bm, sh->ranges, sh->nranges);
                 since_state = 0;
                 if (!tap_emit_state(run)) {
                     ok = false;
@@ -765,8 +429,8 @@ bool sync_parallel_copy(tap_run *run, pg_conn *c, tap_stream *s, cJSON *bm, long
     PQclear(res);
 
     const char *how = "the ranges of the interrupted run";
-    sh.ranges = ranges_from_state(bm, s, &sh.nranges);
-    sh.kind = RK_KEY;
+    sh.ranges = snapshot_ranges_from_state(bm, s, &sh.nranges);
+    sh.kind = SNAPSHOT_RANGE_KEY;
     if (sh.ranges) {
         size_t left = 0;
         for (size_t i = 0; i < sh.nranges; i++)
@@ -779,7 +443,8 @@ bool sync_parallel_copy(tap_run *run, pg_conn *c, tap_stream *s, cJSON *bm, long
             log_warn("stream \"%s\": the %s of the state are not usable: reading the whole table "
                      "again with the same version",
                      s->tap_stream_id, SYNC_PARALLEL_RANGES_KEY);
-        sh.ranges = plan_ranges(c, s, (size_t)nw * RANGES_PER_WORKER, &sh.kind, &sh.nranges, &how);
+        sh.ranges =
+            snapshot_ranges_plan(c, s, (size_t)nw * RANGES_PER_WORKER, &sh.kind, &sh.nranges, &how);
         if (!sh.ranges) {
             tap_fail(run, EXIT_SOURCE_DB);
             goto done;
@@ -793,9 +458,9 @@ bool sync_parallel_copy(tap_run *run, pg_conn *c, tap_stream *s, cJSON *bm, long
     log_info("stream \"%s\": %zu ranges (%s) read by %lld connections sharing snapshot %s",
              s->tap_stream_id, sh.nranges, how, nw, snapshot);
     /* resume by range needs a key: ctid ranges change with a new snapshot */
-    bool track = sh.kind == RK_KEY;
+    bool track = sh.kind == SNAPSHOT_RANGE_KEY;
     if (track) {
-        update_bookmark(bm, &sh);
+        snapshot_ranges_to_bookmark(bm, sh.ranges, sh.nranges);
         if (!tap_emit_state(run))
             goto done;
     }
@@ -919,7 +584,7 @@ done:
         chunk_free(ch);
         ch = next;
     }
-    free_ranges(sh.ranges, sh.nranges, s->npk);
+    snapshot_ranges_free(sh.ranges, sh.nranges, s->npk);
     if (in_tx && c->conn && PQstatus(c->conn) == CONNECTION_OK)
         PQclear(PQexec(c->conn, "ROLLBACK"));
     pthread_mutex_destroy(&sh.mu);

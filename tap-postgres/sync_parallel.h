@@ -23,6 +23,9 @@
  * Tables without a key cannot resume by range (ctids change between snapshots): they are read
  * again, as with one connection.
  *
+ * Modules: the ranges themselves (planned, kept in the bookmark, the COPY of one) are
+ * snapshot_ranges'; this file has the workers, the queue of chunks and the writer.
+ *
  * Ownership: nothing is kept after the call; run, c, s and bm are borrowed.
  */
 #ifndef TAP_SYNC_PARALLEL_H

@@ -2,6 +2,7 @@
 
 #include "direct_load.h"
 #include "log.h"
+#include "merge_sql.h"
 #include "table_sync.h"
 #include "timefmt.h"
 
@@ -9,331 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TMP_TABLE "\"_tgt_tmp\""
-
-static void ident(buf *b, const char *alias, const char *name)
-{
-    if (alias) {
-        buf_appends(b, alias);
-        buf_putc(b, '.');
-    }
-    pg_conn_quote_ident(b, name);
-}
-
-/* position of column i in the COPY (the absent mask bit) */
-static int copy_pos(const table_def *d, size_t i)
-{
-    int p = 0;
-    for (size_t k = 0; k < i; k++)
-        if (d->cs.cols[k].meta != META_BATCHED_AT)
-            p++;
-    return p;
-}
-
-static bool always_present(const tcolumn *c)
-{
-    return c->is_key || c->absent_is_null || (c->meta != META_NONE && c->meta != META_SEQUENCE);
-}
-
-static void key_list(buf *b, const table_def *d, const char *alias)
-{
-    for (size_t k = 0; k < d->cs.nkeys; k++) {
-        if (k)
-            buf_append_lit(b, ", ");
-        ident(b, alias, d->cs.cols[d->cs.keys[k]].name);
-    }
-}
-
-static void key_join(buf *b, const table_def *d, const char *l, const char *r)
-{
-    for (size_t k = 0; k < d->cs.nkeys; k++) {
-        if (k)
-            buf_append_lit(b, " AND ");
-        ident(b, l, d->cs.cols[d->cs.keys[k]].name);
-        buf_append_lit(b, " = ");
-        ident(b, r, d->cs.cols[d->cs.keys[k]].name);
-    }
-}
-
-static void present_expr(buf *b, const table_def *d, size_t i, const char *alias)
-{
-    buf_appendf(b, "(%s.\"_tgt_absent\" IS NULL OR get_bit(%s.\"_tgt_absent\", %d) = 0)", alias,
-                alias, copy_pos(d, i));
-}
-
-/* the source rows: s, one per key when dups (with "_tgt_p<i>" presence flags when absent) */
-static void source_sql(buf *b, const table_def *d, bool dups, bool absent)
-{
-    if (!dups) {
-        buf_append_lit(b, TMP_TABLE " s");
-        return;
-    }
-    if (!absent) {
-        buf_append_lit(b, "(SELECT DISTINCT ON (");
-        key_list(b, d, NULL);
-        buf_append_lit(b, ") * FROM " TMP_TABLE " ORDER BY ");
-        key_list(b, d, NULL);
-        buf_append_lit(b, ", \"_tgt_seq\" DESC) s");
-        return;
-    }
-    buf_append_lit(b, "(SELECT ");
-    key_list(b, d, NULL);
-    for (size_t i = 0; i < d->cs.ncols; i++) {
-        const tcolumn *c = &d->cs.cols[i];
-        if (c->is_key || c->meta == META_BATCHED_AT)
-            continue;
-        buf_append_lit(b, ", (array_agg(");
-        ident(b, "t", c->name);
-        buf_append_lit(b, " ORDER BY t.\"_tgt_seq\" DESC)");
-        if (!always_present(c)) {
-            buf_append_lit(b, " FILTER (WHERE ");
-            present_expr(b, d, i, "t");
-            buf_putc(b, ')');
-        }
-        buf_append_lit(b, ")[1] AS ");
-        pg_conn_quote_ident(b, c->name);
-        if (!always_present(c)) {
-            buf_appendf(b, ", bool_or(");
-            present_expr(b, d, i, "t");
-            buf_appendf(b, ") AS \"_tgt_p%zu\"", i);
-        }
-    }
-    buf_append_lit(b, " FROM " TMP_TABLE " t GROUP BY ");
-    key_list(b, d, "t");
-    buf_append_lit(b, ") s");
-}
-
-/* the value of column i in the merged row */
-static void value_expr(buf *b, const table_def *d, size_t i, bool dups, bool absent)
-{
-    const tcolumn *c = &d->cs.cols[i];
-    if (c->meta == META_BATCHED_AT) {
-        buf_append_lit(b, "now()");
-        return;
-    }
-    if (!absent || always_present(c)) {
-        ident(b, "s", c->name);
-        return;
-    }
-    buf_append_lit(b, "CASE WHEN ");
-    if (dups)
-        buf_appendf(b, "s.\"_tgt_p%zu\"", i);
-    else
-        present_expr(b, d, i, "s");
-    buf_append_lit(b, " THEN ");
-    ident(b, "s", c->name);
-    buf_append_lit(b, " ELSE ");
-    ident(b, "o", c->name);
-    buf_append_lit(b, " END");
-}
-
-/* value_list: the value expressions of every column of d, comma-separated (a select list) */
-static void value_list(buf *sql, const table_def *d, bool dups, bool absent)
-{
-    for (size_t i = 0; i < d->cs.ncols; i++) {
-        if (i)
-            buf_append_lit(sql, ", ");
-        value_expr(sql, d, i, dups, absent);
-    }
-}
-
-static void all_columns(buf *b, const table_def *d)
-{
-    for (size_t i = 0; i < d->cs.ncols; i++) {
-        if (i)
-            buf_append_lit(b, ", ");
-        pg_conn_quote_ident(b, d->cs.cols[i].name);
-    }
-}
-
-/* every row of the batch inserted, in arrival order (no keys, or load_method append-only) */
-static void insert_all_sql(buf *sql, const table_def *d, bool hard_delete)
-{
-    buf_appendf(sql, "INSERT INTO %s (", d->qname);
-    all_columns(sql, d);
-    buf_append_lit(sql, ") SELECT ");
-    value_list(sql, d, false, false);
-    buf_append_lit(sql, " FROM " TMP_TABLE " s");
-    if (hard_delete)
-        buf_append_lit(sql, " WHERE s.\"_sdc_deleted_at\" IS NULL");
-    buf_append_lit(sql, " ORDER BY s.\"_tgt_seq\"");
-}
-
-void loader_merge_sql(buf *sql, const table_def *d, bool dups, bool absent, bool unique,
-                      bool hard_delete)
-{
-    if (d->cs.nkeys == 0) {
-        insert_all_sql(sql, d, hard_delete);
-        return;
-    }
-    if (unique) {
-        buf_appendf(sql, "INSERT INTO %s AS t (", d->qname);
-        all_columns(sql, d);
-        buf_append_lit(sql, ") SELECT ");
-        value_list(sql, d, dups, absent);
-        buf_append_lit(sql, " FROM ");
-        source_sql(sql, d, dups, absent);
-        if (absent) {
-            buf_appendf(sql, " LEFT JOIN %s o ON ", d->qname);
-            key_join(sql, d, "o", "s");
-        }
-        buf_append_lit(sql, " ON CONFLICT (");
-        key_list(sql, d, NULL);
-        buf_append_lit(sql, ") DO ");
-        bool any = false;
-        for (size_t i = 0; i < d->cs.ncols; i++) {
-            if (d->cs.cols[i].is_key)
-                continue;
-            buf_appends(sql, any ? ", " : "UPDATE SET ");
-            any = true;
-            pg_conn_quote_ident(sql, d->cs.cols[i].name);
-            buf_append_lit(sql, " = EXCLUDED.");
-            pg_conn_quote_ident(sql, d->cs.cols[i].name);
-        }
-        if (!any)
-            buf_append_lit(sql, "NOTHING");
-        return;
-    }
-    /* no unique index on the keys (a table we did not create): update, then insert the rest */
-    buf_append_lit(sql, "WITH m AS (SELECT ");
-    for (size_t i = 0; i < d->cs.ncols; i++) {
-        if (i)
-            buf_append_lit(sql, ", ");
-        value_expr(sql, d, i, dups, absent);
-        buf_append_lit(sql, " AS ");
-        pg_conn_quote_ident(sql, d->cs.cols[i].name);
-    }
-    buf_append_lit(sql, " FROM ");
-    source_sql(sql, d, dups, absent);
-    if (absent) {
-        buf_appendf(sql, " LEFT JOIN %s o ON ", d->qname);
-        key_join(sql, d, "o", "s");
-    }
-    buf_appendf(sql, "), u AS (UPDATE %s t SET ", d->qname);
-    bool any = false;
-    for (size_t i = 0; i < d->cs.ncols; i++) {
-        if (d->cs.cols[i].is_key)
-            continue;
-        if (any)
-            buf_append_lit(sql, ", ");
-        any = true;
-        pg_conn_quote_ident(sql, d->cs.cols[i].name);
-        buf_append_lit(sql, " = ");
-        ident(sql, "m", d->cs.cols[i].name);
-    }
-    if (!any) {
-        /* only key columns: a no-op update finds the existing rows */
-        pg_conn_quote_ident(sql, d->cs.cols[d->cs.keys[0]].name);
-        buf_append_lit(sql, " = ");
-        ident(sql, "m", d->cs.cols[d->cs.keys[0]].name);
-    }
-    buf_append_lit(sql, " FROM m WHERE ");
-    key_join(sql, d, "t", "m");
-    buf_append_lit(sql, " RETURNING ");
-    key_list(sql, d, "t");
-    buf_appendf(sql, ") INSERT INTO %s (", d->qname);
-    all_columns(sql, d);
-    buf_append_lit(sql, ") SELECT ");
-    for (size_t i = 0; i < d->cs.ncols; i++) {
-        if (i)
-            buf_append_lit(sql, ", ");
-        ident(sql, "m", d->cs.cols[i].name);
-    }
-    buf_append_lit(sql, " FROM m WHERE NOT EXISTS (SELECT 1 FROM u WHERE ");
-    key_join(sql, d, "u", "m");
-    buf_putc(sql, ')');
-}
-
-/* the columns a delete of a keyless stream compares: all but the metadata ones (_sdc_*, also
-   those a SCHEMA declares, such as _sdc_lsn, which differ between a row's insert and delete) */
-static bool match_column(const tcolumn *c)
-{
-    return c->meta == META_NONE && strncmp(c->name, "_sdc_", 5) != 0;
-}
-
-static const char *temp_type(const tcolumn *col, const char *table_type);
-
-/* ROW(alias.<compared columns>)::text; with types, each cast to the table's type where the
-   temp table's differs. NULL and '' differ in a row's text, so NULL matches only NULL. */
-static void row_text(buf *b, const table_def *d, const char *alias, const char *const *types)
-{
-    buf_append_lit(b, "ROW(");
-    bool first = true;
-    for (size_t i = 0; i < d->cs.ncols; i++) {
-        const tcolumn *c = &d->cs.cols[i];
-        if (!match_column(c))
-            continue;
-        if (!first)
-            buf_append_lit(b, ", ");
-        first = false;
-        ident(b, alias, c->name);
-        if (types && strcmp(temp_type(c, types[i]), types[i]) != 0)
-            buf_appendf(b, "::%s", types[i]);
-    }
-    buf_append_lit(b, ")::text");
-}
-
-void loader_keyless_delete_sql(buf *sql, const table_def *d, const char *const *types)
-{
-    const char *del = d->cs.cols[d->deleted_col].name;
-    /* r: per group of equal rows, the running balance of inserts (+1) and deletes (-1) in
-       arrival order; o: an insert is cancelled by a later delete of the batch when the balance
-       drops below its level after it (each delete takes the latest insert before it); u: the
-       deletes left over, per group, which remove rows already in the table */
-    buf_append_lit(sql, "WITH r AS (SELECT s.*, ");
-    row_text(sql, d, "s", types);
-    buf_append_lit(sql, " AS \"_tgt_k\", sum(CASE WHEN ");
-    ident(sql, "s", del);
-    buf_append_lit(sql, " IS NULL THEN 1 ELSE -1 END) OVER (PARTITION BY ");
-    row_text(sql, d, "s", types);
-    buf_append_lit(
-        sql, " ORDER BY s.\"_tgt_seq\" ROWS UNBOUNDED PRECEDING) AS \"_tgt_r\" FROM " TMP_TABLE
-             " s), o AS (SELECT r.*, min(r.\"_tgt_r\") OVER (PARTITION BY r.\"_tgt_k\" "
-             "ORDER BY r.\"_tgt_seq\" ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) "
-             "AS \"_tgt_after\" FROM r), u AS (SELECT \"_tgt_k\", -min(\"_tgt_r\") AS n "
-             "FROM r GROUP BY \"_tgt_k\" HAVING min(\"_tgt_r\") < 0), x AS (SELECT "
-             "t.ctid AS c, ");
-    row_text(sql, d, "t", NULL);
-    buf_append_lit(sql, " AS k, row_number() OVER (PARTITION BY ");
-    row_text(sql, d, "t", NULL);
-    buf_appendf(sql, ") AS rn FROM %s t WHERE EXISTS (SELECT 1 FROM u) AND ", d->qname);
-    row_text(sql, d, "t", NULL);
-    buf_appendf(sql,
-                " IN (SELECT \"_tgt_k\" FROM u)), del AS (DELETE FROM %s t USING x JOIN u ON "
-                "u.\"_tgt_k\" = x.k WHERE x.rn <= u.n AND t.ctid = x.c RETURNING 1), ins AS "
-                "(INSERT INTO %s (",
-                d->qname, d->qname);
-    all_columns(sql, d);
-    buf_append_lit(sql, ") SELECT ");
-    value_list(sql, d, false, false);
-    buf_append_lit(sql, " FROM o s WHERE ");
-    ident(sql, "s", del);
-    buf_append_lit(sql,
-                   " IS NULL AND (s.\"_tgt_after\" IS NULL OR s.\"_tgt_after\" >= "
-                   "s.\"_tgt_r\") ORDER BY s.\"_tgt_seq\" RETURNING 1) SELECT (SELECT count(*) "
-                   "FROM ins), (SELECT count(*) FROM del), (SELECT coalesce(sum(n), 0) FROM u)");
-}
-
 static bool has_meta(const table_def *d, int meta)
 {
     for (size_t i = 0; i < d->cs.ncols; i++)
         if (d->cs.cols[i].meta == meta)
             return true;
     return false;
-}
-
-/*
- * the type of a column in the temporary table: the table's own, so that COPY reports a value
- * the column rejects with its input line; but a date-time read as timestamp without time zone
- * (a pipelinewise table) would lose its offset, so it is read as timestamptz and the merge's
- * cast turns it into UTC time (the session's TimeZone)
- */
-static const char *temp_type(const tcolumn *col, const char *table_type)
-{
-    if (col->kind == CK_TIMESTAMPTZ && strncmp(table_type, "timestamp", 9) == 0 &&
-        strstr(table_type, "without time zone"))
-        return "timestamp with time zone";
-    return table_type;
 }
 
 /* the COPY error's "line N" mapped to the input line */
@@ -369,7 +51,7 @@ static bool copy_batch(pg_conn *c, flush_job *job)
 {
     const table_def *d = job->def;
     buf sql = BUF_INIT;
-    buf_append_lit(&sql, "COPY " TMP_TABLE " (");
+    buf_append_lit(&sql, "COPY " MERGE_SQL_TMP_TABLE " (");
     table_def_copy_columns(d, &sql);
     buf_append_lit(&sql, ") FROM STDIN");
     PGresult *res = pg_conn_exec_raw(c, sql.data);
@@ -427,7 +109,7 @@ static bool run_sql(pg_conn *c, flush_job *job, const char *what, const char *sq
     return true;
 }
 
-/* the merge of a keyless batch with deletes (loader_keyless_delete_sql) */
+/* the merge of a keyless batch with deletes (merge_sql_keyless_delete) */
 static bool keyless_deletes(pg_conn *c, flush_job *job, const char *sql)
 {
     PGresult *res = pg_conn_query_quiet(c, sql, 0, NULL);
@@ -557,7 +239,7 @@ static bool try_direct(pg_conn *c, flush_job *job, bool *done)
         return true;
     for (size_t i = 0; i < d->cs.ncols; i++)
         if (d->cs.cols[i].meta != META_BATCHED_AT && i < cache->ntypes &&
-            strcmp(temp_type(&d->cs.cols[i], cache->types[i]), cache->types[i]) != 0)
+            strcmp(merge_sql_temp_type(&d->cs.cols[i], cache->types[i]), cache->types[i]) != 0)
             return true;
     bool append = d->cs.nkeys == 0 || job->load_method == LOAD_APPEND_ONLY;
     if (!append && (!cache->has_unique_key ||
@@ -690,19 +372,7 @@ bool loader_run(pg_conn *c, flush_job *job)
     if (!try_direct(c, job, &direct))
         goto fail;
     if (job->b->rows > 0 && !direct) {
-        buf_append_lit(&sql, "CREATE TEMP TABLE " TMP_TABLE " (");
-        bool first = true;
-        for (size_t i = 0; i < d->cs.ncols; i++) {
-            if (d->cs.cols[i].meta == META_BATCHED_AT)
-                continue;
-            if (!first)
-                buf_append_lit(&sql, ", ");
-            first = false;
-            pg_conn_quote_ident(&sql, d->cs.cols[i].name);
-            buf_putc(&sql, ' ');
-            buf_appends(&sql, temp_type(&d->cs.cols[i], cache->types[i]));
-        }
-        buf_append_lit(&sql, ", \"_tgt_seq\" bigint, \"_tgt_absent\" varbit) ON COMMIT DROP");
+        merge_sql_temp_table(&sql, d, (const char *const *)cache->types);
         if (!run_sql(c, job, "creating the temp table", sql.data, 0, NULL, NULL))
             goto fail;
         double tc = timefmt_monotonic();
@@ -724,11 +394,11 @@ bool loader_run(pg_conn *c, flush_job *job)
         buf_reset(&sql);
         bool append = job->load_method == LOAD_APPEND_ONLY;
         if (append)
-            insert_all_sql(&sql, d, job->hard_delete);
+            merge_sql_insert_all(&sql, d, job->hard_delete);
         else if (keyless_del)
-            loader_keyless_delete_sql(&sql, d, (const char *const *)cache->types);
+            merge_sql_keyless_delete(&sql, d, (const char *const *)cache->types);
         else
-            loader_merge_sql(&sql, d, dups, absent, unique, job->hard_delete);
+            merge_sql_merge(&sql, d, dups, absent, unique, job->hard_delete);
         if (!buf_ok(&sql)) {
             log_error("out of memory");
             goto fail;
@@ -752,7 +422,7 @@ bool loader_run(pg_conn *c, flush_job *job)
                              NULL, NULL))
                     goto fail;
                 buf_reset(&sql);
-                loader_merge_sql(&sql, d, true, absent, unique, job->hard_delete);
+                merge_sql_merge(&sql, d, true, absent, unique, job->hard_delete);
                 if (!run_merge(c, job, sql.data))
                     goto fail;
             } else if (!res) {
@@ -776,9 +446,7 @@ bool loader_run(pg_conn *c, flush_job *job)
                   timefmt_monotonic() - tm);
         if (job->hard_delete && d->cs.nkeys && has_meta(d, META_DELETED_AT)) {
             buf_reset(&sql);
-            buf_appendf(&sql, "DELETE FROM %s t USING " TMP_TABLE " s WHERE ", d->qname);
-            key_join(&sql, d, "t", "s");
-            buf_append_lit(&sql, " AND t.\"_sdc_deleted_at\" IS NOT NULL");
+            merge_sql_hard_delete(&sql, d);
             long long deleted = 0;
             if (!run_sql(c, job, "hard delete", sql.data, 0, NULL, &deleted))
                 goto fail;

@@ -4,6 +4,10 @@
  * statement into the table (last record per key wins by arrival order; a
  * property absent from a record keeps the stored value), the hard delete of
  * the batch's deleted keys, and ACTIVATE_VERSION. Any failure rolls back.
+ * The SQL text of the temp table, the merge and the hard delete is merge_sql's; this file runs
+ * it (and the COPY straight into the table, direct_load) and reports what it did.
+ *
+ * Ownership: see flush_job's fields; loader_run keeps nothing after it returns.
  */
 #ifndef TARGET_LOADER_H
 #define TARGET_LOADER_H
@@ -47,17 +51,5 @@ typedef struct flush_job {
 
 /* loader_run: run the job on c; false after logging a line naming the stream and batch. */
 bool loader_run(pg_conn *c, flush_job *job);
-
-/* loader_merge_sql: the merge statement (exposed for tests). dups: the batch may hold a key
-   twice; absent: some row lacks a property; unique: the table has a unique index on the keys. */
-void loader_merge_sql(buf *sql, const table_def *d, bool dups, bool absent, bool unique,
-                      bool hard_delete);
-
-/* loader_keyless_delete_sql: the merge of a batch of a stream without keys that holds deletes
-   (hard_delete): each delete removes one row equal in every column but the _sdc_* ones, the
-   latest such insert of the batch before it, else one of the table; the other rows are
-   appended. types: each column's type in the table. One result row: inserted, deleted, deletes
-   that looked for a row in the table. (Exposed for tests.) */
-void loader_keyless_delete_sql(buf *sql, const table_def *d, const char *const *types);
 
 #endif

@@ -1,4 +1,5 @@
 #include "field_transform.h"
+#include "field_transform_config.h"
 #include "sha256.h"
 
 #include <check.h>
@@ -29,7 +30,7 @@ static void setup(void)
 static void teardown(void)
 {
     field_transform_unbind(b);
-    field_transform_term(&set);
+    field_transform_config_term(&set);
     cJSON_Delete(root);
     typemap_ctx_term(&tm);
     buf_term(&out);
@@ -40,11 +41,11 @@ static bool rules(const char *json)
 {
     field_transform_unbind(b);
     b = NULL;
-    field_transform_term(&set);
+    field_transform_config_term(&set);
     cJSON_Delete(root);
     root = cJSON_Parse(json);
     ck_assert_ptr_nonnull(root);
-    if (!field_transform_parse(&set, root, "test"))
+    if (!field_transform_config_parse(&set, root, "test"))
         return false;
     const tm_type *tp[3] = {&types[0], &types[1], &types[2]};
     ck_assert(field_transform_bind(&b, &set, "s", names, tp, 3));

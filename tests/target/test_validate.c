@@ -233,70 +233,63 @@ START_TEST(format_date_time)
 {
     validator *v = mk("{\"properties\":{\"t\":{\"type\":[\"null\",\"string\"],"
                       "\"format\":\"date-time\"}}}");
-    const char *good[] = {
-        "2024-05-01T10:11:12+00:00",
-        "2024-05-01T10:11:12Z",
-        "2024-05-01t10:11:12z",
-        "2024-05-01T10:11:12.123456+02:00",
-        "2024-05-01T10:11:12.1-05:30",
-        "2024-02-29T00:00:00+00:00",
-        "2000-02-29T23:59:59+00:00",
-        "2016-12-31T23:59:60Z",
-        "9999-12-31T23:59:59.999999+00:00",
-        "0001-01-01T00:00:00+00:00",
-        "-0043-03-15T12:00:00+00:00",
-        "10000-01-01T00:00:00+00:00",
-        "+010000-01-01T00:00:00.000Z", /* JavaScript's toISOString past 9999 */
-        "-002039-04-10T00:00:00.000Z",
-        "2040-04-10T00:00:00+00:00 BC", /* PostgreSQL's BC, as the target loads it */
-        "2024-05-01T10:11:12",          /* no offset: taken as UTC, as pipelinewise does */
-        "2024-05-01 10:11:12+00:00",    /* a space for the T, as PostgreSQL prints */
-        "2024-05-01T10:11:12+15:59",    /* PostgreSQL's largest offset */
-        "2024-05-01T10:11:12-15:59",
-        "2040-04-10T00:00:00 BC",  /* no offset and PostgreSQL's BC: loaded as such */
-        "+275000-01-01T00:00:00Z", /* beyond 9999 (the range is the loader's check) */
+    static const vcase cases[] = {
+        {"t", "\"2024-05-01T10:11:12+00:00\"", "ok"},
+        {"t", "\"2024-05-01T10:11:12Z\"", "ok"},
+        {"t", "\"2024-05-01t10:11:12z\"", "ok"},
+        {"t", "\"2024-05-01T10:11:12.123456+02:00\"", "ok"},
+        {"t", "\"2024-05-01T10:11:12.1-05:30\"", "ok"},
+        {"t", "\"2024-02-29T00:00:00+00:00\"", "ok"},
+        {"t", "\"2000-02-29T23:59:59+00:00\"", "ok"},
+        {"t", "\"2016-12-31T23:59:60Z\"", "ok"},
+        {"t", "\"9999-12-31T23:59:59.999999+00:00\"", "ok"},
+        {"t", "\"0001-01-01T00:00:00+00:00\"", "ok"},
+        {"t", "\"-0043-03-15T12:00:00+00:00\"", "ok"},
+        {"t", "\"10000-01-01T00:00:00+00:00\"", "ok"},
+        {"t", "\"+010000-01-01T00:00:00.000Z\"", "ok"}, /* JavaScript's toISOString past 9999 */
+        {"t", "\"-002039-04-10T00:00:00.000Z\"", "ok"},
+        /* PostgreSQL's BC, as the target loads it */
+        {"t", "\"2040-04-10T00:00:00+00:00 BC\"", "ok"},
+        {"t", "\"2024-05-01T10:11:12\"", "ok"}, /* no offset: taken as UTC, as pipelinewise does */
+        {"t", "\"2024-05-01 10:11:12+00:00\"", "ok"}, /* a space for the T, as PostgreSQL prints */
+        {"t", "\"2024-05-01T10:11:12+15:59\"", "ok"}, /* PostgreSQL's largest offset */
+        {"t", "\"2024-05-01T10:11:12-15:59\"", "ok"},
+        /* no offset and PostgreSQL's BC: loaded as such */
+        {"t", "\"2040-04-10T00:00:00 BC\"", "ok"},
+        /* beyond 9999 (the range is the loader's check) */
+        {"t", "\"+275000-01-01T00:00:00Z\"", "ok"},
+        {"t", "\"not a date\"", "t: \"not a date\" is not a valid date-time"},
+        {"t", "\"\"", REJECTED},
+        {"t", "\"2024-13-01T00:00:00Z\"", REJECTED},
+        {"t", "\"2024-00-01T00:00:00Z\"", REJECTED},
+        {"t", "\"2024-04-31T00:00:00Z\"", REJECTED},
+        {"t", "\"2023-02-29T00:00:00Z\"", REJECTED},
+        {"t", "\"1900-02-29T00:00:00Z\"", REJECTED},
+        {"t", "\"2024-05-01\"", REJECTED},
+        {"t", "\"2024-05-01T24:00:00Z\"", REJECTED},
+        {"t", "\"2024-05-01T10:60:00Z\"", REJECTED},
+        {"t", "\"2024-05-01T10:11:61Z\"", REJECTED},
+        {"t", "\"2024-05-01T10:11Z\"", REJECTED},
+        {"t", "\"2024-05-01T10:11:12.Z\"", REJECTED},
+        {"t", "\"2024-05-01T10:11:12+0000\"", REJECTED},
+        {"t", "\"2024-05-01T10:11:12+00\"", REJECTED},
+        {"t", "\"2024-05-01T10:11:12+24:00\"", REJECTED},
+        /* PostgreSQL refuses offsets past 15:59 */
+        {"t", "\"2024-05-01T10:11:12+16:00\"", REJECTED},
+        /* a comma before the fraction: PostgreSQL refuses it */
+        {"t", "\"2024-05-01T10:11:12,5Z\"", REJECTED},
+        {"t", "\"2024-05-01T24:00:00.5Z\"", REJECTED},
+        {"t", "\"2024-05-01T10:11:12+00:00 \"", REJECTED},
+        {"t", "\"24-05-01T10:11:12Z\"", REJECTED},
+        {"t", "\"2024-5-01T10:11:12Z\"", REJECTED},
+        {"t", "\"1234567-01-01T00:00:00Z\"", REJECTED},
+        {"t", "\"+-2024-05-01T00:00:00Z\"", REJECTED},
+        {"t", "\"-2040-04-10T00:00:00+00:00 BC\"", REJECTED},
+        {"t", "\"2040-04-10T00:00:00+00:00BC\"", REJECTED},
+        {"t", "\"2024-13-01\"", "t: \"2024-13-01\" is not a valid date-time"},
+        {"t", "null", "ok"},
     };
-    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-        char rec[128];
-        snprintf(rec, sizeof(rec), "{\"t\":\"%s\"}", good[i]);
-        OK(v, rec);
-    }
-    const char *bad[] = {
-        "not a date",
-        "",
-        "2024-13-01T00:00:00Z",
-        "2024-00-01T00:00:00Z",
-        "2024-04-31T00:00:00Z",
-        "2023-02-29T00:00:00Z",
-        "1900-02-29T00:00:00Z",
-        "2024-05-01",
-        "2024-05-01T24:00:00Z",
-        "2024-05-01T10:60:00Z",
-        "2024-05-01T10:11:61Z",
-        "2024-05-01T10:11Z",
-        "2024-05-01T10:11:12.Z",
-        "2024-05-01T10:11:12+0000",
-        "2024-05-01T10:11:12+00",
-        "2024-05-01T10:11:12+24:00",
-        "2024-05-01T10:11:12+16:00", /* PostgreSQL refuses offsets past 15:59 */
-        "2024-05-01T10:11:12,5Z",    /* a comma before the fraction: PostgreSQL refuses it */
-        "2024-05-01T24:00:00.5Z",
-        "2024-05-01T10:11:12+00:00 ",
-        "24-05-01T10:11:12Z",
-        "2024-5-01T10:11:12Z",
-        "1234567-01-01T00:00:00Z",
-        "+-2024-05-01T00:00:00Z",
-        "-2040-04-10T00:00:00+00:00 BC",
-        "2040-04-10T00:00:00+00:00BC",
-    };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        char rec[128];
-        snprintf(rec, sizeof(rec), "{\"t\":\"%s\"}", bad[i]);
-        NO(v, rec);
-    }
-    BAD(v, "{\"t\":\"2024-13-01\"}", "t: \"2024-13-01\" is not a valid date-time");
-    BAD(v, "{\"t\":\"not a date\"}", "t: \"not a date\" is not a valid date-time");
-    OK(v, "{\"t\":null}");
+    CHECK_CASES(v, cases);
     validate_destroy(v);
 }
 END_TEST
@@ -437,14 +430,12 @@ START_TEST(any_of)
     OK(v, "{\"t\":null}");
     OK(v, "{\"t\":3}");
     BAD(v, "{\"t\":\"2024-13-01\"}",
-        "t: matches none of the 2 anyOf alternatives "
-        "(t: \"2024-13-01\" is not a valid date-time)");
+        "t: matches none of the 2 anyOf alternatives (t: \"2024-13-01\" is not a valid date-time)");
     BAD(v, "{\"t\":1.5}",
         "t: matches none of the 2 anyOf alternatives "
         "(t: expected integer or null, got number 1.5)");
     BAD(v, "{\"t\":true}",
-        "t: matches none of the 2 anyOf alternatives "
-        "(t: expected string, got boolean true)");
+        "t: matches none of the 2 anyOf alternatives (t: expected string, got boolean true)");
     validate_destroy(v);
 
     v = mk("{\"properties\":{\"x\":{\"type\":\"object\",\"anyOf\":[{\"required\":[\"a\"]},"
@@ -468,8 +459,7 @@ START_TEST(combinators)
     BAD(v, "{\"all\":3.5}", "all: expected integer, got number 3.5");
     BAD(v, "{\"one\":4}", "one: matches more than one oneOf alternative");
     BAD(v, "{\"one\":2.5}",
-        "one: matches none of the 2 oneOf alternatives "
-        "(one: expected integer, got number 2.5)");
+        "one: matches none of the 2 oneOf alternatives (one: expected integer, got number 2.5)");
     BAD(v, "{\"not\":\"s\"}", "not: matches the schema under \"not\"");
     validate_destroy(v);
 }
@@ -569,57 +559,46 @@ END_TEST
 
 START_TEST(invalid_schemas)
 {
-    ck_assert_str_eq(bad_schema("{\"type\":5}"),
-                     "schema type: must be a type name or an array of type names");
-    ck_assert_str_eq(bad_schema("{\"properties\":{\"age\":{\"type\":\"int\"}}}"),
-                     "schema properties.age.type: unknown type \"int\"");
-    ck_assert_str_eq(bad_schema("{\"type\":[\"null\",7]}"),
-                     "schema type: must be a type name or an array of type names");
-    ck_assert_str_eq(bad_schema("{\"type\":[]}"), "schema type: must not be an empty array");
-    ck_assert_str_eq(bad_schema("{\"properties\":[]}"), "schema properties: must be an object");
-    ck_assert_str_eq(bad_schema("{\"properties\":{\"a\":5}}"),
-                     "schema properties.a: a schema must be an object (or true / false)");
-    ck_assert_str_eq(bad_schema("5"), "schema: a schema must be an object (or true / false)");
-    ck_assert_str_eq(bad_schema("{\"properties\":{\"a\":{\"maxLength\":-1}}}"),
-                     "schema properties.a.maxLength: must be a non-negative integer");
-    ck_assert_str_eq(bad_schema("{\"minLength\":\"3\"}"),
-                     "schema minLength: must be a non-negative integer");
-    ck_assert_str_eq(bad_schema("{\"maxItems\":1.5}"),
-                     "schema maxItems: must be a non-negative integer");
-    ck_assert_str_eq(bad_schema("{\"multipleOf\":0}"),
-                     "schema multipleOf: must be a number greater than 0");
-    ck_assert_str_eq(bad_schema("{\"multipleOf\":-1}"),
-                     "schema multipleOf: must be a number greater than 0");
-    ck_assert_str_eq(bad_schema("{\"minimum\":\"0\"}"), "schema minimum: must be a finite number");
-    ck_assert_str_eq(bad_schema("{\"maximum\":1e999}"), "schema maximum: must be a finite number");
-    ck_assert_str_eq(bad_schema("{\"exclusiveMaximum\":null}"),
-                     "schema exclusiveMaximum: must be a finite number");
-    ck_assert_str_eq(bad_schema("{\"required\":[\"a\",1]}"),
-                     "schema required: must be an array of property names");
-    ck_assert_str_eq(bad_schema("{\"required\":\"a\"}"),
-                     "schema required: must be an array of property names");
-    ck_assert_str_eq(bad_schema("{\"items\":5}"),
-                     "schema items: a schema must be an object (or true / false)");
-    ck_assert_str_eq(bad_schema("{\"items\":[{},3]}"),
-                     "schema items[1]: a schema must be an object (or true / false)");
-    ck_assert_str_eq(bad_schema("{\"anyOf\":[]}"),
-                     "schema anyOf: must be a non-empty array of schemas");
-    ck_assert_str_eq(bad_schema("{\"anyOf\":{}}"),
-                     "schema anyOf: must be a non-empty array of schemas");
-    ck_assert_str_eq(bad_schema("{\"properties\":{\"x\":{\"anyOf\":[{\"type\":\"date\"}]}}}"),
-                     "schema properties.x.anyOf[0].type: unknown type \"date\"");
-    ck_assert_str_eq(bad_schema("{\"enum\":\"a\"}"), "schema enum: must be an array");
-    ck_assert_str_eq(bad_schema("{\"format\":5}"), "schema format: must be a string");
-    ck_assert_str_eq(bad_schema("{\"additionalProperties\":5}"),
-                     "schema additionalProperties: must be true, false or a schema");
-    ck_assert_str_eq(bad_schema("{\"properties\":{\"a\":{\"type\":\"string\","
-                                "\"maxLength\":1,\"description\":\"x\",\"description\":\"y\","
-                                "\"maxLength\":2}}}"),
-                     "schema properties.a.maxLength: given twice");
-    ck_assert_str_eq(bad_schema("{\"properties\":{},\"properties\":{}}"),
-                     "schema properties: given twice");
-    ck_assert_str_eq(bad_schema("{\"not\":[]}"),
-                     "schema not: a schema must be an object (or true / false)");
+    static const char *const schemas[][2] = {
+        /* {schema, its message} */
+        {"{\"type\":5}", "schema type: must be a type name or an array of type names"},
+        {"{\"properties\":{\"age\":{\"type\":\"int\"}}}",
+         "schema properties.age.type: unknown type \"int\""},
+        {"{\"type\":[\"null\",7]}", "schema type: must be a type name or an array of type names"},
+        {"{\"type\":[]}", "schema type: must not be an empty array"},
+        {"{\"properties\":[]}", "schema properties: must be an object"},
+        {"{\"properties\":{\"a\":5}}",
+         "schema properties.a: a schema must be an object (or true / false)"},
+        {"5", "schema: a schema must be an object (or true / false)"},
+        {"{\"properties\":{\"a\":{\"maxLength\":-1}}}",
+         "schema properties.a.maxLength: must be a non-negative integer"},
+        {"{\"minLength\":\"3\"}", "schema minLength: must be a non-negative integer"},
+        {"{\"maxItems\":1.5}", "schema maxItems: must be a non-negative integer"},
+        {"{\"multipleOf\":0}", "schema multipleOf: must be a number greater than 0"},
+        {"{\"multipleOf\":-1}", "schema multipleOf: must be a number greater than 0"},
+        {"{\"minimum\":\"0\"}", "schema minimum: must be a finite number"},
+        {"{\"maximum\":1e999}", "schema maximum: must be a finite number"},
+        {"{\"exclusiveMaximum\":null}", "schema exclusiveMaximum: must be a finite number"},
+        {"{\"required\":[\"a\",1]}", "schema required: must be an array of property names"},
+        {"{\"required\":\"a\"}", "schema required: must be an array of property names"},
+        {"{\"items\":5}", "schema items: a schema must be an object (or true / false)"},
+        {"{\"items\":[{},3]}", "schema items[1]: a schema must be an object (or true / false)"},
+        {"{\"anyOf\":[]}", "schema anyOf: must be a non-empty array of schemas"},
+        {"{\"anyOf\":{}}", "schema anyOf: must be a non-empty array of schemas"},
+        {"{\"properties\":{\"x\":{\"anyOf\":[{\"type\":\"date\"}]}}}",
+         "schema properties.x.anyOf[0].type: unknown type \"date\""},
+        {"{\"enum\":\"a\"}", "schema enum: must be an array"},
+        {"{\"format\":5}", "schema format: must be a string"},
+        {"{\"additionalProperties\":5}",
+         "schema additionalProperties: must be true, false or a schema"},
+        {"{\"properties\":{\"a\":{\"type\":\"string\",\"maxLength\":1,\"description\":\"x\","
+         "\"description\":\"y\",\"maxLength\":2}}}",
+         "schema properties.a.maxLength: given twice"},
+        {"{\"properties\":{},\"properties\":{}}", "schema properties: given twice"},
+        {"{\"not\":[]}", "schema not: a schema must be an object (or true / false)"},
+    };
+    for (size_t i = 0; i < sizeof(schemas) / sizeof(schemas[0]); i++)
+        ck_assert_str_eq(bad_schema(schemas[i][0]), schemas[i][1]);
 
     /* NULL schema, and err may be NULL with errlen 0 */
     char err[64];
@@ -692,29 +671,29 @@ END_TEST
 
 /* a lookup of the numbers' original text, as a target that keeps the raw line could give */
 typedef struct text_map {
-    const cJSON *node[4];
-    const char *text[4];
-    int n;
+    const cJSON *node;
+    const char *text;
 } text_map;
 
 static const char *lookup(void *ctx, const cJSON *num, size_t *len)
 {
-    text_map *m = ctx;
-    for (int i = 0; i < m->n; i++)
-        if (m->node[i] == num) {
-            *len = strlen(m->text[i]);
-            return m->text[i];
-        }
-    return NULL;
+    const text_map *m = ctx;
+    if (m->node != num)
+        return NULL;
+    *len = strlen(m->text);
+    return m->text;
 }
 
-static const char *why_text(const validator *v, const char *record_text, const char *key,
+/* the record {"<key>":<value>}, its number's original text num_text: "ok" or the message */
+static const char *why_text(const validator *v, const char *key, const char *value,
                             const char *num_text)
 {
     static char err[256];
+    char record_text[256];
+    snprintf(record_text, sizeof(record_text), "{\"%s\":%s}", key, value);
     cJSON *rec = cJSON_Parse(record_text);
     ck_assert_ptr_nonnull(rec);
-    text_map m = {{cJSON_GetObjectItemCaseSensitive(rec, key)}, {num_text}, 1};
+    text_map m = {cJSON_GetObjectItemCaseSensitive(rec, key), num_text};
     bool ok = validate_check_numtext(v, rec, lookup, &m, err, sizeof(err));
     cJSON_Delete(rec);
     return ok ? "ok" : err;
@@ -727,61 +706,61 @@ START_TEST(exact_numbers_with_text)
                       "\"i\":{\"type\":\"integer\"}}}");
     /* as doubles 9007199254740993 equals the maximum 2^53 */
     OK(v, "{\"big\":9007199254740993}");
-    ck_assert_str_eq(why_text(v, "{\"big\":9007199254740993}", "big", "9007199254740993"),
-                     "big: 9007199254740993 is greater than maximum 9007199254740992");
-    ck_assert_str_eq(why_text(v, "{\"big\":9007199254740992}", "big", "9007199254740992"), "ok");
-    ck_assert_str_eq(why_text(v, "{\"big\":9007199254740992}", "big", "9.007199254740992e15"),
-                     "ok");
-
     /* 18 significant digits: the double reads 1234567890123456.75, a multiple of 0.01 */
     OK(v, "{\"m\":1234567890123456.785}");
-    ck_assert_str_eq(why_text(v, "{\"m\":1234567890123456.785}", "m", "1234567890123456.785"),
-                     "m: 1234567890123456.785 is not a multiple of 0.01 (multipleOf)");
-    ck_assert_str_eq(why_text(v, "{\"m\":1234567890123456.78}", "m", "1234567890123456.78"), "ok");
-    /* a 30-digit numeric */
-    ck_assert_str_eq(why_text(v, "{\"m\":1}", "m", "123456789012345678901234567.89"), "ok");
-    ck_assert_str_eq(why_text(v, "{\"m\":1}", "m", "123456789012345678901234567.891"),
-                     "m: 123456789012345678901234567.891 is not a multiple of 0.01 (multipleOf)");
-
-    /* integer decided on the text */
-    ck_assert_str_eq(why_text(v, "{\"i\":1}", "i", "1.000"), "ok");
-    ck_assert_str_eq(why_text(v, "{\"i\":1}", "i", "10.5e1"), "ok");
-    ck_assert_str_eq(why_text(v, "{\"i\":1}", "i", "1.0000000000000000001"),
-                     "i: expected integer, got number 1.0000000000000000001");
-    /* text the lookup cannot give, or too long, falls back to the double */
-    ck_assert_str_eq(why_text(v, "{\"i\":1}", "i", "garbage"), "ok");
-    ck_assert_str_eq(
-        why_text(v, "{\"i\":1}", "i", "1.00000000000000000000000000000000000000000000000000001"),
-        "ok");
+    static const char *const cases[][4] = {
+        /* {key, value, its original text, result} */
+        {"big", "9007199254740993", "9007199254740993",
+         "big: 9007199254740993 is greater than maximum 9007199254740992"},
+        {"big", "9007199254740992", "9007199254740992", "ok"},
+        {"big", "9007199254740992", "9.007199254740992e15", "ok"},
+        {"m", "1234567890123456.785", "1234567890123456.785",
+         "m: 1234567890123456.785 is not a multiple of 0.01 (multipleOf)"},
+        {"m", "1234567890123456.78", "1234567890123456.78", "ok"},
+        /* a 30-digit numeric */
+        {"m", "1", "123456789012345678901234567.89", "ok"},
+        {"m", "1", "123456789012345678901234567.891",
+         "m: 123456789012345678901234567.891 is not a multiple of 0.01 (multipleOf)"},
+        /* integer decided on the text */
+        {"i", "1", "1.000", "ok"},
+        {"i", "1", "10.5e1", "ok"},
+        {"i", "1", "1.0000000000000000001",
+         "i: expected integer, got number 1.0000000000000000001"},
+        /* text the lookup cannot give, or too long, falls back to the double */
+        {"i", "1", "garbage", "ok"},
+        {"i", "1", "1.00000000000000000000000000000000000000000000000000001", "ok"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        ck_assert_str_eq(why_text(v, cases[i][0], cases[i][1], cases[i][2]), cases[i][3]);
     validate_destroy(v);
 
     /* bounds compared on the text: signs, magnitudes, digits */
     v = mk("{\"properties\":{\"lo\":{\"minimum\":-5},\"hi\":{\"maximum\":1e20},"
            "\"z\":{\"exclusiveMinimum\":0},\"p\":{\"minimum\":-1,\"maximum\":1}}}");
-    ck_assert_str_eq(why_text(v, "{\"lo\":-5}", "lo", "-5.000000000000000001"),
-                     "lo: -5.000000000000000001 is less than minimum -5");
-    ck_assert_str_eq(why_text(v, "{\"lo\":-5}", "lo", "-4.99999999999999999999"), "ok");
-    ck_assert_str_eq(why_text(v, "{\"lo\":-5}", "lo", "-50e-1"), "ok");
-    ck_assert_str_eq(why_text(v, "{\"lo\":-5}", "lo", "-6"), "lo: -6 is less than minimum -5");
-    ck_assert_str_eq(why_text(v, "{\"hi\":1e20}", "hi", "100000000000000000000.0000001"),
-                     "hi: 100000000000000000000.0000001 is greater than maximum "
-                     "100000000000000000000");
-    ck_assert_str_eq(why_text(v, "{\"hi\":1e20}", "hi", "99999999999999999999.9999"), "ok");
-    ck_assert_str_eq(why_text(v, "{\"hi\":1e20}", "hi", "1000000000000000000000"),
-                     "hi: 1e+21 is greater than maximum 100000000000000000000");
-    ck_assert_str_eq(why_text(v, "{\"z\":0}", "z", "0.000"),
-                     "z: 0 is not greater than exclusiveMinimum 0");
-    ck_assert_str_eq(why_text(v, "{\"z\":0}", "z", "1e-400"), "ok"); /* the double is 0 */
-    ck_assert_str_eq(why_text(v, "{\"z\":0}", "z", "-1e-400"),
-                     "z: -1e-400 is not greater than exclusiveMinimum 0");
-    ck_assert_str_eq(why_text(v, "{\"p\":0}", "p", "0"), "ok");
-    ck_assert_str_eq(why_text(v, "{\"p\":0}", "p", "-0.5"), "ok");
-    ck_assert_str_eq(why_text(v, "{\"p\":0}", "p", "0.5"), "ok");
-    /* not number text, or an exponent too large to hold: the double decides */
-    ck_assert_str_eq(why_text(v, "{\"p\":0}", "p", "1e"), "ok");
-    ck_assert_str_eq(why_text(v, "{\"p\":0}", "p", "1.e5"), "ok");
-    ck_assert_str_eq(why_text(v, "{\"p\":0}", "p", "1e99999999"), "ok");
-    ck_assert_str_eq(why_text(v, "{\"p\":0}", "p", "0x10"), "ok");
+    static const char *const on_text[][4] = {
+        {"lo", "-5", "-5.000000000000000001", "lo: -5.000000000000000001 is less than minimum -5"},
+        {"lo", "-5", "-4.99999999999999999999", "ok"},
+        {"lo", "-5", "-50e-1", "ok"},
+        {"lo", "-5", "-6", "lo: -6 is less than minimum -5"},
+        {"hi", "1e20", "100000000000000000000.0000001",
+         "hi: 100000000000000000000.0000001 is greater than maximum 100000000000000000000"},
+        {"hi", "1e20", "99999999999999999999.9999", "ok"},
+        {"hi", "1e20", "1000000000000000000000",
+         "hi: 1e+21 is greater than maximum 100000000000000000000"},
+        {"z", "0", "0.000", "z: 0 is not greater than exclusiveMinimum 0"},
+        {"z", "0", "1e-400", "ok"}, /* the double is 0 */
+        {"z", "0", "-1e-400", "z: -1e-400 is not greater than exclusiveMinimum 0"},
+        {"p", "0", "0", "ok"},
+        {"p", "0", "-0.5", "ok"},
+        {"p", "0", "0.5", "ok"},
+        /* not number text, or an exponent too large to hold: the double decides */
+        {"p", "0", "1e", "ok"},
+        {"p", "0", "1.e5", "ok"},
+        {"p", "0", "1e99999999", "ok"},
+        {"p", "0", "0x10", "ok"},
+    };
+    for (size_t i = 0; i < sizeof(on_text) / sizeof(on_text[0]); i++)
+        ck_assert_str_eq(why_text(v, on_text[i][0], on_text[i][1], on_text[i][2]), on_text[i][3]);
     validate_destroy(v);
 }
 END_TEST
