@@ -63,28 +63,13 @@ static bool copy_batch(pg_conn *c, flush_job *job)
         return false;
     }
     PQclear(res);
-    const char *p = job->b->data.data;
-    size_t left = job->b->data.len;
-    bool ok = true;
-    while (left > 0) {
-        size_t chunk = left > (1u << 20) ? (1u << 20) : left;
-        if (PQputCopyData(c->conn, p, (int)chunk) != 1) {
-            ok = false;
-            break;
-        }
-        p += chunk;
-        left -= chunk;
-    }
-    if (PQputCopyEnd(c->conn, ok ? NULL : "aborted") != 1)
-        ok = false;
-    res = pg_conn_get_result(c);
+    bool ok = pg_conn_put_copy_data(c, job->b->data.data, job->b->data.len);
+    res = pg_conn_copy_end(c, ok);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         copy_error(c, res, job);
         ok = false;
     }
     PQclear(res);
-    while ((res = pg_conn_get_result(c)) != NULL)
-        PQclear(res);
     return ok;
 }
 
