@@ -115,7 +115,7 @@ static void put_field(buf *b, const char *text, size_t len, bool null)
 
 static uint64_t key_hash(const char *p, size_t n)
 {
-    return relmap_fnv(p, n, UINT64_C(14695981039346656037));
+    return hash_fnv1a64(HASH_FNV1A64_BASIS, p, n);
 }
 
 void chunked_copy_destroy(struct chunked_copy *cc)
