@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "exit_codes.h"
+#include "hash_index.h"
 #include "json_util.h"
 #include "log.h"
 #include "lstream.h"
@@ -75,12 +76,12 @@ struct chunked_copy {
     /* the chunk waiting for its high watermark */
     int pending; /* stream index, -1: none */
     char low[128], high[128];
-    buf rows;        /* owned: the rows, each field as a u32 length (NULL_LEN: NULL) + bytes */
-    size_t *row_off; /* malloc'ed, chunk_rows + 1: where row i starts in rows */
-    size_t *key_off; /* malloc'ed, chunk_rows: where row i's key fields start */
-    uint8_t *gone;   /* malloc'ed, chunk_rows: removed by a change in the window */
-    uint32_t *hash;  /* malloc'ed, hcap: row index + 1, 0 empty */
-    size_t hcap, nrows, ncols, nkeys;
+    buf rows;         /* owned: the rows, each field as a u32 length (NULL_LEN: NULL) + bytes */
+    size_t *row_off;  /* malloc'ed, chunk_rows + 1: where row i starts in rows */
+    size_t *key_off;  /* malloc'ed, chunk_rows: where row i's key fields start */
+    uint8_t *gone;    /* malloc'ed, chunk_rows: removed by a change in the window */
+    hash_index index; /* the key's hash -> its row (room for chunk_rows reserved at the start) */
+    size_t nrows, ncols, nkeys;
     size_t ngone;
     const char **names; /* malloc'ed, ncols: the view's column names at the SELECT (borrowed) */
     buf key;            /* owned: scratch for a key being looked up */
@@ -113,9 +114,9 @@ static void put_field(buf *b, const char *text, size_t len, bool null)
     buf_append(b, text, len);
 }
 
-static uint64_t key_hash(const char *p, size_t n)
+static uint32_t key_hash(const char *p, size_t n)
 {
-    return hash_fnv1a64(HASH_FNV1A64_BASIS, p, n);
+    return hash_fnv1a32(p, n);
 }
 
 void chunked_copy_destroy(struct chunked_copy *cc)
@@ -130,7 +131,7 @@ void chunked_copy_destroy(struct chunked_copy *cc)
     free(cc->row_off);
     free(cc->key_off);
     free(cc->gone);
-    free(cc->hash);
+    hash_index_term(&cc->index);
     free(cc->names);
     free(cc);
 }
@@ -481,10 +482,7 @@ bool chunked_copy_start(sl_run *L)
     cc->row_off = calloc(cap + 1, sizeof(*cc->row_off));
     cc->key_off = calloc(cap, sizeof(*cc->key_off));
     cc->gone = calloc(cap, 1);
-    for (cc->hcap = 16; cc->hcap < cap * 2; cc->hcap *= 2)
-        ;
-    cc->hash = calloc(cc->hcap, sizeof(*cc->hash));
-    if (!cc->row_off || !cc->key_off || !cc->gone || !cc->hash) {
+    if (!cc->row_off || !cc->key_off || !cc->gone || !hash_index_reserve(&cc->index, cap)) {
         log_error("out of memory (snapshot_chunk_rows = %lld)", cc->chunk_rows);
         return fail(L, EXIT_INTERNAL);
     }
@@ -615,14 +613,12 @@ static void chunk_sql(buf *sql, const lstream *ls, bool after, long long limit)
     buf_appendf(sql, " LIMIT %lld", limit);
 }
 
-static void hash_insert(struct chunked_copy *cc, size_t row)
+/* row's key into the index (reserved for chunk_rows rows at the start: it never grows here) */
+static bool hash_insert(struct chunked_copy *cc, size_t row)
 {
     const char *k = cc->rows.data + cc->key_off[row];
     size_t n = cc->row_off[row + 1] - cc->key_off[row];
-    size_t h = (size_t)key_hash(k, n) & (cc->hcap - 1);
-    while (cc->hash[h])
-        h = (h + 1) & (cc->hcap - 1);
-    cc->hash[h] = (uint32_t)row + 1;
+    return hash_index_add(&cc->index, key_hash(k, n), (uint32_t)row);
 }
 
 /* read the rows of the chunk into the buffer, in the open transaction. False after logging. */
@@ -761,11 +757,16 @@ static bool read_chunk(sl_run *L, size_t i)
     if (!ok)
         goto done;
     cc->last = cc->nrows < (size_t)cc->chunk_rows;
-    memset(cc->hash, 0, cc->hcap * sizeof(*cc->hash));
+    hash_index_clear(&cc->index);
     memset(cc->gone, 0, cc->nrows ? cc->nrows : 1);
     cc->ngone = 0;
-    for (size_t r = 0; r < cc->nrows; r++)
-        hash_insert(cc, r);
+    for (size_t r = 0; r < cc->nrows && ok; r++)
+        ok = hash_insert(cc, r);
+    if (!ok) {
+        log_error("out of memory (the key index of a chunk of stream \"%s\")", s->tap_stream_id);
+        ok = fail(L, EXIT_INTERNAL);
+        goto done;
+    }
     if (!(ok = emit_watermark(L, cc->high, "high watermark", true)))
         goto done;
     cc->pending = (int)i;
@@ -816,9 +817,9 @@ static void drop_key(struct chunked_copy *cc, const lstream *ls, const change_tu
 {
     if (!t->nvalues || !tuple_key(cc, ls, t))
         return;
-    size_t h = (size_t)key_hash(cc->key.data, cc->key.len) & (cc->hcap - 1);
-    while (cc->hash[h]) {
-        size_t r = cc->hash[h] - 1;
+    size_t pos = HASH_INDEX_START;
+    uint32_t r;
+    while (hash_index_next(&cc->index, key_hash(cc->key.data, cc->key.len), &pos, &r)) {
         size_t n = cc->row_off[r + 1] - cc->key_off[r];
         if (n == cc->key.len && memcmp(cc->rows.data + cc->key_off[r], cc->key.data, n) == 0) {
             if (!cc->gone[r])
@@ -826,7 +827,6 @@ static void drop_key(struct chunked_copy *cc, const lstream *ls, const change_tu
             cc->gone[r] = 1;
             return;
         }
-        h = (h + 1) & (cc->hcap - 1);
     }
 }
 
