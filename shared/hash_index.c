@@ -2,6 +2,7 @@
 
 #include <assert.h>
 #include <stdlib.h>
+#include <string.h>
 
 void hash_index_init(hash_index *ix)
 {
@@ -16,6 +17,13 @@ void hash_index_term(hash_index *ix)
         return;
     free(ix->slots);
     hash_index_init(ix);
+}
+
+void hash_index_clear(hash_index *ix)
+{
+    if (ix->count)
+        memset(ix->slots, 0, ix->cap * sizeof(*ix->slots));
+    ix->count = 0;
 }
 
 static void put(hash_index_slot *slots, size_t cap, uint32_t hash, uint32_t item1)

@@ -11,7 +11,10 @@
  *
  * Slots keep the full hash, so probing compares 32 bits before the caller's key, and growing
  * rehashes without asking the caller. Linear probing, at most half full, no removal (the
- * tables here only grow, or are rebuilt).
+ * tables here only grow, or are emptied whole with hash_index_clear and filled again).
+ *
+ * The hashes of the tree are here too, one copy each: FNV-1a in 32 and 64 bits, and
+ * hash_fold64 (a 64-bit hash or integer -> the 32 bits an index takes).
  *
  * Ownership: a hash_index owns its slots (malloc'ed); hash_index_term frees them. Items are
  * the caller's indices (below UINT32_MAX); nothing of the keys is kept.
@@ -35,6 +38,28 @@ static inline uint32_t hash_fnv1a32(const void *s, size_t n)
     return h;
 }
 
+#define HASH_FNV1A64_BASIS UINT64_C(14695981039346656037)
+
+/* hash_fnv1a64: FNV-1a (64 bits) of s[0..n), continuing from h (HASH_FNV1A64_BASIS to start),
+   so that a key of several parts is hashed part by part */
+static inline uint64_t hash_fnv1a64(uint64_t h, const void *s, size_t n)
+{
+    const unsigned char *p = s;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= UINT64_C(1099511628211);
+    }
+    return h;
+}
+
+/* hash_fold64: the 32 bits of a 64-bit hash (or an integer key) an index takes: the halves
+   xor-ed, then the high half of a Fibonacci multiplication (consecutive integers spread) */
+static inline uint32_t hash_fold64(uint64_t x)
+{
+    x ^= x >> 32;
+    return (uint32_t)((x * UINT64_C(0x9E3779B97F4A7C15)) >> 32);
+}
+
 typedef struct hash_index_slot {
     uint32_t hash;
     uint32_t item1; /* the item + 1; 0 = empty */
@@ -56,6 +81,8 @@ typedef struct hash_index {
 /* hash_index_init / hash_index_term: an empty index; term frees the slots (and empties it) */
 void hash_index_init(hash_index *ix);
 void hash_index_term(hash_index *ix);
+/* hash_index_clear: no items, the slots kept for the next fill (a table reused per batch) */
+void hash_index_clear(hash_index *ix);
 
 /*
  * hash_index_add: add item under hash (the caller checked it is not there yet), growing the

@@ -3,7 +3,6 @@
 #include "timefmt.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 batch *batch_create(void)
 {
@@ -19,7 +18,8 @@ void batch_destroy(batch *b)
         return;
     buf_term(&b->data);
     free(b->lines);
-    free(b->keyset);
+    free(b->keys);
+    hash_index_term(&b->keyset);
     free(b);
 }
 
@@ -28,9 +28,7 @@ void batch_reset(batch *b)
     buf_reset(&b->data);
     b->rows = 0;
     b->first_seq = -1;
-    if (b->keyset_n)
-        memset(b->keyset, 0, b->keyset_cap * sizeof(uint64_t));
-    b->keyset_n = 0;
+    hash_index_clear(&b->keyset);
     b->has_dups = false;
     b->has_absent = false;
     b->has_deletes = false;
@@ -64,36 +62,26 @@ bool batch_row_done(batch *b, int64_t line, int64_t seq)
 
 bool batch_note_key(batch *b, uint64_t h)
 {
-    if (h == 0)
-        h = 1;
-    if ((b->keyset_n + 1) * 2 > b->keyset_cap) {
-        size_t ncap = b->keyset_cap ? b->keyset_cap * 2 : 256;
-        uint64_t *ns = calloc(ncap, sizeof(uint64_t));
-        if (!ns)
-            return false;
-        for (size_t i = 0; i < b->keyset_cap; i++) {
-            uint64_t v = b->keyset[i];
-            if (!v)
-                continue;
-            size_t j = (size_t)(v * 0x9E3779B97F4A7C15ULL >> 20) & (ncap - 1);
-            while (ns[j])
-                j = (j + 1) & (ncap - 1);
-            ns[j] = v;
-        }
-        free(b->keyset);
-        b->keyset = ns;
-        b->keyset_cap = ncap;
-    }
-    size_t j = (size_t)(h * 0x9E3779B97F4A7C15ULL >> 20) & (b->keyset_cap - 1);
-    while (b->keyset[j]) {
-        if (b->keyset[j] == h) {
+    uint32_t fold = hash_fold64(h), item;
+    size_t pos = HASH_INDEX_START;
+    while (hash_index_next(&b->keyset, fold, &pos, &item)) {
+        if (b->keys[item] == h) {
             b->has_dups = true;
             return true;
         }
-        j = (j + 1) & (b->keyset_cap - 1);
     }
-    b->keyset[j] = h;
-    b->keyset_n++;
+    size_t n = b->keyset.count;
+    if (n == b->keys_cap) {
+        size_t ncap = b->keys_cap ? b->keys_cap * 2 : 256;
+        uint64_t *grown = ncap < UINT32_MAX ? realloc(b->keys, ncap * sizeof(*grown)) : NULL;
+        if (!grown)
+            return false;
+        b->keys = grown;
+        b->keys_cap = ncap;
+    }
+    if (!hash_index_add(&b->keyset, fold, (uint32_t)n))
+        return false;
+    b->keys[n] = h;
     return true;
 }
 
@@ -104,7 +92,9 @@ int64_t batch_line_of_row(const batch *b, size_t i)
 
 size_t batch_mem(const batch *b)
 {
-    return b ? b->data.cap + b->lines_cap * sizeof(int64_t) + b->keyset_cap * sizeof(uint64_t) : 0;
+    return b ? b->data.cap + b->lines_cap * sizeof(int64_t) + b->keys_cap * sizeof(uint64_t) +
+                   b->keyset.cap * sizeof(hash_index_slot)
+             : 0;
 }
 
 size_t batch_mem_growth(const batch *b, size_t row_bytes)
@@ -119,7 +109,10 @@ size_t batch_mem_growth(const batch *b, size_t row_bytes)
     }
     if (b->rows == b->lines_cap)
         g += (b->lines_cap ? b->lines_cap : 256) * sizeof(int64_t);
-    if ((b->keyset_n + 1) * 2 > b->keyset_cap)
-        g += (b->keyset_cap ? b->keyset_cap * 2 : 256) * sizeof(uint64_t);
+    if (b->keyset.count == b->keys_cap)
+        g += (b->keys_cap ? b->keys_cap : 256) * sizeof(uint64_t);
+    /* the index grows as hash_index_reserve does: doubled (16 slots first) past half full */
+    if ((b->keyset.count + 1) * 2 > b->keyset.cap)
+        g += (b->keyset.cap ? b->keyset.cap * 2 : 16) * sizeof(hash_index_slot);
     return g;
 }

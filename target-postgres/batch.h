@@ -2,8 +2,8 @@
  * batch: one stream's pending rows as PostgreSQL COPY text (compact, one
  * buffer, no per-value allocation), with the bookkeeping a flush needs: the
  * input line of every row, the sequence of the first record, whether two rows
- * may share a key (a hash set of the key text) and whether any row lacks a
- * property.
+ * may share a key (a set of the key texts' 64-bit hashes, on hash_index) and
+ * whether any row lacks a property.
  *
  * Ownership: create / destroy; every pointer field is owned by the batch. A batch belongs to
  * one stream (filling or spare) or to the flush job loading it.
@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "hash_index.h"
 
 typedef struct batch {
     buf data; /* COPY text rows */
@@ -23,14 +24,14 @@ typedef struct batch {
     int64_t first_seq; /* sequence of the first record or message in the batch, -1 when empty */
     int64_t *lines;    /* malloc'ed input line of each row */
     size_t lines_cap;
-    uint64_t *keyset; /* malloc'ed open-addressing set of key hashes (0 = empty slot) */
-    size_t keyset_cap;
-    size_t keyset_n;
-    bool has_dups;    /* two rows may share a key */
-    bool has_absent;  /* some row lacks a property */
-    bool has_deletes; /* some row carries a non-null _sdc_deleted_at */
-    size_t deletes;   /* rows that do (for the summary: tmetrics.h) */
-    double started;   /* monotonic time of the first row */
+    uint64_t *keys; /* malloc'ed: the distinct key hashes, keyset.count used of keys_cap */
+    size_t keys_cap;
+    hash_index keyset; /* hash_fold64(key hash) -> its index in keys */
+    bool has_dups;     /* two rows may share a key */
+    bool has_absent;   /* some row lacks a property */
+    bool has_deletes;  /* some row carries a non-null _sdc_deleted_at */
+    size_t deletes;    /* rows that do (for the summary: tmetrics.h) */
+    double started;    /* monotonic time of the first row */
 } batch;
 
 batch *batch_create(void);

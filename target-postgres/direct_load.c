@@ -1,5 +1,6 @@
 #include "direct_load.h"
 
+#include "hash_index.h"
 #include "log.h"
 
 #include <libpq-fe.h>
@@ -48,17 +49,16 @@ typedef struct rows_view {
 
 static uint64_t key_hash(const table_def *d, const size_t *pos, const rows_view *v, size_t i)
 {
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h = HASH_FNV1A64_BASIS;
     const char *s = v->base + v->start[i], *e = v->base + v->start[i + 1] - 1;
     for (size_t k = 0; k < d->cs.nkeys; k++) {
         const char *f;
         size_t n;
         field_at(s, e, pos[k], &f, &n);
-        for (size_t j = 0; j < n; j++)
-            h = (h ^ (unsigned char)f[j]) * 1099511628211ULL;
-        h = (h ^ '\t') * 1099511628211ULL;
+        h = hash_fnv1a64(h, f, n);
+        h = hash_fnv1a64(h, "\t", 1);
     }
-    return h ? h : 1;
+    return h;
 }
 
 static bool same_key(const table_def *d, const size_t *pos, const rows_view *v, size_t a, size_t b)
@@ -76,6 +76,21 @@ static bool same_key(const table_def *d, const size_t *pos, const rows_view *v, 
     return true;
 }
 
+/* the row (*row, at index position *at) stored under key hash h in ix, whose items are rows
+   with their hashes in hs; false when there is none */
+static bool last_row(const hash_index *ix, const uint64_t *hs, uint64_t h, size_t *at,
+                     uint32_t *row)
+{
+    size_t pos = HASH_INDEX_START;
+    while (hash_index_next(ix, hash_fold64(h), &pos, row)) {
+        if (hs[*row] == h) {
+            *at = pos;
+            return true;
+        }
+    }
+    return false;
+}
+
 long long direct_load_keep(const table_def *d, const batch *b, bool *keep)
 {
     size_t n = b->rows;
@@ -83,15 +98,11 @@ long long direct_load_keep(const table_def *d, const batch *b, bool *keep)
         return 0;
     rows_view v = {b->data.data, malloc((n + 1) * sizeof(size_t))};
     size_t *pos = malloc((d->cs.nkeys ? d->cs.nkeys : 1) * sizeof(size_t));
-    uint64_t *hs = malloc(n * sizeof(uint64_t));
-    size_t cap = 16;
-    while (cap < 2 * n)
-        cap *= 2;
-    /* open addressing: hash -> the last row with it (row + 1; 0 = empty) */
-    uint64_t *mh = calloc(cap, sizeof(uint64_t));
-    size_t *mr = calloc(cap, sizeof(size_t));
+    uint64_t *hs = malloc(n * sizeof(uint64_t)); /* the key hash of each row */
+    /* a key hash -> the last row with it */
+    hash_index last_of = HASH_INDEX_INIT;
     long long kept = -1;
-    if (!v.start || !pos || !hs || !mh || !mr)
+    if (!v.start || !pos || !hs || n >= UINT32_MAX || !hash_index_reserve(&last_of, n))
         goto done;
     for (size_t k = 0; k < d->cs.nkeys; k++)
         pos[k] = field_pos(d, (size_t)d->cs.keys[k]);
@@ -105,18 +116,18 @@ long long direct_load_keep(const table_def *d, const batch *b, bool *keep)
     for (size_t i = 0; i < n; i++) {
         uint64_t h = key_hash(d, pos, &v, i);
         hs[i] = h;
-        size_t j = (size_t)(h * 0x9E3779B97F4A7C15ULL >> 17) & (cap - 1);
-        while (mh[j] && mh[j] != h)
-            j = (j + 1) & (cap - 1);
-        mh[j] = h;
-        mr[j] = i + 1;
+        size_t at;
+        uint32_t last;
+        if (last_row(&last_of, hs, h, &at, &last))
+            hash_index_replace(&last_of, at, (uint32_t)i);
+        else
+            hash_index_add(&last_of, hash_fold64(h), (uint32_t)i); /* reserved: cannot fail */
     }
     kept = 0;
     for (size_t i = 0; i < n; i++) {
-        size_t j = (size_t)(hs[i] * 0x9E3779B97F4A7C15ULL >> 17) & (cap - 1);
-        while (mh[j] != hs[i])
-            j = (j + 1) & (cap - 1);
-        size_t last = mr[j] - 1;
+        size_t at;
+        uint32_t last = (uint32_t)i;
+        last_row(&last_of, hs, hs[i], &at, &last); /* found: every row's hash went in */
         /* a different key with the same hash is kept too: should it repeat a third row's key,
            the unique index stops the COPY and the merge takes over */
         keep[i] = last == i || !same_key(d, pos, &v, i, last);
@@ -126,8 +137,7 @@ done:
     free(v.start);
     free(pos);
     free(hs);
-    free(mh);
-    free(mr);
+    hash_index_term(&last_of);
     return kept;
 }
 

@@ -31,6 +31,8 @@
  * chunk is followed by ACTIVATE_VERSION, as the single-snapshot copy is.
  */
 #include "chunked_copy.h"
+#include "chunk_bookmark.h"
+#include "chunk_buffer.h"
 #include "progress.h"
 
 #include <errno.h>
@@ -50,8 +52,6 @@
 #include "timefmt.h"
 
 #define XID_RING 4096
-#define NULL_LEN UINT32_MAX
-#define BOOKMARK_KEY "chunked_copy"
 
 typedef struct cc_stream {
     bool active;      /* a copy in chunks in progress */
@@ -75,48 +75,14 @@ struct chunked_copy {
     /* the chunk waiting for its high watermark */
     int pending; /* stream index, -1: none */
     char low[128], high[128];
-    buf rows;        /* owned: the rows, each field as a u32 length (NULL_LEN: NULL) + bytes */
-    size_t *row_off; /* malloc'ed, chunk_rows + 1: where row i starts in rows */
-    size_t *key_off; /* malloc'ed, chunk_rows: where row i's key fields start */
-    uint8_t *gone;   /* malloc'ed, chunk_rows: removed by a change in the window */
-    uint32_t *hash;  /* malloc'ed, hcap: row index + 1, 0 empty */
-    size_t hcap, nrows, ncols, nkeys;
-    size_t ngone;
-    const char **names; /* malloc'ed, ncols: the view's column names at the SELECT (borrowed) */
-    buf key;            /* owned: scratch for a key being looked up */
+    chunk_buffer chunk; /* owned: its rows (room for chunk_rows made by chunked_copy_start) */
+    const char **names; /* malloc'ed, chunk.ncols: the view's column names at the SELECT
+                           (borrowed) */
     bool last;          /* fewer rows than asked: the table's last chunk */
     /* the xids of the last transactions begun in the stream */
     uint32_t ring[XID_RING];
     size_t ring_n, ring_pos;
 };
-
-static void put_u32(buf *b, uint32_t v)
-{
-    unsigned char c[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
-                          (unsigned char)(v >> 8), (unsigned char)v};
-    buf_append(b, c, 4);
-}
-
-static uint32_t get_u32(const char *p)
-{
-    const unsigned char *u = (const unsigned char *)p;
-    return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | (uint32_t)u[3];
-}
-
-static void put_field(buf *b, const char *text, size_t len, bool null)
-{
-    if (null) {
-        put_u32(b, NULL_LEN);
-        return;
-    }
-    put_u32(b, (uint32_t)len);
-    buf_append(b, text, len);
-}
-
-static uint64_t key_hash(const char *p, size_t n)
-{
-    return relmap_fnv(p, n, UINT64_C(14695981039346656037));
-}
 
 void chunked_copy_destroy(struct chunked_copy *cc)
 {
@@ -125,12 +91,7 @@ void chunked_copy_destroy(struct chunked_copy *cc)
     for (size_t i = 0; i < cc->n; i++)
         buf_term(&cc->s[i].after);
     free(cc->s);
-    buf_term(&cc->rows);
-    buf_term(&cc->key);
-    free(cc->row_off);
-    free(cc->key_off);
-    free(cc->gone);
-    free(cc->hash);
+    chunk_buffer_term(&cc->chunk);
     free(cc->names);
     free(cc);
 }
@@ -181,40 +142,14 @@ static bool eligible(const lstream *ls, const char **why)
 /* the bookmark's chunked_copy member for stream i, as the state should show it now */
 static void write_marker(sl_run *L, size_t i)
 {
-    lstream *ls = &L->streams[i];
-    cc_stream *cs = &L->chunks->s[i];
-    cJSON *bm = state_bookmark(L->run->state, ls->src->tap_stream_id);
-    if (!bm)
-        return;
-    cJSON *o = cJSON_CreateObject();
-    cJSON *keys = cJSON_AddArrayToObject(o, "key");
-    for (size_t k = 0; k < ls->src->nkeys; k++)
-        cJSON_AddItemToArray(keys, cJSON_CreateString(ls->src->key_properties[k]));
-    if (cs->have_after) {
-        cJSON *after = cJSON_AddArrayToObject(o, "after");
-        const char *p = cs->after.data;
-        buf tmp = BUF_INIT;
-        for (size_t k = 0; k < ls->src->nkeys; k++) {
-            uint32_t n = get_u32(p);
-            buf_reset(&tmp);
-            buf_append(&tmp, p + 4, n);
-            buf_putc(&tmp, '\0');
-            cJSON_AddItemToArray(after, cJSON_CreateString(tmp.data ? tmp.data : ""));
-            p += 4 + n;
-        }
-        buf_term(&tmp);
-    } else {
-        cJSON_AddNullToObject(o, "after");
-    }
-    cJSON_AddNumberToObject(o, "rows", (double)cs->rows);
-    state_bm_set_item(bm, BOOKMARK_KEY, o);
+    const cc_stream *cs = &L->chunks->s[i];
+    chunk_bookmark_write(L->run->state, L->streams[i].src, cs->have_after ? &cs->after : NULL,
+                         cs->rows);
 }
 
 static void remove_marker(sl_run *L, size_t i)
 {
-    cJSON *bm = state_bookmark(L->run->state, L->streams[i].src->tap_stream_id);
-    if (bm)
-        state_bm_remove(bm, BOOKMARK_KEY);
+    chunk_bookmark_remove(L->run->state, L->streams[i].src->tap_stream_id);
 }
 
 /* copy stream i again from the start: its bookmark dropped, its marker too */
@@ -229,7 +164,7 @@ static void start_over(sl_run *L, size_t i, const char *why)
     cJSON *bm = state_bookmark(L->run->state, ls->src->tap_stream_id);
     if (bm) {
         state_bm_remove(bm, "lsn");
-        state_bm_remove(bm, BOOKMARK_KEY);
+        state_bm_remove(bm, CHUNK_BOOKMARK_KEY);
     }
 }
 
@@ -247,8 +182,7 @@ bool chunked_copy_read(sl_run *L)
     cc->pending = -1;
     for (size_t i = 0; i < L->n; i++)
         buf_init(&cc->s[i].after);
-    buf_init(&cc->rows);
-    buf_init(&cc->key);
+    chunk_buffer_init(&cc->chunk);
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "snapshot_chunk_rows");
     long long n = 100000;
     if (v && (!json_util_to_int(v, &n) || n < 0 || n > 100000000)) {
@@ -277,7 +211,7 @@ bool chunked_copy_read(sl_run *L)
     }
     for (size_t i = 0; i < L->n; i++) {
         lstream *ls = &L->streams[i];
-        const cJSON *m = state_get(L->run->state, ls->src->tap_stream_id, BOOKMARK_KEY);
+        const cJSON *m = chunk_bookmark_get(L->run->state, ls->src->tap_stream_id);
         if (!m)
             continue;
         if (ls->need_copy) {
@@ -293,37 +227,12 @@ bool chunked_copy_read(sl_run *L)
             start_over(L, i, why);
             continue;
         }
-        const cJSON *keys = cJSON_GetObjectItemCaseSensitive(m, "key");
-        const cJSON *after = cJSON_GetObjectItemCaseSensitive(m, "after");
-        bool same = cJSON_IsArray(keys) && (size_t)cJSON_GetArraySize(keys) == ls->src->nkeys;
-        for (size_t k = 0; same && k < ls->src->nkeys; k++) {
-            const cJSON *e = cJSON_GetArrayItem(keys, (int)k);
-            same = cJSON_IsString(e) && strcmp(e->valuestring, ls->src->key_properties[k]) == 0;
-        }
-        if (!same) {
-            start_over(L, i, "the key properties changed");
-            continue;
-        }
         cc_stream *cs = &cc->s[i];
-        if (cJSON_IsArray(after)) {
-            bool good = (size_t)cJSON_GetArraySize(after) == ls->src->nkeys;
-            for (size_t k = 0; good && k < ls->src->nkeys; k++) {
-                const cJSON *e = cJSON_GetArrayItem(after, (int)k);
-                good = cJSON_IsString(e);
-                if (good)
-                    put_field(&cs->after, e->valuestring, strlen(e->valuestring), false);
-            }
-            if (!good) {
-                start_over(L, i, "its \"after\" is not a list of key texts");
-                continue;
-            }
-            cs->have_after = true;
-        } else if (!cJSON_IsNull(after)) {
-            start_over(L, i, "its \"after\" is not a list of key texts");
+        long long rows = 0;
+        if (!chunk_bookmark_parse(m, ls->src, &cs->after, &cs->have_after, &rows, &why)) {
+            start_over(L, i, why);
             continue;
         }
-        long long rows = 0;
-        state_bm_get_int(m, "rows", &rows);
         cs->rows = rows;
         cs->active = true;
         cc->nactive++;
@@ -477,14 +386,7 @@ bool chunked_copy_start(sl_run *L)
                   pg_conn_server_version(L->c) / 10000);
         return fail(L, EXIT_BAD_CONFIG);
     }
-    size_t cap = (size_t)cc->chunk_rows;
-    cc->row_off = calloc(cap + 1, sizeof(*cc->row_off));
-    cc->key_off = calloc(cap, sizeof(*cc->key_off));
-    cc->gone = calloc(cap, 1);
-    for (cc->hcap = 16; cc->hcap < cap * 2; cc->hcap *= 2)
-        ;
-    cc->hash = calloc(cc->hcap, sizeof(*cc->hash));
-    if (!cc->row_off || !cc->key_off || !cc->gone || !cc->hash) {
+    if (!chunk_buffer_alloc(&cc->chunk, (size_t)cc->chunk_rows)) {
         log_error("out of memory (snapshot_chunk_rows = %lld)", cc->chunk_rows);
         return fail(L, EXIT_INTERNAL);
     }
@@ -617,70 +519,6 @@ static void chunk_sql(buf *sql, const lstream *ls, bool after, long long limit)
     buf_appendf(sql, " LIMIT %lld", limit);
 }
 
-static void hash_insert(struct chunked_copy *cc, size_t row)
-{
-    const char *k = cc->rows.data + cc->key_off[row];
-    size_t n = cc->row_off[row + 1] - cc->key_off[row];
-    size_t h = (size_t)key_hash(k, n) & (cc->hcap - 1);
-    while (cc->hash[h])
-        h = (h + 1) & (cc->hcap - 1);
-    cc->hash[h] = (uint32_t)row + 1;
-}
-
-/* read the rows of the chunk into the buffer, in the open transaction. False after logging. */
-static bool read_rows(sl_run *L, lstream *ls, const char *sql, int nparams,
-                      const char *const *params)
-{
-    struct chunked_copy *cc = L->chunks;
-    PGconn *conn = L->c->conn;
-    /* single-row mode: the rows go straight into the compact buffer, never all into libpq's */
-    if (!PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0) ||
-        !PQsetSingleRowMode(conn)) {
-        char msg[300];
-        pg_conn_first_line(PQerrorMessage(conn), msg, sizeof(msg));
-        log_error("stream \"%s\": the chunk query could not be sent: %s", ls->src->tap_stream_id,
-                  msg);
-        return fail(L, EXIT_SOURCE_DB);
-    }
-    bool ok = true;
-    size_t nf = cc->ncols + cc->nkeys;
-    PGresult *res;
-    while ((res = PQgetResult(conn)) != NULL) {
-        ExecStatusType st = PQresultStatus(res);
-        if (st == PGRES_SINGLE_TUPLE && ok) {
-            if (cc->nrows >= (size_t)cc->chunk_rows || (size_t)PQnfields(res) != nf) {
-                log_error("stream \"%s\": the chunk query returned more rows or fields than "
-                          "asked",
-                          ls->src->tap_stream_id);
-                ok = fail(L, EXIT_INTERNAL);
-            } else {
-                size_t r = cc->nrows++;
-                cc->row_off[r] = cc->rows.len;
-                for (size_t f = 0; f < nf; f++) {
-                    if (f == cc->ncols)
-                        cc->key_off[r] = cc->rows.len;
-                    put_field(&cc->rows, PQgetvalue(res, 0, (int)f),
-                              (size_t)PQgetlength(res, 0, (int)f), PQgetisnull(res, 0, (int)f));
-                }
-                cc->row_off[r + 1] = cc->rows.len;
-            }
-        } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && ok) {
-            const char *code = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-            char msg[300];
-            pg_conn_first_line(PQresultErrorMessage(res), msg, sizeof(msg));
-            log_error("stream \"%s\": the chunk query failed%s%s: %s", ls->src->tap_stream_id,
-                      code ? " with SQLSTATE " : "", code ? code : "", msg);
-            ok = fail(L, EXIT_SOURCE_DB);
-        }
-        PQclear(res);
-    }
-    if (ok && !buf_ok(&cc->rows)) {
-        log_error("out of memory (the chunk of stream \"%s\")", ls->src->tap_stream_id);
-        ok = fail(L, EXIT_INTERNAL);
-    }
-    return ok;
-}
-
 /* read the next chunk of stream i between its watermarks */
 static bool read_chunk(sl_run *L, size_t i)
 {
@@ -696,10 +534,9 @@ static bool read_chunk(sl_run *L, size_t i)
     if (!emit_watermark(L, cc->low, "low watermark", false))
         return false;
 
-    cc->ncols = ls->view.ncolumns;
-    cc->nkeys = s->nkeys;
+    size_t ncols = ls->view.ncolumns;
     free(cc->names);
-    cc->names = calloc(cc->ncols ? cc->ncols : 1, sizeof(*cc->names));
+    cc->names = calloc(ncols ? ncols : 1, sizeof(*cc->names));
     const char **params = calloc(s->nkeys, sizeof(*params));
     buf sql = BUF_INIT, pbuf = BUF_INIT;
     bool ok = cc->names && params;
@@ -708,7 +545,7 @@ static bool read_chunk(sl_run *L, size_t i)
         ok = fail(L, EXIT_INTERNAL);
         goto done;
     }
-    for (size_t c = 0; c < cc->ncols; c++)
+    for (size_t c = 0; c < ncols; c++)
         cc->names[c] = ls->view.columns[c].name;
     chunk_sql(&sql, ls, cs->have_after, cc->chunk_rows);
     if (cs->have_after) {
@@ -716,11 +553,11 @@ static bool read_chunk(sl_run *L, size_t i)
         const char *p = cs->after.data;
         size_t offs[64];
         for (size_t k = 0; k < s->nkeys && k < 64; k++) {
-            uint32_t n = get_u32(p);
+            uint32_t n;
+            const char *text = chunk_buffer_next_field(&p, &n);
             offs[k] = pbuf.len;
-            buf_append(&pbuf, p + 4, n);
+            buf_append(&pbuf, text, n);
             buf_putc(&pbuf, '\0');
-            p += 4 + n;
         }
         for (size_t k = 0; k < s->nkeys && k < 64; k++)
             params[k] = pbuf.data + offs[k];
@@ -731,8 +568,7 @@ static bool read_chunk(sl_run *L, size_t i)
         goto done;
     }
     for (int attempt = 0;; attempt++) {
-        buf_reset(&cc->rows);
-        cc->nrows = 0;
+        chunk_buffer_reset(&cc->chunk, ncols, s->nkeys);
         /* REPEATABLE READ for one statement and the snapshot's text: the same snapshot */
         if (!pg_conn_exec(L->c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")) {
             ok = fail(L, EXIT_SOURCE_DB);
@@ -755,25 +591,29 @@ static bool read_chunk(sl_run *L, size_t i)
             log_warn("stream \"%s\": a transaction delivered by the stream stayed invisible to "
                      "new snapshots for over a second; the chunk is read anyway",
                      s->tap_stream_id);
-        ok = read_rows(L, ls, sql.data, cs->have_after ? (int)s->nkeys : 0, params);
+        int code = 0;
+        ok = chunk_buffer_read(&cc->chunk, L->c->conn, sql.data, cs->have_after ? (int)s->nkeys : 0,
+                               params, s->tap_stream_id, &code);
+        if (!ok)
+            fail(L, code);
         if (!pg_conn_exec(L->c, ok ? "COMMIT" : "ROLLBACK") && ok)
             ok = fail(L, EXIT_SOURCE_DB);
         break;
     }
     if (!ok)
         goto done;
-    cc->last = cc->nrows < (size_t)cc->chunk_rows;
-    memset(cc->hash, 0, cc->hcap * sizeof(*cc->hash));
-    memset(cc->gone, 0, cc->nrows ? cc->nrows : 1);
-    cc->ngone = 0;
-    for (size_t r = 0; r < cc->nrows; r++)
-        hash_insert(cc, r);
+    cc->last = cc->chunk.nrows < (size_t)cc->chunk_rows;
+    if (!chunk_buffer_index(&cc->chunk)) {
+        log_error("out of memory (the key index of a chunk of stream \"%s\")", s->tap_stream_id);
+        ok = fail(L, EXIT_INTERNAL);
+        goto done;
+    }
     if (!(ok = emit_watermark(L, cc->high, "high watermark", true)))
         goto done;
     cc->pending = (int)i;
     log_debug("stream \"%s\": chunk %lld read (%zu rows, %zu bytes), waiting for its high "
               "watermark",
-              s->tap_stream_id, cs->chunks + 1, cc->nrows, cc->rows.len);
+              s->tap_stream_id, cs->chunks + 1, cc->chunk.nrows, cc->chunk.rows.len);
 done:
     free(params);
     buf_term(&sql);
@@ -801,47 +641,16 @@ bool chunked_copy_step(sl_run *L)
     return true;
 }
 
-/* the key of tuple t for stream ls into cc->key; false when the tuple lacks a key value */
-static bool tuple_key(struct chunked_copy *cc, const lstream *ls, const change_tuple *t)
-{
-    buf_reset(&cc->key);
-    for (size_t k = 0; k < ls->src->nkeys; k++) {
-        const change_value *v = change_find_value(t, ls->src->key_properties[k]);
-        if (!v || v->kind != CHANGE_VALUE_TEXT)
-            return false;
-        put_field(&cc->key, v->text, v->len, false);
-    }
-    return buf_ok(&cc->key);
-}
-
-static void drop_key(struct chunked_copy *cc, const lstream *ls, const change_tuple *t)
-{
-    if (!t->nvalues || !tuple_key(cc, ls, t))
-        return;
-    size_t h = (size_t)key_hash(cc->key.data, cc->key.len) & (cc->hcap - 1);
-    while (cc->hash[h]) {
-        size_t r = cc->hash[h] - 1;
-        size_t n = cc->row_off[r + 1] - cc->key_off[r];
-        if (n == cc->key.len && memcmp(cc->rows.data + cc->key_off[r], cc->key.data, n) == 0) {
-            if (!cc->gone[r])
-                cc->ngone++;
-            cc->gone[r] = 1;
-            return;
-        }
-        h = (h + 1) & (cc->hcap - 1);
-    }
-}
-
 void chunked_copy_on_change(sl_run *L, int stream, const change *c)
 {
     struct chunked_copy *cc = L->chunks;
-    if (!cc || cc->pending != stream || !cc->nrows)
+    if (!cc || cc->pending != stream || !cc->chunk.nrows)
         return;
-    const lstream *ls = &L->streams[stream];
+    const char *const *key_names = L->streams[stream].src->key_properties;
     if (c->kind == CHANGE_INSERT || c->kind == CHANGE_UPDATE)
-        drop_key(cc, ls, &c->new_tuple);
+        chunk_buffer_take_key(&cc->chunk, key_names, &c->new_tuple);
     if (c->kind == CHANGE_UPDATE || c->kind == CHANGE_DELETE)
-        drop_key(cc, ls, &c->old_tuple);
+        chunk_buffer_take_key(&cc->chunk, key_names, &c->old_tuple);
 }
 
 bool chunked_copy_on_truncate(sl_run *L, const change *c)
@@ -859,8 +668,7 @@ bool chunked_copy_on_truncate(sl_run *L, const change *c)
                 continue;
             /* the rows read before the TRUNCATE may be gone: none of the chunk is written, and
                the chunk's last key still counts as copied (the stream carries what follows) */
-            memset(cc->gone, 1, cc->nrows ? cc->nrows : 1);
-            cc->ngone = cc->nrows;
+            chunk_buffer_take_all(&cc->chunk);
         }
     }
     return true;
@@ -881,8 +689,8 @@ static bool finish_chunk(sl_run *L)
         remove_marker(L, i);
         return true;
     }
-    bool same = ls->view.ncolumns == cc->ncols;
-    for (size_t c = 0; same && c < cc->ncols; c++)
+    bool same = ls->view.ncolumns == cc->chunk.ncols;
+    for (size_t c = 0; same && c < cc->chunk.ncols; c++)
         same = strcmp(ls->view.columns[c].name, cc->names[c]) == 0;
     if (!same) {
         /* the stream's columns changed meanwhile: read the chunk again with the new ones */
@@ -896,29 +704,9 @@ static bool finish_chunk(sl_run *L)
     timefmt_now_rfc3339(now, sizeof(now));
     record_builder_set_version(&ls->rb, ls->version, now);
     ls->tail_time[0] = '\0'; /* the stream's next record sets its own time_extracted */
-    record_builder *rb = &ls->rb;
-    singer_writer *w = L->run->w;
     long long written = 0;
-    for (size_t r = 0; r < cc->nrows; r++) {
-        if (cc->gone[r])
-            continue;
-        const char *p = cc->rows.data + cc->row_off[r];
-        record_builder_begin(rb, singer_writer_buf(w));
-        for (size_t c = 0; c < cc->ncols; c++) {
-            uint32_t n = get_u32(p);
-            if (n == NULL_LEN) {
-                record_builder_null(rb, c);
-                p += 4;
-            } else {
-                record_builder_value(rb, c, p + 4, n);
-                p += 4 + n;
-            }
-        }
-        record_builder_end(rb);
-        if (!singer_writer_end_line(w))
-            return fail(L, EXIT_OUTPUT);
-        written++;
-    }
+    if (!chunk_buffer_write(&cc->chunk, &ls->rb, L->run->w, &written))
+        return fail(L, EXIT_OUTPUT);
     tm_ctx *tm = &L->run->tm;
     ls->nan_count += tm->nan_count;
     ls->pos_inf += tm->pos_infinity_count;
@@ -929,21 +717,17 @@ static bool finish_chunk(sl_run *L)
     L->run->records += written;
     cs->rows += written;
     cs->chunks++;
-    cs->taken += (long long)cc->ngone;
-    if (cc->nrows) {
+    cs->taken += (long long)cc->chunk.ngone;
+    if (cc->chunk.nrows) {
         /* the chunk's last key, whether a change took its row or not */
-        size_t last = cc->nrows - 1;
-        buf_reset(&cs->after);
-        buf_append(&cs->after, cc->rows.data + cc->key_off[last],
-                   cc->row_off[last + 1] - cc->key_off[last]);
-        if (!buf_ok(&cs->after)) {
+        if (!chunk_buffer_last_key(&cc->chunk, &cs->after)) {
             log_error("out of memory");
             return fail(L, EXIT_INTERNAL);
         }
         cs->have_after = true;
     }
     log_debug("stream \"%s\": chunk %lld: %lld rows written, %zu taken by changes in its window",
-              ls->src->tap_stream_id, cs->chunks, written, cc->ngone);
+              ls->src->tap_stream_id, cs->chunks, written, cc->chunk.ngone);
     if (cc->last) {
         cs->active = false;
         cc->nactive--;

@@ -14,8 +14,12 @@
  * stream keeps the rows already copied up to date. See chunked_copy.c for why this is exact.
  *
  * The module's state hangs off sl_run.chunks (owned by the run: chunked_copy_destroy in
- * sl_run_term). Streams without a primary key (or with snapshot_chunk_rows = 0) keep the copy
- * inside the exported snapshot of the slot (initial_copy.c).
+ * sl_run_term); it owns the pending chunk's rows, a chunk_buffer (chunk_buffer.h: the
+ * encoding, the key index, the rows a change took). The bookmark's "chunked_copy" member is
+ * read and written through chunk_bookmark.h. This module keeps the steps: config, which
+ * streams go in chunks, watermarks, the snapshot check, when a chunk is written, STATE. Streams
+ * without a primary key (or with snapshot_chunk_rows = 0) keep the copy inside the exported
+ * snapshot of the slot (initial_copy.c).
  */
 #ifndef TAP_LOGICAL_CHUNKED_COPY_H
 #define TAP_LOGICAL_CHUNKED_COPY_H

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash_index.h"
 #include "log.h"
 #include "lsn.h"
 
@@ -22,9 +23,10 @@ typedef struct type_entry {
 } type_entry;
 
 struct pgoutput_decoder {
-    rel_entry **rels; /* open addressing on oid, cap slots (a power of two) */
+    rel_entry **rels; /* malloc'ed, nrels used of cap: each entry malloc'ed (rel_free) */
     size_t nrels;
     size_t cap;
+    hash_index by_oid; /* hash_fold64(oid) -> index in rels */
     type_entry *types; /* malloc'ed, ntypes entries (few: user types only) */
     size_t ntypes;
     change_arena arena; /* per message: tuple arrays, truncate lists */
@@ -140,9 +142,10 @@ void decode_pgoutput_destroy(pgoutput_decoder *d)
 {
     if (!d)
         return;
-    for (size_t i = 0; i < d->cap; i++)
+    for (size_t i = 0; i < d->nrels; i++)
         rel_free(d->rels[i]);
     free(d->rels);
+    hash_index_term(&d->by_oid);
     for (size_t i = 0; i < d->ntypes; i++)
         free(d->types[i].name);
     free(d->types);
@@ -150,45 +153,37 @@ void decode_pgoutput_destroy(pgoutput_decoder *d)
     free(d);
 }
 
-static size_t slot_of(uint32_t oid, size_t cap)
+/* the place in d->rels of relation oid, NULL when it is not cached */
+static rel_entry **rel_find(const pgoutput_decoder *d, uint32_t oid)
 {
-    return (size_t)(oid * UINT32_C(2654435761)) & (cap - 1);
-}
-
-static rel_entry **rel_slot(const pgoutput_decoder *d, uint32_t oid)
-{
-    if (!d->cap)
-        return NULL;
-    for (size_t i = slot_of(oid, d->cap);; i = (i + 1) & (d->cap - 1)) {
-        if (!d->rels[i] || d->rels[i]->rel.oid == oid)
-            return &d->rels[i];
-    }
+    size_t pos = HASH_INDEX_START;
+    uint32_t item;
+    while (hash_index_next(&d->by_oid, hash_fold64(oid), &pos, &item))
+        if (d->rels[item]->rel.oid == oid)
+            return &d->rels[item];
+    return NULL;
 }
 
 const change_relation *decode_pgoutput_relation(const pgoutput_decoder *d, uint32_t oid)
 {
-    rel_entry **s = rel_slot(d, oid);
-    return s && *s ? &(*s)->rel : NULL;
+    rel_entry **s = rel_find(d, oid);
+    return s ? &(*s)->rel : NULL;
 }
 
-static bool rel_grow(pgoutput_decoder *d)
+/* add e (a relation not cached yet) to d; false when out of memory (e is then not d's) */
+static bool rel_add(pgoutput_decoder *d, rel_entry *e)
 {
-    size_t cap = d->cap ? d->cap * 2 : 64;
-    rel_entry **fresh = calloc(cap, sizeof(*fresh));
-    if (!fresh)
-        return false;
-    for (size_t i = 0; i < d->cap; i++) {
-        rel_entry *e = d->rels[i];
-        if (!e)
-            continue;
-        size_t j = slot_of(e->rel.oid, cap);
-        while (fresh[j])
-            j = (j + 1) & (cap - 1);
-        fresh[j] = e;
+    if (d->nrels == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 32;
+        rel_entry **grown = realloc(d->rels, cap * sizeof(*grown));
+        if (!grown)
+            return false;
+        d->rels = grown;
+        d->cap = cap;
     }
-    free(d->rels);
-    d->rels = fresh;
-    d->cap = cap;
+    if (!hash_index_add(&d->by_oid, hash_fold64(e->rel.oid), (uint32_t)d->nrels))
+        return false;
+    d->rels[d->nrels++] = e;
     return true;
 }
 
@@ -307,18 +302,17 @@ static bool parse_relation(pgoutput_decoder *d, reader *r, change *out)
     e->rel.ncolumns = ncols;
     e->rel.columns = e->cols;
 
-    if (d->nrels + 1 > d->cap / 2 && !rel_grow(d)) {
+    rel_entry **slot = rel_find(d, oid);
+    rel_entry *old = slot ? *slot : NULL;
+    e->rel.is_new = old == NULL;
+    e->rel.changed = old != NULL && !same_relation(&old->rel, &e->rel);
+    if (slot) {
+        *slot = e;
+        rel_free(old);
+    } else if (!rel_add(d, e)) {
         rel_free(e);
         return rd_fail(r, "out of memory");
     }
-    rel_entry **slot = rel_slot(d, oid);
-    rel_entry *old = *slot;
-    e->rel.is_new = old == NULL;
-    e->rel.changed = old != NULL && !same_relation(&old->rel, &e->rel);
-    if (!old)
-        d->nrels++;
-    *slot = e;
-    rel_free(old);
 
     out->kind = CHANGE_RELATION;
     out->rel = &e->rel;

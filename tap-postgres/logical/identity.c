@@ -118,9 +118,9 @@ bool identity_check_descendants(sl_run *L)
     buf_putc(&names, '{');
     buf_putc(&idx, '{');
     size_t npairs = 0;
-    for (size_t i = 0; i < L->names.cap; i++) {
-        const relmap_entry *e = &L->names.slots[i];
-        if (!e->key || e->relkind != 'r')
+    for (size_t i = 0; i < L->names.n; i++) {
+        const relmap_entry *e = &L->names.entries[i];
+        if (e->relkind != 'r')
             continue;
         for (int k = 0; k < e->count; k++) {
             const rel_target *t = &L->targets[e->first + (size_t)k];

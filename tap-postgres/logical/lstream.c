@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "exit_codes.h"
+#include "hash_index.h"
 #include "log.h"
 #include "row_filter.h"
 
@@ -202,11 +203,11 @@ static bool reload_columns(sl_run *L, lstream *ls)
 /* a type signature of a wire column: oid, type name and typmod */
 static uint64_t wire_sig(const change_column *c)
 {
-    uint64_t h = UINT64_C(14695981039346656037);
-    h = relmap_fnv((const char *)&c->type_oid, sizeof(c->type_oid), h);
-    h = relmap_fnv((const char *)&c->typmod, sizeof(c->typmod), h);
+    uint64_t h = HASH_FNV1A64_BASIS;
+    h = hash_fnv1a64(h, &c->type_oid, sizeof(c->type_oid));
+    h = hash_fnv1a64(h, &c->typmod, sizeof(c->typmod));
     if (c->type_name)
-        h = relmap_fnv(c->type_name, strlen(c->type_name), h);
+        h = hash_fnv1a64(h, c->type_name, strlen(c->type_name));
     return h | 1; /* never 0 */
 }
 

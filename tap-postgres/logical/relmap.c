@@ -4,11 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t relkey_hash(const char *schema, const char *table)
+/* the hash of "schema\x1ftable", from its two parts */
+static uint32_t relkey_hash(const char *schema, const char *table)
 {
-    uint64_t h = relmap_fnv(schema, strlen(schema), UINT64_C(14695981039346656037));
-    h = relmap_fnv("\x1f", 1, h);
-    return relmap_fnv(table, strlen(table), h);
+    uint64_t h = hash_fnv1a64(HASH_FNV1A64_BASIS, schema, strlen(schema));
+    h = hash_fnv1a64(h, "\x1f", 1);
+    return hash_fold64(hash_fnv1a64(h, table, strlen(table)));
 }
 
 static bool relkey_eq(const char *key, const char *schema, const char *table)
@@ -17,46 +18,36 @@ static bool relkey_eq(const char *key, const char *schema, const char *table)
     return strncmp(key, schema, ls) == 0 && key[ls] == '\x1f' && strcmp(key + ls + 1, table) == 0;
 }
 
+static relmap_entry *find(const relmap *m, uint32_t h, const char *schema, const char *table)
+{
+    size_t pos = HASH_INDEX_START;
+    uint32_t item;
+    while (hash_index_next(&m->ix, h, &pos, &item))
+        if (relkey_eq(m->entries[item].key, schema, table))
+            return &m->entries[item];
+    return NULL;
+}
+
 relmap_entry *relmap_find(const relmap *m, const char *schema, const char *table)
 {
-    if (!m->cap)
-        return NULL;
-    for (size_t i = relkey_hash(schema, table) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-        if (!m->slots[i].key)
-            return NULL;
-        if (relkey_eq(m->slots[i].key, schema, table))
-            return &m->slots[i];
-    }
+    return find(m, relkey_hash(schema, table), schema, table);
 }
 
 bool relmap_put(relmap *m, const char *schema, const char *table, size_t first, int count)
 {
-    relmap_entry *e = relmap_find(m, schema, table);
+    uint32_t h = relkey_hash(schema, table);
+    relmap_entry *e = find(m, h, schema, table);
     if (e) {
         e->first = first;
         e->count = count;
         return true;
     }
-    if ((m->n + 1) * 2 > m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 64;
-        relmap_entry *fresh = calloc(cap, sizeof(*fresh));
-        if (!fresh)
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 32;
+        relmap_entry *grown = realloc(m->entries, cap * sizeof(*grown));
+        if (!grown)
             return false;
-        for (size_t i = 0; i < m->cap; i++) {
-            if (!m->slots[i].key)
-                continue;
-            const char *k = m->slots[i].key;
-            size_t ls = strcspn(k, "\x1f");
-            uint64_t h = relmap_fnv(k, ls, UINT64_C(14695981039346656037));
-            h = relmap_fnv("\x1f", 1, h);
-            h = relmap_fnv(k + ls + 1, strlen(k + ls + 1), h);
-            size_t j = h & (cap - 1);
-            while (fresh[j].key)
-                j = (j + 1) & (cap - 1);
-            fresh[j] = m->slots[i];
-        }
-        free(m->slots);
-        m->slots = fresh;
+        m->entries = grown;
         m->cap = cap;
     }
     size_t ls = strlen(schema), lt = strlen(table);
@@ -66,23 +57,25 @@ bool relmap_put(relmap *m, const char *schema, const char *table, size_t first, 
     memcpy(key, schema, ls);
     key[ls] = '\x1f';
     memcpy(key + ls + 1, table, lt + 1);
-    size_t i = relkey_hash(schema, table) & (m->cap - 1);
-    while (m->slots[i].key)
-        i = (i + 1) & (m->cap - 1);
-    m->slots[i].key = key;
-    m->slots[i].first = first;
-    m->slots[i].count = count;
-    m->slots[i].relkind = '\0';
-    m->slots[i].inherited = false;
-    m->n++;
+    if (!hash_index_add(&m->ix, h, (uint32_t)m->n)) {
+        free(key);
+        return false;
+    }
+    e = &m->entries[m->n++];
+    e->key = key;
+    e->first = first;
+    e->count = count;
+    e->relkind = '\0';
+    e->inherited = false;
     return true;
 }
 
 void relmap_term(relmap *m)
 {
-    for (size_t i = 0; i < m->cap; i++)
-        free(m->slots[i].key);
-    free(m->slots);
+    for (size_t i = 0; i < m->n; i++)
+        free(m->entries[i].key);
+    free(m->entries);
+    hash_index_term(&m->ix);
     memset(m, 0, sizeof(*m));
 }
 

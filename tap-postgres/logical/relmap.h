@@ -1,8 +1,10 @@
 /*
- * relmap: an open-addressing hash map from a relation name (schema, table) to
- * the streams that read its rows, kept as a range [first, first + count) of
- * the run's rel_target array (sl_run.targets, filled by relations.c). Keys are
- * malloc'ed "schema\x1ftable" strings owned by the map.
+ * relmap: a hash map from a relation name (schema, table) to the streams that
+ * read its rows, kept as a range [first, first + count) of the run's
+ * rel_target array (sl_run.targets, filled by relations.c). The entries are an
+ * array in the order they were added (walk entries[0 .. n) to visit them all),
+ * found by name through a hash_index. Keys are malloc'ed "schema\x1ftable"
+ * strings owned by the map.
  */
 #ifndef TAP_LOGICAL_RELMAP_H
 #define TAP_LOGICAL_RELMAP_H
@@ -10,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "hash_index.h"
 
 /*
  * A stream that reads a relation's rows: its own table, or an ancestor
@@ -30,27 +34,20 @@ typedef struct relmap_entry {
     bool inherited; /* not a partition (an inheritance child, or a stream's own table) */
 } relmap_entry;
 
+/* all zero is an empty map */
 typedef struct relmap {
-    relmap_entry *slots; /* malloc'ed, cap (power of two) */
+    relmap_entry *entries; /* malloc'ed, n used of cap, in the order they were added */
     size_t n, cap;
+    hash_index ix; /* hash of the name -> index in entries */
 } relmap;
 
-/* relmap_fnv: FNV-1a of s[0..n) continuing from h (the map's hash; wire_sig uses it too) */
-static inline uint64_t relmap_fnv(const char *s, size_t n, uint64_t h)
-{
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= UINT64_C(1099511628211);
-    }
-    return h;
-}
-
-/* relmap_find: the entry of schema.table, NULL when not in m (borrowed from m). */
+/* relmap_find: the entry of schema.table, NULL when not in m (borrowed from m, valid until the
+   next relmap_put). */
 relmap_entry *relmap_find(const relmap *m, const char *schema, const char *table);
 /* relmap_put: set (or add) schema.table -> targets [first, first + count); false on out of
    memory (not logged). */
 bool relmap_put(relmap *m, const char *schema, const char *table, size_t first, int count);
-/* relmap_term: free the keys and the slots; m is empty afterwards. */
+/* relmap_term: free the keys, the entries and the index; m is empty afterwards. */
 void relmap_term(relmap *m);
 /* relmap_key_schema: the schema part of a relmap key, into out (size n) */
 void relmap_key_schema(const char *key, char *out, size_t n);

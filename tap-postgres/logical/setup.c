@@ -110,11 +110,9 @@ static bool check_via_root(sl_run *L)
  */
 static bool ensure_publication(sl_run *L)
 {
-    size_t cap = L->n;
-    for (size_t i = 0; i < L->names.cap; i++)
-        cap += L->names.slots[i].key != NULL;
+    size_t cap = L->n + L->names.n;
     logical_table *tables = calloc(cap ? cap : 1, sizeof(*tables));
-    size_t *entry = calloc(cap ? cap : 1, sizeof(*entry)); /* relmap slot of tables[n..] */
+    size_t *entry = calloc(cap ? cap : 1, sizeof(*entry)); /* relmap entry of tables[n..] */
     bool *added = calloc(cap ? cap : 1, sizeof(*added));
     char *schemas = calloc(cap ? cap : 1, 256);
     bool ok = tables && entry && added && schemas;
@@ -128,9 +126,9 @@ static bool ensure_publication(sl_run *L)
         tables[n].schema = L->streams[i].src->schema_name;
         tables[n].table = L->streams[i].src->table_name;
     }
-    for (size_t i = 0; i < L->names.cap; i++) {
-        const relmap_entry *e = &L->names.slots[i];
-        if (!e->key || e->relkind != 'r' || !e->inherited)
+    for (size_t i = 0; i < L->names.n; i++) {
+        const relmap_entry *e = &L->names.entries[i];
+        if (e->relkind != 'r' || !e->inherited)
             continue;
         bool own = false;
         for (int k = 0; k < e->count && !own; k++)
@@ -152,7 +150,7 @@ static bool ensure_publication(sl_run *L)
         if (!added[t])
             continue;
         const relmap_entry *e = t < L->n ? relmap_find(&L->names, tables[t].schema, tables[t].table)
-                                         : &L->names.slots[entry[t]];
+                                         : &L->names.entries[entry[t]];
         for (int k = 0; e && k < e->count; k++) {
             lstream *ls = &L->streams[L->targets[e->first + (size_t)k].stream];
             if (ls->need_copy)

@@ -24,9 +24,9 @@
 static void wal2json_tables(sl_run *L, buf *out)
 {
     bool first = true;
-    for (size_t i = 0; i < L->names.cap; i++) {
-        const relmap_entry *e = &L->names.slots[i];
-        if (!e->key || e->count == 0)
+    for (size_t i = 0; i < L->names.n; i++) {
+        const relmap_entry *e = &L->names.entries[i];
+        if (e->count == 0)
             continue;
         char schema[256];
         relmap_key_schema(e->key, schema, sizeof(schema));

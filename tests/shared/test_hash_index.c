@@ -1,6 +1,7 @@
 #include "hash_index.h"
 
 #include <check.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,11 +68,61 @@ START_TEST(same_hash_and_replace)
 }
 END_TEST
 
+START_TEST(clear_and_reuse)
+{
+    /* cleared: nothing found, the slots kept, the next fill finds only its own items */
+    hash_index ix = HASH_INDEX_INIT;
+    hash_index_clear(&ix); /* empty and never allocated: fine */
+    ck_assert_ptr_null(ix.slots);
+    for (int i = 0; i < 100; i++) {
+        snprintf(names[i], sizeof(names[i]), "name-%d", i);
+        ck_assert(hash_index_add(&ix, hash_fnv1a32(names[i], strlen(names[i])), (uint32_t)i));
+    }
+    hash_index_slot *slots = ix.slots;
+    size_t cap = ix.cap;
+    hash_index_clear(&ix);
+    ck_assert_uint_eq(ix.count, 0);
+    ck_assert_ptr_eq(ix.slots, slots);
+    ck_assert_uint_eq(ix.cap, cap);
+    for (int i = 0; i < 100; i++)
+        ck_assert_int_eq(find(&ix, names[i]), -1);
+    for (int i = 50; i < 100; i++)
+        ck_assert(hash_index_add(&ix, hash_fnv1a32(names[i], strlen(names[i])), (uint32_t)i));
+    for (int i = 0; i < 100; i++)
+        ck_assert_int_eq(find(&ix, names[i]), i < 50 ? -1 : i);
+    ck_assert_ptr_eq(ix.slots, slots); /* no growth: the reused slots were enough */
+    hash_index_term(&ix);
+}
+END_TEST
+
 START_TEST(fnv)
 {
     ck_assert_uint_eq(hash_fnv1a32("", 0), 2166136261u);
     ck_assert_uint_eq(hash_fnv1a32("a", 1), 0xe40c292cu);
     ck_assert_uint_eq(hash_fnv1a32("foobar", 6), 0xbf9cf968u);
+    /* the published FNV-1a 64 test vectors; a key hashed in parts is the same as whole */
+    ck_assert(hash_fnv1a64(HASH_FNV1A64_BASIS, "", 0) == UINT64_C(0xcbf29ce484222325));
+    ck_assert(hash_fnv1a64(HASH_FNV1A64_BASIS, "a", 1) == UINT64_C(0xaf63dc4c8601ec8c));
+    ck_assert(hash_fnv1a64(HASH_FNV1A64_BASIS, "foobar", 6) == UINT64_C(0x85944171f73967e8));
+    ck_assert(hash_fnv1a64(hash_fnv1a64(HASH_FNV1A64_BASIS, "foo", 3), "bar", 3) ==
+              UINT64_C(0x85944171f73967e8));
+}
+END_TEST
+
+START_TEST(fold64)
+{
+    /* consecutive integers (oids) land in distinct slots of a small table, and both halves of a
+       64-bit hash count */
+    bool seen[64] = {false};
+    size_t distinct = 0;
+    for (uint64_t x = 1000; x < 1032; x++) {
+        uint32_t s = hash_fold64(x) & 63;
+        distinct += !seen[s];
+        seen[s] = true;
+    }
+    ck_assert_uint_ge(distinct, 24);
+    ck_assert_uint_ne(hash_fold64(UINT64_C(1) << 40), hash_fold64(UINT64_C(2) << 40));
+    ck_assert_uint_ne(hash_fold64(1), hash_fold64(2));
 }
 END_TEST
 
@@ -81,7 +132,9 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, add_find_grow);
     tcase_add_test(tc, same_hash_and_replace);
+    tcase_add_test(tc, clear_and_reuse);
     tcase_add_test(tc, fnv);
+    tcase_add_test(tc, fold64);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "exit_codes.h"
 #include "log.h"
 #include "registry.h"
@@ -198,6 +199,35 @@ START_TEST(min_uncommitted_over_pending_and_in_flight)
 END_TEST
 
 /* "" is a setting left empty: the default (config_get_bool / config_get_int), as before */
+START_TEST(batch_key_set_finds_repeated_keys)
+{
+    batch *b = batch_create();
+    ck_assert_ptr_nonnull(b);
+    /* many distinct hashes (0 and ones sharing 32 bits among them): no duplicate; the memory
+       growth announced before each key covers what it took */
+    for (uint64_t i = 0; i < 5000; i++) {
+        size_t before = batch_mem(b), grow = batch_mem_growth(b, 0);
+        ck_assert(batch_note_key(b, i % 2 ? i : i << 32));
+        ck_assert_uint_le(batch_mem(b) - before, grow);
+    }
+    ck_assert(!b->has_dups);
+    ck_assert(batch_note_key(b, UINT64_C(4998) << 32));
+    ck_assert(b->has_dups);
+    /* reset: the set is empty again, its memory kept */
+    size_t mem = batch_mem(b);
+    batch_reset(b);
+    ck_assert(!b->has_dups);
+    ck_assert(batch_note_key(b, UINT64_C(4998) << 32));
+    ck_assert(batch_note_key(b, 7));
+    ck_assert(!b->has_dups);
+    ck_assert_uint_eq(batch_mem(b), mem);
+    ck_assert(batch_note_key(b, 7));
+    ck_assert(b->has_dups);
+    batch_destroy(b);
+    batch_destroy(NULL);
+}
+END_TEST
+
 START_TEST(config_empty_string_is_the_default)
 {
     cJSON *root = cJSON_Parse("{\"host\":\"h\",\"dbname\":\"d\",\"default_target_schema\":\"s\","
@@ -227,6 +257,7 @@ int main(void)
     tcase_add_test(tc, spare_kept_unless_memory_is_short);
     tcase_add_test(tc, plan_early_loads_the_largest_until_half_is_pending);
     tcase_add_test(tc, min_uncommitted_over_pending_and_in_flight);
+    tcase_add_test(tc, batch_key_set_finds_repeated_keys);
     tcase_add_test(tc, config_empty_string_is_the_default);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
