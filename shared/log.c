@@ -2,7 +2,6 @@
 
 #include "buf.h"
 #include "json_writer.h"
-#include "metrics.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -154,14 +153,4 @@ void log_set_live_hooks(void (*erase)(void), void (*redraw)(void))
 {
     g_erase = erase;
     g_redraw = redraw;
-}
-
-void log_metric_counter(const char *metric, long long value, const char *stream)
-{
-    metrics_counter(metric, value, stream);
-}
-
-void log_metric_timer(const char *metric, double seconds, const char *stream)
-{
-    metrics_timer(metric, seconds, stream);
 }

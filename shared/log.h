@@ -49,11 +49,4 @@ void log_set_live_hooks(void (*erase)(void), void (*redraw)(void));
 #define log_error(...) log_write(LOG_ERROR, __VA_ARGS__)
 #define log_fatal(...) log_write(LOG_FATAL, __VA_ARGS__)
 
-/*
- * log_metric: a Singer-style METRIC line on stderr (metrics.h writes it), e.g.
- * INFO METRIC: {"type": "counter", "metric": "record_count", "value": 12, "tags": {"stream": "x"}}
- */
-void log_metric_counter(const char *metric, long long value, const char *stream);
-void log_metric_timer(const char *metric, double seconds, const char *stream);
-
 #endif

@@ -1,7 +1,6 @@
 #include "snapshot_ranges.h"
 
 #include "state.h"
-#include "sync_parallel.h"
 #include "tap.h"
 
 #include <stdio.h>
@@ -171,7 +170,7 @@ done:
 
 snapshot_range *snapshot_ranges_from_state(const cJSON *bm, const tap_stream *s, size_t *n)
 {
-    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(bm, SYNC_PARALLEL_RANGES_KEY);
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(bm, SNAPSHOT_RANGES_KEY);
     *n = 0;
     if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0 || s->npk == 0)
         return NULL;
@@ -244,7 +243,7 @@ void snapshot_ranges_to_bookmark(cJSON *bm, const snapshot_range *ranges, size_t
         cJSON_AddBoolToObject(o, "done", r->done);
         cJSON_AddItemToArray(arr, o);
     }
-    state_bm_set_item(bm, SYNC_PARALLEL_RANGES_KEY, arr);
+    state_bm_set_item(bm, SNAPSHOT_RANGES_KEY, arr);
     size_t first_open = 0;
     while (first_open < n && ranges[first_open].done)
         first_open++;

@@ -8,7 +8,7 @@
  * evenly; for other keys the pg_stats histogram and most common values of the first key column
  * (one range without statistics); for no key the table's size in blocks (one range for a
  * partitioned table, which has no blocks of its own). The bookmark layout is described in
- * sync_parallel.h, which owns the key name (SYNC_PARALLEL_RANGES_KEY).
+ * sync_parallel.h; the key name is SNAPSHOT_RANGES_KEY, here.
  *
  * Ownership: an array returned by snapshot_ranges_plan or snapshot_ranges_from_state belongs to
  * the caller and is freed by snapshot_ranges_free; each range owns its texts, resume keys and
@@ -25,6 +25,9 @@
 #include "buf.h"
 #include "catalog.h"
 #include "pg_conn.h"
+
+/* the bookmark member that holds the ranges */
+#define SNAPSHOT_RANGES_KEY "snapshot_ranges"
 
 typedef enum snapshot_range_kind { SNAPSHOT_RANGE_KEY, SNAPSHOT_RANGE_CTID } snapshot_range_kind;
 

@@ -81,7 +81,7 @@ bool sync_full_table_run(tap_run *run, pg_conn *c, tap_stream *s)
     const cJSON *lpk = cJSON_GetObjectItemCaseSensitive(bm, "last_pk_fetched");
     bool interrupted = (lpk && !cJSON_IsNull(lpk)) ||
                        cJSON_GetObjectItemCaseSensitive(bm, "xmin") != NULL ||
-                       cJSON_GetObjectItemCaseSensitive(bm, SYNC_PARALLEL_RANGES_KEY) != NULL;
+                       cJSON_GetObjectItemCaseSensitive(bm, SNAPSHOT_RANGES_KEY) != NULL;
     if (!have_version || !interrupted)
         version = timefmt_now_ms();
     state_bm_set_int(bm, "version", version);
@@ -100,7 +100,7 @@ bool sync_full_table_run(tap_run *run, pg_conn *c, tap_stream *s)
         goto done;
     }
     /* the ranges of an interrupted parallel copy: this run resumes from its last_pk_fetched */
-    state_bm_remove(bm, SYNC_PARALLEL_RANGES_KEY);
+    state_bm_remove(bm, SNAPSHOT_RANGES_KEY);
 
     if (!tap_begin_read(run, c, s, &rb, version))
         goto done;

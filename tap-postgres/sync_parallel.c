@@ -67,8 +67,7 @@ bool sync_parallel_wanted(const tap_run *run, const tap_stream *s, const cJSON *
     if (workers_setting(run->cfg) <= 1 || s->is_view || tap_record_limit(run, s) > 0)
         return false;
     const cJSON *lpk = cJSON_GetObjectItemCaseSensitive(bm, "last_pk_fetched");
-    if (lpk && !cJSON_IsNull(lpk) &&
-        !cJSON_GetObjectItemCaseSensitive(bm, SYNC_PARALLEL_RANGES_KEY)) {
+    if (lpk && !cJSON_IsNull(lpk) && !cJSON_GetObjectItemCaseSensitive(bm, SNAPSHOT_RANGES_KEY)) {
         log_info("stream \"%s\": resuming the single-connection copy of an earlier run after its "
                  "last_pk_fetched (snapshot_workers applies from the next copy)",
                  s->tap_stream_id);
@@ -439,10 +438,10 @@ bool sync_parallel_copy(tap_run *run, pg_conn *c, tap_stream *s, cJSON *bm, long
                  "written from each (version %lld)",
                  s->tap_stream_id, left, sh.nranges, version);
     } else {
-        if (cJSON_GetObjectItemCaseSensitive(bm, SYNC_PARALLEL_RANGES_KEY))
+        if (cJSON_GetObjectItemCaseSensitive(bm, SNAPSHOT_RANGES_KEY))
             log_warn("stream \"%s\": the %s of the state are not usable: reading the whole table "
                      "again with the same version",
-                     s->tap_stream_id, SYNC_PARALLEL_RANGES_KEY);
+                     s->tap_stream_id, SNAPSHOT_RANGES_KEY);
         sh.ranges =
             snapshot_ranges_plan(c, s, (size_t)nw * RANGES_PER_WORKER, &sh.kind, &sh.nranges, &how);
         if (!sh.ranges) {
@@ -560,7 +559,7 @@ bool sync_parallel_copy(tap_run *run, pg_conn *c, tap_stream *s, cJSON *bm, long
     }
     in_tx = false;
     log_info("stream \"%s\": %lld rows by %lld connections", s->tap_stream_id, rows, nw);
-    state_bm_remove(bm, SYNC_PARALLEL_RANGES_KEY);
+    state_bm_remove(bm, SNAPSHOT_RANGES_KEY);
     ok = true;
 done:
     if (!ok)

@@ -36,9 +36,8 @@
 
 #include "catalog.h"
 #include "pg_conn.h"
+#include "snapshot_ranges.h"
 #include "tap.h"
-
-#define SYNC_PARALLEL_RANGES_KEY "snapshot_ranges"
 
 /* sync_parallel_wanted: whether s is read in parallel in this run: snapshot_workers > 1, a
    table (not a view), no max_record_count, and no single-connection resume pending in bm (a

@@ -2,6 +2,7 @@
 
 #include "exit_codes.h"
 #include "log.h"
+#include "metrics.h"
 #include "timefmt.h"
 #include "tmetrics.h"
 
@@ -107,7 +108,7 @@ void scheduler_take_done(target *t, bool wait)
     } else {
         st->rows_total += (long long)job->b->rows;
         tmetrics_committed(&t->metrics, st, job);
-        log_metric_counter("record_count", (long long)job->b->rows, st->name);
+        metrics_counter("record_count", (long long)job->b->rows, st->name);
     }
     size_t before = batch_mem(job->b);
     batch_reset(job->b);

@@ -47,6 +47,7 @@
 #include "json_util.h"
 #include "log.h"
 #include "lstream.h"
+#include "metrics.h"
 #include "relations.h"
 #include "state.h"
 #include "timefmt.h"
@@ -739,7 +740,7 @@ static bool finish_chunk(sl_run *L)
                  ls->src->tap_stream_id, cs->rows, cs->chunks, cs->taken);
         /* its records are in the stream's record_count points (cdc_metrics: ls->records) */
         double secs = timefmt_monotonic() - cs->t0;
-        log_metric_timer("copy_duration", secs, ls->src->tap_stream_id);
+        metrics_timer("copy_duration", secs, ls->src->tap_stream_id);
         progress_add_copy(&L->run->progress, ls->src->tap_stream_id, "initial copy", cs->rows,
                           secs);
     } else {
