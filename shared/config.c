@@ -134,7 +134,7 @@ static bool is_number_text(const char *s)
     return end && *end == '\0';
 }
 
-static bool check_type(const cJSON *v, cfg_type type, const char **expected)
+static bool check_type(const cJSON *v, config_type type, const char **expected)
 {
     switch (type) {
     case CFG_STRING:
@@ -184,7 +184,7 @@ static bool check_type(const cJSON *v, cfg_type type, const char **expected)
     return false;
 }
 
-bool config_validate(const cJSON *root, const cfg_key *keys, size_t n, const char *what)
+bool config_validate(const cJSON *root, const config_key *keys, size_t n, const char *what)
 {
     if (!cJSON_IsObject(root)) {
         log_error("%s must be a JSON object", what);
@@ -248,7 +248,7 @@ void config_drop_repeated(cJSON *root, const char *what)
     }
 }
 
-cJSON *config_load(const char *path, const cfg_key *keys, size_t n)
+cJSON *config_load(const char *path, const config_key *keys, size_t n)
 {
     cJSON *root = json_util_parse_file(path, "config");
     if (!root)
@@ -263,7 +263,7 @@ cJSON *config_load(const char *path, const cfg_key *keys, size_t n)
     return root;
 }
 
-void config_masked(buf *out, const cJSON *root, const cfg_key *keys, size_t n)
+void config_masked(buf *out, const cJSON *root, const config_key *keys, size_t n)
 {
     cJSON *copy = cJSON_Duplicate(root, true);
     if (!copy)
@@ -291,7 +291,7 @@ void config_masked(buf *out, const cJSON *root, const cfg_key *keys, size_t n)
     cJSON_Delete(copy);
 }
 
-static const char *type_schema(cfg_type t)
+static const char *type_schema(config_type t)
 {
     switch (t) {
     case CFG_STRING:
@@ -314,7 +314,7 @@ static const char *type_schema(cfg_type t)
 
 /* a default as JSON of its key's type: 5432, false, 0.5; NULL when the text is not one (it is
    then written as a string for string keys, and left out for the others) */
-static bool default_literal(cfg_type t, const char *text)
+static bool default_literal(config_type t, const char *text)
 {
     if (t == CFG_BOOL)
         return strcmp(text, "true") == 0 || strcmp(text, "false") == 0;
@@ -365,7 +365,7 @@ static const struct {
      "\"ca_cert\":{\"type\":\"string\"}}"},
 };
 
-void config_settings_schema(buf *out, const cfg_key *keys, size_t n)
+void config_settings_schema(buf *out, const config_key *keys, size_t n)
 {
     buf_append_lit(out, "{\"type\":\"object\",\"properties\":{");
     for (size_t i = 0; i < n; i++) {
@@ -448,7 +448,7 @@ void config_settings_schema(buf *out, const cfg_key *keys, size_t n)
     buf_append_lit(out, "]}");
 }
 
-static const char *type_name(cfg_type t)
+static const char *type_name(config_type t)
 {
     switch (t) {
     case CFG_STRING:
@@ -469,7 +469,7 @@ static const char *type_name(cfg_type t)
     return "any";
 }
 
-void config_settings_markdown(buf *out, const cfg_key *keys, size_t n)
+void config_settings_markdown(buf *out, const config_key *keys, size_t n)
 {
     buf_append_lit(out, "| key | type | required | default | description |\n");
     buf_append_lit(out, "|---|---|---|---|---|\n");
@@ -523,7 +523,7 @@ static const char *env_value(const char *prefix, const char *name, size_t len, c
 }
 
 /* env_item: the JSON value of text v for a key of type t; NULL after logging */
-static cJSON *env_item(const char *var, const char *v, cfg_type t)
+static cJSON *env_item(const char *var, const char *v, config_type t)
 {
     switch (t) {
     case CFG_INT:
@@ -585,7 +585,7 @@ static cJSON *env_item(const char *var, const char *v, cfg_type t)
 }
 
 /* env_config: the settings of keys[] found in the environment, as an object */
-static cJSON *env_config(const char *prefix, const cfg_key *keys, size_t n)
+static cJSON *env_config(const char *prefix, const config_key *keys, size_t n)
 {
     cJSON *out = cJSON_CreateObject();
     for (size_t i = 0; out && i < n; i++) {
@@ -615,8 +615,8 @@ static cJSON *env_config(const char *prefix, const cfg_key *keys, size_t n)
     return out;
 }
 
-cJSON *config_read(const config_sources *s, const char *env_prefix, const cfg_key *keys, size_t n,
-                   char *what, size_t whatlen)
+cJSON *config_read(const config_sources *s, const char *env_prefix, const config_key *keys,
+                   size_t n, char *what, size_t whatlen)
 {
     buf w = BUF_INIT;
     for (size_t i = 0; i < s->n; i++) {

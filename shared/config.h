@@ -14,7 +14,7 @@
 
 #include "buf.h"
 
-typedef enum cfg_type {
+typedef enum config_type {
     CFG_STRING,      /* a string (numbers are accepted and kept as text) */
     CFG_INT,         /* an integer, or a string holding one */
     CFG_BOOL,        /* true/false, or the strings "true"/"false" */
@@ -22,16 +22,16 @@ typedef enum cfg_type {
     CFG_STRING_LIST, /* a comma-separated string or an array of strings */
     CFG_OBJECT,      /* a JSON object */
     CFG_ANY,         /* anything */
-} cfg_type;
+} config_type;
 
-typedef struct cfg_key {
+typedef struct config_key {
     const char *name;
-    cfg_type type;
+    config_type type;
     bool required;
     const char *default_text; /* shown in --about and the README; NULL for none */
     bool secret;              /* masked in logs */
     const char *description;
-} cfg_key;
+} config_key;
 
 /*
  * CONFIG_SDK_KEYS: the Singer SDK's stream map settings (MeltanoLabs tap and target), accepted
@@ -54,7 +54,7 @@ typedef struct cfg_key {
  * A required key may be satisfied by any key in its "a|b" alternatives list:
  * name "dbname|database" means either spelling is accepted.
  */
-cJSON *config_load(const char *path, const cfg_key *keys, size_t n);
+cJSON *config_load(const char *path, const config_key *keys, size_t n);
 /* config_drop_repeated: a top-level key given more than once keeps its last value, as Python's
    json (pipelinewise, Meltano) reads the file; the earlier ones are removed from root, each
    with a warning naming the key. */
@@ -79,11 +79,11 @@ bool config_sources_add(config_sources *s, const char *item);
  * sources, for messages) is written to what[0..whatlen). NULL after logging one line naming
  * the source at fault. Not validated: the caller runs config_validate on the result.
  */
-cJSON *config_read(const config_sources *s, const char *env_prefix, const cfg_key *keys, size_t n,
-                   char *what, size_t whatlen);
+cJSON *config_read(const config_sources *s, const char *env_prefix, const config_key *keys,
+                   size_t n, char *what, size_t whatlen);
 /* config_validate: the checks of config_load on a tree already parsed (after
    config_drop_repeated). */
-bool config_validate(const cJSON *root, const cfg_key *keys, size_t n, const char *what);
+bool config_validate(const cJSON *root, const config_key *keys, size_t n, const char *what);
 /*
  * config_is_set: the key is present with a value that says something: not null, false, "", {}
  * or [].
@@ -108,10 +108,10 @@ long long config_get_int(const cJSON *root, const char *names, long long def);
  */
 bool config_get_bool(const cJSON *root, const char *names, bool def);
 /* config_masked: compact JSON text of the config with secret keys replaced by "***". */
-void config_masked(buf *out, const cJSON *root, const cfg_key *keys, size_t n);
+void config_masked(buf *out, const cJSON *root, const config_key *keys, size_t n);
 /* config_settings_schema: the JSON Schema of the keys (for --about), appended to out. */
-void config_settings_schema(buf *out, const cfg_key *keys, size_t n);
+void config_settings_schema(buf *out, const config_key *keys, size_t n);
 /* config_settings_markdown: a Markdown table of the keys, appended to out. */
-void config_settings_markdown(buf *out, const cfg_key *keys, size_t n);
+void config_settings_markdown(buf *out, const config_key *keys, size_t n);
 
 #endif

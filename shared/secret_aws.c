@@ -16,7 +16,7 @@
 
 static const char what[] = "password_secret (aws)";
 
-static const cfg_key aws_keys[] = {
+static const config_key aws_keys[] = {
     {"provider", CFG_STRING, true, NULL, false, "aws"},
     {"secret_id", CFG_STRING, true, NULL, false, "the secret's name or ARN"},
     {"region", CFG_STRING, false, NULL, false,

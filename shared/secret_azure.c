@@ -10,7 +10,7 @@
 
 static const char what[] = "password_secret (azure)";
 
-static const cfg_key azure_keys[] = {
+static const config_key azure_keys[] = {
     {"provider", CFG_STRING, true, NULL, false, "azure"},
     {"vault_url", CFG_STRING, true, NULL, false, "https://NAME.vault.azure.net"},
     {"name", CFG_STRING, true, NULL, false, "secret name"},

@@ -11,7 +11,7 @@
 
 static const char what[] = "password_secret (vault)";
 
-static const cfg_key vault_keys[] = {
+static const config_key vault_keys[] = {
     {"provider", CFG_STRING, true, NULL, false, "vault"},
     {"url", CFG_STRING, false, NULL, false, "Vault address (else VAULT_ADDR)"},
     {"path", CFG_STRING, true, NULL, false, "API path without /v1"},

@@ -61,7 +61,7 @@ bool singer_writer_term(singer_writer *w)
     return ok;
 }
 
-void singer_reader_init(line_reader *r, int fd, size_t max_line)
+void singer_reader_init(singer_reader *r, int fd, size_t max_line)
 {
     r->fd = fd;
     buf_init(&r->in);
@@ -71,12 +71,12 @@ void singer_reader_init(line_reader *r, int fd, size_t max_line)
     r->eof = false;
 }
 
-void singer_reader_term(line_reader *r)
+void singer_reader_term(singer_reader *r)
 {
     buf_term(&r->in);
 }
 
-singer_reader_status singer_reader_next(line_reader *r, const char **line, size_t *len)
+singer_reader_status singer_reader_next(singer_reader *r, const char **line, size_t *len)
 {
     size_t scan_from = r->pos;
     for (;;) {

@@ -43,17 +43,17 @@ static inline bool singer_writer_ok(const singer_writer *w)
 }
 
 /*
- * line_reader: reads lines of any length (up to max_line bytes) from fd.
+ * singer_reader: reads lines of any length (up to max_line bytes) from fd.
  * The returned pointer stays valid until the next call.
  */
-typedef struct line_reader {
+typedef struct singer_reader {
     int fd;
     buf in;     /* malloc'ed window of input */
     size_t pos; /* start of the next line in in */
     size_t max_line;
     long long line_no; /* number of the line last returned, 1-based */
     bool eof;
-} line_reader;
+} singer_reader;
 
 typedef enum singer_reader_status {
     LR_LINE = 1,
@@ -62,9 +62,9 @@ typedef enum singer_reader_status {
     LR_ERROR = -2
 } singer_reader_status;
 
-void singer_reader_init(line_reader *r, int fd, size_t max_line);
-void singer_reader_term(line_reader *r);
+void singer_reader_init(singer_reader *r, int fd, size_t max_line);
+void singer_reader_term(singer_reader *r);
 /* singer_reader_next: the next line without its '\n' (and '\r'); LR_EOF at the end. */
-singer_reader_status singer_reader_next(line_reader *r, const char **line, size_t *len);
+singer_reader_status singer_reader_next(singer_reader *r, const char **line, size_t *len);
 
 #endif

@@ -203,9 +203,9 @@ static bool is_view_key(const tap_stream *s, const char *name)
     return false;
 }
 
-static bool bind_stream(tap_stream *s, const pgm_db *db)
+static bool bind_stream(tap_stream *s, const discovery_db *db)
 {
-    const pgm_table *t = discovery_find(db, s->schema_name, s->table_name);
+    const discovery_table *t = discovery_find(db, s->schema_name, s->table_name);
     if (!t) {
         log_error("stream \"%s\": table \"%s\".\"%s\" does not exist in database \"%s\" (or is "
                   "not readable)",
@@ -222,7 +222,7 @@ static bool bind_stream(tap_stream *s, const pgm_db *db)
     {
         if (column_choice(s, p->string) != 1)
             continue;
-        const pgm_column *c = discovery_column_find(t, p->string);
+        const discovery_column *c = discovery_column_find(t, p->string);
         if (!c || !c->can_select) {
             log_error("stream \"%s\": column \"%s\" does not exist in \"%s\".\"%s\"%s",
                       s->tap_stream_id, p->string, s->schema_name, s->table_name,
@@ -231,7 +231,7 @@ static bool bind_stream(tap_stream *s, const pgm_db *db)
         }
     }
     if (s->replication_key) {
-        const pgm_column *c = discovery_column_find(t, s->replication_key);
+        const discovery_column *c = discovery_column_find(t, s->replication_key);
         if (!c || !c->can_select) {
             log_error("stream \"%s\": replication-key \"%s\" is not a column of \"%s\".\"%s\"",
                       s->tap_stream_id, s->replication_key, s->schema_name, s->table_name);
@@ -243,7 +243,7 @@ static bool bind_stream(tap_stream *s, const pgm_db *db)
     if (!s->columns || !s->pk_index)
         goto oom;
     for (size_t i = 0; i < t->ncols; i++) {
-        const pgm_column *c = &t->cols[i];
+        const discovery_column *c = &t->cols[i];
         if (!c->can_select)
             continue;
         int choice = column_choice(s, c->name);
@@ -290,7 +290,7 @@ static bool bind_stream(tap_stream *s, const pgm_db *db)
         const cJSON *k;
         cJSON_ArrayForEach(k, vk)
         {
-            const pgm_column *c =
+            const discovery_column *c =
                 cJSON_IsString(k) ? discovery_column_find(t, k->valuestring) : NULL;
             if (!c) {
                 log_error("stream \"%s\": view-key-properties names \"%s\", which is not a "
@@ -307,7 +307,7 @@ oom:
     return false;
 }
 
-bool catalog_bind(tap_catalog *cat, const pgm_db *db)
+bool catalog_bind(tap_catalog *cat, const discovery_db *db)
 {
     for (size_t i = 0; i < cat->n; i++)
         if (!bind_stream(&cat->streams[i], db))

@@ -25,12 +25,12 @@
 typedef enum tap_method { TAP_FULL_TABLE = 0, TAP_INCREMENTAL, TAP_LOG_BASED } tap_method;
 
 typedef struct tap_column {
-    const char *name;      /* borrowed from the database metadata (pgm_db) */
+    const char *name;      /* borrowed from the database metadata (discovery_db) */
     const char *sql_type;  /* borrowed: format_type without typmod (sql-datatype, messages) */
     const char *cast_type; /* borrowed: format_type with typmod: casts of bookmark values (without
                               the typmod, "character" would mean char(1) and "bit" bit(1)) */
     bool is_pk;
-    tm_type type;
+    typemap_type type;
 } tap_column;
 
 typedef struct tap_stream {
@@ -43,8 +43,8 @@ typedef struct tap_stream {
     bool is_view;                /* from the database after catalog_bind */
     const cJSON *entry;          /* borrowed: the catalog entry */
     /* filled by catalog_bind: */
-    const pgm_table *table; /* borrowed from the pgm_db */
-    tap_column *columns;    /* malloc'ed: synced columns in table order */
+    const discovery_table *table; /* borrowed from the discovery_db */
+    tap_column *columns;          /* malloc'ed: synced columns in table order */
     size_t ncolumns;
     const char **key_properties; /* malloc'ed array of borrowed names (table pk or view keys) */
     size_t nkeys;
@@ -78,7 +78,7 @@ bool catalog_parse(tap_catalog *out, cJSON *root, const char *what, const tap_co
  * must outlive the catalog's use): a missing table, column, replication key or
  * view key property is an error naming the stream and the thing.
  */
-bool catalog_bind(tap_catalog *cat, const pgm_db *db);
+bool catalog_bind(tap_catalog *cat, const discovery_db *db);
 /* catalog_term: free what cat holds; accepts a zeroed catalog. */
 void catalog_term(tap_catalog *cat);
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void copy_text_init(ct_decoder *d)
+void copy_text_init(copy_text_decoder *d)
 {
     d->fields = NULL;
     d->n = 0;
@@ -13,7 +13,7 @@ void copy_text_init(ct_decoder *d)
     buf_init(&d->scratch);
 }
 
-void copy_text_term(ct_decoder *d)
+void copy_text_term(copy_text_decoder *d)
 {
     if (!d)
         return;
@@ -23,12 +23,12 @@ void copy_text_term(ct_decoder *d)
     buf_term(&d->scratch);
 }
 
-static bool add_field(ct_decoder *d)
+static bool add_field(copy_text_decoder *d)
 {
     if (d->n < d->cap)
         return true;
     size_t cap = d->cap ? d->cap * 2 : 32;
-    ct_field *f = realloc(d->fields, cap * sizeof(*f));
+    copy_text_field *f = realloc(d->fields, cap * sizeof(*f));
     if (!f)
         return false;
     d->fields = f;
@@ -111,7 +111,7 @@ static size_t unescape(const char *s, size_t n, size_t i, char *dst, size_t *dle
     return i;
 }
 
-bool copy_text_split(ct_decoder *d, const char *row, size_t len)
+bool copy_text_split(copy_text_decoder *d, const char *row, size_t len)
 {
     if (len && row[len - 1] == '\n')
         len--;
@@ -126,7 +126,7 @@ bool copy_text_split(ct_decoder *d, const char *row, size_t len)
     for (;;) {
         if (!add_field(d))
             return false;
-        ct_field *f = &d->fields[d->n++];
+        copy_text_field *f = &d->fields[d->n++];
         size_t start = i;
         /* fast scan to the end of the field, noting a backslash */
         const char *p = row + i;

@@ -20,28 +20,28 @@
 
 #include "buf.h"
 
-typedef struct ct_field {
+typedef struct copy_text_field {
     const char *p; /* borrowed: into the row or the scratch buffer; NULL for a NULL field */
     size_t len;
     bool null;
-} ct_field;
+} copy_text_field;
 
-typedef struct ct_decoder {
-    ct_field *fields; /* malloc'ed array of cap entries */
-    size_t n;         /* fields of the last row */
+typedef struct copy_text_decoder {
+    copy_text_field *fields; /* malloc'ed array of cap entries */
+    size_t n;                /* fields of the last row */
     size_t cap;
     buf scratch; /* owned: un-escaped field bytes */
-} ct_decoder;
+} copy_text_decoder;
 
 /* copy_text_init / copy_text_term: set up and free a decoder (term accepts NULL). */
-void copy_text_init(ct_decoder *d);
-void copy_text_term(ct_decoder *d);
+void copy_text_init(copy_text_decoder *d);
+void copy_text_term(copy_text_decoder *d);
 
 /*
  * copy_text_split: split row[0..len) (a trailing '\n' is allowed) into d->fields.
  * Returns false when the row is malformed (a trailing lone backslash) or on
  * out of memory; d->n is then undefined.
  */
-bool copy_text_split(ct_decoder *d, const char *row, size_t len);
+bool copy_text_split(copy_text_decoder *d, const char *row, size_t len);
 
 #endif

@@ -94,7 +94,8 @@ static const type_row *base_type(const type_row *types, size_t n, const type_row
     return t;
 }
 
-static void resolve(tm_type *out, const type_row *types, size_t n, unsigned int oid, int typmod)
+static void resolve(typemap_type *out, const type_row *types, size_t n, unsigned int oid,
+                    int typmod)
 {
     const type_row *t = base_type(types, n, find_type(types, n, oid), &typmod);
     if (!t) {
@@ -149,14 +150,15 @@ static int cmp_oid_idx(const void *a, const void *b)
 
 static int cmp_table_name(const void *a, const void *b)
 {
-    const pgm_table *x = *(const pgm_table *const *)a, *y = *(const pgm_table *const *)b;
+    const discovery_table *x = *(const discovery_table *const *)a,
+                          *y = *(const discovery_table *const *)b;
     int r = strcmp(x->schema, y->schema);
     return r ? r : strcmp(x->name, y->name);
 }
 
 bool discovery_load(pg_conn *c, const char *const *schemas, size_t nschemas,
                     const char *const *rel_schemas, const char *const *rel_names, size_t nrel,
-                    pgm_db *out)
+                    discovery_db *out)
 {
     memset(out, 0, sizeof(*out));
     bool ok = false;
@@ -219,7 +221,7 @@ bool discovery_load(pg_conn *c, const char *const *schemas, size_t nschemas,
         goto oom;
     for (size_t i = 0; i < out->ntables; i++) {
         int row = (int)i;
-        pgm_table *t = &out->tables[i];
+        discovery_table *t = &out->tables[i];
         t->oid = parse_oid(PQgetvalue(rs, row, 0));
         t->schema = PQgetvalue(rs, row, 1);
         t->name = PQgetvalue(rs, row, 2);
@@ -242,7 +244,7 @@ bool discovery_load(pg_conn *c, const char *const *schemas, size_t nschemas,
     out->cols = calloc(out->ncols ? out->ncols : 1, sizeof(*out->cols));
     if (!out->cols)
         goto oom;
-    pgm_table *cur = NULL;
+    discovery_table *cur = NULL;
     unsigned int cur_oid = 0;
     for (size_t i = 0; i < out->ncols; i++) {
         int row = (int)i;
@@ -255,7 +257,7 @@ bool discovery_load(pg_conn *c, const char *const *schemas, size_t nschemas,
             if (cur)
                 cur->cols = &out->cols[i];
         }
-        pgm_column *col = &out->cols[i];
+        discovery_column *col = &out->cols[i];
         col->name = PQgetvalue(rc, row, 1);
         col->attnum = parse_int(PQgetvalue(rc, row, 2));
         unsigned int typid = parse_oid(PQgetvalue(rc, row, 3));
@@ -271,7 +273,7 @@ bool discovery_load(pg_conn *c, const char *const *schemas, size_t nschemas,
 
     /* primary keys: indkey is "1 3" (attnums in key order) */
     for (size_t i = 0; i < out->ntables; i++) {
-        pgm_table *t = &out->tables[i];
+        discovery_table *t = &out->tables[i];
         const char *indkey = PQgetisnull(rs, (int)i, 5) ? "" : PQgetvalue(rs, (int)i, 5);
         size_t nk = 0;
         for (const char *p = indkey; *p; p++)
@@ -314,7 +316,7 @@ done:
     return ok;
 }
 
-void discovery_term(pgm_db *db)
+void discovery_term(discovery_db *db)
 {
     if (!db)
         return;
@@ -330,16 +332,16 @@ void discovery_term(pgm_db *db)
     memset(db, 0, sizeof(*db));
 }
 
-const pgm_table *discovery_find(const pgm_db *db, const char *schema, const char *name)
+const discovery_table *discovery_find(const discovery_db *db, const char *schema, const char *name)
 {
-    pgm_table key = {.schema = schema, .name = name};
-    const pgm_table *kp = &key;
-    const pgm_table **hit =
+    discovery_table key = {.schema = schema, .name = name};
+    const discovery_table *kp = &key;
+    const discovery_table **hit =
         bsearch(&kp, db->by_name, db->ntables, sizeof(*db->by_name), cmp_table_name);
     return hit ? *hit : NULL;
 }
 
-const pgm_column *discovery_column_find(const pgm_table *t, const char *name)
+const discovery_column *discovery_column_find(const discovery_table *t, const char *name)
 {
     for (size_t i = 0; i < t->ncols; i++)
         if (strcmp(t->cols[i].name, name) == 0)
@@ -352,7 +354,7 @@ static void put_str(buf *out, const char *s)
     json_writer_string(out, s, strlen(s));
 }
 
-static void write_stream(buf *out, const pgm_db *db, const pgm_table *t)
+static void write_stream(buf *out, const discovery_db *db, const discovery_table *t)
 {
     bool view = discovery_is_view(t);
     buf_append_lit(out, "{\"tap_stream_id\":\"");
@@ -366,7 +368,7 @@ static void write_stream(buf *out, const pgm_db *db, const pgm_table *t)
     buf_append_lit(out, ",\"schema\":{\"type\":\"object\",\"properties\":{");
     bool first = true;
     for (size_t i = 0; i < t->ncols; i++) {
-        const pgm_column *c = &t->cols[i];
+        const discovery_column *c = &t->cols[i];
         if (!c->can_select)
             continue;
         if (!first)
@@ -380,7 +382,7 @@ static void write_stream(buf *out, const pgm_db *db, const pgm_table *t)
     buf_append_lit(out, "},\"definitions\":{");
     typemap_array_definitions(out);
     for (size_t i = 0; i < t->ncols; i++) {
-        const pgm_column *c = &t->cols[i];
+        const discovery_column *c = &t->cols[i];
         bool seen = !c->can_select;
         for (size_t k = 0; k < i && !seen; k++)
             seen = t->cols[k].can_select && typemap_same_definition(&t->cols[k].type, &c->type);
@@ -405,7 +407,7 @@ static void write_stream(buf *out, const pgm_db *db, const pgm_table *t)
     buf_appends(out, view ? "true" : "false");
     buf_append_lit(out, "}}");
     for (size_t i = 0; i < t->ncols; i++) {
-        const pgm_column *c = &t->cols[i];
+        const discovery_column *c = &t->cols[i];
         if (!c->can_select)
             continue;
         buf_append_lit(out, ",{\"breadcrumb\":[\"properties\",");
@@ -419,12 +421,12 @@ static void write_stream(buf *out, const pgm_db *db, const pgm_table *t)
     buf_append_lit(out, "]}");
 }
 
-void discovery_write(buf *out, const pgm_db *db)
+void discovery_write(buf *out, const discovery_db *db)
 {
     buf_append_lit(out, "{\"streams\":[");
     bool first = true;
     for (size_t i = 0; i < db->ntables; i++) {
-        const pgm_table *t = &db->tables[i];
+        const discovery_table *t = &db->tables[i];
         bool any = false;
         for (size_t k = 0; k < t->ncols && !any; k++)
             any = t->cols[k].can_select;

@@ -12,14 +12,14 @@
 
 /* ---- checked against the catalog ---- */
 
-static bool is_string_rule(fx_type t)
+static bool is_string_rule(field_transform_type t)
 {
     return t == FX_HASH || t == FX_HASH_SKIP_FIRST || t == FX_MASK_HIDDEN ||
            t == FX_MASK_STRING_SKIP_ENDS;
 }
 
 /* the rule's type fits the column's type (pipelinewise-transform-field's validation) */
-static const char *type_misfit(const fx_rule *r, const tm_type *t)
+static const char *type_misfit(const field_transform_rule *r, const typemap_type *t)
 {
     bool scalar = t->kind != TM_ARRAY;
     if (is_string_rule(r->type))
@@ -76,7 +76,7 @@ static bool is_key(const tap_stream *s, const char *name)
 bool field_transform_check(const field_transform_set *set, tap_catalog *cat)
 {
     for (size_t i = 0; i < set->n; i++) {
-        const fx_rule *r = &set->rules[i];
+        const field_transform_rule *r = &set->rules[i];
         tap_stream *s = NULL;
         for (size_t k = 0; k < cat->n && !s; k++)
             if (strcmp(cat->streams[k].tap_stream_id, r->stream) == 0)
@@ -150,10 +150,10 @@ bool field_transform_check(const field_transform_set *set, tap_catalog *cat)
 }
 
 void field_transform_schema_type(const field_transform_set *set, const char *stream_id,
-                                 const char *column, tm_type *t)
+                                 const char *column, typemap_type *t)
 {
     for (size_t i = 0; set && i < set->n; i++) {
-        const fx_rule *r = &set->rules[i];
+        const field_transform_rule *r = &set->rules[i];
         if (is_string_rule(r->type) && strcmp(r->stream, stream_id) == 0 &&
             strcmp(r->field, column) == 0)
             t->typmod = -1;
@@ -167,7 +167,7 @@ void field_transform_unbind(field_transform_binding *b)
     if (!b)
         return;
     for (size_t i = 0; i < b->nbound; i++) {
-        const fx_bound *fb = &b->bound[i];
+        const field_transform_bound *fb = &b->bound[i];
         if (fb->unknown_conditions)
             log_warn("stream \"%s\": column \"%s\": %lld records did not carry a column the "
                      "conditions of %s look at (an unchanged TOAST value): %s was applied",
@@ -195,7 +195,7 @@ void field_transform_unbind(field_transform_binding *b)
 
 bool field_transform_bind(field_transform_binding **out, const field_transform_set *set,
                           const char *stream_id, const char *const *names,
-                          const tm_type *const *types, size_t n)
+                          const typemap_type *const *types, size_t n)
 {
     *out = NULL;
     size_t nb = 0;
@@ -227,10 +227,10 @@ bool field_transform_bind(field_transform_binding **out, const field_transform_s
         b->types[c] = types[c];
         b->first[c] = b->nbound;
         for (size_t i = 0; i < set->n; i++) {
-            const fx_rule *r = &set->rules[i];
+            const field_transform_rule *r = &set->rules[i];
             if (strcmp(r->stream, stream_id) != 0 || strcmp(r->field, names[c]) != 0)
                 continue;
-            fx_bound *fb = &b->bound[b->nbound++];
+            field_transform_bound *fb = &b->bound[b->nbound++];
             fb->rule = r;
             fb->cond_col = calloc(r->nconds ? r->nconds : 1, sizeof(*fb->cond_col));
             if (!fb->cond_col)
@@ -256,10 +256,10 @@ oom:
 
 /* the JSON of column c's source value into b->cond, the conversion counters left as they were
    (the value is counted when it is written) */
-static void render_source(field_transform_binding *b, tm_ctx *tm, size_t c)
+static void render_source(field_transform_binding *b, typemap_ctx *tm, size_t c)
 {
     buf_reset(&b->cond);
-    const fx_slot *s = &b->slots[c];
+    const field_transform_slot *s = &b->slots[c];
     if (s->state != FX_TEXT) {
         buf_appends(&b->cond, "null");
         return;
@@ -278,13 +278,14 @@ static void render_source(field_transform_binding *b, tm_ctx *tm, size_t c)
     tm->json_not_object_count = saved[7];
 }
 
-static bool cond_holds(field_transform_binding *b, tm_ctx *tm, const fx_cond *cd, size_t c)
+static bool cond_holds(field_transform_binding *b, typemap_ctx *tm, const field_transform_cond *cd,
+                       size_t c)
 {
-    const fx_slot *s = &b->slots[c];
+    const field_transform_slot *s = &b->slots[c];
     if (cd->is_regex) {
         if (s->state != FX_TEXT)
             return false; /* pipelinewise: no match on null */
-        const tm_type *t = b->types[c];
+        const typemap_type *t = b->types[c];
         buf_reset(&b->subject);
         if (t->kind == TM_STRING || t->pg_text) {
             buf_append(&b->subject, s->text, s->len);
@@ -320,7 +321,7 @@ static bool cond_holds(field_transform_binding *b, tm_ctx *tm, const fx_cond *cd
 }
 
 /* all conditions hold; a condition column the record does not carry counts as holding */
-static bool when_holds(field_transform_binding *b, tm_ctx *tm, fx_bound *fb)
+static bool when_holds(field_transform_binding *b, typemap_ctx *tm, field_transform_bound *fb)
 {
     bool unknown = false;
     for (size_t k = 0; k < fb->rule->nconds; k++) {
@@ -373,17 +374,17 @@ static void put_hash(buf *out, const char *p, size_t n)
 
 typedef enum { V_NULL, V_SRC, V_STR, V_JSON } vkind;
 
-void field_transform_value(field_transform_binding *b, tm_ctx *tm, size_t col, buf *out)
+void field_transform_value(field_transform_binding *b, typemap_ctx *tm, size_t col, buf *out)
 {
-    const fx_slot *s = &b->slots[col];
-    const tm_type *t = b->types[col];
+    const field_transform_slot *s = &b->slots[col];
+    const typemap_type *t = b->types[col];
     vkind k = s->state == FX_TEXT ? V_SRC : V_NULL;
     const char *p = s->text;
     size_t len = s->len;
     int w = 0;
     for (size_t i = 0; i < b->count[col]; i++) {
-        fx_bound *fb = &b->bound[b->first[col] + i];
-        const fx_rule *r = fb->rule;
+        field_transform_bound *fb = &b->bound[b->first[col] + i];
+        const field_transform_rule *r = fb->rule;
         if (r->nconds && !when_holds(b, tm, fb))
             continue;
         buf *o = &b->work[w];

@@ -37,7 +37,7 @@
 #include "typemap.h"
 
 struct tap_catalog;
-struct pgm_db;
+struct discovery_db;
 
 /*
  * field_transform_check: bind the rules to the bound catalog's streams (and the database
@@ -55,23 +55,27 @@ bool field_transform_check(const field_transform_set *set, struct tap_catalog *c
  * (no rule may make one null), other columns are nullable already: nothing else changes.
  */
 void field_transform_schema_type(const field_transform_set *set, const char *stream_id,
-                                 const char *column, tm_type *t);
+                                 const char *column, typemap_type *t);
 
 /* One column of the record being written: its source value, and where it stands. */
-typedef enum fx_slot_state { FX_UNSET = 0, FX_NULL, FX_TEXT } fx_slot_state;
-typedef struct fx_slot {
+typedef enum field_transform_slot_state {
+    FX_UNSET = 0,
+    FX_NULL,
+    FX_TEXT
+} field_transform_slot_state;
+typedef struct field_transform_slot {
     const char *text; /* borrowed from the caller until field_transform_write */
     size_t len;
-    fx_slot_state state;
-} fx_slot;
+    field_transform_slot_state state;
+} field_transform_slot;
 
 /* A rule bound to a record builder's columns. */
-typedef struct fx_bound {
-    const fx_rule *rule; /* borrowed from the set */
-    int *cond_col;       /* malloc'ed: per condition, the builder column, -1 when not there */
+typedef struct field_transform_bound {
+    const field_transform_rule *rule; /* borrowed from the set */
+    int *cond_col; /* malloc'ed: per condition, the builder column, -1 when not there */
     long long unknown_conditions; /* records whose condition column was not there (applied) */
     long long unmaskable_dates;   /* MASK-DATE values that were no date (written as null) */
-} fx_bound;
+} field_transform_bound;
 
 /*
  * field_transform_binding: a record builder's view of its stream's rules, and the record being
@@ -79,18 +83,18 @@ typedef struct fx_bound {
  */
 typedef struct field_transform_binding {
     size_t ncols;
-    size_t *first;   /* malloc'ed, ncols: the column's first rule in bound */
-    size_t *count;   /* malloc'ed, ncols: its number of rules */
-    fx_bound *bound; /* malloc'ed: the rules grouped by column, in config order */
+    size_t *first;                /* malloc'ed, ncols: the column's first rule in bound */
+    size_t *count;                /* malloc'ed, ncols: its number of rules */
+    field_transform_bound *bound; /* malloc'ed: the rules grouped by column, in config order */
     size_t nbound;
-    fx_slot *slots; /* malloc'ed, ncols: the record's values */
-    size_t *order;  /* malloc'ed, ncols: columns in the order they were given */
+    field_transform_slot *slots; /* malloc'ed, ncols: the record's values */
+    size_t *order;               /* malloc'ed, ncols: columns in the order they were given */
     size_t norder;
-    buf work[2];           /* owned: chained results */
-    buf cond;              /* owned: a condition column's JSON */
-    buf subject;           /* owned: a regex subject (NUL-terminated) */
-    const tm_type **types; /* malloc'ed array of borrowed: the columns' types */
-    char *stream;          /* malloc'ed: the stream id, for the warnings of unbind */
+    buf work[2];                /* owned: chained results */
+    buf cond;                   /* owned: a condition column's JSON */
+    buf subject;                /* owned: a regex subject (NUL-terminated) */
+    const typemap_type **types; /* malloc'ed array of borrowed: the columns' types */
+    char *stream;               /* malloc'ed: the stream id, for the warnings of unbind */
 } field_transform_binding;
 
 /*
@@ -101,7 +105,7 @@ typedef struct field_transform_binding {
  */
 bool field_transform_bind(field_transform_binding **out, const field_transform_set *set,
                           const char *stream_id, const char *const *names,
-                          const tm_type *const *types, size_t n);
+                          const typemap_type *const *types, size_t n);
 /* field_transform_unbind: warn about what the counters hold (naming stream and column), free (NULL
    does nothing). */
 void field_transform_unbind(field_transform_binding *b);
@@ -110,6 +114,6 @@ void field_transform_unbind(field_transform_binding *b);
  * field_transform_value: the JSON of column col of the collected record into out, after its
  * rules (conditions see the source values of the record). Called by the record builder.
  */
-void field_transform_value(field_transform_binding *b, tm_ctx *tm, size_t col, buf *out);
+void field_transform_value(field_transform_binding *b, typemap_ctx *tm, size_t col, buf *out);
 
 #endif

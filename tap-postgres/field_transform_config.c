@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool parse_type(const char *s, fx_rule *r)
+static bool parse_type(const char *s, field_transform_rule *r)
 {
     static const struct {
         const char *name;
-        fx_type type;
+        field_transform_type type;
     } fixed[] = {{"SET-NULL", FX_SET_NULL},
                  {"HASH", FX_HASH},
                  {"MASK-DATE", FX_MASK_DATE},
@@ -25,7 +25,7 @@ static bool parse_type(const char *s, fx_rule *r)
         }
     static const struct {
         const char *prefix;
-        fx_type type;
+        field_transform_type type;
     } counted[] = {{"HASH-SKIP-FIRST-", FX_HASH_SKIP_FIRST},
                    {"MASK-STRING-SKIP-ENDS-", FX_MASK_STRING_SKIP_ENDS}};
     for (size_t i = 0; i < sizeof(counted) / sizeof(counted[0]); i++) {
@@ -154,7 +154,8 @@ static bool translate_regex(const char *in, buf *out, const char **why)
     return true;
 }
 
-static bool parse_cond(fx_cond *out, const cJSON *c, const char *what, size_t ti, size_t ci)
+static bool parse_cond(field_transform_cond *out, const cJSON *c, const char *what, size_t ti,
+                       size_t ci)
 {
     if (!cJSON_IsObject(c)) {
         log_error("%s: key \"transformations\": entry %zu: when[%zu] must be an object", what, ti,
@@ -262,7 +263,7 @@ static bool parse_cond(fx_cond *out, const cJSON *c, const char *what, size_t ti
     return out->equals_json != NULL;
 }
 
-static bool parse_rule(fx_rule *r, const cJSON *e, const char *what, size_t ti)
+static bool parse_rule(field_transform_rule *r, const cJSON *e, const char *what, size_t ti)
 {
     if (!cJSON_IsObject(e)) {
         log_error("%s: key \"transformations\": entry %zu must be an object", what, ti);
@@ -361,7 +362,7 @@ bool field_transform_config_parse(field_transform_set *out, const cJSON *list, c
     const cJSON *e;
     cJSON_ArrayForEach(e, list)
     {
-        fx_rule *r = &out->rules[out->n++];
+        field_transform_rule *r = &out->rules[out->n++];
         if (!parse_rule(r, e, what, out->n - 1))
             return false;
     }
@@ -373,7 +374,7 @@ void field_transform_config_term(field_transform_set *set)
     if (!set)
         return;
     for (size_t i = 0; set->rules && i < set->n; i++) {
-        fx_rule *r = &set->rules[i];
+        field_transform_rule *r = &set->rules[i];
         for (size_t k = 0; k < r->nconds; k++) {
             if (r->conds[k].is_regex)
                 regfree(&r->conds[k].re);

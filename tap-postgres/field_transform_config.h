@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef enum fx_type {
+typedef enum field_transform_type {
     FX_SET_NULL = 0,
     FX_HASH,
     FX_HASH_SKIP_FIRST,
@@ -25,9 +25,9 @@ typedef enum fx_type {
     FX_MASK_NUMBER,
     FX_MASK_HIDDEN,
     FX_MASK_STRING_SKIP_ENDS,
-} fx_type;
+} field_transform_type;
 
-typedef struct fx_cond {
+typedef struct field_transform_cond {
     const char *column; /* borrowed from the config */
     bool is_regex;
     regex_t re;        /* is_regex: compiled (regfree'd by field_transform_config_term) */
@@ -35,20 +35,20 @@ typedef struct fx_cond {
     size_t equals_len;
     bool equals_number; /* equals is a JSON number: compared as numbers */
     double equals_num;
-} fx_cond;
+} field_transform_cond;
 
-typedef struct fx_rule {
+typedef struct field_transform_rule {
     const char *stream;    /* borrowed from the config: tap_stream_name */
     const char *field;     /* borrowed: field_id */
     const char *type_name; /* borrowed: type as written */
-    fx_type type;
-    int n;          /* HASH-SKIP-FIRST-n, MASK-STRING-SKIP-ENDS-n */
-    fx_cond *conds; /* malloc'ed */
+    field_transform_type type;
+    int n;                       /* HASH-SKIP-FIRST-n, MASK-STRING-SKIP-ENDS-n */
+    field_transform_cond *conds; /* malloc'ed */
     size_t nconds;
-} fx_rule;
+} field_transform_rule;
 
 typedef struct field_transform_set {
-    fx_rule *rules; /* malloc'ed, in config order */
+    field_transform_rule *rules; /* malloc'ed, in config order */
     size_t n;
 } field_transform_set;
 

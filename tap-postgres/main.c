@@ -222,7 +222,7 @@ static int run_discovery(const tap_config *cfg)
     tap_run_term(&run);
     if (!c)
         return EXIT_SOURCE_DB;
-    pgm_db db;
+    discovery_db db;
     double t0 = timefmt_monotonic();
     bool ok = discovery_load(c, (const char *const *)cfg->filter_schemas, cfg->n_filter_schemas,
                              NULL, NULL, 0, &db);
@@ -240,7 +240,7 @@ static int run_discovery(const tap_config *cfg)
 }
 
 /* the metadata of the catalog's tables only, as a sync reads it: false after logging */
-static bool load_selected(pg_conn *c, const tap_catalog *cat, pgm_db *db)
+static bool load_selected(pg_conn *c, const tap_catalog *cat, discovery_db *db)
 {
     const char **schemas = calloc(cat->n ? cat->n : 1, sizeof(*schemas));
     const char **names = calloc(cat->n ? cat->n : 1, sizeof(*names));
@@ -260,7 +260,7 @@ static int run_sync(const tap_config *cfg, const char *catalog_path, const char 
     int rc = EXIT_OK;
     tap_catalog cat;
     memset(&cat, 0, sizeof(cat));
-    pgm_db db;
+    discovery_db db;
     memset(&db, 0, sizeof(db));
     cJSON *input_state = state_load(state_path);
     cJSON *state = input_state ? cJSON_Duplicate(input_state, true) : NULL;
@@ -321,9 +321,9 @@ static int run_test(const tap_config *cfg, const char *catalog_path, bool schema
     int rc = EXIT_OK;
     tap_catalog cat;
     memset(&cat, 0, sizeof(cat));
-    pgm_db db;
+    discovery_db db;
     memset(&db, 0, sizeof(db));
-    pgm_db all;
+    discovery_db all;
     memset(&all, 0, sizeof(all));
     buf text = BUF_INIT;
     singer_writer w;
@@ -442,8 +442,8 @@ int main(int argc, char **argv)
         buf_term(&masked);
     }
     /* the mapping settings: discovery, the SCHEMA messages and the values all follow them */
-    tm_options topts = {.dates_as_string = cfg.dates_as_string,
-                        .json_as_object = cfg.json_as_object};
+    typemap_options topts = {.dates_as_string = cfg.dates_as_string,
+                             .json_as_object = cfg.json_as_object};
     typemap_set_options(&topts);
     if (a.test)
         rc = run_test(&cfg, a.catalog, a.test_schema);

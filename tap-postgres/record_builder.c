@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool record_builder_init(record_builder *rb, tm_ctx *tm, const char *stream,
-                         const char *const *names, const tm_type *const *types, size_t n)
+bool record_builder_init(record_builder *rb, typemap_ctx *tm, const char *stream,
+                         const char *const *names, const typemap_type *const *types, size_t n)
 {
     memset(rb, 0, sizeof(*rb));
     rb->tm = tm;
@@ -76,7 +76,7 @@ void record_builder_set_version(record_builder *rb, long long version, const cha
 bool record_builder_set_transforms(record_builder *rb, const field_transform_set *set,
                                    const char *stream, const char *const *names)
 {
-    const tm_type **types = calloc(rb->ncols ? rb->ncols : 1, sizeof(*types));
+    const typemap_type **types = calloc(rb->ncols ? rb->ncols : 1, sizeof(*types));
     if (!types) {
         log_error("out of memory");
         return false;

@@ -23,15 +23,15 @@
 #include "field_transform.h"
 #include "typemap.h"
 
-typedef struct rb_column {
+typedef struct record_builder_column {
     char *key; /* malloc'ed: "name": (quoted and escaped, with the colon) */
     size_t key_len;
-    const tm_type *type; /* borrowed: must outlive the builder */
-} rb_column;
+    const typemap_type *type; /* borrowed: must outlive the builder */
+} record_builder_column;
 
 typedef struct record_builder {
-    tm_ctx *tm;      /* borrowed: conversion options, counters, scratch */
-    rb_column *cols; /* malloc'ed */
+    typemap_ctx *tm;             /* borrowed: conversion options, counters, scratch */
+    record_builder_column *cols; /* malloc'ed */
     size_t ncols;
     buf head;   /* owned: {"type":"RECORD","stream":"<id>","record":{ */
     buf tail;   /* owned: },"version":V,"time_extracted":"T"} */
@@ -47,8 +47,8 @@ typedef struct record_builder {
  * names[0..n) of types[0..n) (both borrowed during the call; types must
  * outlive the builder). False on out of memory (logged).
  */
-bool record_builder_init(record_builder *rb, tm_ctx *tm, const char *stream,
-                         const char *const *names, const tm_type *const *types, size_t n);
+bool record_builder_init(record_builder *rb, typemap_ctx *tm, const char *stream,
+                         const char *const *names, const typemap_type *const *types, size_t n);
 /*
  * record_builder_set_transforms: apply set's rules of stream to this builder's columns (names
  * borrowed during the call, in the builder's column order). False on out of memory (logged).
@@ -95,7 +95,7 @@ static inline void record_builder_begin(record_builder *rb, buf *out)
 
 /* collect a value of a transformed stream */
 static inline void record_builder_collect(record_builder *rb, size_t col, const char *text,
-                                          size_t len, fx_slot_state st)
+                                          size_t len, field_transform_slot_state st)
 {
     field_transform_binding *x = rb->xf;
     if (x->slots[col].state == FX_UNSET)

@@ -17,7 +17,7 @@ typedef struct ft_progress {
 
 /* every itersize rows: remember the key of the last record and write a STATE; at the limit
    (max_record_count), remember it for the next run */
-static bool ft_row(tap_run *run, void *user, const ct_field *f, long long row_no)
+static bool ft_row(tap_run *run, void *user, const copy_text_field *f, long long row_no)
 {
     ft_progress *p = user;
     bool at_state = row_no % run->cfg->itersize == 0;
@@ -31,7 +31,7 @@ static bool ft_row(tap_run *run, void *user, const ct_field *f, long long row_no
             return tap_fail(run, EXIT_INTERNAL);
         }
         for (size_t k = 0; k < s->npk; k++) {
-            const ct_field *kf = &f[s->pk_index[k]];
+            const copy_text_field *kf = &f[s->pk_index[k]];
             state_bm_set_string(pk, s->columns[s->pk_index[k]].name, kf->p ? kf->p : "", kf->len);
         }
         state_bm_set_item(p->bm, "last_pk_fetched", pk);

@@ -20,7 +20,7 @@ typedef struct inc_progress {
  * other value: as the bookmark it would hide every row added later (key >= infinity), so such
  * rows are sent but, as NULL keys, never become the bookmark. -infinity sorts first: harmless.
  */
-static bool unbounded_key(const tm_type *t, const char *p, size_t n)
+static bool unbounded_key(const typemap_type *t, const char *p, size_t n)
 {
     switch (t->kind) {
     case TM_DATE:
@@ -41,10 +41,10 @@ static void save_bookmark(inc_progress *p)
                             p->last.len);
 }
 
-static bool inc_row(tap_run *run, void *user, const ct_field *f, long long row_no)
+static bool inc_row(tap_run *run, void *user, const copy_text_field *f, long long row_no)
 {
     inc_progress *p = user;
-    const ct_field *k = &f[p->s->rk_index];
+    const copy_text_field *k = &f[p->s->rk_index];
     if (!k->null && unbounded_key(&p->s->columns[p->s->rk_index].type, k->p, k->len)) {
         p->unbounded++;
     } else if (!k->null) {

@@ -50,8 +50,8 @@ typedef struct pworker {
     bool started;
     pshared *sh;
     pg_conn *c; /* owned */
-    tm_ctx tm;
-    ct_decoder ct;
+    typemap_ctx tm;
+    copy_text_decoder ct;
     record_builder rb;
     int fail_code;
     long long rows;
@@ -217,7 +217,7 @@ static bool copy_range(pworker *w, size_t ri)
             PQfreemem(row);
             continue;
         }
-        const ct_field *f = w->ct.fields;
+        const copy_text_field *f = w->ct.fields;
         record_builder_begin(&w->rb, &ch->lines);
         for (size_t i = 0; i < s->ncolumns; i++) {
             if (f[i].null)
@@ -231,7 +231,7 @@ static bool copy_range(pworker *w, size_t ri)
         n++;
         if (ch->lines.len >= CHUNK_BYTES) {
             for (size_t k = 0; k < s->npk; k++) {
-                const ct_field *kf = &f[s->pk_index[k]];
+                const copy_text_field *kf = &f[s->pk_index[k]];
                 buf_append(&ch->key, kf->p ? kf->p : "", kf->len);
                 buf_putc(&ch->key, '\0');
             }
@@ -482,7 +482,7 @@ bool sync_parallel_copy(tap_run *run, pg_conn *c, tap_stream *s, cJSON *bm, long
             goto done;
         }
         const char **names = calloc(s->ncolumns ? s->ncolumns : 1, sizeof(*names));
-        const tm_type **types = calloc(s->ncolumns ? s->ncolumns : 1, sizeof(*types));
+        const typemap_type **types = calloc(s->ncolumns ? s->ncolumns : 1, sizeof(*types));
         bool built = names && types;
         for (size_t k = 0; built && k < s->ncolumns; k++) {
             names[k] = s->columns[k].name;

@@ -119,7 +119,7 @@ bool tap_emit_schema(tap_run *run, const tap_stream *s, const char *bookmark_pro
             buf_putc(b, ',');
         put_str(b, c->name);
         buf_putc(b, ':');
-        tm_type t = c->type;
+        typemap_type t = c->type;
         if (s->transforms)
             field_transform_schema_type(s->transforms, s->tap_stream_id, c->name, &t);
         if (run->cfg->inline_array_schemas)
@@ -210,7 +210,7 @@ bool tap_begin_read(tap_run *run, pg_conn *c, const tap_stream *s, record_builde
 bool tap_stream_builder(tap_run *run, const tap_stream *s, record_builder *rb)
 {
     const char **names = calloc(s->ncolumns ? s->ncolumns : 1, sizeof(*names));
-    const tm_type **types = calloc(s->ncolumns ? s->ncolumns : 1, sizeof(*types));
+    const typemap_type **types = calloc(s->ncolumns ? s->ncolumns : 1, sizeof(*types));
     bool ok = names && types;
     if (ok) {
         for (size_t i = 0; i < s->ncolumns; i++) {
@@ -284,7 +284,7 @@ bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *
             ok = tap_fail(run, EXIT_SOURCE_DB);
             continue;
         }
-        const ct_field *f = run->ct.fields;
+        const copy_text_field *f = run->ct.fields;
         if (direct) {
             record_builder_begin_direct(rb, singer_writer_buf(w));
             for (size_t i = 0; i < s->ncolumns; i++) {
@@ -338,7 +338,7 @@ bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *
 
 void tap_log_counters(tap_run *run, const char *stream_id)
 {
-    tm_ctx *t = &run->tm;
+    typemap_ctx *t = &run->tm;
     if (t->nan_count)
         log_warn("stream \"%s\": %lld NaN or Infinity numeric/float values were written as %s",
                  stream_id, t->nan_count, t->special_numbers_as_strings ? "strings" : "null");

@@ -30,8 +30,8 @@ typedef struct tap_run {
     singer_writer *w;         /* borrowed: the Singer stream (stdout) */
     cJSON *state;             /* borrowed: the output state, updated as streams sync */
     const cJSON *input_state; /* borrowed: the state as it was read (never modified) */
-    tm_ctx tm;                /* owned: value conversion options, counters, scratch */
-    ct_decoder ct;            /* owned: COPY row splitting */
+    typemap_ctx tm;           /* owned: value conversion options, counters, scratch */
+    copy_text_decoder ct;     /* owned: COPY row splitting */
     int fail_code;            /* EXIT_* of the first failure, 0 while none */
     long long records;        /* RECORD messages written */
     double last_state_time;   /* monotonic time of the last STATE written */
@@ -114,7 +114,8 @@ bool tap_begin_read(tap_run *run, pg_conn *c, const tap_stream *s, record_builde
  * row's COPY fields (valid during the call), row_no counts from 1. Return
  * false to stop (after setting the fail code).
  */
-typedef bool (*tap_row_fn)(tap_run *run, void *user, const ct_field *fields, long long row_no);
+typedef bool (*tap_row_fn)(tap_run *run, void *user, const copy_text_field *fields,
+                           long long row_no);
 
 /*
  * tap_copy_rows: run sql (a COPY ... TO STDOUT whose columns are s's columns

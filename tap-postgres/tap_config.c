@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const cfg_key tap_config_keys[] = {
+const config_key tap_config_keys[] = {
     {"host", CFG_STRING, false, NULL, false,
      "PostgreSQL host name or address (required unless sqlalchemy_url is set)"},
     {"port", CFG_INT, false, "5432", false, "PostgreSQL port"},

@@ -1,5 +1,5 @@
 /*
- * tap_config: the tap's config keys (one cfg_key table) and the parsed values.
+ * tap_config: the tap's config keys (one config_key table) and the parsed values.
  *
  * Every pipelinewise-tap-postgres key is accepted (COMPAT.md), with `database`
  * as an alias of `dbname`. The table drives validation (errors name the key),
@@ -14,7 +14,7 @@
 
 #include "config.h"
 
-extern const cfg_key tap_config_keys[];
+extern const config_key tap_config_keys[];
 extern const size_t tap_config_nkeys;
 
 /* snapshot_mode of a LOG_BASED stream (README "Running continuously") */

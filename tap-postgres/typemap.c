@@ -16,8 +16,8 @@
 typedef struct tm_entry {
     const char *typname;
     const char *sql;
-    tm_kind kind;
-    tm_family family;
+    typemap_kind kind;
+    typemap_family family;
     const char *note;
 } tm_entry;
 
@@ -78,9 +78,9 @@ static const tm_entry tm_table[] = {
 #define TM_TABLE_LEN (sizeof(tm_table) / sizeof(tm_table[0]))
 
 /* the config's mapping settings: set once at start (typemap_set_options), read-only afterwards */
-static tm_options tm_opts;
+static typemap_options tm_opts;
 
-void typemap_set_options(const tm_options *o)
+void typemap_set_options(const typemap_options *o)
 {
     tm_opts = *o;
 }
@@ -93,14 +93,15 @@ static const tm_entry *find_entry(const char *typname)
     return NULL;
 }
 
-void typemap_resolve(tm_type *out, const char *typname, char typtype, bool is_array, int typmod)
+void typemap_resolve(typemap_type *out, const char *typname, char typtype, bool is_array,
+                     int typmod)
 {
     memset(out, 0, sizeof(*out));
     out->typmod = typmod;
     out->delim = ',';
     out->typname = NULL;
-    tm_kind kind = TM_STRING;
-    tm_family family = TMF_STRING;
+    typemap_kind kind = TM_STRING;
+    typemap_family family = TMF_STRING;
     const tm_entry *e = (typtype == 'b' || typtype == 0) ? find_entry(typname) : NULL;
     if (e) {
         kind = e->kind;
@@ -134,7 +135,7 @@ void typemap_resolve(tm_type *out, const char *typname, char typtype, bool is_ar
     }
 }
 
-void typemap_set_oid(tm_type *t, unsigned int oid)
+void typemap_set_oid(typemap_type *t, unsigned int oid)
 {
     t->pg_number = oid > 0 && oid < 16384 &&
                    (t->kind == TM_INTEGER || t->kind == TM_NUMERIC || t->kind == TM_FLOAT);
@@ -145,7 +146,7 @@ void typemap_set_oid(tm_type *t, unsigned int oid)
 /* the JSON Schema types of any JSON value (json, jsonb) */
 #define JSON_ANY_TYPES "\"object\",\"array\",\"string\",\"number\",\"boolean\""
 
-static const char *family_json_type(tm_family f)
+static const char *family_json_type(typemap_family f)
 {
     switch (f) {
     case TMF_INTEGER:
@@ -164,7 +165,7 @@ static const char *family_json_type(tm_family f)
     return "string";
 }
 
-static const char *family_array_name(tm_family f)
+static const char *family_array_name(typemap_family f)
 {
     switch (f) {
     case TMF_INTEGER:
@@ -211,13 +212,13 @@ static void put_numeric_bounds(buf *out, int typmod)
 }
 
 /* numeric(p,s)[] has a definition of its own, as in pipelinewise */
-static bool is_decimal_array(const tm_type *t)
+static bool is_decimal_array(const typemap_type *t)
 {
     return t->kind == TM_ARRAY && t->elem_kind == TM_NUMERIC && t->typmod >= 4;
 }
 
 /* the definition an array's items refer to (without "#/definitions/") */
-static void put_array_definition_name(buf *out, const tm_type *t)
+static void put_array_definition_name(buf *out, const typemap_type *t)
 {
     if (is_decimal_array(t)) {
         int precision, scale;
@@ -241,7 +242,7 @@ static void put_type_list(buf *out, bool nullable, const char *a, const char *b)
     buf_putc(out, ']');
 }
 
-void typemap_schema(buf *out, const tm_type *t, bool nullable)
+void typemap_schema(buf *out, const typemap_type *t, bool nullable)
 {
     buf_putc(out, '{');
     if (t->kind == TM_ARRAY) {
@@ -305,7 +306,7 @@ void typemap_schema(buf *out, const tm_type *t, bool nullable)
     buf_putc(out, '}');
 }
 
-void typemap_schema_inline(buf *out, const tm_type *t, bool nullable)
+void typemap_schema_inline(buf *out, const typemap_type *t, bool nullable)
 {
     if (t->kind != TM_ARRAY) {
         typemap_schema(out, t, nullable);
@@ -330,8 +331,8 @@ void typemap_schema_inline(buf *out, const tm_type *t, bool nullable)
 
 void typemap_array_definitions(buf *out)
 {
-    static const tm_family fams[] = {TMF_INTEGER, TMF_NUMBER,    TMF_STRING,
-                                     TMF_BOOLEAN, TMF_TIMESTAMP, TMF_OBJECT};
+    static const typemap_family fams[] = {TMF_INTEGER, TMF_NUMBER,    TMF_STRING,
+                                          TMF_BOOLEAN, TMF_TIMESTAMP, TMF_OBJECT};
     for (size_t i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
         const char *n = family_array_name(fams[i]);
         if (i)
@@ -347,7 +348,7 @@ void typemap_array_definitions(buf *out)
                         "],\"items\":{\"$ref\":\"#/definitions/sdc_recursive_json_array\"}}");
 }
 
-bool typemap_column_definition(buf *out, const tm_type *t)
+bool typemap_column_definition(buf *out, const typemap_type *t)
 {
     if (!is_decimal_array(t))
         return false;
@@ -361,12 +362,12 @@ bool typemap_column_definition(buf *out, const tm_type *t)
     return true;
 }
 
-bool typemap_same_definition(const tm_type *a, const tm_type *b)
+bool typemap_same_definition(const typemap_type *a, const typemap_type *b)
 {
     return is_decimal_array(a) && is_decimal_array(b) && a->typmod == b->typmod;
 }
 
-const char *typemap_kind_name(tm_kind kind)
+const char *typemap_kind_name(typemap_kind kind)
 {
     switch (kind) {
     case TM_STRING:

@@ -13,14 +13,14 @@
  * as the type was classified by typemap_resolve (typemap.c).
  */
 
-void typemap_ctx_init(tm_ctx *ctx)
+void typemap_ctx_init(typemap_ctx *ctx)
 {
     memset(ctx, 0, sizeof(*ctx));
     buf_init(&ctx->scratch);
     buf_init(&ctx->scratch2);
 }
 
-void typemap_ctx_term(tm_ctx *ctx)
+void typemap_ctx_term(typemap_ctx *ctx)
 {
     if (!ctx)
         return;
@@ -125,7 +125,7 @@ static size_t hstore_token(const char *s, size_t n, size_t i, buf *tmp, bool *nu
     return i;
 }
 
-static bool put_hstore(tm_ctx *ctx, buf *out, const char *s, size_t n)
+static bool put_hstore(typemap_ctx *ctx, buf *out, const char *s, size_t n)
 {
     size_t mark = out->len;
     buf *tmp = &ctx->scratch2;
@@ -170,15 +170,15 @@ bad:
     return false;
 }
 
-static void put_scalar(tm_ctx *ctx, tm_kind kind, buf *out, const char *s, size_t n);
+static void put_scalar(typemap_ctx *ctx, typemap_kind kind, buf *out, const char *s, size_t n);
 
 /*
  * Arrays: [lo:hi]={a,"b c",NULL,{...}}. Quoted elements carry \" and \\
  * escapes; an unquoted NULL is null. Returns the position after the closing
  * brace, or 0 on a parse error.
  */
-static size_t put_array_level(tm_ctx *ctx, tm_kind elem, char delim, buf *out, const char *s,
-                              size_t n, size_t i, int depth)
+static size_t put_array_level(typemap_ctx *ctx, typemap_kind elem, char delim, buf *out,
+                              const char *s, size_t n, size_t i, int depth)
 {
     if (depth > 64 || i >= n || s[i] != '{')
         return 0;
@@ -243,7 +243,7 @@ static size_t put_array_level(tm_ctx *ctx, tm_kind elem, char delim, buf *out, c
     }
 }
 
-static bool put_array(tm_ctx *ctx, const tm_type *t, buf *out, const char *s, size_t n)
+static bool put_array(typemap_ctx *ctx, const typemap_type *t, buf *out, const char *s, size_t n)
 {
     size_t i = 0;
     if (n && s[0] == '[') {
@@ -264,13 +264,13 @@ static bool put_array(tm_ctx *ctx, const tm_type *t, buf *out, const char *s, si
     return true;
 }
 
-static void put_bad(tm_ctx *ctx, buf *out, const char *s, size_t n)
+static void put_bad(typemap_ctx *ctx, buf *out, const char *s, size_t n)
 {
     ctx->bad_values++;
     json_writer_string(out, s, n);
 }
 
-static void put_special(tm_ctx *ctx, buf *out, const char *s, size_t n)
+static void put_special(typemap_ctx *ctx, buf *out, const char *s, size_t n)
 {
     ctx->nan_count++;
     if (ctx->special_numbers_as_strings)
@@ -288,7 +288,7 @@ static void unput(buf *out)
     }
 }
 
-static void put_scalar(tm_ctx *ctx, tm_kind kind, buf *out, const char *s, size_t n)
+static void put_scalar(typemap_ctx *ctx, typemap_kind kind, buf *out, const char *s, size_t n)
 {
     int inf = 0;
     switch (kind) {
@@ -415,7 +415,7 @@ static void put_scalar(tm_ctx *ctx, tm_kind kind, buf *out, const char *s, size_
     }
 }
 
-void typemap_value(tm_ctx *ctx, const tm_type *t, buf *out, const char *text, size_t len)
+void typemap_value(typemap_ctx *ctx, const typemap_type *t, buf *out, const char *text, size_t len)
 {
     if (t->kind == TM_ARRAY) {
         if (!put_array(ctx, t, out, text, len))

@@ -37,7 +37,7 @@ static void on_signal(int sig)
 
 /* ------------------------------------------------------------------ the loop */
 
-static bool line_buffered(const line_reader *r)
+static bool line_buffered(const singer_reader *r)
 {
     return r->eof || (r->in.len > r->pos && memchr(r->in.data + r->pos, '\n', r->in.len - r->pos));
 }

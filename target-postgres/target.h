@@ -35,7 +35,7 @@ typedef struct target {
     singer_writer out; /* stdout */
     conv_ctx cx;
     jscan js;
-    line_reader in; /* stdin */
+    singer_reader in; /* stdin */
     registry reg;
     int64_t seq;            /* sequence of the last RECORD / ACTIVATE_VERSION */
     int in_flight;          /* flush jobs submitted and not taken back */

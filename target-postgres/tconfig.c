@@ -18,7 +18,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-const cfg_key tconfig_keys[] = {
+const config_key tconfig_keys[] = {
     {"host", CFG_STRING, false, "localhost", false, "PostgreSQL host"},
     {"port", CFG_INT, false, "5432", false, "PostgreSQL port"},
     {"user|username", CFG_STRING, false, NULL, false, "PostgreSQL user"},

@@ -1,5 +1,5 @@
 /*
- * tconfig: the target's config keys (one cfg_key table drives validation,
+ * tconfig: the target's config keys (one config_key table drives validation,
  * defaults, --about and the README) and the parsed, read-only settings.
  */
 #ifndef TARGET_TCONFIG_H
@@ -45,7 +45,7 @@ typedef struct tconfig {
     bool interpret_content_encoding; /* contentEncoding base16 -> bytea */
 } tconfig;
 
-extern const cfg_key tconfig_keys[];
+extern const config_key tconfig_keys[];
 extern const size_t tconfig_nkeys;
 
 /* tconfig_load: read (the --config files and ENV, merged in order: config_read) and validate;

@@ -708,7 +708,7 @@ static bool finish_chunk(sl_run *L)
     long long written = 0;
     if (!chunk_buffer_write(&cc->chunk, &ls->rb, L->run->w, &written))
         return fail(L, EXIT_OUTPUT);
-    tm_ctx *tm = &L->run->tm;
+    typemap_ctx *tm = &L->run->tm;
     ls->nan_count += tm->nan_count;
     ls->pos_inf += tm->pos_infinity_count;
     ls->neg_inf += tm->neg_infinity_count;

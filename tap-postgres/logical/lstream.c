@@ -55,7 +55,7 @@ bool lstream_init(sl_run *L, lstream *ls, tap_stream *s)
         if (!ls->filter)
             return fail(L, EXIT_INTERNAL);
     }
-    const pgm_table *t = s->table;
+    const discovery_table *t = s->table;
     size_t total = t ? t->ncols : s->ncolumns;
     ls->cols = calloc(total ? total : 1, sizeof(*ls->cols));
     if (!ls->cols) {
@@ -104,7 +104,7 @@ static lcol *find_col(lstream *ls, const char *name)
     return NULL;
 }
 
-static bool same_type(const tm_type *a, const tm_type *b)
+static bool same_type(const typemap_type *a, const typemap_type *b)
 {
     return a->kind == b->kind && a->elem_kind == b->elem_kind && a->family == b->family &&
            a->typmod == b->typmod && a->delim == b->delim &&
@@ -120,13 +120,13 @@ static bool same_type(const tm_type *a, const tm_type *b)
  */
 static bool reload_columns(sl_run *L, lstream *ls)
 {
-    pgm_db *dbs = realloc(L->dbs, (L->ndbs + 1) * sizeof(*dbs));
+    discovery_db *dbs = realloc(L->dbs, (L->ndbs + 1) * sizeof(*dbs));
     if (!dbs) {
         log_error("out of memory");
         return fail(L, EXIT_INTERNAL);
     }
     L->dbs = dbs;
-    pgm_db *db = &L->dbs[L->ndbs];
+    discovery_db *db = &L->dbs[L->ndbs];
     memset(db, 0, sizeof(*db));
     const char *sch = ls->src->schema_name, *tab = ls->src->table_name;
     if (!discovery_load(L->c, NULL, 0, &sch, &tab, 1, db)) {
@@ -134,7 +134,7 @@ static bool reload_columns(sl_run *L, lstream *ls)
         return fail(L, EXIT_SOURCE_DB);
     }
     L->ndbs++;
-    const pgm_table *t = discovery_find(db, sch, tab);
+    const discovery_table *t = discovery_find(db, sch, tab);
     if (!t) {
         log_warn("stream \"%s\": the table is gone from the database; its later changes are "
                  "still read from the WAL",
@@ -144,7 +144,7 @@ static bool reload_columns(sl_run *L, lstream *ls)
     bool changed = false;
     ls->cols_gen++; /* names or types may move: the row filter's view is made again */
     for (size_t i = 0; i < t->ncols; i++) {
-        const pgm_column *pc = &t->cols[i];
+        const discovery_column *pc = &t->cols[i];
         lcol *lc = NULL;
         for (size_t j = 0; j < ls->ncols; j++)
             if (strcmp(ls->cols[j].col.name, pc->name) == 0)
@@ -322,7 +322,7 @@ static bool end_record(sl_run *L, lstream *ls, uint64_t wal_start)
      * The run's conversion counters now hold this record's values only: they
      * are the stream's, warned about under its name at the end of the run.
      */
-    tm_ctx *tm = &L->run->tm;
+    typemap_ctx *tm = &L->run->tm;
     ls->nan_count += tm->nan_count;
     ls->pos_inf += tm->pos_infinity_count;
     ls->neg_inf += tm->neg_infinity_count;

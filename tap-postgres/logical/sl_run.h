@@ -27,7 +27,7 @@
 
 /* one column of a stream's table as this run knows it */
 typedef struct lcol {
-    tap_column col;    /* name and type (borrowed strings: catalog or a kept pgm_db) */
+    tap_column col;    /* name and type (borrowed strings: catalog or a kept discovery_db) */
     bool synced;       /* false: left out by the catalog */
     int rb_index;      /* index in the record builder, -1 when not synced */
     uint64_t wire_sig; /* the type as last seen on the wire, 0 before */
@@ -96,7 +96,7 @@ typedef struct sl_run {
     relmap names;
     rel_target *targets; /* malloc'ed, ntargets of cap_targets: the relmap entries' targets */
     size_t ntargets, cap_targets;
-    pgm_db *dbs; /* malloc'ed: metadata loaded during the run (column names point into it) */
+    discovery_db *dbs; /* malloc'ed: metadata loaded during the run (column names point into it) */
     size_t ndbs;
     wal2json_decoder *w2j;
     pgoutput_decoder *pgo;

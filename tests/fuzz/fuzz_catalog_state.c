@@ -20,11 +20,11 @@
 #include "singer.h"
 #include "state.h"
 
-static pgm_column cols[6];
-static pgm_table tables[2];
-static const pgm_column *pk[1];
-static const pgm_table *by_name[2];
-static pgm_db db;
+static discovery_column cols[6];
+static discovery_table tables[2];
+static const discovery_column *pk[1];
+static const discovery_table *by_name[2];
+static discovery_db db;
 
 static void make_db(void)
 {
@@ -51,20 +51,20 @@ static void make_db(void)
     cols[0].not_null = true;
     pk[0] = &cols[0];
     memset(tables, 0, sizeof(tables));
-    tables[0] = (pgm_table){.oid = 16400,
-                            .schema = "public",
-                            .name = "t",
-                            .relkind = 'r',
-                            .cols = cols,
-                            .ncols = 4,
-                            .pk = pk,
-                            .npk = 1};
-    tables[1] = (pgm_table){.oid = 16401,
-                            .schema = "public",
-                            .name = "v",
-                            .relkind = 'v',
-                            .cols = cols + 4,
-                            .ncols = 2};
+    tables[0] = (discovery_table){.oid = 16400,
+                                  .schema = "public",
+                                  .name = "t",
+                                  .relkind = 'r',
+                                  .cols = cols,
+                                  .ncols = 4,
+                                  .pk = pk,
+                                  .npk = 1};
+    tables[1] = (discovery_table){.oid = 16401,
+                                  .schema = "public",
+                                  .name = "v",
+                                  .relkind = 'v',
+                                  .cols = cols + 4,
+                                  .ncols = 2};
     by_name[0] = &tables[0];
     by_name[1] = &tables[1];
     memset(&db, 0, sizeof(db));

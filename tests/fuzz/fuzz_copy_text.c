@@ -44,7 +44,7 @@ static const col_type types[] = {
 #define NTYPES (sizeof(types) / sizeof(types[0]))
 #define MAXCOLS 64
 
-static bool is_json_kind(tm_kind k)
+static bool is_json_kind(typemap_kind k)
 {
     return k == TM_JSON || k == TM_JSON_OBJ;
 }
@@ -55,16 +55,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     unsigned pick = data[0];
-    tm_options opts = {.dates_as_string = (pick & 0x80) != 0, .json_as_object = (pick & 0x40) != 0};
+    typemap_options opts = {.dates_as_string = (pick & 0x80) != 0,
+                            .json_as_object = (pick & 0x40) != 0};
     typemap_set_options(&opts);
-    tm_ctx tm;
+    typemap_ctx tm;
     typemap_ctx_init(&tm);
     tm.special_numbers_as_strings = (pick & 0x20) != 0;
-    ct_decoder ct;
+    copy_text_decoder ct;
     copy_text_init(&ct);
     buf out = BUF_INIT;
-    tm_type resolved[MAXCOLS];
-    const tm_type *tptr[MAXCOLS];
+    typemap_type resolved[MAXCOLS];
+    const typemap_type *tptr[MAXCOLS];
     char namebuf[MAXCOLS][8];
     const char *names[MAXCOLS];
     bool has_json[MAXCOLS];

@@ -1,6 +1,6 @@
 /*
  * fuzz_target_records: the Singer line reader and the target's record-to-COPY path, without
- * a database: the input (after its first byte) is read through line_reader from a memory
+ * a database: the input (after its first byte) is read through singer_reader from a memory
  * file, as the target reads stdin; each line is tokenized with jscan_parse; a SCHEMA builds
  * the stream's table_def with table_def_create; a RECORD is checked with validate_check when the
  * config validates, and converted by stream_add_record into one COPY text row of the
@@ -37,7 +37,7 @@ typedef struct harness {
     tconfig cfg;
     conv_ctx cx;
     jscan js;
-    ct_decoder ct;
+    copy_text_decoder ct;
     stream *streams[MAX_STREAMS];
     size_t nstreams;
     int64_t seq;
@@ -132,7 +132,7 @@ static void on_record(harness *h, const char *line, size_t len, int64_t line_no)
         loaded += st->def->cs.cols[c].meta != META_BATCHED_AT;
     FUZZ_CHECK(h->ct.n == loaded + 2, "%zu fields for %zu columns: %.*s", h->ct.n, loaded, (int)n,
                row);
-    const ct_field *mask = &h->ct.fields[loaded + 1];
+    const copy_text_field *mask = &h->ct.fields[loaded + 1];
     bool mask_ok = mask->null || mask->len == loaded;
     for (size_t i = 0; mask_ok && !mask->null && i < mask->len; i++)
         mask_ok = mask->p[i] == '0' || mask->p[i] == '1';
@@ -192,7 +192,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         off += (size_t)w;
     }
     FUZZ_CHECK(lseek(fd, 0, SEEK_SET) == 0, "lseek");
-    line_reader r;
+    singer_reader r;
     singer_reader_init(&r, fd, h.cfg.max_line_bytes);
     for (;;) {
         const char *line;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static const cfg_key keys[] = {
+static const config_key keys[] = {
     {"host", CFG_STRING, true, NULL, false, "server host"},
     {"port", CFG_INT, false, "5432", false, "server port"},
     {"password", CFG_STRING, false, NULL, true, "password"},

@@ -18,7 +18,7 @@ START_TEST(lines_and_last_without_newline)
 {
     const char in[] = "one\ntwo\r\n\nlast";
     int fd = pipe_with(in, sizeof(in) - 1);
-    line_reader r;
+    singer_reader r;
     singer_reader_init(&r, fd, 0);
     const char *line;
     size_t len;
@@ -41,7 +41,7 @@ START_TEST(too_long)
 {
     const char in[] = "short\nthis line is too long\nok\n";
     int fd = pipe_with(in, sizeof(in) - 1);
-    line_reader r;
+    singer_reader r;
     singer_reader_init(&r, fd, 10);
     const char *line;
     size_t len;
@@ -64,7 +64,7 @@ START_TEST(lines_across_reads)
     int fd = mkstemp(path);
     ck_assert_int_eq(write(fd, data, big + 5), (ssize_t)(big + 5));
     lseek(fd, 0, SEEK_SET);
-    line_reader r;
+    singer_reader r;
     singer_reader_init(&r, fd, 0);
     const char *line;
     size_t len;
@@ -82,7 +82,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("line_reader");
+    Suite *s = suite_create("singer_reader");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, lines_and_last_without_newline);
     tcase_add_test(tc, too_long);

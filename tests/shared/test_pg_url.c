@@ -249,7 +249,7 @@ END_TEST
 
 START_TEST(sdk_keys)
 {
-    static const cfg_key keys[] = {CONFIG_SDK_KEYS};
+    static const config_key keys[] = {CONFIG_SDK_KEYS};
     const char *accepted[] = {"{\"stream_maps\":{}}", "{\"stream_maps\":null}",
                               "{\"stream_map_config\":{},\"faker_config\":{}}"};
     for (size_t i = 0; i < 3; i++) {

@@ -21,7 +21,7 @@ int main(int argc, char **argv)
         perror(argv[1]);
         return 2;
     }
-    line_reader r;
+    singer_reader r;
     singer_reader_init(&r, fd, 0);
     const char *line;
     size_t len;

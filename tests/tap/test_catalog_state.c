@@ -159,11 +159,11 @@ START_TEST(stream_options_where_clauses)
 END_TEST
 
 /* a hand-made metadata of table public.t: id (pk), a, b, newcol */
-static pgm_column cols[4];
-static pgm_table table;
-static const pgm_column *pk[1];
-static const pgm_table *by_name[1];
-static pgm_db db;
+static discovery_column cols[4];
+static discovery_table table;
+static const discovery_column *pk[1];
+static const discovery_table *by_name[1];
+static discovery_db db;
 
 static void make_db(void)
 {
@@ -464,13 +464,13 @@ END_TEST
 
 START_TEST(record_builder_shapes)
 {
-    tm_ctx tm;
+    typemap_ctx tm;
     typemap_ctx_init(&tm);
-    tm_type ti, tt;
+    typemap_type ti, tt;
     typemap_resolve(&ti, "int8", 'b', false, -1);
     typemap_resolve(&tt, "text", 'b', false, -1);
     const char *names[] = {"id", "na\"me"};
-    const tm_type *types[] = {&ti, &tt};
+    const typemap_type *types[] = {&ti, &tt};
     record_builder rb;
     ck_assert(record_builder_init(&rb, &tm, "public-t", names, types, 2));
     record_builder_set_version(&rb, 1700000000123LL, "2024-05-01T10:11:12.123456Z");

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static ct_decoder d;
+static copy_text_decoder d;
 
 static void setup(void)
 {

@@ -7,12 +7,12 @@
 #include <string.h>
 
 /* a record of three columns: v (the transformed one), c (conditions), n (numeric) */
-static tm_ctx tm;
+static typemap_ctx tm;
 static buf out;
 static cJSON *root;
 static field_transform_set set;
 static field_transform_binding *b;
-static tm_type types[3];
+static typemap_type types[3];
 static const char *const names[3] = {"v", "c", "n"};
 
 static void setup(void)
@@ -47,7 +47,7 @@ static bool rules(const char *json)
     ck_assert_ptr_nonnull(root);
     if (!field_transform_config_parse(&set, root, "test"))
         return false;
-    const tm_type *tp[3] = {&types[0], &types[1], &types[2]};
+    const typemap_type *tp[3] = {&types[0], &types[1], &types[2]};
     ck_assert(field_transform_bind(&b, &set, "s", names, tp, 3));
     ck_assert_ptr_nonnull(b);
     return true;

@@ -3,7 +3,7 @@
 #include <check.h>
 #include <string.h>
 
-static tm_ctx ctx;
+static typemap_ctx ctx;
 static buf out;
 
 static void setup(void)
@@ -16,7 +16,7 @@ static void teardown(void)
 {
     typemap_ctx_term(&ctx);
     buf_term(&out);
-    tm_options none = {0};
+    typemap_options none = {0};
     typemap_set_options(&none);
 }
 
@@ -24,7 +24,7 @@ static void teardown(void)
 static const char *conv_t(const char *typname, char typtype, bool is_array, int typmod,
                           const char *text)
 {
-    tm_type t;
+    typemap_type t;
     typemap_resolve(&t, typname, typtype, is_array, typmod);
     buf_reset(&out);
     typemap_value(&ctx, &t, &out, text, strlen(text));
@@ -44,7 +44,7 @@ static const char *arr(const char *elem, const char *text)
 static const char *schema(const char *typname, char typtype, bool is_array, int typmod,
                           bool nullable)
 {
-    tm_type t;
+    typemap_type t;
     typemap_resolve(&t, typname, typtype, is_array, typmod);
     buf_reset(&out);
     typemap_schema(&out, &t, nullable);
@@ -116,7 +116,7 @@ END_TEST
 /* the value of text for a column of type typname whose (base) type has OID oid */
 static const char *conv_oid(const char *typname, unsigned int oid, const char *text)
 {
-    tm_type t;
+    typemap_type t;
     typemap_resolve(&t, typname, 'b', false, -1);
     typemap_set_oid(&t, oid);
     buf_reset(&out);
@@ -140,7 +140,7 @@ START_TEST(builtin_numbers_unchecked)
     ck_assert_str_eq(conv_oid("numeric", 0, "1e"), "\"1e\"");
     ck_assert_int_eq(ctx.bad_values, 2);
     /* a built-in type of another kind is not marked */
-    tm_type t;
+    typemap_type t;
     typemap_resolve(&t, "text", 'b', false, -1);
     typemap_set_oid(&t, 25);
     ck_assert(!t.pg_number);
@@ -297,7 +297,7 @@ END_TEST
 /* the element delimiter is the element type's typdelim, as discovery reads it */
 START_TEST(array_delimiters)
 {
-    tm_type t;
+    typemap_type t;
     typemap_resolve(&t, "geometry", 'b', true, -1);
     t.delim = ':'; /* PostGIS geometry's typdelim */
     const char *v = "{0101000000000000000000F03F0000000000000040:NULL:"
@@ -322,7 +322,7 @@ END_TEST
 /* MeltanoLabs' dates_as_string: PostgreSQL's text, a plain string schema (time unchanged) */
 START_TEST(dates_as_string)
 {
-    tm_options o = {.dates_as_string = true};
+    typemap_options o = {.dates_as_string = true};
     typemap_set_options(&o);
     ck_assert_str_eq(conv("date", "4713-04-03 BC"), "\"4713-04-03 BC\"");
     ck_assert_str_eq(conv("timestamp", "10000-09-01 20:10:56"), "\"10000-09-01 20:10:56\"");
@@ -340,7 +340,7 @@ START_TEST(dates_as_string)
         schema("time", 'b', false, -1, true),
         "{\"type\":[\"null\",\"string\"],\"format\":\"time\",\"x-sql-datatype\":\"time\"}");
     /* a scalar keeps its kind: an INCREMENTAL key at infinity is still recognised */
-    tm_type t;
+    typemap_type t;
     typemap_resolve(&t, "timestamptz", 'b', false, -1);
     ck_assert_int_eq(t.kind, TM_TIMESTAMP);
 }
@@ -349,7 +349,7 @@ END_TEST
 /* MeltanoLabs' json_as_object: typed as object; other values kept, counted */
 START_TEST(json_as_object)
 {
-    tm_options o = {.json_as_object = true};
+    typemap_options o = {.json_as_object = true};
     typemap_set_options(&o);
     ck_assert_str_eq(schema("jsonb", 'b', false, -1, true), "{\"type\":[\"null\",\"object\"]}");
     ck_assert_str_eq(schema("json", 'b', true, -1, true),
@@ -432,7 +432,7 @@ START_TEST(decimal_array_definitions)
     ck_assert_str_eq(schema("numeric", 'b', true, typmod, true),
                      "{\"type\":[\"null\",\"array\"],\"items\":{\"$ref\":\"#/definitions/"
                      "sdc_recursive_decimal_5_2_array\"}}");
-    tm_type a, b, c, u, i;
+    typemap_type a, b, c, u, i;
     typemap_resolve(&a, "numeric", 'b', true, typmod);
     typemap_resolve(&b, "numeric", 'b', true, typmod);
     typemap_resolve(&c, "numeric", 'b', true, ((7 << 16) | 0) + 4);
@@ -461,7 +461,7 @@ END_TEST
 START_TEST(no_allocation_per_value)
 {
     /* after warm-up, converting many values keeps the same scratch buffers */
-    tm_type t;
+    typemap_type t;
     typemap_resolve(&t, "text", 'b', true, -1);
     const char *v = "{\"a b\",\"c\\\"d\",NULL}";
     typemap_value(&ctx, &t, &out, v, strlen(v));
