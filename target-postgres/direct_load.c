@@ -143,7 +143,7 @@ done:
 
 static bool flush_scratch(pg_conn *c, buf *s)
 {
-    bool ok = s->len == 0 || PQputCopyData(c->conn, s->data, (int)s->len) == 1;
+    bool ok = pg_conn_put_copy_data(c, s->data, s->len);
     buf_reset(s);
     return ok;
 }
@@ -227,19 +227,12 @@ bool direct_load_copy(pg_conn *c, const table_def *d, const batch *b, bool dedup
     }
     if (sent)
         sent = buf_ok(&s) && flush_scratch(c, &s);
-    if (PQputCopyEnd(c->conn, sent ? NULL : "aborted") != 1)
-        sent = false;
-    res = pg_conn_get_result(c);
+    res = pg_conn_copy_end(c, sent); /* the SQLSTATE of a failure is kept in c */
     ok = sent && PQresultStatus(res) == PGRES_COMMAND_OK;
-    if (!ok) {
-        const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-        snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", st ? st : "");
+    if (!ok)
         log_debug("direct COPY into %s failed (SQLSTATE %s): %s", d->qname,
                   c->sqlstate[0] ? c->sqlstate : "?", PQerrorMessage(c->conn));
-    }
     PQclear(res);
-    while ((res = pg_conn_get_result(c)) != NULL)
-        PQclear(res);
 done:
     buf_term(&s);
     free(keep);
