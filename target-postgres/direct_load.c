@@ -11,16 +11,6 @@
 
 #define SCRATCH_BYTES ((size_t)1 << 20)
 
-/* the position of column i among the COPY fields of the batch (META_BATCHED_AT is not one) */
-static size_t field_pos(const table_def *d, size_t i)
-{
-    size_t p = 0;
-    for (size_t k = 0; k < i; k++)
-        if (d->cs.cols[k].meta != META_BATCHED_AT)
-            p++;
-    return p;
-}
-
 static bool has_batched_at(const table_def *d)
 {
     for (size_t i = 0; i < d->cs.ncols; i++)
@@ -105,7 +95,7 @@ long long direct_load_keep(const table_def *d, const batch *b, bool *keep)
     if (!v.start || !pos || !hs || n >= UINT32_MAX || !hash_index_reserve(&last_of, n))
         goto done;
     for (size_t k = 0; k < d->cs.nkeys; k++)
-        pos[k] = field_pos(d, (size_t)d->cs.keys[k]);
+        pos[k] = table_def_copy_pos(d, (size_t)d->cs.keys[k]);
     const char *p = b->data.data, *end = p + b->data.len;
     for (size_t i = 0; i < n; i++) {
         v.start[i] = (size_t)(p - b->data.data);

@@ -13,16 +13,6 @@ static void ident(buf *b, const char *alias, const char *name)
     pg_conn_quote_ident(b, name);
 }
 
-/* position of column i in the COPY (the absent mask bit) */
-static int copy_pos(const table_def *d, size_t i)
-{
-    int p = 0;
-    for (size_t k = 0; k < i; k++)
-        if (d->cs.cols[k].meta != META_BATCHED_AT)
-            p++;
-    return p;
-}
-
 static bool always_present(const tcolumn *c)
 {
     return c->is_key || c->absent_is_null || (c->meta != META_NONE && c->meta != META_SEQUENCE);
@@ -51,7 +41,7 @@ static void key_join(buf *b, const table_def *d, const char *l, const char *r)
 static void present_expr(buf *b, const table_def *d, size_t i, const char *alias)
 {
     buf_appendf(b, "(%s.\"_tgt_absent\" IS NULL OR get_bit(%s.\"_tgt_absent\", %d) = 0)", alias,
-                alias, copy_pos(d, i));
+                alias, (int)table_def_copy_pos(d, i)); /* the absent mask bit */
 }
 
 /* the source rows: s, one per key when dups (with "_tgt_p<i>" presence flags when absent) */

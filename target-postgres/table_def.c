@@ -145,3 +145,12 @@ void table_def_copy_columns(const table_def *d, buf *out)
     }
     buf_append_lit(out, ", \"_tgt_seq\", \"_tgt_absent\"");
 }
+
+size_t table_def_copy_pos(const table_def *d, size_t i)
+{
+    size_t p = 0;
+    for (size_t k = 0; k < i; k++)
+        if (d->cs.cols[k].meta != META_BATCHED_AT)
+            p++;
+    return p;
+}

@@ -45,5 +45,8 @@ void table_def_unref(table_def *d);
 
 /* table_def_copy_columns: the quoted column list of the COPY into the temp table. */
 void table_def_copy_columns(const table_def *d, buf *out);
+/* table_def_copy_pos: the position of column i among the COPY fields of a batch (columns
+   before it, _sdc_batched_at aside: the loads set that one, the rows do not carry it). */
+size_t table_def_copy_pos(const table_def *d, size_t i);
 
 #endif
