@@ -17,7 +17,7 @@ static char *tok_strdup(const target *t, const char *line, int tok)
     if (tok == JSCAN_NOT_FOUND || t->js.toks[tok].type != J_STRING ||
         (t->js.toks[tok].flags & JF_BAD_UTF8))
         return NULL;
-    const jtok *k = &t->js.toks[tok];
+    const jscan_tok *k = &t->js.toks[tok];
     buf b = BUF_INIT;
     bool ok = jscan_unescape(&b, line + k->start, k->end - k->start);
     buf_putc(&b, '\0');

@@ -529,7 +529,7 @@ bool conv_numeric_fits(const char *s, size_t n)
     return !nonzero || w + e <= 131071;
 }
 
-void conv_error(conv_result r, const tcolumn *col, const char *line, const jtok *t, char *err,
+void conv_error(conv_result r, const tcolumn *col, const char *line, const jscan_tok *t, char *err,
                 size_t errlen)
 {
     char shown[80];

@@ -23,8 +23,8 @@
 #include "tconfig.h"
 
 typedef struct conv_ctx {
-    nul_opts nul;     /* borrowed strings of the config */
-    int64_t seq_base; /* _sdc_sequence = seq_base + sequence when the record has none */
+    copy_nul_opts nul; /* borrowed strings of the config */
+    int64_t seq_base;  /* _sdc_sequence = seq_base + sequence when the record has none */
     time_t recv_sec;
     int recv_ms;
     char recv_text[64]; /* _sdc_received_at, refreshed every millisecond */
@@ -55,7 +55,7 @@ typedef enum conv_result {
 
 /* conv_error: the message for r (not CONV_OK) on token t of line, naming column col's
    property, into err. */
-void conv_error(conv_result r, const tcolumn *col, const char *line, const jtok *t, char *err,
+void conv_error(conv_result r, const tcolumn *col, const char *line, const jscan_tok *t, char *err,
                 size_t errlen);
 /* conv_type_name: "a string", "an object", ... for a jscan token type. */
 const char *conv_type_name(uint8_t t);
@@ -121,7 +121,7 @@ bool conv_numeric_ok(const char *s, size_t n);
 
 /* conv_string_content: the string token's content, decoded when it holds escapes (into
    cx->scratch); false on a bad escape */
-static inline bool conv_string_content(conv_ctx *cx, const char *line, const jtok *t,
+static inline bool conv_string_content(conv_ctx *cx, const char *line, const jscan_tok *t,
                                        const char **s, size_t *n)
 {
     if (!(t->flags & JF_ESCAPED)) {
@@ -147,7 +147,7 @@ static inline bool conv_string_content(conv_ctx *cx, const char *line, const jto
 bool conv_numeric_fits(const char *s, size_t n);
 /* conv_numeric_token_fits: conv_numeric_fits for a number token, without a scan for the usual
    ones */
-static inline bool conv_numeric_token_fits(const char *line, const jtok *t)
+static inline bool conv_numeric_token_fits(const char *line, const jscan_tok *t)
 {
     size_t n = t->end - t->start;
     if ((t->flags & JF_INTEGER) && n <= 16384)
@@ -159,9 +159,9 @@ static inline bool conv_numeric_token_fits(const char *line, const jtok *t)
    column c to o. Anything else than CONV_OK may leave a partial field in o (the caller
    truncates the row). */
 static inline conv_result conv_field(buf *o, conv_ctx *cx, const tcolumn *c, const char *line,
-                                     const jtok *toks, int32_t ti)
+                                     const jscan_tok *toks, int32_t ti)
 {
-    const jtok *t = &toks[ti];
+    const jscan_tok *t = &toks[ti];
     if (t->type == J_OBJECT || t->type == J_ARRAY) {
         for (uint32_t k = (uint32_t)ti + 1; k < t->next; k++) {
             if (toks[k].flags & JF_BAD_UTF8)

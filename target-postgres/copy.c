@@ -39,7 +39,8 @@ static unsigned hex4(const unsigned char *p)
     return (unsigned)json_writer_hex4(p);
 }
 
-copy_result copy_json_string(buf *out, const char *s, size_t n, bool escaped, const nul_opts *nul)
+copy_result copy_json_string(buf *out, const char *s, size_t n, bool escaped,
+                             const copy_nul_opts *nul)
 {
     if (!escaped) {
         /* a JSON string without escapes holds no backslash, tab, newline or CR */
@@ -74,7 +75,7 @@ copy_result copy_json_string(buf *out, const char *s, size_t n, bool escaped, co
     return COPY_OK;
 }
 
-copy_result copy_json_raw(buf *out, const char *s, size_t n, const nul_opts *nul)
+copy_result copy_json_raw(buf *out, const char *s, size_t n, const copy_nul_opts *nul)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     while (p < end) {

@@ -1,5 +1,7 @@
 #include "flatten.h"
 
+#include "hash_index.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -566,16 +568,6 @@ static bool build(tmpcols *tc, prop_node *node, const cJSON *props, const char *
     return true;
 }
 
-static uint64_t fnv64(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 bool flatten_schema(column_set *out, const cJSON *schema, const cJSON *key_properties,
                     int max_level, bool metadata, bool content_encoding, char *err, size_t errlen)
 {
@@ -678,16 +670,16 @@ bool flatten_schema(column_set *out, const cJSON *schema, const cJSON *key_prope
             }
         }
     }
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h = HASH_FNV1A64_BASIS;
     for (size_t i = 0; i < out->ncols; i++) {
-        h = fnv64(h, out->cols[i].name, strlen(out->cols[i].name) + 1);
-        h = fnv64(h, &out->cols[i].kind, sizeof(out->cols[i].kind));
-        h = fnv64(h, out->cols[i].sql, strlen(out->cols[i].sql) + 1);
-        h = fnv64(h, &out->cols[i].meta, sizeof(out->cols[i].meta));
+        h = hash_fnv1a64(h, out->cols[i].name, strlen(out->cols[i].name) + 1);
+        h = hash_fnv1a64(h, &out->cols[i].kind, sizeof(out->cols[i].kind));
+        h = hash_fnv1a64(h, out->cols[i].sql, strlen(out->cols[i].sql) + 1);
+        h = hash_fnv1a64(h, &out->cols[i].meta, sizeof(out->cols[i].meta));
     }
-    h = fnv64(h, "|", 1);
+    h = hash_fnv1a64(h, "|", 1);
     for (size_t i = 0; i < out->nkeys; i++)
-        h = fnv64(h, &out->keys[i], sizeof(int));
+        h = hash_fnv1a64(h, &out->keys[i], sizeof(int));
     out->fingerprint = h;
     return true;
 }

@@ -27,7 +27,7 @@ void jscan_term(jscan *s)
 static bool grow(jscan *s)
 {
     uint32_t ncap = s->cap ? s->cap * 2 : 256;
-    jtok *t = realloc(s->toks, (size_t)ncap * sizeof(*t));
+    jscan_tok *t = realloc(s->toks, (size_t)ncap * sizeof(*t));
     if (!t)
         return false;
     s->toks = t;
@@ -209,7 +209,7 @@ bool jscan_parse(jscan *s, const char *text, size_t len)
             goto fail;
         }
         uint32_t ti = s->n++;
-        jtok *t = &s->toks[ti];
+        jscan_tok *t = &s->toks[ti];
         t->flags = 0;
         t->size = 0;
         unsigned char c = *p;
@@ -287,7 +287,7 @@ bool jscan_parse(jscan *s, const char *text, size_t len)
                 }
                 return true;
             }
-            jtok *ct = &s->toks[stack[depth - 1]];
+            jscan_tok *ct = &s->toks[stack[depth - 1]];
             ct->size++;
             if (p >= end) {
                 s->err = "unexpected end of input";
@@ -319,7 +319,7 @@ bool jscan_parse(jscan *s, const char *text, size_t len)
             goto fail;
         }
         {
-            jtok *k = &s->toks[s->n++];
+            jscan_tok *k = &s->toks[s->n++];
             k->type = J_STRING;
             k->flags = 0;
             k->size = 0;
@@ -353,7 +353,7 @@ int jscan_find(const jscan *s, const char *text, int obj, const char *key)
     size_t klen = strlen(key);
     uint32_t i = (uint32_t)obj + 1;
     for (uint32_t m = 0; m < s->toks[obj].size; m++) {
-        const jtok *k = &s->toks[i];
+        const jscan_tok *k = &s->toks[i];
         if (k->end - k->start == klen && memcmp(text + k->start, key, klen) == 0)
             return (int)(i + 1);
         i = s->toks[i + 1].next;

@@ -24,17 +24,17 @@ typedef enum jtype { J_OBJECT = 1, J_ARRAY, J_STRING, J_NUMBER, J_TRUE, J_FALSE,
 #define JF_INTEGER 4u  /* number without fraction or exponent */
 #define JF_NUL 8u      /* string holds the escape \u0000 */
 
-typedef struct jtok {
+typedef struct jscan_tok {
     uint8_t type;
     uint8_t flags;
     uint32_t start; /* strings: first byte after the quote; others: first byte */
     uint32_t end;   /* strings: the closing quote; others: one past the last byte */
     uint32_t next;  /* index of the token after this subtree */
     uint32_t size;  /* objects: members; arrays: elements */
-} jtok;
+} jscan_tok;
 
 typedef struct jscan {
-    jtok *toks; /* malloc'ed, cap entries */
+    jscan_tok *toks; /* malloc'ed, cap entries */
     uint32_t n;
     uint32_t cap;
     size_t err_offset; /* byte offset of a syntax error */

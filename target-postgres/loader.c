@@ -218,7 +218,7 @@ static bool try_direct(pg_conn *c, flush_job *job, bool *done)
     *done = false;
     const table_def *d = job->def;
     const batch *b = job->b;
-    const table_cache *cache = &job->st->cache;
+    const stream_table_cache *cache = &job->st->cache;
     if (d->no_schema || b->rows == 0 || job->lock_table || b->has_absent ||
         (job->hard_delete && b->has_deletes))
         return true;
@@ -308,7 +308,7 @@ bool loader_run(pg_conn *c, flush_job *job)
 {
     double t0 = timefmt_monotonic();
     const table_def *d = job->def;
-    table_cache *cache = &job->st->cache;
+    stream_table_cache *cache = &job->st->cache;
     buf sql = BUF_INIT;
     bool ok = false;
     long long before[3] = {0, 0, 0}, after[3] = {0, 0, 0};

@@ -14,7 +14,7 @@
 /* the string token's text (decoded when escaped) into t->tmp; NULL on a bad string */
 static const char *tok_string(target *t, const char *line, int tok, size_t *len)
 {
-    const jtok *k = &t->js.toks[tok];
+    const jscan_tok *k = &t->js.toks[tok];
     if (k->type != J_STRING || (k->flags & JF_BAD_UTF8))
         return NULL;
     buf_reset(&t->tmp);
@@ -35,7 +35,7 @@ static stream *record_stream(target *t, const char *line, int stok, const char *
         target_bad_input(t, NULL, "%s message without \"stream\"", what);
         return NULL;
     }
-    const jtok *k = &t->js.toks[stok];
+    const jscan_tok *k = &t->js.toks[stok];
     if (k->type == J_STRING && !(k->flags & (JF_ESCAPED | JF_BAD_UTF8))) {
         stream *st = registry_find(&t->reg, line + k->start, k->end - k->start);
         if (st && st->def)
@@ -78,7 +78,7 @@ static void handle_record(target *t, const char *line, size_t len)
         return;
     }
     if (st->def->val) {
-        const jtok *r = &t->js.toks[rec];
+        const jscan_tok *r = &t->js.toks[rec];
         size_t off = 0;
         cJSON *tree = json_util_parse(line + r->start, r->end - r->start, &off);
         char err[1024] = "";
@@ -102,7 +102,7 @@ static void handle_record(target *t, const char *line, size_t len)
     if (!scheduler_reserve(t, st, rowmax))
         return;
     size_t before = batch_mem(st->cur);
-    record_view rv = {line, &t->js, rec, vtok, ttok, t->line_no, seq};
+    stream_record_view rv = {line, &t->js, rec, vtok, ttok, t->line_no, seq};
     bool added = stream_add_record(st, &t->cx, &rv, err, sizeof(err));
     scheduler_mem_add(t, before, batch_mem(st->cur));
     if (!added) {
@@ -266,7 +266,7 @@ static void handle_state(target *t, const char *line)
         target_bad_input(t, NULL, "STATE message without \"value\"");
         return;
     }
-    const jtok *k = &t->js.toks[v];
+    const jscan_tok *k = &t->js.toks[v];
     size_t start = k->start, end = k->end;
     if (k->type == J_STRING) {
         start--;
@@ -404,14 +404,14 @@ static void handle_activate(target *t, const char *line)
    Compared as raw bytes, among the first 64 members (messages have a handful). */
 static int repeated_member(const jscan *js, const char *line)
 {
-    const jtok *toks = js->toks;
+    const jscan_tok *toks = js->toks;
     uint32_t keys[64];
     uint32_t n = toks[0].size < 64 ? toks[0].size : 64;
     uint32_t i = 1;
     for (uint32_t m = 0; m < n; m++) {
-        const jtok *k = &toks[i];
+        const jscan_tok *k = &toks[i];
         for (uint32_t p = 0; p < m; p++) {
-            const jtok *o = &toks[keys[p]];
+            const jscan_tok *o = &toks[keys[p]];
             if (o->end - o->start == k->end - k->start &&
                 memcmp(line + o->start, line + k->start, k->end - k->start) == 0)
                 return (int)i;
@@ -441,7 +441,7 @@ void messages_handle_line(target *t, const char *line, size_t len)
     }
     int dup = repeated_member(&t->js, line);
     if (dup >= 0) {
-        const jtok *d = &t->js.toks[dup];
+        const jscan_tok *d = &t->js.toks[dup];
         size_t dn = d->end - d->start;
         target_bad_input(t, NULL, "the message has the key \"%.*s\" twice",
                          (int)(dn > 40 ? 40 : dn), line + d->start);
@@ -452,7 +452,7 @@ void messages_handle_line(target *t, const char *line, size_t len)
         target_bad_input(t, NULL, "message without a string \"type\"");
         return;
     }
-    const jtok *k = &t->js.toks[tt];
+    const jscan_tok *k = &t->js.toks[tt];
     const char *ty = line + k->start;
     size_t tn = k->end - k->start;
     if (tn == 6 && strncasecmp(ty, "RECORD", 6) == 0)

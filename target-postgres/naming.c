@@ -53,7 +53,7 @@ static void lower_into(char *out, size_t outlen, const char *s, size_t n)
 }
 
 bool naming_stream(const char *stream, const char *default_schema, const cJSON *default_grants,
-                   const cJSON *schema_mapping, stream_target *out, char *err, size_t errlen)
+                   const cJSON *schema_mapping, naming_target *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
     /* split on '-' */

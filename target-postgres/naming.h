@@ -23,14 +23,14 @@ uint32_t naming_hash32(const char *s, size_t n);
 /* naming_column: the column name of s[0..n) into out (>= NAMING_MAX + 1 bytes). */
 void naming_column(const char *s, size_t n, char *out);
 
-typedef struct stream_target {
+typedef struct naming_target {
     char schema[NAMING_MAX + 1]; /* target schema */
     char table[NAMING_MAX + 1];  /* target table */
     char source_schema[256];     /* schema part of the stream id ("" when none) */
     char source_table[256];      /* table part of the stream id, as given */
     const cJSON *grants;         /* borrowed from the config: string or array; NULL */
     const cJSON *indices;        /* borrowed: array of column lists for this table; NULL */
-} stream_target;
+} naming_target;
 
 /*
  * naming_stream: map a stream id to schema and table as pipelinewise does:
@@ -40,6 +40,6 @@ typedef struct stream_target {
  * why in err) when no target schema is configured for the stream.
  */
 bool naming_stream(const char *stream, const char *default_schema, const cJSON *default_grants,
-                   const cJSON *schema_mapping, stream_target *out, char *err, size_t errlen);
+                   const cJSON *schema_mapping, naming_target *out, char *err, size_t errlen);
 
 #endif

@@ -1,5 +1,6 @@
 #include "stream.h"
 
+#include "hash_index.h"
 #include "log.h"
 #include "pg_conn.h"
 #include "timefmt.h"
@@ -34,7 +35,7 @@ bool stream_synced_to(const stream *st, uint64_t fp)
     return __atomic_load_n(&st->synced_fp, __ATOMIC_ACQUIRE) == fp;
 }
 
-void stream_cache_clear(table_cache *c)
+void stream_cache_clear(stream_table_cache *c)
 {
     for (size_t i = 0; i < c->ntypes; i++)
         free(c->types[i]);
@@ -76,7 +77,7 @@ static void set_null_below(const prop_node *node, int32_t *slots)
  * path: records that match their SCHEMA never come here)
  */
 static void not_in_schema(stream *st, const char *parent, const char *key, size_t keylen,
-                          const jtok *toks, uint32_t v)
+                          const jscan_tok *toks, uint32_t v)
 {
     static const char del[] = "_sdc_deleted_at";
     bool is_del = !*parent && keylen == sizeof(del) - 1 && memcmp(key, del, keylen) == 0;
@@ -138,11 +139,11 @@ static bool any_slot_set(const prop_node *node, const int32_t *slots)
 static bool fill_slots(stream *st, conv_ctx *cx, const prop_node *node, const char *line,
                        const jscan *js, int obj, char *err, size_t errlen, const char *parent)
 {
-    const jtok *toks = js->toks;
+    const jscan_tok *toks = js->toks;
     uint32_t i = (uint32_t)obj + 1;
     uint32_t members = toks[obj].size;
     for (uint32_t m = 0; m < members; m++) {
-        const jtok *k = &toks[i];
+        const jscan_tok *k = &toks[i];
         uint32_t v = i + 1;
         size_t idx;
         const char *key = line + k->start;
@@ -189,16 +190,8 @@ static bool fill_slots(stream *st, conv_ctx *cx, const prop_node *node, const ch
     return true;
 }
 
-static uint64_t hash_bytes(uint64_t h, const char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-bool stream_add_record(stream *st, conv_ctx *cx, const record_view *rv, char *err, size_t errlen)
+bool stream_add_record(stream *st, conv_ctx *cx, const stream_record_view *rv, char *err,
+                       size_t errlen)
 {
     const char *line = rv->line;
     const jscan *js = rv->js;
@@ -229,8 +222,8 @@ bool stream_add_record(stream *st, conv_ctx *cx, const record_view *rv, char *er
     buf *o = &b->data;
     size_t row_start = o->len;
     bool any_absent = false;
-    uint64_t keyhash = 1469598103934665603ULL;
-    const jtok *toks = js->toks;
+    uint64_t keyhash = HASH_FNV1A64_BASIS;
+    const jscan_tok *toks = js->toks;
     bool first = true;
     for (size_t c = 0; c < ncols; c++) {
         const tcolumn *col = &cs->cols[c];
@@ -296,7 +289,7 @@ bool stream_add_record(stream *st, conv_ctx *cx, const record_view *rv, char *er
             }
             buf_append_lit(o, "\\N");
         } else {
-            const jtok *t = &toks[slot];
+            const jscan_tok *t = &toks[slot];
             if (col->is_key && t->type == J_NULL) {
                 o->len = row_start;
                 snprintf(err, errlen, "key property \"%s\" is null", col->path);
@@ -314,7 +307,7 @@ bool stream_add_record(stream *st, conv_ctx *cx, const record_view *rv, char *er
             }
         }
         if (col->is_key)
-            keyhash = hash_bytes(keyhash, o->data + field_start, o->len - field_start + 1);
+            keyhash = hash_fnv1a64(keyhash, o->data + field_start, o->len - field_start + 1);
     }
     /* the sequence and the absent mask, for the merge */
     char tmp[32];

@@ -25,20 +25,20 @@
 #include "validate.h"
 
 /* what a flush worker learnt about the table (touched only by the job holding the stream) */
-typedef struct table_cache {
+typedef struct stream_table_cache {
     bool synced;
     uint64_t fingerprint; /* of the column_set synced */
     bool has_unique_key;  /* a unique index on exactly the key columns */
     char **types;         /* malloc'ed SQL type of each column as it is in the table */
     size_t ntypes;
-} table_cache;
+} stream_table_cache;
 
 /* whether a batch of keys new to the table may be COPYed straight into it (direct_load.h) */
-typedef enum direct_state {
+typedef enum stream_direct_state {
     DIRECT_UNKNOWN = 0, /* not looked yet in this run */
     DIRECT_TRY,         /* the table was empty when looked: try, the unique index checks */
     DIRECT_NO           /* the table had rows, or a direct COPY met a key already there */
-} direct_state;
+} stream_direct_state;
 
 typedef struct stream {
     char *name; /* malloc'ed stream id */
@@ -62,8 +62,9 @@ typedef struct stream {
     double inflight_started[2];
     long long inserted_total, updated_total, deleted_total;
     long long marked_total; /* records marked deleted (_sdc_deleted_at without hard_delete) */
-    table_cache cache;
-    direct_state direct; /* touched only by the flush job whose turn it is (after wait_turn) */
+    stream_table_cache cache;
+    stream_direct_state
+        direct; /* touched only by the flush job whose turn it is (after wait_turn) */
     /* properties of records that are not in the SCHEMA (ignored, counted for one warning at
        the end): the first few names with the records carrying each, then the rest */
     struct {
@@ -80,13 +81,13 @@ typedef struct stream {
 
 stream *stream_create(const char *name, size_t len);
 void stream_destroy(stream *st);
-void stream_cache_clear(table_cache *c);
+void stream_cache_clear(stream_table_cache *c);
 /* stream_synced_to: whether st's table was last synced to the columns of fingerprint fp (an
    atomic read: a flush worker writes synced_fp). */
 bool stream_synced_to(const stream *st, uint64_t fp);
 
 /* a RECORD message as the read loop parsed it (everything borrowed for the call) */
-typedef struct record_view {
+typedef struct stream_record_view {
     const char *line; /* the input line */
     const jscan *js;  /* its tokens */
     int rec;          /* the "record" object token */
@@ -94,14 +95,15 @@ typedef struct record_view {
     int te_tok;       /* its "time_extracted" token, JSCAN_NOT_FOUND when absent */
     int64_t line_no;  /* input line number */
     int64_t seq;      /* the record's sequence (state_tracker) */
-} record_view;
+} stream_record_view;
 
 /*
  * stream_add_record: convert the record rv into one COPY row of st->cur. false with a message
  * naming the property in err (the row is not added). Nothing is allocated unless the batch
  * grows.
  */
-bool stream_add_record(stream *st, conv_ctx *cx, const record_view *rv, char *err, size_t errlen);
+bool stream_add_record(stream *st, conv_ctx *cx, const stream_record_view *rv, char *err,
+                       size_t errlen);
 
 /* stream_warn_unknown: the warning line about the properties of st's records that were not
    in its SCHEMA (ignored), when there were any. */

@@ -22,7 +22,7 @@
 typedef struct table_def {
     int refs;             /* atomic reference count */
     char *stream;         /* malloc'ed stream id */
-    stream_target target; /* schema, table, grants, indices */
+    naming_target target; /* schema, table, grants, indices */
     column_set cs;
     validator *val;  /* owned; NULL unless validate_records */
     char *qname;     /* malloc'ed "schema"."table" */

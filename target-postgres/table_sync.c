@@ -203,7 +203,7 @@ static bool create_index(pg_conn *c, const table_def *d, const char *cols_csv)
     return ok;
 }
 
-static bool set_types_from_kinds(const table_def *d, table_cache *cache)
+static bool set_types_from_kinds(const table_def *d, stream_table_cache *cache)
 {
     stream_cache_clear(cache);
     cache->types = calloc(d->cs.ncols ? d->cs.ncols : 1, sizeof(char *));
@@ -218,7 +218,7 @@ static bool set_types_from_kinds(const table_def *d, table_cache *cache)
     return true;
 }
 
-bool table_sync(pg_conn *c, const table_def *d, table_cache *cache, bool hard_delete,
+bool table_sync(pg_conn *c, const table_def *d, stream_table_cache *cache, bool hard_delete,
                 bool primary_key)
 {
     if (cache->synced && cache->fingerprint == d->cs.fingerprint)

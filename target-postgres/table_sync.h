@@ -19,7 +19,7 @@
    Skips the catalog when cache already holds d's shape. A table it creates gets a primary key
    on the key columns unless primary_key is false (load_method append-only). false after
    logging. */
-bool table_sync(pg_conn *c, const table_def *d, table_cache *cache, bool hard_delete,
+bool table_sync(pg_conn *c, const table_def *d, stream_table_cache *cache, bool hard_delete,
                 bool primary_key);
 
 /* table_sync_widen: the type to alter an existing column of type typname to for kind, or

@@ -16,7 +16,7 @@
 /* ------------------------------------------------------------------------------------------ */
 
 typedef struct cctx {
-    vpath path;
+    vtree_path path;
     char *err;
     size_t errlen;
     int depth;
@@ -39,10 +39,10 @@ static bool cfail(cctx *c, const char *fmt, ...)
     return false;
 }
 
-static bool compile(cctx *c, const cJSON *s, vnode **out);
+static bool compile(cctx *c, const cJSON *s, vtree_node **out);
 
 /* compile_at: compile the subschema s found under the path part fmt */
-static bool compile_sub(cctx *c, const cJSON *s, vnode **out, const char *part)
+static bool compile_sub(cctx *c, const cJSON *s, vtree_node **out, const char *part)
 {
     size_t mark = vtree_path_push(&c->path, ".", "%s", part);
     bool ok = compile(c, s, out);
@@ -55,7 +55,8 @@ static bool is_schema(const cJSON *s)
     return cJSON_IsObject(s) || cJSON_IsBool(s);
 }
 
-static bool compile_list(cctx *c, const cJSON *arr, const char *kw, vnode ***out, size_t *count)
+static bool compile_list(cctx *c, const cJSON *arr, const char *kw, vtree_node ***out,
+                         size_t *count)
 {
     size_t mark = vtree_path_push(&c->path, ".", "%s", kw);
     bool ok = false;
@@ -64,7 +65,7 @@ static bool compile_list(cctx *c, const cJSON *arr, const char *kw, vnode ***out
         goto done;
     }
     size_t n = (size_t)cJSON_GetArraySize(arr);
-    vnode **list = calloc(n, sizeof(*list));
+    vtree_node **list = calloc(n, sizeof(*list));
     if (!list) {
         cfail(c, "out of memory");
         goto done;
@@ -98,7 +99,7 @@ static bool get_count(cctx *c, const cJSON *v, const char *kw, size_t *out)
     return true;
 }
 
-static bool get_bound(cctx *c, const cJSON *v, const char *kw, vbound *b, bool excl)
+static bool get_bound(cctx *c, const cJSON *v, const char *kw, vtree_bound *b, bool excl)
 {
     if (!cJSON_IsNumber(v) || !decimal_from_double(v->valuedouble, &b->d)) {
         size_t mark = vtree_path_push(&c->path, ".", "%s", kw);
@@ -112,7 +113,7 @@ static bool get_bound(cctx *c, const cJSON *v, const char *kw, vbound *b, bool e
     return true;
 }
 
-static bool compile_type(cctx *c, const cJSON *t, vnode *n)
+static bool compile_type(cctx *c, const cJSON *t, vtree_node *n)
 {
     size_t mark = vtree_path_push(&c->path, ".", "type");
     bool ok = false;
@@ -149,7 +150,7 @@ done:
     return ok;
 }
 
-static bool compile_properties(cctx *c, const cJSON *props, vnode *n)
+static bool compile_properties(cctx *c, const cJSON *props, vtree_node *n)
 {
     size_t mark = vtree_path_push(&c->path, ".", "properties");
     bool ok = false;
@@ -172,7 +173,7 @@ static bool compile_properties(cctx *c, const cJSON *props, vnode *n)
         goto done;
     }
     for (const cJSON *p = props->child; p && n->nprops < count; p = p->next) {
-        vprop *vp = &n->props[n->nprops];
+        vtree_prop *vp = &n->props[n->nprops];
         vp->req_bit = -1;
         vp->name = strdup(p->string ? p->string : "");
         if (!vp->name) {
@@ -203,7 +204,7 @@ done:
     return ok;
 }
 
-static bool compile_required(cctx *c, const cJSON *req, vnode *n)
+static bool compile_required(cctx *c, const cJSON *req, vtree_node *n)
 {
     if (cJSON_IsBool(req))
         return true; /* draft 3: "required": true inside the property; not supported */
@@ -244,7 +245,7 @@ done:
 
 /* link required names to properties: up to 64 of them are tracked with a bit mask while
    checking, the others are looked up in the record */
-static void link_required(vnode *n)
+static void link_required(vtree_node *n)
 {
     int bits = 0;
     for (size_t i = 0; i < n->nrequired; i++) {
@@ -259,7 +260,7 @@ static void link_required(vnode *n)
     }
 }
 
-static bool compile_multiple(cctx *c, const cJSON *v, vnode *n)
+static bool compile_multiple(cctx *c, const cJSON *v, vtree_node *n)
 {
     decimal d;
     size_t mark = vtree_path_push(&c->path, ".", "multipleOf");
@@ -344,14 +345,14 @@ static bool repeated_keyword(const cJSON *s, const cJSON *k)
     return false;
 }
 
-static bool compile(cctx *c, const cJSON *s, vnode **out)
+static bool compile(cctx *c, const cJSON *s, vtree_node **out)
 {
     *out = NULL;
     if (!is_schema(s))
         return cfail(c, "a schema must be an object (or true / false)");
     if (c->depth >= MAX_DEPTH)
         return cfail(c, "nested more than %d levels deep", MAX_DEPTH);
-    vnode *n = calloc(1, sizeof(*n));
+    vtree_node *n = calloc(1, sizeof(*n));
     if (!n)
         return cfail(c, "out of memory");
     *out = n;

@@ -149,7 +149,7 @@ static void seg_pop(vctx *c)
 }
 
 /* print the path ("address.zip", "tags[3]", "(root)") into p */
-static void seg_print(const vctx *c, vpath *p)
+static void seg_print(const vctx *c, vtree_path *p)
 {
     p->len = 0;
     p->text[0] = '\0';
@@ -270,7 +270,7 @@ static bool fail(vctx *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    vpath path;
+    vtree_path path;
     seg_print(c, &path);
     vtree_format_error(c->err, c->errlen, "", path.text, msg);
     return false;
@@ -287,7 +287,7 @@ static bool is_whole(const cJSON *v, const vctx *c)
     return isfinite(v->valuedouble) && floor(v->valuedouble) == v->valuedouble;
 }
 
-static bool type_ok(const vnode *n, const cJSON *v, const vctx *c)
+static bool type_ok(const vtree_node *n, const cJSON *v, const vctx *c)
 {
     unsigned t = n->types;
     switch (v->type & 0xFF) {
@@ -341,14 +341,14 @@ static bool json_equal(const cJSON *a, const cJSON *b)
     }
 }
 
-static int num_cmp_bound(const numv *nv, const vbound *b)
+static int num_cmp_bound(const numv *nv, const vtree_bound *b)
 {
     if (nv->has_dec)
         return decimal_cmp(&nv->d, &b->d);
     return nv->x < b->x ? -1 : (nv->x > b->x ? 1 : 0);
 }
 
-static bool multiple_ok(const vnode *n, const numv *nv)
+static bool multiple_ok(const vtree_node *n, const numv *nv)
 {
     if (nv->has_dec)
         return decimal_is_multiple(&nv->d, n->mult_coef, n->mult_exp);
@@ -380,9 +380,9 @@ static bool multiple_ok(const vnode *n, const numv *nv)
     return decimal_is_multiple(&d, n->mult_coef, n->mult_exp);
 }
 
-static bool check(const vnode *n, const cJSON *v, vctx *c);
+static bool check(const vtree_node *n, const cJSON *v, vctx *c);
 
-static bool check_number(const vnode *n, const cJSON *v, vctx *c)
+static bool check_number(const vtree_node *n, const cJSON *v, vctx *c)
 {
     if (!n->lo[0].set && !n->lo[1].set && !n->hi[0].set && !n->hi[1].set && !n->has_multiple)
         return true;
@@ -390,7 +390,7 @@ static bool check_number(const vnode *n, const cJSON *v, vctx *c)
     num_load(c, v, &nv);
     char a[48], b[48];
     for (int i = 0; i < 2; i++) {
-        const vbound *lo = &n->lo[i];
+        const vtree_bound *lo = &n->lo[i];
         if (lo->set) {
             int cmp = num_cmp_bound(&nv, lo);
             if (cmp < 0 || (cmp == 0 && lo->excl)) {
@@ -400,7 +400,7 @@ static bool check_number(const vnode *n, const cJSON *v, vctx *c)
                             i == 0 ? "minimum" : "exclusiveMinimum", b);
             }
         }
-        const vbound *hi = &n->hi[i];
+        const vtree_bound *hi = &n->hi[i];
         if (hi->set) {
             int cmp = num_cmp_bound(&nv, hi);
             if (cmp > 0 || (cmp == 0 && hi->excl)) {
@@ -421,7 +421,7 @@ static bool check_number(const vnode *n, const cJSON *v, vctx *c)
     return true;
 }
 
-static bool check_string(const vnode *n, const cJSON *v, vctx *c)
+static bool check_string(const vtree_node *n, const cJSON *v, vctx *c)
 {
     const char *s = v->valuestring;
     size_t bytes = strlen(s);
@@ -446,7 +446,7 @@ static bool check_string(const vnode *n, const cJSON *v, vctx *c)
     return true;
 }
 
-static bool check_object(const vnode *n, const cJSON *obj, vctx *c)
+static bool check_object(const vtree_node *n, const cJSON *obj, vctx *c)
 {
     if (n->nprops == 0 && n->nrequired == 0 && n->additional == ADD_ANY)
         return true;
@@ -454,9 +454,9 @@ static bool check_object(const vnode *n, const cJSON *obj, vctx *c)
     for (const cJSON *m = obj->child; m; m = m->next) {
         const char *key = m->string ? m->string : "";
         long pi = vtree_prop_index(n, key);
-        const vnode *sub = NULL;
+        const vtree_node *sub = NULL;
         if (pi >= 0) {
-            const vprop *p = &n->props[pi];
+            const vtree_prop *p = &n->props[pi];
             if (p->req_bit >= 0)
                 seen |= (uint64_t)1 << p->req_bit;
             sub = p->schema;
@@ -490,7 +490,7 @@ static bool check_object(const vnode *n, const cJSON *obj, vctx *c)
     return true;
 }
 
-static bool check_array(const vnode *n, const cJSON *arr, vctx *c)
+static bool check_array(const vtree_node *n, const cJSON *arr, vctx *c)
 {
     if (n->has_min_items || n->has_max_items) {
         size_t count = 0;
@@ -505,7 +505,7 @@ static bool check_array(const vnode *n, const cJSON *arr, vctx *c)
         return true;
     size_t i = 0;
     for (const cJSON *e = arr->child; e; e = e->next, i++) {
-        const vnode *sub = n->ntuple ? (i < n->ntuple ? n->tuple[i] : NULL) : n->items;
+        const vtree_node *sub = n->ntuple ? (i < n->ntuple ? n->tuple[i] : NULL) : n->items;
         if (!sub || sub->trivial)
             continue;
         seg_push_index(c, i);
@@ -518,7 +518,7 @@ static bool check_array(const vnode *n, const cJSON *arr, vctx *c)
 }
 
 /* check with errors sent to out (NULL: dropped) */
-static bool probe(const vnode *n, const cJSON *v, vctx *c, char *out, size_t outlen)
+static bool probe(const vtree_node *n, const cJSON *v, vctx *c, char *out, size_t outlen)
 {
     char *saved = c->err;
     size_t saved_len = c->errlen;
@@ -533,7 +533,7 @@ static bool probe(const vnode *n, const cJSON *v, vctx *c, char *out, size_t out
 }
 
 /* would n's type keyword let v through (so its error says more than "wrong type") */
-static bool type_admits(const vnode *n, const cJSON *v)
+static bool type_admits(const vtree_node *n, const cJSON *v)
 {
     if (n->never)
         return false;
@@ -558,7 +558,7 @@ static bool type_admits(const vnode *n, const cJSON *v)
     }
 }
 
-static bool check_alternatives(const vnode *n, const cJSON *v, vctx *c)
+static bool check_alternatives(const vtree_node *n, const cJSON *v, vctx *c)
 {
     for (size_t i = 0; i < n->n_all; i++)
         if (!check(n->all_of[i], v, c))
@@ -567,7 +567,7 @@ static bool check_alternatives(const vnode *n, const cJSON *v, vctx *c)
         char first[256] = "", best[256] = "";
         bool have_best = false;
         for (size_t i = 0; i < n->n_any; i++) {
-            const vnode *alt = n->any_of[i];
+            const vtree_node *alt = n->any_of[i];
             bool want = c->err != NULL;
             bool admits = want && !have_best && type_admits(alt, v);
             char *out = !want ? NULL : (admits ? best : (i == 0 ? first : NULL));
@@ -596,7 +596,7 @@ static bool check_alternatives(const vnode *n, const cJSON *v, vctx *c)
     return true;
 }
 
-static bool check(const vnode *n, const cJSON *v, vctx *c)
+static bool check(const vtree_node *n, const cJSON *v, vctx *c)
 {
     if (n->trivial)
         return true;

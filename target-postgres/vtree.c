@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void vtree_free_list(vnode **list, size_t count)
+void vtree_free_list(vtree_node **list, size_t count)
 {
     if (!list)
         return;
@@ -14,7 +14,7 @@ void vtree_free_list(vnode **list, size_t count)
     free(list);
 }
 
-void vtree_free(vnode *n)
+void vtree_free(vtree_node *n)
 {
     if (!n)
         return;
@@ -41,7 +41,7 @@ void vtree_free(vnode *n)
 }
 
 /* FNV-1a: property names are short */
-long vtree_prop_index(const vnode *n, const char *name)
+long vtree_prop_index(const vtree_node *n, const char *name)
 {
     uint32_t h = vtree_name_hash(name), i;
     size_t pos = HASH_INDEX_START;
@@ -53,7 +53,7 @@ long vtree_prop_index(const vnode *n, const char *name)
 
 /* vtree_path_push: append sep (when not at the start) and the formatted part; returns the length to
    restore with vtree_path_pop. A path that does not fit ends in "..." */
-size_t vtree_path_push(vpath *p, const char *sep, const char *fmt, ...)
+size_t vtree_path_push(vtree_path *p, const char *sep, const char *fmt, ...)
 {
     size_t mark = p->len;
     if (p->len + 4 >= VTREE_PATH_CAP)
@@ -81,7 +81,7 @@ size_t vtree_path_push(vpath *p, const char *sep, const char *fmt, ...)
     return mark;
 }
 
-void vtree_path_pop(vpath *p, size_t mark)
+void vtree_path_pop(vtree_path *p, size_t mark)
 {
     p->len = mark;
     p->text[mark] = '\0';

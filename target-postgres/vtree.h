@@ -3,7 +3,7 @@
  * validate_check.c (which walks it), with the helpers both use (property lookup, the path in
  * messages). Internal to the validator: other modules use validate.h.
  *
- * Ownership: a vnode owns its children, names and copied values (vtree_free frees them all);
+ * Ownership: a vtree_node owns its children, names and copied values (vtree_free frees them all);
  * it is immutable once compiled.
  */
 #ifndef TARGET_VTREE_H
@@ -46,22 +46,22 @@ enum { F_NONE, F_DATE_TIME, F_DATE, F_TIME };
 enum { ADD_ANY, ADD_NONE, ADD_SCHEMA };
 
 /* a bound on numbers: x (and its exact decimal d), exclusive or not */
-typedef struct vbound {
+typedef struct vtree_bound {
     bool set;
     bool excl;
     double x;
     decimal d;
-} vbound;
+} vtree_bound;
 
-typedef struct vnode vnode;
+typedef struct vtree_node vtree_node;
 
-typedef struct vprop {
-    char *name;    /* malloc'ed */
-    vnode *schema; /* owned */
-    int req_bit;   /* bit in the required mask while checking, or -1 */
-} vprop;
+typedef struct vtree_prop {
+    char *name;         /* malloc'ed */
+    vtree_node *schema; /* owned */
+    int req_bit;        /* bit in the required mask while checking, or -1 */
+} vtree_prop;
 
-struct vnode {
+struct vtree_node {
     bool never;     /* the schema false: no value matches */
     bool trivial;   /* no constraint at all: every value matches (checking is skipped) */
     unsigned types; /* T_* mask; 0 = any type */
@@ -72,7 +72,7 @@ struct vnode {
 
     /* [0]: minimum / maximum (exclusive with the draft-4 boolean), [1]: the numeric
        exclusiveMinimum / exclusiveMaximum of draft 6+ */
-    vbound lo[2], hi[2];
+    vtree_bound lo[2], hi[2];
     bool has_multiple;
     double multiple;
     uint64_t mult_coef; /* multipleOf = mult_coef * 10^mult_exp exactly (as decimal_from_double) */
@@ -80,24 +80,24 @@ struct vnode {
     long long mult_int; /* multipleOf as an integer when it is one below 2^53, else 0 */
     double pow10_k;     /* 10^k when multipleOf is 10^-k, 1 <= k <= 22, else 0 */
 
-    vprop *props; /* malloc'ed array of nprops */
+    vtree_prop *props; /* malloc'ed array of nprops */
     size_t nprops;
     hash_index index; /* props by name (indices into props; a name given twice: the later) */
     char **required;  /* malloc'ed array of malloc'ed names */
     size_t nrequired;
     long *req_prop; /* for each required name: its index in props, or -1 */
     int additional; /* ADD_* */
-    vnode *additional_schema;
+    vtree_node *additional_schema;
 
-    vnode *items;  /* every element, when not a tuple */
-    vnode **tuple; /* items as an array of schemas */
+    vtree_node *items;  /* every element, when not a tuple */
+    vtree_node **tuple; /* items as an array of schemas */
     size_t ntuple;
     bool has_min_items, has_max_items;
     size_t min_items, max_items;
 
-    vnode **any_of, **all_of, **one_of;
+    vtree_node **any_of, **all_of, **one_of;
     size_t n_any, n_all, n_one;
-    vnode *not_schema;
+    vtree_node *not_schema;
 
     cJSON *enum_values; /* owned copy */
     cJSON *const_value; /* owned copy */
@@ -105,34 +105,34 @@ struct vnode {
 
 /* the validator of validate.h (declared there; this module does not include it) */
 struct validator {
-    vnode *root;
+    vtree_node *root;
 };
 
 #define VTREE_PATH_CAP 1024
 
 /* a path of names ("properties.address.maxLength"), built in place while descending */
-typedef struct vpath {
+typedef struct vtree_path {
     char text[VTREE_PATH_CAP];
     size_t len;
-} vpath;
+} vtree_path;
 
 /* vtree_free: free a node and everything below it; NULL does nothing. */
-void vtree_free(vnode *n);
+void vtree_free(vtree_node *n);
 /* vtree_free_list: free count nodes of list and the list; NULL does nothing. */
-void vtree_free_list(vnode **list, size_t count);
+void vtree_free_list(vtree_node **list, size_t count);
 /* vtree_name_hash: the hash of a property name in a node's index (FNV-1a of its bytes). */
 static inline uint32_t vtree_name_hash(const char *s)
 {
     return hash_fnv1a32(s, strlen(s));
 }
 /* vtree_prop_index: the index in n->props of property name, or -1. */
-long vtree_prop_index(const vnode *n, const char *name);
+long vtree_prop_index(const vtree_node *n, const char *name);
 /* vtree_path_push: append sep (when not at the start) and the formatted part to p; returns the
    length to restore with vtree_path_pop. A path that does not fit ends in "..." */
-size_t vtree_path_push(vpath *p, const char *sep, const char *fmt, ...)
+size_t vtree_path_push(vtree_path *p, const char *sep, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* vtree_path_pop: back to the length mark. */
-void vtree_path_pop(vpath *p, size_t mark);
+void vtree_path_pop(vtree_path *p, size_t mark);
 /* vtree_format_error: "<prefix><path>: <msg>" into out; a path that does not fit loses its
    beginning ("...ss.zip: ...") so that the property and the rule stay readable. */
 void vtree_format_error(char *out, size_t outlen, const char *prefix, const char *path,

@@ -426,7 +426,7 @@ bool chunked_copy_watermark_table(const sl_run *L, const char **schema, const ch
 
 bool chunked_copy_publish(sl_run *L)
 {
-    logical_table t;
+    logical_slot_table t;
     if (!chunked_copy_watermark_table(L, &t.schema, &t.table))
         return true;
     if (!logical_slot_publication_ensure(L->c, L->publication, &t, 1, NULL))

@@ -123,7 +123,7 @@ bool identity_check_descendants(sl_run *L)
         if (e->relkind != 'r')
             continue;
         for (int k = 0; k < e->count; k++) {
-            const rel_target *t = &L->targets[e->first + (size_t)k];
+            const relmap_target *t = &L->targets[e->first + (size_t)k];
             if (t->own)
                 continue;
             char schema[256];

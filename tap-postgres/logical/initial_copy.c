@@ -96,7 +96,7 @@ bool initial_copy_in_temporary_slot(sl_run *L)
         return false;
     char name[LOGICAL_NAME_MAX];
     snprintf(name, sizeof(name), "%.40s_tmp_%ld", L->slot, (long)getpid());
-    logical_created_slot created;
+    logical_slot_created created;
     bool ok =
         logical_slot_create(tmp, name, "pgoutput", true, false, &tap_stop_requested, &created);
     if (!ok)

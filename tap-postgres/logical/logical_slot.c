@@ -460,7 +460,7 @@ bool logical_slot_set_failover(pg_conn *repl, const char *slot)
 
 bool logical_slot_create(pg_conn *repl, const char *slot, const char *plugin, bool temporary,
                          bool failover, const volatile sig_atomic_t *stop,
-                         logical_created_slot *out)
+                         logical_slot_created *out)
 {
     memset(out, 0, sizeof(*out));
     buf cmd = BUF_INIT;
@@ -534,7 +534,7 @@ bool logical_slot_create(pg_conn *repl, const char *slot, const char *plugin, bo
     return ok;
 }
 
-static void table_list(buf *out, const logical_table *tables, const bool *pick, int n)
+static void table_list(buf *out, const logical_slot_table *tables, const bool *pick, int n)
 {
     bool first = true;
     for (int i = 0; i < n; i++) {
@@ -549,7 +549,7 @@ static void table_list(buf *out, const logical_table *tables, const bool *pick, 
     }
 }
 
-bool logical_slot_publication_ensure(pg_conn *c, const char *pub, const logical_table *tables,
+bool logical_slot_publication_ensure(pg_conn *c, const char *pub, const logical_slot_table *tables,
                                      int n, bool *added)
 {
     for (int i = 0; added && i < n; i++)
@@ -626,7 +626,7 @@ bool logical_slot_publication_ensure(pg_conn *c, const char *pub, const logical_
     int nmissing = 0;
     bool refused = false;
     for (int row = 0; row < PQntuples(res) && row < n; row++) {
-        const logical_table *t = &tables[row];
+        const logical_slot_table *t = &tables[row];
         if (PQgetisnull(res, row, 1)) {
             log_error("table \"%s\".\"%s\" does not exist (LOG_BASED stream %s-%s)", t->schema,
                       t->table, t->schema, t->table);

@@ -96,13 +96,13 @@ bool logical_slot_usable(const logical_slot_info *info, const char *slot, const 
  */
 bool logical_slot_check_capacity(pg_conn *c, int needed);
 
-typedef struct logical_created_slot {
+typedef struct logical_slot_created {
     char name[LOGICAL_NAME_MAX];
     uint64_t consistent_point; /* changes that commit at or after it are streamed */
     char snapshot[64];         /* exported snapshot ("" when none) */
     char plugin[64];
     bool interrupted; /* on failure: *stop was set while waiting (the command was cancelled) */
-} logical_created_slot;
+} logical_slot_created;
 
 /*
  * logical_slot_create: CREATE_REPLICATION_SLOT slot [TEMPORARY] LOGICAL plugin
@@ -115,7 +115,7 @@ typedef struct logical_created_slot {
  */
 bool logical_slot_create(pg_conn *repl, const char *slot, const char *plugin, bool temporary,
                          bool failover, const volatile sig_atomic_t *stop,
-                         logical_created_slot *out);
+                         logical_slot_created *out);
 
 /*
  * logical_slot_set_failover: ALTER_REPLICATION_SLOT slot (FAILOVER true) on a replication
@@ -131,10 +131,10 @@ bool logical_slot_set_failover(pg_conn *repl, const char *slot);
  */
 void logical_slot_explain_failure(pg_conn *c, const char *plugin);
 
-typedef struct logical_table {
+typedef struct logical_slot_table {
     const char *schema;
     const char *table;
-} logical_table;
+} logical_slot_table;
 
 /*
  * logical_slot_publication_ensure: make publication `pub` publish every table in
@@ -149,7 +149,7 @@ typedef struct logical_table {
  * which tables were not published before this call: their changes until now
  * never reached the slot. False after logging.
  */
-bool logical_slot_publication_ensure(pg_conn *c, const char *pub, const logical_table *tables,
+bool logical_slot_publication_ensure(pg_conn *c, const char *pub, const logical_slot_table *tables,
                                      int n, bool *added);
 
 /* logical_slot_repl_literal: append s as a literal of the replication command grammar ('' for ').

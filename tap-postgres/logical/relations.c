@@ -10,7 +10,7 @@ bool relations_add_target(sl_run *L, int stream, bool own)
 {
     if (L->ntargets == L->cap_targets) {
         size_t cap = L->cap_targets ? L->cap_targets * 2 : 64;
-        rel_target *grown = realloc(L->targets, cap * sizeof(*grown));
+        relmap_target *grown = realloc(L->targets, cap * sizeof(*grown));
         if (!grown) {
             log_error("out of memory");
             return fail(L, EXIT_INTERNAL);
@@ -63,7 +63,7 @@ bool relations_resolve(sl_run *L, const char *schema, const char *table, size_t 
             const relmap_entry *anc =
                 relmap_find(&L->names, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1));
             for (int k = 0; anc && k < anc->count && ok; k++) {
-                const rel_target *t = &L->targets[anc->first + (size_t)k];
+                const relmap_target *t = &L->targets[anc->first + (size_t)k];
                 if (t->own)
                     ok = relations_add_target(L, t->stream, false);
             }

@@ -1,7 +1,7 @@
 /*
  * relmap: a hash map from a relation name (schema, table) to the streams that
  * read its rows, kept as a range [first, first + count) of the run's
- * rel_target array (sl_run.targets, filled by relations.c). The entries are an
+ * relmap_target array (sl_run.targets, filled by relations.c). The entries are an
  * array in the order they were added (walk entries[0 .. n) to visit them all),
  * found by name through a hash_index. Keys are malloc'ed "schema\x1ftable"
  * strings owned by the map.
@@ -20,10 +20,10 @@
  * (partitioned table, intermediate partition, inheritance parent) whose
  * copy (a plain SELECT FROM it) holds the relation's rows.
  */
-typedef struct rel_target {
+typedef struct relmap_target {
     int stream;
     bool own; /* the relation is the stream's own table */
-} rel_target;
+} relmap_target;
 
 /* a relation name -> the streams its changes go to (none: not ours) */
 typedef struct relmap_entry {

@@ -30,7 +30,7 @@ static void put_u64(char *p, uint64_t v)
 }
 
 /* first line of a libpq message, without the trailing newline */
-bool repl_stream_identify(pg_conn *c, repl_identity *out)
+bool repl_stream_identify(pg_conn *c, repl_stream_identity *out)
 {
     memset(out, 0, sizeof(*out));
     PGresult *res = pg_conn_query(c, "IDENTIFY_SYSTEM", 0, NULL);
@@ -138,10 +138,10 @@ bool repl_stream_send_status(repl_stream *s, bool reply_requested)
 }
 
 /* the stream ended: collect the server's results and say why */
-static repl_result stream_ended(repl_stream *s)
+static repl_stream_result stream_ended(repl_stream *s)
 {
     s->streaming = false;
-    repl_result rc = REPL_END;
+    repl_stream_result rc = REPL_END;
     PGresult *res;
     while ((res = PQgetResult(s->conn->conn)) != NULL) {
         ExecStatusType st = PQresultStatus(res);
@@ -160,8 +160,8 @@ static repl_result stream_ended(repl_stream *s)
     return rc;
 }
 
-repl_result repl_stream_next(repl_stream *s, double deadline, char **msg, size_t *len,
-                             uint64_t *wal_start)
+repl_stream_result repl_stream_next(repl_stream *s, double deadline, char **msg, size_t *len,
+                                    uint64_t *wal_start)
 {
     PGconn *conn = s->conn->conn;
     for (;;) {

@@ -37,19 +37,19 @@
 
 #include "pg_conn.h"
 
-/* repl_identity: what IDENTIFY_SYSTEM says */
-typedef struct repl_identity {
+/* repl_stream_identity: what IDENTIFY_SYSTEM says */
+typedef struct repl_stream_identity {
     char systemid[32];
     int timeline;
     uint64_t xlogpos; /* current WAL flush position (a standby: its replay/flush position) */
     char dbname[128];
-} repl_identity;
+} repl_stream_identity;
 
 /*
  * repl_stream_identify: run IDENTIFY_SYSTEM on a replication connection. False after
  * logging (e.g. a connection without replication=database).
  */
-bool repl_stream_identify(pg_conn *c, repl_identity *out);
+bool repl_stream_identify(pg_conn *c, repl_stream_identity *out);
 
 typedef struct repl_stream {
     pg_conn *conn;           /* borrowed; must outlive the stream */
@@ -81,13 +81,13 @@ bool repl_stream_start(repl_stream *s, pg_conn *c, const char *slot, uint64_t st
                        const char *options, int status_interval_ms,
                        const volatile sig_atomic_t *wake, bool quiet);
 
-typedef enum repl_result {
+typedef enum repl_stream_result {
     REPL_DATA = 1,      /* *msg, *len: one plugin message; *wal_start: its WAL position */
     REPL_KEEPALIVE = 2, /* a keepalive arrived; s->server_wal_end is up to date */
     REPL_TIMEOUT = 0,   /* the deadline passed, or *wake was set, with nothing to read */
     REPL_END = -1,      /* the server ended the stream (logged when it was an error) */
     REPL_ERROR = -2,    /* connection lost or protocol violation (logged) */
-} repl_result;
+} repl_stream_result;
 
 /*
  * repl_stream_next: wait for the next message until deadline (monotonic seconds,
@@ -96,8 +96,8 @@ typedef enum repl_result {
  * buffered, even past the deadline. *msg is writable and stays valid until
  * the next call of repl_stream_next or repl_stream_term.
  */
-repl_result repl_stream_next(repl_stream *s, double deadline, char **msg, size_t *len,
-                             uint64_t *wal_start);
+repl_stream_result repl_stream_next(repl_stream *s, double deadline, char **msg, size_t *len,
+                                    uint64_t *wal_start);
 
 /*
  * repl_stream_confirm: the position to report as flushed from now on. Call it with

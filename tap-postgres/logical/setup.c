@@ -83,7 +83,7 @@ static bool check_via_root(sl_run *L)
         if (!e || e->inherited)
             continue;
         for (int k = 0; k < e->count; k++) {
-            const rel_target *t = &L->targets[e->first + (size_t)k];
+            const relmap_target *t = &L->targets[e->first + (size_t)k];
             if (t->own)
                 continue;
             log_error("publication \"%s\" has publish_via_partition_root = true: the changes of "
@@ -111,7 +111,7 @@ static bool check_via_root(sl_run *L)
 static bool ensure_publication(sl_run *L)
 {
     size_t cap = L->n + L->names.n;
-    logical_table *tables = calloc(cap ? cap : 1, sizeof(*tables));
+    logical_slot_table *tables = calloc(cap ? cap : 1, sizeof(*tables));
     size_t *entry = calloc(cap ? cap : 1, sizeof(*entry)); /* relmap entry of tables[n..] */
     bool *added = calloc(cap ? cap : 1, sizeof(*added));
     char *schemas = calloc(cap ? cap : 1, 256);
@@ -469,7 +469,7 @@ bool setup_run(sl_run *L, setup_positions *out)
         /* the slot itself exports the snapshot of the copies */
         if (!(L->repl = sl_run_repl_connect(L)))
             return false;
-        logical_created_slot created;
+        logical_slot_created created;
         if (!logical_slot_create(L->repl, L->slot, L->plugin, false, cfg->failover_slot,
                                  &tap_stop_requested, &created))
             return fail(L, created.interrupted ? EXIT_INTERRUPTED : EXIT_SOURCE_DB);
@@ -536,7 +536,7 @@ bool setup_run(sl_run *L, setup_positions *out)
         confirm = 0;
     if (!L->repl && !(L->repl = sl_run_repl_connect(L)))
         return false;
-    repl_identity id;
+    repl_stream_identity id;
     if (!repl_stream_identify(L->repl, &id))
         return fail(L, EXIT_SOURCE_DB);
     /*

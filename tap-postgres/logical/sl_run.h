@@ -94,7 +94,7 @@ typedef struct sl_run {
     bool has_descendants; /* a stream's table has partitions or inheritance children */
     bool standby;
     relmap names;
-    rel_target *targets; /* malloc'ed, ntargets of cap_targets: the relmap entries' targets */
+    relmap_target *targets; /* malloc'ed, ntargets of cap_targets: the relmap entries' targets */
     size_t ntargets, cap_targets;
     discovery_db *dbs; /* malloc'ed: metadata loaded during the run (column names point into it) */
     size_t ndbs;

@@ -33,7 +33,7 @@ static void wal2json_tables(sl_run *L, buf *out)
         /* a partition or child in the schema of a stream that reads it: that schema's wildcard */
         bool covered = true;
         for (int k = 0; k < e->count && covered; k++) {
-            const rel_target *t = &L->targets[e->first + (size_t)k];
+            const relmap_target *t = &L->targets[e->first + (size_t)k];
             covered = !t->own && strcmp(L->streams[t->stream].src->schema_name, schema) == 0;
         }
         if (covered)
@@ -117,7 +117,7 @@ static bool on_row_change(sl_run *L, const change *c, uint64_t wal_start)
     if (!relations_resolve(L, c->rel->schema, c->rel->table, &first, &count))
         return false;
     for (int k = 0; k < count; k++) {
-        rel_target t = L->targets[first + (size_t)k];
+        relmap_target t = L->targets[first + (size_t)k];
         chunked_copy_on_change(L, t.stream, c); /* the change wins over a chunk's copy */
         if (!lstream_row_change(L, &L->streams[t.stream], t.own, c, wal_start))
             return false;
@@ -132,7 +132,7 @@ static bool on_relation(sl_run *L, const change *c)
     if (!relations_resolve(L, c->rel->schema, c->rel->table, &first, &count))
         return false;
     for (int k = 0; k < count; k++) {
-        rel_target t = L->targets[first + (size_t)k];
+        relmap_target t = L->targets[first + (size_t)k];
         if (!lstream_check_wire_columns(L, &L->streams[t.stream], c->rel->columns, c->rel->ncolumns,
                                         t.own))
             return false;
@@ -343,7 +343,7 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
         double deadline = stop_rules_deadline(&st, L);
         if (deadline < 0 || next_tick < deadline)
             deadline = next_tick;
-        repl_result r = repl_stream_next(&rs, deadline, &msg, &len, &wal_start);
+        repl_stream_result r = repl_stream_next(&rs, deadline, &msg, &len, &wal_start);
         now = timefmt_monotonic();
         switch (r) {
         case REPL_DATA:

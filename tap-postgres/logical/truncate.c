@@ -45,7 +45,7 @@ bool truncate_collect(sl_run *L, const change *c)
         if (!relations_resolve(L, rel->schema, rel->table, &first, &count))
             return false;
         for (int k = 0; k < count; k++) {
-            rel_target tg = L->targets[first + (size_t)k];
+            relmap_target tg = L->targets[first + (size_t)k];
             if (!collect_truncate(L, tg.stream, tg.own, rel))
                 return false;
         }

@@ -89,7 +89,7 @@ static void on_record(harness *h, const char *line, size_t len, int64_t line_no)
     if (stok == JSCAN_NOT_FOUND || h->js.toks[stok].type != J_STRING ||
         (h->js.toks[stok].flags & JF_ESCAPED))
         return;
-    const jtok *s = &h->js.toks[stok];
+    const jscan_tok *s = &h->js.toks[stok];
     stream *st = find_stream(h, line + s->start, s->end - s->start);
     if (!st || !st->def)
         return;
@@ -97,7 +97,7 @@ static void on_record(harness *h, const char *line, size_t len, int64_t line_no)
     if (rec == JSCAN_NOT_FOUND || h->js.toks[rec].type != J_OBJECT)
         return;
     if (st->def->val) {
-        const jtok *r = &h->js.toks[rec];
+        const jscan_tok *r = &h->js.toks[rec];
         cJSON *tree = json_util_parse(line + r->start, r->end - r->start, NULL);
         char err[1024] = "";
         bool ok = tree && validate_check(st->def->val, tree, err, sizeof(err));
@@ -112,7 +112,7 @@ static void on_record(harness *h, const char *line, size_t len, int64_t line_no)
     char err[1024];
     batch *b = st->cur;
     size_t before = b->data.len, rows = b->rows;
-    record_view rv = {line, &h->js, rec, vtok, ttok, line_no, h->seq + 1};
+    stream_record_view rv = {line, &h->js, rec, vtok, ttok, line_no, h->seq + 1};
     if (!stream_add_record(st, &h->cx, &rv, err, sizeof(err))) {
         log_debug("line %lld: %s", (long long)line_no, err);
         FUZZ_CHECK(b->rows == rows, "a failed record added a row");

@@ -5,11 +5,11 @@
 #include "batch.h"
 #include "stream.h"
 
-static nul_opts NUL_ERR = {NUL_ERROR, "", ""};
-static nul_opts NUL_REP = {NUL_REPLACE, "\xef\xbf\xbd", "\xef\xbf\xbd"};
-static nul_opts NUL_STR = {NUL_STRIP, "", ""};
+static copy_nul_opts NUL_ERR = {NUL_ERROR, "", ""};
+static copy_nul_opts NUL_REP = {NUL_REPLACE, "\xef\xbf\xbd", "\xef\xbf\xbd"};
+static copy_nul_opts NUL_STR = {NUL_STRIP, "", ""};
 
-static const char *enc(buf *b, const char *json_body, const nul_opts *n, int *rc)
+static const char *enc(buf *b, const char *json_body, const copy_nul_opts *n, int *rc)
 {
     buf_reset(b);
     *rc = copy_json_string(b, json_body, strlen(json_body), strchr(json_body, '\\') != NULL, n);

@@ -56,7 +56,7 @@ END_TEST
 
 START_TEST(stream_to_table)
 {
-    stream_target t;
+    naming_target t;
     char err[256];
     ck_assert(naming_stream("public-Users", "tgt", NULL, NULL, &t, err, sizeof(err)));
     ck_assert_str_eq(t.schema, "tgt");
