@@ -71,9 +71,9 @@ assert_eq true "$([ "$(psql_q "$src" "SELECT n FROM hb WHERE id = 1")" -gt 2 ] &
 tail -n 1 "$states" >"$TEST_TMP/s2"
 
 # a heartbeat that fails: the run stops (exit 4) naming the setting
-psql_q "$src" "CREATE ROLE hb_reader LOGIN REPLICATION; GRANT SELECT ON ALL TABLES IN SCHEMA public TO hb_reader" >/dev/null 2>&1 ||
-    psql_q "$src" "GRANT SELECT ON ALL TABLES IN SCHEMA public TO hb_reader" >/dev/null
-sed -E "s/\"user\":\"[^\"]*\"/\"user\":\"hb_reader\"/" "$TEST_TMP/query.json" >"$TEST_TMP/denied.json"
+psql_q "$src" "CREATE ROLE hb_reader_$PLUGIN LOGIN REPLICATION; GRANT SELECT ON ALL TABLES IN SCHEMA public TO hb_reader_$PLUGIN" >/dev/null 2>&1 ||
+    psql_q "$src" "GRANT SELECT ON ALL TABLES IN SCHEMA public TO hb_reader_$PLUGIN" >/dev/null
+sed -E "s/\"user\":\"[^\"]*\"/\"user\":\"hb_reader_$PLUGIN\"/" "$TEST_TMP/query.json" >"$TEST_TMP/denied.json"
 run_cmd "$TEST_TMP/o3" "$TEST_TMP/e3" timeout 60 "$TAP_BIN" --config "$TEST_TMP/denied.json" --catalog "$TEST_TMP/catalog.json" --state "$TEST_TMP/s2"
 assert_eq 4 "$RC" "a heartbeat the role may not write: exit 4"
 assert_contains "$(cat "$TEST_TMP/e3")" 'heartbeat_action_query failed: permission denied for table hb' "the failure names the setting and the cause"
@@ -86,6 +86,6 @@ assert_contains "$(cat "$TEST_TMP/e4")" 'key "heartbeat_action_query" needs hear
 psql_q postgres "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = '$slot' AND active" >/dev/null
 sleep 0.5
 drop_slots "$src"
-psql_q "$src" "REVOKE ALL ON ALL TABLES IN SCHEMA public FROM hb_reader" >/dev/null
-psql_q postgres "DROP ROLE IF EXISTS hb_reader" >/dev/null 2>&1 || true
+psql_q "$src" "REVOKE ALL ON ALL TABLES IN SCHEMA public FROM hb_reader_$PLUGIN" >/dev/null
+psql_q postgres "DROP ROLE IF EXISTS hb_reader_$PLUGIN" >/dev/null 2>&1 || true
 finish
