@@ -186,6 +186,7 @@ static bool on_message(sl_run *L, char *msg, size_t len, uint64_t wal_start)
 
 /* how often the stream loop does its periodic work (stream_tick) */
 #define TICK_SECONDS 0.5
+#define META_RETRY_SECONDS 5.0 /* between attempts to make a lost metadata connection again */
 
 /*
  * feedback_confirm: the new whole lines of state_feedback_file (the target's output: what it
@@ -325,6 +326,7 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
     L->state_processed = L->processed; /* an idle STATE only once the position moves */
     L->paused = false;
     double next_tick = t_start + TICK_SECONDS;
+    double next_meta_try = t_start; /* a lost metadata connection: the next attempt */
     while (ok) {
         if ((why = stop_rules_check(&st, L)) != STOP_NONE)
             break;
@@ -397,14 +399,20 @@ bool stream_changes(sl_run *L, uint64_t start, uint64_t confirm, uint64_t end_ls
             break;
         }
         cdc_metrics_tick(&cm, L, &rs, now);
-        /* the other connection (the probe, the metrics, relation metadata) froze or was lost:
-           the time spent waiting on it is not the server's idle time, and a frozen one means
-           the server cannot be reached; a lost one is made again */
-        if (ok && L->c && PQstatus(L->c->conn) == CONNECTION_BAD &&
-            !repl_retry_metadata_connection(L)) {
-            log_error("LOG_BASED: the connection for queries to the source server is lost and "
-                      "cannot be made again; the run stops (no STATE past the last one written)");
-            ok = fail(L, EXIT_SOURCE_DB);
+        /* the other connection (the probe, the metrics, relation metadata): frozen (given up
+           after read_timeout), the server cannot be reached and the time spent waiting on it
+           is not the server's idle time: the run fails; lost (a terminated backend, a
+           restart), it is made again, tried every few seconds (a restart is also met by the
+           replication connection, whose reconnect makes it again with backoff) */
+        if (ok && L->c && PQstatus(L->c->conn) == CONNECTION_BAD) {
+            if (L->c->gave_up) {
+                log_error("LOG_BASED: the connection for queries to the source server froze; "
+                          "the run stops (no STATE past the last one written)");
+                ok = fail(L, EXIT_SOURCE_DB);
+            } else if (now >= next_meta_try) {
+                next_meta_try = now + META_RETRY_SECONDS;
+                (void)repl_retry_metadata_connection(L); /* logged when it fails */
+            }
         }
     }
     cdc_metrics_final(&cm, L, &rs);
