@@ -5,9 +5,14 @@
 #   tests/pg_root.sh make MAJOR            make the root when missing; print its path
 #   tests/pg_root.sh start MAJOR DIR       initdb (if needed) and start a cluster of MAJOR on a
 #                                          free 127.0.0.1 port; write DIR/env (as pg_cluster.sh)
-#   tests/pg_root.sh standby MAJOR DIR PRIMARY_DIR
+#   tests/pg_root.sh standby MAJOR DIR PRIMARY_DIR [--sync-slots SLOT]
 #                                          a streaming standby of the cluster of PRIMARY_DIR
-#                                          (pg_basebackup -R, hot_standby_feedback); DIR/env
+#                                          (pg_basebackup -R, hot_standby_feedback); DIR/env.
+#                                          --sync-slots (17+): it streams through the physical
+#                                          slot SLOT made on the primary, primary_conninfo
+#                                          names dbname=postgres and sync_replication_slots =
+#                                          on: the primary's failover slots are synced to it
+#   tests/pg_root.sh promote MAJOR DIR     promote the standby of DIR (pg_ctl promote, waits)
 #   tests/pg_root.sh stop MAJOR DIR        stop the cluster of DIR (nothing when not running)
 #   tests/pg_root.sh refresh MAJOR         make the root again now (unless a server runs from it)
 #   tests/pg_root.sh age MAJOR             "MAJOR missing", or "MAJOR N days fresh|due" (no root needed)
@@ -31,7 +36,7 @@ cmd=${1:-}
 major=${2:-}
 dir=${3:-}
 usage() {
-    echo "usage: $0 make|refresh|age MAJOR | start|stop MAJOR DIR | standby MAJOR DIR PRIMARY_DIR" >&2
+    echo "usage: $0 make|refresh|age MAJOR | start|stop|promote MAJOR DIR | standby MAJOR DIR PRIMARY_DIR [--sync-slots SLOT]" >&2
     exit 2
 }
 [ -n "$cmd" ] && [ -n "$major" ] || usage
@@ -228,7 +233,7 @@ make | refresh)
     make_root
     echo "$root"
     ;;
-start | standby | stop)
+start | standby | stop | promote)
     [ -n "$dir" ] || usage
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
@@ -237,6 +242,15 @@ start | standby | stop)
         if [ -f "$root$srv/data/postmaster.pid" ]; then
             in_root pg_ctl -D "$srv/data" -m fast -w stop >/dev/null 2>&1 || true
         fi
+        exit 0
+    fi
+    if [ "$cmd" = promote ]; then
+        in_root pg_ctl -D "$srv/data" -w -t 120 promote >/dev/null || {
+            tail -n 20 "$root$srv/server.log" >&2
+            echo "pg_root: could not promote the standby of $dir" >&2
+            exit 1
+        }
+        echo "pg_root: the standby of $dir is promoted" >&2
         exit 0
     fi
     # a shared hold on the lock while the server starts: a refresh (exclusive) waits, then sees
@@ -301,9 +315,24 @@ HBA
             echo "pg_root: standby: no $primary/env (start the primary first)" >&2
             exit 2
         }
+        sync_slot=""
+        if [ "${5:-}" = --sync-slots ]; then
+            sync_slot=${6:-}
+            [ -n "$sync_slot" ] && [ "$major" -ge 17 ] || {
+                echo "pg_root: standby: --sync-slots needs a slot name and PostgreSQL 17 or later" >&2
+                exit 2
+            }
+        elif [ -n "${5:-}" ]; then
+            usage
+        fi
         pport=$(. "$primary/env" && echo "$PGTEST_PORT")
-        in_root pg_basebackup -h 127.0.0.1 -p "$pport" -U postgres -D "$srv/data" -R -X stream --no-sync \
-            -c fast >"$root$srv/basebackup.log" 2>&1 || {
+        # with --sync-slots: -C -S make the physical slot and name it in primary_slot_name, and
+        # the dbname of -d goes into primary_conninfo (pg_basebackup 17), as slot sync needs
+        slot_args=()
+        [ -n "$sync_slot" ] && slot_args=(-C -S "$sync_slot")
+        in_root pg_basebackup -d "host=127.0.0.1 port=$pport user=postgres dbname=postgres" \
+            -D "$srv/data" -R -X stream --no-sync -c fast "${slot_args[@]}" \
+            >"$root$srv/basebackup.log" 2>&1 || {
             cat "$root$srv/basebackup.log" >&2
             exit 1
         }
@@ -314,6 +343,15 @@ unix_socket_directories = '$srv/sock'
 hot_standby = on
 hot_standby_feedback = on
 CONF
+        if [ -n "$sync_slot" ]; then
+            grep -q "^primary_conninfo = .*dbname=postgres" "$root$srv/data/postgresql.auto.conf" &&
+                grep -q "^primary_slot_name = '$sync_slot'" "$root$srv/data/postgresql.auto.conf" || {
+                cat "$root$srv/data/postgresql.auto.conf" >&2
+                echo "pg_root: standby: pg_basebackup -R did not write primary_slot_name and a dbname" >&2
+                exit 1
+            }
+            echo "sync_replication_slots = on" >>"$root$srv/data/postgresql.conf"
+        fi
     fi
     start_server
     ;;

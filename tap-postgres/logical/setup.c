@@ -176,6 +176,39 @@ done:
     return ok;
 }
 
+/*
+ * missing_slot_why: why the state's bookmarks find no slot, into why (n bytes). A server
+ * that is no standby and is on a timeline after the first was promoted (a former
+ * standby, or a recovery that ended): the slot most likely lived on the old primary and
+ * was not synced to this server, which only happens to a failover slot (failover_slot,
+ * PostgreSQL 17+) on a standby with sync_replication_slots = on. The timeline comes from
+ * IDENTIFY_SYSTEM on the replication connection (made now; the new slot needs it anyway),
+ * which needs no privilege beyond REPLICATION, unlike pg_control_checkpoint(). False after
+ * logging.
+ */
+static bool missing_slot_why(sl_run *L, char *why, size_t n)
+{
+    int timeline = 0;
+    if (!L->standby) {
+        if (!L->repl && !(L->repl = sl_run_repl_connect(L)))
+            return false;
+        repl_stream_identity id;
+        if (!repl_stream_identify(L->repl, &id))
+            return fail(L, EXIT_SOURCE_DB);
+        timeline = id.timeline;
+    }
+    if (timeline > 1)
+        snprintf(why, n,
+                 "replication slot \"%s\" does not exist on this server, which was promoted "
+                 "(timeline %d): the slot was not synced to it before the promotion (only a "
+                 "slot made with failover_slot, on PostgreSQL 17 or later, is synchronized to a "
+                 "standby with sync_replication_slots = on)",
+                 L->slot, timeline);
+    else
+        snprintf(why, n, "replication slot \"%s\" does not exist (dropped?)", L->slot);
+    return true;
+}
+
 bool setup_run(sl_run *L, setup_positions *out)
 {
     tap_run *run = L->run;
@@ -328,14 +361,16 @@ bool setup_run(sl_run *L, setup_positions *out)
             ls->copy_only = true;
     }
     bool lost = false;
+    char missing[512] = "";
     for (size_t i = 0; i < L->n; i++) {
         lstream *ls = &L->streams[i];
         if (ls->need_copy || ls->copy_only)
             continue;
         char why[512];
         if (!info.exists) {
-            snprintf(why, sizeof(why), "replication slot \"%s\" does not exist (dropped?)",
-                     L->slot);
+            if (!missing[0] && !missing_slot_why(L, missing, sizeof(missing)))
+                return false;
+            snprintf(why, sizeof(why), "%s", missing);
         } else if (ls->lsn < info.confirmed_flush_lsn) {
             /*
              * The slot no longer holds the transactions between the two
@@ -466,8 +501,9 @@ bool setup_run(sl_run *L, setup_positions *out)
 
     uint64_t now_lsn = 0; /* the bookmark of the streams that stream from now */
     if (!info.exists && streaming) {
-        /* the slot itself exports the snapshot of the copies */
-        if (!(L->repl = sl_run_repl_connect(L)))
+        /* the slot itself exports the snapshot of the copies (on the replication connection
+           made for missing_slot_why, if it was) */
+        if (!L->repl && !(L->repl = sl_run_repl_connect(L)))
             return false;
         logical_slot_created created;
         if (!logical_slot_create(L->repl, L->slot, L->plugin, false, cfg->failover_slot,
