@@ -53,12 +53,10 @@ for c in source dest; do "$root/tests/pg_cluster.sh" start "$work/$c" >/dev/null
 sport=$(. "$work/source/env" && echo "$PGTEST_PORT")
 dport=$(. "$work/dest/env" && echo "$PGTEST_PORT")
 export PGHOST=127.0.0.1 PGUSER=${PGTEST_USER:-postgres}
-# q DB SQL: on the source cluster for bench_sub_src, else on the destination
-q() {
-    local port=$dport
-    [ "$1" = "$src" ] && port=$sport
-    psql -X -q -A -t -v ON_ERROR_STOP=1 -p "$port" -d "$1" -c "$2"
-}
+# port_of DB: the source cluster's port for bench_sub_src, else the destination's
+port_of() { if [ "$1" = "$src" ]; then echo "$sport"; else echo "$dport"; fi; }
+# q DB SQL: a query in DB, on its cluster
+q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -p "$(port_of "$1")" -d "$1" -c "$2"; }
 now() { date +%s.%N; }
 
 echo "== databases (source on port $sport, destination on port $dport)"
@@ -66,9 +64,7 @@ psql -X -q -p "$sport" -d postgres -c "CREATE DATABASE $src"
 psql -X -q -p "$dport" -d postgres -c "CREATE DATABASE $dst" -c "CREATE DATABASE $tgt"
 echo "loading 1,000,000 rows into $src and $dst"
 for d in $src $dst; do
-    port=$dport
-    [ "$d" = "$src" ] && port=$sport
-    psql -X -q -v ON_ERROR_STOP=1 -p "$port" -d "$d" -f "$root/tests/bench/bench_table.sql" >/dev/null
+    psql -X -q -v ON_ERROR_STOP=1 -p "$(port_of "$d")" -d "$d" -f "$root/tests/bench/bench_table.sql" >/dev/null
     q "$d" "CREATE TABLE public.bench_marker (id int PRIMARY KEY, v int); INSERT INTO public.bench_marker VALUES (1, 0)"
 done
 q $src "CREATE PUBLICATION bench_pub FOR TABLE public.bench, public.bench_marker"
