@@ -650,30 +650,14 @@ static bool read_chunk(sl_run *L, size_t i)
 {
     struct chunked_copy *cc = L->chunks;
     const char *id = L->streams[i].src->tap_stream_id;
-    long long max = tap_retry_attempts(L->run);
     for (;;) {
         if (read_chunk_once(L, i))
             return true;
         cc->pending = -1;
-        if (!chunk_connection_lost(L) || cc->reconnects >= max)
+        if (!chunk_connection_lost(L))
             return false;
-        bool connected = false;
-        while (!connected && cc->reconnects < max && !tap_stop_requested) {
-            cc->reconnects++;
-            int wait = tap_retry_wait(cc->reconnects);
-            log_warn("stream \"%s\": lost the connection that reads the chunks; reconnecting in "
-                     "%d s (attempt %d of %lld, reconnect_attempts)",
-                     id, wait, cc->reconnects, max);
-            tap_retry_sleep(wait);
-            if (tap_stop_requested)
-                break;
-            bool transient = false;
-            if (pg_conn_reconnect(L->c, &transient))
-                connected = pg_conn_exec(L->c, TAP_SESSION_SETTINGS);
-            else if (!transient)
-                return false; /* the failure stays the first one */
-        }
-        if (!connected)
+        if (!tap_retry_reconnect(L->run, L->c, id, "the connection that reads the chunks",
+                                 &cc->reconnects))
             return false;
         L->run->fail_code = 0;
         log_info("stream \"%s\": reconnected; reading the chunk again (after %lld rows)", id,
