@@ -46,6 +46,14 @@ psql_f() {
 # fresh_db NAME: drop (with its slots) and create a database
 fresh_db() {
     local db=$1
+    # a slot still held (a walsender left by an earlier failed run) would keep DROP DATABASE
+    # from working: end its holder first
+    psql_q postgres "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = '$db' AND active_pid IS NOT NULL" >/dev/null
+    local _i
+    for _i in $(seq 1 50); do
+        [ "$(psql_q postgres "SELECT count(*) FROM pg_replication_slots WHERE database = '$db' AND active")" = 0 ] && break
+        sleep 0.1
+    done
     psql_q postgres "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '$db' AND NOT active" >/dev/null
     psql_q postgres "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
     psql_q postgres "CREATE DATABASE \"$db\"" >/dev/null

@@ -263,6 +263,31 @@ bool logical_slot_drop(pg_conn *c, const char *slot)
     return true;
 }
 
+/*
+ * holder_creating: whether pid is a walsender still running CREATE_REPLICATION_SLOT (a run
+ * stopped while creating the slot leaves it so until the transactions it waits for end); the
+ * pids it waits for go to blockers ("" when none). A holder whose command cannot be read
+ * (another role, without pg_read_all_stats) counts as not creating.
+ */
+static bool holder_creating(pg_conn *c, int pid, bool *creating, char *blockers, size_t n)
+{
+    char p[16];
+    snprintf(p, sizeof(p), "%d", pid);
+    const char *params[1] = {p};
+    PGresult *res = pg_conn_query(c,
+                                  "SELECT query LIKE 'CREATE\\_REPLICATION\\_SLOT%', "
+                                  "array_to_string(pg_blocking_pids(pid), ', ') "
+                                  "FROM pg_stat_activity WHERE pid = $1::int "
+                                  "AND backend_type = 'walsender'",
+                                  1, params);
+    if (!res)
+        return false;
+    *creating = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    snprintf(blockers, n, "%s", *creating ? PQgetvalue(res, 0, 1) : "");
+    PQclear(res);
+    return true;
+}
+
 bool logical_slot_await_release(pg_conn *c, const char *slot, logical_slot_info *info, int seconds,
                                 volatile sig_atomic_t *stop)
 {
@@ -271,7 +296,31 @@ bool logical_slot_await_release(pg_conn *c, const char *slot, logical_slot_info 
     log_info("replication slot \"%s\" is in use by pid %d: waiting up to %d s for it to be "
              "released (the server's process for a run that just ended can hold it a moment)",
              slot, info->active_pid, seconds);
-    for (int i = 0; i < seconds * 5 && info->exists && info->active && !(stop && *stop); i++) {
+    double started = timefmt_monotonic(), next_note = 0;
+    for (int i = 0; info->exists && info->active && !(stop && *stop); i++) {
+        if (i >= seconds * 5) {
+            /*
+             * past the wait: a holder still creating the slot is waited for as long as a
+             * creation of ours would wait (the same transactions hold both back)
+             */
+            bool creating;
+            char blockers[512];
+            if (!holder_creating(c, info->active_pid, &creating, blockers, sizeof(blockers)))
+                return false;
+            if (!creating)
+                break;
+            double now = timefmt_monotonic();
+            if (now >= next_note) {
+                log_info("replication slot \"%s\" is still being created by pid %d (a run "
+                         "stopped while creating it leaves the server's process to finish): "
+                         "waiting for it after %.0f s; like any creation of a slot it waits "
+                         "for the transactions running on the server to end (%s%s)",
+                         slot, info->active_pid, now - started,
+                         *blockers ? "now those of pids " : "none blocks it at this moment",
+                         blockers);
+                next_note = now + 30;
+            }
+        }
         struct timespec ts = {0, 200 * 1000 * 1000};
         nanosleep(&ts, NULL);
         if (!logical_slot_lookup(c, slot, info))
@@ -279,6 +328,10 @@ bool logical_slot_await_release(pg_conn *c, const char *slot, logical_slot_info 
     }
     if (info->exists && !info->active)
         log_info("replication slot \"%s\" was released", slot);
+    else if (!info->exists)
+        log_info("replication slot \"%s\" is gone (its creation did not finish, or it was "
+                 "dropped)",
+                 slot);
     return true;
 }
 

@@ -77,8 +77,12 @@ bool logical_slot_drop(pg_conn *c, const char *slot);
  * look it up again every 200 ms for up to `seconds` (or until *stop), and
  * say once that it waits: the walsender of a run killed a moment ago holds
  * the slot until it notices its client is gone (it may be finishing the
- * slot's creation). *info is the last lookup. False only when a lookup
- * failed (logged); a slot still active is for logical_slot_usable to report.
+ * slot's creation). Past those seconds a holder that is still creating the
+ * slot (a walsender in CREATE_REPLICATION_SLOT, which waits for the
+ * transactions running on the server, and notices a client gone only after)
+ * is waited for until it is done, saying every 30 s which pids it waits for.
+ * *info is the last lookup. False only when a lookup failed (logged); a slot
+ * still active is for logical_slot_usable to report.
  */
 bool logical_slot_await_release(pg_conn *c, const char *slot, logical_slot_info *info, int seconds,
                                 volatile sig_atomic_t *stop);

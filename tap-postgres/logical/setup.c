@@ -291,6 +291,12 @@ bool setup_run(sl_run *L, setup_positions *out)
     if (!logical_slot_await_release(L->c, L->slot, &info, SLOT_RELEASE_WAIT_SECONDS,
                                     &tap_stop_requested))
         return fail(L, EXIT_SOURCE_DB);
+    if (tap_stop_requested && info.exists && info.active) {
+        /* a signal in the wait: the stop asked for, not a slot in use */
+        log_error("interrupted while waiting for replication slot \"%s\" (in use by pid %d)",
+                  L->slot, info.active_pid);
+        return fail(L, EXIT_INTERRUPTED);
+    }
     if (info.exists && strcmp(info.wal_status, "lost") == 0 && !info.active &&
         cfg->lost_position_fail) {
         bool any = false;
