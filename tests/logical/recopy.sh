@@ -180,6 +180,15 @@ wait "$tap_pid" 2>/dev/null || true
 tap_pid=
 assert_contains "$(cat "$TEST_TMP/r5.err")" 'stream "public-a": recopy_streams asks for a re-copy (token "second", the bookmark'"'"'s is "2026-12-03")' \
     "a new token asks for another re-copy"
+# the slot is confirmed past no position of a in the run's STATEs (its copy began at the slot's
+# confirmed position, behind b's bookmark): a run stopped after any of them resumes the chunks
+min_a=$(grep '^{"type":"STATE"' "$TEST_TMP/r5.out" | python3 -c '
+import json, sys
+bms = (json.loads(l)["value"]["bookmarks"]["public-a"] for l in sys.stdin)
+print(min(b["lsn"] for b in bms if "lsn" in b))')
+confirmed=$(psql_q postgres "SELECT (confirmed_flush_lsn - '0/0'::pg_lsn)::bigint FROM pg_replication_slots WHERE database = '$src' AND NOT temporary")
+assert_eq 1 "$([ "$confirmed" -le "$min_a" ] && echo 1 || echo 0)" \
+    "the slot's confirmed position ($confirmed) is not past a's lsn in any STATE of the run (at least $min_a)"
 last=$(grep -n '^{"type":"STATE"' "$TEST_TMP/r5.out" | tail -n 1 | cut -d: -f1)
 head -n "${last:-0}" "$TEST_TMP/r5.out" | "$TARGET_BIN" --config "$TEST_TMP/target.json" >"$TEST_TMP/r5.states" 2>"$TEST_TMP/r5.target" || true
 tail -n 1 "$TEST_TMP/r5.states" >"$TEST_TMP/r5.state"
