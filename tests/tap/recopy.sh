@@ -60,10 +60,10 @@ compare() { # MESSAGE
     done
 }
 first_id() { # FILE STREAM
-    record_ids "$1" "$2" | head -n 1
+    record_ids "$1" "$2" | sed -n 1p
 }
 version_of() { # FILE STREAM: the version of the stream's first RECORD
-    grep -m1 "^{\"type\":\"RECORD\",\"stream\":\"$2\"" "$1" | sed -E 's/.*"version":([0-9]+).*/\1/'
+    { grep -m1 "^{\"type\":\"RECORD\",\"stream\":\"$2\"" "$1" || true; } | sed -E 's/.*"version":([0-9]+).*/\1/'
 }
 dst_count() {
     psql_q "$dst" "SELECT count(*) FROM $1"
@@ -104,7 +104,7 @@ assert_contains "$(cat "$TEST_TMP/r2.err")" 'stream "public-inc": the re-copy st
 st2=$(cat "$TEST_TMP/r2.state")
 assert_contains "$st2" '"recopy_token":"2026-12-03"' "the state records the token"
 assert_contains "$st2" '"recopy_in_progress":true' "the state says the re-copy of inc is in progress"
-assert_contains "$(grep '^{"type":"STATE"' "$TEST_TMP/r2.out" | head -n 2 | tail -n 1)" '"recopy_token":"2026-12-03"' \
+assert_contains "$(grep '^{"type":"STATE"' "$TEST_TMP/r2.out" | sed -n 2p)" '"recopy_token":"2026-12-03"' \
     "the first STATE of the stream already holds the token"
 assert_eq "$((300 - 30 + 2))" "$(dst_count inc)" "the deleted rows stay in the target until the new version is complete"
 for run in r3 r4; do
@@ -169,7 +169,7 @@ head -n "$last" "$TEST_TMP/r7.out" | "$TARGET_BIN" --config "$TEST_TMP/target.js
 tail -n 1 "$TEST_TMP/r7.states" >"$TEST_TMP/r7.state"
 assert_contains "$(cat "$TEST_TMP/r7.state")" '"recopy_in_progress":true' "killed part way: the committed state has the re-copy in progress"
 assert_contains "$(cat "$TEST_TMP/r7.state")" '"recopy_token":"third"' "killed part way: the committed state has the new token"
-resume_at=$(grep -o '"replication_key_value":"[0-9]*"' "$TEST_TMP/r7.state" | grep -o '[0-9]*')
+resume_at=$({ grep -o '"replication_key_value":"[0-9]*"' "$TEST_TMP/r7.state" || true; } | grep -o '[0-9]*' || true)
 pipeline "$TEST_TMP/c7.json" "$TEST_TMP/r7.state" r8
 assert_eq 0 "$RC" "the run after kill -9 exits 0"
 assert_not_contains "$(cat "$TEST_TMP/r8.err")" "asks for a re-copy" "the run after kill -9 starts no other re-copy"
