@@ -11,7 +11,8 @@
 #   3. the same config again: no re-copy (the token is in the bookmark);
 #   4. a new token, kill -9 between two chunks of the re-copy: the next run resumes the chunks
 #      (the token and the chunked_copy bookmark in the committed state; its position not lost
-#      to the slot), and the target ends equal to the source.
+#      to the slot), and the target ends equal to the source;
+#   5. snapshot_mode never: a stream named in recopy_streams is copied all the same.
 # shellcheck disable=SC1091
 . "$(dirname "${BASH_SOURCE[0]}")/log_lib.sh"
 
@@ -208,4 +209,13 @@ pipeline "$TEST_TMP/tap5.json" "$TEST_TMP/r6.state" r7
 assert_eq 0 "$RC" "the catch-up run after the resume exits 0"
 assert_not_contains "$(cat "$TEST_TMP/r7.err")" "initial copy" "the catch-up run copies nothing"
 compare "after kill -9 in the re-copy and its resume"
+
+# 5. snapshot_mode never: a stream asked for is copied all the same
+tap_cfg "$TEST_TMP/tap8.json" '"snapshot_mode":"never","recopy_streams":{"public-n":"third"}'
+pipeline "$TEST_TMP/tap8.json" "$TEST_TMP/r7.state" r8
+assert_eq 0 "$RC" "5. the re-copy with snapshot_mode never exits 0"
+assert_not_contains "$(cat "$TEST_TMP/r8.err")" 'stream "public-n": snapshot_mode never: not copied' "5. snapshot_mode never does not cancel the re-copy"
+assert_eq "90 1" "$(count "$TEST_TMP/r8.out" public-n RECORD) $(count "$TEST_TMP/r8.out" public-n ACTIVATE_VERSION)" \
+    "5. every row of n is sent again, then ACTIVATE_VERSION"
+compare "after the re-copy with snapshot_mode never"
 finish
