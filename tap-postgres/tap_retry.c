@@ -39,6 +39,30 @@ void tap_retry_sleep(int seconds)
     backoff(seconds);
 }
 
+bool tap_retry_reconnect(const tap_run *run, pg_conn *c, const char *stream, const char *what,
+                         int *attempt)
+{
+    long long max = tap_retry_attempts(run);
+    while (*attempt < max && !tap_stop_requested) {
+        (*attempt)++;
+        int wait = tap_retry_wait(*attempt);
+        log_warn("stream \"%s\": lost %s; reconnecting in %d s (attempt %d of %lld, "
+                 "reconnect_attempts)",
+                 stream, what, wait, *attempt, max);
+        backoff(wait);
+        if (tap_stop_requested)
+            break;
+        bool transient = false;
+        if (pg_conn_reconnect(c, &transient)) {
+            if (pg_conn_exec(c, TAP_SESSION_SETTINGS))
+                return true;
+        } else if (!transient) {
+            return false; /* the failure stays the first one */
+        }
+    }
+    return false;
+}
+
 /* sync(run, c, s) until it succeeds or its failure is not a lost connection (see the header) */
 static bool retry_stream(tap_run *run, pg_conn *c, tap_stream *s,
                          bool (*sync)(tap_run *, pg_conn *, tap_stream *), const char *resume)
@@ -50,25 +74,8 @@ static bool retry_stream(tap_run *run, pg_conn *c, tap_stream *s,
             return true;
         if (!retryable(run, c, s) || attempt >= max)
             return false;
-        /* reconnect: attempts with backoff, each counted */
-        bool connected = false;
-        while (!connected && attempt < max && !tap_stop_requested) {
-            attempt++;
-            int wait = tap_retry_wait(attempt);
-            log_warn("stream \"%s\": lost the connection to the source; reconnecting in %d s "
-                     "(attempt %d of %lld, reconnect_attempts)",
-                     s->tap_stream_id, wait, attempt, max);
-            backoff(wait);
-            bool transient = false;
-            if (tap_stop_requested)
-                break;
-            if (pg_conn_reconnect(c, &transient)) {
-                connected = pg_conn_exec(c, TAP_SESSION_SETTINGS);
-            } else if (!transient) {
-                return false; /* the failure stays the first one */
-            }
-        }
-        if (!connected)
+        if (!tap_retry_reconnect(run, c, s->tap_stream_id, "the connection to the source",
+                                 &attempt))
             return false;
         log_info("stream \"%s\": reconnected; syncing again from the last STATE written (%s)",
                  s->tap_stream_id, resume);

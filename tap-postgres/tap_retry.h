@@ -31,6 +31,14 @@ bool tap_retry_full_table(tap_run *run, pg_conn *c, tap_stream *s);
 /* tap_retry_incremental: the same for sync_incremental_run */
 bool tap_retry_incremental(tap_run *run, pg_conn *c, tap_stream *s);
 
+/*
+ * tap_retry_reconnect: after c was lost, make it again (with the session settings): attempts
+ * counted in *attempt up to reconnect_attempts, each logged as `stream "<stream>": lost <what>;
+ * reconnecting in N s (attempt K of M, reconnect_attempts)` and waited for. False when no attempt
+ * succeeded, a failure was not transient, or a stop was requested.
+ */
+bool tap_retry_reconnect(const tap_run *run, pg_conn *c, const char *stream, const char *what,
+                         int *attempt);
 /* tap_retry_attempts: the reconnect_attempts setting (default 3) */
 long long tap_retry_attempts(const tap_run *run);
 /* tap_retry_wait: the seconds to wait before reconnect attempt n (1, 2, 4, 8, then 30) */

@@ -50,6 +50,7 @@
 #include "metrics.h"
 #include "relations.h"
 #include "state.h"
+#include "tap_retry.h"
 #include "timefmt.h"
 
 #define XID_RING 4096
@@ -73,6 +74,7 @@ struct chunked_copy {
     size_t n;
     size_t nactive; /* streams with a copy in chunks in progress (checked on every message) */
     long long seq;
+    int reconnects; /* reconnects of the connection that reads the chunks, in this run */
     /* the chunk waiting for its high watermark */
     int pending; /* stream index, -1: none */
     char low[128], high[128];
@@ -253,10 +255,12 @@ static bool exec_params(sl_run *L, const char *sql, int n, const char *const *pa
     if (!res) {
         char msg[300];
         pg_conn_first_line(PQerrorMessage(L->c->conn), msg, sizeof(msg));
+        bool lost = PQstatus(L->c->conn) == CONNECTION_BAD;
         log_error("could not write the %s of the chunked copy: %s%s", what, msg,
-                  L->chunks->wm_table ? ""
-                                      : " (a role that may not call pg_logical_emit_message can "
-                                        "use a watermark table: snapshot_watermark_table)");
+                  L->chunks->wm_table || lost
+                      ? ""
+                      : " (a role that may not call pg_logical_emit_message can use a watermark "
+                        "table: snapshot_watermark_table)");
         return fail(L, EXIT_SOURCE_DB);
     }
     PQclear(res);
@@ -520,8 +524,8 @@ static void chunk_sql(buf *sql, const lstream *ls, bool after, long long limit)
     buf_appendf(sql, " LIMIT %lld", limit);
 }
 
-/* read the next chunk of stream i between its watermarks */
-static bool read_chunk(sl_run *L, size_t i)
+/* read the next chunk of stream i between its watermarks (once: read_chunk retries) */
+static bool read_chunk_once(sl_run *L, size_t i)
 {
     struct chunked_copy *cc = L->chunks;
     lstream *ls = &L->streams[i];
@@ -620,6 +624,45 @@ done:
     buf_term(&sql);
     buf_term(&pbuf);
     return ok;
+}
+
+/*
+ * chunk_connection_lost: the chunk could not be read (or its watermarks not written) because the
+ * connection that reads the chunks was lost: the server restarted, our backend was terminated,
+ * the network reset it. Not a frozen connection (given up after read_timeout), not after a stop
+ * request or a failed write to stdout.
+ */
+static bool chunk_connection_lost(const sl_run *L)
+{
+    return L->c && L->c->conn && PQstatus(L->c->conn) == CONNECTION_BAD && !L->c->gave_up &&
+           !tap_stop_requested && singer_writer_ok(L->run->w);
+}
+
+/*
+ * read_chunk: read_chunk_once, and again on a new connection when the one reading the chunks was
+ * lost (up to reconnect_attempts in the run, waiting as tap_retry does). Nothing of a chunk is
+ * written before its high watermark comes through the stream, so a chunk read again is exact:
+ * new watermarks (a new sequence number) bound a new window, and a watermark of the lost attempt
+ * that reaches the stream later matches none. The stream is not read while waiting; its
+ * connection, when it was lost too, is made again by repl_retry when the stream meets the loss.
+ */
+static bool read_chunk(sl_run *L, size_t i)
+{
+    struct chunked_copy *cc = L->chunks;
+    const char *id = L->streams[i].src->tap_stream_id;
+    for (;;) {
+        if (read_chunk_once(L, i))
+            return true;
+        cc->pending = -1;
+        if (!chunk_connection_lost(L))
+            return false;
+        if (!tap_retry_reconnect(L->run, L->c, id, "the connection that reads the chunks",
+                                 &cc->reconnects))
+            return false;
+        L->run->fail_code = 0;
+        log_info("stream \"%s\": reconnected; reading the chunk again (after %lld rows)", id,
+                 cc->s[i].rows);
+    }
 }
 
 bool chunked_copy_step(sl_run *L)

@@ -12,6 +12,8 @@
  * high watermark or later); at the high watermark the rows left are written. Only then does
  * the state record the chunk's last key, so an interrupted copy resumes after it while the
  * stream keeps the rows already copied up to date. See chunked_copy.c for why this is exact.
+ * A chunk whose connection was lost while it was read is read again on a new connection (up to
+ * reconnect_attempts in the run, tap_retry.h's waits).
  *
  * The module's state hangs off sl_run.chunks (owned by the run: chunked_copy_destroy in
  * sl_run_term); it owns the pending chunk's rows, a chunk_buffer (chunk_buffer.h: the

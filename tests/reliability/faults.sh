@@ -14,6 +14,10 @@
 #                    tests/tools/tcp_proxy between us and the server resets every connection,
 #                    or stops forwarding while keeping the sockets open
 #   role_timeouts    the roles have statement_timeout and idle_in_transaction_session_timeout
+# CHUNKS=1 (LOG_BASED, restart_source / terminate_source / drop_source): no first run; the
+# fault meets the initial copy in chunks (snapshot_chunk_rows 100) while the stream runs, and
+# both connections are lost (terminate_source ends the chunk reader's backend too): the tap
+# reads the chunk again on a new connection and streams on within the run
 # (needs the environment tests/run.sh gives: PGTEST_PORT, TAP_BIN, TARGET_BIN, TCP_PROXY)
 # shellcheck disable=SC1091
 . "$(dirname "${BASH_SOURCE[0]}")/rel_lib.sh"
@@ -26,6 +30,8 @@ tag=$(tr "A-Z" "a-z" <<<"$METHOD")
 # FREEZE_IDLE=1 (freeze_source, LOG_BASED): the writer stops before the freeze, so that the
 # stream is idle when it freezes (and read_timeout is longer than the idle bound, below)
 [ "${FREEZE_IDLE:-0}" = 1 ] && tag="${tag}_idle"
+CHUNKS=${CHUNKS:-0}
+[ "$CHUNKS" = 1 ] && tag="${tag}_chunks"
 ROWS=${ROWS:-20000}
 RUN_TIMEOUT=${RUN_TIMEOUT:-120}
 STATE=$TEST_TMP/state.json
@@ -134,10 +140,12 @@ if [ "$FAULT" = restart_source ]; then
     ATTEMPTS=5
     TIMEOUTS="$TIMEOUTS,\"reconnect_attempts\":$ATTEMPTS"
 fi
+CHUNK_JSON=""
+[ "$CHUNKS" = 1 ] && CHUNK_JSON=',"snapshot_chunk_rows":100'
 tap_json() {
     printf '{"host":"127.0.0.1","port":%s,"user":"%s","password":"","dbname":"%s","itersize":200,%s%s}\n' \
         "$TAP_PORT" "$TAP_USER" "$(dbname_of "$SRC")" "$TIMEOUTS" \
-        "${PLUGIN:+,\"logical_decoding_plugin\":\"$PLUGIN\",\"logical_poll_total_seconds\":5,\"break_at_end_lsn\":false}${1:+,$1}"
+        "${PLUGIN:+,\"logical_decoding_plugin\":\"$PLUGIN\",\"logical_poll_total_seconds\":5,\"break_at_end_lsn\":false}${CHUNK_JSON:-}${1:+,$1}"
 }
 tgt_json() {
     printf '{"host":"127.0.0.1","port":%s,"user":"%s","password":"","dbname":"%s",%s,"default_target_schema":"public","hard_delete":true,"primary_key_required":false,"batch_size_rows":%s%s}\n' \
@@ -170,7 +178,7 @@ fi
 : "$discover_port" "$TAP_PORT_SAVE"
 
 rm -f "$STATE"
-if [ "$METHOD" = LOG_BASED ] || [ "$FAULT" = role_timeouts ]; then
+if { [ "$METHOD" = LOG_BASED ] && [ "$CHUNKS" = 0 ]; } || [ "$FAULT" = role_timeouts ]; then
     # a first run copies the tables and sets the slot up: the fault meets the stream
     RUN=setup
     run_pipeline setup none 0
@@ -183,6 +191,8 @@ fault_pids() {
     if [ "$1" = tap ]; then
         local kind="backend_type = 'client backend'"
         [ "$METHOD" = LOG_BASED ] && kind="backend_type = 'walsender'"
+        # the copy in chunks: the walsender and the connection that reads the chunks
+        [ "$CHUNKS" = 1 ] && kind="backend_type IN ('walsender', 'client backend')"
         PGPORT=$SRC_PORT psql_q postgres "SELECT pid FROM pg_stat_activity WHERE application_name = 'tap-postgres'
             AND datname = '$(dbname_of "$SRC")' AND $kind"
     else
@@ -192,10 +202,15 @@ fault_pids() {
 }
 
 # the moment of the fault: the target has committed a batch (FULL_TABLE: the copy is under
-# way; LOG_BASED: the stream is), and the connection to break is there
+# way; LOG_BASED: the stream is; CHUNKS: the copy in chunks is, a STATE of it committed), and the
+# connection to break is there
 await_moment() {
     local who=$1 i
     for i in $(seq 1 $((RUN_TIMEOUT * 10))); do
+        if [ "$CHUNKS" = 1 ] && [ "$(grep -o '"chunked_copy"' "$TEST_TMP/out.fault" 2>/dev/null | wc -l)" -lt 1 ]; then
+            sleep 0.02
+            continue
+        fi
         if [ -s "$TEST_TMP/out.fault" ] && [ -n "$(fault_pids "$who")" ]; then
             return 0
         fi
@@ -257,8 +272,10 @@ fault_action() {
         # the stream goes on after the reconnect until the writer stops and the server idles
         # (logical_poll_total_seconds)
         local i
+        local again="LOG_BASED: reconnected"
+        [ "$CHUNKS" = 1 ] && again="reconnected; reading the chunk again"
         for i in $(seq 1 $((RUN_TIMEOUT * 10))); do
-            grep -q "LOG_BASED: reconnected" "$TEST_TMP/tap.err" && break
+            grep -q "$again" "$TEST_TMP/tap.err" && break
             sleep 0.1
         done
         sleep 2
@@ -346,6 +363,14 @@ if [ -n "${WANT_MSG:-}" ]; then
         not_ok "$FAULT: the failing program says what failed (/$WANT_MSG/)"
         tail -n 5 "$failed_err" >&2
     fi
+fi
+if [ "$RECONNECT" = 1 ] && [ "$CHUNKS" = 1 ]; then
+    assert_contains "$(cat "$TEST_TMP/tap.err")" "lost the connection that reads the chunks; reconnecting in 1 s (attempt 1 of $ATTEMPTS" \
+        "$FAULT: the tap says it lost the connection reading the chunks and reconnects"
+    assert_contains "$(cat "$TEST_TMP/tap.err")" "reconnected; reading the chunk again" \
+        "$FAULT: the tap reads the chunk again within the run"
+    assert_contains "$(cat "$TEST_TMP/tap.err")" "initial copy in chunks done" \
+        "$FAULT: the copy in chunks ends within the run"
 fi
 if [ "$RECONNECT" = 1 ] && [ "$METHOD" = LOG_BASED ]; then
     assert_contains "$(cat "$TEST_TMP/tap.err")" "LOG_BASED: lost the replication connection; reconnecting in 1 s (attempt 1 of $ATTEMPTS" \
