@@ -154,6 +154,30 @@ bool catalog_parse(tap_catalog *out, cJSON *root, const char *what, const tap_co
                      "selected stream of the catalog (stream ids are \"<schema>-<table>\")",
                      so->string);
     }
+    /* a re-copy asked for a stream the run does not sync would silently never happen */
+    const cJSON *rc;
+    cJSON_ArrayForEach(rc, cfg->recopy_streams)
+    {
+        bool selected = false, listed = false;
+        for (size_t i = 0; i < out->n && !selected; i++)
+            selected = strcmp(out->streams[i].tap_stream_id, rc->string) == 0;
+        cJSON_ArrayForEach(e, streams)
+        {
+            const char *id = json_util_string(e, "tap_stream_id", NULL);
+            listed = listed || (id && strcmp(id, rc->string) == 0);
+        }
+        if (selected)
+            continue;
+        if (listed)
+            log_error("config key recopy_streams: stream \"%.100s\" is not selected in the %s "
+                      "(select it, or remove it from recopy_streams)",
+                      rc->string, what);
+        else
+            log_error("config key recopy_streams: stream \"%.100s\" is not in the %s (stream "
+                      "ids are \"<schema>-<table>\")",
+                      rc->string, what);
+        return false;
+    }
     return true;
 }
 

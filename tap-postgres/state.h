@@ -14,7 +14,16 @@
  * "<text>", ...} is the primary key of the last record emitted before the
  * STATE; it is removed when the table is done. A run that finds it resumes
  * after that key with the same table version.
+ *
+ * Re-copy bookmarks (ours, README "Re-copying one stream"): "recopy_token": "<token>" is the
+ * token of config key recopy_streams that the stream was last copied again for; a token in the
+ * config that differs from it (or a bookmark without one) asks for a re-copy, and the token is
+ * recorded in the same STATE that drops the old position. "recopy_in_progress": true
+ * (INCREMENTAL only) says a re-copy has begun and not reached the end of the table: the next
+ * run goes on with it (from its replication_key_value) instead of a normal sync.
  */
+#define STATE_RECOPY_TOKEN "recopy_token"
+#define STATE_RECOPY_IN_PROGRESS "recopy_in_progress"
 #ifndef TAP_STATE_H
 #define TAP_STATE_H
 

@@ -75,6 +75,13 @@ bool sync_full_table_run(tap_run *run, pg_conn *c, tap_stream *s)
                   s->tap_stream_id, s->is_view ? "view" : "table");
         return tap_fail(run, EXIT_BAD_CONFIG);
     }
+    if (tap_recopy_begin(run, s, bm)) {
+        /* no position of an unfinished version: this run starts a new one from the first key,
+           and its ACTIVATE_VERSION at the end removes the rows that are gone */
+        state_bm_remove(bm, "last_pk_fetched");
+        state_bm_remove(bm, "xmin");
+        state_bm_remove(bm, SNAPSHOT_RANGES_KEY);
+    }
     long long version = -1;
     bool have_version = state_bm_get_int(bm, "version", &version);
     bool first_run = !have_version;

@@ -74,13 +74,29 @@ bool sync_incremental_run(tap_run *run, pg_conn *c, tap_stream *s)
     prog.bm = bm;
     const tap_column *key = &s->columns[s->rk_index];
     state_bm_set_item(bm, "replication_key", cJSON_CreateString(key->name));
+    /*
+     * A re-copy (recopy_streams) reads the table from its first key as a new table version,
+     * over as many runs as max_record_count / limit make it take (recopy_in_progress until it
+     * reaches the end, its replication_key_value its position); only then does ACTIVATE_VERSION
+     * make the target remove the rows of older versions, so the rows stay in the target until
+     * the new version has them all.
+     */
+    bool recopy = tap_recopy_begin(run, s, bm);
+    if (recopy) {
+        state_bm_remove(bm, "replication_key_value");
+        state_bm_set_item(bm, STATE_RECOPY_IN_PROGRESS, cJSON_CreateTrue());
+    }
+    bool in_recopy = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(bm, STATE_RECOPY_IN_PROGRESS));
     long long version;
-    if (!state_bm_get_int(bm, "version", &version))
-        version = timefmt_now_ms();
+    bool have_version = state_bm_get_int(bm, "version", &version);
+    if (!have_version || recopy) {
+        long long v = timefmt_now_ms();
+        version = have_version && v <= version ? version + 1 : v;
+    }
     state_bm_set_int(bm, "version", version);
 
     if (!tap_emit_schema(run, s, key->name, NULL) || !tap_emit_boundary_state(run) ||
-        !tap_emit_activate_version(run, s, version))
+        (!in_recopy && !tap_emit_activate_version(run, s, version)))
         goto done;
 
     if (!tap_begin_read(run, c, s, &rb, version))
@@ -100,7 +116,8 @@ bool sync_incremental_run(tap_run *run, pg_conn *c, tap_stream *s)
             goto done;
         }
         PQclear(r);
-        log_info("stream \"%s\": rows with %s >= %.100s", s->tap_stream_id, key->name, value);
+        log_info("stream \"%s\": rows with %s >= %.100s%s", s->tap_stream_id, key->name, value,
+                 in_recopy ? " or null (the re-copy goes on)" : "");
     }
     buf_append_lit(&sql, "COPY (SELECT ");
     tap_select_list(&sql, s);
@@ -108,9 +125,18 @@ bool sync_incremental_run(tap_run *run, pg_conn *c, tap_stream *s)
     tap_quoted_table(&sql, s);
     bool have_where = value != NULL;
     if (value) {
-        buf_append_lit(&sql, " WHERE ");
+        /* a re-copy must not leave out the rows without a key value (the first query of the
+           copy has them, last in key order): the new version holds every row; parenthesized,
+           as custom_where_clauses follow with AND */
+        buf_append_lit(&sql, " WHERE (");
         pg_conn_quote_ident(&sql, key->name);
         buf_appendf(&sql, " >= current_setting('tap_postgres.rkv')::%s", key->cast_type);
+        if (in_recopy) {
+            buf_append_lit(&sql, " OR ");
+            pg_conn_quote_ident(&sql, key->name);
+            buf_append_lit(&sql, " IS NULL");
+        }
+        buf_putc(&sql, ')');
     }
     tap_append_where(&sql, s, &have_where);
     /* in key order, so that a LIMIT leaves the bookmark at the last row sent */
@@ -136,6 +162,18 @@ bool sync_incremental_run(tap_run *run, pg_conn *c, tap_stream *s)
     in_tx = false;
     save_bookmark(&prog);
     log_info("stream \"%s\": %lld rows", s->tap_stream_id, rows);
+    if (in_recopy && lim >= 0 && rows == lim) {
+        log_info("stream \"%s\": the re-copy stops at the limit (%lld rows): the next run goes "
+                 "on with it (version %lld)",
+                 s->tap_stream_id, lim, version);
+    } else if (in_recopy) {
+        state_bm_remove(bm, STATE_RECOPY_IN_PROGRESS);
+        if (!tap_emit_activate_version(run, s, version))
+            goto done;
+        log_info("stream \"%s\": re-copy done: version %lld is active (the target removes the "
+                 "rows of older versions)",
+                 s->tap_stream_id, version);
+    }
     if (lim > 0 && rows == lim && value && prog.have_last && start.len == prog.last.len &&
         memcmp(start.data, prog.last.data, start.len) == 0)
         log_warn("stream \"%s\": all %lld rows of the LIMIT (max_record_count / limit) have %s "

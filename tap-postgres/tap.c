@@ -181,6 +181,26 @@ bool tap_emit_boundary_state(tap_run *run)
     return tap_emit_state(run);
 }
 
+bool tap_recopy_begin(tap_run *run, const tap_stream *s, cJSON *bm)
+{
+    const char *token = tap_config_recopy_token(run->cfg, s->tap_stream_id);
+    if (!token || !bm)
+        return false;
+    const cJSON *had = cJSON_GetObjectItemCaseSensitive(bm, STATE_RECOPY_TOKEN);
+    if (cJSON_IsString(had) && strcmp(had->valuestring, token) == 0)
+        return false;
+    if (cJSON_IsString(had))
+        log_info("stream \"%s\": recopy_streams asks for a re-copy (token \"%.100s\", the "
+                 "bookmark's is \"%.100s\"): copied again from the start as a new table version",
+                 s->tap_stream_id, token, had->valuestring);
+    else
+        log_info("stream \"%s\": recopy_streams asks for a re-copy (token \"%.100s\", the "
+                 "bookmark has none): copied again from the start as a new table version",
+                 s->tap_stream_id, token);
+    state_bm_set_item(bm, STATE_RECOPY_TOKEN, cJSON_CreateString(token));
+    return true;
+}
+
 bool tap_emit_activate_version(tap_run *run, const tap_stream *s, long long version)
 {
     buf *b = singer_writer_buf(run->w);

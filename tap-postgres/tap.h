@@ -98,6 +98,15 @@ bool tap_emit_boundary_state(tap_run *run);
 /* tap_emit_activate_version: ACTIVATE_VERSION for s. */
 bool tap_emit_activate_version(tap_run *run, const tap_stream *s, long long version);
 
+/*
+ * tap_recopy_begin: does config key recopy_streams ask for a re-copy of s now (its token differs
+ * from the recopy_token of bm, s's bookmark in the output state)? Then the token is put into bm
+ * and the re-copy logged, and true is returned: the caller drops the method's position from bm
+ * before the next STATE, so that one STATE holds both. False when the token is recorded already
+ * (a re-copy done or going on) or s is not named.
+ */
+bool tap_recopy_begin(tap_run *run, const tap_stream *s, cJSON *bm);
+
 /* tap_stream_builder: a record builder for s's columns (caller record_builder_term's). */
 bool tap_stream_builder(tap_run *run, const tap_stream *s, record_builder *rb);
 

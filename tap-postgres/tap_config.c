@@ -114,6 +114,10 @@ const config_key tap_config_keys[] = {
     {"stream_options", CFG_OBJECT, false, NULL, false,
      "{\"<stream>\": {\"custom_where_clauses\": [\"<SQL>\", ...]}}: the rows must "
      "match every clause (trusted SQL text); LOG_BASED: the copy and every change"},
+    {"recopy_streams", CFG_OBJECT, false, NULL, false,
+     "{\"<stream>\": \"<token>\"}: copy each stream again from the start as a new table "
+     "version (the others go on from their bookmarks), once per token: the token goes into the "
+     "stream's bookmark (recopy_token), and a new token asks for another re-copy"},
     /* pipelinewise-transform-field, applied in the tap */
     {"transformations", CFG_ANY, false, NULL, false,
      "[{\"tap_stream_name\", \"field_id\", \"type\", \"when\"}]: pipelinewise-transform-field's "
@@ -223,6 +227,30 @@ static bool check_stream_options(const cJSON *so, const char *what)
         }
     }
     return true;
+}
+
+/* recopy_streams: every token a non-empty string (the streams are checked against the catalog:
+   catalog_parse) */
+static bool check_recopy_streams(const cJSON *rs, const char *what)
+{
+    const cJSON *t;
+    cJSON_ArrayForEach(t, rs)
+    {
+        if (!cJSON_IsString(t) || !t->valuestring[0]) {
+            log_error("%s: key \"recopy_streams\": stream \"%.100s\": the token must be a "
+                      "non-empty string (any text, e.g. the date of the request; a new token "
+                      "asks for another re-copy)",
+                      what, t->string);
+            return false;
+        }
+    }
+    return true;
+}
+
+const char *tap_config_recopy_token(const tap_config *cfg, const char *stream_id)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(cfg->recopy_streams, stream_id);
+    return cJSON_IsString(t) && t->valuestring[0] ? t->valuestring : NULL;
 }
 
 bool tap_config_method_valid(const char *m)
@@ -439,6 +467,9 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
     }
     c->stream_options = config_get(root, "stream_options");
     if (!check_stream_options(c->stream_options, what) || !check_sdk_keys(root, what))
+        return false;
+    c->recopy_streams = config_get(root, "recopy_streams");
+    if (!check_recopy_streams(c->recopy_streams, what))
         return false;
     return metrics_configure(root, what, true);
 oom:

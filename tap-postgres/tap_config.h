@@ -62,6 +62,7 @@ typedef struct tap_config {
     /* MeltanoLabs tap-postgres (Singer SDK) keys */
     long long max_record_count;  /* records per stream and run, -1 for no bound */
     const cJSON *stream_options; /* borrowed from root: {"<stream>": {...}} or NULL */
+    const cJSON *recopy_streams; /* borrowed from root: {"<stream>": "<token>"} or NULL */
 } tap_config;
 
 /*
@@ -80,6 +81,12 @@ void tap_config_term(tap_config *c);
  * (checked by tap_config_parse: strings, not empty), or NULL when there is none. Borrowed.
  */
 const cJSON *tap_config_where_clauses(const tap_config *cfg, const char *stream_id);
+
+/*
+ * tap_config_recopy_token: the recopy_streams token of stream_id (a non-empty string, checked
+ * by tap_config_parse), or NULL when the stream is not named. Borrowed.
+ */
+const char *tap_config_recopy_token(const tap_config *cfg, const char *stream_id);
 
 /* tap_config_continuous: a LOG_BASED run without any bound (break_at_end_lsn false,
    max_run_seconds and logical_poll_total_seconds 0): only a signal ends it, with exit 0 */

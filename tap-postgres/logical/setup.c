@@ -55,6 +55,21 @@ static bool read_bookmarks(sl_run *L)
         const cJSON *bm = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(L->run->state, "bookmarks"), id);
         ls->version = state_bm_get_int(bm, "version", &v) && v > 0 ? v : -1;
+        /*
+         * recopy_streams: copied again as a new table version (in chunks when it has a primary
+         * key: chunked_copy_read drops a chunked copy in progress of an older request), the
+         * other streams going on from their bookmarks. The token goes into the bookmark now,
+         * so the STATE that first lacks the old position holds it: a run stopped later goes
+         * on with this copy (its chunks) and does not start another.
+         */
+        cJSON *obm = state_bookmark(L->run->state, id);
+        if (tap_recopy_begin(L->run, ls->src, obm)) {
+            ls->need_copy = true;
+            ls->recopy_asked = true;
+            ls->input_lsn = 0;
+            state_bm_remove(obm, "lsn");
+            state_bm_remove(obm, "xmin");
+        }
     }
     return true;
 }
@@ -477,7 +492,7 @@ bool setup_run(sl_run *L, setup_positions *out)
        now (its bookmark is set below) */
     for (size_t i = 0; i < L->n; i++) {
         lstream *ls = &L->streams[i];
-        if (!ls->need_copy || ls->src->snapshot_mode != TAP_SNAPSHOT_NEVER)
+        if (!ls->need_copy || ls->src->snapshot_mode != TAP_SNAPSHOT_NEVER || ls->recopy_asked)
             continue;
         ls->need_copy = false;
         ls->from_now = true;
@@ -576,6 +591,18 @@ bool setup_run(sl_run *L, setup_positions *out)
     }
     if (confirm == UINT64_MAX || !info.exists)
         confirm = 0;
+    /*
+     * Never past a stream's start: a copy in chunks begun in this run on the existing slot
+     * (a stream added, one asked for again by recopy_streams) starts at the slot's confirmed
+     * position, behind the others' bookmarks. Confirming those would leave its bookmark in the
+     * next STATEs behind the slot, and the run after an interruption would find its position
+     * lost (and copy it once more, or fail) instead of resuming its chunks.
+     */
+    for (size_t i = 0; confirm && i < L->n; i++) {
+        const lstream *ls = &L->streams[i];
+        if (!ls->copy_only && ls->lsn < confirm)
+            confirm = ls->lsn;
+    }
     if (!L->repl && !(L->repl = sl_run_repl_connect(L)))
         return false;
     repl_stream_identity id;

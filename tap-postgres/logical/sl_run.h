@@ -57,6 +57,7 @@ typedef struct lstream {
     bool recopy;          /* a TRUNCATE of part of its rows (one partition or child): no more
                              changes; copied again at the end of the run (until then its lsn
                              bookmark is left out of the STATE) */
+    bool recopy_asked;    /* recopy_streams asked for a copy again in this run (setup.c) */
     bool has_descendants; /* its table has partitions or inheritance children */
     bool copy_only;       /* snapshot_mode initial_only: copied, takes no changes (its lsn only
                              says it was copied: never moved, never confirmed) */

@@ -223,6 +223,36 @@ START_TEST(sdk_settings_not_implemented)
 }
 END_TEST
 
+/* recopy_streams (README "Re-copying one stream"): a token per stream, a non-empty string */
+START_TEST(recopy_streams)
+{
+    tap_config c;
+    const char *log;
+    ck_assert(parse("{" BASE ",\"dbname\":\"d\",\"recopy_streams\":{\"public-t\":\"2026-12-03\","
+                    "\"s-u\":\"x\"}}",
+                    &c, &log));
+    ck_assert_str_eq(log, "");
+    ck_assert_str_eq(tap_config_recopy_token(&c, "public-t"), "2026-12-03");
+    ck_assert_str_eq(tap_config_recopy_token(&c, "s-u"), "x");
+    ck_assert_ptr_null(tap_config_recopy_token(&c, "public-x"));
+    tap_config_term(&c);
+    ck_assert(parse("{" BASE ",\"dbname\":\"d\"}", &c, &log));
+    ck_assert_ptr_null(c.recopy_streams);
+    ck_assert_ptr_null(tap_config_recopy_token(&c, "public-t"));
+    tap_config_term(&c);
+#define D BASE ",\"dbname\":\"d\""
+#define TOKEN_ERROR                                                                                \
+    "config: key \"recopy_streams\": stream \"public-t\": the token must be a non-empty string"
+    expect_error("{" D ",\"recopy_streams\":{\"public-t\":\"\"}}", TOKEN_ERROR);
+    expect_error("{" D ",\"recopy_streams\":{\"public-t\":1}}", TOKEN_ERROR);
+    expect_error("{" D ",\"recopy_streams\":{\"public-t\":true}}", TOKEN_ERROR);
+    expect_error("{" D ",\"recopy_streams\":{\"public-u\":\"a\",\"public-t\":{}}}", TOKEN_ERROR);
+    expect_error("{" D ",\"recopy_streams\":[\"public-t\"]}", "key \"recopy_streams\" must be");
+#undef TOKEN_ERROR
+#undef D
+}
+END_TEST
+
 /* a MeltanoLabs tap-postgres config: sqlalchemy_url alone is a whole connection */
 START_TEST(meltanolabs_config)
 {
@@ -356,6 +386,7 @@ int main(void)
     tcase_add_test(tc, every_compat_key_is_known);
     tcase_add_test(tc, continuous_keys);
     tcase_add_test(tc, empty_string_is_the_default);
+    tcase_add_test(tc, recopy_streams);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
