@@ -59,6 +59,18 @@ fresh_db() {
     psql_q postgres "CREATE DATABASE \"$db\"" >/dev/null
 }
 
+# same_rows SRC_DB SRC_QUERY DST_DB DST_QUERY MESSAGE: the rows of two queries are the same
+# (EXCEPT both ways, as sorted COPY lines) and as many
+same_rows() {
+    psql_q "$1" "COPY ($2) TO STDOUT" >"$TEST_TMP/src.tsv"
+    psql_q "$3" "COPY ($4) TO STDOUT" >"$TEST_TMP/dst.tsv"
+    local only_src only_dst
+    only_src=$(comm -23 <(sort "$TEST_TMP/src.tsv") <(sort "$TEST_TMP/dst.tsv") | wc -l)
+    only_dst=$(comm -13 <(sort "$TEST_TMP/src.tsv") <(sort "$TEST_TMP/dst.tsv") | wc -l)
+    assert_eq "0 0 $(wc -l <"$TEST_TMP/src.tsv")" "$only_src $only_dst $(wc -l <"$TEST_TMP/dst.tsv")" \
+        "$5: no row only in the source, none only in the target, as many rows"
+}
+
 # tap_config DB [extra json members]: a tap config for the test cluster
 tap_config() {
     local extra=${2:-}

@@ -66,14 +66,7 @@ compare() { # DST MESSAGE
     for t in "big|id, v, pad" "pair|a, b, v" "nokey|x, v"; do
         cols=${t#*|}
         t=${t%%|*}
-        psql_q "$src" "COPY (SELECT $cols FROM public.$t ORDER BY 1, 2) TO STDOUT" >"$TEST_TMP/src.tsv"
-        psql_q "$1" "COPY (SELECT $cols FROM public.$t ORDER BY 1, 2) TO STDOUT" >"$TEST_TMP/dst.tsv"
-        # EXCEPT both ways, as sorted lines: rows only in the source, rows only in the target
-        local only_src only_dst
-        only_src=$(comm -23 <(sort "$TEST_TMP/src.tsv") <(sort "$TEST_TMP/dst.tsv") | wc -l)
-        only_dst=$(comm -13 <(sort "$TEST_TMP/src.tsv") <(sort "$TEST_TMP/dst.tsv") | wc -l)
-        assert_eq "0 0 $(wc -l <"$TEST_TMP/src.tsv")" "$only_src $only_dst $(wc -l <"$TEST_TMP/dst.tsv")" \
-            "$2: $t: no row only in the source, none only in the target, as many rows"
+        same_rows "$src" "SELECT $cols FROM public.$t" "$1" "SELECT $cols FROM public.$t" "$2: $t"
     done
 }
 

@@ -78,13 +78,7 @@ compare() { # MESSAGE
     for t in "a|id, v, pad" "b|id, v" "n|x, v"; do
         cols=${t#*|}
         t=${t%%|*}
-        psql_q "$src" "COPY (SELECT $cols FROM public.$t ORDER BY 1, 2) TO STDOUT" >"$TEST_TMP/src.tsv"
-        psql_q "$dst" "COPY (SELECT $cols FROM public.$t ORDER BY 1, 2) TO STDOUT" >"$TEST_TMP/dst.tsv"
-        local only_src only_dst
-        only_src=$(comm -23 <(sort "$TEST_TMP/src.tsv") <(sort "$TEST_TMP/dst.tsv") | wc -l)
-        only_dst=$(comm -13 <(sort "$TEST_TMP/src.tsv") <(sort "$TEST_TMP/dst.tsv") | wc -l)
-        assert_eq "0 0 $(wc -l <"$TEST_TMP/src.tsv")" "$only_src $only_dst $(wc -l <"$TEST_TMP/dst.tsv")" \
-            "$1: $t: no row only in the source, none only in the target, as many rows"
+        same_rows "$src" "SELECT $cols FROM public.$t" "$dst" "SELECT $cols FROM public.$t" "$1: $t"
     done
 }
 count() { # FILE STREAM TYPE: the number of TYPE messages of STREAM

@@ -50,13 +50,7 @@ compare() { # MESSAGE
     local t q
     for t in "ft|id, v|true" "inc|id, k, v|id % 10 <> 7"; do
         IFS='|' read -r t cols q <<<"$t"
-        psql_q "$src" "COPY (SELECT $cols FROM $t WHERE $q ORDER BY 1) TO STDOUT" >"$TEST_TMP/src.tsv"
-        psql_q "$dst" "COPY (SELECT $cols FROM $t ORDER BY 1) TO STDOUT" >"$TEST_TMP/dst.tsv"
-        local only_src only_dst
-        only_src=$(comm -23 <(sort "$TEST_TMP/src.tsv") <(sort "$TEST_TMP/dst.tsv") | wc -l)
-        only_dst=$(comm -13 <(sort "$TEST_TMP/src.tsv") <(sort "$TEST_TMP/dst.tsv") | wc -l)
-        assert_eq "0 0 $(wc -l <"$TEST_TMP/src.tsv")" "$only_src $only_dst $(wc -l <"$TEST_TMP/dst.tsv")" \
-            "$1: $t: no row only in the source, none only in the target, as many rows"
+        same_rows "$src" "SELECT $cols FROM $t WHERE $q" "$dst" "SELECT $cols FROM $t" "$1: $t"
     done
 }
 first_id() { # FILE STREAM
