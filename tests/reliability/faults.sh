@@ -18,6 +18,10 @@
 # fault meets the initial copy in chunks (snapshot_chunk_rows 100) while the stream runs, and
 # both connections are lost (terminate_source ends the chunk reader's backend too): the tap
 # reads the chunk again on a new connection and streams on within the run
+# ONE_SNAPSHOT=1 (LOG_BASED, terminate_source): no first run; the fault meets the initial copy
+# in one snapshot (snapshot_chunk_rows 0), exported by the slot's walsender, and both
+# connections are lost: not retried (the snapshot died with the walsender), the tap exits 4
+# and the next run copies again
 # (needs the environment tests/run.sh gives: PGTEST_PORT, TAP_BIN, TARGET_BIN, TCP_PROXY)
 # shellcheck disable=SC1091
 . "$(dirname "${BASH_SOURCE[0]}")/rel_lib.sh"
@@ -32,6 +36,8 @@ tag=$(tr "A-Z" "a-z" <<<"$METHOD")
 [ "${FREEZE_IDLE:-0}" = 1 ] && tag="${tag}_idle"
 CHUNKS=${CHUNKS:-0}
 [ "$CHUNKS" = 1 ] && tag="${tag}_chunks"
+ONE_SNAPSHOT=${ONE_SNAPSHOT:-0}
+[ "$ONE_SNAPSHOT" = 1 ] && tag="${tag}_snapshot"
 ROWS=${ROWS:-20000}
 RUN_TIMEOUT=${RUN_TIMEOUT:-120}
 STATE=$TEST_TMP/state.json
@@ -142,6 +148,7 @@ if [ "$FAULT" = restart_source ]; then
 fi
 CHUNK_JSON=""
 [ "$CHUNKS" = 1 ] && CHUNK_JSON=',"snapshot_chunk_rows":100'
+[ "$ONE_SNAPSHOT" = 1 ] && CHUNK_JSON=',"snapshot_chunk_rows":0'
 tap_json() {
     printf '{"host":"127.0.0.1","port":%s,"user":"%s","password":"","dbname":"%s","itersize":200,%s%s}\n' \
         "$TAP_PORT" "$TAP_USER" "$(dbname_of "$SRC")" "$TIMEOUTS" \
@@ -178,7 +185,7 @@ fi
 : "$discover_port" "$TAP_PORT_SAVE"
 
 rm -f "$STATE"
-if { [ "$METHOD" = LOG_BASED ] && [ "$CHUNKS" = 0 ]; } || [ "$FAULT" = role_timeouts ]; then
+if { [ "$METHOD" = LOG_BASED ] && [ "$CHUNKS" = 0 ] && [ "$ONE_SNAPSHOT" = 0 ]; } || [ "$FAULT" = role_timeouts ]; then
     # a first run copies the tables and sets the slot up: the fault meets the stream
     RUN=setup
     run_pipeline setup none 0
@@ -193,6 +200,8 @@ fault_pids() {
         [ "$METHOD" = LOG_BASED ] && kind="backend_type = 'walsender'"
         # the copy in chunks: the walsender and the connection that reads the chunks
         [ "$CHUNKS" = 1 ] && kind="backend_type IN ('walsender', 'client backend')"
+        # the copy in one snapshot: the walsender (its snapshot) and the connection that copies
+        [ "$ONE_SNAPSHOT" = 1 ] && kind="backend_type IN ('walsender', 'client backend')"
         PGPORT=$SRC_PORT psql_q postgres "SELECT pid FROM pg_stat_activity WHERE application_name = 'tap-postgres'
             AND datname = '$(dbname_of "$SRC")' AND $kind"
     else
@@ -211,7 +220,13 @@ await_moment() {
             sleep 0.02
             continue
         fi
-        if [ -s "$TEST_TMP/out.fault" ] && [ -n "$(fault_pids "$who")" ]; then
+        # the copy in one snapshot writes no STATE before its end: the target has loaded a batch
+        if [ "$ONE_SNAPSHOT" = 1 ] && [ "$(psql_q "$DST" "SELECT to_regclass('public.items') IS NOT NULL
+                AND EXISTS (SELECT FROM public.items)" 2>/dev/null)" != t ]; then
+            sleep 0.02
+            continue
+        fi
+        if { [ -s "$TEST_TMP/out.fault" ] || [ "$ONE_SNAPSHOT" = 1 ]; } && [ -n "$(fault_pids "$who")" ]; then
             return 0
         fi
         sleep 0.1
@@ -307,6 +322,8 @@ restart_source-FULL_TABLE | terminate_source-FULL_TABLE | drop_source-FULL_TABLE
     WANT_TAP=0 RECONNECT=1
     ;;
 esac
+# the copy in one snapshot is not retried: its snapshot is gone
+[ "$ONE_SNAPSHOT" = 1 ] && WANT_TAP=4 RECONNECT=0
 case "$FAULT" in
 restart_*) WANT_MSG="terminating connection|server closed the connection|connection to server" ;;
 # (a backend terminated while blocked sending COPY data cannot send its FATAL: the socket closes)
@@ -414,6 +431,14 @@ if [ "$METHOD" = FULL_TABLE ] && [ "${resumed:-0}" != 0 ]; then
     assert_eq "0 0" "$TAP_RC $TGT_RC" "$FAULT: the second clean run exits 0"
 fi
 final_compare
+if [ "$ONE_SNAPSHOT" = 1 ]; then
+    assert_contains "$(cat "$TEST_TMP/tap.err")" 'stream "public-items": reading the table failed after' \
+        "$FAULT: the copy in one snapshot fails naming its stream"
+    assert_not_contains "$(cat "$TEST_TMP/tap.err")" "reconnecting in" \
+        "$FAULT: the copy in one snapshot is not retried within the run"
+    assert_eq 2 "$(grep -c 'stream "public-items": initial copy inside the snapshot of the slot' "$TEST_TMP/tap.err")" \
+        "$FAULT: the next run copies the table again"
+fi
 
 if [ "$FAULT" = role_timeouts ]; then
     # the check can fail: with -1 the role's statement_timeout stays, and a copy into a slow
@@ -424,6 +449,29 @@ if [ "$FAULT" = role_timeouts ]; then
     assert_eq 4 "$RC" "role timeouts: statement_timeout -1: the cancelled copy exits 4"
     assert_contains "$(cat "$TEST_TMP/keep.err")" "canceling statement due to statement timeout" \
         "role timeouts: statement_timeout -1 keeps the role's, and a long copy is cancelled"
+    # idle_in_transaction_session_timeout: a small table (its COPY ends at once, 20 kB) whose
+    # RECORD lines (about 200 kB) fill the pipe to a reader that waits 3 s: the copy's
+    # REPEATABLE READ transaction is idle on the server while the tap writes out what it got,
+    # longer than the role's 1 s. With 0 (the default) the run completes; with -1 the server
+    # ends the session
+    psql_q "$SRC" "CREATE TABLE idle_t (id integer PRIMARY KEY);
+        INSERT INTO idle_t SELECT generate_series(1, 2000)" >/dev/null
+    TAP_PORT=$SRC_PORT tap_json >"$TEST_TMP/discover.json"
+    log_catalog "$TEST_TMP/discover.json" public-idle_t |
+        sed 's/"replication-method":"LOG_BASED"/"replication-method":"FULL_TABLE"/' >"$TEST_TMP/idle_catalog.json"
+    slow_reader() { bash -c 'set -o pipefail; "$@" | { sleep 3; cat >/dev/null; }' _ "$@"; }
+    tap_json '"reconnect_attempts":0' >"$TEST_TMP/tap_idle0.json"
+    run_cmd /dev/null "$TEST_TMP/idle0.err" slow_reader "$TAP_BIN" --config "$TEST_TMP/tap_idle0.json" \
+        --catalog "$TEST_TMP/idle_catalog.json"
+    assert_eq 0 "$RC" "role timeouts: idle in transaction past the role's limit, our 0: the copy completes"
+    assert_not_contains "$(cat "$TEST_TMP/idle0.err")" "idle-in-transaction timeout" \
+        "role timeouts: idle_in_transaction_session_timeout 0: the session is not ended"
+    tap_json '"reconnect_attempts":0,"idle_in_transaction_session_timeout":-1' >"$TEST_TMP/tap_idle_keep.json"
+    run_cmd /dev/null "$TEST_TMP/idle_keep.err" slow_reader "$TAP_BIN" --config "$TEST_TMP/tap_idle_keep.json" \
+        --catalog "$TEST_TMP/idle_catalog.json"
+    assert_eq 4 "$RC" "role timeouts: idle_in_transaction_session_timeout -1: the ended session exits 4"
+    assert_contains "$(cat "$TEST_TMP/idle_keep.err")" "terminating connection due to idle-in-transaction timeout" \
+        "role timeouts: idle_in_transaction_session_timeout -1 keeps the role's, and the server ends the idle copy"
 fi
 [ "$METHOD" = LOG_BASED ] && drop_slots "$(dbname_of "$SRC")"
 finish
