@@ -61,6 +61,11 @@ typedef struct tap_progress {
 /* progress_init: settings from metrics.h (metrics_configure ran); progress_term frees. */
 void progress_init(tap_progress *p);
 void progress_term(tap_progress *p);
+/* progress_init_worker: the same for a thread that syncs streams beside others: never the live
+   line (one terminal line cannot show several streams), the periodic points as configured. */
+void progress_init_worker(tap_progress *p);
+/* progress_merge: from's summary lines (those of a worker) into into's. */
+void progress_merge(tap_progress *into, const tap_progress *from);
 
 /* progress_begin: stream_id's copy starts (what: "FULL_TABLE", ...; estimate: rows expected,
    <= 0 for unknown). */
