@@ -1,7 +1,8 @@
 /*
  * progress: what the tap shows while it works, and the summary at the end.
  *
- * One stream is copied at a time (FULL_TABLE, INCREMENTAL, a LOG_BASED initial copy); its rows
+ * One stream is copied at a time per tap_progress (FULL_TABLE, INCREMENTAL, a LOG_BASED initial
+ * copy; with parallel_streams each stream thread has its own, progress_init_worker); its rows
  * are counted by the COPY loop (progress_rows: a store and, every 64 rows, a clock check).
  *
  * - stderr is a terminal (metrics.h: progress auto/on): a live line redrawn in place, four
