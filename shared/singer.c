@@ -14,7 +14,15 @@ void singer_writer_init(singer_writer *w, int fd, size_t flush_at)
     w->flush_at = flush_at ? flush_at : 256 * 1024;
     w->failed = false;
     w->lines = 0;
+    w->sink = NULL;
+    w->sink_user = NULL;
     signal(SIGPIPE, SIG_IGN);
+}
+
+void singer_writer_set_sink(singer_writer *w, singer_sink sink, void *user)
+{
+    w->sink = sink;
+    w->sink_user = user;
 }
 
 bool singer_writer_flush(singer_writer *w)
@@ -25,6 +33,13 @@ bool singer_writer_flush(singer_writer *w)
         log_error("out of memory while building output");
         w->failed = true;
         return false;
+    }
+    if (w->sink) {
+        bool ok = w->sink(w->sink_user, w);
+        buf_reset(&w->out);
+        if (!ok)
+            w->failed = true;
+        return ok;
     }
     size_t off = 0;
     while (off < w->out.len) {

@@ -15,17 +15,28 @@
 
 #include "buf.h"
 
-typedef struct singer_writer {
+typedef struct singer_writer singer_writer;
+/* singer_sink: takes the pending whole lines of w (w->out, possibly empty) instead of a write to
+   fd: it may swap w->out for an empty buffer; what is left in w->out is dropped after the call.
+   False makes the writer fail (the sink logs when it should). */
+typedef bool (*singer_sink)(void *user, singer_writer *w);
+
+struct singer_writer {
     int fd;
     buf out;         /* pending whole lines */
     size_t flush_at; /* write when out reaches this many bytes */
     bool failed;
     long long lines;
-} singer_writer;
+    singer_sink sink; /* NULL: write to fd */
+    void *sink_user;  /* borrowed: the sink's argument */
+};
 
 /* singer_writer_init: writer on fd; flush_at 0 means 256 KiB. Ignores SIGPIPE (errors come back as
  * EPIPE). */
 void singer_writer_init(singer_writer *w, int fd, size_t flush_at);
+/* singer_writer_set_sink: whole lines go to sink(user, w) instead of fd (a writer of a thread
+   whose lines another thread writes: tap-postgres/stream_pool.c); flush_at still applies. */
+void singer_writer_set_sink(singer_writer *w, singer_sink sink, void *user);
 /* singer_writer_term: flush and free. */
 bool singer_writer_term(singer_writer *w);
 /* singer_writer_buf: the buffer to append the current line to (without the newline). */

@@ -60,6 +60,16 @@ void progress_init(tap_progress *p)
     }
 }
 
+void progress_init_worker(tap_progress *p)
+{
+    memset(p, 0, sizeof(*p));
+    buf_init(&p->line);
+    p->live = false;
+    p->interval = metrics_live() ? 0 : metrics_interval();
+    p->run_t0 = timefmt_monotonic();
+    p->estimate = -1;
+}
+
 void progress_term(tap_progress *p)
 {
     if (!p)
@@ -242,6 +252,14 @@ void progress_add_copy(tap_progress *p, const char *stream_id, const char *what,
                        double seconds)
 {
     add_stat(p, stream_id, what, rows, seconds, true);
+}
+
+void progress_merge(tap_progress *into, const tap_progress *from)
+{
+    for (size_t i = 0; i < from->nstats; i++) {
+        const progress_stat *s = &from->stats[i];
+        add_stat(into, s->stream, s->what, s->rows, s->seconds, s->listed);
+    }
 }
 
 void progress_end(tap_progress *p, bool ok, const char *metric)

@@ -1,7 +1,8 @@
 /*
  * progress: what the tap shows while it works, and the summary at the end.
  *
- * One stream is copied at a time (FULL_TABLE, INCREMENTAL, a LOG_BASED initial copy); its rows
+ * One stream is copied at a time per tap_progress (FULL_TABLE, INCREMENTAL, a LOG_BASED initial
+ * copy; with parallel_streams each stream thread has its own, progress_init_worker); its rows
  * are counted by the COPY loop (progress_rows: a store and, every 64 rows, a clock check).
  *
  * - stderr is a terminal (metrics.h: progress auto/on): a live line redrawn in place, four
@@ -61,6 +62,11 @@ typedef struct tap_progress {
 /* progress_init: settings from metrics.h (metrics_configure ran); progress_term frees. */
 void progress_init(tap_progress *p);
 void progress_term(tap_progress *p);
+/* progress_init_worker: the same for a thread that syncs streams beside others: never the live
+   line (one terminal line cannot show several streams), the periodic points as configured. */
+void progress_init_worker(tap_progress *p);
+/* progress_merge: from's summary lines (those of a worker) into into's. */
+void progress_merge(tap_progress *into, const tap_progress *from);
 
 /* progress_begin: stream_id's copy starts (what: "FULL_TABLE", ...; estimate: rows expected,
    <= 0 for unknown). */

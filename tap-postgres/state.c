@@ -109,6 +109,17 @@ cJSON *state_bookmark(cJSON *state, const char *stream_id)
     return bms ? obj_member(bms, stream_id) : NULL;
 }
 
+bool state_set_bookmark(cJSON *state, const char *stream_id, cJSON *bm)
+{
+    cJSON *bms = bm ? obj_member(state, "bookmarks") : NULL;
+    if (!bms) {
+        cJSON_Delete(bm);
+        return false;
+    }
+    state_bm_set_item(bms, stream_id, bm);
+    return true;
+}
+
 const cJSON *state_get(const cJSON *state, const char *stream_id, const char *key)
 {
     const cJSON *bm = cJSON_GetObjectItemCaseSensitive(

@@ -44,6 +44,9 @@ bool state_check(const cJSON *state, const char *what);
 
 /* state_bookmark: the bookmark object of a stream, created when absent (NULL on OOM). */
 cJSON *state_bookmark(cJSON *state, const char *stream_id);
+/* state_set_bookmark: bm (taken) becomes the bookmark of stream_id, in the place of the one
+   there; false (bm freed) on OOM. */
+bool state_set_bookmark(cJSON *state, const char *stream_id, cJSON *bm);
 /* state_get: the bookmark member key of a stream, or NULL. Borrowed. */
 const cJSON *state_get(const cJSON *state, const char *stream_id, const char *key);
 /* state_set_currently_syncing: the stream id, or NULL for null. */

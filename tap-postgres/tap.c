@@ -25,6 +25,19 @@ void tap_run_init(tap_run *run, const tap_config *cfg, singer_writer *w, cJSON *
     progress_init(&run->progress);
 }
 
+void tap_run_init_worker(tap_run *run, const tap_run *parent, singer_writer *w, cJSON *state)
+{
+    memset(run, 0, sizeof(*run));
+    run->cfg = parent->cfg;
+    run->w = w;
+    run->state = state;
+    run->input_state = parent->input_state;
+    typemap_ctx_init(&run->tm);
+    run->tm.special_numbers_as_strings = parent->tm.special_numbers_as_strings;
+    copy_text_init(&run->ct);
+    progress_init_worker(&run->progress);
+}
+
 void tap_run_term(tap_run *run)
 {
     if (!run)
@@ -164,6 +177,8 @@ bool tap_emit_schema(tap_run *run, const tap_stream *s, const char *bookmark_pro
 
 bool tap_emit_state(tap_run *run)
 {
+    if (run->state_hook)
+        return run->state_hook(run, false);
     if (!state_write(run->state, run->w, &run->last_state_bytes))
         return tap_fail(run, singer_writer_ok(run->w) ? EXIT_INTERNAL : EXIT_OUTPUT);
     run->last_state_time = timefmt_monotonic();
@@ -173,6 +188,8 @@ bool tap_emit_state(tap_run *run)
 
 bool tap_emit_boundary_state(tap_run *run)
 {
+    if (run->state_hook)
+        return run->state_hook(run, true);
     if (run->last_state_bytes > TAP_STATE_THROTTLE_BYTES &&
         timefmt_monotonic() - run->last_state_time < 1.0) {
         run->state_pending = true;
@@ -250,6 +267,13 @@ bool tap_stream_builder(tap_run *run, const tap_stream *s, record_builder *rb)
     return ok;
 }
 
+/* a stop request, or another stream of the run failed (stream_pool) */
+static bool stopping(const tap_run *run)
+{
+    return tap_stop_requested ||
+           (run->abort && atomic_load_explicit(run->abort, memory_order_relaxed));
+}
+
 static void cancel_query(PGconn *conn)
 {
     PGcancel *cancel = PQgetCancel(conn);
@@ -288,7 +312,7 @@ bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *
         int len = pg_conn_get_copy_data(c, &row);
         if (len < 0)
             break;
-        if (!ok || tap_stop_requested) {
+        if (!ok || stopping(run)) {
             /* after a failure or a stop: cancel the query, then drain what is in flight so
                the connection comes back to idle */
             if (!cancelled)
@@ -338,7 +362,7 @@ bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *
     progress_copy_done(&run->progress, n);
     /* -1: done, the final result follows; -2: error */
     while ((res = pg_conn_get_result(c)) != NULL) {
-        if (PQresultStatus(res) != PGRES_COMMAND_OK && ok && !tap_stop_requested) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && ok && !stopping(run)) {
             const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
             char msg[512];
             snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(res));
@@ -351,6 +375,10 @@ bool tap_copy_rows(tap_run *run, pg_conn *c, const char *sql, const tap_stream *
     }
     if (ok && tap_stop_requested) {
         log_error("stream \"%s\": interrupted after %lld rows", s->tap_stream_id, n);
+        ok = tap_fail(run, EXIT_INTERRUPTED);
+    } else if (ok && stopping(run)) {
+        log_info("stream \"%s\": stopped after %lld rows (another stream failed)", s->tap_stream_id,
+                 n);
         ok = tap_fail(run, EXIT_INTERRUPTED);
     }
     return ok;

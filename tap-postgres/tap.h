@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "buf.h"
@@ -38,12 +39,23 @@ typedef struct tap_run {
     size_t last_state_bytes;  /* size of that STATE's value */
     bool state_pending;       /* a boundary STATE was skipped since (see tap_emit_boundary_state) */
     tap_progress progress;    /* owned: live line, periodic points, summary (progress.h) */
+    /* a stream synced beside others (stream_pool.h, parallel_streams > 1): each STATE is handed
+       to state_hook (boundary: the STATE at a stream's start or end) instead of being written,
+       and abort (borrowed, NULL otherwise) turns true when another stream failed: the COPY
+       loop then stops as it does for a stop request */
+    bool (*state_hook)(struct tap_run *run, bool boundary);
+    void *hook_user;          /* borrowed: state_hook's */
+    const atomic_bool *abort; /* borrowed */
 } tap_run;
 
 /* tap_run_init / tap_run_term: the run context (term accepts NULL). */
 void tap_run_init(tap_run *run, const tap_config *cfg, singer_writer *w, cJSON *state,
                   const cJSON *input_state);
 void tap_run_term(tap_run *run);
+/* tap_run_init_worker: a run context for a thread that syncs streams beside others (stream_pool):
+   parent's config, input state and conversion options, its own counters and a progress that
+   never draws the live line; w and state are the thread's (borrowed). */
+void tap_run_init_worker(tap_run *run, const tap_run *parent, singer_writer *w, cJSON *state);
 /* tap_fail: remember code as the run's exit code (the first one wins); returns false. */
 bool tap_fail(tap_run *run, int code);
 

@@ -46,6 +46,9 @@ const config_key tap_config_keys[] = {
     {"snapshot_workers", CFG_INT, false, "1", false,
      "FULL_TABLE: connections sharing one exported snapshot that read a table in ranges of its "
      "key (or of ctid blocks without a key), resumable per range (1: one connection)"},
+    {"parallel_streams", CFG_INT, false, "1", false,
+     "FULL_TABLE and INCREMENTAL streams synced at once, each on its own connection, their "
+     "lines interleaved on stdout (1: one after another)"},
     {"itersize", CFG_INT, false, "20000", false,
      "rows between STATE messages in FULL_TABLE and INCREMENTAL"},
     {"limit", CFG_INT, false, NULL, false, "LIMIT of each INCREMENTAL query (default: none)"},
@@ -385,6 +388,12 @@ bool tap_config_parse(tap_config *c, cJSON *root, const char *what)
     if (sw < 1 || sw > 64) {
         log_error("%s: key \"snapshot_workers\" must be an integer from 1 to 64, got %lld", what,
                   sw);
+        return false;
+    }
+    c->parallel_streams = config_get_int(root, "parallel_streams", 1);
+    if (c->parallel_streams < 1 || c->parallel_streams > 64) {
+        log_error("%s: key \"parallel_streams\" must be an integer from 1 to 64, got %lld", what,
+                  c->parallel_streams);
         return false;
     }
     c->limit = config_get_int(root, "limit", -1);

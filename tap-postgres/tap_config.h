@@ -43,7 +43,8 @@ typedef struct tap_config {
     bool json_as_object;             /* MeltanoLabs: json/jsonb typed as object */
     bool inline_array_schemas;       /* SCHEMA: arrays' items inline, no definitions / $ref */
     bool debug_lsn;
-    const char *tap_id; /* borrowed or NULL */
+    long long parallel_streams; /* FULL_TABLE/INCREMENTAL streams synced at once (1..64) */
+    const char *tap_id;         /* borrowed or NULL */
     long long logical_poll_total_seconds;
     bool break_at_end_lsn;
     long long max_run_seconds;

@@ -3,6 +3,7 @@
 #include "exit_codes.h"
 #include "log.h"
 #include "state.h"
+#include "stream_pool.h"
 #include "sync_full_table.h"
 #include "sync_incremental.h"
 #include "sync_logical.h"
@@ -53,6 +54,10 @@ bool tap_sync_run(tap_run *run, pg_conn *c, tap_catalog *cat)
             ok = tap_fail(run, EXIT_BAD_CONFIG);
             goto done;
         }
+    if (run->cfg->parallel_streams > 1 && ntrad > 1) {
+        ok = stream_pool_run(run, c, order, ntrad);
+        ntrad = 0; /* synced: the loop below is the one-at-a-time sync */
+    }
     for (size_t i = 0; i < ntrad && ok; i++) {
         tap_stream *s = order[i];
         log_info("stream \"%s\": %s sync of %zu columns", s->tap_stream_id, s->method_name,

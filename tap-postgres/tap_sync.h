@@ -15,7 +15,8 @@
 /*
  * tap_sync_run: sync the selected streams of cat (already bound to the
  * database). FULL_TABLE and INCREMENTAL streams one after the other (the
- * state's currently_syncing first, then by tap_stream_id), then every
+ * state's currently_syncing first, then by tap_stream_id; parallel_streams of them at once
+ * through stream_pool when it is above 1), then every
  * LOG_BASED stream in one pass (sync_logical_run). False after logging;
  * run->fail_code says why.
  */

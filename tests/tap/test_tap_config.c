@@ -24,6 +24,7 @@ START_TEST(defaults)
     ck_assert_str_eq(log, "");
     ck_assert_str_eq(c.dbname, "d");
     ck_assert_int_eq(c.itersize, 20000);
+    ck_assert_int_eq(c.parallel_streams, 1);
     ck_assert_int_eq(c.limit, -1);
     ck_assert_str_eq(c.default_replication_method, "FULL_TABLE"); /* MeltanoLabs's default */
     ck_assert_int_eq(c.max_record_count, -1);
@@ -87,11 +88,12 @@ START_TEST(pipelinewise_spellings)
                     "\"ssl\":\"true\",\"filter_schemas\":\"public, sales\",\"debug_lsn\":\"true\","
                     "\"limit\":\"10\",\"default_replication_method\":\"INCREMENTAL\","
                     "\"use_secondary\":true,\"secondary_host\":\"replica\",\"secondary_port\":5499,"
-                    "\"break_at_end_lsn\":false,\"tap_id\":\"x\"}",
+                    "\"break_at_end_lsn\":false,\"tap_id\":\"x\",\"parallel_streams\":\"4\"}",
                     &c, &log));
     ck_assert_str_eq(log, "");
     ck_assert_str_eq(c.dbname, "d2");
     ck_assert_int_eq(c.itersize, 500);
+    ck_assert_int_eq(c.parallel_streams, 4);
     ck_assert_int_eq(c.limit, 10);
     ck_assert_uint_eq(c.n_filter_schemas, 2);
     ck_assert_str_eq(c.filter_schemas[0], "public");
@@ -176,6 +178,12 @@ START_TEST(errors_name_the_key)
                  "key \"itersize\" must be a positive");
     expect_error("{" BASE ",\"dbname\":\"d\",\"itersize\":[1]}",
                  "key \"itersize\" must be an integer");
+    expect_error("{" BASE ",\"dbname\":\"d\",\"parallel_streams\":0}",
+                 "key \"parallel_streams\" must be an integer from 1 to 64, got 0");
+    expect_error("{" BASE ",\"dbname\":\"d\",\"parallel_streams\":65}",
+                 "key \"parallel_streams\" must be an integer from 1 to 64, got 65");
+    expect_error("{" BASE ",\"dbname\":\"d\",\"parallel_streams\":\"two\"}",
+                 "key \"parallel_streams\" must be an integer");
     expect_error("{" BASE ",\"dbname\":\"d\",\"ssl\":\"maybe\"}",
                  "key \"ssl\" must be true or false");
     expect_error("{" BASE ",\"dbname\":\"d\",\"filter_schemas\":[1]}", "key \"filter_schemas\"");
