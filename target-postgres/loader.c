@@ -429,7 +429,10 @@ bool loader_run(pg_conn *c, flush_job *job)
         }
         log_debug("stream \"%s\": batch %lld: merge took %.3f s", job->st->name, job->batch_no,
                   timefmt_monotonic() - tm);
-        if (job->hard_delete && d->cs.nkeys && has_meta(d, META_DELETED_AT)) {
+        /* only a batch with deletes leaves rows to remove: the merge wrote every key's
+           _sdc_deleted_at (a metadata column is never absent), so without one it wrote NULL */
+        if (job->hard_delete && d->cs.nkeys && has_meta(d, META_DELETED_AT) &&
+            job->b->has_deletes) {
             buf_reset(&sql);
             merge_sql_hard_delete(&sql, d);
             long long deleted = 0;

@@ -324,5 +324,8 @@ void merge_sql_hard_delete(buf *sql, const table_def *d)
 {
     buf_appendf(sql, "DELETE FROM %s t USING " MERGE_SQL_TMP_TABLE " s WHERE ", d->qname);
     key_join(sql, d, "t", "s");
-    buf_append_lit(sql, " AND t.\"_sdc_deleted_at\" IS NOT NULL");
+    /* the keys deleted in the batch (s), still deleted after the merge (t: a later row of the
+       batch may have inserted the key again) */
+    buf_append_lit(sql,
+                   " AND s.\"_sdc_deleted_at\" IS NOT NULL AND t.\"_sdc_deleted_at\" IS NOT NULL");
 }
