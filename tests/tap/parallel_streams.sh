@@ -156,24 +156,30 @@ norm "$TEST_TMP/out1p.jsonl" >"$TEST_TMP/n1p"
 assert_files_eq "$TEST_TMP/n1" "$TEST_TMP/n1p" "parallel_streams 1: the same output as without it"
 assert_not_contains "$(cat "$TEST_TMP/err1p")" "at a time" "parallel_streams 1: one stream after another"
 
+# start_until ERR OUT N: the tap (tap3.json) into a fifo read on fd 3, its lines copied to OUT
+# until N records have come; sets pid
+start_until() {
+    rm -f "$TEST_TMP/fifo"
+    mkfifo "$TEST_TMP/fifo"
+    "$TAP_BIN" --config "$TEST_TMP/tap3.json" --catalog "$TEST_TMP/cat.json" >"$TEST_TMP/fifo" 2>"$TEST_TMP/$1" &
+    pid=$!
+    exec 3<"$TEST_TMP/fifo"
+    : >"$TEST_TMP/$2"
+    local seen=0 line
+    while IFS= read -r line <&3; do
+        printf '%s\n' "$line" >>"$TEST_TMP/$2"
+        case $line in '{"type":"RECORD"'*)
+            seen=$((seen + 1))
+            [ "$seen" -ge "$3" ] && break
+            ;;
+        esac
+    done
+}
+
 # kill -9 in the middle: the target loads what arrived and writes the last STATE it committed;
 # a resumed run (parallel_streams 3) finishes every interrupted stream
 fresh_db "$tdb"
-rm -f "$TEST_TMP/fifo"
-mkfifo "$TEST_TMP/fifo"
-"$TAP_BIN" --config "$TEST_TMP/tap3.json" --catalog "$TEST_TMP/cat.json" >"$TEST_TMP/fifo" 2>"$TEST_TMP/errk" &
-pid=$!
-exec 3<"$TEST_TMP/fifo"
-: >"$TEST_TMP/part.jsonl"
-seen=0
-while IFS= read -r line <&3; do
-    printf '%s\n' "$line" >>"$TEST_TMP/part.jsonl"
-    case $line in '{"type":"RECORD"'*)
-        seen=$((seen + 1))
-        [ "$seen" -ge 45000 ] && break
-        ;;
-    esac
-done
+start_until errk part.jsonl 45000
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
 exec 3<&-
@@ -206,21 +212,7 @@ assert_eq 0 "$RC" "with snapshot_workers 2: target exit code"
 same_tables "with snapshot_workers 2"
 
 # SIGTERM in the middle: whole lines, exit 130, every STATE still true
-rm -f "$TEST_TMP/fifo"
-mkfifo "$TEST_TMP/fifo"
-"$TAP_BIN" --config "$TEST_TMP/tap3.json" --catalog "$TEST_TMP/cat.json" >"$TEST_TMP/fifo" 2>"$TEST_TMP/errt" &
-pid=$!
-exec 3<"$TEST_TMP/fifo"
-: >"$TEST_TMP/term.jsonl"
-seen=0
-while IFS= read -r line <&3; do
-    printf '%s\n' "$line" >>"$TEST_TMP/term.jsonl"
-    case $line in '{"type":"RECORD"'*)
-        seen=$((seen + 1))
-        [ "$seen" -ge 30000 ] && break
-        ;;
-    esac
-done
+start_until errt term.jsonl 30000
 kill -TERM "$pid"
 cat <&3 >>"$TEST_TMP/term.jsonl"
 exec 3<&-
