@@ -110,8 +110,7 @@ static void handle_record(target *t, const char *line, size_t len)
         return;
     }
     t->seq = seq;
-    const batch *b = st->cur;
-    if (b->rows >= (size_t)t->cfg.batch_size_rows || b->data.len >= (size_t)t->cfg.batch_size_bytes)
+    if (scheduler_batch_due(&t->cfg, st))
         scheduler_flush_stream(t, st);
 }
 

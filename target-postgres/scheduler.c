@@ -16,6 +16,15 @@ bool scheduler_must_wait(const stream *st, const table_def *def)
     return st->ninflight >= 2 || (st->ninflight == 1 && !stream_synced_to(st, def->cs.fingerprint));
 }
 
+bool scheduler_batch_due(const tconfig *cfg, const stream *st)
+{
+    const batch *b = st->cur;
+    if (b->rows >= (size_t)cfg->batch_size_rows || b->data.len >= (size_t)cfg->batch_size_bytes)
+        return true;
+    return cfg->early_flush_rows > 0 && cfg->async_flush &&
+           b->rows >= (size_t)cfg->early_flush_rows && !scheduler_must_wait(st, st->def);
+}
+
 bool scheduler_keep_spare(const stream *st, size_t mem, long long bound)
 {
     return !st->spare && mem <= (size_t)bound / 2;

@@ -1,13 +1,14 @@
 /*
  * scheduler: when a stream's batch is handed to the flush pool, and what comes back.
  *
- * The rules: a batch is loaded when it is full (batch_size_rows / batch_size_bytes), old
+ * The rules: a batch is loaded when it is full (batch_size_rows / batch_size_bytes), holds
+ * early_flush_rows and could load without waiting, old
  * (batch_wait_limit_seconds), before a SCHEMA that changes its columns, with an
  * ACTIVATE_VERSION and at the end; at most two batches of a stream are in flight, two only when
  * the table needs no DDL; max_batch_memory_bytes bounds the batches of all streams together
- * (filling, spare, loading). The decisions are pure functions (scheduler_must_wait,
- * scheduler_keep_spare, scheduler_plan_early, scheduler_min_uncommitted) so that the unit tests
- * reach them without a database; the rest applies them to a target.
+ * (filling, spare, loading). The decisions are pure functions (scheduler_batch_due,
+ * scheduler_must_wait, scheduler_keep_spare, scheduler_plan_early, scheduler_min_uncommitted) so
+ * that the unit tests reach them without a database; the rest applies them to a target.
  *
  * Ownership: streams and batches are the target's; a job submitted is the pool's until
  * scheduler_take_done takes it back and frees it. Main thread only.
@@ -31,6 +32,11 @@ typedef struct scheduler_activation {
 /* scheduler_must_wait: whether a batch of st to load with def must wait for one of st's flushes
    to finish: two are in flight, or one is and st's table is not synced to def's columns yet. */
 bool scheduler_must_wait(const stream *st, const table_def *def);
+/* scheduler_batch_due: whether st's filling batch is to be loaded now, after a record: it is
+   full (batch_size_rows, batch_size_bytes), or it holds early_flush_rows rows and could load
+   without waiting (scheduler_must_wait; async_flush only): the first rows of a stream do not
+   wait for a whole batch, and later batches grow to what arrives while others load. */
+bool scheduler_batch_due(const tconfig *cfg, const stream *st);
 /* scheduler_keep_spare: whether a batch that finished loading (now empty) is kept as st's
    spare: st has none and at most half of bound bytes are held in batches (mem). */
 bool scheduler_keep_spare(const stream *st, size_t mem, long long bound);

@@ -47,6 +47,9 @@ const config_key tconfig_keys[] = {
     {"schema_mapping", CFG_OBJECT, false, NULL, false,
      "per source schema: target_schema, target_schema_select_permissions, indices"},
     {"batch_size_rows", CFG_INT, false, "100000", false, "rows per stream before a flush"},
+    {"early_flush_rows", CFG_INT, false, "10000", false,
+     "a stream flushes its batch once it holds this many rows while it has room for another "
+     "load (with async_flush; 0 = only full batches)"},
     {"batch_size_bytes", CFG_INT, false, "67108864", false,
      "bytes of COPY text per stream before a flush (the memory bound of a batch)"},
     {"max_batch_memory_bytes", CFG_INT, false, NULL, false,
@@ -153,6 +156,11 @@ bool tconfig_from_json(tconfig *c, cJSON *root, const char *what)
     if (c->batch_size_rows < 1 || c->batch_size_bytes < 1024) {
         log_error("%s: key \"%s\" is too small", what,
                   c->batch_size_rows < 1 ? "batch_size_rows" : "batch_size_bytes");
+        return false;
+    }
+    c->early_flush_rows = config_get_int(root, "early_flush_rows", 10000);
+    if (c->early_flush_rows < 0) {
+        log_error("%s: key \"early_flush_rows\" must not be negative", what);
         return false;
     }
     c->max_batch_memory_bytes = config_get_int(root, "max_batch_memory_bytes", 0);

@@ -23,6 +23,7 @@ typedef struct tconfig {
     const cJSON *default_grants;       /* borrowed: string or array; NULL when unset */
     const cJSON *schema_mapping;       /* borrowed object; NULL when unset */
     long long batch_size_rows;
+    long long early_flush_rows; /* flushed at this many when the stream may load one more; 0: off */
     long long batch_size_bytes;
     long long max_batch_memory_bytes; /* all batches together (filling and loading) */
     double batch_wait_limit_seconds;  /* 0: no time limit */

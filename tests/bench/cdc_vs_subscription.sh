@@ -8,6 +8,10 @@
 #   ROUNDS=5 tests/bench/cdc_vs_subscription.sh
 #   TARGET_EXTRA='"batch_size_rows":50000' tests/bench/cdc_vs_subscription.sh
 #                                             more target config members
+#   TARGET_EXTRA_B='"early_flush_rows":0' tests/bench/cdc_vs_subscription.sh
+#                                             a second target config (TARGET_EXTRA, then
+#                                             these members), run after the first in every
+#                                             round: two settings compared on the same noise
 #
 # 1. The source cluster, database bench_sub_src: public.bench (1,000,000 rows, bench_table.sql)
 #    and a publication of it and of public.bench_marker (one row). The destination cluster (a
@@ -74,6 +78,12 @@ printf '{"host":"%s","port":%s,"user":"%s","password":"","dbname":"%s","logical_
     "$PGHOST" "$sport" "$PGUSER" "$src" >"$work/tap.json"
 printf '{"host":"%s","port":%s,"user":"%s","password":"","dbname":"%s","default_target_schema":"public","hard_delete":true%s}\n' \
     "$PGHOST" "$dport" "$PGUSER" "$tgt" "${TARGET_EXTRA:+,$TARGET_EXTRA}" >"$work/target.json"
+variants=(target.json)
+if [ -n "${TARGET_EXTRA_B:-}" ]; then
+    printf '{"host":"%s","port":%s,"user":"%s","password":"","dbname":"%s","default_target_schema":"public","hard_delete":true%s,%s}\n' \
+        "$PGHOST" "$dport" "$PGUSER" "$tgt" "${TARGET_EXTRA:+,$TARGET_EXTRA}" "$TARGET_EXTRA_B" >"$work/target_b.json"
+    variants+=(target_b.json)
+fi
 "$tap" --config "$work/tap.json" --discover 2>/dev/null |
     awk 'NR == 1 || /"tap_stream_id":"public-bench"/ || /^\]\}/' | sed -E '2s/,$//' |
     sed -E 's/"breadcrumb":\[\],"metadata":\{/&"selected":true,"replication-method":"LOG_BASED",/' >"$work/catalog.json"
@@ -99,7 +109,7 @@ q $src "UPDATE public.bench_marker SET v = $rounds WHERE id = 1"
 echo "   $(echo "$(now) - $t0" | bc) s, WAL end $(q $src "SELECT pg_current_wal_insert_lsn()")"
 
 conninfo="host=$PGHOST port=$sport user=$PGUSER dbname=$src"
-declare -a T_SUB T_OURS
+declare -a T_SUB T_OURS T_B
 for r in $(seq 1 "$rounds"); do
     # (a) the subscription
     q $dst "UPDATE public.bench_marker SET v = 0"
@@ -110,16 +120,21 @@ for r in $(seq 1 "$rounds"); do
     until [ "$(q $dst "SELECT v FROM public.bench_marker")" = "$rounds" ]; do sleep 0.05; done
     T_SUB+=("$(echo "$(now) - $t0" | bc)")
     q $dst "DROP SUBSCRIPTION bench_sub_$r"
-    # (b) tap | target from the state after the first load
-    t0=$(now)
-    "$tap" --config "$work/tap.json" --catalog "$work/catalog.json" --state "$work/state.json" 2>"$work/tap.err" |
-        "$target" --config "$work/target.json" >"$work/state_$r.jsonl" 2>"$work/target.err" || {
-        echo "tap | target failed" >&2
-        tail -n 5 "$work/tap.err" "$work/target.err" >&2
-        exit 1
-    }
-    T_OURS+=("$(echo "$(now) - $t0" | bc)")
-    printf '   round %d: subscription %.2f s, tap | target %.2f s\n' "$r" "${T_SUB[-1]}" "${T_OURS[-1]}"
+    # (b) tap | target from the state after the first load (and again with target_b.json)
+    line=$(printf '   round %d: subscription %.2f s' "$r" "${T_SUB[-1]}")
+    for v in "${variants[@]}"; do
+        t0=$(now)
+        "$tap" --config "$work/tap.json" --catalog "$work/catalog.json" --state "$work/state.json" 2>"$work/tap.err" |
+            "$target" --config "$work/$v" >"$work/state_$r.jsonl" 2>"$work/target.err" || {
+            echo "tap | target failed ($v)" >&2
+            tail -n 5 "$work/tap.err" "$work/target.err" >&2
+            exit 1
+        }
+        el=$(echo "$(now) - $t0" | bc)
+        if [ "$v" = target.json ]; then T_OURS+=("$el"); else T_B+=("$el"); fi
+        line+=$(printf ', tap | target (%s) %.2f s' "$v" "$el")
+    done
+    echo "$line"
 done
 
 sum() { q "$1" "SELECT count(*) || ' ' || md5(string_agg(id || ':' || c_int || ':' || c_ts::text || ':' || c_text, ',' ORDER BY id)) FROM public.bench"; }
@@ -134,3 +149,7 @@ echo
 echo "== 200,000 updates in 200 transactions into a 1,000,000-row table, median of $rounds round(s)"
 printf '%-36s %8.2f s\n' "subscription (pgoutput apply)" "$ms"
 printf '%-36s %8.2f s   ratio %.2f\n' "tap-postgres | target-postgres" "$mo" "$(echo "$mo / $ms" | bc -l)"
+if [ "${#T_B[@]}" -gt 0 ]; then
+    mb=$(median "${T_B[@]}")
+    printf '%-36s %8.2f s   ratio %.2f\n' "the same with $TARGET_EXTRA_B" "$mb" "$(echo "$mb / $ms" | bc -l)"
+fi

@@ -122,6 +122,61 @@ START_TEST(must_wait_for_ddl_and_two_in_flight)
 }
 END_TEST
 
+START_TEST(batch_due_when_full_or_early_while_nothing_loads)
+{
+    registry r;
+    registry_init(&r);
+    stream *st = make_stream(&r, "s", 0, 0);
+    table_def d;
+    memset(&d, 0, sizeof(d));
+    d.cs.fingerprint = 42;
+    st->def = &d;
+    st->synced_fp = 42;
+    tconfig c;
+    memset(&c, 0, sizeof(c));
+    c.batch_size_rows = 100;
+    c.batch_size_bytes = 1 << 20;
+    c.early_flush_rows = 10;
+    c.async_flush = true;
+    static const struct {
+        size_t rows;
+        int ninflight;
+        uint64_t synced;
+        long long early;
+        bool async;
+        bool due;
+    } cases[] = {
+        {9, 0, 42, 10, true, false},  /* below early_flush_rows */
+        {10, 0, 42, 10, true, true},  /* nothing loading: early */
+        {10, 1, 42, 10, true, true},  /* one loading, table synced: it copies while that merges */
+        {10, 1, 41, 10, true, false}, /* one loading with DDL to do: it would wait */
+        {10, 2, 42, 10, true, false}, /* two loading: it would wait */
+        {99, 2, 42, 10, true, false},  {100, 2, 42, 10, true, true}, /* full: always */
+        {10, 0, 42, 0, true, false},   /* early_flush_rows 0: only full batches */
+        {10, 0, 42, 10, false, false}, /* async_flush false: only full batches */
+        {100, 0, 42, 0, false, true},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        st->cur->rows = cases[k].rows;
+        st->ninflight = cases[k].ninflight;
+        st->synced_fp = cases[k].synced;
+        c.early_flush_rows = cases[k].early;
+        c.async_flush = cases[k].async;
+        ck_assert_msg(scheduler_batch_due(&c, st) == cases[k].due, "case %zu", k);
+    }
+    st->cur->rows = 5;
+    st->ninflight = 0;
+    c.early_flush_rows = 0;
+    for (size_t bytes = 0; bytes < 1024; bytes++)
+        buf_putc(&st->cur->data, 'x');
+    c.batch_size_bytes = 1024; /* full by bytes */
+    ck_assert(scheduler_batch_due(&c, st));
+    st->cur->rows = 0;
+    st->def = NULL;
+    registry_term(&r);
+}
+END_TEST
+
 START_TEST(spare_kept_unless_memory_is_short)
 {
     registry r;
@@ -254,6 +309,7 @@ int main(void)
     tcase_add_test(tc, bad_input_and_oom_keep_the_first_code);
     tcase_add_test(tc, registry_finds_what_it_added);
     tcase_add_test(tc, must_wait_for_ddl_and_two_in_flight);
+    tcase_add_test(tc, batch_due_when_full_or_early_while_nothing_loads);
     tcase_add_test(tc, spare_kept_unless_memory_is_short);
     tcase_add_test(tc, plan_early_loads_the_largest_until_half_is_pending);
     tcase_add_test(tc, min_uncommitted_over_pending_and_in_flight);
