@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # target-postgres STATE semantics: interleaved streams and states (the Singer SDK "multiple
-# state messages" case), exact stdout; asynchronous flushes; time-based flushes.
+# state messages" case), exact stdout; asynchronous flushes; time-based flushes; early flushes
+# (early_flush_rows).
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/../lib.sh"
 . "$here/common.sh"
@@ -116,5 +117,30 @@ assert_eq '900' "$(q $db "SELECT metric FROM tgt.test_multiple_state_messages_a 
 exec 7>&-
 wait "$pid"
 assert_eq 0 "$?" "time limit: exit code"
+
+
+# --- early_flush_rows: the first batch goes at 10,000 rows (nothing of the stream is loading
+# then), not at batch_size_rows; 0 keeps whole batches; every row and the STATE either way
+{
+    echo '{"type":"SCHEMA","stream":"early","schema":{"type":"object","properties":{"id":{"type":"integer"},"v":{"type":"string"}}},"key_properties":["id"]}'
+    seq 1 25000 | awk '{ printf "{\"type\":\"RECORD\",\"stream\":\"early\",\"record\":{\"id\":%d,\"v\":\"r%d\"}}\n", $1, $1 }'
+    echo '{"type":"STATE","value":{"early":25000}}'
+} >"$TEST_TMP/early.jsonl"
+for mode in default off; do
+    q $db "SET client_min_messages = warning; DROP TABLE IF EXISTS tgt.early" >/dev/null
+    extra=
+    [ $mode = off ] && extra='"early_flush_rows":0'
+    TARGET_POSTGRES_LOGLEVEL=info load "$db" "$extra" "$TEST_TMP/early.jsonl"
+    assert_eq 0 "$RC" "early_flush_rows $mode: exit code"
+    assert_eq '{"early":25000}' "$(cat "$OUT")" "early_flush_rows $mode: the STATE"
+    assert_eq '25000|25000|r25000' "$(q $db "SELECT count(*), count(DISTINCT id), max(v) FILTER (WHERE id = 25000) FROM tgt.early")" \
+        "early_flush_rows $mode: every row once"
+    first=$(grep -o 'stream "early": batch 1: loaded [0-9]* rows' "$ERR")
+    if [ $mode = default ]; then
+        assert_eq 'stream "early": batch 1: loaded 10000 rows' "$first" "early_flush_rows default: the first batch at 10,000 rows"
+    else
+        assert_eq 'stream "early": batch 1: loaded 25000 rows' "$first" "early_flush_rows 0: one batch of all rows"
+    fi
+done
 
 finish
