@@ -21,8 +21,13 @@ bool scheduler_batch_due(const tconfig *cfg, const stream *st)
     const batch *b = st->cur;
     if (b->rows >= (size_t)cfg->batch_size_rows || b->data.len >= (size_t)cfg->batch_size_bytes)
         return true;
-    return cfg->early_flush_rows > 0 && cfg->async_flush &&
-           b->rows >= (size_t)cfg->early_flush_rows && !scheduler_must_wait(st, st->def);
+    if (cfg->early_flush_rows <= 0 || !cfg->async_flush || b->rows < (size_t)cfg->early_flush_rows)
+        return false;
+    /* batches copied straight into an empty table load one after the other (each waits for
+       the commit of the one before): past the first, smaller ones would only add commits */
+    if (st->batches > 0 && __atomic_load_n(&st->direct, __ATOMIC_ACQUIRE) == DIRECT_TRY)
+        return false;
+    return !scheduler_must_wait(st, st->def);
 }
 
 bool scheduler_keep_spare(const stream *st, size_t mem, long long bound)

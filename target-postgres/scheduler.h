@@ -34,8 +34,9 @@ typedef struct scheduler_activation {
 bool scheduler_must_wait(const stream *st, const table_def *def);
 /* scheduler_batch_due: whether st's filling batch is to be loaded now, after a record: it is
    full (batch_size_rows, batch_size_bytes), or it holds early_flush_rows rows and could load
-   without waiting (scheduler_must_wait; async_flush only): the first rows of a stream do not
-   wait for a whole batch, and later batches grow to what arrives while others load. */
+   without waiting (scheduler_must_wait; async_flush only; past the first batch, not while
+   the stream's batches are copied straight into its empty table): the first rows of a stream
+   do not wait for a whole batch, and later batches grow to what arrives while others load. */
 bool scheduler_batch_due(const tconfig *cfg, const stream *st);
 /* scheduler_keep_spare: whether a batch that finished loading (now empty) is kept as st's
    spare: st has none and at most half of bound bytes are held in batches (mem). */

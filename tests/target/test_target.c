@@ -164,8 +164,20 @@ START_TEST(batch_due_when_full_or_early_while_nothing_loads)
         c.async_flush = cases[k].async;
         ck_assert_msg(scheduler_batch_due(&c, st) == cases[k].due, "case %zu", k);
     }
-    st->cur->rows = 5;
+    /* copied straight into an empty table: the first batch early, the later ones full */
+    st->cur->rows = 10;
     st->ninflight = 0;
+    st->synced_fp = 42;
+    c.early_flush_rows = 10;
+    c.async_flush = true;
+    st->direct = DIRECT_TRY;
+    ck_assert(scheduler_batch_due(&c, st));
+    st->batches = 1;
+    ck_assert(!scheduler_batch_due(&c, st));
+    st->direct = DIRECT_NO; /* merging: early again */
+    ck_assert(scheduler_batch_due(&c, st));
+    st->batches = 0;
+    st->cur->rows = 5;
     c.early_flush_rows = 0;
     for (size_t bytes = 0; bytes < 1024; bytes++)
         buf_putc(&st->cur->data, 'x');
