@@ -148,6 +148,28 @@ run_cmd() {
     set -e
 }
 
+# tap_read_until OUT N PATTERN ERR TAP_ARGS...: the tap ("$TAP_BIN" TAP_ARGS, stderr to ERR)
+# writing into a fifo read on fd 3; its lines are copied to OUT until N of them have matched the
+# glob PATTERN. The tap is then blocked on the full pipe, where a slow target would hold it,
+# whatever its speed. Sets TAP_PID and SEEN (the lines matched: fewer than N when the tap ended
+# first). The caller signals the tap, then closes fd 3 (exec 3<&-).
+tap_read_until() {
+    local out=$1 n=$2 pat=$3 err=$4 line
+    shift 4
+    rm -f "$TEST_TMP/fifo"
+    mkfifo "$TEST_TMP/fifo"
+    "$TAP_BIN" "$@" >"$TEST_TMP/fifo" 2>"$err" &
+    TAP_PID=$!
+    exec 3<"$TEST_TMP/fifo"
+    : >"$out"
+    SEEN=0
+    while [ "$SEEN" -lt "$n" ] && IFS= read -r line <&3; do
+        printf '%s\n' "$line" >>"$out"
+        # shellcheck disable=SC2254 # the pattern is a glob
+        case $line in $pat) SEEN=$((SEEN + 1)) ;; esac
+    done
+}
+
 # mask_volatile: replace per-run values (versions, times, lsn) in Singer output
 mask_volatile() {
     sed -E -e 's/"version":[0-9]+/"version":"<V>"/g' \

@@ -159,17 +159,9 @@ assert_eq 0 "$(psql_q "$dst" "SELECT count(*) FROM a WHERE id % 50 = 0 OR id = 9
 #    the full pipe (a's rows are far more than a pipe holds) and is killed there, however fast
 #    the chunks go; what was read up to that STATE is what a target would have committed.
 tap_cfg "$TEST_TMP/tap5.json" '"recopy_streams":{"public-a":"second"},"snapshot_chunk_rows":10'
-mkfifo "$TEST_TMP/fifo"
-"$TAP_BIN" --config "$TEST_TMP/tap5.json" --catalog "$TEST_TMP/catalog.json" --state "$TEST_TMP/r4.state" >"$TEST_TMP/fifo" 2>"$TEST_TMP/r5.err" &
-tap_pid=$!
-exec 3<"$TEST_TMP/fifo"
-: >"$TEST_TMP/r5.out"
-chunk_states=0
-while IFS= read -r line <&3; do
-    printf '%s\n' "$line" >>"$TEST_TMP/r5.out"
-    case $line in '{"type":"STATE"'*'"public-a":{'*'"chunked_copy":{"key":["id"],"after":["'*) chunk_states=$((chunk_states + 1)) ;; esac
-    [ "$chunk_states" -ge 3 ] && break
-done
+tap_read_until "$TEST_TMP/r5.out" 3 '{"type":"STATE"*"public-a":{*"chunked_copy":{"key":\["id"\],"after":\["*' \
+    "$TEST_TMP/r5.err" --config "$TEST_TMP/tap5.json" --catalog "$TEST_TMP/catalog.json" --state "$TEST_TMP/r4.state"
+tap_pid=$TAP_PID chunk_states=$SEEN
 kill -9 "$tap_pid" 2>/dev/null || true
 exec 3<&-
 set +e

@@ -59,18 +59,10 @@ interrupted() {
     local n=$1 w=$2
     fresh_db "$tdb"
     tap_config "$db" "\"itersize\":500,\"snapshot_workers\":$w" >"$TEST_TMP/tapk.json"
-    rm -f "$TEST_TMP/fifo"
-    mkfifo "$TEST_TMP/fifo"
-    "$TAP_BIN" --config "$TEST_TMP/tapk.json" --catalog "$TEST_TMP/big.json" >"$TEST_TMP/fifo" 2>"$TEST_TMP/errk" &
-    local pid=$! seen=0 line
-    exec 3<"$TEST_TMP/fifo"
-    : >"$TEST_TMP/part.jsonl"
-    while IFS= read -r line <&3; do
-        printf '%s\n' "$line" >>"$TEST_TMP/part.jsonl"
-        case $line in '{"type":"RECORD"'*) seen=$((seen + 1)); [ "$seen" -ge "$n" ] && break ;; esac
-    done
-    kill -9 "$pid"
-    wait "$pid" 2>/dev/null || true
+    tap_read_until "$TEST_TMP/part.jsonl" "$n" '{"type":"RECORD"*' "$TEST_TMP/errk" \
+        --config "$TEST_TMP/tapk.json" --catalog "$TEST_TMP/big.json"
+    kill -9 "$TAP_PID"
+    wait "$TAP_PID" 2>/dev/null || true
     exec 3<&-
     run_cmd "$TEST_TMP/stk" "$TEST_TMP/terrk" "$TARGET_BIN" --config "$TEST_TMP/target.json" <"$TEST_TMP/part.jsonl"
     tail -n 1 "$TEST_TMP/stk" >"$TEST_TMP/state.json"

@@ -156,32 +156,18 @@ norm "$TEST_TMP/out1p.jsonl" >"$TEST_TMP/n1p"
 assert_files_eq "$TEST_TMP/n1" "$TEST_TMP/n1p" "parallel_streams 1: the same output as without it"
 assert_not_contains "$(cat "$TEST_TMP/err1p")" "at a time" "parallel_streams 1: one stream after another"
 
-# start_until ERR OUT N: the tap (tap3.json) into a fifo read on fd 3, its lines copied to OUT
-# until N records have come; sets pid
+# start_until ERR OUT N: the tap (tap3.json) read until N records have come (tap_read_until)
 start_until() {
-    rm -f "$TEST_TMP/fifo"
-    mkfifo "$TEST_TMP/fifo"
-    "$TAP_BIN" --config "$TEST_TMP/tap3.json" --catalog "$TEST_TMP/cat.json" >"$TEST_TMP/fifo" 2>"$TEST_TMP/$1" &
-    pid=$!
-    exec 3<"$TEST_TMP/fifo"
-    : >"$TEST_TMP/$2"
-    local seen=0 line
-    while IFS= read -r line <&3; do
-        printf '%s\n' "$line" >>"$TEST_TMP/$2"
-        case $line in '{"type":"RECORD"'*)
-            seen=$((seen + 1))
-            [ "$seen" -ge "$3" ] && break
-            ;;
-        esac
-    done
+    tap_read_until "$TEST_TMP/$2" "$3" '{"type":"RECORD"*' "$TEST_TMP/$1" \
+        --config "$TEST_TMP/tap3.json" --catalog "$TEST_TMP/cat.json"
 }
 
 # kill -9 in the middle: the target loads what arrived and writes the last STATE it committed;
 # a resumed run (parallel_streams 3) finishes every interrupted stream
 fresh_db "$tdb"
 start_until errk part.jsonl 45000
-kill -9 "$pid"
-wait "$pid" 2>/dev/null || true
+kill -9 "$TAP_PID"
+wait "$TAP_PID" 2>/dev/null || true
 exec 3<&-
 check_out "$TEST_TMP/part.jsonl" "killed run" partial
 in_flight=$(grep '^{"type":"STATE"' "$TEST_TMP/part.jsonl" | tail -n 1 | grep -o '"last_pk_fetched"' | wc -l)
@@ -213,11 +199,11 @@ same_tables "with snapshot_workers 2"
 
 # SIGTERM in the middle: whole lines, exit 130, every STATE still true
 start_until errt term.jsonl 30000
-kill -TERM "$pid"
+kill -TERM "$TAP_PID"
 cat <&3 >>"$TEST_TMP/term.jsonl"
 exec 3<&-
 set +e
-wait "$pid"
+wait "$TAP_PID"
 RC=$?
 set -e
 assert_eq 130 "$RC" "SIGTERM: exit code"

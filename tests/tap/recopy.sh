@@ -139,22 +139,13 @@ compare "after the second re-copy"
 # 4. kill -9 in the middle of a re-copy of inc (itersize 20: a STATE every 20 rows), then resume
 #    (20,000 rows more: the tap blocks on the full pipe long before the end of the table)
 psql_q "$src" "INSERT INTO inc SELECT g, g * 10, 'more ' || g FROM generate_series(2000, 21999) g"
-mkfifo "$TEST_TMP/fifo"
 cfg "$TEST_TMP/c7.json" '"recopy_streams":{"public-inc":"third"}'
-"$TAP_BIN" --config "$TEST_TMP/c7.json" --catalog "$TEST_TMP/catalog.json" --state "$TEST_TMP/r6.state" >"$TEST_TMP/fifo" 2>"$TEST_TMP/r7.err" &
-pid=$!
-exec 3<"$TEST_TMP/fifo"
-: >"$TEST_TMP/r7.out"
-states=0
-while IFS= read -r line <&3; do
-    printf '%s\n' "$line" >>"$TEST_TMP/r7.out"
-    case $line in *'"recopy_in_progress":true'*'"replication_key_value"'*) states=$((states + 1)) ;; esac
-    [ "$states" -ge 3 ] && break
-done
-kill -9 "$pid" 2>/dev/null || true
+tap_read_until "$TEST_TMP/r7.out" 3 '*"recopy_in_progress":true*"replication_key_value"*' "$TEST_TMP/r7.err" \
+    --config "$TEST_TMP/c7.json" --catalog "$TEST_TMP/catalog.json" --state "$TEST_TMP/r6.state"
+kill -9 "$TAP_PID" 2>/dev/null || true
 exec 3<&-
 set +e
-wait "$pid" 2>/dev/null
+wait "$TAP_PID" 2>/dev/null
 rc=$?
 set -e
 assert_eq 137 "$rc" "the tap is killed (kill -9) in the middle of the re-copy"

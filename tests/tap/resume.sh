@@ -88,20 +88,13 @@ assert_not_contains "$(last_state "$TEST_TMP/out6.jsonl")" "xmin" "the xmin book
 # 5. SIGTERM in the middle of the table: the tap stops after whole lines with exit 130, and its
 #    last STATE resumes the table. No timing: the signal is sent once the first RECORD has been
 #    read, while the tap is blocked on the full pipe (the rest of the table cannot fit in it).
-mkfifo "$TEST_TMP/fifo"
-"$TAP_BIN" --config "$TEST_TMP/config.json" --catalog "$TEST_TMP/big.json" >"$TEST_TMP/fifo" 2>"$TEST_TMP/err7" &
-pid=$!
-exec 3<"$TEST_TMP/fifo"
-: >"$TEST_TMP/out7.jsonl"
-while IFS= read -r line <&3; do
-    printf '%s\n' "$line" >>"$TEST_TMP/out7.jsonl"
-    case $line in '{"type":"RECORD"'*) break ;; esac
-done
-kill -TERM "$pid"
+tap_read_until "$TEST_TMP/out7.jsonl" 1 '{"type":"RECORD"*' "$TEST_TMP/err7" \
+    --config "$TEST_TMP/config.json" --catalog "$TEST_TMP/big.json"
+kill -TERM "$TAP_PID"
 cat <&3 >>"$TEST_TMP/out7.jsonl"
 exec 3<&-
 set +e
-wait "$pid"
+wait "$TAP_PID"
 rc=$?
 set -e
 assert_eq 130 "$rc" "SIGTERM stops the tap with exit 130"
