@@ -76,12 +76,15 @@ q $src "CHECKPOINT"
 
 printf '{"host":"%s","port":%s,"user":"%s","password":"","dbname":"%s","logical_decoding_plugin":"pgoutput","publication_name":"bench_pub","slot_name":"bench_sub_tap","max_run_seconds":3600,"logical_poll_total_seconds":600}\n' \
     "$PGHOST" "$sport" "$PGUSER" "$src" >"$work/tap.json"
-printf '{"host":"%s","port":%s,"user":"%s","password":"","dbname":"%s","default_target_schema":"public","hard_delete":true%s}\n' \
-    "$PGHOST" "$dport" "$PGUSER" "$tgt" "${TARGET_EXTRA:+,$TARGET_EXTRA}" >"$work/target.json"
+# target_json MEMBERS: the target's config with more members (may be empty)
+target_json() {
+    printf '{"host":"%s","port":%s,"user":"%s","password":"","dbname":"%s","default_target_schema":"public","hard_delete":true%s}\n' \
+        "$PGHOST" "$dport" "$PGUSER" "$tgt" "${1:+,$1}"
+}
+target_json "${TARGET_EXTRA:-}" >"$work/target.json"
 variants=(target.json)
 if [ -n "${TARGET_EXTRA_B:-}" ]; then
-    printf '{"host":"%s","port":%s,"user":"%s","password":"","dbname":"%s","default_target_schema":"public","hard_delete":true%s,%s}\n' \
-        "$PGHOST" "$dport" "$PGUSER" "$tgt" "${TARGET_EXTRA:+,$TARGET_EXTRA}" "$TARGET_EXTRA_B" >"$work/target_b.json"
+    target_json "${TARGET_EXTRA:+$TARGET_EXTRA,}$TARGET_EXTRA_B" >"$work/target_b.json"
     variants+=(target_b.json)
 fi
 "$tap" --config "$work/tap.json" --discover 2>/dev/null |
