@@ -21,6 +21,14 @@
 #define XLOG_LONG_PHD 40             /* SizeOfXLogLongPHD: the header of a segment's first page */
 #define SLOT_RELEASE_WAIT_SECONDS 10 /* for the walsender of a run that just ended */
 
+/* the bookmark holds the token recopy_streams gives the stream now */
+static bool recopy_in_progress(const sl_run *L, const char *id, const cJSON *bm)
+{
+    const char *token = tap_config_recopy_token(L->run->cfg, id);
+    const cJSON *had = cJSON_GetObjectItemCaseSensitive(bm, STATE_RECOPY_TOKEN);
+    return token && cJSON_IsString(had) && strcmp(had->valuestring, token) == 0;
+}
+
 static bool read_bookmarks(sl_run *L)
 {
     for (size_t i = 0; i < L->n; i++) {
@@ -69,6 +77,17 @@ static bool read_bookmarks(sl_run *L)
             ls->input_lsn = 0;
             state_bm_remove(obm, "lsn");
             state_bm_remove(obm, "xmin");
+        } else if (ls->need_copy && recopy_in_progress(L, id, obm)) {
+            /*
+             * The token is there but no position: the run that began this re-copy stopped
+             * before it was done (a stream without a key is copied in one snapshot, the STATE
+             * after an earlier stream's copy already held its token). It is still asked for,
+             * so snapshot_mode never (below) does not turn it into a stream from now.
+             */
+            log_info("stream \"%s\": its re-copy (recopy_streams token \"%.100s\") was "
+                     "interrupted: copied again from the start as a new table version",
+                     id, tap_config_recopy_token(L->run->cfg, id));
+            ls->recopy_asked = true;
         }
     }
     return true;

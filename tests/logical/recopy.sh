@@ -12,7 +12,8 @@
 #   4. a new token, kill -9 between two chunks of the re-copy: the next run resumes the chunks
 #      (the token and the chunked_copy bookmark in the committed state; its position not lost
 #      to the slot), and the target ends equal to the source;
-#   5. snapshot_mode never: a stream named in recopy_streams is copied all the same.
+#   5. snapshot_mode never: a stream named in recopy_streams is copied all the same;
+#   6. and when that re-copy (no key) was interrupted, the next run copies it again.
 # shellcheck disable=SC1091
 . "$(dirname "${BASH_SOURCE[0]}")/log_lib.sh"
 
@@ -37,6 +38,9 @@ INSERT INTO b SELECT g, 0 FROM generate_series(1, 200) g;
 CREATE TABLE n (x int, v text);
 ALTER TABLE n REPLICA IDENTITY FULL;
 INSERT INTO n SELECT g, 'n' || g FROM generate_series(1, 100) g;
+CREATE TABLE m (y int, w text);
+ALTER TABLE m REPLICA IDENTITY FULL;
+INSERT INTO m SELECT g, 'm' || g FROM generate_series(1, 40) g;
 SQL
 
 # the writer: single-row transactions on a and b until cancelled
@@ -63,7 +67,7 @@ tap_cfg() { # FILE [extra]
 target_config "$dst" '"default_target_schema":"public","hard_delete":true,"primary_key_required":false,"batch_size_rows":500' >"$TEST_TMP/target.json"
 target_config "$dst" '"default_target_schema":"public","add_metadata_columns":true,"primary_key_required":false,"batch_size_rows":500' >"$TEST_TMP/target_soft.json"
 tap_cfg "$TEST_TMP/tap0.json"
-log_catalog "$TEST_TMP/tap0.json" public-a public-b public-n >"$TEST_TMP/catalog.json"
+log_catalog "$TEST_TMP/tap0.json" public-a public-b public-n public-m >"$TEST_TMP/catalog.json"
 
 pipeline() { # TAP_CONFIG STATE_IN NAME [TARGET_CONFIG]: tap output in NAME.out, logs NAME.err
     set +e
@@ -75,7 +79,7 @@ pipeline() { # TAP_CONFIG STATE_IN NAME [TARGET_CONFIG]: tap output in NAME.out,
 }
 compare() { # MESSAGE
     local t cols
-    for t in "a|id, v, pad" "b|id, v" "n|x, v"; do
+    for t in "a|id, v, pad" "b|id, v" "n|x, v" "m|y, w"; do
         cols=${t#*|}
         t=${t%%|*}
         same_rows "$src" "SELECT $cols FROM public.$t" "$dst" "SELECT $cols FROM public.$t" "$1: $t"
@@ -209,4 +213,35 @@ assert_not_contains "$(cat "$TEST_TMP/r8.err")" 'stream "public-n": snapshot_mod
 assert_eq "90 1" "$(count "$TEST_TMP/r8.out" public-n RECORD) $(count "$TEST_TMP/r8.out" public-n ACTIVATE_VERSION)" \
     "5. every row of n is sent again, then ACTIVATE_VERSION"
 compare "after the re-copy with snapshot_mode never"
+
+# 6. snapshot_mode never, an interrupted re-copy of streams without a key: n and m asked again,
+#    the tap killed (kill -9) after the run's first STATE, written when m's copy is done and
+#    before n's is (the streams are copied in the order of their names): it holds n's new token
+#    and no position of n. The next run copies n again (its re-copy was not done),
+#    snapshot_mode never notwithstanding.
+tap_cfg "$TEST_TMP/tap9.json" '"snapshot_mode":"never","recopy_streams":{"public-n":"fourth","public-m":"fourth"}'
+tap_read_until "$TEST_TMP/r9.out" 1 '{"type":"STATE"*' "$TEST_TMP/r9.err" \
+    --config "$TEST_TMP/tap9.json" --catalog "$TEST_TMP/catalog.json" --state "$TEST_TMP/r8.state"
+tap_pid=$TAP_PID
+kill -9 "$tap_pid" 2>/dev/null || true
+exec 3<&-
+wait "$tap_pid" 2>/dev/null || true
+tap_pid=
+assert_eq "40 1 0" "$(count "$TEST_TMP/r9.out" public-m RECORD) $(count "$TEST_TMP/r9.out" public-m ACTIVATE_VERSION) $(count "$TEST_TMP/r9.out" public-n ACTIVATE_VERSION)" \
+    "6. the killed run copied m, not n to its end"
+"$TARGET_BIN" --config "$TEST_TMP/target.json" <"$TEST_TMP/r9.out" >"$TEST_TMP/r9.states" 2>"$TEST_TMP/r9.target" || true
+tail -n 1 "$TEST_TMP/r9.states" >"$TEST_TMP/r9.state"
+bm_n=$(grep -o '"public-n":{[^}]*}' "$TEST_TMP/r9.state" || true)
+assert_contains "$bm_n" '"recopy_token":"fourth"' "6. the killed run's state holds n's new token"
+assert_not_contains "$bm_n" '"lsn"' "6. and no position of n (its re-copy is not done)"
+pipeline "$TEST_TMP/tap9.json" "$TEST_TMP/r9.state" r10
+assert_eq 0 "$RC" "6. the run after the interrupted re-copy exits 0"
+e10=$(cat "$TEST_TMP/r10.err")
+assert_not_contains "$e10" 'snapshot_mode never: not copied' "6. snapshot_mode never does not drop the interrupted re-copy"
+assert_contains "$e10" 'stream "public-n": its re-copy (recopy_streams token "fourth") was interrupted: copied again from the start' \
+    "6. the interrupted re-copy is logged"
+assert_not_contains "$e10" 'stream "public-m": its re-copy' "6. m's finished re-copy is not made again"
+assert_eq "0 90 1" "$(count "$TEST_TMP/r10.out" public-m RECORD) $(count "$TEST_TMP/r10.out" public-n RECORD) $(count "$TEST_TMP/r10.out" public-n ACTIVATE_VERSION)" \
+    "6. every row of n is sent again, then ACTIVATE_VERSION; m is not copied"
+compare "after the interrupted re-copy with snapshot_mode never"
 finish
