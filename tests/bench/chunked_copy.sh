@@ -153,9 +153,14 @@ stop_sampler
 stop_writer
 printf 'B2: resumed copy %.1f s; copy in total %.1f s\n' "$(echo "$t3 - $t2" | bc)" "$(echo "$t1 - $t0 + $t3 - $t2" | bc)"
 report_xmin "$work/b.samples" B
-# the chunks' records carry no _sdc_deleted_at (the stream's do): the rows run 1's chunks wrote
+# the chunks' records carry no _sdc_deleted_at (the stream's do): the rows run 1's chunks wrote;
+# the tap's own last STATE (its chunks after it are the one in flight at the kill) and the
+# target's (the file ends in a line cut by the kill: the target fails on it and rolls back its
+# open batch, as in a pipeline)
 b1=$(grep '^{"type":"RECORD"' "$work/b1.fifo.out" | grep -vc '"_sdc_deleted_at"' || true)
-echo "B: run 1's chunks wrote $b1 rows, its last STATE that the target committed kept $killed_at: $((b1 - killed_at)) rows written twice (at most one chunk: $chunk)"
+tap_last=$(grep '^{"type":"STATE"' "$work/b1.fifo.out" | tail -n 1 | grep -o '"rows":[0-9]*' | cut -d: -f2)
+echo "B: run 1's chunks wrote $b1 rows; after the tap's last STATE ($tap_last rows) $((b1 - tap_last)) (the chunk in flight, at most one: $chunk);" \
+    "the target committed $killed_at (its open batch rolled back): $((b1 - killed_at)) rows copied twice"
 grep -o 'initial copy in chunks done: [0-9]* rows; [0-9]* chunks in this run' "$work/b2.err" || echo "the resumed copy did not finish" >&2
 tail -n 1 "$work/b2.states" >"$work/b2.state"
 pipeline "$work/b.json" bench_chunks_dst_b "$work/b2.state" "$work/b3.states" "$work/b3.err"
