@@ -168,21 +168,31 @@ static bool tuple_key(chunk_buffer *cb, const char *const *key_names, const chan
     return buf_ok(&cb->key);
 }
 
-void chunk_buffer_take_key(chunk_buffer *cb, const char *const *key_names, const change_tuple *t)
+long chunk_buffer_live_row(chunk_buffer *cb, const char *const *key_names, const change_tuple *t)
 {
     if (!t->nvalues || !tuple_key(cb, key_names, t))
-        return;
+        return -1;
     size_t pos = HASH_INDEX_START;
     uint32_t r;
     while (hash_index_next(&cb->index, key_hash(cb->key.data, cb->key.len), &pos, &r)) {
         size_t n = cb->row_off[r + 1] - cb->key_off[r];
-        if (n == cb->key.len && memcmp(cb->rows.data + cb->key_off[r], cb->key.data, n) == 0) {
-            if (!cb->gone[r])
-                cb->ngone++;
-            cb->gone[r] = 1;
-            return;
-        }
+        if (n == cb->key.len && memcmp(cb->rows.data + cb->key_off[r], cb->key.data, n) == 0)
+            return cb->gone[r] ? -1 : (long)r;
     }
+    return -1;
+}
+
+static void take(chunk_buffer *cb, size_t r)
+{
+    cb->gone[r] = 1;
+    cb->ngone++;
+}
+
+void chunk_buffer_take_key(chunk_buffer *cb, const char *const *key_names, const change_tuple *t)
+{
+    long r = chunk_buffer_live_row(cb, key_names, t);
+    if (r >= 0)
+        take(cb, (size_t)r);
 }
 
 void chunk_buffer_take_all(chunk_buffer *cb)
@@ -191,26 +201,37 @@ void chunk_buffer_take_all(chunk_buffer *cb)
     cb->ngone = cb->nrows;
 }
 
+static bool write_row(const chunk_buffer *cb, size_t r, record_builder *rb, singer_writer *w)
+{
+    const char *p = cb->rows.data + cb->row_off[r];
+    record_builder_begin(rb, singer_writer_buf(w));
+    for (size_t c = 0; c < cb->ncols; c++) {
+        uint32_t n = get_u32(p);
+        if (n == CHUNK_BUFFER_NULL) {
+            record_builder_null(rb, c);
+            p += 4;
+        } else {
+            record_builder_value(rb, c, p + 4, n);
+            p += 4 + n;
+        }
+    }
+    record_builder_end(rb);
+    return singer_writer_end_line(w);
+}
+
+bool chunk_buffer_write_row(chunk_buffer *cb, size_t r, record_builder *rb, singer_writer *w)
+{
+    take(cb, r);
+    return write_row(cb, r, rb, w);
+}
+
 bool chunk_buffer_write(const chunk_buffer *cb, record_builder *rb, singer_writer *w,
                         long long *written)
 {
     for (size_t r = 0; r < cb->nrows; r++) {
         if (cb->gone[r])
             continue;
-        const char *p = cb->rows.data + cb->row_off[r];
-        record_builder_begin(rb, singer_writer_buf(w));
-        for (size_t c = 0; c < cb->ncols; c++) {
-            uint32_t n = get_u32(p);
-            if (n == CHUNK_BUFFER_NULL) {
-                record_builder_null(rb, c);
-                p += 4;
-            } else {
-                record_builder_value(rb, c, p + 4, n);
-                p += 4 + n;
-            }
-        }
-        record_builder_end(rb);
-        if (!singer_writer_end_line(w))
+        if (!write_row(cb, r, rb, w))
             return false;
         (*written)++;
     }

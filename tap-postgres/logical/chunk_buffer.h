@@ -62,9 +62,15 @@ bool chunk_buffer_read(chunk_buffer *cb, PGconn *conn, const char *sql, int npar
 /* chunk_buffer_index: after the last row: every row in the key index, none taken out. False
    when out of memory (not logged). */
 bool chunk_buffer_index(chunk_buffer *cb);
+/* chunk_buffer_live_row: the row whose key is that of tuple t (the fields key_names[0 ..
+   nkeys)) and that no change took out yet, or -1 (none, or t lacks a key field) */
+long chunk_buffer_live_row(chunk_buffer *cb, const char *const *key_names, const change_tuple *t);
 /* chunk_buffer_take_key: the row whose key (the fields key_names[0 .. nkeys) of tuple t) is
    that of a change in the window is taken out; a tuple without them changes nothing */
 void chunk_buffer_take_key(chunk_buffer *cb, const char *const *key_names, const change_tuple *t);
+/* chunk_buffer_write_row: row r (live) taken out and written as a RECORD line through rb into
+   w. False when the writer failed (the caller reports it). */
+bool chunk_buffer_write_row(chunk_buffer *cb, size_t r, record_builder *rb, singer_writer *w);
 /* chunk_buffer_take_all: every row taken out (a TRUNCATE in the window) */
 void chunk_buffer_take_all(chunk_buffer *cb);
 /* chunk_buffer_write: the rows not taken out as RECORD lines through rb into w; *written

@@ -685,16 +685,84 @@ bool chunked_copy_step(sl_run *L)
     return true;
 }
 
-void chunked_copy_on_change(sl_run *L, int stream, const change *c)
+/* the stream's columns are still those of the chunk's SELECT */
+static bool same_columns(const struct chunked_copy *cc, const lstream *ls)
+{
+    bool same = ls->view.ncolumns == cc->chunk.ncols;
+    for (size_t c = 0; same && c < cc->chunk.ncols; c++)
+        same = strcmp(ls->view.columns[c].name, cc->names[c]) == 0;
+    return same;
+}
+
+/* before RECORDs of the chunk go out: the stream's SCHEMA when due, the version and the time */
+static bool begin_records(sl_run *L, lstream *ls)
+{
+    if (ls->need_schema && !lstream_emit_schema(L, ls))
+        return false;
+    char now[40];
+    timefmt_now_rfc3339(now, sizeof(now));
+    record_builder_set_version(&ls->rb, ls->version, now);
+    ls->tail_time[0] = '\0'; /* the stream's next record sets its own time_extracted */
+    return true;
+}
+
+/* after `written` RECORDs of the chunk went out: the counters */
+static void count_records(sl_run *L, lstream *ls, cc_stream *cs, long long written)
+{
+    typemap_ctx *tm = &L->run->tm;
+    ls->nan_count += tm->nan_count;
+    ls->pos_inf += tm->pos_infinity_count;
+    ls->neg_inf += tm->neg_infinity_count;
+    ls->bad_values += tm->bad_values;
+    tm->nan_count = tm->pos_infinity_count = tm->neg_infinity_count = tm->bad_values = 0;
+    ls->records += written;
+    L->run->records += written;
+    cs->rows += written;
+}
+
+/* update c leaves out a value of a column of the stream: an unchanged TOAST value (pgoutput's
+   'u', left out by wal2json) that no old row (REPLICA IDENTITY FULL) fills in */
+static bool leaves_out(const lstream *ls, const change *c)
+{
+    for (size_t i = 0; i < ls->view.ncolumns; i++) {
+        const char *name = ls->view.columns[i].name;
+        const change_value *v = change_find_value(&c->new_tuple, name);
+        if (v && v->kind != CHANGE_VALUE_UNCHANGED)
+            continue;
+        v = c->old_kind == 'O' ? change_find_value(&c->old_tuple, name) : NULL;
+        if (!v || v->kind == CHANGE_VALUE_UNCHANGED)
+            return true;
+    }
+    return false;
+}
+
+bool chunked_copy_on_change(sl_run *L, int stream, const change *c)
 {
     struct chunked_copy *cc = L->chunks;
     if (!cc || cc->pending != stream || !cc->chunk.nrows)
-        return;
-    const char *const *key_names = L->streams[stream].src->key_properties;
+        return true;
+    lstream *ls = &L->streams[stream];
+    const char *const *key_names = ls->src->key_properties;
+    long r = -1;
+    if (c->kind == CHANGE_UPDATE && same_columns(cc, ls) &&
+        (r = chunk_buffer_live_row(&cc->chunk, key_names, &c->new_tuple)) >= 0 &&
+        leaves_out(ls, c)) {
+        /*
+         * Dropped, the chunk's row would take with it the value the update does not carry,
+         * which the target lacks for a key it has no row of yet: the row goes out first, as of
+         * the chunk's SELECT, then the update, whose values win over it.
+         */
+        if (!begin_records(L, ls))
+            return false;
+        if (!chunk_buffer_write_row(&cc->chunk, (size_t)r, &ls->rb, L->run->w))
+            return fail(L, EXIT_OUTPUT);
+        count_records(L, ls, &cc->s[stream], 1);
+    }
     if (c->kind == CHANGE_INSERT || c->kind == CHANGE_UPDATE)
         chunk_buffer_take_key(&cc->chunk, key_names, &c->new_tuple);
     if (c->kind == CHANGE_UPDATE || c->kind == CHANGE_DELETE)
         chunk_buffer_take_key(&cc->chunk, key_names, &c->old_tuple);
+    return true;
 }
 
 bool chunked_copy_on_truncate(sl_run *L, const change *c)
@@ -733,33 +801,18 @@ static bool finish_chunk(sl_run *L)
         remove_marker(L, i);
         return true;
     }
-    bool same = ls->view.ncolumns == cc->chunk.ncols;
-    for (size_t c = 0; same && c < cc->chunk.ncols; c++)
-        same = strcmp(ls->view.columns[c].name, cc->names[c]) == 0;
-    if (!same) {
+    if (!same_columns(cc, ls)) {
         /* the stream's columns changed meanwhile: read the chunk again with the new ones */
         log_info("stream \"%s\": its columns changed during a chunk: the chunk is read again",
                  ls->src->tap_stream_id);
         return true;
     }
-    if (ls->need_schema && !lstream_emit_schema(L, ls))
+    if (!begin_records(L, ls))
         return false;
-    char now[40];
-    timefmt_now_rfc3339(now, sizeof(now));
-    record_builder_set_version(&ls->rb, ls->version, now);
-    ls->tail_time[0] = '\0'; /* the stream's next record sets its own time_extracted */
     long long written = 0;
     if (!chunk_buffer_write(&cc->chunk, &ls->rb, L->run->w, &written))
         return fail(L, EXIT_OUTPUT);
-    typemap_ctx *tm = &L->run->tm;
-    ls->nan_count += tm->nan_count;
-    ls->pos_inf += tm->pos_infinity_count;
-    ls->neg_inf += tm->neg_infinity_count;
-    ls->bad_values += tm->bad_values;
-    tm->nan_count = tm->pos_infinity_count = tm->neg_infinity_count = tm->bad_values = 0;
-    ls->records += written;
-    L->run->records += written;
-    cs->rows += written;
+    count_records(L, ls, cs, written);
     cs->chunks++;
     cs->taken += (long long)cc->chunk.ngone;
     if (cc->chunk.nrows) {

@@ -56,9 +56,10 @@ bool chunked_copy_wants_messages(const sl_run *L);
 bool chunked_copy_step(sl_run *L);
 /* chunked_copy_on_begin: a transaction of the stream begins (its xid is remembered) */
 void chunked_copy_on_begin(sl_run *L, const change *c);
-/* chunked_copy_on_change: row change c goes to stream (index in L->streams): its keys leave the
-   pending chunk of that stream */
-void chunked_copy_on_change(sl_run *L, int stream, const change *c);
+/* chunked_copy_on_change: row change c goes to stream (index in L->streams), before its
+   RECORD: its keys leave the pending chunk of that stream (the row written first when c is an
+   update that leaves out an unchanged TOAST value). False after logging (fail code set). */
+bool chunked_copy_on_change(sl_run *L, int stream, const change *c);
 /* chunked_copy_on_truncate: TRUNCATE c: a pending chunk of a stream it empties is dropped.
    False after logging. */
 bool chunked_copy_on_truncate(sl_run *L, const change *c);

@@ -118,8 +118,9 @@ static bool on_row_change(sl_run *L, const change *c, uint64_t wal_start)
         return false;
     for (int k = 0; k < count; k++) {
         relmap_target t = L->targets[first + (size_t)k];
-        chunked_copy_on_change(L, t.stream, c); /* the change wins over a chunk's copy */
-        if (!lstream_row_change(L, &L->streams[t.stream], t.own, c, wal_start))
+        /* the change wins over a chunk's copy */
+        if (!chunked_copy_on_change(L, t.stream, c) ||
+            !lstream_row_change(L, &L->streams[t.stream], t.own, c, wal_start))
             return false;
     }
     return true;

@@ -80,6 +80,17 @@ START_TEST(rows_keys_and_takes)
         change_tuple none = {0, NULL, NULL};
         chunk_buffer_take_key(&cb, key_names, &none);
         ck_assert_uint_eq(cb.ngone, 1);
+        /* the live row of a key: none once taken out, none for another key */
+        ck_assert_int_eq(chunk_buffer_live_row(&cb, key_names, &none), -1);
+        t = tuple("2", vals, cols);
+        ck_assert_int_eq(chunk_buffer_live_row(&cb, key_names, &t), -1);
+        t = tuple("1", vals, cols);
+        ck_assert_int_eq(chunk_buffer_live_row(&cb, key_names, &t), 0);
+        t = tuple("30", vals, cols);
+        ck_assert_int_eq(chunk_buffer_live_row(&cb, key_names, &t), 2);
+        t = tuple("3", vals, cols);
+        ck_assert_int_eq(chunk_buffer_live_row(&cb, key_names, &t), -1);
+        ck_assert_uint_eq(cb.ngone, 1);
 
         /* the last key, encoded as a bookmark's "after" is */
         buf last = BUF_INIT, want = BUF_INIT;
