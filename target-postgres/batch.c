@@ -3,6 +3,7 @@
 #include "timefmt.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 batch *batch_create(void)
 {
@@ -20,6 +21,7 @@ void batch_destroy(batch *b)
     free(b->lines);
     free(b->keys);
     hash_index_term(&b->keyset);
+    buf_term(&b->last_key);
     free(b);
 }
 
@@ -29,6 +31,7 @@ void batch_reset(batch *b)
     b->rows = 0;
     b->first_seq = -1;
     hash_index_clear(&b->keyset);
+    b->nkeys = 0;
     b->has_dups = false;
     b->has_absent = false;
     b->has_deletes = false;
@@ -60,17 +63,43 @@ bool batch_row_done(batch *b, int64_t line, int64_t seq)
     return buf_ok(&b->data);
 }
 
-bool batch_note_key(batch *b, uint64_t h)
+/* key[0 .. len) comes after the last key: longer, or as long and greater byte by byte (an
+   order in which only equal texts are equal, so keys that keep coming after are distinct) */
+static bool after_last(const batch *b, const char *key, size_t len)
 {
-    uint32_t fold = hash_fold64(h), item;
-    size_t pos = HASH_INDEX_START;
-    while (hash_index_next(&b->keyset, fold, &pos, &item)) {
-        if (b->keys[item] == h) {
-            b->has_dups = true;
-            return true;
+    const buf *l = &b->last_key;
+    return len > l->len || (len == l->len && memcmp(key, l->data, len) > 0);
+}
+
+bool batch_note_key(batch *b, uint64_t h, const char *key, size_t len)
+{
+    size_t n = b->nkeys;
+    if (n == 0)
+        b->ascending = key != NULL;
+    if (b->ascending && key && (n == 0 || after_last(b, key, len))) {
+        buf_reset(&b->last_key);
+        buf_append(&b->last_key, key, len);
+        if (!buf_ok(&b->last_key))
+            return false;
+    } else {
+        uint32_t fold = hash_fold64(h), item;
+        if (b->ascending) {
+            /* the run breaks: the key set of the keys so far, then searched as any batch's */
+            b->ascending = false;
+            for (size_t i = 0; i < n; i++)
+                if (!hash_index_add(&b->keyset, hash_fold64(b->keys[i]), (uint32_t)i))
+                    return false;
         }
+        size_t pos = HASH_INDEX_START;
+        while (hash_index_next(&b->keyset, fold, &pos, &item)) {
+            if (b->keys[item] == h) {
+                b->has_dups = true;
+                return true;
+            }
+        }
+        if (!hash_index_add(&b->keyset, fold, (uint32_t)n))
+            return false;
     }
-    size_t n = b->keyset.count;
     if (n == b->keys_cap) {
         size_t ncap = b->keys_cap ? b->keys_cap * 2 : 256;
         uint64_t *grown = ncap < UINT32_MAX ? realloc(b->keys, ncap * sizeof(*grown)) : NULL;
@@ -79,9 +108,8 @@ bool batch_note_key(batch *b, uint64_t h)
         b->keys = grown;
         b->keys_cap = ncap;
     }
-    if (!hash_index_add(&b->keyset, fold, (uint32_t)n))
-        return false;
     b->keys[n] = h;
+    b->nkeys = n + 1;
     return true;
 }
 
@@ -109,10 +137,14 @@ size_t batch_mem_growth(const batch *b, size_t row_bytes)
     }
     if (b->rows == b->lines_cap)
         g += (b->lines_cap ? b->lines_cap : 256) * sizeof(int64_t);
-    if (b->keyset.count == b->keys_cap)
+    if (b->nkeys == b->keys_cap)
         g += (b->keys_cap ? b->keys_cap : 256) * sizeof(uint64_t);
-    /* the index grows as hash_index_reserve does: doubled (16 slots first) past half full */
-    if ((b->keyset.count + 1) * 2 > b->keyset.cap)
-        g += (b->keyset.cap ? b->keyset.cap * 2 : 16) * sizeof(hash_index_slot);
+    /* the index as hash_index_reserve makes it (a power of two from 16 slots, at most half
+       full) for one key more: built whole when an ascending run breaks */
+    size_t cap = 16;
+    while (cap < (b->nkeys + 1) * 2)
+        cap *= 2;
+    if (cap > b->keyset.cap)
+        g += (cap - b->keyset.cap) * sizeof(hash_index_slot);
     return g;
 }

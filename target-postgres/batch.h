@@ -24,9 +24,12 @@ typedef struct batch {
     int64_t first_seq; /* sequence of the first record or message in the batch, -1 when empty */
     int64_t *lines;    /* malloc'ed input line of each row */
     size_t lines_cap;
-    uint64_t *keys; /* malloc'ed: the distinct key hashes, keyset.count used of keys_cap */
-    size_t keys_cap;
-    hash_index keyset; /* hash_fold64(key hash) -> its index in keys */
+    uint64_t *keys; /* malloc'ed: the distinct key hashes, nkeys used of keys_cap */
+    size_t nkeys, keys_cap;
+    hash_index keyset; /* hash_fold64(key hash) -> its index in keys; empty while ascending */
+    bool ascending;    /* every key so far after the one before (batch_note_key): distinct
+                          without the key set, which is built when the run breaks */
+    buf last_key;      /* the last key's text while ascending */
     bool has_dups;     /* two rows may share a key */
     bool has_absent;   /* some row lacks a property */
     bool has_deletes;  /* some row carries a non-null _sdc_deleted_at */
@@ -40,8 +43,11 @@ void batch_destroy(batch *b);
 void batch_reset(batch *b);
 /* batch_row_done: account the row just appended to data (input line, sequence). */
 bool batch_row_done(batch *b, int64_t line, int64_t seq);
-/* batch_note_key: remember a row's key hash; sets has_dups when seen before. */
-bool batch_note_key(batch *b, uint64_t h);
+/* batch_note_key: remember a row's key hash h; sets has_dups when seen before. key[0 .. len):
+   its text when the key is one field (NULL when it is not): while each row's key text comes
+   after the one before (longer, or as long and greater byte by byte: ascending integers), the
+   keys are distinct and the key set is not searched. False when out of memory. */
+bool batch_note_key(batch *b, uint64_t h, const char *key, size_t len);
 /* batch_line_of_row: the input line of row i (0-based), or 0. */
 int64_t batch_line_of_row(const batch *b, size_t i);
 /* batch_mem: the bytes the batch has allocated (COPY text, line numbers, key set); 0 for NULL. */

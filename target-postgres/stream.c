@@ -223,6 +223,7 @@ bool stream_add_record(stream *st, conv_ctx *cx, const stream_record_view *rv, c
     size_t row_start = o->len;
     bool any_absent = false;
     uint64_t keyhash = HASH_FNV1A64_BASIS;
+    size_t key_at = 0, key_len = 0; /* a key of one column: its COPY text */
     const jscan_tok *toks = js->toks;
     bool first = true;
     for (size_t c = 0; c < ncols; c++) {
@@ -306,8 +307,11 @@ bool stream_add_record(stream *st, conv_ctx *cx, const stream_record_view *rv, c
                 b->deletes++;
             }
         }
-        if (col->is_key)
+        if (col->is_key) {
             keyhash = hash_fnv1a64(keyhash, o->data + field_start, o->len - field_start + 1);
+            key_at = field_start;
+            key_len = o->len - field_start;
+        }
     }
     /* the sequence and the absent mask, for the merge */
     char tmp[32];
@@ -322,7 +326,8 @@ bool stream_add_record(stream *st, conv_ctx *cx, const stream_record_view *rv, c
         buf_append_lit(o, "\\N");
     }
     buf_putc(o, '\n');
-    if (cs->nkeys > 0 && !batch_note_key(b, keyhash)) {
+    if (cs->nkeys > 0 &&
+        !batch_note_key(b, keyhash, cs->nkeys == 1 ? o->data + key_at : NULL, key_len)) {
         snprintf(err, errlen, "out of memory");
         return false;
     }

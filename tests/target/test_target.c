@@ -265,7 +265,6 @@ START_TEST(min_uncommitted_over_pending_and_in_flight)
 }
 END_TEST
 
-/* "" is a setting left empty: the default (config_get_bool / config_get_int), as before */
 START_TEST(batch_key_set_finds_repeated_keys)
 {
     batch *b = batch_create();
@@ -274,27 +273,75 @@ START_TEST(batch_key_set_finds_repeated_keys)
        growth announced before each key covers what it took */
     for (uint64_t i = 0; i < 5000; i++) {
         size_t before = batch_mem(b), grow = batch_mem_growth(b, 0);
-        ck_assert(batch_note_key(b, i % 2 ? i : i << 32));
+        ck_assert(batch_note_key(b, i % 2 ? i : i << 32, NULL, 0));
         ck_assert_uint_le(batch_mem(b) - before, grow);
     }
     ck_assert(!b->has_dups);
-    ck_assert(batch_note_key(b, UINT64_C(4998) << 32));
+    ck_assert(batch_note_key(b, UINT64_C(4998) << 32, NULL, 0));
     ck_assert(b->has_dups);
     /* reset: the set is empty again, its memory kept */
     size_t mem = batch_mem(b);
     batch_reset(b);
     ck_assert(!b->has_dups);
-    ck_assert(batch_note_key(b, UINT64_C(4998) << 32));
-    ck_assert(batch_note_key(b, 7));
+    ck_assert(batch_note_key(b, UINT64_C(4998) << 32, NULL, 0));
+    ck_assert(batch_note_key(b, 7, NULL, 0));
     ck_assert(!b->has_dups);
     ck_assert_uint_eq(batch_mem(b), mem);
-    ck_assert(batch_note_key(b, 7));
+    ck_assert(batch_note_key(b, 7, NULL, 0));
     ck_assert(b->has_dups);
     batch_destroy(b);
     batch_destroy(NULL);
 }
 END_TEST
 
+/* a key of one column whose texts ascend needs no key set; the set is built where they stop */
+static bool note_text(batch *b, const char *key)
+{
+    size_t n = strlen(key);
+    return batch_note_key(b, hash_fnv1a64(HASH_FNV1A64_BASIS, key, n + 1), key, n);
+}
+
+START_TEST(batch_ascending_keys_skip_the_key_set)
+{
+    batch *b = batch_create();
+    ck_assert_ptr_nonnull(b);
+    char key[32];
+    for (int i = 1; i <= 3000; i++) { /* "9" then "10": longer comes after */
+        snprintf(key, sizeof(key), "%d", i);
+        size_t before = batch_mem(b), grow = batch_mem_growth(b, 0);
+        ck_assert(note_text(b, key));
+        ck_assert_uint_le(batch_mem(b) - before, grow);
+    }
+    ck_assert(!b->has_dups);
+    ck_assert_uint_eq(b->keyset.count, 0); /* not built */
+    /* the run breaks on a key seen before: the set of all 3000 is built (its memory announced)
+       and finds it */
+    size_t before = batch_mem(b), grow = batch_mem_growth(b, 0);
+    ck_assert(note_text(b, "1500"));
+    ck_assert_uint_le(batch_mem(b) - before, grow);
+    ck_assert(b->has_dups);
+    ck_assert_uint_eq(b->keyset.count, 3000);
+
+    /* a new batch: a break on a new key, then a repeat of a key from the ascending run */
+    batch_reset(b);
+    ck_assert(note_text(b, "b") && note_text(b, "c") && note_text(b, "a"));
+    ck_assert(!b->has_dups);
+    ck_assert(note_text(b, "c"));
+    ck_assert(b->has_dups);
+    /* equal texts are never "after": the second of two equal keys is found */
+    batch_reset(b);
+    ck_assert(note_text(b, "42") && note_text(b, "42"));
+    ck_assert(b->has_dups);
+    /* keys of several columns (no text) go through the set from the first */
+    batch_reset(b);
+    ck_assert(batch_note_key(b, 1, NULL, 0) && batch_note_key(b, 2, NULL, 0));
+    ck_assert_uint_eq(b->keyset.count, 2);
+    ck_assert(!b->has_dups);
+    batch_destroy(b);
+}
+END_TEST
+
+/* "" is a setting left empty: the default (config_get_bool / config_get_int), as before */
 START_TEST(config_empty_string_is_the_default)
 {
     cJSON *root = cJSON_Parse("{\"host\":\"h\",\"dbname\":\"d\",\"default_target_schema\":\"s\","
@@ -326,6 +373,7 @@ int main(void)
     tcase_add_test(tc, plan_early_loads_the_largest_until_half_is_pending);
     tcase_add_test(tc, min_uncommitted_over_pending_and_in_flight);
     tcase_add_test(tc, batch_key_set_finds_repeated_keys);
+    tcase_add_test(tc, batch_ascending_keys_skip_the_key_set);
     tcase_add_test(tc, config_empty_string_is_the_default);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
