@@ -709,12 +709,7 @@ static bool begin_records(sl_run *L, lstream *ls)
 /* after `written` RECORDs of the chunk went out: the counters */
 static void count_records(sl_run *L, lstream *ls, cc_stream *cs, long long written)
 {
-    typemap_ctx *tm = &L->run->tm;
-    ls->nan_count += tm->nan_count;
-    ls->pos_inf += tm->pos_infinity_count;
-    ls->neg_inf += tm->neg_infinity_count;
-    ls->bad_values += tm->bad_values;
-    tm->nan_count = tm->pos_infinity_count = tm->neg_infinity_count = tm->bad_values = 0;
+    lstream_take_counters(L, ls);
     ls->records += written;
     L->run->records += written;
     cs->rows += written;

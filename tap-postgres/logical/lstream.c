@@ -322,12 +322,7 @@ static bool end_record(sl_run *L, lstream *ls, uint64_t wal_start)
      * The run's conversion counters now hold this record's values only: they
      * are the stream's, warned about under its name at the end of the run.
      */
-    typemap_ctx *tm = &L->run->tm;
-    ls->nan_count += tm->nan_count;
-    ls->pos_inf += tm->pos_infinity_count;
-    ls->neg_inf += tm->neg_infinity_count;
-    ls->bad_values += tm->bad_values;
-    tm->nan_count = tm->pos_infinity_count = tm->neg_infinity_count = tm->bad_values = 0;
+    lstream_take_counters(L, ls);
     if (!singer_writer_end_line(L->run->w))
         return fail(L, EXIT_OUTPUT);
     ls->records++;
@@ -703,4 +698,14 @@ bool lstream_row_change(sl_run *L, lstream *ls, bool own, const change *c, uint6
     default:
         return true;
     }
+}
+
+void lstream_take_counters(sl_run *L, lstream *ls)
+{
+    typemap_ctx *tm = &L->run->tm;
+    ls->nan_count += tm->nan_count;
+    ls->pos_inf += tm->pos_infinity_count;
+    ls->neg_inf += tm->neg_infinity_count;
+    ls->bad_values += tm->bad_values;
+    tm->nan_count = tm->pos_infinity_count = tm->neg_infinity_count = tm->bad_values = 0;
 }

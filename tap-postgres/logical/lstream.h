@@ -30,5 +30,8 @@ bool lstream_emit_schema(sl_run *L, lstream *ls);
    for stream ls, which reads the relation (own: its own table); nothing when the
    transaction does not apply to it. False after logging (fail code set). */
 bool lstream_row_change(sl_run *L, lstream *ls, bool own, const change *c, uint64_t wal_start);
+/* lstream_take_counters: the run's conversion counters (which hold the values of the records
+   written since the last call) added to the stream's, and set to 0 */
+void lstream_take_counters(sl_run *L, lstream *ls);
 
 #endif
