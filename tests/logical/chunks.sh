@@ -13,7 +13,9 @@
 #   3. a watermark table (snapshot_watermark_table) instead of logical messages.
 #   4. snapshot_chunk_rows = 0 keeps the copy in one snapshot; a bad value is a config error;
 #   5. updates that do not carry an unchanged TOAST value, inside chunks' windows: the target
-#      ends with every value.
+#      ends with every value;
+#   6. a key of timestamptz, float8 and numeric under updates: the changes find their rows in
+#      the waiting chunks.
 # shellcheck disable=SC1091
 . "$(dirname "${BASH_SOURCE[0]}")/log_lib.sh"
 
@@ -233,6 +235,46 @@ set -e
 assert_eq 0 "$RC" "5. the catch-up run exits 0"
 assert_eq 0 "$(psql_q "$dst5" "SELECT count(*) FROM docs WHERE doc IS NULL")" "5. no row of the target lacks doc"
 same_rows "$src" "SELECT id, v, md5(doc) FROM public.docs" "$dst5" "SELECT id, v, md5(doc) FROM public.docs" "5. docs: source = target"
+
+# 6. a key of timestamptz, float8 and numeric: the decoder's text of a changed row's key must
+#    be the chunk SELECT's, or a change would not take its row out of the waiting chunk and the
+#    chunk's older row would be written after it
+dst6=log_chunks_dst6_$PLUGIN
+fresh_db "$dst6"
+psql -X -q -v ON_ERROR_STOP=1 -d "$src" >/dev/null <<'SQL'
+CREATE TABLE odd (at timestamptz, f float8, n numeric, v int NOT NULL, PRIMARY KEY (at, f, n));
+INSERT INTO odd SELECT timestamptz '2024-02-29 23:59:59.123456+00' + g * interval '1 hour 0.000001 s',
+  g / 7.0, g * 1.10, 0 FROM generate_series(1, 600) g;
+SQL
+log_catalog "$TEST_TMP/tap.json" public-odd >"$TEST_TMP/catalog6.json"
+tap_cfg "$TEST_TMP/tap6t.json" c8 "" 10
+target_config "$dst6" '"default_target_schema":"public","hard_delete":true,"batch_size_rows":500' >"$TEST_TMP/target6.json"
+psql -X -q -d "$src" -c "DO \$\$ BEGIN
+      FOR i IN 1..1000000 LOOP
+        UPDATE odd SET v = v + 1 WHERE (n / 1.10)::int % 50 = i % 50;
+        COMMIT;
+        PERFORM pg_sleep(0.0005);
+      END LOOP; END \$\$" >/dev/null 2>&1 &
+writer=$!
+sleep 0.3
+set +e
+"$TAP_BIN" --config "$TEST_TMP/tap6t.json" --catalog "$TEST_TMP/catalog6.json" 2>"$TEST_TMP/t7.err" |
+    "$TARGET_BIN" --config "$TEST_TMP/target6.json" >"$TEST_TMP/t7.states" 2>"$TEST_TMP/t7.target"
+RC=$?
+set -e
+stop_writer
+assert_eq 0 "$RC" "6. the copy in chunks of odd (timestamptz, float8, numeric key) under updates exits 0"
+done_line=$(grep -o 'stream "public-odd": initial copy in chunks done: .*' "$TEST_TMP/t7.err" || true)
+taken=$(echo "$done_line" | sed -E 's/.*, ([0-9]+) of their rows replaced.*/\1/')
+assert_eq 1 "$([ -n "$taken" ] && [ "$taken" -gt 0 ] && echo 1 || echo 0)" "6. changes took rows of waiting chunks by those keys ($done_line)"
+tail -n 1 "$TEST_TMP/t7.states" >"$TEST_TMP/t7.state"
+set +e
+"$TAP_BIN" --config "$TEST_TMP/tap6t.json" --catalog "$TEST_TMP/catalog6.json" --state "$TEST_TMP/t7.state" 2>"$TEST_TMP/t8.err" |
+    "$TARGET_BIN" --config "$TEST_TMP/target6.json" >"$TEST_TMP/t8.states" 2>"$TEST_TMP/t8.target"
+RC=$?
+set -e
+assert_eq 0 "$RC" "6. the catch-up run exits 0"
+same_rows "$src" "SELECT at, f, n, v FROM public.odd" "$dst6" "SELECT at, f, n, v FROM public.odd" "6. odd: source = target"
 
 # PostgreSQL 13 with pgoutput and no watermark table: the copy stays in one snapshot, said so
 if [ "$PLUGIN" = pgoutput ] && [ "$(psql_q "$src" "SHOW server_version_num")" -lt 140000 ]; then
