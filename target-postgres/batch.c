@@ -19,6 +19,7 @@ void batch_destroy(batch *b)
         return;
     buf_term(&b->data);
     free(b->lines);
+    free(b->fresh);
     free(b->keys);
     hash_index_term(&b->keyset);
     buf_term(&b->last_key);
@@ -44,7 +45,7 @@ void batch_reset(batch *b)
     }
 }
 
-bool batch_row_done(batch *b, int64_t line, int64_t seq)
+bool batch_row_done(batch *b, int64_t line, int64_t seq, bool fresh)
 {
     if (b->rows == b->lines_cap) {
         size_t ncap = b->lines_cap ? b->lines_cap * 2 : 256;
@@ -52,8 +53,13 @@ bool batch_row_done(batch *b, int64_t line, int64_t seq)
         if (!l)
             return false;
         b->lines = l;
+        uint8_t *f = realloc(b->fresh, ncap);
+        if (!f)
+            return false;
+        b->fresh = f;
         b->lines_cap = ncap;
     }
+    b->fresh[b->rows] = fresh;
     if (b->rows == 0) {
         if (b->first_seq < 0)
             b->first_seq = seq;
@@ -120,7 +126,7 @@ int64_t batch_line_of_row(const batch *b, size_t i)
 
 size_t batch_mem(const batch *b)
 {
-    return b ? b->data.cap + b->lines_cap * sizeof(int64_t) + b->keys_cap * sizeof(uint64_t) +
+    return b ? b->data.cap + b->lines_cap * (sizeof(int64_t) + 1) + b->keys_cap * sizeof(uint64_t) +
                    b->keyset.cap * sizeof(hash_index_slot)
              : 0;
 }
@@ -136,7 +142,7 @@ size_t batch_mem_growth(const batch *b, size_t row_bytes)
         g += cap - b->data.cap;
     }
     if (b->rows == b->lines_cap)
-        g += (b->lines_cap ? b->lines_cap : 256) * sizeof(int64_t);
+        g += (b->lines_cap ? b->lines_cap : 256) * (sizeof(int64_t) + 1);
     if (b->nkeys == b->keys_cap)
         g += (b->keys_cap ? b->keys_cap : 256) * sizeof(uint64_t);
     /* the index as hash_index_reserve makes it (a power of two from 16 slots, at most half

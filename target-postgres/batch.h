@@ -23,6 +23,8 @@ typedef struct batch {
     size_t rows;
     int64_t first_seq; /* sequence of the first record or message in the batch, -1 when empty */
     int64_t *lines;    /* malloc'ed input line of each row */
+    uint8_t *fresh;    /* malloc'ed, lines_cap: 1 when row i's key (one column, an integer) was
+                          not a key of an earlier row of the stream (stream.h: seen_keys) */
     size_t lines_cap;
     uint64_t *keys; /* malloc'ed: the distinct key hashes, nkeys used of keys_cap */
     size_t nkeys, keys_cap;
@@ -41,8 +43,9 @@ batch *batch_create(void);
 void batch_destroy(batch *b);
 /* batch_reset: empty it, keep the memory. */
 void batch_reset(batch *b);
-/* batch_row_done: account the row just appended to data (input line, sequence). */
-bool batch_row_done(batch *b, int64_t line, int64_t seq);
+/* batch_row_done: account the row just appended to data (input line, sequence, whether its
+   key is fresh). */
+bool batch_row_done(batch *b, int64_t line, int64_t seq, bool fresh);
 /* batch_note_key: remember a row's key hash h; sets has_dups when seen before. key[0 .. len):
    its text when the key is one field (NULL when it is not): while each row's key text comes
    after the one before (longer, or as long and greater byte by byte: ascending integers), the

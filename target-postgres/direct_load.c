@@ -131,6 +131,109 @@ done:
     return kept;
 }
 
+bool direct_load_canonical_int(const char *text, size_t n, long long *v)
+{
+    const char *p = text, *e = text + n;
+    bool neg = p < e && *p == '-';
+    p += neg;
+    size_t digits = (size_t)(e - p);
+    if (digits == 0 || digits > 18 || (*p == '0' && (digits > 1 || neg)))
+        return false;
+    long long x = 0;
+    for (; p < e; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        x = x * 10 + (*p - '0');
+    }
+    *v = neg ? -x : x;
+    return true;
+}
+
+/* field [f, f + n) is COPY's NULL */
+static bool is_null_field(const char *f, size_t n)
+{
+    return n == 2 && f[0] == '\\' && f[1] == 'N';
+}
+
+/* the last field of row [s, e), "_tgt_absent", is not NULL: some property is absent */
+static bool row_has_absent(const char *s, const char *e)
+{
+    const char *t = e;
+    while (t > s && t[-1] != '\t')
+        t--;
+    return !is_null_field(t, (size_t)(e - t));
+}
+
+long long direct_load_split(const table_def *d, const batch *b, int deleted_pos, char *side)
+{
+    size_t n = b->rows;
+    if (n == 0 || d->cs.nkeys != 1 || !b->fresh)
+        return 0;
+    size_t kpos = table_def_copy_pos(d, (size_t)d->cs.keys[0]);
+    long long *ks = malloc(n * sizeof(*ks));
+    uint32_t *rep = malloc(n * sizeof(*rep)); /* the first row of the row's key */
+    uint32_t *last = malloc(n * sizeof(*last));
+    bool *tainted = calloc(n, sizeof(*tainted));
+    hash_index ix = HASH_INDEX_INIT; /* a key -> its first row */
+    long long kept = -1;
+    if (!ks || !rep || !last || !tainted || n >= UINT32_MAX || !hash_index_reserve(&ix, n))
+        goto done;
+    const char *p = b->data.data, *end = p + b->data.len;
+    for (size_t i = 0; i < n; i++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl : end;
+        const char *f;
+        size_t fl;
+        field_at(p, e, kpos, &f, &fl);
+        long long k;
+        if (!direct_load_canonical_int(f, fl, &k)) {
+            /* another text (7.0 where 7 is canonical) may be the same key in the table's
+               type: this batch is merged whole */
+            kept = 0;
+            memset(side, DIRECT_SIDE_MERGE, n);
+            goto done;
+        }
+        ks[i] = k;
+        size_t pos = HASH_INDEX_START;
+        uint32_t r = 0;
+        bool found = false;
+        while (!found && hash_index_next(&ix, hash_fold64((uint64_t)k), &pos, &r))
+            found = ks[r] == k;
+        if (!found) {
+            r = (uint32_t)i;
+            hash_index_add(&ix, hash_fold64((uint64_t)k), r); /* reserved: cannot fail */
+        }
+        rep[i] = r;
+        last[r] = (uint32_t)i;
+        if (deleted_pos >= 0) {
+            field_at(p, e, (size_t)deleted_pos, &f, &fl);
+            if (!is_null_field(f, fl))
+                tainted[r] = true;
+        }
+        if (row_has_absent(p, e))
+            tainted[r] = true;
+        p = nl ? nl + 1 : end;
+    }
+    kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t r = rep[i];
+        if (!b->fresh[r] || tainted[r])
+            side[i] = DIRECT_SIDE_MERGE;
+        else if (last[r] == i)
+            side[i] = DIRECT_SIDE_COPY;
+        else
+            side[i] = DIRECT_SIDE_SKIP;
+        kept += side[i] == DIRECT_SIDE_COPY;
+    }
+done:
+    free(ks);
+    free(rep);
+    free(last);
+    free(tainted);
+    hash_index_term(&ix);
+    return kept;
+}
+
 static bool flush_scratch(pg_conn *c, buf *s)
 {
     bool ok = pg_conn_put_copy_data(c, s->data, s->len);
@@ -139,12 +242,12 @@ static bool flush_scratch(pg_conn *c, buf *s)
 }
 
 bool direct_load_copy(pg_conn *c, const table_def *d, const batch *b, bool dedup,
-                      const char *batched_at, long long *rows)
+                      const char *only, const char *batched_at, long long *rows)
 {
     *rows = 0;
     bool batched = has_batched_at(d);
     bool *keep = NULL;
-    if (dedup) {
+    if (dedup && !only) {
         keep = malloc(b->rows ? b->rows * sizeof(bool) : 1);
         if (!keep || direct_load_keep(d, b, keep) < 0) {
             free(keep);
@@ -202,7 +305,7 @@ bool direct_load_copy(pg_conn *c, const table_def *d, const batch *b, bool dedup
             while (t > p && *t != '\t')
                 t--;
         }
-        if (!keep || keep[i]) {
+        if (only ? only[i] == DIRECT_SIDE_COPY : !keep || keep[i]) {
             buf_append(&s, p, (size_t)(t - p));
             if (batched) {
                 buf_putc(&s, '\t');

@@ -35,12 +35,32 @@
    loader merges instead. Exposed for the unit tests. */
 long long direct_load_keep(const table_def *d, const batch *b, bool *keep);
 
+/* direct_load_canonical_int: text[0 .. n) is an integer written the one way (an optional '-',
+   no leading zero, at most 18 digits), into *v. Such texts are equal exactly when their values
+   are. */
+bool direct_load_canonical_int(const char *text, size_t n, long long *v);
+
+/* direct_load_split: after a direct COPY met a key already in the table (DIRECT_SPLIT), which
+   rows of b still go straight in: those of keys (d has one key column) whose first row in b is
+   fresh (no earlier row of the run had the key: batch.h) and none of whose rows is a delete
+   (deleted_pos: the COPY position of _sdc_deleted_at under hard_delete, else -1) or lacks a
+   property. side[i] (b->rows entries, caller's): DIRECT_SIDE_MERGE, DIRECT_SIDE_COPY (the last
+   row of such a key) or DIRECT_SIDE_SKIP (an earlier row of such a key: neither copied nor
+   merged), so that every row of a key is on one side. Returns how many to copy, or -1 when out
+   of memory. The unique index still checks: a key another writer put in the table makes the
+   COPY fail, and the loader merges the batch. */
+#define DIRECT_SIDE_MERGE 0
+#define DIRECT_SIDE_COPY 1
+#define DIRECT_SIDE_SKIP 2
+long long direct_load_split(const table_def *d, const batch *b, int deleted_pos, char *side);
+
 /* direct_load_copy: COPY b's rows into d's table on c, inside the caller's transaction.
-   dedup: keep only the last row of each key (direct_load_keep). batched_at: the text of
-   _sdc_batched_at when d has that column, else ignored. *rows: rows sent. false when the COPY
-   failed, with its SQLSTATE in pg_conn_sqlstate(c) and its message (borrowed by the caller
-   until the next call on c) in pg_conn_error(c); nothing is logged but at debug level. */
+   only: the rows to send, those whose entry is DIRECT_SIDE_COPY (NULL: every row, or with
+   dedup only the last row of each key, direct_load_keep). batched_at: the text of _sdc_batched_at when d has that column, else
+   ignored. *rows: rows sent. false when the COPY failed, with its SQLSTATE in
+   pg_conn_sqlstate(c) and its message (borrowed by the caller until the next call on c) in
+   pg_conn_error(c); nothing is logged but at debug level. */
 bool direct_load_copy(pg_conn *c, const table_def *d, const batch *b, bool dedup,
-                      const char *batched_at, long long *rows);
+                      const char *only, const char *batched_at, long long *rows);
 
 #endif

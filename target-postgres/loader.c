@@ -29,8 +29,14 @@ static void copy_error(pg_conn *c, PGresult *res, flush_job *job)
     const char *l = ctx ? strstr(ctx, ", line ") : NULL;
     if (l) {
         long row = strtol(l + 7, NULL, 10);
+        /* the rows copied straight were not sent to the temporary table: the COPY's row N is
+           the batch's N-th other row */
+        size_t i = 0;
+        for (long seen = 0; job->straight && row > 0 && i < job->b->rows; i++)
+            if (job->straight[i] == DIRECT_SIDE_MERGE && ++seen == row)
+                break;
         if (row > 0)
-            in_line = batch_line_of_row(job->b, (size_t)row - 1);
+            in_line = batch_line_of_row(job->b, job->straight ? i : (size_t)row - 1);
     }
     char where[160] = "";
     const char *col = ctx ? strstr(ctx, ", column ") : NULL;
@@ -63,7 +69,26 @@ static bool copy_batch(pg_conn *c, flush_job *job)
         return false;
     }
     PQclear(res);
-    bool ok = pg_conn_put_copy_data(c, job->b->data.data, job->b->data.len);
+    bool ok = true;
+    if (!job->straight) {
+        ok = pg_conn_put_copy_data(c, job->b->data.data, job->b->data.len);
+    } else {
+        /* the rows to merge, in runs of consecutive ones */
+        const char *p = job->b->data.data, *end = p + job->b->data.len, *run = NULL;
+        for (size_t i = 0; p < end && ok; i++) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            bool merge = job->straight[i] == DIRECT_SIDE_MERGE;
+            if (merge && !run)
+                run = p;
+            if (!merge && run) {
+                ok = pg_conn_put_copy_data(c, run, (size_t)(p - run));
+                run = NULL;
+            }
+            p = nl ? nl + 1 : end;
+        }
+        if (ok && run)
+            ok = pg_conn_put_copy_data(c, run, (size_t)(end - run));
+    }
     res = pg_conn_copy_end(c, ok);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         copy_error(c, res, job);
@@ -219,8 +244,11 @@ static bool try_direct(pg_conn *c, flush_job *job, bool *done)
     const table_def *d = job->def;
     const batch *b = job->b;
     const stream_table_cache *cache = &job->st->cache;
-    if (d->no_schema || b->rows == 0 || job->lock_table || b->has_absent ||
-        (job->hard_delete && b->has_deletes))
+    /* rows that lack a property or delete are merged: with a key of one column, key by key
+       (direct_load_split), else the whole batch */
+    bool sorted = b->has_absent || (job->hard_delete && b->has_deletes);
+    if (d->no_schema || b->rows == 0 || job->lock_table ||
+        (sorted && (d->cs.nkeys != 1 || job->load_method == LOAD_APPEND_ONLY)))
         return true;
     for (size_t i = 0; i < d->cs.ncols; i++)
         if (d->cs.cols[i].meta != META_BATCHED_AT && i < cache->ntypes &&
@@ -240,7 +268,9 @@ static bool try_direct(pg_conn *c, flush_job *job, bool *done)
         return true;
     buf sql = BUF_INIT;
     PGresult *res = NULL;
-    bool ok = false;
+    bool ok = false, split = false;
+    char *keep = NULL;
+    long long nkeep = 0;
     if (!append && job->st->direct == DIRECT_UNKNOWN) {
         buf_appendf(&sql, "SELECT NOT EXISTS (SELECT 1 FROM %s)", d->qname);
         res = buf_ok(&sql) ? pg_conn_query_quiet(c, sql.data, 0, NULL) : NULL;
@@ -265,19 +295,39 @@ static bool try_direct(pg_conn *c, flush_job *job, bool *done)
             goto done;
         }
     }
+    stream_direct_state now = __atomic_load_n(&job->st->direct, __ATOMIC_ACQUIRE);
+    split = !append && (now == DIRECT_SPLIT || sorted);
+    if (split) {
+        keep = malloc(b->rows);
+        int deleted_pos = job->hard_delete && d->deleted_col >= 0
+                              ? (int)table_def_copy_pos(d, (size_t)d->deleted_col)
+                              : -1;
+        nkeep = keep ? direct_load_split(d, b, deleted_pos, keep) : -1;
+        if (nkeep <= 0) {
+            ok = true; /* no key new to the table (or out of memory): merged, as any batch */
+            goto done;
+        }
+    }
     res = pg_conn_query(c, "SELECT now()::text", 0, NULL);
     if (!res || !pg_conn_exec(c, "SAVEPOINT tgt_direct"))
         goto done;
     long long n = 0;
     double t0 = timefmt_monotonic();
-    if (direct_load_copy(c, d, b, !append && b->has_dups, PQgetvalue(res, 0, 0), &n)) {
+    if (direct_load_copy(c, d, b, !append && b->has_dups, keep, PQgetvalue(res, 0, 0), &n)) {
+        log_debug("stream \"%s\": batch %lld: COPY of %lld rows straight into %s took %.3f s",
+                  job->st->name, job->batch_no, n, d->qname, timefmt_monotonic() - t0);
+        ok = true;
+        if (split && memchr(keep, DIRECT_SIDE_MERGE, b->rows)) {
+            /* the rest is merged (loader_run), which adds its counts to these */
+            job->straight = keep;
+            job->straight_rows = n;
+            keep = NULL;
+            goto done;
+        }
         job->inserted = n; /* the summary's counts: every row new (tmetrics_committed) */
         job->updated = job->deleted = 0;
         job->counted = true;
         *done = true;
-        ok = true;
-        log_debug("stream \"%s\": batch %lld: COPY of %lld rows straight into %s took %.3f s",
-                  job->st->name, job->batch_no, n, d->qname, timefmt_monotonic() - t0);
         goto done;
     }
     char state[sizeof(c->sqlstate)];
@@ -291,7 +341,15 @@ static bool try_direct(pg_conn *c, flush_job *job, bool *done)
     }
     if (!pg_conn_exec(c, "ROLLBACK TO SAVEPOINT tgt_direct"))
         goto done;
-    if (!append && strcmp(state, "23505") == 0) {
+    if (!append && strcmp(state, "23505") == 0 && !split && d->cs.nkeys == 1) {
+        /* a change of a row loaded before (the stream during a LOG_BASED copy in chunks): the
+           rows of keys the run has not loaded yet still go straight in */
+        __atomic_store_n(&job->st->direct, DIRECT_SPLIT, __ATOMIC_RELEASE);
+        log_info("stream \"%s\": batch %lld: a key of the batch is already in %s: merging this "
+                 "batch; the next ones copy the rows of keys not loaded before straight in and "
+                 "merge the rest",
+                 job->st->name, job->batch_no, d->qname);
+    } else if (!append && strcmp(state, "23505") == 0) {
         __atomic_store_n(&job->st->direct, DIRECT_NO, __ATOMIC_RELEASE);
         log_info("stream \"%s\": batch %lld: a key of the batch is already in %s: merging this "
                  "batch and the next ones",
@@ -301,6 +359,7 @@ static bool try_direct(pg_conn *c, flush_job *job, bool *done)
 done:
     PQclear(res);
     buf_term(&sql);
+    free(keep);
     return ok;
 }
 
@@ -314,6 +373,8 @@ bool loader_run(pg_conn *c, flush_job *job)
     long long before[3] = {0, 0, 0}, after[3] = {0, 0, 0};
     job->counted = false;
     job->updated = job->deleted = 0;
+    job->straight = NULL;
+    job->straight_rows = 0;
     if (job->lock_table && job->wait_turn && !job->wait_turn(job)) {
         /* several streams load this table: their flushes take turns for the whole transaction
            (DDL, merge) under a table lock. The stream's previous batch holds that lock until it
@@ -445,7 +506,7 @@ bool loader_run(pg_conn *c, flush_job *job)
         if (!table_counts(c, job, after))
             goto fail;
         job->counted = true;
-        job->inserted = after[0] - before[0];
+        job->inserted = after[0] - before[0] + job->straight_rows;
         job->updated = after[1] - before[1];
         job->deleted = after[2] - before[2];
     }
@@ -483,6 +544,11 @@ bool loader_run(pg_conn *c, flush_job *job)
     if (d->no_schema)
         log_info("stream \"%s\": batch %lld: ACTIVATE_VERSION before its SCHEMA done in %.3f s",
                  job->st->name, job->batch_no, job->seconds);
+    else if (job->straight)
+        log_info("stream \"%s\": batch %lld: loaded %zu rows into %s in %.3f s (%lld copied "
+                 "straight into the table, the rest merged)",
+                 job->st->name, job->batch_no, job->b->rows, d->qname, job->seconds,
+                 job->straight_rows);
     else
         log_info("stream \"%s\": batch %lld: loaded %zu rows into %s in %.3f s%s", job->st->name,
                  job->batch_no, job->b->rows, d->qname, job->seconds,
@@ -499,5 +565,7 @@ fail:
                   (long long)batch_line_of_row(job->b, job->b->rows ? job->b->rows - 1 : 0));
     }
     buf_term(&sql);
+    free(job->straight);
+    job->straight = NULL;
     return ok;
 }

@@ -42,6 +42,10 @@ typedef struct flush_job {
     bool counted;
     long long updated;
     long long deleted;
+    /* set by the worker (DIRECT_SPLIT): each row's side (direct_load_split: copied straight,
+       skipped, merged; malloc'ed, freed by loader_run); NULL when none was copied straight */
+    char *straight;
+    long long straight_rows;
     /* set by the pool: waits until the stream's previous batch is committed; false when it
        failed. A job may COPY while its predecessor merges, never merge before it. */
     bool (*wait_turn)(struct flush_job *job);

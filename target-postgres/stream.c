@@ -1,5 +1,7 @@
 #include "stream.h"
 
+#include "direct_load.h"
+
 #include "hash_index.h"
 #include "log.h"
 #include "pg_conn.h"
@@ -11,6 +13,9 @@
 #include <strings.h>
 
 /* ---------------------------------------------------------------- streams */
+
+/* the bytes of every stream's seen_keys (main thread) */
+static size_t seen_total;
 
 stream *stream_create(const char *name, size_t len)
 {
@@ -54,7 +59,41 @@ void stream_destroy(stream *st)
     stream_cache_clear(&st->cache);
     free(st->slots);
     free(st->mask);
+    seen_total -= st->seen_bytes;
+    free(st->seen_keys);
     free(st);
+}
+
+/*
+ * key_fresh: key[0 .. len) (a key of one column) as no earlier row of st had it, and now it
+ * has: a canonical decimal integer from 0 up whose bit in st->seen_keys was clear. The bitmap
+ * grows (doubling) up to what STREAM_SEEN_KEYS_BYTES leaves; a key beyond it, any other text,
+ * or a failed allocation counts as seen (the row is merged, never copied straight wrongly).
+ */
+static bool key_fresh(stream *st, const char *key, size_t len)
+{
+    long long k;
+    if (!direct_load_canonical_int(key, len, &k) || k < 0)
+        return false;
+    size_t byte = (size_t)(k >> 3);
+    if (byte >= st->seen_bytes) {
+        size_t n = st->seen_bytes ? st->seen_bytes : 4096;
+        while (n <= byte)
+            n *= 2;
+        if (seen_total - st->seen_bytes + n > STREAM_SEEN_KEYS_BYTES)
+            return false;
+        uint8_t *g = realloc(st->seen_keys, n);
+        if (!g)
+            return false;
+        memset(g + st->seen_bytes, 0, n - st->seen_bytes);
+        seen_total += n - st->seen_bytes;
+        st->seen_keys = g;
+        st->seen_bytes = n;
+    }
+    uint8_t bit = (uint8_t)(1u << (k & 7));
+    bool fresh = !(st->seen_keys[byte] & bit);
+    st->seen_keys[byte] |= bit;
+    return fresh;
 }
 
 #define SLOT_ABSENT (-1)
@@ -331,7 +370,8 @@ bool stream_add_record(stream *st, conv_ctx *cx, const stream_record_view *rv, c
         snprintf(err, errlen, "out of memory");
         return false;
     }
-    if (!batch_row_done(b, rv->line_no, seq)) {
+    bool fresh = cs->nkeys == 1 && key_fresh(st, o->data + key_at, key_len);
+    if (!batch_row_done(b, rv->line_no, seq, fresh)) {
         snprintf(err, errlen, "out of memory");
         return false;
     }

@@ -37,6 +37,9 @@ typedef struct stream_table_cache {
 typedef enum stream_direct_state {
     DIRECT_UNKNOWN = 0, /* not looked yet in this run */
     DIRECT_TRY,         /* the table was empty when looked: try, the unique index checks */
+    DIRECT_SPLIT,       /* a direct COPY met a key already there (a key of one column): the
+                           rows of keys no earlier row of the run had are still copied straight,
+                           the rest merged (direct_load_split) */
     DIRECT_NO           /* the table had rows, or a direct COPY met a key already there */
 } stream_direct_state;
 
@@ -65,6 +68,11 @@ typedef struct stream {
     stream_table_cache cache;
     stream_direct_state
         direct; /* touched only by the flush job whose turn it is (after wait_turn) */
+    /* the integer keys of the rows so far (a key of one column, its canonical decimal texts
+       from 0 up): bit k set once a row of key k was added (main thread; malloc'ed, seen_bytes,
+       all streams' together at most STREAM_SEEN_KEYS_BYTES) */
+    uint8_t *seen_keys;
+    size_t seen_bytes;
     /* properties of records that are not in the SCHEMA (ignored, counted for one warning at
        the end): the first few names with the records carrying each, then the rest */
     struct {
@@ -78,6 +86,10 @@ typedef struct stream {
     char *mask;                /* malloc'ed per-row scratch: '1' per absent column */
     size_t scratch_cap;
 } stream;
+
+/* the memory the streams' seen_keys take together at most: keys beyond count as seen (their
+   rows are merged) */
+#define STREAM_SEEN_KEYS_BYTES ((size_t)32 << 20)
 
 stream *stream_create(const char *name, size_t len);
 void stream_destroy(stream *st);

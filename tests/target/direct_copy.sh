@@ -49,7 +49,8 @@ assert_eq 0 "$(count_direct)" "table with rows: no batch copied straight"
 assert_not_contains "$(cat "$ERR")" "is empty" "table with rows: not taken for empty"
 
 # --- one run into an empty table where a later batch repeats an earlier batch's key: the
-#     unique index stops the direct COPY, that batch and the next ones merge
+#     unique index stops the direct COPY and that batch merges; the next ones still copy the
+#     rows of keys no earlier batch had straight in (batch 4: 8 only)
 q $db "DROP TABLE tgt.t" >/dev/null
 { echo "$S"; rec 1 a 1; rec 2 b 2; rec 3 x 3; rec 4 d 4; rec 2 b2 22; rec 7 g 7; rec 8 h 8; } >"$in"
 load "$db" '"batch_size_rows":2' "$in"
@@ -60,8 +61,8 @@ assert_eq "1|a|1
 4|d|4
 7|g|7
 8|h|8" "$(q $db "SELECT id, name, n FROM tgt.t ORDER BY id")" "key of an earlier batch: the later record wins"
-assert_contains "$(cat "$ERR")" 'batch 3: a key of the batch is already in "tgt"."t": merging this batch and the next ones' "key of an earlier batch: said"
-assert_eq 2 "$(count_direct)" "key of an earlier batch: batches 1 and 2 direct, 3 and 4 merged"
+assert_contains "$(cat "$ERR")" 'batch 3: a key of the batch is already in "tgt"."t": merging this batch; the next ones copy the rows of keys not loaded before straight in and merge the rest' "key of an earlier batch: said"
+assert_eq 3 "$(count_direct)" "key of an earlier batch: batches 1, 2 and 4 direct, 3 merged"
 assert_eq 4 "$(count_batches)" "key of an earlier batch: 4 batches"
 
 # --- the same input loaded into a new table (direct) and into a table holding one other row
@@ -81,6 +82,7 @@ for mode in hard soft; do
     load "$db" "$cfg" "$in"
     assert_eq 0 "$RC" "$mode delete, new table: exit code"
     direct_n=$(count_direct)
+    cp "$ERR" "$ERR.direct"
     # the merge's twin: the table exists with one row of the same version (id 99), which the
     # ACTIVATE_VERSIONs keep, so the table is not empty
     q $db "ALTER SCHEMA tgt RENAME TO m; CREATE SCHEMA tgt; CREATE TABLE tgt.t (LIKE m.t INCLUDING ALL);
@@ -93,7 +95,11 @@ for mode in hard soft; do
                   UNION ALL (SELECT $cols FROM tgt.t WHERE id <> 99 EXCEPT SELECT $cols FROM m.t)")
     assert_eq "" "$diff" "$mode delete: direct and merged tables hold the same rows and _sdc_ values"
     if [ $mode = hard ]; then
-        assert_eq 2 "$direct_n" "hard delete: batches 1 and 3 direct, batch 2 (a delete) merged"
+        assert_eq 3 "$direct_n" "hard delete: the three batches of rows direct, the second in part"
+        # (batch 1 is the first ACTIVATE_VERSION's, without rows)
+        assert_contains "$(grep 'batch 3: loaded' "$ERR.direct")" 'loaded 3 rows into "tgt"."t" in' "hard delete: batch 3 of 3 rows"
+        assert_contains "$(grep 'batch 3: loaded' "$ERR.direct")" '(2 copied straight into the table, the rest merged)' \
+            "hard delete: batch 3's new keys 3 and 4 straight, the delete of 1 merged"
         assert_eq "2|b2|t|100
 3|c|t|100
 4|d|t|100
@@ -101,7 +107,7 @@ for mode in hard soft; do
 6|f|t|100" "$(q $db "SELECT id, name, _sdc_batched_at IS NOT NULL, _sdc_table_version FROM m.t ORDER BY id")" \
             "hard delete: row 1 deleted, the last of each key"
     else
-        assert_eq 1 "$direct_n" "soft delete: batch 1 direct, batch 2 (a key of batch 1 marked deleted) and 3 merged"
+        assert_eq 2 "$direct_n" "soft delete: the first and third batches of rows direct, the second (a key of the first marked deleted) merged"
         assert_eq "1|t
 2|f
 3|f
@@ -131,7 +137,51 @@ assert_eq "1|a|1
 2|b|2
 3|c|
 4|d|4" "$(q $db "SELECT id, name, n FROM tgt.t ORDER BY id")" "absent property: rows"
-assert_eq 1 "$(count_direct)" "absent property: batch 1 direct, batch 2 merged"
+assert_eq 2 "$(count_direct)" "absent property: batch 1 direct, batch 2 in part"
+assert_contains "$(grep 'batch 2: loaded' "$ERR")" '(1 copied straight into the table, the rest merged)' \
+    "absent property: batch 2's 4 straight, 3 (absent n) merged"
+
+# --- after a key met in the table (DIRECT_SPLIT), a batch of every kind of row: keys no
+#     earlier batch had are copied straight (the last row of a key that repeats), unless a row
+#     of theirs is a delete or lacks a property: every row of such a key is merged, in order.
+#     The same input into a table holding one other row (all merged) stores the same rows.
+del() { printf '{"type":"RECORD","stream":"public-t","record":{"id":%s,"name":null,"n":null,"_sdc_deleted_at":"2024-01-01T00:00:00Z"}}\n' "$1"; }
+noname() { printf '{"type":"RECORD","stream":"public-t","record":{"id":%s,"n":%s}}\n' "$1" "$2"; }
+{
+    echo "$S"
+    for i in $(seq 1 12); do rec "$i" "r$i" "$i"; done             # batch 1: direct
+    rec 2 b2 22; for i in $(seq 13 23); do rec "$i" "s$i" "$i"; done # batch 2: 2 is in the table
+    rec 30 new 30; rec 31 x 31; rec 31 x2 32; rec 1 A 100          # batch 3: 30 and 31 (its last)
+    rec 32 y 1; del 32; rec 33 z 1; noname 33 330                  #   straight; 1 and 2 (seen),
+    rec 34 w 34; del 34; rec 34 w2 340; del 2                      #   32, 34 (deletes), 33 (absent
+    rec 35 v 35                                                    #   name) merged; batch 4 direct
+} >"$in"
+q $db "DROP SCHEMA IF EXISTS tgt CASCADE; DROP SCHEMA IF EXISTS m CASCADE" >/dev/null
+load "$db" '"batch_size_rows":12,"hard_delete":true' "$in"
+assert_eq 0 "$RC" "split: exit code"
+assert_contains "$(cat "$ERR")" 'batch 2: a key of the batch is already in "tgt"."t": merging this batch; the next ones copy the rows of keys not loaded before straight in and merge the rest' \
+    "split: batch 2 meets key 2"
+assert_contains "$(grep 'batch 3: loaded' "$ERR")" 'loaded 12 rows into "tgt"."t" in' "split: batch 3 of 12 rows"
+assert_contains "$(grep 'batch 3: loaded' "$ERR")" '(2 copied straight into the table, the rest merged)' "split: 30 and 31 straight in batch 3"
+assert_contains "$(grep 'batch 4: loaded' "$ERR")" '(copied straight into the table)' "split: batch 4 (35) straight"
+assert_eq "1|A|100
+30|new|30
+31|x2|32
+33|z|330
+34|w2|340
+35|v|35" "$(q $db "SELECT id, name, n FROM tgt.t WHERE id = 1 OR id >= 30 ORDER BY id")" \
+    "split: the last row of each key; 32 deleted; 33 keeps the name the absent one did not carry"
+assert_eq "0 21" "$(q $db "SELECT count(*) FILTER (WHERE id = 2) || ' ' || count(*) FILTER (WHERE id BETWEEN 3 AND 23) FROM tgt.t")" \
+    "split: 2 deleted, 3 to 23 loaded"
+q $db "ALTER SCHEMA tgt RENAME TO m; CREATE SCHEMA tgt; CREATE TABLE tgt.t (LIKE m.t INCLUDING ALL);
+       INSERT INTO tgt.t (id, name) VALUES (99, 'other')" >/dev/null
+load "$db" '"batch_size_rows":12,"hard_delete":true' "$in"
+assert_eq 0 "$RC" "split, table with a row: exit code"
+assert_eq 0 "$(count_direct)" "split, table with a row: all merged"
+assert_eq "" "$(q $db "(SELECT id, name, n FROM m.t EXCEPT SELECT id, name, n FROM tgt.t WHERE id <> 99)
+                      UNION ALL (SELECT id, name, n FROM tgt.t WHERE id <> 99 EXCEPT SELECT id, name, n FROM m.t)")" \
+    "split: the same rows as the merge of every batch"
+q $db "DROP SCHEMA m CASCADE; DROP TABLE tgt.t" >/dev/null
 
 # --- a table of ours without rows whose column is timestamp without time zone (a pipelinewise
 #     table): the merge converts the offsets to UTC, so it is not copied straight

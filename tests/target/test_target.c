@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "batch.h"
+#include "direct_load.h"
 #include "exit_codes.h"
 #include "log.h"
 #include "registry.h"
@@ -341,6 +342,71 @@ START_TEST(batch_ascending_keys_skip_the_key_set)
 }
 END_TEST
 
+START_TEST(canonical_integers)
+{
+    long long v = 1;
+    ck_assert(direct_load_canonical_int("0", 1, &v) && v == 0);
+    ck_assert(direct_load_canonical_int("-42", 3, &v) && v == -42);
+    ck_assert(direct_load_canonical_int("123456789012345678", 18, &v) && v == 123456789012345678LL);
+    const char *no[] = {"", "-", "-0", "007", "1.0", "1e3", "+1", " 1", "1234567890123456789"};
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        ck_assert_msg(!direct_load_canonical_int(no[i], strlen(no[i]), &v), "%s", no[i]);
+}
+END_TEST
+
+/* a batch of rows (id, name, _sdc_deleted_at; then _tgt_seq and _tgt_absent) and which of them
+   direct_load_split copies straight */
+static void add_row(batch *b, const char *row, bool fresh)
+{
+    buf_appends(&b->data, row);
+    buf_putc(&b->data, '\n');
+    ck_assert(batch_row_done(b, (int64_t)b->rows + 1, (int64_t)b->rows, fresh));
+}
+
+START_TEST(split_rows_key_by_key)
+{
+    tcolumn cols[3];
+    memset(cols, 0, sizeof(cols));
+    snprintf(cols[0].name, sizeof(cols[0].name), "id");
+    cols[0].is_key = true;
+    snprintf(cols[1].name, sizeof(cols[1].name), "name");
+    snprintf(cols[2].name, sizeof(cols[2].name), "_sdc_deleted_at");
+    int keys[1] = {0};
+    table_def d;
+    memset(&d, 0, sizeof(d));
+    d.cs.cols = cols;
+    d.cs.ncols = 3;
+    d.cs.keys = keys;
+    d.cs.nkeys = 1;
+    d.deleted_col = 2;
+    batch *b = batch_create();
+    ck_assert_ptr_nonnull(b);
+    add_row(b, "5\ta\t\\N\t1\t\\N", true);  /* new, repeated below: skipped */
+    add_row(b, "5\tb\t\\N\t2\t\\N", false); /* its last row: copied */
+    add_row(b, "6\tc\t2024-01-01\t3\t\\N", true); /* a delete: merged */
+    add_row(b, "7\td\t\\N\t4\t01", true);      /* a property absent: merged */
+    add_row(b, "8\te\t\\N\t5\t\\N", false);   /* a key of an earlier batch: merged */
+    add_row(b, "9\tf\t\\N\t6\t\\N", true);    /* copied */
+    add_row(b, "7\tg\t\\N\t7\t\\N", false);   /* merged with 7's first row */
+    char side[7];
+    ck_assert_int_eq(direct_load_split(&d, b, 2, side), 2);
+    const char want[7] = {DIRECT_SIDE_SKIP,  DIRECT_SIDE_COPY,  DIRECT_SIDE_MERGE, DIRECT_SIDE_MERGE,
+                          DIRECT_SIDE_MERGE, DIRECT_SIDE_COPY,  DIRECT_SIDE_MERGE};
+    for (int i = 0; i < 7; i++)
+        ck_assert_msg(side[i] == want[i], "row %d: side %d, want %d", i, side[i], want[i]);
+    /* without hard_delete a delete is a row as any: 6 is copied */
+    ck_assert_int_eq(direct_load_split(&d, b, -1, side), 3);
+    ck_assert_int_eq(side[2], DIRECT_SIDE_COPY);
+    /* a key not written the canonical way: the whole batch merged */
+    add_row(b, "010\th\t\\N\t8\t\\N", true);
+    char side2[8];
+    ck_assert_int_eq(direct_load_split(&d, b, 2, side2), 0);
+    for (int i = 0; i < 8; i++)
+        ck_assert_int_eq(side2[i], DIRECT_SIDE_MERGE);
+    batch_destroy(b);
+}
+END_TEST
+
 /* "" is a setting left empty: the default (config_get_bool / config_get_int), as before */
 START_TEST(config_empty_string_is_the_default)
 {
@@ -374,6 +440,8 @@ int main(void)
     tcase_add_test(tc, min_uncommitted_over_pending_and_in_flight);
     tcase_add_test(tc, batch_key_set_finds_repeated_keys);
     tcase_add_test(tc, batch_ascending_keys_skip_the_key_set);
+    tcase_add_test(tc, canonical_integers);
+    tcase_add_test(tc, split_rows_key_by_key);
     tcase_add_test(tc, config_empty_string_is_the_default);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
