@@ -72,6 +72,14 @@ void stream_destroy(stream *st)
  */
 static bool key_fresh(stream *st, const char *key, size_t len)
 {
+    if (__atomic_load_n(&st->direct, __ATOMIC_ACQUIRE) == DIRECT_NO) {
+        /* no batch of this run goes straight in any more: the room goes to other streams */
+        seen_total -= st->seen_bytes;
+        free(st->seen_keys);
+        st->seen_keys = NULL;
+        st->seen_bytes = 0;
+        return false;
+    }
     long long k;
     if (!direct_load_canonical_int(key, len, &k) || k < 0)
         return false;
