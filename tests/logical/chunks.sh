@@ -88,9 +88,9 @@ target_config "$dst2" '"default_target_schema":"public","hard_delete":true,"prim
 target_config "$dst3" '"default_target_schema":"public","hard_delete":true,"primary_key_required":false,"batch_size_rows":2000' >"$TEST_TMP/target3.json"
 log_catalog "$TEST_TMP/tap.json" public-big public-pair public-nokey >"$TEST_TMP/catalog.json"
 
-pipeline() { # TAP_CONFIG TARGET_CONFIG STATE_IN STATES_OUT ERR
+pipeline() { # TAP_CONFIG TARGET_CONFIG STATE_IN STATES_OUT ERR [CATALOG]
     set +e
-    "$TAP_BIN" --config "$1" --catalog "$TEST_TMP/catalog.json" ${3:+--state "$3"} 2>"$5" |
+    "$TAP_BIN" --config "$1" --catalog "${6:-$TEST_TMP/catalog.json}" ${3:+--state "$3"} 2>"$5" |
         "$TARGET_BIN" --config "$2" >"$4" 2>"$5.target"
     RC=$?
     set -e
@@ -194,6 +194,34 @@ log_config "$src" '"tap_id":"c5","snapshot_chunk_rows":-1' >"$TEST_TMP/tap5.json
 run_cmd "$TEST_TMP/z2" "$TEST_TMP/ze2" "$TAP_BIN" --config "$TEST_TMP/tap5.json" --catalog "$TEST_TMP/catalog.json"
 assert_eq 3 "$RC" "snapshot_chunk_rows -1: exit 3 (bad config)"
 assert_contains "$(cat "$TEST_TMP/ze2")" "config key snapshot_chunk_rows: expected an integer from 0" "snapshot_chunk_rows -1: the error names the key"
+# copy_under_writer STEP TABLE TAP_ID DST UPDATE: TABLE (alone, a new slot TAP_ID) copied in
+# chunks of 10 into DST while the statement UPDATE (over i, the loop counter) runs every 0.5 ms,
+# then a catch-up run once it stopped; the changes must have taken rows of waiting chunks
+copy_under_writer() {
+    local step=$1 table=$2 id=$3 dst=$4 update=$5 line taken
+    log_catalog "$TEST_TMP/tap.json" "public-$table" >"$TEST_TMP/catalog_$id.json"
+    tap_cfg "$TEST_TMP/tap_$id.json" "$id" "" 10
+    target_config "$dst" '"default_target_schema":"public","hard_delete":true,"batch_size_rows":500' >"$TEST_TMP/target_$id.json"
+    psql -X -q -d "$src" -c "DO \$\$ BEGIN
+      FOR i IN 1..1000000 LOOP
+        $update;
+        COMMIT;
+        PERFORM pg_sleep(0.0005);
+      END LOOP; END \$\$" >/dev/null 2>&1 &
+    writer=$!
+    sleep 0.3
+    pipeline "$TEST_TMP/tap_$id.json" "$TEST_TMP/target_$id.json" "" "$TEST_TMP/${id}_1.states" "$TEST_TMP/${id}_1.err" "$TEST_TMP/catalog_$id.json"
+    stop_writer
+    assert_eq 0 "$RC" "$step. the copy in chunks of $table under updates exits 0"
+    line=$(grep -o "stream \"public-$table\": initial copy in chunks done: .*" "$TEST_TMP/${id}_1.err" || true)
+    taken=$(echo "$line" | sed -E 's/.*, ([0-9]+) of their rows replaced.*/\1/')
+    assert_eq 1 "$([ -n "$taken" ] && [ "$taken" -gt 0 ] && echo 1 || echo 0)" "$step. the changes took rows of waiting chunks ($line)"
+    tail -n 1 "$TEST_TMP/${id}_1.states" >"$TEST_TMP/${id}_1.state"
+    pipeline "$TEST_TMP/tap_$id.json" "$TEST_TMP/target_$id.json" "$TEST_TMP/${id}_1.state" "$TEST_TMP/${id}_2.states" "$TEST_TMP/${id}_2.err" \
+        "$TEST_TMP/catalog_$id.json"
+    assert_eq 0 "$RC" "$step. the catch-up run exits 0"
+}
+
 # 5. an unchanged TOAST value inside a chunk's window: the writer changes only v of docs, whose
 #    doc is stored out of line, so its changes do not carry doc (pgoutput's 'u', wal2json leaves
 #    it out). A change that takes a row of a waiting chunk must not leave the target without doc
@@ -205,34 +233,7 @@ CREATE TABLE docs (id int PRIMARY KEY, v int NOT NULL, doc text NOT NULL);
 ALTER TABLE docs ALTER COLUMN doc SET STORAGE EXTERNAL;
 INSERT INTO docs SELECT g, 0, g || ':' || repeat(md5(g::text), 100) FROM generate_series(1, 600) g;
 SQL
-log_catalog "$TEST_TMP/tap.json" public-docs >"$TEST_TMP/catalog5.json"
-tap_cfg "$TEST_TMP/tap5t.json" c7 "" 10
-target_config "$dst5" '"default_target_schema":"public","hard_delete":true,"batch_size_rows":500' >"$TEST_TMP/target5.json"
-psql -X -q -d "$src" -c "DO \$\$ BEGIN
-      FOR i IN 1..1000000 LOOP
-        UPDATE docs SET v = v + 1 WHERE id % 50 = i % 50;
-        COMMIT;
-        PERFORM pg_sleep(0.0005);
-      END LOOP; END \$\$" >/dev/null 2>&1 &
-writer=$!
-sleep 0.3
-set +e
-"$TAP_BIN" --config "$TEST_TMP/tap5t.json" --catalog "$TEST_TMP/catalog5.json" 2>"$TEST_TMP/t5.err" |
-    "$TARGET_BIN" --config "$TEST_TMP/target5.json" >"$TEST_TMP/t5.states" 2>"$TEST_TMP/t5.target"
-RC=$?
-set -e
-stop_writer
-assert_eq 0 "$RC" "5. the copy in chunks of docs (TOAST) under updates exits 0"
-done_line=$(grep -o 'stream "public-docs": initial copy in chunks done: .*' "$TEST_TMP/t5.err" || true)
-taken=$(echo "$done_line" | sed -E 's/.*, ([0-9]+) of their rows replaced.*/\1/')
-assert_eq 1 "$([ -n "$taken" ] && [ "$taken" -gt 0 ] && echo 1 || echo 0)" "5. changes without doc met rows of waiting chunks ($done_line)"
-tail -n 1 "$TEST_TMP/t5.states" >"$TEST_TMP/t5.state"
-set +e
-"$TAP_BIN" --config "$TEST_TMP/tap5t.json" --catalog "$TEST_TMP/catalog5.json" --state "$TEST_TMP/t5.state" 2>"$TEST_TMP/t6.err" |
-    "$TARGET_BIN" --config "$TEST_TMP/target5.json" >"$TEST_TMP/t6.states" 2>"$TEST_TMP/t6.target"
-RC=$?
-set -e
-assert_eq 0 "$RC" "5. the catch-up run exits 0"
+copy_under_writer 5 docs c7 "$dst5" "UPDATE docs SET v = v + 1 WHERE id % 50 = i % 50"
 assert_eq 0 "$(psql_q "$dst5" "SELECT count(*) FROM docs WHERE doc IS NULL")" "5. no row of the target lacks doc"
 same_rows "$src" "SELECT id, v, md5(doc) FROM public.docs" "$dst5" "SELECT id, v, md5(doc) FROM public.docs" "5. docs: source = target"
 
@@ -246,34 +247,7 @@ CREATE TABLE odd (at timestamptz, f float8, n numeric, v int NOT NULL, PRIMARY K
 INSERT INTO odd SELECT timestamptz '2024-02-29 23:59:59.123456+00' + g * interval '1 hour 0.000001 s',
   g / 7.0, g * 1.10, 0 FROM generate_series(1, 600) g;
 SQL
-log_catalog "$TEST_TMP/tap.json" public-odd >"$TEST_TMP/catalog6.json"
-tap_cfg "$TEST_TMP/tap6t.json" c8 "" 10
-target_config "$dst6" '"default_target_schema":"public","hard_delete":true,"batch_size_rows":500' >"$TEST_TMP/target6.json"
-psql -X -q -d "$src" -c "DO \$\$ BEGIN
-      FOR i IN 1..1000000 LOOP
-        UPDATE odd SET v = v + 1 WHERE (n / 1.10)::int % 50 = i % 50;
-        COMMIT;
-        PERFORM pg_sleep(0.0005);
-      END LOOP; END \$\$" >/dev/null 2>&1 &
-writer=$!
-sleep 0.3
-set +e
-"$TAP_BIN" --config "$TEST_TMP/tap6t.json" --catalog "$TEST_TMP/catalog6.json" 2>"$TEST_TMP/t7.err" |
-    "$TARGET_BIN" --config "$TEST_TMP/target6.json" >"$TEST_TMP/t7.states" 2>"$TEST_TMP/t7.target"
-RC=$?
-set -e
-stop_writer
-assert_eq 0 "$RC" "6. the copy in chunks of odd (timestamptz, float8, numeric key) under updates exits 0"
-done_line=$(grep -o 'stream "public-odd": initial copy in chunks done: .*' "$TEST_TMP/t7.err" || true)
-taken=$(echo "$done_line" | sed -E 's/.*, ([0-9]+) of their rows replaced.*/\1/')
-assert_eq 1 "$([ -n "$taken" ] && [ "$taken" -gt 0 ] && echo 1 || echo 0)" "6. changes took rows of waiting chunks by those keys ($done_line)"
-tail -n 1 "$TEST_TMP/t7.states" >"$TEST_TMP/t7.state"
-set +e
-"$TAP_BIN" --config "$TEST_TMP/tap6t.json" --catalog "$TEST_TMP/catalog6.json" --state "$TEST_TMP/t7.state" 2>"$TEST_TMP/t8.err" |
-    "$TARGET_BIN" --config "$TEST_TMP/target6.json" >"$TEST_TMP/t8.states" 2>"$TEST_TMP/t8.target"
-RC=$?
-set -e
-assert_eq 0 "$RC" "6. the catch-up run exits 0"
+copy_under_writer 6 odd c8 "$dst6" "UPDATE odd SET v = v + 1 WHERE (n / 1.10)::int % 50 = i % 50"
 same_rows "$src" "SELECT at, f, n, v FROM public.odd" "$dst6" "SELECT at, f, n, v FROM public.odd" "6. odd: source = target"
 
 # PostgreSQL 13 with pgoutput and no watermark table: the copy stays in one snapshot, said so
