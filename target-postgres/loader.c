@@ -269,8 +269,8 @@ static bool try_direct(pg_conn *c, flush_job *job, bool *done)
     buf sql = BUF_INIT;
     PGresult *res = NULL;
     bool ok = false, split = false;
-    char *keep = NULL;
-    long long nkeep = 0;
+    char *side = NULL; /* direct_load_split */
+    long long ncopy = 0;
     if (!append && job->st->direct == DIRECT_UNKNOWN) {
         buf_appendf(&sql, "SELECT NOT EXISTS (SELECT 1 FROM %s)", d->qname);
         res = buf_ok(&sql) ? pg_conn_query_quiet(c, sql.data, 0, NULL) : NULL;
@@ -298,12 +298,12 @@ static bool try_direct(pg_conn *c, flush_job *job, bool *done)
     stream_direct_state now = __atomic_load_n(&job->st->direct, __ATOMIC_ACQUIRE);
     split = !append && (now == DIRECT_SPLIT || sorted);
     if (split) {
-        keep = malloc(b->rows);
+        side = malloc(b->rows);
         int deleted_pos = job->hard_delete && d->deleted_col >= 0
                               ? (int)table_def_copy_pos(d, (size_t)d->deleted_col)
                               : -1;
-        nkeep = keep ? direct_load_split(d, b, deleted_pos, keep) : -1;
-        if (nkeep <= 0) {
+        ncopy = side ? direct_load_split(d, b, deleted_pos, side) : -1;
+        if (ncopy <= 0) {
             ok = true; /* no key new to the table (or out of memory): merged, as any batch */
             goto done;
         }
@@ -313,15 +313,15 @@ static bool try_direct(pg_conn *c, flush_job *job, bool *done)
         goto done;
     long long n = 0;
     double t0 = timefmt_monotonic();
-    if (direct_load_copy(c, d, b, !append && b->has_dups, keep, PQgetvalue(res, 0, 0), &n)) {
+    if (direct_load_copy(c, d, b, !append && b->has_dups, side, PQgetvalue(res, 0, 0), &n)) {
         log_debug("stream \"%s\": batch %lld: COPY of %lld rows straight into %s took %.3f s",
                   job->st->name, job->batch_no, n, d->qname, timefmt_monotonic() - t0);
         ok = true;
-        if (split && memchr(keep, DIRECT_SIDE_MERGE, b->rows)) {
+        if (split && memchr(side, DIRECT_SIDE_MERGE, b->rows)) {
             /* the rest is merged (loader_run), which adds its counts to these */
-            job->straight = keep;
+            job->straight = side;
             job->straight_rows = n;
-            keep = NULL;
+            side = NULL;
             goto done;
         }
         job->inserted = n; /* the summary's counts: every row new (tmetrics_committed) */
@@ -359,7 +359,7 @@ static bool try_direct(pg_conn *c, flush_job *job, bool *done)
 done:
     PQclear(res);
     buf_term(&sql);
-    free(keep);
+    free(side);
     return ok;
 }
 
