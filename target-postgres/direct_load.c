@@ -241,8 +241,8 @@ static bool flush_scratch(pg_conn *c, buf *s)
     return ok;
 }
 
-bool direct_load_copy(pg_conn *c, const table_def *d, const batch *b, bool dedup,
-                      const char *only, const char *batched_at, long long *rows)
+bool direct_load_copy(pg_conn *c, const table_def *d, const batch *b, bool dedup, const char *only,
+                      const char *batched_at, long long *rows)
 {
     *rows = 0;
     bool batched = has_batched_at(d);

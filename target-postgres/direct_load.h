@@ -56,11 +56,11 @@ long long direct_load_split(const table_def *d, const batch *b, int deleted_pos,
 
 /* direct_load_copy: COPY b's rows into d's table on c, inside the caller's transaction.
    only: the rows to send, those whose entry is DIRECT_SIDE_COPY (NULL: every row, or with
-   dedup only the last row of each key, direct_load_keep). batched_at: the text of _sdc_batched_at when d has that column, else
-   ignored. *rows: rows sent. false when the COPY failed, with its SQLSTATE in
-   pg_conn_sqlstate(c) and its message (borrowed by the caller until the next call on c) in
-   pg_conn_error(c); nothing is logged but at debug level. */
-bool direct_load_copy(pg_conn *c, const table_def *d, const batch *b, bool dedup,
-                      const char *only, const char *batched_at, long long *rows);
+   dedup only the last row of each key, direct_load_keep). batched_at: the text of _sdc_batched_at
+   when d has that column, else ignored. *rows: rows sent. false when the COPY failed, with its
+   SQLSTATE in pg_conn_sqlstate(c) and its message (borrowed by the caller until the next call on c)
+   in pg_conn_error(c); nothing is logged but at debug level. */
+bool direct_load_copy(pg_conn *c, const table_def *d, const batch *b, bool dedup, const char *only,
+                      const char *batched_at, long long *rows);
 
 #endif

@@ -381,17 +381,17 @@ START_TEST(split_rows_key_by_key)
     d.deleted_col = 2;
     batch *b = batch_create();
     ck_assert_ptr_nonnull(b);
-    add_row(b, "5\ta\t\\N\t1\t\\N", true);  /* new, repeated below: skipped */
-    add_row(b, "5\tb\t\\N\t2\t\\N", false); /* its last row: copied */
+    add_row(b, "5\ta\t\\N\t1\t\\N", true);        /* new, repeated below: skipped */
+    add_row(b, "5\tb\t\\N\t2\t\\N", false);       /* its last row: copied */
     add_row(b, "6\tc\t2024-01-01\t3\t\\N", true); /* a delete: merged */
-    add_row(b, "7\td\t\\N\t4\t01", true);      /* a property absent: merged */
-    add_row(b, "8\te\t\\N\t5\t\\N", false);   /* a key of an earlier batch: merged */
-    add_row(b, "9\tf\t\\N\t6\t\\N", true);    /* copied */
-    add_row(b, "7\tg\t\\N\t7\t\\N", false);   /* merged with 7's first row */
+    add_row(b, "7\td\t\\N\t4\t01", true);         /* a property absent: merged */
+    add_row(b, "8\te\t\\N\t5\t\\N", false);       /* a key of an earlier batch: merged */
+    add_row(b, "9\tf\t\\N\t6\t\\N", true);        /* copied */
+    add_row(b, "7\tg\t\\N\t7\t\\N", false);       /* merged with 7's first row */
     char side[7];
     ck_assert_int_eq(direct_load_split(&d, b, 2, side), 2);
-    const char want[7] = {DIRECT_SIDE_SKIP,  DIRECT_SIDE_COPY,  DIRECT_SIDE_MERGE, DIRECT_SIDE_MERGE,
-                          DIRECT_SIDE_MERGE, DIRECT_SIDE_COPY,  DIRECT_SIDE_MERGE};
+    const char want[7] = {DIRECT_SIDE_SKIP,  DIRECT_SIDE_COPY, DIRECT_SIDE_MERGE, DIRECT_SIDE_MERGE,
+                          DIRECT_SIDE_MERGE, DIRECT_SIDE_COPY, DIRECT_SIDE_MERGE};
     for (int i = 0; i < 7; i++)
         ck_assert_msg(side[i] == want[i], "row %d: side %d, want %d", i, side[i], want[i]);
     /* without hard_delete a delete is a row as any: 6 is copied */
