@@ -182,7 +182,7 @@ long chunk_buffer_live_row(chunk_buffer *cb, const char *const *key_names, const
     return -1;
 }
 
-static void take(chunk_buffer *cb, size_t r)
+void chunk_buffer_take_row(chunk_buffer *cb, size_t r)
 {
     cb->gone[r] = 1;
     cb->ngone++;
@@ -192,7 +192,7 @@ void chunk_buffer_take_key(chunk_buffer *cb, const char *const *key_names, const
 {
     long r = chunk_buffer_live_row(cb, key_names, t);
     if (r >= 0)
-        take(cb, (size_t)r);
+        chunk_buffer_take_row(cb, (size_t)r);
 }
 
 void chunk_buffer_take_all(chunk_buffer *cb)
@@ -221,7 +221,7 @@ static bool write_row(const chunk_buffer *cb, size_t r, record_builder *rb, sing
 
 bool chunk_buffer_write_row(chunk_buffer *cb, size_t r, record_builder *rb, singer_writer *w)
 {
-    take(cb, r);
+    chunk_buffer_take_row(cb, r);
     return write_row(cb, r, rb, w);
 }
 

@@ -65,6 +65,8 @@ bool chunk_buffer_index(chunk_buffer *cb);
 /* chunk_buffer_live_row: the row whose key is that of tuple t (the fields key_names[0 ..
    nkeys)) and that no change took out yet, or -1 (none, or t lacks a key field) */
 long chunk_buffer_live_row(chunk_buffer *cb, const char *const *key_names, const change_tuple *t);
+/* chunk_buffer_take_row: row r (live) taken out */
+void chunk_buffer_take_row(chunk_buffer *cb, size_t r);
 /* chunk_buffer_take_key: the row whose key (the fields key_names[0 .. nkeys) of tuple t) is
    that of a change in the window is taken out; a tuple without them changes nothing */
 void chunk_buffer_take_key(chunk_buffer *cb, const char *const *key_names, const change_tuple *t);

@@ -738,10 +738,10 @@ bool chunked_copy_on_change(sl_run *L, int stream, const change *c)
         return true;
     lstream *ls = &L->streams[stream];
     const char *const *key_names = ls->src->key_properties;
-    long r = -1;
-    if (c->kind == CHANGE_UPDATE && same_columns(cc, ls) &&
-        (r = chunk_buffer_live_row(&cc->chunk, key_names, &c->new_tuple)) >= 0 &&
-        leaves_out(ls, c)) {
+    long r = c->kind == CHANGE_INSERT || c->kind == CHANGE_UPDATE
+                 ? chunk_buffer_live_row(&cc->chunk, key_names, &c->new_tuple)
+                 : -1;
+    if (r >= 0 && c->kind == CHANGE_UPDATE && same_columns(cc, ls) && leaves_out(ls, c)) {
         /*
          * Dropped, the chunk's row would take with it the value the update does not carry,
          * which the target lacks for a key it has no row of yet: the row goes out first, as of
@@ -752,9 +752,9 @@ bool chunked_copy_on_change(sl_run *L, int stream, const change *c)
         if (!chunk_buffer_write_row(&cc->chunk, (size_t)r, &ls->rb, L->run->w))
             return fail(L, EXIT_OUTPUT);
         count_records(L, ls, &cc->s[stream], 1);
+    } else if (r >= 0) {
+        chunk_buffer_take_row(&cc->chunk, (size_t)r);
     }
-    if (c->kind == CHANGE_INSERT || c->kind == CHANGE_UPDATE)
-        chunk_buffer_take_key(&cc->chunk, key_names, &c->new_tuple);
     if (c->kind == CHANGE_UPDATE || c->kind == CHANGE_DELETE)
         chunk_buffer_take_key(&cc->chunk, key_names, &c->old_tuple);
     return true;
