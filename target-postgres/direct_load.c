@@ -1,5 +1,6 @@
 #include "direct_load.h"
 
+#include "copy_binary.h"
 #include "hash_index.h"
 #include "log.h"
 
@@ -241,11 +242,68 @@ static bool flush_scratch(pg_conn *c, buf *s)
     return ok;
 }
 
+unsigned char *direct_load_binary_types(const table_def *d, char *const *types, size_t ntypes)
+{
+    if (!types || ntypes != d->cs.ncols)
+        return NULL;
+    unsigned char *bin = malloc(d->cs.ncols ? d->cs.ncols : 1);
+    if (!bin)
+        return NULL;
+    size_t k = 0;
+    for (int batched = 0; batched < 2; batched++)
+        for (size_t i = 0; i < d->cs.ncols; i++) {
+            if ((d->cs.cols[i].meta == META_BATCHED_AT) != batched)
+                continue;
+            bin[k] = (unsigned char)copy_binary_type(types[i]);
+            if (bin[k++] == BIN_NONE) {
+                free(bin);
+                return NULL;
+            }
+        }
+    return bin;
+}
+
+/* the row [p, t) (its COPY fields without the merge's two) as a binary row of nf fields, the
+   last one batched_at's field (bat, already encoded) when bat is not NULL; false when a field
+   is not in a form copy_binary_field takes */
+static bool binary_row(buf *s, const unsigned char *bin, size_t nf, const char *p, const char *t,
+                       const buf *bat)
+{
+    size_t had = s->len;
+    copy_binary_row_start(s, (int)nf);
+    size_t k = 0, nrow = bat ? nf - 1 : nf;
+    for (; k < nrow && p <= t; k++) {
+        const char *tab = memchr(p, '\t', (size_t)(t - p));
+        const char *fe = tab ? tab : t;
+        if (!copy_binary_field(s, (bin_type)bin[k], p, (size_t)(fe - p)))
+            break;
+        p = fe + 1;
+    }
+    if (k != nrow || p != t + 1) {
+        s->len = had;
+        return false;
+    }
+    if (bat)
+        buf_append(s, bat->data, bat->len);
+    return true;
+}
+
 bool direct_load_copy(pg_conn *c, const table_def *d, const batch *b, bool dedup, const char *only,
-                      const char *batched_at, long long *rows)
+                      const char *batched_at, const unsigned char *bin, bool *bin_refused,
+                      long long *rows)
 {
     *rows = 0;
+    if (bin_refused)
+        *bin_refused = false;
     bool batched = has_batched_at(d);
+    size_t nf = 0;
+    for (size_t i = 0; i < d->cs.ncols; i++)
+        nf += d->cs.cols[i].meta != META_BATCHED_AT;
+    buf bat = BUF_INIT; /* batched_at's binary field */
+    if (bin && batched &&
+        !copy_binary_field(&bat, BIN_TIMESTAMPTZ, batched_at, batched_at ? strlen(batched_at) : 0))
+        bin = NULL;
+    nf += batched;
     bool *keep = NULL;
     if (dedup && !only) {
         keep = malloc(b->rows ? b->rows * sizeof(bool) : 1);
@@ -274,7 +332,7 @@ bool direct_load_copy(pg_conn *c, const table_def *d, const batch *b, bool dedup
             buf_append_lit(&s, ", ");
             pg_conn_quote_ident(&s, d->cs.cols[i].name);
         }
-    buf_append_lit(&s, ") FROM STDIN");
+    buf_appends(&s, bin ? ") FROM STDIN (FORMAT binary)" : ") FROM STDIN");
     bool ok = false;
     if (!buf_ok(&s)) {
         snprintf(c->sqlstate, sizeof(c->sqlstate), "53200");
@@ -291,7 +349,9 @@ bool direct_load_copy(pg_conn *c, const table_def *d, const batch *b, bool dedup
     }
     PQclear(res);
     buf_reset(&s);
-    bool sent = true;
+    if (bin)
+        copy_binary_header(&s);
+    bool sent = true, refused = false;
     size_t blen = batched_at ? strlen(batched_at) : 0;
     const char *p = b->data.data, *end = p + b->data.len;
     for (size_t i = 0; p < end && sent; i++) {
@@ -306,28 +366,47 @@ bool direct_load_copy(pg_conn *c, const table_def *d, const batch *b, bool dedup
                 t--;
         }
         if (only ? only[i] == DIRECT_SIDE_COPY : !keep || keep[i]) {
-            buf_append(&s, p, (size_t)(t - p));
-            if (batched) {
-                buf_putc(&s, '\t');
-                buf_append(&s, batched_at, blen);
+            if (bin) {
+                if (!binary_row(&s, bin, nf, p, t, batched ? &bat : NULL)) {
+                    refused = true;
+                    log_debug("direct COPY into %s: row %zu of the batch (input line %lld) is "
+                              "not sent in binary; the stream's batches go as text",
+                              d->qname, i + 1, (long long)batch_line_of_row(b, i));
+                    break;
+                }
+            } else {
+                buf_append(&s, p, (size_t)(t - p));
+                if (batched) {
+                    buf_putc(&s, '\t');
+                    buf_append(&s, batched_at, blen);
+                }
+                buf_putc(&s, '\n');
             }
-            buf_putc(&s, '\n');
             (*rows)++;
             if (s.len >= SCRATCH_BYTES)
                 sent = buf_ok(&s) && flush_scratch(c, &s);
         }
         p = nl + 1;
     }
+    if (refused)
+        sent = false;
+    if (sent && bin)
+        copy_binary_trailer(&s);
     if (sent)
         sent = buf_ok(&s) && flush_scratch(c, &s);
     res = pg_conn_copy_end(c, sent); /* the SQLSTATE of a failure is kept in c */
     ok = sent && PQresultStatus(res) == PGRES_COMMAND_OK;
-    if (!ok)
+    if (refused) {
+        if (bin_refused)
+            *bin_refused = true;
+        c->sqlstate[0] = '\0';
+    } else if (!ok)
         log_debug("direct COPY into %s failed (SQLSTATE %s): %s", d->qname,
                   c->sqlstate[0] ? c->sqlstate : "?", PQerrorMessage(c->conn));
     PQclear(res);
 done:
     buf_term(&s);
+    buf_term(&bat);
     free(keep);
     return ok;
 }

@@ -57,10 +57,19 @@ long long direct_load_split(const table_def *d, const batch *b, int deleted_pos,
 /* direct_load_copy: COPY b's rows into d's table on c, inside the caller's transaction.
    only: the rows to send, those whose entry is DIRECT_SIDE_COPY (NULL: every row, or with
    dedup only the last row of each key, direct_load_keep). batched_at: the text of _sdc_batched_at
-   when d has that column, else ignored. *rows: rows sent. false when the COPY failed, with its
-   SQLSTATE in pg_conn_sqlstate(c) and its message (borrowed by the caller until the next call on c)
-   in pg_conn_error(c); nothing is logged but at debug level. */
+   when d has that column, else ignored. bin: NULL for COPY text, else the copy_binary encoder
+   (bin_type) of each COPY field (d's columns but _sdc_batched_at in order, then that one): the
+   rows go in COPY's binary format, and when a value is not in a form the encoder takes, the
+   COPY is given up with *bin_refused set (the caller rolls back to its savepoint and sends the
+   batch as text). *rows: rows sent. false when the COPY failed, with its SQLSTATE in
+   pg_conn_sqlstate(c) and its message (borrowed by the caller until the next call on c) in
+   pg_conn_error(c); nothing is logged but at debug level. */
 bool direct_load_copy(pg_conn *c, const table_def *d, const batch *b, bool dedup, const char *only,
-                      const char *batched_at, long long *rows);
+                      const char *batched_at, const unsigned char *bin, bool *bin_refused,
+                      long long *rows);
+/* direct_load_binary_types: the bin argument of direct_load_copy for d's table whose columns
+   have the SQL types types[0 .. d->cs.ncols) (stream_table_cache): malloc'ed, or NULL when a
+   column's type has no binary encoder (or out of memory). */
+unsigned char *direct_load_binary_types(const table_def *d, char *const *types, size_t ntypes);
 
 #endif

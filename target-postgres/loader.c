@@ -313,9 +313,28 @@ static bool try_direct(pg_conn *c, flush_job *job, bool *done)
         goto done;
     long long n = 0;
     double t0 = timefmt_monotonic();
-    if (direct_load_copy(c, d, b, !append && b->has_dups, side, PQgetvalue(res, 0, 0), &n)) {
-        log_debug("stream \"%s\": batch %lld: COPY of %lld rows straight into %s took %.3f s",
-                  job->st->name, job->batch_no, n, d->qname, timefmt_monotonic() - t0);
+    unsigned char *bin = NULL;
+    if (!job->st->direct_text)
+        bin = direct_load_binary_types(d, job->st->cache.types, job->st->cache.ntypes);
+    bool refused = false;
+    bool copied = direct_load_copy(c, d, b, !append && b->has_dups, side, PQgetvalue(res, 0, 0),
+                                   bin, &refused, &n);
+    if (!copied && refused) {
+        /* a value the binary encoder does not take (copy_binary.h): the batch as text */
+        job->st->direct_text = true;
+        if (!pg_conn_exec(c, "ROLLBACK TO SAVEPOINT tgt_direct")) {
+            free(bin);
+            goto done;
+        }
+        copied = direct_load_copy(c, d, b, !append && b->has_dups, side, PQgetvalue(res, 0, 0),
+                                  NULL, NULL, &n);
+    }
+    bool binary = bin && !refused;
+    free(bin);
+    if (copied) {
+        log_debug("stream \"%s\": batch %lld: COPY (%s) of %lld rows straight into %s took %.3f s",
+                  job->st->name, job->batch_no, binary ? "binary" : "text", n, d->qname,
+                  timefmt_monotonic() - t0);
         ok = true;
         if (split && memchr(side, DIRECT_SIDE_MERGE, b->rows)) {
             /* the rest is merged (loader_run), which adds its counts to these */

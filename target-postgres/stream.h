@@ -67,7 +67,9 @@ typedef struct stream {
     long long marked_total; /* records marked deleted (_sdc_deleted_at without hard_delete) */
     stream_table_cache cache;
     stream_direct_state
-        direct; /* touched only by the flush job whose turn it is (after wait_turn) */
+        direct;       /* touched only by the flush job whose turn it is (after wait_turn) */
+    bool direct_text; /* a value a direct COPY could not send in binary: its next ones go as
+                         COPY text (same rule as direct) */
     /* the integer keys of the rows so far (a key of one column, its canonical decimal texts
        from 0 up): bit k set once a row of key k was added (main thread; malloc'ed, seen_bytes,
        all streams' together at most STREAM_SEEN_KEYS_BYTES) */

@@ -1,8 +1,10 @@
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "batch.h"
+#include "copy_binary.h"
 #include "stream.h"
 
 static copy_nul_opts NUL_ERR = {NUL_ERROR, "", ""};
@@ -200,6 +202,142 @@ START_TEST(datetime_text)
 }
 END_TEST
 
+/* the binary field of COPY text s as hex (its bytes after the length), "NULL", or "REFUSED" */
+static const char *binf(buf *b, bin_type t, const char *s)
+{
+    static char hex[512];
+    buf_reset(b);
+    if (!copy_binary_field(b, t, s, strlen(s))) {
+        ck_assert_uint_eq(b->len, 0);
+        return "REFUSED";
+    }
+    const unsigned char *p = (const unsigned char *)b->data;
+    long len = (long)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]);
+    if (len == 0xffffffffL) {
+        ck_assert_uint_eq(b->len, 4);
+        return "NULL";
+    }
+    ck_assert_uint_eq(b->len, (size_t)len + 4);
+    for (long i = 0; i < len && i < 250; i++)
+        snprintf(hex + 2 * i, 3, "%02x", p[4 + i]);
+    hex[2 * (len < 250 ? len : 250)] = '\0';
+    return hex;
+}
+
+START_TEST(binary_types)
+{
+    ck_assert_int_eq(copy_binary_type("bigint"), BIN_INT8);
+    ck_assert_int_eq(copy_binary_type("numeric(12,2)"), BIN_NUMERIC);
+    ck_assert_int_eq(copy_binary_type("character varying(64)"), BIN_TEXT);
+    ck_assert_int_eq(copy_binary_type("timestamp(3) with time zone"), BIN_TIMESTAMPTZ);
+    ck_assert_int_eq(copy_binary_type("timestamp with time zone"), BIN_TIMESTAMPTZ);
+    ck_assert_int_eq(copy_binary_type("double precision"), BIN_FLOAT8);
+    ck_assert_int_eq(copy_binary_type("timestamp without time zone"), BIN_NONE);
+    ck_assert_int_eq(copy_binary_type("time with time zone"), BIN_NONE);
+    ck_assert_int_eq(copy_binary_type("integer[]"), BIN_NONE);
+    ck_assert_int_eq(copy_binary_type("real"), BIN_NONE);
+    ck_assert_int_eq(copy_binary_type("my_domain"), BIN_NONE);
+    ck_assert_int_eq(copy_binary_type(NULL), BIN_NONE);
+}
+END_TEST
+
+START_TEST(binary_fields)
+{
+    buf b = BUF_INIT;
+    ck_assert_str_eq(binf(&b, BIN_INT8, "\\N"), "NULL");
+    ck_assert_str_eq(binf(&b, BIN_TEXT, "\\N"), "NULL");
+    /* integers */
+    ck_assert_str_eq(binf(&b, BIN_INT8, "1"), "0000000000000001");
+    ck_assert_str_eq(binf(&b, BIN_INT8, "-1"), "ffffffffffffffff");
+    ck_assert_str_eq(binf(&b, BIN_INT8, "-0"), "0000000000000000");
+    ck_assert_str_eq(binf(&b, BIN_INT8, "-9223372036854775808"), "8000000000000000");
+    ck_assert_str_eq(binf(&b, BIN_INT8, "9223372036854775807"), "7fffffffffffffff");
+    ck_assert_str_eq(binf(&b, BIN_INT8, "9223372036854775808"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_INT8, "99999999999999999999"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_INT2, "-32768"), "8000");
+    ck_assert_str_eq(binf(&b, BIN_INT2, "32768"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_INT4, "-2147483649"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_INT4, "007"), "00000007");
+    ck_assert_str_eq(binf(&b, BIN_INT4, "1.0"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_INT4, "+1"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_INT4, " 1"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_INT4, ""), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_INT4, "-"), "REFUSED");
+    /* numeric: ndigits, weight, sign, dscale, base-10000 digits */
+    ck_assert_str_eq(binf(&b, BIN_NUMERIC, "123.45"), "0002000000000002007b1194");
+    ck_assert_str_eq(binf(&b, BIN_NUMERIC, "-123.45"), "0002000040000002007b1194");
+    ck_assert_str_eq(binf(&b, BIN_NUMERIC, "0.001"), "0001ffff00000003000a");
+    ck_assert_str_eq(binf(&b, BIN_NUMERIC, "-0.00"), "0000000000000002");
+    ck_assert_str_eq(binf(&b, BIN_NUMERIC, "1e3"), "000100000000000003e8");
+    ck_assert_str_eq(binf(&b, BIN_NUMERIC, "10000"), "0001000100000000"
+                                                     "0001");
+    ck_assert_str_eq(binf(&b, BIN_NUMERIC, "1.5e-7"), "0001fffe00000008000f");
+    ck_assert_str_eq(binf(&b, BIN_NUMERIC, "1.50"), "00020000000000020001"
+                                                    "1388");
+    ck_assert_str_eq(binf(&b, BIN_NUMERIC, ".5"), "0001ffff00000001"
+                                                  "1388");
+    ck_assert_str_eq(binf(&b, BIN_NUMERIC, "+5."), "00010000000000000005");
+    ck_assert_str_eq(binf(&b, BIN_NUMERIC, "NaN"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_NUMERIC, "Infinity"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_NUMERIC, "1e1001"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_NUMERIC, "1e"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_NUMERIC, "."), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_NUMERIC, "1 "), "REFUSED");
+    /* timestamptz: microseconds since 2000-01-01 UTC */
+    ck_assert_str_eq(binf(&b, BIN_TIMESTAMPTZ, "2000-01-01T00:00:00Z"), "0000000000000000");
+    ck_assert_str_eq(binf(&b, BIN_TIMESTAMPTZ, "2000-01-01"), "0000000000000000");
+    ck_assert_str_eq(binf(&b, BIN_TIMESTAMPTZ, "2000-01-01 00:00"), "0000000000000000");
+    ck_assert_str_eq(binf(&b, BIN_TIMESTAMPTZ, "2000-01-01 00:00:01+01"), "ffffffff297b9e40");
+    ck_assert_str_eq(binf(&b, BIN_TIMESTAMPTZ, "2020-01-01T00:00:37.5+00:00"), "00023e0788fe9460");
+    ck_assert_str_eq(binf(&b, BIN_TIMESTAMPTZ, "2024-05-01t10:11:12.123456 +0530"),
+                     "0002ba5bdd5dcc40");
+    ck_assert_str_eq(binf(&b, BIN_TIMESTAMPTZ, "2020-01-01T10:00:00.1234567Z"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_TIMESTAMPTZ, "2020-01-01T24:00:00Z"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_TIMESTAMPTZ, "2020-01-01T23:59:60Z"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_TIMESTAMPTZ, "2020-02-30T00:00:00Z"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_TIMESTAMPTZ, "2019-02-29"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_TIMESTAMPTZ, "0000-01-01"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_TIMESTAMPTZ, "10000-01-01"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_TIMESTAMPTZ, "2040-04-10 10:00:00 BC"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_TIMESTAMPTZ, "infinity"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_TIMESTAMPTZ, "2020-01-01 10:00:00 Europe/Paris"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_TIMESTAMPTZ, "2020-01-01T10:00:00+16:00"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_TIMESTAMPTZ, "2020-01-01T10:00:00."), "REFUSED");
+    /* date: days since 2000-01-01 */
+    ck_assert_str_eq(binf(&b, BIN_DATE, "2000-01-02"), "00000001");
+    ck_assert_str_eq(binf(&b, BIN_DATE, "1999-12-31"), "ffffffff");
+    ck_assert_str_eq(binf(&b, BIN_DATE, "2020-01-01T00:00:00Z"), "REFUSED");
+    /* the rest */
+    ck_assert_str_eq(binf(&b, BIN_BOOL, "t"), "01");
+    ck_assert_str_eq(binf(&b, BIN_BOOL, "f"), "00");
+    ck_assert_str_eq(binf(&b, BIN_BOOL, "true"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_FLOAT8, "1.5"), "3ff8000000000000");
+    ck_assert_str_eq(binf(&b, BIN_FLOAT8, "0.1"), "3fb999999999999a");
+    ck_assert_str_eq(binf(&b, BIN_FLOAT8, "1e999"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_FLOAT8, "inf"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_FLOAT8, "0x10"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_TEXT, "a\\tb\\\\c"), "6109625c63");
+    ck_assert_str_eq(binf(&b, BIN_TEXT, "\\x41\\101\\q\\N"), "4141714e");
+    ck_assert_str_eq(binf(&b, BIN_TEXT, "\\b\\f\\n\\r\\v\\xg"), "080c0a0d0b7867");
+    ck_assert_str_eq(binf(&b, BIN_TEXT, ""), "");
+    ck_assert_str_eq(binf(&b, BIN_TEXT, "end\\"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_JSONB, "{\"a\":\"\\\\n\"}"), "017b2261223a225c6e227d");
+    ck_assert_str_eq(binf(&b, BIN_JSON, "[1]"), "5b315d");
+    ck_assert_str_eq(binf(&b, BIN_UUID, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
+                     "a0eebc999c0b4ef8bb6d6bb9bd380a11");
+    ck_assert_str_eq(binf(&b, BIN_UUID, "A0EEBC999C0B4EF8BB6D6BB9BD380A11"),
+                     "a0eebc999c0b4ef8bb6d6bb9bd380a11");
+    ck_assert_str_eq(binf(&b, BIN_UUID, "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_UUID, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1g"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_BYTEA, "\\\\x0aFF"), "0aff");
+    ck_assert_str_eq(binf(&b, BIN_BYTEA, "\\\\x"), "");
+    ck_assert_str_eq(binf(&b, BIN_BYTEA, "\\\\x0af"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_BYTEA, "0aff"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_NONE, "1"), "REFUSED");
+    buf_term(&b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("copy");
@@ -210,6 +348,8 @@ int main(void)
     tcase_add_test(tc, integers);
     tcase_add_test(tc, timestamps);
     tcase_add_test(tc, datetime_text);
+    tcase_add_test(tc, binary_types);
+    tcase_add_test(tc, binary_fields);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
