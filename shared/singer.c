@@ -1,11 +1,29 @@
+#define _GNU_SOURCE /* F_SETPIPE_SZ */
 #include "singer.h"
 
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+/* a pipe between tap and target holds 64 KiB by default: each 256 KiB the writer flushes
+   then wakes the reader four times or more. Asked for 1 MiB (Linux's pipe-max-size for any
+   user), writes and reads go in one step; where that is refused the pipe stays as it is. */
+static void widen_pipe(int fd)
+{
+#ifdef F_SETPIPE_SZ
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && fcntl(fd, F_GETPIPE_SZ) < (1 << 20) &&
+        fcntl(fd, F_SETPIPE_SZ, 1 << 20) < 0)
+        log_debug("the pipe on fd %d keeps its size: %s", fd, strerror(errno));
+#else
+    (void)fd;
+#endif
+}
 
 void singer_writer_init(singer_writer *w, int fd, size_t flush_at)
 {
@@ -17,6 +35,7 @@ void singer_writer_init(singer_writer *w, int fd, size_t flush_at)
     w->sink = NULL;
     w->sink_user = NULL;
     signal(SIGPIPE, SIG_IGN);
+    widen_pipe(fd);
 }
 
 void singer_writer_set_sink(singer_writer *w, singer_sink sink, void *user)
@@ -84,6 +103,7 @@ void singer_reader_init(singer_reader *r, int fd, size_t max_line)
     r->max_line = max_line ? max_line : (size_t)256 * 1024 * 1024;
     r->line_no = 0;
     r->eof = false;
+    widen_pipe(fd);
 }
 
 void singer_reader_term(singer_reader *r)
