@@ -43,28 +43,6 @@ bool buf_grow_slow(buf *b, size_t need)
     return true;
 }
 
-bool buf_reserve(buf *b, size_t extra)
-{
-    size_t need = b->len + extra + 1;
-    if (need < b->len) {
-        b->broken = true;
-        return false;
-    }
-    if (need <= b->cap)
-        return !b->broken;
-    return buf_grow_slow(b, need);
-}
-
-void buf_append(buf *b, const void *p, size_t n)
-{
-    if (!buf_reserve(b, n))
-        return;
-    if (n)
-        memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
 void buf_appends(buf *b, const char *s)
 {
     buf_append(b, s, strlen(s));

@@ -30,12 +30,31 @@ typedef struct buf {
 void buf_init(buf *b);
 /* buf_term: free the data; the buffer may be used again after buf_init. NULL is fine. */
 void buf_term(buf *b);
-/* buf_reserve: make room for extra more bytes (plus the NUL); false when broken. */
-bool buf_reserve(buf *b, size_t extra);
-/* buf_grow_slow: the out-of-line part of buf_reserve. */
+/* buf_grow_slow: the out-of-line part of buf_reserve: room for need bytes in all. */
 bool buf_grow_slow(buf *b, size_t need);
+/* buf_reserve: make room for extra more bytes (plus the NUL); false when broken. Inline, as
+   buf_append: both run several times per value on the hot paths (PERF.md). */
+static inline bool buf_reserve(buf *b, size_t extra)
+{
+    size_t need = b->len + extra + 1;
+    if (need < b->len) {
+        b->broken = true;
+        return false;
+    }
+    if (need <= b->cap)
+        return !b->broken;
+    return buf_grow_slow(b, need);
+}
 /* buf_append: append n bytes from p. */
-void buf_append(buf *b, const void *p, size_t n);
+static inline void buf_append(buf *b, const void *p, size_t n)
+{
+    if (!buf_reserve(b, n))
+        return;
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
 /* buf_appends: append a NUL-terminated string. */
 void buf_appends(buf *b, const char *s);
 /* buf_appendf: printf-style append. */
