@@ -49,6 +49,8 @@ bin_type copy_binary_type(const char *sql)
         {"json", BIN_JSON},
         {"uuid", BIN_UUID},
         {"bytea", BIN_BYTEA},
+        {"bit varying", BIN_VARBIT},
+        {"varbit", BIN_VARBIT},
     };
     if (!sql)
         return BIN_NONE;
@@ -572,6 +574,22 @@ bool copy_binary_field(buf *out, bin_type t, const char *s, size_t n)
         len = o;
         break;
     }
+    case BIN_VARBIT: {
+        /* the bit count, then the bits from the first, the last byte padded with zeros */
+        if (!buf_reserve(out, 8 + n / 8 + 1))
+            return false;
+        w = (unsigned char *)out->data + out->len;
+        memset(w + 8, 0, n / 8 + 1);
+        for (size_t i = 0; i < n; i++) {
+            if (s[i] != '0' && s[i] != '1')
+                return false;
+            if (s[i] == '1')
+                w[8 + i / 8] |= (unsigned char)(0x80 >> (i % 8));
+        }
+        put32(w + 4, (uint32_t)n);
+        len = 4 + (n + 7) / 8;
+        break;
+    }
     case BIN_JSONB: {
         w[4] = 1; /* the jsonb binary format's version */
         long l = unescape(s, n, w + 5);
@@ -594,5 +612,29 @@ bool copy_binary_field(buf *out, bin_type t, const char *s, size_t n)
     put32(w, (uint32_t)len);
     out->len += 4 + len;
     out->data[out->len] = '\0';
+    return true;
+}
+
+bool copy_binary_row(buf *out, const unsigned char *bin, size_t nfields, const char *p,
+                     const char *end, const char *tail, size_t tail_len)
+{
+    size_t had = out->len;
+    copy_binary_row_start(out, (int)(nfields + (tail ? 1 : 0)));
+    size_t k = 0;
+    for (; k < nfields && p <= end; k++) {
+        const char *tab = memchr(p, '\t', (size_t)(end - p));
+        const char *fe = tab ? tab : end;
+        if (!copy_binary_field(out, (bin_type)bin[k], p, (size_t)(fe - p)))
+            break;
+        p = fe + 1;
+    }
+    if (k != nfields || p != end + 1) {
+        out->len = had;
+        if (out->data)
+            out->data[had] = '\0';
+        return false;
+    }
+    if (tail)
+        buf_append(out, tail, tail_len);
     return true;
 }

@@ -37,6 +37,7 @@ typedef enum bin_type {
     BIN_JSON,
     BIN_UUID,
     BIN_BYTEA,
+    BIN_VARBIT, /* the merge's _tgt_absent mask: '0' and '1' */
 } bin_type;
 
 /* copy_binary_type: the encoder of a column of SQL type sql (format_type's text, or the type
@@ -55,5 +56,12 @@ void copy_binary_row_start(buf *out, int nfields);
    of type t, appended as a binary field. false (out unchanged) when the text is not in a form
    this encoder takes. */
 bool copy_binary_field(buf *out, bin_type t, const char *s, size_t n);
+
+/* copy_binary_row: the COPY text row [p, end) (tab-separated fields, no newline) as a binary row
+   of its nfields fields of types bin[0 .. nfields), then the field tail[0 .. tail_len) already
+   encoded (NULL: none) counted in the row's field count. false (out unchanged) when the row
+   does not have nfields fields or a field is refused. */
+bool copy_binary_row(buf *out, const unsigned char *bin, size_t nfields, const char *p,
+                     const char *end, const char *tail, size_t tail_len);
 
 #endif

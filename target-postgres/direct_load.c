@@ -3,6 +3,7 @@
 #include "copy_binary.h"
 #include "hash_index.h"
 #include "log.h"
+#include "merge_sql.h"
 
 #include <libpq-fe.h>
 #include <stdint.h>
@@ -242,50 +243,31 @@ static bool flush_scratch(pg_conn *c, buf *s)
     return ok;
 }
 
-unsigned char *direct_load_binary_types(const table_def *d, char *const *types, size_t ntypes)
+unsigned char *direct_load_binary_types(const table_def *d, char *const *types, size_t ntypes,
+                                        bool temp)
 {
     if (!types || ntypes != d->cs.ncols)
         return NULL;
-    unsigned char *bin = malloc(d->cs.ncols ? d->cs.ncols : 1);
+    unsigned char *bin = malloc(d->cs.ncols + 2);
     if (!bin)
         return NULL;
     size_t k = 0;
-    for (int batched = 0; batched < 2; batched++)
+    for (int batched = 0; batched < (temp ? 1 : 2); batched++)
         for (size_t i = 0; i < d->cs.ncols; i++) {
             if ((d->cs.cols[i].meta == META_BATCHED_AT) != batched)
                 continue;
-            bin[k] = (unsigned char)copy_binary_type(types[i]);
+            bin[k] = (unsigned char)copy_binary_type(
+                temp ? merge_sql_temp_type(&d->cs.cols[i], types[i]) : types[i]);
             if (bin[k++] == BIN_NONE) {
                 free(bin);
                 return NULL;
             }
         }
+    if (temp) {
+        bin[k++] = BIN_INT8;   /* _tgt_seq */
+        bin[k++] = BIN_VARBIT; /* _tgt_absent */
+    }
     return bin;
-}
-
-/* the row [p, t) (its COPY fields without the merge's two) as a binary row of nf fields, the
-   last one batched_at's field (bat, already encoded) when bat is not NULL; false when a field
-   is not in a form copy_binary_field takes */
-static bool binary_row(buf *s, const unsigned char *bin, size_t nf, const char *p, const char *t,
-                       const buf *bat)
-{
-    size_t had = s->len;
-    copy_binary_row_start(s, (int)nf);
-    size_t k = 0, nrow = bat ? nf - 1 : nf;
-    for (; k < nrow && p <= t; k++) {
-        const char *tab = memchr(p, '\t', (size_t)(t - p));
-        const char *fe = tab ? tab : t;
-        if (!copy_binary_field(s, (bin_type)bin[k], p, (size_t)(fe - p)))
-            break;
-        p = fe + 1;
-    }
-    if (k != nrow || p != t + 1) {
-        s->len = had;
-        return false;
-    }
-    if (bat)
-        buf_append(s, bat->data, bat->len);
-    return true;
 }
 
 bool direct_load_copy(pg_conn *c, const table_def *d, const batch *b, bool dedup, const char *only,
@@ -367,7 +349,8 @@ bool direct_load_copy(pg_conn *c, const table_def *d, const batch *b, bool dedup
         }
         if (only ? only[i] == DIRECT_SIDE_COPY : !keep || keep[i]) {
             if (bin) {
-                if (!binary_row(&s, bin, nf, p, t, batched ? &bat : NULL)) {
+                if (!copy_binary_row(&s, bin, nf - batched, p, t, batched ? bat.data : NULL,
+                                     bat.len)) {
                     refused = true;
                     log_debug("direct COPY into %s: row %zu of the batch (input line %lld) is "
                               "not sent in binary; the stream's batches go as text",

@@ -68,8 +68,10 @@ bool direct_load_copy(pg_conn *c, const table_def *d, const batch *b, bool dedup
                       const char *batched_at, const unsigned char *bin, bool *bin_refused,
                       long long *rows);
 /* direct_load_binary_types: the bin argument of direct_load_copy for d's table whose columns
-   have the SQL types types[0 .. d->cs.ncols) (stream_table_cache): malloc'ed, or NULL when a
-   column's type has no binary encoder (or out of memory). */
-unsigned char *direct_load_binary_types(const table_def *d, char *const *types, size_t ntypes);
+   have the SQL types types[0 .. d->cs.ncols) (stream_table_cache); with temp, the encoders of
+   the fields of a COPY into the merge's temp table instead (its column types, then _tgt_seq
+   and _tgt_absent). malloc'ed, or NULL when a type has no binary encoder (or out of memory). */
+unsigned char *direct_load_binary_types(const table_def *d, char *const *types, size_t ntypes,
+                                        bool temp);
 
 #endif

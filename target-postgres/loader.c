@@ -1,5 +1,6 @@
 #include "loader.h"
 
+#include "copy_binary.h"
 #include "direct_load.h"
 #include "log.h"
 #include "merge_sql.h"
@@ -53,13 +54,17 @@ static void copy_error(pg_conn *c, PGresult *res, flush_job *job)
                   job->batch_no, msg ? msg : PQerrorMessage(c->conn), st ? st : "?");
 }
 
-static bool copy_batch(pg_conn *c, flush_job *job)
+/* the rows of the batch to merge (all, or those job->straight leaves to the merge) into the
+   temp table; bin: the fields' binary encoders (COPY's binary format), NULL for text.
+   *refused: a value the binary encoder does not take (the COPY is given up, nothing logged) */
+static bool copy_batch_as(pg_conn *c, flush_job *job, const unsigned char *bin, bool *refused)
 {
     const table_def *d = job->def;
+    *refused = false;
     buf sql = BUF_INIT;
     buf_append_lit(&sql, "COPY " MERGE_SQL_TMP_TABLE " (");
     table_def_copy_columns(d, &sql);
-    buf_append_lit(&sql, ") FROM STDIN");
+    buf_appends(&sql, bin ? ") FROM STDIN (FORMAT binary)" : ") FROM STDIN");
     PGresult *res = pg_conn_exec_raw(c, sql.data);
     buf_term(&sql);
     if (PQresultStatus(res) != PGRES_COPY_IN) {
@@ -70,7 +75,38 @@ static bool copy_batch(pg_conn *c, flush_job *job)
     }
     PQclear(res);
     bool ok = true;
-    if (!job->straight) {
+    if (bin) {
+        size_t nf = 2;
+        for (size_t i = 0; i < d->cs.ncols; i++)
+            nf += d->cs.cols[i].meta != META_BATCHED_AT;
+        buf s = BUF_INIT;
+        copy_binary_header(&s);
+        const char *p = job->b->data.data, *end = p + job->b->data.len;
+        for (size_t i = 0; p < end && ok; i++) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            if (!nl)
+                nl = end;
+            if (!job->straight || job->straight[i] == DIRECT_SIDE_MERGE) {
+                if (!copy_binary_row(&s, bin, nf, p, nl, NULL, 0)) {
+                    log_debug("stream \"%s\": batch %lld: row %zu (input line %lld) is not "
+                              "sent in binary; the stream's merges go as text",
+                              job->st->name, job->batch_no, i + 1,
+                              (long long)batch_line_of_row(job->b, i));
+                    *refused = true;
+                    ok = false;
+                } else if (s.len >= ((size_t)1 << 20)) {
+                    ok = buf_ok(&s) && pg_conn_put_copy_data(c, s.data, s.len);
+                    buf_reset(&s);
+                }
+            }
+            p = nl + 1;
+        }
+        if (ok) {
+            copy_binary_trailer(&s);
+            ok = buf_ok(&s) && pg_conn_put_copy_data(c, s.data, s.len);
+        }
+        buf_term(&s);
+    } else if (!job->straight) {
         ok = pg_conn_put_copy_data(c, job->b->data.data, job->b->data.len);
     } else {
         /* the rows to merge, in runs of consecutive ones */
@@ -90,11 +126,37 @@ static bool copy_batch(pg_conn *c, flush_job *job)
             ok = pg_conn_put_copy_data(c, run, (size_t)(end - run));
     }
     res = pg_conn_copy_end(c, ok);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+    if (!*refused && PQresultStatus(res) != PGRES_COMMAND_OK) {
         copy_error(c, res, job);
         ok = false;
     }
     PQclear(res);
+    return ok;
+}
+
+/* the batch into the temp table: in COPY's binary format where every field's type has an
+   encoder and the stream met no value it refused, else (and then for the rest of the run) as
+   text; a refused value rolls the binary COPY back to a savepoint */
+static bool copy_batch(pg_conn *c, flush_job *job, bool *binary)
+{
+    stream *st = job->st;
+    unsigned char *bin = NULL;
+    if (!__atomic_load_n(&st->merge_text, __ATOMIC_RELAXED))
+        bin = direct_load_binary_types(job->def, st->cache.types, st->cache.ntypes, true);
+    bool refused = false;
+    if (bin && !pg_conn_exec(c, "SAVEPOINT tgt_bin")) {
+        free(bin);
+        return false;
+    }
+    bool ok = copy_batch_as(c, job, bin, &refused);
+    *binary = bin && !refused;
+    free(bin);
+    if (!ok && refused) {
+        __atomic_store_n(&st->merge_text, true, __ATOMIC_RELAXED);
+        if (!pg_conn_exec(c, "ROLLBACK TO SAVEPOINT tgt_bin"))
+            return false;
+        ok = copy_batch_as(c, job, NULL, &refused);
+    }
     return ok;
 }
 
@@ -315,7 +377,7 @@ static bool try_direct(pg_conn *c, flush_job *job, bool *done)
     double t0 = timefmt_monotonic();
     unsigned char *bin = NULL;
     if (!job->st->direct_text)
-        bin = direct_load_binary_types(d, job->st->cache.types, job->st->cache.ntypes);
+        bin = direct_load_binary_types(d, job->st->cache.types, job->st->cache.ntypes, false);
     bool refused = false;
     bool copied = direct_load_copy(c, d, b, !append && b->has_dups, side, PQgetvalue(res, 0, 0),
                                    bin, &refused, &n);
@@ -441,11 +503,12 @@ bool loader_run(pg_conn *c, flush_job *job)
         if (!run_sql(c, job, "creating the temp table", sql.data, 0, NULL, NULL))
             goto fail;
         double tc = timefmt_monotonic();
-        if (!copy_batch(c, job))
+        bool binary = false;
+        if (!copy_batch(c, job, &binary))
             goto fail;
         double tm = timefmt_monotonic();
-        log_debug("stream \"%s\": batch %lld: COPY into the temp table took %.3f s", job->st->name,
-                  job->batch_no, tm - tc);
+        log_debug("stream \"%s\": batch %lld: COPY (%s) into the temp table took %.3f s",
+                  job->st->name, job->batch_no, binary ? "binary" : "text", tm - tc);
         if (job->wait_turn && !job->wait_turn(job)) {
             log_error("stream \"%s\": batch %lld: not merged, the batch before it failed",
                       job->st->name, job->batch_no);

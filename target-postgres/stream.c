@@ -3,6 +3,7 @@
 #include "direct_load.h"
 
 #include "hash_index.h"
+#include "json_writer.h"
 #include "log.h"
 #include "pg_conn.h"
 #include "timefmt.h"
@@ -308,9 +309,7 @@ bool stream_add_record(stream *st, conv_ctx *cx, const stream_record_view *rv, c
             continue;
         case META_SEQUENCE:
             if (slot < 0) {
-                char tmp[32];
-                int l = snprintf(tmp, sizeof(tmp), "%lld", (long long)(cx->seq_base + seq));
-                buf_append(o, tmp, (size_t)l);
+                json_writer_int(o, (long long)(cx->seq_base + seq));
                 continue;
             }
             break;
@@ -361,9 +360,9 @@ bool stream_add_record(stream *st, conv_ctx *cx, const stream_record_view *rv, c
         }
     }
     /* the sequence and the absent mask, for the merge */
-    char tmp[32];
-    int l = snprintf(tmp, sizeof(tmp), "\t%lld\t", (long long)seq);
-    buf_append(o, tmp, (size_t)l);
+    buf_putc(o, '\t');
+    json_writer_int(o, (long long)seq);
+    buf_putc(o, '\t');
     if (any_absent) {
         for (size_t c = 0; c < ncols; c++)
             if (cs->cols[c].meta != META_BATCHED_AT)

@@ -70,6 +70,8 @@ typedef struct stream {
         direct;       /* touched only by the flush job whose turn it is (after wait_turn) */
     bool direct_text; /* a value a direct COPY could not send in binary: its next ones go as
                          COPY text (same rule as direct) */
+    bool merge_text;  /* the same for the COPY into the merge's temp table (atomic: two flush
+                         jobs of the stream may fill their temp tables at once) */
     /* the integer keys of the rows so far (a key of one column, its canonical decimal texts
        from 0 up): bit k set once a row of key k was added (main thread; malloc'ed, seen_bytes,
        all streams' together at most STREAM_SEEN_KEYS_BYTES) */

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# target-postgres: a direct COPY sends the rows in COPY's binary format where every column's
-# type has an encoder (copy_binary.h), and that stores exactly what COPY text and the merge
-# store: odd values of every encoded type loaded into a new table (binary) and into a table
-# holding one other row (merged from COPY text), compared both ways. A value the encoder does
+# target-postgres: the COPYs (straight into the table, or into the merge's temp table) send
+# the rows in COPY's binary format where every column's type has an encoder (copy_binary.h),
+# and that stores exactly what COPY text stores: odd values of every encoded type loaded into
+# a new table (direct, binary), into a table holding one other row (merged, binary), and with a
+# column of a type without an encoder (direct and merged, text), compared both ways. A value the encoder does
 # not take (a BC date) sends that batch and the stream's next ones as text; a column type
 # without an encoder (time with time zone) keeps the whole stream in text.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -72,12 +73,19 @@ assert_eq "0.000100|2100-03-01 13:00:00+00|2.2250738585072014e-308" \
     "$(q $db "SELECT n, ts, f FROM tgt.t WHERE id = 7")" "binary: row 7"
 q $db "ALTER SCHEMA tgt RENAME TO bin" >/dev/null
 
-# --- the merge's twin: a table holding one other row, loaded from COPY text
+# --- the merge: a table holding one other row; the temp table filled in binary too
 q $db "CREATE SCHEMA tgt; CREATE TABLE tgt.t (LIKE bin.t INCLUDING ALL); INSERT INTO tgt.t (id) VALUES (99)" >/dev/null
 load "$db" "$cfg" "$in"
 assert_eq 0 "$RC" "merge: exit code"
-assert_eq 0 "$(grep -c 'COPY (binary)' "$ERR")" "merge: nothing in binary"
-assert_eq "" "$(same_rows bin tgt)" "binary and merged tables hold the same rows and values"
+assert_eq 0 "$(grep -c 'straight into' "$ERR")" "merge: nothing copied straight"
+assert_eq 3 "$(grep -c 'COPY (binary) into the temp table' "$ERR")" "merge: the 3 temp tables filled in binary"
+assert_eq "" "$(same_rows bin tgt)" "merge: the same rows and values"
+# a record lacking properties keeps their stored values (the _tgt_absent mask, a varbit)
+{ echo "$S"; echo '{"type":"RECORD","stream":"public-t","record":{"id":1,"s":"changed","i2":null}}'; } >"$in.absent"
+load "$db" "$cfg" "$in.absent"
+assert_eq 0 "$RC" "absent properties: exit code"
+assert_eq 1 "$(grep -c 'COPY (binary) into the temp table' "$ERR")" "absent properties: the temp table filled in binary"
+assert_eq "changed||2147483647|123.45|2020-01-01 00:00:37.5+00" "$(q $db "SELECT s, i2, i4, n, ts FROM tgt.t WHERE id = 1")" "absent properties: kept"
 q $db "DROP SCHEMA tgt CASCADE" >/dev/null
 
 # --- a value the encoder does not take (a BC date in batch 2): that batch and the next go as
@@ -92,6 +100,17 @@ assert_eq "0100-01-01 BC" "$(q $db "SELECT d FROM tgt.t WHERE id = 5")" "BC date
 q $db "UPDATE tgt.t SET d = '2000-01-01' WHERE id = 5" >/dev/null
 assert_eq "" "$(same_rows bin tgt)" "BC date: otherwise the same rows"
 q $db "DROP SCHEMA tgt CASCADE" >/dev/null
+# the same into a table with a row: the merge's temp table as text from batch 2 on
+q $db "CREATE SCHEMA tgt; CREATE TABLE tgt.t (LIKE bin.t INCLUDING ALL); INSERT INTO tgt.t (id) VALUES (99)" >/dev/null
+load "$db" "$cfg" "$in.bc"
+assert_eq 0 "$RC" "BC date, merge: exit code"
+# (batch 3 may fill its temp table while batch 2 does: in either format)
+assert_eq 1 "$(grep -c 'batch 1: COPY (binary) into the temp table' "$ERR")" "BC date, merge: batch 1 in binary"
+assert_eq 1 "$(grep -c 'batch 2: COPY (text) into the temp table' "$ERR")" "BC date, merge: batch 2 as text"
+assert_contains "$(cat "$ERR")" 'batch 2: row 2 (input line 6) is not sent in binary; the stream'"'"'s merges go as text' "BC date, merge: said at debug level"
+q $db "UPDATE tgt.t SET d = '2000-01-01' WHERE id = 5" >/dev/null
+assert_eq "" "$(same_rows bin tgt)" "BC date, merge: the same rows"
+q $db "DROP SCHEMA tgt CASCADE" >/dev/null
 
 # --- a column type without an encoder (time with time zone, format time): the stream as text
 S2=${S/'"h":{'/'"tm":{"type":["null","string"],"format":"time"},"h":{'}
@@ -103,5 +122,13 @@ assert_eq 3 "$(grep -c 'COPY (text) of [0-9]* rows straight into "tgt"."t"' "$ER
 assert_eq "10:11:12+05:30|7" "$(q $db "SELECT min(tm::text), count(*) FROM tgt.t")" "time column: rows"
 q $db "ALTER TABLE tgt.t DROP COLUMN tm" >/dev/null
 assert_eq "" "$(same_rows bin tgt)" "time column: otherwise the same rows"
+# and merged from COPY text: the reference the binary loads were compared with
+q $db "DROP SCHEMA tgt CASCADE; CREATE SCHEMA tgt; CREATE TABLE tgt.t (LIKE bin.t INCLUDING ALL);
+       ALTER TABLE tgt.t ADD COLUMN tm time with time zone; INSERT INTO tgt.t (id) VALUES (99)" >/dev/null
+load "$db" "$cfg" "$in.tm"
+assert_eq 0 "$RC" "time column, merge: exit code"
+assert_eq 3 "$(grep -c 'COPY (text) into the temp table' "$ERR")" "time column, merge: 3 temp tables filled as text"
+q $db "ALTER TABLE tgt.t DROP COLUMN tm" >/dev/null
+assert_eq "" "$(same_rows bin tgt)" "time column, merge: the same rows as the binary loads"
 
 finish

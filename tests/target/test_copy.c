@@ -236,6 +236,7 @@ START_TEST(binary_types)
     ck_assert_int_eq(copy_binary_type("time with time zone"), BIN_NONE);
     ck_assert_int_eq(copy_binary_type("integer[]"), BIN_NONE);
     ck_assert_int_eq(copy_binary_type("real"), BIN_NONE);
+    ck_assert_int_eq(copy_binary_type("varbit"), BIN_VARBIT);
     ck_assert_int_eq(copy_binary_type("my_domain"), BIN_NONE);
     ck_assert_int_eq(copy_binary_type(NULL), BIN_NONE);
 }
@@ -333,6 +334,10 @@ START_TEST(binary_fields)
     ck_assert_str_eq(binf(&b, BIN_BYTEA, "\\\\x"), "");
     ck_assert_str_eq(binf(&b, BIN_BYTEA, "\\\\x0af"), "REFUSED");
     ck_assert_str_eq(binf(&b, BIN_BYTEA, "0aff"), "REFUSED");
+    ck_assert_str_eq(binf(&b, BIN_VARBIT, "0101"), "0000000450");
+    ck_assert_str_eq(binf(&b, BIN_VARBIT, "0110000011"), "0000000a60c0");
+    ck_assert_str_eq(binf(&b, BIN_VARBIT, ""), "00000000");
+    ck_assert_str_eq(binf(&b, BIN_VARBIT, "012"), "REFUSED");
     ck_assert_str_eq(binf(&b, BIN_NONE, "1"), "REFUSED");
     buf_term(&b);
 }
