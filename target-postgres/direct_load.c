@@ -166,10 +166,13 @@ static bool row_has_absent(const char *s, const char *e)
     return !is_null_field(t, (size_t)(e - t));
 }
 
-long long direct_load_split(const table_def *d, const batch *b, int deleted_pos, char *side)
+long long direct_load_split(const table_def *d, const batch *b, int deleted_pos,
+                            const uint8_t *fresh, char *side)
 {
     size_t n = b->rows;
-    if (n == 0 || d->cs.nkeys != 1 || !b->fresh)
+    if (!fresh)
+        fresh = b->fresh;
+    if (n == 0 || d->cs.nkeys != 1 || !fresh)
         return 0;
     size_t kpos = table_def_copy_pos(d, (size_t)d->cs.keys[0]);
     long long *ks = malloc(n * sizeof(*ks));
@@ -219,7 +222,7 @@ long long direct_load_split(const table_def *d, const batch *b, int deleted_pos,
     kept = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t r = rep[i];
-        if (!b->fresh[r] || tainted[r])
+        if (!fresh[r] || tainted[r])
             side[i] = DIRECT_SIDE_MERGE;
         else if (last[r] == i)
             side[i] = DIRECT_SIDE_COPY;
@@ -234,6 +237,109 @@ done:
     free(tainted);
     hash_index_term(&ix);
     return kept;
+}
+
+bool direct_load_key_type_ok(const char *type)
+{
+    return type && (strcmp(type, "bigint") == 0 || strcmp(type, "integer") == 0 ||
+                    strcmp(type, "smallint") == 0);
+}
+
+bool direct_load_lookup(pg_conn *c, const table_def *d, const batch *b, uint8_t *fresh,
+                        long long *distinct, long long *found)
+{
+    size_t n = b->rows;
+    *distinct = *found = 0;
+    memset(fresh, 0, n);
+    if (n == 0 || d->cs.nkeys != 1)
+        return true;
+    size_t kpos = table_def_copy_pos(d, (size_t)d->cs.keys[0]);
+    long long *ks = malloc(n * sizeof(*ks));
+    bool *canon = malloc(n * sizeof(*canon));
+    hash_index ix = HASH_INDEX_INIT; /* a distinct key -> its first row; then the found ones */
+    buf arr = BUF_INIT, sql = BUF_INIT;
+    PGresult *res = NULL;
+    bool ok = false;
+    if (!ks || !canon || n >= UINT32_MAX || !hash_index_reserve(&ix, n))
+        goto done;
+    /* the batch's distinct keys as an array literal: {1,2,3} */
+    buf_putc(&arr, '{');
+    const char *p = b->data.data, *end = p + b->data.len;
+    for (size_t i = 0; i < n; i++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl : end, *f;
+        size_t fl;
+        field_at(p, e, kpos, &f, &fl);
+        canon[i] = direct_load_canonical_int(f, fl, &ks[i]);
+        if (canon[i]) {
+            size_t pos = HASH_INDEX_START;
+            uint32_t r = 0;
+            bool seen = false;
+            while (!seen && hash_index_next(&ix, hash_fold64((uint64_t)ks[i]), &pos, &r))
+                seen = ks[r] == ks[i];
+            if (!seen) {
+                hash_index_add(&ix, hash_fold64((uint64_t)ks[i]), (uint32_t)i);
+                if (*distinct)
+                    buf_putc(&arr, ',');
+                buf_append(&arr, f, fl);
+                ++*distinct;
+            }
+        }
+        p = nl ? nl + 1 : end;
+    }
+    buf_putc(&arr, '}');
+    /* int4 = ANY(int8[]) and int2 = ANY(int8[]) use the key's index (one operator family) */
+    buf_append_lit(&sql, "SELECT ");
+    pg_conn_quote_ident(&sql, d->cs.cols[d->cs.keys[0]].name);
+    buf_append_lit(&sql, "::text FROM ");
+    buf_appends(&sql, d->qname);
+    buf_append_lit(&sql, " WHERE ");
+    pg_conn_quote_ident(&sql, d->cs.cols[d->cs.keys[0]].name);
+    buf_append_lit(&sql, " = ANY($1::bigint[])");
+    if (!buf_ok(&arr) || !buf_ok(&sql))
+        goto done;
+    const char *params[1] = {arr.data};
+    res = pg_conn_query_quiet(c, sql.data, 1, params);
+    if (!res)
+        goto done;
+    /* the found keys: a set of their values (the index now maps them to their rows) */
+    hash_index_term(&ix);
+    int nf = PQntuples(res);
+    long long *fv = malloc((size_t)(nf ? nf : 1) * sizeof(*fv));
+    if (!fv || !hash_index_reserve(&ix, (size_t)nf + 1)) {
+        free(fv);
+        goto done;
+    }
+    for (int r = 0; r < nf; r++) {
+        const char *v = PQgetvalue(res, r, 0);
+        if (!direct_load_canonical_int(v, strlen(v), &fv[r]))
+            fv[r] = 0; /* cannot be: the table's integers print canonically */
+        hash_index_add(&ix, hash_fold64((uint64_t)fv[r]), (uint32_t)r);
+    }
+    *found = nf;
+    for (size_t i = 0; i < n; i++) {
+        if (!canon[i])
+            continue; /* the batch is merged whole (direct_load_split) */
+        size_t pos = HASH_INDEX_START;
+        uint32_t r = 0;
+        bool there = false;
+        while (!there && hash_index_next(&ix, hash_fold64((uint64_t)ks[i]), &pos, &r))
+            there = fv[r] == ks[i];
+        fresh[i] = !there;
+    }
+    free(fv);
+    ok = true;
+done:
+    if (!ok && !res)
+        log_debug("looking up the batch's keys in %s failed: %s", d->qname,
+                  PQerrorMessage(c->conn));
+    PQclear(res);
+    free(ks);
+    free(canon);
+    hash_index_term(&ix);
+    buf_term(&arr);
+    buf_term(&sql);
+    return ok;
 }
 
 static bool flush_scratch(pg_conn *c, buf *s)

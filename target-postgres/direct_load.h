@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "batch.h"
 #include "pg_conn.h"
@@ -42,7 +43,8 @@ bool direct_load_canonical_int(const char *text, size_t n, long long *v);
 
 /* direct_load_split: after a direct COPY met a key already in the table (DIRECT_SPLIT), which
    rows of b still go straight in: those of keys (d has one key column) whose first row in b is
-   fresh (no earlier row of the run had the key: batch.h) and none of whose rows is a delete
+   fresh (fresh[row], or when fresh is NULL b->fresh: no earlier row of the run had the key,
+   batch.h) and none of whose rows is a delete
    (deleted_pos: the COPY position of _sdc_deleted_at under hard_delete, else -1) or lacks a
    property. side[i] (b->rows entries, caller's): DIRECT_SIDE_MERGE, DIRECT_SIDE_COPY (the last
    row of such a key) or DIRECT_SIDE_SKIP (an earlier row of such a key: neither copied nor
@@ -52,7 +54,20 @@ bool direct_load_canonical_int(const char *text, size_t n, long long *v);
 #define DIRECT_SIDE_MERGE 0
 #define DIRECT_SIDE_COPY 1
 #define DIRECT_SIDE_SKIP 2
-long long direct_load_split(const table_def *d, const batch *b, int deleted_pos, char *side);
+long long direct_load_split(const table_def *d, const batch *b, int deleted_pos,
+                            const uint8_t *fresh, char *side);
+/* direct_load_key_type_ok: a key column of SQL type type can be looked up by
+   direct_load_lookup (smallint, integer, bigint). */
+bool direct_load_key_type_ok(const char *type);
+/* direct_load_lookup: for a table that had rows when the run first looked (DIRECT_LOOKUP),
+   which rows of b have a key (one integer column) the table does not hold: one query on c,
+   SELECT key FROM t WHERE key = ANY('{...}'), inside the caller's transaction after the
+   stream's earlier batches committed. fresh[i] (b->rows entries, caller's) is set for them:
+   the fresh argument of direct_load_split. *distinct: the batch's distinct keys, *found: how
+   many of them the table holds. false when the query failed (the caller rolls back to its
+   savepoint) or out of memory. */
+bool direct_load_lookup(pg_conn *c, const table_def *d, const batch *b, uint8_t *fresh,
+                        long long *distinct, long long *found);
 
 /* direct_load_copy: COPY b's rows into d's table on c, inside the caller's transaction.
    only: the rows to send, those whose entry is DIRECT_SIDE_COPY (NULL: every row, or with

@@ -345,26 +345,65 @@ static bool try_direct(pg_conn *c, flush_job *job, bool *done)
             goto done;
         }
         bool empty = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-        __atomic_store_n(&job->st->direct, empty ? DIRECT_TRY : DIRECT_NO, __ATOMIC_RELEASE);
+        /* a table with rows and a key of one integer column: each batch's keys are looked up */
+        bool lookup = !empty && d->cs.nkeys == 1 && (size_t)d->cs.keys[0] < cache->ntypes &&
+                      direct_load_key_type_ok(cache->types[d->cs.keys[0]]);
+        __atomic_store_n(&job->st->direct,
+                         empty    ? DIRECT_TRY
+                         : lookup ? DIRECT_LOOKUP
+                                  : DIRECT_NO,
+                         __ATOMIC_RELEASE);
         if (empty)
             log_info("stream \"%s\": table %s is empty: batches of new keys are copied into it "
                      "without a merge",
                      job->st->name, d->qname);
+        else if (lookup)
+            log_info("stream \"%s\": table %s has rows: each batch's keys are looked up in it, "
+                     "the rows of keys it does not hold are copied in without a merge",
+                     job->st->name, d->qname);
         PQclear(res);
         res = NULL;
-        if (!empty) {
+        if (!empty && !lookup) {
             ok = true;
             goto done;
         }
     }
     stream_direct_state now = __atomic_load_n(&job->st->direct, __ATOMIC_ACQUIRE);
-    split = !append && (now == DIRECT_SPLIT || sorted);
+    split = !append && (now == DIRECT_SPLIT || now == DIRECT_LOOKUP || sorted);
     if (split) {
         side = malloc(b->rows);
         int deleted_pos = job->hard_delete && d->deleted_col >= 0
                               ? (int)table_def_copy_pos(d, (size_t)d->deleted_col)
                               : -1;
-        ncopy = side ? direct_load_split(d, b, deleted_pos, side) : -1;
+        uint8_t *looked = NULL;
+        if (side && now == DIRECT_LOOKUP) {
+            long long distinct = 0, found = 0;
+            looked = malloc(b->rows);
+            if (!pg_conn_exec(c, "SAVEPOINT tgt_direct")) {
+                free(looked);
+                goto done;
+            }
+            if (!looked || !direct_load_lookup(c, d, b, looked, &distinct, &found)) {
+                free(looked);
+                __atomic_store_n(&job->st->direct, DIRECT_NO, __ATOMIC_RELEASE);
+                log_info("stream \"%s\": batch %lld: looking up its keys in %s failed: merging "
+                         "this batch and the next ones",
+                         job->st->name, job->batch_no, d->qname);
+                ok = pg_conn_exec(c, "ROLLBACK TO SAVEPOINT tgt_direct");
+                goto done;
+            }
+            log_debug("stream \"%s\": batch %lld: %lld of its %lld keys are in %s", job->st->name,
+                      job->batch_no, found, distinct, d->qname);
+            if (found * 2 > distinct) {
+                /* mostly changes of rows loaded before: the lookups would not pay */
+                __atomic_store_n(&job->st->direct, DIRECT_NO, __ATOMIC_RELEASE);
+                log_info("stream \"%s\": batch %lld: %lld of its %lld keys are already in %s: "
+                         "the next batches are merged without looking them up",
+                         job->st->name, job->batch_no, found, distinct, d->qname);
+            }
+        }
+        ncopy = side ? direct_load_split(d, b, deleted_pos, looked, side) : -1;
+        free(looked);
         if (ncopy <= 0) {
             ok = true; /* no key new to the table (or out of memory): merged, as any batch */
             goto done;

@@ -40,6 +40,9 @@ typedef enum stream_direct_state {
     DIRECT_SPLIT,       /* a direct COPY met a key already there (a key of one column): the
                            rows of keys no earlier row of the run had are still copied straight,
                            the rest merged (direct_load_split) */
+    DIRECT_LOOKUP,      /* the table had rows when looked (a key of one integer column):
+                           each batch's keys are looked up in it, the rows of keys it does not
+                           hold copied straight, the rest merged (direct_load_lookup) */
     DIRECT_NO           /* the table had rows, or a direct COPY met a key already there */
 } stream_direct_state;
 

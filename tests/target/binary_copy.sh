@@ -2,10 +2,10 @@
 # target-postgres: the COPYs (straight into the table, or into the merge's temp table) send
 # the rows in COPY's binary format where every column's type has an encoder (copy_binary.h),
 # and that stores exactly what COPY text stores: odd values of every encoded type loaded into
-# a new table (direct, binary), into a table holding one other row (merged, binary), and with a
-# column of a type without an encoder (direct and merged, text), compared both ways. A value the encoder does
-# not take (a BC date) sends that batch and the stream's next ones as text; a column type
-# without an encoder (time with time zone) keeps the whole stream in text.
+# a new table (direct, binary), into a table holding their keys (merged, binary), and with a
+# column of a type without an encoder (direct and merged, text), compared both ways. A value
+# the encoder does not take (a BC date) sends that batch and the stream's next ones as text; a
+# column type without an encoder (time with time zone) keeps the whole stream in text.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/../lib.sh"
 . "$here/common.sh"
@@ -73,8 +73,9 @@ assert_eq "0.000100|2100-03-01 13:00:00+00|2.2250738585072014e-308" \
     "$(q $db "SELECT n, ts, f FROM tgt.t WHERE id = 7")" "binary: row 7"
 q $db "ALTER SCHEMA tgt RENAME TO bin" >/dev/null
 
-# --- the merge: a table holding one other row; the temp table filled in binary too
-q $db "CREATE SCHEMA tgt; CREATE TABLE tgt.t (LIKE bin.t INCLUDING ALL); INSERT INTO tgt.t (id) VALUES (99)" >/dev/null
+# --- the merge: a table that holds a row for each key (found when the keys are looked up, so
+#     every batch merges); the temp table filled in binary too
+q $db "CREATE SCHEMA tgt; CREATE TABLE tgt.t (LIKE bin.t INCLUDING ALL); INSERT INTO tgt.t (id) SELECT g FROM generate_series(1, 7) g" >/dev/null
 load "$db" "$cfg" "$in"
 assert_eq 0 "$RC" "merge: exit code"
 assert_eq 0 "$(grep -c 'straight into' "$ERR")" "merge: nothing copied straight"
@@ -100,8 +101,8 @@ assert_eq "0100-01-01 BC" "$(q $db "SELECT d FROM tgt.t WHERE id = 5")" "BC date
 q $db "UPDATE tgt.t SET d = '2000-01-01' WHERE id = 5" >/dev/null
 assert_eq "" "$(same_rows bin tgt)" "BC date: otherwise the same rows"
 q $db "DROP SCHEMA tgt CASCADE" >/dev/null
-# the same into a table with a row: the merge's temp table as text from batch 2 on
-q $db "CREATE SCHEMA tgt; CREATE TABLE tgt.t (LIKE bin.t INCLUDING ALL); INSERT INTO tgt.t (id) VALUES (99)" >/dev/null
+# the same into a table with the keys: the merge's temp table as text from batch 2 on
+q $db "CREATE SCHEMA tgt; CREATE TABLE tgt.t (LIKE bin.t INCLUDING ALL); INSERT INTO tgt.t (id) SELECT g FROM generate_series(1, 7) g" >/dev/null
 load "$db" "$cfg" "$in.bc"
 assert_eq 0 "$RC" "BC date, merge: exit code"
 # (batch 3 may fill its temp table while batch 2 does: in either format)
@@ -124,7 +125,7 @@ q $db "ALTER TABLE tgt.t DROP COLUMN tm" >/dev/null
 assert_eq "" "$(same_rows bin tgt)" "time column: otherwise the same rows"
 # and merged from COPY text: the reference the binary loads were compared with
 q $db "DROP SCHEMA tgt CASCADE; CREATE SCHEMA tgt; CREATE TABLE tgt.t (LIKE bin.t INCLUDING ALL);
-       ALTER TABLE tgt.t ADD COLUMN tm time with time zone; INSERT INTO tgt.t (id) VALUES (99)" >/dev/null
+       ALTER TABLE tgt.t ADD COLUMN tm time with time zone; INSERT INTO tgt.t (id) SELECT g FROM generate_series(1, 7) g" >/dev/null
 load "$db" "$cfg" "$in.tm"
 assert_eq 0 "$RC" "time column, merge: exit code"
 assert_eq 3 "$(grep -c 'COPY (text) into the temp table' "$ERR")" "time column, merge: 3 temp tables filled as text"

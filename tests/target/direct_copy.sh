@@ -45,8 +45,12 @@ assert_eq "1|A|
 4|d	d|4
 5|e|
 6|f|6" "$(q $db "SELECT id, name, n FROM tgt.t ORDER BY id")" "table with rows: merged"
-assert_eq 0 "$(count_direct)" "table with rows: no batch copied straight"
 assert_not_contains "$(cat "$ERR")" "is empty" "table with rows: not taken for empty"
+# its keys are looked up: 6 is new (copied straight), 2 and 1 are there (merged); with most
+# keys there, the lookups stop
+assert_contains "$(cat "$ERR")" 'table "tgt"."t" has rows: each batch'"'"'s keys are looked up in it, the rows of keys it does not hold are copied in without a merge' "table with rows: looked up"
+assert_contains "$(grep 'batch 1: loaded' "$ERR")" '(1 copied straight into the table, the rest merged)' "table with rows: key 6 straight"
+assert_contains "$(cat "$ERR")" 'batch 1: 2 of its 3 keys are already in "tgt"."t": the next batches are merged without looking them up' "table with rows: lookups stopped"
 
 # --- one run into an empty table where a later batch repeats an earlier batch's key: the
 #     unique index stops the direct COPY and that batch merges; the next ones still copy the
@@ -84,9 +88,11 @@ for mode in hard soft; do
     direct_n=$(count_direct)
     cp "$ERR" "$ERR.direct"
     # the merge's twin: the table exists with one row of the same version (id 99), which the
-    # ACTIVATE_VERSIONs keep, so the table is not empty
+    # ACTIVATE_VERSIONs keep, and a row of that version for each key of the input (the keys are
+    # looked up and found: every batch is merged)
     q $db "ALTER SCHEMA tgt RENAME TO m; CREATE SCHEMA tgt; CREATE TABLE tgt.t (LIKE m.t INCLUDING ALL);
-           INSERT INTO tgt.t (id, name, _sdc_table_version) VALUES (99, 'same version', 100)" >/dev/null
+           INSERT INTO tgt.t (id, name, _sdc_table_version) VALUES (99, 'same version', 100);
+           INSERT INTO tgt.t (id, _sdc_table_version) SELECT g, 100 FROM generate_series(1, 6) g" >/dev/null
     load "$db" "$cfg" "$in"
     assert_eq 0 "$RC" "$mode delete, table with a row: exit code"
     assert_eq 0 "$(count_direct)" "$mode delete, table with a row: merged"
@@ -173,8 +179,10 @@ assert_eq "1|A|100
     "split: the last row of each key; 32 deleted; 33 keeps the name the absent one did not carry"
 assert_eq "0 21" "$(q $db "SELECT count(*) FILTER (WHERE id = 2) || ' ' || count(*) FILTER (WHERE id BETWEEN 3 AND 23) FROM tgt.t")" \
     "split: 2 deleted, 3 to 23 loaded"
+# (the twin holds a row for each key of the input: all found, every batch merged)
 q $db "ALTER SCHEMA tgt RENAME TO m; CREATE SCHEMA tgt; CREATE TABLE tgt.t (LIKE m.t INCLUDING ALL);
-       INSERT INTO tgt.t (id, name) VALUES (99, 'other')" >/dev/null
+       INSERT INTO tgt.t (id, name) VALUES (99, 'other');
+       INSERT INTO tgt.t (id) SELECT g FROM generate_series(1, 35) g WHERE g NOT BETWEEN 24 AND 29" >/dev/null
 load "$db" '"batch_size_rows":12,"hard_delete":true' "$in"
 assert_eq 0 "$RC" "split, table with a row: exit code"
 assert_eq 0 "$(count_direct)" "split, table with a row: all merged"
@@ -201,5 +209,26 @@ load "$db" '"primary_key_required":false' "$in"
 assert_eq 0 "$RC" "keyless: exit code"
 assert_eq 4 "$(q $db "SELECT count(*) FROM tgt.k WHERE a = 1")" "keyless: every row of both runs"
 assert_eq 1 "$(count_direct)" "keyless: copied straight into the table with rows"
+
+# --- a table with rows (a load resumed after an interruption: keys 1 to 10 loaded before): each
+#     batch's keys are looked up; the new ones go straight in, a key already there is merged
+q $db "DROP TABLE IF EXISTS tgt.t" >/dev/null
+{ echo "$S"; for i in $(seq 1 10); do rec "$i" "old$i" "$i"; done; } >"$in"
+load "$db" "" "$in"
+{
+    echo "$S"
+    for i in $(seq 11 18); do rec "$i" "new$i" "$i"; done; rec 3 changed 33; rec 19 new19 19  # batch 1
+    for i in $(seq 20 29); do rec "$i" "new$i" "$i"; done                                    # batch 2
+    rec 30 new30 30; rec 30 last30 300                                                       # batch 3
+} >"$in"
+load "$db" '"batch_size_rows":10' "$in"
+assert_eq 0 "$RC" "resumed: exit code"
+assert_contains "$(cat "$ERR")" 'has rows: each batch'"'"'s keys are looked up in it' "resumed: looked up"
+assert_contains "$(grep 'batch 1: loaded' "$ERR")" '(9 copied straight into the table, the rest merged)' "resumed: batch 1, key 3 merged"
+assert_contains "$(grep 'batch 2: loaded' "$ERR")" '(copied straight into the table)' "resumed: batch 2 all new"
+assert_contains "$(grep 'batch 3: loaded' "$ERR")" '(copied straight into the table)' "resumed: batch 3, the last row of key 30"
+assert_not_contains "$(cat "$ERR")" "without looking them up" "resumed: the lookups go on"
+assert_eq "30|3|changed|33|30|last30|300" "$(q $db "SELECT count(*), min(id) FILTER (WHERE name = 'changed'), 'changed', max(n) FILTER (WHERE id = 3), max(id), max(name) FILTER (WHERE id = 30), max(n) FILTER (WHERE id = 30) FROM tgt.t")" "resumed: 30 rows, 3 changed, the last row of 30"
+assert_eq "old1|old10|new11|new29" "$(q $db "SELECT max(name) FILTER (WHERE id = 1), max(name) FILTER (WHERE id = 10), max(name) FILTER (WHERE id = 11), max(name) FILTER (WHERE id = 29) FROM tgt.t")" "resumed: the rows before kept, the new ones loaded"
 
 finish

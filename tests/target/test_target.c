@@ -389,18 +389,18 @@ START_TEST(split_rows_key_by_key)
     add_row(b, "9\tf\t\\N\t6\t\\N", true);        /* copied */
     add_row(b, "7\tg\t\\N\t7\t\\N", false);       /* merged with 7's first row */
     char side[7];
-    ck_assert_int_eq(direct_load_split(&d, b, 2, side), 2);
+    ck_assert_int_eq(direct_load_split(&d, b, 2, NULL, side), 2);
     const char want[7] = {DIRECT_SIDE_SKIP,  DIRECT_SIDE_COPY, DIRECT_SIDE_MERGE, DIRECT_SIDE_MERGE,
                           DIRECT_SIDE_MERGE, DIRECT_SIDE_COPY, DIRECT_SIDE_MERGE};
     for (int i = 0; i < 7; i++)
         ck_assert_msg(side[i] == want[i], "row %d: side %d, want %d", i, side[i], want[i]);
     /* without hard_delete a delete is a row as any: 6 is copied */
-    ck_assert_int_eq(direct_load_split(&d, b, -1, side), 3);
+    ck_assert_int_eq(direct_load_split(&d, b, -1, NULL, side), 3);
     ck_assert_int_eq(side[2], DIRECT_SIDE_COPY);
     /* a key not written the canonical way: the whole batch merged */
     add_row(b, "010\th\t\\N\t8\t\\N", true);
     char side2[8];
-    ck_assert_int_eq(direct_load_split(&d, b, 2, side2), 0);
+    ck_assert_int_eq(direct_load_split(&d, b, 2, NULL, side2), 0);
     for (int i = 0; i < 8; i++)
         ck_assert_int_eq(side2[i], DIRECT_SIDE_MERGE);
     batch_destroy(b);
