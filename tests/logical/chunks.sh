@@ -122,9 +122,19 @@ assert_eq 0 "$RC" "run 2 (catching up after the writer stopped) exits 0"
 compare "$dst" "after the copy in chunks under writes and a catch-up run"
 
 # 2. kill -9 in the middle of a chunk, then resume (a new slot: tap_id c2)
-# chunks of 100 rows (200 for big): a copy that lasts long enough for the kill to land inside it
-# on an idle machine too (chunks of 1,000 can all be done before the test sees the first STATE)
-tap_cfg "$TEST_TMP/tap2.json" c2 "" 100
+# chunks of 50 rows (400 for big): a copy that lasts long enough for the kill to land inside it
+# on an idle machine too (chunks of 1,000 can all be done before the test sees the first STATE;
+# chunks of 100 were, once in a few runs), seen at 0.01 s
+tap_cfg "$TEST_TMP/tap2.json" c2 "" 50
+wait_fast() { # FILE PATTERN SECONDS: wait_for, polling every 0.01 s
+    local i
+    for i in $(seq 1 $(($3 * 100))); do
+        grep -q -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.01
+    done
+    echo "timed out waiting for $2 in $1" >&2
+    return 1
+}
 start_writer
 # the tap writes to a file (the kill must not depend on how fast the target commits); the
 # target then loads what precedes the tap's last STATE, as it would have committed it
@@ -132,9 +142,9 @@ LOG_LEVEL=debug "$TAP_BIN" --config "$TEST_TMP/tap2.json" --catalog "$TEST_TMP/c
 tap_pid=$!
 # once a STATE after a chunk of big is out, kill the tap as soon as it has read its next chunk
 # (before that chunk's high watermark arrives)
-if wait_for "$TEST_TMP/kout1" '"public-big":{[^}]*"chunked_copy":{"key":\["id"\],"after":\["' 120; then
+if wait_fast "$TEST_TMP/kout1" '"public-big":{[^}]*"chunked_copy":{"key":\["id"\],"after":\["' 120; then
     n=$(grep -c 'stream "public-big": chunk [0-9]* read' "$TEST_TMP/k1" || true)
-    if wait_for "$TEST_TMP/k1" "stream \"public-big\": chunk $((n + 1)) read" 120; then
+    if wait_fast "$TEST_TMP/k1" "stream \"public-big\": chunk $((n + 1)) read" 120; then
         kill -9 "$tap_pid"
         ok "the tap is killed (kill -9) once chunk $((n + 1)) of big is read, before its high watermark"
     else
@@ -156,7 +166,7 @@ assert_eq 0 "$RC" "the resumed run exits 0"
 assert_contains "$(cat "$TEST_TMP/k2")" "stream \"public-big\": resuming its copy in chunks after ${after_rows:-?} rows" \
     "the resumed run continues after the state's last chunk"
 resumed_chunks=$(grep -o 'stream "public-big": initial copy in chunks done: .*' "$TEST_TMP/k2" | sed -E 's/.*; ([0-9]+) chunks in this run.*/\1/')
-if [ -n "$resumed_chunks" ] && [ "$resumed_chunks" -lt 200 ]; then
+if [ -n "$resumed_chunks" ] && [ "$resumed_chunks" -lt 400 ]; then
     ok "the resumed run copies only the rest of big ($resumed_chunks chunks, not the whole table again)"
 else
     not_ok "the resumed run copied ${resumed_chunks:-?} chunks of big"

@@ -457,13 +457,13 @@ if [ "$FAULT" = role_timeouts ]; then
     assert_eq 4 "$RC" "role timeouts: statement_timeout -1: the cancelled copy exits 4"
     assert_contains "$(cat "$TEST_TMP/keep.err")" "canceling statement due to statement timeout" \
         "role timeouts: statement_timeout -1 keeps the role's, and a long copy is cancelled"
-    # idle_in_transaction_session_timeout: a small table (its COPY ends at once, 20 kB) whose
-    # RECORD lines (about 200 kB) fill the pipe to a reader that waits 3 s: the copy's
+    # idle_in_transaction_session_timeout: a small table (its COPY ends at once, 110 kB) whose
+    # RECORD lines (about 2.6 MB) fill the pipe (1 MiB) to a reader that waits 3 s: the copy's
     # REPEATABLE READ transaction is idle on the server while the tap writes out what it got,
     # longer than the role's 1 s. With 0 (the default) the run completes; with -1 the server
     # ends the session
     psql_q "$SRC" "CREATE TABLE idle_t (id integer PRIMARY KEY);
-        INSERT INTO idle_t SELECT generate_series(1, 2000)" >/dev/null
+        INSERT INTO idle_t SELECT generate_series(1, 20000)" >/dev/null
     TAP_PORT=$SRC_PORT tap_json >"$TEST_TMP/discover.json"
     log_catalog "$TEST_TMP/discover.json" public-idle_t |
         sed 's/"replication-method":"LOG_BASED"/"replication-method":"FULL_TABLE"/' >"$TEST_TMP/idle_catalog.json"
