@@ -376,6 +376,11 @@ static bool try_direct(pg_conn *c, flush_job *job, bool *done)
                               ? (int)table_def_copy_pos(d, (size_t)d->deleted_col)
                               : -1;
         uint8_t *looked = NULL;
+        if (side && now == DIRECT_LOOKUP && job->st->lookup_skip > 0) {
+            job->st->lookup_skip--;
+            ok = true; /* a batch after one that found most of its keys: merged whole */
+            goto done;
+        }
         if (side && now == DIRECT_LOOKUP) {
             long long distinct = 0, found = 0;
             looked = malloc(b->rows);
@@ -395,11 +400,25 @@ static bool try_direct(pg_conn *c, flush_job *job, bool *done)
             log_debug("stream \"%s\": batch %lld: %lld of its %lld keys are in %s", job->st->name,
                       job->batch_no, found, distinct, d->qname);
             if (found * 2 > distinct) {
-                /* mostly changes of rows loaded before: the lookups would not pay */
-                __atomic_store_n(&job->st->direct, DIRECT_NO, __ATOMIC_RELEASE);
-                log_info("stream \"%s\": batch %lld: %lld of its %lld keys are already in %s: "
-                         "the next batches are merged without looking them up",
-                         job->st->name, job->batch_no, found, distinct, d->qname);
+                /* mostly changes of rows loaded before (a stream's changes, a re-sync, the
+                   catch-up before a resumed copy): the lookups would not pay; the next ones
+                   skip more batches each time (1, 2, 4 ... 64), and come back to every batch
+                   once a lookup finds mostly new keys */
+                int was = job->st->lookup_backoff;
+                job->st->lookup_backoff = was ? (was < 64 ? was * 2 : 64) : 1;
+                job->st->lookup_skip = job->st->lookup_backoff;
+                if (was)
+                    log_debug("stream \"%s\": batch %lld: %lld of its %lld keys are already in "
+                              "%s: the next %d batches are merged without a lookup",
+                              job->st->name, job->batch_no, found, distinct, d->qname,
+                              job->st->lookup_backoff);
+                else
+                    log_info("stream \"%s\": batch %lld: %lld of its %lld keys are already in %s: "
+                             "the next batch is merged without a lookup (then 2, 4 ... 64 while "
+                             "lookups find mostly keys already there)",
+                             job->st->name, job->batch_no, found, distinct, d->qname);
+            } else {
+                job->st->lookup_backoff = 0;
             }
         }
         ncopy = side ? direct_load_split(d, b, deleted_pos, looked, side) : -1;

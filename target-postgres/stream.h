@@ -70,11 +70,14 @@ typedef struct stream {
     long long marked_total; /* records marked deleted (_sdc_deleted_at without hard_delete) */
     stream_table_cache cache;
     stream_direct_state
-        direct;       /* touched only by the flush job whose turn it is (after wait_turn) */
-    bool direct_text; /* a value a direct COPY could not send in binary: its next ones go as
-                         COPY text (same rule as direct) */
-    bool merge_text;  /* the same for the COPY into the merge's temp table (atomic: two flush
-                         jobs of the stream may fill their temp tables at once) */
+        direct;         /* touched only by the flush job whose turn it is (after wait_turn) */
+    bool direct_text;   /* a value a direct COPY could not send in binary: its next ones go as
+                           COPY text (same rule as direct) */
+    int lookup_skip;    /* DIRECT_LOOKUP: batches still to merge without a lookup */
+    int lookup_backoff; /* how many the last lookup that found mostly keys already there set
+                           (same rule as direct) */
+    bool merge_text;    /* the same for the COPY into the merge's temp table (atomic: two flush
+                           jobs of the stream may fill their temp tables at once) */
     /* the integer keys of the rows so far (a key of one column, its canonical decimal texts
        from 0 up): bit k set once a row of key k was added (main thread; malloc'ed, seen_bytes,
        all streams' together at most STREAM_SEEN_KEYS_BYTES) */

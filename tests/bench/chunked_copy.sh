@@ -6,6 +6,7 @@
 #   tests/bench/chunked_copy.sh            ROWS=2000000 by default (the issue asks for 10,000,000:
 #   ROWS=10000000 tests/bench/chunked_copy.sh  about 10 minutes of loading here)
 #   CHUNK=100000                           snapshot_chunk_rows
+#   TAP_BIN=... TARGET_BIN=...             other builds of the programs (before / after a change)
 #
 # Prints per phase the wall time, and from pg_stat_activity sampled every 0.2 s: the longest
 # transaction (now() - xact_start) of the tap's sessions holding an xmin and the largest
@@ -15,8 +16,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD_DIR:-$root/build}
-tap=$build/tap-postgres/tap-postgres
-target=$build/target-postgres/target-postgres
+tap=${TAP_BIN:-$build/tap-postgres/tap-postgres}
+target=${TARGET_BIN:-$build/target-postgres/target-postgres}
 rows=${ROWS:-2000000}
 chunk=${CHUNK:-100000}
 work=$build/bench-chunks
