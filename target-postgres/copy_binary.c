@@ -1,5 +1,7 @@
 #include "copy_binary.h"
 
+#include "copy_unescape.h"
+#include "json_writer.h"
 #include "timefmt.h"
 
 #include <errno.h>
@@ -112,13 +114,7 @@ static inline bool is_digit(char c)
 
 static inline int hexval(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    return json_writer_hex_value((unsigned char)c);
 }
 
 /* [-]digits, in [lo, hi] */
@@ -392,64 +388,12 @@ static bool float_syntax(const char *s, size_t n)
    the end */
 static long unescape(const char *s, size_t n, unsigned char *w)
 {
-    const char *bs = memchr(s, '\\', n);
-    if (!bs) {
+    if (!memchr(s, '\\', n)) {
         memcpy(w, s, n);
         return (long)n;
     }
-    size_t o = (size_t)(bs - s), i = o;
-    memcpy(w, s, o);
-    while (i < n) {
-        char c = s[i++];
-        if (c != '\\') {
-            w[o++] = (unsigned char)c;
-            continue;
-        }
-        if (i >= n)
-            return -1;
-        c = s[i++];
-        switch (c) {
-        case 'b':
-            w[o++] = '\b';
-            break;
-        case 'f':
-            w[o++] = '\f';
-            break;
-        case 'n':
-            w[o++] = '\n';
-            break;
-        case 'r':
-            w[o++] = '\r';
-            break;
-        case 't':
-            w[o++] = '\t';
-            break;
-        case 'v':
-            w[o++] = '\v';
-            break;
-        case 'x':
-            if (i < n && hexval(s[i]) >= 0) {
-                int v = hexval(s[i++]);
-                if (i < n && hexval(s[i]) >= 0)
-                    v = v * 16 + hexval(s[i++]);
-                w[o++] = (unsigned char)v;
-            } else {
-                w[o++] = 'x';
-            }
-            break;
-        default:
-            if (c >= '0' && c <= '7') {
-                int v = c - '0';
-                for (int k = 0; k < 2 && i < n && s[i] >= '0' && s[i] <= '7'; k++)
-                    v = v * 8 + (s[i++] - '0');
-                w[o++] = (unsigned char)v;
-            } else {
-                w[o++] = (unsigned char)c;
-            }
-            break;
-        }
-    }
-    return (long)o;
+    size_t len = 0;
+    return copy_unescape(s, n, 0, (char *)w, &len) == (size_t)-1 ? -1 : (long)len;
 }
 
 /* ---------------------------------------------------------------- fields */

@@ -126,15 +126,6 @@ compare "$dst" "after the copy in chunks under writes and a catch-up run"
 # on an idle machine too (chunks of 1,000 can all be done before the test sees the first STATE;
 # chunks of 100 were, once in a few runs), seen at 0.01 s
 tap_cfg "$TEST_TMP/tap2.json" c2 "" 50
-wait_fast() { # FILE PATTERN SECONDS: wait_for, polling every 0.01 s
-    local i
-    for i in $(seq 1 $(($3 * 100))); do
-        grep -q -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.01
-    done
-    echo "timed out waiting for $2 in $1" >&2
-    return 1
-}
 start_writer
 # the tap writes to a file (the kill must not depend on how fast the target commits); the
 # target then loads what precedes the tap's last STATE, as it would have committed it
@@ -142,9 +133,9 @@ LOG_LEVEL=debug "$TAP_BIN" --config "$TEST_TMP/tap2.json" --catalog "$TEST_TMP/c
 tap_pid=$!
 # once a STATE after a chunk of big is out, kill the tap as soon as it has read its next chunk
 # (before that chunk's high watermark arrives)
-if wait_fast "$TEST_TMP/kout1" '"public-big":{[^}]*"chunked_copy":{"key":\["id"\],"after":\["' 120; then
+if wait_for "$TEST_TMP/kout1" '"public-big":{[^}]*"chunked_copy":{"key":\["id"\],"after":\["' 120 100; then
     n=$(grep -c 'stream "public-big": chunk [0-9]* read' "$TEST_TMP/k1" || true)
-    if wait_fast "$TEST_TMP/k1" "stream \"public-big\": chunk $((n + 1)) read" 120; then
+    if wait_for "$TEST_TMP/k1" "stream \"public-big\": chunk $((n + 1)) read" 120 100; then
         kill -9 "$tap_pid"
         ok "the tap is killed (kill -9) once chunk $((n + 1)) of big is read, before its high watermark"
     else

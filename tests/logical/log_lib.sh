@@ -46,12 +46,12 @@ records_only() {
         sed -E -e 's/^.*"record":(\{.*\}),"version".*$/\1/' -e 's/,"_sdc_deleted_at":null\}$/}/'
 }
 
-# wait_for FILE PATTERN SECONDS: wait until FILE holds a line matching PATTERN
+# wait_for FILE PATTERN SECONDS [POLLS_A_SECOND (10)]: wait until FILE holds a line matching PATTERN
 wait_for() {
-    local i
-    for i in $(seq 1 $(($3 * 10))); do
+    local i per=${4:-10} # polls a second
+    for i in $(seq 1 $(($3 * per))); do
         grep -q -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
+        sleep "$(awk -v p="$per" 'BEGIN { printf "%.3f", 1 / p }')"
     done
     echo "timed out waiting for $2 in $1" >&2
     return 1
