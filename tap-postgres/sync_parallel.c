@@ -386,7 +386,11 @@ static bool write_chunks(tap_run *run, pshared *sh, cJSON *bm, bool track)
     return ok;
 }
 
-bool sync_parallel_copy(tap_run *run, pg_conn *c, tap_stream *s, cJSON *bm, long long version)
+/* the copy by snapshot_workers connections; own_tx: c opens (and commits) the transaction whose
+   snapshot the workers share, and the ranges are kept in bm for a resume; else c is already in
+   the transaction of the snapshot to read (the caller's) and nothing goes into the state */
+static bool parallel_copy(tap_run *run, pg_conn *c, tap_stream *s, cJSON *bm, long long version,
+                          bool own_tx, long long *rows_out)
 {
     long long nw = workers_setting(run->cfg);
     if (nw > MAX_WORKERS)
@@ -414,11 +418,11 @@ bool sync_parallel_copy(tap_run *run, pg_conn *c, tap_stream *s, cJSON *bm, long
         tap_fail(run, EXIT_INTERNAL);
         goto done;
     }
-    if (!pg_conn_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")) {
+    if (own_tx && !pg_conn_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")) {
         tap_fail(run, EXIT_SOURCE_DB);
         goto done;
     }
-    in_tx = true;
+    in_tx = own_tx;
     PGresult *res = pg_conn_query(c, "SELECT pg_export_snapshot()", 0, NULL);
     if (!res) {
         tap_fail(run, EXIT_SOURCE_DB);
@@ -428,7 +432,7 @@ bool sync_parallel_copy(tap_run *run, pg_conn *c, tap_stream *s, cJSON *bm, long
     PQclear(res);
 
     const char *how = "the ranges of the interrupted run";
-    sh.ranges = snapshot_ranges_from_state(bm, s, &sh.nranges);
+    sh.ranges = own_tx ? snapshot_ranges_from_state(bm, s, &sh.nranges) : NULL;
     sh.kind = SNAPSHOT_RANGE_KEY;
     if (sh.ranges) {
         size_t left = 0;
@@ -438,7 +442,7 @@ bool sync_parallel_copy(tap_run *run, pg_conn *c, tap_stream *s, cJSON *bm, long
                  "written from each (version %lld)",
                  s->tap_stream_id, left, sh.nranges, version);
     } else {
-        if (cJSON_GetObjectItemCaseSensitive(bm, SNAPSHOT_RANGES_KEY))
+        if (own_tx && cJSON_GetObjectItemCaseSensitive(bm, SNAPSHOT_RANGES_KEY))
             log_warn("stream \"%s\": the %s of the state are not usable: reading the whole table "
                      "again with the same version",
                      s->tap_stream_id, SNAPSHOT_RANGES_KEY);
@@ -457,7 +461,7 @@ bool sync_parallel_copy(tap_run *run, pg_conn *c, tap_stream *s, cJSON *bm, long
     log_info("stream \"%s\": %zu ranges (%s) read by %lld connections sharing snapshot %s",
              s->tap_stream_id, sh.nranges, how, nw, snapshot);
     /* resume by range needs a key: ctid ranges change with a new snapshot */
-    bool track = sh.kind == SNAPSHOT_RANGE_KEY;
+    bool track = own_tx && sh.kind == SNAPSHOT_RANGE_KEY;
     if (track) {
         snapshot_ranges_to_bookmark(bm, sh.ranges, sh.nranges);
         if (!tap_emit_state(run))
@@ -553,13 +557,16 @@ bool sync_parallel_copy(tap_run *run, pg_conn *c, tap_stream *s, cJSON *bm, long
             tap_fail(run, EXIT_INTERNAL);
             goto done;
         }
-    if (!pg_conn_exec(c, "COMMIT")) {
+    if (own_tx && !pg_conn_exec(c, "COMMIT")) {
         tap_fail(run, EXIT_SOURCE_DB);
         goto done;
     }
     in_tx = false;
     log_info("stream \"%s\": %lld rows by %lld connections", s->tap_stream_id, rows, nw);
-    state_bm_remove(bm, SNAPSHOT_RANGES_KEY);
+    if (own_tx)
+        state_bm_remove(bm, SNAPSHOT_RANGES_KEY);
+    if (rows_out)
+        *rows_out = rows;
     ok = true;
 done:
     if (!ok)
@@ -591,4 +598,16 @@ done:
     pthread_cond_destroy(&sh.cv_get);
     buf_term(&sql);
     return ok;
+}
+
+bool sync_parallel_copy(tap_run *run, pg_conn *c, tap_stream *s, cJSON *bm, long long version)
+{
+    return parallel_copy(run, c, s, bm, version, true, NULL);
+}
+
+bool sync_parallel_copy_in(tap_run *run, pg_conn *c, tap_stream *s, long long version,
+                           long long *rows)
+{
+    *rows = 0;
+    return parallel_copy(run, c, s, NULL, version, false, rows);
 }

@@ -52,4 +52,13 @@ bool sync_parallel_wanted(const tap_run *run, const tap_stream *s, const cJSON *
  */
 bool sync_parallel_copy(tap_run *run, pg_conn *c, tap_stream *s, cJSON *bm, long long version);
 
+/*
+ * sync_parallel_copy_in: the same inside the caller's transaction on c (REPEATABLE READ, in the
+ * snapshot to read: the LOG_BASED copy in the slot's exported snapshot): the workers import a
+ * snapshot exported from it, so they read exactly what c would. Nothing goes into the state (a
+ * copy interrupted there starts over) and c stays in its transaction. *rows: the rows written.
+ */
+bool sync_parallel_copy_in(tap_run *run, pg_conn *c, tap_stream *s, long long version,
+                           long long *rows);
+
 #endif

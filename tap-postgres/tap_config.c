@@ -44,8 +44,9 @@ const config_key tap_config_keys[] = {
      "FULL_TABLE: reconnects after a lost source connection within a run, each resuming after "
      "the last key of the last STATE (0: fail the run)"},
     {"snapshot_workers", CFG_INT, false, "1", false,
-     "FULL_TABLE: connections sharing one exported snapshot that read a table in ranges of its "
-     "key (or of ctid blocks without a key), resumable per range (1: one connection)"},
+     "FULL_TABLE and the LOG_BASED copy in one snapshot: connections sharing one exported "
+     "snapshot that read a table in ranges of its key (or of ctid blocks without a key), "
+     "resumable per range in FULL_TABLE (1: one connection)"},
     {"parallel_streams", CFG_INT, false, "1", false,
      "FULL_TABLE and INCREMENTAL streams synced at once, each on its own connection, their "
      "lines interleaved on stdout (1: one after another)"},

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "lstream.h"
 #include "state.h"
+#include "sync_parallel.h"
 #include "timefmt.h"
 
 /* the initial copy of the streams that need one, inside snapshot */
@@ -49,16 +50,21 @@ bool initial_copy_streams(sl_run *L, const char *snapshot, uint64_t consistent_p
         timefmt_now_rfc3339(now, sizeof(now));
         record_builder_set_version(&ls->rb, ls->version, now);
         ls->tail_time[0] = '\0';
-        buf_reset(&sql);
-        buf_append_lit(&sql, "COPY (SELECT ");
-        tap_select_list(&sql, &ls->view);
-        buf_append_lit(&sql, " FROM ");
-        tap_quoted_table(&sql, &ls->view);
-        bool have_where = false;
-        tap_append_where(&sql, ls->src, &have_where); /* custom_where_clauses (row_filter.h) */
-        buf_append_lit(&sql, ") TO STDOUT");
         long long rows = 0;
-        ok = tap_copy_rows(L->run, L->c, sql.data, &ls->view, &ls->rb, NULL, NULL, &rows);
+        if (sync_parallel_wanted(L->run, &ls->view, NULL)) {
+            /* snapshot_workers: connections sharing the slot's snapshot read it in ranges */
+            ok = sync_parallel_copy_in(L->run, L->c, &ls->view, ls->version, &rows);
+        } else {
+            buf_reset(&sql);
+            buf_append_lit(&sql, "COPY (SELECT ");
+            tap_select_list(&sql, &ls->view);
+            buf_append_lit(&sql, " FROM ");
+            tap_quoted_table(&sql, &ls->view);
+            bool have_where = false;
+            tap_append_where(&sql, ls->src, &have_where); /* custom_where_clauses */
+            buf_append_lit(&sql, ") TO STDOUT");
+            ok = tap_copy_rows(L->run, L->c, sql.data, &ls->view, &ls->rb, NULL, NULL, &rows);
+        }
         tap_log_counters(L->run, ls->src->tap_stream_id);
         progress_end(&L->run->progress, ok, "copy_duration");
         if (!ok)

@@ -191,6 +191,27 @@ assert_not_contains "$(cat "$TEST_TMP/ze1")" "in chunks" "snapshot_chunk_rows 0:
 assert_eq "$(psql_q "$src" "SELECT count(*) FROM big")" "$(record_ids "$TEST_TMP/z1" public-big | sort -u | wc -l | tr -d ' ')" \
     "snapshot_chunk_rows 0: every row of big copied"
 assert_contains "$(cat "$TEST_TMP/ze1")" "initial copy inside the snapshot of the slot" "snapshot_chunk_rows 0: the copy is inside the slot's snapshot"
+# 4b. snapshot_chunk_rows 0 with snapshot_workers 2: the copy in the slot's snapshot read by
+#     two connections sharing it (its snapshot exported again), under the writer; after a
+#     catch-up run the target equals the source
+dst4=log_chunks_dst4_$PLUGIN
+fresh_db "$dst4"
+psql_q "$src" "ANALYZE big; ANALYZE pair" >/dev/null # the composite key's ranges come from pg_stats
+log_config "$src" '"tap_id":"c4w","snapshot_chunk_rows":0,"snapshot_workers":2,"break_at_end_lsn":true' >"$TEST_TMP/tap4w.json"
+target_config "$dst4" '"default_target_schema":"public","hard_delete":true,"primary_key_required":false,"batch_size_rows":2000' >"$TEST_TMP/target4w.json"
+start_writer
+sleep 0.3
+pipeline "$TEST_TMP/tap4w.json" "$TEST_TMP/target4w.json" "" "$TEST_TMP/states4w" "$TEST_TMP/e4w"
+assert_eq 0 "$RC" "snapshot_workers 2 in the slot's snapshot: exit 0"
+assert_contains "$(cat "$TEST_TMP/e4w")" 'stream "public-big": initial copy inside the snapshot of the slot' "snapshot_workers 2: big copied inside the slot's snapshot"
+assert_contains "$(grep 'stream "public-big": [0-9]* ranges' "$TEST_TMP/e4w")" 'read by 2 connections sharing snapshot' "snapshot_workers 2: big read by 2 connections"
+assert_contains "$(grep 'stream "public-pair": [0-9]* ranges' "$TEST_TMP/e4w")" 'read by 2 connections sharing snapshot' "snapshot_workers 2: pair (composite key) too"
+assert_not_contains "$(cat "$TEST_TMP/states4w")" 'snapshot_ranges' "snapshot_workers 2: no ranges in the LOG_BASED state"
+stop_writer
+tail -n 1 "$TEST_TMP/states4w" >"$TEST_TMP/s4w"
+pipeline "$TEST_TMP/tap4w.json" "$TEST_TMP/target4w.json" "$TEST_TMP/s4w" "$TEST_TMP/states4w2" "$TEST_TMP/e4w2"
+assert_eq 0 "$RC" "snapshot_workers 2: the catch-up run exits 0"
+compare "$dst4" "after the copy in the slot's snapshot by 2 connections under writes and a catch-up run"
 log_config "$src" '"tap_id":"c5","snapshot_chunk_rows":-1' >"$TEST_TMP/tap5.json"
 run_cmd "$TEST_TMP/z2" "$TEST_TMP/ze2" "$TAP_BIN" --config "$TEST_TMP/tap5.json" --catalog "$TEST_TMP/catalog.json"
 assert_eq 3 "$RC" "snapshot_chunk_rows -1: exit 3 (bad config)"
