@@ -56,7 +56,8 @@ psql_q "$SRC" "INSERT INTO wctl VALUES (true)" >/dev/null
 catch_up() {
     local i l
     for i in $(seq 1 1200); do
-        l=$(grep -o '"lsn":[0-9]*' <(tail -n 1 "$STATES_FILE") | cut -d: -f2 | sort -n | head -n 1)
+        # (no line with an lsn yet: every kill came before the first state, or the copy goes on)
+        l=$(grep -o '"lsn":[0-9]*' <(tail -n 1 "$STATES_FILE" 2>/dev/null) | cut -d: -f2 | sort -n | head -n 1 || true)
         [ -n "$l" ] && [ "$l" -ge "$end_lsn" ] && break
         sleep 0.1
     done
