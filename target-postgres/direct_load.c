@@ -387,9 +387,11 @@ bool direct_load_copy(pg_conn *c, const table_def *d, const batch *b, bool dedup
     size_t nf = 0;
     for (size_t i = 0; i < d->cs.ncols; i++)
         nf += d->cs.cols[i].meta != META_BATCHED_AT;
-    buf bat = BUF_INIT; /* batched_at's binary field */
+    buf bat = BUF_INIT; /* batched_at's binary field, in its column's type (a text column gets
+                           now()'s text, as COPY text sends it) */
     if (bin && batched &&
-        !copy_binary_field(&bat, BIN_TIMESTAMPTZ, batched_at, batched_at ? strlen(batched_at) : 0))
+        !copy_binary_field(&bat, (bin_type)bin[nf], batched_at,
+                           batched_at ? strlen(batched_at) : 0))
         bin = NULL;
     nf += batched;
     bool *keep = NULL;

@@ -89,6 +89,15 @@ assert_eq 1 "$(grep -c 'COPY (binary) into the temp table' "$ERR")" "absent prop
 assert_eq "changed||2147483647|123.45|2020-01-01 00:00:37.5+00" "$(q $db "SELECT s, i2, i4, n, ts FROM tgt.t WHERE id = 1")" "absent properties: kept"
 q $db "DROP SCHEMA tgt CASCADE" >/dev/null
 
+# --- an existing table whose _sdc_batched_at is text (kept as the user made it): the rows'
+#     field gets the transaction's now() as text, as COPY text sends it
+q $db "CREATE SCHEMA tgt; CREATE TABLE tgt.t (LIKE bin.t INCLUDING ALL); ALTER TABLE tgt.t ALTER _sdc_batched_at TYPE text" >/dev/null
+load "$db" "$cfg" "$in"
+assert_eq 0 "$RC" "_sdc_batched_at text: exit code"
+assert_eq 3 "$(grep -c 'COPY (binary) of [0-9]* rows straight into "tgt"."t"' "$ERR")" "_sdc_batched_at text: the 3 batches in binary"
+assert_eq "7|t" "$(q $db "SELECT count(*), bool_and(_sdc_batched_at ~ '^2[0-9]{3}-[0-9]{2}-[0-9]{2} [0-9:.]+[+-]00$') FROM tgt.t")" "_sdc_batched_at text: now() as text"
+q $db "DROP SCHEMA tgt CASCADE" >/dev/null
+
 # --- a value the encoder does not take (a BC date in batch 2): that batch and the next go as
 #     text, the same rows as before
 sed '/"id":5,/ s/"d":"2000-01-01"/"d":"-0099-01-01"/' "$in" >"$in.bc"
