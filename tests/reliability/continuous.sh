@@ -38,8 +38,17 @@ target_config "$DST" '"default_target_schema":"public","hard_delete":true,"prima
     >"$TEST_TMP/target.json"
 
 # the action of a run that is not killed: SIGTERM to the tap (run_pipeline's $tap); the tap
-# ends after its transaction with a final STATE, the target at the end of its input
+# ends after its transaction with a final STATE, the target at the end of its input. A SIGTERM
+# in the tap's first milliseconds (longer under ASan), before it set its handler, would end it
+# by the default action (exit 143): wait until it catches SIGTERM (bit 15 of SigCgt)
 term_tap() {
+    local i mask
+    for i in $(seq 1 500); do
+        mask=$(awk '/^SigCgt:/ { print $2 }' "/proc/$tap/status" 2>/dev/null || true)
+        [ -z "$mask" ] && break # gone
+        (((16#$mask >> 14) & 1)) && break
+        sleep 0.01
+    done
     kill -TERM "$tap" 2>/dev/null || true
 }
 
