@@ -1,5 +1,6 @@
 #include "copy_binary.h"
 
+#include "conv.h"
 #include "copy_unescape.h"
 #include "json_writer.h"
 #include "timefmt.h"
@@ -159,26 +160,23 @@ static bool digits_at(const char *s, size_t n, size_t i, size_t count)
     return true;
 }
 
-/* YYYY-MM-DD, year 0001-9999, a real date: days since 2000-01-01 */
+/* YYYY-MM-DD, year 0001-9999, a real date (conv's scan and calendar check): days since
+   2000-01-01 */
 static bool parse_date(const char *s, size_t n, size_t *i, int64_t *days)
 {
+    conv_date d;
     size_t p = *i;
-    if (!digits_at(s, n, p, 4) || p + 10 > n || s[p + 4] != '-' || !digits_at(s, n, p + 5, 2) ||
-        s[p + 7] != '-' || !digits_at(s, n, p + 8, 2))
+    if (!conv_scan_date(s, n, &p, &d) || d.sign || d.year_end != *i + 4 || d.year < 1 ||
+        !conv_date_valid(d.year, d.month, d.day))
         return false;
-    int year = num2(s + p) * 100 + num2(s + p + 2), month = num2(s + p + 5), day = num2(s + p + 8);
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (year < 1 || month < 1 || month > 12 || day < 1 || day > mdays[month - 1])
-        return false;
-    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    if (month == 2 && day == 29 && !leap)
-        return false;
-    *days = timefmt_days_from_civil(year, (unsigned)month, (unsigned)day) - 10957;
-    *i = p + 10;
+    *days = timefmt_days_from_civil(d.year, (unsigned)d.month, (unsigned)d.day) - 10957;
+    *i = p;
     return true;
 }
 
-/* Z, +HH, +HH:MM, +HHMM, +HH:MM:SS (or -), hours at most 15: seconds east of UTC */
+/* Z, +HH, +HH:MM, +HHMM, +HH:MM:SS (or -), hours at most 15: seconds east of UTC. Stricter than
+   conv_parse_zone, which also passes mixed forms ("+05:3015") on to PostgreSQL to judge: a
+   value encoded here must be one PostgreSQL takes */
 static bool parse_zone(const char *s, size_t n, size_t *i, int *offset)
 {
     size_t p = *i;
